@@ -1,0 +1,278 @@
+"""Command line: ``python -m orcheo_jupyter`` / ``orcheo-jupyter``.
+
+Every failure is one line on stderr naming what is wrong, never a traceback;
+exit codes: 0 ok, 1 the run failed or the document has errors, 2 bad usage or
+input, 3 the run is waiting for input (interrupted).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from . import spec
+from .spec.problems import DocumentError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 3
+
+
+class CliError(Exception):
+    """A user-facing error: printed as one line, exit code attached."""
+
+    def __init__(self, message: str, code: int = EXIT_USAGE) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _json_arg(text: str | None, what: str) -> Any:
+    if text is None:
+        return None
+    if text.startswith("@"):
+        path = Path(text[1:])
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise CliError(f"{what}: cannot read {path}: {exc.strerror}") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CliError(
+            f"{what} is not valid JSON (line {exc.lineno} column {exc.colno}: {exc.msg})"
+        ) from None
+
+
+def _inputs(text: str | None) -> dict[str, Any]:
+    value = _json_arg(text, "--inputs")
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise CliError(f"--inputs must be a JSON object, got {type(value).__name__}")
+    return value
+
+
+def _print_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+
+
+async def _with_executor(fn: Callable[[Any], Awaitable[int]]) -> int:
+    from .runtime.executor import Executor
+
+    executor = await Executor.open()
+    try:
+        return await fn(executor)
+    finally:
+        await executor.aclose()
+
+
+def _report(record: Any) -> int:
+    """Print a settled run: final state on stdout, or the failure on stderr."""
+    if record.status == "succeeded":
+        _print_json(record.final_state)
+        return EXIT_OK
+    if record.status == "interrupted":
+        payload = json.dumps(record.interrupt, ensure_ascii=False)
+        sys.stderr.write(
+            f"run {record.id} is waiting for input: {payload}\n"
+            f"answer with: orcheo-jupyter resume {record.id} --value JSON\n"
+        )
+        return EXIT_INTERRUPTED
+    sys.stderr.write(f"run {record.id} {record.status}: {record.error}\n")
+    return EXIT_FAILED
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    inputs = _inputs(args.inputs)
+    config = _json_arg(args.config, "--config") or {}
+    doc = spec.load(args.path)
+
+    async def go(executor: Any) -> int:
+        record = await executor.execute(doc, inputs, config=config)
+        if args.run_id:
+            sys.stderr.write(f"run {record.id}\n")
+        return _report(record)
+
+    return asyncio.run(_with_executor(go))
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from .nodes.registry import check_node
+
+    doc = spec.load(args.path)
+    problems = spec.validate_document(doc, check_node)
+    for problem in problems:
+        print(problem)
+    errors = [p for p in problems if p.severity == "error"]
+    if not problems:
+        print(f"{args.path}: ok")
+    return EXIT_FAILED if errors else EXIT_OK
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    async def go(executor: Any) -> int:
+        runs, total = await executor.store.list_runs(
+            workflow_id=args.workflow, status=args.status, limit=args.limit
+        )
+        if args.json:
+            _print_json({"total": total, "runs": [r.as_dict() for r in runs]})
+            return EXIT_OK
+        for r in runs:
+            print(f"{r.id}  {r.status:<11}  {r.created_at}  {r.workflow_id or '-'}")
+        return EXIT_OK
+
+    return asyncio.run(_with_executor(go))
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    async def go(executor: Any) -> int:
+        record = await executor.store.get_run(args.run_id)
+        out = record.as_dict()
+        out["transitions"] = [
+            t.status + "@" + t.at for t in await executor.store.list_transitions(args.run_id)
+        ]
+        if args.events:
+            out["events"] = [e.as_dict() for e in await executor.store.list_events(args.run_id)]
+        _print_json(out)
+        return EXIT_OK
+
+    return asyncio.run(_with_executor(go))
+
+
+def cmd_resume(args: argparse.Namespace) -> int:
+    value = _json_arg(args.value, "--value")
+
+    async def go(executor: Any) -> int:
+        record = await executor.store.get_run(args.run_id)
+        if record.status == "interrupted":
+            await executor.resume(args.run_id, value)
+        else:
+            await executor.recover(args.run_id)
+        return _report(await executor.wait(args.run_id))
+
+    return asyncio.run(_with_executor(go))
+
+
+def cmd_rerun(args: argparse.Namespace) -> int:
+    async def go(executor: Any) -> int:
+        new_id = await executor.rerun(args.run_id, args.checkpoint)
+        sys.stderr.write(f"new run {new_id}\n")
+        return _report(await executor.wait(new_id))
+
+    return asyncio.run(_with_executor(go))
+
+
+def cmd_checkpoints(args: argparse.Namespace) -> int:
+    async def go(executor: Any) -> int:
+        _print_json(await executor.checkpoints(args.run_id))
+        return EXIT_OK
+
+    return asyncio.run(_with_executor(go))
+
+
+def cmd_nodes(args: argparse.Namespace) -> int:
+    from .nodes import registry
+
+    if args.json:
+        _print_json(
+            [
+                {k: e[k] for k in ("type", "category", "description", "trigger", "config_schema")}
+                for e in registry.catalog()
+            ]
+        )
+        return EXIT_OK
+    for s in registry.all_specs():
+        print(f"{s.category:<10} {s.type:<24} {s.description}")
+    return EXIT_OK
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from .spec.schema import schema_text, write_schema
+
+    if args.write:
+        print(write_schema(args.write))
+    else:
+        sys.stdout.write(schema_text())
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="orcheo-jupyter", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("run", help="run a workflow document and print its final state as JSON")
+    p.add_argument("path")
+    p.add_argument("--inputs", help="JSON object, or @file")
+    p.add_argument("--config", help='run config as JSON (e.g. {"configurable": {...}}), or @file')
+    p.add_argument("--run-id", action="store_true", help="print the run id on stderr")
+    p.set_defaults(fn=cmd_run)
+
+    p = sub.add_parser("validate", help="check a document; one line per problem")
+    p.add_argument("path")
+    p.set_defaults(fn=cmd_validate)
+
+    p = sub.add_parser("runs", help="list stored runs")
+    p.add_argument("--workflow")
+    p.add_argument("--status")
+    p.add_argument("--limit", type=int, default=20)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(fn=cmd_runs)
+
+    p = sub.add_parser("show", help="show one run (status, transitions, final state)")
+    p.add_argument("run_id")
+    p.add_argument("--events", action="store_true", help="include the run's events")
+    p.set_defaults(fn=cmd_show)
+
+    p = sub.add_parser("resume", help="answer an interrupt, or continue a run whose process died")
+    p.add_argument("run_id")
+    p.add_argument("--value", help="the answer to the interrupt, as JSON")
+    p.set_defaults(fn=cmd_resume)
+
+    p = sub.add_parser(
+        "rerun", help="re-run a run from the start or from a checkpoint, as a new run"
+    )
+    p.add_argument("run_id")
+    p.add_argument("--checkpoint")
+    p.set_defaults(fn=cmd_rerun)
+
+    p = sub.add_parser("checkpoints", help="list a run's checkpoints")
+    p.add_argument("run_id")
+    p.set_defaults(fn=cmd_checkpoints)
+
+    p = sub.add_parser("nodes", help="list node types")
+    p.add_argument("--json", action="store_true", help="the catalog as JSON")
+    p.set_defaults(fn=cmd_nodes)
+
+    p = sub.add_parser("schema", help="print (or --write) the document's JSON Schema")
+    p.add_argument("--write")
+    p.set_defaults(fn=cmd_schema)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from .runtime.executor import RunStateError
+    from .store.base import NotFound
+
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.fn(args))
+    except CliError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return exc.code
+    except DocumentError as exc:
+        for problem in exc.problems:
+            sys.stderr.write(f"{problem}\n")
+        return EXIT_FAILED
+    except (NotFound, RunStateError) as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,43 @@
+"""The process-wide executor used by the Python API, on the embedded default store."""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import contextlib
+
+from .runtime import background
+from .runtime.executor import Executor
+from .settings import Settings
+
+_executor: Executor | None = None
+_lock: asyncio.Lock | None = None
+
+
+async def executor() -> Executor:
+    """Open (once) the executor for the current settings; must run on the background loop."""
+    global _executor, _lock
+    if _lock is None:
+        _lock = asyncio.Lock()
+    async with _lock:
+        if _executor is None:
+            _executor = await Executor.open(Settings.from_env())
+        return _executor
+
+
+async def reset() -> None:
+    """Close the executor (e.g. after the data directory changed)."""
+    global _executor
+    if _executor is not None:
+        await _executor.aclose()
+        _executor = None
+
+
+def _close_at_exit() -> None:
+    if _executor is not None:
+        # At interpreter shutdown there is nobody left to report a failure to.
+        with contextlib.suppress(Exception):
+            background.run(reset(), timeout=10)
+
+
+atexit.register(_close_at_exit)

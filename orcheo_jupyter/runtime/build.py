@@ -1,0 +1,191 @@
+"""``build_graph(document) -> StateGraph``: the document's semantics on LangGraph."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from typing import Any, cast
+
+from langchain_core.runnables import RunnableConfig
+from langgraph.graph import END, START, StateGraph
+from langgraph.types import Command
+from pydantic import ValidationError
+
+from ..nodes import registry
+from ..nodes.base import NodeContext
+from ..spec.io import document_from_data
+from ..spec.models import (
+    BuiltinNode,
+    CodeNode,
+    FrozenIRGraph,
+    GraphIR,
+    ScriptGraph,
+    SubgraphNode,
+    WorkflowDocument,
+)
+from ..spec.problems import DocumentError, problems_from_validation
+from ..spec.validate import entry_of, validate_document, validate_ir
+from . import observer as obs
+from .code_nodes import body_line, compile_body, make_self
+from .nodes_wrap import NodeCall, NodeFailed, instrument
+from .script_graph import load_script_graph
+from .state import State
+from .templates import has_template, render
+
+_PASS_THROUGH_KEYS = ("results", "messages", "structured_response")
+
+
+def as_document(document: WorkflowDocument | Mapping[str, Any]) -> WorkflowDocument:
+    return document if isinstance(document, WorkflowDocument) else document_from_data(document)
+
+
+def check(document: WorkflowDocument) -> None:
+    """Raise DocumentError with every error (warnings pass) before anything runs."""
+    errors = [p for p in validate_document(document, registry.check_node) if p.severity == "error"]
+    if errors:
+        raise DocumentError(errors)
+
+
+def build_graph(document: WorkflowDocument | Mapping[str, Any]) -> StateGraph:
+    """Validate the document and build its (uncompiled) LangGraph StateGraph."""
+    doc = as_document(document)
+    if isinstance(doc.graph, ScriptGraph):
+        return load_script_graph(doc.graph.source, doc.graph.entrypoint)
+    check(doc)
+    assert isinstance(doc.graph, FrozenIRGraph)
+    return _build_ir(doc.graph.ir, scope="", fallback_entry=doc.graph.entrypoint)
+
+
+def build_ir_graph(ir: GraphIR) -> StateGraph:
+    """Build a bare GraphIR (used by sub-workflow nodes and tests)."""
+    errors = [p for p in validate_ir(ir, registry.check_node) if p.severity == "error"]
+    if errors:
+        raise DocumentError(errors)
+    return _build_ir(ir, scope="", fallback_entry=None)
+
+
+def _build_ir(ir: GraphIR, *, scope: str, fallback_entry: str | None) -> StateGraph:
+    builder: StateGraph = StateGraph(State)
+    for node in ir.nodes:
+        qualified = f"{scope}{node.id}"
+        line_of = None
+        if isinstance(node, BuiltinNode):
+            call = _builtin_call(node, qualified)
+        elif isinstance(node, CodeNode):
+            call = _code_call(node)
+            node_id = node.id
+            line_of = lambda exc, _id=node_id: body_line(exc, _id)  # noqa: E731
+        else:
+            call = _subgraph_call(node, qualified)
+        action: Any = instrument(
+            qualified, call, retry=node.retry, timeout=node.timeout, line_of=line_of
+        )
+        builder.add_node(node.id, action)
+    for edge in ir.edges:
+        builder.add_edge(_lg(edge.source), _lg(edge.target))
+    if not any(e.source == "__start__" for e in ir.edges):
+        entry = entry_of(ir, fallback_entry)
+        if entry is not None:
+            builder.add_edge(START, entry)
+    from .routing import make_router
+
+    for cond in ir.conditional_edges:
+        route, destinations = make_router(cond)
+        builder.add_conditional_edges(cond.source, route, dict(destinations))
+    return builder
+
+
+def _lg(name: str) -> str:
+    if name == "__start__":
+        return START
+    if name == "__end__":
+        return END
+    return name
+
+
+def _context(node_id: str, config: Mapping[str, Any], attempt: int) -> NodeContext:
+    observer = obs.current.get()
+    configurable = config.get("configurable", {}) if isinstance(config, Mapping) else {}
+    if observer is None:
+        return NodeContext(
+            node_id=node_id, run_id=configurable.get("thread_id"), attempt=attempt, config=config
+        )
+    return NodeContext(
+        node_id=node_id,
+        run_id=observer.run_id,
+        workflow_id=observer.workflow_id,
+        attempt=attempt,
+        config=config,
+        emit=lambda kind, data: observer.emit(kind, node_id, data),
+        services=observer.services,
+    )
+
+
+def _resolve(
+    node_id: str, raw: dict[str, Any], state: Mapping[str, Any], config: Mapping[str, Any]
+) -> dict[str, Any]:
+    unresolved: list[str] = []
+    resolved = render(raw, state, config, unresolved)
+    if unresolved:
+        observer = obs.current.get()
+        if observer is not None:
+            observer.unresolved(node_id, unresolved)
+    return cast(dict[str, Any], resolved)
+
+
+def _wrap_output(node_id: str, out: Any, state_update: bool) -> Any:
+    if state_update or isinstance(out, Command):
+        return out
+    return {"results": {node_id: out}}
+
+
+def _builtin_call(node: BuiltinNode, qualified: str) -> NodeCall:
+    spec = registry.get(node.type)
+    model = spec.model
+    templated = has_template(node.config)
+    prebuilt = None if templated else model.model_validate(node.config)
+    state_update = model.returns_state_update
+
+    async def call(state: dict[str, Any], config: dict[str, Any], attempt: int) -> Any:
+        if prebuilt is not None:
+            instance = prebuilt
+        else:
+            resolved = _resolve(qualified, node.config, state, config)
+            try:
+                instance = model.model_validate(resolved)
+            except ValidationError as exc:
+                problems = problems_from_validation(exc, prefix="config")
+                raise NodeFailed(
+                    qualified, "; ".join(f"{p.field}: {p.message}" for p in problems)
+                ) from None
+        out = await instance.run(state, _context(qualified, config, attempt))
+        return _wrap_output(node.id, out, state_update)
+
+    return call
+
+
+def _code_call(node: CodeNode) -> NodeCall:
+    fn, is_async = compile_body(node)
+    templated = has_template(node.config)
+
+    async def call(state: dict[str, Any], config: dict[str, Any], attempt: int) -> Any:
+        cfg = _resolve(node.id, node.config, state, config) if templated else node.config
+        self_ = make_self(node, cfg)
+        if is_async:
+            out = await fn(self_, state, config)
+        else:
+            # Sync bodies run off the event loop so a slow one cannot stall a server.
+            out = await asyncio.to_thread(fn, self_, state, config)
+        return _wrap_output(node.id, out, False)
+
+    return call
+
+
+def _subgraph_call(node: SubgraphNode, qualified: str) -> NodeCall:
+    compiled = _build_ir(node.graph, scope=f"{qualified}/", fallback_entry=None).compile()
+
+    async def call(state: dict[str, Any], config: dict[str, Any], attempt: int) -> Any:
+        out = await compiled.ainvoke(state, cast(RunnableConfig, config))
+        return {k: out[k] for k in _PASS_THROUGH_KEYS if k in out}
+
+    return call

@@ -1,0 +1,485 @@
+"""The executor owns runs: lifecycle, stored events, checkpoints, cancel, resume, re-run.
+
+``runtime/`` knows nothing of HTTP: the server, the CLI and the Python API all
+drive runs through this class.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import uuid
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.errors import GraphRecursionError
+from langgraph.graph.state import CompiledStateGraph
+from langgraph.types import Command
+
+from ..clock import utcnow
+from ..settings import Durability, Settings
+from ..spec.io import dumps, loads
+from ..spec.models import WorkflowDocument
+from ..spec.problems import DocumentError
+from ..store.base import NotFound, Repository
+from ..store.records import EventRecord, RunRecord, RunUpdate
+from . import observer as obs
+from .build import as_document, build_graph
+from .checkpoints import close_saver, open_sqlite_saver
+from .events import TERMINAL, TERMINAL_EVENTS, EventType, RunStatus
+from .nodes_wrap import NodeFailed
+from .serialize import jsonable
+from .state import initial_state
+
+log = logging.getLogger(__name__)
+
+
+class RunStateError(RuntimeError):
+    """The run is not in a state that allows the request (e.g. resume a finished run)."""
+
+
+@dataclass
+class _Active:
+    """A run this process is driving (or holds for a later resume)."""
+
+    record: RunRecord
+    observer: obs.RunObserver
+    task: asyncio.Task[None] | None = None
+    settled: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+class Executor:
+    def __init__(
+        self,
+        store: Repository,
+        checkpointer: BaseCheckpointSaver | None = None,
+        *,
+        durability: Durability = "async",
+        services: dict[str, Any] | None = None,
+        recursion_limit: int = 1000,
+        max_graphs: int = 128,
+    ) -> None:
+        from .writer import BatchWriter
+
+        self.store = store
+        self.checkpointer = checkpointer
+        self.durability = durability
+        self.services = services if services is not None else {}
+        self.recursion_limit = recursion_limit
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._writer = BatchWriter(store)
+        self._graphs: OrderedDict[str, CompiledStateGraph] = OrderedDict()
+        self._max_graphs = max_graphs
+        self._active: dict[str, _Active] = {}
+        self._known_docs: set[str] = set()
+        self._owns_resources = False
+
+    @classmethod
+    async def open(cls, settings: Settings | None = None, **kwargs: Any) -> Executor:
+        """The embedded default: SQLite repository and checkpoints under the data dir."""
+        from ..store.sqlite import SqliteRepository
+
+        settings = settings or Settings.from_env()
+        store = SqliteRepository(settings.repository_file)
+        await store.open()
+        saver = await open_sqlite_saver(settings.checkpoint_file)
+        executor = cls(store, saver, durability=settings.durability, **kwargs)
+        executor._owns_resources = True
+        return executor
+
+    async def aclose(self) -> None:
+        """Stop this process's runs (recorded as failed with the cause) and release files."""
+        for active in list(self._active.values()):
+            if active.task is not None and not active.task.done():
+                active.task.cancel("executor shutting down")
+        for active in list(self._active.values()):
+            if active.task is not None:
+                await asyncio.gather(active.task, return_exceptions=True)
+        await self._writer.close()
+        if self._owns_resources:
+            await self.store.close()
+            await close_saver(self.checkpointer)
+
+    # --- graphs --------------------------------------------------------------
+    def _compiled(self, checksum: str, doc: WorkflowDocument) -> CompiledStateGraph:
+        graph = self._graphs.get(checksum)
+        if graph is None:
+            graph = build_graph(doc).compile(checkpointer=self.checkpointer)
+            self._graphs[checksum] = graph
+            if len(self._graphs) > self._max_graphs:
+                self._graphs.popitem(last=False)
+        else:
+            self._graphs.move_to_end(checksum)
+        return graph
+
+    async def _graph_of(self, record: RunRecord) -> CompiledStateGraph:
+        graph = self._graphs.get(record.checksum)
+        if graph is not None:
+            return graph
+        body = await self.store.get_document(record.checksum)
+        return self._compiled(record.checksum, loads(body))
+
+    def _run_config(self, run_id: str, config: Mapping[str, Any]) -> RunnableConfig:
+        configurable = dict(config.get("configurable", {}))
+        configurable["thread_id"] = run_id
+        return {
+            "configurable": configurable,
+            "recursion_limit": int(config.get("recursion_limit", self.recursion_limit)),
+        }
+
+    # --- starting runs -------------------------------------------------------
+    async def submit(
+        self,
+        document: WorkflowDocument | Mapping[str, Any],
+        inputs: Mapping[str, Any] | None = None,
+        *,
+        workflow_id: str | None = None,
+        version: int | None = None,
+        config: Mapping[str, Any] | None = None,
+        run_id: str | None = None,
+    ) -> str:
+        """Validate, store the run as pending and start it; returns the run id at once.
+
+        A document that does not validate raises DocumentError and stores nothing.
+        """
+        doc = as_document(document)
+        body = dumps(doc)
+        import hashlib
+
+        checksum = hashlib.sha256(body.encode("utf-8")).hexdigest()
+        graph = self._compiled(checksum, doc)
+        inputs = dict(inputs or {})
+        now = utcnow()
+        record = RunRecord(
+            id=run_id or uuid.uuid4().hex,
+            checksum=checksum,
+            status=RunStatus.PENDING,
+            inputs=jsonable(inputs),
+            created_at=now,
+            updated_at=now,
+            workflow_id=workflow_id or doc.id,
+            version=version,
+            config=jsonable(dict(config or {})),
+            owner=self.owner,
+        )
+        await self.store.create_run(record, None if checksum in self._known_docs else body)
+        self._known_docs.add(checksum)
+        active = self._activate(record)
+        payload = initial_state(inputs, record.config)
+        active.task = asyncio.create_task(
+            self._drive(active, graph, payload, EventType.RUN_STARTED)
+        )
+        return record.id
+
+    async def execute(
+        self,
+        document: WorkflowDocument | Mapping[str, Any],
+        inputs: Mapping[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> RunRecord:
+        """Submit and wait until the run finishes, fails, is cancelled or interrupted."""
+        run_id = await self.submit(document, inputs, **kwargs)
+        return await self.wait(run_id)
+
+    def _activate(self, record: RunRecord, start_seq: int | None = None) -> _Active:
+        active = self._active.get(record.id)
+        if active is None:
+            observer = obs.RunObserver(
+                record.id,
+                workflow_id=record.workflow_id,
+                start_seq=record.last_seq if start_seq is None else start_seq,
+                services=self.services,
+            )
+            observer.add_sink(self._writer.add_event)
+            active = _Active(record, observer)
+            self._active[record.id] = active
+        active.settled.clear()
+        return active
+
+    def _set_status(self, active: _Active, status: RunStatus, **fields: Any) -> None:
+        now = utcnow()
+        record = active.record
+        record.status = status
+        record.updated_at = now
+        for key, value in fields.items():
+            setattr(record, key, value)
+        record.node_states = dict(active.observer.node_states)
+        record.last_seq = active.observer.seq
+        changes = {
+            "status": str(status),
+            "node_states": record.node_states,
+            "last_seq": record.last_seq,
+            "owner": self.owner,
+            **fields,
+        }
+        self._writer.add_update(RunUpdate(record.id, now, changes))
+
+    async def _drive(
+        self, active: _Active, graph: CompiledStateGraph, payload: Any, opening: EventType
+    ) -> None:
+        observer, record = active.observer, active.record
+        token = obs.current.set(observer)
+        try:
+            fields: dict[str, Any] = {"interrupt": None}
+            if record.started_at is None:
+                fields["started_at"] = utcnow()
+            observer.emit(
+                opening, data={"inputs": record.inputs} if opening == EventType.RUN_STARTED else {}
+            )
+            self._set_status(active, RunStatus.RUNNING, **fields)
+            kwargs: dict[str, Any] = {}
+            if self.checkpointer is not None:
+                kwargs["durability"] = self.durability
+            result = await graph.ainvoke(
+                payload, self._run_config(record.id, record.config), **kwargs
+            )
+            interrupts = result.get("__interrupt__") if isinstance(result, dict) else None
+            if interrupts:
+                pending = [{"id": i.id, "value": jsonable(i.value)} for i in interrupts]
+                observer.emit(EventType.INTERRUPTED, data={"interrupts": pending})
+                self._set_status(active, RunStatus.INTERRUPTED, interrupt=pending)
+            else:
+                final = jsonable({k: v for k, v in result.items() if k != "__interrupt__"})
+                observer.emit(EventType.RUN_FINISHED, data={"state": final})
+                self._set_status(
+                    active, RunStatus.SUCCEEDED, final_state=final, finished_at=utcnow()
+                )
+        except asyncio.CancelledError:
+            observer.emit(EventType.RUN_CANCELLED, data={"reason": "cancelled"})
+            self._set_status(active, RunStatus.CANCELLED, error="cancelled", finished_at=utcnow())
+        except Exception as exc:
+            message = _failure_message(exc, self.recursion_limit)
+            observer.emit(EventType.RUN_FAILED, data={"error": message})
+            self._set_status(active, RunStatus.FAILED, error=message, finished_at=utcnow())
+        finally:
+            obs.current.reset(token)
+            try:
+                await self._writer.flush()
+            finally:
+                if record.status in TERMINAL:
+                    self._active.pop(record.id, None)
+                active.task = None
+                active.settled.set()
+
+    # --- waiting and reading ---------------------------------------------------
+    async def wait(self, run_id: str, timeout: float | None = None) -> RunRecord:
+        """The run once it is no longer running (finished, failed, cancelled or interrupted)."""
+
+        async def settle() -> RunRecord:
+            while True:
+                active = self._active.get(run_id)
+                if active is not None:
+                    await active.settled.wait()
+                    if active.task is None:
+                        return active.record
+                    continue
+                record = await self.store.get_run(run_id)
+                if record.status not in (RunStatus.PENDING, RunStatus.RUNNING):
+                    return record
+                await asyncio.sleep(0.05)  # driven by another process
+
+        return await asyncio.wait_for(settle(), timeout)
+
+    async def get_run(self, run_id: str) -> RunRecord:
+        active = self._active.get(run_id)
+        return active.record if active is not None else await self.store.get_run(run_id)
+
+    async def events(
+        self, run_id: str, *, after: int = 0, follow: bool = True
+    ) -> AsyncIterator[EventRecord]:
+        """Stored events after ``after``, then live ones until the run's terminal event.
+
+        Every event is yielded exactly once and in order, whether it is replayed from
+        the store, from memory, or arrives live.
+        """
+        last = after
+        record = await self.get_run(run_id)
+        while True:
+            active = self._active.get(run_id)
+            queue: asyncio.Queue[EventRecord] = asyncio.Queue()
+            if active is not None:
+                active.observer.add_sink(queue.put_nowait)
+            try:
+                in_memory = active.observer.events if active is not None else []
+                first_mem = in_memory[0].seq if in_memory else None
+                if first_mem is None or last + 1 < first_mem:
+                    for event in await self.store.list_events(run_id, after=last):
+                        if first_mem is not None and event.seq >= first_mem:
+                            break
+                        last = event.seq
+                        yield event
+                        if event.type in TERMINAL_EVENTS:
+                            return
+                for event in list(in_memory):
+                    if event.seq > last:
+                        last = event.seq
+                        yield event
+                        if event.type in TERMINAL_EVENTS:
+                            return
+                if not follow:
+                    return
+                if active is None:
+                    record = await self.store.get_run(run_id)
+                    if record.status in TERMINAL and record.last_seq <= last:
+                        return
+                    await asyncio.sleep(0.1)  # driven elsewhere, or idle until resumed here
+                    continue
+                while True:
+                    try:
+                        event = await asyncio.wait_for(queue.get(), 0.5)
+                    except TimeoutError:
+                        if self._active.get(run_id) is not active:
+                            break
+                        continue
+                    if event.seq <= last:
+                        continue
+                    last = event.seq
+                    yield event
+                    if event.type in TERMINAL_EVENTS:
+                        return
+            finally:
+                if active is not None:
+                    active.observer.remove_sink(queue.put_nowait)
+
+    # --- control ---------------------------------------------------------------
+    async def cancel(self, run_id: str) -> RunRecord:
+        active = self._active.get(run_id)
+        if active is not None and active.task is not None:
+            active.task.cancel()
+            await active.settled.wait()
+            return active.record
+        record = await self.get_run(run_id)
+        if record.status in TERMINAL:
+            raise RunStateError(f"run {run_id} already {record.status}")
+        if record.status == RunStatus.RUNNING and record.owner != self.owner:
+            raise RunStateError(f"run {run_id} is executing in another process ({record.owner})")
+        active = self._activate(record)
+        active.observer.emit(EventType.RUN_CANCELLED, data={"reason": "cancelled"})
+        self._set_status(active, RunStatus.CANCELLED, error="cancelled", finished_at=utcnow())
+        await self._writer.flush()
+        self._active.pop(run_id, None)
+        active.settled.set()
+        return active.record
+
+    async def resume(self, run_id: str, value: Any) -> str:
+        """Answer a pending interrupt; the run continues from its checkpoint."""
+        record = await self.get_run(run_id)
+        if record.status != RunStatus.INTERRUPTED:
+            raise RunStateError(f"run {run_id} is {record.status}, not interrupted")
+        if self.checkpointer is None:
+            raise RunStateError("resuming needs a checkpointer")
+        graph = await self._graph_of(record)
+        active = self._activate(record)
+        active.record.status = RunStatus.RUNNING  # claim it before the first await
+        active.task = asyncio.create_task(
+            self._drive(active, graph, Command(resume=value), EventType.RESUMED)
+        )
+        return run_id
+
+    async def recover(self, run_id: str) -> str:
+        """Continue a run whose process died, from its last checkpoint (or its start)."""
+        record = await self.store.get_run(run_id)
+        if record.status not in (RunStatus.RUNNING, RunStatus.PENDING):
+            raise RunStateError(
+                f"run {run_id} is {record.status}; only a run left running can be recovered"
+            )
+        if run_id in self._active:
+            raise RunStateError(f"run {run_id} is already running in this process")
+        graph = await self._graph_of(record)
+        config = self._run_config(run_id, record.config)
+        snapshot = await self.checkpointer.aget_tuple(config) if self.checkpointer else None
+        stored = await self.store.list_events(run_id, after=record.last_seq)
+        start_seq = stored[-1].seq if stored else record.last_seq
+        active = self._activate(record, start_seq=start_seq)
+        payload = None if snapshot is not None else initial_state(record.inputs, record.config)
+        active.task = asyncio.create_task(self._drive(active, graph, payload, EventType.RESUMED))
+        return run_id
+
+    async def checkpoints(self, run_id: str) -> list[dict[str, Any]]:
+        """The run's checkpoints, newest first: what time travel can re-run from."""
+        record = await self.get_run(run_id)
+        graph = await self._graph_of(record)
+        out = []
+        async for snap in graph.aget_state_history(self._run_config(run_id, {})):
+            out.append(
+                {
+                    "checkpoint_id": snap.config["configurable"]["checkpoint_id"],
+                    "step": (snap.metadata or {}).get("step"),
+                    "next": list(snap.next),
+                    "created_at": snap.created_at,
+                    "results": jsonable(snap.values.get("results", {})),
+                }
+            )
+        return out
+
+    async def rerun(self, run_id: str, checkpoint_id: str | None = None) -> str:
+        """A new run: from the start with the same inputs, or from a stored checkpoint."""
+        source = await self.get_run(run_id)
+        graph = await self._graph_of(source)
+        new_id = uuid.uuid4().hex
+        now = utcnow()
+        record = RunRecord(
+            id=new_id,
+            checksum=source.checksum,
+            status=RunStatus.PENDING,
+            inputs=source.inputs,
+            created_at=now,
+            updated_at=now,
+            workflow_id=source.workflow_id,
+            version=source.version,
+            config=source.config,
+            parent_run_id=run_id,
+            parent_checkpoint_id=checkpoint_id,
+            owner=self.owner,
+        )
+        payload: Any = initial_state(source.inputs, source.config)
+        if checkpoint_id is not None:
+            if self.checkpointer is None:
+                raise RunStateError("re-running from a checkpoint needs a checkpointer")
+            await self._copy_checkpoint(run_id, checkpoint_id, new_id)
+            payload = None
+        await self.store.create_run(record)
+        active = self._activate(record)
+        active.task = asyncio.create_task(
+            self._drive(active, graph, payload, EventType.RUN_STARTED)
+        )
+        return new_id
+
+    async def _copy_checkpoint(self, run_id: str, checkpoint_id: str, new_id: str) -> None:
+        assert self.checkpointer is not None
+        source_cfg: RunnableConfig = {
+            "configurable": {
+                "thread_id": run_id,
+                "checkpoint_ns": "",
+                "checkpoint_id": checkpoint_id,
+            }
+        }
+        snap = await self.checkpointer.aget_tuple(source_cfg)
+        if snap is None:
+            raise NotFound(f"run {run_id} has no checkpoint {checkpoint_id}")
+        target: RunnableConfig = {"configurable": {"thread_id": new_id, "checkpoint_ns": ""}}
+        stored = await self.checkpointer.aput(
+            target,
+            snap.checkpoint,
+            snap.metadata,
+            snap.checkpoint["channel_versions"],
+        )
+        by_task: dict[str, list[tuple[str, Any]]] = {}
+        for task_id, channel, value in snap.pending_writes or []:
+            by_task.setdefault(task_id, []).append((channel, value))
+        for task_id, writes in by_task.items():
+            await self.checkpointer.aput_writes(stored, writes, task_id)
+
+
+def _failure_message(exc: BaseException, recursion_limit: int) -> str:
+    if isinstance(exc, NodeFailed | DocumentError):
+        return str(exc)
+    if isinstance(exc, GraphRecursionError):
+        return f"run stopped after {recursion_limit} steps (recursion limit); a loop may never end"
+    return f"{type(exc).__name__}: {exc}"

@@ -1,0 +1,100 @@
+"""Wrap every node with what a run needs: events, retries, timeouts and clear errors."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from langchain_core.runnables import RunnableConfig
+from langgraph.errors import GraphBubbleUp
+
+from ..spec.models import RetryPolicy
+from . import observer as obs
+
+NodeCall = Callable[[dict[str, Any], dict[str, Any], int], Awaitable[Any]]
+
+
+class NodeFailed(RuntimeError):
+    """A node gave up; the message names the node and the cause."""
+
+    def __init__(self, node: str, cause: BaseException | str, line: int | None = None):
+        self.node = node
+        self.cause = cause
+        where = f" (line {line} of its code)" if line else ""
+        if isinstance(cause, BaseException):
+            detail = f"{type(cause).__name__}: {cause}" if str(cause) else type(cause).__name__
+        else:
+            detail = cause
+        super().__init__(f"node {node!r} failed{where}: {detail}")
+
+
+def describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+def instrument(
+    node_id: str,
+    call: NodeCall,
+    *,
+    retry: RetryPolicy | None,
+    timeout: float | None,
+    line_of: Callable[[BaseException], int | None] | None = None,
+) -> Callable[[dict[str, Any], RunnableConfig], Awaitable[Any]]:
+    """A LangGraph node function around ``call(state, config, attempt)``."""
+    attempts = retry.max_attempts if retry else 1
+
+    async def node(state: dict[str, Any], config: RunnableConfig) -> Any:
+        observer = obs.current.get()
+        delay = retry.initial_interval if retry else 0.0
+        attempt = 1
+        while True:
+            if observer is not None:
+                observer.node_started(node_id, attempt)
+            started = time.perf_counter()
+            try:
+                if timeout is not None:
+                    result = await asyncio.wait_for(call(state, dict(config), attempt), timeout)
+                else:
+                    result = await call(state, dict(config), attempt)
+            except GraphBubbleUp:
+                # interrupt() and friends: not a failure, LangGraph handles them.
+                if observer is not None:
+                    observer.node_interrupted(node_id)
+                raise
+            except (asyncio.CancelledError, NodeFailed):
+                raise
+            except Exception as exc:
+                elapsed = (time.perf_counter() - started) * 1000
+                cause: BaseException = exc
+                if isinstance(exc, TimeoutError) and timeout is not None:
+                    cause = TimeoutError(f"timed out after {timeout:g}s")
+                if attempt < attempts and retry is not None:
+                    if observer is not None:
+                        observer.node_retrying(node_id, attempt, describe(cause), delay)
+                    await asyncio.sleep(delay)
+                    delay = min(delay * retry.backoff_factor, retry.max_interval)
+                    attempt += 1
+                    continue
+                failure = NodeFailed(node_id, cause, line_of(exc) if line_of else None)
+                if observer is not None:
+                    observer.node_failed(node_id, str(failure), elapsed)
+                raise failure from exc
+            if observer is not None:
+                observer.node_finished(
+                    node_id, _output_of(node_id, result), (time.perf_counter() - started) * 1000
+                )
+            return result
+
+    node.__name__ = f"orcheo_node_{node_id}"
+    return node
+
+
+def _output_of(node_id: str, update: Any) -> Any:
+    """What an event shows as the node's output: its result entry, else the update."""
+    if isinstance(update, dict):
+        results = update.get("results")
+        if isinstance(results, dict) and node_id.rsplit("/", 1)[-1] in results:
+            return results[node_id.rsplit("/", 1)[-1]]
+    return update

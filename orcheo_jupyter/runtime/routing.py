@@ -1,0 +1,45 @@
+"""Conditional edges: route on the value at a dotted state path."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Mapping
+from typing import Any
+
+from langchain_core.runnables import RunnableConfig
+from langgraph.graph import END
+
+from ..spec.models import END as END_SENTINEL
+from ..spec.models import ConditionalEdge
+from .templates import MISSING, lookup
+
+
+def route_key(value: Any) -> str:
+    """``True``/``False`` -> ``"true"``/``"false"``, ``None`` -> ``"null"``, else ``str``."""
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if value is None or value is MISSING:
+        return "null"
+    return str(value)
+
+
+def _target(name: str) -> str:
+    return END if name == END_SENTINEL else name
+
+
+def make_router(edge: ConditionalEdge) -> tuple[Callable[..., str], dict[Hashable, str]]:
+    """A LangGraph path function and its path map for one conditional edge.
+
+    Lookup order: mapping, then default, then the end of the run.
+    """
+    mapping = {k: _target(v) for k, v in edge.mapping.items()}
+    default = _target(edge.default) if edge.default is not None else END
+    path = edge.path
+
+    def route(state: Mapping[str, Any], config: RunnableConfig) -> str:
+        key = route_key(lookup(path, state, config))
+        return mapping.get(key, default)
+
+    destinations: dict[Hashable, str] = {t: t for t in {*mapping.values(), default}}
+    return route, destinations

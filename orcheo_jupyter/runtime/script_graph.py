@@ -1,0 +1,104 @@
+"""LangGraph script graphs: find the StateGraph a script defines, and index its shape.
+
+Guardrails for untrusted scripts (size limit, restricted compilation, time limit)
+live in ``ingest/``; this module runs trusted local documents as they are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from types import CodeType
+from typing import Any
+
+from langgraph.graph import StateGraph
+from langgraph.graph.state import CompiledStateGraph
+
+from ..spec.models import END, START, ConditionalEdge, Edge, ScriptIndex
+from ..spec.problems import DocumentError, Problem
+
+
+def _problem(message: str) -> DocumentError:
+    return DocumentError([Problem("error", "script", message, field="graph.source")])
+
+
+def graph_from_namespace(namespace: Mapping[str, Any], entrypoint: str | None) -> StateGraph:
+    """The script's graph: ``entrypoint``, else ``orcheo_workflow()``, else its one StateGraph."""
+    if entrypoint:
+        if entrypoint not in namespace:
+            raise _problem(f"entrypoint {entrypoint!r} is not defined by the script")
+        obj = namespace[entrypoint]
+        if callable(obj) and not isinstance(obj, StateGraph | CompiledStateGraph):
+            obj = obj()
+    elif callable(namespace.get("orcheo_workflow")):
+        obj = namespace["orcheo_workflow"]()
+    else:
+        found = [v for v in namespace.values() if isinstance(v, StateGraph | CompiledStateGraph)]
+        if len(found) != 1:
+            raise _problem(
+                f"script defines {len(found)} graphs; "
+                "define orcheo_workflow() or name an entrypoint"
+            )
+        obj = found[0]
+    if isinstance(obj, CompiledStateGraph):
+        obj = obj.builder
+    if not isinstance(obj, StateGraph):
+        raise _problem(f"entrypoint returned {type(obj).__name__}, expected a StateGraph")
+    return obj
+
+
+def exec_script(
+    source: str | CodeType,
+    *,
+    namespace: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Execute a script as a module that is not ``__main__`` (its main block does not run)."""
+    ns: dict[str, Any] = namespace if namespace is not None else {}
+    ns.setdefault("__name__", "orcheo_script")
+    code = source if isinstance(source, CodeType) else compile(source, "<orcheo script>", "exec")
+    try:
+        exec(code, ns)
+    except SyntaxError as exc:
+        raise _problem(f"syntax error on line {exc.lineno}: {exc.msg}") from None
+    except Exception as exc:
+        raise _problem(f"script raised {type(exc).__name__}: {exc}") from None
+    return ns
+
+
+def load_script_graph(
+    source: str,
+    entrypoint: str | None = None,
+    *,
+    loader: Callable[[str], dict[str, Any]] | None = None,
+) -> StateGraph:
+    try:
+        namespace = loader(source) if loader else exec_script(source)
+    except SyntaxError as exc:
+        raise _problem(f"syntax error on line {exc.lineno}: {exc.msg}") from None
+    return graph_from_namespace(namespace, entrypoint)
+
+
+def index_of(graph: StateGraph) -> ScriptIndex:
+    """Nodes and edges of a StateGraph, as the canvas draws them read-only."""
+    edges = [Edge(source=_name(s), target=_name(t)) for s, t in sorted(graph.edges)]
+    for starts, end in sorted(graph.waiting_edges):
+        edges.extend(Edge(source=_name(s), target=_name(end)) for s in starts)
+    conditional = []
+    for source, branches in graph.branches.items():
+        for name, branch in branches.items():
+            ends = branch.ends or {}
+            conditional.append(
+                ConditionalEdge(
+                    source=_name(source),
+                    path=name,
+                    mapping={str(k): _name(v) for k, v in ends.items()},
+                )
+            )
+    return ScriptIndex(nodes=list(graph.nodes), edges=edges, conditional_edges=conditional)
+
+
+def _name(value: str) -> str:
+    if value == "__start__":
+        return START
+    if value == "__end__":
+        return END
+    return value

@@ -1,0 +1,88 @@
+"""Group commit of run events and status changes.
+
+Events arrive far faster than SQLite can commit them one by one. The writer keeps
+one flusher task per executor: whatever accumulated while the previous commit was
+in flight goes into the next single transaction, so cost grows with commits, not
+events, and order is kept.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from ..store.base import Repository
+from ..store.records import EventRecord, RunUpdate
+
+log = logging.getLogger(__name__)
+
+
+class BatchWriter:
+    def __init__(self, store: Repository) -> None:
+        self._store = store
+        self._events: list[EventRecord] = []
+        self._updates: list[RunUpdate] = []
+        self._queued = 0
+        self._written = 0
+        self._wake = asyncio.Event()
+        self._progress = asyncio.Condition()
+        self._task: asyncio.Task[None] | None = None
+        self._closed = False
+
+    def _kick(self) -> None:
+        self._queued += 1
+        self._wake.set()
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run(), name="orcheo-writer")
+
+    def add_event(self, event: EventRecord) -> None:
+        self._events.append(event)
+        self._kick()
+
+    def add_update(self, update: RunUpdate) -> None:
+        self._updates.append(update)
+        self._kick()
+
+    async def flush(self) -> None:
+        """Return once everything queued before the call is committed."""
+        target = self._queued
+        if self._written >= target:
+            return
+        async with self._progress:
+            await self._progress.wait_for(lambda: self._written >= target)
+
+    async def _run(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while self._events or self._updates:
+                events, updates = self._events, self._updates
+                self._events, self._updates = [], []
+                mark = self._queued
+                for attempt in range(5):
+                    try:
+                        await self._store.write_batch(events, updates)
+                        break
+                    except Exception:
+                        log.exception(
+                            "orcheo: writing %d events failed (attempt %d)",
+                            len(events),
+                            attempt + 1,
+                        )
+                        await asyncio.sleep(0.05 * 2**attempt)
+                async with self._progress:
+                    self._written = mark
+                    self._progress.notify_all()
+            if self._closed:
+                return
+
+    async def close(self) -> None:
+        await self.flush()
+        self._closed = True
+        if self._task is not None:
+            self._wake.set()
+            try:
+                await asyncio.wait_for(self._task, 5)
+            except (TimeoutError, asyncio.CancelledError):
+                self._task.cancel()
+            self._task = None

@@ -1,0 +1,66 @@
+"""Where things live and how runs persist, from ``ORCHEO_*`` environment variables.
+
+The server extension maps its traitlets onto the same fields, so a kernel and the
+server agree on the data directory without talking to each other.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Literal
+
+Durability = Literal["sync", "async", "exit"]
+
+
+def default_data_dir() -> Path:
+    env = os.environ.get("ORCHEO_DATA_DIR")
+    if env:
+        return Path(env).expanduser()
+    from jupyter_core.paths import jupyter_data_dir
+
+    return Path(jupyter_data_dir()) / "orcheo"
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = field(default_factory=default_data_dir)
+    repository_backend: str = "sqlite"
+    repository_path: Path | None = None
+    checkpoint_backend: str = "sqlite"
+    checkpoint_path: Path | None = None
+    postgres_dsn: str | None = None
+    durability: Durability = "async"
+
+    @property
+    def repository_file(self) -> Path:
+        return self.repository_path or self.data_dir / "orcheo.sqlite"
+
+    @property
+    def checkpoint_file(self) -> Path:
+        return self.checkpoint_path or self.data_dir / "checkpoints.sqlite"
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Settings:
+        env = os.environ
+        settings = cls(
+            data_dir=default_data_dir(),
+            repository_backend=env.get("ORCHEO_REPOSITORY_BACKEND", "sqlite"),
+            repository_path=_path(env.get("ORCHEO_REPOSITORY_SQLITE_PATH")),
+            checkpoint_backend=env.get("ORCHEO_CHECKPOINT_BACKEND", "sqlite"),
+            checkpoint_path=_path(env.get("ORCHEO_SQLITE_PATH")),
+            postgres_dsn=env.get("ORCHEO_POSTGRES_DSN"),
+            durability=_durability(env.get("ORCHEO_DURABILITY", "async")),
+        )
+        return replace(settings, **overrides)  # type: ignore[arg-type]
+
+
+def _path(value: str | None) -> Path | None:
+    return Path(value).expanduser() if value else None
+
+
+def _durability(value: str) -> Durability:
+    if value not in ("sync", "async", "exit"):
+        raise ValueError(f"ORCHEO_DURABILITY must be sync, async or exit, not {value!r}")
+    return value  # type: ignore[return-value]

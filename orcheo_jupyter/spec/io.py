@@ -1,0 +1,146 @@
+"""Reading and writing workflow documents: one canonical byte form.
+
+Documents are UTF-8 JSON with sorted keys and 2-space indent so git diffs stay
+small, and ``dumps(loads(text)) == text`` for any text this module wrote.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from .legacy import legacy_to_ir, looks_legacy
+from .models import FrozenIRGraph, GraphIR, WorkflowDocument
+from .problems import DocumentError, Problem, problems_from_validation
+
+SUFFIX = ".orcheo.json"
+
+
+def document_from_data(data: Any, *, name: str | None = None) -> WorkflowDocument:
+    """Accept a document, a bare graph, a bare GraphIR or a legacy graph.
+
+    ``name`` names a document built from a bare graph (e.g. from the file name).
+    """
+    if not isinstance(data, dict):
+        raise DocumentError(
+            [Problem("error", "type", f"expected a JSON object, got {type(data).__name__}")]
+        )
+    fallback = name or "workflow"
+    if "graph" in data:
+        payload = data
+    elif looks_legacy(data):
+        ir = legacy_to_ir(data)
+        payload = {
+            "name": data.get("name") or fallback,
+            "graph": {"format": "frozen-ir", "entrypoint": ir.entrypoint, "ir": ir.model_dump()},
+        }
+    elif "format" in data:
+        payload = {"name": fallback, "graph": data}
+    elif "schema_version" in data or "nodes" in data:
+        try:
+            ir = GraphIR.model_validate(data)
+        except ValidationError as exc:
+            raise DocumentError(problems_from_validation(exc)) from None
+        payload = {
+            "name": fallback,
+            "graph": {"format": "frozen-ir", "entrypoint": ir.entrypoint, "ir": ir.model_dump()},
+        }
+    else:
+        raise DocumentError(
+            [
+                Problem(
+                    "error",
+                    "shape",
+                    "not a workflow document: expected a 'graph' member, a graph with 'format', "
+                    "a GraphIR with 'nodes', or a legacy graph",
+                )
+            ]
+        )
+    try:
+        return WorkflowDocument.model_validate(payload)
+    except ValidationError as exc:
+        raise DocumentError(problems_from_validation(exc)) from None
+
+
+def loads(text: str | bytes, *, name: str | None = None) -> WorkflowDocument:
+    """Parse document text; broken JSON is reported with its line and column."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DocumentError(
+            [
+                Problem(
+                    "error",
+                    "json",
+                    f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}",
+                )
+            ]
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise DocumentError(
+            [Problem("error", "encoding", f"not UTF-8 text: {exc.reason}")]
+        ) from None
+    return document_from_data(data, name=name)
+
+
+def to_data(doc: WorkflowDocument) -> dict[str, Any]:
+    """The document as plain JSON data (the canonical form, before encoding)."""
+    return doc.model_dump(mode="json")
+
+
+def dumps(doc: WorkflowDocument) -> str:
+    """Canonical text: sorted keys, 2-space indent, UTF-8 characters kept, final newline."""
+    return json.dumps(to_data(doc), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def checksum(doc: WorkflowDocument) -> str:
+    """Content hash of the canonical form; equal documents hash equal."""
+    return hashlib.sha256(dumps(doc).encode("utf-8")).hexdigest()
+
+
+def name_from_path(path: Path) -> str:
+    base = path.name
+    for suffix in (SUFFIX, ".json", ".yaml", ".yml"):
+        if base.endswith(suffix):
+            return base[: -len(suffix)]
+    return base
+
+
+def load(path: str | Path) -> WorkflowDocument:
+    """Read a document (or a bare/legacy graph) from a file."""
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except FileNotFoundError:
+        raise DocumentError([Problem("error", "missing_file", f"no such file: {p}")]) from None
+    except IsADirectoryError:
+        raise DocumentError(
+            [Problem("error", "missing_file", f"is a directory, not a file: {p}")]
+        ) from None
+    if p.suffix in {".yaml", ".yml"}:
+        import yaml
+
+        try:
+            data = yaml.safe_load(raw)
+        except yaml.YAMLError as exc:
+            raise DocumentError([Problem("error", "yaml", f"invalid YAML: {exc}")]) from None
+        return document_from_data(data, name=name_from_path(p))
+    return loads(raw, name=name_from_path(p))
+
+
+def save(doc: WorkflowDocument, path: str | Path) -> Path:
+    """Write the canonical form atomically, so a crash never leaves half a file."""
+    p = Path(path)
+    tmp = p.with_name(f".{p.name}.tmp")
+    tmp.write_text(dumps(doc), encoding="utf-8")
+    tmp.replace(p)
+    return p
+
+
+def ir_of(doc: WorkflowDocument) -> GraphIR | None:
+    """The GraphIR of a frozen-ir document, or None for script graphs."""
+    return doc.graph.ir if isinstance(doc.graph, FrozenIRGraph) else None

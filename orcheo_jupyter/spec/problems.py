@@ -1,0 +1,82 @@
+"""Problems found in a document, shaped so every surface can print one line each."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import ValidationError
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding: which node and field, and what is wrong."""
+
+    severity: Severity
+    code: str
+    message: str
+    node: str | None = None
+    field: str | None = None
+
+    def __str__(self) -> str:
+        where = []
+        if self.node is not None:
+            where.append(f"node {self.node!r}")
+        if self.field:
+            where.append(self.field)
+        prefix = f"{self.severity}: " + (f"{' '.join(where)}: " if where else "")
+        return prefix + self.message
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "severity": self.severity,
+            "code": self.code,
+            "message": self.message,
+            "node": self.node,
+            "field": self.field,
+        }
+
+
+class DocumentError(ValueError):
+    """A document that cannot be used; carries every problem found, not just the first."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(str(p) for p in problems) or "invalid document")
+
+
+def format_loc(loc: tuple[Any, ...]) -> str:
+    """Turn a pydantic error location into ``graph.ir.nodes[1].config`` form."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def problems_from_validation(
+    exc: ValidationError, prefix: str = "", node: str | None = None
+) -> list[Problem]:
+    """Convert pydantic errors into one Problem per error, naming the field path."""
+    found = []
+    for err in exc.errors(include_url=False):
+        # Discriminated unions add the tag name ("builtin", "frozen-ir") to the
+        # location; it is noise for a reader who wants the field path.
+        loc = tuple(p for p in err["loc"] if p not in _TAGS)
+        field = format_loc(loc)
+        if prefix:
+            field = f"{prefix}.{field}" if field else prefix
+        message = err["msg"]
+        if err["type"] == "extra_forbidden":
+            message = "unknown key (not part of the document format)"
+        elif err["type"] == "missing":
+            message = "required field is missing"
+        found.append(Problem("error", err["type"], message, node=node, field=field or None))
+    return found
+
+
+_TAGS = frozenset({"builtin", "code", "subgraph", "frozen-ir", "langgraph-script"})

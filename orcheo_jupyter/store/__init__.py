@@ -1,0 +1,25 @@
+"""Persistence of workflows, versions, runs and events behind one narrow interface."""
+
+from .base import Conflict, NotFound, Repository
+from .records import (
+    EventRecord,
+    RunRecord,
+    RunUpdate,
+    TransitionRecord,
+    VersionRecord,
+    WorkflowRecord,
+)
+from .sqlite import SqliteRepository
+
+__all__ = [
+    "Conflict",
+    "EventRecord",
+    "NotFound",
+    "Repository",
+    "RunRecord",
+    "RunUpdate",
+    "SqliteRepository",
+    "TransitionRecord",
+    "VersionRecord",
+    "WorkflowRecord",
+]

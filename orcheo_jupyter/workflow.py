@@ -1,0 +1,256 @@
+"""The Python API: build, load, save and run workflows from code or notebooks."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import spec
+from .nodes.base import BaseNode
+from .runtime import background
+from .spec.models import (
+    END,
+    START,
+    BuiltinNode,
+    CodeNode,
+    ConditionalEdge,
+    Edge,
+    FrozenIRGraph,
+    GraphIR,
+    RetryPolicy,
+    SubgraphNode,
+    WorkflowDocument,
+)
+from .spec.problems import Problem
+from .store.records import RunRecord
+
+
+@dataclass
+class RunResult:
+    """What a finished (or interrupted) run left: status, final state, error."""
+
+    record: RunRecord
+
+    @property
+    def id(self) -> str:
+        return self.record.id
+
+    @property
+    def status(self) -> str:
+        return self.record.status
+
+    @property
+    def state(self) -> dict[str, Any]:
+        return self.record.final_state or {}
+
+    @property
+    def results(self) -> dict[str, Any]:
+        return dict(self.state.get("results", {}))
+
+    @property
+    def error(self) -> str | None:
+        return self.record.error
+
+    @property
+    def interrupts(self) -> list[dict[str, Any]]:
+        return self.record.interrupt or []
+
+    def raise_for_status(self) -> RunResult:
+        if self.status == "failed":
+            raise RuntimeError(self.error or "run failed")
+        return self
+
+    def __repr__(self) -> str:
+        detail = f" error={self.error!r}" if self.error else ""
+        return f"<RunResult {self.id[:8]} {self.status}{detail}>"
+
+
+class Workflow:
+    """A workflow document with a LangGraph-builder style API.
+
+    ``Workflow("greet").add_node("a", "SetVariableNode", variables={...})`` builds the
+    same frozen-ir document the canvas edits; ``run`` executes it durably.
+    """
+
+    def __init__(self, name: str, *, description: str = "", tags: list[str] | None = None) -> None:
+        self._doc = WorkflowDocument(
+            name=name,
+            description=description,
+            tags=list(tags or []),
+            graph=FrozenIRGraph(ir=GraphIR()),
+        )
+
+    # --- construction --------------------------------------------------------
+    @classmethod
+    def from_document(cls, document: WorkflowDocument | Mapping[str, Any]) -> Workflow:
+        doc = (
+            document
+            if isinstance(document, WorkflowDocument)
+            else spec.document_from_data(document)
+        )
+        wf = cls.__new__(cls)
+        wf._doc = doc.model_copy(deep=True)
+        return wf
+
+    @classmethod
+    def load(cls, path: str | Path) -> Workflow:
+        return cls.from_document(spec.load(path))
+
+    def to_document(self) -> WorkflowDocument:
+        return self._doc.model_copy(deep=True)
+
+    def to_json(self) -> str:
+        return spec.dumps(self._doc)
+
+    def save(self, path: str | Path | None = None) -> Path:
+        """Write ``NAME.orcheo.json`` (or ``path``) in the canonical form."""
+        return spec.save(self._doc, path or f"{self.name}.orcheo.json")
+
+    @property
+    def name(self) -> str:
+        return self._doc.name
+
+    @property
+    def document(self) -> WorkflowDocument:
+        """The live document (mutations through the builder methods only)."""
+        return self._doc
+
+    @property
+    def ir(self) -> GraphIR:
+        graph = self._doc.graph
+        if not isinstance(graph, FrozenIRGraph):
+            raise TypeError("this workflow is a LangGraph script; edit it as code")
+        return graph.ir
+
+    # --- builder ---------------------------------------------------------------
+    def add_node(
+        self,
+        node_id: str,
+        node: str | BaseNode | Workflow,
+        *,
+        retry: RetryPolicy | Mapping[str, Any] | None = None,
+        timeout: float | None = None,
+        **config: Any,
+    ) -> Workflow:
+        """Add a registered node type (by name or instance) or a nested workflow."""
+        extra: dict[str, Any] = {}
+        if retry is not None:
+            extra["retry"] = RetryPolicy.model_validate(retry)
+        if timeout is not None:
+            extra["timeout"] = timeout
+        new: BuiltinNode | SubgraphNode
+        if isinstance(node, Workflow):
+            new = SubgraphNode(id=node_id, graph=node.ir.model_copy(deep=True), **extra)
+        elif isinstance(node, BaseNode):
+            from .nodes import registry
+
+            type_name = next(
+                (s.type for s in registry.all_specs() if s.model is type(node)), type(node).__name__
+            )
+            new = BuiltinNode(
+                id=node_id, type=type_name, config=node.model_dump(exclude_defaults=True), **extra
+            )
+        else:
+            new = BuiltinNode(id=node_id, type=node, config=dict(config), **extra)
+        self.ir.nodes.append(new)
+        return self
+
+    def add_code_node(
+        self,
+        node_id: str,
+        body: str,
+        *,
+        config: Mapping[str, Any] | None = None,
+        injected: list[str] | None = None,
+    ) -> Workflow:
+        """Add a code node: ``body`` is the body of ``def run(self, state, config)``."""
+        self.ir.nodes.append(
+            CodeNode(
+                id=node_id, body=body, config=dict(config or {}), injected=list(injected or [])
+            )
+        )
+        return self
+
+    def add_edge(self, source: str, target: str) -> Workflow:
+        self.ir.edges.append(Edge(source=_sentinel(source), target=_sentinel(target)))
+        return self
+
+    def add_conditional_edges(
+        self, source: str, path: str, mapping: Mapping[str, str], default: str | None = None
+    ) -> Workflow:
+        self.ir.conditional_edges.append(
+            ConditionalEdge(
+                source=source,
+                path=path,
+                mapping={str(k): _sentinel(v) for k, v in mapping.items()},
+                default=_sentinel(default) if default is not None else None,
+            )
+        )
+        return self
+
+    def set_entry_point(self, node_id: str) -> Workflow:
+        self.ir.entrypoint = node_id
+        graph = self._doc.graph
+        assert isinstance(graph, FrozenIRGraph)
+        graph.entrypoint = node_id
+        return self
+
+    def validate(self) -> list[Problem]:
+        from .nodes.registry import check_node
+
+        return spec.validate_document(self._doc, check_node)
+
+    # --- running -----------------------------------------------------------------
+    async def _run_on_background(
+        self, inputs: Mapping[str, Any], config: Mapping[str, Any] | None
+    ) -> RunRecord:
+        from . import local
+
+        executor = await local.executor()
+        return await executor.execute(self._doc, inputs, config=config)
+
+    def run(
+        self,
+        inputs: Mapping[str, Any] | None = None,
+        *,
+        config: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
+    ) -> RunResult:
+        """Run to completion (or interrupt); works inside a running notebook loop."""
+        return RunResult(
+            background.run(self._run_on_background(dict(inputs or {}), config), timeout)
+        )
+
+    async def arun(
+        self, inputs: Mapping[str, Any] | None = None, *, config: Mapping[str, Any] | None = None
+    ) -> RunResult:
+        return RunResult(
+            await background.run_async(self._run_on_background(dict(inputs or {}), config))
+        )
+
+    def __repr__(self) -> str:
+        graph = self._doc.graph
+        size = f"{len(graph.ir.nodes)} nodes" if isinstance(graph, FrozenIRGraph) else "script"
+        return f"<Workflow {self.name!r}: {size}>"
+
+
+def _sentinel(name: str) -> str:
+    if name in ("START", START):
+        return START
+    if name in ("END", END):
+        return END
+    return name
+
+
+def resume(run_id: str, value: Any, timeout: float | None = None) -> RunResult:
+    """Answer a run's interrupt and wait for it to settle again."""
+    from . import local
+
+    async def go() -> RunRecord:
+        executor = await local.executor()
+        await executor.resume(run_id, value)
+        return await executor.wait(run_id)
+
+    return RunResult(background.run(go(), timeout))
