@@ -46,14 +46,18 @@ def check(document: WorkflowDocument) -> None:
         raise DocumentError(errors)
 
 
-def build_graph(document: WorkflowDocument | Mapping[str, Any]) -> StateGraph:
-    """Validate the document and build its (uncompiled) LangGraph StateGraph."""
+def build_graph(document: WorkflowDocument | Mapping[str, Any], *, scope: str = "") -> StateGraph:
+    """Validate the document and build its (uncompiled) LangGraph StateGraph.
+
+    ``scope`` prefixes node ids in events (``"parent/"``) when the graph runs inside
+    another run, e.g. as a sub-workflow.
+    """
     doc = as_document(document)
     if isinstance(doc.graph, ScriptGraph):
         return load_script_graph(doc.graph.source, doc.graph.entrypoint)
     check(doc)
     assert isinstance(doc.graph, FrozenIRGraph)
-    return _build_ir(doc.graph.ir, scope="", fallback_entry=doc.graph.entrypoint)
+    return _build_ir(doc.graph.ir, scope=scope, fallback_entry=doc.graph.entrypoint)
 
 
 def build_ir_graph(ir: GraphIR) -> StateGraph:
@@ -142,7 +146,10 @@ def _wrap_output(node_id: str, out: Any, state_update: bool) -> Any:
 def _builtin_call(node: BuiltinNode, qualified: str) -> NodeCall:
     spec = registry.get(node.type)
     model = spec.model
-    templated = has_template(node.config)
+    # Deferred fields keep their {{templates}}: the node resolves them itself.
+    deferred = {k: v for k, v in node.config.items() if k in model.deferred_fields}
+    resolvable = {k: v for k, v in node.config.items() if k not in model.deferred_fields}
+    templated = has_template(resolvable)
     prebuilt = None if templated else model.model_validate(node.config)
     state_update = model.returns_state_update
 
@@ -150,7 +157,7 @@ def _builtin_call(node: BuiltinNode, qualified: str) -> NodeCall:
         if prebuilt is not None:
             instance = prebuilt
         else:
-            resolved = _resolve(qualified, node.config, state, config)
+            resolved = {**_resolve(qualified, resolvable, state, config), **deferred}
             try:
                 instance = model.model_validate(resolved)
             except ValidationError as exc:

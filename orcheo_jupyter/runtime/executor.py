@@ -71,6 +71,7 @@ class Executor:
         self.checkpointer = checkpointer
         self.durability = durability
         self.services = services if services is not None else {}
+        self.services.setdefault("executor", self)  # sub-workflow nodes reach the store
         self.recursion_limit = recursion_limit
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._writer = BatchWriter(store)
@@ -464,17 +465,11 @@ class Executor:
         if snap is None:
             raise NotFound(f"run {run_id} has no checkpoint {checkpoint_id}")
         target: RunnableConfig = {"configurable": {"thread_id": new_id, "checkpoint_ns": ""}}
-        stored = await self.checkpointer.aput(
-            target,
-            snap.checkpoint,
-            snap.metadata,
-            snap.checkpoint["channel_versions"],
+        # Pending writes are deliberately not copied: a re-run executes the steps after
+        # the checkpoint again instead of replaying what the first run produced there.
+        await self.checkpointer.aput(
+            target, snap.checkpoint, snap.metadata, snap.checkpoint["channel_versions"]
         )
-        by_task: dict[str, list[tuple[str, Any]]] = {}
-        for task_id, channel, value in snap.pending_writes or []:
-            by_task.setdefault(task_id, []).append((channel, value))
-        for task_id, writes in by_task.items():
-            await self.checkpointer.aput_writes(stored, writes, task_id)
 
 
 def _failure_message(exc: BaseException, recursion_limit: int) -> str:

@@ -30,7 +30,7 @@ def document_from_data(data: Any, *, name: str | None = None) -> WorkflowDocumen
             [Problem("error", "type", f"expected a JSON object, got {type(data).__name__}")]
         )
     fallback = name or "workflow"
-    if "graph" in data:
+    if "graph" in data or ("name" in data and "nodes" not in data and "format" not in data):
         payload = data
     elif looks_legacy(data):
         ir = legacy_to_ir(data)

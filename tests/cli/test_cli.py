@@ -1,0 +1,155 @@
+"""The command line: exit codes and one-line errors, never tracebacks or changed data."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import code_doc, linear_doc
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    return {**os.environ, "ORCHEO_DATA_DIR": str(tmp_path / "data")}
+
+
+def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "orcheo_jupyter", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+
+
+def write(tmp_path: Path, name: str, data: object) -> str:
+    path = tmp_path / name
+    path.write_text(data if isinstance(data, str) else json.dumps(data))
+    return str(path)
+
+
+def stored_runs(env: dict[str, str]) -> int:
+    return int(json.loads(cli(env, "runs", "--json").stdout)["total"])
+
+
+def test_run_prints_final_state(env: dict[str, str], tmp_path: Path) -> None:
+    proc = cli(
+        env, "run", write(tmp_path, "a.orcheo.json", linear_doc("a")), "--inputs", '{"x": 1}'
+    )
+    assert proc.returncode == 0
+    state = json.loads(proc.stdout)
+    assert state["results"] == {"a": {"me": "a"}} and state["inputs"] == {"x": 1}
+
+
+def test_inputs_from_file(env: dict[str, str], tmp_path: Path) -> None:
+    inputs = write(tmp_path, "in.json", {"x": 2})
+    proc = cli(env, "run", write(tmp_path, "a.json", linear_doc("a")), "--inputs", f"@{inputs}")
+    assert json.loads(proc.stdout)["inputs"] == {"x": 2}
+
+
+@pytest.mark.parametrize(
+    ("content", "inputs", "code", "message"),
+    [
+        ('{"name": "x", "graph": ', "{}", 1, "error: invalid JSON at line 1 column 24"),
+        ({"name": "x"}, "{}", 1, "error: graph: required field is missing"),
+        (linear_doc("a"), '{"x": ', 2, "error: --inputs is not valid JSON (line 1 column 7"),
+        (linear_doc("a"), "[1]", 2, "error: --inputs must be a JSON object, got list"),
+        (
+            {
+                "name": "x",
+                "graph": {
+                    "format": "frozen-ir",
+                    "ir": {
+                        "nodes": [
+                            {
+                                "kind": "builtin",
+                                "id": "n",
+                                "type": "SetVariableNode",
+                                "config": {"variables": 5},
+                            }
+                        ],
+                        "entrypoint": "n",
+                    },
+                },
+            },
+            "{}",
+            1,
+            "error: node 'n' config.variables: Input should be a valid dictionary",
+        ),
+    ],
+)
+def test_bad_input_is_one_line_and_changes_nothing(
+    env: dict[str, str], tmp_path: Path, content: object, inputs: str, code: int, message: str
+) -> None:
+    cli(env, "run", write(tmp_path, "ok.json", linear_doc("a")))
+    before = stored_runs(env)
+    proc = cli(env, "run", write(tmp_path, "bad.json", content), "--inputs", inputs)
+    assert proc.returncode == code
+    assert proc.stderr.startswith(message), proc.stderr
+    assert "Traceback" not in proc.stderr and proc.stdout == ""
+    assert stored_runs(env) == before
+
+
+def test_missing_file(env: dict[str, str], tmp_path: Path) -> None:
+    proc = cli(env, "run", str(tmp_path / "nope.json"))
+    assert proc.returncode == 1
+    assert proc.stderr.strip() == f"error: no such file: {tmp_path / 'nope.json'}"
+
+
+def test_failed_run_names_node_and_cause(env: dict[str, str], tmp_path: Path) -> None:
+    proc = cli(env, "run", write(tmp_path, "f.json", code_doc("return {}['k']", node_id="boom")))
+    assert proc.returncode == 1
+    assert "node 'boom' failed (line 1 of its code): KeyError: 'k'" in proc.stderr
+
+
+def test_validate(env: dict[str, str], tmp_path: Path) -> None:
+    ok = cli(env, "validate", write(tmp_path, "ok.json", linear_doc("a")))
+    assert ok.returncode == 0 and ok.stdout.strip().endswith(": ok")
+    doc = linear_doc("a", "b")
+    doc["graph"]["ir"]["nodes"][1]["type"] = "Nope"
+    doc["graph"]["ir"]["edges"].append({"source": "a", "target": "ghost"})
+    bad = cli(env, "validate", write(tmp_path, "bad.json", doc))
+    assert bad.returncode == 1
+    assert bad.stdout.splitlines() == [
+        "error: node 'b' type: unknown node type 'Nope'",
+        "error: edges[3].target: edge target 'ghost' is not a node",
+    ]
+
+
+def test_interrupt_resume_and_history(env: dict[str, str], tmp_path: Path) -> None:
+    path = write(
+        tmp_path, "ask.json", code_doc("return {'name': interrupt('who?')}", node_id="ask")
+    )
+    first = cli(env, "run", path)
+    assert first.returncode == 3
+    assert "is waiting for input" in first.stderr
+    run_id = first.stderr.split()[1]
+    resumed = cli(env, "resume", run_id, "--value", '"Ada"')
+    assert resumed.returncode == 0, resumed.stderr
+    assert json.loads(resumed.stdout)["results"] == {"ask": {"name": "Ada"}}
+    listing = cli(env, "runs").stdout
+    assert run_id in listing and "succeeded" in listing
+    shown = json.loads(cli(env, "show", run_id).stdout)
+    assert [t.split("@")[0] for t in shown["transitions"]] == [
+        "pending",
+        "running",
+        "interrupted",
+        "running",
+        "succeeded",
+    ]
+    again = cli(env, "resume", run_id, "--value", "1")
+    assert again.returncode == 2 and "only a run left running can be recovered" in again.stderr
+    assert cli(env, "show", "nope").stderr.strip() == "error: run 'nope' not found"
+
+
+def test_nodes_catalog_json(env: dict[str, str]) -> None:
+    catalog = json.loads(cli(env, "nodes", "--json").stdout)
+    entry = next(e for e in catalog if e["type"] == "SetVariableNode")
+    assert set(entry) == {"type", "category", "description", "trigger", "config_schema"}
+    assert entry["config_schema"]["properties"]["variables"]["type"] == "object"

@@ -1,0 +1,80 @@
+"""Shared fixtures: every test writes under temp dirs, never the user's Jupyter data dir."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+from orcheo_jupyter.runtime.executor import Executor
+from orcheo_jupyter.settings import Settings
+
+CONFORMANCE_DIR = Path(__file__).parent / "conformance"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The process-wide default store (Workflow.run) lives in a session temp dir."""
+    path = tmp_path_factory.mktemp("orcheo-session-data")
+    old = os.environ.get("ORCHEO_DATA_DIR")
+    os.environ["ORCHEO_DATA_DIR"] = str(path)
+    yield path
+    if old is None:
+        os.environ.pop("ORCHEO_DATA_DIR", None)
+    else:
+        os.environ["ORCHEO_DATA_DIR"] = old
+
+
+@pytest_asyncio.fixture
+async def executor(tmp_path: Path) -> AsyncIterator[Executor]:
+    ex = await Executor.open(Settings(data_dir=tmp_path / "data", durability="sync"))
+    try:
+        yield ex
+    finally:
+        await ex.aclose()
+
+
+def conformance_cases() -> list[Any]:
+    return [
+        pytest.param(json.loads(p.read_text()), id=p.stem)
+        for p in sorted(CONFORMANCE_DIR.glob("*.json"))
+    ]
+
+
+def linear_doc(*names: str, name: str = "linear") -> dict[str, Any]:
+    """A frozen-ir document: SetVariableNodes in a chain, each recording its own name."""
+    nodes = [
+        {"kind": "builtin", "id": n, "type": "SetVariableNode", "config": {"variables": {"me": n}}}
+        for n in names
+    ]
+    chain = ["__start__", *names, "__end__"]
+    edges = [{"source": a, "target": b} for a, b in itertools.pairwise(chain)]
+    return {
+        "name": name,
+        "graph": {
+            "format": "frozen-ir",
+            "entrypoint": names[0],
+            "ir": {"schema_version": 1, "entrypoint": names[0], "nodes": nodes, "edges": edges},
+        },
+    }
+
+
+def code_doc(body: str, *, node_id: str = "c", name: str = "code", **node: Any) -> dict[str, Any]:
+    """A one-node document around a code node body."""
+    return {
+        "name": name,
+        "graph": {
+            "format": "frozen-ir",
+            "ir": {
+                "entrypoint": node_id,
+                "nodes": [{"kind": "code", "id": node_id, "body": body, **node}],
+                "edges": [{"source": node_id, "target": "__end__"}],
+            },
+        },
+    }

@@ -1,0 +1,73 @@
+"""Orcheo's legacy JSON graph is imported into a frozen-ir document."""
+
+from __future__ import annotations
+
+import pytest
+
+from orcheo_jupyter import Workflow, spec
+
+
+def test_pairs_objects_and_start_end_nodes() -> None:
+    doc = spec.document_from_data(
+        {
+            "nodes": [
+                {"name": "START", "type": "START"},
+                {
+                    "name": "a",
+                    "type": "SetVariableNode",
+                    "display_name": "A",
+                    "variables": {"x": 1},
+                },
+                {"name": "b", "type": "SetVariableNode", "variables": {"y": "{{a.x}}"}},
+                {"name": "END", "type": "END"},
+            ],
+            "edges": [["START", "a"], {"source": "a", "target": "b"}, ["b", "END"]],
+        },
+        name="legacy",
+    )
+    ir = doc.graph.ir
+    assert [n.id for n in ir.nodes] == ["a", "b"]
+    assert ir.nodes[0].config == {"variables": {"x": 1}}  # display_name is dropped
+    assert [(e.source, e.target) for e in ir.edges] == [
+        ("__start__", "a"),
+        ("a", "b"),
+        ("b", "__end__"),
+    ]
+    assert ir.entrypoint == "a"
+    result = Workflow.from_document(doc).run({})
+    assert result.results["b"] == {"y": 1}
+
+
+def test_conditional_edges_and_parallel_branches() -> None:
+    doc = spec.document_from_data(
+        {
+            "nodes": [
+                {"name": "check", "type": "SetVariableNode", "variables": {"ok": True}},
+                {"name": "yes", "type": "SetVariableNode", "variables": {"v": 1}},
+                {"name": "no", "type": "SetVariableNode", "variables": {"v": 0}},
+                {"name": "p1", "type": "SetVariableNode", "variables": {"p": 1}},
+                {"name": "p2", "type": "SetVariableNode", "variables": {"p": 2}},
+                {"name": "join", "type": "SetVariableNode", "variables": {"done": True}},
+            ],
+            "edges": [["START", "check"], ["no", "END"], ["join", "END"]],
+            "conditional_edges": [
+                {
+                    "source": "check",
+                    "path": "results.check.ok",
+                    "mapping": {"true": "yes", "false": "no"},
+                }
+            ],
+            "parallel_branches": [{"source": "yes", "targets": ["p1", "p2"], "join": "join"}],
+        }
+    )
+    result = Workflow.from_document(doc).run({})
+    assert result.status == "succeeded", result.error
+    assert set(result.results) == {"check", "yes", "p1", "p2", "join"}
+
+
+def test_bad_edge_shape_is_named() -> None:
+    with pytest.raises(spec.DocumentError) as info:
+        spec.document_from_data(
+            {"nodes": [{"name": "a", "type": "SetVariableNode"}], "edges": [["a"]]}
+        )
+    assert info.value.problems[0].field == "edges[0]"
