@@ -26,6 +26,24 @@ class NodeContext:
     emit: Callable[[str, dict[str, Any]], None] = lambda kind, payload: None
     services: Mapping[str, Any] = field(default_factory=dict)
 
+    @property
+    def result_key(self) -> str:
+        """The key of this node under ``results`` (its id without subgraph scope)."""
+        return self.node_id.rsplit("/", 1)[-1]
+
+
+class NodeError(RuntimeError):
+    """A node could not do its job; names the config field and the cause.
+
+    The runtime adds the node id, so a run fails with
+    ``node 'fetch' failed: HttpRequestError: url: ...``.
+    """
+
+    def __init__(self, field: str | None, cause: str) -> None:
+        self.field = field
+        self.cause = cause
+        super().__init__(f"{field}: {cause}" if field else cause)
+
 
 class BaseNode(BaseModel):
     """Config model of a node type. Subclasses set metadata through ``register``."""
@@ -35,6 +53,11 @@ class BaseNode(BaseModel):
     #: When True, ``run`` returns a state update (e.g. ``messages``) instead of an
     #: output stored under ``results[node_id]``.
     returns_state_update: ClassVar[bool] = False
+
+    #: Top-level config fields the runtime passes through without resolving their
+    #: ``{{templates}}``: the node resolves them itself, later and against its own
+    #: values (e.g. a for-each body sees ``{{item}}``, a Jinja template its loops).
+    deferred_fields: ClassVar[frozenset[str]] = frozenset()
 
     async def run(self, state: Mapping[str, Any], ctx: NodeContext) -> Any:
         raise NotImplementedError

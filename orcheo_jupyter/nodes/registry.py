@@ -2,7 +2,9 @@
 
 The catalog that drives palettes and property forms is generated from here, so
 adding a node type never needs UI code. Third parties register through the
-``orcheo_jupyter.nodes`` entry-point group.
+``orcheo_jupyter.nodes`` entry-point group: an entry point names either a
+``BaseNode`` subclass (registered under the entry point's name unless it already
+registered itself) or a module whose import registers its nodes with ``@register``.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import builtins
 import importlib.metadata
 import logging
+import types
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -36,6 +39,7 @@ class NodeSpec:
     description: str
     icon: str
     trigger: bool
+    output: str = ""
 
     def config_schema(self) -> dict[str, Any]:
         schema = self.model.model_json_schema()
@@ -49,6 +53,8 @@ class NodeSpec:
             "description": self.description,
             "icon": self.icon,
             "trigger": self.trigger,
+            "output": self.output,
+            "returns_state_update": self.model.returns_state_update,
             "config_schema": self.config_schema(),
         }
 
@@ -70,16 +76,26 @@ def register(
     description: str | None = None,
     icon: str = "box",
     trigger: bool = False,
+    output: str = "",
 ) -> Callable[[N], N]:
-    """Class decorator that adds a node type to the registry."""
+    """Class decorator that adds a node type to the registry.
+
+    ``description`` defaults to the first paragraph of the class docstring;
+    ``output`` says in one line what the node returns (shown in docs and forms).
+    """
 
     def decorate(cls: N) -> N:
         name = type_name or cls.__name__
         doc = description or (cls.__doc__ or "").strip().split("\n\n")[0].replace("\n", " ")
-        _registry[name] = NodeSpec(name, cls, category, doc, icon, trigger)
+        _registry[name] = NodeSpec(name, cls, category, doc, icon, trigger, output)
         return cls
 
     return decorate
+
+
+def unregister(type_name: str) -> None:
+    """Remove a node type (tests and plugin reloads)."""
+    _registry.pop(type_name, None)
 
 
 def _ensure_loaded() -> None:
@@ -101,8 +117,15 @@ def load_plugins() -> list[str]:
         except Exception as exc:  # a third-party import error must not break the catalog
             log.warning("orcheo node plugin %s failed to load: %s", ep.name, exc)
             continue
-        if isinstance(obj, type) and issubclass(obj, BaseNode) and ep.name not in _registry:
-            register(ep.name, category="plugins")(obj)
+        if isinstance(obj, type) and issubclass(obj, BaseNode):
+            already = any(spec.model is obj for spec in _registry.values())
+            if not already and ep.name not in _registry:
+                register(ep.name, category="plugins")(obj)
+        elif not isinstance(obj, types.ModuleType):
+            log.warning(
+                "orcheo node plugin %s is neither a BaseNode subclass nor a module", ep.name
+            )
+            continue
         loaded.append(ep.name)
     return loaded
 
@@ -128,22 +151,33 @@ def _is_template(value: Any) -> bool:
     return isinstance(value, str) and ("{{" in value or "[[" in value)
 
 
-def check_node(node: BuiltinNode) -> Iterable[Problem]:
-    """Problems with a builtin node's type and config, found before any run.
+def config_problems(model: builtins.type[BaseNode], config: dict[str, Any]) -> list[Problem]:
+    """Problems of a config for a node model, found before any run.
 
     Values that are templates or secret references are only known at run time,
-    so type errors on them are not reported here.
+    so type errors on them are not reported here, except in the model's deferred
+    fields: the runtime never resolves those, so what is stored is what runs.
     """
     try:
-        spec = get(node.type)
-    except UnknownNodeType:
-        return [Problem("error", "unknown_type", f"unknown node type {node.type!r}", field="type")]
-    try:
-        spec.model.model_validate(node.config)
+        model.model_validate(config)
     except ValidationError as exc:
-        kept = [e for e in exc.errors() if not _is_template(e.get("input"))]
+        deferred = model.deferred_fields
+        kept = [
+            e
+            for e in exc.errors()
+            if (e["loc"] and e["loc"][0] in deferred) or not _is_template(e.get("input"))
+        ]
         if not kept:
             return []
         filtered = ValidationError.from_exception_data(exc.title, kept)  # type: ignore[arg-type]
         return problems_from_validation(filtered, prefix="config")
     return []
+
+
+def check_node(node: BuiltinNode) -> Iterable[Problem]:
+    """Problems with a builtin node's type and config, found before any run."""
+    try:
+        spec = get(node.type)
+    except UnknownNodeType:
+        return [Problem("error", "unknown_type", f"unknown node type {node.type!r}", field="type")]
+    return config_problems(spec.model, node.config)

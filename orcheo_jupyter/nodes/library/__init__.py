@@ -1,3 +1,17 @@
 """Built-in node types; importing this package registers them."""
 
-from . import data  # noqa: F401
+from . import (  # noqa: F401
+    ai,
+    data,
+    dates,
+    debug,
+    foreach,
+    http,
+    human,
+    lists,
+    logic,
+    subworkflow,
+    text,
+    triggers,
+    validation,
+)

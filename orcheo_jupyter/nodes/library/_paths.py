@@ -1,0 +1,75 @@
+"""Dotted paths into plain data (``user.tags.0``), shared by the data nodes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+
+class _Missing:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+MISSING: Any = _Missing()
+
+
+def split_path(path: str) -> list[str]:
+    """``"a.b[0].c"`` or ``"a.b.0.c"`` -> ``["a", "b", "0", "c"]``."""
+    normalized = path.replace("[", ".").replace("]", "")
+    return [p for p in normalized.strip().split(".") if p != ""]
+
+
+def dig(root: Any, path: str | list[str]) -> Any:
+    """The value at a dotted path (mapping keys, list indexes), or MISSING."""
+    parts = split_path(path) if isinstance(path, str) else path
+    cur = root
+    for part in parts:
+        if isinstance(cur, Mapping):
+            if part not in cur:
+                return MISSING
+            cur = cur[part]
+        elif isinstance(cur, list | tuple):
+            try:
+                cur = cur[int(part)]
+            except (ValueError, IndexError):
+                return MISSING
+        else:
+            return MISSING
+    return cur
+
+
+def lookup_state(state: Mapping[str, Any], path: str) -> Any:
+    """Like ``dig`` on the state, with the template rule that an unknown first
+    segment falls back to ``results`` (``start.value`` == ``results.start.value``)."""
+    parts = split_path(path)
+    if not parts:
+        return MISSING
+    if parts[0] in state:
+        return dig(state, parts)
+    return dig(state.get("results", {}), parts)
+
+
+def put(target: dict[str, Any], path: str, value: Any) -> None:
+    """Set ``target[a][b] = value`` for ``"a.b"``, creating objects on the way."""
+    parts = split_path(path)
+    if not parts:
+        raise ValueError("empty path")
+    cur = target
+    for part in parts[:-1]:
+        nxt = cur.get(part)
+        if not isinstance(nxt, dict):
+            nxt = {}
+            cur[part] = nxt
+        cur = nxt
+    cur[parts[-1]] = value
+
+
+def is_template(value: Any) -> bool:
+    """A value only known at run time (a ``{{template}}`` or ``[[secret]]``)."""
+    return isinstance(value, str) and ("{{" in value or "[[" in value)
