@@ -61,7 +61,12 @@ class Condition(BaseModel):
     @field_validator("operator", mode="before")
     @classmethod
     def _symbols(cls, value: Any) -> Any:
-        return _SYMBOLS.get(value, value) if isinstance(value, str) else value
+        return operator_name(value)
+
+
+def operator_name(value: Any) -> Any:
+    """``">="`` -> ``"greater_than_or_equal"``; other values unchanged."""
+    return _SYMBOLS.get(value, value) if isinstance(value, str) else value
 
 
 def _number(value: Any) -> float | None:

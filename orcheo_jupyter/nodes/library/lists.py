@@ -5,12 +5,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ..base import BaseNode, NodeContext, NodeError
 from ..registry import register
 from ._paths import MISSING, dig
-from .conditions import ConditionLogic, Operator, compare
+from .conditions import ConditionLogic, Operator, compare, operator_name
+
+
+_ORDERING = frozenset(
+    {"greater_than", "greater_than_or_equal", "less_than", "less_than_or_equal"}
+)
 
 
 class ItemCondition(BaseModel):
@@ -25,6 +30,11 @@ class ItemCondition(BaseModel):
     value: Any = Field(None, title="Value", description="Value to compare against.")
     case_sensitive: bool = Field(True, title="Case sensitive")
 
+    @field_validator("operator", mode="before")
+    @classmethod
+    def _symbols(cls, value: Any) -> Any:
+        return operator_name(value)
+
 
 @register(category="data", icon="filter", output="{result: [...kept items], count, removed}")
 class FilterNode(BaseNode):
@@ -38,6 +48,9 @@ class FilterNode(BaseNode):
         flags = []
         for i, cond in enumerate(self.conditions):
             left = item if not cond.field else dig(item, cond.field)
+            if (left is MISSING or left is None) and cond.operator in _ORDERING:
+                flags.append(False)  # an item without the field is not "greater" than 18
+                continue
             flags.append(
                 compare(
                     None if left is MISSING else left,

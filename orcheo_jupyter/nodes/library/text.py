@@ -21,9 +21,18 @@ def _json_filter(value: Any, indent: int | None = None) -> str:
     return json.dumps(value, ensure_ascii=False, indent=indent, default=str)
 
 
+class _DataEnvironment(SandboxedEnvironment):
+    """Sandboxed (documents may come from anyone), and ``a.b`` on JSON data means the
+    key ``b`` first, so ``inputs.items`` is the input named items, not ``dict.items``."""
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if isinstance(obj, Mapping) and attribute in obj:
+            return obj[attribute]
+        return super().getattr(obj, attribute)
+
+
 def _environment(strict: bool) -> SandboxedEnvironment:
-    # Sandboxed: templates come from documents, which may come from anyone.
-    env = SandboxedEnvironment(
+    env = _DataEnvironment(
         autoescape=False,
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined if strict else jinja2.ChainableUndefined,
