@@ -1,0 +1,229 @@
+"""``Canvas(workflow)``: the workflow canvas as an anywidget, synced both ways.
+
+Edits on the canvas arrive as small diffs (custom messages) and are applied to the
+bound ``Workflow``'s document; changes made in Python redraw the canvas; runs of
+the workflow light it up. The catalog and validation come from Python, so the
+widget needs no server and works wherever anywidget does.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import anywidget
+import traitlets
+
+from ..nodes import registry
+from ..runtime import background
+from ..spec import DocumentError, WorkflowDocument, to_data, validate_document
+from ..spec.models import FrozenIRGraph
+from ..workflow import Workflow
+from .diffs import DiffError, apply_diffs
+from .picture import to_mermaid, to_svg
+
+log = logging.getLogger(__name__)
+STATIC = Path(__file__).parent / "static"
+_MISSING_BUNDLE = """
+export default { render({ el }) {
+  el.textContent = "The orcheo canvas bundle is missing: build it with `npm run build` "
+    + "(or reinstall orcheo-jupyter).";
+} };
+"""
+
+
+def _credential_names() -> list[str]:
+    """Names of stored credentials for the [[secret]] picker (none when no vault)."""
+    try:
+        from .. import vault  # type: ignore[attr-defined]
+
+        names = getattr(vault, "credential_names", None)
+        return sorted(names()) if callable(names) else []
+    except Exception:  # the vault is optional and may not be configured
+        return []
+
+
+def _as_workflow(source: Any) -> tuple[Workflow, Path | None]:
+    if isinstance(source, Workflow):
+        return source, None
+    if isinstance(source, WorkflowDocument | Mapping):
+        return Workflow.from_document(source), None
+    if isinstance(source, str | Path):
+        return Workflow.load(source), Path(source)
+    raise TypeError(
+        f"Canvas needs a Workflow, a WorkflowDocument, a document dict or a path, "
+        f"got {type(source).__name__}"
+    )
+
+
+class Canvas(anywidget.AnyWidget):  # type: ignore[misc]
+    """The canvas bound to a workflow: ``Canvas(workflow)`` in a notebook cell."""
+
+    _esm = STATIC / "canvas.js" if (STATIC / "canvas.js").exists() else _MISSING_BUNDLE
+    _css = STATIC / "canvas.css" if (STATIC / "canvas.css").exists() else ""
+
+    document = traitlets.Dict().tag(sync=True)
+    catalog = traitlets.List().tag(sync=True)
+    problems = traitlets.List().tag(sync=True)
+    credentials = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    read_only = traitlets.Bool(False).tag(sync=True)
+    height = traitlets.Unicode("560px").tag(sync=True)
+
+    def __init__(
+        self,
+        workflow: Workflow | WorkflowDocument | Mapping[str, Any] | str | Path,
+        *,
+        path: str | Path | None = None,
+        height: str = "560px",
+        read_only: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        wf, loaded_from = _as_workflow(workflow)
+        doc = wf.document
+        super().__init__(
+            document=to_data(doc),
+            catalog=registry.catalog(),
+            problems=self._problems_of(doc),
+            credentials=_credential_names(),
+            read_only=read_only or not isinstance(doc.graph, FrozenIRGraph),
+            height=height,
+            **kwargs,
+        )
+        self.workflow = wf
+        self.path: Path | None = Path(path) if path is not None else loaded_from
+        self.last_error: str | None = None
+        self._stale = False
+        self._lock = threading.Lock()
+        self._run_events: list[dict[str, Any]] = []
+        self._unsubscribe = wf.subscribe(self._on_workflow)
+        self.on_msg(self._on_message)
+
+    # --- Python -> canvas --------------------------------------------------------
+    @staticmethod
+    def _problems_of(doc: WorkflowDocument) -> list[dict[str, Any]]:
+        return [p.as_dict() for p in validate_document(doc, registry.check_node)]
+
+    def refresh(self) -> None:
+        """Redraw from the workflow (after changing its document by other means)."""
+        with self._lock:
+            self._stale = False
+            self.document = to_data(self.workflow.document)
+            self.problems = self._problems_of(self.workflow.document)
+
+    def _on_workflow(self, kind: str, payload: dict[str, Any]) -> None:
+        if kind == "document" and payload.get("origin") is not self:
+            self.refresh()
+        elif kind == "run_event":
+            if payload.get("type") == "run_started":
+                self._run_events = []
+            self._run_events.append(payload)
+            self.send({"type": "run_event", "event": payload})
+
+    def get_state(self, key: Any = None, drop_defaults: bool = False) -> dict[str, Any]:
+        # Edits from the canvas do not echo the whole document back; a frontend that
+        # (re)connects still gets the current one.
+        if getattr(self, "_stale", False):
+            with self._lock:
+                self._trait_values["document"] = to_data(self.workflow.document)
+                self._stale = False
+        return super().get_state(key, drop_defaults)  # type: ignore[no-any-return]
+
+    # --- canvas -> Python ----------------------------------------------------------
+    def _on_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
+        if not isinstance(content, dict):
+            return
+        kind = content.get("type")
+        if kind == "diffs":
+            self._apply(content.get("diffs"), content.get("seq"), content.get("view"))
+        elif kind == "hello":
+            self._hello(content.get("view"))
+        elif kind == "save":
+            self._save()
+        elif kind == "run":
+            self._start_run(content.get("inputs") or {})
+
+    def apply(self, diffs: list[dict[str, Any]]) -> None:
+        """Apply canvas diffs from Python (the same path the browser uses)."""
+        with self._lock:
+            apply_diffs(self.workflow.document, diffs)
+            self._stale = True
+        self.problems = self._problems_of(self.workflow.document)
+        self.workflow.notify("document", {"origin": self})
+        self.send({"type": "remote", "diffs": diffs})
+
+    def _apply(self, diffs: Any, seq: Any, view: Any) -> None:
+        try:
+            with self._lock:
+                apply_diffs(self.workflow.document, diffs)
+                self._stale = True
+        except DiffError as exc:
+            self.last_error = str(exc)
+            self.send(
+                {
+                    "type": "ack",
+                    "seq": seq,
+                    "view": view,
+                    "ok": False,
+                    "error": str(exc),
+                    "document": to_data(self.workflow.document),
+                }
+            )
+            return
+        self.last_error = None
+        self.send({"type": "ack", "seq": seq, "view": view, "ok": True, "diffs": diffs})
+        self.problems = self._problems_of(self.workflow.document)
+        self.workflow.notify("document", {"origin": self})
+
+    def _hello(self, view: Any) -> None:
+        reply: dict[str, Any] = {"type": "sync", "view": view, "events": self._run_events}
+        if self._stale:
+            reply["document"] = to_data(self.workflow.document)
+        self.send(reply)
+
+    def _notice(self, message: str, level: str = "info") -> None:
+        self.send({"type": "notice", "level": level, "message": message})
+
+    def _save(self) -> None:
+        target = self.path or Path(f"{self.workflow.name}.orcheo.json")
+        try:
+            written = self.workflow.save(target)
+        except OSError as exc:
+            self._notice(f"Could not save {target}: {exc}", "error")
+            return
+        self.path = written
+        self._notice(f"Saved {written}")
+
+    def _start_run(self, inputs: Mapping[str, Any]) -> None:
+        """Run without blocking the kernel; events stream to the canvas as they happen."""
+        future = background.submit(self.workflow.arun(dict(inputs)))
+
+        def done(fut: Any) -> None:
+            exc = fut.exception()
+            if isinstance(exc, DocumentError):
+                self._notice(f"Cannot run: {exc}", "error")
+            elif exc is not None:
+                self._notice(f"Run failed to start: {exc}", "error")
+
+        future.add_done_callback(done)
+
+    def close(self) -> None:
+        unsubscribe = getattr(self, "_unsubscribe", None)
+        if unsubscribe is not None:
+            unsubscribe()
+        super().close()
+
+    # --- no-JavaScript fallback ------------------------------------------------------
+    def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        bundle = super()._repr_mimebundle_(**kwargs)
+        data, metadata = bundle if isinstance(bundle, tuple) else (bundle or {}, {})
+        doc = self.workflow.document
+        svg = to_svg(doc)
+        data = dict(data)
+        data["image/svg+xml"] = svg
+        data["text/html"] = f'<div class="orcheo-static">{svg}</div>'
+        data["text/markdown"] = f"```mermaid\n{to_mermaid(doc)}\n```"
+        data["text/plain"] = f"<Canvas of {self.workflow!r}>"
+        return data, dict(metadata)

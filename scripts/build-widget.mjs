@@ -1,0 +1,31 @@
+// Bundle the anywidget ESM (canvas core + cytoscape + dagre + edgehandles) and its CSS.
+import { build } from 'esbuild';
+import { copyFileSync, mkdirSync, statSync } from 'node:fs';
+
+const outdir = 'orcheo_jupyter/widget/static';
+mkdirSync(outdir, { recursive: true });
+await build({
+  entryPoints: ['src/widget.ts'],
+  bundle: true,
+  format: 'esm',
+  minify: true,
+  target: 'es2020',
+  outfile: `${outdir}/canvas.js`,
+  legalComments: 'none',
+  logLevel: 'warning'
+});
+copyFileSync('style/canvas.css', `${outdir}/canvas.css`);
+// A standalone page bundle for benchmarks/canvas.py (same editor, exposed on window).
+await build({
+  entryPoints: ['src/bench.ts'],
+  bundle: true,
+  format: 'iife',
+  minify: true,
+  target: 'es2020',
+  outfile: 'build/bench/bench.js',
+  legalComments: 'none',
+  logLevel: 'warning'
+});
+copyFileSync('style/canvas.css', 'build/bench/canvas.css');
+const kb = (f) => Math.round(statSync(f).size / 1024);
+console.log(`widget ESM: ${kb(`${outdir}/canvas.js`)} KB`);

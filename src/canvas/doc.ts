@@ -1,0 +1,391 @@
+/**
+ * Applying and inverting diffs on a local copy of the document.
+ *
+ * The same rules are enforced in Python (orcheo_jupyter/widget/diffs.py); the
+ * canvas applies a diff locally first so the UI never waits on the kernel, and
+ * keeps the inverse for undo.
+ */
+
+import {
+  END,
+  START,
+  ConditionalEdge,
+  Diff,
+  FrozenIRGraph,
+  GraphIR,
+  IRNode,
+  JSONObject,
+  NodeFields,
+  Position,
+  WorkflowDocument
+} from './types';
+
+export class DiffError extends Error {}
+
+const SENTINELS = new Set([START, END]);
+
+export function clone<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T;
+}
+
+/** Fill members a hand-written document may omit, so edits have somewhere to go. */
+export function normalize(doc: WorkflowDocument): WorkflowDocument {
+  if (!doc.canvas) {
+    doc.canvas = { positions: {}, comments: [] };
+  }
+  doc.canvas.positions = doc.canvas.positions ?? {};
+  doc.canvas.comments = doc.canvas.comments ?? [];
+  if (doc.graph && doc.graph.format === 'frozen-ir') {
+    const ir = doc.graph.ir;
+    ir.nodes = ir.nodes ?? [];
+    ir.edges = ir.edges ?? [];
+    ir.conditional_edges = ir.conditional_edges ?? [];
+  }
+  return doc;
+}
+
+export function isEditable(doc: WorkflowDocument): boolean {
+  return doc.graph.format === 'frozen-ir';
+}
+
+export function irOf(doc: WorkflowDocument): GraphIR {
+  if (doc.graph.format !== 'frozen-ir') {
+    throw new DiffError('this workflow is a LangGraph script: it is read-only on the canvas');
+  }
+  return doc.graph.ir;
+}
+
+export function findNode(ir: GraphIR, id: string): IRNode | undefined {
+  return ir.nodes.find(n => n.id === id);
+}
+
+function requireNode(ir: GraphIR, id: string): IRNode {
+  const node = findNode(ir, id);
+  if (!node) {
+    throw new DiffError(`no node ${JSON.stringify(id)}`);
+  }
+  return node;
+}
+
+function isEndpoint(ir: GraphIR, name: string): boolean {
+  return SENTINELS.has(name) || findNode(ir, name) !== undefined;
+}
+
+export function checkNodeId(ir: GraphIR, id: string): void {
+  if (typeof id !== 'string' || !id.trim()) {
+    throw new DiffError('a node id must be a non-empty string');
+  }
+  if (SENTINELS.has(id)) {
+    throw new DiffError(`node id ${JSON.stringify(id)} is reserved for the graph's start/end`);
+  }
+  if (findNode(ir, id)) {
+    throw new DiffError(`a node ${JSON.stringify(id)} already exists`);
+  }
+}
+
+function edgeIndex(ir: GraphIR, source: string, target: string): number {
+  return ir.edges.findIndex(e => e.source === source && e.target === target);
+}
+
+function condIndex(ir: GraphIR, source: string): number {
+  return ir.conditional_edges.findIndex(c => c.source === source);
+}
+
+function entrypointOf(doc: WorkflowDocument): string | null {
+  const graph = doc.graph as FrozenIRGraph;
+  return graph.ir.entrypoint ?? graph.entrypoint ?? null;
+}
+
+/** The diffs that undo ``diff`` on ``doc`` (computed before ``diff`` is applied). */
+export function invert(doc: WorkflowDocument, diff: Diff): Diff[] {
+  const ir = irOf(doc);
+  switch (diff.op) {
+    case 'add_node':
+      return [{ op: 'remove_node', id: diff.node.id }];
+    case 'remove_node': {
+      const index = ir.nodes.findIndex(n => n.id === diff.id);
+      const node = requireNode(ir, diff.id);
+      const position = doc.canvas.positions[diff.id] ?? null;
+      return [{ op: 'add_node', node: clone(node), position, index }];
+    }
+    case 'rename_node':
+      return [{ op: 'rename_node', id: diff.new_id, new_id: diff.id }];
+    case 'set_config':
+    {
+      const node = requireNode(ir, diff.id);
+      const config = node.kind === 'subgraph' ? {} : node.config ?? {};
+      return [{ op: 'set_config', id: diff.id, config: clone(config) as JSONObject }];
+    }
+    case 'update_node': {
+      const node = requireNode(ir, diff.id) as unknown as Record<string, unknown>;
+      const before: Record<string, unknown> = {};
+      for (const key of Object.keys(diff.fields)) {
+        before[key] = key in node ? clone(node[key]) : null;
+      }
+      return [{ op: 'update_node', id: diff.id, fields: before as NodeFields }];
+    }
+    case 'move': {
+      const before: Record<string, Position | null> = {};
+      for (const id of Object.keys(diff.positions)) {
+        const p = doc.canvas.positions[id];
+        before[id] = p ? { x: p.x, y: p.y } : null;
+      }
+      return [{ op: 'move', positions: before }];
+    }
+    case 'add_edge':
+      return [{ op: 'remove_edge', source: diff.source, target: diff.target }];
+    case 'remove_edge':
+      return [
+        {
+          op: 'add_edge',
+          source: diff.source,
+          target: diff.target,
+          index: edgeIndex(ir, diff.source, diff.target)
+        }
+      ];
+    case 'set_conditional_edge': {
+      const index = condIndex(ir, diff.source);
+      if (index < 0) {
+        return [{ op: 'set_conditional_edge', source: diff.source, edge: null }];
+      }
+      const { source: _s, ...routing } = clone(ir.conditional_edges[index]);
+      void _s;
+      return [{ op: 'set_conditional_edge', source: diff.source, edge: routing, index }];
+    }
+    case 'set_entrypoint':
+      return [{ op: 'set_entrypoint', id: entrypointOf(doc) }];
+    case 'set_viewport':
+      return [{ op: 'set_viewport', viewport: doc.canvas.viewport ? clone(doc.canvas.viewport) : null }];
+  }
+}
+
+function insertAt<T>(list: T[], item: T, index: number | undefined): void {
+  if (index === undefined || index < 0 || index > list.length) {
+    list.push(item);
+  } else {
+    list.splice(index, 0, item);
+  }
+}
+
+function validNode(node: IRNode): IRNode {
+  if (!node || typeof node !== 'object') {
+    throw new DiffError('add_node needs a node object');
+  }
+  if (node.kind === 'builtin') {
+    if (typeof node.type !== 'string' || !node.type) {
+      throw new DiffError('a builtin node needs a type');
+    }
+    node.config = node.config ?? {};
+  } else if (node.kind === 'code') {
+    node.config = node.config ?? {};
+    node.injected = node.injected ?? [];
+    if (typeof node.body !== 'string') {
+      throw new DiffError('a code node needs a body');
+    }
+  } else if (node.kind !== 'subgraph') {
+    throw new DiffError(`unknown node kind ${JSON.stringify((node as { kind: unknown }).kind)}`);
+  }
+  return node;
+}
+
+function renameIn(cond: ConditionalEdge, from: string, to: string): void {
+  if (cond.source === from) {
+    cond.source = to;
+  }
+  for (const key of Object.keys(cond.mapping)) {
+    if (cond.mapping[key] === from) {
+      cond.mapping[key] = to;
+    }
+  }
+  if (cond.default === from) {
+    cond.default = to;
+  }
+}
+
+/** Apply one diff in place; throws DiffError (leaving ``doc`` unchanged) when it is invalid. */
+export function apply(doc: WorkflowDocument, diff: Diff): void {
+  const ir = irOf(doc);
+  const positions = doc.canvas.positions;
+  switch (diff.op) {
+    case 'add_node': {
+      const node = validNode(clone(diff.node));
+      checkNodeId(ir, node.id);
+      insertAt(ir.nodes, node, diff.index);
+      if (diff.position) {
+        positions[node.id] = { x: diff.position.x, y: diff.position.y };
+      }
+      return;
+    }
+    case 'remove_node': {
+      requireNode(ir, diff.id);
+      ir.nodes = ir.nodes.filter(n => n.id !== diff.id);
+      ir.edges = ir.edges.filter(e => e.source !== diff.id && e.target !== diff.id);
+      ir.conditional_edges = ir.conditional_edges
+        .filter(c => c.source !== diff.id)
+        .map(c => ({
+          ...c,
+          mapping: Object.fromEntries(Object.entries(c.mapping).filter(([, t]) => t !== diff.id)),
+          default: c.default === diff.id ? null : c.default ?? null
+        }));
+      const graph = doc.graph as FrozenIRGraph;
+      if (ir.entrypoint === diff.id) ir.entrypoint = null;
+      if (graph.entrypoint === diff.id) graph.entrypoint = null;
+      delete positions[diff.id];
+      return;
+    }
+    case 'rename_node': {
+      const node = requireNode(ir, diff.id);
+      checkNodeId(ir, diff.new_id);
+      node.id = diff.new_id;
+      for (const e of ir.edges) {
+        if (e.source === diff.id) e.source = diff.new_id;
+        if (e.target === diff.id) e.target = diff.new_id;
+      }
+      for (const c of ir.conditional_edges) {
+        renameIn(c, diff.id, diff.new_id);
+      }
+      const graph = doc.graph as FrozenIRGraph;
+      if (ir.entrypoint === diff.id) ir.entrypoint = diff.new_id;
+      if (graph.entrypoint === diff.id) graph.entrypoint = diff.new_id;
+      if (positions[diff.id]) {
+        positions[diff.new_id] = positions[diff.id];
+        delete positions[diff.id];
+      }
+      return;
+    }
+    case 'set_config': {
+      const node = requireNode(ir, diff.id);
+      if (node.kind === 'subgraph') {
+        throw new DiffError('a subgraph node has no config');
+      }
+      if (!diff.config || typeof diff.config !== 'object' || Array.isArray(diff.config)) {
+        throw new DiffError('config must be an object');
+      }
+      node.config = clone(diff.config);
+      return;
+    }
+    case 'update_node': {
+      const node = requireNode(ir, diff.id) as unknown as Record<string, unknown>;
+      const allowed = node.kind === 'code' ? ['body', 'injected', 'retry', 'timeout'] : ['retry', 'timeout'];
+      for (const key of Object.keys(diff.fields)) {
+        if (!allowed.includes(key)) {
+          throw new DiffError(`field ${JSON.stringify(key)} cannot be set on a ${String(node.kind)} node`);
+        }
+      }
+      for (const [key, value] of Object.entries(diff.fields)) {
+        if (value === null || value === undefined) {
+          if (key === 'retry' || key === 'timeout') delete node[key];
+          else throw new DiffError(`${key} cannot be empty`);
+        } else {
+          node[key] = clone(value);
+        }
+      }
+      return;
+    }
+    case 'move': {
+      for (const [id, p] of Object.entries(diff.positions)) {
+        if (SENTINELS.has(id)) continue;
+        if (p === null) {
+          delete positions[id];
+        } else {
+          if (!Number.isFinite(p.x) || !Number.isFinite(p.y)) {
+            throw new DiffError(`position of ${JSON.stringify(id)} must be finite numbers`);
+          }
+          positions[id] = { x: p.x, y: p.y };
+        }
+      }
+      return;
+    }
+    case 'add_edge': {
+      for (const end of [diff.source, diff.target]) {
+        if (!isEndpoint(ir, end)) {
+          throw new DiffError(`edge end ${JSON.stringify(end)} is not a node`);
+        }
+      }
+      if (diff.source === END) throw new DiffError('an edge cannot leave __end__');
+      if (diff.target === START) throw new DiffError('an edge cannot enter __start__');
+      if (edgeIndex(ir, diff.source, diff.target) >= 0) {
+        throw new DiffError(`edge ${diff.source} → ${diff.target} already exists`);
+      }
+      insertAt(ir.edges, { source: diff.source, target: diff.target }, diff.index);
+      return;
+    }
+    case 'remove_edge': {
+      const index = edgeIndex(ir, diff.source, diff.target);
+      if (index < 0) throw new DiffError(`no edge ${diff.source} → ${diff.target}`);
+      ir.edges.splice(index, 1);
+      return;
+    }
+    case 'set_conditional_edge': {
+      requireNode(ir, diff.source);
+      const index = condIndex(ir, diff.source);
+      if (diff.edge === null) {
+        if (index >= 0) ir.conditional_edges.splice(index, 1);
+        return;
+      }
+      const edge = diff.edge;
+      if (typeof edge.path !== 'string') throw new DiffError('a conditional edge needs a path');
+      for (const target of [...Object.values(edge.mapping ?? {}), ...(edge.default ? [edge.default] : [])]) {
+        if (!isEndpoint(ir, target) || target === START) {
+          throw new DiffError(`route target ${JSON.stringify(target)} is not a node`);
+        }
+      }
+      const value: ConditionalEdge = {
+        source: diff.source,
+        path: edge.path,
+        mapping: { ...(edge.mapping ?? {}) },
+        default: edge.default ?? null
+      };
+      if (index >= 0) ir.conditional_edges[index] = value;
+      else insertAt(ir.conditional_edges, value, diff.index);
+      return;
+    }
+    case 'set_entrypoint': {
+      if (diff.id !== null) requireNode(ir, diff.id);
+      const graph = doc.graph as FrozenIRGraph;
+      ir.entrypoint = diff.id;
+      graph.entrypoint = diff.id;
+      return;
+    }
+    case 'set_viewport': {
+      if (diff.viewport === null) delete doc.canvas.viewport;
+      else doc.canvas.viewport = { x: diff.viewport.x, y: diff.viewport.y, zoom: diff.viewport.zoom };
+      return;
+    }
+  }
+  throw new DiffError(`unknown diff op ${JSON.stringify((diff as { op: unknown }).op)}`);
+}
+
+/** Apply several diffs as one step; on failure the document is restored and the error rethrown. */
+export function applyAll(doc: WorkflowDocument, diffs: Diff[]): Diff[] {
+  const undo: Diff[][] = [];
+  try {
+    for (const diff of diffs) {
+      const inverse = invert(doc, diff);
+      apply(doc, diff);
+      undo.push(inverse);
+    }
+  } catch (err) {
+    for (const inverse of undo.reverse()) {
+      for (const d of inverse) apply(doc, d);
+    }
+    throw err;
+  }
+  return undo.reverse().flat();
+}
+
+/** A node id derived from a type name that is not yet taken: SetVariableNode -> set_variable_2. */
+export function freshId(ir: GraphIR | null, base: string): string {
+  let stem = base
+    .replace(/Node$/, '')
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .replace(/[^A-Za-z0-9_]+/g, '_')
+    .toLowerCase()
+    .replace(/^_+|_+$/g, '');
+  if (!stem) stem = 'node';
+  const taken = new Set(ir ? ir.nodes.map(n => n.id) : []);
+  if (!taken.has(stem)) return stem;
+  let i = 2;
+  while (taken.has(`${stem}_${i}`)) i++;
+  return `${stem}_${i}`;
+}

@@ -1,0 +1,31 @@
+/** Layered (dagre) layout, run only when asked or when positions are missing. */
+
+import cytoscape from 'cytoscape';
+import dagre from 'cytoscape-dagre';
+
+let registered = false;
+
+export function registerExtensions(): void {
+  if (registered) return;
+  registered = true;
+  cytoscape.use(dagre);
+}
+
+/** Lay out ``eles`` top to bottom synchronously (no animation). */
+export function layoutDagre(eles: cytoscape.Collection): void {
+  const options = {
+    name: 'dagre',
+    rankDir: 'TB',
+    nodeSep: 40,
+    rankSep: 70,
+    edgeSep: 10,
+    animate: false,
+    fit: false
+  } as unknown as cytoscape.LayoutOptions;
+  eles.layout(options).run();
+}
+
+/** Round to 1/10 px so stored positions stay short and stable. */
+export function roundPos(p: { x: number; y: number }): { x: number; y: number } {
+  return { x: Math.round(p.x * 10) / 10, y: Math.round(p.y * 10) / 10 };
+}

@@ -1,0 +1,123 @@
+/**
+ * The live run overlay: per-node state, duration, input and output, folded from
+ * the run's ordered events (replaying the same events gives the same picture).
+ */
+
+import { RunEvent } from './types';
+
+export interface NodeRun {
+  status: string;
+  attempt: number;
+  startedAt?: string;
+  durationMs?: number;
+  output?: unknown;
+  error?: string;
+  /** The results the node could see: outputs of nodes finished before it started. */
+  input?: { inputs: unknown; results: Record<string, unknown> };
+}
+
+export interface RunSnapshot {
+  id: string | null;
+  status: string;
+  error?: string;
+  lastSeq: number;
+  nodes: Record<string, NodeRun>;
+  inputs?: unknown;
+  startedAt?: string;
+  finishedAt?: string;
+}
+
+export function emptyRun(id: string | null = null): RunSnapshot {
+  return { id, status: 'pending', lastSeq: 0, nodes: {} };
+}
+
+/** Fold one event into the snapshot; events at or below ``lastSeq`` are ignored. */
+export function foldEvent(run: RunSnapshot, ev: RunEvent): boolean {
+  if (ev.seq <= run.lastSeq) return false;
+  if (ev.run_id && run.id && ev.run_id !== run.id) return false;
+  run.lastSeq = ev.seq;
+  if (ev.run_id && !run.id) run.id = ev.run_id;
+  const data = ev.data ?? {};
+  const node = ev.node ?? undefined;
+  const results = (): Record<string, unknown> => {
+    const out: Record<string, unknown> = {};
+    for (const [id, n] of Object.entries(run.nodes)) if (n.status === 'succeeded') out[id] = n.output;
+    return out;
+  };
+  switch (ev.type) {
+    case 'run_started':
+      run.status = 'running';
+      run.inputs = data.inputs;
+      run.startedAt = ev.at;
+      break;
+    case 'resumed':
+      run.status = 'running';
+      break;
+    case 'node_started':
+      if (node) {
+        run.nodes[node] = {
+          status: 'running',
+          attempt: Number(data.attempt ?? 1),
+          startedAt: ev.at,
+          input: { inputs: run.inputs ?? {}, results: results() }
+        };
+      }
+      break;
+    case 'node_retrying':
+      if (node) {
+        const n = run.nodes[node] ?? { status: 'retrying', attempt: 1 };
+        n.status = 'retrying';
+        n.attempt = Number(data.attempt ?? n.attempt);
+        n.error = String(data.error ?? '');
+        run.nodes[node] = n;
+      }
+      break;
+    case 'node_finished':
+      if (node) {
+        const n = run.nodes[node] ?? { status: 'succeeded', attempt: 1 };
+        n.status = 'succeeded';
+        n.output = data.output;
+        n.durationMs = Number(data.duration_ms ?? 0);
+        n.error = undefined;
+        run.nodes[node] = n;
+      }
+      break;
+    case 'node_failed':
+      if (node) {
+        const n = run.nodes[node] ?? { status: 'failed', attempt: 1 };
+        n.status = 'failed';
+        n.error = String(data.error ?? 'failed');
+        n.durationMs = data.duration_ms === undefined ? n.durationMs : Number(data.duration_ms);
+        run.nodes[node] = n;
+      }
+      break;
+    case 'interrupted':
+      run.status = 'interrupted';
+      for (const n of Object.values(run.nodes)) if (n.status === 'running') n.status = 'interrupted';
+      break;
+    case 'run_finished':
+      run.status = 'succeeded';
+      run.finishedAt = ev.at;
+      break;
+    case 'run_failed':
+      run.status = 'failed';
+      run.error = String(data.error ?? '');
+      run.finishedAt = ev.at;
+      for (const n of Object.values(run.nodes)) if (n.status === 'running') n.status = 'failed';
+      break;
+    case 'run_cancelled':
+      run.status = 'cancelled';
+      run.finishedAt = ev.at;
+      break;
+    default:
+      break;
+  }
+  return true;
+}
+
+export function formatDuration(ms: number | undefined): string {
+  if (ms === undefined || !Number.isFinite(ms)) return '';
+  if (ms < 1) return `${ms.toFixed(2)} ms`;
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  return `${(ms / 1000).toFixed(ms < 10000 ? 2 : 1)} s`;
+}

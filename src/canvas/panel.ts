@@ -1,0 +1,273 @@
+/**
+ * The property panel: what is selected, its settings (generated from the node's
+ * config schema), its conditional routing, its problems and its last run.
+ */
+
+import { configForm, FormContext, h } from './form';
+import { EdgeDef } from './elements';
+import { NodeRun, RunSnapshot, formatDuration } from './overlay';
+import { routingEditor } from './routing';
+import {
+  END,
+  START,
+  CatalogEntry,
+  CodeNode,
+  Diff,
+  IRNode,
+  JSONObject,
+  Problem,
+  WorkflowDocument
+} from './types';
+
+export interface PanelContext {
+  doc: WorkflowDocument;
+  catalog: Map<string, CatalogEntry>;
+  problems: Problem[];
+  run: RunSnapshot | null;
+  readOnly: boolean;
+  credentials: () => Promise<string[]>;
+  edit: (diffs: Diff[], label: string) => void;
+  remove: (nodes: string[], edges: EdgeDef[]) => void;
+  select: (nodeId: string) => void;
+}
+
+function json(value: unknown): HTMLElement {
+  let text: string;
+  try {
+    text = JSON.stringify(value, null, 2) ?? 'null';
+  } catch {
+    text = String(value);
+  }
+  if (text.length > 20000) text = text.slice(0, 20000) + '\n… (truncated)';
+  return h('pre', { class: 'oc-json-view' }, text);
+}
+
+function section(title: string, ...children: (Node | string)[]): HTMLElement {
+  return h('section', { class: 'oc-section' }, h('h4', {}, title), ...children);
+}
+
+function problemList(problems: Problem[], ctx: PanelContext, showNode: boolean): HTMLElement {
+  const list = h('ul', { class: 'oc-problems' });
+  for (const p of problems) {
+    const text = `${showNode && p.node ? p.node + ': ' : ''}${p.field ? p.field + ': ' : ''}${p.message}`;
+    const item = h('li', { class: `oc-problem oc-${p.severity}`, 'data-code': p.code }, text);
+    if (showNode && p.node) {
+      const node = p.node;
+      item.classList.add('oc-link');
+      item.addEventListener('click', () => ctx.select(node));
+    }
+    list.append(item);
+  }
+  return list;
+}
+
+function runSection(nodeRun: NodeRun): HTMLElement {
+  const s = section(
+    'Last run',
+    h('div', { class: `oc-run-status oc-run-${nodeRun.status}`, 'data-run-status': nodeRun.status }, `${nodeRun.status}${nodeRun.attempt > 1 ? ` (attempt ${nodeRun.attempt})` : ''}${nodeRun.durationMs !== undefined ? ' · ' + formatDuration(nodeRun.durationMs) : ''}`)
+  );
+  if (nodeRun.error) s.append(h('div', { class: 'oc-error-text' }, nodeRun.error));
+  if (nodeRun.input) s.append(h('div', { class: 'oc-label' }, 'Input'), json(nodeRun.input));
+  if (nodeRun.output !== undefined) s.append(h('div', { class: 'oc-label' }, 'Output'), h('div', { class: 'oc-node-output' }, json(nodeRun.output)));
+  return s;
+}
+
+function codeEditor(node: CodeNode, ctx: PanelContext): HTMLElement {
+  const area = h('textarea', { class: 'oc-code', spellcheck: 'false', rows: '10', 'data-field': 'body' });
+  area.value = node.body;
+  area.disabled = ctx.readOnly;
+  area.addEventListener('keydown', ev => {
+    if (ev.key === 'Tab' && !ev.shiftKey) {
+      ev.preventDefault();
+      const { selectionStart: a, selectionEnd: b } = area;
+      area.setRangeText('    ', a, b, 'end');
+    }
+  });
+  area.addEventListener('change', () => ctx.edit([{ op: 'update_node', id: node.id, fields: { body: area.value } }], 'edit code'));
+  const injected = h('input', { type: 'text', placeholder: 'field, other_field', 'data-field': 'injected' });
+  injected.value = node.injected.join(', ');
+  injected.disabled = ctx.readOnly;
+  injected.addEventListener('change', () => {
+    const names = injected.value.split(',').map(s => s.trim()).filter(Boolean);
+    ctx.edit([{ op: 'update_node', id: node.id, fields: { injected: names } }], 'edit injected fields');
+  });
+  const formCtx = formContext(ctx, node.id);
+  const mapBox = configForm({ type: 'object', properties: { config: { type: 'object', title: 'Config values' } } }, { config: node.config }, formCtx, next =>
+    ctx.edit([{ op: 'set_config', id: node.id, config: (next.config ?? {}) as JSONObject }], 'edit config')
+  );
+  return h(
+    'div',
+    { class: 'oc-code-node' },
+    h('label', { class: 'oc-label' }, 'def run(self, state, config):'),
+    area,
+    h('div', { class: 'oc-help' }, 'Return a value (stored under results.<node id>) or a dict of state updates.'),
+    h('label', { class: 'oc-label' }, 'Injected config fields (self.<name>)'),
+    injected,
+    mapBox
+  );
+}
+
+function formContext(ctx: PanelContext, self: string): FormContext {
+  const ids = ctx.doc.graph.format === 'frozen-ir' ? ctx.doc.graph.ir.nodes.map(n => n.id) : [];
+  const suggestions = ['{{ inputs }}', ...ids.filter(id => id !== self).slice(0, 60).map(id => `{{ results.${id} }}`)];
+  return { root: {}, readOnly: ctx.readOnly, credentials: ctx.credentials, suggestions };
+}
+
+function settings(node: IRNode, ctx: PanelContext): HTMLElement {
+  if (node.kind === 'code') return codeEditor(node, ctx);
+  if (node.kind === 'subgraph') {
+    return h('div', { class: 'oc-muted' }, `Nested graph with ${node.graph.nodes.length} nodes (edit it in Python or JSON).`);
+  }
+  const entry = ctx.catalog.get(node.type);
+  const formCtx = formContext(ctx, node.id);
+  if (!entry) {
+    const box = h('div', {}, h('div', { class: 'oc-error-text' }, `Unknown node type ${node.type}: editing raw config.`));
+    box.append(
+      configForm({ type: 'object', properties: { config: { title: 'config' } } }, { config: node.config }, formCtx, next =>
+        ctx.edit([{ op: 'set_config', id: node.id, config: (next.config ?? {}) as JSONObject }], 'edit config')
+      )
+    );
+    return box;
+  }
+  formCtx.root = entry.config_schema;
+  return configForm(entry.config_schema, node.config ?? {}, formCtx, next =>
+    ctx.edit([{ op: 'set_config', id: node.id, config: next }], 'edit config')
+  );
+}
+
+function advanced(node: IRNode, ctx: PanelContext): HTMLElement {
+  const timeout = h('input', { type: 'text', inputmode: 'decimal', placeholder: 'none', 'data-field': 'timeout' });
+  timeout.value = node.timeout ? String(node.timeout) : '';
+  timeout.disabled = ctx.readOnly;
+  timeout.addEventListener('change', () => {
+    const v = Number(timeout.value);
+    ctx.edit([{ op: 'update_node', id: node.id, fields: { timeout: timeout.value.trim() && v > 0 ? v : null } }], 'set timeout');
+  });
+  const attempts = h('input', { type: 'text', inputmode: 'numeric', placeholder: '1 (no retry)', 'data-field': 'retry.max_attempts' });
+  attempts.value = node.retry?.max_attempts ? String(node.retry.max_attempts) : '';
+  attempts.disabled = ctx.readOnly;
+  attempts.addEventListener('change', () => {
+    const n = Math.floor(Number(attempts.value));
+    const retry = attempts.value.trim() && n > 1 ? { ...(node.retry ?? {}), max_attempts: n } : null;
+    ctx.edit([{ op: 'update_node', id: node.id, fields: { retry } }], 'set retry');
+  });
+  return section(
+    'Execution',
+    h('label', { class: 'oc-label' }, 'Timeout (seconds per attempt)'),
+    timeout,
+    h('label', { class: 'oc-label' }, 'Attempts (retry on failure)'),
+    attempts
+  );
+}
+
+function nodePanel(id: string, ctx: PanelContext): HTMLElement {
+  const box = h('div', { class: 'oc-node-panel', 'data-node-id': id });
+  const nodeRun = ctx.run?.nodes[id];
+  const problems = ctx.problems.filter(p => p.node === id);
+  if (id === START || id === END) {
+    box.append(h('h3', {}, id === START ? 'Start' : 'End'), h('div', { class: 'oc-muted' }, id === START ? 'Drag from start to the first node.' : 'Connect the last nodes here.'));
+    return box;
+  }
+  if (ctx.doc.graph.format !== 'frozen-ir') {
+    box.append(h('h3', {}, id), h('div', { class: 'oc-muted' }, 'Node of a LangGraph script (read-only; edit it as code).'));
+    if (nodeRun) box.append(runSection(nodeRun));
+    return box;
+  }
+  const ir = ctx.doc.graph.ir;
+  const node = ir.nodes.find(n => n.id === id);
+  if (!node) return box;
+  const entry = node.kind === 'builtin' ? ctx.catalog.get(node.type) : undefined;
+  const idInput = h('input', { type: 'text', class: 'oc-node-id', 'data-field': 'id' });
+  idInput.value = node.id;
+  idInput.disabled = ctx.readOnly;
+  idInput.addEventListener('change', () => {
+    const next = idInput.value.trim();
+    if (next && next !== node.id) ctx.edit([{ op: 'rename_node', id: node.id, new_id: next }], 'rename node');
+  });
+  box.append(
+    h('h3', {}, node.kind === 'builtin' ? node.type : node.kind === 'code' ? 'Python code' : 'Subgraph'),
+    entry?.description ? h('div', { class: 'oc-help' }, entry.description) : '',
+    h('label', { class: 'oc-label' }, 'Node id'),
+    idInput
+  );
+  if (problems.length) box.append(section('Problems', problemList(problems, ctx, false)));
+  if (nodeRun) box.append(runSection(nodeRun));
+  box.append(section('Settings', settings(node, ctx)));
+  const targets = ir.nodes.map(n => n.id);
+  const cond = ir.conditional_edges.find(c => c.source === id);
+  box.append(
+    section(
+      'Conditional routing',
+      routingEditor(id, cond, targets, ctx.readOnly, edge =>
+        ctx.edit([{ op: 'set_conditional_edge', source: id, edge }], edge ? 'edit routing' : 'remove routing')
+      )
+    )
+  );
+  box.append(advanced(node, ctx));
+  if (!ctx.readOnly) {
+    const del = h('button', { type: 'button', class: 'oc-danger', 'data-action': 'delete-node' }, 'Delete node');
+    del.addEventListener('click', () => ctx.remove([id], []));
+    box.append(del);
+  }
+  return box;
+}
+
+function edgePanel(edge: EdgeDef, ctx: PanelContext): HTMLElement {
+  const kinds: Record<string, string> = {
+    plain: 'Edge',
+    route: `Route "${edge.label}"`,
+    default: 'Default route',
+    implicit: 'Entry point'
+  };
+  const box = h('div', { class: 'oc-edge-panel' }, h('h3', {}, kinds[edge.kind]), h('div', {}, `${edge.source} → ${edge.target}`));
+  if (!ctx.readOnly && ctx.doc.graph.format === 'frozen-ir') {
+    const del = h('button', { type: 'button', class: 'oc-danger', 'data-action': 'delete-edge' }, 'Delete');
+    del.addEventListener('click', () => ctx.remove([], [edge]));
+    box.append(del);
+    if (edge.kind === 'route' || edge.kind === 'default') {
+      const ir = ctx.doc.graph.ir;
+      const cond = ir.conditional_edges.find(c => c.source === edge.source);
+      box.append(
+        section(
+          'Conditional routing',
+          routingEditor(edge.source, cond, ir.nodes.map(n => n.id), false, next =>
+            ctx.edit([{ op: 'set_conditional_edge', source: edge.source, edge: next }], 'edit routing')
+          )
+        )
+      );
+    }
+  }
+  return box;
+}
+
+function summary(ctx: PanelContext): HTMLElement {
+  const doc = ctx.doc;
+  const count = doc.graph.format === 'frozen-ir' ? doc.graph.ir.nodes.length : doc.graph.index?.nodes?.length ?? 0;
+  const box = h('div', { class: 'oc-summary' }, h('h3', {}, doc.name), doc.description ? h('div', { class: 'oc-help' }, doc.description) : '', h('div', { class: 'oc-muted' }, `${count} nodes`));
+  if (doc.graph.format !== 'frozen-ir') {
+    box.append(h('div', { class: 'oc-banner' }, 'LangGraph script: the canvas shows its structure read-only. Edit it as code.'));
+  }
+  if (ctx.run) {
+    const r = ctx.run;
+    box.append(section('Run', h('div', { class: `oc-run-status oc-run-${r.status}`, 'data-run-status': r.status }, `${r.id ? r.id.slice(0, 8) + ' · ' : ''}${r.status}`), r.error ? h('div', { class: 'oc-error-text' }, r.error) : ''));
+  }
+  if (ctx.problems.length) box.append(section(`Problems (${ctx.problems.length})`, problemList(ctx.problems, ctx, true)));
+  else box.append(h('div', { class: 'oc-ok' }, 'No problems found.'));
+  box.append(h('div', { class: 'oc-help' }, 'Double-click or drag a node from the palette to add it; drag from the blue handle under a node to connect; Delete removes the selection; Ctrl+Z / Ctrl+Y undo and redo.'));
+  return box;
+}
+
+export function renderPanel(el: HTMLElement, ctx: PanelContext, nodes: string[], edges: EdgeDef[]): void {
+  el.replaceChildren();
+  if (nodes.length === 1 && edges.length === 0) el.append(nodePanel(nodes[0], ctx));
+  else if (nodes.length === 0 && edges.length === 1) el.append(edgePanel(edges[0], ctx));
+  else if (nodes.length + edges.length > 1) {
+    const box = h('div', {}, h('h3', {}, `${nodes.length} nodes, ${edges.length} edges selected`));
+    if (!ctx.readOnly) {
+      const del = h('button', { type: 'button', class: 'oc-danger', 'data-action': 'delete-selection' }, 'Delete selection');
+      del.addEventListener('click', () => ctx.remove(nodes, edges));
+      box.append(del);
+    }
+    el.append(box);
+  } else el.append(summary(ctx));
+}
