@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import asyncio
+import logging
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +27,13 @@ from .spec.models import (
 )
 from .spec.problems import Problem
 from .store.records import RunRecord
+
+log = logging.getLogger(__name__)
+
+#: ``listener(kind, payload)``: kind "document" (payload {"origin": who changed it}) or
+#: "run_event" (payload: one run event as a dict). Run events arrive on the background
+#: loop's thread.
+Listener = Callable[[str, dict[str, Any]], None]
 
 
 @dataclass
@@ -155,6 +164,7 @@ class Workflow:
         else:
             new = BuiltinNode(id=node_id, type=node, config=dict(config), **extra)
         self.ir.nodes.append(new)
+        self._changed()
         return self
 
     def add_code_node(
@@ -171,10 +181,12 @@ class Workflow:
                 id=node_id, body=body, config=dict(config or {}), injected=list(injected or [])
             )
         )
+        self._changed()
         return self
 
     def add_edge(self, source: str, target: str) -> Workflow:
         self.ir.edges.append(Edge(source=_sentinel(source), target=_sentinel(target)))
+        self._changed()
         return self
 
     def add_conditional_edges(
@@ -188,6 +200,7 @@ class Workflow:
                 default=_sentinel(default) if default is not None else None,
             )
         )
+        self._changed()
         return self
 
     def set_entry_point(self, node_id: str) -> Workflow:
@@ -195,12 +208,31 @@ class Workflow:
         graph = self._doc.graph
         assert isinstance(graph, FrozenIRGraph)
         graph.entrypoint = node_id
+        self._changed()
         return self
 
     def validate(self) -> list[Problem]:
         from .nodes.registry import check_node
 
         return spec.validate_document(self._doc, check_node)
+
+    # --- listeners (e.g. canvases bound to this workflow) ----------------------------
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Tell ``listener`` about document changes and run events; returns unsubscribe."""
+        listeners = self.__dict__.setdefault("_listeners", [])
+        listeners.append(listener)
+        return lambda: listeners.remove(listener) if listener in listeners else None
+
+    def notify(self, kind: str, payload: dict[str, Any]) -> None:
+        """Call every listener; one failing listener never breaks the others or a run."""
+        for listener in list(self.__dict__.get("_listeners", ())):
+            try:
+                listener(kind, payload)
+            except Exception:
+                log.exception("workflow listener failed on %s", kind)
+
+    def _changed(self) -> None:
+        self.notify("document", {"origin": None})
 
     # --- running -----------------------------------------------------------------
     async def _run_on_background(
@@ -209,7 +241,27 @@ class Workflow:
         from . import local
 
         executor = await local.executor()
-        return await executor.execute(self._doc, inputs, config=config)
+        if not self.__dict__.get("_listeners"):
+            return await executor.execute(self._doc, inputs, config=config)
+        run_id = await executor.submit(self._doc, inputs, config=config)
+        last = 0
+
+        async def forward(after: int, follow: bool) -> None:
+            nonlocal last
+            async for event in executor.events(run_id, after=after, follow=follow):
+                last = event.seq
+                self.notify("run_event", event.as_dict())
+
+        live = asyncio.create_task(forward(0, True))
+        try:
+            record = await executor.wait(run_id)
+        finally:
+            # An interrupted run has no terminal event: stop following, then deliver
+            # whatever the live follower had not reached yet.
+            live.cancel()
+            await asyncio.gather(live, return_exceptions=True)
+        await forward(last, False)
+        return record
 
     def run(
         self,
