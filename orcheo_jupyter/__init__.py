@@ -5,6 +5,20 @@ from .workflow import RunResult, Workflow, resume
 
 __version__ = "0.1.0"
 
+
+def __getattr__(name: str) -> object:
+    # The canvas needs anywidget; the CLI and the server must not pay for importing it.
+    if name == "Canvas":
+        from .widget import Canvas
+
+        return Canvas
+    raise AttributeError(f"module 'orcheo_jupyter' has no attribute {name!r}")
+
+
+def _jupyter_labextension_paths() -> list[dict[str, str]]:
+    """The prebuilt JupyterLab extension (the canvas document, sidebar, run viewer)."""
+    return [{"src": "../labextension", "dest": "orcheo-jupyter"}]
+
 __all__ = [
     "DocumentError",
     "Problem",
