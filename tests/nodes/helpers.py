@@ -73,9 +73,9 @@ async def run_node(
     ctx = NodeContext(
         node_id=node_id,
         services=dict(services or {}),
-        emit=(lambda kind, data: events.append((kind, data))) if events is not None else (
-            lambda kind, data: None
-        ),
+        emit=(lambda kind, data: events.append((kind, data)))
+        if events is not None
+        else (lambda kind, data: None),
     )
     base = {"inputs": {}, "results": {}, "messages": []}
     return await instance.run({**base, **(state or {})}, ctx)

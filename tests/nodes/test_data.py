@@ -93,9 +93,7 @@ async def test_json_processing_parse_stringify_extract() -> None:
 async def test_json_processing_errors() -> None:
     with pytest.raises(NodeError) as err:
         await run_node("JsonProcessingNode", {"operation": "parse", "input_data": '{"a": }'})
-    assert str(err.value) == (
-        "input_data: not valid JSON (line 1 column 7: Expecting value)"
-    )
+    assert str(err.value) == ("input_data: not valid JSON (line 1 column 7: Expecting value)")
     with pytest.raises(ValidationError) as verr:
         JsonProcessingNode.model_validate({"operation": "extract"})
     assert "path is required for the extract operation" in str(verr.value)
@@ -159,8 +157,12 @@ async def test_template_node_errors() -> None:
         ({"operation": "strip", "text": "  a b  "}, "a b"),
         ({"operation": "replace", "text": "a-b-c", "pattern": "-", "replacement": "+"}, "a+b+c"),
         (
-            {"operation": "regex_replace", "text": "2024-05-01", "pattern": r"(\d+)-(\d+)-(\d+)",
-             "replacement": r"\3/\2/\1"},
+            {
+                "operation": "regex_replace",
+                "text": "2024-05-01",
+                "pattern": r"(\d+)-(\d+)-(\d+)",
+                "replacement": r"\3/\2/\1",
+            },
             "01/05/2024",
         ),
         (
@@ -168,8 +170,12 @@ async def test_template_node_errors() -> None:
             ["4", "17"],
         ),
         (
-            {"operation": "regex_extract", "text": "Cat cat", "pattern": "cat",
-             "ignore_case": True},
+            {
+                "operation": "regex_extract",
+                "text": "Cat cat",
+                "pattern": "cat",
+                "ignore_case": True,
+            },
             ["Cat", "cat"],
         ),
         ({"operation": "split", "text": "a, b,c", "separator": ","}, ["a", " b", "c"]),
@@ -252,7 +258,9 @@ async def test_schema_validation_reports_each_field() -> None:
             "SchemaValidationNode",
             {"data": {"email": 3}, "json_schema": schema, "fail_on_invalid": True},
         )
-    assert str(err.value) == "data: does not match the schema: data.email: 3 is not of type 'string'"
+    assert (
+        str(err.value) == "data: does not match the schema: data.email: 3 is not of type 'string'"
+    )
     with pytest.raises(ValidationError) as verr:
         await run_node("SchemaValidationNode", {"json_schema": {"type": "strange"}})
     assert verr.value.errors()[0]["loc"] == ("json_schema",)
@@ -305,9 +313,7 @@ async def test_debug_node_taps_state_and_emits_an_event(executor: Executor) -> N
         "value": {"id": 7},
     }
     assert out["miss"]["found"] is False and out["miss"]["value"] is None
-    messages = [
-        e for e in await executor.store.list_events(record.id) if e.type == "node_message"
-    ]
+    messages = [e for e in await executor.store.list_events(record.id) if e.type == "node_message"]
     assert [(e.node, e.data["message"], e.data["value"]) for e in messages] == [
         ("look", "user is 7", {"id": 7}),
         ("miss", None, None),

@@ -96,7 +96,9 @@ async def test_body_sees_item_index_and_state(executor: Executor) -> None:
             index_key="pos",
             body={
                 "type": "SetVariableNode",
-                "config": {"variables": {"label": "{{prefix.text}}{{pos}}={{letter}}", "raw": "{{pos}}"}},
+                "config": {
+                    "variables": {"label": "{{prefix.text}}{{pos}}={{letter}}", "raw": "{{pos}}"}
+                },
             },
         ),
     )
@@ -128,9 +130,7 @@ async def test_a_failing_item_fails_the_run_naming_the_item(executor: Executor) 
 
 @pytest.mark.asyncio
 async def test_continue_on_error_records_failed_items(executor: Executor) -> None:
-    record = await run(
-        executor, _fan_doc(items=[2, "x", 0], body=_COMPARE, continue_on_error=True)
-    )
+    record = await run(executor, _fan_doc(items=[2, "x", 0], body=_COMPARE, continue_on_error=True))
     out = results(record)["each"]
     assert [o and o["condition"] for o in out["outputs"]] == [True, None, False]
     assert out["errors"] == [

@@ -44,7 +44,9 @@ class FakeClock:
         return self.now
 
 
-def services(sleeps: Sleeps | None = None, breakers: CircuitBreakers | None = None) -> dict[str, Any]:
+def services(
+    sleeps: Sleeps | None = None, breakers: CircuitBreakers | None = None
+) -> dict[str, Any]:
     return {
         "sleep": sleeps or Sleeps(),
         "http_circuit_breakers": breakers or CircuitBreakers(),
@@ -177,7 +179,10 @@ async def test_exhausted_retries_return_the_last_response_or_fail(server: FaultS
             {"url": f"{server.base}/missing", "raise_for_status": True},
             services=services(),
         )
-    assert str(err.value) == f"url: GET {server.base}/missing returned HTTP 404 Not Found after 1 attempt(s)"
+    assert (
+        str(err.value)
+        == f"url: GET {server.base}/missing returned HTTP 404 Not Found after 1 attempt(s)"
+    )
     assert server.hits["/missing"] == 1  # 404 is not retried
 
 

@@ -120,7 +120,13 @@ async def test_switch_first_match_default_and_case_rules() -> None:
         {"match": "GOLD", "branch_key": "shouty"},
     ]
     out = await run_node("SwitchNode", {"value": "gold", "cases": cases})
-    assert out == {"value": "gold", "branch": "vip", "matched": True, "case": "vip", "case_index": 0}
+    assert out == {
+        "value": "gold",
+        "branch": "vip",
+        "matched": True,
+        "case": "vip",
+        "case_index": 0,
+    }
     out = await run_node("SwitchNode", {"value": "bronze", "cases": cases})
     assert (out["branch"], out["case"]) == ("case_2", "metal")
     out = await run_node("SwitchNode", {"value": "Gold", "cases": cases})

@@ -13,9 +13,7 @@ from ._paths import MISSING, dig
 from .conditions import ConditionLogic, Operator, compare, operator_name
 
 
-_ORDERING = frozenset(
-    {"greater_than", "greater_than_or_equal", "less_than", "less_than_or_equal"}
-)
+_ORDERING = frozenset({"greater_than", "greater_than_or_equal", "less_than", "less_than_or_equal"})
 
 
 class ItemCondition(BaseModel):
