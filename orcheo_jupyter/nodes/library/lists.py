@@ -12,7 +12,6 @@ from ..registry import register
 from ._paths import MISSING, dig
 from .conditions import ConditionLogic, Operator, compare, operator_name
 
-
 _ORDERING = frozenset({"greater_than", "greater_than_or_equal", "less_than", "less_than_or_equal"})
 
 
