@@ -160,3 +160,19 @@ async def test_body_problems_are_found_before_the_run(executor: Executor) -> Non
     )
     record = await run(executor, templated)
     assert results(record)["each"]["outputs"] == [{"duration_seconds": 0.01}]
+
+
+@pytest.mark.asyncio
+async def test_each_item_can_ask_a_person(executor: Executor) -> None:
+    body = {
+        "type": "HumanInputNode",
+        "config": {"prompt": "Ship {{item}}?", "answer_schema": {"type": "boolean"}},
+    }
+    record = await run(executor, _fan_doc(items=["lamp", "desk"], body=body))
+    assert record.status == "interrupted"
+    prompts = {i["value"]["prompt"]: i["id"] for i in record.interrupt or []}
+    assert set(prompts) == {"Ship lamp?", "Ship desk?"}
+    # One answer per pending interrupt, keyed by interrupt id.
+    await executor.resume(record.id, {prompts["Ship lamp?"]: True, prompts["Ship desk?"]: False})
+    done = await executor.wait(record.id)
+    assert [o["answer"] for o in results(done)["each"]["outputs"]] == [True, False]

@@ -277,3 +277,30 @@ async def test_fail_node_stops_the_run_with_its_message(executor: Executor) -> N
     record = await run(executor, doc, {"id": 42})
     assert record.status == "failed"
     assert record.error == "node 'stop' failed: WorkflowStopped: order 42 has no items"
+
+
+@pytest.mark.asyncio
+async def test_legacy_edge_nodes_route_through_decision_nodes(executor: Executor) -> None:
+    legacy = {
+        "nodes": [
+            {"name": "START", "type": "START"},
+            {"name": "score", "type": "SetVariableNode", "variables": {"v": "{{inputs.v}}"}},
+            {"name": "high", "type": "SetVariableNode", "variables": {"band": "high"}},
+            {"name": "low", "type": "SetVariableNode", "variables": {"band": "low"}},
+            {"name": "END", "type": "END"},
+        ],
+        "edges": [["START", "score"], ["high", "END"], ["low", "END"]],
+        "edge_nodes": [
+            {
+                "name": "is_high",
+                "type": "IfElse",
+                "conditions": [{"left": "{{score.v}}", "operator": ">=", "right": 50}],
+            }
+        ],
+        "conditional_edges": [
+            {"source": "score", "path": "is_high", "mapping": {"true": "high", "false": "low"}}
+        ],
+    }
+    out = results(await run(executor, legacy, {"v": 70}))
+    assert out["high"] == {"band": "high"} and out["is_high"]["condition"] is True
+    assert results(await run(executor, legacy, {"v": 10}))["low"] == {"band": "low"}
