@@ -19,6 +19,14 @@ def _jupyter_labextension_paths() -> list[dict[str, str]]:
     """The prebuilt JupyterLab extension (the canvas document, sidebar, run viewer)."""
     return [{"src": "../labextension", "dest": "orcheo-jupyter"}]
 
+
+def _jupyter_server_extension_points() -> list[dict[str, object]]:
+    """The Jupyter server extension (REST/WebSocket API), enabled on install."""
+    from .server.app import OrcheoApp
+
+    return [{"module": "orcheo_jupyter.server.app", "app": OrcheoApp}]
+
+
 __all__ = [
     "DocumentError",
     "Problem",

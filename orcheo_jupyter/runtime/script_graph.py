@@ -64,12 +64,28 @@ def exec_script(
     return ns
 
 
+ScriptLoader = Callable[[str], dict[str, Any]]
+_process_loader: ScriptLoader | None = None
+
+
+def set_script_loader(loader: ScriptLoader | None) -> ScriptLoader | None:
+    """Choose how this process executes script documents; returns the previous choice.
+
+    The Jupyter server installs the restricted loader of ``ingest/`` so stored
+    scripts run under the rules that admitted them; ``None`` means plain exec.
+    """
+    global _process_loader
+    previous, _process_loader = _process_loader, loader
+    return previous
+
+
 def load_script_graph(
     source: str,
     entrypoint: str | None = None,
     *,
-    loader: Callable[[str], dict[str, Any]] | None = None,
+    loader: ScriptLoader | None = None,
 ) -> StateGraph:
+    loader = loader or _process_loader
     try:
         namespace = loader(source) if loader else exec_script(source)
     except SyntaxError as exc:

@@ -1,0 +1,155 @@
+"""The ``orcheo`` Jupyter server extension, also runnable headless as ``jupyter orcheo``.
+
+The app owns the runtime for the server's lifetime: it opens the executor (store
+and checkpoints) on the server's event loop at start, and closes it on stop.
+Configuration is traitlets (``c.OrcheoApp.data_dir = ...``) with the
+``ORCHEO_*`` environment variables taking precedence, as in the rest of orcheo.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from jupyter_server.extension.application import ExtensionApp
+from traitlets import Float, Int, List, Unicode, default
+
+from .. import __version__
+from ..ingest import DEFAULT_ALLOWED_IMPORTS, AllowList, ScriptLimits, restricted_loader, sandbox
+from ..ingest.compiler import MAX_SCRIPT_BYTES
+from ..runtime import script_graph
+from ..runtime.executor import Executor
+from ..settings import Settings
+from .documents import Documents
+from .routes import tornado_handlers
+
+#: traitlet name -> (Settings field, environment variable that overrides it)
+_SETTINGS_TRAITS = {
+    "data_dir": ("data_dir", "ORCHEO_DATA_DIR"),
+    "repository_backend": ("repository_backend", "ORCHEO_REPOSITORY_BACKEND"),
+    "repository_path": ("repository_path", "ORCHEO_REPOSITORY_SQLITE_PATH"),
+    "checkpoint_backend": ("checkpoint_backend", "ORCHEO_CHECKPOINT_BACKEND"),
+    "checkpoint_path": ("checkpoint_path", "ORCHEO_SQLITE_PATH"),
+    "postgres_dsn": ("postgres_dsn", "ORCHEO_POSTGRES_DSN"),
+    "durability": ("durability", "ORCHEO_DURABILITY"),
+}
+_PATH_FIELDS = {"data_dir", "repository_path", "checkpoint_path"}
+
+
+class OrcheoApp(ExtensionApp):
+    """Workflow REST/WebSocket API over the orcheo runtime."""
+
+    name = "orcheo"
+    description = "orcheo: workflow automation on LangGraph (REST and WebSocket API)"
+    version = __version__
+    extension_url = "/orcheo/api/openapi.json"
+    # ``jupyter orcheo`` serves the API alone: no JupyterLab needed for deployment.
+    load_other_extensions = False
+
+    data_dir = Unicode(
+        "",
+        help="Directory of orcheo's SQLite files (default: <Jupyter data dir>/orcheo). "
+        "ORCHEO_DATA_DIR overrides it.",
+    ).tag(config=True)
+    repository_backend = Unicode("", help="sqlite (default) or postgres.").tag(config=True)
+    repository_path = Unicode("", help="SQLite file of workflows and runs.").tag(config=True)
+    checkpoint_backend = Unicode("", help="sqlite (default) or postgres.").tag(config=True)
+    checkpoint_path = Unicode("", help="SQLite file of LangGraph checkpoints.").tag(config=True)
+    postgres_dsn = Unicode("", help="Postgres DSN when a backend is postgres.").tag(config=True)
+    durability = Unicode(
+        "", help="Checkpoint policy: sync, async (default) or exit. ORCHEO_DURABILITY overrides."
+    ).tag(config=True)
+
+    script_max_bytes = Int(
+        MAX_SCRIPT_BYTES, help="Largest imported script, in bytes after UTF-8 encoding."
+    ).tag(config=True)
+    script_timeout = Float(
+        60.0, help="Seconds an imported script may take to build its graph before it is stopped."
+    ).tag(config=True)
+    script_allowed_imports = List(
+        Unicode(),
+        default_value=list(DEFAULT_ALLOWED_IMPORTS),
+        help="Modules (and their submodules) imported scripts may import.",
+    ).tag(config=True)
+    max_body_bytes = Int(
+        16 * 1024 * 1024, help="Largest request body the API reads, in bytes."
+    ).tag(config=True)
+
+    @default("open_browser")
+    def _default_open_browser(self) -> bool:
+        return False
+
+    # --- lifecycle -------------------------------------------------------------
+    def initialize_settings(self) -> None:
+        self._executor: Executor | None = None
+        self._opening: asyncio.Future[Executor] | None = None
+        self._previous_loader: script_graph.ScriptLoader | None = None
+        limits = ScriptLimits(
+            max_bytes=self.script_max_bytes,
+            timeout=self.script_timeout,
+            allow=AllowList(tuple(self.script_allowed_imports)),
+        )
+        self.documents = Documents(limits)
+        self.log.info("orcheo: data in %s", self.orcheo_settings().data_dir)
+
+    def initialize_handlers(self) -> None:
+        self.handlers.extend(tornado_handlers())
+
+    def orcheo_settings(self) -> Settings:
+        """Traitlets, unless the matching ORCHEO_* variable is set."""
+        overrides: dict[str, Any] = {}
+        for trait, (name, env) in _SETTINGS_TRAITS.items():
+            value = getattr(self, trait)
+            if value and not os.environ.get(env):
+                overrides[name] = Path(value).expanduser() if name in _PATH_FIELDS else value
+        return Settings.from_env(**overrides)
+
+    async def get_executor(self) -> Executor:
+        """The executor, opened once on the server's loop (requests may beat the start hook)."""
+        if self._executor is not None:
+            return self._executor
+        if self._opening is None:
+            self._opening = asyncio.ensure_future(self._open())
+        return await asyncio.shield(self._opening)
+
+    async def _open(self) -> Executor:
+        self._previous_loader = script_graph.set_script_loader(
+            restricted_loader(self.documents.limits)
+        )
+        executor = await Executor.open(self.orcheo_settings())
+        self._executor = executor
+        return executor
+
+    async def _start_jupyter_server_extension(self, serverapp: Any) -> None:
+        await self.get_executor()
+
+    async def stop_extension(self) -> None:
+        """Stop runs this process drives (stored as cancelled) and release the files."""
+        opening, self._opening = self._opening, None
+        if opening is not None:
+            executor = await opening
+            self._executor = None
+            await executor.aclose()
+            script_graph.set_script_loader(self._previous_loader)
+        await asyncio.to_thread(sandbox.shutdown)
+
+    # --- headless launch ---------------------------------------------------------
+    @classmethod
+    def launch_instance(cls, argv: list[str] | None = None, **kwargs: Any) -> None:
+        """``jupyter orcheo``: ORCHEO_HOST / ORCHEO_PORT choose where it listens."""
+        args = list(sys.argv[1:] if argv is None else argv)
+        env_args = []
+        if os.environ.get("ORCHEO_HOST"):
+            env_args.append(f"--ServerApp.ip={os.environ['ORCHEO_HOST']}")
+        if os.environ.get("ORCHEO_PORT"):
+            env_args += [
+                f"--ServerApp.port={os.environ['ORCHEO_PORT']}",
+                "--ServerApp.port_retries=0",
+            ]
+        super().launch_instance(argv=env_args + args, **kwargs)
+
+
+main = launch_instance = OrcheoApp.launch_instance

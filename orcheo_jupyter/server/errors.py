@@ -1,0 +1,100 @@
+"""Every failure becomes ``{"error": {"code", "message", "details"}}`` with the right status.
+
+Handlers raise domain exceptions (``DocumentError``, ``NotFound``...) and this
+module decides what the client sees; nothing else in the server formats errors.
+Unexpected exceptions answer 500 with a fixed message: their text could carry
+secrets or internals, so it only goes to the server log.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from http.client import responses
+from typing import Any
+
+from tornado import web
+
+from ..ingest.compiler import ScriptTooLarge
+from ..runtime.executor import RunStateError
+from ..spec.problems import DocumentError
+from ..store.base import Conflict, NotFound
+
+AUTH_REQUIRED = (
+    "authentication required: send a Jupyter token (Authorization: token ...), "
+    "?token=..., or the login cookie with the _xsrf token for unsafe methods"
+)
+
+
+class ApiError(web.HTTPError):
+    """An error the API answers on purpose, with a stable machine-readable code."""
+
+    def __init__(self, status: int, code: str, message: str, details: Any = None) -> None:
+        super().__init__(status, reason=responses.get(status))
+        self.code = code
+        self.message = message
+        self.details = details
+
+    def __str__(self) -> str:
+        return f"HTTP {self.status_code} {self.code}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Described:
+    status: int
+    code: str
+    message: str
+    details: Any = None
+
+    def body(self) -> dict[str, Any]:
+        return {"error": {"code": self.code, "message": self.message, "details": self.details}}
+
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "invalid_request",
+    429: "too_many_requests",
+}
+
+
+def describe(exc: BaseException | None, status: int = 500) -> Described:
+    """What the client is told about ``exc`` (or about a bare status code)."""
+    if isinstance(exc, ApiError):
+        return Described(exc.status_code, exc.code, exc.message, exc.details)
+    if isinstance(exc, DocumentError):
+        return Described(422, "invalid_document", str(exc), [p.as_dict() for p in exc.problems])
+    if isinstance(exc, ScriptTooLarge):
+        return Described(413, "too_large", str(exc), {"size": exc.size, "limit": exc.limit})
+    if isinstance(exc, NotFound):
+        return Described(404, "not_found", _text(exc, "not found"))
+    if isinstance(exc, RunStateError):
+        return Described(409, "invalid_state", _text(exc, "the run cannot do that now"))
+    if isinstance(exc, Conflict):
+        return Described(409, "conflict", _text(exc, "conflicts with what is stored"))
+    if isinstance(exc, web.HTTPError):
+        code = exc.status_code
+        message = exc.log_message % exc.args if exc.log_message and exc.args else exc.log_message
+        if code == 403 and not message:
+            message = AUTH_REQUIRED
+        return Described(
+            code,
+            _HTTP_CODES.get(code, "http_error"),
+            message or exc.reason or responses.get(code, "error"),
+        )
+    if exc is None and status < 500:
+        return Described(status, _HTTP_CODES.get(status, "http_error"), responses.get(status, ""))
+    return Described(500, "internal_error", "internal server error; the server log has details")
+
+
+def _text(exc: BaseException, fallback: str) -> str:
+    text = str(exc)
+    # LookupError subclasses repr their argument ("'run x not found'"); unwrap it.
+    if isinstance(exc, LookupError) and exc.args and isinstance(exc.args[0], str):
+        text = exc.args[0]
+    return text or fallback

@@ -1,0 +1,174 @@
+"""Execution routes: status, history, events, cancel, resume, checkpoints, re-run."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from ..runtime.events import TERMINAL, TERMINAL_EVENTS
+from ..store.records import RunRecord
+from .base import OrcheoHandler, operation
+from .models import (
+    CheckpointList,
+    EventPage,
+    EventsQuery,
+    Execution,
+    ExecutionAccepted,
+    ExecutionListQuery,
+    ExecutionPage,
+    RerunRequest,
+    ResumeRequest,
+)
+
+_SUMMARY_FIELDS = (
+    "id",
+    "workflow_id",
+    "version",
+    "status",
+    "error",
+    "parent_run_id",
+    "created_at",
+    "started_at",
+    "finished_at",
+    "last_seq",
+)
+
+
+def summary(record: RunRecord) -> dict[str, Any]:
+    return {f: getattr(record, f) for f in _SUMMARY_FIELDS}
+
+
+class _ExecutionBase(OrcheoHandler):
+    async def _execution(self, run_id: str) -> dict[str, Any]:
+        executor = await self.executor()
+        record = await executor.get_run(run_id)
+        transitions = await executor.store.list_transitions(run_id)
+        data = record.as_dict()
+        data.pop("checksum", None)
+        data.pop("owner", None)
+        data["transitions"] = [{"status": t.status, "at": t.at} for t in transitions]
+        return data
+
+
+class ExecutionsHandler(OrcheoHandler):
+    @operation(
+        operation_id="listExecutions",
+        summary="Runs, newest first, filtered by workflow and status",
+        tag="executions",
+        query=ExecutionListQuery,
+        responses={200: ExecutionPage},
+    )
+    async def get(self, *, query: ExecutionListQuery) -> None:
+        store = (await self.executor()).store
+        workflow_id = query.workflow_id
+        if workflow_id:
+            with contextlib.suppress(LookupError):  # a slug names the workflow too
+                workflow_id = (await store.get_workflow(workflow_id)).id
+        runs, total = await store.list_runs(
+            workflow_id=workflow_id, status=query.status, limit=query.limit, offset=query.offset
+        )
+        self.reply(
+            200,
+            {
+                "items": [summary(r) for r in runs],
+                "total": total,
+                "limit": query.limit,
+                "offset": query.offset,
+            },
+        )
+
+
+class ExecutionHandler(_ExecutionBase):
+    @operation(
+        operation_id="getExecution",
+        summary="A run: status, timestamps and transitions, error, final state when done",
+        tag="executions",
+        responses={200: Execution},
+    )
+    async def get(self, execution_id: str) -> None:
+        self.reply(200, await self._execution(execution_id))
+
+    @operation(
+        operation_id="cancelExecution",
+        summary="Cancel a pending, running or interrupted run",
+        tag="executions",
+        responses={200: Execution},
+        errors=(409,),
+    )
+    async def delete(self, execution_id: str) -> None:
+        executor = await self.executor()
+        await executor.cancel(execution_id)
+        self.reply(200, await self._execution(execution_id))
+
+
+class EventsHandler(OrcheoHandler):
+    @operation(
+        operation_id="listExecutionEvents",
+        summary="The run's events after sequence number N, in order",
+        tag="executions",
+        query=EventsQuery,
+        responses={200: EventPage},
+    )
+    async def get(self, execution_id: str, *, query: EventsQuery) -> None:
+        executor = await self.executor()
+        items: list[dict[str, Any]] = []
+        done = False
+        last = query.after
+        events = executor.events(execution_id, after=query.after, follow=False)
+        try:
+            async for event in events:
+                items.append(event.as_dict())
+                last = event.seq
+                if event.type in TERMINAL_EVENTS:
+                    done = True
+                if len(items) >= query.limit:
+                    break
+        finally:
+            await events.aclose()  # type: ignore[attr-defined]
+        if not done and not items:
+            record = await executor.get_run(execution_id)
+            done = record.status in TERMINAL and record.last_seq <= query.after
+        self.reply(200, {"items": items, "next_after": last, "done": done})
+
+
+class ResumeHandler(OrcheoHandler):
+    @operation(
+        operation_id="resumeExecution",
+        summary="Answer the run's pending interrupt; it continues in the background",
+        tag="executions",
+        body=ResumeRequest,
+        responses={202: ExecutionAccepted},
+        errors=(409, 413),
+    )
+    async def post(self, execution_id: str, *, body: ResumeRequest) -> None:
+        executor = await self.executor()
+        run_id = await executor.resume(execution_id, body.value)
+        self.reply(202, {"execution_id": run_id}, location=self.api_url("executions", run_id))
+
+
+class CheckpointsHandler(OrcheoHandler):
+    @operation(
+        operation_id="listCheckpoints",
+        summary="The run's checkpoints, newest first (what a re-run can start from)",
+        tag="executions",
+        responses={200: CheckpointList},
+    )
+    async def get(self, execution_id: str) -> None:
+        executor = await self.executor()
+        items = await executor.checkpoints(execution_id)
+        self.reply(200, {"items": items})
+
+
+class RerunHandler(OrcheoHandler):
+    @operation(
+        operation_id="rerunExecution",
+        summary="Start a new run from the start or from one of this run's checkpoints",
+        tag="executions",
+        body=RerunRequest,
+        responses={202: ExecutionAccepted},
+        errors=(409, 413),
+    )
+    async def post(self, execution_id: str, *, body: RerunRequest) -> None:
+        executor = await self.executor()
+        run_id = await executor.rerun(execution_id, body.checkpoint_id)
+        self.reply(202, {"execution_id": run_id}, location=self.api_url("executions", run_id))

@@ -1,0 +1,309 @@
+"""Request and response bodies of the REST API.
+
+These pydantic models are the one source of truth for the API's shapes: the
+handlers validate requests with them, and ``openapi.py`` generates the
+checked-in OpenAPI document from them, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..spec.models import WorkflowDocument
+
+#: Largest integer accepted where a number reaches the database (SQLite: 64-bit).
+MAX_INT = 2**31 - 1
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
+
+RunStatusName = Literal["pending", "running", "interrupted", "succeeded", "failed", "cancelled"]
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- requests ----------------------------------------------------------------
+EXAMPLE_DOCUMENT: dict[str, Any] = {
+    "name": "greet",
+    "description": "Say hello",
+    "tags": ["demo"],
+    "graph": {
+        "format": "frozen-ir",
+        "ir": {
+            "nodes": [
+                {
+                    "kind": "builtin",
+                    "id": "hello",
+                    "type": "SetVariableNode",
+                    "config": {"variables": {"message": "Hello {{inputs.name}}!"}},
+                }
+            ],
+            "edges": [
+                {"source": "__start__", "target": "hello"},
+                {"source": "hello", "target": "__end__"},
+            ],
+        },
+    },
+}
+
+EXAMPLE_SCRIPT = """\
+from typing_extensions import TypedDict
+from langgraph.graph import StateGraph, START, END
+
+
+class State(TypedDict):
+    count: int
+
+
+def bump(state: State) -> dict:
+    return {"count": state["count"] + 1}
+
+
+def orcheo_workflow():
+    graph = StateGraph(State)
+    graph.add_node("bump", bump)
+    graph.add_edge(START, "bump")
+    graph.add_edge("bump", END)
+    return graph
+"""
+
+
+class WorkflowInput(WorkflowDocument):
+    """A workflow document as sent to create or update a workflow."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLE_DOCUMENT]})
+
+    id: str | None = Field(
+        None,
+        pattern=ID_PATTERN,
+        description="Workflow id; generated when absent. Letters, digits, '.', '_', '-'.",
+    )
+
+
+class ImportPythonRequest(_Body):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"script": EXAMPLE_SCRIPT, "name": "count"}]},
+    )
+
+    script: str = Field(description="Python source that builds a LangGraph StateGraph.")
+    name: str = Field(min_length=1, max_length=200, description="Name of the new workflow.")
+    entrypoint: str | None = Field(
+        None,
+        min_length=1,
+        max_length=200,
+        description="Name of the StateGraph (or of a function returning one) in the script. "
+        "Default: orcheo_workflow(), else the script's only StateGraph.",
+    )
+
+
+class RunConfig(_Body):
+    configurable: dict[str, Any] = Field(
+        default_factory=dict, description="Values templates read as {{config.configurable.x}}."
+    )
+    recursion_limit: int | None = Field(None, ge=1, le=100_000)
+
+
+class ExecuteRequest(_Body):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"inputs": {"name": "Ada", "count": 1}}]}
+    )
+
+    inputs: dict[str, Any] = Field(
+        default_factory=dict, description="Run inputs (checked against inputs_schema)."
+    )
+    config: RunConfig | None = None
+    version: int | None = Field(
+        None, ge=1, le=MAX_INT, description="Workflow version to run; default the latest."
+    )
+
+
+class ResumeRequest(_Body):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"value": "yes"}]})
+
+    value: Any = Field(description="The answer to the pending interrupt (any JSON value).")
+
+
+class RerunRequest(_Body):
+    checkpoint_id: str | None = Field(
+        None,
+        min_length=1,
+        max_length=200,
+        description="Checkpoint to re-run from (see .../checkpoints); default the start.",
+    )
+
+
+# --- query strings -------------------------------------------------------------
+class PageQuery(_Body):
+    model_config = ConfigDict(extra="ignore")
+
+    limit: int = Field(50, ge=1, le=500)
+    offset: int = Field(0, ge=0, le=MAX_INT)
+
+
+class WorkflowListQuery(PageQuery):
+    q: str | None = Field(None, max_length=200, description="Text in name, description or slug.")
+    tag: str | None = Field(None, max_length=200)
+
+
+class ExecutionListQuery(PageQuery):
+    workflow_id: str | None = Field(None, max_length=200)
+    status: RunStatusName | None = None
+
+
+class EventsQuery(_Body):
+    model_config = ConfigDict(extra="ignore")
+
+    after: int = Field(0, ge=0, le=MAX_INT, description="Only events with a larger seq.")
+    limit: int = Field(1000, ge=1, le=10_000)
+
+
+# --- responses ----------------------------------------------------------------
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    details: Any = None
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail
+
+
+class WorkflowSummary(BaseModel):
+    id: str
+    name: str
+    slug: str
+    description: str
+    tags: list[str]
+    latest_version: int
+    created_at: str
+    updated_at: str
+
+
+class WorkflowDetail(WorkflowSummary):
+    version: int = Field(description="The version whose document is shown.")
+    document: WorkflowDocument
+
+
+class WorkflowPage(BaseModel):
+    items: list[WorkflowSummary]
+    total: int
+    limit: int
+    offset: int
+
+
+class VersionSummary(BaseModel):
+    workflow_id: str
+    version: int
+    checksum: str
+    created_at: str
+
+
+class VersionDetail(VersionSummary):
+    document: WorkflowDocument
+
+
+class VersionList(BaseModel):
+    items: list[VersionSummary]
+
+
+class ExecutionAccepted(BaseModel):
+    execution_id: str
+
+
+class Transition(BaseModel):
+    status: RunStatusName
+    at: str
+
+
+class Execution(BaseModel):
+    id: str
+    workflow_id: str | None
+    version: int | None
+    status: RunStatusName
+    inputs: dict[str, Any]
+    config: dict[str, Any]
+    error: str | None
+    final_state: dict[str, Any] | None
+    node_states: dict[str, str]
+    interrupt: list[dict[str, Any]] | None
+    parent_run_id: str | None
+    parent_checkpoint_id: str | None
+    created_at: str
+    started_at: str | None
+    finished_at: str | None
+    updated_at: str
+    last_seq: int
+    transitions: list[Transition] = Field(default_factory=list)
+
+
+class ExecutionSummary(BaseModel):
+    id: str
+    workflow_id: str | None
+    version: int | None
+    status: RunStatusName
+    error: str | None
+    parent_run_id: str | None
+    created_at: str
+    started_at: str | None
+    finished_at: str | None
+    last_seq: int
+
+
+class ExecutionPage(BaseModel):
+    items: list[ExecutionSummary]
+    total: int
+    limit: int
+    offset: int
+
+
+class Event(BaseModel):
+    run_id: str
+    seq: int
+    type: str
+    at: str
+    node: str | None
+    data: dict[str, Any]
+
+
+class EventPage(BaseModel):
+    items: list[Event]
+    next_after: int = Field(description="Pass as ?after= to get the events that follow.")
+    done: bool = Field(description="True once the run's terminal event is in items or before.")
+
+
+class Checkpoint(BaseModel):
+    checkpoint_id: str
+    step: int | None
+    next: list[str]
+    created_at: str | None
+    results: Any
+
+
+class CheckpointList(BaseModel):
+    items: list[Checkpoint]
+
+
+class NodeType(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    category: str
+    description: str
+    icon: str
+    trigger: bool
+    config_schema: dict[str, Any]
+
+
+class NodeCatalog(BaseModel):
+    items: list[NodeType]
+
+
+class OpenAPIDocument(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    openapi: str
+    info: dict[str, Any]
+    paths: dict[str, Any]

@@ -1,0 +1,19 @@
+"""The node catalog: every registered node type with its config JSON Schema."""
+
+from __future__ import annotations
+
+from ..nodes import registry
+from .base import OrcheoHandler, operation
+from .models import NodeCatalog
+
+
+class NodesHandler(OrcheoHandler):
+    @operation(
+        operation_id="listNodeTypes",
+        summary="Node types with category, icon and the JSON Schema of their config",
+        description="Palettes and property forms are generated from this catalog.",
+        tag="nodes",
+        responses={200: NodeCatalog},
+    )
+    async def get(self) -> None:
+        self.reply(200, {"items": registry.catalog()})

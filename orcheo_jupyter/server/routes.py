@@ -1,0 +1,86 @@
+"""The route table: tornado's URL patterns and the OpenAPI paths both come from here."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from .models import MAX_INT
+
+API = "/orcheo/api"
+WS = "/orcheo/ws"
+
+
+@dataclass(frozen=True)
+class Route:
+    """A URL template such as ``/orcheo/api/workflows/{workflow_id}`` and its handler."""
+
+    path: str
+    handler: type
+    params: dict[str, dict[str, Any]] = field(default_factory=dict)
+    documented: bool = True
+
+    def pattern(self) -> str:
+        return re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", self.path)
+
+    def path_params(self) -> list[str]:
+        return re.findall(r"\{(\w+)\}", self.path)
+
+    def param_schema(self, name: str) -> dict[str, Any]:
+        return self.params.get(name, {"type": "string", "minLength": 1})
+
+
+def routes() -> list[Route]:
+    """Every route, most specific first (tornado takes the first match)."""
+    from .base import NotFoundHandler
+    from .executions import (
+        CheckpointsHandler,
+        EventsHandler,
+        ExecutionHandler,
+        ExecutionsHandler,
+        RerunHandler,
+        ResumeHandler,
+    )
+    from .nodes import NodesHandler
+    from .openapi import OpenAPIHandler
+    from .workflows import (
+        ExecuteHandler,
+        ImportPythonHandler,
+        VersionHandler,
+        VersionsHandler,
+        WorkflowHandler,
+        WorkflowsHandler,
+    )
+    from .ws import ExecutionSocket
+
+    version = {"type": "integer", "minimum": 1, "maximum": MAX_INT}
+    return [
+        Route(f"{API}/workflows", WorkflowsHandler),
+        Route(f"{API}/workflows/import-python", ImportPythonHandler),
+        Route(f"{API}/workflows/{{workflow_id}}", WorkflowHandler),
+        Route(f"{API}/workflows/{{workflow_id}}/versions", VersionsHandler),
+        Route(
+            f"{API}/workflows/{{workflow_id}}/versions/{{version}}",
+            VersionHandler,
+            params={"version": version},
+        ),
+        Route(f"{API}/workflows/{{workflow_id}}/execute", ExecuteHandler),
+        Route(f"{API}/executions", ExecutionsHandler),
+        Route(f"{API}/executions/{{execution_id}}", ExecutionHandler),
+        Route(f"{API}/executions/{{execution_id}}/events", EventsHandler),
+        Route(f"{API}/executions/{{execution_id}}/resume", ResumeHandler),
+        Route(f"{API}/executions/{{execution_id}}/checkpoints", CheckpointsHandler),
+        Route(f"{API}/executions/{{execution_id}}/rerun", RerunHandler),
+        Route(f"{API}/nodes", NodesHandler),
+        Route(f"{API}/openapi.json", OpenAPIHandler),
+        Route(f"{WS}/executions/{{execution_id}}", ExecutionSocket, documented=False),
+        Route(f"{API}/{{rest}}", NotFoundHandler, documented=False),
+    ]
+
+
+def tornado_handlers() -> list[tuple[str, type]]:
+    handlers = [(r.pattern(), r.handler) for r in routes()]
+    # The catch-all also covers deeper unknown paths.
+    handlers[-1] = (f"{API}/(?P<rest>.*)", handlers[-1][1])
+    return handlers

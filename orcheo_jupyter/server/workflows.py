@@ -1,0 +1,267 @@
+"""Workflow routes: CRUD over immutable versions, script import, and execute."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from typing import Any
+
+from ..spec.io import dumps as dump_document
+from ..spec.models import WorkflowDocument
+from ..store.records import VersionRecord, WorkflowRecord
+from .base import OrcheoHandler, operation
+from .errors import ApiError
+from .models import (
+    MAX_INT,
+    ExecuteRequest,
+    ExecutionAccepted,
+    ImportPythonRequest,
+    VersionDetail,
+    VersionList,
+    WorkflowDetail,
+    WorkflowInput,
+    WorkflowListQuery,
+    WorkflowPage,
+)
+
+RESERVED_IDS = frozenset({"import-python"})
+
+
+def _detail(workflow: WorkflowRecord, version: VersionRecord) -> dict[str, Any]:
+    return {**workflow.as_dict(), "version": version.version, "document": version.document}
+
+
+def parse_version(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= MAX_INT:
+        raise ApiError(
+            422,
+            "invalid_path",
+            f"version must be a whole number from 1 to {MAX_INT}, not {text!r}",
+            [
+                {
+                    "severity": "error",
+                    "code": "int_parsing",
+                    "message": "expected a version number",
+                    "node": None,
+                    "field": "path.version",
+                }
+            ],
+        )
+    return int(text)
+
+
+class _WorkflowBase(OrcheoHandler):
+    async def _store(
+        self, body: WorkflowInput, workflow_id: str | None = None
+    ) -> tuple[WorkflowDocument, str, str]:
+        """Admit the document; its canonical text and checksum with the id filled in."""
+        doc = WorkflowDocument.model_validate(body.model_dump(mode="python"))
+        if workflow_id is not None and doc.id not in (None, workflow_id):
+            raise ApiError(
+                422,
+                "invalid_document",
+                f"document id {doc.id!r} does not match the workflow id {workflow_id!r} in the URL",
+                [
+                    {
+                        "severity": "error",
+                        "code": "id_mismatch",
+                        "message": "does not match the URL",
+                        "node": None,
+                        "field": "id",
+                    }
+                ],
+            )
+        doc = await self.orcheo.documents.admit(doc)
+        final_id = workflow_id or doc.id or uuid.uuid4().hex
+        if final_id in RESERVED_IDS:
+            raise ApiError(422, "invalid_document", f"workflow id {final_id!r} is reserved")
+        doc = doc.model_copy(update={"id": final_id})
+        text = dump_document(doc)
+        return doc, text, hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    async def _create(self, body: WorkflowInput) -> None:
+        doc, text, checksum = await self._store(body)
+        assert doc.id is not None
+        store = (await self.executor()).store
+        workflow = await store.create_workflow(
+            doc.id, doc.name, doc.description, list(doc.tags), checksum, text
+        )
+        version = await store.get_version(workflow.id, 1)
+        self.reply(201, _detail(workflow, version), location=self.api_url("workflows", workflow.id))
+
+
+class WorkflowsHandler(_WorkflowBase):
+    @operation(
+        operation_id="listWorkflows",
+        summary="List workflows, newest change first",
+        tag="workflows",
+        query=WorkflowListQuery,
+        responses={200: WorkflowPage},
+    )
+    async def get(self, *, query: WorkflowListQuery) -> None:
+        store = (await self.executor()).store
+        items, total = await store.list_workflows(
+            query=query.q, tag=query.tag, limit=query.limit, offset=query.offset
+        )
+        self.reply(
+            200,
+            {
+                "items": [w.as_dict() for w in items],
+                "total": total,
+                "limit": query.limit,
+                "offset": query.offset,
+            },
+        )
+
+    @operation(
+        operation_id="createWorkflow",
+        summary="Create a workflow from a workflow document (version 1)",
+        description="The document must build: frozen-ir graphs are validated and compiled, "
+        "langgraph-script graphs pass the script import guardrails.",
+        tag="workflows",
+        body=WorkflowInput,
+        body_code="invalid_document",
+        responses={201: WorkflowDetail},
+        errors=(409, 413),
+    )
+    async def post(self, *, body: WorkflowInput) -> None:
+        await self._create(body)
+
+
+class ImportPythonHandler(_WorkflowBase):
+    @operation(
+        operation_id="importPython",
+        summary="Create a workflow from a LangGraph Python script",
+        description="Scripts over 128 KiB (UTF-8) are refused before parsing (413). The script "
+        "is compiled with RestrictedPython and an import allow-list, and its graph is built in "
+        "a child process stopped after the configured time limit (default 60 s). The graph is "
+        "the entrypoint named, else orcheo_workflow(), else the script's only StateGraph.",
+        tag="workflows",
+        body=ImportPythonRequest,
+        responses={201: WorkflowDetail},
+        errors=(409, 413),
+    )
+    async def post(self, *, body: ImportPythonRequest) -> None:
+        from ..ingest import import_script
+
+        doc = await import_script(
+            body.script, body.name, body.entrypoint, limits=self.orcheo.documents.limits
+        )
+        workflow_id = uuid.uuid4().hex
+        doc = doc.model_copy(update={"id": workflow_id})
+        text = dump_document(doc)
+        checksum = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        store = (await self.executor()).store
+        workflow = await store.create_workflow(
+            workflow_id, doc.name, doc.description, list(doc.tags), checksum, text
+        )
+        version = await store.get_version(workflow.id, 1)
+        self.reply(201, _detail(workflow, version), location=self.api_url("workflows", workflow.id))
+
+
+class WorkflowHandler(_WorkflowBase):
+    @operation(
+        operation_id="getWorkflow",
+        summary="A workflow and its latest document (by id or slug)",
+        tag="workflows",
+        responses={200: WorkflowDetail},
+    )
+    async def get(self, workflow_id: str) -> None:
+        store = (await self.executor()).store
+        workflow = await store.get_workflow(workflow_id)
+        version = await store.get_version(workflow.id)
+        self.reply(200, _detail(workflow, version))
+
+    @operation(
+        operation_id="updateWorkflow",
+        summary="Store a new immutable version of the workflow",
+        description="An unchanged document keeps the latest version number.",
+        tag="workflows",
+        body=WorkflowInput,
+        body_code="invalid_document",
+        responses={200: WorkflowDetail},
+        errors=(409, 413),
+    )
+    async def put(self, workflow_id: str, *, body: WorkflowInput) -> None:
+        store = (await self.executor()).store
+        workflow = await store.get_workflow(workflow_id)
+        doc, text, checksum = await self._store(body, workflow.id)
+        version = await store.add_version(
+            workflow.id, doc.name, doc.description, list(doc.tags), checksum, text
+        )
+        workflow = await store.get_workflow(workflow.id)
+        version = await store.get_version(workflow.id, version.version)
+        self.reply(200, _detail(workflow, version))
+
+    @operation(
+        operation_id="deleteWorkflow",
+        summary="Delete a workflow and its versions (its runs stay in the history)",
+        tag="workflows",
+        responses={204: None},
+    )
+    async def delete(self, workflow_id: str) -> None:
+        store = (await self.executor()).store
+        await store.delete_workflow(workflow_id)
+        self.reply(204)
+
+
+class VersionsHandler(OrcheoHandler):
+    @operation(
+        operation_id="listVersions",
+        summary="The workflow's versions, oldest first",
+        tag="workflows",
+        responses={200: VersionList},
+    )
+    async def get(self, workflow_id: str) -> None:
+        store = (await self.executor()).store
+        versions = await store.list_versions(workflow_id)
+        self.reply(
+            200,
+            {
+                "items": [
+                    {k: v for k, v in r.as_dict().items() if k != "document"} for r in versions
+                ]
+            },
+        )
+
+
+class VersionHandler(OrcheoHandler):
+    @operation(
+        operation_id="getVersion",
+        summary="One version of a workflow, with its document",
+        tag="workflows",
+        responses={200: VersionDetail},
+    )
+    async def get(self, workflow_id: str, version: str) -> None:
+        number = parse_version(version)
+        store = (await self.executor()).store
+        record = await store.get_version(workflow_id, number)
+        self.reply(200, record.as_dict())
+
+
+class ExecuteHandler(OrcheoHandler):
+    @operation(
+        operation_id="executeWorkflow",
+        summary="Start a run of the workflow; answers at once with its id",
+        description="The run continues in the background: follow it with GET "
+        "/orcheo/api/executions/{id}, its events, or the WebSocket "
+        "/orcheo/ws/executions/{id}?after=N.",
+        tag="executions",
+        body=ExecuteRequest,
+        responses={202: ExecutionAccepted},
+        errors=(413,),
+    )
+    async def post(self, workflow_id: str, *, body: ExecuteRequest) -> None:
+        executor = await self.executor()
+        store = executor.store
+        workflow = await store.get_workflow(workflow_id)
+        version = await store.get_version(workflow.id, body.version)
+        assert version.document is not None
+        documents = self.orcheo.documents
+        doc = documents.parsed(version.checksum, version.document)
+        documents.check_inputs(version.checksum, doc, body.inputs)
+        config = body.config.model_dump(exclude_none=True) if body.config else None
+        run_id = await executor.submit(
+            doc, body.inputs, workflow_id=workflow.id, version=version.version, config=config
+        )
+        self.reply(202, {"execution_id": run_id}, location=self.api_url("executions", run_id))
