@@ -173,6 +173,9 @@ class Executor:
         self._known_docs.add(checksum)
         active = self._activate(record)
         payload = initial_state(inputs, record.config)
+        mark_fresh = getattr(self.checkpointer, "mark_fresh", None)
+        if mark_fresh is not None:
+            mark_fresh(record.id)  # a new run id has no checkpoint: skip the lookup
         active.task = asyncio.create_task(
             self._drive(active, graph, payload, EventType.RUN_STARTED)
         )
@@ -261,6 +264,11 @@ class Executor:
         finally:
             obs.current.reset(token)
             try:
+                # The checkpoint a resume or recovery starts from, and the stored
+                # events and status, are on disk before anyone is told the run settled.
+                flush_checkpoints = getattr(self.checkpointer, "flush", None)
+                if flush_checkpoints is not None:
+                    await flush_checkpoints()
                 await self._writer.flush()
             finally:
                 if record.status in TERMINAL:

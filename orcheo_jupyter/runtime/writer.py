@@ -1,9 +1,10 @@
 """Group commit of run events and status changes.
 
 Events arrive far faster than SQLite can commit them one by one. The writer keeps
-one flusher task per executor: whatever accumulated while the previous commit was
-in flight goes into the next single transaction, so cost grows with commits, not
-events, and order is kept.
+one flusher task per executor and commits at most every ``delay`` seconds (or at
+once when someone calls ``flush``): everything that accumulated goes into one
+transaction, so cost grows with commits, not events, and order is kept. Live
+clients never wait for this: they get events from memory.
 """
 
 from __future__ import annotations
@@ -18,8 +19,10 @@ log = logging.getLogger(__name__)
 
 
 class BatchWriter:
-    def __init__(self, store: Repository) -> None:
+    def __init__(self, store: Repository, *, delay: float = 0.02) -> None:
         self._store = store
+        self._delay = delay
+        self._timer: asyncio.TimerHandle | None = None
         self._events: list[EventRecord] = []
         self._updates: list[RunUpdate] = []
         self._queued = 0
@@ -31,9 +34,10 @@ class BatchWriter:
 
     def _kick(self) -> None:
         self._queued += 1
-        self._wake.set()
         if self._task is None:
             self._task = asyncio.get_running_loop().create_task(self._run(), name="orcheo-writer")
+        if self._timer is None and not self._wake.is_set():
+            self._timer = asyncio.get_running_loop().call_later(self._delay, self._wake.set)
 
     def add_event(self, event: EventRecord) -> None:
         self._events.append(event)
@@ -48,6 +52,7 @@ class BatchWriter:
         target = self._queued
         if self._written >= target:
             return
+        self._wake.set()
         async with self._progress:
             await self._progress.wait_for(lambda: self._written >= target)
 
@@ -55,6 +60,9 @@ class BatchWriter:
         while True:
             await self._wake.wait()
             self._wake.clear()
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
             while self._events or self._updates:
                 events, updates = self._events, self._updates
                 self._events, self._updates = [], []

@@ -1,4 +1,4 @@
-"""SQLite repository (aiosqlite, WAL): the embedded default.
+"""SQLite repository (WAL, one connection thread): the embedded default.
 
 A kernel and the Jupyter server may open the same file: WAL lets readers run
 beside one writer, ``busy_timeout`` waits out the other process's short write
@@ -13,8 +13,6 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-import aiosqlite
-
 from ..clock import utcnow
 from .base import Conflict, NotFound
 from .records import (
@@ -25,6 +23,7 @@ from .records import (
     VersionRecord,
     WorkflowRecord,
 )
+from .sqlite_thread import SqliteThread
 
 SCHEMA_VERSION = 1
 
@@ -82,6 +81,19 @@ _MIGRATIONS: dict[int, str] = {
         at TEXT NOT NULL,
         PRIMARY KEY (run_id, n)
     ) WITHOUT ROWID;
+    CREATE TRIGGER IF NOT EXISTS run_created AFTER INSERT ON runs BEGIN
+        INSERT INTO run_transitions (run_id, n, status, at)
+        VALUES (NEW.id, 1, NEW.status, NEW.created_at);
+    END;
+    CREATE TRIGGER IF NOT EXISTS run_status_changed AFTER UPDATE OF status ON runs
+    WHEN NEW.status IS NOT OLD.status OR NEW.status = 'running' BEGIN
+        INSERT INTO run_transitions (run_id, n, status, at) VALUES (
+            NEW.id,
+            (SELECT COALESCE(MAX(n), 0) + 1 FROM run_transitions WHERE run_id = NEW.id),
+            NEW.status,
+            NEW.updated_at
+        );
+    END;
     CREATE TABLE IF NOT EXISTS run_events (
         run_id TEXT NOT NULL,
         seq INTEGER NOT NULL,
@@ -137,74 +149,30 @@ class SqliteRepository:
 
     def __init__(self, path: str | Path, *, busy_timeout_ms: int = 10_000) -> None:
         self.path = Path(path)
-        self._busy_timeout_ms = busy_timeout_ms
-        self._db: aiosqlite.Connection | None = None
+        self._db = SqliteThread(self.path, busy_timeout_ms=busy_timeout_ms)
 
     # --- lifecycle -------------------------------------------------------
     async def open(self) -> None:
-        if self._db is not None:
-            return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        db = await aiosqlite.connect(self.path, isolation_level=None)
-        db.row_factory = sqlite3.Row
-        await db.execute(f"PRAGMA busy_timeout={self._busy_timeout_ms}")
-        await db.execute("PRAGMA journal_mode=WAL")
-        await db.execute("PRAGMA synchronous=NORMAL")
-        await db.execute("PRAGMA foreign_keys=ON")
-        self._db = db
-        await self._migrate()
+        await self._db.open()
+        await self._db.call(_migrate)
 
     async def close(self) -> None:
-        if self._db is not None:
-            await self._db.close()
-            self._db = None
+        await self._db.close()
 
-    @property
-    def db(self) -> aiosqlite.Connection:
-        if self._db is None:
-            raise RuntimeError("repository is not open")
-        return self._db
+    async def _one(self, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Row | None:
+        return await self._db.call(lambda c: c.execute(sql, params).fetchone())
 
-    async def _migrate(self) -> None:
-        async with self.db.execute("PRAGMA user_version") as cur:
-            row = await cur.fetchone()
-        current = int(row[0]) if row else 0
-        for version in range(current + 1, SCHEMA_VERSION + 1):
-            await self.db.execute("BEGIN IMMEDIATE")
-            try:
-                # Re-check inside the lock: another process may have migrated meanwhile.
-                async with self.db.execute("PRAGMA user_version") as cur:
-                    row = await cur.fetchone()
-                if row and int(row[0]) >= version:
-                    await self.db.execute("COMMIT")
-                    continue
-                for statement in _MIGRATIONS[version].split(";"):
-                    if statement.strip():
-                        await self.db.execute(statement)
-                await self.db.execute(f"PRAGMA user_version={version}")
-                await self.db.execute("COMMIT")
-            except BaseException:
-                await self.db.execute("ROLLBACK")
-                raise
+    async def _all(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
+        return await self._db.call(lambda c: c.execute(sql, params).fetchall())
 
     async def _write(self, statements: list[tuple[str, tuple[Any, ...]]]) -> None:
         """Run statements in one immediate transaction; all or nothing."""
-        await self.db.execute("BEGIN IMMEDIATE")
-        try:
+
+        def work(conn: sqlite3.Connection) -> None:
             for sql, params in statements:
-                await self.db.execute(sql, params)
-            await self.db.execute("COMMIT")
-        except BaseException:
-            await self.db.execute("ROLLBACK")
-            raise
+                conn.execute(sql, params)
 
-    async def _one(self, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Row | None:
-        async with self.db.execute(sql, params) as cur:
-            return await cur.fetchone()
-
-    async def _all(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
-        async with self.db.execute(sql, params) as cur:
-            return list(await cur.fetchall())
+        await self._db.transaction(work)
 
     # --- documents -------------------------------------------------------
     async def put_document(self, checksum: str, body: str) -> None:
@@ -217,19 +185,6 @@ class SqliteRepository:
         return str(row["body"])
 
     # --- workflows -------------------------------------------------------
-    async def _free_slug(self, name: str, workflow_id: str | None = None) -> str:
-        base = slugify(name)
-        rows = await self._all(
-            "SELECT slug, id FROM workflows WHERE slug = ? OR slug LIKE ?", (base, f"{base}-%")
-        )
-        taken = {r["slug"] for r in rows if r["id"] != workflow_id}
-        if base not in taken:
-            return base
-        n = 2
-        while f"{base}-{n}" in taken:
-            n += 1
-        return f"{base}-{n}"
-
     async def create_workflow(
         self,
         workflow_id: str,
@@ -239,28 +194,25 @@ class SqliteRepository:
         checksum: str,
         body: str,
     ) -> WorkflowRecord:
-        if await self._one("SELECT 1 FROM workflows WHERE id = ?", (workflow_id,)):
-            raise Conflict(f"workflow {workflow_id} already exists")
         now = utcnow()
-        slug = await self._free_slug(name)
-        try:
-            await self._write(
-                [
-                    (_PUT_DOC, (checksum, body, now)),
-                    (
-                        "INSERT INTO workflows (id, name, slug, description, tags, latest_version,"
-                        " created_at, updated_at) VALUES (?, ?, ?, ?, ?, 1, ?, ?)",
-                        (workflow_id, name, slug, description, _dumps(tags), now, now),
-                    ),
-                    (
-                        "INSERT INTO workflow_versions (workflow_id, version, checksum, created_at)"
-                        " VALUES (?, 1, ?, ?)",
-                        (workflow_id, checksum, now),
-                    ),
-                ]
+
+        def work(conn: sqlite3.Connection) -> None:
+            if conn.execute("SELECT 1 FROM workflows WHERE id = ?", (workflow_id,)).fetchone():
+                raise Conflict(f"workflow {workflow_id} already exists")
+            slug = _free_slug(conn, name)
+            conn.execute(_PUT_DOC, (checksum, body, now))
+            conn.execute(
+                "INSERT INTO workflows (id, name, slug, description, tags, latest_version,"
+                " created_at, updated_at) VALUES (?, ?, ?, ?, ?, 1, ?, ?)",
+                (workflow_id, name, slug, description, _dumps(tags), now, now),
             )
-        except sqlite3.IntegrityError as exc:
-            raise Conflict(f"workflow {workflow_id} could not be stored: {exc}") from None
+            conn.execute(
+                "INSERT INTO workflow_versions (workflow_id, version, checksum, created_at)"
+                " VALUES (?, 1, ?, ?)",
+                (workflow_id, checksum, now),
+            )
+
+        await self._db.transaction(work)
         return await self.get_workflow(workflow_id)
 
     async def add_version(
@@ -272,60 +224,40 @@ class SqliteRepository:
         checksum: str,
         body: str,
     ) -> VersionRecord:
-        current = await self.get_workflow(workflow_id)
-        latest = await self.get_version(workflow_id, current.latest_version)
-        if latest.checksum == checksum:
-            return latest
         now = utcnow()
-        version = current.latest_version + 1
-        slug = current.slug if name == current.name else await self._free_slug(name, workflow_id)
-        await self._write(
-            [
-                (_PUT_DOC, (checksum, body, now)),
-                (
-                    "INSERT INTO workflow_versions (workflow_id, version, checksum, created_at)"
-                    " VALUES (?, ?, ?, ?)",
-                    (workflow_id, version, checksum, now),
-                ),
-                (
-                    "UPDATE workflows SET name = ?, slug = ?, description = ?, tags = ?,"
-                    " latest_version = ?, updated_at = ? WHERE id = ? AND latest_version = ?",
-                    (
-                        name,
-                        slug,
-                        description,
-                        _dumps(tags),
-                        version,
-                        now,
-                        workflow_id,
-                        current.latest_version,
-                    ),
-                ),
-            ]
-        )
-        return await self.get_version(workflow_id, version)
 
-    @staticmethod
-    def _workflow(row: sqlite3.Row) -> WorkflowRecord:
-        return WorkflowRecord(
-            id=row["id"],
-            name=row["name"],
-            slug=row["slug"],
-            description=row["description"],
-            tags=json.loads(row["tags"]),
-            latest_version=row["latest_version"],
-            created_at=row["created_at"],
-            updated_at=row["updated_at"],
-        )
+        def work(conn: sqlite3.Connection) -> tuple[str, int]:
+            current = _workflow_row(conn, workflow_id)
+            latest = conn.execute(
+                "SELECT checksum FROM workflow_versions WHERE workflow_id = ? AND version = ?",
+                (current["id"], current["latest_version"]),
+            ).fetchone()
+            if latest is not None and latest["checksum"] == checksum:
+                return current["id"], current["latest_version"]
+            version = current["latest_version"] + 1
+            slug = (
+                current["slug"]
+                if name == current["name"]
+                else _free_slug(conn, name, current["id"])
+            )
+            conn.execute(_PUT_DOC, (checksum, body, now))
+            conn.execute(
+                "INSERT INTO workflow_versions (workflow_id, version, checksum, created_at)"
+                " VALUES (?, ?, ?, ?)",
+                (current["id"], version, checksum, now),
+            )
+            conn.execute(
+                "UPDATE workflows SET name = ?, slug = ?, description = ?, tags = ?,"
+                " latest_version = ?, updated_at = ? WHERE id = ?",
+                (name, slug, description, _dumps(tags), version, now, current["id"]),
+            )
+            return current["id"], version
+
+        wid, version = await self._db.transaction(work)
+        return await self.get_version(wid, version)
 
     async def get_workflow(self, id_or_slug: str) -> WorkflowRecord:
-        row = await self._one(
-            "SELECT * FROM workflows WHERE id = ? OR slug = ? ORDER BY id = ? DESC LIMIT 1",
-            (id_or_slug, id_or_slug, id_or_slug),
-        )
-        if row is None:
-            raise NotFound(f"workflow {id_or_slug!r} not found")
-        return self._workflow(row)
+        return _workflow(await self._db.call(lambda c: _workflow_row(c, id_or_slug)))
 
     async def list_workflows(
         self, *, query: str | None = None, tag: str | None = None, limit: int = 50, offset: int = 0
@@ -339,44 +271,54 @@ class SqliteRepository:
             where.append("EXISTS (SELECT 1 FROM json_each(workflows.tags) WHERE value = ?)")
             params.append(tag)
         clause = f" WHERE {' AND '.join(where)}" if where else ""
-        total_row = await self._one(f"SELECT COUNT(*) FROM workflows{clause}", tuple(params))
-        rows = await self._all(
-            f"SELECT * FROM workflows{clause} ORDER BY updated_at DESC, id LIMIT ? OFFSET ?",
-            (*params, limit, offset),
-        )
-        return [self._workflow(r) for r in rows], int(total_row[0]) if total_row else 0
+
+        def work(conn: sqlite3.Connection) -> tuple[list[sqlite3.Row], int]:
+            total = conn.execute(f"SELECT COUNT(*) FROM workflows{clause}", params).fetchone()[0]
+            rows = conn.execute(
+                f"SELECT * FROM workflows{clause} ORDER BY updated_at DESC, id LIMIT ? OFFSET ?",
+                (*params, limit, offset),
+            ).fetchall()
+            return rows, int(total)
+
+        rows, total = await self._db.call(work)
+        return [_workflow(r) for r in rows], total
 
     async def delete_workflow(self, workflow_id: str) -> None:
-        workflow = await self.get_workflow(workflow_id)
-        await self._write(
-            [
-                ("DELETE FROM workflow_versions WHERE workflow_id = ?", (workflow.id,)),
-                ("DELETE FROM workflows WHERE id = ?", (workflow.id,)),
-            ]
-        )
+        def work(conn: sqlite3.Connection) -> None:
+            row = _workflow_row(conn, workflow_id)
+            conn.execute("DELETE FROM workflow_versions WHERE workflow_id = ?", (row["id"],))
+            conn.execute("DELETE FROM workflows WHERE id = ?", (row["id"],))
+
+        await self._db.transaction(work)
 
     async def list_versions(self, workflow_id: str) -> list[VersionRecord]:
-        workflow = await self.get_workflow(workflow_id)
-        rows = await self._all(
-            "SELECT * FROM workflow_versions WHERE workflow_id = ? ORDER BY version",
-            (workflow.id,),
-        )
+        def work(conn: sqlite3.Connection) -> list[sqlite3.Row]:
+            row = _workflow_row(conn, workflow_id)
+            return conn.execute(
+                "SELECT * FROM workflow_versions WHERE workflow_id = ? ORDER BY version",
+                (row["id"],),
+            ).fetchall()
+
+        rows = await self._db.call(work)
         return [
             VersionRecord(r["workflow_id"], r["version"], r["checksum"], r["created_at"])
             for r in rows
         ]
 
     async def get_version(self, workflow_id: str, version: int | None = None) -> VersionRecord:
-        workflow = await self.get_workflow(workflow_id)
-        number = workflow.latest_version if version is None else version
-        row = await self._one(
-            "SELECT v.*, d.body FROM workflow_versions v"
-            " JOIN documents d ON d.checksum = v.checksum"
-            " WHERE v.workflow_id = ? AND v.version = ?",
-            (workflow.id, number),
-        )
+        def work(conn: sqlite3.Connection) -> sqlite3.Row | None:
+            wf = _workflow_row(conn, workflow_id)
+            number = wf["latest_version"] if version is None else version
+            return conn.execute(
+                "SELECT v.*, d.body FROM workflow_versions v"
+                " JOIN documents d ON d.checksum = v.checksum"
+                " WHERE v.workflow_id = ? AND v.version = ?",
+                (wf["id"], number),
+            ).fetchone()
+
+        row = await self._db.call(work)
         if row is None:
-            raise NotFound(f"workflow {workflow_id!r} has no version {number}")
+            raise NotFound(f"workflow {workflow_id!r} has no version {version}")
         return VersionRecord(
             row["workflow_id"],
             row["version"],
@@ -394,39 +336,22 @@ class SqliteRepository:
             else getattr(run, c)
             for c in _RUN_COLUMNS
         )
-        placeholders = ", ".join("?" for _ in _RUN_COLUMNS)
-        try:
-            await self._write(
-                [
-                    *(
-                        [(_PUT_DOC, (run.checksum, document_body, run.created_at))]
-                        if document_body
-                        else []
-                    ),
-                    (
-                        f"INSERT INTO runs ({', '.join(_RUN_COLUMNS)}) VALUES ({placeholders})",
-                        values,
-                    ),
-                    (_TRANSITION, (run.id, run.id, run.status, run.created_at)),
-                ]
-            )
-        except sqlite3.IntegrityError:
-            raise Conflict(f"run {run.id} already exists") from None
 
-    @staticmethod
-    def _run(row: sqlite3.Row) -> RunRecord:
-        data = {c: row[c] for c in _RUN_COLUMNS}
-        for c in _JSON_FIELDS:
-            data[c] = _loads(data[c])
-        data["config"] = data["config"] or {}
-        data["node_states"] = data["node_states"] or {}
-        return RunRecord(**data)
+        def work(conn: sqlite3.Connection) -> None:
+            if document_body is not None:
+                conn.execute(_PUT_DOC, (run.checksum, document_body, run.created_at))
+            try:
+                conn.execute(_INSERT_RUN, values)
+            except sqlite3.IntegrityError:
+                raise Conflict(f"run {run.id} already exists") from None
+
+        await self._db.transaction(work)
 
     async def get_run(self, run_id: str) -> RunRecord:
         row = await self._one("SELECT * FROM runs WHERE id = ?", (run_id,))
         if row is None:
             raise NotFound(f"run {run_id!r} not found")
-        return self._run(row)
+        return _run(row)
 
     async def list_runs(
         self,
@@ -444,49 +369,36 @@ class SqliteRepository:
             where.append("status = ?")
             params.append(status)
         clause = f" WHERE {' AND '.join(where)}" if where else ""
-        total_row = await self._one(f"SELECT COUNT(*) FROM runs{clause}", tuple(params))
-        rows = await self._all(
-            f"SELECT * FROM runs{clause} ORDER BY created_at DESC, id LIMIT ? OFFSET ?",
-            (*params, limit, offset),
-        )
-        return [self._run(r) for r in rows], int(total_row[0]) if total_row else 0
+
+        def work(conn: sqlite3.Connection) -> tuple[list[sqlite3.Row], int]:
+            total = conn.execute(f"SELECT COUNT(*) FROM runs{clause}", params).fetchone()[0]
+            rows = conn.execute(
+                f"SELECT * FROM runs{clause} ORDER BY created_at DESC, id LIMIT ? OFFSET ?",
+                (*params, limit, offset),
+            ).fetchall()
+            return rows, int(total)
+
+        rows, total = await self._db.call(work)
+        return [_run(r) for r in rows], total
 
     async def write_batch(self, events: list[EventRecord], updates: list[RunUpdate]) -> None:
         """Events and run updates of possibly many runs, in one transaction, in order."""
         if not events and not updates:
             return
-        await self.db.execute("BEGIN IMMEDIATE")
-        try:
-            if events:
-                await self.db.executemany(
+        rows = [(e.run_id, e.seq, e.type, e.node, e.at, _dumps(e.data)) for e in events]
+        statements = [_update_statement(u) for u in updates]
+
+        def work(conn: sqlite3.Connection) -> None:
+            if rows:
+                conn.executemany(
                     "INSERT OR IGNORE INTO run_events (run_id, seq, type, node, at, data)"
                     " VALUES (?, ?, ?, ?, ?, ?)",
-                    [(e.run_id, e.seq, e.type, e.node, e.at, _dumps(e.data)) for e in events],
+                    rows,
                 )
-            for update in updates:
-                await self._apply_update(update)
-            await self.db.execute("COMMIT")
-        except BaseException:
-            await self.db.execute("ROLLBACK")
-            raise
+            for sql, params in statements:
+                conn.execute(sql, params)
 
-    async def _apply_update(self, update: RunUpdate) -> None:
-        unknown = set(update.fields) - _UPDATABLE
-        if unknown:
-            raise ValueError(f"cannot update run fields {sorted(unknown)}")
-        fields = dict(update.fields)
-        fields["updated_at"] = update.at
-        assignments = ", ".join(f"{k} = ?" for k in fields)
-        values = [
-            _dumps(v) if k in _JSON_FIELDS and v is not None else v for k, v in fields.items()
-        ]
-        await self.db.execute(
-            f"UPDATE runs SET {assignments} WHERE id = ?", (*values, update.run_id)
-        )
-        if "status" in fields:
-            await self.db.execute(
-                _TRANSITION, (update.run_id, update.run_id, fields["status"], update.at)
-            )
+        await self._db.transaction(work)
 
     async def list_events(
         self, run_id: str, *, after: int = 0, limit: int | None = None
@@ -509,8 +421,94 @@ class SqliteRepository:
         return [TransitionRecord(r["run_id"], r["status"], r["at"]) for r in rows]
 
 
+def _migrate(conn: sqlite3.Connection) -> None:
+    current = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    for version in range(current + 1, SCHEMA_VERSION + 1):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            # Re-check inside the lock: another process may have migrated meanwhile.
+            if int(conn.execute("PRAGMA user_version").fetchone()[0]) >= version:
+                conn.execute("COMMIT")
+                continue
+            for statement in _split(_MIGRATIONS[version]):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version={version}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+
+def _split(script: str) -> list[str]:
+    """Statements of a migration script (triggers contain ';' inside BEGIN ... END)."""
+    out, buf = [], ""
+    for line in script.splitlines(keepends=True):
+        buf += line
+        if sqlite3.complete_statement(buf):
+            if buf.strip():
+                out.append(buf.strip())
+            buf = ""
+    return out
+
+
+def _free_slug(conn: sqlite3.Connection, name: str, workflow_id: str | None = None) -> str:
+    base = slugify(name)
+    rows = conn.execute(
+        "SELECT slug, id FROM workflows WHERE slug = ? OR slug LIKE ?", (base, f"{base}-%")
+    ).fetchall()
+    taken = {r["slug"] for r in rows if r["id"] != workflow_id}
+    if base not in taken:
+        return base
+    n = 2
+    while f"{base}-{n}" in taken:
+        n += 1
+    return f"{base}-{n}"
+
+
+def _workflow_row(conn: sqlite3.Connection, id_or_slug: str) -> sqlite3.Row:
+    row = conn.execute(
+        "SELECT * FROM workflows WHERE id = ? OR slug = ? ORDER BY id = ? DESC LIMIT 1",
+        (id_or_slug, id_or_slug, id_or_slug),
+    ).fetchone()
+    if row is None:
+        raise NotFound(f"workflow {id_or_slug!r} not found")
+    return row
+
+
+def _workflow(row: sqlite3.Row) -> WorkflowRecord:
+    return WorkflowRecord(
+        id=row["id"],
+        name=row["name"],
+        slug=row["slug"],
+        description=row["description"],
+        tags=json.loads(row["tags"]),
+        latest_version=row["latest_version"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+def _run(row: sqlite3.Row) -> RunRecord:
+    data = {c: row[c] for c in _RUN_COLUMNS}
+    for c in _JSON_FIELDS:
+        data[c] = _loads(data[c])
+    data["config"] = data["config"] or {}
+    data["node_states"] = data["node_states"] or {}
+    return RunRecord(**data)
+
+
+def _update_statement(update: RunUpdate) -> tuple[str, tuple[Any, ...]]:
+    unknown = set(update.fields) - _UPDATABLE
+    if unknown:
+        raise ValueError(f"cannot update run fields {sorted(unknown)}")
+    fields = dict(update.fields)
+    fields["updated_at"] = update.at
+    assignments = ", ".join(f"{k} = ?" for k in fields)
+    values = [_dumps(v) if k in _JSON_FIELDS and v is not None else v for k, v in fields.items()]
+    return f"UPDATE runs SET {assignments} WHERE id = ?", (*values, update.run_id)
+
+
 _PUT_DOC = "INSERT OR IGNORE INTO documents (checksum, body, created_at) VALUES (?, ?, ?)"
-_TRANSITION = (
-    "INSERT INTO run_transitions (run_id, n, status, at) VALUES "
-    "(?, (SELECT COALESCE(MAX(n), 0) + 1 FROM run_transitions WHERE run_id = ?), ?, ?)"
+_INSERT_RUN = (
+    f"INSERT INTO runs ({', '.join(_RUN_COLUMNS)}) VALUES ({', '.join('?' for _ in _RUN_COLUMNS)})"
 )

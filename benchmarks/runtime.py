@@ -1,0 +1,176 @@
+"""Per-run cost of the orcheo executor against raw LangGraph on the same graphs.
+
+Prints a table of medians (ms per run) and ratios, all measured in this run:
+
+- floor:        raw LangGraph, no checkpointer (ainvoke of plain async nodes)
+- raw+aiosqlite: raw LangGraph with LangGraph's AsyncSqliteSaver (reference)
+- raw+sqlite:   raw LangGraph with our checkpointer (BufferedSqliteSaver), same durability
+- ours/none:    our executor without checkpointer (events + final state still stored)
+- ours/sqlite:  our executor with the same checkpointer: the durable default
+
+Goals (issue 2): ours/sqlite <= 1.2x raw+sqlite (equal checkpointing);
+ours/sqlite <= 2x floor (durable default against the no-checkpointer floor).
+Usage: python benchmarks/runtime.py [--runs N] [--sizes 10,100] [--durability async]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import statistics
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+from langgraph.graph import END, START, StateGraph
+
+from orcheo_jupyter.runtime.checkpoints import close_saver, open_sqlite_saver
+from orcheo_jupyter.runtime.executor import Executor
+from orcheo_jupyter.runtime.state import State, initial_state
+from orcheo_jupyter.store.sqlite import SqliteRepository
+
+
+def document(n: int) -> dict[str, Any]:
+    ids = [f"n{i}" for i in range(n)]
+    chain = ["__start__", *ids, "__end__"]
+    return {
+        "name": f"chain{n}",
+        "graph": {
+            "format": "frozen-ir",
+            "ir": {
+                "entrypoint": ids[0],
+                "nodes": [
+                    {
+                        "kind": "builtin",
+                        "id": i,
+                        "type": "SetVariableNode",
+                        "config": {"variables": {"v": i}},
+                    }
+                    for i in ids
+                ],
+                "edges": [{"source": a, "target": b} for a, b in itertools.pairwise(chain)],
+            },
+        },
+    }
+
+
+def raw_graph(n: int) -> StateGraph:
+    builder: StateGraph = StateGraph(State)
+    prev = START
+    for i in range(n):
+        node_id = f"n{i}"
+
+        async def node(state: dict[str, Any], _id: str = node_id) -> dict[str, Any]:
+            return {"results": {_id: {"v": _id}}}
+
+        builder.add_node(node_id, node)
+        builder.add_edge(prev, node_id)
+        prev = node_id
+    builder.add_edge(prev, END)
+    return builder
+
+
+async def measure(fn: Callable[[], Awaitable[Any]], runs: int, warmup: int = 5) -> float:
+    for _ in range(warmup):
+        await fn()
+    samples = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        await fn()
+        samples.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(samples)
+
+
+async def bench(n: int, runs: int, durability: str, tmp: Path) -> dict[str, float]:
+    out: dict[str, float] = {}
+    counter = iter(range(10**9))
+
+    floor = raw_graph(n).compile()
+    out["floor"] = await measure(lambda: floor.ainvoke(initial_state({})), runs)
+
+    async with AsyncSqliteSaver.from_conn_string(str(tmp / f"aio-{n}.sqlite")) as aio:
+        raw_aio = raw_graph(n).compile(checkpointer=aio)
+        out["raw+aiosqlite"] = await measure(
+            lambda: raw_aio.ainvoke(
+                initial_state({}),
+                {"configurable": {"thread_id": f"t{next(counter)}"}},
+                durability=durability,
+            ),
+            runs,
+        )
+
+    saver = await open_sqlite_saver(tmp / f"raw-{n}.sqlite")
+    raw_ck = raw_graph(n).compile(checkpointer=saver)
+    out["raw+sqlite"] = await measure(
+        lambda: raw_ck.ainvoke(
+            initial_state({}),
+            {"configurable": {"thread_id": f"t{next(counter)}"}},
+            durability=durability,
+        ),
+        runs,
+    )
+    await close_saver(saver)
+
+    doc = document(n)
+    store = SqliteRepository(tmp / f"none-{n}.sqlite")
+    await store.open()
+    ours_none = Executor(store, None)
+    out["ours/none"] = await measure(lambda: ours_none.execute(doc, {}), runs)
+    await ours_none.aclose()
+    await store.close()
+
+    store = SqliteRepository(tmp / f"ours-{n}.sqlite")
+    await store.open()
+    saver = await open_sqlite_saver(tmp / f"ours-ck-{n}.sqlite")
+    ours = Executor(store, saver, durability=durability)  # type: ignore[arg-type]
+    result = await ours.execute(doc, {})
+    assert result.status == "succeeded", result.error
+    out["ours/sqlite"] = await measure(lambda: ours.execute(doc, {}), runs)
+    await ours.aclose()
+    await store.close()
+    await close_saver(saver)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=60)
+    parser.add_argument("--sizes", default="10,100")
+    parser.add_argument("--durability", default="async", choices=["sync", "async", "exit"])
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in sizes:
+            runs = args.runs if n <= 10 else max(10, args.runs // 4)
+            r = asyncio.run(bench(n, runs, args.durability, Path(tmp)))
+            rows.append((n, r))
+    print(f"durability={args.durability}; medians in ms per run")
+    header = (
+        f"{'nodes':>5} | {'floor':>7} | {'raw+aiosqlite':>13} | {'raw+sqlite':>10} |"
+        f" {'ours/none':>9} | {'ours/sqlite':>11} | {'none/floor':>10} | {'ours/raw (ck)':>13} |"
+        f" {'durable/floor':>13}"
+    )
+    print(header)
+    print("-" * len(header))
+    for n, r in rows:
+        cells = [
+            f"{n:>5}",
+            f"{r['floor']:>7.2f}",
+            f"{r['raw+aiosqlite']:>13.2f}",
+            f"{r['raw+sqlite']:>10.2f}",
+            f"{r['ours/none']:>9.2f}",
+            f"{r['ours/sqlite']:>11.2f}",
+            f"{r['ours/none'] / r['floor']:>9.2f}x",
+            f"{r['ours/sqlite'] / r['raw+sqlite']:>12.2f}x",
+            f"{r['ours/sqlite'] / r['floor']:>12.2f}x",
+        ]
+        print(" | ".join(cells))
+
+
+if __name__ == "__main__":
+    main()
