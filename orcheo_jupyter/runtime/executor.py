@@ -383,12 +383,11 @@ class Executor:
             raise RunStateError(f"run {run_id} is {record.status}, not interrupted")
         if self.checkpointer is None:
             raise RunStateError("resuming needs a checkpointer")
+        command = Command(resume=_resume_map(run_id, record.interrupt or [], value))
         graph = await self._graph_of(record)
         active = self._activate(record)
         active.record.status = RunStatus.RUNNING  # claim it before the first await
-        active.task = asyncio.create_task(
-            self._drive(active, graph, Command(resume=value), EventType.RESUMED)
-        )
+        active.task = asyncio.create_task(self._drive(active, graph, command, EventType.RESUMED))
         return run_id
 
     async def recover(self, run_id: str) -> str:
@@ -478,6 +477,23 @@ class Executor:
         await self.checkpointer.aput(
             target, snap.checkpoint, snap.metadata, snap.checkpoint["channel_versions"]
         )
+
+
+def _resume_map(run_id: str, pending: list[dict[str, Any]], value: Any) -> dict[str, Any]:
+    """Address the answer to interrupt ids, so any value (even ``{}``) is an answer.
+
+    With one pending interrupt the value answers it; with several, the value must map
+    each interrupt id to its answer.
+    """
+    ids = [p["id"] for p in pending if p.get("id")]
+    if isinstance(value, dict) and value and set(value) <= set(ids):
+        return value
+    if len(ids) == 1:
+        return {ids[0]: value}
+    raise RunStateError(
+        f"run {run_id} waits on {len(ids)} interrupts; answer with an object mapping "
+        f"each interrupt id ({', '.join(ids)}) to its answer"
+    )
 
 
 def _failure_message(exc: BaseException, recursion_limit: int) -> str:

@@ -259,3 +259,33 @@ async def test_invalid_document_stores_nothing(executor: Executor) -> None:
         await executor.submit(doc)
     runs, total = await executor.store.list_runs()
     assert total == 0 and runs == []
+
+
+@pytest.mark.asyncio
+async def test_resume_with_an_empty_object_is_an_answer(executor: Executor) -> None:
+    record = await executor.execute(code_doc("return {'got': interrupt('form?')}", node_id="ask"))
+    await executor.resume(record.id, {})
+    done = await executor.wait(record.id)
+    assert done.status == "succeeded"
+    assert done.final_state["results"]["ask"] == {"got": {}}
+
+
+@pytest.mark.asyncio
+async def test_parallel_interrupts_need_answers_by_id(executor: Executor) -> None:
+    doc = code_doc("return interrupt('left?')", node_id="left")
+    ir = doc["graph"]["ir"]
+    ir["nodes"].append({"kind": "code", "id": "right", "body": "return interrupt('right?')"})
+    ir["edges"] = [
+        {"source": "__start__", "target": "left"},
+        {"source": "__start__", "target": "right"},
+        {"source": "left", "target": "__end__"},
+        {"source": "right", "target": "__end__"},
+    ]
+    record = await executor.execute(doc)
+    assert record.status == "interrupted"
+    pending = {p["value"]: p["id"] for p in record.interrupt}
+    with pytest.raises(RunStateError, match="waits on 2 interrupts"):
+        await executor.resume(record.id, "both")
+    await executor.resume(record.id, {pending["left?"]: "L", pending["right?"]: "R"})
+    done = await executor.wait(record.id)
+    assert done.final_state["results"] == {"left": "L", "right": "R"}
