@@ -24,7 +24,7 @@ from langgraph.types import Command
 
 from ..clock import utcnow
 from ..settings import Durability, Settings
-from ..spec.io import dumps, loads
+from ..spec.io import loads, stored_form
 from ..spec.models import WorkflowDocument
 from ..spec.problems import DocumentError
 from ..store.base import NotFound, Repository
@@ -150,10 +150,7 @@ class Executor:
         A document that does not validate raises DocumentError and stores nothing.
         """
         doc = as_document(document)
-        body = dumps(doc)
-        import hashlib
-
-        checksum = hashlib.sha256(body.encode("utf-8")).hexdigest()
+        checksum, body = stored_form(doc)
         graph = self._compiled(checksum, doc)
         inputs = dict(inputs or {})
         now = utcnow()

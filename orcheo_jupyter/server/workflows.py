@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from typing import Any
 
-from ..spec.io import dumps as dump_document
+from ..spec.io import stored_form
 from ..spec.models import WorkflowDocument
 from ..store.records import VersionRecord, WorkflowRecord
 from .base import OrcheoHandler, operation
@@ -76,8 +75,8 @@ class _WorkflowBase(OrcheoHandler):
         if final_id in RESERVED_IDS:
             raise ApiError(422, "invalid_document", f"workflow id {final_id!r} is reserved")
         doc = doc.model_copy(update={"id": final_id})
-        text = dump_document(doc)
-        return doc, text, hashlib.sha256(text.encode("utf-8")).hexdigest()
+        checksum, text = stored_form(doc)
+        return doc, text, checksum
 
     async def _create(self, body: WorkflowInput) -> None:
         doc, text, checksum = await self._store(body)
@@ -149,8 +148,7 @@ class ImportPythonHandler(_WorkflowBase):
         )
         workflow_id = uuid.uuid4().hex
         doc = doc.model_copy(update={"id": workflow_id})
-        text = dump_document(doc)
-        checksum = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        checksum, text = stored_form(doc)
         store = (await self.executor()).store
         workflow = await store.create_workflow(
             workflow_id, doc.name, doc.description, list(doc.tags), checksum, text

@@ -97,9 +97,19 @@ def dumps(doc: WorkflowDocument) -> str:
     return json.dumps(to_data(doc), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
+def stored_form(doc: WorkflowDocument) -> tuple[str, str]:
+    """``(checksum, text)`` of the compact canonical form that stores keep.
+
+    Compact (no indent) because the indenting encoder is pure Python and costs about
+    ten times more; every store and the executor hash this same form.
+    """
+    text = json.dumps(to_data(doc), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest(), text
+
+
 def checksum(doc: WorkflowDocument) -> str:
     """Content hash of the canonical form; equal documents hash equal."""
-    return hashlib.sha256(dumps(doc).encode("utf-8")).hexdigest()
+    return stored_form(doc)[0]
 
 
 def name_from_path(path: Path) -> str:
