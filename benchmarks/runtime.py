@@ -4,7 +4,7 @@ Prints a table of medians (ms per run) and ratios, all measured in this run:
 
 - floor:        raw LangGraph, no checkpointer (ainvoke of plain async nodes)
 - raw+aiosqlite: raw LangGraph with LangGraph's AsyncSqliteSaver (reference)
-- raw+sqlite:   raw LangGraph with our checkpointer (BufferedSqliteSaver), same durability
+- raw+sqlite:   raw LangGraph with our checkpointer (BufferedSqliteSaver), same policy
 - ours/none:    our executor without checkpointer (events + final state still stored)
 - ours/sqlite:  our executor with the same checkpointer: the durable default
 
@@ -31,6 +31,7 @@ from langgraph.graph import END, START, StateGraph
 from orcheo_jupyter.runtime.checkpoints import close_saver, open_sqlite_saver
 from orcheo_jupyter.runtime.executor import Executor
 from orcheo_jupyter.runtime.state import State, initial_state
+from orcheo_jupyter.settings import Settings
 from orcheo_jupyter.store.sqlite import SqliteRepository
 
 
@@ -74,66 +75,73 @@ def raw_graph(n: int) -> StateGraph:
     return builder
 
 
-async def measure(fn: Callable[[], Awaitable[Any]], runs: int, warmup: int = 5) -> float:
-    for _ in range(warmup):
-        await fn()
-    samples = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        await fn()
-        samples.append((time.perf_counter() - t0) * 1000)
-    return statistics.median(samples)
+async def interleaved(
+    contenders: dict[str, Callable[[], Awaitable[Any]]], runs: int, warmup: int = 5
+) -> dict[str, float]:
+    """Median ms per call of each contender, run in rotation so load drift hits all alike."""
+    for fn in contenders.values():
+        for _ in range(warmup):
+            await fn()
+    samples: dict[str, list[float]] = {name: [] for name in contenders}
+    names = list(contenders)
+    for i in range(runs):
+        for name in names[i % len(names) :] + names[: i % len(names)]:
+            t0 = time.perf_counter()
+            await contenders[name]()
+            samples[name].append((time.perf_counter() - t0) * 1000)
+    return {name: statistics.median(values) for name, values in samples.items()}
 
 
 async def bench(n: int, runs: int, durability: str, tmp: Path) -> dict[str, float]:
-    out: dict[str, float] = {}
     counter = iter(range(10**9))
 
-    floor = raw_graph(n).compile()
-    out["floor"] = await measure(lambda: floor.ainvoke(initial_state({})), runs)
-
-    async with AsyncSqliteSaver.from_conn_string(str(tmp / f"aio-{n}.sqlite")) as aio:
-        raw_aio = raw_graph(n).compile(checkpointer=aio)
-        out["raw+aiosqlite"] = await measure(
-            lambda: raw_aio.ainvoke(
-                initial_state({}),
-                {"configurable": {"thread_id": f"t{next(counter)}"}},
-                durability=durability,
-            ),
-            runs,
-        )
-
-    saver = await open_sqlite_saver(tmp / f"raw-{n}.sqlite")
-    raw_ck = raw_graph(n).compile(checkpointer=saver)
-    out["raw+sqlite"] = await measure(
-        lambda: raw_ck.ainvoke(
-            initial_state({}),
-            {"configurable": {"thread_id": f"t{next(counter)}"}},
-            durability=durability,
-        ),
-        runs,
-    )
-    await close_saver(saver)
+    def thread() -> dict[str, Any]:
+        return {"configurable": {"thread_id": f"t{next(counter)}"}}
 
     doc = document(n)
-    store = SqliteRepository(tmp / f"none-{n}.sqlite")
-    await store.open()
-    ours_none = Executor(store, None)
-    out["ours/none"] = await measure(lambda: ours_none.execute(doc, {}), runs)
-    await ours_none.aclose()
-    await store.close()
+    floor = raw_graph(n).compile()
+    async with AsyncSqliteSaver.from_conn_string(str(tmp / f"aio-{n}.sqlite")) as aio:
+        raw_aio = raw_graph(n).compile(checkpointer=aio)
+        settings = Settings(data_dir=tmp, durability=durability)  # type: ignore[arg-type]
+        raw_saver = await open_sqlite_saver(
+            tmp / f"raw-{n}.sqlite", min_interval=settings.checkpoint_min_interval
+        )
+        raw_ck = raw_graph(n).compile(checkpointer=raw_saver)
 
-    store = SqliteRepository(tmp / f"ours-{n}.sqlite")
-    await store.open()
-    saver = await open_sqlite_saver(tmp / f"ours-ck-{n}.sqlite")
-    ours = Executor(store, saver, durability=durability)  # type: ignore[arg-type]
-    result = await ours.execute(doc, {})
-    assert result.status == "succeeded", result.error
-    out["ours/sqlite"] = await measure(lambda: ours.execute(doc, {}), runs)
-    await ours.aclose()
-    await store.close()
-    await close_saver(saver)
-    return out
+        none_store = SqliteRepository(tmp / f"none-{n}.sqlite")
+        await none_store.open()
+        ours_none = Executor(none_store, None)
+
+        store = SqliteRepository(tmp / f"ours-{n}.sqlite")
+        await store.open()
+        saver = await open_sqlite_saver(
+            tmp / f"ours-ck-{n}.sqlite", min_interval=settings.checkpoint_min_interval
+        )
+        ours = Executor(store, saver, durability=durability)  # type: ignore[arg-type]
+        result = await ours.execute(doc, {})
+        assert result.status == "succeeded", result.error
+
+        medians = await interleaved(
+            {
+                "floor": lambda: floor.ainvoke(initial_state({})),
+                "raw+aiosqlite": lambda: raw_aio.ainvoke(
+                    initial_state({}), thread(), durability=durability
+                ),
+                "raw+sqlite": lambda: raw_ck.ainvoke(
+                    initial_state({}), thread(), durability=durability
+                ),
+                "ours/none": lambda: ours_none.execute(doc, {}),
+                "ours/sqlite": lambda: ours.execute(doc, {}),
+            },
+            runs,
+        )
+        for ex in (ours_none, ours):
+            await ex.aclose()
+        for st in (none_store, store):
+            await st.close()
+        await close_saver(saver)
+        await close_saver(raw_saver)
+    return medians
 
 
 def main() -> None:

@@ -32,6 +32,19 @@ class Settings:
     checkpoint_path: Path | None = None
     postgres_dsn: str | None = None
     durability: Durability = "async"
+    #: Postgres connections per pool (one pool for the repository, one for checkpoints).
+    postgres_pool_size: int = 10
+    #: ``local`` runs in the server process; ``celery`` enqueues runs for workers.
+    executor: str = "local"
+    #: Celery broker and event fan-out (``redis://host:port/db``) when executor is celery.
+    broker_url: str | None = None
+    #: Under the ``async`` policy a run persists at most one checkpoint per this many
+    #: seconds (plus its last); ``sync`` persists every checkpoint.
+    checkpoint_interval: float = 0.02
+
+    @property
+    def checkpoint_min_interval(self) -> float:
+        return self.checkpoint_interval if self.durability == "async" else 0.0
 
     @property
     def repository_file(self) -> Path:
@@ -52,6 +65,10 @@ class Settings:
             checkpoint_path=_path(env.get("ORCHEO_SQLITE_PATH")),
             postgres_dsn=env.get("ORCHEO_POSTGRES_DSN"),
             durability=_durability(env.get("ORCHEO_DURABILITY", "async")),
+            postgres_pool_size=int(env.get("ORCHEO_POSTGRES_POOL_SIZE", "10")),
+            executor=env.get("ORCHEO_EXECUTOR", "local"),
+            broker_url=env.get("ORCHEO_BROKER_URL") or env.get("ORCHEO_REDIS_URL"),
+            checkpoint_interval=float(env.get("ORCHEO_CHECKPOINT_INTERVAL_MS", "20")) / 1000,
         )
         return replace(settings, **overrides)  # type: ignore[arg-type]
 

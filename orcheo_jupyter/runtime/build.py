@@ -29,6 +29,7 @@ from . import observer as obs
 from .code_nodes import body_line, compile_body, make_self
 from .nodes_wrap import NodeCall, NodeFailed, instrument
 from .script_graph import load_script_graph
+from .secrets import SecretUnavailable, find_refs, inject
 from .state import State
 from .templates import has_template, render
 
@@ -137,6 +138,13 @@ def _resolve(
     return cast(dict[str, Any], resolved)
 
 
+async def _secrets(config: dict[str, Any], refs: Any, node_id: str) -> dict[str, Any]:
+    try:
+        return await inject(config, refs, node_id)
+    except SecretUnavailable as exc:
+        raise NodeFailed(node_id, str(exc)) from None
+
+
 def _wrap_output(node_id: str, out: Any, state_update: bool) -> Any:
     if state_update or isinstance(out, Command):
         return out
@@ -150,7 +158,10 @@ def _builtin_call(node: BuiltinNode, qualified: str) -> NodeCall:
     deferred = {k: v for k, v in node.config.items() if k in model.deferred_fields}
     resolvable = {k: v for k, v in node.config.items() if k not in model.deferred_fields}
     templated = has_template(resolvable)
-    prebuilt = None if templated else model.model_validate(node.config)
+    # [[credential]] references, found in the stored config only (never in what a
+    # template renders), are resolved per call into the model, never into state.
+    secret_refs = find_refs(node.config)
+    prebuilt = None if templated or secret_refs else model.model_validate(node.config)
     state_update = model.returns_state_update
 
     async def call(state: dict[str, Any], config: dict[str, Any], attempt: int) -> Any:
@@ -158,6 +169,8 @@ def _builtin_call(node: BuiltinNode, qualified: str) -> NodeCall:
             instance = prebuilt
         else:
             resolved = {**_resolve(qualified, resolvable, state, config), **deferred}
+            if secret_refs:
+                resolved = await _secrets(resolved, secret_refs, qualified)
             try:
                 instance = model.model_validate(resolved)
             except ValidationError as exc:
@@ -174,9 +187,12 @@ def _builtin_call(node: BuiltinNode, qualified: str) -> NodeCall:
 def _code_call(node: CodeNode) -> NodeCall:
     fn, is_async = compile_body(node)
     templated = has_template(node.config)
+    secret_refs = find_refs(node.config)
 
     async def call(state: dict[str, Any], config: dict[str, Any], attempt: int) -> Any:
         cfg = _resolve(node.id, node.config, state, config) if templated else node.config
+        if secret_refs:
+            cfg = await _secrets(cfg, secret_refs, node.id)
         self_ = make_self(node, cfg)
         if is_async:
             out = await fn(self_, state, config)

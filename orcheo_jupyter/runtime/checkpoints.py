@@ -1,12 +1,19 @@
 """Checkpoint savers for the embedded default: LangGraph's SQLite format, group-committed.
 
 ``BufferedSqliteSaver`` is LangGraph's own ``SqliteSaver`` (same tables, same rows,
-readable by LangGraph's tools) whose async writes are queued and committed in
-batches on a dedicated connection thread, instead of one thread hop and one commit
-per checkpoint. A checkpoint reaches the file a few milliseconds after LangGraph
-hands it over; a process killed in that window resumes from the checkpoint
-before, which LangGraph replays correctly (the same promise as its ``async``
-durability).
+readable by LangGraph's tools) with two changes to its async write path:
+
+- rows are queued and committed in batches on a dedicated connection thread, instead
+  of one thread hop and one commit per checkpoint;
+- with a ``min_interval`` (the ``async`` default policy), a checkpoint that is
+  superseded within that interval is never serialized: each run persists at most one
+  checkpoint per interval plus its last one. Slow nodes (where a crash costs real
+  work) are checkpointed after every step; a burst of fast steps costs one write.
+
+A process killed before a checkpoint reaches the file resumes from the checkpoint
+before it (at most ``min_interval`` of work earlier), which LangGraph replays
+correctly. ``min_interval=0`` (the ``sync`` policy) persists every checkpoint, for
+step-by-step time travel.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ import sqlite3
 import threading
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -49,10 +57,29 @@ class _Recorder:
         self._sink.append((sql, list(seq), True))
 
 
+@dataclass
+class _Held:
+    """The latest checkpoint of a thread, not yet serialized, with its writes."""
+
+    config: RunnableConfig
+    checkpoint: Checkpoint
+    metadata: CheckpointMetadata
+    versions: ChannelVersions
+    writes: list[tuple[RunnableConfig, Sequence[tuple[str, Any]], str, str]] = field(
+        default_factory=list
+    )
+    timer: asyncio.TimerHandle | None = None
+
+
 class BufferedSqliteSaver(SqliteSaver):
-    def __init__(self, db: SqliteThread, conn: sqlite3.Connection) -> None:
+    def __init__(
+        self, db: SqliteThread, conn: sqlite3.Connection, *, min_interval: float = 0.0
+    ) -> None:
         super().__init__(conn)
         self._db = db
+        self.min_interval = min_interval
+        self._held: dict[str, _Held] = {}
+        self._last_persist: dict[str, float] = {}
         self._local = threading.local()
         self._pending: list[Statement] = []
         self._pending_threads: dict[str, int] = {}
@@ -122,6 +149,9 @@ class BufferedSqliteSaver(SqliteSaver):
 
     async def flush(self) -> None:
         """Return once every checkpoint handed over before the call is committed."""
+        for thread_id in list(self._held):
+            self._persist_held(thread_id)
+        self._last_persist.clear()
         target = self._queued
         if self._written >= target:
             return
@@ -132,6 +162,22 @@ class BufferedSqliteSaver(SqliteSaver):
         """A brand-new thread (run): its first read can skip the database."""
         self._fresh.add(thread_id)
 
+    # --- coalescing ------------------------------------------------------------------
+    def _persist(self, thread_id: str, held: _Held) -> None:
+        self._record(
+            thread_id, self.put, held.config, held.checkpoint, held.metadata, held.versions
+        )
+        for config, writes, task_id, task_path in held.writes:
+            self._record(thread_id, self.put_writes, config, writes, task_id, task_path)
+        self._last_persist[thread_id] = asyncio.get_running_loop().time()
+
+    def _persist_held(self, thread_id: str) -> None:
+        held = self._held.pop(thread_id, None)
+        if held is not None:
+            if held.timer is not None:
+                held.timer.cancel()
+            self._persist(thread_id, held)
+
     # --- async API used by LangGraph ----------------------------------------------
     async def aput(
         self,
@@ -141,7 +187,25 @@ class BufferedSqliteSaver(SqliteSaver):
         new_versions: ChannelVersions,
     ) -> RunnableConfig:
         thread_id = str(config["configurable"]["thread_id"])
-        return self._record(thread_id, self.put, config, checkpoint, metadata, new_versions)
+        self._fresh.discard(thread_id)
+        superseded = self._held.pop(thread_id, None)
+        if superseded is not None and superseded.timer is not None:
+            superseded.timer.cancel()  # never serialized: a newer checkpoint replaces it
+        held = _Held(config, checkpoint, metadata, new_versions)
+        loop = asyncio.get_running_loop()
+        waited = loop.time() - self._last_persist.get(thread_id, float("-inf"))
+        if waited >= self.min_interval:
+            self._persist(thread_id, held)
+        else:
+            held.timer = loop.call_later(self.min_interval - waited, self._persist_held, thread_id)
+            self._held[thread_id] = held
+        return {
+            "configurable": {
+                "thread_id": thread_id,
+                "checkpoint_ns": config["configurable"]["checkpoint_ns"],
+                "checkpoint_id": checkpoint["id"],
+            }
+        }
 
     async def aput_writes(
         self,
@@ -151,13 +215,23 @@ class BufferedSqliteSaver(SqliteSaver):
         task_path: str = "",
     ) -> None:
         thread_id = str(config["configurable"]["thread_id"])
+        held = self._held.get(thread_id)
+        if held is not None and held.checkpoint["id"] == config["configurable"].get(
+            "checkpoint_id"
+        ):
+            held.writes.append((config, list(writes), task_id, task_path))
+            return
         self._record(thread_id, self.put_writes, config, writes, task_id, task_path)
 
     async def aget_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
         thread_id = str(config["configurable"]["thread_id"])
         if thread_id in self._fresh:
             return None
-        if thread_id in self._pending_threads or self._written < self._queued:
+        if (
+            thread_id in self._held
+            or thread_id in self._pending_threads
+            or self._written < self._queued
+        ):
             await self.flush()
         return await self._db.call(lambda _: self.get_tuple(config))
 
@@ -189,12 +263,12 @@ class BufferedSqliteSaver(SqliteSaver):
         await self._db.close()
 
 
-async def open_sqlite_saver(path: str | Path) -> BufferedSqliteSaver:
+async def open_sqlite_saver(path: str | Path, *, min_interval: float = 0.0) -> BufferedSqliteSaver:
     """The embedded checkpointer on a WAL file another process may share."""
     db = SqliteThread(path)
     await db.open()
     conn = await db.call(lambda c: c)
-    saver = BufferedSqliteSaver(db, conn)
+    saver = BufferedSqliteSaver(db, conn, min_interval=min_interval)
     await db.call(lambda _: saver.setup())
     return saver
 

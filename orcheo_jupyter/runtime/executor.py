@@ -30,6 +30,7 @@ from ..spec.problems import DocumentError
 from ..store.base import NotFound, Repository
 from ..store.records import EventRecord, RunRecord, RunUpdate
 from . import observer as obs
+from . import secrets
 from .build import as_document, build_graph
 from .checkpoints import close_saver, open_sqlite_saver
 from .events import TERMINAL, TERMINAL_EVENTS, EventType, RunStatus
@@ -80,16 +81,31 @@ class Executor:
         self._active: dict[str, _Active] = {}
         self._known_docs: set[str] = set()
         self._owns_resources = False
+        #: Extra observers of every run's events (metrics, structured logs).
+        self.event_sinks: list[obs.Sink] = []
 
     @classmethod
     async def open(cls, settings: Settings | None = None, **kwargs: Any) -> Executor:
-        """The embedded default: SQLite repository and checkpoints under the data dir."""
-        from ..store.sqlite import SqliteRepository
+        """The backends ``settings`` name: SQLite files under the data dir by default."""
+        from ..store.factory import backend_name, open_repository, postgres_dsn
 
         settings = settings or Settings.from_env()
-        store = SqliteRepository(settings.repository_file)
-        await store.open()
-        saver = await open_sqlite_saver(settings.checkpoint_file)
+        checkpoints = backend_name(settings.checkpoint_backend, "ORCHEO_CHECKPOINT_BACKEND")
+        store = await open_repository(settings)
+        saver: BaseCheckpointSaver
+        try:
+            if checkpoints == "postgres":
+                from .checkpoints_postgres import open_postgres_saver
+
+                dsn = postgres_dsn(settings, "ORCHEO_CHECKPOINT_BACKEND")
+                saver = await open_postgres_saver(dsn, pool_size=settings.postgres_pool_size)
+            else:
+                saver = await open_sqlite_saver(
+                    settings.checkpoint_file, min_interval=settings.checkpoint_min_interval
+                )
+        except BaseException:
+            await store.close()
+            raise
         executor = cls(store, saver, durability=settings.durability, **kwargs)
         executor._owns_resources = True
         return executor
@@ -152,6 +168,10 @@ class Executor:
         doc = as_document(document)
         checksum, body = stored_form(doc)
         graph = self._compiled(checksum, doc)
+        # Missing, expired or out-of-scope credentials refuse the run before it exists.
+        await secrets.check_document(
+            doc, self.services.get(secrets.SECRETS_SERVICE), workflow_id or doc.id, checksum
+        )
         inputs = dict(inputs or {})
         now = utcnow()
         record = RunRecord(
@@ -198,6 +218,8 @@ class Executor:
                 services=self.services,
             )
             observer.add_sink(self._writer.add_event)
+            for sink in self.event_sinks:
+                observer.add_sink(sink)
             active = _Active(record, observer)
             self._active[record.id] = active
         active.settled.clear()
@@ -206,6 +228,8 @@ class Executor:
     def _set_status(self, active: _Active, status: RunStatus, **fields: Any) -> None:
         now = utcnow()
         record = active.record
+        if active.observer.redactor:
+            fields = active.observer.redactor.scrub(fields)  # error, final state, interrupt
         record.status = status
         record.updated_at = now
         for key, value in fields.items():
@@ -380,7 +404,7 @@ class Executor:
             raise RunStateError(f"run {run_id} is {record.status}, not interrupted")
         if self.checkpointer is None:
             raise RunStateError("resuming needs a checkpointer")
-        command = Command(resume=_resume_map(run_id, record.interrupt or [], value))
+        command: Command[Any] = Command(resume=_resume_map(run_id, record.interrupt or [], value))
         graph = await self._graph_of(record)
         active = self._activate(record)
         active.record.status = RunStatus.RUNNING  # claim it before the first await
@@ -403,7 +427,9 @@ class Executor:
         start_seq = stored[-1].seq if stored else record.last_seq
         active = self._activate(record, start_seq=start_seq)
         payload = None if snapshot is not None else initial_state(record.inputs, record.config)
-        active.task = asyncio.create_task(self._drive(active, graph, payload, EventType.RESUMED))
+        # A run stored but never started (its process died first) starts now.
+        opening = EventType.RESUMED if snapshot is not None or start_seq else EventType.RUN_STARTED
+        active.task = asyncio.create_task(self._drive(active, graph, payload, opening))
         return run_id
 
     async def checkpoints(self, run_id: str) -> list[dict[str, Any]]:

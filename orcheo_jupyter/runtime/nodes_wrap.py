@@ -63,7 +63,11 @@ def instrument(
                 if observer is not None:
                     observer.node_interrupted(node_id)
                 raise
-            except (asyncio.CancelledError, NodeFailed):
+            except asyncio.CancelledError:
+                raise
+            except NodeFailed as exc:
+                if observer is not None and observer.redactor:
+                    raise _redacted(exc, observer) from None
                 raise
             except Exception as exc:
                 elapsed = (time.perf_counter() - started) * 1000
@@ -78,9 +82,17 @@ def instrument(
                     attempt += 1
                     continue
                 failure = NodeFailed(node_id, cause, line_of(exc) if line_of else None)
+                if observer is not None and observer.redactor:
+                    # The original exception may carry the secret (in its message or
+                    # its request): it must not reach LangGraph's error writes.
+                    failure = _redacted(failure, observer)
+                    observer.node_failed(node_id, str(failure), elapsed)
+                    raise failure from None
                 if observer is not None:
                     observer.node_failed(node_id, str(failure), elapsed)
                 raise failure from exc
+            if observer is not None and observer.redactor:
+                result = observer.redactor.scrub(result)  # outputs become state and checkpoints
             if observer is not None:
                 observer.node_finished(
                     node_id, _output_of(node_id, result), (time.perf_counter() - started) * 1000
@@ -89,6 +101,14 @@ def instrument(
 
     node.__name__ = f"orcheo_node_{node_id}"
     return node
+
+
+def _redacted(failure: NodeFailed, observer: obs.RunObserver) -> NodeFailed:
+    """The same failure with the run's secret values scrubbed from its message."""
+    text = observer.redactor.text(str(failure))
+    clean = NodeFailed(failure.node, text)
+    clean.args = (text,)
+    return clean
 
 
 def _output_of(node_id: str, update: Any) -> Any:

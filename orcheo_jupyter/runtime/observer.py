@@ -15,6 +15,7 @@ from typing import Any
 
 from ..clock import utcnow
 from .events import EventType, NodeStatus, RunEvent
+from .redact import Redactor
 from .serialize import jsonable
 
 Sink = Callable[[RunEvent], None]
@@ -35,6 +36,8 @@ class RunObserver:
         self.run_id = run_id
         self.workflow_id = workflow_id
         self.services = services or {}
+        #: Secret values this run resolved: scrubbed from every event it emits.
+        self.redactor = Redactor()
         self.seq = start_seq
         self.node_states: dict[str, str] = {}
         self.events: list[RunEvent] = []
@@ -55,6 +58,8 @@ class RunObserver:
             self._loop.call_soon_threadsafe(self.emit, type_, node, data)
             return
         self.seq += 1
+        if self.redactor and data:
+            data = self.redactor.scrub(data)
         event = RunEvent(self.run_id, self.seq, str(type_), utcnow(), node, data or {})
         self.events.append(event)
         for sink in list(self._sinks):

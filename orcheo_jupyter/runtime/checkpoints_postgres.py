@@ -1,0 +1,66 @@
+"""Postgres checkpoints: LangGraph's ``AsyncPostgresSaver`` on a connection pool.
+
+The stock saver serialises every call on one asyncio lock, which a single shared
+connection needs but a pool does not: with many runs in one worker that lock,
+not Postgres, would set the pace. ``PooledPostgresSaver`` takes a pooled
+connection per call instead, so concurrent runs checkpoint in parallel. Tables
+and rows are LangGraph's own, readable by any LangGraph tool.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+from psycopg import AsyncConnection, AsyncCursor
+from psycopg.rows import DictRow, dict_row
+from psycopg_pool import AsyncConnectionPool
+
+#: Serialises ``setup()`` across processes starting together (LangGraph's own
+#: migrations are not safe to run concurrently).
+_SETUP_LOCK = 0x6F72636863  # "orchc"
+
+
+class PooledPostgresSaver(AsyncPostgresSaver):
+    """AsyncPostgresSaver without the per-saver lock when it draws from a pool."""
+
+    @asynccontextmanager
+    async def _cursor(self, *, pipeline: bool = False) -> AsyncIterator[AsyncCursor[DictRow]]:
+        if not isinstance(self.conn, AsyncConnectionPool) or self.pipe is not None:
+            async with super()._cursor(pipeline=pipeline) as cur:
+                yield cur
+            return
+        async with self.conn.connection() as conn:
+            if pipeline and self.supports_pipeline:
+                async with conn.pipeline(), conn.cursor(binary=True, row_factory=dict_row) as cur:
+                    yield cur
+            elif pipeline:
+                async with (
+                    conn.transaction(),
+                    conn.cursor(binary=True, row_factory=dict_row) as cur,
+                ):
+                    yield cur
+            else:
+                async with conn.cursor(binary=True, row_factory=dict_row) as cur:
+                    yield cur
+
+
+async def open_postgres_saver(dsn: str, *, pool_size: int = 10) -> PooledPostgresSaver:
+    """A ready saver: tables migrated (once, even with many processes starting)."""
+    async with await AsyncConnection.connect(dsn, autocommit=True) as conn:
+        await conn.execute("SELECT pg_advisory_lock(%s)", (_SETUP_LOCK,))
+        try:
+            await AsyncPostgresSaver(conn).setup()  # type: ignore[arg-type]
+        finally:
+            await conn.execute("SELECT pg_advisory_unlock(%s)", (_SETUP_LOCK,))
+    pool: AsyncConnectionPool[AsyncConnection[DictRow]] = AsyncConnectionPool(
+        dsn,
+        min_size=1,
+        max_size=pool_size,
+        open=False,
+        kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row},
+        name="orcheo-checkpoints",
+    )
+    await pool.open(wait=True, timeout=30)
+    return PooledPostgresSaver(pool)
