@@ -186,7 +186,7 @@ def _set(target: Any, path: Path, value: Any) -> Any:
     head, rest = path[0], path[1:]
     if isinstance(target, Mapping):
         copy = dict(target)
-        copy[head] = _set(copy[head], rest, value)  # type: ignore[index]
+        copy[head] = _set(copy[head], rest, value)
         return copy
     items = list(target)
     items[head] = _set(items[head], rest, value)  # type: ignore[index]
