@@ -15,6 +15,9 @@ import pytest_asyncio
 from orcheo_jupyter.runtime.executor import Executor
 from orcheo_jupyter.settings import Settings
 
+# Real PostgreSQL / Redis servers for the tests that need them (session fixtures).
+pytest_plugins = ["tests.services"]
+
 CONFORMANCE_DIR = Path(__file__).parent / "conformance"
 
 

@@ -9,6 +9,7 @@ and rows are LangGraph's own, readable by any LangGraph tool.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -49,7 +50,13 @@ class PooledPostgresSaver(AsyncPostgresSaver):
 async def open_postgres_saver(dsn: str, *, pool_size: int = 10) -> PooledPostgresSaver:
     """A ready saver: tables migrated (once, even with many processes starting)."""
     async with await AsyncConnection.connect(dsn, autocommit=True) as conn:
-        await conn.execute("SELECT pg_advisory_lock(%s)", (_SETUP_LOCK,))
+        # Poll rather than block: LangGraph's migrations build indexes CONCURRENTLY,
+        # which waits for every open transaction, including a blocked lock request.
+        while not (
+            await (await conn.execute("SELECT pg_try_advisory_lock(%s)", (_SETUP_LOCK,))).fetchone()
+            or (False,)
+        )[0]:
+            await asyncio.sleep(0.05)
         try:
             await AsyncPostgresSaver(conn).setup()  # type: ignore[arg-type]
         finally:

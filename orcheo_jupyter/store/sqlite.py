@@ -23,6 +23,7 @@ from .records import (
     VersionRecord,
     WorkflowRecord,
 )
+from .sqlite_locks import SqliteLocks
 from .sqlite_thread import SqliteThread
 
 SCHEMA_VERSION = 1
@@ -144,7 +145,7 @@ def _loads(text: str | None) -> Any:
     return None if text is None else json.loads(text)
 
 
-class SqliteRepository:
+class SqliteRepository(SqliteLocks):
     """The Repository protocol on one SQLite file."""
 
     def __init__(self, path: str | Path, *, busy_timeout_ms: int = 10_000) -> None:

@@ -1,0 +1,322 @@
+"""The Repository protocol, proven identical on SQLite and PostgreSQL (parametrised).
+
+Every test here runs twice through the ``repo`` fixture in conftest.py: once on a
+SQLite file, once on a fresh database of a real PostgreSQL server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+
+import pytest
+
+from orcheo_jupyter import spec
+from orcheo_jupyter.store import (
+    Conflict,
+    EventRecord,
+    NotFound,
+    Repository,
+    RunRecord,
+    RunUpdate,
+    SqliteRepository,
+)
+from orcheo_jupyter.store.postgres import PostgresRepository
+from tests.conftest import linear_doc
+
+
+def body(*names: str, name: str = "wf") -> tuple[str, str]:
+    doc = spec.document_from_data(linear_doc(*names, name=name))
+    return spec.checksum(doc), spec.dumps(doc)
+
+
+@pytest.mark.asyncio
+async def test_versions_are_immutable_and_checksummed(repo: Repository) -> None:
+    c1, b1 = body("a")
+    wf = await repo.create_workflow("w1", "My Flow", "", ["demo"], c1, b1)
+    assert (wf.slug, wf.latest_version) == ("my-flow", 1)
+    c2, b2 = body("a", "b")
+    v2 = await repo.add_version("w1", "My Flow", "", ["demo"], c2, b2)
+    assert v2.version == 2 and v2.checksum == c2
+    same = await repo.add_version("w1", "My Flow", "", ["demo"], c2, b2)
+    assert same.version == 2  # identical content adds no version
+    v1 = await repo.get_version("w1", 1)
+    assert v1.checksum == c1 and v1.document == json.loads(b1)
+    assert [v.version for v in await repo.list_versions("my-flow")] == [1, 2]
+    with pytest.raises(NotFound, match="no version 7"):
+        await repo.get_version("w1", 7)
+
+
+@pytest.mark.asyncio
+async def test_duplicate_id_conflicts_and_slugs_stay_unique(repo: Repository) -> None:
+    c, b = body("a")
+    await repo.create_workflow("w1", "Same", "", [], c, b)
+    with pytest.raises(Conflict):
+        await repo.create_workflow("w1", "Other", "", [], c, b)
+    second = await repo.create_workflow("w2", "Same", "", [], c, b)
+    assert second.slug == "same-2"
+    assert (await repo.get_workflow("same-2")).id == "w2"
+
+
+@pytest.mark.asyncio
+async def test_list_filters_and_paginates(repo: Repository) -> None:
+    c, b = body("a")
+    for i in range(5):
+        await repo.create_workflow(
+            f"w{i}", f"flow {i}", "about cats" if i % 2 else "", ["t"] if i < 2 else [], c, b
+        )
+    page, total = await repo.list_workflows(limit=2, offset=0)
+    assert total == 5 and len(page) == 2
+    rest, _ = await repo.list_workflows(limit=10, offset=2)
+    assert len({w.id for w in page} | {w.id for w in rest}) == 5
+    cats, n = await repo.list_workflows(query="cats")
+    assert n == 2 and {w.id for w in cats} == {"w1", "w3"}
+    tagged, n = await repo.list_workflows(tag="t")
+    assert n == 2 and {w.id for w in tagged} == {"w0", "w1"}
+
+
+@pytest.mark.asyncio
+async def test_delete_keeps_runs(repo: Repository) -> None:
+    c, b = body("a")
+    await repo.create_workflow("w1", "x", "", [], c, b)
+    run = RunRecord(
+        id="r1",
+        checksum=c,
+        status="pending",
+        inputs={},
+        created_at="t0",
+        updated_at="t0",
+        workflow_id="w1",
+    )
+    await repo.create_run(run)
+    await repo.delete_workflow("w1")
+    with pytest.raises(NotFound):
+        await repo.get_workflow("w1")
+    assert (await repo.get_run("r1")).workflow_id == "w1"
+
+
+@pytest.mark.asyncio
+async def test_batch_is_all_or_nothing(repo: Repository) -> None:
+    c, b = body("a")
+    run = RunRecord(
+        id="r1", checksum=c, status="pending", inputs={"x": 1}, created_at="t0", updated_at="t0"
+    )
+    await repo.create_run(run, b)
+    events = [EventRecord("r1", 1, "run_started", "t1", None, {})]
+    await repo.write_batch(events, [RunUpdate("r1", "t1", {"status": "running", "last_seq": 1})])
+    bad = [EventRecord("r1", 2, "node_started", "t2", "a", {})]
+    with pytest.raises(ValueError, match="cannot update run fields"):
+        await repo.write_batch(bad, [RunUpdate("r1", "t2", {"nonsense": 1})])
+    assert [e.seq for e in await repo.list_events("r1")] == [1]
+    stored = await repo.get_run("r1")
+    assert stored.status == "running" and stored.inputs == {"x": 1}
+    assert [t.status for t in await repo.list_transitions("r1")] == ["pending", "running"]
+    assert await repo.get_document(c) == b
+
+
+def run_record(
+    run_id: str, *, workflow_id: str | None = None, at: str = "t0", **kw: object
+) -> RunRecord:
+    return RunRecord(
+        id=run_id,
+        checksum="c",
+        status=str(kw.pop("status", "pending")),
+        inputs=dict(kw.pop("inputs", {})),  # type: ignore[call-overload]
+        created_at=at,
+        updated_at=at,
+        workflow_id=workflow_id,
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def test_both_backends_implement_the_whole_protocol() -> None:
+    wanted = {
+        name
+        for name, value in vars(Repository).items()
+        if inspect.iscoroutinefunction(value) and not name.startswith("_")
+    }
+    for cls in (SqliteRepository, PostgresRepository):
+        missing = {n for n in wanted if not inspect.iscoroutinefunction(getattr(cls, n, None))}
+        assert not missing, f"{cls.__name__} lacks {sorted(missing)}"
+
+
+@pytest.mark.asyncio
+async def test_run_round_trips_every_field(repo: Repository) -> None:
+    await repo.put_document("c", "{}")
+    inputs = {"zeta": 1, "alpha": {"b": [1, 2.5, None, True], "a": "ünï ☃"}, "nul": "a\x00b"}
+    run = run_record(
+        "r1",
+        workflow_id="w",
+        inputs=inputs,
+        version=3,
+        config={"configurable": {"x": 1}},
+        parent_run_id="r0",
+        parent_checkpoint_id="cp",
+        owner="me",
+    )
+    await repo.create_run(run)
+    got = await repo.get_run("r1")
+    assert got == run
+    # key order of stored JSON survives (users see inputs as they sent them)
+    assert list(got.inputs) == ["zeta", "alpha", "nul"]
+    assert list(got.inputs["alpha"]) == ["b", "a"]
+    with pytest.raises(Conflict, match="run r1 already exists"):
+        await repo.create_run(run_record("r1"))
+    with pytest.raises(NotFound, match="run 'nope' not found"):
+        await repo.get_run("nope")
+
+
+@pytest.mark.asyncio
+async def test_updates_record_each_transition(repo: Repository) -> None:
+    await repo.create_run(run_record("r1"))
+    steps = [
+        ("t1", {"status": "running", "started_at": "t1"}),
+        ("t2", {"node_states": {"a": "succeeded"}, "last_seq": 3}),  # no status: no transition
+        ("t3", {"status": "interrupted", "interrupt": [{"id": "i1", "value": {"q": 1}}]}),
+        ("t4", {"status": "running", "interrupt": None}),
+        ("t5", {"status": "running"}),  # a second start counts (a resume of a running run)
+        ("t6", {"status": "succeeded", "final_state": {"out": 1}, "finished_at": "t6"}),
+        ("t7", {"status": "succeeded", "error": None}),  # same status again: nothing new
+    ]
+    for at, fields in steps:
+        await repo.write_batch([], [RunUpdate("r1", at, fields)])
+    transitions = await repo.list_transitions("r1")
+    assert [(t.status, t.at) for t in transitions] == [
+        ("pending", "t0"),
+        ("running", "t1"),
+        ("interrupted", "t3"),
+        ("running", "t4"),
+        ("running", "t5"),
+        ("succeeded", "t6"),
+    ]
+    run = await repo.get_run("r1")
+    assert (run.status, run.interrupt, run.final_state, run.last_seq) == (
+        "succeeded",
+        None,
+        {"out": 1},
+        3,
+    )
+    assert (run.started_at, run.finished_at, run.updated_at) == ("t1", "t6", "t7")
+    assert run.node_states == {"a": "succeeded"}
+
+
+@pytest.mark.asyncio
+async def test_events_replay_from_any_sequence_number(repo: Repository) -> None:
+    await repo.create_run(run_record("r1"))
+    await repo.create_run(run_record("r2"))
+    first = [EventRecord("r1", s, "e", f"t{s}", "n" if s % 2 else None, {"s": s}) for s in (1, 2)]
+    await repo.write_batch([*first, EventRecord("r2", 1, "other", "t", None, {})], [])
+    later = [EventRecord("r1", s, "e", f"t{s}", None, {"s": s, "k": [s]}) for s in (3, 4, 5)]
+    # a replayed (duplicate) event is ignored, never an error
+    await repo.write_batch([first[1], *later], [RunUpdate("r1", "t5", {"last_seq": 5})])
+    events = await repo.list_events("r1")
+    assert [e.seq for e in events] == [1, 2, 3, 4, 5]
+    assert events[0] == EventRecord("r1", 1, "e", "t1", "n", {"s": 1})
+    assert events[4].data == {"s": 5, "k": [5]}
+    assert [e.seq for e in await repo.list_events("r1", after=2)] == [3, 4, 5]
+    assert [e.seq for e in await repo.list_events("r1", after=1, limit=2)] == [2, 3]
+    assert await repo.list_events("r1", after=5) == []
+    assert [e.type for e in await repo.list_events("r2")] == ["other"]
+
+
+@pytest.mark.asyncio
+async def test_list_runs_filters_orders_and_pages(repo: Repository) -> None:
+    for i in range(6):
+        await repo.create_run(
+            run_record(f"r{i}", workflow_id="wa" if i < 4 else "wb", at=f"2024-01-0{i + 1}")
+        )
+    await repo.write_batch([], [RunUpdate("r1", "x", {"status": "succeeded"})])
+    runs, total = await repo.list_runs(limit=3)
+    assert total == 6 and [r.id for r in runs] == ["r5", "r4", "r3"]
+    runs, _ = await repo.list_runs(limit=3, offset=3)
+    assert [r.id for r in runs] == ["r2", "r1", "r0"]
+    runs, total = await repo.list_runs(workflow_id="wa", status="pending")
+    assert total == 3 and [r.id for r in runs] == ["r3", "r2", "r0"]
+    assert (await repo.list_runs(status="succeeded"))[1] == 1
+    assert await repo.list_runs(workflow_id="none") == ([], 0)
+
+
+@pytest.mark.asyncio
+async def test_text_sorts_by_code_point_on_both_backends(repo: Repository) -> None:
+    """Ids and times compare byte-wise, as SQLite does (not by a locale's rules)."""
+    for rid in ("b", "B", "a", "_", "A"):
+        await repo.create_run(run_record(rid, at="same"))
+    runs, _ = await repo.list_runs()
+    assert [r.id for r in runs] == ["A", "B", "_", "a", "b"]
+
+
+@pytest.mark.asyncio
+async def test_search_is_case_insensitive_and_tags_match_exactly(repo: Repository) -> None:
+    c, b = body("a")
+    await repo.create_workflow("w1", "Invoice Sync", "Pulls INVOICES", ["billing", "nightly"], c, b)
+    await repo.create_workflow("w2", "Other", "", ["bill"], c, b)
+    assert [w.id for w in (await repo.list_workflows(query="invoice"))[0]] == ["w1"]
+    assert [w.id for w in (await repo.list_workflows(query="SYNC"))[0]] == ["w1"]
+    assert [w.id for w in (await repo.list_workflows(tag="bill"))[0]] == ["w2"]
+    assert [w.id for w in (await repo.list_workflows(tag="nightly", query="inv"))[0]] == ["w1"]
+    assert (await repo.get_workflow("w1")).tags == ["billing", "nightly"]
+
+
+@pytest.mark.asyncio
+async def test_new_version_renames_and_keeps_old_slug_free(repo: Repository) -> None:
+    c1, b1 = body("a")
+    c2, b2 = body("a", "b")
+    await repo.create_workflow("w1", "Alpha", "d1", ["x"], c1, b1)
+    await repo.create_workflow("w2", "Beta", "", [], c1, b1)
+    v = await repo.add_version("w1", "Beta", "d2", ["y"], c2, b2)
+    assert v.version == 2 and v.document == json.loads(b2)
+    wf = await repo.get_workflow("w1")
+    assert (wf.name, wf.slug, wf.description, wf.tags) == ("Beta", "beta-2", "d2", ["y"])
+    assert (await repo.get_workflow("beta")).id == "w2"
+    with pytest.raises(NotFound, match="workflow 'alpha' not found"):
+        await repo.get_workflow("alpha")
+    assert (await repo.get_version("beta-2")).version == 2
+    with pytest.raises(NotFound):
+        await repo.add_version("missing", "x", "", [], c1, b1)
+    with pytest.raises(NotFound):
+        await repo.delete_workflow("missing")
+
+
+@pytest.mark.asyncio
+async def test_concurrent_creates_get_distinct_slugs(repo: Repository) -> None:
+    c, b = body("a")
+    made = await asyncio.gather(
+        *(repo.create_workflow(f"w{i}", "Same Name", "", [], c, b) for i in range(8))
+    )
+    assert sorted(w.slug for w in made) == sorted(
+        ["same-name", *(f"same-name-{n}" for n in range(2, 9))]
+    )
+    results = await asyncio.gather(
+        *(repo.create_workflow("dup", f"n{i}", "", [], c, b) for i in range(4)),
+        return_exceptions=True,
+    )
+    assert sum(isinstance(r, Conflict) for r in results) == 3
+
+
+@pytest.mark.asyncio
+async def test_locks_have_one_holder_expire_and_renew(repo: Repository) -> None:
+    assert await repo.try_lock("cron:leader", "a", 30)
+    assert not await repo.try_lock("cron:leader", "b", 30)
+    assert await repo.try_lock("cron:leader", "a", 30)  # the holder extends it
+    assert await repo.lock_owner("cron:leader") == "a"
+    assert not await repo.release_lock("cron:leader", "b")  # only the holder releases
+    assert await repo.release_lock("cron:leader", "a")
+    assert await repo.lock_owner("cron:leader") is None
+    assert await repo.try_lock("cron:leader", "b", 0.2)
+    await asyncio.sleep(0.3)
+    assert await repo.lock_owner("cron:leader") is None
+    assert await repo.try_lock("cron:leader", "c", 30)  # an expired lock is free
+    # renew extends only unexpired locks of that owner
+    assert await repo.try_lock("run:1", "w1", 0.5)
+    assert await repo.try_lock("run:2", "w1", 0.5)
+    assert await repo.try_lock("run:3", "w2", 0.5)
+    assert await repo.renew_locks("w1", 30) == 2
+    await asyncio.sleep(0.6)
+    assert [await repo.lock_owner(f"run:{i}") for i in (1, 2, 3)] == ["w1", "w1", None]
+
+
+@pytest.mark.asyncio
+async def test_contended_lock_has_exactly_one_winner(repo: Repository) -> None:
+    results = await asyncio.gather(*(repo.try_lock("leader", f"o{i}", 30) for i in range(10)))
+    assert sum(results) == 1
