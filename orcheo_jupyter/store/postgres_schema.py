@@ -129,6 +129,38 @@ MIGRATIONS: tuple[Migration, ...] = (
         CREATE INDEX orcheo_locks_by_owner ON orcheo_locks (owner);
         """,
     ),
+    Migration(
+        3,
+        "vault: sealed credentials and their audit trail",
+        """
+        CREATE TABLE credentials (
+            id TEXT COLLATE "C" PRIMARY KEY,
+            name TEXT COLLATE "C" NOT NULL UNIQUE,
+            kind TEXT NOT NULL,
+            scope JSON,
+            description TEXT NOT NULL DEFAULT '',
+            sealed BYTEA NOT NULL,
+            key_id TEXT NOT NULL,
+            expires_at TEXT,
+            created_at TEXT NOT NULL,
+            rotated_at TEXT,
+            version INTEGER NOT NULL
+        );
+        CREATE TABLE credential_audit (
+            id BIGSERIAL PRIMARY KEY,
+            credential_id TEXT NOT NULL,
+            name TEXT COLLATE "C" NOT NULL,
+            action TEXT NOT NULL,
+            at TEXT NOT NULL,
+            actor TEXT,
+            workflow_id TEXT,
+            run_id TEXT,
+            node TEXT,
+            detail TEXT
+        );
+        CREATE INDEX credential_audit_by_name ON credential_audit (name, id);
+        """,
+    ),
 )
 
 #: Any constant works; it only has to be the same in every process.

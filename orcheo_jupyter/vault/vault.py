@@ -129,7 +129,14 @@ class Vault:
         """The embedded vault: ``vault.sqlite`` and (by default) ``vault.key`` in the data dir."""
         settings = settings or Settings.from_env()
         sealer = Sealer(load_key(settings.data_dir, key=key, key_file=key_file))
-        store = SqliteCredentialStore(settings.data_dir / "vault.sqlite")
+        store: CredentialStore
+        if settings.repository_backend == "postgres":  # beside the repository's tables
+            from ..store.factory import postgres_dsn
+            from .store_postgres import PostgresCredentialStore
+
+            store = PostgresCredentialStore(postgres_dsn(settings, "ORCHEO_REPOSITORY_BACKEND"))
+        else:
+            store = SqliteCredentialStore(settings.data_dir / "vault.sqlite")
         await store.open()
         return cls(store, sealer, **kwargs)
 
