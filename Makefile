@@ -8,7 +8,7 @@ LAB_PORT ?= 8888
 LAB_IP ?= 127.0.0.1
 export ORCHEO_DATA_DIR ?= $(CURDIR)/.orcheo-data
 
-.PHONY: lab test install lint typecheck pytest schema bench clean
+.PHONY: lab test install lint typecheck pytest schema bench clean services
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,14 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# Postgres and Redis tests start Debian's servers themselves (tests/services.py); this
+# only installs the packages when missing. If apt cannot, those tests skip loudly.
+services:
+	@{ ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 && command -v redis-server >/dev/null; } || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			postgresql redis-server >/dev/null; } || \
+		echo "WARNING: could not install postgresql/redis-server; their tests will be skipped"
 
 lab: install
 	$(BIN)/jupyter lab --allow-root --no-browser --ip=$(LAB_IP) --port=$(LAB_PORT) \
@@ -29,7 +37,7 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-pytest: install
+pytest: install services
 	$(BIN)/python -m pytest
 
 test: lint typecheck pytest
