@@ -15,6 +15,19 @@ def __getattr__(name: str) -> object:
     raise AttributeError(f"module 'orcheo_jupyter' has no attribute {name!r}")
 
 
+def load_ipython_extension(ipython: object) -> None:
+    """``%load_ext orcheo_jupyter``: the ``%%orcheo`` cell magic and ``%orcheo`` line magics."""
+    from .magics import load_ipython_extension as load
+
+    load(ipython)
+
+
+def unload_ipython_extension(ipython: object) -> None:
+    from .magics import unload_ipython_extension as unload
+
+    unload(ipython)
+
+
 def _jupyter_labextension_paths() -> list[dict[str, str]]:
     """The prebuilt JupyterLab extension (the canvas document, sidebar, run viewer)."""
     return [{"src": "../labextension", "dest": "orcheo-jupyter"}]
@@ -34,5 +47,6 @@ __all__ = [
     "Workflow",
     "WorkflowDocument",
     "__version__",
+    "load_ipython_extension",
     "resume",
 ]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import ast
+import io
 import textwrap
+import tokenize
 import traceback
 import types
 from collections.abc import Callable
@@ -19,6 +21,21 @@ def filename_for(node_id: str) -> str:
     return f"<orcheo code node {node_id}>"
 
 
+def _indent(body: str) -> str:
+    """Indent the body under ``def run``, leaving the inside of multi-line strings as written."""
+    inside: set[int] = set()
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(body).readline):
+            if tok.end[0] > tok.start[0] and tok.type not in (tokenize.NEWLINE, tokenize.NL):
+                inside.update(range(tok.start[0] + 1, tok.end[0] + 1))
+    except (tokenize.TokenError, SyntaxError):
+        pass  # the parser reports the problem with its line
+    return "\n".join(
+        line if row in inside or not line.strip() else f"    {line}"
+        for row, line in enumerate(body.split("\n"), 1)
+    )
+
+
 def compile_body(node: CodeNode) -> tuple[Callable[..., Any], bool]:
     """The node's function and whether it is a coroutine function.
 
@@ -26,7 +43,7 @@ def compile_body(node: CodeNode) -> tuple[Callable[..., Any], bool]:
     the line of the body (1-based), not of the wrapper.
     """
     body = node.body if node.body.strip() else "return None"
-    indented = textwrap.indent(textwrap.dedent(body), "    ")
+    indented = _indent(textwrap.dedent(body))
     is_async = False
     source = f"def run(self, state, config):\n{indented}\n"
     try:

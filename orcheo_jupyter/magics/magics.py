@@ -1,0 +1,356 @@
+"""``%%orcheo NAME`` and ``%orcheo run|resume|list|show|runs|code|export``.
+
+The cell magic builds a workflow (Python builder code, or the document as
+JSON/YAML), validates it, saves ``NAME.orcheo.json`` beside the notebook and in
+the shared store, and shows the canvas bound to it. Line magics run workflows
+in the kernel with live progress, list them, show history and turn documents
+back into builder code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import keyword
+import shlex
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, NoReturn
+
+from IPython.core.magic import Magics, line_cell_magic, magics_class
+from IPython.display import display
+
+from ..runtime import background
+from ..runtime.executor import Executor, RunStateError
+from ..spec.models import WorkflowDocument
+from ..spec.problems import DocumentError
+from ..store.base import NotFound
+from ..workflow import RunResult, Workflow
+from . import running, storage
+from .cell import build_cell
+from .codegen import document_to_code
+from .display import RunsView, RunView, WorkflowsView
+from .errors import CellProblem, OrcheoCellError
+
+USAGE = """\
+%%orcheo NAME [--format python|json|yaml] [--no-show] [--dir DIR]
+    The cell builds workflow NAME (Python with `workflow.add_node(...)`, or the document
+    as JSON/YAML), validates it, saves NAME.orcheo.json and the store, shows the canvas.
+%orcheo run NAME [--inputs JSON | --inputs-var VAR] [--config JSON] [-o VAR] [--quiet]
+%orcheo resume [RUN_ID] [--value JSON | --value-var VAR] [-o VAR] [--quiet]
+%orcheo list                      stored workflows (and files beside the notebook)
+%orcheo show NAME [--version N]   the canvas
+%orcheo runs NAME [--limit N]     run history
+%orcheo code NAME [--print] [--version N]   the builder code of a document
+%orcheo export ...                bundle the notebook's workflows for deployment"""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports mistakes as one short cell error instead of exiting."""
+
+    def error(self, message: str) -> NoReturn:
+        raise OrcheoCellError(f"{message}\nusage: {self.format_usage().strip()[7:]}")
+
+    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
+        raise OrcheoCellError(message or USAGE)
+
+
+def _parser(prog: str) -> _Parser:
+    return _Parser(prog=prog, add_help=False, allow_abbrev=False)
+
+
+def _json_option(text: str, what: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise OrcheoCellError(f"{what} is not valid JSON (column {exc.colno}: {exc.msg})") from None
+
+
+def _split(line: str) -> list[str]:
+    try:
+        return shlex.split(line)
+    except ValueError as exc:
+        raise OrcheoCellError(f"cannot read the magic's arguments: {exc}") from None
+
+
+@magics_class
+class OrcheoMagics(Magics):
+    """The ``orcheo`` line and cell magic."""
+
+    def __init__(self, shell: Any) -> None:
+        super().__init__(shell)
+        #: Workflows built or shown in this kernel, by name; canvases are bound to these.
+        self.live: dict[str, Workflow] = {}
+        self.paths: dict[str, Path | None] = {}
+        self.directory: Path | None = None  # default: the kernel's working directory
+
+    @property
+    def ip(self) -> Any:
+        """The shell (always set once the magics are registered)."""
+        assert self.shell is not None
+        return self.shell
+
+    @property
+    def here(self) -> Path:
+        return self.directory or Path.cwd()
+
+    @line_cell_magic
+    def orcheo(self, line: str, cell: str | None = None) -> Any:
+        try:
+            return self._cell(line, cell) if cell is not None else self._line(line)
+        except OrcheoCellError:
+            raise
+        except DocumentError as exc:
+            problems = [CellProblem(str(p).removeprefix("error: ")) for p in exc.problems]
+            raise OrcheoCellError(problems) from None
+        except (LookupError, ValueError, RunStateError, NotFound, OSError) as exc:
+            raise OrcheoCellError(str(exc).strip("'\"")) from None
+
+    # --- %%orcheo NAME -----------------------------------------------------------------
+    def _cell(self, line: str, cell: str) -> None:
+        parser = _parser("%%orcheo")
+        parser.add_argument("name")
+        parser.add_argument("--format", choices=("python", "json", "yaml"), default="python")
+        parser.add_argument("--no-show", action="store_true")
+        parser.add_argument("--dir", default=None)
+        args = parser.parse_args(_split(line))
+        directory = Path(args.dir).expanduser() if args.dir else self.here
+        path = storage.file_for(args.name, directory)
+        built = build_cell(cell, args.name, args.format, namespace=self.ip.user_ns)
+        for warning in built.warnings:
+            print(f"⚠ {warning}", file=sys.stderr)
+        saved = background.run(storage.save(built.workflow.document, path))
+        workflow = Workflow.from_document(saved.document)
+        self._remember(args.name, workflow, path)
+        what = (
+            "new workflow" if saved.created else "unchanged" if not saved.changed else "new version"
+        )
+        print(f"saved {path.name} · version {saved.version} ({what}, id {saved.workflow_id})")
+        if not args.no_show:
+            self._show(workflow, path)
+
+    def _remember(self, name: str, workflow: Workflow, path: Path | None) -> None:
+        self.live[name] = workflow
+        self.paths[name] = path
+        ns = self.ip.user_ns
+        free = name not in ns or isinstance(ns[name], Workflow)
+        if name.isidentifier() and not keyword.iskeyword(name) and free:
+            ns[name] = workflow
+
+    def _show(self, workflow: Workflow, path: Path | None) -> None:
+        try:
+            from ..widget import Canvas
+        except Exception:  # no anywidget here: a static picture, or at least the summary
+            try:
+                from ..widget.picture import to_svg
+            except Exception:
+                display(workflow)
+                return
+            from IPython.display import SVG
+
+            display(SVG(to_svg(workflow.document)))
+            return
+        display(Canvas(workflow, path=path))
+
+    # --- %orcheo ... ---------------------------------------------------------------------
+    def _line(self, line: str) -> Any:
+        words = _split(line)
+        if not words or words[0] in ("help", "-h", "--help"):
+            print(USAGE)
+            return None
+        command, rest = words[0], words[1:]
+        handler = getattr(self, f"_cmd_{command}", None)
+        if handler is None:
+            raise OrcheoCellError(f"unknown command {command!r}\n{USAGE}")
+        return handler(rest, line.split(command, 1)[1])
+
+    def _resolve(
+        self, name: str, version: int | None = None
+    ) -> tuple[WorkflowDocument, str, Path | None]:
+        """A workflow by name: this kernel's live one, the file here, or the store."""
+        if version is None and name in self.live:
+            return self.live[name].document, "live", self.paths.get(name)
+        doc, path = background.run(storage.load(name, self.here, version))
+        return doc, "file" if path is not None and version is None else "store", path
+
+    def _cmd_run(self, words: list[str], _raw: str) -> None:
+        parser = _parser("%orcheo run")
+        parser.add_argument("name")
+        inputs = parser.add_mutually_exclusive_group()
+        inputs.add_argument("--inputs", default=None)
+        inputs.add_argument("--inputs-var", default=None)
+        parser.add_argument("--config", default=None)
+        parser.add_argument("-o", "--output", default=None)
+        parser.add_argument("--quiet", action="store_true")
+        args = parser.parse_args(words)
+        values = self._inputs(args.inputs, args.inputs_var, "inputs")
+        if not isinstance(values, Mapping):
+            raise OrcheoCellError(f"inputs must be a JSON object, got {type(values).__name__}")
+        config = _json_option(args.config, "--config") if args.config else None
+        if config is not None and not isinstance(config, dict):
+            raise OrcheoCellError('--config must be a JSON object such as {"configurable": {...}}')
+        doc, source, path = self._resolve(args.name)
+        saved = background.run(storage.save(doc, path if source != "store" else None))
+        live = self.live.get(args.name)
+        if live is not None and live.document.id is None:
+            live.document.id = saved.workflow_id
+
+        async def start(executor: Executor) -> str:
+            return await executor.submit(
+                saved.document,
+                dict(values),
+                workflow_id=saved.workflow_id,
+                version=saved.version,
+                config=config,
+            )
+
+        self._follow(args.name, start, live, args.output, args.quiet)
+
+    def _inputs(self, text: str | None, var: str | None, what: str) -> Any:
+        if var is not None:
+            if var not in self.ip.user_ns:
+                raise OrcheoCellError(f"no variable named {var!r} in the notebook")
+            return self.ip.user_ns[var]
+        return _json_option(text, f"--{what}") if text is not None else {}
+
+    def _follow(
+        self,
+        name: str,
+        start: running.Start,
+        live: Workflow | None,
+        output: str | None,
+        quiet: bool,
+    ) -> RunResult:
+        view = RunView(name)
+        handle = None if quiet else display(view, display_id=True)
+
+        def publish(v: RunView) -> None:
+            if handle is not None:
+                handle.update(v)
+
+        def forward(event: dict[str, Any]) -> None:
+            if live is not None:
+                live.notify("run_event", event)  # e.g. the canvas lights up the node
+
+        record = running.follow(start, view, publish, forward)
+        result = RunResult(record)
+        self.ip.user_ns["_orcheo_run"] = result
+        if output:
+            self.ip.user_ns[output] = result
+        if record.status in ("failed", "cancelled"):
+            raise OrcheoCellError(
+                f"run {record.id} {record.status}" + (f": {record.error}" if record.error else "")
+            )
+        return result
+
+    def _cmd_resume(self, words: list[str], _raw: str) -> None:
+        parser = _parser("%orcheo resume")
+        parser.add_argument("run_id", nargs="?")
+        value = parser.add_mutually_exclusive_group(required=True)
+        value.add_argument("--value", default=None)
+        value.add_argument("--value-var", default=None)
+        parser.add_argument("-o", "--output", default=None)
+        parser.add_argument("--quiet", action="store_true")
+        args = parser.parse_args(words)
+        answer = self._inputs(args.value, args.value_var, "value")
+        run_id = args.run_id
+        if run_id is None:
+            last = self.ip.user_ns.get("_orcheo_run")
+            if not isinstance(last, RunResult) or last.status != "interrupted":
+                raise OrcheoCellError("no interrupted run to resume: name the run id")
+            run_id = last.id
+        name = self._run_name(run_id)
+        live = self.live.get(name)
+
+        async def start(executor: Executor) -> str:
+            return await executor.resume(run_id, answer)
+
+        self._follow(name, start, live, args.output, args.quiet)
+
+    def _run_name(self, run_id: str) -> str:
+        async def go() -> str:
+            from .. import local
+
+            executor = await local.executor()
+            record = await executor.get_run(run_id)
+            if record.workflow_id:
+                try:
+                    return (await executor.store.get_workflow(record.workflow_id)).name
+                except NotFound:
+                    pass
+            return "run"
+
+        return background.run(go())
+
+    def _cmd_list(self, words: list[str], _raw: str) -> None:
+        if words:
+            raise OrcheoCellError("usage: %orcheo list")
+        records = background.run(storage.list_workflows())
+        files = {p.name[: -len(storage.SUFFIX)] for p in self.here.glob(f"*{storage.SUFFIX}")}
+        display(WorkflowsView(records, files))
+
+    def _cmd_show(self, words: list[str], _raw: str) -> None:
+        parser = _parser("%orcheo show")
+        parser.add_argument("name")
+        parser.add_argument("--version", type=int, default=None)
+        args = parser.parse_args(words)
+        doc, source, path = self._resolve(args.name, args.version)
+        workflow = self.live[args.name] if source == "live" else Workflow.from_document(doc)
+        if args.version is None and source != "live":
+            self.live[args.name] = workflow
+            self.paths[args.name] = path
+        self._show(workflow, path if args.version is None else None)
+
+    def _cmd_runs(self, words: list[str], _raw: str) -> None:
+        parser = _parser("%orcheo runs")
+        parser.add_argument("name")
+        parser.add_argument("--limit", type=int, default=20)
+        args = parser.parse_args(words)
+        record, runs = background.run(storage.list_runs(args.name, args.limit))
+        display(RunsView(record, runs))
+
+    def _cmd_code(self, words: list[str], _raw: str) -> str | None:
+        parser = _parser("%orcheo code")
+        parser.add_argument("name")
+        parser.add_argument("--print", action="store_true", dest="print_only")
+        parser.add_argument("--version", type=int, default=None)
+        args = parser.parse_args(words)
+        doc, _source, _path = self._resolve(args.name, args.version)
+        code = document_to_code(doc)
+        if args.print_only:
+            print(code, end="")
+            return None
+        self.ip.set_next_input(code.rstrip("\n"), replace=False)
+        print(f"inserted the builder code of {doc.name!r} in a new cell below")
+        return None
+
+    def _cmd_export(self, words: list[str], raw: str) -> Any:
+        try:
+            from .. import export
+        except ImportError:
+            raise OrcheoCellError(
+                "%orcheo export is not available yet: this version of orcheo-jupyter has no "
+                "export module (orcheo_jupyter.export)"
+            ) from None
+        magic = getattr(export, "magic", None)
+        if callable(magic):
+            return magic(raw.strip(), self.shell)
+        from ..cli import main
+
+        code = main(["export", *words])
+        if code != 0:
+            raise OrcheoCellError(f"export failed (exit code {code})")
+        return None
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext orcheo_jupyter``."""
+    ipython.register_magics(OrcheoMagics)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    magics = ipython.magics_manager.registry.pop("OrcheoMagics", None)
+    if magics is not None:
+        ipython.magics_manager.magics["line"].pop("orcheo", None)
+        ipython.magics_manager.magics["cell"].pop("orcheo", None)

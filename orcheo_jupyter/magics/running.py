@@ -1,0 +1,115 @@
+"""Drive a run from a cell and show its progress while it runs.
+
+The run and its event stream (``Executor.events``) live on the background loop;
+events cross to the cell's thread through a queue, and the cell's thread updates
+the output (a display handle). Output therefore comes from the thread that owns
+the cell, which every kernel routes correctly, and the view changes node by node
+while the run goes. Ctrl-C (interrupt the kernel) cancels the run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from ..runtime import background
+from ..runtime.executor import Executor
+from ..store.records import RunRecord
+from .display import RunView
+
+Start = Callable[[Executor], Awaitable[str]]
+Publish = Callable[[RunView], None]
+OnEvent = Callable[[dict[str, Any]], None]
+
+#: Shortest time between two redraws; a burst of events is drawn once.
+REDRAW_INTERVAL = 0.05
+
+
+async def _drive(
+    start: Start, out: queue.SimpleQueue[tuple[str, Any]], on_event: OnEvent | None
+) -> RunRecord:
+    from .. import local
+
+    executor = await local.executor()
+    run_id = await start(executor)
+    out.put(("started", run_id))
+    last = 0
+
+    async def forward(after: int, follow: bool) -> None:
+        nonlocal last
+        async for event in executor.events(run_id, after=after, follow=follow):
+            last = event.seq
+            data = event.as_dict()
+            if on_event is not None:
+                on_event(data)
+            out.put(("event", data))
+
+    live = asyncio.create_task(forward(0, True))
+    try:
+        record = await executor.wait(run_id)
+    finally:
+        # An interrupted run has no terminal event: stop following, then deliver
+        # whatever the live follower had not reached yet.
+        live.cancel()
+        await asyncio.gather(live, return_exceptions=True)
+    await forward(last, False)
+    return record
+
+
+def _cancel(run_id: str) -> None:
+    from .. import local
+
+    async def go() -> None:
+        executor = await local.executor()
+        await executor.cancel(run_id)
+
+    background.run(go(), timeout=30)
+
+
+def follow(
+    start: Start, view: RunView, publish: Publish, on_event: OnEvent | None = None
+) -> RunRecord:
+    """Start a run (or resume one), redraw ``view`` as events arrive, return the record."""
+    events: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
+    future = background.submit(_drive(start, events, on_event))
+    future.add_done_callback(lambda _f: events.put(("done", None)))
+    drawn = 0.0
+    pending = cancelled = done = False
+    while not done:
+        wait = max(0.0, REDRAW_INTERVAL - (time.monotonic() - drawn)) if pending else 0.25
+        try:
+            batch = [events.get(timeout=wait)]
+            while True:
+                try:
+                    batch.append(events.get_nowait())
+                except queue.Empty:
+                    break
+        except queue.Empty:
+            if pending:  # the last change waited for the redraw interval
+                publish(view)
+                drawn, pending = time.monotonic(), False
+            continue
+        except KeyboardInterrupt:
+            if cancelled or view.run_id is None:
+                raise
+            cancelled = True
+            _cancel(view.run_id)
+            continue
+        for kind, payload in batch:
+            if kind == "started":
+                view.run_id = payload
+            elif kind == "event":
+                view.apply(payload)
+            else:
+                done = True
+        pending = True
+        if done or time.monotonic() - drawn >= REDRAW_INTERVAL:
+            publish(view)
+            drawn, pending = time.monotonic(), False
+    record = future.result()
+    view.finish(record)
+    publish(view)
+    return record

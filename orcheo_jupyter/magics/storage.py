@@ -1,0 +1,161 @@
+"""Where the magics keep workflows: ``NAME.orcheo.json`` beside the notebook and the store.
+
+The store is the one the server reads (``Settings.from_env()``: ORCHEO_DATA_DIR
+or the Jupyter data dir), so a workflow saved from a cell shows up in the REST
+API and the Lab sidebar at once, and runs started in the kernel appear in the
+server's run history. Everything here runs on the background loop.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from .. import spec
+from ..runtime.build import build_graph
+from ..runtime.executor import Executor
+from ..spec.io import stored_form
+from ..spec.models import FrozenIRGraph, WorkflowDocument
+from ..spec.problems import DocumentError, Problem
+from ..store.base import NotFound
+from ..store.records import RunRecord, WorkflowRecord
+from ..store.sqlite import slugify
+
+SUFFIX = ".orcheo.json"
+
+
+@dataclass(frozen=True)
+class Saved:
+    """A workflow as stored: its document (id filled in), file and version."""
+
+    document: WorkflowDocument
+    workflow_id: str
+    version: int
+    created: bool
+    changed: bool
+    path: Path | None
+
+
+async def _executor() -> Executor:
+    from .. import local
+
+    return await local.executor()
+
+
+def file_for(name: str, directory: Path) -> Path:
+    if not name or "/" in name or "\\" in name or name in (".", ".."):
+        raise ValueError(f"a workflow name cannot be empty or contain '/': {name!r}")
+    return directory / f"{name}{SUFFIX}"
+
+
+async def find_record(name_or_id: str) -> WorkflowRecord | None:
+    """The stored workflow with this id, slug or exact name."""
+    store = (await _executor()).store
+    for key in (name_or_id, slugify(name_or_id)):
+        try:
+            record = await store.get_workflow(key)
+        except NotFound:
+            continue
+        if key == name_or_id or record.name == name_or_id:
+            return record
+    offset = 0
+    while True:
+        page, total = await store.list_workflows(query=name_or_id, limit=200, offset=offset)
+        for record in page:
+            if record.name == name_or_id:
+                return record
+        offset += len(page)
+        if not page or offset >= total:
+            return None
+
+
+def admit(doc: WorkflowDocument) -> None:
+    """The server's admission check: the document validates and LangGraph builds it."""
+    if not isinstance(doc.graph, FrozenIRGraph):
+        build_graph(doc)
+        return
+    try:
+        build_graph(doc).compile()
+    except DocumentError:
+        raise
+    except Exception as exc:  # LangGraph refuses the shape (e.g. an empty subgraph)
+        raise DocumentError(
+            [Problem("error", "graph_build", f"the graph cannot be built: {exc}")]
+        ) from None
+
+
+async def save(doc: WorkflowDocument, path: Path | None) -> Saved:
+    """Store ``doc`` (new workflow or new version) and write ``path`` when given.
+
+    The workflow id comes from the document, else from the file already at
+    ``path``, else from a stored workflow of the same name; else it is new.
+    """
+    admit(doc)
+    store = (await _executor()).store
+    workflow_id = doc.id
+    if workflow_id is None and path is not None and path.exists():
+        try:
+            workflow_id = spec.load(path).id
+        except DocumentError:
+            workflow_id = None  # an unreadable old file is simply replaced
+    if workflow_id is None:
+        record = await find_record(doc.name)
+        workflow_id = record.id if record is not None else None
+    existing = None
+    if workflow_id is not None:
+        try:
+            existing = await store.get_workflow(workflow_id)
+        except NotFound:
+            existing = None
+    workflow_id = workflow_id or uuid.uuid4().hex
+    stored = doc.model_copy(update={"id": workflow_id})
+    checksum, text = stored_form(stored)
+    if existing is None:
+        await store.create_workflow(
+            workflow_id, stored.name, stored.description, list(stored.tags), checksum, text
+        )
+        version, created, changed = 1, True, True
+    else:
+        added = await store.add_version(
+            workflow_id, stored.name, stored.description, list(stored.tags), checksum, text
+        )
+        version, created = added.version, False
+        changed = version != existing.latest_version
+    if path is not None:
+        spec.save(stored, path)
+    return Saved(stored, workflow_id, version, created, changed, path)
+
+
+async def load(
+    name: str, directory: Path, version: int | None = None
+) -> tuple[WorkflowDocument, Path | None]:
+    """A workflow by name: the file beside the notebook first, then the store."""
+    path = file_for(name, directory) if "/" not in name else Path(name)
+    if version is None and path.exists():
+        return spec.load(path), path
+    record = await find_record(name)
+    if record is None:
+        raise LookupError(
+            f"no workflow named {name!r} (no {path.name} here and none in the store); "
+            "`%orcheo list` shows what exists"
+        )
+    store = (await _executor()).store
+    stored = await store.get_version(record.id, version)
+    assert stored.document is not None
+    return spec.document_from_data(stored.document), path if path.exists() else None
+
+
+async def list_workflows(limit: int = 200) -> list[WorkflowRecord]:
+    store = (await _executor()).store
+    records, _ = await store.list_workflows(limit=limit)
+    return records
+
+
+async def list_runs(name: str, limit: int = 20) -> tuple[WorkflowRecord, list[RunRecord]]:
+    record = await find_record(name)
+    if record is None:
+        raise LookupError(f"no stored workflow named {name!r}; `%orcheo list` shows what exists")
+    store = (await _executor()).store
+    runs, _ = await store.list_runs(workflow_id=record.id, limit=limit)
+    return record, runs
