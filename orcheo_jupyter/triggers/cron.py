@@ -1,0 +1,305 @@
+"""Cron triggers: croniter schedules in time zones, fired exactly once per slot.
+
+Each trigger's last handled slot is stored. A tick finds the slots due since
+then, decides what to do with each (run it; skip it because a run from this
+trigger is still going; record it as missed because it was due while the server
+was down and the catch-up policy says so) and stores the fires, the jobs they
+start and the new last slot in one transaction. After a crash the next start
+resumes from the stored slot: a slot whose transaction committed is never fired
+again, one whose transaction did not is fired then, and slots that are not run
+are recorded as missed, never dropped silently. Fires are also unique per
+(trigger, slot) in the store, so two servers on one data dir cannot both fire.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import sqlite3
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from croniter import croniter
+
+from .clock import Clock, SystemClock
+from .config import CronConfig, TriggerSpec
+from .dispatcher import Dispatcher, iso, parse_iso
+from .records import CronFire, CronState, Job
+from .store import TriggerStore
+
+log = logging.getLogger(__name__)
+
+#: Slots looked at per trigger and tick: a schedule every minute, down for a week,
+#: is handled over a few ticks instead of one enormous transaction.
+MAX_SLOTS_PER_TICK = 5000
+
+
+@dataclass
+class _Entry:
+    spec: TriggerSpec
+    config: CronConfig
+    version: int | None
+    last: dt.datetime  # last handled slot
+
+
+def _slots(
+    config: CronConfig, after: dt.datetime, until: dt.datetime
+) -> tuple[list[dt.datetime], bool]:
+    """Slots in (after, until], in UTC, within start_at/end_at; and whether more follow.
+
+    At most MAX_SLOTS_PER_TICK are returned; the rest come in the next tick.
+    """
+    zone = ZoneInfo(config.timezone)
+    start = after
+    if config.start_at is not None and config.start_at > start:
+        start = config.start_at - dt.timedelta(microseconds=1)
+    schedule = croniter(config.expression, start.astimezone(zone))
+    found: list[dt.datetime] = []
+    while True:
+        slot = schedule.get_next(dt.datetime).astimezone(dt.UTC)
+        if slot > until or (config.end_at is not None and slot > config.end_at):
+            return found, False
+        if slot > after:
+            if len(found) == MAX_SLOTS_PER_TICK:
+                return found, True
+            found.append(slot)
+
+
+def next_slot(config: CronConfig, after: dt.datetime) -> dt.datetime | None:
+    zone = ZoneInfo(config.timezone)
+    start = after
+    if config.start_at is not None and config.start_at > start:
+        start = config.start_at - dt.timedelta(microseconds=1)
+    slot = croniter(config.expression, start.astimezone(zone)).get_next(dt.datetime)
+    slot = slot.astimezone(dt.UTC)
+    if config.end_at is not None and slot > config.end_at:
+        return None
+    return slot
+
+
+class CronScheduler:
+    def __init__(
+        self, store: TriggerStore, dispatcher: Dispatcher, *, clock: Clock | None = None
+    ) -> None:
+        self.store = store
+        self.dispatcher = dispatcher
+        self.clock = clock or SystemClock()
+        self._entries: dict[str, _Entry] = {}
+        self._stored: dict[str, CronState] = {}
+        self._changed = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._lock = asyncio.Lock()
+
+    async def load(self) -> None:
+        """Read the stored last-fire times (before any trigger registers)."""
+        self._stored = {
+            f"{s.workflow_id}:{s.trigger_id}": s for s in await self.store.cron_states()
+        }
+
+    async def set_workflow(
+        self, workflow_id: str, specs: list[TriggerSpec], version: int | None
+    ) -> None:
+        """The workflow's cron triggers now (an empty list removes them)."""
+        async with self._lock:
+            now = self.clock.now()
+            wanted = {
+                s.key: s
+                for s in specs
+                if s.type == "cron" and s.enabled and isinstance(s.config, CronConfig)
+            }
+            drop = [
+                (workflow_id, key.split(":", 1)[1])
+                for key in list(self._entries)
+                if key.startswith(f"{workflow_id}:") and key not in wanted
+            ]
+            for wid, tid in drop:
+                self._entries.pop(f"{wid}:{tid}", None)
+                self._stored.pop(f"{wid}:{tid}", None)
+            save = []
+            for key, spec in wanted.items():
+                assert isinstance(spec.config, CronConfig)
+                stored = self._stored.get(key)
+                # A trigger seen for the first time starts from now: the past is not owed.
+                last = parse_iso(stored.last_fire_at) if stored else now
+                self._entries[key] = _Entry(spec, spec.config, version, last)
+                state = CronState(
+                    workflow_id,
+                    spec.trigger_id,
+                    spec.config.expression,
+                    spec.config.timezone,
+                    iso(last),
+                )
+                if stored != state:
+                    save.append(state)
+                    self._stored[key] = state
+            if save or drop:
+                await self.store.save_cron_states(save, drop)
+        self._changed.set()
+
+    def next_fire(self, key: str) -> dt.datetime | None:
+        entry = self._entries.get(key)
+        return None if entry is None else next_slot(entry.config, entry.last)
+
+    def last_fire(self, key: str) -> dt.datetime | None:
+        entry = self._entries.get(key)
+        return None if entry is None else entry.last
+
+    # --- firing --------------------------------------------------------------------------
+    async def tick(self) -> list[CronFire]:
+        """Handle every slot due now; returns what was recorded."""
+        async with self._lock:
+            now = self.clock.now()
+            fires: list[CronFire] = []
+            jobs: list[Job] = []
+            states: list[CronState] = []
+            updates: list[tuple[_Entry, dt.datetime]] = []
+            for entry in self._entries.values():
+                slots, more = _slots(entry.config, entry.last, now)
+                if not slots:
+                    continue
+                decided, new_jobs = self._decide(entry, slots, now, more)
+                fires += decided
+                jobs += new_jobs
+                spec = entry.spec
+                states.append(
+                    CronState(
+                        spec.workflow_id,
+                        spec.trigger_id,
+                        entry.config.expression,
+                        entry.config.timezone,
+                        iso(slots[-1]),
+                    )
+                )
+                updates.append((entry, slots[-1]))
+            if not fires:
+                return []
+            try:
+                await self.store.record_fires(fires, jobs, states)
+            except sqlite3.IntegrityError:
+                # Another process fired these slots first: take its state and move on.
+                log.warning("orcheo: cron fires already recorded by another process")
+                await self.load()
+                for entry, _ in updates:
+                    stored = self._stored.get(entry.spec.key)
+                    if stored is not None:
+                        entry.last = parse_iso(stored.last_fire_at)
+                return []
+            for entry, last in updates:
+                entry.last = last
+                self._stored[entry.spec.key] = CronState(
+                    entry.spec.workflow_id,
+                    entry.spec.trigger_id,
+                    entry.config.expression,
+                    entry.config.timezone,
+                    iso(last),
+                )
+            for job in jobs:
+                self.dispatcher.add(job)
+            return fires
+
+    def _decide(
+        self, entry: _Entry, slots: list[dt.datetime], now: dt.datetime, more: bool
+    ) -> tuple[list[CronFire], list[Job]]:
+        """Fire, skip or record as missed each due slot (``more``: later slots are due too)."""
+        config, spec = entry.config, entry.spec
+        grace = dt.timedelta(seconds=config.misfire_grace_seconds)
+        run: list[dt.datetime]
+        if more:
+            run = []  # the catch-up policy applies to the most recent slots, in a later tick
+        elif config.catch_up == "all":
+            run = slots[-config.max_catch_up :]
+        elif config.catch_up == "latest":
+            run = slots[-1:]
+        else:
+            run = [s for s in slots if now - s <= grace]
+        chosen = set(run)
+        at = iso(now)
+        fires: list[CronFire] = []
+        jobs: list[Job] = []
+        open_runs = self.dispatcher.open_count(spec.key)
+        for slot in slots:
+            when = iso(slot)
+            if slot not in chosen:
+                fires.append(
+                    CronFire(
+                        spec.workflow_id,
+                        spec.trigger_id,
+                        when,
+                        "missed",
+                        at,
+                        detail="due while the scheduler was not running"
+                        f" (catch_up={config.catch_up})",
+                    )
+                )
+                continue
+            if config.overlap == "skip" and open_runs > 0:
+                fires.append(
+                    CronFire(
+                        spec.workflow_id,
+                        spec.trigger_id,
+                        when,
+                        "skipped",
+                        at,
+                        detail="a run from this trigger was still queued or running (overlap=skip)",
+                    )
+                )
+                continue
+            inputs: dict[str, Any] = {
+                **config.inputs,
+                "trigger": {"type": "cron", "id": spec.trigger_id, "scheduled_for": when},
+            }
+            job = self.dispatcher.new_job(
+                spec.workflow_id,
+                inputs,
+                source="cron",
+                version=entry.version,
+                source_key=spec.key,
+                serial=config.overlap == "queue",
+            )
+            jobs.append(job)
+            open_runs += 1
+            fires.append(CronFire(spec.workflow_id, spec.trigger_id, when, "fired", at, job.run_id))
+        return fires, jobs
+
+    # --- the loop --------------------------------------------------------------------------
+    def _seconds_to_next(self) -> float:
+        now = self.clock.now()
+        upcoming = [s for s in (self.next_fire(k) for k in self._entries) if s is not None]
+        if not upcoming:
+            return 60.0
+        return max(0.0, min(60.0, (min(upcoming) - now).total_seconds()))
+
+    async def run(self) -> None:
+        while True:
+            self._changed.clear()
+            try:
+                await self.tick()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("orcheo: cron tick failed; retrying in a second")
+                await self.clock.sleep(1.0)
+                continue
+            waits = [
+                asyncio.ensure_future(self.clock.sleep(self._seconds_to_next())),
+                asyncio.ensure_future(self._changed.wait()),
+            ]
+            try:
+                await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for waiter in waits:
+                    waiter.cancel()
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self.run(), name="orcheo-cron")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None

@@ -1,0 +1,361 @@
+"""The dispatcher starts the runs triggers and batch dispatch owe, within limits.
+
+Jobs are durable before the dispatcher hears of them. It starts them in order,
+at most ``max_concurrency`` runs per workflow (the rest wait) and ``max_active``
+in all, retries a failed run as a new run after an exponential backoff (with
+jitter), and records a job that ran out of attempts as a dead letter.
+
+Starting is idempotent: a job's run id is chosen when the job is stored, so
+starting it again after a crash meets the existing run (and follows it) instead
+of starting a second one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import heapq
+import itertools
+import logging
+import random
+import uuid
+from collections import Counter, OrderedDict, deque
+from collections.abc import Callable
+from typing import Any
+
+from ..runtime.executor import Executor
+from ..spec.io import document_from_data
+from ..spec.models import WorkflowDocument
+from ..spec.problems import DocumentError
+from ..store.base import Conflict, NotFound
+from ..store.records import RunRecord
+from .clock import Clock, SystemClock
+from .config import DispatchPolicy
+from .records import Job
+from .recovery import store_failed_run
+from .store import TriggerStore
+
+log = logging.getLogger(__name__)
+
+
+def iso(when: dt.datetime) -> str:
+    return when.astimezone(dt.UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def parse_iso(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+class _NotStarted(Exception):
+    """The job's run could not start; it is stored as failed with this message."""
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        executor: Executor,
+        store: TriggerStore,
+        *,
+        clock: Clock | None = None,
+        default_policy: DispatchPolicy | None = None,
+        max_active: int = 16,
+        rand: Callable[[], float] = random.random,
+    ) -> None:
+        self.executor = executor
+        self.store = store
+        self.clock = clock or SystemClock()
+        self.default_policy = default_policy or DispatchPolicy()
+        self.max_active = max_active
+        self._rand = rand
+        self._policies: dict[str, DispatchPolicy] = {}
+        self._ready: dict[str, deque[Job]] = {}
+        self._delayed: list[tuple[dt.datetime, int, Job]] = []
+        self._order = itertools.count()
+        self._running: Counter[str] = Counter()
+        self._active = 0
+        self._open_by_source: Counter[str] = Counter()
+        self._serial_busy: set[str] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._docs: OrderedDict[tuple[str, int | None], tuple[WorkflowDocument, int]] = (
+            OrderedDict()
+        )
+        self._wake = asyncio.Event()
+        self._loop_task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self.settled: Counter[str] = Counter()  # job outcomes since start (for tests, stats)
+
+    # --- policies ----------------------------------------------------------------------
+    def policy(self, workflow_id: str) -> DispatchPolicy:
+        return self._policies.get(workflow_id, self.default_policy)
+
+    async def set_policy(self, workflow_id: str, policy: DispatchPolicy) -> None:
+        await self.store.set_policy(workflow_id, policy.model_dump(), iso(self.clock.now()))
+        self._policies[workflow_id] = policy
+        self._wake.set()
+
+    # --- lifecycle -----------------------------------------------------------------------
+    async def start(self) -> None:
+        """Load policies and every open job (those a dead process owed too), then run."""
+        for wid, data in (await self.store.policies()).items():
+            try:
+                self._policies[wid] = DispatchPolicy.model_validate(data)
+            except ValueError:
+                log.warning("orcheo: ignoring an invalid stored dispatch policy of %s", wid)
+        for job in await self.store.open_jobs():
+            self._admit(job)
+        self._loop_task = asyncio.create_task(self._loop(), name="orcheo-dispatcher")
+
+    async def stop(self, grace: float = 5.0) -> None:
+        """Start nothing more; give running jobs ``grace`` seconds, then stop following them.
+
+        Jobs not finished stay open in the store and are picked up at the next start.
+        """
+        self._stopping = True
+        if self._loop_task is not None:
+            self._loop_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._loop_task
+        if self._tasks:
+            _, pending = await asyncio.wait(set(self._tasks), timeout=grace)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+
+    # --- adding jobs ---------------------------------------------------------------------
+    def new_job(
+        self,
+        workflow_id: str,
+        inputs: dict[str, Any],
+        *,
+        source: Any,
+        version: int | None,
+        config: dict[str, Any] | None = None,
+        source_key: str | None = None,
+        serial: bool = False,
+        dedupe_key: str | None = None,
+        job_id: str | None = None,
+    ) -> Job:
+        """A job under the workflow's current policy (not stored yet)."""
+        now = iso(self.clock.now())
+        return Job(
+            id=job_id or uuid.uuid4().hex,
+            workflow_id=workflow_id,
+            version=version,
+            inputs=inputs,
+            source=source,
+            run_id=uuid.uuid4().hex,
+            max_attempts=self.policy(workflow_id).max_attempts,
+            created_at=now,
+            updated_at=now,
+            config=dict(config or {}),
+            source_key=source_key,
+            serial=serial,
+            dedupe_key=dedupe_key,
+        )
+
+    def add(self, job: Job) -> None:
+        """Schedule a job that is already stored."""
+        self._admit(job)
+
+    async def enqueue(self, jobs: list[Job]) -> list[Job]:
+        """Store jobs and schedule them; a job whose dedupe key is taken returns the stored one."""
+        stored = await self.store.add_jobs(jobs)
+        for original, job in zip(jobs, stored, strict=True):
+            if job is original:
+                self._admit(job)
+        return stored
+
+    def _admit(self, job: Job) -> None:
+        if job.source_key:
+            self._open_by_source[job.source_key] += 1
+        if job.status == "retrying" and job.not_before:
+            heapq.heappush(self._delayed, (parse_iso(job.not_before), next(self._order), job))
+        else:
+            self._ready.setdefault(job.workflow_id, deque()).append(job)
+        self._wake.set()
+
+    # --- what is going on ------------------------------------------------------------------
+    def open_count(self, source_key: str) -> int:
+        """Jobs of this trigger not finished yet (queued, running or waiting to retry)."""
+        return self._open_by_source[source_key]
+
+    def counts(self, workflow_id: str) -> dict[str, int]:
+        waiting = sum(1 for _, _, j in self._delayed if j.workflow_id == workflow_id)
+        return {
+            "queued": len(self._ready.get(workflow_id, ())),
+            "running": self._running[workflow_id],
+            "retrying": waiting,
+        }
+
+    @property
+    def idle(self) -> bool:
+        return not self._active and not self._delayed and not any(self._ready.values())
+
+    # --- the loop ------------------------------------------------------------------------
+    async def _loop(self) -> None:
+        while not self._stopping:
+            self._wake.clear()
+            now = self.clock.now()
+            while self._delayed and self._delayed[0][0] <= now:
+                _, _, job = heapq.heappop(self._delayed)
+                self._ready.setdefault(job.workflow_id, deque()).append(job)
+            self._start_ready()
+            waits: list[asyncio.Task[Any]] = [asyncio.ensure_future(self._wake.wait())]
+            if self._delayed:
+                delay = (self._delayed[0][0] - now).total_seconds()
+                waits.append(asyncio.ensure_future(self.clock.sleep(delay)))
+            try:
+                await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for waiter in waits:
+                    waiter.cancel()
+
+    def _start_ready(self) -> None:
+        progress = True
+        while progress and self._active < self.max_active:
+            progress = False
+            for wid in list(self._ready):
+                queue = self._ready[wid]
+                if not queue:
+                    del self._ready[wid]
+                    continue
+                if self._running[wid] >= self.policy(wid).max_concurrency:
+                    continue
+                job = self._take(queue)
+                if job is None:
+                    continue
+                self._launch(job)
+                progress = True
+                if self._active >= self.max_active:
+                    return
+
+    def _take(self, queue: deque[Job]) -> Job | None:
+        for index, job in enumerate(queue):
+            if job.serial and job.source_key in self._serial_busy:
+                continue
+            del queue[index]
+            return job
+        return None
+
+    def _launch(self, job: Job) -> None:
+        self._running[job.workflow_id] += 1
+        self._active += 1
+        if job.serial and job.source_key:
+            self._serial_busy.add(job.source_key)
+        task = asyncio.create_task(self._run(job), name=f"orcheo-job-{job.id}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _run(self, job: Job) -> None:
+        try:
+            try:
+                record = await self._follow(job)
+            except _NotStarted as exc:
+                await self._settle(job, "failed", str(exc))
+            else:
+                await self._settle(job, str(record.status), record.error)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.exception("orcheo: job %s of workflow %s", job.id, job.workflow_id)
+            with contextlib.suppress(Exception):
+                await self._settle(job, "failed", f"{type(exc).__name__}: {exc}")
+        finally:
+            self._running[job.workflow_id] -= 1
+            self._active -= 1
+            if job.serial and job.source_key:
+                self._serial_busy.discard(job.source_key)
+            self._wake.set()
+
+    async def _document(
+        self, workflow_id: str, version: int | None
+    ) -> tuple[WorkflowDocument, int]:
+        key = (workflow_id, version)
+        cached = self._docs.get(key)
+        if cached is not None:
+            self._docs.move_to_end(key)
+            return cached
+        record = await self.executor.store.get_version(workflow_id, version)
+        assert record.document is not None
+        found = (document_from_data(record.document), record.version)
+        if version is not None:
+            self._docs[key] = found
+            if len(self._docs) > 256:
+                self._docs.popitem(last=False)
+        return found
+
+    async def _follow(self, job: Job) -> RunRecord:
+        """Start the job's current run (or meet it, if it exists) and wait until it settles."""
+        try:
+            doc, version = await self._document(job.workflow_id, job.version)
+            await self.executor.submit(
+                doc,
+                job.inputs,
+                workflow_id=job.workflow_id,
+                version=version,
+                config=job.config,
+                run_id=job.run_id,
+            )
+        except Conflict:
+            pass  # started before a crash, or by another process: follow that run
+        except (NotFound, DocumentError) as exc:
+            message = str(exc.args[0]) if isinstance(exc, NotFound) and exc.args else str(exc)
+            await store_failed_run(
+                self.executor.store,
+                job.run_id,
+                workflow_id=job.workflow_id,
+                version=job.version,
+                inputs=job.inputs,
+                cause=message,
+                owner=self.executor.owner,
+            )
+            raise _NotStarted(message) from None
+        return await self.executor.wait(job.run_id)
+
+    async def _settle(self, job: Job, status: str, error: str | None) -> None:
+        now = self.clock.now()
+        job.updated_at = iso(now)
+        if status == "failed":
+            job.attempts.append({"run_id": job.run_id, "error": error, "at": iso(now)})
+            job.error = error
+            if job.attempt < job.max_attempts and not self._stopping:
+                delay = self.policy(job.workflow_id).delay(job.attempt, self._rand())
+                job.attempt += 1
+                job.run_id = uuid.uuid4().hex
+                job.status = "retrying"
+                job.not_before = iso(now + dt.timedelta(seconds=delay))
+                await self.store.update_job(job)
+                heapq.heappush(self._delayed, (parse_iso(job.not_before), next(self._order), job))
+                self.settled["retrying"] += 1
+                return
+            if job.attempt < job.max_attempts:
+                return  # stopping: the job stays open and is retried after the restart
+            job.status = "dead"
+            job.finished_at = iso(now)
+        elif status in ("succeeded", "cancelled", "interrupted"):
+            job.status = status  # type: ignore[assignment]
+            job.finished_at = iso(now)
+        else:
+            return  # still pending/running elsewhere: the next start follows it again
+        await self.store.update_job(job)
+        self.settled[job.status] += 1
+        if job.source_key:
+            self._open_by_source[job.source_key] -= 1
+
+    # --- dead letters ------------------------------------------------------------------------
+    async def retry_dead(self, job_id: str) -> Job:
+        """Give a dead letter a fresh budget of attempts, starting now."""
+        job = await self.store.get_job(job_id)
+        if job.status != "dead":
+            raise Conflict(f"job {job_id} is {job.status}, not a dead letter")
+        job.status = "queued"
+        job.run_id = uuid.uuid4().hex
+        job.attempt += 1
+        job.max_attempts = job.attempt + self.policy(job.workflow_id).max_attempts - 1
+        job.not_before = None
+        job.finished_at = None
+        job.updated_at = iso(self.clock.now())
+        await self.store.update_job(job)
+        self._admit(job)
+        return job
