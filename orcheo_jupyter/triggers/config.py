@@ -208,7 +208,7 @@ def triggers_of(doc: WorkflowDocument, workflow_id: str) -> tuple[list[TriggerSp
     specs: list[TriggerSpec] = []
     problems: list[Problem] = []
     for i, trigger in enumerate(doc.triggers):
-        config, found = _parse(trigger.type, trigger.config, f"triggers.{i}.config", None)
+        config, found = _parse(trigger.type, trigger.config, f"triggers[{i}].config", None)
         problems += found
         if config is not None:
             tid = trigger.id or f"{trigger.type}-{i + 1}"
@@ -220,7 +220,7 @@ def triggers_of(doc: WorkflowDocument, workflow_id: str) -> tuple[list[TriggerSp
             if not isinstance(node, BuiltinNode) or node.type not in _NODE_TYPES:
                 continue
             kind = _NODE_TYPES[node.type]
-            prefix = f"graph.ir.nodes.{j}.config"
+            prefix = f"graph.ir.nodes[{j}].config"
             if any(isinstance(v, str) and "{{" in v for v in node.config.values()):
                 problems.append(
                     Problem(

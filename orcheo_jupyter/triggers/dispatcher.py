@@ -158,13 +158,15 @@ class Dispatcher:
         """Schedule a job that is already stored."""
         self._admit(job)
 
-    async def enqueue(self, jobs: list[Job]) -> list[Job]:
-        """Store jobs and schedule them; a job whose dedupe key is taken returns the stored one."""
+    async def enqueue(self, jobs: list[Job]) -> list[tuple[Job, bool]]:
+        """Store and schedule jobs: each with True, or the stored job its dedupe key names."""
         stored = await self.store.add_jobs(jobs)
+        out = []
         for original, job in zip(jobs, stored, strict=True):
             if job is original:
                 self._admit(job)
-        return stored
+            out.append((job, job is original))
+        return out
 
     def _admit(self, job: Job) -> None:
         if job.source_key:

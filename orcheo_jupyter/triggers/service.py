@@ -96,11 +96,11 @@ class TriggerService:
 
     @classmethod
     async def open(
-        cls, executor: Executor, settings: Settings | None = None, **kwargs: Any
+        cls, executor: Executor, where: Settings | None = None, **kwargs: Any
     ) -> TriggerService:
         """The embedded service: its state in ``<data dir>/triggers.sqlite``."""
-        settings = settings or Settings.from_env()
-        store = SqliteTriggerStore(settings.data_dir / "triggers.sqlite")
+        where = where or Settings.from_env()
+        store = SqliteTriggerStore(where.data_dir / "triggers.sqlite")
         await store.open()
         return cls(executor, store, **kwargs)
 
@@ -164,6 +164,11 @@ class TriggerService:
         self._refs = {k: v for k, v in self._refs.items() if v != workflow_id}
         if registration is not None:
             await self.cron.set_workflow(workflow_id, [], None)
+
+    async def forget(self, ref: str) -> None:
+        """Unregister a deleted workflow named by id or slug."""
+        workflow_id = self._refs.get(ref, ref)
+        await self.unregister(workflow_id)
 
     async def resync(self) -> None:
         """Register every stored workflow whose latest version is not the one registered."""
@@ -280,8 +285,11 @@ class TriggerService:
         *,
         version: int,
         config: dict[str, Any] | None = None,
-    ) -> list[Job]:
-        """Queue a batch of runs (inputs, optional idempotency key); all stored or none."""
+    ) -> list[tuple[Job, bool]]:
+        """Queue a batch of runs (inputs, optional idempotency key); all stored or none.
+
+        Each job comes back with True when it is new, False when its key named an earlier one.
+        """
         jobs = [
             self.dispatcher.new_job(
                 workflow_id,

@@ -1,0 +1,113 @@
+"""Webhook ingress: ``/orcheo/hooks/{workflow id or slug}``, the one route without Jupyter auth.
+
+Its own checks stand in for Jupyter's (see ``triggers/webhook.py``): allowed
+methods, a shared secret header or an HMAC-SHA256 signature with a timestamp,
+required headers and query parameters, replay protection and idempotency keys.
+A delivery is stored before the answer; 202 carries the run id it will start, and
+a repeated Idempotency-Key gets 200 with the same run id and starts nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, cast
+
+from jupyter_server.extension.handler import ExtensionHandlerMixin
+from pydantic import BaseModel, Field
+from tornado.web import RequestHandler
+
+from ..triggers import WebhookRejected, WebhookRequest
+from .base import ErrorsMixin, operation
+
+if TYPE_CHECKING:
+    from .app import OrcheoApp
+
+
+class DeliveryAccepted(BaseModel):
+    execution_id: str = Field(description="The run this delivery starts (or started).")
+    delivery_id: str
+    duplicate: bool = Field(description="True when an earlier delivery had the same key.")
+
+
+class WebhookHandler(ErrorsMixin, ExtensionHandlerMixin, RequestHandler):
+    """No Jupyter token, cookie or XSRF here: callers are other systems, checked per workflow."""
+
+    def check_xsrf_cookie(self) -> None:
+        return None  # authenticity comes from the webhook's own secret or signature
+
+    def set_default_headers(self) -> None:
+        self.set_header("Cache-Control", "no-store")
+
+    @property
+    def orcheo(self) -> OrcheoApp:
+        return cast("OrcheoApp", self.extensionapp)
+
+    def _error(self, status: int, code: str, message: str, headers: dict[str, str]) -> None:
+        self.set_status(status)
+        for name, value in headers.items():
+            self.set_header(name, value)
+        self.set_header("Content-Type", "application/json")
+        body = {"error": {"code": code, "message": message, "details": None}}
+        self.finish(json.dumps(body, separators=(",", ":")))
+
+    async def _deliver(self, ref: str) -> None:
+        await self.orcheo.get_executor()
+        triggers = self.orcheo.services.triggers
+        request = WebhookRequest(
+            method=self.request.method or "GET",
+            headers=self.request.headers,
+            body=self.request.body,
+            query={
+                k: [v.decode("utf-8", "replace") for v in values]
+                for k, values in self.request.query_arguments.items()
+            },
+        )
+        try:
+            accepted = await triggers.deliver(ref, request)
+        except WebhookRejected as exc:
+            self._error(exc.status, exc.code, exc.message, exc.headers)
+            return
+        duplicate = accepted.outcome != "accepted"
+        self.set_status(200 if duplicate else 202)
+        base = str(self.settings.get("base_url", "/")).rstrip("/")
+        self.set_header("Location", f"{base}/orcheo/api/executions/{accepted.run_id}")
+        self.set_header("Content-Type", "application/json")
+        self.finish(
+            json.dumps(
+                {
+                    "execution_id": accepted.run_id,
+                    "delivery_id": accepted.delivery_id,
+                    "duplicate": duplicate,
+                },
+                separators=(",", ":"),
+            )
+        )
+
+    @operation(
+        operation_id="receiveWebhook",
+        summary="Start the workflow from another system (GET, PUT, PATCH, DELETE if allowed)",
+        description="No Jupyter authentication: the workflow's webhook trigger sets the rules. "
+        "With HMAC, send `X-Orcheo-Timestamp: <unix seconds>` and `X-Orcheo-Signature: "
+        "sha256=<hex HMAC-SHA256 of '<timestamp>.' + raw body>` (header names configurable). "
+        "Send an `Idempotency-Key` so a retried delivery never starts a second run. The body "
+        "reaches the run as inputs.body (JSON, form fields or text), with inputs.headers, "
+        "inputs.query, inputs.method and inputs.delivery_id.",
+        tag="webhooks",
+        responses={202: DeliveryAccepted, 200: DeliveryAccepted},
+        errors=(400, 401, 405, 409, 413, 429, 503),
+        extra={"security": []},
+    )
+    async def post(self, ref: str) -> None:
+        await self._deliver(ref)
+
+    async def get(self, ref: str) -> None:
+        await self._deliver(ref)
+
+    async def put(self, ref: str) -> None:
+        await self._deliver(ref)
+
+    async def patch(self, ref: str) -> None:
+        await self._deliver(ref)
+
+    async def delete(self, ref: str) -> None:
+        await self._deliver(ref)

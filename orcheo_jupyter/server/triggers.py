@@ -1,0 +1,396 @@
+"""Trigger routes: a workflow's triggers and dispatch policy, batch dispatch, dead letters.
+
+Triggers themselves live in the workflow document (its ``triggers`` member and
+trigger nodes); ``PUT .../triggers`` with ``triggers`` stores a new version of the
+document with them, exactly as ``PUT /workflows/{id}`` would.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..runtime import secrets
+from ..spec.io import stored_form
+from ..spec.models import Trigger
+from ..spec.problems import DocumentError, Problem
+from ..triggers import DispatchPolicy, TriggerService
+from ..triggers.records import Job
+from .base import OrcheoHandler, operation
+from .models import MAX_INT, RunConfig
+from .services import check_triggers
+
+MAX_BATCH = 1000
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class TriggersUpdate(_Body):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "triggers": [
+                        {
+                            "type": "webhook",
+                            "id": "hook",
+                            "config": {"hmac": {"secret": "[[hook_secret]]"}},
+                        },
+                        {"type": "cron", "id": "nightly", "config": {"expression": "0 3 * * *"}},
+                    ],
+                    "policy": {"max_concurrency": 2, "max_attempts": 5},
+                }
+            ]
+        },
+    )
+
+    triggers: list[Trigger] | None = Field(
+        None, description="Replaces the document's triggers (stored as a new version)."
+    )
+    policy: DispatchPolicy | None = Field(
+        None, description="Concurrency limit and retries of this workflow's dispatched runs."
+    )
+
+
+class WebhookInfo(BaseModel):
+    trigger_id: str
+    path: str = Field(description="Path under the server's base URL; no Jupyter auth.")
+    methods: list[str]
+    auth: str
+    idempotency_header: str
+    signature_header: str | None
+    timestamp_header: str | None
+    tolerance_seconds: int | None
+
+
+class TriggerInfo(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    type: str
+    enabled: bool
+    source: str
+    config: dict[str, Any]
+
+
+class JobCounts(BaseModel):
+    queued: int
+    running: int
+    retrying: int
+    dead: int
+
+
+class TriggersDetail(BaseModel):
+    workflow_id: str
+    version: int
+    webhook: WebhookInfo | None
+    triggers: list[TriggerInfo]
+    problems: list[dict[str, Any]]
+    policy: DispatchPolicy
+    jobs: JobCounts
+
+
+class DispatchRun(_Body):
+    inputs: dict[str, Any] = Field(default_factory=dict)
+    idempotency_key: str | None = Field(
+        None,
+        min_length=1,
+        max_length=255,
+        description="A key sent again returns the run it started and starts nothing.",
+    )
+
+
+class DispatchRequest(_Body):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"runs": [{"inputs": {"n": 1}}, {"inputs": {"n": 2}, "idempotency_key": "b"}]}
+            ]
+        },
+    )
+
+    runs: list[DispatchRun] = Field(min_length=1, max_length=MAX_BATCH)
+    version: int | None = Field(None, ge=1, le=MAX_INT)
+    config: RunConfig | None = None
+
+
+class Dispatched(BaseModel):
+    execution_id: str
+    job_id: str
+    duplicate: bool
+
+
+class DispatchAccepted(BaseModel):
+    items: list[Dispatched]
+
+
+class DeadLetter(BaseModel):
+    id: str
+    workflow_id: str
+    version: int | None
+    source: str
+    inputs: dict[str, Any]
+    status: str
+    run_id: str = Field(description="The last attempt's run.")
+    attempt: int
+    attempts: list[dict[str, Any]] = Field(description="Each failed attempt: run_id, error, at.")
+    error: str | None
+    created_at: str
+    finished_at: str | None
+
+
+class DeadLetterPage(BaseModel):
+    items: list[DeadLetter]
+    total: int
+    limit: int
+    offset: int
+
+
+class DeadLetterQuery(_Body):
+    model_config = ConfigDict(extra="ignore")
+
+    workflow_id: str | None = Field(None, max_length=200)
+    limit: int = Field(50, ge=1, le=500)
+    offset: int = Field(0, ge=0, le=MAX_INT)
+
+
+class RetryAccepted(BaseModel):
+    execution_id: str
+    job_id: str
+
+
+class DeliveryOut(BaseModel):
+    id: str
+    workflow_id: str
+    job_id: str
+    run_id: str
+    received_at: str
+    method: str
+    idempotency_key: str | None
+    headers: dict[str, str]
+    query: dict[str, Any]
+    body_sha256: str
+    body_bytes: int
+
+
+class DeliveryPage(BaseModel):
+    items: list[DeliveryOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class PageQuery(_Body):
+    model_config = ConfigDict(extra="ignore")
+
+    limit: int = Field(50, ge=1, le=500)
+    offset: int = Field(0, ge=0, le=MAX_INT)
+
+
+_DEAD_FIELDS = tuple(DeadLetter.model_fields)
+
+
+def _dead(job: Job) -> dict[str, Any]:
+    data = job.as_dict()
+    return {k: data[k] for k in _DEAD_FIELDS}
+
+
+class _TriggerBase(OrcheoHandler):
+    async def triggers(self) -> TriggerService:
+        await self.executor()
+        return self.orcheo.services.triggers
+
+
+class WorkflowTriggersHandler(_TriggerBase):
+    @operation(
+        operation_id="getTriggers",
+        summary="The workflow's triggers with their state: webhook path, next and last cron "
+        "fires, dispatch policy and job counts",
+        tag="triggers",
+        responses={200: TriggersDetail},
+    )
+    async def get(self, workflow_id: str) -> None:
+        self.reply(200, await (await self.triggers()).describe(workflow_id))
+
+    @operation(
+        operation_id="updateTriggers",
+        summary="Replace the workflow's triggers (a new version) and/or its dispatch policy",
+        tag="triggers",
+        body=TriggersUpdate,
+        body_code="invalid_document",
+        responses={200: TriggersDetail},
+        errors=(409,),
+    )
+    async def put(self, workflow_id: str, *, body: TriggersUpdate) -> None:
+        service = await self.triggers()
+        store = (await self.executor()).store
+        workflow = await store.get_workflow(workflow_id)
+        if body.triggers is not None:
+            latest = await store.get_version(workflow.id)
+            assert latest.document is not None
+            doc = self.orcheo.documents.parsed(latest.checksum, latest.document)
+            doc = doc.model_copy(update={"triggers": list(body.triggers)})
+            check_triggers(doc, workflow.id)
+            checksum, text = stored_form(doc)
+            await store.add_version(
+                workflow.id, doc.name, doc.description, list(doc.tags), checksum, text
+            )
+            await service.register(workflow.id)
+        if body.policy is not None:
+            await service.dispatcher.set_policy(workflow.id, body.policy)
+        self.reply(200, await service.describe(workflow.id))
+
+
+class DispatchHandler(_TriggerBase):
+    @operation(
+        operation_id="dispatchRuns",
+        summary="Queue a batch of runs; they start within the workflow's concurrency limit",
+        description="Every run is stored before the answer (all or none). Failed runs are "
+        "retried with exponential backoff up to the policy's max_attempts; then they are "
+        "dead letters (GET /orcheo/api/dead-letters). Missing, expired or out-of-scope "
+        "credentials refuse the whole batch with a 422 naming them.",
+        tag="triggers",
+        body=DispatchRequest,
+        responses={202: DispatchAccepted},
+        errors=(413,),
+    )
+    async def post(self, workflow_id: str, *, body: DispatchRequest) -> None:
+        service = await self.triggers()
+        executor = await self.executor()
+        version = await executor.store.get_version(workflow_id, body.version)
+        assert version.document is not None
+        documents = self.orcheo.documents
+        doc = documents.parsed(version.checksum, version.document)
+        problems: list[Problem] = []
+        for i, run in enumerate(body.runs):
+            try:
+                documents.check_inputs(version.checksum, doc, run.inputs)
+            except DocumentError as exc:
+                problems += [
+                    Problem(p.severity, p.code, p.message, p.node, f"runs[{i}].{p.field}")
+                    for p in exc.problems
+                ]
+        if problems:
+            raise DocumentError(problems)
+        await secrets.check_document(
+            doc, executor.services.get(secrets.SECRETS_SERVICE), version.workflow_id
+        )
+        config = body.config.model_dump(exclude_none=True) if body.config else None
+        runs = [(run.inputs, run.idempotency_key) for run in body.runs]
+        jobs = await service.dispatch(
+            version.workflow_id, runs, version=version.version, config=config
+        )
+        items = [
+            {
+                "execution_id": job.attempts[0]["run_id"] if job.attempts else job.run_id,
+                "job_id": job.id,
+                "duplicate": not new,
+            }
+            for job, new in jobs
+        ]
+        self.reply(202, {"items": items})
+
+
+class DeadLettersHandler(_TriggerBase):
+    @operation(
+        operation_id="listDeadLetters",
+        summary="Jobs that ran out of attempts, newest first, with every attempt's error",
+        tag="triggers",
+        query=DeadLetterQuery,
+        responses={200: DeadLetterPage},
+    )
+    async def get(self, *, query: DeadLetterQuery) -> None:
+        service = await self.triggers()
+        workflow_id = query.workflow_id
+        if workflow_id:
+            registration = await service.registration(workflow_id)
+            workflow_id = registration.workflow_id if registration else workflow_id
+        jobs, total = await service.store.list_jobs(
+            workflow_id=workflow_id, status="dead", limit=query.limit, offset=query.offset
+        )
+        self.reply(
+            200,
+            {
+                "items": [_dead(j) for j in jobs],
+                "total": total,
+                "limit": query.limit,
+                "offset": query.offset,
+            },
+        )
+
+
+class DeadLetterHandler(_TriggerBase):
+    async def _job(self, job_id: str) -> Job:
+        from ..store.base import NotFound
+
+        job = await (await self.triggers()).store.get_job(job_id)
+        if job.status != "dead":
+            raise NotFound(f"dead letter {job_id!r} not found (the job is {job.status})")
+        return job
+
+    @operation(
+        operation_id="getDeadLetter",
+        summary="One dead letter",
+        tag="triggers",
+        responses={200: DeadLetter},
+    )
+    async def get(self, job_id: str) -> None:
+        self.reply(200, _dead(await self._job(job_id)))
+
+    @operation(
+        operation_id="discardDeadLetter",
+        summary="Forget a dead letter (its runs stay in the history)",
+        tag="triggers",
+        responses={204: None},
+    )
+    async def delete(self, job_id: str) -> None:
+        job = await self._job(job_id)
+        await (await self.triggers()).store.delete_job(job.id)
+        self.reply(204)
+
+
+class DeadLetterRetryHandler(_TriggerBase):
+    @operation(
+        operation_id="retryDeadLetter",
+        summary="Run a dead letter again, with a fresh budget of attempts",
+        tag="triggers",
+        responses={202: RetryAccepted},
+        errors=(409,),
+    )
+    async def post(self, job_id: str) -> None:
+        job = await (await self.triggers()).dispatcher.retry_dead(job_id)
+        self.reply(
+            202,
+            {"execution_id": job.run_id, "job_id": job.id},
+            location=self.api_url("executions", job.run_id),
+        )
+
+
+class DeliveriesHandler(_TriggerBase):
+    @operation(
+        operation_id="listDeliveries",
+        summary="Webhook deliveries the workflow accepted, newest first, with their runs",
+        tag="triggers",
+        query=PageQuery,
+        responses={200: DeliveryPage},
+    )
+    async def get(self, workflow_id: str, *, query: PageQuery) -> None:
+        service = await self.triggers()
+        workflow = await (await self.executor()).store.get_workflow(workflow_id)
+        items, total = await service.store.list_deliveries(
+            workflow.id, limit=query.limit, offset=query.offset
+        )
+        self.reply(
+            200,
+            {
+                "items": [d.as_dict() for d in items],
+                "total": total,
+                "limit": query.limit,
+                "offset": query.offset,
+            },
+        )
