@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Float, Int, List, Unicode, default
+from traitlets import Bool, Float, Int, List, Unicode, default
 
 from .. import __version__
 from ..ingest import DEFAULT_ALLOWED_IMPORTS, AllowList, ScriptLimits, restricted_loader, sandbox
@@ -25,6 +25,7 @@ from ..runtime.executor import Executor
 from ..settings import Settings
 from .documents import Documents
 from .routes import tornado_handlers
+from .services import Services, open_services
 
 #: traitlet name -> (Settings field, environment variable that overrides it)
 _SETTINGS_TRAITS = {
@@ -78,6 +79,30 @@ class OrcheoApp(ExtensionApp):
         16 * 1024 * 1024, help="Largest request body the API reads, in bytes."
     ).tag(config=True)
 
+    vault_key = Unicode(
+        "",
+        help="The vault's AES-256 key (32 bytes as base64 or hex); default: a key file. "
+        "ORCHEO_VAULT_KEY overrides.",
+    ).tag(config=True)
+    vault_key_file = Unicode(
+        "",
+        help="The vault's key file, created with mode 0600 when missing "
+        "(default <data dir>/vault.key). ORCHEO_VAULT_KEY_FILE overrides.",
+    ).tag(config=True)
+    dispatch_max_concurrency = Int(
+        4, help="Default limit of a workflow's triggered/dispatched runs at once; more wait."
+    ).tag(config=True)
+    dispatch_max_attempts = Int(
+        3, help="Default runs per triggered/dispatched job before it becomes a dead letter."
+    ).tag(config=True)
+    dispatch_backoff_seconds = Float(
+        1.0, help="Default wait before the first retry of a failed job (doubles each time)."
+    ).tag(config=True)
+    dispatch_max_active = Int(
+        16, help="Triggered/dispatched runs this server drives at once, all workflows together."
+    ).tag(config=True)
+    cron_enabled = Bool(True, help="Fire cron triggers in this server.").tag(config=True)
+
     @default("open_browser")
     def _default_open_browser(self) -> bool:
         return False
@@ -120,6 +145,7 @@ class OrcheoApp(ExtensionApp):
             restricted_loader(self.documents.limits)
         )
         executor = await Executor.open(self.orcheo_settings())
+        self.services: Services = await open_services(self, executor)
         self._executor = executor
         return executor
 
@@ -132,6 +158,9 @@ class OrcheoApp(ExtensionApp):
         if opening is not None:
             executor = await opening
             self._executor = None
+            services = getattr(self, "services", None)
+            if services is not None:
+                await services.close()  # before the executor: they follow its runs
             await executor.aclose()
             script_graph.set_script_loader(self._previous_loader)
         await asyncio.to_thread(sandbox.shutdown)

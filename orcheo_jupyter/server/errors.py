@@ -16,6 +16,7 @@ from tornado import web
 
 from ..ingest.compiler import ScriptTooLarge
 from ..runtime.executor import RunStateError
+from ..runtime.secrets import CredentialError
 from ..spec.problems import DocumentError
 from ..store.base import Conflict, NotFound
 
@@ -67,6 +68,9 @@ def describe(exc: BaseException | None, status: int = 500) -> Described:
     """What the client is told about ``exc`` (or about a bare status code)."""
     if isinstance(exc, ApiError):
         return Described(exc.status_code, exc.code, exc.message, exc.details)
+    if isinstance(exc, CredentialError):  # before DocumentError, its base class
+        problems = [p.as_dict() for p in exc.problems]
+        return Described(422, "credential_unavailable", str(exc), problems)
     if isinstance(exc, DocumentError):
         return Described(422, "invalid_document", str(exc), [p.as_dict() for p in exc.problems])
     if isinstance(exc, ScriptTooLarge):

@@ -28,6 +28,8 @@ DESCRIPTION = """\
 REST API of the orcheo Jupyter server extension, under the Jupyter server's base URL.
 Every route needs Jupyter authentication: a token (`Authorization: token <t>` or
 `?token=<t>`) or the login cookie plus the `_xsrf` token for unsafe methods.
+The one exception is webhook ingress, `/orcheo/hooks/{ref}`: each workflow's webhook
+trigger sets its own checks (shared secret or HMAC-SHA256 signature, idempotency keys).
 
 Errors are JSON `{"error": {"code", "message", "details"}}`; a 422 for an invalid
 document lists every problem in `details` (`severity`, `code`, `message`, `node`, `field`).
@@ -68,6 +70,8 @@ LINKS: dict[str, dict[str, dict[str, str]]] = {
     "executeWorkflow": _EXECUTION_LINKS,
     "rerunExecution": _EXECUTION_LINKS,
     "resumeExecution": _EXECUTION_LINKS,
+    "receiveWebhook": _EXECUTION_LINKS,
+    "retryDeadLetter": _EXECUTION_LINKS,
 }
 
 
@@ -186,6 +190,8 @@ def build_openapi(base_url: str = "/") -> dict[str, Any]:
             }
             if op.description:
                 entry["description"] = op.description
+            if "security" in op.extra:  # webhook ingress: no Jupyter auth
+                entry["security"] = op.extra["security"]
             if op.query is not None:
                 entry["parameters"] = _query_parameters(op.query)
             if op.body is not None:

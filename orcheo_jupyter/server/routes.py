@@ -10,6 +10,7 @@ from .models import MAX_INT
 
 API = "/orcheo/api"
 WS = "/orcheo/ws"
+HOOKS = "/orcheo/hooks"  # webhook ingress: its own checks, no Jupyter auth
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,14 @@ class Route:
 def routes() -> list[Route]:
     """Every route, most specific first (tornado takes the first match)."""
     from .base import NotFoundHandler
+    from .credentials import (
+        CredentialAuditHandler,
+        CredentialHandler,
+        CredentialHealthHandler,
+        CredentialRotateHandler,
+        CredentialsHandler,
+        CredentialsHealthHandler,
+    )
     from .executions import (
         CheckpointsHandler,
         EventsHandler,
@@ -42,8 +51,17 @@ def routes() -> list[Route]:
         RerunHandler,
         ResumeHandler,
     )
+    from .hooks import WebhookHandler
     from .nodes import NodesHandler
     from .openapi import OpenAPIHandler
+    from .triggers import (
+        DeadLetterHandler,
+        DeadLetterRetryHandler,
+        DeadLettersHandler,
+        DeliveriesHandler,
+        DispatchHandler,
+        WorkflowTriggersHandler,
+    )
     from .workflows import (
         ExecuteHandler,
         ImportPythonHandler,
@@ -72,8 +90,21 @@ def routes() -> list[Route]:
         Route(f"{API}/executions/{{execution_id}}/resume", ResumeHandler),
         Route(f"{API}/executions/{{execution_id}}/checkpoints", CheckpointsHandler),
         Route(f"{API}/executions/{{execution_id}}/rerun", RerunHandler),
+        Route(f"{API}/workflows/{{workflow_id}}/triggers", WorkflowTriggersHandler),
+        Route(f"{API}/workflows/{{workflow_id}}/dispatch", DispatchHandler),
+        Route(f"{API}/workflows/{{workflow_id}}/deliveries", DeliveriesHandler),
+        Route(f"{API}/dead-letters", DeadLettersHandler),
+        Route(f"{API}/dead-letters/{{job_id}}", DeadLetterHandler),
+        Route(f"{API}/dead-letters/{{job_id}}/retry", DeadLetterRetryHandler),
+        Route(f"{API}/credentials", CredentialsHandler),
+        Route(f"{API}/credentials/health", CredentialsHealthHandler),
+        Route(f"{API}/credentials/{{name}}", CredentialHandler),
+        Route(f"{API}/credentials/{{name}}/rotate", CredentialRotateHandler),
+        Route(f"{API}/credentials/{{name}}/health", CredentialHealthHandler),
+        Route(f"{API}/credentials/{{name}}/audit", CredentialAuditHandler),
         Route(f"{API}/nodes", NodesHandler),
         Route(f"{API}/openapi.json", OpenAPIHandler),
+        Route(f"{HOOKS}/{{ref}}", WebhookHandler),
         Route(f"{WS}/executions/{{execution_id}}", ExecutionSocket, documented=False),
         Route(f"{API}/{{rest}}", NotFoundHandler, documented=False),
     ]

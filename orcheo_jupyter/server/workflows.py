@@ -22,6 +22,7 @@ from .models import (
     WorkflowListQuery,
     WorkflowPage,
 )
+from .services import check_triggers, triggers_changed, triggers_removed
 
 RESERVED_IDS = frozenset({"import-python"})
 
@@ -75,6 +76,7 @@ class _WorkflowBase(OrcheoHandler):
         if final_id in RESERVED_IDS:
             raise ApiError(422, "invalid_document", f"workflow id {final_id!r} is reserved")
         doc = doc.model_copy(update={"id": final_id})
+        check_triggers(doc, final_id)
         checksum, text = stored_form(doc)
         return doc, text, checksum
 
@@ -85,6 +87,7 @@ class _WorkflowBase(OrcheoHandler):
         workflow = await store.create_workflow(
             doc.id, doc.name, doc.description, list(doc.tags), checksum, text
         )
+        await triggers_changed(self.orcheo, workflow.id)
         version = await store.get_version(workflow.id, 1)
         self.reply(201, _detail(workflow, version), location=self.api_url("workflows", workflow.id))
 
@@ -187,6 +190,7 @@ class WorkflowHandler(_WorkflowBase):
         version = await store.add_version(
             workflow.id, doc.name, doc.description, list(doc.tags), checksum, text
         )
+        await triggers_changed(self.orcheo, workflow.id)
         workflow = await store.get_workflow(workflow.id)
         version = await store.get_version(workflow.id, version.version)
         self.reply(200, _detail(workflow, version))
@@ -200,6 +204,7 @@ class WorkflowHandler(_WorkflowBase):
     async def delete(self, workflow_id: str) -> None:
         store = (await self.executor()).store
         await store.delete_workflow(workflow_id)
+        await triggers_removed(self.orcheo, workflow_id)
         self.reply(204)
 
 
