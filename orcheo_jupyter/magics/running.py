@@ -76,39 +76,49 @@ def follow(
     events: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
     future = background.submit(_drive(start, events, on_event))
     future.add_done_callback(lambda _f: events.put(("done", None)))
-    drawn = 0.0
-    pending = cancelled = done = False
-    while not done:
-        wait = max(0.0, REDRAW_INTERVAL - (time.monotonic() - drawn)) if pending else 0.25
+    state = {"drawn": 0.0, "pending": False}
+
+    def step() -> bool:
+        """Wait for events, apply them, redraw (at most every REDRAW_INTERVAL); True at the end."""
+        elapsed = time.monotonic() - state["drawn"]
+        wait = max(0.0, REDRAW_INTERVAL - elapsed) if state["pending"] else 0.25
         try:
             batch = [events.get(timeout=wait)]
-            while True:
-                try:
-                    batch.append(events.get_nowait())
-                except queue.Empty:
-                    break
         except queue.Empty:
-            if pending:  # the last change waited for the redraw interval
+            if state["pending"]:  # the last change waited for the redraw interval
                 publish(view)
-                drawn, pending = time.monotonic(), False
-            continue
-        except KeyboardInterrupt:
-            if cancelled or view.run_id is None:
-                raise
-            cancelled = True
-            _cancel(view.run_id)
-            continue
+                state.update(drawn=time.monotonic(), pending=False)
+            return False
+        while True:
+            try:
+                batch.append(events.get_nowait())
+            except queue.Empty:
+                break
+        finished = False
         for kind, payload in batch:
             if kind == "started":
                 view.run_id = payload
             elif kind == "event":
                 view.apply(payload)
             else:
-                done = True
-        pending = True
-        if done or time.monotonic() - drawn >= REDRAW_INTERVAL:
+                finished = True
+        state["pending"] = not finished
+        if not finished and time.monotonic() - state["drawn"] >= REDRAW_INTERVAL:
             publish(view)
-            drawn, pending = time.monotonic(), False
+            state.update(drawn=time.monotonic(), pending=False)
+        return finished
+
+    cancelled = False
+    while True:
+        try:
+            while not step():
+                pass
+            break
+        except KeyboardInterrupt:  # may arrive anywhere in the loop
+            if cancelled or view.run_id is None:
+                raise
+            cancelled = True
+            _cancel(view.run_id)
     record = future.result()
     view.finish(record)
     publish(view)

@@ -1,0 +1,334 @@
+"""The magics in an IPython shell: what a notebook user sees, stores and gets back."""
+
+from __future__ import annotations
+
+import _thread
+import json
+import threading
+from typing import Any
+
+from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+from langchain_core.messages import AIMessage
+
+from orcheo_jupyter import Workflow, spec
+from orcheo_jupyter.magics import OrcheoCellError
+from orcheo_jupyter.nodes.library.ai_models import register_chat_model, unregister_chat_model
+from orcheo_jupyter.workflow import RunResult
+
+from .conftest import Shell, store_call
+
+GREET = """%%orcheo greet{flags}
+def shout(state):
+    return state["results"]["hello"]["message"].upper()
+
+workflow.add_node("hello", "SetVariableNode", variables={{"message": "Hello {{{{inputs.name}}}}!"}})
+workflow.add_node("shout", shout)
+workflow.add_edge(START, "hello")
+workflow.add_edge("hello", "shout")
+workflow.add_edge("shout", END)
+"""
+
+
+def greet(flags: str = " --no-show") -> str:
+    return GREET.format(flags=flags)
+
+
+def test_cell_saves_the_file_and_the_store(shell: Shell, capsys: Any) -> None:
+    shell.ok(greet())
+    path = shell.folder / "greet.orcheo.json"
+    doc = spec.load(path)
+    assert path.read_text() == spec.dumps(doc)  # canonical form
+    assert doc.id is not None and doc.name == "greet"
+    record = store_call(lambda s: s.get_workflow(doc.id))
+    assert (record.name, record.latest_version) == ("greet", 1)
+    stored = store_call(lambda s: s.get_version(doc.id))
+    assert stored.document == spec.to_data(doc)
+    assert "saved greet.orcheo.json · version 1 (new workflow" in capsys.readouterr().out
+    assert isinstance(shell.ns["greet"], Workflow)
+
+    shell.ok(greet())  # unchanged: same workflow, same version
+    assert "version 1 (unchanged" in capsys.readouterr().out
+    shell.ok(greet().replace("Hello", "Hi"))
+    assert "version 2 (new version" in capsys.readouterr().out
+    again = spec.load(path)
+    assert again.id == doc.id
+    assert store_call(lambda s: s.get_workflow(doc.id)).latest_version == 2
+
+
+def test_cell_shows_the_canvas_with_a_static_fallback(shell: Shell) -> None:
+    shell.ok(greet(""))
+    bundle = shell.display.outputs[-1]["data"]
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert bundle["image/svg+xml"].startswith("<svg")
+    assert "shout" in bundle["text/markdown"]  # the mermaid picture names the nodes
+
+
+def test_json_and_yaml_cells(shell: Shell) -> None:
+    doc = {
+        "graph": {
+            "format": "frozen-ir",
+            "ir": {
+                "entrypoint": "a",
+                "nodes": [{"kind": "builtin", "id": "a", "type": "SetVariableNode", "config": {}}],
+                "edges": [{"source": "a", "target": "__end__"}],
+            },
+        },
+        "name": "ignored",
+    }
+    shell.ok("%%orcheo from_json --format json --no-show\n" + json.dumps(doc, indent=2))
+    assert spec.load(shell.folder / "from_json.orcheo.json").name == "from_json"
+    yaml_cell = """%%orcheo from_yaml --format yaml --no-show
+graph:
+  format: frozen-ir
+  ir:
+    entrypoint: a
+    nodes:
+      - kind: builtin
+        id: a
+        type: SetVariableNode
+      - kind: builtin
+        id: b
+        type: NoSuchNode
+    edges: [{source: a, target: b}, {source: b, target: __end__}]
+"""
+    error = shell.cell(yaml_cell)
+    assert isinstance(error, OrcheoCellError)
+    assert error.problems[0].line == 10 and "NoSuchNode" in str(error)
+    error = shell.cell('%%orcheo broken --format json\n{\n  "graph": {,\n}')
+    assert isinstance(error, OrcheoCellError) and error.problems[0].line == 2
+
+
+def test_errors_are_short_and_name_the_line(shell: Shell, capsys: Any) -> None:
+    error = shell.cell(
+        '%%orcheo bad\nworkflow.add_node("a", "SetVariableNode")\n'
+        'workflow.add_edge(START, "a")\nworkflow.add_edge("a", "c")\n'
+    )
+    assert isinstance(error, OrcheoCellError)
+    printed = capsys.readouterr()
+    shown = printed.out + printed.err
+    assert "line 3: 'c' is not a node" in shown or "line 3: edge target 'c' is not a node" in shown
+    assert 'workflow.add_edge("a", "c")' in shown
+    assert "Traceback" not in shown
+    assert not (shell.folder / "bad.orcheo.json").exists()
+
+
+def test_run_shows_progress_while_it_runs(shell: Shell) -> None:
+    gate = shell.folder / "gate"
+    shell.ok(
+        f"""%%orcheo slow --no-show
+def first(state):
+    return "first done"
+
+def second(state, *, gate):
+    import pathlib, time
+    for _ in range(1000):
+        if pathlib.Path(gate).exists():
+            return "released"
+        time.sleep(0.01)
+    return "never released"
+
+workflow.add_node("first", first)
+workflow.add_node("second", second, gate={str(gate)!r})
+workflow.add_edge(START, "first")
+workflow.add_edge("first", "second")
+workflow.add_edge("second", END)
+"""
+    )
+    seen: list[str] = []
+
+    def hook(item: dict[str, Any]) -> None:
+        text = item["data"].get("text/plain", "")
+        if "✓ first" in text and "◐ second" in text and not seen:
+            seen.append(text)
+            assert "<code>second</code>" in item["data"]["text/html"]
+            gate.touch()  # the run may go on only once its progress was on screen
+
+    shell.display.hook = hook
+    shell.ok("%orcheo run slow")
+    assert seen, shell.display.texts()
+    result = shell.ns["_orcheo_run"]
+    assert result.results == {"first": "first done", "second": "released"}
+    updates = [o for o in shell.display.outputs if o["update"]]
+    ids = {o["transient"].get("display_id") for o in updates}
+    assert len(ids) == 1 and None not in ids  # one output, updated in place
+    final = shell.display.outputs[-1]["data"]
+    assert "succeeded in" in final["text/plain"]
+    assert "&quot;released&quot;" in final["text/html"]
+
+
+def test_run_inputs_output_variable_and_history(shell: Shell) -> None:
+    shell.ok(greet())
+    shell.ns["people"] = {"name": "Grace"}
+    shell.ok("%orcheo run greet --inputs-var people -o grace --quiet")
+    shell.ok('%orcheo run greet --inputs \'{"name": "Ada"}\'')
+    grace, ada = shell.ns["grace"], shell.ns["_orcheo_run"]
+    assert isinstance(grace, RunResult) and grace.results["shout"] == "HELLO GRACE!"
+    assert ada.results["shout"] == "HELLO ADA!"
+    doc = spec.load(shell.folder / "greet.orcheo.json")
+    runs, total = store_call(lambda s: s.list_runs(workflow_id=doc.id))
+    assert total == 2 and {r.version for r in runs} == {1}
+    assert {r.id for r in runs} == {grace.id, ada.id}
+
+    shell.display.outputs.clear()
+    shell.ok("%orcheo runs greet")
+    history = shell.display.outputs[-1]["data"]
+    assert grace.id in history["text/plain"] and ada.id in history["text/plain"]
+    assert "succeeded" in history["text/html"]
+
+
+def test_run_argument_errors(shell: Shell) -> None:
+    shell.ok(greet())
+    for line, text in [
+        ("%orcheo run", "the following arguments are required: name"),
+        ("%orcheo run greet --inputs '{oops'", "--inputs is not valid JSON"),
+        ("%orcheo run greet --inputs '[1]'", "inputs must be a JSON object"),
+        ("%orcheo run greet --inputs-var nothing", "no variable named 'nothing'"),
+        ("%orcheo run ghost", "no workflow named 'ghost'"),
+        ("%orcheo frobnicate", "unknown command 'frobnicate'"),
+    ]:
+        error = shell.cell(line)
+        assert isinstance(error, OrcheoCellError), line
+        assert text in str(error), (line, str(error))
+
+
+def test_failed_run_shows_the_state_then_fails_the_cell(shell: Shell) -> None:
+    shell.ok(
+        "%%orcheo boom --no-show\ndef explode(state):\n    raise ValueError('no luck')\n\n"
+        "workflow.add_node('explode', explode)\nworkflow.add_edge(START, 'explode')\n"
+        "workflow.add_edge('explode', END)\n"
+    )
+    error = shell.cell("%orcheo run boom")
+    assert isinstance(error, OrcheoCellError)
+    assert "failed" in str(error) and "no luck" in str(error)
+    final = shell.display.outputs[-1]["data"]["text/plain"]
+    assert "✗ explode" in final and "no luck" in final
+    assert shell.ns["_orcheo_run"].status == "failed"
+
+
+def test_canvas_edits_run_and_are_saved(shell: Shell) -> None:
+    shell.ok(greet(""))
+    canvas = shell.display.outputs[-1]
+    assert canvas
+    live: Workflow = shell.ns["greet"]
+    from orcheo_jupyter.widget import Canvas
+
+    widget = Canvas(live)
+    widget.apply(
+        [
+            {
+                "op": "set_config",
+                "id": "hello",
+                "config": {"variables": {"message": "Yo {{inputs.name}}"}},
+            }
+        ]
+    )
+    shell.ok('%orcheo run greet --inputs \'{"name": "Bo"}\' --quiet')
+    assert shell.ns["_orcheo_run"].results["shout"] == "YO BO"
+    saved = spec.load(shell.folder / "greet.orcheo.json")
+    assert saved.graph.ir.nodes[0].config["variables"]["message"] == "Yo {{inputs.name}}"
+    assert store_call(lambda s: s.get_workflow(saved.id)).latest_version == 2
+
+
+def test_human_in_the_loop_resume(shell: Shell) -> None:
+    shell.ok(
+        """%%orcheo approve --no-show
+workflow.add_node("ask", "HumanInputNode", prompt="Ship order {{inputs.order}}?",
+                  answer_schema={"type": "boolean"})
+workflow.add_node("done", "SetVariableNode", variables={"shipped": "{{ask.answer}}"})
+workflow.add_edge(START, "ask")
+workflow.add_edge("ask", "done")
+workflow.add_edge("done", END)
+"""
+    )
+    shell.ok("%orcheo run approve --inputs '{\"order\": 7}'")
+    waiting = shell.ns["_orcheo_run"]
+    assert waiting.status == "interrupted"
+    shown = shell.display.outputs[-1]["data"]
+    assert "Ship order 7?" in shown["text/plain"]
+    assert f"%orcheo resume {waiting.id} --value" in shown["text/plain"]
+    error = shell.cell("%orcheo resume --value '\"maybe\"'")  # fails the schema: asks again
+    assert error is None
+    assert shell.ns["_orcheo_run"].status == "interrupted"
+    shell.ok("%orcheo resume --value true")
+    done = shell.ns["_orcheo_run"]
+    assert (done.id, done.status) == (waiting.id, "succeeded")
+    assert done.results["done"] == {"shipped": True}
+    error = shell.cell(f"%orcheo resume {waiting.id} --value true")
+    assert isinstance(error, OrcheoCellError) and "not interrupted" in str(error)
+
+
+def test_chat_messages_render_as_a_transcript(shell: Shell) -> None:
+    register_chat_model("fake:magic", GenericFakeChatModel(messages=iter([AIMessage("Hi Ada!")])))
+    try:
+        shell.ok(
+            """%%orcheo chat --no-show
+workflow.add_node("talk", "ChatModelNode", ai_model="fake:magic", prompt="Greet {{inputs.name}}")
+workflow.add_edge(START, "talk")
+workflow.add_edge("talk", END)
+"""
+        )
+        shell.ok('%orcheo run chat --inputs \'{"name": "Ada"}\'')
+    finally:
+        unregister_chat_model("fake:magic")
+    final = shell.display.outputs[-1]["data"]
+    assert "user: Greet Ada" in final["text/plain"]
+    assert "assistant: Hi Ada!" in final["text/plain"]
+    transcript = final["text/html"].split("<b>messages</b>", 1)[1]
+    assert transcript.index("Greet Ada") < transcript.index("Hi Ada!")
+    assert "justify-content:flex-end" in transcript  # the user's bubble on the right
+
+
+def test_ctrl_c_cancels_the_run(shell: Shell) -> None:
+    shell.ok(
+        "%%orcheo forever --no-show\ndef wait(state):\n    import time\n    time.sleep(3)\n"
+        "    return 1\n\nworkflow.add_node('wait', wait)\nworkflow.add_edge(START, 'wait')\n"
+        "workflow.add_edge('wait', END)\n"
+    )
+    fired = threading.Event()
+
+    def hook(item: dict[str, Any]) -> None:
+        if "◐ wait" in item["data"].get("text/plain", "") and not fired.is_set():
+            fired.set()
+            threading.Timer(0.05, _thread.interrupt_main).start()
+
+    shell.display.hook = hook
+    error = shell.cell("%orcheo run forever")
+    assert isinstance(error, OrcheoCellError) and "cancelled" in str(error)
+    run = shell.ns["_orcheo_run"]
+    assert store_call(lambda s: s.get_run(run.id)).status == "cancelled"
+
+
+def test_list_show_code_and_export(shell: Shell) -> None:
+    shell.ok(greet())
+    (shell.folder / "drawn.orcheo.json").write_text("{}")
+    shell.display.outputs.clear()
+    shell.ok("%orcheo list")
+    listing = shell.display.outputs[-1]["data"]["text/plain"]
+    assert "greet" in listing and "v1" in listing
+
+    shell.ok("%orcheo show greet")
+    assert "application/vnd.jupyter.widget-view+json" in shell.display.outputs[-1]["data"]
+
+    shell.ok("%orcheo code greet")
+    code = shell.ip.rl_next_input
+    assert code.startswith("%%orcheo greet\n")
+    assert "def shout(state):" in code
+    shell.ip.rl_next_input = None
+    shell.ok(code)  # the inserted cell rebuilds the same workflow: no new version
+    doc = spec.load(shell.folder / "greet.orcheo.json")
+    assert store_call(lambda s: s.get_workflow(doc.id)).latest_version == 1
+
+    error = shell.cell("%orcheo export notebook.ipynb")
+    try:
+        import orcheo_jupyter.export  # noqa: F401
+    except ImportError:
+        assert isinstance(error, OrcheoCellError) and "not available yet" in str(error)
+
+
+def test_store_only_workflow_runs_by_name(shell: Shell) -> None:
+    shell.ok(greet())
+    (shell.folder / "greet.orcheo.json").unlink()
+    shell.ip.magics_manager.registry["OrcheoMagics"].live.clear()
+    shell.ok('%orcheo run greet --inputs \'{"name": "Store"}\' --quiet')
+    assert shell.ns["_orcheo_run"].results["shout"] == "HELLO STORE!"
+    assert not (shell.folder / "greet.orcheo.json").exists()
