@@ -1,0 +1,77 @@
+"""Runs a dead process left running: resumed from their checkpoint, or failed with the cause."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+
+import pytest
+
+from orcheo_jupyter.clock import utcnow
+from orcheo_jupyter.store.records import RunRecord
+from orcheo_jupyter.triggers import owner_alive, recover_orphans
+from tests.conftest import code_doc
+
+from .conftest import Env
+
+
+def dead_owner() -> str:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return f"{socket.gethostname()}:{child.pid}:deadbeef"
+
+
+def test_owner_liveness() -> None:
+    assert owner_alive(f"{socket.gethostname()}:{os.getpid()}:abc")
+    assert not owner_alive(dead_owner())
+    assert owner_alive("some-other-host:1:abc")  # cannot tell: left alone
+    assert not owner_alive(None)
+
+
+@pytest.mark.asyncio
+async def test_orphans_resume_or_fail_with_the_cause(env: Env) -> None:
+    wid = await env.workflow(code_doc("return 41 + 1"), "orphaned")
+    version = await env.executor.store.get_version(wid, 1)
+    now = utcnow()
+    owner = dead_owner()
+
+    def record(run_id: str, checksum: str, status: str, who: str) -> RunRecord:
+        return RunRecord(
+            id=run_id,
+            checksum=checksum,
+            status=status,
+            inputs={},
+            created_at=now,
+            updated_at=now,
+            workflow_id=wid,
+            owner=who,
+        )
+
+    store = env.executor.store
+    await store.create_run(record("pending-run", version.checksum, "pending", owner))
+    await store.create_run(record("running-run", version.checksum, "running", owner))
+    await store.create_run(record("no-document", "0" * 64, "running", owner))
+    await store.create_run(record("alive", version.checksum, "running", "elsewhere:1:x"))
+
+    report = await recover_orphans(env.executor)
+    assert sorted(report.resumed) == ["pending-run", "running-run"]
+    assert list(report.failed) == ["no-document"]
+    assert report.left == ["alive"]
+    for run_id in ("pending-run", "running-run"):
+        finished = await env.executor.wait(run_id, timeout=15)
+        assert finished.status == "succeeded"
+        assert finished.final_state["results"]["c"] == 42  # type: ignore[index]
+    # A run that never started starts now (run_started); one that ran is resumed.
+    assert (await store.list_events("pending-run"))[0].type == "run_started"
+    assert (await store.list_events("running-run"))[0].type == "run_started"
+
+    failed = await store.get_run("no-document")
+    assert failed.status == "failed"
+    assert failed.error is not None and failed.error.startswith(
+        f"the process driving this run ({owner}) died and the run could not be resumed: NotFound: "
+    )
+    events = await store.list_events("no-document")
+    assert [e.type for e in events] == ["run_failed"]
+    assert (await store.get_run("alive")).status == "running"
