@@ -316,6 +316,10 @@ class Executor:
 
         return await asyncio.wait_for(settle(), timeout)
 
+    def runs_in_progress(self) -> int:
+        """Runs this process is executing now (not those waiting on an interrupt)."""
+        return sum(1 for active in self._active.values() if active.task is not None)
+
     async def get_run(self, run_id: str) -> RunRecord:
         active = self._active.get(run_id)
         return active.record if active is not None else await self.store.get_run(run_id)

@@ -17,7 +17,8 @@ from typing import Any
 from jupyter_server.extension.application import ExtensionApp
 from traitlets import Bool, Float, Int, List, Unicode, default
 
-from .. import __version__
+from .. import __version__, ops
+from ..distributed import open_executor
 from ..ingest import DEFAULT_ALLOWED_IMPORTS, AllowList, ScriptLimits, restricted_loader, sandbox
 from ..ingest.compiler import MAX_SCRIPT_BYTES
 from ..runtime import script_graph
@@ -36,6 +37,8 @@ _SETTINGS_TRAITS = {
     "checkpoint_path": ("checkpoint_path", "ORCHEO_SQLITE_PATH"),
     "postgres_dsn": ("postgres_dsn", "ORCHEO_POSTGRES_DSN"),
     "durability": ("durability", "ORCHEO_DURABILITY"),
+    "executor": ("executor", "ORCHEO_EXECUTOR"),
+    "broker_url": ("broker_url", "ORCHEO_BROKER_URL"),
 }
 _PATH_FIELDS = {"data_dir", "repository_path", "checkpoint_path"}
 
@@ -62,6 +65,18 @@ class OrcheoApp(ExtensionApp):
     postgres_dsn = Unicode("", help="Postgres DSN when a backend is postgres.").tag(config=True)
     durability = Unicode(
         "", help="Checkpoint policy: sync, async (default) or exit. ORCHEO_DURABILITY overrides."
+    ).tag(config=True)
+
+    executor = Unicode(
+        "",
+        help="local (default): runs execute in this server; celery: runs are queued for "
+        "`orcheo-jupyter worker` processes. ORCHEO_EXECUTOR overrides.",
+    ).tag(config=True)
+    broker_url = Unicode(
+        "", help="Redis URL of the Celery broker and event fan-out. ORCHEO_BROKER_URL overrides."
+    ).tag(config=True)
+    log_format = Unicode(
+        "", help="orcheo's own log lines: text (default) or json. ORCHEO_LOG_FORMAT overrides."
     ).tag(config=True)
 
     script_max_bytes = Int(
@@ -118,6 +133,8 @@ class OrcheoApp(ExtensionApp):
             allow=AllowList(tuple(self.script_allowed_imports)),
         )
         self.documents = Documents(limits)
+        if self.log_format or os.environ.get("ORCHEO_LOG_FORMAT"):
+            ops.logs.configure(os.environ.get("ORCHEO_LOG_FORMAT") or self.log_format)
         self.log.info("orcheo: data in %s", self.orcheo_settings().data_dir)
 
     def initialize_handlers(self) -> None:
@@ -144,7 +161,7 @@ class OrcheoApp(ExtensionApp):
         self._previous_loader = script_graph.set_script_loader(
             restricted_loader(self.documents.limits)
         )
-        executor = await Executor.open(self.orcheo_settings())
+        executor = ops.attach(await open_executor(self.orcheo_settings()))
         self.services: Services = await open_services(self, executor)
         self._executor = executor
         return executor

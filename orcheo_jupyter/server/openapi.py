@@ -207,6 +207,8 @@ def build_openapi(base_url: str = "/") -> dict[str, Any]:
                     answer["content"] = {
                         "application/json": {"schema": ref(model, "serialization")}
                     }
+                elif status in op.extra.get("content", {}):  # not JSON (e.g. metrics text)
+                    answer["content"] = op.extra["content"][status]
                 if status in (201, 202):
                     answer["headers"] = {
                         "Location": {

@@ -54,6 +54,7 @@ def routes() -> list[Route]:
     from .hooks import WebhookHandler
     from .nodes import NodesHandler
     from .openapi import OpenAPIHandler
+    from .ops import HealthHandler, MetricsHandler
     from .triggers import (
         DeadLetterHandler,
         DeadLetterRetryHandler,
@@ -104,6 +105,8 @@ def routes() -> list[Route]:
         Route(f"{API}/credentials/{{name}}/audit", CredentialAuditHandler),
         Route(f"{API}/nodes", NodesHandler),
         Route(f"{API}/openapi.json", OpenAPIHandler),
+        Route(f"{API}/health", HealthHandler),
+        Route(f"{API}/metrics", MetricsHandler),
         Route(f"{HOOKS}/{{ref}}", WebhookHandler),
         Route(f"{WS}/executions/{{execution_id}}", ExecutionSocket, documented=False),
         Route(f"{API}/{{rest}}", NotFoundHandler, documented=False),

@@ -1,0 +1,83 @@
+"""Operations endpoints: Prometheus metrics and a health check for load balancers.
+
+Both follow Jupyter's ``ServerApp.authenticate_prometheus`` setting (default on,
+as for Jupyter's own ``/metrics``): with it off, monitoring can read them without
+a token; with it on, they need the same token as every other route.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from ..ops import health, metrics
+from .base import OrcheoHandler, operation
+from .errors import ApiError
+
+
+class CheckResult(BaseModel):
+    ok: bool
+    latency_ms: float | None = Field(None, description="How long the check took.")
+    error: str | None = Field(None, description="Why it failed (type: message).")
+
+
+class HealthReport(BaseModel):
+    status: Literal["ok", "unavailable"]
+    version: str
+    executor: str = Field(description="local (in-process) or celery (queued for workers).")
+    checks: dict[str, CheckResult] = Field(
+        description="store, checkpoints and (with Celery) broker."
+    )
+
+
+class _OpsHandler(OrcheoHandler):
+    def _open_to_monitoring(self) -> bool:
+        return not self.settings.get("authenticate_prometheus", True)
+
+    async def prepare(self) -> None:  # type: ignore[override]
+        try:
+            await super().prepare()
+        except ApiError as exc:
+            if exc.status_code == 403 and self._open_to_monitoring():
+                return
+            raise
+
+
+class MetricsHandler(_OpsHandler):
+    @operation(
+        operation_id="getMetrics",
+        summary="Prometheus metrics of this server process (text exposition format)",
+        description="Runs started and finished by status, node duration histogram, runs in "
+        "progress, broker queue depth and webhook deliveries. Celery workers expose "
+        "their own (orcheo-jupyter worker --metrics-port).",
+        tag="operations",
+        responses={200: None},
+        extra={"content": {200: {"text/plain": {"schema": {"type": "string"}}}}},
+    )
+    async def get(self) -> None:
+        executor = await self.executor()
+        depth = 0
+        queue_depth: Any = getattr(executor, "queue_depth", None)
+        if queue_depth is not None:
+            try:
+                depth = int(await queue_depth())
+            except Exception:  # the health check reports a broker that is down
+                depth = -1
+        body, content_type = metrics.render(
+            in_progress=executor.runs_in_progress(), queue_depth=depth
+        )
+        self.finish(body, set_content_type=content_type)
+
+
+class HealthHandler(_OpsHandler):
+    @operation(
+        operation_id="getHealth",
+        summary="Whether this server can reach its store, checkpoints and broker",
+        description="200 when every check passes, 503 (same body) when any fails.",
+        tag="operations",
+        responses={200: HealthReport, 503: HealthReport},
+    )
+    async def get(self) -> None:
+        report = await health.check(await self.executor())
+        self.reply(200 if report["status"] == "ok" else 503, report)
