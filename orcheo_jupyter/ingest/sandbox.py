@@ -2,17 +2,17 @@
 
 Why a process and not a thread: ``PyThreadState_SetAsyncExc`` and trace
 functions only fire between bytecodes, so they cannot stop ``time.sleep(1e9)``,
-a catastrophic regex or a huge integer power, and a "stopped" thread keeps
+``math.factorial(10**8)`` or a catastrophic regex, and a "stopped" thread keeps
 running, holding the GIL and whatever locks it took inside the server. A child
 process is killed outright at the deadline, whatever it is doing, and takes any
 memory it grabbed with it. What crosses back is plain JSON (the graph's index or
 the problems), which is all an import needs.
 
-Each child serves exactly one script and exits, so nothing one script does can
-leak into the next. To keep LangGraph's import time (~0.7 s) off the request
-path, one spare child is started ahead and waits, imports done, for its job.
-Children are fresh interpreters (``python -m orcheo_jupyter.ingest.worker``),
-never forks of the multi-threaded server.
+Children are forked from a small fork server (``worker.py``): a fresh
+interpreter, started once, that has LangGraph imported. Each job gets its own
+child (nothing one script does leaks into the next) in milliseconds instead of
+the ~1 s a new interpreter needs, and nothing ever forks the multi-threaded
+Jupyter server itself.
 """
 
 from __future__ import annotations
@@ -20,99 +20,140 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
+import logging
 import marshal
 import os
 import select
+import signal
+import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
-from typing import IO, Any
+from typing import Any
 
 from ..spec.problems import DocumentError, Problem
 from .compiler import CompiledScript
 from .policy import AllowList
 
-#: How long a cold child may take to import LangGraph before the job starts.
+log = logging.getLogger(__name__)
+
+#: How long the fork server may take to start (import LangGraph).
 STARTUP_TIMEOUT = 60.0
 #: Most bytes a child may answer with (an index is small; this bounds a runaway).
 MAX_REPLY_BYTES = 16 * 1024 * 1024
 
+
+class _ForkServer:
+    def __init__(self) -> None:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.control = ours
+        # Kept for the log if the process fails to start (e.g. an import error).
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (lives as long as the process)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "orcheo_jupyter.ingest.worker", str(theirs.fileno())],
+            pass_fds=(theirs.fileno(),),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=self._stderr,
+        )
+        theirs.close()
+        self.ready = False
+
+    def wait_ready(self) -> None:
+        if self.ready:
+            return
+        readable, _, _ = select.select([self.control], [], [], STARTUP_TIMEOUT)
+        if not readable or self.control.recv(16) != b"ready":
+            self._stderr.seek(0)
+            log.error(
+                "orcheo: the script fork server did not start:\n%s",
+                self._stderr.read(4000).decode("utf-8", "replace"),
+            )
+            raise OSError("the script worker process did not start")
+        self.ready = True
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.control.close()
+        self._stderr.close()
+        if self.proc.poll() is None:
+            self.proc.kill()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(5)
+
+
 _lock = threading.Lock()
-_spare: subprocess.Popen[bytes] | None = None
+_server: _ForkServer | None = None
 
 
-def _spawn() -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "orcheo_jupyter.ingest.worker"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        close_fds=True,
-        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
-    )
-
-
-def _take() -> subprocess.Popen[bytes]:
-    """A child for one job (the warm spare if there is one), and start the next spare."""
-    global _spare
-    with _lock:
-        proc = _spare if _spare is not None and _spare.poll() is None else None
-        if proc is None:
-            proc = _spawn()
-        _spare = _spawn()
-        return proc
+def _fork_server() -> _ForkServer:
+    global _server
+    if _server is None or not _server.alive():
+        if _server is not None:
+            _server.close()
+        _server = _ForkServer()
+    return _server
 
 
 def warm() -> None:
-    """Start a spare child now, so the next import does not wait for LangGraph's import."""
-    global _spare
+    """Start the fork server now, so the first import does not wait for it."""
     with _lock:
-        if _spare is None or _spare.poll() is not None:
-            _spare = _spawn()
+        _fork_server()
 
 
 def shutdown() -> None:
-    """Stop the spare child (server shutdown)."""
-    global _spare
+    """Stop the fork server (server shutdown); children it started die with their jobs."""
+    global _server
     with _lock:
-        proc, _spare = _spare, None
-    if proc is not None:
-        _kill(proc)
+        server, _server = _server, None
+    if server is not None:
+        server.close()
 
 
-def _kill(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.kill()
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        proc.wait(5)
-    for stream in (proc.stdin, proc.stdout):
-        if stream is not None:
-            with contextlib.suppress(OSError):
-                stream.close()
+def _start_child() -> socket.socket:
+    """A connected socket to a freshly forked child."""
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        with _lock:
+            for attempt in (1, 2):
+                server = _fork_server()
+                try:
+                    server.wait_ready()
+                    socket.send_fds(server.control, [b"job"], [theirs.fileno()])
+                    return ours
+                except OSError as exc:
+                    server.close()  # it died: start another once
+                    if attempt == 2:
+                        raise _problem("sandbox", f"cannot run the script: {exc}") from None
+    except BaseException:
+        ours.close()
+        raise
+    finally:
+        theirs.close()
+    raise AssertionError("unreachable")
 
 
-def _read_until(stream: IO[bytes], deadline: float, stop_at_newline: bool) -> bytes | None:
-    """Bytes from the child until EOF (or a newline); None when the deadline passes first."""
-    fd = stream.fileno()
-    chunks: list[bytes] = []
-    size = 0
+def _read(conn: socket.socket, deadline: float, until_newline: bool) -> bytes | None:
+    """Bytes until EOF (or a newline); None when the deadline passes first."""
+    chunks = bytearray()
     while True:
         left = deadline - time.monotonic()
         if left <= 0:
             return None
-        ready, _, _ = select.select([fd], [], [], left)
-        if not ready:
+        readable, _, _ = select.select([conn], [], [], left)
+        if not readable:
             return None
-        chunk = os.read(fd, 65536)
+        chunk = conn.recv(65536)
         if not chunk:
-            return b"".join(chunks)
-        chunks.append(chunk)
-        size += len(chunk)
-        if size > MAX_REPLY_BYTES:
-            return b"".join(chunks)
-        if stop_at_newline and b"\n" in chunk:
-            return b"".join(chunks)
+            return bytes(chunks)
+        chunks += chunk
+        if len(chunks) > MAX_REPLY_BYTES or (until_newline and b"\n" in chunks):
+            return bytes(chunks)
 
 
 def _problem(code: str, message: str) -> DocumentError:
@@ -130,40 +171,43 @@ def build_index(
 
     Blocking: call it from a worker thread when on an event loop.
     """
-    proc = _take()
-    assert proc.stdin is not None and proc.stdout is not None
+    conn = _start_child()
+    pid: int | None = None
     try:
-        ready = _read_until(proc.stdout, time.monotonic() + STARTUP_TIMEOUT, True)
-        if not ready or not ready.startswith(b"ready"):
-            raise _problem("sandbox", "the script worker process did not start")
+        head = _read(conn, time.monotonic() + STARTUP_TIMEOUT, True) or b""
+        first, _, rest = head.partition(b"\n")
+        if not first.isdigit():
+            raise _problem("sandbox", "the script worker process did not answer")
+        pid = int(first)
         job = {
             "code": base64.b64encode(marshal.dumps(compiled.code)).decode("ascii"),
             "key": compiled.key,
             "entrypoint": entrypoint,
             "allow": list(allow.modules),
         }
-        try:
-            proc.stdin.write(json.dumps(job).encode("utf-8"))
-            proc.stdin.close()
-        except (BrokenPipeError, OSError):
-            raise _problem("sandbox", "the script worker process ended early") from None
+        conn.sendall(json.dumps(job).encode("utf-8"))
+        conn.shutdown(socket.SHUT_WR)
         started = time.monotonic()
-        reply = _read_until(proc.stdout, started + timeout, False)
-        if reply is None:
+        tail = _read(conn, started + timeout, False)
+        if tail is None:
             raise _problem(
                 "timeout",
                 f"building the graph took longer than {timeout:g} s and was stopped; "
                 "does the script loop forever?",
             )
+        pid = None  # it answered (or died): nothing left to stop
+        reply = rest + tail
     finally:
-        _kill(proc)
+        conn.close()
+        if pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
     try:
         status, payload = json.loads(reply)
     except (ValueError, TypeError):
-        elapsed = time.monotonic() - started
         raise _problem(
             "crashed",
-            f"building the graph ended the process after {elapsed:.1f} s "
+            f"building the graph ended the process after {time.monotonic() - started:.1f} s "
             "(out of memory or a crash)",
         ) from None
     if status != "ok":

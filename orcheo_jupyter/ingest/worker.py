@@ -1,32 +1,29 @@
-"""Child process that builds one imported script's graph (see ``sandbox.py``).
+"""The fork server that builds imported scripts' graphs (see ``sandbox.py``).
 
-Protocol: print ``ready`` once LangGraph is imported, read one JSON job from
-stdin (restricted code, entrypoint, allow-list), answer ``["ok", index]`` or
-``["error", problems]`` as JSON on stdout, exit. The parent kills it at the
-deadline.
+Started once as ``python -m orcheo_jupyter.ingest.worker FD``: it imports
+LangGraph, says ``ready`` on the control socket ``FD``, then for every job
+receives a fresh stream socket (as an fd) and forks. The child writes its pid,
+reads the job (restricted code, entrypoint, allow-list), answers ``["ok",
+index]`` or ``["error", problems]`` as JSON and exits; the server kills it if the
+answer does not come in time. The fork server itself stays single-threaded, so
+forking it is safe, and it exits when the server's end of the control socket
+closes.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import marshal
 import os
 import resource
+import socket
 import sys
 from typing import Any
 
-#: Address space the child may use: generous for LangGraph, fatal for runaway lists.
+#: Address space a child may use: generous for LangGraph, fatal for runaway lists.
 MEMORY_BYTES = 2 * 1024**3
-
-
-def _limit_memory() -> None:
-    try:
-        _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-        limit = MEMORY_BYTES if hard == resource.RLIM_INFINITY else min(hard, MEMORY_BYTES)
-        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
-    except (ValueError, OSError):
-        pass
 
 
 def _problem(code: str, message: str) -> dict[str, Any]:
@@ -68,31 +65,63 @@ def run_job(job: dict[str, Any]) -> list[Any]:
     return ["ok", index_of(graph).model_dump(mode="json")]
 
 
-def main() -> None:
-    import langgraph.graph  # noqa: F401  (imported before "ready": the job pays nothing)
-
-    from ..runtime import script_graph  # noqa: F401
-
-    _limit_memory()
-    # The reply channel is a private copy of stdout; whatever a library prints
-    # while the script runs goes to /dev/null instead of corrupting the reply.
-    out = os.fdopen(os.dup(1), "wb")
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 1)
-    sys.stdout = sys.stderr
-    out.write(b"ready\n")
-    out.flush()
-    job = json.loads(sys.stdin.buffer.read())
+def _child(conn: socket.socket) -> None:
+    """In the forked child: announce the pid, run one job, answer, exit."""
     try:
-        reply = run_job(job)
-    except BaseException as exc:  # the parent must always get an answer
+        _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        limit = MEMORY_BYTES if hard == resource.RLIM_INFINITY else min(hard, MEMORY_BYTES)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    except (ValueError, OSError):
+        pass
+    conn.sendall(f"{os.getpid()}\n".encode())
+    data = bytearray()
+    while chunk := conn.recv(65536):
+        data += chunk
+    try:
+        reply = run_job(json.loads(data))
+    except BaseException as exc:  # the server must always get an answer
         reply = ["error", [_problem("script_error", f"{type(exc).__name__}: {exc}"[:1000])]]
     try:
         text = json.dumps(reply)
     except (TypeError, ValueError):
         text = json.dumps(["error", [_problem("script_error", "graph index is not JSON")]])
-    out.write(text.encode("utf-8"))
-    out.flush()
+    conn.sendall(text.encode("utf-8"))
+    conn.close()
+
+
+def _reap() -> None:
+    with contextlib.suppress(ChildProcessError):
+        while os.waitpid(-1, os.WNOHANG)[0]:
+            pass
+
+
+def main() -> None:
+    import langgraph.graph  # noqa: F401  (imported once, before forking: jobs pay nothing)
+
+    from ..runtime import script_graph  # noqa: F401
+    from . import policy  # noqa: F401
+
+    # Whatever a script or library prints goes nowhere near the replies.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    control = socket.socket(fileno=int(sys.argv[1]))
+    control.sendall(b"ready")
+    while True:
+        try:
+            message, fds, _flags, _addr = socket.recv_fds(control, 64, 1)
+        except OSError:
+            return
+        _reap()
+        if not message or not fds:
+            return  # the server closed its end: stop
+        pid = os.fork()
+        if pid == 0:
+            control.close()
+            try:
+                _child(socket.socket(fileno=fds[0]))
+            finally:
+                os._exit(0)
+        os.close(fds[0])
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from jupyter_server.base.handlers import APIHandler
 from jupyter_server.extension.handler import ExtensionHandlerMixin
 from pydantic import BaseModel, ValidationError
-from tornado.web import RequestHandler
+from tornado.web import HTTPError, RequestHandler
 
 from ..runtime.serialize import jsonable
 from ..spec.problems import problems_from_validation
@@ -128,7 +128,14 @@ class OrcheoHandler(ErrorsMixin, ExtensionHandlerMixin, APIHandler):
         return await self.orcheo.get_executor()
 
     async def prepare(self) -> None:  # type: ignore[override]
-        await super().prepare()
+        try:
+            await super().prepare()
+        except HTTPError as exc:
+            # Without any credentials, "authentication required" is the useful answer,
+            # not the XSRF complaint Jupyter raises first for unsafe methods.
+            if exc.status_code == 403 and self.current_user is None:
+                raise ApiError(403, "forbidden", AUTH_REQUIRED) from None
+            raise
         # Jupyter only enforces auth where a method opts in; every orcheo route needs it
         # (OPTIONS is the CORS preflight: it carries no credentials and returns no data).
         if self.current_user is None and self.request.method != "OPTIONS":

@@ -256,15 +256,18 @@ class ExecuteHandler(OrcheoHandler):
     )
     async def post(self, workflow_id: str, *, body: ExecuteRequest) -> None:
         executor = await self.executor()
-        store = executor.store
-        workflow = await store.get_workflow(workflow_id)
-        version = await store.get_version(workflow.id, body.version)
+        # One store round trip: the version lookup resolves the id or slug itself.
+        version = await executor.store.get_version(workflow_id, body.version)
         assert version.document is not None
         documents = self.orcheo.documents
         doc = documents.parsed(version.checksum, version.document)
         documents.check_inputs(version.checksum, doc, body.inputs)
         config = body.config.model_dump(exclude_none=True) if body.config else None
         run_id = await executor.submit(
-            doc, body.inputs, workflow_id=workflow.id, version=version.version, config=config
+            doc,
+            body.inputs,
+            workflow_id=version.workflow_id,
+            version=version.version,
+            config=config,
         )
         self.reply(202, {"execution_id": run_id}, location=self.api_url("executions", run_id))

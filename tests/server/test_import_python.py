@@ -1,0 +1,238 @@
+"""POST /orcheo/api/workflows/import-python and its guardrails."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from orcheo_jupyter.ingest import compiler, sandbox
+
+from .conftest import Call
+
+Wait = Callable[..., Awaitable[dict[str, Any]]]
+
+COUNTER = """\
+import operator
+from typing import Annotated
+from typing_extensions import TypedDict
+from langgraph.graph import StateGraph, START, END
+
+
+class State(TypedDict):
+    count: int
+    log: Annotated[list, operator.add]
+
+
+def bump(state: State) -> dict:
+    n = state["count"]
+    n += 1
+    return {"count": n, "log": [f"bump {n}"]}
+
+
+async def double(state: State) -> dict:
+    return {"count": state["count"] * 2, "log": ["double"]}
+
+
+def route(state: State) -> str:
+    return "big" if state["count"] > 5 else "small"
+
+
+def orcheo_workflow():
+    graph = StateGraph(State)
+    graph.add_node("bump", bump)
+    graph.add_node("double", double)
+    graph.add_edge(START, "bump")
+    graph.add_conditional_edges("bump", route, {"big": END, "small": "double"})
+    graph.add_edge("double", END)
+    return graph
+
+
+if __name__ == "__main__":
+    while True:  # would hang the import if main blocks ran
+        pass
+"""
+
+TWO_GRAPHS = """\
+from typing_extensions import TypedDict
+from langgraph.graph import StateGraph, START, END
+
+
+class State(TypedDict):
+    x: int
+
+
+def one(state):
+    return {"x": state["x"] + 1}
+
+
+first = StateGraph(State)
+first.add_node("one", one)
+first.add_edge(START, "one")
+first.add_edge("one", END)
+
+second = StateGraph(State)
+second.add_node("alpha", one)
+second.add_node("beta", one)
+second.add_edge(START, "alpha")
+second.add_edge("alpha", "beta")
+second.add_edge("beta", END)
+"""
+
+
+async def _import(api: Call, script: str, **extra: Any) -> Any:
+    return await api(
+        "POST", "workflows", "import-python", json_body={"script": script, "name": "s", **extra}
+    )
+
+
+async def test_import_indexes_the_graph_and_runs_it(api: Call, wait_run: Wait) -> None:
+    reply = await _import(api, COUNTER)
+    assert reply.code == 201, reply.body
+    graph = reply.body["document"]["graph"]
+    assert graph["format"] == "langgraph-script"
+    assert graph["source"] == COUNTER
+    assert graph["index"]["nodes"] == ["bump", "double"]
+    assert {(e["source"], e["target"]) for e in graph["index"]["edges"]} == {
+        ("__start__", "bump"),
+        ("double", "__end__"),
+    }
+    [cond] = graph["index"]["conditional_edges"]
+    assert cond["source"] == "bump"
+    assert cond["mapping"] == {"big": "__end__", "small": "double"}
+
+    wid = reply.body["id"]
+    run_id = (
+        await api("POST", "workflows", wid, "execute", json_body={"inputs": {"count": 1}})
+    ).body["execution_id"]
+    run = await wait_run(run_id)
+    assert run["status"] == "succeeded", run["error"]
+    assert run["final_state"]["count"] == 4
+    assert run["final_state"]["log"] == ["bump 2", "double"]
+
+
+async def test_entrypoint_names_one_of_several_graphs(api: Call) -> None:
+    refused = await _import(api, TWO_GRAPHS)
+    assert refused.code == 422
+    assert "defines 2 graphs" in refused.error["message"]
+    reply = await _import(api, TWO_GRAPHS, entrypoint="second")
+    assert reply.code == 201
+    assert reply.body["document"]["graph"]["entrypoint"] == "second"
+    assert reply.body["document"]["graph"]["index"]["nodes"] == ["alpha", "beta"]
+    single = await _import(api, TWO_GRAPHS.split("second =")[0])
+    assert single.code == 201
+    assert single.body["document"]["graph"]["index"]["nodes"] == ["one"]
+    missing = await _import(api, TWO_GRAPHS, entrypoint="third")
+    assert missing.code == 422 and "'third' is not defined" in missing.error["message"]
+
+
+async def test_size_is_measured_in_utf8_bytes_before_parsing(api: Call) -> None:
+    # 70,000 characters, 140,000 bytes: over 128 KiB only when encoded. Not even
+    # valid Python: the size check must come first.
+    big = "é" * 70_000
+    reply = await _import(api, big)
+    assert reply.code == 413
+    assert reply.error["code"] == "too_large"
+    assert reply.error["message"] == (
+        "script is 140,000 bytes after UTF-8 encoding; the limit is 131,072 bytes (128 KiB)"
+    )
+    assert reply.error["details"] == {"size": 140_000, "limit": 131_072}
+    padded = "# " + "é" * 60_000 + "\n" + COUNTER  # 120,000+ bytes: under the limit
+    assert (await _import(api, padded)).code == 201
+
+
+@pytest.mark.parametrize(
+    ("script", "fragment"),
+    [
+        ("import os\n", "line 1: import of 'os' is not allowed"),
+        ("def f():\n    import subprocess\n", "line 2: import of 'subprocess' is not allowed"),
+        ("from langchain_core import tools\n", "import of 'langchain_core.tools' is not allowed"),
+        ("x = ().__class__\n", '"__class__" is an invalid attribute name'),
+        ("eval('1')\n", "Eval calls are not allowed"),
+        ("import dataclasses\nx = dataclasses.sys\n", "access to module 'sys' is not allowed"),
+        ("from dataclasses import sys\n", "import of 'sys' is not allowed"),
+        ("import json\njson.loads = None\n", "may not modify module 'json'"),
+        ("def f(:\n", "line 1: syntax error"),
+        ("raise ValueError('boom')\n", "script raised ValueError: boom"),
+    ],
+)
+async def test_restricted_compilation_and_allow_list(api: Call, script: str, fragment: str) -> None:
+    reply = await _import(api, script)
+    assert reply.code == 422, reply.body
+    assert fragment in reply.error["message"]
+    assert reply.error["details"][0]["field"] == "graph.source"
+    assert (await api("GET", "workflows")).body["total"] == 0
+
+
+async def test_compiled_code_is_cached_by_content(api: Call) -> None:
+    script = COUNTER.replace("bump", "bump_cached")
+    before = compiler.cache.compiles
+    assert (await _import(api, script)).code == 201
+    assert compiler.cache.compiles == before + 1
+    assert (await _import(api, script)).code == 201
+    assert compiler.cache.compiles == before + 1  # second import: no compilation
+    assert (await _import(api, script + "\n# changed\n")).code == 201
+    assert compiler.cache.compiles == before + 2
+
+
+async def test_script_documents_posted_directly_pass_the_same_guardrails(api: Call) -> None:
+    doc = {
+        "name": "direct",
+        "graph": {
+            "format": "langgraph-script",
+            "source": COUNTER,
+            "index": {"nodes": ["made", "up"]},
+        },
+    }
+    reply = await api("POST", "workflows", json_body=doc)
+    assert reply.code == 201
+    assert reply.body["document"]["graph"]["index"]["nodes"] == ["bump", "double"]
+    doc["graph"]["source"] = "import os\n" + COUNTER
+    refused = await api("POST", "workflows", json_body=doc)
+    assert refused.code == 422 and "'os' is not allowed" in refused.error["message"]
+
+
+class TestTimeLimit:
+    @pytest.fixture
+    def orcheo_config(self) -> dict[str, Any]:
+        return {"script_timeout": 2.0}
+
+    @pytest.mark.parametrize(
+        "script",
+        [
+            "while True:\n    pass\n",
+            COUNTER.replace("    graph = StateGraph(State)", "    while True:\n        pass"),
+            "import math\nx = math.factorial(10 ** 8)\n",  # one C call: no bytecode boundary
+        ],
+        ids=["module-loop", "builder-loop", "c-level"],
+    )
+    async def test_graph_building_is_stopped_at_the_limit(self, api: Call, script: str) -> None:
+        task = asyncio.ensure_future(_import(api, script))
+        await asyncio.sleep(0.2)
+        # The server keeps answering while a script spins: this request is served
+        # while the import is still waiting for its child process.
+        assert (await api("GET", "workflows")).code == 200
+        assert not task.done()
+        reply = await asyncio.wait_for(task, 60)  # stopped, not left running forever
+        assert reply.code == 422, reply.body
+        assert reply.error["details"][0]["code"] == "timeout"
+        assert "took longer than 2 s" in reply.error["message"]
+        assert (await api("GET", "workflows")).body["total"] == 0
+        assert sandbox._server is not None
+        assert live_children(sandbox._server.proc.pid) == []  # the spinning child is gone
+
+
+def live_children(pid: int) -> list[int]:
+    """Processes whose parent is ``pid`` and that are not zombies (awaiting a reap)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.append(int(stat.parent.name))
+    return found
