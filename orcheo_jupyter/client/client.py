@@ -1,0 +1,215 @@
+"""``OrcheoClient``: every REST route of a remote orcheo server, as methods.
+
+Answers are the server's JSON (dicts and lists), so nothing is lost or renamed on
+the way; errors are ``OrcheoAPIError`` with the server's code and message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+from urllib.parse import quote, urlsplit, urlunsplit
+
+import httpx
+
+from ..spec.io import to_data
+from ..spec.models import WorkflowDocument
+from .transport import Backoff, Transport
+
+Document = WorkflowDocument | Mapping[str, Any] | Any  # also a Workflow (has .document)
+
+
+def _document(document: Document) -> dict[str, Any]:
+    doc = getattr(document, "document", document)
+    if isinstance(doc, WorkflowDocument):
+        return to_data(doc)
+    if isinstance(doc, Mapping):
+        return dict(doc)
+    raise TypeError(
+        f"expected a WorkflowDocument, a Workflow or a document dict, got {type(document).__name__}"
+    )
+
+
+def _seg(value: str) -> str:
+    return quote(str(value), safe="")
+
+
+class OrcheoClient:
+    """A client of one server: ``OrcheoClient("http://127.0.0.1:8888", token)``.
+
+    ``token`` is the Jupyter server token (sent as ``Authorization: token ...``) or a
+    bearer token with ``auth_scheme="Bearer"``. ``timeout`` is per attempt;
+    ``backoff`` is the retry policy (see ``transport.py``).
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str | None = None,
+        *,
+        auth_scheme: str = "token",
+        timeout: float | httpx.Timeout = 30.0,
+        backoff: Backoff | None = None,
+        retry_posts: bool = False,
+        headers: Mapping[str, str] | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.http = Transport(
+            base_url,
+            token,
+            auth_scheme=auth_scheme,
+            timeout=timeout,
+            backoff=backoff,
+            retry_posts=retry_posts,
+            headers=headers,
+            transport=transport,
+        )
+
+    # --- plumbing -----------------------------------------------------------------
+    @property
+    def base_url(self) -> str:
+        return self.http.base_url
+
+    def close(self) -> None:
+        self.http.close()
+
+    def __enter__(self) -> OrcheoClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def ws_url(self, execution_id: str, after: int = 0) -> str:
+        """The WebSocket URL of a run's events, replaying after sequence number ``after``."""
+        parts = urlsplit(self.base_url)
+        scheme = "wss" if parts.scheme == "https" else "ws"
+        path = f"{parts.path}/orcheo/ws/executions/{_seg(execution_id)}"
+        return urlunsplit((scheme, parts.netloc, path, f"after={int(after)}", ""))
+
+    # --- workflows ----------------------------------------------------------------
+    def list_workflows(
+        self, *, q: str | None = None, tag: str | None = None, limit: int = 50, offset: int = 0
+    ) -> dict[str, Any]:
+        """One page: ``{"items", "total", "limit", "offset"}``, newest change first."""
+        params = {"q": q, "tag": tag, "limit": limit, "offset": offset}
+        return self.http.request("GET", "workflows", params=params)
+
+    def iter_workflows(
+        self, *, q: str | None = None, tag: str | None = None, page_size: int = 100
+    ) -> Iterator[dict[str, Any]]:
+        """Every workflow, page by page."""
+        offset = 0
+        while True:
+            page = self.list_workflows(q=q, tag=tag, limit=page_size, offset=offset)
+            yield from page["items"]
+            offset += len(page["items"])
+            if not page["items"] or offset >= page["total"]:
+                return
+
+    def create_workflow(self, document: Document) -> dict[str, Any]:
+        """Version 1 of a new workflow; the answer carries its id and stored document."""
+        return self.http.request("POST", "workflows", json=_document(document))
+
+    def get_workflow(self, workflow_id: str) -> dict[str, Any]:
+        """A workflow (by id or slug) and its latest document."""
+        return self.http.request("GET", f"workflows/{_seg(workflow_id)}")
+
+    def get_document(self, workflow_id: str, version: int | None = None) -> WorkflowDocument:
+        """A stored document as the pydantic model."""
+        if version is None:
+            data = self.get_workflow(workflow_id)["document"]
+        else:
+            data = self.get_version(workflow_id, version)["document"]
+        return WorkflowDocument.model_validate(data)
+
+    def update_workflow(self, workflow_id: str, document: Document) -> dict[str, Any]:
+        """A new immutable version (an unchanged document keeps the latest number)."""
+        return self.http.request("PUT", f"workflows/{_seg(workflow_id)}", json=_document(document))
+
+    def delete_workflow(self, workflow_id: str) -> None:
+        self.http.request("DELETE", f"workflows/{_seg(workflow_id)}")
+
+    def list_versions(self, workflow_id: str) -> list[dict[str, Any]]:
+        body = self.http.request("GET", f"workflows/{_seg(workflow_id)}/versions")
+        return body["items"]
+
+    def get_version(self, workflow_id: str, version: int) -> dict[str, Any]:
+        return self.http.request("GET", f"workflows/{_seg(workflow_id)}/versions/{int(version)}")
+
+    def import_python(
+        self, script: str, name: str, entrypoint: str | None = None
+    ) -> dict[str, Any]:
+        """A new workflow from a LangGraph script (the server's import guardrails apply)."""
+        body: dict[str, Any] = {"script": script, "name": name}
+        if entrypoint is not None:
+            body["entrypoint"] = entrypoint
+        return self.http.request("POST", "workflows/import-python", json=body)
+
+    # --- executions ---------------------------------------------------------------
+    def execute(
+        self,
+        workflow_id: str,
+        inputs: Mapping[str, Any] | None = None,
+        *,
+        version: int | None = None,
+        config: Mapping[str, Any] | None = None,
+    ) -> str:
+        """Start a run; returns its execution id at once (the run goes on server-side)."""
+        body: dict[str, Any] = {"inputs": dict(inputs or {})}
+        if version is not None:
+            body["version"] = version
+        if config is not None:
+            body["config"] = dict(config)
+        answer = self.http.request("POST", f"workflows/{_seg(workflow_id)}/execute", json=body)
+        return str(answer["execution_id"])
+
+    def list_executions(
+        self,
+        *,
+        workflow_id: str | None = None,
+        status: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> dict[str, Any]:
+        params = {"workflow_id": workflow_id, "status": status, "limit": limit, "offset": offset}
+        return self.http.request("GET", "executions", params=params)
+
+    def get_execution(self, execution_id: str) -> dict[str, Any]:
+        """Status, transitions, error, and the final state once it finished."""
+        return self.http.request("GET", f"executions/{_seg(execution_id)}")
+
+    def events(self, execution_id: str, *, after: int = 0, limit: int = 1000) -> dict[str, Any]:
+        """``{"items", "next_after", "done"}``: stored events after sequence number ``after``."""
+        return self.http.request(
+            "GET",
+            f"executions/{_seg(execution_id)}/events",
+            params={"after": after, "limit": limit},
+        )
+
+    def cancel(self, execution_id: str) -> dict[str, Any]:
+        return self.http.request("DELETE", f"executions/{_seg(execution_id)}")
+
+    def resume(self, execution_id: str, value: Any) -> str:
+        """Answer the run's pending interrupt; it continues server-side."""
+        answer = self.http.request(
+            "POST", f"executions/{_seg(execution_id)}/resume", json={"value": value}
+        )
+        return str(answer["execution_id"])
+
+    def checkpoints(self, execution_id: str) -> list[dict[str, Any]]:
+        body = self.http.request("GET", f"executions/{_seg(execution_id)}/checkpoints")
+        return body["items"]
+
+    def rerun(self, execution_id: str, checkpoint_id: str | None = None) -> str:
+        """A new run from the start, or from one of this run's checkpoints."""
+        body = {"checkpoint_id": checkpoint_id} if checkpoint_id else {}
+        answer = self.http.request("POST", f"executions/{_seg(execution_id)}/rerun", json=body)
+        return str(answer["execution_id"])
+
+    # --- catalog ------------------------------------------------------------------
+    def nodes(self) -> list[dict[str, Any]]:
+        """The node catalog, each type with its config's JSON Schema."""
+        return self.http.request("GET", "nodes")["items"]
+
+    def openapi(self) -> dict[str, Any]:
+        return self.http.request("GET", "openapi.json")
