@@ -3,12 +3,14 @@ import { build } from 'esbuild';
 import { copyFileSync, mkdirSync, statSync } from 'node:fs';
 
 const outdir = 'orcheo_jupyter/widget/static';
+// ORCHEO_DEV=1 keeps the bundle readable (stack traces name real functions).
+const dev = process.env.ORCHEO_DEV === '1';
 mkdirSync(outdir, { recursive: true });
 await build({
   entryPoints: ['src/widget.ts'],
   bundle: true,
   format: 'esm',
-  minify: true,
+  minify: !dev,
   target: 'es2020',
   outfile: `${outdir}/canvas.js`,
   legalComments: 'none',

@@ -49,57 +49,81 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
     run: () => model.send({ type: 'run' })
   };
   const root = document.createElement('div');
+  root.style.height = String(model.get('height') ?? '560px');
   el.append(root);
-  const editor = new CanvasEditor(
-    root,
-    host,
-    model.get('document') as WorkflowDocument,
-    (model.get('catalog') as CatalogEntry[]) ?? [],
-    { hostProblems: true, height: String(model.get('height') ?? '560px'), readOnly: !!model.get('read_only') }
-  );
-  editor.setProblems((model.get('problems') as Problem[]) ?? []);
-
-  const onDocument = (): void => editor.setDocument(model.get('document') as WorkflowDocument);
-  const onProblems = (): void => editor.setProblems((model.get('problems') as Problem[]) ?? []);
-  const onCatalog = (): void => editor.setCatalog((model.get('catalog') as CatalogEntry[]) ?? []);
-  const onMessage = (msg: unknown): void => {
-    const m = msg as Incoming;
-    if (m.type === 'ack') {
-      if (m.view !== view) {
-        // Another view of the same widget made this edit: follow it.
-        if (m.ok && m.diffs && !editor.applyRemote(m.diffs)) model.send({ type: 'hello', view });
-        return;
-      }
-      const waiter = pending.get(m.seq);
-      pending.delete(m.seq);
-      if (m.ok) waiter?.resolve();
-      else {
-        if (m.document) editor.setDocument(m.document);
-        waiter?.reject(new Error(m.error ?? 'edit refused'));
-      }
-    } else if (m.type === 'run_event') {
-      editor.runEvent(m.event);
-    } else if (m.type === 'sync') {
-      if (m.view !== view) return;
-      if (m.document) editor.setDocument(m.document);
-      if (m.events?.length) editor.setRun(m.events);
-    } else if (m.type === 'remote') {
-      if (!editor.applyRemote(m.diffs)) model.send({ type: 'hello', view });
-    } else if (m.type === 'notice') {
-      editor.toast(m.message, m.level);
-    }
+  let editor: CanvasEditor | null = null;
+  const listeners: [string, (...args: unknown[]) => void][] = [];
+  const on = (event: string, cb: (...args: unknown[]) => void): void => {
+    model.on(event, cb);
+    listeners.push([event, cb]);
   };
-  model.on('change:document', onDocument);
-  model.on('change:problems', onProblems);
-  model.on('change:catalog', onCatalog);
-  model.on('msg:custom', onMessage);
-  model.send({ type: 'hello', view });
+
+  const start = (): void => {
+    try {
+      editor = new CanvasEditor(
+        root,
+        host,
+        model.get('document') as WorkflowDocument,
+        (model.get('catalog') as CatalogEntry[]) ?? [],
+        { hostProblems: true, height: String(model.get('height') ?? '560px'), readOnly: !!model.get('read_only') }
+      );
+    } catch (err) {
+      root.textContent = `The workflow canvas failed to start: ${String(err)}`;
+      throw err;
+    }
+    const ed = editor;
+    ed.setProblems((model.get('problems') as Problem[]) ?? []);
+    on('change:document', () => ed.setDocument(model.get('document') as WorkflowDocument));
+    on('change:problems', () => ed.setProblems((model.get('problems') as Problem[]) ?? []));
+    on('change:catalog', () => ed.setCatalog((model.get('catalog') as CatalogEntry[]) ?? []));
+    on('msg:custom', (msg: unknown) => {
+      const m = msg as Incoming;
+      if (m.type === 'ack') {
+        if (m.view !== view) {
+          // Another view of the same widget made this edit: follow it.
+          if (m.ok && m.diffs && !ed.applyRemote(m.diffs)) model.send({ type: 'hello', view });
+          return;
+        }
+        const waiter = pending.get(m.seq);
+        pending.delete(m.seq);
+        if (m.ok) waiter?.resolve();
+        else {
+          if (m.document) ed.setDocument(m.document);
+          waiter?.reject(new Error(m.error ?? 'edit refused'));
+        }
+      } else if (m.type === 'run_event') {
+        ed.runEvent(m.event);
+      } else if (m.type === 'sync') {
+        if (m.view !== view) return;
+        if (m.document) ed.setDocument(m.document);
+        if (m.events?.length) ed.setRun(m.events);
+      } else if (m.type === 'remote') {
+        if (!ed.applyRemote(m.diffs)) model.send({ type: 'hello', view });
+      } else if (m.type === 'notice') {
+        ed.toast(m.message, m.level);
+      }
+    });
+    model.send({ type: 'hello', view });
+  };
+
+  // Cytoscape measures its container when created: wait until the output is in the page.
+  let observer: ResizeObserver | null = null;
+  const attached = (): boolean => root.isConnected && root.getBoundingClientRect().width > 0;
+  if (attached()) start();
+  else {
+    observer = new ResizeObserver(() => {
+      if (!attached() || editor) return;
+      observer?.disconnect();
+      observer = null;
+      start();
+    });
+    observer.observe(root);
+  }
+
   return () => {
-    model.off('change:document', onDocument);
-    model.off('change:problems', onProblems);
-    model.off('change:catalog', onCatalog);
-    model.off('msg:custom', onMessage);
-    editor.destroy();
+    observer?.disconnect();
+    for (const [event, cb] of listeners) model.off(event, cb);
+    editor?.destroy();
   };
 }
 

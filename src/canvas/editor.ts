@@ -247,11 +247,24 @@ export class CanvasEditor {
     return { x: rect.left + p.x, y: rect.top + p.y };
   }
 
+  /** Bring an element into view: fit everything if that stays readable, else centre on it. */
+  private reveal(ele: cytoscape.CollectionReturnValue): void {
+    const ext = this.cy.extent();
+    const bb = ele.boundingBox({});
+    if (bb.x1 >= ext.x1 && bb.x2 <= ext.x2 && bb.y1 >= ext.y1 && bb.y2 <= ext.y2) return;
+    const all = this.cy.nodes().not(`#${HANDLE}`);
+    const abb = all.boundingBox({});
+    const zoom = Math.min(this.cy.width() / (abb.w + 60), this.cy.height() / (abb.h + 60));
+    if (zoom >= 0.5) this.cy.fit(all, 30);
+    else this.cy.center(ele);
+  }
+
   fit(): void {
     this.cy.fit(this.cy.nodes().not(`#${HANDLE}`), 30);
   }
 
   destroy(): void {
+    document.removeEventListener('scroll', this.invalidateCoords, true);
     this.eh?.destroy();
     this.cy.destroy();
     this.root.replaceChildren();
@@ -307,7 +320,9 @@ export class CanvasEditor {
     const position = roundPos(at ?? this.freeSpotNearCentre());
     if (!this.edit([{ op: 'add_node', node, position }], `add ${id}`)) return null;
     this.cy.elements().unselect();
-    this.cy.getElementById(id).select();
+    const added = this.cy.getElementById(id);
+    added.select();
+    this.reveal(added);
     return id;
   }
 
@@ -422,12 +437,9 @@ export class CanvasEditor {
     const taken = (q: Position): boolean =>
       this.cy.nodes().toArray().some(n => {
         const p = (n as cytoscape.NodeSingular).position();
-        return Math.abs(p.x - q.x) < 60 && Math.abs(p.y - q.y) < 30;
+        return Math.abs(p.x - q.x) < 180 && Math.abs(p.y - q.y) < 70;
       });
-    for (let i = 0; i < 40 && taken(p); i++) {
-      p.x += 24;
-      p.y += 64;
-    }
+    for (let i = 0; i < 60 && taken(p); i++) p.y += 80;
     return p;
   }
 
@@ -640,8 +652,30 @@ export class CanvasEditor {
   }
 
   // --- events ----------------------------------------------------------------------
+  /**
+   * Cytoscape caches where its container is and listens for scrolls only on the
+   * ancestors it had when created; a widget is often created before it is attached
+   * (and notebooks scroll inside panels), so re-measure when that may have changed.
+   */
+  private readonly invalidateCoords = (): void => {
+    (this.cy as unknown as { renderer(): { invalidateContainerClientCoordsCache?: () => void } })
+      .renderer()
+      .invalidateContainerClientCoordsCache?.();
+  };
+
   private bindEvents(): void {
     const cy = this.cy;
+    document.addEventListener('scroll', this.invalidateCoords, true);
+    this.graphEl.addEventListener('mouseenter', this.invalidateCoords);
+    this.graphEl.addEventListener('pointerdown', this.invalidateCoords, true);
+    // Clicking the graph gives the canvas the keyboard (Delete, Ctrl+Z...).
+    // (again after the click: a notebook's own mouse handling may move focus away).
+    const takeFocus = (): void => {
+      if (!this.root.contains(document.activeElement)) this.root.focus({ preventScroll: true });
+    };
+    this.graphEl.addEventListener('pointerdown', takeFocus);
+    this.graphEl.addEventListener('pointerup', () => window.setTimeout(takeFocus, 0));
+    this.graphEl.addEventListener('wheel', this.invalidateCoords, { capture: true, passive: true });
     cy.on('select unselect', () => this.schedulePanel());
     cy.on('grab', 'node', () => this.hideHandle());
     cy.on('dragfree', 'node', e => {

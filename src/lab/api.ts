@@ -1,0 +1,205 @@
+/** The orcheo REST/WebSocket API under the Jupyter base URL, with Jupyter's auth. */
+
+import { URLExt } from '@jupyterlab/coreutils';
+import { ServerConnection } from '@jupyterlab/services';
+import { CatalogEntry, RunEvent, WorkflowDocument } from '../canvas/types';
+
+export interface WorkflowSummary {
+  id: string;
+  name: string;
+  slug?: string;
+  description?: string;
+  latest_version?: number;
+  updated_at?: string;
+}
+
+export interface WorkflowDetail extends WorkflowSummary {
+  version: number;
+  document: WorkflowDocument;
+}
+
+export interface ExecutionSummary {
+  id: string;
+  workflow_id?: string | null;
+  version?: number | null;
+  status: string;
+  error?: string | null;
+  created_at?: string;
+  started_at?: string | null;
+  finished_at?: string | null;
+  last_seq?: number;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string
+  ) {
+    super(message);
+  }
+}
+
+function items<T>(data: unknown): T[] {
+  if (Array.isArray(data)) return data as T[];
+  const list = (data as { items?: unknown } | null)?.items;
+  return Array.isArray(list) ? (list as T[]) : [];
+}
+
+export class OrcheoApi {
+  readonly settings = ServerConnection.makeSettings();
+  private catalogCache: Promise<CatalogEntry[]> | null = null;
+
+  async request<T>(path: string, init: RequestInit = {}): Promise<T> {
+    const url = URLExt.join(this.settings.baseUrl, 'orcheo/api', path);
+    if (init.body && !init.headers) init.headers = { 'Content-Type': 'application/json' };
+    const res = await ServerConnection.makeRequest(url, init, this.settings);
+    const text = await res.text();
+    let data: unknown = null;
+    try {
+      data = text ? JSON.parse(text) : null;
+    } catch {
+      data = text;
+    }
+    if (!res.ok) {
+      const err = (data as { error?: { message?: string } } | null)?.error;
+      throw new ApiError(res.status, err?.message ?? `${res.status} ${res.statusText}`);
+    }
+    return data as T;
+  }
+
+  /** The node catalog (cached; an unreachable API yields an empty palette, not an error). */
+  nodes(): Promise<CatalogEntry[]> {
+    if (!this.catalogCache) {
+      this.catalogCache = this.request<unknown>('nodes').then(items<CatalogEntry>, () => {
+        this.catalogCache = null;
+        return [];
+      });
+    }
+    return this.catalogCache;
+  }
+
+  async workflows(): Promise<WorkflowSummary[]> {
+    return items<WorkflowSummary>(await this.request('workflows?limit=100'));
+  }
+
+  workflow(id: string): Promise<WorkflowDetail> {
+    return this.request(`workflows/${encodeURIComponent(id)}`);
+  }
+
+  async version(id: string, version: number): Promise<WorkflowDocument | null> {
+    const v = await this.request<{ document?: WorkflowDocument }>(`workflows/${encodeURIComponent(id)}/versions/${version}`);
+    return v.document ?? null;
+  }
+
+  /** Store the document as a new version of workflow ``id`` (created when missing). */
+  async upsert(id: string, doc: WorkflowDocument): Promise<WorkflowDetail> {
+    const body = JSON.stringify({ ...doc, id });
+    try {
+      return await this.request(`workflows/${encodeURIComponent(id)}`, { method: 'PUT', body });
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 404) return this.request('workflows', { method: 'POST', body });
+      throw err;
+    }
+  }
+
+  async execute(id: string, inputs: Record<string, unknown> = {}): Promise<string> {
+    const res = await this.request<{ execution_id: string }>(`workflows/${encodeURIComponent(id)}/execute`, {
+      method: 'POST',
+      body: JSON.stringify({ inputs })
+    });
+    return res.execution_id;
+  }
+
+  async executions(workflowId?: string, limit = 20): Promise<ExecutionSummary[]> {
+    const q = workflowId ? `&workflow_id=${encodeURIComponent(workflowId)}` : '';
+    return items<ExecutionSummary>(await this.request(`executions?limit=${limit}${q}`));
+  }
+
+  execution(id: string): Promise<ExecutionSummary & Record<string, unknown>> {
+    return this.request(`executions/${encodeURIComponent(id)}`);
+  }
+
+  async events(id: string, after = 0): Promise<{ items: RunEvent[]; done?: boolean; next_after?: number }> {
+    const data = await this.request<unknown>(`executions/${encodeURIComponent(id)}/events?after=${after}`);
+    return { ...(data as object), items: items<RunEvent>(data) };
+  }
+
+  /** Credential names for the [[secret]] picker; empty when the vault API is absent. */
+  async credentials(): Promise<string[]> {
+    try {
+      const data = await this.request<unknown>('credentials');
+      return items<{ name?: string } | string>(data)
+        .map(c => (typeof c === 'string' ? c : c.name ?? ''))
+        .filter(Boolean);
+    } catch {
+      return [];
+    }
+  }
+
+  /** Live events of a run (replayed from ``after``), closed by the server after the end. */
+  socket(id: string, after = 0): WebSocket {
+    let url = URLExt.join(this.settings.wsUrl, 'orcheo/ws/executions', encodeURIComponent(id)) + `?after=${after}`;
+    const token = this.settings.token;
+    if (token && this.settings.appendToken !== false) url += `&token=${encodeURIComponent(token)}`;
+    return new this.settings.WebSocket(url);
+  }
+
+  /**
+   * Follow a run: every event once, in order, over the WebSocket; falls back to
+   * polling the events endpoint when the socket cannot be used.
+   */
+  follow(id: string, onEvent: (ev: RunEvent) => void, onEnd?: () => void): () => void {
+    let last = 0;
+    let stopped = false;
+    let ws: WebSocket | null = null;
+    const terminal = new Set(['run_finished', 'run_failed', 'run_cancelled']);
+    let ended = false;
+    const deliver = (ev: RunEvent): void => {
+      if (ev.seq === null || ev.seq === undefined || ev.seq <= last) return;
+      last = ev.seq;
+      onEvent(ev);
+      if (terminal.has(ev.type) && !ended) {
+        ended = true;
+        onEnd?.();
+      }
+    };
+    const poll = async (): Promise<void> => {
+      while (!stopped && !ended) {
+        try {
+          const page = await this.events(id, last);
+          page.items.forEach(deliver);
+          if (page.done) {
+            if (!ended) {
+              ended = true;
+              onEnd?.();
+            }
+            return;
+          }
+        } catch {
+          /* keep trying while the view is open */
+        }
+        await new Promise(r => setTimeout(r, 1000));
+      }
+    };
+    try {
+      ws = this.socket(id, 0);
+      ws.onmessage = msg => {
+        try {
+          const ev = JSON.parse(String(msg.data)) as RunEvent & { type: string };
+          if (ev.type !== 'error') deliver(ev);
+        } catch {
+          /* ignore a frame that is not JSON */
+        }
+      };
+      ws.onclose = () => {
+        if (!stopped && !ended) void poll();
+      };
+    } catch {
+      void poll();
+    }
+    return () => {
+      stopped = true;
+      ws?.close();
+    };
+  }
+}

@@ -1,0 +1,169 @@
+/**
+ * ``*.orcheo.json`` files as canvas documents: edits become the file's text
+ * (canonical form, so saving from Lab or from Python gives the same bytes), and
+ * Lab's save, dirty marker and revert work as for any document.
+ */
+
+import { ABCWidgetFactory, DocumentRegistry, DocumentWidget, IDocumentWidget } from '@jupyterlab/docregistry';
+import { Widget } from '@lumino/widgets';
+import { dumps } from '../canvas/canonical';
+import { CanvasEditor } from '../canvas/editor';
+import { CanvasHost, Diff, WorkflowDocument } from '../canvas/types';
+import { OrcheoApi } from './api';
+
+export const FACTORY = 'Orcheo Canvas';
+export const FILE_TYPE = 'orcheo-workflow';
+
+/** A stable workflow id for a file: its document id, else one derived from the path. */
+export function workflowIdFor(doc: WorkflowDocument, path: string): string {
+  if (doc.id) return doc.id;
+  const base = path.replace(/\.orcheo\.json$/, '').replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[^A-Za-z0-9]+/, '');
+  return (base || 'workflow').slice(0, 120);
+}
+
+export class CanvasPanel extends Widget {
+  private editor: CanvasEditor | null = null;
+  private lastText = '';
+  private stopFollow: (() => void) | null = null;
+
+  constructor(
+    private readonly context: DocumentRegistry.Context,
+    private readonly api: OrcheoApi,
+    private readonly openRun: (id: string) => void
+  ) {
+    super();
+    this.addClass('jp-OrcheoDocument');
+    this.node.style.height = '100%';
+    void context.ready.then(() => this.load());
+    context.model.contentChanged.connect(this.onContent, this);
+  }
+
+  get canvas(): CanvasEditor | null {
+    return this.editor;
+  }
+
+  private parse(text: string): WorkflowDocument | string {
+    try {
+      const data = JSON.parse(text) as WorkflowDocument;
+      if (!data || typeof data !== 'object' || !data.graph) return 'not a workflow document: it has no "graph" member';
+      return data;
+    } catch (err) {
+      return `invalid JSON: ${(err as Error).message}`;
+    }
+  }
+
+  private async load(): Promise<void> {
+    const text = this.context.model.toString();
+    this.lastText = text;
+    const doc = this.parse(text);
+    if (typeof doc === 'string') {
+      this.showError(doc);
+      return;
+    }
+    const catalog = await this.api.nodes();
+    const host: CanvasHost = {
+      apply: async (_diffs: Diff[]) => {
+        if (!this.editor) return;
+        const next = dumps(this.editor.document);
+        this.lastText = next;
+        this.context.model.fromString(next);
+      },
+      credentials: () => this.api.credentials(),
+      save: () => void this.context.save(),
+      run: () => void this.run()
+    };
+    const root = document.createElement('div');
+    this.node.replaceChildren(root);
+    root.style.height = '100%';
+    this.editor = new CanvasEditor(root, host, doc, catalog, { height: '100%' });
+  }
+
+  private showError(message: string): void {
+    this.editor?.destroy();
+    this.editor = null;
+    const box = document.createElement('div');
+    box.className = 'jp-OrcheoDocument-error';
+    box.style.padding = '16px';
+    box.textContent = `Cannot show this file as a canvas: ${message}. Open it with the JSON editor to fix it.`;
+    this.node.replaceChildren(box);
+  }
+
+  /** The file changed under us (revert, reload from disk, another editor). */
+  private onContent(): void {
+    const text = this.context.model.toString();
+    if (text === this.lastText) return;
+    this.lastText = text;
+    const doc = this.parse(text);
+    if (typeof doc === 'string') {
+      this.showError(doc);
+      return;
+    }
+    if (this.editor) this.editor.setDocument(doc);
+    else void this.load();
+  }
+
+  /** Store the document as a workflow version on the server, run it and light up the canvas. */
+  private async run(): Promise<void> {
+    const editor = this.editor;
+    if (!editor) return;
+    const id = workflowIdFor(editor.document, this.context.path);
+    try {
+      await this.api.upsert(id, editor.document);
+      const runId = await this.api.execute(id, {});
+      editor.clearRun();
+      editor.toast(`Run ${runId.slice(0, 8)} started`, 'info');
+      this.stopFollow?.();
+      this.stopFollow = this.api.follow(runId, ev => editor.runEvent({ ...ev, run_id: ev.run_id ?? runId }));
+      this.lastRun = runId;
+    } catch (err) {
+      editor.toast(`Cannot run: ${(err as Error).message}`);
+    }
+  }
+
+  lastRun: string | null = null;
+
+  /** Open the run viewer for the last run started from this document. */
+  showLastRun(): void {
+    if (this.lastRun) this.openRun(this.lastRun);
+  }
+
+  dispose(): void {
+    this.stopFollow?.();
+    this.editor?.destroy();
+    super.dispose();
+  }
+}
+
+export class CanvasFactory extends ABCWidgetFactory<IDocumentWidget<CanvasPanel>, DocumentRegistry.IModel> {
+  constructor(
+    options: DocumentRegistry.IWidgetFactoryOptions<IDocumentWidget<CanvasPanel>>,
+    private readonly api: OrcheoApi,
+    private readonly openRun: (id: string) => void
+  ) {
+    super(options);
+  }
+
+  protected createNewWidget(context: DocumentRegistry.Context): IDocumentWidget<CanvasPanel> {
+    const content = new CanvasPanel(context, this.api, this.openRun);
+    const widget = new DocumentWidget({ content, context });
+    widget.addClass('jp-OrcheoDocumentWidget');
+    return widget;
+  }
+}
+
+/** The document a "New Workflow" starts from. */
+export function blankDocument(name: string): string {
+  return dumps({
+    name,
+    description: '',
+    tags: [],
+    inputs_schema: {},
+    triggers: [],
+    canvas: { positions: {}, comments: [] },
+    graph: {
+      format: 'frozen-ir',
+      entrypoint: null,
+      ir: { schema_version: 1, state_ref: 'orcheo.graph.state.State', entrypoint: null, nodes: [], edges: [], conditional_edges: [] }
+    }
+  });
+}

@@ -1,0 +1,175 @@
+/**
+ * The JupyterLab plugin: ``*.orcheo.json`` opens as a canvas document; a "New
+ * Workflow" launcher item and palette commands; a sidebar of workflows and runs;
+ * a run viewer that follows a run live.
+ */
+
+import { ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
+import { ICommandPalette, InputDialog, MainAreaWidget, WidgetTracker } from '@jupyterlab/apputils';
+import { PathExt } from '@jupyterlab/coreutils';
+import { IDocumentWidget } from '@jupyterlab/docregistry';
+import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
+import { ILauncher } from '@jupyterlab/launcher';
+import { LabIcon } from '@jupyterlab/ui-components';
+import { dumps } from '../canvas/canonical';
+import { OrcheoApi, WorkflowSummary } from './api';
+import { blankDocument, CanvasFactory, CanvasPanel, FACTORY, FILE_TYPE } from './document';
+import { RunViewer } from './runviewer';
+import { Sidebar } from './sidebar';
+
+const ICON_SVG =
+  '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24"><g class="jp-icon3" fill="#616161">' +
+  '<circle cx="5" cy="5" r="3"/><circle cx="19" cy="12" r="3"/><circle cx="5" cy="19" r="3"/>' +
+  '<path d="M7.5 6.2l9 4.6-.9 1.8-9-4.6zM7.5 17.8l9-4.6-.9-1.8-9 4.6z"/></g></svg>';
+
+export const orcheoIcon = new LabIcon({ name: 'orcheo-jupyter:workflow', svgstr: ICON_SVG });
+
+const CMD = {
+  newWorkflow: 'orcheo:new-workflow',
+  openRun: 'orcheo:open-run',
+  showSidebar: 'orcheo:show-sidebar',
+  refresh: 'orcheo:refresh-sidebar',
+  runDocument: 'orcheo:run-document'
+};
+
+const plugin: JupyterFrontEndPlugin<void> = {
+  id: 'orcheo-jupyter:plugin',
+  description: 'Workflow canvas documents, sidebar and run viewer for orcheo-jupyter.',
+  autoStart: true,
+  optional: [ICommandPalette, ILauncher, ILayoutRestorer, IDefaultFileBrowser],
+  activate: (
+    app: JupyterFrontEnd,
+    palette: ICommandPalette | null,
+    launcher: ILauncher | null,
+    restorer: ILayoutRestorer | null,
+    browser: IDefaultFileBrowser | null
+  ) => {
+    const api = new OrcheoApi();
+    const runs = new WidgetTracker<MainAreaWidget<RunViewer>>({ namespace: 'orcheo-runs' });
+    const docs = new WidgetTracker<IDocumentWidget<CanvasPanel>>({ namespace: 'orcheo-canvas' });
+
+    const openRun = (id: string): void => {
+      const existing = runs.find(w => w.content.runId === id);
+      if (existing) {
+        app.shell.activateById(existing.id);
+        return;
+      }
+      const widget = new MainAreaWidget({ content: new RunViewer(api, id) });
+      widget.id = `orcheo-run-${id}`;
+      widget.title.label = `Run ${id.slice(0, 8)}`;
+      widget.title.icon = orcheoIcon;
+      void runs.add(widget);
+      app.shell.add(widget, 'main');
+      app.shell.activateById(widget.id);
+    };
+
+    app.docRegistry.addFileType({
+      name: FILE_TYPE,
+      displayName: 'Orcheo Workflow',
+      extensions: ['.orcheo.json'],
+      mimeTypes: ['application/json'],
+      contentType: 'file',
+      fileFormat: 'text',
+      icon: orcheoIcon
+    });
+    const factory = new CanvasFactory(
+      { name: FACTORY, label: 'Workflow Canvas', modelName: 'text', fileTypes: [FILE_TYPE], defaultFor: [FILE_TYPE] },
+      api,
+      openRun
+    );
+    factory.widgetCreated.connect((_, widget) => {
+      widget.title.icon = orcheoIcon;
+      void docs.add(widget);
+    });
+    app.docRegistry.addWidgetFactory(factory);
+    if (restorer) {
+      void restorer.restore(docs, {
+        command: 'docmanager:open',
+        args: w => ({ path: w.context.path, factory: FACTORY }),
+        name: w => w.context.path
+      });
+    }
+
+    const cwd = (): string => browser?.model.path ?? '';
+    const newWorkflow = async (): Promise<void> => {
+      const contents = app.serviceManager.contents;
+      let path = '';
+      for (let i = 0; i < 1000; i++) {
+        const name = i === 0 ? 'untitled.orcheo.json' : `untitled${i}.orcheo.json`;
+        path = PathExt.join(cwd(), name);
+        try {
+          await contents.get(path, { content: false });
+        } catch {
+          break;
+        }
+      }
+      const stem = PathExt.basename(path).replace(/\.orcheo\.json$/, '');
+      await contents.save(path, { type: 'file', format: 'text', content: blankDocument(stem) });
+      await app.commands.execute('docmanager:open', { path, factory: FACTORY });
+    };
+    app.commands.addCommand(CMD.newWorkflow, {
+      label: args => (args.isLauncher ? 'Workflow' : 'New Workflow'),
+      caption: 'Create a workflow document and open it on the canvas',
+      icon: args => (args.isPalette ? undefined : orcheoIcon),
+      execute: () => newWorkflow()
+    });
+
+    app.commands.addCommand(CMD.openRun, {
+      label: 'Open Run Viewer…',
+      caption: 'Follow a workflow run by its execution id',
+      execute: async args => {
+        let id = typeof args.id === 'string' ? args.id : '';
+        if (!id) {
+          const answer = await InputDialog.getText({ title: 'Execution id', placeholder: 'run id' });
+          id = answer.value?.trim() ?? '';
+        }
+        if (id) openRun(id);
+      }
+    });
+
+    const sidebar = new Sidebar(api, {
+      openRun,
+      openWorkflow: (w: WorkflowSummary) => void openStored(w)
+    });
+    sidebar.title.icon = orcheoIcon;
+    app.shell.add(sidebar, 'left', { rank: 850 });
+    if (restorer) restorer.add(sidebar, 'orcheo-sidebar');
+
+    const openStored = async (w: WorkflowSummary): Promise<void> => {
+      const detail = await api.workflow(w.id);
+      const path = PathExt.join(cwd(), `${w.id}.orcheo.json`);
+      try {
+        await app.serviceManager.contents.get(path, { content: false });
+      } catch {
+        await app.serviceManager.contents.save(path, { type: 'file', format: 'text', content: dumps({ ...detail.document, id: w.id }) });
+      }
+      await app.commands.execute('docmanager:open', { path, factory: FACTORY });
+    };
+
+    app.commands.addCommand(CMD.showSidebar, {
+      label: 'Show Workflows and Runs',
+      execute: () => app.shell.activateById(sidebar.id)
+    });
+    app.commands.addCommand(CMD.refresh, {
+      label: 'Refresh Workflows and Runs',
+      execute: () => sidebar.refresh()
+    });
+    app.commands.addCommand(CMD.runDocument, {
+      label: 'Open Run Viewer for Last Canvas Run',
+      isEnabled: () => !!docs.currentWidget?.content.lastRun,
+      execute: () => docs.currentWidget?.content.showLastRun()
+    });
+
+    if (palette) {
+      const category = 'Orcheo';
+      for (const command of [CMD.newWorkflow, CMD.openRun, CMD.showSidebar, CMD.refresh, CMD.runDocument]) {
+        palette.addItem({ command, category, args: { isPalette: true } });
+      }
+    }
+    if (launcher) {
+      launcher.add({ command: CMD.newWorkflow, category: 'Other', rank: 1, args: { isLauncher: true } });
+    }
+  }
+};
+
+export default plugin;

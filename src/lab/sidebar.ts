@@ -1,0 +1,113 @@
+/** The sidebar: workflows stored on the server and their recent runs. */
+
+import { Widget } from '@lumino/widgets';
+import { h } from '../canvas/form';
+import { ExecutionSummary, OrcheoApi, WorkflowSummary } from './api';
+
+export interface SidebarActions {
+  openRun(id: string): void;
+  openWorkflow(workflow: WorkflowSummary): void;
+}
+
+export class Sidebar extends Widget {
+  private selected: string | null = null;
+  private readonly workflowsEl = h('ul', { class: 'oc-workflows' });
+  private readonly runsEl = h('ul', { class: 'oc-runs' });
+  private readonly runsTitle = h('span', {}, 'Recent runs');
+  private readonly messageEl = h('div', { class: 'oc-muted' });
+  private timer = 0;
+
+  constructor(
+    private readonly api: OrcheoApi,
+    private readonly actions: SidebarActions
+  ) {
+    super();
+    this.id = 'orcheo-sidebar';
+    this.addClass('jp-OrcheoSidebar');
+    this.title.caption = 'Orcheo workflows and runs';
+    const refresh = h('button', { type: 'button', class: 'jp-mod-styled', 'data-action': 'refresh' }, 'Refresh');
+    refresh.addEventListener('click', () => void this.refresh());
+    this.node.append(
+      h('h3', {}, h('span', {}, 'Workflows'), refresh),
+      this.messageEl,
+      this.workflowsEl,
+      h('h3', {}, this.runsTitle),
+      this.runsEl
+    );
+  }
+
+  protected onAfterShow(): void {
+    void this.refresh();
+    window.clearInterval(this.timer);
+    this.timer = window.setInterval(() => void this.refreshRuns(), 5000);
+  }
+
+  protected onAfterHide(): void {
+    window.clearInterval(this.timer);
+  }
+
+  async refresh(): Promise<void> {
+    let workflows: WorkflowSummary[] = [];
+    try {
+      workflows = await this.api.workflows();
+      this.messageEl.textContent = workflows.length ? '' : 'No workflows stored yet. Run a canvas document or POST one to /orcheo/api/workflows.';
+    } catch (err) {
+      this.messageEl.textContent = `Cannot reach the orcheo API: ${(err as Error).message}`;
+    }
+    this.workflowsEl.replaceChildren();
+    for (const w of workflows) {
+      const run = h('button', { type: 'button', class: 'jp-mod-styled', title: 'Run the latest version', 'data-action': 'run' }, '▶');
+      run.addEventListener('click', async ev => {
+        ev.stopPropagation();
+        try {
+          const id = await this.api.execute(w.id, {});
+          this.actions.openRun(id);
+          void this.refreshRuns();
+        } catch (err) {
+          this.messageEl.textContent = `Cannot run ${w.name}: ${(err as Error).message}`;
+        }
+      });
+      const open = h('button', { type: 'button', class: 'jp-mod-styled', title: 'Open as a canvas file', 'data-action': 'open' }, '✎');
+      open.addEventListener('click', ev => {
+        ev.stopPropagation();
+        this.actions.openWorkflow(w);
+      });
+      const li = h('li', { 'data-workflow-id': w.id, title: w.description ?? '' }, h('span', {}, w.name), h('span', { class: 'oc-meta' }, `v${w.latest_version ?? '?'}`), open, run);
+      if (w.id === this.selected) li.classList.add('jp-mod-selected');
+      li.addEventListener('click', () => {
+        this.selected = this.selected === w.id ? null : w.id;
+        void this.refresh();
+      });
+      this.workflowsEl.append(li);
+    }
+    await this.refreshRuns();
+  }
+
+  async refreshRuns(): Promise<void> {
+    let runs: ExecutionSummary[] = [];
+    try {
+      runs = await this.api.executions(this.selected ?? undefined, 25);
+    } catch {
+      runs = [];
+    }
+    this.runsTitle.textContent = this.selected ? `Runs of ${this.selected}` : 'Recent runs';
+    this.runsEl.replaceChildren();
+    if (!runs.length) this.runsEl.append(h('li', { class: 'oc-muted' }, 'No runs.'));
+    for (const r of runs) {
+      const li = h(
+        'li',
+        { 'data-run-id': r.id, title: r.error ?? '' },
+        h('span', { class: `oc-state oc-state-${r.status}` }, r.status),
+        h('span', {}, r.id.slice(0, 8)),
+        h('span', { class: 'oc-meta' }, `${r.workflow_id ?? ''} ${(r.created_at ?? '').replace('T', ' ').slice(5, 19)}`)
+      );
+      li.addEventListener('click', () => this.actions.openRun(r.id));
+      this.runsEl.append(li);
+    }
+  }
+
+  dispose(): void {
+    window.clearInterval(this.timer);
+    super.dispose();
+  }
+}

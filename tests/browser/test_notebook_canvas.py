@@ -1,0 +1,119 @@
+"""The canvas widget in a real notebook: edits reach the Python Workflow, runs light it up."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .lab import Lab
+from .ui import CANVAS, cell_json, connect, counts, open_notebook, run_cell
+
+CELLS = [
+    # 0: a one-node workflow on the canvas
+    "from orcheo_jupyter import Workflow, Canvas\n"
+    "wf = (Workflow('demo').add_node('greet', 'SetVariableNode', variables={'msg': 'hi'})\n"
+    "      .add_edge('START', 'greet').add_edge('greet', 'END'))\n"
+    "canvas = Canvas(wf, height='560px')\n"
+    "canvas",
+    # 1: the kernel's view of the document
+    "import json; print(json.dumps(wf.document.model_dump(mode='json')))",
+    # 2: run it from Python
+    "result = wf.run(); print(json.dumps({'status': result.status, 'results': result.results}))",
+    # 3: change it from Python
+    "wf.add_node('later', 'DebugNode'); print(json.dumps(len(wf.ir.nodes)))",
+]
+
+
+def _nodes(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {n["id"]: n for n in doc["graph"]["ir"]["nodes"]}
+
+
+def test_edit_on_canvas_changes_python_workflow_and_run_lights_it_up(
+    page: Any, lab: Lab
+) -> None:
+    open_notebook(page, lab, "canvas_widget.ipynb", CELLS)
+    run_cell(page, 0)
+    page.wait_for_selector(f'{CANVAS}[data-node-count="1"]', timeout=60_000)
+    assert counts(page) == (1, 2)  # greet; start->greet, greet->end
+    assert page.locator(f'{CANVAS} [data-node-id="greet"]').count() == 1
+
+    # Add a node from the palette (search, then double-click).
+    page.fill(f"{CANVAS} .oc-palette-search", "setvar")
+    page.dblclick(f'{CANVAS} .oc-palette-item[data-node-type="SetVariableNode"]')
+    page.wait_for_selector(f'{CANVAS}[data-node-count="2"]')
+    page.wait_for_selector(f'{CANVAS} [data-node-id="set_variable"]', state="attached")
+
+    # Connect greet -> set_variable -> end by dragging from the handles.
+    connect(page, "greet", "set_variable")
+    page.wait_for_selector(f'{CANVAS}[data-edge-count="3"]')
+    connect(page, "set_variable", "__end__")
+    page.wait_for_selector(f'{CANVAS}[data-edge-count="4"]')
+
+    # Edit a property in the form of the selected node.
+    page.evaluate(
+        "sel => { const c = document.querySelector(sel).orcheoCanvas;"
+        " c.cy.elements().unselect(); c.cy.getElementById('set_variable').select(); }",
+        CANVAS,
+    )
+    field = page.locator(f'{CANVAS} .oc-panel .oc-field[data-field="variables"]')
+    field.locator("button.oc-add").click()
+    field.locator(".oc-map-key").last.fill("answer")
+    field.locator(".oc-map-key").last.press("Tab")
+    field.locator(".oc-map-value").last.fill("42")
+    field.locator(".oc-map-value").last.press("Tab")
+    page.wait_for_timeout(300)
+
+    doc = cell_json(page, 1)
+    nodes = _nodes(doc)
+    assert set(nodes) == {"greet", "set_variable"}
+    assert nodes["set_variable"]["type"] == "SetVariableNode"
+    assert nodes["set_variable"]["config"] == {"variables": {"answer": 42}}
+    edges = {(e["source"], e["target"]) for e in doc["graph"]["ir"]["edges"]}
+    assert ("greet", "set_variable") in edges
+    assert ("set_variable", "__end__") in edges
+    assert set(doc["canvas"]["positions"]) == {"greet", "set_variable"}
+
+    # Undo the property edit with Ctrl+Z on the canvas; the kernel sees it undone.
+    page.locator(f"{CANVAS} .oc-graph").click(position={"x": 5, "y": 5})
+    page.keyboard.press("Control+z")
+    page.wait_for_timeout(300)
+    assert _nodes(cell_json(page, 1))["set_variable"]["config"] == {"variables": {"answer": ""}}
+    page.locator(f"{CANVAS} .oc-graph").click(position={"x": 5, "y": 5})
+    page.keyboard.press("Control+y")
+    page.wait_for_timeout(300)
+    assert _nodes(cell_json(page, 1))["set_variable"]["config"] == {"variables": {"answer": 42}}
+
+    # Run from Python: the canvas records the run's state changes as they happen.
+    page.evaluate(
+        """sel => {
+        const root = document.querySelector(sel);
+        window.__runStates = [];
+        new MutationObserver(() => {
+          const s = root.getAttribute('data-run-status');
+          if (s && window.__runStates[window.__runStates.length - 1] !== s) window.__runStates.push(s);
+        }).observe(root, {attributes: true, attributeFilter: ['data-run-status']});
+      }""",
+        CANVAS,
+    )
+    ran = cell_json(page, 2)
+    assert ran["status"] == "succeeded"
+    assert ran["results"]["set_variable"] == {"answer": 42}
+    page.wait_for_selector(f'{CANVAS}[data-run-status="succeeded"]')
+    assert page.evaluate("window.__runStates") == ["running", "succeeded"]
+    for node in ("greet", "set_variable"):
+        page.wait_for_selector(f'{CANVAS} [data-node-id="{node}"][data-run-status="succeeded"]',
+                               state="attached")
+
+    # Clicking a node shows what it produced.
+    point = page.evaluate(
+        "sel => document.querySelector(sel).orcheoCanvas.nodeClientPosition('set_variable')",
+        CANVAS,
+    )
+    page.mouse.click(point["x"], point["y"])
+    output = page.locator(f"{CANVAS} .oc-panel .oc-node-output")
+    output.wait_for()
+    assert '"answer": 42' in output.inner_text()
+
+    # A change made in Python redraws the canvas.
+    assert cell_json(page, 3) == 3
+    page.wait_for_selector(f'{CANVAS}[data-node-count="3"]')
+    page.wait_for_selector(f'{CANVAS} [data-node-id="later"]', state="attached")
