@@ -8,7 +8,14 @@ LAB_PORT ?= 8888
 LAB_IP ?= 127.0.0.1
 export ORCHEO_DATA_DIR ?= $(CURDIR)/.orcheo-data
 
-.PHONY: lab test install lint typecheck pytest schema bench clean services
+.PHONY: lab test install lint typecheck pytest schema bench clean bundles chromium services
+
+# The canvas bundles (anywidget ESM + prebuilt lab extension): `pip install` builds them
+# through hatch-jupyter-builder; this rule rebuilds them when the TypeScript changes and
+# points the venv's lab extension at the build output.
+BUNDLE := labextension/package.json
+CANVAS_SOURCES := $(shell find src style scripts -type f 2>/dev/null) package.json package-lock.json tsconfig.json
+LABEXT_LINK := $(VENV)/share/jupyter/labextensions/orcheo-jupyter
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +25,14 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+$(BUNDLE): $(STAMP) $(CANVAS_SOURCES)
+	npm install --no-audit --no-fund --loglevel=error
+	npm run build --silent
+	@if [ ! -L $(LABEXT_LINK) ]; then rm -rf $(LABEXT_LINK); ln -s $(CURDIR)/labextension $(LABEXT_LINK); fi
+	touch $(BUNDLE)
+
+bundles: $(BUNDLE)
+
 # Postgres and Redis tests start Debian's servers themselves (tests/services.py); this
 # only installs the packages when missing. If apt cannot, those tests skip loudly.
 services:
@@ -25,6 +40,11 @@ services:
 		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 			postgresql redis-server >/dev/null; } || \
 		echo "WARNING: could not install postgresql/redis-server; their tests will be skipped"
+
+# Browser tests drive Debian's Chromium (never a downloaded browser build).
+chromium:
+	@test -x /usr/bin/chromium || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 lab: install
 	$(BIN)/jupyter lab --allow-root --no-browser --ip=$(LAB_IP) --port=$(LAB_PORT) \
@@ -37,7 +57,7 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-pytest: install services
+pytest: install bundles chromium services
 	$(BIN)/python -m pytest
 
 test: lint typecheck pytest
