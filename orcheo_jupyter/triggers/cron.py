@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 from croniter import croniter
 
+from ..store.base import Conflict
 from .clock import Clock, SystemClock
 from .config import CronConfig, TriggerSpec
 from .dispatcher import Dispatcher, iso, parse_iso
@@ -178,7 +179,7 @@ class CronScheduler:
                 return []
             try:
                 await self.store.record_fires(fires, jobs, states)
-            except sqlite3.IntegrityError:
+            except (sqlite3.IntegrityError, Conflict):
                 # Another process fired these slots first: take its state and move on.
                 log.warning("orcheo: cron fires already recorded by another process")
                 await self.load()

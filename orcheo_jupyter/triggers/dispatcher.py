@@ -22,9 +22,14 @@ import random
 import uuid
 from collections import Counter, OrderedDict, deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from ..runtime.executor import Executor
+from ..clock import utcnow
+from ..runtime import secrets
+from ..runtime.events import RunStatus
+from ..runtime.executor import Executor, RunStateError
+from ..runtime.serialize import jsonable
 from ..spec.io import document_from_data
 from ..spec.models import WorkflowDocument
 from ..spec.problems import DocumentError
@@ -33,7 +38,7 @@ from ..store.records import RunRecord
 from .clock import Clock, SystemClock
 from .config import DispatchPolicy
 from .records import Job
-from .recovery import store_failed_run
+from .recovery import fail_run, owner_alive, store_failed_run
 from .store import TriggerStore
 
 log = logging.getLogger(__name__)
@@ -45,6 +50,13 @@ def iso(when: dt.datetime) -> str:
 
 def parse_iso(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+@dataclass(frozen=True)
+class _Doc:
+    doc: WorkflowDocument
+    version: int
+    checksum: str
 
 
 class _NotStarted(Exception):
@@ -77,9 +89,7 @@ class Dispatcher:
         self._open_by_source: Counter[str] = Counter()
         self._serial_busy: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()
-        self._docs: OrderedDict[tuple[str, int | None], tuple[WorkflowDocument, int]] = (
-            OrderedDict()
-        )
+        self._docs: OrderedDict[tuple[str, int | None], _Doc] = OrderedDict()
         self._wake = asyncio.Event()
         self._loop_task: asyncio.Task[None] | None = None
         self._stopping = False
@@ -164,6 +174,7 @@ class Dispatcher:
         out = []
         for original, job in zip(jobs, stored, strict=True):
             if job is original:
+                await self.prepare(job)
                 self._admit(job)
             out.append((job, job is original))
         return out
@@ -270,9 +281,7 @@ class Dispatcher:
                 self._serial_busy.discard(job.source_key)
             self._wake.set()
 
-    async def _document(
-        self, workflow_id: str, version: int | None
-    ) -> tuple[WorkflowDocument, int]:
+    async def _document(self, workflow_id: str, version: int | None) -> _Doc:
         key = (workflow_id, version)
         cached = self._docs.get(key)
         if cached is not None:
@@ -280,31 +289,45 @@ class Dispatcher:
             return cached
         record = await self.executor.store.get_version(workflow_id, version)
         assert record.document is not None
-        found = (document_from_data(record.document), record.version)
+        found = _Doc(document_from_data(record.document), record.version, record.checksum)
         if version is not None:
             self._docs[key] = found
             if len(self._docs) > 256:
                 self._docs.popitem(last=False)
         return found
 
-    async def _follow(self, job: Job) -> RunRecord:
-        """Start the job's current run (or meet it, if it exists) and wait until it settles."""
+    async def prepare(self, job: Job) -> None:
+        """Store the job's run as pending, so its id answers at once (GET, events, cancel).
+
+        Best effort: a job whose run is not stored yet gets it when it starts.
+        """
         try:
-            doc, version = await self._document(job.workflow_id, job.version)
-            await self.executor.submit(
-                doc,
-                job.inputs,
+            doc = await self._document(job.workflow_id, job.version)
+            now = utcnow()
+            record = RunRecord(
+                id=job.run_id,
+                checksum=doc.checksum,
+                status=str(RunStatus.PENDING),
+                inputs=jsonable(job.inputs),
+                created_at=now,
+                updated_at=now,
                 workflow_id=job.workflow_id,
-                version=version,
-                config=job.config,
-                run_id=job.run_id,
+                version=doc.version,
+                config=jsonable(job.config),
+                owner=self.executor.owner,
             )
+            await self.executor.store.create_run(record)
         except Conflict:
-            pass  # started before a crash, or by another process: follow that run
-        except (NotFound, DocumentError) as exc:
-            message = str(exc.args[0]) if isinstance(exc, NotFound) and exc.args else str(exc)
+            pass
+        except Exception as exc:  # the start reports it properly
+            log.debug("orcheo: run %s not stored ahead of its start: %s", job.run_id, exc)
+
+    async def _not_started(self, job: Job, message: str, record: RunRecord | None) -> None:
+        """Store why the job's run never started, then raise _NotStarted."""
+        store = self.executor.store
+        if record is None:
             await store_failed_run(
-                self.executor.store,
+                store,
                 job.run_id,
                 workflow_id=job.workflow_id,
                 version=job.version,
@@ -312,7 +335,43 @@ class Dispatcher:
                 cause=message,
                 owner=self.executor.owner,
             )
-            raise _NotStarted(message) from None
+        else:
+            await fail_run(store, record, message, self.executor.owner)
+        raise _NotStarted(message)
+
+    async def _follow(self, job: Job) -> RunRecord:
+        """Start the job's current run (or meet it, if it exists) and wait until it settles."""
+        try:
+            record: RunRecord | None = await self.executor.get_run(job.run_id)
+        except NotFound:
+            record = None
+        never_started = record is not None and record.status == "pending" and not record.last_seq
+        if record is None or never_started:
+            try:
+                doc = await self._document(job.workflow_id, job.version)
+                if record is None:
+                    await self.executor.submit(
+                        doc.doc,
+                        job.inputs,
+                        workflow_id=job.workflow_id,
+                        version=doc.version,
+                        config=job.config,
+                        run_id=job.run_id,
+                    )
+                else:
+                    resolver = self.executor.services.get(secrets.SECRETS_SERVICE)
+                    await secrets.check_document(doc.doc, resolver, job.workflow_id, doc.checksum)
+                    await self.executor.recover(job.run_id)
+            except Conflict:
+                pass  # started before a crash, or by another process: follow that run
+            except RunStateError:
+                pass  # already running in this process (resumed at start-up)
+            except (NotFound, DocumentError) as exc:
+                message = str(exc.args[0]) if isinstance(exc, NotFound) and exc.args else str(exc)
+                await self._not_started(job, message, record)
+        elif record.status in ("pending", "running") and not owner_alive(record.owner):
+            with contextlib.suppress(RunStateError):
+                await self.executor.recover(job.run_id)  # its process died mid-run
         return await self.executor.wait(job.run_id)
 
     async def _settle(self, job: Job, status: str, error: str | None) -> None:
@@ -359,5 +418,6 @@ class Dispatcher:
         job.finished_at = None
         job.updated_at = iso(self.clock.now())
         await self.store.update_job(job)
+        await self.prepare(job)
         self._admit(job)
         return job

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -113,9 +113,16 @@ async def store_failed_run(
 
 
 async def recover_orphans(
-    executor: Executor, *, alive: Callable[[str | None], bool] = owner_alive, page: int = 200
+    executor: Executor,
+    *,
+    alive: Callable[[str | None], bool] = owner_alive,
+    exclude: Collection[str] = (),
+    page: int = 200,
 ) -> RecoveryReport:
-    """Resume (or fail) every run left running or pending by a process that is gone."""
+    """Resume (or fail) every run left running or pending by a process that is gone.
+
+    ``exclude``: runs someone else resumes (the dispatcher's, within their limits).
+    """
     report = RecoveryReport()
     orphans: list[RunRecord] = []
     for status in (RunStatus.RUNNING, RunStatus.PENDING):
@@ -124,8 +131,8 @@ async def recover_orphans(
             runs, total = await executor.store.list_runs(
                 status=str(status), limit=page, offset=offset
             )
-            orphans += [r for r in runs if not alive(r.owner)]
-            report.left += [r.id for r in runs if alive(r.owner)]
+            orphans += [r for r in runs if r.id not in exclude and not alive(r.owner)]
+            report.left += [r.id for r in runs if r.id in exclude or alive(r.owner)]
             offset += page
             if offset >= total or not runs:
                 break

@@ -100,13 +100,22 @@ class TriggerService:
     ) -> TriggerService:
         """The embedded service: its state in ``<data dir>/triggers.sqlite``."""
         where = where or Settings.from_env()
-        store = SqliteTriggerStore(where.data_dir / "triggers.sqlite")
+        store: TriggerStore
+        if where.repository_backend == "postgres":  # beside the repository's tables
+            from ..store.factory import postgres_dsn
+            from .store_postgres import PostgresTriggerStore
+
+            store = PostgresTriggerStore(postgres_dsn(where, "ORCHEO_REPOSITORY_BACKEND"))
+        else:
+            store = SqliteTriggerStore(where.data_dir / "triggers.sqlite")
         await store.open()
         return cls(executor, store, **kwargs)
 
     async def start(self) -> None:
         if self.settings.recover:
-            self.recovery = await recover_orphans(self.executor)
+            # Runs of open jobs are the dispatcher's: it resumes them within their limits.
+            owed = {job.run_id for job in await self.store.open_jobs()}
+            self.recovery = await recover_orphans(self.executor, exclude=owed)
         await self.dispatcher.start()
         await self.cron.load()
         await self.resync()
@@ -267,6 +276,7 @@ class TriggerService:
         )
         accepted = await self.store.accept_delivery(delivery, job)
         if accepted.outcome == "accepted":
+            await self.dispatcher.prepare(job)  # the run id answers from the 202 on
             self.dispatcher.add(job)
         elif accepted.outcome == "replayed":
             raise WebhookRejected(
