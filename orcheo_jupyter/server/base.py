@@ -84,12 +84,11 @@ def dumps(data: Any) -> str:
 
 def allowed_methods(handler: type) -> list[str]:
     """The methods a handler class implements, for the Allow header of a 405."""
-    found = [
+    return [
         m.upper()
-        for m in ("get", "post", "put", "delete", "patch")
+        for m in ("get", "post", "put", "delete", "patch", "options")
         if getattr(handler, m, None) is not getattr(RequestHandler, m)
     ]
-    return [*found, "OPTIONS"]
 
 
 class ErrorsMixin:

@@ -95,7 +95,7 @@ class WebhookHandler(ErrorsMixin, ExtensionHandlerMixin, RequestHandler):
         tag="webhooks",
         responses={202: DeliveryAccepted, 200: DeliveryAccepted},
         errors=(400, 401, 405, 409, 413, 429, 503),
-        extra={"security": []},
+        extra={"security": [], "methods": ["get", "put", "patch", "delete"]},
     )
     async def post(self, ref: str) -> None:
         await self._deliver(ref)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import replace
 from http.client import responses
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from .routes import Route, routes
 
 CHECKED_IN = Path(__file__).resolve().parents[2] / "schema" / "openapi.json"
 REF = "#/components/schemas/{model}"
-METHODS = ("get", "post", "put", "delete")
+METHODS = ("get", "post", "put", "patch", "delete")
 
 DESCRIPTION = """\
 REST API of the orcheo Jupyter server extension, under the Jupyter server's base URL.
@@ -94,13 +95,18 @@ def _require_discriminators(node: Any, schemas: dict[str, Any]) -> None:
 
 
 def _operations(route: Route) -> list[tuple[str, Operation]]:
+    """Documented (method, operation) pairs; ``extra["methods"]`` repeats one for others."""
     found = []
     for method in METHODS:
         fn = getattr(route.handler, method, None)
         op = getattr(fn, "__orcheo_operation__", None)
         if op is not None:
             found.append((method, op))
-    return found
+            for other in op.extra.get("methods", ()):
+                alias = replace(op, operation_id=f"{op.operation_id}{other.capitalize()}")
+                found.append((other, alias))
+    order = {m: i for i, m in enumerate(METHODS)}
+    return sorted(found, key=lambda pair: order[pair[0]])
 
 
 def _models() -> list[tuple[type[BaseModel], JsonSchemaMode]]:
