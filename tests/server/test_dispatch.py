@@ -92,7 +92,7 @@ async def test_failed_runs_retry_then_become_dead_letters(api: Call, wait_run: W
     (letter,) = await until_dead(api, wid, 1)
     assert letter["id"] == reply.body["items"][0]["job_id"]
     assert letter["source"] == "manual" and letter["attempt"] == 2
-    assert [a["run_id"] for a in letter["attempts"]][0] == first_run
+    assert letter["attempts"][0]["run_id"] == first_run
     assert [a["error"] for a in letter["attempts"]] == [
         "node 'c' failed (line 1 of its code): RuntimeError: upstream down"
     ] * 2

@@ -64,7 +64,9 @@ def signed_headers(body: bytes, key: str | None = None, stamp: int | None = None
 
 
 async def setup(api: Call, doc: dict[str, Any] | None = None) -> dict[str, Any]:
-    reply = await api("POST", "credentials", json_body={"name": "hook_secret", "value": HOOK_SECRET})
+    reply = await api(
+        "POST", "credentials", json_body={"name": "hook_secret", "value": HOOK_SECRET}
+    )
     assert reply.code == 201, reply.body
     created = await api("POST", "workflows", json_body=doc or hooked_doc())
     assert created.code == 201, created.body
@@ -93,7 +95,10 @@ async def test_a_signed_delivery_starts_one_run_and_a_retry_gets_the_same_id(
 
     # The sender retries (re-signed a second later, same key): same run, nothing new.
     again = await hook(
-        "POST", workflow["id"], body=body, headers=signed_headers(body, "order-17", int(time.time()) + 1)
+        "POST",
+        workflow["id"],
+        body=body,
+        headers=signed_headers(body, "order-17", int(time.time()) + 1),
     )
     assert (again.code, again.body["execution_id"], again.body["duplicate"]) == (200, run_id, True)
 
@@ -145,7 +150,9 @@ async def test_hooks_need_no_jupyter_auth_but_the_api_still_does(
     assert (missing.code, missing.error["message"]) == (404, "no webhook at this address")
     plain = await api("POST", "workflows", json_body=code_doc("return 1", name="plain"))
     assert plain.code == 201
-    assert (await hook("POST", "plain", body=b"{}")).error["message"] == "no webhook at this address"
+    assert (await hook("POST", "plain", body=b"{}")).error[
+        "message"
+    ] == "no webhook at this address"
     wrong = await hook("GET", "hooked")
     assert (wrong.code, wrong.headers["Allow"]) == (405, "POST")
 
