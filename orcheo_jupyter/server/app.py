@@ -25,6 +25,7 @@ from ..runtime import script_graph
 from ..runtime.executor import Executor
 from ..settings import Settings
 from .documents import Documents
+from .errors import ApiError
 from .routes import tornado_handlers
 from .services import Services, open_services
 
@@ -136,6 +137,7 @@ class OrcheoApp(ExtensionApp):
             sys.setswitchinterval(self.switch_interval)
         self._executor: Executor | None = None
         self._opening: asyncio.Future[Executor] | None = None
+        self._stopped = False
         self._previous_loader: script_graph.ScriptLoader | None = None
         limits = ScriptLimits(
             max_bytes=self.script_max_bytes,
@@ -163,6 +165,8 @@ class OrcheoApp(ExtensionApp):
         """The executor, opened once on the server's loop (requests may beat the start hook)."""
         if self._executor is not None:
             return self._executor
+        if self._stopped:
+            raise ApiError(503, "unavailable", "the orcheo extension is shutting down")
         if self._opening is None:
             self._opening = asyncio.ensure_future(self._open())
         return await asyncio.shield(self._opening)
@@ -181,6 +185,7 @@ class OrcheoApp(ExtensionApp):
 
     async def stop_extension(self) -> None:
         """Stop runs this process drives (stored as cancelled) and release the files."""
+        self._stopped = True
         opening, self._opening = self._opening, None
         if opening is not None:
             executor = await opening

@@ -54,6 +54,9 @@ class ExecutionSocket(
 
     def open(self, *args: Any, **kwargs: Any) -> None:
         super().open(*args, **kwargs)
+        # Events are small and latency matters more than packet count: no Nagle delay
+        # waiting for the previous event's ACK.
+        self.set_nodelay(True)
         self._pump = asyncio.ensure_future(self._stream())
 
     async def _stream(self) -> None:

@@ -1,0 +1,104 @@
+"""OrcheoApp: traitlets map onto Settings, ORCHEO_* variables win, clean start and stop."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from orcheo_jupyter.server.app import OrcheoApp
+
+from .conftest import Call
+
+
+def _app(jp_serverapp: Any) -> OrcheoApp:
+    app = jp_serverapp.extension_manager.extension_apps["orcheo_jupyter"]
+    [orcheo] = [a for a in app if isinstance(a, OrcheoApp)]
+    return orcheo
+
+
+class TestTraitlets:
+    @pytest.fixture
+    def orcheo_config(self, tmp_path: Path) -> dict[str, Any]:
+        return {
+            "data_dir": str(tmp_path / "from-traitlet"),
+            "durability": "exit",
+            "checkpoint_path": str(tmp_path / "cp" / "checkpoints.sqlite"),
+        }
+
+    @pytest.fixture
+    def jp_server_config(
+        self, monkeypatch: pytest.MonkeyPatch, orcheo_config: dict[str, Any]
+    ) -> dict[str, Any]:
+        for name in ("ORCHEO_DATA_DIR", "ORCHEO_DURABILITY", "ORCHEO_SQLITE_PATH"):
+            monkeypatch.delenv(name, raising=False)
+        return {
+            "ServerApp": {"jpserver_extensions": {"orcheo_jupyter": True}},
+            "OrcheoApp": orcheo_config,
+        }
+
+    async def test_traitlets_choose_where_data_lives(
+        self, api: Call, jp_serverapp: Any, tmp_path: Path
+    ) -> None:
+        settings = _app(jp_serverapp).orcheo_settings()
+        assert settings.data_dir == tmp_path / "from-traitlet"
+        assert settings.durability == "exit"
+        assert (await api("POST", "workflows", json_body=_doc())).code == 201
+        assert (tmp_path / "from-traitlet" / "orcheo.sqlite").exists()
+        assert (tmp_path / "cp" / "checkpoints.sqlite").exists()
+
+    async def test_environment_overrides_traitlets(
+        self, api: Call, jp_serverapp: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("ORCHEO_DATA_DIR", str(tmp_path / "from-env"))
+        monkeypatch.setenv("ORCHEO_DURABILITY", "sync")
+        settings = _app(jp_serverapp).orcheo_settings()
+        assert settings.data_dir == tmp_path / "from-env"
+        assert settings.durability == "sync"
+        assert (await api("POST", "workflows", json_body=_doc())).code == 201
+        assert (tmp_path / "from-env" / "orcheo.sqlite").exists()
+        assert not (tmp_path / "from-traitlet" / "orcheo.sqlite").exists()
+
+
+async def test_stop_closes_the_executor_and_restores_the_script_loader(
+    api: Call, jp_serverapp: Any
+) -> None:
+    from orcheo_jupyter.runtime import script_graph
+
+    assert (await api("POST", "workflows", json_body=_doc())).code == 201
+    app = _app(jp_serverapp)
+    executor = await app.get_executor()
+    assert script_graph._process_loader is not None  # scripts run restricted in the server
+    await app.stop_extension()
+    assert script_graph._process_loader is None
+    with pytest.raises(RuntimeError):
+        await executor.store.list_workflows()  # the store's connection is closed
+    # A request that arrives during shutdown is told so; nothing is reopened.
+    late = await api("GET", "workflows")
+    assert late.code == 503 and late.error["code"] == "unavailable"
+    assert app._executor is None
+
+
+def test_headless_launch_honours_orcheo_host_and_port(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[list[str]] = []
+    monkeypatch.setenv("ORCHEO_HOST", "127.0.0.2")
+    monkeypatch.setenv("ORCHEO_PORT", "18123")
+    monkeypatch.setattr(
+        "jupyter_server.extension.application.ExtensionApp.launch_instance",
+        classmethod(lambda cls, argv=None, **kw: seen.append(list(argv or []))),
+    )
+    OrcheoApp.launch_instance(["--ServerApp.port=9999"])
+    [argv] = seen
+    assert "--ServerApp.ip=127.0.0.2" in argv
+    assert argv.index("--ServerApp.port=18123") < argv.index("--ServerApp.port=9999")
+    assert "--ServerApp.port_retries=0" in argv  # exactly that port, or fail
+    assert any(a.startswith("--OrcheoApp.switch_interval=") for a in argv)
+    assert sys.getswitchinterval() > 0
+
+
+def _doc() -> dict[str, Any]:
+    from tests.conftest import linear_doc
+
+    return linear_doc("a")
