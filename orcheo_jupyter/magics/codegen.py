@@ -44,14 +44,21 @@ _RESERVED = frozenset(
 _LINE_BREAKS = {"\x85": "\\x85", "\u2028": "\\u2028", "\u2029": "\\u2029"}
 
 
-def lit(value: Any, indent: int = 0) -> str:
-    """A Python literal for JSON data, wrapped black-style when it does not fit."""
+def lit(value: Any, indent: int = 0, used: int = 0) -> str:
+    """A Python literal for JSON data, wrapped black-style when it does not fit.
+
+    ``indent`` is the indentation of the line; ``used`` what already stands on it.
+    """
     flat = _flat(value)
-    if indent + len(flat) <= WIDTH or not isinstance(value, dict | list) or not value:
+    fits = indent + used + len(flat) + 1 <= WIDTH
+    if fits or not isinstance(value, dict | list) or not value:
         return flat
     pad = " " * (indent + 4)
     if isinstance(value, dict):
-        items = [f"{pad}{_flat(k)}: {lit(v, indent + 4)}," for k, v in value.items()]
+        items = []
+        for k, v in value.items():
+            key = f"{_flat(k)}: "
+            items.append(f"{pad}{key}{lit(v, indent + 4, len(key))},")
         return "{\n" + "\n".join(items) + "\n" + " " * indent + "}"
     items = [f"{pad}{lit(v, indent + 4)}," for v in value]
     return "[\n" + "\n".join(items) + "\n" + " " * indent + "]"
@@ -84,7 +91,7 @@ def _call(target: str, args: list[str], kwargs: list[tuple[str, Any]]) -> str:
     flat = f"{target}({', '.join(parts)})"
     if len(flat) <= WIDTH:
         return flat
-    lines = [f"    {a}," for a in args] + [f"    {k}={lit(v, 4)}," for k, v in kwargs]
+    lines = [f"    {a}," for a in args] + [f"    {k}={lit(v, 4, len(k) + 1)}," for k, v in kwargs]
     return f"{target}(\n" + "\n".join(lines) + "\n)"
 
 
@@ -274,20 +281,21 @@ def document_to_code(doc: WorkflowDocument, *, header: bool = True) -> str:
         return (cell_header(doc.name, "json") + "\n" if header else "") + body + "\n"
     em = _Emitter(doc)
     if doc.description:
-        em.emit(f"workflow.description = {lit(doc.description, 0)}")
+        em.emit(f"workflow.description = {_flat(doc.description)}")
     if doc.tags:
-        em.emit(f"workflow.tags = {lit(list(doc.tags))}")
+        em.emit(f"workflow.tags = {lit(list(doc.tags), 0, 16)}")
     if doc.inputs_schema:
-        em.emit(f"workflow.inputs_schema = {lit(doc.inputs_schema)}")
+        em.emit(f"workflow.inputs_schema = {lit(doc.inputs_schema, 0, 25)}")
     em.blank()
     em.graph_ir(em.graph.ir, "workflow", top=True)
     if doc.triggers:
         em.blank()
-        em.emit(f"workflow.triggers = {lit([t.model_dump(mode='json') for t in doc.triggers])}")
+        triggers = [t.model_dump(mode="json") for t in doc.triggers]
+        em.emit(f"workflow.triggers = {lit(triggers, 0, 20)}")
     if doc.canvas.model_dump() != Canvas().model_dump():
         em.blank()
         em.emit("# Layout on the canvas: positions only, it never changes what runs.")
-        em.emit(f"workflow.canvas = {lit(doc.canvas.model_dump(mode='json'))}")
+        em.emit(f"workflow.canvas = {lit(doc.canvas.model_dump(mode='json'), 0, 18)}")
     em.blank()
     while em.out and not em.out[-1]:
         em.out.pop()

@@ -130,6 +130,51 @@ def transcript_html(messages: Iterable[Mapping[str, Any]]) -> str:
     return "".join(rows)
 
 
+def _visits(row: Mapping[str, Any]) -> str:
+    """How often a loop ran the node (`` (3 runs)``), when more than once."""
+    visits = row.get("visits", 0)
+    return f" ({visits} runs)" if visits > 1 else ""
+
+
+def _said(message: Mapping[str, Any]) -> str:
+    text = message_text(message)
+    calls = [
+        f"→ {c.get('name')}({_json(c.get('args', {}), 120)})"
+        for c in message.get("tool_calls") or []
+        if isinstance(c, Mapping)
+    ]
+    return " ".join([text, *calls]).strip()
+
+
+def _is_question(value: Any) -> bool:
+    return isinstance(value, Mapping) and value.get("type") == "human_input"
+
+
+def _ask_text(value: Any) -> str:
+    """A HumanInputNode question as a person reads it; other payloads as JSON."""
+    if not _is_question(value):
+        return _json(value, 300)
+    parts = [f"{value.get('prompt')} (node {value.get('node')!r})"]
+    if value.get("schema"):
+        parts.append(f"answer schema: {_json(value['schema'], 200)}")
+    if value.get("error"):
+        parts.append(f"last answer refused: {value['error']}")
+    return "; ".join(parts)
+
+
+def _ask_html(value: Any) -> str:
+    if not _is_question(value):
+        return tree(value)
+    out = f"<div><b>{escape(str(value.get('prompt')))}</b></div>"
+    if value.get("schema"):
+        out += f'<div style="color:#666">answer schema: {tree(value["schema"], 2)}</div>'
+    if value.get("error"):
+        out += (
+            f'<div style="color:#d93025">last answer refused: {escape(str(value["error"]))}</div>'
+        )
+    return out
+
+
 class RunView:
     """A run as it goes: node states from events, then the final record."""
 
@@ -154,7 +199,8 @@ class RunView:
             self.status = "running"
             self.interrupts = []
         elif row is not None and kind == "node_started":
-            row.update(status="running", attempt=data.get("attempt", 1))
+            visits = row.get("visits", 0) + (1 if data.get("attempt", 1) == 1 else 0)
+            row.update(status="running", attempt=data.get("attempt", 1), visits=visits)
         elif row is not None and kind == "node_retrying":
             row.update(status="retrying", error=data.get("error"))
         elif row is not None and kind == "node_finished":
@@ -209,12 +255,12 @@ class RunView:
             extra = f"  {row['error']}" if row.get("error") else ""
             lines.append(
                 f"  {_ICON.get(row['status'], '•')} {node:<20} {row['status']:<11} "
-                f"{_ms(row.get('duration_ms'))}{extra}".rstrip()
+                f"{_ms(row.get('duration_ms'))}{_visits(row)}{extra}".rstrip()
             )
         if self.error:
             lines.append(f"error: {self.error}")
         for item in self.interrupts:
-            lines.append(f"waiting for input: {_json(item.get('value'), 300)}")
+            lines.append(f"waiting for input: {_ask_text(item.get('value'))}")
         if self.interrupts:
             lines.append(f"answer with: {self._resume_hint()}")
         results = self.state.get("results") or {}
@@ -224,16 +270,14 @@ class RunView:
         messages = self.state.get("messages") or []
         if messages:
             lines.append("messages:")
-            lines += [
-                f"  {_role(m)}: {message_text(m)}" for m in messages if isinstance(m, Mapping)
-            ]
+            lines += [f"  {_role(m)}: {_said(m)}" for m in messages if isinstance(m, Mapping)]
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
         rows = "".join(
             f'<tr><td style="{_CELL}"><code>{escape(node)}</code></td>'
             f'<td style="{_CELL}">{_badge(row["status"])}</td>'
-            f'<td style="{_CELL};color:#666">{_ms(row.get("duration_ms"))}</td>'
+            f'<td style="{_CELL};color:#666">{_ms(row.get("duration_ms"))}{_visits(row)}</td>'
             f'<td style="{_CELL};color:#d93025">{escape(str(row.get("error") or ""))}</td></tr>'
             for node, row in self.nodes.items()
         )
@@ -252,7 +296,7 @@ class RunView:
         for item in self.interrupts:
             parts.append(
                 '<div style="margin-top:6px;padding:6px;border-left:3px solid #a142f4">'
-                f"<b>waiting for input</b> {tree(item.get('value'))}<br>"
+                f"<b>waiting for input</b> {_ask_html(item.get('value'))}<br>"
                 f"<code>{escape(self._resume_hint())}</code></div>"
             )
         for note in self.notes:
