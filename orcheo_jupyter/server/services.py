@@ -82,7 +82,8 @@ async def open_services(app: OrcheoApp, executor: Executor) -> Services:
             await vault.close()
         raise
     if triggers.recovery.resumed or triggers.recovery.failed:
-        app.log.info(
+        server_log = getattr(getattr(app, "serverapp", None), "log", None) or app.log
+        server_log.info(
             "orcheo: resumed %d run(s) a stopped process left running; %d could not resume",
             len(triggers.recovery.resumed),
             len(triggers.recovery.failed),
