@@ -21,7 +21,7 @@ _ICON = {
     "retrying": "↻",
     "succeeded": "✓",
     "failed": "✗",
-    "interrupted": "⏸",
+    "interrupted": "‖",
     "cancelled": "⊘",
 }
 _COLOR = {
@@ -238,13 +238,15 @@ class RunView:
     def state(self) -> dict[str, Any]:
         return dict(self.record.final_state or {}) if self.record else {}
 
+    def _took(self) -> str:
+        if self.record is None:
+            return ""
+        total = _seconds_between(self.record.started_at, self.record.finished_at)
+        return f" in {_ms(total)}" if total is not None else ""
+
     def _headline(self) -> str:
-        took = ""
-        if self.record is not None:
-            total = _seconds_between(self.record.started_at, self.record.finished_at)
-            took = f" in {_ms(total)}" if total is not None else ""
         run = f" · run {self.run_id}" if self.run_id else ""
-        return f"{self.name}{run} · {self.status}{took}"
+        return f"{self.name}{run} · {self.status}{self._took()}"
 
     def _resume_hint(self) -> str:
         return f"%orcheo resume {self.run_id} --value '<JSON answer>'"
@@ -284,7 +286,8 @@ class RunView:
         parts = [
             f'<div style="margin-bottom:4px"><b>{escape(self.name)}</b> '
             f"{_badge(self.status)}"
-            f'<span style="color:#666"> {escape(self._headline().split(" · ", 1)[-1])}</span></div>'
+            f'<span style="color:#666">{escape(self._took())}'
+            f"{escape(f' · run {self.run_id}' if self.run_id else '')}</span></div>"
         ]
         if rows:
             parts.append(f'<table style="border-collapse:collapse;margin:0">{rows}</table>')

@@ -23,6 +23,7 @@ from IPython.display import display
 
 from ..runtime import background
 from ..runtime.executor import Executor, RunStateError
+from ..spec.io import stored_form
 from ..spec.models import WorkflowDocument
 from ..spec.problems import DocumentError
 from ..store.base import NotFound
@@ -83,6 +84,9 @@ class OrcheoMagics(Magics):
         #: Workflows built or shown in this kernel, by name; canvases are bound to these.
         self.live: dict[str, Workflow] = {}
         self.paths: dict[str, Path | None] = {}
+        #: Stored-form checksum -> what saving it gave; a run of an unchanged document
+        #: skips validation, compilation and the store round trips.
+        self._saved: dict[str, storage.Saved] = {}
         self.directory: Path | None = None  # default: the kernel's working directory
 
     @property
@@ -121,6 +125,7 @@ class OrcheoMagics(Magics):
         for warning in built.warnings:
             print(f"⚠ {warning}", file=sys.stderr)
         saved = background.run(storage.save(built.workflow.document, path))
+        self._saved[stored_form(saved.document)[0]] = saved
         workflow = Workflow.from_document(saved.document)
         self._remember(args.name, workflow, path)
         what = (
@@ -191,7 +196,7 @@ class OrcheoMagics(Magics):
         if config is not None and not isinstance(config, dict):
             raise OrcheoCellError('--config must be a JSON object such as {"configurable": {...}}')
         doc, source, path = self._resolve(args.name)
-        saved = background.run(storage.save(doc, path if source != "store" else None))
+        saved = self._ensure_saved(doc, path if source != "store" else None)
         live = self.live.get(args.name)
         if live is not None and live.document.id is None:
             live.document.id = saved.workflow_id
@@ -206,6 +211,16 @@ class OrcheoMagics(Magics):
             )
 
         self._follow(args.name, start, live, args.output, args.quiet)
+
+    def _ensure_saved(self, doc: WorkflowDocument, path: Path | None) -> storage.Saved:
+        """The stored version of ``doc``, saving it (file and store) when it changed."""
+        if doc.id is not None:
+            known = self._saved.get(stored_form(doc)[0])
+            if known is not None and (path is None or (path == known.path and path.exists())):
+                return known
+        saved = background.run(storage.save(doc, path))
+        self._saved[stored_form(saved.document)[0]] = saved
+        return saved
 
     def _inputs(self, text: str | None, var: str | None, what: str) -> Any:
         if var is not None:

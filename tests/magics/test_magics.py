@@ -332,3 +332,13 @@ def test_store_only_workflow_runs_by_name(shell: Shell) -> None:
     shell.ok('%orcheo run greet --inputs \'{"name": "Store"}\' --quiet')
     assert shell.ns["_orcheo_run"].results["shout"] == "HELLO STORE!"
     assert not (shell.folder / "greet.orcheo.json").exists()
+
+
+def test_extension_unloads_and_reloads(shell: Shell) -> None:
+    shell.ok("%unload_ext orcheo_jupyter")
+    assert shell.cell("%orcheo list") is not None  # no such magic any more
+    shell.ok("%load_ext orcheo_jupyter")
+    shell.ok("%reload_ext orcheo_jupyter")
+    shell.ok(greet())
+    shell.ok("%orcheo run greet --inputs '{\"name\": \"Re\"}' --quiet")
+    assert shell.ns["_orcheo_run"].results["shout"] == "HELLO RE!"
