@@ -340,5 +340,5 @@ def test_extension_unloads_and_reloads(shell: Shell) -> None:
     shell.ok("%load_ext orcheo_jupyter")
     shell.ok("%reload_ext orcheo_jupyter")
     shell.ok(greet())
-    shell.ok("%orcheo run greet --inputs '{\"name\": \"Re\"}' --quiet")
+    shell.ok('%orcheo run greet --inputs \'{"name": "Re"}\' --quiet')
     assert shell.ns["_orcheo_run"].results["shout"] == "HELLO RE!"
