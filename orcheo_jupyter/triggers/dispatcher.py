@@ -2,8 +2,10 @@
 
 Jobs are durable before the dispatcher hears of them. It starts them in order,
 at most ``max_concurrency`` runs per workflow (the rest wait) and ``max_active``
-in all, retries a failed run as a new run after an exponential backoff (with
-jitter), and records a job that ran out of attempts as a dead letter.
+in all (``burst_max_active`` while a burst of deliveries arrives: accepting them
+durably comes first, the queue drains after), retries a failed run as a new run
+after an exponential backoff (with jitter), and records a job that ran out of
+attempts as a dead letter.
 
 Starting is idempotent: a job's run id is chosen when the job is stored, so
 starting it again after a crash meets the existing run (and follows it) instead
@@ -19,6 +21,7 @@ import heapq
 import itertools
 import logging
 import random
+import time
 import uuid
 from collections import Counter, OrderedDict, deque
 from collections.abc import Callable
@@ -59,6 +62,31 @@ class _Doc:
     checksum: str
 
 
+class _RateMeter:
+    """Events per second over the last full bucket (cheap enough to call per request)."""
+
+    BUCKET = 0.25
+
+    def __init__(self) -> None:
+        self._bucket = 0
+        self._count = 0
+        self._previous = 0
+
+    def _roll(self, now: float) -> None:
+        bucket = int(now / self.BUCKET)
+        if bucket != self._bucket:
+            self._previous = self._count if bucket == self._bucket + 1 else 0
+            self._bucket, self._count = bucket, 0
+
+    def add(self) -> None:
+        self._roll(time.monotonic())
+        self._count += 1
+
+    def rate(self) -> float:
+        self._roll(time.monotonic())
+        return max(self._previous, self._count) / self.BUCKET
+
+
 class _NotStarted(Exception):
     """The job's run could not start; it is stored as failed with this message."""
 
@@ -72,6 +100,8 @@ class Dispatcher:
         clock: Clock | None = None,
         default_policy: DispatchPolicy | None = None,
         max_active: int = 16,
+        burst_max_active: int = 2,
+        burst_rate: float = 200.0,
         rand: Callable[[], float] = random.random,
     ) -> None:
         self.executor = executor
@@ -79,6 +109,9 @@ class Dispatcher:
         self.clock = clock or SystemClock()
         self.default_policy = default_policy or DispatchPolicy()
         self.max_active = max_active
+        self.burst_max_active = burst_max_active
+        self.burst_rate = burst_rate
+        self._arrivals = _RateMeter()
         self._rand = rand
         self._policies: dict[str, DispatchPolicy] = {}
         self._ready: dict[str, deque[Job]] = {}
@@ -215,6 +248,8 @@ class Dispatcher:
                 self._ready.setdefault(job.workflow_id, deque()).append(job)
             self._start_ready()
             waits: list[asyncio.Task[Any]] = [asyncio.ensure_future(self._wake.wait())]
+            if self.limit < self.max_active and any(self._ready.values()):
+                waits.append(asyncio.ensure_future(asyncio.sleep(_RateMeter.BUCKET)))
             if self._delayed:
                 delay = (self._delayed[0][0] - now).total_seconds()
                 waits.append(asyncio.ensure_future(self.clock.sleep(delay)))
@@ -224,9 +259,21 @@ class Dispatcher:
                 for waiter in waits:
                     waiter.cancel()
 
+    def arrived(self) -> None:
+        """A delivery came in: while they come fast, fewer runs compete with accepting them."""
+        self._arrivals.add()
+
+    @property
+    def limit(self) -> int:
+        """Runs that may be active now, all workflows together."""
+        if self._arrivals.rate() > self.burst_rate:
+            return min(self.max_active, self.burst_max_active)
+        return self.max_active
+
     def _start_ready(self) -> None:
+        limit = self.limit
         progress = True
-        while progress and self._active < self.max_active:
+        while progress and self._active < limit:
             progress = False
             for wid in list(self._ready):
                 queue = self._ready[wid]
@@ -240,7 +287,7 @@ class Dispatcher:
                     continue
                 self._launch(job)
                 progress = True
-                if self._active >= self.max_active:
+                if self._active >= limit:
                     return
 
     def _take(self, queue: deque[Job]) -> Job | None:

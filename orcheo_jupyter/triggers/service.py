@@ -46,6 +46,8 @@ log = logging.getLogger(__name__)
 class TriggerSettings:
     default_policy: DispatchPolicy = field(default_factory=DispatchPolicy)
     max_active: int = 16  # runs the dispatcher drives at once, all workflows together
+    burst_max_active: int = 2  # ... while webhook deliveries arrive faster than burst_rate/s
+    burst_rate: float = 200.0
     cron: bool = True
     recover: bool = True
     resync_seconds: float = 10.0
@@ -86,6 +88,8 @@ class TriggerService:
             clock=self.clock,
             default_policy=self.settings.default_policy,
             max_active=self.settings.max_active,
+            burst_max_active=self.settings.burst_max_active,
+            burst_rate=self.settings.burst_rate,
         )
         self.cron = CronScheduler(store, self.dispatcher, clock=self.clock)
         self.recovery = RecoveryReport()
@@ -235,6 +239,7 @@ class TriggerService:
 
     async def deliver(self, ref: str, request: WebhookRequest) -> Accepted:
         """Check and store one delivery; the job it makes is started by the dispatcher."""
+        self.dispatcher.arrived()
         registration = await self.registration(ref)
         hook = registration.webhook if registration is not None else None
         if registration is None or hook is None or not isinstance(hook.config, WebhookConfig):

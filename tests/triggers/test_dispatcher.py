@@ -179,3 +179,25 @@ async def test_a_dead_letter_can_be_retried_with_a_fresh_budget(env: Env) -> Non
         await dispatcher.stop()
     letter = await env.store.get_job(job.id)
     assert letter.status == "dead" and letter.attempt == 2 and len(letter.attempts) == 2
+
+
+@pytest.mark.asyncio
+async def test_a_burst_of_deliveries_holds_back_run_starts_until_it_passes(env: Env) -> None:
+    doc = code_doc("import asyncio\nawait asyncio.sleep(0.05)\nreturn 1")
+    wid = await env.workflow(doc, "bursty")
+    dispatcher = env.dispatcher(max_concurrency=10)
+    dispatcher.max_active, dispatcher.burst_max_active, dispatcher.burst_rate = 8, 1, 40
+    await dispatcher.start()
+    try:
+        for _ in range(30):  # 30 arrivals in one 0.25 s bucket: 120/s > 40/s
+            dispatcher.arrived()
+        assert dispatcher.limit == 1
+        await dispatcher.enqueue(
+            [dispatcher.new_job(wid, {}, source="manual", version=1) for _ in range(6)]
+        )
+        await asyncio.sleep(0.02)
+        assert dispatcher.counts(wid)["running"] == 1  # accepting comes first
+        await until(lambda: dispatcher.limit == 8)  # the burst is over (two quiet buckets)
+        await until(lambda: dispatcher.settled["succeeded"] == 6)
+    finally:
+        await dispatcher.stop()
