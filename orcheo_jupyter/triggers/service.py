@@ -220,14 +220,16 @@ class TriggerService:
         return registration if registration is not None else await self.register(workflow_id)
 
     # --- webhooks -----------------------------------------------------------------------------
-    async def _secret(self, text: str, workflow_id: str) -> str:
+    async def _secret(self, text: str, workflow_id: str, audits: list[asyncio.Future[None]]) -> str:
         ref = parse_ref(text)
         if ref is None or self.vault is None:
             raise WebhookRejected(
                 503, "unavailable", "this webhook cannot verify deliveries now (no vault)"
             )
         try:
-            value: str = await self.vault.read(ref, workflow_id=workflow_id, actor="webhook")
+            value, audited = await self.vault.read_audited(
+                ref, workflow_id=workflow_id, actor="webhook"
+            )
         except SecretUnavailable as exc:
             log.warning("orcheo: webhook of workflow %s cannot verify: %s", workflow_id, exc)
             raise WebhookRejected(
@@ -235,6 +237,7 @@ class TriggerService:
                 "unavailable",
                 "this webhook cannot verify deliveries now: its credential is unavailable",
             ) from None
+        audits.append(audited)
         return value
 
     async def deliver(self, ref: str, request: WebhookRequest) -> Accepted:
@@ -248,13 +251,20 @@ class TriggerService:
         workflow_id = registration.workflow_id
         now = self.clock.now()
 
-        async def secret(text: str) -> str:
-            return await self._secret(text, workflow_id)
+        audits: list[asyncio.Future[None]] = []  # vault reads' audit entries, committing
 
-        verified = await verify(config, request, secret, now.timestamp())
-        if config.rate_limit is not None:
-            limit = config.rate_limit
-            self._limiter.check(workflow_id, limit.limit, limit.interval_seconds, now.timestamp())
+        async def secret(text: str) -> str:
+            return await self._secret(text, workflow_id, audits)
+
+        try:
+            verified = await verify(config, request, secret, now.timestamp())
+            if config.rate_limit is not None:
+                limit = config.rate_limit
+                now_s = now.timestamp()
+                self._limiter.check(workflow_id, limit.limit, limit.interval_seconds, now_s)
+        except BaseException:
+            await asyncio.gather(*audits)  # a refused delivery's secret reads are audited too
+            raise
         delivery_id = uuid.uuid4().hex
         received_at = iso(now)
         inputs, headers = delivery_inputs(config, request, delivery_id, received_at)
@@ -279,7 +289,10 @@ class TriggerService:
             body_sha256=hashlib.sha256(request.body).hexdigest(),
             body_bytes=len(request.body),
         )
-        accepted = await self.store.accept_delivery(delivery, job)
+        # The delivery and the audit of the secret read commit side by side (two files).
+        stored = asyncio.ensure_future(self.store.accept_delivery(delivery, job))
+        await asyncio.gather(stored, *audits)
+        accepted = stored.result()
         if accepted.outcome == "accepted":
             await self.dispatcher.prepare(job)  # the run id answers from the 202 on
             self.dispatcher.add(job)

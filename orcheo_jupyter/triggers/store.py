@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from ..store.base import NotFound
+from ..store.base import Conflict, NotFound
 from ..store.group_commit import GroupCommit
 from ..store.sqlite_thread import SqliteThread
 from .records import Accepted, CronFire, CronState, Delivery, Job
@@ -263,7 +263,10 @@ class TriggerStore(Protocol):
     async def record_fires(
         self, fires: list[CronFire], jobs: list[Job], states: list[CronState]
     ) -> None:
-        """Fires, the jobs they start and the triggers' new last-fire times: all or nothing."""
+        """Fires, the jobs they start and the triggers' new last-fire times: all or nothing.
+
+        Conflict when a fire is already recorded (another process fired that slot).
+        """
         ...
 
     async def list_fires(
@@ -407,22 +410,10 @@ class SqliteTriggerStore:
         self, fires: list[CronFire], jobs: list[Job], states: list[CronState]
     ) -> None:
         def work(conn: sqlite3.Connection) -> None:
-            conn.executemany(
-                "INSERT INTO cron_fires (workflow_id, trigger_id, scheduled_for, status, at,"
-                " run_id, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (
-                        f.workflow_id,
-                        f.trigger_id,
-                        f.scheduled_for,
-                        f.status,
-                        f.at,
-                        f.run_id,
-                        f.detail,
-                    )
-                    for f in fires
-                ],
-            )
+            try:
+                _insert_fires(conn, fires)
+            except sqlite3.IntegrityError:
+                raise Conflict("these cron fires are already recorded") from None
             conn.executemany(_INSERT_JOB, [_job_values(j, _JOB_COLUMNS) for j in jobs])
             _upsert_states(conn, states)
 
@@ -464,6 +455,17 @@ class SqliteTriggerStore:
                 (workflow_id, _dumps(data), at),
             )
         )
+
+
+def _insert_fires(conn: sqlite3.Connection, fires: list[CronFire]) -> None:
+    conn.executemany(
+        "INSERT INTO cron_fires (workflow_id, trigger_id, scheduled_for, status, at,"
+        " run_id, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [
+            (f.workflow_id, f.trigger_id, f.scheduled_for, f.status, f.at, f.run_id, f.detail)
+            for f in fires
+        ],
+    )
 
 
 def _upsert_states(conn: sqlite3.Connection, states: list[CronState]) -> None:

@@ -9,6 +9,7 @@ starts, and nodes get values just before they run.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import re
@@ -242,6 +243,26 @@ class Vault:
         actor: str | None = None,
     ) -> str:
         """The value for this workflow, after an audit entry of the read is durable."""
+        value, audited = await self.read_audited(
+            ref, workflow_id=workflow_id, run_id=run_id, node=node, actor=actor
+        )
+        await audited
+        return value
+
+    async def read_audited(
+        self,
+        ref: SecretRef | str,
+        *,
+        workflow_id: str | None,
+        run_id: str | None = None,
+        node: str | None = None,
+        actor: str | None = None,
+    ) -> tuple[str, asyncio.Future[None]]:
+        """The value, and the commit of its audit entry, which the caller must await.
+
+        For callers that can overlap that commit with their own durable write (a
+        webhook check awaits it together with the delivery, before answering).
+        """
         if isinstance(ref, str):
             ref = SecretRef(ref)
         row = await self._row(ref.name)
@@ -257,11 +278,12 @@ class Vault:
             node=node,
             detail=problem or ref.field,
         )
-        await self.store.audit(entry)
+        audited = asyncio.ensure_future(self.store.audit(entry))
         if problem:
+            await audited
             raise SecretUnavailable(ref, problem)
         assert row is not None
-        return self._value(row, ref)
+        return self._value(row, ref), audited
 
     async def resolve(
         self, ref: SecretRef, *, workflow_id: str | None, run_id: str | None, node: str | None
