@@ -21,6 +21,7 @@ import dis
 import inspect
 import io
 import linecache
+import re
 import sys
 import tokenize
 import types
@@ -30,6 +31,7 @@ from typing import Any
 
 from ..spec.models import END, START
 
+_SECRET_NAME = re.compile(r"secret|token|passw|api_?key|credential|private_?key", re.IGNORECASE)
 #: Marks a keyword-only parameter without a default.
 MISSING: Any = type("Missing", (), {"__repr__": lambda self: "MISSING"})()
 _ROLES = ("state", "config")
@@ -291,6 +293,14 @@ def _outside_names(
                 f"import {value.__name__}" + (f" as {name}" if name != value.__name__ else "")
             )
         elif _constant(value):
+            if _SECRET_NAME.search(name) and isinstance(value, str | bytes):
+                raise FunctionError(
+                    f"function {fn.__name__!r} uses {name!r}, which looks like a secret; copying "
+                    "it into the node would store it in the workflow document — read it inside "
+                    "the function (os.environ) or pass a [[secret]] as a keyword-only parameter",
+                    filename,
+                    line,
+                )
             constants.append(f"{name} = {value!r}")
         elif (target := _importable(value)) is not None:
             module, qual = target

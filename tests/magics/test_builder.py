@@ -333,3 +333,13 @@ def test_user_namespace_is_visible_but_not_changed() -> None:
     ).workflow
     assert node(wf, "a").config == {"variables": {"g": "Hello"}}
     assert "leak" not in namespace and "workflow" not in namespace
+
+
+def test_secret_looking_constants_are_not_copied_into_the_document() -> None:
+    error = error_of(
+        'API_KEY = "sk-live-123"\n\ndef call(state):\n    return API_KEY[:2]\n\n'
+        "workflow.add_node('call', call)\n",
+    )
+    assert error.problems[0].line == 4
+    assert "looks like a secret" in error.problems[0].message
+    assert "sk-live-123" not in str(error)
