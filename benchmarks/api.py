@@ -178,19 +178,29 @@ def audit(server: Headless, workflow_id: str, acked: list[str]) -> dict[str, Any
 
 
 async def wait_all_finished(server: Headless, workflow_id: str, timeout: float = 600) -> float:
-    """Seconds (perf_counter) when no run of the workflow is pending or running."""
+    """When (perf_counter) the last run of the workflow finished.
+
+    Requests wrk abandoned at its deadline may still be creating runs, so "done"
+    means: nothing pending or running, and no new run for 0.3 s.
+    """
     db = sqlite3.connect(server.data_dir / "orcheo.sqlite")
     deadline = time.perf_counter() + timeout
+    seen, finished, stable_since = -1, time.perf_counter(), time.perf_counter()
     try:
         while True:
-            (left,) = db.execute(
-                "SELECT COUNT(*) FROM runs WHERE workflow_id = ? AND status IN"
-                " ('pending', 'running')",
+            total, left = db.execute(
+                "SELECT COUNT(*), COUNT(*) FILTER (WHERE status IN ('pending', 'running'))"
+                " FROM runs WHERE workflow_id = ?",
                 (workflow_id,),
             ).fetchone()
-            if left == 0:
-                return time.perf_counter()
-            if time.perf_counter() > deadline:
+            now = time.perf_counter()
+            if total != seen or left:
+                seen, stable_since = total, now
+                if not left:
+                    finished = now
+            elif now - stable_since >= 0.3:
+                return finished
+            if now > deadline:
                 raise TimeoutError(f"{left} runs still unfinished")
             await asyncio.sleep(0.005)
     finally:
