@@ -669,12 +669,13 @@ export class CanvasEditor {
     this.graphEl.addEventListener('mouseenter', this.invalidateCoords);
     this.graphEl.addEventListener('pointerdown', this.invalidateCoords, true);
     // Clicking the graph gives the canvas the keyboard (Delete, Ctrl+Z...).
-    // (again after the click: a notebook's own mouse handling may move focus away).
     const takeFocus = (): void => {
-      if (!this.root.contains(document.activeElement)) this.root.focus({ preventScroll: true });
+      if (document.activeElement !== this.root) this.root.focus({ preventScroll: true });
     };
+    // Cytoscape blurs the active element on mousedown, so focus again once it is done.
     this.graphEl.addEventListener('pointerdown', takeFocus);
-    this.graphEl.addEventListener('pointerup', () => window.setTimeout(takeFocus, 0));
+    this.graphEl.addEventListener('mouseup', takeFocus);
+    this.graphEl.addEventListener('click', takeFocus);
     this.graphEl.addEventListener('wheel', this.invalidateCoords, { capture: true, passive: true });
     cy.on('select unselect', () => this.schedulePanel());
     cy.on('grab', 'node', () => this.hideHandle());

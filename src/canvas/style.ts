@@ -35,7 +35,6 @@ export function stylesheet(): StylesheetJson {
         'background-color': '#ffffff',
         'border-width': 1.5,
         'border-color': '#90a4ae',
-        label: 'data(label)',
         'text-wrap': 'wrap',
         'text-max-width': '156px',
         'text-valign': 'center',
@@ -46,6 +45,8 @@ export function stylesheet(): StylesheetJson {
         'min-zoomed-font-size': 7
       }
     },
+    { selector: 'node[label]', style: { label: 'data(label)' } },
+    { selector: 'edge[label]', style: { label: 'data(label)' } },
     { selector: 'node[kind = "code"]', style: { 'border-color': '#5c6bc0', 'background-color': '#f3f4ff' } },
     { selector: 'node[kind = "subgraph"]', style: { 'border-style': 'double', 'border-width': 4 } },
     { selector: 'node[kind = "script"]', style: { 'background-color': '#fafafa' } },
@@ -105,7 +106,6 @@ export function stylesheet(): StylesheetJson {
         'target-arrow-shape': 'triangle',
         'curve-style': 'bezier',
         'arrow-scale': 0.9,
-        label: 'data(label)',
         'font-size': 10,
         color: '#37474f',
         'text-background-color': '#ffffff',

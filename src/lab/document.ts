@@ -5,6 +5,7 @@
  */
 
 import { ABCWidgetFactory, DocumentRegistry, DocumentWidget, IDocumentWidget } from '@jupyterlab/docregistry';
+import { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 import { dumps } from '../canvas/canonical';
 import { CanvasEditor } from '../canvas/editor';
@@ -27,15 +28,30 @@ export class CanvasPanel extends Widget {
   private stopFollow: (() => void) | null = null;
 
   constructor(
-    private readonly context: DocumentRegistry.Context,
+    readonly context: DocumentRegistry.Context,
     private readonly api: OrcheoApi,
     private readonly openRun: (id: string) => void
   ) {
     super();
     this.addClass('jp-OrcheoDocument');
     this.node.style.height = '100%';
+    (this.node as unknown as { orcheoPanel: CanvasPanel }).orcheoPanel = this;
     void context.ready.then(() => this.load());
     context.model.contentChanged.connect(this.onContent, this);
+    context.saveState.connect(this.onSaveState, this);
+  }
+
+  /** The text last read from or written to disk. */
+  private diskText: string | null = null;
+
+  private onSaveState(_: unknown, state: DocumentRegistry.SaveState): void {
+    if (state === 'completed') this.diskText = this.context.model.toString();
+  }
+
+  /** Activating the tab (or clicking in it) gives the canvas the keyboard. */
+  protected onActivateRequest(msg: Message): void {
+    super.onActivateRequest(msg);
+    if (this.editor && !this.node.contains(document.activeElement)) this.editor.root.focus({ preventScroll: true });
   }
 
   get canvas(): CanvasEditor | null {
@@ -55,6 +71,7 @@ export class CanvasPanel extends Widget {
   private async load(): Promise<void> {
     const text = this.context.model.toString();
     this.lastText = text;
+    this.diskText = text;
     const doc = this.parse(text);
     if (typeof doc === 'string') {
       this.showError(doc);
@@ -67,6 +84,8 @@ export class CanvasPanel extends Widget {
         const next = dumps(this.editor.document);
         this.lastText = next;
         this.context.model.fromString(next);
+        // Lab 4's text model no longer marks itself dirty on a change; editors do.
+        this.context.model.dirty = true;
       },
       credentials: () => this.api.credentials(),
       save: () => void this.context.save(),
@@ -93,6 +112,8 @@ export class CanvasPanel extends Widget {
     const text = this.context.model.toString();
     if (text === this.lastText) return;
     this.lastText = text;
+    // "Reload from Disk" puts the file's text back: the document is clean again.
+    if (text === this.diskText) this.context.model.dirty = false;
     const doc = this.parse(text);
     if (typeof doc === 'string') {
       this.showError(doc);

@@ -1,0 +1,91 @@
+"""``*.orcheo.json`` as a JupyterLab document: open, edit, dirty marker, save, revert."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from orcheo_jupyter import Workflow, spec
+from orcheo_jupyter.spec.models import Position
+
+from .lab import Lab
+from .ui import connect, counts
+
+DOC = ".jp-OrcheoDocument [data-orcheo-canvas]"
+CURRENT_TAB = ".lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current"
+
+
+def _write_flow(lab: Lab, name: str) -> Any:
+    wf = (
+        Workflow("flow")
+        .add_node("first", "SetVariableNode", variables={"a": 1})
+        .add_edge("START", "first")
+        .add_edge("first", "END")
+    )
+    doc = wf.to_document()
+    doc.canvas.positions = {"first": Position(x=0, y=0)}
+    path = lab.root / f"{name}.orcheo.json"
+    spec.save(doc, path)
+    return path
+
+
+def test_open_edit_save_writes_canonical_file(page: Any, lab: Lab) -> None:
+    path = _write_flow(lab, "flow")
+    before = path.read_text()
+    page.goto(lab.page_url("lab/tree/flow.orcheo.json"))
+    page.wait_for_selector(f'{DOC}[data-node-count="1"]', timeout=60_000)
+    assert counts(page, DOC) == (1, 2)
+
+    # The palette comes from the server's node catalog.
+    page.fill(f"{DOC} .oc-palette-search", "debug")
+    page.dblclick(f'{DOC} .oc-palette-item[data-node-type="DebugNode"]')
+    page.wait_for_selector(f'{DOC}[data-node-count="2"]')
+    connect(page, "first", "debug", DOC)
+    page.wait_for_selector(f'{DOC}[data-edge-count="3"]')
+    page.wait_for_selector(f"{CURRENT_TAB}.jp-mod-dirty")
+    assert path.read_text() == before  # nothing is written before saving
+
+    page.locator(f"{DOC} .oc-graph").click(position={"x": 5, "y": 5})
+    page.keyboard.press("Control+s")
+    page.wait_for_selector(f"{CURRENT_TAB}:not(.jp-mod-dirty)")
+    text = path.read_text()
+    saved = spec.loads(text)
+    ir = saved.graph.ir  # type: ignore[union-attr]
+    assert [n.id for n in ir.nodes] == ["first", "debug"]
+    assert ir.nodes[1].type == "DebugNode"  # type: ignore[union-attr]
+    assert ("first", "debug") in {(e.source, e.target) for e in ir.edges}
+    assert set(saved.canvas.positions) == {"first", "debug"}
+    # Saved from the browser, byte-identical to Python's canonical form.
+    assert text == spec.dumps(saved)
+
+    # Delete the new node, then revert to the file on disk: the canvas follows.
+    page.evaluate(
+        "sel => { const c = document.querySelector(sel).orcheoCanvas;"
+        " c.cy.elements().unselect(); c.cy.getElementById('debug').select(); }",
+        DOC,
+    )
+    page.locator(f"{DOC} .oc-graph").click(position={"x": 5, "y": 5})
+    page.evaluate(
+        "sel => { const c = document.querySelector(sel).orcheoCanvas;"
+        " c.cy.getElementById('debug').select(); }",
+        DOC,
+    )
+    page.keyboard.press("Delete")
+    page.wait_for_selector(f'{DOC}[data-node-count="1"]')
+    page.wait_for_selector(f"{CURRENT_TAB}.jp-mod-dirty")
+    page.click("text=File")
+    page.click("text=Reload Orcheo Workflow from Disk")
+    page.click(".jp-Dialog button.jp-mod-accept")
+    page.wait_for_selector(f'{DOC}[data-node-count="2"]')
+    page.wait_for_selector(f"{CURRENT_TAB}:not(.jp-mod-dirty)")
+    assert path.read_text() == text
+
+
+def test_launcher_new_workflow_creates_a_file_opened_on_the_canvas(page: Any, lab: Lab) -> None:
+    page.goto(lab.page_url("lab"))
+    page.click('.jp-LauncherCard[title*="Create a workflow document"]', timeout=60_000)
+    page.wait_for_selector(f'{DOC}[data-node-count="0"]')
+    created = sorted(p.name for p in lab.root.glob("untitled*.orcheo.json"))
+    assert created, "no untitled workflow file was created"
+    doc = spec.load(lab.root / created[-1])
+    assert doc.graph.format == "frozen-ir"
+    assert doc.graph.ir.nodes == []  # type: ignore[union-attr]

@@ -1,0 +1,65 @@
+"""The run viewer and sidebar against the real REST/WebSocket API."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from .lab import Lab
+
+
+def _finished_run(lab: Lab) -> tuple[str, str]:
+    doc = {
+        "name": "viewer",
+        "graph": {
+            "format": "frozen-ir",
+            "ir": {
+                "nodes": [
+                    {"kind": "builtin", "id": "a", "type": "SetVariableNode",
+                     "config": {"variables": {"who": "a"}}},
+                    {"kind": "builtin", "id": "b", "type": "SetVariableNode",
+                     "config": {"variables": {"seen": "{{ results.a.who }}"}}},
+                ],
+                "edges": [
+                    {"source": "__start__", "target": "a"},
+                    {"source": "a", "target": "b"},
+                    {"source": "b", "target": "__end__"},
+                ],
+            },
+        },
+    }
+    workflow = lab.api("POST", "orcheo/api/workflows", doc)
+    run_id = lab.api("POST", f"orcheo/api/workflows/{workflow['id']}/execute", {"inputs": {}})[
+        "execution_id"
+    ]
+    deadline = time.monotonic() + 30
+    while lab.api("GET", f"orcheo/api/executions/{run_id}")["status"] != "succeeded":
+        assert time.monotonic() < deadline, "the run did not finish"
+        time.sleep(0.1)
+    return workflow["id"], run_id
+
+
+def test_run_viewer_shows_timeline_and_node_outputs(page: Any, lab: Lab) -> None:
+    workflow_id, run_id = _finished_run(lab)
+    page.goto(lab.page_url("lab"))
+    page.click('.jp-SideBar .lm-TabBar-tab[title="Orcheo workflows and runs"]', timeout=60_000)
+    page.wait_for_selector(f'#orcheo-sidebar li[data-workflow-id="{workflow_id}"]')
+    page.click(f'#orcheo-sidebar li[data-run-id="{run_id}"]')
+
+    viewer = f'.jp-OrcheoRunViewer[data-run-id="{run_id}"]'
+    page.wait_for_selector(f'{viewer}[data-run-status="succeeded"]')
+    rows = page.locator(f"{viewer} .oc-gantt-row")
+    rows.nth(1).wait_for()
+    assert [rows.nth(i).get_attribute("data-node") for i in range(rows.count())] == ["a", "b"]
+    assert {rows.nth(i).get_attribute("data-status") for i in range(rows.count())} == {
+        "succeeded"
+    }
+    page.click(f'{viewer} .oc-gantt-row[data-node="b"]')
+    output = page.locator(f'{viewer} [data-node-output="b"]')
+    output.wait_for()
+    assert '"seen": "a"' in output.inner_text()
+    # The run's graph, lit up with the same run.
+    page.wait_for_selector(
+        f'{viewer} [data-orcheo-canvas] [data-node-id="b"][data-run-status="succeeded"]',
+        state="attached",
+    )
