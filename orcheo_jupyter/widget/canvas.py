@@ -36,13 +36,30 @@ export default { render({ el }) {
 
 
 def _credential_names() -> list[str]:
-    """Names of stored credentials for the [[secret]] picker (none when no vault)."""
-    try:
-        from .. import vault  # type: ignore[attr-defined]
+    """Names (never values) of stored credentials, for the [[secret]] picker.
 
-        names = getattr(vault, "credential_names", None)
-        return sorted(names()) if callable(names) else []
-    except Exception:  # the vault is optional and may not be configured
+    Reads the embedded vault's table of names directly (no key needed for names);
+    an absent, unreadable or remote vault gives an empty list, not an error.
+    """
+    try:
+        from ..settings import Settings
+        from ..vault.store import SqliteCredentialStore
+
+        settings = Settings.from_env()
+        path = settings.data_dir / "vault.sqlite"
+        if settings.repository_backend == "postgres" or not path.exists():
+            return []
+
+        async def names() -> list[str]:
+            store = SqliteCredentialStore(path)
+            await store.open()
+            try:
+                return sorted(row.name for row in await store.list_all())
+            finally:
+                await store.close()
+
+        return background.run(names(), timeout=5)
+    except Exception:  # the vault is optional; the picker then lists nothing
         return []
 
 
@@ -59,15 +76,15 @@ def _as_workflow(source: Any) -> tuple[Workflow, Path | None]:
     )
 
 
-class Canvas(anywidget.AnyWidget):  # type: ignore[misc]
+class Canvas(anywidget.AnyWidget):
     """The canvas bound to a workflow: ``Canvas(workflow)`` in a notebook cell."""
 
     _esm = STATIC / "canvas.js" if (STATIC / "canvas.js").exists() else _MISSING_BUNDLE
     _css = STATIC / "canvas.css" if (STATIC / "canvas.css").exists() else ""
 
     document = traitlets.Dict().tag(sync=True)
-    catalog = traitlets.List().tag(sync=True)
-    problems = traitlets.List().tag(sync=True)
+    catalog: traitlets.List[dict[str, Any]] = traitlets.List().tag(sync=True)
+    problems: traitlets.List[dict[str, Any]] = traitlets.List().tag(sync=True)
     credentials = traitlets.List(traitlets.Unicode()).tag(sync=True)
     read_only = traitlets.Bool(False).tag(sync=True)
     height = traitlets.Unicode("560px").tag(sync=True)
@@ -129,7 +146,7 @@ class Canvas(anywidget.AnyWidget):  # type: ignore[misc]
             with self._lock:
                 self._trait_values["document"] = to_data(self.workflow.document)
                 self._stale = False
-        return super().get_state(key, drop_defaults)  # type: ignore[no-any-return]
+        return super().get_state(key, drop_defaults)
 
     # --- canvas -> Python ----------------------------------------------------------
     def _on_message(self, _widget: Any, content: Any, _buffers: Any) -> None:

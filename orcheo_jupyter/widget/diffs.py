@@ -310,7 +310,9 @@ def _update_node(doc: WorkflowDocument, d: UpdateNode) -> Undo:
     ir = _ir(doc)
     node = ir.nodes[_find(ir, d.id)]
     given = d.fields.model_fields_set
-    allowed = {"body", "injected", "retry", "timeout"} if node.kind == "code" else {"retry", "timeout"}
+    allowed = (
+        {"body", "injected", "retry", "timeout"} if node.kind == "code" else {"retry", "timeout"}
+    )
     for name in sorted(given - allowed):
         raise DiffError(f"field {name!r} cannot be set on a {node.kind} node")
     for name in ("body", "injected"):

@@ -15,7 +15,9 @@ import pytest
 from .lab import CHROMIUM, CHROMIUM_ARGS, Lab, running_lab
 
 if not Path(CHROMIUM).exists():  # `make test` installs it; a bare pytest run says how
-    pytest.skip("browser tests need Debian's Chromium: run `make chromium`", allow_module_level=True)
+    pytest.skip(
+        "browser tests need Debian's Chromium: run `make chromium`", allow_module_level=True
+    )
 
 
 @pytest.hookimpl(hookwrapper=True)

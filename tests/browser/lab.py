@@ -132,9 +132,11 @@ def running_lab(home: Path, timeout: float = 90) -> Iterator[Lab]:
             try:
                 lab.api("GET", "api/status")
                 break
-            except OSError:
+            except OSError as exc:
                 if time.monotonic() > deadline:
-                    raise RuntimeError(f"JupyterLab did not start:\n{log.read_text()[-4000:]}")
+                    raise RuntimeError(
+                        f"JupyterLab did not start:\n{log.read_text()[-4000:]}"
+                    ) from exc
                 time.sleep(0.25)
         yield lab
     finally:

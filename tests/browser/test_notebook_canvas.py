@@ -27,9 +27,7 @@ def _nodes(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {n["id"]: n for n in doc["graph"]["ir"]["nodes"]}
 
 
-def test_edit_on_canvas_changes_python_workflow_and_run_lights_it_up(
-    page: Any, lab: Lab
-) -> None:
+def test_edit_on_canvas_changes_python_workflow_and_run_lights_it_up(page: Any, lab: Lab) -> None:
     open_notebook(page, lab, "canvas_widget.ipynb", CELLS)
     run_cell(page, 0)
     page.wait_for_selector(f'{CANVAS}[data-node-count="1"]', timeout=60_000)
@@ -89,7 +87,8 @@ def test_edit_on_canvas_changes_python_workflow_and_run_lights_it_up(
         window.__runStates = [];
         new MutationObserver(() => {
           const s = root.getAttribute('data-run-status');
-          if (s && window.__runStates[window.__runStates.length - 1] !== s) window.__runStates.push(s);
+          const seen = window.__runStates;
+          if (s && seen[seen.length - 1] !== s) seen.push(s);
         }).observe(root, {attributes: true, attributeFilter: ['data-run-status']});
       }""",
         CANVAS,
@@ -100,8 +99,9 @@ def test_edit_on_canvas_changes_python_workflow_and_run_lights_it_up(
     page.wait_for_selector(f'{CANVAS}[data-run-status="succeeded"]')
     assert page.evaluate("window.__runStates") == ["running", "succeeded"]
     for node in ("greet", "set_variable"):
-        page.wait_for_selector(f'{CANVAS} [data-node-id="{node}"][data-run-status="succeeded"]',
-                               state="attached")
+        page.wait_for_selector(
+            f'{CANVAS} [data-node-id="{node}"][data-run-status="succeeded"]', state="attached"
+        )
 
     # Clicking a node shows what it produced.
     point = page.evaluate(

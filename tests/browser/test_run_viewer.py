@@ -15,10 +15,18 @@ def _finished_run(lab: Lab) -> tuple[str, str]:
             "format": "frozen-ir",
             "ir": {
                 "nodes": [
-                    {"kind": "builtin", "id": "a", "type": "SetVariableNode",
-                     "config": {"variables": {"who": "a"}}},
-                    {"kind": "builtin", "id": "b", "type": "SetVariableNode",
-                     "config": {"variables": {"seen": "{{ results.a.who }}"}}},
+                    {
+                        "kind": "builtin",
+                        "id": "a",
+                        "type": "SetVariableNode",
+                        "config": {"variables": {"who": "a"}},
+                    },
+                    {
+                        "kind": "builtin",
+                        "id": "b",
+                        "type": "SetVariableNode",
+                        "config": {"variables": {"seen": "{{ results.a.who }}"}},
+                    },
                 ],
                 "edges": [
                     {"source": "__start__", "target": "a"},
@@ -51,9 +59,7 @@ def test_run_viewer_shows_timeline_and_node_outputs(page: Any, lab: Lab) -> None
     rows = page.locator(f"{viewer} .oc-gantt-row")
     rows.nth(1).wait_for()
     assert [rows.nth(i).get_attribute("data-node") for i in range(rows.count())] == ["a", "b"]
-    assert {rows.nth(i).get_attribute("data-status") for i in range(rows.count())} == {
-        "succeeded"
-    }
+    assert {rows.nth(i).get_attribute("data-status") for i in range(rows.count())} == {"succeeded"}
     page.click(f'{viewer} .oc-gantt-row[data-node="b"]')
     output = page.locator(f'{viewer} [data-node-output="b"]')
     output.wait_for()

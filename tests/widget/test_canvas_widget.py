@@ -1,0 +1,153 @@
+"""The Canvas widget's Python side: diffs from the browser, Python-side changes, runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from orcheo_jupyter import Canvas, Workflow, spec
+
+
+def _wf() -> Workflow:
+    return (
+        Workflow("w")
+        .add_node("a", "SetVariableNode", variables={"x": 1})
+        .add_edge("START", "a")
+        .add_edge("a", "END")
+    )
+
+
+class Sent(list[dict[str, Any]]):
+    def of(self, kind: str) -> list[dict[str, Any]]:
+        return [m for m in self if m.get("type") == kind]
+
+
+@pytest.fixture
+def sent(monkeypatch: pytest.MonkeyPatch) -> Sent:
+    out = Sent()
+    monkeypatch.setattr(Canvas, "send", lambda self, content, buffers=None: out.append(content))
+    return out
+
+
+def test_initial_state_has_document_catalog_and_problems() -> None:
+    wf = _wf()
+    canvas = Canvas(wf)
+    assert canvas.document == spec.to_data(wf.document)
+    types = {entry["type"] for entry in canvas.catalog}
+    assert {"SetVariableNode", "DebugNode", "IfElseNode"} <= types
+    assert all("config_schema" in entry for entry in canvas.catalog)
+    assert canvas.problems == []
+    assert canvas.read_only is False
+
+
+def test_browser_diffs_change_the_workflow_and_are_acknowledged(sent: Sent) -> None:
+    wf = _wf()
+    canvas = Canvas(wf)
+    diffs = [
+        {
+            "op": "add_node",
+            "node": {"kind": "builtin", "id": "b", "type": "DebugNode"},
+            "position": {"x": 0, "y": 120},
+        },
+        {"op": "add_edge", "source": "a", "target": "b"},
+    ]
+    canvas._on_message(canvas, {"type": "diffs", "seq": 7, "view": "v1", "diffs": diffs}, [])
+    assert [n.id for n in wf.ir.nodes] == ["a", "b"]
+    assert ("a", "b") in {(e.source, e.target) for e in wf.ir.edges}
+    assert sent.of("ack") == [{"type": "ack", "seq": 7, "view": "v1", "ok": True, "diffs": diffs}]
+    # b has no way to the end: the warning shows as a badge on the canvas.
+    assert [(p["node"], p["code"]) for p in canvas.problems] == [("b", "no_path_to_end")]
+    # A frontend that connects later gets the current document, not the first one.
+    assert canvas.get_state("document")["document"] == spec.to_data(wf.document)
+
+
+def test_refused_diff_leaves_workflow_unchanged_and_resyncs_the_view(sent: Sent) -> None:
+    wf = _wf()
+    canvas = Canvas(wf)
+    before = wf.to_json()
+    bad = [
+        {"op": "add_node", "node": {"kind": "builtin", "id": "z", "type": "DebugNode"}},
+        {"op": "add_edge", "source": "z", "target": "nowhere"},
+    ]
+    canvas._on_message(canvas, {"type": "diffs", "seq": 1, "view": "v", "diffs": bad}, [])
+    assert wf.to_json() == before
+    (ack,) = sent.of("ack")
+    assert ack["ok"] is False
+    assert ack["error"] == "diff 1 (add_edge): edge end 'nowhere' is not a node"
+    assert ack["document"] == spec.to_data(wf.document)
+    assert canvas.last_error == ack["error"]
+
+
+def test_python_side_change_redraws_the_canvas() -> None:
+    wf = _wf()
+    canvas = Canvas(wf)
+    wf.add_node("later", "DebugNode")
+    assert [n["id"] for n in canvas.document["graph"]["ir"]["nodes"]] == ["a", "later"]
+    assert ("later", "unreachable") in {(p["node"], p["code"]) for p in canvas.problems}
+
+
+def test_two_canvases_of_one_workflow_follow_each_other(sent: Sent) -> None:
+    wf = _wf()
+    first, second = Canvas(wf), Canvas(wf)
+    move = [{"op": "move", "positions": {"a": {"x": 3, "y": 4}}}]
+    first._on_message(first, {"type": "diffs", "seq": 1, "view": "v", "diffs": move}, [])
+    assert second.document["canvas"]["positions"] == {"a": {"x": 3.0, "y": 4.0}}
+
+
+def test_run_lights_up_the_canvas_with_ordered_events(sent: Sent) -> None:
+    wf = _wf()
+    canvas = Canvas(wf)
+    result = wf.run({"who": "me"})
+    assert result.status == "succeeded"
+    events = [m["event"] for m in sent.of("run_event")]
+    assert [e["type"] for e in events] == [
+        "run_started",
+        "node_started",
+        "node_finished",
+        "run_finished",
+    ]
+    assert [e["seq"] for e in events] == [1, 2, 3, 4]
+    assert events[2]["node"] == "a" and events[2]["data"]["output"] == {"x": 1}
+    assert {e["run_id"] for e in events} == {result.id}
+    # A view that opens after the run replays it.
+    canvas._on_message(canvas, {"type": "hello", "view": "late"}, [])
+    (sync,) = sent.of("sync")
+    assert sync["view"] == "late" and [e["seq"] for e in sync["events"]] == [1, 2, 3, 4]
+
+
+def test_closed_canvas_stops_listening(sent: Sent) -> None:
+    wf = _wf()
+    canvas = Canvas(wf)
+    canvas.close()
+    wf.run()
+    assert sent.of("run_event") == []
+
+
+def test_canvas_from_path_saves_back_to_it(tmp_path: Path, sent: Sent) -> None:
+    path = _wf().save(tmp_path / "w.orcheo.json")
+    canvas = Canvas(path)
+    move = [{"op": "move", "positions": {"a": {"x": 10, "y": 20}}}]
+    canvas._on_message(canvas, {"type": "diffs", "seq": 1, "view": "v", "diffs": move}, [])
+    canvas._on_message(canvas, {"type": "save"}, [])
+    assert spec.load(path).canvas.positions["a"].x == 10.0
+    assert sent.of("notice") == [{"type": "notice", "level": "info", "message": f"Saved {path}"}]
+
+
+def test_script_workflows_are_read_only() -> None:
+    doc = {
+        "name": "s",
+        "graph": {
+            "format": "langgraph-script",
+            "source": "x = 1",
+            "index": {"nodes": ["one"], "edges": []},
+        },
+    }
+    canvas = Canvas(doc)
+    assert canvas.read_only is True
+
+
+def test_canvas_needs_a_workflow() -> None:
+    with pytest.raises(TypeError, match="Canvas needs a Workflow"):
+        Canvas(42)  # type: ignore[arg-type]
