@@ -6,7 +6,7 @@
 import cytoscape from 'cytoscape';
 import { CanvasEditor } from './canvas/editor';
 import { buildElements, sentinelPositions } from './canvas/elements';
-import { layoutDagre, registerExtensions } from './canvas/layout';
+import { layoutDagre, layoutRuns, registerExtensions } from './canvas/layout';
 import { CatalogEntry, WorkflowDocument } from './canvas/types';
 
 function frame(): Promise<void> {
@@ -83,4 +83,4 @@ async function panZoom(frames: number): Promise<{ meanMs: number; maxMs: number 
   return { meanMs: times.reduce((a, b) => a + b, 0) / times.length, maxMs: Math.max(...times) };
 }
 
-(window as unknown as Record<string, unknown>).OrcheoBench = { renderCanvas, renderPlain, panZoom };
+(window as unknown as Record<string, unknown>).OrcheoBench = { renderCanvas, renderPlain, panZoom, layoutRuns };

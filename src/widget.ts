@@ -30,7 +30,8 @@ type Incoming =
   | { type: 'run_event'; event: RunEvent }
   | { type: 'sync'; view: string; events: RunEvent[]; document?: WorkflowDocument }
   | { type: 'remote'; diffs: Diff[] }
-  | { type: 'notice'; level: 'error' | 'info'; message: string };
+  | { type: 'notice'; level: 'error' | 'info'; message: string }
+  | { type: 'pong'; seq: number; view: string };
 
 function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
   let seq = 0;
@@ -49,6 +50,14 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
     run: () => model.send({ type: 'run' })
   };
   const root = document.createElement('div');
+  // A bare round trip to the kernel: the floor that edit latency is measured against.
+  const pongs = new Map<number, () => void>();
+  (root as unknown as { orcheoPing: () => Promise<void> }).orcheoPing = () =>
+    new Promise<void>(resolve => {
+      const n = ++seq;
+      pongs.set(n, resolve);
+      model.send({ type: 'ping', seq: n, view });
+    });
   root.style.height = String(model.get('height') ?? '560px');
   el.append(root);
   let editor: CanvasEditor | null = null;
@@ -99,6 +108,9 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
         if (m.events?.length) ed.setRun(m.events);
       } else if (m.type === 'remote') {
         if (!ed.applyRemote(m.diffs)) model.send({ type: 'hello', view });
+      } else if (m.type === 'pong') {
+        if (m.view === view) pongs.get(m.seq)?.();
+        pongs.delete(m.seq);
       } else if (m.type === 'notice') {
         ed.toast(m.message, m.level);
       }

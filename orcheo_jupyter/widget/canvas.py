@@ -155,6 +155,8 @@ class Canvas(anywidget.AnyWidget):
         kind = content.get("type")
         if kind == "diffs":
             self._apply(content.get("diffs"), content.get("seq"), content.get("view"))
+        elif kind == "ping":
+            self.send({"type": "pong", "seq": content.get("seq"), "view": content.get("view")})
         elif kind == "hello":
             self._hello(content.get("view"))
         elif kind == "save":

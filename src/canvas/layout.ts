@@ -11,8 +11,16 @@ export function registerExtensions(): void {
   cytoscape.use(dagre);
 }
 
+let runs = 0;
+
+/** How many layouts ran in this page (benchmarks check that stored positions need none). */
+export function layoutRuns(): number {
+  return runs;
+}
+
 /** Lay out ``eles`` top to bottom synchronously (no animation). */
 export function layoutDagre(eles: cytoscape.Collection): void {
+  runs++;
   const options = {
     name: 'dagre',
     rankDir: 'TB',
