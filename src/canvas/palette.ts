@@ -7,13 +7,36 @@ export const DRAG_MIME = 'application/x-orcheo-node';
 /** Palette pseudo-type for a Python code node (kind "code", not a registered type). */
 export const CODE_TYPE = '__code__';
 
+/** Glyphs for the catalog's icon names (lucide names); unknown names get a box. */
 const ICONS: Record<string, string> = {
-  variable: '𝑥',
-  code: '{}',
-  http: '⇄',
-  branch: '⑂',
+  'arrow-down-up': '⇅',
+  bot: '✦',
+  braces: '{}',
+  bug: '🐞',
+  'calendar-clock': '📅',
   clock: '⏱',
-  ai: '✦',
+  code: '{}',
+  'file-text': '📄',
+  filter: '⏷',
+  'git-branch': '⑂',
+  globe: '🌐',
+  hand: '✋',
+  layers: '▤',
+  'list-ordered': '≡',
+  merge: '⤞',
+  'message-square': '💬',
+  'octagon-x': '⛔',
+  radar: '◎',
+  repeat: '↻',
+  'shield-check': '✔',
+  shuffle: '⇄',
+  split: '⑃',
+  timer: '⏲',
+  type: 'T',
+  'user-round-pen': '✎',
+  variable: '𝑥',
+  webhook: '⚓',
+  workflow: '⧉',
   box: '▢'
 };
 

@@ -90,6 +90,11 @@ export function routingEditor(
   };
   draw();
   box.append(h('label', { class: 'oc-label' }, 'Routes'), rows);
+  const defaultSelect = targetSelect(fallback, true, v => {
+    fallback = v;
+    emit();
+  });
+  defaultSelect.classList.replace('oc-route-target', 'oc-route-default');
   if (!readOnly) {
     const add = h('button', { type: 'button', class: 'oc-add', 'data-action': 'add-route' }, '+ Add route');
     add.addEventListener('click', () => {
@@ -101,10 +106,7 @@ export function routingEditor(
   }
   box.append(
     h('label', { class: 'oc-label' }, 'Default'),
-    targetSelect(fallback, true, v => {
-      fallback = v;
-      emit();
-    })
+    defaultSelect
   );
   if (!readOnly) {
     const remove = h('button', { type: 'button', class: 'oc-danger', 'data-action': 'remove-routing' }, 'Remove routing');

@@ -89,3 +89,70 @@ def test_launcher_new_workflow_creates_a_file_opened_on_the_canvas(page: Any, la
     doc = spec.load(lab.root / created[-1])
     assert doc.graph.format == "frozen-ir"
     assert doc.graph.ir.nodes == []  # type: ignore[union-attr]
+
+
+def test_conditional_routing_editor_writes_conditional_edges(page: Any, lab: Lab) -> None:
+    path = _write_flow(lab, "routes")
+    page.goto(lab.page_url("lab/tree/routes.orcheo.json"))
+    page.wait_for_selector(f'{DOC}[data-node-count="1"]', timeout=60_000)
+    page.dblclick(f'{DOC} .oc-palette-item[data-node-type="DebugNode"]')
+    page.wait_for_selector(f'{DOC}[data-node-count="2"]')
+    page.evaluate(
+        "sel => { const c = document.querySelector(sel).orcheoCanvas;"
+        " c.cy.elements().unselect(); c.cy.getElementById('first').select(); }",
+        DOC,
+    )
+    panel = page.locator(f'{DOC} .oc-panel [data-routing="first"]')
+    panel.locator('[data-action="add-routing"]').click()
+    panel = page.locator(f'{DOC} .oc-panel [data-routing="first"]')
+    panel.locator(".oc-route-path").fill("results.first.a")
+    panel.locator(".oc-route-path").press("Tab")
+    panel.locator('[data-action="add-route"]').click()
+    panel.locator(".oc-route-key").last.fill("1")
+    panel.locator(".oc-route-key").last.press("Tab")
+    panel.locator(".oc-route-row .oc-route-target").last.select_option("debug")
+    page.wait_for_selector(f'{DOC}[data-edge-count="3"]')  # + the route "1" -> debug
+    page.locator(f"{DOC} .oc-graph").click(position={"x": 5, "y": 5})
+    page.keyboard.press("Control+s")
+    page.wait_for_selector(f"{CURRENT_TAB}:not(.jp-mod-dirty)")
+    ir = spec.load(path).graph.ir  # type: ignore[union-attr]
+    assert [c.model_dump() for c in ir.conditional_edges] == [
+        {"source": "first", "path": "results.first.a", "mapping": {"1": "debug"}, "default": None}
+    ]
+
+
+def test_langgraph_script_is_shown_read_only(page: Any, lab: Lab) -> None:
+    doc = {
+        "name": "script",
+        "graph": {
+            "format": "langgraph-script",
+            "source": "graph = None\n",
+            "entrypoint": "fetch",
+            "index": {
+                "nodes": ["fetch", "parse"],
+                "edges": [
+                    {"source": "fetch", "target": "parse"},
+                    {"source": "parse", "target": "__end__"},
+                ],
+            },
+        },
+    }
+    path = lab.root / "script.orcheo.json"
+    spec.save(spec.document_from_data(doc), path)
+    before = path.read_text()
+    page.goto(lab.page_url("lab/tree/script.orcheo.json"))
+    page.wait_for_selector(f'{DOC}[data-node-count="2"][data-read-only]', timeout=60_000)
+    assert counts(page, DOC) == (2, 3)  # start -> fetch (entrypoint), fetch -> parse, parse -> end
+    assert page.locator(f"{DOC} .oc-palette").is_hidden()
+    page.evaluate(
+        "sel => document.querySelector(sel).orcheoCanvas.cy.getElementById('parse').select()", DOC
+    )
+    page.locator(f"{DOC} .oc-graph").click(position={"x": 5, "y": 5})
+    page.evaluate(
+        "sel => document.querySelector(sel).orcheoCanvas.cy.getElementById('parse').select()", DOC
+    )
+    page.keyboard.press("Delete")
+    page.wait_for_timeout(300)
+    assert counts(page, DOC) == (2, 3)
+    assert page.locator(f"{CURRENT_TAB}.jp-mod-dirty").count() == 0
+    assert path.read_text() == before
