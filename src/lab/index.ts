@@ -10,6 +10,7 @@ import { PathExt } from '@jupyterlab/coreutils';
 import { IDocumentWidget } from '@jupyterlab/docregistry';
 import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
 import { ILauncher } from '@jupyterlab/launcher';
+import { IMainMenu } from '@jupyterlab/mainmenu';
 import { LabIcon } from '@jupyterlab/ui-components';
 import { dumps } from '../canvas/canonical';
 import { OrcheoApi, WorkflowSummary } from './api';
@@ -36,13 +37,14 @@ const plugin: JupyterFrontEndPlugin<void> = {
   id: 'orcheo-jupyter:plugin',
   description: 'Workflow canvas documents, sidebar and run viewer for orcheo-jupyter.',
   autoStart: true,
-  optional: [ICommandPalette, ILauncher, ILayoutRestorer, IDefaultFileBrowser],
+  optional: [ICommandPalette, ILauncher, ILayoutRestorer, IDefaultFileBrowser, IMainMenu],
   activate: (
     app: JupyterFrontEnd,
     palette: ICommandPalette | null,
     launcher: ILauncher | null,
     restorer: ILayoutRestorer | null,
-    browser: IDefaultFileBrowser | null
+    browser: IDefaultFileBrowser | null,
+    mainMenu: IMainMenu | null
   ) => {
     const api = new OrcheoApi();
     const runs = new WidgetTracker<MainAreaWidget<RunViewer>>({ namespace: 'orcheo-runs' });
@@ -165,6 +167,9 @@ const plugin: JupyterFrontEndPlugin<void> = {
       for (const command of [CMD.newWorkflow, CMD.openRun, CMD.showSidebar, CMD.refresh, CMD.runDocument]) {
         palette.addItem({ command, category, args: { isPalette: true } });
       }
+    }
+    if (mainMenu) {
+      mainMenu.fileMenu.newMenu.addItem({ command: CMD.newWorkflow, rank: 30, args: { isLauncher: true } });
     }
     if (launcher) {
       launcher.add({ command: CMD.newWorkflow, category: 'Other', rank: 1, args: { isLauncher: true } });
