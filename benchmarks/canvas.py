@@ -74,7 +74,9 @@ def render_table(page: Any, sizes: list[int], repeats: int) -> list[dict[str, An
         for _ in range(repeats):  # alternate, so drift hits both alike
             plain.append(page.evaluate("d => OrcheoBench.renderPlain(d, false)", stored))
             before = page.evaluate("() => OrcheoBench.layoutRuns()")
-            ours.append(page.evaluate("([d, c]) => OrcheoBench.renderCanvas(d, c)", [stored, catalog]))
+            ours.append(
+                page.evaluate("([d, c]) => OrcheoBench.renderCanvas(d, c)", [stored, catalog])
+            )
             layouts = page.evaluate("() => OrcheoBench.layoutRuns()") - before
         pan = page.evaluate("f => OrcheoBench.panZoom(f)", 60)
         plain_dagre = page.evaluate("d => OrcheoBench.renderPlain(d, true)", bare)
@@ -205,7 +207,7 @@ def main() -> None:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1500, "height": 950})
         rows = render_table(page, sizes, args.repeats)
-        print("\nFirst full render (ms, median of %d; stored positions)" % args.repeats)
+        print(f"\nFirst full render (ms, median of {args.repeats}; stored positions)")
         print(
             f"{'nodes':>6} {'plain':>8} {'canvas':>8} {'ratio':>6} {'layouts':>8} "
             f"{'plain+dagre':>12} {'canvas(no pos)':>15} {'pan/zoom frame mean/max':>24}"
@@ -219,7 +221,7 @@ def main() -> None:
         if not args.skip_notebook:
             edits = edit_table(browser, [sizes[0], sizes[-1]], args.edits)
             applied = python_apply([sizes[0], sizes[-1]], args.edits)
-            print("\nOne edit, browser -> Python applied -> answer (ms, median of %d)" % args.edits)
+            print(f"\nOne edit, browser -> Python applied -> answer (ms, median of {args.edits})")
             print(
                 f"{'nodes':>6} {'ping':>7} {'edit':>7} {'p95':>7} {'ratio':>6} "
                 f"{'py apply':>9} {'py validate':>12}"
