@@ -348,6 +348,26 @@ class SqliteRepository(SqliteLocks):
 
         await self._db.transaction(work)
 
+    async def create_runs(self, runs: list[RunRecord]) -> list[bool]:
+        """Store many new runs in one transaction; False for each id already stored.
+
+        For callers that queue runs in bursts (webhook deliveries): one commit, not one each.
+        """
+        rows = [
+            tuple(
+                _dumps(getattr(run, c))
+                if c in _JSON_FIELDS and getattr(run, c) is not None
+                else getattr(run, c)
+                for c in _RUN_COLUMNS
+            )
+            for run in runs
+        ]
+
+        def work(conn: sqlite3.Connection) -> list[bool]:
+            return [conn.execute(_INSERT_RUN_IF_NEW, values).rowcount == 1 for values in rows]
+
+        return await self._db.transaction(work)
+
     async def get_run(self, run_id: str) -> RunRecord:
         row = await self._one("SELECT * FROM runs WHERE id = ?", (run_id,))
         if row is None:
@@ -513,3 +533,4 @@ _PUT_DOC = "INSERT OR IGNORE INTO documents (checksum, body, created_at) VALUES 
 _INSERT_RUN = (
     f"INSERT INTO runs ({', '.join(_RUN_COLUMNS)}) VALUES ({', '.join('?' for _ in _RUN_COLUMNS)})"
 )
+_INSERT_RUN_IF_NEW = _INSERT_RUN.replace("INSERT INTO", "INSERT OR IGNORE INTO", 1)
