@@ -20,6 +20,7 @@ import datetime as dt
 import heapq
 import itertools
 import logging
+import os
 import random
 import time
 import uuid
@@ -39,6 +40,7 @@ from ..spec.problems import DocumentError
 from ..store.base import Conflict, NotFound
 from ..store.records import RunRecord
 from .clock import Clock, SystemClock
+from .coalesce import Coalescer
 from .config import DispatchPolicy
 from .records import Job
 from .recovery import fail_run, owner_alive, store_failed_run
@@ -124,6 +126,7 @@ class Dispatcher:
         self._tasks: set[asyncio.Task[None]] = set()
         self._docs: OrderedDict[tuple[str, int | None], _Doc] = OrderedDict()
         self._wake = asyncio.Event()
+        self._pending_runs: Coalescer[RunRecord, bool] = Coalescer(self._create_runs)
         self._loop_task: asyncio.Task[None] | None = None
         self._stopping = False
         self.settled: Counter[str] = Counter()  # job outcomes since start (for tests, stats)
@@ -181,13 +184,14 @@ class Dispatcher:
     ) -> Job:
         """A job under the workflow's current policy (not stored yet)."""
         now = iso(self.clock.now())
+        ids = os.urandom(32).hex()  # one system call for both ids
         return Job(
-            id=job_id or uuid.uuid4().hex,
+            id=job_id or ids[:32],
             workflow_id=workflow_id,
             version=version,
             inputs=inputs,
             source=source,
-            run_id=uuid.uuid4().hex,
+            run_id=ids[32:],
             max_attempts=self.policy(workflow_id).max_attempts,
             created_at=now,
             updated_at=now,
@@ -343,10 +347,25 @@ class Dispatcher:
                 self._docs.popitem(last=False)
         return found
 
+    async def _create_runs(self, records: list[RunRecord]) -> list[bool]:
+        store = self.executor.store
+        many = getattr(store, "create_runs", None)  # one transaction for the batch
+        if many is not None:
+            return list(await many(records))
+        created = []
+        for record in records:
+            try:
+                await store.create_run(record)
+                created.append(True)
+            except Conflict:
+                created.append(False)
+        return created
+
     async def prepare(self, job: Job) -> None:
         """Store the job's run as pending, so its id answers at once (GET, events, cancel).
 
         Best effort: a job whose run is not stored yet gets it when it starts.
+        Concurrent calls share one transaction.
         """
         try:
             doc = await self._document(job.workflow_id, job.version)
@@ -363,9 +382,7 @@ class Dispatcher:
                 config=jsonable(job.config),
                 owner=self.executor.owner,
             )
-            await self.executor.store.create_run(record)
-        except Conflict:
-            pass
+            await self._pending_runs.submit(record)
         except Exception as exc:  # the start reports it properly
             log.debug("orcheo: run %s not stored ahead of its start: %s", job.run_id, exc)
 

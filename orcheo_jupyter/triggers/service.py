@@ -19,7 +19,6 @@ import asyncio
 import contextlib
 import hashlib
 import logging
-import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -265,16 +264,13 @@ class TriggerService:
         except BaseException:
             await asyncio.gather(*audits)  # a refused delivery's secret reads are audited too
             raise
-        delivery_id = uuid.uuid4().hex
+        job = self.dispatcher.new_job(
+            workflow_id, {}, source="webhook", version=registration.version, source_key=hook.key
+        )
+        delivery_id = job.id  # one delivery, one job: they share the id
         received_at = iso(now)
         inputs, headers = delivery_inputs(config, request, delivery_id, received_at)
-        job = self.dispatcher.new_job(
-            workflow_id,
-            inputs,
-            source="webhook",
-            version=registration.version,
-            source_key=hook.key,
-        )
+        job.inputs = inputs
         delivery = Delivery(
             id=delivery_id,
             workflow_id=workflow_id,

@@ -201,3 +201,26 @@ async def test_a_burst_of_deliveries_holds_back_run_starts_until_it_passes(env: 
         await until(lambda: dispatcher.settled["succeeded"] == 6)
     finally:
         await dispatcher.stop()
+
+
+@pytest.mark.asyncio
+async def test_queued_runs_answer_as_pending_before_they_start(env: Env) -> None:
+    wid = await env.workflow(code_doc("return state['inputs']['n']"), "later")
+    dispatcher = env.dispatcher()  # not started: nothing runs yet
+    queued = await dispatcher.enqueue(
+        [dispatcher.new_job(wid, {"n": n}, source="manual", version=1) for n in range(3)]
+    )
+    for job, _ in queued:
+        run = await env.executor.store.get_run(job.run_id)
+        assert (run.status, run.inputs, run.version) == ("pending", job.inputs, 1)
+    await dispatcher.start()
+    try:
+        await until(lambda: dispatcher.settled["succeeded"] == 3)
+    finally:
+        await dispatcher.stop()
+    for job, _ in queued:
+        run = await env.executor.store.get_run(job.run_id)
+        assert run.status == "succeeded" and run.final_state["results"]["c"] == job.inputs["n"]  # type: ignore[index]
+        events = await env.executor.store.list_events(job.run_id)
+        assert events[0].type == "run_started" and events[-1].type == "run_finished"
+    assert (await env.executor.store.list_runs(workflow_id=wid))[1] == 3
