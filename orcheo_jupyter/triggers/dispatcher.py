@@ -121,6 +121,7 @@ class Dispatcher:
         self._order = itertools.count()
         self._running: Counter[str] = Counter()
         self._active = 0
+        self._open: set[str] = set()  # ids of the jobs scheduled and not settled
         self._open_by_source: Counter[str] = Counter()
         self._serial_busy: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -217,6 +218,9 @@ class Dispatcher:
         return out
 
     def _admit(self, job: Job) -> None:
+        if job.id in self._open:
+            return  # already scheduled (e.g. enqueued before start loaded the open jobs)
+        self._open.add(job.id)
         if job.source_key:
             self._open_by_source[job.source_key] += 1
         if job.status == "retrying" and job.not_before:
@@ -465,6 +469,7 @@ class Dispatcher:
             return  # still pending/running elsewhere: the next start follows it again
         await self.store.update_job(job)
         self.settled[job.status] += 1
+        self._open.discard(job.id)
         if job.source_key:
             self._open_by_source[job.source_key] -= 1
 
