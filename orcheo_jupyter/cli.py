@@ -132,7 +132,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         record = await executor.store.get_run(args.run_id)
         out = record.as_dict()
         out["transitions"] = [
-            t.status + "@" + t.at for t in await executor.store.list_transitions(args.run_id)
+            t.status + "@" + t.at for t in await executor.transitions(args.run_id)
         ]
         if args.events:
             out["events"] = [e.as_dict() for e in await executor.store.list_events(args.run_id)]

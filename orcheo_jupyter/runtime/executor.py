@@ -28,7 +28,7 @@ from ..spec.io import loads, stored_form
 from ..spec.models import WorkflowDocument
 from ..spec.problems import DocumentError
 from ..store.base import NotFound, Repository
-from ..store.records import EventRecord, RunRecord, RunUpdate
+from ..store.records import EventRecord, RunRecord, RunUpdate, TransitionRecord
 from . import observer as obs
 from . import secrets
 from .build import as_document, build_graph
@@ -53,6 +53,8 @@ class _Active:
     observer: obs.RunObserver
     task: asyncio.Task[None] | None = None
     settled: asyncio.Event = field(default_factory=asyncio.Event)
+    #: Status changes made here; the group-committed store may not have them yet.
+    transitions: list[TransitionRecord] = field(default_factory=list)
 
 
 class Executor:
@@ -244,6 +246,7 @@ class Executor:
             **fields,
         }
         self._writer.add_update(RunUpdate(record.id, now, changes))
+        active.transitions.append(TransitionRecord(record.id, str(status), now))
 
     async def _drive(
         self, active: _Active, graph: CompiledStateGraph, payload: Any, opening: EventType
@@ -319,6 +322,15 @@ class Executor:
     def runs_in_progress(self) -> int:
         """Runs this process is executing now (not those waiting on an interrupt)."""
         return sum(1 for active in self._active.values() if active.task is not None)
+
+    async def transitions(self, run_id: str) -> list[TransitionRecord]:
+        """The run's status changes in order, including ones not yet committed."""
+        stored = await self.store.list_transitions(run_id)
+        active = self._active.get(run_id)
+        if active is None:
+            return stored
+        seen = {(t.status, t.at) for t in stored}
+        return stored + [t for t in active.transitions if (t.status, t.at) not in seen]
 
     async def get_run(self, run_id: str) -> RunRecord:
         active = self._active.get(run_id)

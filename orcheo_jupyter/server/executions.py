@@ -6,7 +6,6 @@ import contextlib
 from typing import Any
 
 from ..runtime.events import TERMINAL, TERMINAL_EVENTS
-from ..runtime.executor import Executor
 from ..store.records import RunRecord
 from .base import OrcheoHandler, operation
 from .models import (
@@ -39,43 +38,6 @@ def summary(record: RunRecord) -> dict[str, Any]:
     return {f: getattr(record, f) for f in _SUMMARY_FIELDS}
 
 
-#: What each lifecycle event means for the run's status (DESIGN §4).
-_EVENT_STATUS = {
-    "run_started": "running",
-    "resumed": "running",
-    "interrupted": "interrupted",
-    "run_finished": "succeeded",
-    "run_failed": "failed",
-    "run_cancelled": "cancelled",
-}
-
-
-async def transitions(executor: Executor, record: RunRecord) -> list[dict[str, Any]]:
-    """The run's status changes with their times, as stored, or from its events.
-
-    The executor commits status changes in groups, so for a run it is driving the
-    store can be a few milliseconds behind the run itself; then the run's events
-    (which ``Executor.events`` merges from memory and the store) tell the same story.
-    """
-    stored = [
-        {"status": t.status, "at": t.at} for t in await executor.store.list_transitions(record.id)
-    ]
-    if stored and stored[-1]["status"] == record.status:
-        return stored
-    derived = [{"status": "pending", "at": record.created_at}]
-    events = executor.events(record.id, follow=False)
-    try:
-        async for event in events:
-            status = _EVENT_STATUS.get(event.type)
-            if status is not None:
-                derived.append({"status": status, "at": event.at})
-    finally:
-        await events.aclose()  # type: ignore[attr-defined]
-    if derived[-1]["status"] != record.status:
-        derived.append({"status": str(record.status), "at": record.updated_at})
-    return derived
-
-
 class _ExecutionBase(OrcheoHandler):
     async def _execution(self, run_id: str) -> dict[str, Any]:
         executor = await self.executor()
@@ -83,7 +45,9 @@ class _ExecutionBase(OrcheoHandler):
         data = record.as_dict()
         data.pop("checksum", None)
         data.pop("owner", None)
-        data["transitions"] = await transitions(executor, record)
+        data["transitions"] = [
+            {"status": t.status, "at": t.at} for t in await executor.transitions(run_id)
+        ]
         return data
 
 
