@@ -102,7 +102,7 @@ class Dispatcher:
         clock: Clock | None = None,
         default_policy: DispatchPolicy | None = None,
         max_active: int = 16,
-        burst_max_active: int = 2,
+        burst_max_active: int = 1,
         burst_rate: float = 200.0,
         rand: Callable[[], float] = random.random,
     ) -> None:

@@ -45,7 +45,7 @@ log = logging.getLogger(__name__)
 class TriggerSettings:
     default_policy: DispatchPolicy = field(default_factory=DispatchPolicy)
     max_active: int = 16  # runs the dispatcher drives at once, all workflows together
-    burst_max_active: int = 2  # ... while webhook deliveries arrive faster than burst_rate/s
+    burst_max_active: int = 1  # ... while webhook deliveries arrive faster than burst_rate/s
     burst_rate: float = 200.0
     cron: bool = True
     recover: bool = True
