@@ -161,6 +161,75 @@ MIGRATIONS: tuple[Migration, ...] = (
         CREATE INDEX credential_audit_by_name ON credential_audit (name, id);
         """,
     ),
+    Migration(
+        4,
+        "triggers: jobs, webhook deliveries, cron state and fires, dispatch policies",
+        """
+        CREATE TABLE trigger_jobs (
+            id TEXT COLLATE "C" PRIMARY KEY,
+            workflow_id TEXT COLLATE "C" NOT NULL,
+            version INTEGER,
+            inputs JSON NOT NULL,
+            config JSON NOT NULL,
+            source TEXT NOT NULL,
+            source_key TEXT,
+            serial INTEGER NOT NULL DEFAULT 0,
+            dedupe_key TEXT,
+            status TEXT COLLATE "C" NOT NULL,
+            run_id TEXT COLLATE "C" NOT NULL UNIQUE,
+            attempt INTEGER NOT NULL,
+            max_attempts INTEGER NOT NULL,
+            not_before TEXT,
+            attempts JSON NOT NULL,
+            error TEXT,
+            created_at TEXT COLLATE "C" NOT NULL,
+            updated_at TEXT COLLATE "C" NOT NULL,
+            finished_at TEXT,
+            UNIQUE (workflow_id, dedupe_key)
+        );
+        CREATE INDEX trigger_jobs_by_status ON trigger_jobs (status, workflow_id, created_at);
+        CREATE TABLE trigger_deliveries (
+            id TEXT COLLATE "C" PRIMARY KEY,
+            workflow_id TEXT COLLATE "C" NOT NULL,
+            job_id TEXT NOT NULL,
+            run_id TEXT NOT NULL,
+            idempotency_key TEXT,
+            signature TEXT,
+            method TEXT NOT NULL,
+            headers JSON NOT NULL,
+            query JSON NOT NULL,
+            body_sha256 TEXT NOT NULL,
+            body_bytes INTEGER NOT NULL,
+            received_at TEXT COLLATE "C" NOT NULL,
+            UNIQUE (workflow_id, idempotency_key),
+            UNIQUE (workflow_id, signature)
+        );
+        CREATE INDEX trigger_deliveries_by_time ON trigger_deliveries (workflow_id, received_at);
+        CREATE TABLE cron_state (
+            workflow_id TEXT COLLATE "C" NOT NULL,
+            trigger_id TEXT COLLATE "C" NOT NULL,
+            expression TEXT NOT NULL,
+            timezone TEXT NOT NULL,
+            last_fire_at TEXT NOT NULL,
+            PRIMARY KEY (workflow_id, trigger_id)
+        );
+        CREATE TABLE cron_fires (
+            workflow_id TEXT COLLATE "C" NOT NULL,
+            trigger_id TEXT COLLATE "C" NOT NULL,
+            scheduled_for TEXT COLLATE "C" NOT NULL,
+            status TEXT NOT NULL,
+            at TEXT NOT NULL,
+            run_id TEXT,
+            detail TEXT,
+            PRIMARY KEY (workflow_id, trigger_id, scheduled_for)
+        );
+        CREATE TABLE trigger_policies (
+            workflow_id TEXT COLLATE "C" PRIMARY KEY,
+            data JSON NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        """,
+    ),
 )
 
 #: Any constant works; it only has to be the same in every process.
