@@ -262,6 +262,21 @@ class PostgresRepository:
         except errors.UntranslatableCharacter as exc:
             raise ValueError(f"run {run.id} holds text Postgres cannot store: {exc}") from None
 
+    async def create_runs(self, runs: list[RunRecord]) -> list[bool]:
+        """Store many new runs in one transaction; False for each id already stored."""
+        stored: list[bool] = []
+        async with self._pool.connection() as conn, conn.transaction():
+            for run in runs:
+                cur = await conn.execute(
+                    _INSERT_RUN + " ON CONFLICT (id) DO NOTHING",
+                    tuple(
+                        _json(getattr(run, c)) if c in _JSON_FIELDS else _text(getattr(run, c))
+                        for c in _RUN_COLUMNS
+                    ),
+                )
+                stored.append(cur.rowcount == 1)
+        return stored
+
     async def get_run(self, run_id: str) -> RunRecord:
         row = await self._one("SELECT * FROM runs WHERE id = %s", (run_id,))
         if row is None:

@@ -320,3 +320,17 @@ async def test_locks_have_one_holder_expire_and_renew(repo: Repository) -> None:
 async def test_contended_lock_has_exactly_one_winner(repo: Repository) -> None:
     results = await asyncio.gather(*(repo.try_lock("leader", f"o{i}", 30) for i in range(10)))
     assert sum(results) == 1
+
+
+@pytest.mark.asyncio
+async def test_create_runs_stores_a_burst_and_skips_known_ids(repo: Repository) -> None:
+    await repo.create_run(run_record("r1"))
+    create_runs = getattr(repo, "create_runs")  # noqa: B009 - optional batch method
+    assert await create_runs([run_record("r0"), run_record("r1"), run_record("r2")]) == [
+        True,
+        False,
+        True,
+    ]
+    runs, total = await repo.list_runs()
+    assert total == 3 and sorted(r.id for r in runs) == ["r0", "r1", "r2"]
+    assert [t.status for t in await repo.list_transitions("r2")] == ["pending"]
