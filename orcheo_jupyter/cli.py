@@ -199,6 +199,20 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_worker(args: argparse.Namespace) -> int:
+    try:
+        from .distributed.worker import main as worker_main
+    except ImportError as exc:
+        raise CliError(
+            f"the worker needs Celery and redis: pip install 'orcheo-jupyter[celery]' ({exc})"
+        ) from None
+    try:
+        rest = args.worker_args
+        return worker_main(rest[1:] if rest[:1] == ["--"] else rest)
+    except ValueError as exc:  # a setting names itself
+        raise CliError(str(exc)) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="orcheo-jupyter", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -246,6 +260,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="the catalog as JSON")
     p.set_defaults(fn=cmd_nodes)
 
+    p = sub.add_parser(
+        "worker",
+        help="execute runs queued by servers with ORCHEO_EXECUTOR=celery (a Celery worker)",
+        add_help=False,
+    )
+    p.add_argument("worker_args", nargs=argparse.REMAINDER)
+    p.set_defaults(fn=cmd_worker)
+
     p = sub.add_parser("schema", help="print (or --write) the document's JSON Schema")
     p.add_argument("--write")
     p.set_defaults(fn=cmd_schema)
@@ -256,6 +278,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .runtime.executor import RunStateError
     from .store.base import NotFound
 
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["worker"]:  # its options are the worker's own (see `worker --help`)
+        argv = ["worker", "--", *argv[1:]]
     args = build_parser().parse_args(argv)
     try:
         return int(args.fn(args))

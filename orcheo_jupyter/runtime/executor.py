@@ -32,7 +32,7 @@ from ..store.records import EventRecord, RunRecord, RunUpdate, TransitionRecord
 from . import observer as obs
 from . import secrets
 from .build import as_document, build_graph
-from .checkpoints import close_saver, open_sqlite_saver
+from .checkpoints import close_saver
 from .events import TERMINAL, TERMINAL_EVENTS, EventType, RunStatus
 from .nodes_wrap import NodeFailed
 from .serialize import jsonable
@@ -89,22 +89,14 @@ class Executor:
     @classmethod
     async def open(cls, settings: Settings | None = None, **kwargs: Any) -> Executor:
         """The backends ``settings`` name: SQLite files under the data dir by default."""
-        from ..store.factory import backend_name, open_repository, postgres_dsn
+        from ..store.factory import backend_name, open_repository
+        from .savers import open_checkpointer
 
         settings = settings or Settings.from_env()
-        checkpoints = backend_name(settings.checkpoint_backend, "ORCHEO_CHECKPOINT_BACKEND")
+        backend_name(settings.checkpoint_backend, "ORCHEO_CHECKPOINT_BACKEND")  # fail early
         store = await open_repository(settings)
-        saver: BaseCheckpointSaver
         try:
-            if checkpoints == "postgres":
-                from .checkpoints_postgres import open_postgres_saver
-
-                dsn = postgres_dsn(settings, "ORCHEO_CHECKPOINT_BACKEND")
-                saver = await open_postgres_saver(dsn, pool_size=settings.postgres_pool_size)
-            else:
-                saver = await open_sqlite_saver(
-                    settings.checkpoint_file, min_interval=settings.checkpoint_min_interval
-                )
+            saver = await open_checkpointer(settings)
         except BaseException:
             await store.close()
             raise

@@ -1,0 +1,41 @@
+"""The Celery application both sides share: the server sends, workers consume.
+
+Messages are acknowledged late (after the run settles) and re-queued if the
+worker process dies, so a run is never lost with its worker; leases in the store
+make sure only one worker executes a run at a time.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import Celery
+
+from .config import QUEUE, TASK, Distributed
+
+
+def make_app(conf: Distributed) -> Celery:
+    app = Celery("orcheo", broker=conf.broker_url, set_as_current=False)
+    app.conf.update(
+        task_default_queue=QUEUE,
+        task_serializer="json",
+        accept_content=["json"],
+        task_ignore_result=True,
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        worker_hijack_root_logger=False,
+        worker_redirect_stdouts=False,
+        broker_connection_retry_on_startup=True,
+        broker_transport_options={
+            "visibility_timeout": conf.visibility_timeout,
+            "unacked_restore_interval": max(1, int(conf.visibility_timeout / 5)),
+            "unacked_restore_throttle": 1,
+        },
+    )
+    return app
+
+
+def enqueue(app: Celery, run_id: str, action: str, value: Any = None) -> None:
+    """Queue ``action`` (start, resume, recover) of a stored run for some worker."""
+    app.send_task(TASK, args=[run_id, action, value], queue=QUEUE)

@@ -1,0 +1,287 @@
+"""The server side of Celery execution: store each run, queue it, follow it from the store.
+
+``CeleryExecutor`` keeps the ``Executor`` API the REST and WebSocket handlers use
+(submit, wait, events, cancel, resume, rerun, recover) but executes nothing in
+the server: runs are stored as pending and queued for ``orcheo-jupyter worker``
+processes. Documents are still validated and compiled here, so an invalid
+document is refused before anything is stored or queued.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncIterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from redis.asyncio import Redis
+
+from ..clock import utcnow
+from ..runtime import secrets
+from ..runtime.build import as_document
+from ..runtime.events import TERMINAL, TERMINAL_EVENTS, RunStatus
+from ..runtime.executor import RunStateError, _resume_map
+from ..runtime.serialize import jsonable
+from ..settings import Settings
+from ..spec.io import stored_form
+from ..spec.models import WorkflowDocument
+from ..store.records import EventRecord, RunRecord
+from .celery_app import enqueue, make_app
+from .config import QUEUE, Distributed
+from .fanout import Hub, PublishingRepository, request_cancel
+from .runs import StoredRunsMixin, lease
+
+_UNSETTLED = (RunStatus.PENDING, RunStatus.RUNNING)
+
+
+class CeleryExecutor(StoredRunsMixin):
+    mode = "celery"
+
+    def __init__(
+        self,
+        store: Any,
+        checkpointer: BaseCheckpointSaver | None = None,
+        *,
+        redis: Redis,
+        conf: Distributed,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(PublishingRepository(store, redis), checkpointer, **kwargs)
+        self.conf = conf
+        self.redis = redis
+        self.hub = Hub(redis)
+        self.celery = make_app(conf)
+        # Sending is a blocking socket write: one thread keeps it off the event loop
+        # and keeps messages in submission order.
+        self._sender = ThreadPoolExecutor(1, thread_name_prefix="orcheo-enqueue")
+        self._resuming: dict[str, int] = {}
+
+    @classmethod
+    async def open(cls, settings: Settings | None = None, **kwargs: Any) -> CeleryExecutor:
+        settings = settings or Settings.from_env()
+        conf = Distributed.from_settings(settings)
+        redis = Redis.from_url(conf.broker_url)
+        try:
+            await redis.ping()
+            executor = await super().open(settings, redis=redis, conf=conf, **kwargs)
+        except BaseException:
+            await redis.aclose()
+            raise
+        assert isinstance(executor, CeleryExecutor)
+        await executor.hub.start()
+        return executor
+
+    async def aclose(self) -> None:
+        await super().aclose()
+        await self.hub.close()
+        self._sender.shutdown(wait=True)
+        await self.redis.aclose()
+
+    # --- broker ------------------------------------------------------------------
+    async def _enqueue(self, run_id: str, action: str, value: Any = None) -> None:
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self._sender, enqueue, self.celery, run_id, action, value)
+
+    async def ping_broker(self) -> None:
+        await self.redis.ping()
+
+    async def queue_depth(self) -> int:
+        """Messages waiting in the queue (Celery's Redis transport: one list per priority)."""
+        keys = [QUEUE, *(f"{QUEUE}\x06\x16{p}" for p in (1, 2, 3, 4, 5, 6, 7, 8, 9))]
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for key in keys:
+                pipe.llen(key)
+            return int(sum(await pipe.execute()))
+
+    def runs_in_progress(self) -> int:
+        return 0  # workers execute; each reports its own
+
+    # --- starting runs -------------------------------------------------------------
+    async def submit(
+        self,
+        document: WorkflowDocument | Mapping[str, Any],
+        inputs: Mapping[str, Any] | None = None,
+        *,
+        workflow_id: str | None = None,
+        version: int | None = None,
+        config: Mapping[str, Any] | None = None,
+        run_id: str | None = None,
+    ) -> str:
+        """Validate, store as pending and queue; returns the run id at once."""
+        doc = as_document(document)
+        checksum, body = stored_form(doc)
+        self._compiled(checksum, doc)  # refuses a graph that does not build
+        await secrets.check_document(
+            doc, self.services.get(secrets.SECRETS_SERVICE), workflow_id or doc.id, checksum
+        )
+        now = utcnow()
+        record = RunRecord(
+            id=run_id or uuid.uuid4().hex,
+            checksum=checksum,
+            status=RunStatus.PENDING,
+            inputs=jsonable(dict(inputs or {})),
+            created_at=now,
+            updated_at=now,
+            workflow_id=workflow_id or doc.id,
+            version=version,
+            config=jsonable(dict(config or {})),
+            owner=self.owner,
+        )
+        await self.store.create_run(record, None if checksum in self._known_docs else body)
+        self._known_docs.add(checksum)
+        await self._queue_or_fail(record, "start")
+        return record.id
+
+    async def _queue_or_fail(self, record: RunRecord, action: str, value: Any = None) -> None:
+        try:
+            await self._enqueue(record.id, action, value)
+        except Exception as exc:
+            cause = f"the run could not be queued for a worker: {type(exc).__name__}: {exc}"
+            if action == "start":
+                record = await self.store.get_run(record.id)
+                if await self.store.try_lock(lease(record.id), self.owner, 30):
+                    try:
+                        active = self._activate(record)
+                        active.observer.emit("run_failed", data={"error": cause})
+                        self._set_status(
+                            active, RunStatus.FAILED, error=cause, finished_at=utcnow()
+                        )
+                        await self._writer.flush()
+                        self._active.pop(record.id, None)
+                    finally:
+                        await self.store.release_lock(lease(record.id), self.owner)
+            raise RunStateError(cause) from exc
+
+    async def rerun(self, run_id: str, checkpoint_id: str | None = None) -> str:
+        source = await self.get_run(run_id)
+        await self._graph_of(source)
+        now = utcnow()
+        record = RunRecord(
+            id=uuid.uuid4().hex,
+            checksum=source.checksum,
+            status=RunStatus.PENDING,
+            inputs=source.inputs,
+            created_at=now,
+            updated_at=now,
+            workflow_id=source.workflow_id,
+            version=source.version,
+            config=source.config,
+            parent_run_id=run_id,
+            parent_checkpoint_id=checkpoint_id,
+            owner=self.owner,
+        )
+        if checkpoint_id is not None:
+            if self.checkpointer is None:
+                raise RunStateError("re-running from a checkpoint needs a checkpointer")
+            await self._copy_checkpoint(run_id, checkpoint_id, record.id)
+        await self.store.create_run(record)
+        await self._queue_or_fail(record, "start")
+        return record.id
+
+    async def recover(self, run_id: str) -> str:
+        """Queue a run whose process died; a worker resumes it from its checkpoint."""
+        record = await self.store.get_run(run_id)
+        if record.status not in _UNSETTLED:
+            raise RunStateError(
+                f"run {run_id} is {record.status}; only a run left running can be recovered"
+            )
+        await self._queue_or_fail(record, "recover")
+        return run_id
+
+    async def resume(self, run_id: str, value: Any) -> str:
+        """Answer a pending interrupt; a worker continues the run from its checkpoint."""
+        record = await self.store.get_run(run_id)
+        if record.status != RunStatus.INTERRUPTED:
+            raise RunStateError(f"run {run_id} is {record.status}, not interrupted")
+        _resume_map(run_id, record.interrupt or [], value)  # refuse a misaddressed answer now
+        # One answer per interrupt, even when two servers get one at the same moment.
+        claim = f"resume:{run_id}:{record.last_seq}"
+        if not await self.store.try_lock(claim, self.owner, 24 * 3600):
+            raise RunStateError(f"run {run_id} is already being resumed")
+        self._resuming[run_id] = record.last_seq
+        await self._queue_or_fail(record, "resume", jsonable(value))
+        return run_id
+
+    # --- following runs ------------------------------------------------------------
+    def _settled(self, record: RunRecord) -> bool:
+        if record.status in _UNSETTLED:
+            return False
+        marker = self._resuming.get(record.id)
+        if (
+            marker is not None
+            and record.status == RunStatus.INTERRUPTED
+            and record.last_seq <= marker
+        ):
+            return False  # the answer is queued; the worker has not taken it yet
+        self._resuming.pop(record.id, None)
+        return True
+
+    async def wait(self, run_id: str, timeout: float | None = None) -> RunRecord:
+        async def settle() -> RunRecord:
+            with self.hub.watch(run_id) as changed:
+                while True:
+                    changed.clear()
+                    record = await self.store.get_run(run_id)
+                    if self._settled(record):
+                        return record
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(changed.wait(), self.conf.poll_seconds)
+
+        return await asyncio.wait_for(settle(), timeout)
+
+    async def get_run(self, run_id: str) -> RunRecord:
+        return await self.store.get_run(run_id)
+
+    async def events(
+        self, run_id: str, *, after: int = 0, follow: bool = True
+    ) -> AsyncIterator[EventRecord]:
+        """Stored events after ``after``, then each new stored event as workers commit it."""
+        last = after
+        await self.store.get_run(run_id)  # NotFound before anything is sent
+        with self.hub.watch(run_id) as changed:
+            while True:
+                changed.clear()
+                batch = await self.store.list_events(run_id, after=last)
+                for event in batch:
+                    last = event.seq
+                    yield event
+                    if event.type in TERMINAL_EVENTS:
+                        return
+                if not follow:
+                    return
+                if batch:
+                    continue
+                try:
+                    await asyncio.wait_for(changed.wait(), self.conf.poll_seconds)
+                except TimeoutError:
+                    record = await self.store.get_run(run_id)
+                    if record.status in TERMINAL and record.last_seq <= last:
+                        return
+
+    # --- control -----------------------------------------------------------------------
+    async def cancel(self, run_id: str) -> RunRecord:
+        """Cancel wherever the run is: queued, executing on a worker, or interrupted."""
+        record = await self.store.get_run(run_id)
+        if record.status in TERMINAL:
+            raise RunStateError(f"run {run_id} already {record.status}")
+        await request_cancel(self.redis, run_id)
+        if await self.store.try_lock(lease(run_id), self.owner, self.conf.lease_seconds):
+            try:  # no worker holds it: record the cancellation here
+                record = await self.store.get_run(run_id)
+                if record.status not in TERMINAL:
+                    return await self.store_cancelled(record)
+                return record
+            finally:
+                await self.store.release_lock(lease(run_id), self.owner)
+        try:
+            record = await self.wait(run_id, timeout=max(30.0, self.conf.lease_seconds * 2))
+        except TimeoutError:
+            raise RunStateError(
+                f"run {run_id}: cancellation requested; its worker has not confirmed it yet"
+            ) from None
+        if record.status != RunStatus.CANCELLED and record.status not in TERMINAL:
+            raise RunStateError(f"run {run_id} is {record.status}; cancellation is pending")
+        return record

@@ -1,0 +1,285 @@
+"""``orcheo-jupyter worker``: a Celery worker that executes queued runs with the same runtime.
+
+One worker process owns one asyncio loop (on a thread) with one ``Executor`` on
+the configured store and checkpoints; Celery's thread pool hands each message to
+that loop and waits. A run is executed under a lease (``run:<id>`` in the store)
+renewed every lease/3 seconds, so:
+
+- a message delivered twice (Redis re-delivers unacknowledged messages) finds the
+  lease held and is retried later instead of executing the run a second time;
+- when a worker dies, its leases lapse; its messages come back from the broker
+  and the runs continue from their last checkpoints on another worker. A reaper
+  (one worker at a time, under a leader lock) re-queues ``running`` runs whose
+  lease lapsed, for the case where the broker no longer has their message.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Coroutine, Sequence
+from typing import Any, TypeVar
+
+from celery import Celery, Task
+from redis.asyncio import Redis
+
+from .. import ops
+from ..runtime.events import TERMINAL, EventType, RunStatus
+from ..runtime.state import initial_state
+from ..settings import Settings
+from ..store.base import NotFound
+from ..store.records import RunRecord
+from .celery_app import enqueue, make_app
+from .config import TASK, WORKER_OWNER_PREFIX, Distributed
+from .fanout import Hub, PublishingRepository, cancel_requested
+from .runs import StoredRunsMixin, lease
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class WorkerExecutor(StoredRunsMixin):
+    mode = "worker"
+
+    def executing(self, run_id: str) -> bool:
+        active = self._active.get(run_id)
+        return active is not None and active.task is not None
+
+    async def start_stored(self, record: RunRecord) -> None:
+        """Start a run the server stored as pending (from its start, or a copied checkpoint)."""
+        graph = await self._graph_of(record)
+        payload = (
+            None if record.parent_checkpoint_id else initial_state(record.inputs, record.config)
+        )
+        active = self._activate(record)
+        mark_fresh = getattr(self.checkpointer, "mark_fresh", None)
+        if payload is not None and mark_fresh is not None:
+            mark_fresh(record.id)
+        active.task = asyncio.create_task(
+            self._drive(active, graph, payload, EventType.RUN_STARTED)
+        )
+
+
+class WorkerRuntime:
+    """The worker process's loop thread, executor, leases, reaper and control listener."""
+
+    def __init__(self, settings: Settings, conf: Distributed) -> None:
+        self.settings = settings
+        self.conf = conf
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._serve, name="orcheo-worker-loop", daemon=True)
+        self._thread.start()
+        self.executor: WorkerExecutor
+        self.redis: Redis
+        self.celery: Celery = make_app(conf)
+        self._tasks: list[asyncio.Task[None]] = []
+        self.call(self._open())
+
+    def _serve(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        self.loop.run_forever()
+
+    def call(self, coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    async def _open(self) -> None:
+        from ..runtime.savers import open_checkpointer
+        from ..store.factory import open_repository
+
+        self.redis = Redis.from_url(self.conf.broker_url)
+        await self.redis.ping()
+        store = await open_repository(self.settings)
+        saver = await open_checkpointer(self.settings)
+        self.executor = WorkerExecutor(
+            PublishingRepository(store, self.redis), saver, durability=self.settings.durability
+        )
+        self.executor._owns_resources = True
+        self.executor.owner = (
+            f"{WORKER_OWNER_PREFIX}{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        )
+        ops.attach(self.executor)
+        await self._open_vault()
+        self.hub = Hub(self.redis, on_control=self._control)
+        await self.hub.start()
+        self._tasks = [
+            asyncio.create_task(self._heartbeat(), name="orcheo-leases"),
+            asyncio.create_task(self._reaper(), name="orcheo-reaper"),
+        ]
+
+    async def _open_vault(self) -> None:
+        from ..runtime.secrets import SECRETS_SERVICE
+        from ..vault import Vault
+
+        try:
+            self.executor.services[SECRETS_SERVICE] = await Vault.open(self.settings)
+        except Exception as exc:  # runs that need no credential still run
+            log.error("orcheo worker: the credentials vault is unavailable: %s", exc)
+
+    async def _close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        await self.hub.close()
+        vault = self.executor.services.get("vault")
+        await self.executor.aclose()
+        if vault is not None:
+            await vault.close()
+        await self.redis.aclose()
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.call(self._close(), timeout=60)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+
+    # --- leases --------------------------------------------------------------------
+    async def _heartbeat(self) -> None:
+        every = self.conf.lease_seconds / 3
+        while True:
+            await asyncio.sleep(every)
+            try:
+                await self.executor.store.renew_locks(self.executor.owner, self.conf.lease_seconds)
+            except Exception as exc:
+                log.warning("orcheo worker: renewing leases failed: %s", exc)
+            ops.metrics.RUNS_IN_PROGRESS.set(self.executor.runs_in_progress())
+
+    async def _reaper(self) -> None:
+        """Re-queue runs left ``running`` by a worker whose lease lapsed."""
+        store = self.executor.store
+        while True:
+            await asyncio.sleep(self.conf.lease_seconds)
+            try:
+                if not await store.try_lock(
+                    "orcheo:reaper", self.executor.owner, self.conf.lease_seconds * 2
+                ):
+                    continue
+                offset, page = 0, 500
+                while True:
+                    runs, total = await store.list_runs(
+                        status=str(RunStatus.RUNNING), limit=page, offset=offset
+                    )
+                    for run in runs:
+                        if not (run.owner or "").startswith(WORKER_OWNER_PREFIX):
+                            continue  # a kernel or a server executing it in-process
+                        if await store.lock_owner(lease(run.id)) is None:
+                            log.info("orcheo worker: re-queueing orphaned run %s", run.id)
+                            await asyncio.to_thread(enqueue, self.celery, run.id, "recover")
+                    offset += page
+                    if offset >= total or not runs:
+                        break
+            except Exception as exc:
+                log.warning("orcheo worker: the reaper failed this round: %s", exc)
+
+    async def _control(self, message: dict[str, Any]) -> None:
+        run_id = message.get("cancel")
+        if isinstance(run_id, str) and self.executor.executing(run_id):
+            task = asyncio.create_task(self.executor.cancel(run_id))
+            task.add_done_callback(lambda t: t.cancelled() or t.exception())
+
+    # --- executing a message -----------------------------------------------------------
+    async def handle(self, run_id: str, action: str, value: Any = None) -> str:
+        """Execute (or skip) one message; "busy" means another worker holds the run."""
+        executor, store = self.executor, self.executor.store
+        owner = executor.owner
+        if not await store.try_lock(lease(run_id), owner, self.conf.lease_seconds):
+            return "busy"
+        try:
+            try:
+                record = await store.get_run(run_id)
+            except NotFound:
+                return "missing"
+            if record.status in TERMINAL:
+                return "done"
+            if await cancel_requested(self.redis, run_id):
+                await executor.store_cancelled(record)
+                return "cancelled"
+            if action == "resume":
+                if record.status != RunStatus.INTERRUPTED:
+                    return "stale"
+                await executor.resume(run_id, value)
+            elif record.status == RunStatus.INTERRUPTED:
+                return "waiting"
+            elif record.status == RunStatus.PENDING and not await store.list_events(
+                run_id, limit=1
+            ):
+                await executor.start_stored(record)
+            else:
+                await executor.recover(run_id)
+            if await cancel_requested(self.redis, run_id):
+                await executor.cancel(run_id)
+            final = await executor.wait(run_id)
+            return str(final.status)
+        finally:
+            await store.release_lock(lease(run_id), owner)
+
+
+_runtime: WorkerRuntime | None = None
+_runtime_lock = threading.Lock()
+
+
+def runtime() -> WorkerRuntime:
+    global _runtime
+    with _runtime_lock:
+        if _runtime is None:
+            settings = Settings.from_env()
+            _runtime = WorkerRuntime(settings, Distributed.from_settings(settings))
+        return _runtime
+
+
+def register(app: Celery, conf: Distributed) -> None:
+    """The task the server's messages name."""
+
+    @app.task(name=TASK, bind=True, max_retries=None)
+    def execute(self: Task, run_id: str, action: str, value: Any = None) -> str:
+        outcome = runtime().call(runtime().handle(run_id, action, value))
+        if outcome == "busy":
+            raise self.retry(countdown=conf.lease_seconds / 2)
+        return outcome
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="orcheo-jupyter worker",
+        description="Execute queued runs (ORCHEO_EXECUTOR=celery servers queue them).",
+    )
+    parser.add_argument(
+        "--concurrency", type=int, default=8, help="runs executed at once (default 8)"
+    )
+    parser.add_argument("--metrics-port", type=int, help="serve Prometheus metrics on this port")
+    parser.add_argument("--loglevel", default="INFO")
+    parser.add_argument("--hostname", help="Celery node name (default celery@<host>:<pid>)")
+    args = parser.parse_args(argv)
+    settings = Settings.from_env()
+    conf = Distributed.from_settings(settings)
+    if os.environ.get("ORCHEO_LOG_FORMAT"):
+        ops.logs.configure(level=args.loglevel)
+    app = make_app(conf)
+    register(app, conf)
+    runtime()  # connect to the store and broker before taking messages
+    if args.metrics_port:
+        from prometheus_client import start_http_server
+
+        start_http_server(args.metrics_port, addr="0.0.0.0", registry=ops.metrics.REGISTRY)
+    worker_args = [
+        "worker",
+        "--pool=threads",
+        f"--concurrency={args.concurrency}",
+        f"--loglevel={args.loglevel}",
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
+        f"--hostname={args.hostname or f'orcheo-{os.getpid()}@{socket.gethostname()}'}",
+    ]
+    try:
+        app.worker_main(worker_args)
+    finally:
+        if _runtime is not None:
+            _runtime.close()
+    return 0

@@ -1,0 +1,22 @@
+"""Open the checkpointer Settings name: SQLite under the data dir, or Postgres."""
+
+from __future__ import annotations
+
+from langgraph.checkpoint.base import BaseCheckpointSaver
+
+from ..settings import Settings
+from ..store.factory import backend_name, postgres_dsn
+from .checkpoints import open_sqlite_saver
+
+
+async def open_checkpointer(settings: Settings) -> BaseCheckpointSaver:
+    """``ORCHEO_CHECKPOINT_BACKEND``: sqlite (default, group-committed) or postgres (pooled)."""
+    backend = backend_name(settings.checkpoint_backend, "ORCHEO_CHECKPOINT_BACKEND")
+    if backend == "postgres":
+        from .checkpoints_postgres import open_postgres_saver
+
+        dsn = postgres_dsn(settings, "ORCHEO_CHECKPOINT_BACKEND")
+        return await open_postgres_saver(dsn, pool_size=settings.postgres_pool_size)
+    return await open_sqlite_saver(
+        settings.checkpoint_file, min_interval=settings.checkpoint_min_interval
+    )

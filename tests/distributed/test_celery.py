@@ -1,0 +1,146 @@
+"""Celery execution against real servers: Postgres, Redis, headless servers and workers."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import code_doc, linear_doc
+from tests.services import PostgresServer, RedisServer
+
+from .cluster import (
+    cluster_env,
+    create_workflow,
+    execute,
+    start_cluster,
+    start_worker,
+    wait_status,
+    ws_events,
+)
+
+
+@pytest.fixture
+def env(postgres_server: PostgresServer, redis_url: str) -> dict[str, str]:
+    return cluster_env(postgres_server.new_database(), redis_url)
+
+
+def metric(text: str, name: str) -> float:
+    match = re.search(rf"^{re.escape(name)} (\S+)$", text, re.M)
+    assert match, f"{name} missing"
+    return float(match.group(1))
+
+
+def test_runs_execute_on_a_worker_and_stream_live(tmp_path: Path, env: dict[str, str]) -> None:
+    cluster = start_cluster(tmp_path, env, servers=1, workers=1)
+    server = cluster.servers[0]
+    try:
+        wid = create_workflow(server, linear_doc("a", "b", "c"))
+        run_id = execute(server, wid, {"x": 1})
+        messages = asyncio.run(ws_events(server, run_id))
+        assert [m["seq"] for m in messages] == list(range(1, len(messages) + 1))
+        assert [(m["type"], m["node"]) for m in messages] == [
+            ("run_started", None),
+            ("node_started", "a"),
+            ("node_finished", "a"),
+            ("node_started", "b"),
+            ("node_finished", "b"),
+            ("node_started", "c"),
+            ("node_finished", "c"),
+            ("run_finished", None),
+        ]
+        run = wait_status(server, run_id, {"succeeded"})
+        assert run["final_state"]["results"] == {
+            "a": {"me": "a"},
+            "b": {"me": "b"},
+            "c": {"me": "c"},
+        }
+        assert run["inputs"] == {"x": 1}
+        health = httpx.get(f"{server.api}/health", headers=server.headers).json()
+        assert health["executor"] == "celery" and health["status"] == "ok"
+        assert set(health["checks"]) == {"store", "checkpoints", "broker"}
+        text = httpx.get(f"{server.api}/metrics", headers=server.headers).text
+        assert metric(text, "orcheo_queue_depth") == 0
+        assert metric(text, "orcheo_runs_started_total") == 0  # the server executes nothing
+        # An invalid document is refused by the server: nothing is stored or queued.
+        bad = linear_doc("a")
+        bad["graph"]["ir"]["edges"].append({"source": "a", "target": "ghost"})
+        reply = httpx.post(f"{server.api}/workflows", json=bad, headers=server.headers)
+        assert reply.status_code == 422
+    finally:
+        cluster.stop()
+    log = cluster.workers[0].log.read_text()
+    assert run_id in log or "succeeded" in log
+
+
+def test_interrupt_and_resume_cross_processes(tmp_path: Path, env: dict[str, str]) -> None:
+    cluster = start_cluster(tmp_path, env, servers=2, workers=2)
+    first, second = cluster.servers
+    try:
+        wid = create_workflow(first, code_doc("return {'got': interrupt('name?')}", node_id="ask"))
+        run_id = execute(first, wid)
+        run = wait_status(second, run_id, {"interrupted"})
+        assert run["interrupt"][0]["value"] == "name?"
+        reply = httpx.post(
+            f"{second.api}/executions/{run_id}/resume",
+            json={"value": "Ada"},
+            headers=second.headers,
+        )
+        assert reply.status_code == 202, reply.text
+        again = httpx.post(
+            f"{first.api}/executions/{run_id}/resume", json={"value": "Bob"}, headers=first.headers
+        )
+        assert again.status_code == 409, again.text  # one answer per interrupt
+        done = wait_status(first, run_id, {"succeeded", "failed"})
+        assert done["final_state"]["results"]["ask"] == {"got": "Ada"}
+        messages = asyncio.run(ws_events(first, run_id))
+        assert [m["type"] for m in messages] == [
+            "run_started",
+            "node_started",
+            "interrupted",
+            "resumed",
+            "node_started",
+            "node_finished",
+            "run_finished",
+        ]
+        assert [m["seq"] for m in messages] == list(range(1, 8))
+    finally:
+        cluster.stop()
+
+
+def test_cancel_queued_and_running_runs(
+    tmp_path: Path, env: dict[str, str], redis_server: RedisServer
+) -> None:
+    cluster = start_cluster(tmp_path, env, servers=1, workers=0)
+    server = cluster.servers[0]
+    try:
+        slow = create_workflow(
+            server, code_doc("import asyncio\nawait asyncio.sleep(60)\nreturn 1", node_id="slow")
+        )
+        queued = execute(server, slow)  # no worker yet: it waits in the queue
+        reply = httpx.delete(f"{server.api}/executions/{queued}", headers=server.headers)
+        assert reply.status_code == 200, reply.text
+        assert reply.json()["status"] == "cancelled"
+        cluster.workers.append(start_worker(tmp_path / "worker", env))
+        running = execute(server, slow)
+        wait_status(server, running, {"running"})
+        time.sleep(0.3)
+        started = time.monotonic()
+        reply = httpx.delete(
+            f"{server.api}/executions/{running}", headers=server.headers, timeout=60
+        )
+        assert reply.status_code == 200, reply.text
+        assert reply.json()["status"] == "cancelled"
+        assert time.monotonic() - started < 10
+        events = asyncio.run(ws_events(server, running))
+        assert events[-1]["type"] == "run_cancelled"
+        # The queued run's message reached the worker after its cancellation: still cancelled.
+        time.sleep(1)
+        assert wait_status(server, queued, {"cancelled"})["status"] == "cancelled"
+        assert [e["type"] for e in asyncio.run(ws_events(server, queued))] == ["run_cancelled"]
+    finally:
+        cluster.stop()
