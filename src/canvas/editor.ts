@@ -247,11 +247,12 @@ export class CanvasEditor {
     return { x: rect.left + p.x, y: rect.top + p.y };
   }
 
-  /** Bring an element into view: fit everything if that stays readable, else centre on it. */
+  /** Bring a node whose centre is off screen into view: fit all if readable, else centre it. */
   private reveal(ele: cytoscape.CollectionReturnValue): void {
     const ext = this.cy.extent();
-    const bb = ele.boundingBox({});
-    if (bb.x1 >= ext.x1 && bb.x2 <= ext.x2 && bb.y1 >= ext.y1 && bb.y2 <= ext.y2) return;
+    const p = (ele as cytoscape.NodeSingular).position();
+    const margin = 20 / this.cy.zoom();
+    if (p.x > ext.x1 + margin && p.x < ext.x2 - margin && p.y > ext.y1 + margin && p.y < ext.y2 - margin) return;
     const all = this.cy.nodes().not(`#${HANDLE}`);
     const abb = all.boundingBox({});
     const zoom = Math.min(this.cy.width() / (abb.w + 60), this.cy.height() / (abb.h + 60));

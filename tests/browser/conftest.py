@@ -1,4 +1,4 @@
-"""Browser fixtures: one real JupyterLab and one Debian Chromium per session.
+"""Browser fixtures: one real JupyterLab and one Debian Chromium for these tests.
 
 On a failing test the page is saved as a screenshot under the test's temp dir and
 its path is printed.
@@ -27,13 +27,15 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
     setattr(item, f"rep_{report.when}", report)
 
 
-@pytest.fixture(scope="session")
+# Package scope: Playwright's sync API marks an event loop as running in this thread
+# while it is open, which would break every asyncio test that runs after this package.
+@pytest.fixture(scope="package")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     with running_lab(tmp_path_factory.mktemp("lab")) as server:
         yield server
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 

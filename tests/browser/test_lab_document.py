@@ -156,3 +156,31 @@ def test_langgraph_script_is_shown_read_only(page: Any, lab: Lab) -> None:
     assert counts(page, DOC) == (2, 3)
     assert page.locator(f"{CURRENT_TAB}.jp-mod-dirty").count() == 0
     assert path.read_text() == before
+
+
+def test_drag_from_palette_and_run_from_the_document(page: Any, lab: Lab) -> None:
+    path = _write_flow(lab, "runme")
+    page.goto(lab.page_url("lab/tree/runme.orcheo.json"))
+    page.wait_for_selector(f'{DOC}[data-node-count="1"]', timeout=60_000)
+    # Drag a node type from the palette onto an empty spot of the graph.
+    graph = page.locator(f"{DOC} .oc-graph")
+    box = graph.bounding_box()
+    drop = {"x": round(box["width"] * 0.25), "y": round(box["height"] * 0.75)}
+    page.locator(f'{DOC} .oc-palette-item[data-node-type="DebugNode"]').drag_to(
+        graph, target_position=drop
+    )
+    page.wait_for_selector(f'{DOC}[data-node-count="2"]')
+    point = page.evaluate(
+        "sel => document.querySelector(sel).orcheoCanvas.nodeClientPosition('debug')", DOC
+    )
+    assert abs(point["x"] - (box["x"] + drop["x"])) < 2  # it lands where it was dropped
+    assert abs(point["y"] - (box["y"] + drop["y"])) < 2
+    # Run: the document is stored as a workflow version, run, and followed live.
+    page.click(f'{DOC} .oc-button[data-action="run"]')
+    page.wait_for_selector(f'{DOC}[data-run-status="succeeded"]', timeout=60_000)
+    page.wait_for_selector(
+        f'{DOC} [data-node-id="first"][data-run-status="succeeded"]', state="attached"
+    )
+    runs = lab.api("GET", "orcheo/api/executions?workflow_id=runme")["items"]
+    assert [r["status"] for r in runs] == ["succeeded"]
+    assert path.exists()
