@@ -86,9 +86,12 @@ def _report(record: Any) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from .export.defaults import with_defaults
+
     inputs = _inputs(args.inputs)
     config = _json_arg(args.config, "--config") or {}
     doc = spec.load(args.path)
+    inputs = with_defaults(doc, inputs)  # inputs_schema defaults fill what --inputs leaves out
 
     async def go(executor: Any) -> int:
         record = await executor.execute(doc, inputs, config=config)
@@ -213,6 +216,12 @@ def cmd_worker(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from None
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from .export.command import cmd_export as export
+
+    return export(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="orcheo-jupyter", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -271,6 +280,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("schema", help="print (or --write) the document's JSON Schema")
     p.add_argument("--write")
     p.set_defaults(fn=cmd_schema)
+
+    p = sub.add_parser(
+        "export",
+        help="bundle a notebook's workflows for deployment (documents, pinned requirements, "
+        "config example, README, LangGraph files)",
+    )
+    p.add_argument("notebook", help="the .ipynb file, as saved on disk")
+    p.add_argument("-o", "--output", help="the bundle directory (default: NOTEBOOK_bundle)")
+    p.set_defaults(fn=cmd_export)
     return parser
 
 

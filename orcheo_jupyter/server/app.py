@@ -126,6 +126,13 @@ class OrcheoApp(ExtensionApp):
         16, help="Triggered/dispatched runs this server drives at once, all workflows together."
     ).tag(config=True)
     cron_enabled = Bool(True, help="Fire cron triggers in this server.").tag(config=True)
+    bundle = Unicode(
+        "",
+        help="A bundle directory (`orcheo-jupyter export`): its workflows are stored at start-up "
+        "(a new version only when a document changed) and their triggers armed. "
+        "ORCHEO_BUNDLE overrides.",
+    ).tag(config=True)
+    aliases = {**ExtensionApp.aliases, "bundle": "OrcheoApp.bundle"}  # jupyter orcheo --bundle DIR
 
     @default("open_browser")
     def _default_open_browser(self) -> bool:
@@ -148,6 +155,20 @@ class OrcheoApp(ExtensionApp):
         if self.log_format or os.environ.get("ORCHEO_LOG_FORMAT"):
             ops.logs.configure(os.environ.get("ORCHEO_LOG_FORMAT") or self.log_format)
         self.log.info("orcheo: data in %s", self.orcheo_settings().data_dir)
+        self._bundle = self._read_bundle()
+
+    def _read_bundle(self) -> list[Any]:
+        """The bundle's checked documents; a bundle that cannot be served stops the server."""
+        path = os.environ.get("ORCHEO_BUNDLE") or self.bundle
+        if not path:
+            return []
+        from ..export.deploy import BundleError, read_bundle
+
+        try:
+            return read_bundle(path)
+        except BundleError as exc:
+            self.log.critical("orcheo: cannot serve the bundle: %s", exc)
+            raise SystemExit(f"orcheo: cannot serve the bundle: {exc}") from None
 
     def initialize_handlers(self) -> None:
         self.handlers.extend(tornado_handlers())
@@ -176,6 +197,19 @@ class OrcheoApp(ExtensionApp):
             restricted_loader(self.documents.limits)
         )
         executor = ops.attach(await open_executor(self.orcheo_settings()))
+        if self._bundle:  # stored first: starting the trigger services arms their triggers
+            from ..export.deploy import install
+
+            log = getattr(getattr(self, "serverapp", None), "log", None) or self.log
+            for done in await install(executor.store, self._bundle):
+                log.info(
+                    "orcheo: bundle workflow %s: %s (id %s, version %d, /orcheo/hooks/%s)",
+                    done.name,
+                    done.outcome,
+                    done.workflow_id,
+                    done.version,
+                    done.slug,
+                )
         self.services: Services = await open_services(self, executor)
         self._executor = executor
         return executor
