@@ -61,11 +61,14 @@ def _print_json(value: Any) -> None:
 
 async def _with_executor(fn: Callable[[Any], Awaitable[int]]) -> int:
     from .runtime.executor import Executor
+    from .vault.attach import attach_vault, detach_vault
 
     executor = await Executor.open()
+    await attach_vault(executor)  # [[credentials]] resolve as in the server
     try:
         return await fn(executor)
     finally:
+        await detach_vault(executor)
         await executor.aclose()
 
 

@@ -9,6 +9,7 @@ import contextlib
 from .runtime import background
 from .runtime.executor import Executor
 from .settings import Settings
+from .vault.attach import attach_vault, detach_vault
 
 _executor: Executor | None = None
 _lock: asyncio.Lock | None = None
@@ -21,7 +22,9 @@ async def executor() -> Executor:
         _lock = asyncio.Lock()
     async with _lock:
         if _executor is None:
-            _executor = await Executor.open(Settings.from_env())
+            settings = Settings.from_env()
+            _executor = await Executor.open(settings)
+            await attach_vault(_executor, settings)  # [[credentials]] resolve here too
         return _executor
 
 
@@ -29,6 +32,7 @@ async def reset() -> None:
     """Close the executor (e.g. after the data directory changed)."""
     global _executor
     if _executor is not None:
+        await detach_vault(_executor)
         await _executor.aclose()
         _executor = None
 
