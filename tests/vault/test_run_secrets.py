@@ -145,3 +145,41 @@ async def test_inputs_cannot_name_a_credential(env: tuple[Executor, Vault, Path]
     record = await executor.execute(doc, {"ask": "[[api_token]]"})
     assert record.final_state["results"]["c"] == "[[api_token]]"  # type: ignore[index]
     assert (await vault.audit_log("api_token"))[1] == 1  # only "created": never read
+
+
+def test_the_command_line_resolves_credentials_from_the_data_dir(tmp_path: Path) -> None:
+    import asyncio
+    import os
+    import subprocess
+    import sys
+
+    data = tmp_path / "data"
+    doc = code_doc("return 'len=' + str(len(self.key))", config={"key": "[[cli_key]]"})
+    doc["graph"]["ir"]["nodes"][0]["injected"] = ["key"]
+    path = tmp_path / "keyed.orcheo.json"
+    path.write_text(json.dumps(doc))
+    env = {**os.environ, "ORCHEO_DATA_DIR": str(data)}
+
+    def run() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "orcheo_jupyter", "run", str(path)],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+        )
+
+    refused = run()
+    assert refused.returncode == 1
+    assert "credential 'cli_key' does not exist" in refused.stderr
+
+    async def create() -> None:
+        vault = await Vault.open(Settings(data_dir=data))  # as the server would
+        await vault.create("cli_key", value=TOKEN)
+        await vault.close()
+
+    asyncio.run(create())
+    done = run()
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["results"]["c"] == f"len={len(TOKEN)}"
+    assert TOKEN not in done.stdout + done.stderr
