@@ -116,13 +116,19 @@ def build_magic(
             return spec.load(saved)
         if missing is not None and namespace is not None and missing in namespace.computed:
             where = namespace.computed[missing]
-            problems.append(
-                magic.problem(
-                    f"{missing!r} is set in cell {where} by code export does not run (it reads "
-                    f"only imports and literal assignments); make it a literal, or run the "
-                    f"notebook so that {saved.name} exists"
+            problems = [
+                ExportProblem(
+                    f"{p.message} ({missing!r} is set in cell {where} by code export does not "
+                    f"run: it reads only imports and literal assignments; make it a literal, "
+                    f"or run the notebook so that {saved.name} exists)",
+                    p.cell,
+                    p.what,
+                    p.line,
                 )
-            )
+                if p.message.startswith("NameError")
+                else p
+                for p in problems
+            ]
         raise ExportError(problems) from None
     doc = built.workflow.document.model_copy(deep=True)
     for warning in built.warnings:
@@ -231,7 +237,7 @@ def collect(notebook: str | Path) -> Collection:
             ExportProblem(_describe(p), item.cell, item.what) for p in check(item.document)
         ]
     if problems:
-        problems.sort(key=lambda p: (p.cell or 0, p.line or 0))
+        problems.sort(key=lambda p: (p.cell or 0, p.line is None, p.line or 0))
         raise ExportError(
             problems, title=f"{path.name} cannot be exported: its workflows do not validate"
         )
