@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 import os
 import socket
@@ -151,31 +152,50 @@ class WorkerRuntime:
             ops.metrics.RUNS_IN_PROGRESS.set(self.executor.runs_in_progress())
 
     async def _reaper(self) -> None:
-        """Re-queue runs left ``running`` by a worker whose lease lapsed."""
-        store = self.executor.store
+        """Re-queue runs whose message is gone: one worker at a time, every lease period.
+
+        - ``running`` runs of a worker whose lease lapsed (it died mid-run);
+        - ``pending`` runs nobody holds, older than the broker's re-delivery window:
+          Redis loses a message a worker popped but died before recording as unacked.
+
+        A re-queued run is re-queued again only after another re-delivery window, and a
+        duplicate message is harmless: it finds the run finished or leased, and ends.
+        """
         while True:
             await asyncio.sleep(self.conf.lease_seconds)
             try:
-                if not await store.try_lock(
+                if await self.executor.store.try_lock(
                     "orcheo:reaper", self.executor.owner, self.conf.lease_seconds * 2
                 ):
-                    continue
-                offset, page = 0, 500
-                while True:
-                    runs, total = await store.list_runs(
-                        status=str(RunStatus.RUNNING), limit=page, offset=offset
-                    )
-                    for run in runs:
-                        if not (run.owner or "").startswith(WORKER_OWNER_PREFIX):
-                            continue  # a kernel or a server executing it in-process
-                        if await store.lock_owner(lease(run.id)) is None:
-                            log.info("orcheo worker: re-queueing orphaned run %s", run.id)
-                            await asyncio.to_thread(enqueue, self.celery, run.id, "recover")
-                    offset += page
-                    if offset >= total or not runs:
-                        break
+                    await self._reap()
             except Exception as exc:
                 log.warning("orcheo worker: the reaper failed this round: %s", exc)
+
+    async def _reap(self) -> None:
+        store, owner = self.executor.store, self.executor.owner
+        window = self.conf.visibility_timeout + self.conf.lease_seconds
+        cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=window)
+        for status in (RunStatus.RUNNING, RunStatus.PENDING):
+            offset, page = 0, 500
+            while True:
+                runs, total = await store.list_runs(status=str(status), limit=page, offset=offset)
+                for run in runs:
+                    if status == RunStatus.RUNNING:
+                        if not (run.owner or "").startswith(WORKER_OWNER_PREFIX):
+                            continue  # a kernel or a server executing it in-process
+                    elif _parse_time(run.updated_at) > cutoff:
+                        continue  # probably still waiting in the queue
+                    if await store.lock_owner(lease(run.id)) is not None:
+                        continue
+                    if not await store.try_lock(
+                        f"requeued:{run.id}", owner, self.conf.visibility_timeout
+                    ):
+                        continue
+                    log.info("orcheo worker: re-queueing %s run %s", status, run.id)
+                    await asyncio.to_thread(enqueue, self.celery, run.id, "recover")
+                offset += page
+                if offset >= total or not runs:
+                    break
 
     async def _control(self, message: dict[str, Any]) -> None:
         run_id = message.get("cancel")
@@ -222,6 +242,14 @@ class WorkerRuntime:
 
 _runtime: WorkerRuntime | None = None
 _runtime_lock = threading.Lock()
+
+
+def _parse_time(text: str) -> dt.datetime:
+    try:
+        moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return dt.datetime.now(dt.UTC)
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def runtime() -> WorkerRuntime:

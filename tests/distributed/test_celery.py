@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import redis
 
 from tests.conftest import code_doc, linear_doc
 from tests.services import PostgresServer, RedisServer
@@ -144,3 +145,26 @@ def test_cancel_queued_and_running_runs(
         assert [e["type"] for e in asyncio.run(ws_events(server, queued))] == ["run_cancelled"]
     finally:
         cluster.stop()
+
+
+def test_a_lost_message_is_requeued_by_the_reaper(
+    tmp_path: Path, postgres_server: PostgresServer, redis_url: str
+) -> None:
+    """Redis can lose a message a worker popped and died with; the run still happens."""
+    env = cluster_env(
+        postgres_server.new_database(), redis_url, ORCHEO_CELERY_VISIBILITY_TIMEOUT="2"
+    )
+    cluster = start_cluster(tmp_path, env, servers=1, workers=0)
+    server = cluster.servers[0]
+    try:
+        wid = create_workflow(server, linear_doc("a"))
+        run_id = execute(server, wid)
+        client = redis.Redis.from_url(redis_url)
+        assert client.delete("orcheo") == 1  # the queued message is gone
+        client.close()
+        cluster.workers.append(start_worker(tmp_path / "worker", env))
+        run = wait_status(server, run_id, {"succeeded"}, timeout=30)
+        assert run["final_state"]["results"] == {"a": {"me": "a"}}
+    finally:
+        cluster.stop()
+    assert f"re-queueing pending run {run_id}" in cluster.workers[0].log.read_text()

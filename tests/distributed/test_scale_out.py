@@ -67,7 +67,10 @@ async def drive(cluster: Cluster, workflow_id: str, killed: asyncio.Event) -> di
                 assert reply.status_code == 202, reply.text
                 run_id = reply.json()["execution_id"]
                 inputs[run_id] = n
-            streams[run_id] = await ws_events(follow, run_id, timeout=150)
+            try:
+                streams[run_id] = await ws_events(follow, run_id, timeout=60)
+            except TimeoutError:
+                streams[run_id] = []  # reported with the run's stored state below
 
         async def killer() -> None:
             while len([s for s in streams.values() if s]) < RUNS // 4:
@@ -79,6 +82,26 @@ async def drive(cluster: Cluster, workflow_id: str, killed: asyncio.Event) -> di
         await asyncio.gather(*(one(n) for n in range(RUNS)))
         await kill
     return {"streams": streams, "inputs": inputs}
+
+
+def diagnose(dsn: str, run_ids: list[str], cluster: Cluster) -> str:
+    """What the store says about runs whose stream never ended, and the workers' last words."""
+    lines = [f"{len(run_ids)} stream(s) did not end:"]
+    with psycopg.connect(dsn) as conn:
+        for run_id in run_ids[:5]:
+            run = conn.execute(
+                "SELECT status, owner, last_seq, updated_at FROM runs WHERE id = %s", (run_id,)
+            ).fetchone()
+            kinds = conn.execute(
+                "SELECT seq, type, node FROM run_events WHERE run_id = %s ORDER BY seq", (run_id,)
+            ).fetchall()
+            lock = conn.execute(
+                "SELECT owner, expires_at FROM orcheo_locks WHERE name = %s", (f"run:{run_id}",)
+            ).fetchone()
+            lines.append(f"{run_id}: {run} events={kinds} lease={lock}")
+    for worker in cluster.workers:
+        lines.append(f"--- {worker.log}:\n" + worker.log.read_text()[-3000:])
+    return "\n".join(lines)
 
 
 @pytest.mark.timeout(240)
@@ -100,6 +123,8 @@ def test_500_runs_two_servers_two_workers_one_killed(
 
     streams, inputs = result["streams"], result["inputs"]
     assert len(streams) == RUNS
+    stuck = [run_id for run_id, stream in streams.items() if not stream]
+    assert not stuck, diagnose(dsn, stuck, cluster)
     with psycopg.connect(dsn) as conn:
         runs = conn.execute("SELECT id, status, final_state, owner FROM runs").fetchall()
         events = conn.execute(
