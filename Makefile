@@ -46,7 +46,7 @@ chromium:
 	@test -x /usr/bin/chromium || { apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-lab: install
+lab: install bundles
 	$(BIN)/jupyter lab --allow-root --no-browser --ip=$(LAB_IP) --port=$(LAB_PORT) \
 		--ServerApp.root_dir=$(CURDIR)/notebooks notebooks/quickstart.ipynb
 
