@@ -184,3 +184,22 @@ def test_drag_from_palette_and_run_from_the_document(page: Any, lab: Lab) -> Non
     runs = lab.api("GET", "orcheo/api/executions?workflow_id=runme")["items"]
     assert [r["status"] for r in runs] == ["succeeded"]
     assert path.exists()
+
+
+def test_secret_picker_inserts_a_credential_reference(page: Any, lab: Lab) -> None:
+    lab.api("POST", "orcheo/api/credentials", {"name": "slack_token", "value": "xoxb-secret"})
+    path = _write_flow(lab, "secret")
+    page.goto(lab.page_url("lab/tree/secret.orcheo.json"))
+    page.wait_for_selector(f'{DOC}[data-node-count="1"]', timeout=60_000)
+    page.dblclick(f'{DOC} .oc-palette-item[data-node-type="DebugNode"]')
+    page.wait_for_selector(f'{DOC}[data-node-count="2"]')
+    field = page.locator(f'{DOC} .oc-panel .oc-field[data-field="message"]')
+    field.locator(".oc-secret-button").click()
+    field.locator('.oc-secret-item[data-secret="slack_token"]').click()
+    assert field.locator("input").input_value() == "[[slack_token]]"
+    page.locator(f"{DOC} .oc-graph").click(position={"x": 5, "y": 5})
+    page.keyboard.press("Control+s")
+    page.wait_for_selector(f"{CURRENT_TAB}:not(.jp-mod-dirty)")
+    text = path.read_text()
+    assert '"message": "[[slack_token]]"' in text
+    assert "xoxb-secret" not in text

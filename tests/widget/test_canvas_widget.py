@@ -151,3 +151,30 @@ def test_script_workflows_are_read_only() -> None:
 def test_canvas_needs_a_workflow() -> None:
     with pytest.raises(TypeError, match="Canvas needs a Workflow"):
         Canvas(42)  # type: ignore[arg-type]
+
+
+def test_secret_picker_lists_credential_names_never_values(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+    import json
+
+    from orcheo_jupyter.settings import Settings
+    from orcheo_jupyter.vault import Vault
+
+    monkeypatch.setenv("ORCHEO_DATA_DIR", str(tmp_path))
+    assert Canvas(_wf()).credentials == []  # no vault yet: an empty picker, no error
+
+    async def store() -> None:
+        vault = await Vault.open(Settings.from_env())
+        try:
+            await vault.create("openai", value="sk-very-secret")
+            await vault.create("github", value="ghp-also-secret")
+        finally:
+            await vault.close()
+
+    asyncio.run(store())
+    canvas = Canvas(_wf())
+    assert canvas.credentials == ["github", "openai"]
+    state = json.dumps(canvas.get_state())
+    assert "sk-very-secret" not in state and "ghp-also-secret" not in state
