@@ -124,7 +124,7 @@ def test_jupyterlab_serves_the_extension_and_runs_every_demo_notebook(
     )
     try:
         nodes = httpx.get(f"{server.api}/nodes", headers=server.headers).json()
-        assert "SetVariableNode" in {n["type"] for n in nodes}
+        assert "SetVariableNode" in {n["type"] for n in nodes["items"]}
         # The page Binder opens (urlpath=lab/tree/notebooks/quickstart.ipynb) loads our plugin.
         page = httpx.get(
             f"{server.url}/lab/tree/notebooks/quickstart.ipynb", headers=server.headers
