@@ -1,7 +1,8 @@
-/** Layered (dagre) layout, run only when asked or when positions are missing. */
+/** Cytoscape extensions, and the layered (dagre) layout: run only when asked or when positions are missing. */
 
 import cytoscape from 'cytoscape';
 import dagre from 'cytoscape-dagre';
+import edgehandles from 'cytoscape-edgehandles';
 
 let registered = false;
 
@@ -9,6 +10,7 @@ export function registerExtensions(): void {
   if (registered) return;
   registered = true;
   cytoscape.use(dagre);
+  cytoscape.use(edgehandles);
 }
 
 let runs = 0;

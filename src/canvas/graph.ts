@@ -1,0 +1,151 @@
+/**
+ * Keeping cytoscape in line with the document: the first batched render, the
+ * reconcile after each change, and the decorations (validation badges, run
+ * states, durations) plus the accessible outline of node ids.
+ */
+
+import cytoscape from 'cytoscape';
+import { Elements, sentinelPositions } from './elements';
+import { NodeRun, formatDuration } from './overlay';
+import { RUN_COLOURS } from './style';
+import { END, START, Position, Problem, WorkflowDocument } from './types';
+
+/** Id of the connection handle (a transient cytoscape node, never part of the document). */
+export const HANDLE = '__oc_handle__';
+
+function nodeData(n: Elements['nodes'][number]): Record<string, string> {
+  return { id: n.id, base: n.label, label: n.label, kind: n.kind, type: n.type };
+}
+
+/** First render: one batched add; returns whether positions were missing (a layout is due). */
+export function renderAll(cy: cytoscape.Core, doc: WorkflowDocument, els: Elements): boolean {
+  const stored = doc.canvas.positions;
+  const needLayout = els.nodes.some(n => n.kind !== 'sentinel' && !stored[n.id]);
+  const sentinels = needLayout ? {} : sentinelPositions(els, id => stored[id]);
+  const defs: cytoscape.ElementDefinition[] = [];
+  for (const n of els.nodes) {
+    const position = stored[n.id] ?? sentinels[n.id] ?? { x: 0, y: 0 };
+    defs.push({ group: 'nodes', data: nodeData(n), position: { x: position.x, y: position.y } });
+  }
+  for (const e of els.edges) defs.push({ group: 'edges', data: { ...e } });
+  cy.batch(() => {
+    cy.elements().remove();
+    cy.add(defs);
+  });
+  return needLayout;
+}
+
+export interface ReconcileOptions {
+  /** Move existing nodes to their stored positions (undo, remote changes). */
+  movePositions: boolean;
+  /** Sentinels the user dragged keep their place. */
+  movedSentinels: Set<string>;
+  /** Where a node without a stored position goes. */
+  placeFor: (id: string) => Position;
+}
+
+/** Add, remove and update only what changed; selection survives. */
+export function reconcile(cy: cytoscape.Core, doc: WorkflowDocument, els: Elements, opts: ReconcileOptions): void {
+  const stored = doc.canvas.positions;
+  const wantNodes = new Map(els.nodes.map(n => [n.id, n]));
+  const wantEdges = new Map(els.edges.map(e => [e.id, e]));
+  const selected = new Set(cy.$(':selected').map(e => e.id()));
+  cy.batch(() => {
+    cy.edges().forEach(e => {
+      const want = wantEdges.get(e.id());
+      if (!want || want.source !== e.source().id() || want.target !== e.target().id()) e.remove();
+    });
+    cy.nodes().forEach(n => {
+      if (n.id() !== HANDLE && !wantNodes.has(n.id())) n.remove();
+    });
+    const add: cytoscape.ElementDefinition[] = [];
+    for (const n of els.nodes) {
+      const ele = cy.getElementById(n.id);
+      if (ele.empty()) {
+        const p = stored[n.id] ?? opts.placeFor(n.id);
+        add.push({ group: 'nodes', data: nodeData(n), position: { x: p.x, y: p.y } });
+        continue;
+      }
+      if (ele.data('base') !== n.label || ele.data('type') !== n.type) {
+        ele.data({ base: n.label, label: n.label, kind: n.kind, type: n.type });
+      }
+      const p = stored[n.id];
+      if (opts.movePositions && p) {
+        const cur = ele.position();
+        if (Math.abs(cur.x - p.x) > 0.05 || Math.abs(cur.y - p.y) > 0.05) ele.position({ x: p.x, y: p.y });
+      }
+    }
+    if (add.length) cy.add(add);
+    const edgeAdds: cytoscape.ElementDefinition[] = [];
+    for (const e of els.edges) {
+      const ele = cy.getElementById(e.id);
+      if (ele.empty()) edgeAdds.push({ group: 'edges', data: { ...e } });
+      else if (ele.data('label') !== e.label) ele.data('label', e.label);
+    }
+    if (edgeAdds.length) cy.add(edgeAdds);
+    const sentinels = sentinelPositions(els, id =>
+      wantNodes.get(id)?.kind === 'sentinel' ? undefined : cy.getElementById(id).position()
+    );
+    for (const id of [START, END]) {
+      if (!opts.movedSentinels.has(id)) cy.getElementById(id).position(sentinels[id]);
+    }
+    for (const id of selected) cy.getElementById(id).select();
+  });
+}
+
+/** Validation badges and run-state colours as classes, durations in labels; outline attributes. */
+export function decorate(
+  cy: cytoscape.Core,
+  outline: HTMLElement,
+  problems: Problem[],
+  runNodes: Record<string, NodeRun>
+): void {
+  const errors = new Set<string>();
+  const warnings = new Set<string>();
+  for (const p of problems) {
+    if (!p.node) continue;
+    const top = p.node.split('/')[0];
+    (p.severity === 'error' ? errors : warnings).add(top);
+  }
+  const runClasses = Object.keys(RUN_COLOURS)
+    .map(s => `run-${s}`)
+    .join(' ');
+  cy.batch(() => {
+    cy.nodes('.problem-error, .problem-warning').removeClass('problem-error problem-warning');
+    for (const id of errors) cy.getElementById(id).addClass('problem-error');
+    for (const id of warnings) if (!errors.has(id)) cy.getElementById(id).addClass('problem-warning');
+    cy.nodes('.has-run').forEach(n => {
+      if (!runNodes[n.id()]) n.removeClass(`has-run ${runClasses}`).data('label', n.data('base'));
+    });
+    for (const [id, state] of Object.entries(runNodes)) {
+      const ele = cy.getElementById(id);
+      if (ele.empty()) continue;
+      ele.removeClass(runClasses).addClass(`has-run run-${state.status}`);
+      const dur = formatDuration(state.durationMs);
+      ele.data('label', dur ? `${ele.data('base')}\n${dur}` : ele.data('base'));
+    }
+  });
+  for (const li of Array.from(outline.children) as HTMLElement[]) {
+    const id = li.dataset.nodeId ?? '';
+    const state = runNodes[id];
+    if (state) li.setAttribute('data-run-status', state.status);
+    else li.removeAttribute('data-run-status');
+    if (errors.has(id)) li.setAttribute('data-problem', 'error');
+    else if (warnings.has(id)) li.setAttribute('data-problem', 'warning');
+    else li.removeAttribute('data-problem');
+  }
+}
+
+/** The visually hidden list of node ids (screen readers, tests): rebuilt only when ids change. */
+export function updateOutline(outline: HTMLElement, ids: string[]): void {
+  const existing = Array.from(outline.children) as HTMLElement[];
+  if (existing.length === ids.length && existing.every((li, i) => li.dataset.nodeId === ids[i])) return;
+  const frag = document.createDocumentFragment();
+  for (const id of ids) {
+    const li = document.createElement('li');
+    li.dataset.nodeId = id;
+    li.textContent = id;
+    frag.append(li);
+  }
+  outline.replaceChildren(frag);
+}

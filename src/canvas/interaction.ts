@@ -1,0 +1,191 @@
+/**
+ * How people drive the canvas: the connection handle (drag from under a node onto
+ * another), keyboard shortcuts, drops from the palette, and keeping focus and
+ * pointer coordinates right when the canvas lives inside a scrolling notebook.
+ */
+
+import cytoscape from 'cytoscape';
+import { HANDLE } from './graph';
+import { DRAG_MIME } from './palette';
+import { END, Position } from './types';
+
+interface EdgeHandles {
+  start(node: cytoscape.NodeSingular): void;
+  destroy(): void;
+}
+
+export interface HandleOptions {
+  enabled: () => boolean;
+  canConnect: (source: string, target: string) => boolean;
+  connect: (source: string, target: string) => void;
+}
+
+/** A small handle under the hovered node; dragging it draws an edge (cytoscape-edgehandles). */
+export class ConnectionHandle {
+  private readonly eh: EdgeHandles | null = null;
+  private source: string | null = null;
+  private timer = 0;
+
+  constructor(
+    private readonly cy: cytoscape.Core,
+    opts: HandleOptions
+  ) {
+    const ext = (cy as unknown as { edgehandles?: (o: object) => EdgeHandles }).edgehandles;
+    if (ext) {
+      this.eh = ext.call(cy, {
+        canConnect: (s: cytoscape.NodeSingular, t: cytoscape.NodeSingular) =>
+          s.id() !== HANDLE && t.id() !== HANDLE && opts.canConnect(s.id(), t.id()),
+        edgeParams: () => ({ classes: 'oc-temp-edge' }),
+        hoverDelay: 100,
+        snap: true,
+        snapThreshold: 30,
+        noEdgeEventsInDraw: true,
+        disableBrowserGestures: true
+      });
+    }
+    cy.on('grab', 'node', () => this.hide());
+    cy.on('mouseover', 'node', e => {
+      const n = e.target as cytoscape.NodeSingular;
+      if (n.id() === HANDLE) {
+        window.clearTimeout(this.timer);
+        return;
+      }
+      if (!opts.enabled() || n.id() === END || n.grabbed()) return;
+      this.show(n);
+    });
+    cy.on('mouseout', 'node', () => {
+      window.clearTimeout(this.timer);
+      this.timer = window.setTimeout(() => this.hide(), 700);
+    });
+    cy.on('tapstart', `#${HANDLE}`, () => {
+      window.clearTimeout(this.timer);
+      const source = this.source ? cy.getElementById(this.source) : null;
+      if (source && source.nonempty()) this.eh?.start(source);
+    });
+    cy.on('ehcomplete', ((_e: unknown, s: cytoscape.NodeSingular, t: cytoscape.NodeSingular, added: cytoscape.EdgeCollection) => {
+      added.remove();
+      opts.connect(s.id(), t.id());
+    }) as unknown as cytoscape.EventHandler);
+    cy.on('ehstop', () => this.hide());
+  }
+
+  private show(node: cytoscape.NodeSingular): void {
+    window.clearTimeout(this.timer);
+    this.source = node.id();
+    const p = node.position();
+    const at = { x: p.x, y: p.y + node.height() / 2 + 9 };
+    const handle = this.cy.getElementById(HANDLE);
+    if (handle.empty()) {
+      this.cy.add({ group: 'nodes', data: { id: HANDLE }, classes: 'oc-handle', position: at, grabbable: false, selectable: false });
+    } else {
+      handle.position(at);
+    }
+  }
+
+  hide(): void {
+    window.clearTimeout(this.timer);
+    const handle = this.cy.getElementById(HANDLE);
+    if (handle.nonempty()) handle.remove();
+    this.source = null;
+  }
+
+  destroy(): void {
+    window.clearTimeout(this.timer);
+    this.eh?.destroy();
+  }
+}
+
+/**
+ * Cytoscape caches where its container is and listens for scrolls only on the
+ * ancestors it had when created; a widget is often created before it is attached
+ * (and notebooks scroll inside panels), so re-measure when that may have changed.
+ * Clicking the graph also gives the canvas the keyboard. Returns a cleanup.
+ */
+export function watchContainer(cy: cytoscape.Core, root: HTMLElement, graphEl: HTMLElement): () => void {
+  const invalidate = (): void => {
+    (cy as unknown as { renderer(): { invalidateContainerClientCoordsCache?: () => void } })
+      .renderer()
+      .invalidateContainerClientCoordsCache?.();
+  };
+  document.addEventListener('scroll', invalidate, true);
+  graphEl.addEventListener('mouseenter', invalidate);
+  graphEl.addEventListener('pointerdown', invalidate, true);
+  graphEl.addEventListener('wheel', invalidate, { capture: true, passive: true });
+  const takeFocus = (): void => {
+    if (document.activeElement !== root) root.focus({ preventScroll: true });
+  };
+  // Cytoscape blurs the active element on mousedown, so focus again once it is done.
+  graphEl.addEventListener('pointerdown', takeFocus);
+  graphEl.addEventListener('mouseup', takeFocus);
+  graphEl.addEventListener('click', takeFocus);
+  return () => document.removeEventListener('scroll', invalidate, true);
+}
+
+/** Dropping a palette item on the graph adds that node type where it was dropped. */
+export function acceptDrops(
+  cy: cytoscape.Core,
+  graphEl: HTMLElement,
+  enabled: () => boolean,
+  add: (type: string, at: Position) => void
+): void {
+  graphEl.addEventListener('dragover', ev => {
+    if (!enabled()) return;
+    if (ev.dataTransfer?.types.includes(DRAG_MIME) || ev.dataTransfer?.types.includes('text/plain')) {
+      ev.preventDefault();
+      ev.dataTransfer.dropEffect = 'copy';
+    }
+  });
+  graphEl.addEventListener('drop', ev => {
+    const type = ev.dataTransfer?.getData(DRAG_MIME) || ev.dataTransfer?.getData('text/plain');
+    if (!type || !enabled()) return;
+    ev.preventDefault();
+    const rect = graphEl.getBoundingClientRect();
+    const pan = cy.pan();
+    const zoom = cy.zoom();
+    add(type, { x: (ev.clientX - rect.left - pan.x) / zoom, y: (ev.clientY - rect.top - pan.y) / zoom });
+  });
+}
+
+export interface KeyActions {
+  save?: () => void;
+  remove: () => void;
+  undo: () => void;
+  redo: () => void;
+  selectAll: () => void;
+  unselect: () => void;
+}
+
+/** Delete, Ctrl+Z / Ctrl+Y (Ctrl+Shift+Z), Ctrl+A, Escape and Ctrl+S on the canvas. */
+export function keyHandler(actions: KeyActions): (ev: KeyboardEvent) => void {
+  return ev => {
+    const mod = ev.ctrlKey || ev.metaKey;
+    const key = ev.key.toLowerCase();
+    if (mod && key === 's') {
+      if (actions.save) {
+        ev.preventDefault();
+        ev.stopPropagation();
+        actions.save();
+      }
+      return;
+    }
+    // Keys typed on the canvas are the canvas's: keep notebook command-mode shortcuts away.
+    ev.stopPropagation();
+    const target = ev.target as HTMLElement;
+    if (target.closest('input, textarea, select, [contenteditable="true"]')) return;
+    if (ev.key === 'Delete' || ev.key === 'Backspace') {
+      ev.preventDefault();
+      actions.remove();
+    } else if (mod && key === 'z' && !ev.shiftKey) {
+      ev.preventDefault();
+      actions.undo();
+    } else if (mod && (key === 'y' || (key === 'z' && ev.shiftKey))) {
+      ev.preventDefault();
+      actions.redo();
+    } else if (mod && key === 'a') {
+      ev.preventDefault();
+      actions.selectAll();
+    } else if (ev.key === 'Escape') {
+      actions.unselect();
+    }
+  };
+}
