@@ -37,7 +37,7 @@ from .collect import Collection
 from .defaults import apply_parameters, input_defaults
 from .errors import ExportError
 from .notebook import SUFFIX
-from .requirements import Requirements, _own_version, resolve
+from .requirements import Requirements, own_version, resolve
 
 MANIFEST = "orcheo-bundle.json"
 FORMAT = 1
@@ -182,7 +182,7 @@ def write_bundle(collection: Collection, directory: str | Path) -> Bundle:
     for stale in previous - {i.file for i in infos}:
         if stale.endswith(SUFFIX) and "/" not in stale:
             (out / stale).unlink(missing_ok=True)
-    version = _own_version()
+    version = own_version()
     manifest = {
         "format": FORMAT,
         "exported_from": notebook.name,

@@ -140,18 +140,24 @@ def build_magic(
 
 
 def _from_reference(
-    ref: Reference, here: Path, known: dict[str, Collected], warnings: list[str]
+    ref: Reference,
+    here: Path,
+    known: dict[str, Collected],
+    warnings: list[str],
+    missing: set[Path],
 ) -> tuple[Path, WorkflowDocument] | None:
     where = f"cell {ref.cell.number}"
     if ref.name is not None:
         if ref.name in known:
             return None
         path = here / f"{ref.name}{SUFFIX}"
-        if not path.exists():
+        if not path.exists() and path not in missing:
+            missing.add(path)
             warnings.append(
                 f"{where} uses workflow {ref.name!r}, which is neither a %%orcheo cell nor a "
                 f"file beside the notebook; not exported"
             )
+        if not path.exists():
             return None
     else:
         assert ref.path is not None
@@ -161,10 +167,12 @@ def _from_reference(
         if stem in known and path == here / f"{stem}{SUFFIX}":
             return None  # the file a %%orcheo cell saves: the cell is exported instead
         if not path.exists():
-            warnings.append(
-                f"{where} names {ref.path}, which does not exist (yet): run the notebook "
-                "first to export it"
-            )
+            if path not in missing:
+                missing.add(path)
+                warnings.append(
+                    f"{where} names {ref.path}, which does not exist (yet): run the notebook "
+                    "first to export it"
+                )
             return None
     try:
         return path, spec.load(path)
@@ -208,10 +216,11 @@ def collect(notebook: str | Path) -> Collection:
             magic.name, doc, f"cell {cell.number} ({magic.what})", cell.number, magic.what
         )
     files: dict[Path, str] = {}
+    missing: set[Path] = set()
     for cell in cells:
         for ref in references(cell):
             try:
-                hit = _from_reference(ref, here, found, warnings)
+                hit = _from_reference(ref, here, found, warnings, missing)
             except ExportError as exc:
                 problems += exc.problems
                 continue
@@ -243,7 +252,8 @@ def collect(notebook: str | Path) -> Collection:
         )
     if not found:
         raise ExportError(
-            f"{path.name} has no workflows to export: no %%orcheo cells, and no cell names a "
-            f"*{SUFFIX} document"
+            [ExportProblem(w) for w in warnings],
+            title=f"{path.name} has no workflows to export: no %%orcheo cells, and no "
+            f"*{SUFFIX} document its cells name exists",
         )
     return Collection(path, list(found.values()), params, warnings)

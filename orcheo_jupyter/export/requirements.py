@@ -62,7 +62,7 @@ class Requirements:
         return "\n".join(out) + "\n"
 
 
-def _own_version() -> str:
+def own_version() -> str:
     try:
         return metadata.version(SELF)
     except metadata.PackageNotFoundError:
@@ -198,4 +198,4 @@ def resolve(docs: list[Document], warnings: list[str] | None = None) -> Requirem
             "requirements.txt lists it as unknown"
         )
     ordered = sorted(pins.values(), key=lambda r: r.name.lower())
-    return Requirements([Requirement(SELF, _own_version()), *ordered], unknown)
+    return Requirements([Requirement(SELF, own_version()), *ordered], unknown)

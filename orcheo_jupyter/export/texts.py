@@ -37,6 +37,7 @@ def readme(title: str, notebook: str, version: str, workflows: list[WorkflowInfo
     rows = "\n".join(f"| {w.name} | `{w.file}` | {w.origin} | {_triggers(w)} |" for w in workflows)
     first = workflows[0]
     run_lines = "\n".join(f"python -m orcheo_jupyter run {w.file}" for w in workflows)
+    example = json.dumps(first.defaults or {"name": "value"}, ensure_ascii=False, sort_keys=True)
     defaults = [w for w in workflows if w.defaults]
     default_text = ""
     if defaults:
@@ -99,7 +100,7 @@ versions of the environment the notebook was exported from.
 
 ```bash
 {run_lines}
-python -m orcheo_jupyter run {first.file} --inputs '{{"key": "value"}}'
+python -m orcheo_jupyter run {first.file} --inputs '{example}'
 ```
 {default_text}
 The final state is printed as JSON. Exit codes: 0 succeeded, 1 failed, 3 waiting for

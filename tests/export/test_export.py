@@ -364,3 +364,20 @@ def test_percent_orcheo_export_in_a_kernel(folder: Path) -> None:
             shell.run_line_magic("orcheo", "export")
     finally:
         InteractiveShell.clear_instance()
+
+
+def test_a_notebook_without_workflows_says_what_it_looked_for(folder: Path) -> None:
+    notebook = make_notebook(
+        folder / "nb.ipynb",
+        ['w = make()\nw.save("drawn.orcheo.json")', "%orcheo run drawn"],
+    )
+    with pytest.raises(ExportError) as caught:
+        export_notebook(notebook)
+    assert caught.value.title == (
+        "nb.ipynb has no workflows to export: no %%orcheo cells, and no *.orcheo.json "
+        "document its cells name exists"
+    )
+    assert [str(p) for p in caught.value.problems] == [
+        "cell 1 names drawn.orcheo.json, which does not exist (yet): run the notebook first "
+        "to export it"
+    ]
