@@ -208,8 +208,14 @@ export class CanvasEditor {
     return { x: rect.left + p.x, y: rect.top + p.y };
   }
 
+  /** Zoom to fit, but never above 100 %: a small graph stays at its natural size. */
   fit(): void {
-    this.cy.fit(this.cy.nodes().not(`#${HANDLE}`), 30);
+    const eles = this.cy.nodes().not(`#${HANDLE}`);
+    this.cy.fit(eles, 30);
+    if (this.cy.zoom() > 1) {
+      this.cy.zoom(1);
+      this.cy.center(eles);
+    }
   }
 
   destroy(): void {

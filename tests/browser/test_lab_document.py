@@ -203,3 +203,58 @@ def test_secret_picker_inserts_a_credential_reference(page: Any, lab: Lab) -> No
     text = path.read_text()
     assert '"message": "[[slack_token]]"' in text
     assert "xoxb-secret" not in text
+
+
+def test_box_select_and_move_several_nodes_then_undo(page: Any, lab: Lab) -> None:
+    wf = (
+        Workflow("many")
+        .add_node("a", "DebugNode")
+        .add_node("b", "DebugNode")
+        .add_edge("START", "a")
+        .add_edge("a", "b")
+        .add_edge("b", "END")
+    )
+    doc = wf.to_document()
+    doc.canvas.positions = {"a": Position(x=0, y=0), "b": Position(x=0, y=150)}
+    path = lab.root / "many.orcheo.json"
+    spec.save(doc, path)
+    page.goto(lab.page_url("lab/tree/many.orcheo.json"))
+    page.wait_for_selector(f'{DOC}[data-node-count="2"]', timeout=60_000)
+    a = page.evaluate(
+        "sel => document.querySelector(sel).orcheoCanvas.nodeClientPosition('a')", DOC
+    )
+    b = page.evaluate(
+        "sel => document.querySelector(sel).orcheoCanvas.nodeClientPosition('b')", DOC
+    )
+    zoom = page.evaluate("sel => document.querySelector(sel).orcheoCanvas.cy.zoom()", DOC)
+    half_w, half_h = 84 * zoom + 12, 26 * zoom + 12
+    # Shift-drag a box around both nodes (start and end sentinels stay outside).
+    page.keyboard.down("Shift")
+    page.mouse.move(a["x"] - half_w, a["y"] - half_h)
+    page.mouse.down()
+    page.mouse.move(b["x"] + half_w, b["y"] + half_h, steps=8)
+    page.mouse.up()
+    page.keyboard.up("Shift")
+    selected = page.evaluate(
+        "sel => document.querySelector(sel).orcheoCanvas.cy.$(':selected').map(e => e.id()).sort()",
+        DOC,
+    )
+    assert selected == ["a", "b", "e\u241fa\u241fb"]  # the nodes and the edge between them
+    # Drag one of them: both move, as one step.
+    page.mouse.move(a["x"], a["y"])
+    page.mouse.down()
+    page.mouse.move(a["x"] + 60, a["y"] + 30, steps=8)
+    page.mouse.up()
+    page.wait_for_selector(f"{CURRENT_TAB}.jp-mod-dirty")
+    page.keyboard.press("Control+s")
+    page.wait_for_selector(f"{CURRENT_TAB}:not(.jp-mod-dirty)")
+    moved = spec.load(path).canvas.positions
+    for node, (x, y) in {"a": (0, 0), "b": (0, 150)}.items():
+        assert abs(moved[node].x - (x + 60 / zoom)) < 2, (node, moved[node])
+        assert abs(moved[node].y - (y + 30 / zoom)) < 2, (node, moved[node])
+    page.keyboard.press("Control+z")  # one undo puts both back
+    page.keyboard.press("Control+s")
+    page.wait_for_timeout(500)
+    page.wait_for_selector(f"{CURRENT_TAB}:not(.jp-mod-dirty)")
+    back = spec.load(path).canvas.positions
+    assert (back["a"].x, back["a"].y, back["b"].x, back["b"].y) == (0.0, 0.0, 0.0, 150.0)
