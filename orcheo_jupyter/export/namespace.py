@@ -37,6 +37,11 @@ class Namespace:
             if isinstance(stmt, ast.Import | ast.ImportFrom):
                 self._import(stmt, cell)
                 continue
+            if _defined(stmt):  # a def or class: its own body binds nothing at top level
+                for name in _defined(stmt):
+                    self.values.pop(name, None)
+                    self.computed[name] = cell.number
+                continue
             for name, value, ok in _assignments(stmt):
                 if ok:
                     self.values[name] = value
@@ -44,9 +49,6 @@ class Namespace:
                 else:
                     self.values.pop(name, None)
                     self.computed[name] = cell.number
-            for name in _defined(stmt):
-                self.values.pop(name, None)
-                self.computed[name] = cell.number
 
     def _import(self, stmt: ast.Import | ast.ImportFrom, cell: Cell) -> None:
         if isinstance(stmt, ast.Import):

@@ -362,6 +362,10 @@ def test_percent_orcheo_export_in_a_kernel(folder: Path) -> None:
         assert str(caught.value.problems[0]).startswith("cell 1 (%%orcheo b), line 2: ")
         with pytest.raises(OrcheoCellError, match="name the notebook to export"):
             shell.run_line_magic("orcheo", "export")
+        # In Jupyter, the kernel knows its notebook (ipykernel's __session__).
+        shell.user_ns["__session__"] = str(folder / "good.ipynb")
+        bundle = shell.run_line_magic("orcheo", "export")
+        assert bundle.directory == folder / "good_bundle"
     finally:
         InteractiveShell.clear_instance()
 
