@@ -178,3 +178,35 @@ def test_secret_picker_lists_credential_names_never_values(
     assert canvas.credentials == ["github", "openai"]
     state = json.dumps(canvas.get_state())
     assert "sk-very-secret" not in state and "ghp-also-secret" not in state
+
+
+def test_run_button_runs_without_blocking_and_streams_events(sent: Sent) -> None:
+    import time
+
+    wf = _wf()
+    canvas = Canvas(wf)
+    started = time.monotonic()
+    canvas._on_message(canvas, {"type": "run", "inputs": {"k": 1}}, [])
+    assert time.monotonic() - started < 0.5  # the kernel is not held while the run goes on
+    deadline = time.monotonic() + 20
+    while not any(m["event"]["type"] == "run_finished" for m in sent.of("run_event")):
+        assert time.monotonic() < deadline, "the run's events never arrived"
+        time.sleep(0.02)
+    events = [m["event"] for m in sent.of("run_event")]
+    assert events[0]["type"] == "run_started" and events[0]["data"]["inputs"] == {"k": 1}
+    assert events[-1]["data"]["state"]["results"] == {"a": {"x": 1}}
+
+
+def test_run_button_reports_an_invalid_workflow(sent: Sent) -> None:
+    import time
+
+    wf = Workflow("broken").add_node("a", "NoSuchNode").add_edge("START", "a")
+    canvas = Canvas(wf)
+    canvas._on_message(canvas, {"type": "run"}, [])
+    deadline = time.monotonic() + 20
+    while not sent.of("notice"):
+        assert time.monotonic() < deadline, "no notice about the failed start"
+        time.sleep(0.02)
+    (notice,) = sent.of("notice")
+    assert notice["level"] == "error"
+    assert "NoSuchNode" in notice["message"]
