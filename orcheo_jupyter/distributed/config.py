@@ -41,6 +41,10 @@ class Distributed:
     visibility_timeout: float = 600.0
     #: How often waiting clients re-read the store when no notification arrives.
     poll_seconds: float = 1.0
+    #: Messages a worker reserves per run slot. More than 1 keeps slots busy between
+    #: messages (Celery fetches the next one only on its consumer's next tick); the
+    #: reserved ones return to the queue if the worker dies.
+    prefetch_multiplier: int = 4
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Distributed:
@@ -59,4 +63,5 @@ class Distributed:
             lease_seconds=_float("ORCHEO_LEASE_SECONDS", 30.0),
             visibility_timeout=_float("ORCHEO_CELERY_VISIBILITY_TIMEOUT", 600.0),
             poll_seconds=_float("ORCHEO_EVENT_POLL_SECONDS", 1.0),
+            prefetch_multiplier=int(_float("ORCHEO_CELERY_PREFETCH", 4)),
         )

@@ -168,3 +168,33 @@ def test_a_lost_message_is_requeued_by_the_reaper(
     finally:
         cluster.stop()
     assert f"re-queueing pending run {run_id}" in cluster.workers[0].log.read_text()
+
+
+def test_workers_resolve_credentials_from_the_shared_vault(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    cluster = start_cluster(tmp_path, env, servers=1, workers=1)
+    server = cluster.servers[0]
+    try:
+        reply = httpx.post(
+            f"{server.api}/credentials",
+            json={"name": "api-key", "value": "s3cret-value"},
+            headers=server.headers,
+        )
+        assert reply.status_code == 201, reply.text
+        doc = code_doc(
+            "return {'length': len(self.key), 'prefix': self.key[:2]}",
+            node_id="use",
+            config={"key": "[[api-key]]"},
+            injected=["key"],
+        )
+        run_id = execute(server, create_workflow(server, doc))
+        run = wait_status(server, run_id, {"succeeded", "failed"})
+        assert run["status"] == "succeeded", run["error"]
+        assert run["final_state"]["results"]["use"] == {"length": 12, "prefix": "s3"}
+        events = asyncio.run(ws_events(server, run_id))
+        assert "s3cret-value" not in str(events)
+        audit = httpx.get(f"{server.api}/credentials/api-key/audit", headers=server.headers)
+        assert any(e["action"] == "read" and e["run_id"] == run_id for e in audit.json()["items"])
+    finally:
+        cluster.stop()
