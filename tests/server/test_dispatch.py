@@ -115,3 +115,26 @@ async def test_failed_runs_retry_then_become_dead_letters(api: Call, wait_run: W
     assert (await api("DELETE", "dead-letters", letter["id"])).code == 204
     assert (await api("GET", "dead-letters", letter["id"])).code == 404
     assert (await api("GET", "executions", first_run)).code == 200  # runs stay in history
+
+
+async def test_a_queued_run_can_be_watched_and_cancelled_before_it_starts(
+    api: Call, wait_run: Wait
+) -> None:
+    doc = code_doc("import asyncio\nawait asyncio.sleep(0.3)\nreturn 1", name="one-at-a-time")
+    wid = (await api("POST", "workflows", json_body=doc)).body["id"]
+    await api("PUT", "workflows", wid, "triggers", json_body={"policy": {"max_concurrency": 1}})
+    runs = {"runs": [{"inputs": {"n": n}} for n in range(3)]}
+    items = (await api("POST", "workflows", wid, "dispatch", json_body=runs)).body["items"]
+    last = items[2]["execution_id"]
+    queued = await api("GET", "executions", last)
+    assert (queued.code, queued.body["status"], queued.body["inputs"]) == (200, "pending", {"n": 2})
+    cancelled = await api("DELETE", "executions", last)
+    assert (cancelled.code, cancelled.body["status"]) == (200, "cancelled")
+    assert [(await wait_run(i["execution_id"]))["status"] for i in items[:2]] == ["succeeded"] * 2
+    await asyncio.sleep(0.2)
+    final = await api("GET", "executions", last)
+    assert final.body["status"] == "cancelled" and final.body["started_at"] is None
+    events = (await api("GET", "executions", last, "events")).body["items"]
+    assert [e["type"] for e in events] == ["run_cancelled"]
+    jobs = (await api("GET", "workflows", wid, "triggers")).body["jobs"]
+    assert jobs == {"queued": 0, "running": 0, "retrying": 0, "dead": 0}
