@@ -16,6 +16,7 @@ from jupyter_server.extension.handler import ExtensionHandlerMixin
 from pydantic import BaseModel, Field
 from tornado.web import RequestHandler
 
+from ..ops import metrics
 from ..triggers import WebhookRejected, WebhookRequest
 from .base import ErrorsMixin, operation
 
@@ -65,9 +66,14 @@ class WebhookHandler(ErrorsMixin, ExtensionHandlerMixin, RequestHandler):
         try:
             accepted = await triggers.deliver(ref, request)
         except WebhookRejected as exc:
+            metrics.record_webhook("rejected")
             self._error(exc.status, exc.code, exc.message, exc.headers)
             return
+        except Exception:
+            metrics.record_webhook("error")
+            raise
         duplicate = accepted.outcome != "accepted"
+        metrics.record_webhook("duplicate" if duplicate else "accepted")
         self.set_status(200 if duplicate else 202)
         base = str(self.settings.get("base_url", "/")).rstrip("/")
         self.set_header("Location", f"{base}/orcheo/api/executions/{accepted.run_id}")

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import httpx
+import psycopg
 import pytest
 import redis
 
@@ -196,5 +197,55 @@ def test_workers_resolve_credentials_from_the_shared_vault(
         assert "s3cret-value" not in str(events)
         audit = httpx.get(f"{server.api}/credentials/api-key/audit", headers=server.headers)
         assert any(e["action"] == "read" and e["run_id"] == run_id for e in audit.json()["items"])
+    finally:
+        cluster.stop()
+
+
+def test_webhook_deliveries_run_on_workers_and_are_counted(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    from orcheo_jupyter.triggers import sign
+
+    cluster = start_cluster(tmp_path, env, servers=1, workers=1)
+    server = cluster.servers[0]
+    try:
+        secret = "whsec-test-123"
+        reply = httpx.post(
+            f"{server.api}/credentials",
+            json={"name": "hook_secret", "value": secret},
+            headers=server.headers,
+        )
+        assert reply.status_code == 201, reply.text
+        doc = code_doc("return state['inputs']['body']", name="hooked")
+        doc["triggers"] = [
+            {"type": "webhook", "id": "hook", "config": {"hmac": {"secret": "[[hook_secret]]"}}}
+        ]
+        wid = create_workflow(server, doc)
+        body = b'{"order": 7}'
+        stamp = str(int(time.time()))
+        headers = {
+            "Content-Type": "application/json",
+            "X-Orcheo-Timestamp": stamp,
+            "X-Orcheo-Signature": "sha256=" + sign(secret, stamp, body),
+            "Idempotency-Key": "order-7",
+        }
+        hook = f"{server.url}/orcheo/hooks/{wid}"
+        first = httpx.post(hook, content=body, headers=headers)
+        assert first.status_code == 202, first.text
+        again = httpx.post(hook, content=body, headers=headers)
+        assert again.status_code == 200 and again.json()["duplicate"] is True
+        forged = httpx.post(
+            hook, content=body, headers={**headers, "X-Orcheo-Signature": "sha256=00"}
+        )
+        assert forged.status_code == 401
+        run_id = first.json()["execution_id"]
+        run = wait_status(server, run_id, {"succeeded", "failed"})
+        assert run["final_state"]["results"]["c"] == {"order": 7}
+        with psycopg.connect(env["ORCHEO_POSTGRES_DSN"]) as conn:
+            row = conn.execute("SELECT owner FROM runs WHERE id = %s", (run_id,)).fetchone()
+        assert row is not None and row[0].startswith("celery@")  # a worker executed it
+        text = httpx.get(f"{server.api}/metrics", headers=server.headers).text
+        for outcome, count in (("accepted", 1), ("duplicate", 1), ("rejected", 1)):
+            assert metric(text, f'orcheo_webhook_deliveries_total{{outcome="{outcome}"}}') == count
     finally:
         cluster.stop()
