@@ -198,8 +198,8 @@ class CeleryExecutor(StoredRunsMixin):
             raise RunStateError(f"run {run_id} is {record.status}, not interrupted")
         _resume_map(run_id, record.interrupt or [], value)  # refuse a misaddressed answer now
         # One answer per interrupt, even when two servers get one at the same moment.
-        claim = f"resume:{run_id}:{record.last_seq}"
-        if not await self.store.try_lock(claim, self.owner, 24 * 3600):
+        claim = f"orcheo:resume:{run_id}:{record.last_seq}"
+        if not await self.redis.set(claim, self.owner, nx=True, ex=24 * 3600):
             raise RunStateError(f"run {run_id} is already being resumed")
         self._resuming[run_id] = record.last_seq
         await self._queue_or_fail(record, "resume", jsonable(value))

@@ -187,8 +187,9 @@ class WorkerRuntime:
                         continue  # probably still waiting in the queue
                     if await store.lock_owner(lease(run.id)) is not None:
                         continue
-                    if not await store.try_lock(
-                        f"requeued:{run.id}", owner, self.conf.visibility_timeout
+                    throttle = f"orcheo:requeued:{run.id}"  # expires by itself, unlike a row
+                    if not await self.redis.set(
+                        throttle, owner, nx=True, ex=max(1, int(self.conf.visibility_timeout))
                     ):
                         continue
                     log.info("orcheo worker: re-queueing %s run %s", status, run.id)

@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -89,24 +90,39 @@ class Cluster:
     workers: list[Worker] = field(default_factory=list)
 
     def stop(self) -> None:
-        for worker in self.workers:
-            worker.stop()
-        for server in self.servers:
-            server.stop()
+        """Workers first (they finish what they hold), then servers; each kind in parallel."""
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(lambda w: w.stop(), self.workers))
+            list(pool.map(lambda s: s.stop(), self.servers))
 
 
 def start_cluster(
     root: Path, env: dict[str, str], servers: int, workers: int, *worker_args: str
 ) -> Cluster:
+    """Servers and workers started in parallel; all ready (or all stopped) on return."""
     cluster = Cluster()
-    try:
-        for i in range(servers):
-            cluster.servers.append(start_headless(root / f"server{i}", env=env))
-        for i in range(workers):
-            cluster.workers.append(start_worker(root / f"worker{i}", env, *worker_args))
-    except BaseException:
+    with ThreadPoolExecutor(8) as pool:
+        started_servers = [
+            pool.submit(start_headless, root / f"server{i}", env=env) for i in range(servers)
+        ]
+        started_workers = [
+            pool.submit(start_worker, root / f"worker{i}", env, *worker_args)
+            for i in range(workers)
+        ]
+        failure: BaseException | None = None
+        for future in started_servers:
+            try:
+                cluster.servers.append(future.result())
+            except BaseException as exc:
+                failure = exc
+        for future in started_workers:
+            try:
+                cluster.workers.append(future.result())
+            except BaseException as exc:
+                failure = exc
+    if failure is not None:
         cluster.stop()
-        raise
+        raise failure
     return cluster
 
 
