@@ -10,7 +10,6 @@ from typing import Any
 
 import httpx
 import psycopg
-import pytest
 
 from tests.conftest import code_doc, linear_doc
 from tests.server.headless import Headless, start_headless
@@ -123,3 +122,28 @@ def test_monitoring_without_token_when_jupyter_allows_it(
         assert httpx.get(f"{server.api}/workflows").status_code == 403  # the rest stays closed
     finally:
         server.stop()
+
+
+def test_traitlets_select_postgres_like_the_environment(
+    tmp_path: Path, postgres_server: PostgresServer
+) -> None:
+    dsn = postgres_server.new_database()
+    server = start_headless(
+        tmp_path / "server",
+        "--OrcheoApp.repository_backend=postgres",
+        "--OrcheoApp.checkpoint_backend=postgres",
+        f"--OrcheoApp.postgres_dsn={dsn}",
+    )
+    try:
+        run = run_workflow(server, linear_doc("a"))
+        assert run["status"] == "succeeded"
+    finally:
+        server.stop()
+    with psycopg.connect(dsn) as conn:
+        stored = conn.execute("SELECT status FROM runs WHERE id = %s", (run["id"],)).fetchone()
+        checkpoints = conn.execute(
+            "SELECT count(*) FROM checkpoints WHERE thread_id = %s", (run["id"],)
+        ).fetchone()
+    assert stored == ("succeeded",)
+    assert checkpoints is not None and checkpoints[0] >= 1
+    assert not (server.data_dir / "orcheo.sqlite").exists()
