@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import os
 import statistics
 import sys
 import tempfile
@@ -85,10 +86,21 @@ async def submit_all(server: Headless, workflow_id: str, runs: int) -> float:
     return time.perf_counter() - started
 
 
+def cpu_seconds(cluster: Cluster) -> float:
+    """User + system CPU time used so far by the cluster's orcheo processes."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for proc in [s.proc for s in cluster.servers] + [w.proc for w in cluster.workers]:
+        fields = Path(f"/proc/{proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
 def throughput(cluster: Cluster, dsn: str, runs: int) -> dict[str, float]:
     server = cluster.servers[0]
     workflow_id = create_workflow(server, document())
     before = succeeded(dsn)
+    cpu_before = cpu_seconds(cluster)
     started = time.perf_counter()
     submit_s = asyncio.run(submit_all(server, workflow_id, runs))
     while succeeded(dsn) - before < runs:
@@ -96,35 +108,46 @@ def throughput(cluster: Cluster, dsn: str, runs: int) -> dict[str, float]:
         if time.perf_counter() - started > 600:
             raise RuntimeError("runs did not finish in 10 minutes")
     elapsed = time.perf_counter() - started
-    return {"runs_s": runs / elapsed, "elapsed": elapsed, "submit_s": runs / submit_s}
-
-
-async def latencies(server: Headless, workflow_id: str, count: int) -> list[float]:
-    out = []
-    async with httpx.AsyncClient(timeout=60) as client:
-        for n in range(count):
-            started = time.perf_counter()
-            reply = await client.post(
-                f"{server.api}/workflows/{workflow_id}/execute",
-                json={"inputs": {"n": n}},
-                headers=server.headers,
-            )
-            run_id = reply.json()["execution_id"]
-            events = await ws_events(server, run_id)
-            assert events[-1]["type"] == "run_finished", events[-1]
-            out.append((time.perf_counter() - started) * 1000)
-    return out
-
-
-def latency(cluster: Cluster, count: int) -> dict[str, float]:
-    server = cluster.servers[0]
-    workflow_id = create_workflow(server, document())
-    asyncio.run(latencies(server, workflow_id, 5))  # warm up: graph cache, pools
-    values = sorted(asyncio.run(latencies(server, workflow_id, count)))
+    cpu_ms = (cpu_seconds(cluster) - cpu_before) * 1000 / runs
     return {
-        "median": statistics.median(values),
-        "p95": values[int(len(values) * 0.95) - 1],
+        "runs_s": runs / elapsed,
+        "elapsed": elapsed,
+        "submit_s": runs / submit_s,
+        "cpu_ms": cpu_ms,
     }
+
+
+async def one_latency(server: Headless, workflow_id: str, client: httpx.AsyncClient) -> float:
+    started = time.perf_counter()
+    reply = await client.post(
+        f"{server.api}/workflows/{workflow_id}/execute",
+        json={"inputs": {"n": 0}},
+        headers=server.headers,
+    )
+    events = await ws_events(server, reply.json()["execution_id"])
+    assert events[-1]["type"] == "run_finished", events[-1]
+    return (time.perf_counter() - started) * 1000
+
+
+async def interleaved_latency(
+    targets: dict[str, tuple[Headless, str]], count: int
+) -> dict[str, dict[str, float]]:
+    """One run at a time, alternating between the paths, so load drift hits both alike."""
+    values: dict[str, list[float]] = {name: [] for name in targets}
+    async with httpx.AsyncClient(timeout=60) as client:
+        for i in range(count + 5):
+            for name, (server, workflow_id) in targets.items():
+                ms = await one_latency(server, workflow_id, client)
+                if i >= 5:  # the first runs warm caches and pools
+                    values[name].append(ms)
+    out = {}
+    for name, series in values.items():
+        series.sort()
+        out[name] = {
+            "median": statistics.median(series),
+            "p95": series[int(len(series) * 0.95) - 1],
+        }
+    return out
 
 
 def steady_rate(dsn: str) -> float:
@@ -167,6 +190,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=4, help="runs at once per worker")
     parser.add_argument("--latency-runs", type=int, default=40)
     parser.add_argument("--workers", default="1,2,4")
+    parser.add_argument("--e2e-workers", type=int, default=1)
     args = parser.parse_args()
     worker_counts = [int(w) for w in args.workers.split(",")]
 
@@ -181,20 +205,39 @@ def main() -> None:
             env = cluster_env(dsn, redis.database_url(n))
             drained[n] = drain(root / f"drain{n}", env, dsn, n, args.runs, args.concurrency)
         # End to end through the API: in-process execution (same Postgres) against Celery.
-        for name, mode, workers in (
-            ("in-process", "local", 0),
-            (f"celery, {worker_counts[-1]} workers", "celery", worker_counts[-1]),
-        ):
-            dsn = postgres.new_database()
-            env = {**cluster_env(dsn, redis.database_url(10)), "ORCHEO_EXECUTOR": mode}
-            cluster = start_cluster(
-                root / f"e2e-{mode}", env, 1, workers, "--concurrency", str(args.concurrency)
-            )
-            try:
-                lat[mode] = latency(cluster, args.latency_runs)
-                e2e[name] = throughput(cluster, dsn, args.runs)
-            finally:
-                cluster.stop()
+        paths = {"in-process": ("local", 0), "celery": ("celery", args.e2e_workers)}
+        clusters: dict[str, tuple[Cluster, str]] = {}
+        try:
+            for name, (mode, workers) in paths.items():
+                dsn = postgres.new_database()
+                env = {**cluster_env(dsn, redis.database_url(10)), "ORCHEO_EXECUTOR": mode}
+                clusters[name] = (
+                    start_cluster(
+                        root / f"e2e-{mode}",
+                        env,
+                        1,
+                        workers,
+                        "--concurrency",
+                        str(args.concurrency),
+                    ),
+                    dsn,
+                )
+            targets = {
+                name: (c.servers[0], create_workflow(c.servers[0], document()))
+                for name, (c, _) in clusters.items()
+            }
+            lat = asyncio.run(interleaved_latency(targets, args.latency_runs))
+            rounds: dict[str, list[dict[str, float]]] = {name: [] for name in clusters}
+            for _ in range(2):  # alternate rounds: load drift hits both paths alike
+                for name, (c, dsn) in clusters.items():
+                    rounds[name].append(throughput(c, dsn, args.runs // 2))
+            e2e = {
+                name: {key: statistics.mean(r[key] for r in rs) for key in rs[0]}
+                for name, rs in rounds.items()
+            }
+        finally:
+            for c, _ in clusters.values():
+                c.stop()
     finally:
         postgres.stop()
         redis.stop()
@@ -209,12 +252,21 @@ def main() -> None:
         ideal = args.concurrency * n * 1000 / WAIT_MS
         print(f"{n:>7} {rate:>8.1f} {rate / base:>11.2f} {ideal:>6.0f}")
     print(
-        f"\nEnd to end: {args.runs} runs POSTed by 64 clients to one server until all succeeded\n"
+        f"\nEnd to end: 2 alternating rounds of {args.runs // 2} runs POSTed by 64 clients to "
+        "one server, until all succeeded (mean of the rounds)\n"
     )
-    print(f"{'path':<22} {'runs/s':>8} {'x in-process':>13} {'POST/s':>7}")
-    ref = e2e["in-process"]["runs_s"]
+    print(
+        f"{'path':<22} {'runs/s':>8} {'x in-process':>13} {'POST/s':>7} "
+        f"{'CPU ms/run':>11} {'x in-process':>13}"
+    )
+    ref = e2e["in-process"]
     for name, r in e2e.items():
-        print(f"{name:<22} {r['runs_s']:>8.1f} {r['runs_s'] / ref:>13.2f} {r['submit_s']:>7.0f}")
+        label = f"celery, {args.e2e_workers} worker(s)" if name == "celery" else name
+        print(
+            f"{label:<22} {r['runs_s']:>8.1f} {r['runs_s'] / ref['runs_s']:>13.2f} "
+            f"{r['submit_s']:>7.0f} {r['cpu_ms']:>11.1f} {r['cpu_ms'] / ref['cpu_ms']:>13.2f}"
+        )
+    print("  (CPU: the orcheo server and worker processes; Postgres and Redis not counted)")
     print("\nOne run at a time: POST execute -> run_finished on the WebSocket, ms\n")
     print(f"{'path':<12} {'median':>8} {'p95':>8} {'minus node':>11}")
     for name, values in lat.items():
@@ -222,7 +274,7 @@ def main() -> None:
             f"{name:<12} {values['median']:>8.1f} {values['p95']:>8.1f} "
             f"{values['median'] - WAIT_MS:>11.1f}"
         )
-    overhead = lat["celery"]["median"] - lat["local"]["median"]
+    overhead = lat["celery"]["median"] - lat["in-process"]["median"]
     print(f"\nCelery path overhead per run: {overhead:+.1f} ms (median, vs in-process)")
 
 
