@@ -76,6 +76,7 @@ def test_json_log_lines_carry_the_run_context(capsys: pytest.CaptureFixture[str]
             logger = logging.getLogger(name)
             logger.handlers = [h for h in logger.handlers if h.get_name() != "orcheo-ops"]
             logger.propagate = True
+            logger.setLevel(logging.NOTSET)
     lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
     assert lines[0]["message"] == "hello there"
     assert (lines[0]["run_id"], lines[0]["workflow_id"]) == ("r1", "wf")
