@@ -62,6 +62,10 @@ def _median(values: list[float]) -> float:
     return statistics.median(values)
 
 
+def _p95(values: list[float]) -> float:
+    return sorted(values)[int(0.95 * (len(values) - 1))]
+
+
 def render_table(page: Any, sizes: list[int], repeats: int) -> list[dict[str, Any]]:
     catalog = registry.catalog()
     page.goto(f"file://{BENCH_JS.parent}/index.html")
@@ -108,9 +112,10 @@ EDIT_JS = """async ([i, n]) => {
   const root = document.querySelector('[data-orcheo-canvas]');
   const c = root.orcheoCanvas;
   const t0 = performance.now();
+  const sentAt = performance.timeOrigin + t0;
   c.edit([{op: 'move', positions: {['n' + (i % n)]: {x: 5 + i, y: 7 + i}}}], 'bench');
   await c.lastSend;
-  return performance.now() - t0;
+  return [root.orcheoAppliedAt - sentAt, performance.now() - t0];
 }"""
 
 PING_JS = """async () => {
@@ -148,16 +153,21 @@ def edit_table(browser: Any, sizes: list[int], repeats: int) -> list[dict[str, A
                 page.evaluate(PING_JS)
                 page.evaluate(EDIT_JS, [0, n])
             pings: list[float] = []
+            applied: list[float] = []
             edits: list[float] = []
             for i in range(repeats):
                 pings.append(page.evaluate(PING_JS))
-                edits.append(page.evaluate(EDIT_JS, [i + 1, n]))
+                to_python, round_trip = page.evaluate(EDIT_JS, [i + 1, n])
+                applied.append(to_python)
+                edits.append(round_trip)
             rows.append(
                 {
                     "n": n,
                     "ping": _median(pings),
+                    "applied": _median(applied),
+                    "applied_p95": _p95(applied),
                     "edit": _median(edits),
-                    "edit_p95": sorted(edits)[int(0.95 * (len(edits) - 1))],
+                    "edit_p95": _p95(edits),
                 }
             )
             context.close()
@@ -221,15 +231,16 @@ def main() -> None:
         if not args.skip_notebook:
             edits = edit_table(browser, [sizes[0], sizes[-1]], args.edits)
             applied = python_apply([sizes[0], sizes[-1]], args.edits)
-            print(f"\nOne edit, browser -> Python applied -> answer (ms, median of {args.edits})")
+            print(f"\nOne edit (move), median of {args.edits} (ms)")
             print(
-                f"{'nodes':>6} {'ping':>7} {'edit':>7} {'p95':>7} {'ratio':>6} "
-                f"{'py apply':>9} {'py validate':>12}"
+                f"{'nodes':>6} {'ping':>7} {'to Python':>10} {'p95':>7} {'round trip':>11} "
+                f"{'p95':>7} {'ratio':>6} {'py apply':>9} {'py validate':>12}"
             )
             for e, a in zip(edits, applied, strict=True):
                 print(
-                    f"{e['n']:>6} {e['ping']:>7.1f} {e['edit']:>7.1f} {e['edit_p95']:>7.1f} "
-                    f"{e['edit'] / e['ping']:>6.2f} {a['apply']:>9.2f} {a['validate']:>12.2f}"
+                    f"{e['n']:>6} {e['ping']:>7.1f} {e['applied']:>10.1f} {e['applied_p95']:>7.1f} "
+                    f"{e['edit']:>11.1f} {e['edit_p95']:>7.1f} {e['edit'] / e['ping']:>6.2f} "
+                    f"{a['apply']:>9.2f} {a['validate']:>12.2f}"
                 )
         browser.close()
 

@@ -23,6 +23,7 @@ interface Ack {
   error?: string;
   document?: WorkflowDocument;
   diffs?: Diff[];
+  applied_at?: number;
 }
 
 type Incoming =
@@ -95,6 +96,8 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
         }
         const waiter = pending.get(m.seq);
         pending.delete(m.seq);
+        // When Python applied it (wall clock, same machine): benchmarks/canvas.py reads it.
+        if (m.applied_at) (root as unknown as { orcheoAppliedAt: number }).orcheoAppliedAt = m.applied_at;
         if (m.ok) waiter?.resolve();
         else {
           if (m.document) ed.setDocument(m.document);

@@ -331,6 +331,15 @@ def _update_node(doc: WorkflowDocument, d: UpdateNode) -> Undo:
 
 def _move(doc: WorkflowDocument, d: Move) -> Undo:
     positions = doc.canvas.positions
+    graph = doc.graph
+    known = (
+        {n.id for n in graph.ir.nodes}
+        if isinstance(graph, FrozenIRGraph)
+        else set(graph.index.nodes)
+    )
+    for node_id, pos in d.positions.items():
+        if pos is not None and node_id not in known and node_id not in SENTINELS:
+            raise DiffError(f"no node {node_id!r} to position")
     before = {k: positions.get(k) for k in d.positions}
     for node_id, pos in d.positions.items():
         if node_id in SENTINELS:
@@ -440,6 +449,24 @@ _APPLY: dict[str, Callable[[WorkflowDocument, Any], Undo]] = {
     "set_entrypoint": _set_entrypoint,
     "set_viewport": _set_viewport,
 }
+
+
+#: Ops that only change layout: a batch of these cannot change validation problems.
+LAYOUT_OPS = frozenset({"move", "set_viewport"})
+
+
+def changes_structure(diffs: list[Any]) -> bool:
+    """Whether an (already applied) batch may have changed what validation finds.
+
+    Moving existing nodes cannot; dropping a stored position can (it may have been a
+    stale one, which validation reports).
+    """
+    for d in diffs:
+        if not isinstance(d, dict) or d.get("op") not in LAYOUT_OPS:
+            return True
+        if d["op"] == "move" and None in dict(d.get("positions") or {}).values():
+            return True
+    return False
 
 
 def apply_diffs(doc: WorkflowDocument, diffs: Any) -> None:

@@ -10,8 +10,8 @@
 import cytoscape from 'cytoscape';
 import { applyAll, clone, DiffError, freshId, irOf, isEditable, normalize } from './doc';
 import { removalDiffs } from './removal';
-import { buildElements, EdgeDef, Elements } from './elements';
-import { decorate, HANDLE, reconcile, renderAll, updateOutline } from './graph';
+import { buildElements, EdgeDef, Elements, sentinelPositions } from './elements';
+import { createCy, decorate, HANDLE, reconcile, renderAll, statusLine, updateOutline } from './graph';
 import { buildChrome, ToolbarAction } from './chrome';
 import { History } from './history';
 import { freeSpotNearCentre, placeUnder, reveal, withStoredPositions } from './placement';
@@ -20,12 +20,9 @@ import { layoutDagre, registerExtensions, roundPos } from './layout';
 import { emptyRun, foldEvent, RunSnapshot } from './overlay';
 import { CODE_TYPE, Palette } from './palette';
 import { renderPanel } from './panel';
-import { stylesheet } from './style';
 import { END, START, CanvasHost, CatalogEntry, Diff, IRNode, Position, Problem, RunEvent, WorkflowDocument } from './types';
 import { localProblems } from './validate';
 
-/** Above this many nodes, rendering switches to its cheaper viewport modes. */
-const LARGE = 200;
 
 export interface EditorOptions {
   /** Validation comes from the host (Python); otherwise the canvas validates locally. */
@@ -94,21 +91,7 @@ export class CanvasEditor {
       outline: this.outline
     } = buildChrome(root, this.palette.element, actions));
 
-    const size = buildElements(this.doc).nodes.length;
-    const large = size > LARGE;
-    this.cy = cytoscape({
-      container: this.graphEl,
-      style: stylesheet(),
-      elements: [],
-      minZoom: 0.02,
-      maxZoom: 3,
-      boxSelectionEnabled: true,
-      selectionType: 'additive',
-      textureOnViewport: large,
-      hideEdgesOnViewport: large,
-      motionBlur: false,
-      pixelRatio: large ? 1 : 'auto'
-    });
+    this.cy = createCy(this.graphEl, buildElements(this.doc).nodes.length);
     this.palette.setCatalog(catalog);
     this.bindEvents();
     this.load();
@@ -159,13 +142,8 @@ export class CanvasEditor {
 
   /** Fold one live run event into the overlay. */
   runEvent(ev: RunEvent): void {
-    if (!this.run || (ev.run_id && this.run.id && ev.run_id !== this.run.id)) {
-      if (ev.type !== 'run_started' && this.run && this.run.id && ev.run_id !== this.run.id) {
-        this.run = emptyRun(ev.run_id ?? null);
-      } else if (!this.run || ev.type === 'run_started') {
-        this.run = emptyRun(ev.run_id ?? null);
-      }
-    }
+    // An event of another run starts a fresh overlay.
+    if (!this.run || (ev.run_id && this.run.id && ev.run_id !== this.run.id)) this.run = emptyRun(ev.run_id ?? null);
     if (foldEvent(this.run, ev)) {
       this.decorate();
       this.schedulePanel();
@@ -241,8 +219,9 @@ export class CanvasEditor {
       return false;
     }
     this.history.push({ label, redo: batch, undo });
-    this.afterChange(false);
-    this.send(batch);
+    this.send(batch); // the diff leaves before the redraw: the kernel works while we draw
+    if (batch.every(d => d.op === 'move')) this.afterMove();
+    else this.afterChange(false);
     return true;
   }
 
@@ -250,8 +229,8 @@ export class CanvasEditor {
     const step = this.history.takeUndo();
     if (!step) return;
     applyAll(this.doc, step.undo);
-    this.afterChange(true);
     this.send(step.undo);
+    this.afterChange(true);
     this.toast(`Undid: ${step.label}`, 'info');
   }
 
@@ -259,8 +238,8 @@ export class CanvasEditor {
     const step = this.history.takeRedo();
     if (!step) return;
     applyAll(this.doc, step.redo);
-    this.afterChange(true);
     this.send(step.redo);
+    this.afterChange(true);
     this.toast(`Redid: ${step.label}`, 'info');
   }
 
@@ -289,12 +268,18 @@ export class CanvasEditor {
     return this.edit([{ op: 'add_edge', source, target }], `connect ${source} → ${target}`);
   }
 
-  deleteSelected(): void {
+  /** Selected workflow nodes (ids) and edges (as drawn). */
+  private selection(): { nodes: string[]; edges: EdgeDef[] } {
     const nodes = this.cy.nodes(':selected').not(`#${HANDLE}`).map(n => n.id());
     const edges = this.cy
       .edges(':selected')
       .map(e => this.edgeDefs.get(e.id()))
       .filter((e): e is EdgeDef => !!e);
+    return { nodes, edges };
+  }
+
+  deleteSelected(): void {
+    const { nodes, edges } = this.selection();
     this.remove(nodes, edges);
   }
 
@@ -347,9 +332,27 @@ export class CanvasEditor {
     this.afterChange(false, els);
   }
 
+  /** The elements last drawn (a drag changes positions only, so they stay valid). */
+  private els: Elements | null = null;
+
+  /** After a drag cytoscape already shows the new positions: only the sentinels follow. */
+  private afterMove(): void {
+    const els = this.els;
+    if (!els) {
+      this.afterChange(false);
+      return;
+    }
+    const at = sentinelPositions(els, id => (id === START || id === END ? undefined : this.cy.getElementById(id).position()));
+    this.cy.batch(() => {
+      for (const id of [START, END]) if (!this.movedSentinels.has(id)) this.cy.getElementById(id).position(at[id]);
+    });
+    this.updateButtons();
+  }
+
   /** Bring cytoscape, counts, outline, problems and the panel in line with the document. */
   private afterChange(movePositions: boolean, prebuilt?: Elements): void {
     const els = prebuilt ?? buildElements(this.doc);
+    this.els = els;
     if (!prebuilt) {
       this.edgeDefs = new Map(els.edges.map(e => [e.id, e]));
       reconcile(this.cy, this.doc, els, {
@@ -375,15 +378,9 @@ export class CanvasEditor {
   private decorate(): void {
     const runNodes = this.run?.nodes ?? {};
     decorate(this.cy, this.outline, this.problems, runNodes);
-    if (this.run) {
-      const states = Object.values(runNodes);
-      const done = states.filter(s => s.status === 'succeeded').length;
-      this.statusEl.textContent = `Run ${this.run.id ? this.run.id.slice(0, 8) : ''}: ${this.run.status} · ${done}/${states.length} nodes done`;
-      this.root.setAttribute('data-run-status', this.run.status);
-    } else {
-      this.statusEl.textContent = this.readOnly ? 'read-only' : '';
-      this.root.removeAttribute('data-run-status');
-    }
+    this.statusEl.textContent = statusLine(this.run, this.readOnly);
+    if (this.run) this.root.setAttribute('data-run-status', this.run.status);
+    else this.root.removeAttribute('data-run-status');
     this.buttons['clear-run'].hidden = !this.run;
   }
 
@@ -400,17 +397,13 @@ export class CanvasEditor {
   }
 
   private renderPanel(): void {
-    // Never rebuild the form under the user's cursor while they type.
+    // Never rebuild the form under the user's cursor while they edit (drafts would be lost).
     const active = document.activeElement;
-    if (active && this.panel.contains(active) && active.matches('input[type=text], textarea')) {
+    if (active && this.panel.contains(active) && active.matches('input, textarea, select')) {
       this.panelTimer = window.setTimeout(() => this.renderPanel(), 400);
       return;
     }
-    const nodes = this.cy.nodes(':selected').not(`#${HANDLE}`).map(n => n.id());
-    const edges = this.cy
-      .edges(':selected')
-      .map(e => this.edgeDefs.get(e.id()))
-      .filter((e): e is EdgeDef => !!e);
+    const { nodes, edges } = this.selection();
     renderPanel(
       this.panel,
       {
@@ -435,11 +428,6 @@ export class CanvasEditor {
   }
 
   // --- events ----------------------------------------------------------------------
-  /**
-   * Cytoscape caches where its container is and listens for scrolls only on the
-   * ancestors it had when created; a widget is often created before it is attached
-   * (and notebooks scroll inside panels), so re-measure when that may have changed.
-   */
   private bindEvents(): void {
     const cy = this.cy;
     this.unwatch = watchContainer(cy, this.root, this.graphEl);

@@ -6,12 +6,33 @@
 
 import cytoscape from 'cytoscape';
 import { Elements, sentinelPositions } from './elements';
-import { NodeRun, formatDuration } from './overlay';
-import { RUN_COLOURS } from './style';
+import { NodeRun, RunSnapshot, formatDuration } from './overlay';
+import { RUN_COLOURS, stylesheet } from './style';
 import { END, START, Position, Problem, WorkflowDocument } from './types';
 
 /** Id of the connection handle (a transient cytoscape node, never part of the document). */
 export const HANDLE = '__oc_handle__';
+
+/** Above this many nodes, rendering switches to its cheaper viewport modes. */
+const LARGE = 200;
+
+/** The cytoscape instance; large graphs pan and zoom a texture and draw at pixel ratio 1. */
+export function createCy(container: HTMLElement, size: number): cytoscape.Core {
+  const large = size > LARGE;
+  return cytoscape({
+    container,
+    style: stylesheet(),
+    elements: [],
+    minZoom: 0.02,
+    maxZoom: 3,
+    boxSelectionEnabled: true,
+    selectionType: 'additive',
+    textureOnViewport: large,
+    hideEdgesOnViewport: large,
+    motionBlur: false,
+    pixelRatio: large ? 1 : 'auto'
+  });
+}
 
 function nodeData(n: Elements['nodes'][number]): Record<string, string> {
   return { id: n.id, base: n.label, label: n.label, kind: n.kind, type: n.type };
@@ -148,4 +169,12 @@ export function updateOutline(outline: HTMLElement, ids: string[]): void {
     frag.append(li);
   }
   outline.replaceChildren(frag);
+}
+
+/** The toolbar's status text: the run's progress, or the document's mode. */
+export function statusLine(run: RunSnapshot | null, readOnly: boolean): string {
+  if (!run) return readOnly ? 'read-only' : '';
+  const states = Object.values(run.nodes);
+  const done = states.filter(s => s.status === 'succeeded').length;
+  return `Run ${run.id ? run.id.slice(0, 8) : ''}: ${run.status} · ${done}/${states.length} nodes done`;
 }

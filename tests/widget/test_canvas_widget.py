@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +57,10 @@ def test_browser_diffs_change_the_workflow_and_are_acknowledged(sent: Sent) -> N
     canvas._on_message(canvas, {"type": "diffs", "seq": 7, "view": "v1", "diffs": diffs}, [])
     assert [n.id for n in wf.ir.nodes] == ["a", "b"]
     assert ("a", "b") in {(e.source, e.target) for e in wf.ir.edges}
-    assert sent.of("ack") == [{"type": "ack", "seq": 7, "view": "v1", "ok": True, "diffs": diffs}]
+    (ack,) = sent.of("ack")
+    applied_at = ack.pop("applied_at")
+    assert ack == {"type": "ack", "seq": 7, "view": "v1", "ok": True, "diffs": diffs}
+    assert abs(applied_at - time.time() * 1000) < 5_000
     # b has no way to the end: the warning shows as a badge on the canvas.
     assert [(p["node"], p["code"]) for p in canvas.problems] == [("b", "no_path_to_end")]
     # A frontend that connects later gets the current document, not the first one.
@@ -181,8 +185,6 @@ def test_secret_picker_lists_credential_names_never_values(
 
 
 def test_run_button_runs_without_blocking_and_streams_events(sent: Sent) -> None:
-    import time
-
     wf = _wf()
     canvas = Canvas(wf)
     started = time.monotonic()
@@ -198,8 +200,6 @@ def test_run_button_runs_without_blocking_and_streams_events(sent: Sent) -> None
 
 
 def test_run_button_reports_an_invalid_workflow(sent: Sent) -> None:
-    import time
-
     wf = Workflow("broken").add_node("a", "NoSuchNode").add_edge("START", "a")
     canvas = Canvas(wf)
     canvas._on_message(canvas, {"type": "run"}, [])

@@ -173,3 +173,19 @@ def test_script_documents_are_read_only() -> None:
     )
     with pytest.raises(DiffError, match="read-only"):
         apply_diffs(doc, [{"op": "remove_node", "id": "a"}])
+
+
+def test_move_only_positions_existing_nodes() -> None:
+    doc = _doc()
+    with pytest.raises(DiffError, match="no node 'ghost' to position"):
+        apply_diffs(doc, [{"op": "move", "positions": {"ghost": {"x": 1, "y": 1}}}])
+    assert "ghost" not in doc.canvas.positions
+
+
+def test_only_structural_batches_need_revalidation() -> None:
+    from orcheo_jupyter.widget.diffs import changes_structure
+
+    assert not changes_structure([{"op": "move", "positions": {"a": {"x": 1, "y": 2}}}])
+    assert not changes_structure([{"op": "set_viewport", "viewport": None}])
+    assert changes_structure([{"op": "move", "positions": {"a": None}}])
+    assert changes_structure([{"op": "move", "positions": {}}, {"op": "add_edge"}])
