@@ -37,6 +37,8 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
 
 @pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists():  # `make test` installs it; a bare pytest run says how
+        pytest.skip("browser tests need Debian's Chromium: run `make chromium`")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
