@@ -47,7 +47,19 @@ def paced_doc() -> dict[str, Any]:
     return doc
 
 
-async def drive(cluster: Cluster, workflow_id: str, killed: asyncio.Event) -> dict[str, Any]:
+def holds_a_run(dsn: str, pid: int) -> bool:
+    """Whether the worker process ``pid`` owns a run that is running right now."""
+    with psycopg.connect(dsn) as conn:
+        row = conn.execute(
+            "SELECT 1 FROM runs WHERE status = 'running' AND owner LIKE %s LIMIT 1",
+            (f"%:{pid}:%",),
+        ).fetchone()
+    return row is not None
+
+
+async def drive(
+    cluster: Cluster, workflow_id: str, killed: asyncio.Event, dsn: str
+) -> dict[str, Any]:
     """Start RUNS runs through both servers; follow each on a WebSocket of the *other* one."""
     servers = cluster.servers
     streams: dict[str, list[dict[str, Any]]] = {}
@@ -75,6 +87,13 @@ async def drive(cluster: Cluster, workflow_id: str, killed: asyncio.Event) -> di
         async def killer() -> None:
             while len([s for s in streams.values() if s]) < RUNS // 4:
                 await asyncio.sleep(0.05)
+            # Kill worker 0 only while it holds a run, so re-delivery is really exercised
+            # (on a loaded machine the other worker may have taken everything for a while).
+            deadline = time.monotonic() + 30
+            while not await asyncio.to_thread(holds_a_run, dsn, cluster.workers[0].proc.pid):
+                if time.monotonic() > deadline:
+                    break
+                await asyncio.sleep(0.02)
             cluster.workers[0].kill()
             killed.set()
 
@@ -115,7 +134,7 @@ def test_500_runs_two_servers_two_workers_one_killed(
     try:
         workflow_id = create_workflow(cluster.servers[0], paced_doc())
         killed = asyncio.Event()
-        result = asyncio.run(drive(cluster, workflow_id, killed))
+        result = asyncio.run(drive(cluster, workflow_id, killed, dsn))
         elapsed = time.monotonic() - started
     finally:
         cluster.stop()
