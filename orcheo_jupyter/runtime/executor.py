@@ -33,10 +33,11 @@ from . import observer as obs
 from . import secrets
 from .build import as_document, build_graph
 from .checkpoints import close_saver
-from .events import TERMINAL, TERMINAL_EVENTS, EventType, RunStatus
+from .events import TERMINAL, EventType, RunStatus
 from .nodes_wrap import NodeFailed
 from .serialize import jsonable
 from .state import initial_state
+from .streams import run_events
 
 log = logging.getLogger(__name__)
 
@@ -328,62 +329,19 @@ class Executor:
         active = self._active.get(run_id)
         return active.record if active is not None else await self.store.get_run(run_id)
 
-    async def events(
+    def events(
         self, run_id: str, *, after: int = 0, follow: bool = True
     ) -> AsyncIterator[EventRecord]:
         """Stored events after ``after``, then live ones until the run's terminal event.
 
         Every event is yielded exactly once and in order, whether it is replayed from
-        the store, from memory, or arrives live.
+        the store, from memory, or arrives live (see ``runtime/streams.py``).
         """
-        last = after
-        record = await self.get_run(run_id)
-        while True:
-            active = self._active.get(run_id)
-            queue: asyncio.Queue[EventRecord] = asyncio.Queue()
-            if active is not None:
-                active.observer.add_sink(queue.put_nowait)
-            try:
-                in_memory = active.observer.events if active is not None else []
-                first_mem = in_memory[0].seq if in_memory else None
-                if first_mem is None or last + 1 < first_mem:
-                    for event in await self.store.list_events(run_id, after=last):
-                        if first_mem is not None and event.seq >= first_mem:
-                            break
-                        last = event.seq
-                        yield event
-                        if event.type in TERMINAL_EVENTS:
-                            return
-                for event in list(in_memory):
-                    if event.seq > last:
-                        last = event.seq
-                        yield event
-                        if event.type in TERMINAL_EVENTS:
-                            return
-                if not follow:
-                    return
-                if active is None:
-                    record = await self.store.get_run(run_id)
-                    if record.status in TERMINAL and record.last_seq <= last:
-                        return
-                    await asyncio.sleep(0.1)  # driven elsewhere, or idle until resumed here
-                    continue
-                while True:
-                    try:
-                        event = await asyncio.wait_for(queue.get(), 0.5)
-                    except TimeoutError:
-                        if self._active.get(run_id) is not active:
-                            break
-                        continue
-                    if event.seq <= last:
-                        continue
-                    last = event.seq
-                    yield event
-                    if event.type in TERMINAL_EVENTS:
-                        return
-            finally:
-                if active is not None:
-                    active.observer.remove_sink(queue.put_nowait)
+        return run_events(self.store, self._observer_of, run_id, after=after, follow=follow)
+
+    def _observer_of(self, run_id: str) -> obs.RunObserver | None:
+        active = self._active.get(run_id)
+        return active.observer if active is not None else None
 
     # --- control ---------------------------------------------------------------
     async def cancel(self, run_id: str) -> RunRecord:
