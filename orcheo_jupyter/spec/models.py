@@ -186,6 +186,21 @@ class WorkflowDocument(_Strict):
     canvas: Canvas = Field(default_factory=Canvas)
     graph: Graph
 
+    @field_validator("id", "name", "description")
+    @classmethod
+    def _no_nul(cls, value: str | None) -> str | None:
+        # Stored as text columns; PostgreSQL text cannot hold NUL characters.
+        if value is not None and "\x00" in value:
+            raise ValueError("must not contain NUL (\\u0000) characters")
+        return value
+
+    @field_validator("tags")
+    @classmethod
+    def _no_nul_tags(cls, value: list[str]) -> list[str]:
+        if any("\x00" in tag for tag in value):
+            raise ValueError("tags must not contain NUL (\\u0000) characters")
+        return value
+
 
 SubgraphNode.model_rebuild()
 GraphIR.model_rebuild()

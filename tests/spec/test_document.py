@@ -127,3 +127,11 @@ def test_schema_describes_the_document() -> None:
     assert schema["required"] == ["name", "graph"]
     assert schema["additionalProperties"] is False
     assert {"BuiltinNode", "CodeNode", "SubgraphNode", "GraphIR"} <= set(schema["$defs"])
+
+
+def test_nul_characters_in_stored_text_fields_are_refused() -> None:
+    data = linear_doc("a", name="bad\u0000name")
+    with pytest.raises(spec.DocumentError) as info:
+        spec.document_from_data(data)
+    assert info.value.problems[0].field == "name"
+    assert "NUL" in str(info.value)
