@@ -24,8 +24,8 @@ from .records import (
     WorkflowRecord,
 )
 from .sqlite_locks import SqliteLocks
-from .sqlite_schema import MIGRATIONS as _MIGRATIONS
-from .sqlite_schema import SCHEMA_VERSION
+from .sqlite_migrate import migrate
+from .sqlite_schema import MIGRATIONS
 from .sqlite_thread import SqliteThread
 
 _JSON_FIELDS = {"inputs", "config", "final_state", "node_states", "interrupt"}
@@ -76,7 +76,7 @@ class SqliteRepository(SqliteLocks):
     # --- lifecycle -------------------------------------------------------
     async def open(self) -> None:
         await self._db.open()
-        await self._db.call(_migrate)
+        await self._db.call(lambda conn: migrate(conn, MIGRATIONS))
 
     async def close(self) -> None:
         await self._db.close()
@@ -361,36 +361,6 @@ class SqliteRepository(SqliteLocks):
             "SELECT * FROM run_transitions WHERE run_id = ? ORDER BY n", (run_id,)
         )
         return [TransitionRecord(r["run_id"], r["status"], r["at"]) for r in rows]
-
-
-def _migrate(conn: sqlite3.Connection) -> None:
-    current = int(conn.execute("PRAGMA user_version").fetchone()[0])
-    for version in range(current + 1, SCHEMA_VERSION + 1):
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            # Re-check inside the lock: another process may have migrated meanwhile.
-            if int(conn.execute("PRAGMA user_version").fetchone()[0]) >= version:
-                conn.execute("COMMIT")
-                continue
-            for statement in _split(_MIGRATIONS[version]):
-                conn.execute(statement)
-            conn.execute(f"PRAGMA user_version={version}")
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-
-
-def _split(script: str) -> list[str]:
-    """Statements of a migration script (triggers contain ';' inside BEGIN ... END)."""
-    out, buf = [], ""
-    for line in script.splitlines(keepends=True):
-        buf += line
-        if sqlite3.complete_statement(buf):
-            if buf.strip():
-                out.append(buf.strip())
-            buf = ""
-    return out
 
 
 def _free_slug(conn: sqlite3.Connection, name: str, workflow_id: str | None = None) -> str:

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from ..store.base import Conflict, NotFound
 from ..store.group_commit import GroupCommit
+from ..store.sqlite_migrate import migrate
 from ..store.sqlite_thread import SqliteThread
 from .records import Accepted, CronFire, CronState, Delivery, Job
 
@@ -289,7 +290,7 @@ class SqliteTriggerStore:
 
     async def open(self) -> None:
         await self._db.open()
-        await self._db.call(_migrate)
+        await self._db.call(lambda conn: migrate(conn, {SCHEMA_VERSION: _SCHEMA}))
 
     async def close(self) -> None:
         await self._deliveries.drain()
@@ -476,19 +477,3 @@ def _upsert_states(conn: sqlite3.Connection, states: list[CronState]) -> None:
         " last_fire_at = excluded.last_fire_at",
         [(s.workflow_id, s.trigger_id, s.expression, s.timezone, s.last_fire_at) for s in states],
     )
-
-
-def _migrate(conn: sqlite3.Connection) -> None:
-    if int(conn.execute("PRAGMA user_version").fetchone()[0]) >= SCHEMA_VERSION:
-        return
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        if int(conn.execute("PRAGMA user_version").fetchone()[0]) < SCHEMA_VERSION:
-            for statement in _SCHEMA.split(";"):  # executescript would commit early
-                if statement.strip():
-                    conn.execute(statement)
-            conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from ..store.base import Conflict, NotFound
 from ..store.group_commit import GroupCommit
+from ..store.sqlite_migrate import migrate
 from ..store.sqlite_thread import SqliteThread
 from .records import AuditEntry, CredentialRow
 
@@ -141,7 +142,7 @@ class SqliteCredentialStore:
 
     async def open(self) -> None:
         await self._db.open()
-        await self._db.call(_migrate)
+        await self._db.call(lambda conn: migrate(conn, {SCHEMA_VERSION: _SCHEMA}))
 
     async def close(self) -> None:
         await self._audit.drain()
@@ -227,19 +228,3 @@ class SqliteCredentialStore:
         rows, total = await self._db.call(work)
         entries = [AuditEntry(**{c: r[c] for c in _AUDIT_COLUMNS}, id=r["id"]) for r in rows]
         return entries, total
-
-
-def _migrate(conn: sqlite3.Connection) -> None:
-    if int(conn.execute("PRAGMA user_version").fetchone()[0]) >= SCHEMA_VERSION:
-        return
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        if int(conn.execute("PRAGMA user_version").fetchone()[0]) < SCHEMA_VERSION:
-            for statement in _SCHEMA.split(";"):  # executescript would commit early
-                if statement.strip():
-                    conn.execute(statement)
-            conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
