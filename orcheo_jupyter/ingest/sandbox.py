@@ -156,6 +156,27 @@ def _read(conn: socket.socket, deadline: float, until_newline: bool) -> bytes | 
             return bytes(chunks)
 
 
+def _kill(pid: int, grace: float = 10.0) -> None:
+    """SIGKILL a child and wait until it has exited, so "stopped" in the reply is true.
+
+    A kill is asynchronous: a child freeing gigabytes takes a while to die. A pidfd
+    becomes readable when the process exits, and works for the fork server's
+    children, which are not ours to ``waitpid``.
+    """
+    try:
+        fd = os.pidfd_open(pid)
+    except (OSError, AttributeError):
+        fd = None
+    try:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+        if fd is not None:
+            select.select([fd], [], [], grace)
+    finally:
+        if fd is not None:
+            os.close(fd)
+
+
 def _problem(code: str, message: str) -> DocumentError:
     return DocumentError([Problem("error", code, message, field="graph.source")])
 
@@ -200,8 +221,7 @@ def build_index(
     finally:
         conn.close()
         if pid is not None:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
+            _kill(pid)
     try:
         status, payload = json.loads(reply)
     except (ValueError, TypeError):
