@@ -135,7 +135,7 @@ class BufferedSqliteSaver(SqliteSaver):
                             conn.execute(sql, params)
 
                 try:
-                    await self._db.transaction(work)
+                    await self._db.transaction(work, inline=True)
                 except Exception:
                     log.exception("orcheo: writing %d checkpoint rows failed; retrying", len(batch))
                     self._pending = batch + self._pending
@@ -233,7 +233,7 @@ class BufferedSqliteSaver(SqliteSaver):
             or self._written < self._queued
         ):
             await self.flush()
-        return await self._db.call(lambda _: self.get_tuple(config))
+        return await self._db.call(lambda _: self.get_tuple(config), inline=True)
 
     async def alist(
         self,

@@ -82,7 +82,7 @@ class SqliteRepository(SqliteLocks):
         await self._db.close()
 
     async def _one(self, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Row | None:
-        return await self._db.call(lambda c: c.execute(sql, params).fetchone())
+        return await self._db.call(lambda c: c.execute(sql, params).fetchone(), inline=True)
 
     async def _all(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
         return await self._db.call(lambda c: c.execute(sql, params).fetchall())
@@ -238,7 +238,7 @@ class SqliteRepository(SqliteLocks):
                 (wf["id"], number),
             ).fetchone()
 
-        row = await self._db.call(work)
+        row = await self._db.call(work, inline=True)
         if row is None:
             raise NotFound(f"workflow {workflow_id!r} has no version {version}")
         return VersionRecord(
@@ -267,7 +267,7 @@ class SqliteRepository(SqliteLocks):
             except sqlite3.IntegrityError:
                 raise Conflict(f"run {run.id} already exists") from None
 
-        await self._db.transaction(work)
+        await self._db.transaction(work, inline=True)
 
     async def create_runs(self, runs: list[RunRecord]) -> list[bool]:
         """Store many new runs in one transaction; False for each id already stored.
@@ -287,7 +287,7 @@ class SqliteRepository(SqliteLocks):
         def work(conn: sqlite3.Connection) -> list[bool]:
             return [conn.execute(_INSERT_RUN_IF_NEW, values).rowcount == 1 for values in rows]
 
-        return await self._db.transaction(work)
+        return await self._db.transaction(work, inline=True)
 
     async def get_run(self, run_id: str) -> RunRecord:
         row = await self._one("SELECT * FROM runs WHERE id = ?", (run_id,))
@@ -340,7 +340,7 @@ class SqliteRepository(SqliteLocks):
             for sql, params in statements:
                 conn.execute(sql, params)
 
-        await self._db.transaction(work)
+        await self._db.transaction(work, inline=True)
 
     async def list_events(
         self, run_id: str, *, after: int = 0, limit: int | None = None
