@@ -89,6 +89,8 @@ class BufferedSqliteSaver(SqliteSaver):
         self._wake = asyncio.Event()
         self._progress = asyncio.Condition()
         self._task: asyncio.Task[None] | None = None
+        #: One drain at a time (the flusher task or a caller of ``flush``), so order holds.
+        self._draining = asyncio.Lock()
 
     # --- recording the sync saver's writes -------------------------------------
     @contextmanager
@@ -122,6 +124,10 @@ class BufferedSqliteSaver(SqliteSaver):
         while True:
             await self._wake.wait()
             self._wake.clear()
+            await self._drain()
+
+    async def _drain(self) -> None:
+        async with self._draining:
             while self._pending:
                 batch, self._pending = self._pending, []
                 threads, self._pending_threads = self._pending_threads, {}
@@ -148,13 +154,20 @@ class BufferedSqliteSaver(SqliteSaver):
                     self._progress.notify_all()
 
     async def flush(self) -> None:
-        """Return once every checkpoint handed over before the call is committed."""
+        """Return once every checkpoint handed over before the call is committed.
+
+        Drains the queue itself when the flusher is not writing (see ``BatchWriter``).
+        """
         for thread_id in list(self._held):
             self._persist_held(thread_id)
         self._last_persist.clear()
         target = self._queued
         if self._written >= target:
             return
+        if not self._draining.locked():
+            await self._drain()
+            if self._written >= target:
+                return
         async with self._progress:
             await self._progress.wait_for(lambda: self._written >= target)
 

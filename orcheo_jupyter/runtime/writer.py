@@ -31,6 +31,8 @@ class BatchWriter:
         self._progress = asyncio.Condition()
         self._task: asyncio.Task[None] | None = None
         self._closed = False
+        #: One drain at a time (the flusher task or a caller of ``flush``), so order holds.
+        self._draining = asyncio.Lock()
 
     def _kick(self) -> None:
         self._queued += 1
@@ -48,10 +50,19 @@ class BatchWriter:
         self._kick()
 
     async def flush(self) -> None:
-        """Return once everything queued before the call is committed."""
+        """Return once everything queued before the call is committed.
+
+        The caller drains the queue itself when nobody else is writing: with the
+        store's inline commits that is a plain function call, not a wake-up of the
+        flusher task and two trips around the event loop.
+        """
         target = self._queued
         if self._written >= target:
             return
+        if not self._draining.locked():
+            await self._drain()
+            if self._written >= target:
+                return
         self._wake.set()
         async with self._progress:
             await self._progress.wait_for(lambda: self._written >= target)
@@ -60,6 +71,12 @@ class BatchWriter:
         while True:
             await self._wake.wait()
             self._wake.clear()
+            await self._drain()
+            if self._closed:
+                return
+
+    async def _drain(self) -> None:
+        async with self._draining:
             if self._timer is not None:
                 self._timer.cancel()
                 self._timer = None
@@ -81,8 +98,6 @@ class BatchWriter:
                 async with self._progress:
                     self._written = mark
                     self._progress.notify_all()
-            if self._closed:
-                return
 
     async def close(self) -> None:
         await self.flush()
