@@ -24,17 +24,18 @@ from langgraph.types import Command
 
 from ..clock import utcnow
 from ..settings import Durability, Settings
-from ..spec.io import loads, stored_form
+from ..spec.io import loads
 from ..spec.models import WorkflowDocument
 from ..spec.problems import DocumentError
 from ..store.base import NotFound, Repository
 from ..store.records import EventRecord, RunRecord, RunUpdate, TransitionRecord
 from . import observer as obs
 from . import secrets
-from .build import as_document, build_graph
+from .build import build_graph
 from .checkpoints import close_saver
 from .events import TERMINAL, EventType, RunStatus
 from .nodes_wrap import NodeFailed
+from .prepared import PreparedDocuments
 from .serialize import jsonable
 from .state import initial_state
 from .streams import run_events
@@ -83,6 +84,7 @@ class Executor:
         self._max_graphs = max_graphs
         self._active: dict[str, _Active] = {}
         self._known_docs: set[str] = set()
+        self._prepared = PreparedDocuments(max_graphs)
         self._owns_resources = False
         #: Extra observers of every run's events (metrics, structured logs).
         self.event_sinks: list[obs.Sink] = []
@@ -160,8 +162,7 @@ class Executor:
 
         A document that does not validate raises DocumentError and stores nothing.
         """
-        doc = as_document(document)
-        checksum, body = stored_form(doc)
+        doc, checksum, body = self._prepared.get(document)
         graph = self._compiled(checksum, doc)
         # Missing, expired or out-of-scope credentials refuse the run before it exists.
         await secrets.check_document(

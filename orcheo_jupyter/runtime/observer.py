@@ -41,16 +41,19 @@ class RunObserver:
         self.seq = start_seq
         self.node_states: dict[str, str] = {}
         self.events: list[RunEvent] = []
-        self._sinks: list[Sink] = []
+        #: A tuple, replaced on change: emitting iterates it without copying.
+        self._sinks: tuple[Sink, ...] = ()
         self._loop = loop or asyncio.get_running_loop()
         self._loop_thread = threading.get_ident()
 
     def add_sink(self, sink: Sink) -> None:
-        self._sinks.append(sink)
+        self._sinks = (*self._sinks, sink)
 
     def remove_sink(self, sink: Sink) -> None:
         if sink in self._sinks:
-            self._sinks.remove(sink)
+            sinks = list(self._sinks)
+            sinks.remove(sink)
+            self._sinks = tuple(sinks)
 
     def emit(self, type_: str, node: str | None = None, data: dict[str, Any] | None = None) -> None:
         """Record an event; safe to call from a node's worker thread."""
@@ -62,7 +65,7 @@ class RunObserver:
             data = self.redactor.scrub(data)
         event = RunEvent(self.run_id, self.seq, str(type_), utcnow(), node, data or {})
         self.events.append(event)
-        for sink in list(self._sinks):
+        for sink in self._sinks:
             sink(event)
 
     # Node-level helpers used by the graph wrappers.

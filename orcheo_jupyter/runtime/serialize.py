@@ -14,7 +14,16 @@ from typing import Any
 
 def jsonable(value: Any) -> Any:
     """A JSON-compatible copy of ``value``; unknown objects become their ``repr``."""
-    if value is None or isinstance(value, bool | int | str):
+    # Exact types first: node outputs are mostly plain dicts, lists and scalars, and an
+    # ``isinstance(x, Mapping)`` check (an ABC) costs several times a type comparison.
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    if kind is dict:
+        return {k if type(k) is str else str(k): jsonable(v) for k, v in value.items()}
+    if kind is list:
+        return [jsonable(v) for v in value]
+    if isinstance(value, bool | int | str):
         return value
     if isinstance(value, float):
         return (

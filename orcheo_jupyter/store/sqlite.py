@@ -58,8 +58,13 @@ def slugify(name: str) -> str:
     return slug or "workflow"
 
 
+#: Built once: ``json.dumps`` with options builds a new encoder per call, and every
+#: stored event goes through here.
+_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
 def _dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return _encode(value)
 
 
 def _loads(text: str | None) -> Any:

@@ -1,0 +1,50 @@
+"""Validated documents with their checksum, remembered for data submitted again."""
+
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+from collections.abc import Mapping
+from typing import Any
+
+from ..spec.io import stored_form
+from ..spec.models import WorkflowDocument
+from .build import as_document
+
+Prepared = tuple[WorkflowDocument, str, str]
+
+_KEY = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
+
+
+class PreparedDocuments:
+    """``get(document) -> (doc, checksum, stored text)``, validating plain data once.
+
+    The CLI, SDK callers and schedulers submit the same plain data run after run.
+    Its sorted JSON text is the cache key: encoding it costs about a third of
+    validating the document and serializing its canonical form again.
+    """
+
+    def __init__(self, size: int = 128) -> None:
+        self._size = size
+        self._by_text: OrderedDict[str, Prepared] = OrderedDict()
+
+    def get(self, document: WorkflowDocument | Mapping[str, Any]) -> Prepared:
+        if isinstance(document, WorkflowDocument):
+            return (document, *stored_form(document))
+        try:
+            key = _KEY.encode(document)
+        except (TypeError, ValueError, RecursionError):
+            return self._fresh(document)  # not plain JSON: validation says what is wrong
+        prepared = self._by_text.get(key)
+        if prepared is not None:
+            self._by_text.move_to_end(key)
+            return prepared
+        prepared = self._by_text[key] = self._fresh(document)
+        if len(self._by_text) > self._size:
+            self._by_text.popitem(last=False)
+        return prepared
+
+    @staticmethod
+    def _fresh(document: Mapping[str, Any]) -> Prepared:
+        doc = as_document(document)
+        return (doc, *stored_form(doc))
