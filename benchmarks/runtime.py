@@ -98,6 +98,12 @@ async def bench(n: int, runs: int, durability: str, tmp: Path) -> dict[str, floa
     def thread() -> dict[str, Any]:
         return {"configurable": {"thread_id": f"t{next(counter)}"}}
 
+    def fresh(saver: Any) -> dict[str, Any]:
+        """A new thread, announced as new: the same checkpoint writes as our executor."""
+        config = thread()
+        saver.mark_fresh(config["configurable"]["thread_id"])
+        return config
+
     doc = document(n)
     floor = raw_graph(n).compile()
     async with AsyncSqliteSaver.from_conn_string(str(tmp / f"aio-{n}.sqlite")) as aio:
@@ -128,7 +134,7 @@ async def bench(n: int, runs: int, durability: str, tmp: Path) -> dict[str, floa
                     initial_state({}), thread(), durability=durability
                 ),
                 "raw+sqlite": lambda: raw_ck.ainvoke(
-                    initial_state({}), thread(), durability=durability
+                    initial_state({}), fresh(raw_saver), durability=durability
                 ),
                 "ours/none": lambda: ours_none.execute(doc, {}),
                 "ours/sqlite": lambda: ours.execute(doc, {}),

@@ -172,8 +172,17 @@ class BufferedSqliteSaver(SqliteSaver):
             await self._progress.wait_for(lambda: self._written >= target)
 
     def mark_fresh(self, thread_id: str) -> None:
-        """A brand-new thread (run): its first read can skip the database."""
+        """A brand-new thread (run): its first read can skip the database.
+
+        Its start also counts as a persist for the coalescing interval: the first
+        checkpoints hold only the inputs, which the run row already stores (recovery
+        without a checkpoint starts from them), so a run that ends within the
+        interval writes one checkpoint, its last; a longer one still gets its first
+        write when the interval is up.
+        """
         self._fresh.add(thread_id)
+        if self.min_interval > 0:
+            self._last_persist[thread_id] = asyncio.get_running_loop().time()
 
     # --- coalescing ------------------------------------------------------------------
     def _persist(self, thread_id: str, held: _Held) -> None:
