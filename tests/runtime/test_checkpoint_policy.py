@@ -1,0 +1,97 @@
+"""What each durability policy writes: counted in the checkpoint file itself."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+
+from orcheo_jupyter.runtime.checkpoints import close_saver, open_sqlite_saver
+from orcheo_jupyter.runtime.executor import Executor
+from orcheo_jupyter.store.sqlite import SqliteRepository
+from tests.conftest import linear_doc
+
+pytestmark = pytest.mark.asyncio
+
+Factory = Callable[[float], Awaitable[Executor]]
+
+
+def _stored_checkpoints(path: Path, run_id: str) -> int:
+    """Rows another process would see (its own connection, committed data only)."""
+    with sqlite3.connect(path) as conn:
+        return int(
+            conn.execute(
+                "SELECT COUNT(*) FROM checkpoints WHERE thread_id = ?", (run_id,)
+            ).fetchone()[0]
+        )
+
+
+async def _executor(tmp_path: Path, interval: float) -> Executor:
+    store = SqliteRepository(tmp_path / "orcheo.sqlite")
+    await store.open()
+    saver = await open_sqlite_saver(tmp_path / "ck.sqlite", min_interval=interval)
+    durability = "async" if interval else "sync"
+    return Executor(store, saver, durability=durability)
+
+
+@pytest_asyncio.fixture
+async def make(tmp_path: Path) -> AsyncIterator[Factory]:
+    made: list[Executor] = []
+
+    async def factory(interval: float) -> Executor:
+        ex = await _executor(tmp_path, interval)
+        made.append(ex)
+        return ex
+
+    yield factory
+    for ex in made:
+        await ex.aclose()
+        await ex.store.close()
+        await close_saver(ex.checkpointer)
+
+
+async def test_sync_policy_stores_every_step(make: Factory, tmp_path: Path) -> None:
+    ex = await make(0.0)
+    record = await ex.execute(linear_doc("a", "b", "c"), {})
+    assert record.status == "succeeded"
+    # input, start, and one after each of the three nodes
+    assert _stored_checkpoints(tmp_path / "ck.sqlite", record.id) == 5
+    assert [c["step"] for c in await ex.checkpoints(record.id)] == [3, 2, 1, 0, -1]
+
+
+async def test_a_fast_run_under_the_async_policy_stores_only_its_last_checkpoint(
+    make: Factory, tmp_path: Path
+) -> None:
+    ex = await make(5.0)
+    record = await ex.execute(linear_doc("a", "b", "c"), {})
+    assert record.status == "succeeded"
+    assert _stored_checkpoints(tmp_path / "ck.sqlite", record.id) == 1
+    (last,) = await ex.checkpoints(record.id)
+    assert last["step"] == 3 and last["next"] == []
+    assert set(last["results"]) == {"a", "b", "c"}
+
+
+async def test_a_slow_node_is_checkpointed_before_it_finishes(
+    make: Factory, tmp_path: Path
+) -> None:
+    """What a crash during the slow node would resume from is on disk while it runs."""
+    ex = await make(0.2)
+    doc = linear_doc("a", "slow", "c")
+    doc["graph"]["ir"]["nodes"][1] = {
+        "kind": "builtin",
+        "id": "slow",
+        "type": "DelayNode",
+        "config": {"duration_seconds": 1.5},
+    }
+    run_id = await ex.submit(doc, {})
+    await asyncio.sleep(0.8)  # well past the interval, well before the node ends
+    assert _stored_checkpoints(tmp_path / "ck.sqlite", run_id) >= 1
+    record = await ex.wait(run_id, timeout=30)
+    assert record.status == "succeeded"
+    snapshots = await ex.checkpoints(run_id)
+    assert snapshots[0]["step"] == 3  # and the last one, once it ended
+    assert any(s["next"] == ["slow"] for s in snapshots)  # the one taken while it ran
