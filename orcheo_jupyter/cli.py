@@ -89,7 +89,7 @@ def _report(record: Any) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from .export.defaults import with_defaults
+    from .spec.inputs import with_defaults
 
     inputs = _inputs(args.inputs)
     config = _json_arg(args.config, "--config") or {}

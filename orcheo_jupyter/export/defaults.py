@@ -1,9 +1,8 @@
 """Default run inputs: the notebook's ``parameters`` cell, carried by the documents.
 
 The defaults live where JSON Schema keeps them, ``inputs_schema.properties.<name>.default``,
-so every run form shows them and the bundle stays plain documents. Runners that
-start a run without a caller (``orcheo-jupyter run`` with no ``--inputs``, cron
-triggers, the LangGraph graphs) fill in what the caller left out.
+so every run form shows them and the bundle stays plain documents; every run then
+gets them for what its caller left out (``spec/inputs.py``).
 """
 
 from __future__ import annotations
@@ -12,24 +11,10 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
+from ..spec.inputs import input_defaults, with_defaults
 from ..spec.models import WorkflowDocument
 
-
-def input_defaults(doc: WorkflowDocument) -> dict[str, Any]:
-    """``{name: default}`` for every top-level input whose schema declares a default."""
-    properties = doc.inputs_schema.get("properties")
-    if not isinstance(properties, Mapping):
-        return {}
-    return {
-        name: copy.deepcopy(prop["default"])
-        for name, prop in properties.items()
-        if isinstance(prop, Mapping) and "default" in prop
-    }
-
-
-def with_defaults(doc: WorkflowDocument, inputs: Mapping[str, Any] | None) -> dict[str, Any]:
-    """The run inputs: the caller's, over the document's defaults."""
-    return {**input_defaults(doc), **dict(inputs or {})}
+__all__ = ["apply_parameters", "input_defaults", "with_defaults"]
 
 
 def apply_parameters(doc: WorkflowDocument, values: Mapping[str, Any]) -> WorkflowDocument:

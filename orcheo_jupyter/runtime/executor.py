@@ -24,6 +24,7 @@ from langgraph.types import Command
 
 from ..clock import utcnow
 from ..settings import Durability, Settings
+from ..spec.inputs import with_defaults
 from ..spec.io import loads
 from ..spec.models import WorkflowDocument
 from ..spec.problems import DocumentError
@@ -168,7 +169,7 @@ class Executor:
         await secrets.check_document(
             doc, self.services.get(secrets.SECRETS_SERVICE), workflow_id or doc.id, checksum
         )
-        inputs = dict(inputs or {})
+        inputs = with_defaults(doc, inputs)  # what the caller left out, from inputs_schema
         now = utcnow()
         record = RunRecord(
             id=run_id or uuid.uuid4().hex,

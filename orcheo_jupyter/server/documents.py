@@ -16,6 +16,7 @@ from jsonschema.validators import validator_for
 
 from ..ingest import ScriptLimits, index_script
 from ..runtime.build import build_graph
+from ..spec.inputs import with_defaults
 from ..spec.io import document_from_data
 from ..spec.models import ScriptGraph, WorkflowDocument
 from ..spec.problems import DocumentError, Problem
@@ -58,9 +59,14 @@ class Documents:
         return doc
 
     def check_inputs(self, checksum: str, doc: WorkflowDocument, inputs: dict[str, Any]) -> None:
-        """DocumentError listing each input that does not match ``inputs_schema``."""
+        """DocumentError listing each input that does not match ``inputs_schema``.
+
+        Checked with the schema's defaults filled in, as the run will get them: an
+        input the caller may leave out is not "missing".
+        """
         if not doc.inputs_schema:
             return
+        inputs = with_defaults(doc, inputs)
         validator = self._validators.get(checksum)
         if validator is None:
             cls = validator_for(doc.inputs_schema)

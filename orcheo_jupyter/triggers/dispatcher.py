@@ -34,6 +34,7 @@ from ..runtime import secrets
 from ..runtime.events import RunStatus
 from ..runtime.executor import Executor, RunStateError
 from ..runtime.serialize import jsonable
+from ..spec.inputs import with_defaults
 from ..spec.io import document_from_data
 from ..spec.models import WorkflowDocument
 from ..spec.problems import DocumentError
@@ -378,7 +379,7 @@ class Dispatcher:
                 id=job.run_id,
                 checksum=doc.checksum,
                 status=str(RunStatus.PENDING),
-                inputs=jsonable(job.inputs),
+                inputs=jsonable(with_defaults(doc.doc, job.inputs)),  # as submit would
                 created_at=now,
                 updated_at=now,
                 workflow_id=job.workflow_id,

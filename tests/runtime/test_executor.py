@@ -289,3 +289,19 @@ async def test_parallel_interrupts_need_answers_by_id(executor: Executor) -> Non
     await executor.resume(record.id, {pending["left?"]: "L", pending["right?"]: "R"})
     done = await executor.wait(record.id)
     assert done.final_state["results"] == {"left": "L", "right": "R"}
+
+
+@pytest.mark.asyncio
+async def test_inputs_schema_defaults_fill_what_the_caller_left_out(executor: Executor) -> None:
+    doc = code_doc("return state['inputs']['n'] * state['inputs']['factor']")
+    doc["inputs_schema"] = {
+        "type": "object",
+        "properties": {"factor": {"type": "integer", "default": 10}, "n": {"type": "integer"}},
+    }
+    record = await executor.execute(doc, {"n": 2})
+    assert record.inputs == {"factor": 10, "n": 2}
+    assert record.final_state["results"]["c"] == 20
+    stored = await executor.store.get_run(record.id)
+    assert stored.inputs == {"factor": 10, "n": 2}  # a rerun starts from the same inputs
+    override = await executor.execute(doc, {"n": 2, "factor": 3})
+    assert override.final_state["results"]["c"] == 6

@@ -138,3 +138,20 @@ async def test_a_queued_run_can_be_watched_and_cancelled_before_it_starts(
     assert [e["type"] for e in events] == ["run_cancelled"]
     jobs = (await api("GET", "workflows", wid, "triggers")).body["jobs"]
     assert jobs == {"queued": 0, "running": 0, "retrying": 0, "dead": 0}
+
+
+async def test_dispatched_runs_get_schema_defaults(api: Call, wait_run: Wait) -> None:
+    doc = code_doc("return state['inputs']['n'] * state['inputs']['factor']")
+    doc["name"] = "scaled"
+    doc["inputs_schema"] = {
+        "type": "object",
+        "properties": {"n": {"type": "integer"}, "factor": {"type": "integer", "default": 10}},
+        "required": ["n", "factor"],
+    }
+    wid = (await api("POST", "workflows", json_body=doc)).body["id"]
+    runs = [{"inputs": {"n": 1}}, {"inputs": {"n": 2, "factor": 3}}]
+    reply = await api("POST", "workflows", wid, "dispatch", json_body={"runs": runs})
+    assert reply.code == 202, reply.body
+    results = [await wait_run(i["execution_id"]) for i in reply.body["items"]]
+    assert [r["status"] for r in results] == ["succeeded"] * 2, results
+    assert [r["final_state"]["results"]["c"] for r in results] == [10, 6]

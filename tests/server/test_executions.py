@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import linear_doc
+from tests.conftest import code_doc, linear_doc
 
 from .conftest import Call, ask_doc, slow_doc
 
@@ -76,6 +76,33 @@ async def test_execute_checks_inputs_against_the_inputs_schema(
     missing = await api("POST", "workflows", wid, "execute", json_body={"inputs": {}})
     assert missing.code == 422 and "'age' is a required property" in missing.error["message"]
     assert (await api("GET", "executions", params={"workflow_id": wid})).body["total"] == 0
+
+
+async def test_execute_fills_inputs_the_caller_left_out_from_schema_defaults(
+    api: Call, create_workflow: Create, wait_run: Wait
+) -> None:
+    doc = code_doc("return f\"{state['inputs']['greeting']}, {state['inputs']['who']}\"")
+    doc["inputs_schema"] = {
+        "type": "object",
+        "properties": {
+            "greeting": {"type": "string", "default": "Hello"},
+            "who": {"type": "string"},
+        },
+        "required": ["greeting", "who"],
+    }
+    wid = (await create_workflow(doc))["id"]
+    reply = await api("POST", "workflows", wid, "execute", json_body={"inputs": {"who": "Ada"}})
+    assert reply.code == 202, reply.body  # 'greeting' has a default: not missing
+    run = await wait_run(reply.body["execution_id"])
+    assert run["inputs"] == {"greeting": "Hello", "who": "Ada"}  # stored as the run got them
+    assert run["final_state"]["results"]["c"] == "Hello, Ada"
+    given = {"inputs": {"who": "Bo", "greeting": "Hi"}}
+    run = await wait_run(
+        (await api("POST", "workflows", wid, "execute", json_body=given)).body["execution_id"]
+    )
+    assert run["final_state"]["results"]["c"] == "Hi, Bo"  # the caller's value wins
+    missing = await api("POST", "workflows", wid, "execute", json_body={"inputs": {}})
+    assert missing.code == 422 and "'who' is a required property" in missing.error["message"]
 
 
 async def test_invalid_inputs_schema_is_refused_at_create(api: Call) -> None:
