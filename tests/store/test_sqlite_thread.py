@@ -89,3 +89,22 @@ async def test_a_failing_inline_transaction_rolls_back(db: SqliteThread) -> None
     assert await db.call(lambda c: c.execute("SELECT COUNT(*) FROM t").fetchone()[0]) == 0
     await db.transaction(_insert(4), inline=True)  # the connection is usable again
     assert await db.call(lambda c: c.execute("SELECT COUNT(*) FROM t").fetchone()[0]) == 1
+
+
+async def test_the_wal_is_folded_back_by_the_thread_and_stays_small(
+    db: SqliteThread, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Auto-checkpoints are off (they would fsync inside an inline COMMIT on the loop);
+    the thread checkpoints every CHECKPOINT_EVERY transactions instead."""
+    from orcheo_jupyter.store import sqlite_thread
+
+    monkeypatch.setattr(sqlite_thread, "CHECKPOINT_EVERY", 20)
+    assert await db.call(lambda c: c.execute("PRAGMA wal_autocheckpoint").fetchone()[0]) == 0
+    blob = b"x" * 4096
+    for _ in range(400):  # ~1.6 MB of rows through the WAL
+        await db.transaction(lambda c: c.execute("INSERT INTO t VALUES (?)", (blob,)), inline=True)
+    await db.call(lambda c: None)  # the last queued checkpoint has run
+    await db.transaction(_insert(1), inline=True)  # the next writer restarts the WAL
+    wal = tmp_path / "t.sqlite-wal"
+    assert wal.stat().st_size < 400 * 1024, wal.stat().st_size
+    assert await db.call(lambda c: c.execute("SELECT COUNT(*) FROM t").fetchone()[0]) == 401
