@@ -57,6 +57,10 @@ class _Recorder:
         self._sink.append((sql, list(seq), True))
 
 
+class CheckpointError(RuntimeError):
+    """A run's state could not be stored as a checkpoint (so it could not resume)."""
+
+
 @dataclass
 class _Held:
     """The latest checkpoint of a thread, not yet serialized, with its writes."""
@@ -84,6 +88,8 @@ class BufferedSqliteSaver(SqliteSaver):
         self._pending: list[Statement] = []
         self._pending_threads: dict[str, int] = {}
         self._fresh: set[str] = set()
+        #: Threads whose deferred checkpoint could not be serialized, until flushed.
+        self._unsaved: dict[str, BaseException] = {}
         self._queued = 0
         self._written = 0
         self._wake = asyncio.Event()
@@ -153,23 +159,43 @@ class BufferedSqliteSaver(SqliteSaver):
                     self._written = mark
                     self._progress.notify_all()
 
-    async def flush(self) -> None:
-        """Return once every checkpoint handed over before the call is committed.
+    async def flush(self, thread_id: str | None = None) -> None:
+        """Return once the thread's (default: every) held checkpoint is committed.
 
         Drains the queue itself when the flusher is not writing (see ``BatchWriter``).
+        CheckpointError when that thread's state could not be serialized, now or when
+        a deferred write came due (a flush of every thread only logs such failures).
         """
-        for thread_id in list(self._held):
-            self._persist_held(thread_id)
-        self._last_persist.clear()
+        failures: list[BaseException] = []
+        threads = list(self._held) if thread_id is None else [thread_id]
+        for held_thread in threads:
+            try:
+                self._persist_held(held_thread)
+            except Exception as exc:  # e.g. an integer msgpack cannot hold
+                failures.append(exc)
+        if thread_id is None:
+            self._last_persist.clear()
+            self._unsaved.clear()
+        else:
+            self._last_persist.pop(thread_id, None)
+            late = self._unsaved.pop(thread_id, None)
+            if late is not None:
+                failures.append(late)
         target = self._queued
-        if self._written >= target:
-            return
-        if not self._draining.locked():
-            await self._drain()
-            if self._written >= target:
-                return
-        async with self._progress:
-            await self._progress.wait_for(lambda: self._written >= target)
+        if self._written < target:
+            if not self._draining.locked():
+                await self._drain()
+            if self._written < target:
+                async with self._progress:
+                    await self._progress.wait_for(lambda: self._written >= target)
+        if failures and thread_id is None:  # reads flush everything: not theirs to fail
+            for exc in failures:
+                log.warning("orcheo: a checkpoint cannot be stored: %s", exc)
+        elif failures:
+            first = failures[0]
+            raise CheckpointError(
+                f"the run's state cannot be checkpointed: {type(first).__name__}: {first}"
+            )
 
     def mark_fresh(self, thread_id: str) -> None:
         """A brand-new thread (run): its first read can skip the database.
@@ -200,6 +226,14 @@ class BufferedSqliteSaver(SqliteSaver):
                 held.timer.cancel()
             self._persist(thread_id, held)
 
+    def _persist_due(self, thread_id: str) -> None:
+        """Timer callback: a failure is kept for the thread's next flush to report."""
+        try:
+            self._persist_held(thread_id)
+        except Exception as exc:
+            log.warning("orcheo: a checkpoint of %s cannot be stored: %s", thread_id, exc)
+            self._unsaved[thread_id] = exc
+
     # --- async API used by LangGraph ----------------------------------------------
     async def aput(
         self,
@@ -219,7 +253,7 @@ class BufferedSqliteSaver(SqliteSaver):
         if waited >= self.min_interval:
             self._persist(thread_id, held)
         else:
-            held.timer = loop.call_later(self.min_interval - waited, self._persist_held, thread_id)
+            held.timer = loop.call_later(self.min_interval - waited, self._persist_due, thread_id)
             self._held[thread_id] = held
         return {
             "configurable": {

@@ -33,7 +33,7 @@ from ..store.records import EventRecord, RunRecord, RunUpdate, TransitionRecord
 from . import observer as obs
 from . import secrets
 from .build import build_graph
-from .checkpoints import close_saver
+from .checkpoints import CheckpointError, close_saver
 from .events import TERMINAL, EventType, RunStatus
 from .nodes_wrap import NodeFailed
 from .prepared import PreparedDocuments
@@ -262,6 +262,10 @@ class Executor:
             result = await graph.ainvoke(
                 payload, self._run_config(record.id, record.config), **kwargs
             )
+            flush_checkpoints = getattr(self.checkpointer, "flush", None)
+            if flush_checkpoints is not None:
+                # A last checkpoint that cannot be stored fails the run, plainly.
+                await flush_checkpoints(record.id)
             interrupts = result.get("__interrupt__") if isinstance(result, dict) else None
             if interrupts:
                 pending = [{"id": i.id, "value": jsonable(i.value)} for i in interrupts]
@@ -287,7 +291,10 @@ class Executor:
                 # events and status, are on disk before anyone is told the run settled.
                 flush_checkpoints = getattr(self.checkpointer, "flush", None)
                 if flush_checkpoints is not None:
-                    await flush_checkpoints()
+                    try:
+                        await flush_checkpoints(record.id)
+                    except CheckpointError as exc:  # the run already failed or stopped
+                        log.warning("orcheo: run %s: %s", record.id, exc)
                 await self._writer.flush()
             finally:
                 if record.status in TERMINAL:

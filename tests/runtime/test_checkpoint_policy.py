@@ -95,3 +95,15 @@ async def test_a_slow_node_is_checkpointed_before_it_finishes(
     snapshots = await ex.checkpoints(run_id)
     assert snapshots[0]["step"] == 3  # and the last one, once it ended
     assert any(s["next"] == ["slow"] for s in snapshots)  # the one taken while it ran
+
+
+async def test_state_that_cannot_be_checkpointed_fails_the_run_plainly(make: Factory) -> None:
+    """msgpack holds 64-bit integers: a bigger one in the state is a clear run failure."""
+    ex = await make(5.0)
+    record = await ex.execute(linear_doc("a"), {"n": 2**70})
+    assert record.status == "failed"
+    assert record.error is not None
+    assert "cannot be checkpointed" in record.error and "64-bit" in record.error
+    stored = await ex.store.get_run(record.id)
+    assert stored.status == "failed" and stored.inputs == {"n": 2**70}
+    assert (await ex.execute(linear_doc("a"), {"n": 1})).status == "succeeded"  # next run fine
