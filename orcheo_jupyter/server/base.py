@@ -107,6 +107,10 @@ class ErrorsMixin:
         if described.status == 405:
             self.set_header("Allow", ", ".join(allowed_methods(type(self))))  # type: ignore[attr-defined]
         self.set_header("Content-Type", "application/json")  # type: ignore[attr-defined]
+        error = exc_info[1] if exc_info else None
+        if isinstance(error, ApiError):
+            for name, value in error.headers.items():
+                self.set_header(name, value)  # type: ignore[attr-defined]
         self.finish(dumps(described.body()))  # type: ignore[attr-defined]
 
     def log_exception(self, typ: Any, value: Any, tb: Any) -> None:

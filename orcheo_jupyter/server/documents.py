@@ -20,6 +20,7 @@ from ..spec.inputs import with_defaults
 from ..spec.io import document_from_data
 from ..spec.models import ScriptGraph, WorkflowDocument
 from ..spec.problems import DocumentError, Problem
+from ..triggers.manual import ManualPolicy, manual_policy
 
 
 class Documents:
@@ -30,6 +31,9 @@ class Documents:
         self._cache_size = cache_size
         self._parsed: OrderedDict[str, WorkflowDocument] = OrderedDict()
         self._validators: OrderedDict[str, Any] = OrderedDict()
+        self._manual: OrderedDict[str, ManualPolicy | None] = OrderedDict()
+        #: monotonic time of each workflow's last manual start (its trigger's cooldown).
+        self.manual_starts: dict[str, float] = {}
 
     async def admit(self, doc: WorkflowDocument) -> WorkflowDocument:
         """The document to store, or DocumentError naming every problem."""
@@ -57,6 +61,14 @@ class Documents:
         else:
             self._parsed.move_to_end(checksum)
         return doc
+
+    def manual_policy(
+        self, checksum: str, doc: WorkflowDocument, workflow_id: str
+    ) -> ManualPolicy | None:
+        """What the version's manual triggers ask of a start by hand (cached per version)."""
+        if checksum not in self._manual:
+            self._remember(self._manual, checksum, manual_policy(doc, workflow_id))
+        return self._manual[checksum]
 
     def check_inputs(self, checksum: str, doc: WorkflowDocument, inputs: dict[str, Any]) -> None:
         """DocumentError listing each input that does not match ``inputs_schema``.

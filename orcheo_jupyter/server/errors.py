@@ -29,11 +29,21 @@ AUTH_REQUIRED = (
 class ApiError(web.HTTPError):
     """An error the API answers on purpose, with a stable machine-readable code."""
 
-    def __init__(self, status: int, code: str, message: str, details: Any = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        details: Any = None,
+        *,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(status, reason=responses.get(status))
         self.code = code
         self.message = message
         self.details = details
+        #: Sent with the error body (e.g. Retry-After on 429).
+        self.headers = headers or {}
 
     def __str__(self) -> str:
         return f"HTTP {self.status_code} {self.code}: {self.message}"

@@ -118,6 +118,13 @@ class ExecuteRequest(_Body):
     version: int | None = Field(
         None, ge=1, le=MAX_INT, description="Workflow version to run; default the latest."
     )
+    comment: str | None = Field(
+        None,
+        max_length=2000,
+        description="Why this run is started; required when a manual trigger asks for one. "
+        "Nodes read it (and who started the run) as {{config.manual.comment}} / "
+        "{{config.manual.actor}}.",
+    )
 
 
 class ResumeRequest(_Body):

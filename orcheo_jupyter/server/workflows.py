@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from typing import Any
 
 from ..spec.io import stored_form
 from ..spec.models import WorkflowDocument
 from ..store.records import VersionRecord, WorkflowRecord
+from ..triggers import manual
 from .base import OrcheoHandler, operation
 from .errors import ApiError
 from .models import (
@@ -252,7 +254,7 @@ class ExecuteHandler(OrcheoHandler):
         tag="executions",
         body=ExecuteRequest,
         responses={202: ExecutionAccepted},
-        errors=(413,),
+        errors=(403, 413, 429),
     )
     async def post(self, workflow_id: str, *, body: ExecuteRequest) -> None:
         executor = await self.executor()
@@ -261,13 +263,37 @@ class ExecuteHandler(OrcheoHandler):
         assert version.document is not None
         documents = self.orcheo.documents
         doc = documents.parsed(version.checksum, version.document)
-        documents.check_inputs(version.checksum, doc, body.inputs)
-        config = body.config.model_dump(exclude_none=True) if body.config else None
-        run_id = await executor.submit(
-            doc,
-            body.inputs,
-            workflow_id=version.workflow_id,
-            version=version.version,
-            config=config,
-        )
+        wid = version.workflow_id
+        policy = documents.manual_policy(version.checksum, doc, wid)
+        actor = getattr(self.current_user, "username", None)
+        last = documents.manual_starts.get(wid)
+        try:
+            inputs = manual.admit(
+                policy,
+                actor=actor,
+                comment=body.comment,
+                inputs=body.inputs,
+                since_last_start=None if last is None else time.monotonic() - last,
+            )
+        except manual.ManualRefused as exc:
+            headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
+            raise ApiError(exc.status, exc.code, exc.message, headers=headers) from None
+        documents.check_inputs(version.checksum, doc, inputs)
+        config = body.config.model_dump(exclude_none=True) if body.config else {}
+        if policy is not None or body.comment:
+            config["manual"] = {"actor": actor, "comment": body.comment}
+        cooled = policy is not None and policy.cooldown_seconds > 0
+        if cooled:
+            documents.manual_starts[wid] = time.monotonic()  # before the await: no double start
+        try:
+            run_id = await executor.submit(
+                doc, inputs, workflow_id=wid, version=version.version, config=config or None
+            )
+        except BaseException:
+            if cooled:  # refused (e.g. a missing credential): that was not a start
+                if last is None:
+                    documents.manual_starts.pop(wid, None)
+                else:
+                    documents.manual_starts[wid] = last
+            raise
         self.reply(202, {"execution_id": run_id}, location=self.api_url("executions", run_id))

@@ -169,14 +169,18 @@ class TriggerSpec:
     type: TriggerType
     enabled: bool
     source: Literal["document", "node"]
-    config: WebhookConfig | CronConfig | dict[str, Any]
+    config: WebhookConfig | CronConfig | BaseModel | dict[str, Any]
 
     @property
     def key(self) -> str:
         return f"{self.workflow_id}:{self.trigger_id}"
 
 
-_NODE_TYPES = {"WebhookTriggerNode": "webhook", "CronTriggerNode": "cron"}
+_NODE_TYPES = {
+    "WebhookTriggerNode": "webhook",
+    "CronTriggerNode": "cron",
+    "ManualTriggerNode": "manual",
+}
 
 
 def _from_node(type_name: str, config: dict[str, Any]) -> dict[str, Any]:
@@ -193,7 +197,13 @@ def _from_node(type_name: str, config: dict[str, Any]) -> dict[str, Any]:
 def _parse(
     kind: str, data: dict[str, Any], prefix: str, node: str | None
 ) -> tuple[Any, list[Problem]]:
-    models: dict[str, type[BaseModel]] = {"webhook": WebhookConfig, "cron": CronConfig}
+    from ..nodes.library.triggers import ManualTriggerNode  # the node's model is the config
+
+    models: dict[str, type[BaseModel]] = {
+        "webhook": WebhookConfig,
+        "cron": CronConfig,
+        "manual": ManualTriggerNode,
+    }
     model = models.get(kind)
     if model is None:
         return dict(data), []

@@ -38,7 +38,7 @@ def test_document_covers_every_route_and_operation() -> None:
     ]
     assert len(operation_ids) == len(set(operation_ids)) >= 18
     execute = doc["paths"]["/orcheo/api/workflows/{workflow_id}/execute"]["post"]
-    assert set(execute["responses"]) == {"202", "400", "403", "404", "413", "415", "422"}
+    assert set(execute["responses"]) == {"202", "400", "403", "404", "413", "415", "422", "429"}
     assert execute["responses"]["202"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/ExecutionAccepted"
     }
