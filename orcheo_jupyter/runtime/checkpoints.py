@@ -189,8 +189,8 @@ class BufferedSqliteSaver(SqliteSaver):
                 async with self._progress:
                     await self._progress.wait_for(lambda: self._written >= target)
         if failures and thread_id is None:  # reads flush everything: not theirs to fail
-            for exc in failures:
-                log.warning("orcheo: a checkpoint cannot be stored: %s", exc)
+            for failure in failures:
+                log.warning("orcheo: a checkpoint cannot be stored: %s", failure)
         elif failures:
             first = failures[0]
             raise CheckpointError(
