@@ -10,7 +10,6 @@ document is refused before anything is stored or queued.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import uuid
 from collections.abc import AsyncIterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -25,6 +24,7 @@ from ..runtime.build import as_document
 from ..runtime.events import TERMINAL, TERMINAL_EVENTS, RunStatus
 from ..runtime.executor import RunStateError, _resume_map
 from ..runtime.serialize import jsonable
+from ..runtime.waiting import TIMED_OUT, within
 from ..settings import Settings
 from ..spec.io import stored_form
 from ..spec.models import WorkflowDocument
@@ -227,8 +227,7 @@ class CeleryExecutor(StoredRunsMixin):
                     record = await self.store.get_run(run_id)
                     if self._settled(record):
                         return record
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(changed.wait(), self.conf.poll_seconds)
+                    await within(changed.wait(), self.conf.poll_seconds)
 
         return await asyncio.wait_for(settle(), timeout)
 
@@ -254,9 +253,7 @@ class CeleryExecutor(StoredRunsMixin):
                     return
                 if batch:
                     continue
-                try:
-                    await asyncio.wait_for(changed.wait(), self.conf.poll_seconds)
-                except TimeoutError:
+                if await within(changed.wait(), self.conf.poll_seconds) is TIMED_OUT:
                     record = await self.store.get_run(run_id)
                     if record.status in TERMINAL and record.last_seq <= last:
                         return

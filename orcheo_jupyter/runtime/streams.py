@@ -14,6 +14,7 @@ from ..store.base import Repository
 from ..store.records import EventRecord
 from .events import TERMINAL, TERMINAL_EVENTS
 from .observer import RunObserver
+from .waiting import TIMED_OUT, within
 
 ObserverOf = Callable[[str], RunObserver | None]
 
@@ -60,12 +61,12 @@ async def run_events(
                 await asyncio.sleep(0.1)  # driven elsewhere, or idle until resumed here
                 continue
             while True:
-                try:
-                    event = await asyncio.wait_for(queue.get(), 0.5)
-                except TimeoutError:
+                got = await within(queue.get(), 0.5)  # wait_for could swallow a cancel
+                if got is TIMED_OUT:
                     if observer_of(run_id) is not observer:
                         break
                     continue
+                event = got
                 if event.seq <= last:
                     continue
                 last = event.seq
