@@ -22,7 +22,7 @@ from ..clock import utcnow
 from ..runtime import secrets
 from ..runtime.build import as_document
 from ..runtime.events import TERMINAL, TERMINAL_EVENTS, RunStatus
-from ..runtime.executor import RunStateError, _resume_map
+from ..runtime.outcomes import RunStateError, resume_map
 from ..runtime.serialize import jsonable
 from ..runtime.waiting import TIMED_OUT, within
 from ..settings import Settings
@@ -196,7 +196,7 @@ class CeleryExecutor(StoredRunsMixin):
         record = await self.store.get_run(run_id)
         if record.status != RunStatus.INTERRUPTED:
             raise RunStateError(f"run {run_id} is {record.status}, not interrupted")
-        _resume_map(run_id, record.interrupt or [], value)  # refuse a misaddressed answer now
+        resume_map(run_id, record.interrupt or [], value)  # refuse a misaddressed answer now
         # One answer per interrupt, even when two servers get one at the same moment.
         claim = f"orcheo:resume:{run_id}:{record.last_seq}"
         if not await self.redis.set(claim, self.owner, nx=True, ex=24 * 3600):

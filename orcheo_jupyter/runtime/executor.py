@@ -18,7 +18,6 @@ from typing import Any
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
-from langgraph.errors import GraphRecursionError
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command
 
@@ -27,7 +26,6 @@ from ..settings import Durability, Settings
 from ..spec.inputs import with_defaults
 from ..spec.io import loads
 from ..spec.models import WorkflowDocument
-from ..spec.problems import DocumentError
 from ..store.base import NotFound, Repository
 from ..store.records import EventRecord, RunRecord, RunUpdate, TransitionRecord
 from . import observer as obs
@@ -35,17 +33,13 @@ from . import secrets
 from .build import build_graph
 from .checkpoints import CheckpointError, close_saver
 from .events import TERMINAL, EventType, RunStatus
-from .nodes_wrap import NodeFailed
+from .outcomes import RunStateError, failure_message, resume_map
 from .prepared import PreparedDocuments
 from .serialize import jsonable
 from .state import initial_state
 from .streams import run_events
 
 log = logging.getLogger(__name__)
-
-
-class RunStateError(RuntimeError):
-    """The run is not in a state that allows the request (e.g. resume a finished run)."""
 
 
 @dataclass
@@ -281,7 +275,7 @@ class Executor:
             observer.emit(EventType.RUN_CANCELLED, data={"reason": "cancelled"})
             self._set_status(active, RunStatus.CANCELLED, error="cancelled", finished_at=utcnow())
         except Exception as exc:
-            message = _failure_message(exc, self.recursion_limit)
+            message = failure_message(exc, self.recursion_limit)
             observer.emit(EventType.RUN_FAILED, data={"error": message})
             self._set_status(active, RunStatus.FAILED, error=message, finished_at=utcnow())
         finally:
@@ -379,7 +373,7 @@ class Executor:
             raise RunStateError(f"run {run_id} is {record.status}, not interrupted")
         if self.checkpointer is None:
             raise RunStateError("resuming needs a checkpointer")
-        command: Command[Any] = Command(resume=_resume_map(run_id, record.interrupt or [], value))
+        command: Command[Any] = Command(resume=resume_map(run_id, record.interrupt or [], value))
         graph = await self._graph_of(record)
         active = self._activate(record)
         active.record.status = RunStatus.RUNNING  # claim it before the first await
@@ -475,28 +469,3 @@ class Executor:
         await self.checkpointer.aput(
             target, snap.checkpoint, snap.metadata, snap.checkpoint["channel_versions"]
         )
-
-
-def _resume_map(run_id: str, pending: list[dict[str, Any]], value: Any) -> dict[str, Any]:
-    """Address the answer to interrupt ids, so any value (even ``{}``) is an answer.
-
-    With one pending interrupt the value answers it; with several, the value must map
-    each interrupt id to its answer.
-    """
-    ids = [p["id"] for p in pending if p.get("id")]
-    if isinstance(value, dict) and value and set(value) <= set(ids):
-        return value
-    if len(ids) == 1:
-        return {ids[0]: value}
-    raise RunStateError(
-        f"run {run_id} waits on {len(ids)} interrupts; answer with an object mapping "
-        f"each interrupt id ({', '.join(ids)}) to its answer"
-    )
-
-
-def _failure_message(exc: BaseException, recursion_limit: int) -> str:
-    if isinstance(exc, NodeFailed | DocumentError):
-        return str(exc)
-    if isinstance(exc, GraphRecursionError):
-        return f"run stopped after {recursion_limit} steps (recursion limit); a loop may never end"
-    return f"{type(exc).__name__}: {exc}"

@@ -1,0 +1,39 @@
+"""How a run's end is told: failure messages, and answers addressed to interrupts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.errors import GraphRecursionError
+
+from ..spec.problems import DocumentError
+from .nodes_wrap import NodeFailed
+
+
+class RunStateError(RuntimeError):
+    """The run is not in a state that allows the request (e.g. resume a finished run)."""
+
+
+def resume_map(run_id: str, pending: list[dict[str, Any]], value: Any) -> dict[str, Any]:
+    """Address the answer to interrupt ids, so any value (even ``{}``) is an answer.
+
+    With one pending interrupt the value answers it; with several, the value must map
+    each interrupt id to its answer.
+    """
+    ids = [p["id"] for p in pending if p.get("id")]
+    if isinstance(value, dict) and value and set(value) <= set(ids):
+        return value
+    if len(ids) == 1:
+        return {ids[0]: value}
+    raise RunStateError(
+        f"run {run_id} waits on {len(ids)} interrupts; answer with an object mapping "
+        f"each interrupt id ({', '.join(ids)}) to its answer"
+    )
+
+
+def failure_message(exc: BaseException, recursion_limit: int) -> str:
+    if isinstance(exc, NodeFailed | DocumentError):
+        return str(exc)
+    if isinstance(exc, GraphRecursionError):
+        return f"run stopped after {recursion_limit} steps (recursion limit); a loop may never end"
+    return f"{type(exc).__name__}: {exc}"
