@@ -162,7 +162,7 @@ class BufferedSqliteSaver(SqliteSaver):
     async def flush(self, thread_id: str | None = None) -> None:
         """Return once the thread's (default: every) held checkpoint is committed.
 
-        Drains the queue itself when the flusher is not writing (see ``BatchWriter``).
+        Drains the queue at once when the flusher is not writing (see ``BatchWriter``).
         CheckpointError when that thread's state could not be serialized, now or when
         a deferred write came due (a flush of every thread only logs such failures).
         """
@@ -184,7 +184,7 @@ class BufferedSqliteSaver(SqliteSaver):
         target = self._queued
         if self._written < target:
             if not self._draining.locked():
-                await self._drain()
+                await asyncio.shield(self._drain())  # see BatchWriter.flush
             if self._written < target:
                 async with self._progress:
                     await self._progress.wait_for(lambda: self._written >= target)

@@ -52,15 +52,16 @@ class BatchWriter:
     async def flush(self) -> None:
         """Return once everything queued before the call is committed.
 
-        The caller drains the queue itself when nobody else is writing: with the
-        store's inline commits that is a plain function call, not a wake-up of the
-        flusher task and two trips around the event loop.
+        When nobody else is writing, the queue is drained at once in a task of its
+        own (shielded: a caller cancelled mid-write, e.g. a run stopped at shutdown,
+        must not cut a batch in half and lose it) instead of waking the flusher task
+        and waiting two trips around the event loop.
         """
         target = self._queued
         if self._written >= target:
             return
         if not self._draining.locked():
-            await self._drain()
+            await asyncio.shield(self._drain())
             if self._written >= target:
                 return
         self._wake.set()
