@@ -157,6 +157,7 @@ class SqliteThread:
     def _without_waiting(
         self, conn: sqlite3.Connection, fn: Callable[[sqlite3.Connection], T]
     ) -> T:
+        """``fn(conn)`` with no busy wait: _Busy if another connection holds a lock."""
         conn.execute("PRAGMA busy_timeout=0")
         try:
             return fn(conn)
@@ -181,7 +182,8 @@ class SqliteThread:
             return self._finish(conn, fn)
 
         def work_now(conn: sqlite3.Connection) -> T:
-            self._begin_now(conn)
+            # Only taking the write lock must not wait; the work itself runs as usual.
+            self._without_waiting(conn, lambda c: c.execute("BEGIN IMMEDIATE"))
             return self._finish(conn, fn)
 
         if inline and self._conn is not None:
@@ -199,18 +201,6 @@ class SqliteThread:
         if self._since_checkpoint >= CHECKPOINT_EVERY and self._conn is not None:
             self._since_checkpoint = 0
             self._submit(_checkpoint).add_done_callback(_log_checkpoint_failure)
-
-    def _begin_now(self, conn: sqlite3.Connection) -> None:
-        """BEGIN IMMEDIATE without waiting for another connection's write lock."""
-        conn.execute("PRAGMA busy_timeout=0")
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
-            if "locked" in str(exc) or "busy" in str(exc):
-                raise _Busy from None
-            raise
-        finally:
-            conn.execute(f"PRAGMA busy_timeout={self._busy_timeout_ms}")
 
     @staticmethod
     def _finish(conn: sqlite3.Connection, fn: Callable[[sqlite3.Connection], T]) -> T:
