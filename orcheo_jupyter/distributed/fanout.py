@@ -35,6 +35,10 @@ class PublishingRepository:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
 
+    def write_batch_now(self, events: list[EventRecord], updates: list[RunUpdate]) -> bool:
+        """Never at once: announcing the batch needs a Redis round trip."""
+        return not events and not updates
+
     async def write_batch(self, events: list[EventRecord], updates: list[RunUpdate]) -> None:
         await self._inner.write_batch(events, updates)
         runs: dict[str, int] = {}

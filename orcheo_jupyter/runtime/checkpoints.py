@@ -22,7 +22,7 @@ import asyncio
 import logging
 import sqlite3
 import threading
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -75,6 +75,17 @@ class _Held:
     timer: asyncio.TimerHandle | None = None
 
 
+def _replay(batch: list[Statement]) -> Callable[[sqlite3.Connection], None]:
+    def work(conn: sqlite3.Connection) -> None:
+        for sql, params, many in batch:
+            if many:
+                conn.executemany(sql, params)
+            else:
+                conn.execute(sql, params)
+
+    return work
+
+
 class BufferedSqliteSaver(SqliteSaver):
     def __init__(
         self, db: SqliteThread, conn: sqlite3.Connection, *, min_interval: float = 0.0
@@ -93,7 +104,8 @@ class BufferedSqliteSaver(SqliteSaver):
         self._queued = 0
         self._written = 0
         self._wake = asyncio.Event()
-        self._progress = asyncio.Condition()
+        #: Set (and replaced) whenever ``_written`` moves: waking needs no lock.
+        self._progress = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         #: One drain at a time (the flusher task or a caller of ``flush``), so order holds.
         self._draining = asyncio.Lock()
@@ -138,16 +150,8 @@ class BufferedSqliteSaver(SqliteSaver):
                 batch, self._pending = self._pending, []
                 threads, self._pending_threads = self._pending_threads, {}
                 mark = self._queued
-
-                def work(conn: sqlite3.Connection, batch: list[Statement] = batch) -> None:
-                    for sql, params, many in batch:
-                        if many:
-                            conn.executemany(sql, params)
-                        else:
-                            conn.execute(sql, params)
-
                 try:
-                    await self._db.transaction(work, inline=True)
+                    await self._db.transaction(_replay(batch), inline=True)
                 except Exception:
                     log.exception("orcheo: writing %d checkpoint rows failed; retrying", len(batch))
                     self._pending = batch + self._pending
@@ -155,9 +159,25 @@ class BufferedSqliteSaver(SqliteSaver):
                         self._pending_threads[t] = self._pending_threads.get(t, 0) + n
                     await asyncio.sleep(0.05)
                     continue
-                async with self._progress:
-                    self._written = mark
-                    self._progress.notify_all()
+                self._advance(mark)
+
+    def _write_now(self) -> bool:
+        """Commit the queue here and now if SQLite is free at once (see BatchWriter)."""
+        if self._draining.locked():
+            return False
+        try:
+            done, _ = self._db.transaction_now(_replay(self._pending))
+        except Exception:  # the drain retries it, and logs why
+            return False
+        if done:
+            self._pending, self._pending_threads = [], {}
+            self._advance(self._queued)
+        return done
+
+    def _advance(self, mark: int) -> None:
+        self._written = mark
+        progress, self._progress = self._progress, asyncio.Event()
+        progress.set()
 
     async def flush(self, thread_id: str | None = None) -> None:
         """Return once the thread's (default: every) held checkpoint is committed.
@@ -182,12 +202,11 @@ class BufferedSqliteSaver(SqliteSaver):
             if late is not None:
                 failures.append(late)
         target = self._queued
-        if self._written < target:
+        if self._written < target and not self._write_now():
             if not self._draining.locked():
                 await asyncio.shield(self._drain())  # see BatchWriter.flush
-            if self._written < target:
-                async with self._progress:
-                    await self._progress.wait_for(lambda: self._written >= target)
+            while self._written < target:
+                await self._progress.wait()
         if failures and thread_id is None:  # reads flush everything: not theirs to fail
             for failure in failures:
                 log.warning("orcheo: a checkpoint cannot be stored: %s", failure)

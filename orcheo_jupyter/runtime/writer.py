@@ -28,7 +28,8 @@ class BatchWriter:
         self._queued = 0
         self._written = 0
         self._wake = asyncio.Event()
-        self._progress = asyncio.Condition()
+        #: Set (and replaced) whenever ``_written`` moves: waking needs no lock.
+        self._progress = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._closed = False
         #: One drain at a time (the flusher task or a caller of ``flush``), so order holds.
@@ -52,21 +53,42 @@ class BatchWriter:
     async def flush(self) -> None:
         """Return once everything queued before the call is committed.
 
-        When nobody else is writing, the queue is drained at once in a task of its
-        own (shielded: a caller cancelled mid-write, e.g. a run stopped at shutdown,
-        must not cut a batch in half and lose it) instead of waking the flusher task
-        and waiting two trips around the event loop.
+        When nobody else is writing, the queue is committed here and now if the store
+        can do that without waiting (no task, no trip around the loop, nothing a
+        cancel can interrupt); else drained in a task of its own, shielded so that a
+        caller cancelled mid-write (a run stopped at shutdown) cannot cut a batch in
+        half and lose it.
         """
         target = self._queued
-        if self._written >= target:
+        if self._written >= target or self._write_now():
             return
         if not self._draining.locked():
             await asyncio.shield(self._drain())
             if self._written >= target:
                 return
         self._wake.set()
-        async with self._progress:
-            await self._progress.wait_for(lambda: self._written >= target)
+        while self._written < target:
+            await self._progress.wait()
+
+    def _write_now(self) -> bool:
+        if self._draining.locked():  # a write is under way: ours must follow it
+            return False
+        try:
+            if not self._store.write_batch_now(self._events, self._updates):
+                return False
+        except Exception:  # the drain retries it, and logs why
+            return False
+        self._events, self._updates = [], []
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._advance(self._queued)
+        return True
+
+    def _advance(self, mark: int) -> None:
+        self._written = mark
+        progress, self._progress = self._progress, asyncio.Event()
+        progress.set()
 
     async def _run(self) -> None:
         while True:
@@ -96,9 +118,7 @@ class BatchWriter:
                             attempt + 1,
                         )
                         await asyncio.sleep(0.05 * 2**attempt)
-                async with self._progress:
-                    self._written = mark
-                    self._progress.notify_all()
+                self._advance(mark)
 
     async def close(self) -> None:
         await self.flush()

@@ -310,6 +310,10 @@ class PostgresRepository:
             rows = await cur.fetchall()
         return [_run(r) for r in rows], total
 
+    def write_batch_now(self, events: list[EventRecord], updates: list[RunUpdate]) -> bool:
+        """Never at once: every statement is a network round trip."""
+        return not events and not updates
+
     async def write_batch(self, events: list[EventRecord], updates: list[RunUpdate]) -> None:
         """Events and run updates of possibly many runs, in one transaction, in order."""
         if not events and not updates:

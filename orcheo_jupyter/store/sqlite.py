@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -330,22 +331,15 @@ class SqliteRepository(SqliteLocks):
 
     async def write_batch(self, events: list[EventRecord], updates: list[RunUpdate]) -> None:
         """Events and run updates of possibly many runs, in one transaction, in order."""
+        if events or updates:
+            await self._db.transaction(_batch_work(events, updates), inline=True)
+
+    def write_batch_now(self, events: list[EventRecord], updates: list[RunUpdate]) -> bool:
+        """``write_batch`` on this thread if the database is free at once, else False."""
         if not events and not updates:
-            return
-        rows = [(e.run_id, e.seq, e.type, e.node, e.at, _dumps(e.data)) for e in events]
-        statements = [_update_statement(u) for u in updates]
-
-        def work(conn: sqlite3.Connection) -> None:
-            if rows:
-                conn.executemany(
-                    "INSERT OR IGNORE INTO run_events (run_id, seq, type, node, at, data)"
-                    " VALUES (?, ?, ?, ?, ?, ?)",
-                    rows,
-                )
-            for sql, params in statements:
-                conn.execute(sql, params)
-
-        await self._db.transaction(work, inline=True)
+            return True
+        done, _ = self._db.transaction_now(_batch_work(events, updates))
+        return done
 
     async def list_events(
         self, run_id: str, *, after: int = 0, limit: int | None = None
@@ -412,6 +406,25 @@ def _run(row: sqlite3.Row) -> RunRecord:
     data["config"] = data["config"] or {}
     data["node_states"] = data["node_states"] or {}
     return RunRecord(**data)
+
+
+def _batch_work(
+    events: list[EventRecord], updates: list[RunUpdate]
+) -> Callable[[sqlite3.Connection], None]:
+    rows = [(e.run_id, e.seq, e.type, e.node, e.at, _dumps(e.data)) for e in events]
+    statements = [_update_statement(u) for u in updates]
+
+    def work(conn: sqlite3.Connection) -> None:
+        if rows:
+            conn.executemany(
+                "INSERT OR IGNORE INTO run_events (run_id, seq, type, node, at, data)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+        for sql, params in statements:
+            conn.execute(sql, params)
+
+    return work
 
 
 def _update_statement(update: RunUpdate) -> tuple[str, tuple[Any, ...]]:

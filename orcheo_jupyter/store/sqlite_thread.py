@@ -181,19 +181,33 @@ class SqliteThread:
             conn.execute("BEGIN IMMEDIATE")
             return self._finish(conn, fn)
 
+        if inline:
+            done, result = self.transaction_now(fn)
+            if done:
+                return result  # type: ignore[return-value]
+        return await self.call(work)
+
+    def transaction_now(self, fn: Callable[[sqlite3.Connection], T]) -> tuple[bool, T | None]:
+        """``fn`` in a transaction here and now, if that needs no waiting at all.
+
+        ``(True, result)`` when it committed (an error in ``fn`` rolls back and
+        propagates), ``(False, None)`` when the connection is busy or the write lock is
+        taken. Synchronous, so a caller cannot be cancelled halfway through it.
+        """
+
         def work_now(conn: sqlite3.Connection) -> T:
             # Only taking the write lock must not wait; the work itself runs as usual.
             self._without_waiting(conn, lambda c: c.execute("BEGIN IMMEDIATE"))
             return self._finish(conn, fn)
 
-        if inline and self._conn is not None:
-            try:
-                result = self._inline(work_now)
-            except _Busy:
-                return await self.call(work)
-            self._counted()
-            return result
-        return await self.call(work)
+        if self._conn is None:
+            return False, None
+        try:
+            result = self._inline(work_now)
+        except _Busy:
+            return False, None
+        self._counted()
+        return True, result
 
     def _counted(self) -> None:
         """One more unit of work; every CHECKPOINT_EVERY, queue a WAL checkpoint."""

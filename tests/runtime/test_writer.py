@@ -1,4 +1,4 @@
-"""The group-commit writer: a flush cancelled mid-write loses nothing."""
+"""The group-commit writer: a flush cancelled mid-write loses nothing; order holds."""
 
 from __future__ import annotations
 
@@ -18,6 +18,9 @@ class SlowStore:
 
     def __init__(self) -> None:
         self.events: list[EventRecord] = []
+
+    def write_batch_now(self, events: list[EventRecord], updates: list[RunUpdate]) -> bool:
+        return False
 
     async def write_batch(self, events: list[EventRecord], updates: list[RunUpdate]) -> None:
         await asyncio.sleep(0.1)
@@ -46,3 +49,43 @@ async def test_flush_returns_at_once_when_everything_is_written() -> None:
     writer = BatchWriter(store)
     await asyncio.wait_for(writer.flush(), 0.05)
     assert store.events == []
+
+
+class FreeStore(SlowStore):
+    """A store that can also commit at once (embedded SQLite when nothing holds it)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.now: list[int] = []
+
+    def write_batch_now(self, events: list[EventRecord], updates: list[RunUpdate]) -> bool:
+        self.now += [e.seq for e in events]
+        self.events += events
+        return True
+
+
+def _event(seq: int) -> EventRecord:
+    return EventRecord("r", seq, "node_finished", f"2026-11-22T00:00:00.00000{seq}Z")
+
+
+async def test_a_flush_on_a_free_store_is_done_before_it_could_be_cancelled() -> None:
+    store = FreeStore()
+    writer = BatchWriter(store, delay=10)  # type: ignore[arg-type]
+    writer.add_event(_event(1))
+    flushing = writer.flush()
+    with pytest.raises(StopIteration):  # finished in its first step: no suspension
+        flushing.send(None)
+    assert store.now == [1]
+    await writer.close()
+
+
+async def test_a_flush_during_a_slow_write_waits_for_it_and_keeps_order() -> None:
+    store = FreeStore()
+    writer = BatchWriter(store, delay=0.001)  # type: ignore[arg-type]
+    writer.add_event(_event(1))
+    await asyncio.sleep(0.03)  # the flusher task is inside its slow write of 1
+    writer.add_event(_event(2))
+    await asyncio.wait_for(writer.flush(), 2)
+    assert [e.seq for e in store.events] == [1, 2]
+    assert store.now == []  # 2 waited for the write under way instead of overtaking it
+    await writer.close()

@@ -79,6 +79,19 @@ async def test_a_locked_database_sends_inline_work_to_the_thread(
     other.close()
 
 
+async def test_transaction_now_commits_only_when_nothing_must_wait(
+    db: SqliteThread, tmp_path: Path
+) -> None:
+    other = sqlite3.connect(tmp_path / "t.sqlite", isolation_level=None, timeout=5)
+    other.execute("BEGIN IMMEDIATE")
+    assert db.transaction_now(_insert(5)) == (False, None)  # locked: not done, no wait
+    other.execute("COMMIT")
+    other.close()
+    done, result = db.transaction_now(lambda c: c.execute("INSERT INTO t VALUES (6)").rowcount)
+    assert (done, result) == (True, 1)
+    assert await db.call(lambda c: [r[0] for r in c.execute("SELECT n FROM t")]) == [6]
+
+
 async def test_a_failing_inline_transaction_rolls_back(db: SqliteThread) -> None:
     def half(conn: sqlite3.Connection) -> None:
         conn.execute("INSERT INTO t VALUES (3)")
