@@ -4,7 +4,8 @@ Prints a table of medians (ms per run) and ratios, all measured in this run:
 
 - floor:        raw LangGraph, no checkpointer (ainvoke of plain async nodes)
 - raw+aiosqlite: raw LangGraph with LangGraph's AsyncSqliteSaver (reference)
-- raw+sqlite:   raw LangGraph with our checkpointer (BufferedSqliteSaver), same policy
+- raw+sqlite:   raw LangGraph with our checkpointer (BufferedSqliteSaver), same policy,
+                checkpoints committed before the run returns (as ours)
 - ours/none:    our executor without checkpointer (events + final state still stored)
 - ours/sqlite:  our executor with the same checkpointer: the durable default
 
@@ -98,11 +99,15 @@ async def bench(n: int, runs: int, durability: str, tmp: Path) -> dict[str, floa
     def thread() -> dict[str, Any]:
         return {"configurable": {"thread_id": f"t{next(counter)}"}}
 
-    def fresh(saver: Any) -> dict[str, Any]:
-        """A new thread, announced as new: the same checkpoint writes as our executor."""
+    async def raw_durable(graph: Any, saver: Any) -> None:
+        """A new thread, announced as new, and its checkpoints committed before it
+        returns: the same checkpoint writes, and the same wait for them, as our executor
+        (without the flush, the commit would land in whichever contender runs next)."""
         config = thread()
-        saver.mark_fresh(config["configurable"]["thread_id"])
-        return config
+        thread_id = config["configurable"]["thread_id"]
+        saver.mark_fresh(thread_id)
+        await graph.ainvoke(initial_state({}), config, durability=durability)
+        await saver.flush(thread_id)
 
     doc = document(n)
     floor = raw_graph(n).compile()
@@ -133,9 +138,7 @@ async def bench(n: int, runs: int, durability: str, tmp: Path) -> dict[str, floa
                 "raw+aiosqlite": lambda: raw_aio.ainvoke(
                     initial_state({}), thread(), durability=durability
                 ),
-                "raw+sqlite": lambda: raw_ck.ainvoke(
-                    initial_state({}), fresh(raw_saver), durability=durability
-                ),
+                "raw+sqlite": lambda: raw_durable(raw_ck, raw_saver),
                 "ours/none": lambda: ours_none.execute(doc, {}),
                 "ours/sqlite": lambda: ours.execute(doc, {}),
             },
