@@ -33,7 +33,9 @@ export interface ExecutionSummary {
 export class ApiError extends Error {
   constructor(
     readonly status: number,
-    message: string
+    message: string,
+    /** The error's machine-readable ``code`` (e.g. ``comment_required``), when given. */
+    readonly code: string | null = null
   ) {
     super(message);
   }
@@ -61,8 +63,8 @@ export class OrcheoApi {
       data = text;
     }
     if (!res.ok) {
-      const err = (data as { error?: { message?: string } } | null)?.error;
-      throw new ApiError(res.status, err?.message ?? `${res.status} ${res.statusText}`);
+      const err = (data as { error?: { message?: string; code?: string } } | null)?.error;
+      throw new ApiError(res.status, err?.message ?? `${res.status} ${res.statusText}`, err?.code ?? null);
     }
     return data as T;
   }
@@ -102,10 +104,13 @@ export class OrcheoApi {
     }
   }
 
-  async execute(id: string, inputs: Record<string, unknown> = {}): Promise<string> {
+  /** Start a run of the latest version; ``comment`` is what a manual trigger may ask for. */
+  async execute(id: string, inputs: Record<string, unknown> = {}, comment?: string): Promise<string> {
+    const body: Record<string, unknown> = { inputs };
+    if (comment !== undefined) body.comment = comment;
     const res = await this.request<{ execution_id: string }>(`workflows/${encodeURIComponent(id)}/execute`, {
       method: 'POST',
-      body: JSON.stringify({ inputs })
+      body: JSON.stringify(body)
     });
     return res.execution_id;
   }

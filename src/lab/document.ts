@@ -11,6 +11,7 @@ import { dumps } from '../canvas/canonical';
 import { CanvasEditor } from '../canvas/editor';
 import { CanvasHost, Diff, WorkflowDocument } from '../canvas/types';
 import { OrcheoApi } from './api';
+import { startRun } from './start';
 
 export const FACTORY = 'Orcheo Canvas';
 export const FILE_TYPE = 'orcheo-workflow';
@@ -130,7 +131,11 @@ export class CanvasPanel extends Widget {
     const id = workflowIdFor(editor.document, this.context.path);
     try {
       await this.api.upsert(id, editor.document);
-      const runId = await this.api.execute(id, {});
+      const runId = await startRun(this.api, id, editor.document.name || id);
+      if (runId === null) {
+        editor.toast('Run not started: no comment given', 'info');
+        return;
+      }
       editor.clearRun();
       editor.toast(`Run ${runId.slice(0, 8)} started`, 'info');
       this.stopFollow?.();

@@ -3,6 +3,7 @@
 import { Widget } from '@lumino/widgets';
 import { h } from '../canvas/form';
 import { ExecutionSummary, OrcheoApi, WorkflowSummary } from './api';
+import { startRun } from './start';
 
 export interface SidebarActions {
   openRun(id: string): void;
@@ -60,7 +61,8 @@ export class Sidebar extends Widget {
       run.addEventListener('click', async ev => {
         ev.stopPropagation();
         try {
-          const id = await this.api.execute(w.id, {});
+          const id = await startRun(this.api, w.id, w.name);
+          if (id === null) return;
           this.actions.openRun(id);
           void this.refreshRuns();
         } catch (err) {

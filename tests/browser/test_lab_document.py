@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from orcheo_jupyter import Workflow, spec
@@ -184,6 +185,32 @@ def test_drag_from_palette_and_run_from_the_document(page: Any, lab: Lab) -> Non
     runs = lab.api("GET", "orcheo/api/executions?workflow_id=runme")["items"]
     assert [r["status"] for r in runs] == ["succeeded"]
     assert path.exists()
+
+
+def test_run_asks_for_the_comment_a_manual_trigger_requires(page: Any, lab: Lab) -> None:
+    path = _write_flow(lab, "signoff")
+    data = json.loads(path.read_text())
+    data["triggers"] = [{"type": "manual", "config": {"require_comment": True}}]
+    spec.save(spec.loads(json.dumps(data)), path)
+    page.goto(lab.page_url("lab/tree/signoff.orcheo.json"))
+    page.wait_for_selector(f'{DOC}[data-node-count="1"]', timeout=60_000)
+    run_button = f'{DOC} .oc-button[data-action="run"]'
+    # Declining the prompt starts nothing.
+    page.click(run_button)
+    page.wait_for_selector(".jp-Dialog input")
+    page.click(".jp-Dialog .jp-mod-reject")
+    page.wait_for_selector(".jp-Dialog", state="detached")
+    page.wait_for_selector(f"{DOC} .oc-toast:has-text('Run not started')")
+    assert lab.api("GET", "orcheo/api/executions?workflow_id=signoff")["items"] == []
+    # Giving one starts the run, and the run carries who started it and why.
+    page.click(run_button)
+    page.fill(".jp-Dialog input", "month-end rerun")
+    page.click(".jp-Dialog .jp-mod-accept")
+    page.wait_for_selector(f'{DOC}[data-run-status="succeeded"]', timeout=60_000)
+    runs = lab.api("GET", "orcheo/api/executions?workflow_id=signoff")["items"]
+    assert len(runs) == 1
+    run = lab.api("GET", f"orcheo/api/executions/{runs[0]['id']}")
+    assert run["config"]["manual"]["comment"] == "month-end rerun"
 
 
 def test_secret_picker_inserts_a_credential_reference(page: Any, lab: Lab) -> None:
