@@ -98,3 +98,9 @@ class ExecutionSocket(
     def on_close(self) -> None:
         if self._pump is not None and not self._pump.done():
             self._pump.cancel()
+        # Jupyter's keep-alive ping timer only notices a closed socket at its next tick
+        # (30 s): until then it keeps this handler, its request and connection alive.
+        # Under load that is thousands of dead sockets, and long GC pauses scanning them.
+        if self.ping_callback is not None:
+            self.ping_callback.stop()
+            self.ping_callback = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import itertools
 import json
 from collections.abc import Awaitable, Callable
@@ -11,6 +12,7 @@ from typing import Any
 import pytest
 from tornado.httpclient import HTTPClientError
 
+from orcheo_jupyter.server.ws import ExecutionSocket
 from tests.conftest import linear_doc
 
 from .conftest import Call, ask_doc, slow_doc
@@ -46,6 +48,25 @@ async def read_all(ws: Any, timeout: float = 20.0) -> list[dict[str, Any]]:
         if message is None:
             return out
         out.append(json.loads(message))
+
+
+async def test_a_closed_socket_stops_its_keepalive_timer(
+    api: Call, jp_ws_fetch: Any, create_workflow: Create, wait_run: Wait
+) -> None:
+    """Jupyter's 30 s keep-alive timer must not keep finished sockets (their requests
+    and connections) alive: under load that was thousands of them, and GC pauses."""
+    wid = (await create_workflow(linear_doc("a", "b")))["id"]
+    for _ in range(3):
+        run_id = (await api("POST", "workflows", wid, "execute")).body["execution_id"]
+        await wait_run(run_id)
+        ws = await jp_ws_fetch("orcheo", "ws", "executions", run_id)
+        await read_all(ws)
+        assert ws.close_code == 1000
+    await asyncio.sleep(0.2)  # the server side sees the close
+    gc.collect()
+    sockets = [o for o in gc.get_objects() if isinstance(o, ExecutionSocket)]
+    ticking = [s for s in sockets if s.ping_callback is not None and s.ping_callback.is_running()]
+    assert ticking == []
 
 
 async def test_replays_then_streams_live_then_closes(
