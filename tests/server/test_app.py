@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 from pathlib import Path
 from typing import Any
@@ -95,7 +96,30 @@ def test_headless_launch_honours_orcheo_host_and_port(monkeypatch: pytest.Monkey
     assert argv.index("--ServerApp.port=18123") < argv.index("--ServerApp.port=9999")
     assert "--ServerApp.port_retries=0" in argv  # exactly that port, or fail
     assert any(a.startswith("--OrcheoApp.switch_interval=") for a in argv)
+    assert "--OrcheoApp.freeze_gc=True" in argv
     assert sys.getswitchinterval() > 0
+
+
+class TestFreezeGc:
+    @pytest.fixture
+    def jp_server_config(self) -> dict[str, Any]:
+        return {
+            "ServerApp": {"jpserver_extensions": {"orcheo_jupyter": True}},
+            "OrcheoApp": {"freeze_gc": True},
+        }
+
+    async def test_objects_alive_once_the_runtime_is_open_leave_the_collectors_sight(
+        self, api: Call, jp_serverapp: Any
+    ) -> None:
+        try:
+            await _app(jp_serverapp).get_executor()
+            frozen = gc.get_freeze_count()
+            # Jupyter, LangGraph and pydantic's objects: full collections skip them.
+            assert frozen > 50_000
+            assert (await api("POST", "workflows", json_body=_doc())).code == 201
+            assert gc.get_freeze_count() <= frozen  # once, not per request
+        finally:
+            gc.unfreeze()
 
 
 def _doc() -> dict[str, Any]:
