@@ -210,7 +210,7 @@ class WorkflowTriggersHandler(_TriggerBase):
     @operation(
         operation_id="getTriggers",
         summary="The workflow's triggers with their state: webhook path, next and last cron "
-        "fires, dispatch policy and job counts",
+        "fires, next and last HTTP polls, dispatch policy and job counts",
         tag="triggers",
         responses={200: TriggersDetail},
     )

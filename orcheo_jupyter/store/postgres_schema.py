@@ -230,6 +230,23 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         """,
     ),
+    Migration(
+        5,
+        "HTTP polling triggers: what each last saw",
+        """
+        CREATE TABLE poll_state (
+            workflow_id TEXT COLLATE "C" NOT NULL,
+            trigger_id TEXT COLLATE "C" NOT NULL,
+            target TEXT NOT NULL,
+            seen TEXT,
+            polled_at TEXT NOT NULL,
+            status TEXT NOT NULL,
+            detail TEXT,
+            run_id TEXT,
+            PRIMARY KEY (workflow_id, trigger_id)
+        );
+        """,
+    ),
 )
 
 #: Any constant works; it only has to be the same in every process.

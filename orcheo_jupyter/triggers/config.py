@@ -2,8 +2,9 @@
 
 Triggers come from the document's ``triggers`` member (``{type, id, enabled,
 config}``) and from trigger nodes in the graph (``WebhookTriggerNode``,
-``CronTriggerNode``). Both are read into the same models here. Problems name the
-field (``triggers.0.config.hmac.secret``) so the API can answer a clear 422.
+``CronTriggerNode``, ``ManualTriggerNode``, ``HttpPollingTriggerNode``). Both are
+read into the same models here. Problems name the field
+(``triggers.0.config.hmac.secret``) so the API can answer a clear 422.
 
 Secrets in trigger config must be ``[[credential]]`` references: a document is
 shown on canvases and kept in git, so it must never hold the secret itself.
@@ -157,7 +158,7 @@ class DispatchPolicy(_Config):
         return max(0.0, base * (1 + self.jitter * (2 * random - 1)))
 
 
-TriggerType = Literal["webhook", "cron", "manual"]
+TriggerType = Literal["webhook", "cron", "manual", "http_polling"]
 
 
 @dataclass(frozen=True)
@@ -180,6 +181,7 @@ _NODE_TYPES = {
     "WebhookTriggerNode": "webhook",
     "CronTriggerNode": "cron",
     "ManualTriggerNode": "manual",
+    "HttpPollingTriggerNode": "http_polling",
 }
 
 
@@ -197,12 +199,14 @@ def _from_node(type_name: str, config: dict[str, Any]) -> dict[str, Any]:
 def _parse(
     kind: str, data: dict[str, Any], prefix: str, node: str | None
 ) -> tuple[Any, list[Problem]]:
-    from ..nodes.library.triggers import ManualTriggerNode  # the node's model is the config
+    # These nodes' models are the config.
+    from ..nodes.library.triggers import HttpPollingTriggerNode, ManualTriggerNode
 
     models: dict[str, type[BaseModel]] = {
         "webhook": WebhookConfig,
         "cron": CronConfig,
         "manual": ManualTriggerNode,
+        "http_polling": HttpPollingTriggerNode,
     }
     model = models.get(kind)
     if model is None:

@@ -1,13 +1,13 @@
-"""What the trigger services store: jobs (runs to start), deliveries, cron state and fires."""
+"""What the trigger services store: jobs (runs to start), deliveries, cron and poll state."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
 JobStatus = Literal["queued", "retrying", "succeeded", "cancelled", "interrupted", "dead"]
 OPEN_STATUSES = ("queued", "retrying")
-Source = Literal["webhook", "cron", "manual"]
+Source = Literal["webhook", "cron", "manual", "http_polling"]
 
 
 @dataclass
@@ -99,3 +99,52 @@ class CronFire:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+PollStatus = Literal["baseline", "unchanged", "fired", "error"]
+
+
+@dataclass(frozen=True)
+class PollState:
+    """What an HTTP polling trigger last saw.
+
+    ``target`` is a digest of what is polled (URL, method, query, the deduplication
+    path): polling something else starts from a new baseline. ``seen`` is a digest of
+    the last value (None until a first good answer); a run starts when it changes.
+    """
+
+    workflow_id: str
+    trigger_id: str
+    target: str
+    seen: str | None
+    polled_at: str
+    status: PollStatus
+    detail: str | None = None
+    run_id: str | None = None  # the last run this trigger started
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if k not in ("target", "seen")}
+
+
+class PollRaced(Exception):
+    """Another process recorded a change of this trigger's value first."""
+
+
+def merge_poll(
+    stored: PollState | None, new: PollState, *, firing: bool, expected: str | None
+) -> PollState:
+    """The state to store after a poll, given what is stored now (in one transaction).
+
+    A poll that fires replaces the stored value only if it is still the one the
+    poller compared against (else PollRaced: two servers saw the same change, one
+    fires). Other polls record when and how it went, keeping the stored value: it
+    may be newer than the poller's.
+    """
+    same_target = stored is not None and stored.target == new.target
+    if firing:
+        if not same_target or stored is None or stored.seen != expected:
+            raise PollRaced(f"{new.workflow_id}:{new.trigger_id}")
+        return new
+    if stored is None or not same_target:
+        return new
+    return replace(new, seen=stored.seen or new.seen, run_id=stored.run_id)

@@ -1,4 +1,5 @@
-"""The trigger services as one object the server owns: webhooks, cron, dispatch, recovery.
+"""The trigger services as one object the server owns: webhooks, cron, polling, dispatch,
+recovery.
 
 Start-up order matters: runs a dead process left are recovered first (so a job
 whose run is being resumed is followed, not started again), then the dispatcher
@@ -33,6 +34,7 @@ from .clock import Clock, SystemClock
 from .config import DispatchPolicy, TriggerSpec, WebhookConfig, triggers_of
 from .cron import CronScheduler
 from .dispatcher import Dispatcher, iso
+from .polling import HttpPoller
 from .records import Accepted, Delivery, Job
 from .recovery import RecoveryReport, recover_orphans
 from .store import SqliteTriggerStore, TriggerStore
@@ -48,6 +50,7 @@ class TriggerSettings:
     burst_max_active: int = 1  # ... while webhook deliveries arrive faster than burst_rate/s
     burst_rate: float = 200.0
     cron: bool = True
+    polling: bool = True
     recover: bool = True
     resync_seconds: float = 10.0
     shutdown_grace: float = 5.0
@@ -91,6 +94,7 @@ class TriggerService:
             burst_rate=self.settings.burst_rate,
         )
         self.cron = CronScheduler(store, self.dispatcher, clock=self.clock)
+        self.poller = HttpPoller(store, self.dispatcher, clock=self.clock, vault=vault)
         self.recovery = RecoveryReport()
         self._registrations: dict[str, Registration] = {}
         self._refs: dict[str, str] = {}  # id or slug -> workflow id
@@ -121,9 +125,12 @@ class TriggerService:
             self.recovery = await recover_orphans(self.executor, exclude=owed)
         await self.dispatcher.start()
         await self.cron.load()
+        await self.poller.load()
         await self.resync()
         if self.settings.cron:
             self.cron.start()
+        if self.settings.polling:
+            self.poller.start()
         if self.settings.resync_seconds > 0:
             self._resync_task = asyncio.create_task(self._resync_loop(), name="orcheo-resync")
 
@@ -133,6 +140,7 @@ class TriggerService:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._resync_task
         await self.cron.stop()
+        await self.poller.stop()
         await self.dispatcher.stop(self.settings.shutdown_grace)
 
     async def close(self) -> None:
@@ -169,6 +177,7 @@ class TriggerService:
         self._refs[workflow.id] = workflow.id
         self._refs.setdefault(workflow.slug, workflow.id)
         await self.cron.set_workflow(workflow.id, specs, version.version)
+        await self.poller.set_workflow(workflow.id, specs, version.version)
         return registration
 
     async def unregister(self, workflow_id: str) -> None:
@@ -176,6 +185,7 @@ class TriggerService:
         self._refs = {k: v for k, v in self._refs.items() if v != workflow_id}
         if registration is not None:
             await self.cron.set_workflow(workflow_id, [], None)
+            await self.poller.set_workflow(workflow_id, [], None)
 
     async def forget(self, ref: str) -> None:
         """Unregister a deleted workflow named by id or slug."""
@@ -367,6 +377,8 @@ class TriggerService:
                 item["last_fire_at"] = iso(last) if last else None
                 fires = await self.store.list_fires(wid, trigger_id=spec.trigger_id, limit=10)
                 item["recent_fires"] = [f.as_dict() for f in fires]
+            if spec.type == "http_polling":
+                item.update(self.poller.status(spec.key) or {})
             triggers.append(item)
         _, dead = await self.store.list_jobs(workflow_id=wid, status="dead", limit=1)
         return {

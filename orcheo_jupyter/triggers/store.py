@@ -19,9 +19,8 @@ from ..store.base import Conflict, NotFound
 from ..store.group_commit import GroupCommit
 from ..store.sqlite_migrate import migrate
 from ..store.sqlite_thread import SqliteThread
-from .records import Accepted, CronFire, CronState, Delivery, Job
+from .records import Accepted, CronFire, CronState, Delivery, Job, PollState, merge_poll
 
-SCHEMA_VERSION = 1
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
     id TEXT PRIMARY KEY,
@@ -87,6 +86,30 @@ CREATE TABLE IF NOT EXISTS policies (
     updated_at TEXT NOT NULL
 );
 """
+_POLL_SCHEMA = """
+CREATE TABLE IF NOT EXISTS poll_state (
+    workflow_id TEXT NOT NULL,
+    trigger_id TEXT NOT NULL,
+    target TEXT NOT NULL,
+    seen TEXT,
+    polled_at TEXT NOT NULL,
+    status TEXT NOT NULL,
+    detail TEXT,
+    run_id TEXT,
+    PRIMARY KEY (workflow_id, trigger_id)
+);
+"""
+MIGRATIONS = {1: _SCHEMA, 2: _POLL_SCHEMA}
+POLL_COLUMNS = (
+    "workflow_id",
+    "trigger_id",
+    "target",
+    "seen",
+    "polled_at",
+    "status",
+    "detail",
+    "run_id",
+)
 
 _JOB_COLUMNS = (
     "id",
@@ -273,6 +296,11 @@ class TriggerStore(Protocol):
     async def list_fires(
         self, workflow_id: str, *, trigger_id: str | None = None, limit: int = 20
     ) -> list[CronFire]: ...
+    async def poll_states(self) -> list[PollState]: ...
+    async def record_poll(
+        self, state: PollState, job: Job | None, *, expected: str | None
+    ) -> PollState: ...
+    async def drop_poll_states(self, keys: list[tuple[str, str]]) -> None: ...
     async def policies(self) -> dict[str, dict[str, Any]]: ...
     async def set_policy(self, workflow_id: str, data: dict[str, Any], at: str) -> None: ...
 
@@ -290,7 +318,7 @@ class SqliteTriggerStore:
 
     async def open(self) -> None:
         await self._db.open()
-        await self._db.call(lambda conn: migrate(conn, {SCHEMA_VERSION: _SCHEMA}))
+        await self._db.call(lambda conn: migrate(conn, MIGRATIONS))
 
     async def close(self) -> None:
         await self._deliveries.drain()
@@ -442,6 +470,43 @@ class SqliteTriggerStore:
             )
             for r in rows
         ]
+
+    async def poll_states(self) -> list[PollState]:
+        rows = await self._db.call(lambda c: c.execute("SELECT * FROM poll_state").fetchall())
+        return [PollState(*(r[c] for c in POLL_COLUMNS)) for r in rows]
+
+    async def record_poll(
+        self, state: PollState, job: Job | None, *, expected: str | None
+    ) -> PollState:
+        """Store what a poll saw (see ``merge_poll``), and the job it starts if any.
+
+        PollRaced, storing nothing, when another process recorded the change first.
+        """
+
+        def work(conn: sqlite3.Connection) -> PollState:
+            row = conn.execute(
+                "SELECT * FROM poll_state WHERE workflow_id = ? AND trigger_id = ?",
+                (state.workflow_id, state.trigger_id),
+            ).fetchone()
+            stored = None if row is None else PollState(*(row[c] for c in POLL_COLUMNS))
+            merged = merge_poll(stored, state, firing=job is not None, expected=expected)
+            conn.execute(
+                f"INSERT OR REPLACE INTO poll_state ({', '.join(POLL_COLUMNS)})"
+                f" VALUES ({', '.join('?' for _ in POLL_COLUMNS)})",
+                tuple(getattr(merged, c) for c in POLL_COLUMNS),
+            )
+            if job is not None:
+                conn.execute(_INSERT_JOB, _job_values(job, _JOB_COLUMNS))
+            return merged
+
+        return await self._db.transaction(work)
+
+    async def drop_poll_states(self, keys: list[tuple[str, str]]) -> None:
+        await self._db.transaction(
+            lambda c: c.executemany(
+                "DELETE FROM poll_state WHERE workflow_id = ? AND trigger_id = ?", keys
+            )
+        )
 
     async def policies(self) -> dict[str, dict[str, Any]]:
         rows = await self._db.call(lambda c: c.execute("SELECT * FROM policies").fetchall())

@@ -19,8 +19,8 @@ from psycopg_pool import AsyncConnectionPool
 
 from ..store.base import Conflict, NotFound
 from ..store.postgres_schema import migrate
-from .records import Accepted, CronFire, CronState, Delivery, Job
-from .store import _DELIVERY_COLUMNS, _JOB_COLUMNS, _JOB_JSON, _JOB_MUTABLE, _dumps
+from .records import Accepted, CronFire, CronState, Delivery, Job, PollState, merge_poll
+from .store import _DELIVERY_COLUMNS, _JOB_COLUMNS, _JOB_JSON, _JOB_MUTABLE, POLL_COLUMNS, _dumps
 
 Row = dict[str, Any]
 _INSERT_JOB = (
@@ -93,6 +93,7 @@ class PostgresTriggerStore:
     """TriggerStore on the orcheo Postgres database (``ORCHEO_POSTGRES_DSN``)."""
 
     def __init__(self, dsn: str, *, max_size: int = 4) -> None:
+        self.dsn = dsn
         self._pool: AsyncConnectionPool[AsyncConnection[Row]] = AsyncConnectionPool(
             dsn,
             min_size=1,
@@ -335,6 +336,48 @@ class PostgresTriggerStore:
             )
             for r in rows
         ]
+
+    # --- HTTP polling ------------------------------------------------------------------
+    async def poll_states(self) -> list[PollState]:
+        rows = await self._all("SELECT * FROM poll_state")
+        return [PollState(*(r[c] for c in POLL_COLUMNS)) for r in rows]
+
+    async def record_poll(
+        self, state: PollState, job: Job | None, *, expected: str | None
+    ) -> PollState:
+        """See SqliteTriggerStore.record_poll; the row lock orders servers polling alike."""
+        async with (
+            self._pool.connection() as conn,
+            conn.transaction(),
+            conn.cursor() as cur,
+        ):
+            key = (state.workflow_id, state.trigger_id)
+            # Lock the row (or, for a first poll, the key) so two servers merge in turn.
+            await cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (":".join(key),))
+            await cur.execute(
+                "SELECT * FROM poll_state WHERE workflow_id = %s AND trigger_id = %s", key
+            )
+            row = await cur.fetchone()
+            stored = None if row is None else PollState(*(row[c] for c in POLL_COLUMNS))
+            merged = merge_poll(stored, state, firing=job is not None, expected=expected)
+            await cur.execute(
+                f"INSERT INTO poll_state ({', '.join(POLL_COLUMNS)})"
+                f" VALUES ({', '.join('%s' for _ in POLL_COLUMNS)})"
+                " ON CONFLICT (workflow_id, trigger_id) DO UPDATE SET "
+                + ", ".join(f"{c} = EXCLUDED.{c}" for c in POLL_COLUMNS[2:]),
+                tuple(getattr(merged, c) for c in POLL_COLUMNS),
+            )
+            if job is not None:
+                await cur.execute(_INSERT_JOB, _job_values(job, _JOB_COLUMNS))
+            return merged
+
+    async def drop_poll_states(self, keys: list[tuple[str, str]]) -> None:
+        if not keys:
+            return
+        async with self._pool.connection() as conn, conn.cursor() as cur:
+            await cur.executemany(
+                "DELETE FROM poll_state WHERE workflow_id = %s AND trigger_id = %s", keys
+            )
 
     # --- dispatch policies --------------------------------------------------------------
     async def policies(self) -> dict[str, dict[str, Any]]:

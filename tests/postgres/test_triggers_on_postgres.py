@@ -15,7 +15,7 @@ from orcheo_jupyter.triggers import ManualClock
 from orcheo_jupyter.triggers.records import Delivery, Job
 from orcheo_jupyter.triggers.store_postgres import PostgresTriggerStore
 from tests.postgres.test_executor_on_postgres import postgres_settings
-from tests.triggers import test_cron, test_dispatcher, test_recovery
+from tests.triggers import test_cron, test_dispatcher, test_polling, test_recovery
 from tests.triggers.conftest import START, Env, until
 
 
@@ -33,7 +33,10 @@ async def env(tmp_path: Path, postgres_dsn: str) -> AsyncIterator[Env]:
         await store.close()
 
 
-for _module in (test_cron, test_dispatcher, test_recovery):
+feed = test_polling.feed  # the polled HTTP server, for the polling tests
+vault = test_polling.vault
+
+for _module in (test_cron, test_dispatcher, test_polling, test_recovery):
     for _name, _test in inspect.getmembers(_module, inspect.isfunction):
         if _name.startswith("test_") and "env" in inspect.signature(_test).parameters:
             globals()[_name] = _test
