@@ -14,7 +14,6 @@ are recorded as missed, never dropped silently. Fires are also unique per
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import logging
 import sqlite3
@@ -30,6 +29,7 @@ from .config import CronConfig, TriggerSpec
 from .dispatcher import Dispatcher, iso, parse_iso
 from .records import CronFire, CronState, Job
 from .store import TriggerStore
+from .ticking import TickLoop
 
 log = logging.getLogger(__name__)
 
@@ -81,17 +81,17 @@ def next_slot(config: CronConfig, after: dt.datetime) -> dt.datetime | None:
     return slot
 
 
-class CronScheduler:
+class CronScheduler(TickLoop):
+    name = "cron"
+
     def __init__(
         self, store: TriggerStore, dispatcher: Dispatcher, *, clock: Clock | None = None
     ) -> None:
+        super().__init__(clock or SystemClock())
         self.store = store
         self.dispatcher = dispatcher
-        self.clock = clock or SystemClock()
         self._entries: dict[str, _Entry] = {}
         self._stored: dict[str, CronState] = {}
-        self._changed = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
 
     async def load(self) -> None:
@@ -272,35 +272,3 @@ class CronScheduler:
         if not upcoming:
             return 60.0
         return max(0.0, min(60.0, (min(upcoming) - now).total_seconds()))
-
-    async def run(self) -> None:
-        while True:
-            self._changed.clear()
-            try:
-                await self.tick()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("orcheo: cron tick failed; retrying in a second")
-                await self.clock.sleep(1.0)
-                continue
-            waits = [
-                asyncio.ensure_future(self.clock.sleep(self._seconds_to_next())),
-                asyncio.ensure_future(self._changed.wait()),
-            ]
-            try:
-                await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                for waiter in waits:
-                    waiter.cancel()
-
-    def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self.run(), name="orcheo-cron")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None

@@ -17,7 +17,6 @@ its interval is up.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -34,6 +33,7 @@ from .config import TriggerSpec
 from .dispatcher import Dispatcher, iso, parse_iso
 from .records import PollRaced, PollState
 from .store import TriggerStore
+from .ticking import TickLoop
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,9 @@ def value_at(document: Any, path: str) -> Any:
     return current
 
 
-class HttpPoller:
+class HttpPoller(TickLoop):
+    name = "polling"
+
     def __init__(
         self,
         store: TriggerStore,
@@ -93,16 +95,14 @@ class HttpPoller:
         vault: Any = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
+        super().__init__(clock or SystemClock())
         self.store = store
         self.dispatcher = dispatcher
-        self.clock = clock or SystemClock()
         self.vault = vault
         self._transport = transport
         self._client: httpx.AsyncClient | None = None
         self._entries: dict[str, _Entry] = {}
         self._stored: dict[str, PollState] = {}
-        self._changed = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
         self._slots = asyncio.Semaphore(MAX_CONCURRENT_POLLS)
 
@@ -285,37 +285,8 @@ class HttpPoller:
         soonest = min(e.due for e in self._entries.values())
         return max(0.0, min(60.0, (soonest - self.clock.now()).total_seconds()))
 
-    async def run(self) -> None:
-        while True:
-            self._changed.clear()
-            try:
-                await self.tick()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("orcheo: polling failed; retrying in a second")
-                await self.clock.sleep(1.0)
-                continue
-            waits = [
-                asyncio.ensure_future(self.clock.sleep(self._seconds_to_next())),
-                asyncio.ensure_future(self._changed.wait()),
-            ]
-            try:
-                await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                for waiter in waits:
-                    waiter.cancel()
-
-    def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self.run(), name="orcheo-polling")
-
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await super().stop()
         if self._client is not None:
             await self._client.aclose()
             self._client = None
