@@ -39,6 +39,7 @@ from langgraph.checkpoint.base import (
 from langgraph.checkpoint.sqlite import SqliteSaver
 
 from ..store.sqlite_thread import SqliteThread
+from .progress import Progress
 
 log = logging.getLogger(__name__)
 Statement = tuple[str, Any, bool]  # sql, params, executemany?
@@ -102,10 +103,8 @@ class BufferedSqliteSaver(SqliteSaver):
         #: Threads whose deferred checkpoint could not be serialized, until flushed.
         self._unsaved: dict[str, BaseException] = {}
         self._queued = 0
-        self._written = 0
         self._wake = asyncio.Event()
-        #: Set (and replaced) whenever ``_written`` moves: waking needs no lock.
-        self._progress = asyncio.Event()
+        self._written = Progress()
         self._task: asyncio.Task[None] | None = None
         #: One drain at a time (the flusher task or a caller of ``flush``), so order holds.
         self._draining = asyncio.Lock()
@@ -159,7 +158,7 @@ class BufferedSqliteSaver(SqliteSaver):
                         self._pending_threads[t] = self._pending_threads.get(t, 0) + n
                     await asyncio.sleep(0.05)
                     continue
-                self._advance(mark)
+                self._written.advance(mark)
 
     def _write_now(self) -> bool:
         """Commit the queue here and now if SQLite is free at once (see BatchWriter)."""
@@ -171,13 +170,8 @@ class BufferedSqliteSaver(SqliteSaver):
             return False
         if done:
             self._pending, self._pending_threads = [], {}
-            self._advance(self._queued)
+            self._written.advance(self._queued)
         return done
-
-    def _advance(self, mark: int) -> None:
-        self._written = mark
-        progress, self._progress = self._progress, asyncio.Event()
-        progress.set()
 
     async def flush(self, thread_id: str | None = None) -> None:
         """Return once the thread's (default: every) held checkpoint is committed.
@@ -202,11 +196,10 @@ class BufferedSqliteSaver(SqliteSaver):
             if late is not None:
                 failures.append(late)
         target = self._queued
-        if self._written < target and not self._write_now():
+        if self._written.done < target and not self._write_now():
             if not self._draining.locked():
                 await asyncio.shield(self._drain())  # see BatchWriter.flush
-            while self._written < target:
-                await self._progress.wait()
+            await self._written.reached(target)
         if failures and thread_id is None:  # reads flush everything: not theirs to fail
             for failure in failures:
                 log.warning("orcheo: a checkpoint cannot be stored: %s", failure)
@@ -305,7 +298,7 @@ class BufferedSqliteSaver(SqliteSaver):
         if (
             thread_id in self._held
             or thread_id in self._pending_threads
-            or self._written < self._queued
+            or self._written.done < self._queued
         ):
             await self.flush()
         return await self._db.call(lambda _: self.get_tuple(config), inline=True)

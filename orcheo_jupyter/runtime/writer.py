@@ -14,6 +14,7 @@ import logging
 
 from ..store.base import Repository
 from ..store.records import EventRecord, RunUpdate
+from .progress import Progress
 
 log = logging.getLogger(__name__)
 
@@ -26,10 +27,8 @@ class BatchWriter:
         self._events: list[EventRecord] = []
         self._updates: list[RunUpdate] = []
         self._queued = 0
-        self._written = 0
         self._wake = asyncio.Event()
-        #: Set (and replaced) whenever ``_written`` moves: waking needs no lock.
-        self._progress = asyncio.Event()
+        self._written = Progress()
         self._task: asyncio.Task[None] | None = None
         self._closed = False
         #: One drain at a time (the flusher task or a caller of ``flush``), so order holds.
@@ -60,15 +59,14 @@ class BatchWriter:
         half and lose it.
         """
         target = self._queued
-        if self._written >= target or self._write_now():
+        if self._written.done >= target or self._write_now():
             return
         if not self._draining.locked():
             await asyncio.shield(self._drain())
-            if self._written >= target:
+            if self._written.done >= target:
                 return
         self._wake.set()
-        while self._written < target:
-            await self._progress.wait()
+        await self._written.reached(target)
 
     def _write_now(self) -> bool:
         if self._draining.locked():  # a write is under way: ours must follow it
@@ -82,13 +80,8 @@ class BatchWriter:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        self._advance(self._queued)
+        self._written.advance(self._queued)
         return True
-
-    def _advance(self, mark: int) -> None:
-        self._written = mark
-        progress, self._progress = self._progress, asyncio.Event()
-        progress.set()
 
     async def _run(self) -> None:
         while True:
@@ -118,7 +111,7 @@ class BatchWriter:
                             attempt + 1,
                         )
                         await asyncio.sleep(0.05 * 2**attempt)
-                self._advance(mark)
+                self._written.advance(mark)
 
     async def close(self) -> None:
         await self.flush()
