@@ -68,6 +68,11 @@ def _digest(value: Any) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def _quotes(text: str, secret: str) -> bool:
+    forms = {secret, repr(secret)[1:-1], repr(secret.encode())[2:-1]}
+    return any(form and form in text for form in forms)
+
+
 def value_at(document: Any, path: str) -> Any:
     """The value at a dotted path (``items.0.id``); PollFailed naming the missing part."""
     current = document
@@ -134,7 +139,9 @@ class HttpPoller(TickLoop):
                 self._entries.pop(key, None)
                 self._stored.pop(key, None)
             if drop:
-                await self.store.drop_poll_states([tuple(k.split(":", 1)) for k in drop])  # type: ignore[misc]
+                await self.store.drop_poll_states(
+                    [(wid, tid) for wid, _, tid in (k.partition(":") for k in drop)]
+                )
             for key, spec in wanted.items():
                 assert isinstance(spec.config, HttpPollingTriggerNode)
                 config, target = spec.config, target_of(spec.config)
@@ -248,8 +255,16 @@ class HttpPoller(TickLoop):
                         raise PollFailed(
                             f"the answer is larger than {MAX_RESPONSE_BYTES // 1024} KiB"
                         )
-        except httpx.HTTPError as exc:
-            raise PollFailed(f"{config.method} {config.url}: {type(exc).__name__}: {exc}") from None
+        except (httpx.HTTPError, ValueError) as exc:  # ValueError: e.g. a header httpx refuses
+            # The error may quote a header value (as text or escaped bytes), and that
+            # may be a credential: then its details are withheld.
+            text = str(exc)
+            secrets = [v for k, v in headers.items() if v != config.headers[k]]
+            if any(_quotes(text, secret) for secret in secrets):
+                text = "(details withheld: they quote a credential)"
+            raise PollFailed(
+                f"{config.method} {config.url}: {type(exc).__name__}: {text}"
+            ) from None
         if not reply.is_success:
             raise PollFailed(f"{config.method} {config.url} answered {reply.status_code}")
         try:

@@ -270,6 +270,17 @@ async def test_secret_headers_are_sent_and_never_stored(env: Env, feed: Feed, va
     assert "tok-s3cret" not in json.dumps(run.final_state)
     entries, _ = await vault.audit_log("feed_token")
     assert "http_polling" in {e.actor for e in entries}
+    # A credential httpx refuses to send (a newline in it) is never quoted in the error.
+    await vault.rotate("feed_token", value="tok-s3cret\nx")
+    env.clock.advance(60)
+    poller, dispatcher = await poller_for(env, doc, vault=vault)
+    try:
+        [state] = await poller.tick()
+    finally:
+        await dispatcher.stop()
+        await poller.stop()
+    assert state.status == "error" and "tok-s3cret" not in (state.detail or "")
+    assert "details withheld: they quote a credential" in (state.detail or "")
     # Without a vault, the poll records why it cannot send the header.
     bare, d = await poller_for(env, doc)
     env.clock.advance(60)
