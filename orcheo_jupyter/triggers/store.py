@@ -20,144 +20,16 @@ from ..store.group_commit import GroupCommit
 from ..store.sqlite_migrate import migrate
 from ..store.sqlite_thread import SqliteThread
 from .records import Accepted, CronFire, CronState, Delivery, Job, PollState, merge_poll
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS jobs (
-    id TEXT PRIMARY KEY,
-    workflow_id TEXT NOT NULL,
-    version INTEGER,
-    inputs TEXT NOT NULL,
-    config TEXT NOT NULL,
-    source TEXT NOT NULL,
-    source_key TEXT,
-    serial INTEGER NOT NULL DEFAULT 0,
-    dedupe_key TEXT,
-    status TEXT NOT NULL,
-    run_id TEXT NOT NULL UNIQUE,
-    attempt INTEGER NOT NULL,
-    max_attempts INTEGER NOT NULL,
-    not_before TEXT,
-    attempts TEXT NOT NULL,
-    error TEXT,
-    created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL,
-    finished_at TEXT,
-    UNIQUE (workflow_id, dedupe_key)
-);
-CREATE INDEX IF NOT EXISTS jobs_by_status ON jobs(status, workflow_id, created_at);
-CREATE TABLE IF NOT EXISTS deliveries (
-    id TEXT PRIMARY KEY,
-    workflow_id TEXT NOT NULL,
-    job_id TEXT NOT NULL,
-    run_id TEXT NOT NULL,
-    idempotency_key TEXT,
-    signature TEXT,
-    method TEXT NOT NULL,
-    headers TEXT NOT NULL,
-    query TEXT NOT NULL,
-    body_sha256 TEXT NOT NULL,
-    body_bytes INTEGER NOT NULL,
-    received_at TEXT NOT NULL,
-    UNIQUE (workflow_id, idempotency_key),
-    UNIQUE (workflow_id, signature)
-);
-CREATE INDEX IF NOT EXISTS deliveries_by_time ON deliveries(workflow_id, received_at);
-CREATE TABLE IF NOT EXISTS cron_state (
-    workflow_id TEXT NOT NULL,
-    trigger_id TEXT NOT NULL,
-    expression TEXT NOT NULL,
-    timezone TEXT NOT NULL,
-    last_fire_at TEXT NOT NULL,
-    PRIMARY KEY (workflow_id, trigger_id)
-);
-CREATE TABLE IF NOT EXISTS cron_fires (
-    workflow_id TEXT NOT NULL,
-    trigger_id TEXT NOT NULL,
-    scheduled_for TEXT NOT NULL,
-    status TEXT NOT NULL,
-    at TEXT NOT NULL,
-    run_id TEXT,
-    detail TEXT,
-    PRIMARY KEY (workflow_id, trigger_id, scheduled_for)
-);
-CREATE TABLE IF NOT EXISTS policies (
-    workflow_id TEXT PRIMARY KEY,
-    data TEXT NOT NULL,
-    updated_at TEXT NOT NULL
-);
-"""
-_POLL_SCHEMA = """
-CREATE TABLE IF NOT EXISTS poll_state (
-    workflow_id TEXT NOT NULL,
-    trigger_id TEXT NOT NULL,
-    target TEXT NOT NULL,
-    seen TEXT,
-    polled_at TEXT NOT NULL,
-    status TEXT NOT NULL,
-    detail TEXT,
-    run_id TEXT,
-    PRIMARY KEY (workflow_id, trigger_id)
-);
-"""
-MIGRATIONS = {1: _SCHEMA, 2: _POLL_SCHEMA}
-POLL_COLUMNS = (
-    "workflow_id",
-    "trigger_id",
-    "target",
-    "seen",
-    "polled_at",
-    "status",
-    "detail",
-    "run_id",
+from .store_schema import (
+    _DELIVERY_COLUMNS,
+    _JOB_COLUMNS,
+    _JOB_JSON,
+    _JOB_MUTABLE,
+    MIGRATIONS,
+    POLL_COLUMNS,
+    _dumps,
 )
 
-_JOB_COLUMNS = (
-    "id",
-    "workflow_id",
-    "version",
-    "inputs",
-    "config",
-    "source",
-    "source_key",
-    "serial",
-    "dedupe_key",
-    "status",
-    "run_id",
-    "attempt",
-    "max_attempts",
-    "not_before",
-    "attempts",
-    "error",
-    "created_at",
-    "updated_at",
-    "finished_at",
-)
-_JOB_JSON = {"inputs", "config", "attempts"}
-_JOB_MUTABLE = (
-    "status",
-    "run_id",
-    "attempt",
-    "max_attempts",
-    "not_before",
-    "attempts",
-    "error",
-    "updated_at",
-    "finished_at",
-)
-_DELIVERY_COLUMNS = (
-    "id",
-    "workflow_id",
-    "job_id",
-    "run_id",
-    "idempotency_key",
-    "signature",
-    "method",
-    "headers",
-    "query",
-    "body_sha256",
-    "body_bytes",
-    "received_at",
-)
 _INSERT_JOB = (
     f"INSERT INTO jobs ({', '.join(_JOB_COLUMNS)}) VALUES ({', '.join('?' for _ in _JOB_COLUMNS)})"
 )
@@ -166,10 +38,6 @@ _INSERT_DELIVERY = (
     f" VALUES ({', '.join('?' for _ in _DELIVERY_COLUMNS)})"
 )
 _UPDATE_JOB = f"UPDATE jobs SET {', '.join(f'{c} = ?' for c in _JOB_MUTABLE)} WHERE id = ?"
-
-
-def _dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 def _job_values(job: Job, columns: Sequence[str]) -> list[Any]:

@@ -20,7 +20,14 @@ from psycopg_pool import AsyncConnectionPool
 from ..store.base import Conflict, NotFound
 from ..store.postgres_schema import migrate
 from .records import Accepted, CronFire, CronState, Delivery, Job, PollState, merge_poll
-from .store import _DELIVERY_COLUMNS, _JOB_COLUMNS, _JOB_JSON, _JOB_MUTABLE, POLL_COLUMNS, _dumps
+from .store_schema import (
+    _DELIVERY_COLUMNS,
+    _JOB_COLUMNS,
+    _JOB_JSON,
+    _JOB_MUTABLE,
+    POLL_COLUMNS,
+    _dumps,
+)
 
 Row = dict[str, Any]
 _INSERT_JOB = (

@@ -1,0 +1,148 @@
+"""The SQLite tables of the trigger store and the columns both backends share."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    id TEXT PRIMARY KEY,
+    workflow_id TEXT NOT NULL,
+    version INTEGER,
+    inputs TEXT NOT NULL,
+    config TEXT NOT NULL,
+    source TEXT NOT NULL,
+    source_key TEXT,
+    serial INTEGER NOT NULL DEFAULT 0,
+    dedupe_key TEXT,
+    status TEXT NOT NULL,
+    run_id TEXT NOT NULL UNIQUE,
+    attempt INTEGER NOT NULL,
+    max_attempts INTEGER NOT NULL,
+    not_before TEXT,
+    attempts TEXT NOT NULL,
+    error TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    finished_at TEXT,
+    UNIQUE (workflow_id, dedupe_key)
+);
+CREATE INDEX IF NOT EXISTS jobs_by_status ON jobs(status, workflow_id, created_at);
+CREATE TABLE IF NOT EXISTS deliveries (
+    id TEXT PRIMARY KEY,
+    workflow_id TEXT NOT NULL,
+    job_id TEXT NOT NULL,
+    run_id TEXT NOT NULL,
+    idempotency_key TEXT,
+    signature TEXT,
+    method TEXT NOT NULL,
+    headers TEXT NOT NULL,
+    query TEXT NOT NULL,
+    body_sha256 TEXT NOT NULL,
+    body_bytes INTEGER NOT NULL,
+    received_at TEXT NOT NULL,
+    UNIQUE (workflow_id, idempotency_key),
+    UNIQUE (workflow_id, signature)
+);
+CREATE INDEX IF NOT EXISTS deliveries_by_time ON deliveries(workflow_id, received_at);
+CREATE TABLE IF NOT EXISTS cron_state (
+    workflow_id TEXT NOT NULL,
+    trigger_id TEXT NOT NULL,
+    expression TEXT NOT NULL,
+    timezone TEXT NOT NULL,
+    last_fire_at TEXT NOT NULL,
+    PRIMARY KEY (workflow_id, trigger_id)
+);
+CREATE TABLE IF NOT EXISTS cron_fires (
+    workflow_id TEXT NOT NULL,
+    trigger_id TEXT NOT NULL,
+    scheduled_for TEXT NOT NULL,
+    status TEXT NOT NULL,
+    at TEXT NOT NULL,
+    run_id TEXT,
+    detail TEXT,
+    PRIMARY KEY (workflow_id, trigger_id, scheduled_for)
+);
+CREATE TABLE IF NOT EXISTS policies (
+    workflow_id TEXT PRIMARY KEY,
+    data TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+"""
+_POLL_SCHEMA = """
+CREATE TABLE IF NOT EXISTS poll_state (
+    workflow_id TEXT NOT NULL,
+    trigger_id TEXT NOT NULL,
+    target TEXT NOT NULL,
+    seen TEXT,
+    polled_at TEXT NOT NULL,
+    status TEXT NOT NULL,
+    detail TEXT,
+    run_id TEXT,
+    PRIMARY KEY (workflow_id, trigger_id)
+);
+"""
+MIGRATIONS = {1: _SCHEMA, 2: _POLL_SCHEMA}
+POLL_COLUMNS = (
+    "workflow_id",
+    "trigger_id",
+    "target",
+    "seen",
+    "polled_at",
+    "status",
+    "detail",
+    "run_id",
+)
+
+_JOB_COLUMNS = (
+    "id",
+    "workflow_id",
+    "version",
+    "inputs",
+    "config",
+    "source",
+    "source_key",
+    "serial",
+    "dedupe_key",
+    "status",
+    "run_id",
+    "attempt",
+    "max_attempts",
+    "not_before",
+    "attempts",
+    "error",
+    "created_at",
+    "updated_at",
+    "finished_at",
+)
+_JOB_JSON = {"inputs", "config", "attempts"}
+_JOB_MUTABLE = (
+    "status",
+    "run_id",
+    "attempt",
+    "max_attempts",
+    "not_before",
+    "attempts",
+    "error",
+    "updated_at",
+    "finished_at",
+)
+_DELIVERY_COLUMNS = (
+    "id",
+    "workflow_id",
+    "job_id",
+    "run_id",
+    "idempotency_key",
+    "signature",
+    "method",
+    "headers",
+    "query",
+    "body_sha256",
+    "body_bytes",
+    "received_at",
+)
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
