@@ -99,6 +99,8 @@ class Executor:
             await store.close()
             raise
         executor = cls(store, saver, durability=settings.durability, **kwargs)
+        # Nodes that keep files (SQLite databases, vector stores) put them here.
+        executor.services.setdefault("data_dir", settings.data_dir)
         executor._owns_resources = True
         return executor
 

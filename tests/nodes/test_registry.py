@@ -24,6 +24,8 @@ EXPECTED = {
     "JsonProcessingNode", "ManualTriggerNode", "MergeNode", "SchemaValidationNode",
     "SetVariableNode", "SortNode", "SubWorkflowNode", "SwitchNode", "TemplateNode",
     "TextProcessingNode", "WebhookTriggerNode", "WhileNode",
+    # storage and utility
+    "NoOpTaskNode", "PostgresNode", "SQLiteNode",
 }  # fmt: skip
 
 

@@ -10,6 +10,7 @@ from . import (  # noqa: F401
     human,
     lists,
     logic,
+    storage,
     subworkflow,
     text,
     triggers,

@@ -72,3 +72,11 @@ class DebugNode(BaseNode):
         )
         log.debug("debug node %s: %s %s=%r", ctx.node_id, self.message, self.tap_path, value)
         return out
+
+
+@register(category="utility", icon="circle", output="{} (nothing)")
+class NoOpTaskNode(BaseNode):
+    """Do nothing: a placeholder while sketching a workflow, or a join point for edges."""
+
+    async def run(self, state: Mapping[str, Any], ctx: NodeContext) -> Any:
+        return {}
