@@ -17,7 +17,6 @@ protocol (layers point down only).
 
 from __future__ import annotations
 
-import re
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -25,26 +24,15 @@ from typing import Any, Protocol
 
 from ..spec.models import BuiltinNode, CodeNode, FrozenIRGraph, GraphIR, WorkflowDocument
 from ..spec.problems import DocumentError, Problem
+from ..spec.refs import FIELDS as FIELDS
+from ..spec.refs import NAME_PATTERN as NAME_PATTERN
+from ..spec.refs import SecretRef as SecretRef
+from ..spec.refs import parse_ref as parse_ref
 from . import observer as obs
 
 SECRETS_SERVICE = "vault"
-NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}"
-#: What may follow ``#``: parts of an OAuth credential.
-FIELDS = frozenset({"oauth.access_token", "oauth.refresh_token"})
-_REF = re.compile(rf"^\[\[\s*({NAME_PATTERN})\s*(?:#\s*([A-Za-z0-9_.]+)\s*)?\]\]$")
 
 Path = tuple[str | int, ...]
-
-
-@dataclass(frozen=True)
-class SecretRef:
-    """A parsed reference: the credential's name and, optionally, which part of it."""
-
-    name: str
-    field: str | None = None
-
-    def __str__(self) -> str:
-        return f"[[{self.name}#{self.field}]]" if self.field else f"[[{self.name}]]"
 
 
 @dataclass(frozen=True)
@@ -90,16 +78,6 @@ class SecretResolver(Protocol):
     ) -> dict[SecretRef, str]:
         """Why each unusable reference cannot be resolved (missing, expired, out of scope)."""
         ...
-
-
-def parse_ref(value: Any) -> SecretRef | None:
-    """The reference if ``value`` is exactly ``[[name]]`` or ``[[name#field]]``."""
-    if not isinstance(value, str) or not value.startswith("[["):
-        return None
-    match = _REF.match(value)
-    if match is None:
-        return None
-    return SecretRef(match.group(1), match.group(2))
 
 
 def find_refs(value: Any, path: Path = ()) -> list[tuple[Path, SecretRef]]:

@@ -168,7 +168,7 @@ class Canvas(_Strict):
 class Trigger(_Strict):
     """A way a workflow starts; its config is interpreted by the trigger services."""
 
-    type: Literal["manual", "webhook", "cron"]
+    type: Literal["manual", "webhook", "cron", "http_polling"]
     id: str | None = Field(None, exclude_if=_omit_none)
     enabled: bool = True
     config: dict[str, Any] = Field(default_factory=dict)

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..nodes.library.triggers import ManualTriggerNode
+from ..nodes.library.trigger_nodes import ManualTriggerNode
 from ..spec.models import WorkflowDocument
 from .config import triggers_of
 

@@ -26,7 +26,7 @@ from typing import Any
 
 import httpx
 
-from ..nodes.library.triggers import HttpPollingTriggerNode
+from ..nodes.library.trigger_nodes import HttpPollingTriggerNode
 from ..runtime.secrets import SecretUnavailable, parse_ref
 from .clock import Clock, SystemClock
 from .config import TriggerSpec

@@ -8,13 +8,14 @@ import pytest
 from pydantic import ValidationError
 
 from orcheo_jupyter.nodes import registry
-from orcheo_jupyter.nodes.library.cron import parse_cron
-from orcheo_jupyter.nodes.library.triggers import (
+from orcheo_jupyter.nodes.library.trigger_nodes import (
     CronTriggerNode,
     HttpPollingTriggerNode,
     WebhookTriggerNode,
 )
 from orcheo_jupyter.runtime.executor import Executor
+from orcheo_jupyter.spec.models import WorkflowDocument
+from orcheo_jupyter.triggers import triggers_of
 
 from .helpers import chain_doc, node, results, run, run_node
 
@@ -29,27 +30,39 @@ def test_trigger_nodes_are_marked_as_triggers() -> None:
     ]
 
 
-def test_cron_expressions() -> None:
-    schedule = parse_cron("*/15 9-17 * * MON-FRI")
-    assert schedule.minutes == frozenset({0, 15, 30, 45})
-    assert schedule.hours == frozenset(range(9, 18))
-    assert schedule.weekdays == frozenset({1, 2, 3, 4, 5})
-    assert schedule.days_restricted is False and schedule.weekdays_restricted is True
-    assert parse_cron("0 0 1,15 JAN,jul 7").weekdays == frozenset({0})
-    assert parse_cron("5/20 * * * *").minutes == frozenset({5, 25, 45})
-    assert parse_cron("@daily") == parse_cron("0 0 * * *")
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "*/15 9-17 * * MON-FRI",
+        "0 0 1,15 JAN,jul 7",
+        "@daily",
+        "0 0 L * *",
+        "0 0 * * MON#1",
+        "*/5 * * * * 30",
+    ],
+)
+def test_cron_node_and_triggers_list_accept_the_same_expressions(expression: str) -> None:
+    """One grammar (croniter): last day, nth weekday and seconds work on the node too."""
+    assert CronTriggerNode.model_validate({"expression": expression}).expression == expression
+    doc = WorkflowDocument.model_validate(
+        chain_doc(
+            node("a", "SetVariableNode"),
+            triggers=[{"type": "cron", "config": {"expression": expression}}],
+        )
+    )
+    specs, problems = triggers_of(doc, "w")
+    assert problems == [] and specs[0].config.expression == expression
 
 
 @pytest.mark.parametrize(
     ("expression", "message"),
     [
-        ("* * * *", "expected 5 fields (minute hour day-of-month month day-of-week), got 4"),
-        ("60 * * * *", "minute: 60 is out of range 0-59"),
-        ("* * 0 * *", "day of month: 0 is out of range 1-31"),
-        ("* * * FOO *", "month: 'FOO' is not a number"),
-        ("* 5-2 * * *", "hour: range '5-2' runs backwards"),
-        ("*/0 * * * *", "minute: step '0' must be a positive number"),
-        ("1,,2 * * * *", "minute: empty list item in '1,,2'"),
+        ("* * * *", "Exactly 5, 6 or 7 columns has to be specified"),
+        ("60 * * * *", "out of range"),
+        ("* * 0 * *", "out of range"),
+        ("* * * FOO *", "is not acceptable"),
+        ("*/0 * * * *", "step '0' in field 0 is not acceptable"),
+        ("{{inputs.when}}", "{{templates}} cannot work"),
     ],
 )
 def test_bad_cron_expressions_name_the_field(expression: str, message: str) -> None:
@@ -57,7 +70,43 @@ def test_bad_cron_expressions_name_the_field(expression: str, message: str) -> N
         CronTriggerNode.model_validate({"expression": expression})
     error = err.value.errors()[0]
     assert error["loc"] == ("expression",)
-    assert error["msg"] == f"Value error, {message}"
+    assert message in error["msg"]
+
+
+def test_orcheo_allow_overlapping_maps_to_overlap() -> None:
+    assert CronTriggerNode.model_validate({"allow_overlapping": True}).overlap == "allow"
+    assert CronTriggerNode.model_validate({"allow_overlapping": False}).overlap == "skip"
+    explicit = {"allow_overlapping": True, "overlap": "queue"}
+    assert CronTriggerNode.model_validate(explicit).overlap == "queue"
+
+
+def test_polling_in_the_triggers_list() -> None:
+    doc = WorkflowDocument.model_validate(
+        chain_doc(
+            node("a", "SetVariableNode"),
+            triggers=[
+                {"type": "http_polling", "id": "feed", "config": {"url": "https://x.org/feed"}},
+                {"type": "http_polling", "config": {"url": "ftp://x.org", "interval_seconds": 1}},
+            ],
+        )
+    )
+    specs, problems = triggers_of(doc, "w")
+    assert [(s.trigger_id, s.type, s.config.interval_seconds) for s in specs] == [
+        ("feed", "http_polling", 300)
+    ]
+    assert sorted(p.field for p in problems) == [
+        "triggers[1].config.interval_seconds",
+        "triggers[1].config.url",
+    ]
+
+
+def test_stored_secrets_are_references_but_run_time_values_are_not() -> None:
+    """Validated for storage, a secret must be [[ref]]; with the resolved value it runs."""
+    literal = {"shared_secret_header": "X-S", "shared_secret": "hunter2"}
+    with pytest.raises(ValidationError) as err:
+        WebhookTriggerNode.model_validate(literal, context={"stored": True})
+    assert "[[credential]] reference" in str(err.value)
+    assert WebhookTriggerNode.model_validate(literal).shared_secret == "hunter2"
 
 
 def test_cron_window_and_zone() -> None:
@@ -114,9 +163,14 @@ async def test_outputs_describe_the_trigger_and_mask_secrets() -> None:
         "trigger_config": {
             "expression": "0 9 * * 1",
             "timezone": "UTC",
-            "allow_overlapping": False,
+            "overlap": "skip",
+            "allow_overlapping": None,
+            "catch_up": "latest",
+            "max_catch_up": 100,
+            "misfire_grace_seconds": 60,
             "start_at": None,
             "end_at": None,
+            "inputs": {},
         },
     }
 

@@ -66,11 +66,13 @@ def test_problems_name_the_field() -> None:
     assert [(p.field, p.message) for p in problems] == [
         (
             "triggers[0].config.expression",
-            "Value error, '61 * * * *' is not a valid cron expression",
+            "Value error, '61 * * * *' is not a valid cron expression: "
+            "is not acceptable, out of range",
         ),
         (
             "triggers[0].config.timezone",
-            "Value error, unknown time zone 'Mars/Olympus' (expected an IANA name)",
+            "Value error, unknown time zone 'Mars/Olympus' "
+            "(expected an IANA name like Europe/Paris)",
         ),
         (
             "triggers[1].config.hmac.secret",

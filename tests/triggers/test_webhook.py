@@ -130,7 +130,9 @@ async def test_methods_size_rules_and_keys() -> None:
 
 def test_literal_secrets_are_refused_in_trigger_config() -> None:
     with pytest.raises(ValueError, match=r"must be a \[\[credential\]\] reference"):
-        WebhookConfig.model_validate({"hmac": {"secret": "plain-text-secret"}})
+        WebhookConfig.model_validate(
+            {"hmac": {"secret": "plain-text-secret"}}, context={"stored": True}
+        )
     with pytest.raises(ValueError, match="must be set together"):
         WebhookConfig.model_validate({"shared_secret_header": "X-Token"})
 

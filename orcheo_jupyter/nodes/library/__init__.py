@@ -13,6 +13,6 @@ from . import (  # noqa: F401
     storage,
     subworkflow,
     text,
-    triggers,
+    trigger_nodes,
     validation,
 )
