@@ -10,34 +10,28 @@ document is refused before anything is stored or queued.
 from __future__ import annotations
 
 import asyncio
-import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from redis.asyncio import Redis
 
-from ..clock import utcnow
-from ..runtime import secrets
-from ..runtime.build import as_document
 from ..runtime.events import TERMINAL, TERMINAL_EVENTS, RunStatus
+from ..runtime.executor import Executor
 from ..runtime.outcomes import RunStateError, resume_map
 from ..runtime.serialize import jsonable
 from ..runtime.waiting import TIMED_OUT, within
 from ..settings import Settings
-from ..spec.io import stored_form
-from ..spec.models import WorkflowDocument
 from ..store.records import EventRecord, RunRecord
 from .celery_app import enqueue, make_app
-from .config import QUEUE, Distributed
+from .config import QUEUE, Distributed, lease
 from .fanout import Hub, PublishingRepository, request_cancel
-from .runs import StoredRunsMixin, lease
 
 _UNSETTLED = (RunStatus.PENDING, RunStatus.RUNNING)
 
 
-class CeleryExecutor(StoredRunsMixin):
+class CeleryExecutor(Executor):
     mode = "celery"
 
     def __init__(
@@ -100,40 +94,9 @@ class CeleryExecutor(StoredRunsMixin):
         return 0  # workers execute; each reports its own
 
     # --- starting runs -------------------------------------------------------------
-    async def submit(
-        self,
-        document: WorkflowDocument | Mapping[str, Any],
-        inputs: Mapping[str, Any] | None = None,
-        *,
-        workflow_id: str | None = None,
-        version: int | None = None,
-        config: Mapping[str, Any] | None = None,
-        run_id: str | None = None,
-    ) -> str:
-        """Validate, store as pending and queue; returns the run id at once."""
-        doc = as_document(document)
-        checksum, body = stored_form(doc)
-        self._compiled(checksum, doc)  # refuses a graph that does not build
-        await secrets.check_document(
-            doc, self.services.get(secrets.SECRETS_SERVICE), workflow_id or doc.id, checksum
-        )
-        now = utcnow()
-        record = RunRecord(
-            id=run_id or uuid.uuid4().hex,
-            checksum=checksum,
-            status=RunStatus.PENDING,
-            inputs=jsonable(dict(inputs or {})),
-            created_at=now,
-            updated_at=now,
-            workflow_id=workflow_id or doc.id,
-            version=version,
-            config=jsonable(dict(config or {})),
-            owner=self.owner,
-        )
-        await self.store.create_run(record, None if checksum in self._known_docs else body)
-        self._known_docs.add(checksum)
+    async def start_stored(self, record: RunRecord, graph: Any = None) -> None:
+        """Queue the admitted, stored run for a worker (submit and rerun end here)."""
         await self._queue_or_fail(record, "start")
-        return record.id
 
     async def _queue_or_fail(self, record: RunRecord, action: str, value: Any = None) -> None:
         try:
@@ -144,44 +107,12 @@ class CeleryExecutor(StoredRunsMixin):
                 record = await self.store.get_run(record.id)
                 if await self.store.try_lock(lease(record.id), self.owner, 30):
                     try:
-                        active = self._activate(record)
-                        active.observer.emit("run_failed", data={"error": cause})
-                        self._set_status(
-                            active, RunStatus.FAILED, error=cause, finished_at=utcnow()
-                        )
-                        await self._writer.flush()
-                        self._active.pop(record.id, None)
+                        await self.record_failed(record, cause)
                     finally:
                         await self.store.release_lock(lease(record.id), self.owner)
             raise RunStateError(cause) from exc
 
-    async def rerun(self, run_id: str, checkpoint_id: str | None = None) -> str:
-        source = await self.get_run(run_id)
-        await self._graph_of(source)
-        now = utcnow()
-        record = RunRecord(
-            id=uuid.uuid4().hex,
-            checksum=source.checksum,
-            status=RunStatus.PENDING,
-            inputs=source.inputs,
-            created_at=now,
-            updated_at=now,
-            workflow_id=source.workflow_id,
-            version=source.version,
-            config=source.config,
-            parent_run_id=run_id,
-            parent_checkpoint_id=checkpoint_id,
-            owner=self.owner,
-        )
-        if checkpoint_id is not None:
-            if self.checkpointer is None:
-                raise RunStateError("re-running from a checkpoint needs a checkpointer")
-            await self._copy_checkpoint(run_id, checkpoint_id, record.id)
-        await self.store.create_run(record)
-        await self._queue_or_fail(record, "start")
-        return record.id
-
-    async def recover(self, run_id: str) -> str:
+    async def recover(self, run_id: str, reason: str | None = None) -> str:
         """Queue a run whose process died; a worker resumes it from its checkpoint."""
         record = await self.store.get_run(run_id)
         if record.status not in _UNSETTLED:
@@ -269,7 +200,7 @@ class CeleryExecutor(StoredRunsMixin):
             try:  # no worker holds it: record the cancellation here
                 record = await self.store.get_run(run_id)
                 if record.status not in TERMINAL:
-                    return await self.store_cancelled(record)
+                    return await self.record_cancelled(record)
                 return record
             finally:
                 await self.store.release_lock(lease(run_id), self.owner)

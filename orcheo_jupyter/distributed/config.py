@@ -18,6 +18,11 @@ CANCEL_KEY = "orcheo:cancel:{run_id}"
 WORKER_OWNER_PREFIX = "celery@"
 
 
+def lease(run_id: str) -> str:
+    """The lock a worker holds while it executes ``run_id``."""
+    return f"run:{run_id}"
+
+
 def _float(name: str, default: float) -> float:
     value = os.environ.get(name)
     if value is None or value == "":

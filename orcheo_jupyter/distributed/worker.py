@@ -31,40 +31,20 @@ from celery import Celery, Task
 from redis.asyncio import Redis
 
 from .. import ops
-from ..runtime.events import TERMINAL, EventType, RunStatus
-from ..runtime.state import initial_state
+from ..runtime.events import TERMINAL, RunStatus
+from ..runtime.executor import Executor
 from ..settings import Settings
 from ..store.base import NotFound
-from ..store.records import RunRecord
 from .celery_app import enqueue, make_app
-from .config import TASK, WORKER_OWNER_PREFIX, Distributed
+from .config import TASK, WORKER_OWNER_PREFIX, Distributed, lease
 from .fanout import Hub, PublishingRepository, cancel_requested
-from .runs import StoredRunsMixin, lease
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-class WorkerExecutor(StoredRunsMixin):
+class WorkerExecutor(Executor):
     mode = "worker"
-
-    def executing(self, run_id: str) -> bool:
-        active = self._active.get(run_id)
-        return active is not None and active.task is not None
-
-    async def start_stored(self, record: RunRecord) -> None:
-        """Start a run the server stored as pending (from its start, or a copied checkpoint)."""
-        graph = await self._graph_of(record)
-        payload = (
-            None if record.parent_checkpoint_id else initial_state(record.inputs, record.config)
-        )
-        active = self._activate(record)
-        mark_fresh = getattr(self.checkpointer, "mark_fresh", None)
-        if payload is not None and mark_fresh is not None:
-            mark_fresh(record.id)
-        active.task = asyncio.create_task(
-            self._drive(active, graph, payload, EventType.RUN_STARTED)
-        )
 
 
 class WorkerRuntime:
@@ -219,7 +199,7 @@ class WorkerRuntime:
             if record.status in TERMINAL:
                 return "done"
             if await cancel_requested(self.redis, run_id):
-                await executor.store_cancelled(record)
+                await executor.record_cancelled(record)
                 return "cancelled"
             if action == "resume":
                 if record.status != RunStatus.INTERRUPTED:

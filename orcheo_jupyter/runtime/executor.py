@@ -30,6 +30,7 @@ from ..store.base import NotFound, Repository
 from ..store.records import EventRecord, RunRecord, RunUpdate, TransitionRecord
 from . import observer as obs
 from . import secrets
+from .admission import Admission, pending_run
 from .build import build_graph
 from .checkpoints import CheckpointError, close_saver
 from .events import TERMINAL, EventType, RunStatus
@@ -145,6 +146,40 @@ class Executor:
         }
 
     # --- starting runs -------------------------------------------------------
+    async def admit(
+        self,
+        document: WorkflowDocument | Mapping[str, Any],
+        inputs: Mapping[str, Any] | None = None,
+        *,
+        workflow_id: str | None = None,
+        version: int | None = None,
+        config: Mapping[str, Any] | None = None,
+        run_id: str | None = None,
+    ) -> Admission:
+        """Everything a run must pass before it exists, for every backend.
+
+        The document validates and its graph builds (DocumentError otherwise), its
+        credentials exist and are in scope, and the inputs get their ``inputs_schema``
+        defaults. Nothing is stored.
+        """
+        doc, checksum, body = self._prepared.get(document)
+        graph = self._compiled(checksum, doc)
+        # Missing, expired or out-of-scope credentials refuse the run before it exists.
+        await secrets.check_document(
+            doc, self.services.get(secrets.SECRETS_SERVICE), workflow_id or doc.id, checksum
+        )
+        inputs = with_defaults(doc, inputs)  # what the caller left out, from inputs_schema
+        record = pending_run(
+            run_id or uuid.uuid4().hex,
+            checksum,
+            inputs=jsonable(inputs),
+            workflow_id=workflow_id or doc.id,
+            version=version,
+            config=jsonable(dict(config or {})),
+            owner=self.owner,
+        )
+        return Admission(record, body, graph)
+
     async def submit(
         self,
         document: WorkflowDocument | Mapping[str, Any],
@@ -155,41 +190,45 @@ class Executor:
         config: Mapping[str, Any] | None = None,
         run_id: str | None = None,
     ) -> str:
-        """Validate, store the run as pending and start it; returns the run id at once.
+        """Admit, store the run as pending and start it; returns the run id at once.
 
         A document that does not validate raises DocumentError and stores nothing.
         """
-        doc, checksum, body = self._prepared.get(document)
-        graph = self._compiled(checksum, doc)
-        # Missing, expired or out-of-scope credentials refuse the run before it exists.
-        await secrets.check_document(
-            doc, self.services.get(secrets.SECRETS_SERVICE), workflow_id or doc.id, checksum
-        )
-        inputs = with_defaults(doc, inputs)  # what the caller left out, from inputs_schema
-        now = utcnow()
-        record = RunRecord(
-            id=run_id or uuid.uuid4().hex,
-            checksum=checksum,
-            status=RunStatus.PENDING,
-            inputs=jsonable(inputs),
-            created_at=now,
-            updated_at=now,
-            workflow_id=workflow_id or doc.id,
+        admitted = await self.admit(
+            document,
+            inputs,
+            workflow_id=workflow_id,
             version=version,
-            config=jsonable(dict(config or {})),
-            owner=self.owner,
+            config=config,
+            run_id=run_id,
         )
-        await self.store.create_run(record, None if checksum in self._known_docs else body)
-        self._known_docs.add(checksum)
+        record = admitted.record
+        known = record.checksum in self._known_docs
+        await self.store.create_run(record, None if known else admitted.body)
+        self._known_docs.add(record.checksum)
+        await self.start_stored(record, admitted.graph)
+        return record.id
+
+    async def start_stored(
+        self, record: RunRecord, graph: CompiledStateGraph | None = None
+    ) -> None:
+        """Execute a run stored as pending: from its start, or from a copied checkpoint.
+
+        This is where backends differ: here the run is driven in this process; the
+        runner pool and Celery hand it to another process instead.
+        """
+        if graph is None:
+            graph = await self._graph_of(record)
+        payload = (
+            None if record.parent_checkpoint_id else initial_state(record.inputs, record.config)
+        )
         active = self._activate(record)
-        payload = initial_state(inputs, record.config)
         mark_fresh = getattr(self.checkpointer, "mark_fresh", None)
-        if mark_fresh is not None:
+        if payload is not None and mark_fresh is not None:
             mark_fresh(record.id)  # a new run id has no checkpoint: skip the lookup
         active.task = asyncio.create_task(
             self._drive(active, graph, payload, EventType.RUN_STARTED)
         )
-        return record.id
 
     async def execute(
         self,
@@ -213,6 +252,7 @@ class Executor:
             observer.add_sink(self._writer.add_event)
             for sink in self.event_sinks:
                 observer.add_sink(sink)
+            observer.node_states = dict(record.node_states or {})
             active = _Active(record, observer)
             self._active[record.id] = active
         active.settled.clear()
@@ -240,7 +280,12 @@ class Executor:
         active.transitions.append(TransitionRecord(record.id, str(status), now))
 
     async def _drive(
-        self, active: _Active, graph: CompiledStateGraph, payload: Any, opening: EventType
+        self,
+        active: _Active,
+        graph: CompiledStateGraph,
+        payload: Any,
+        opening: EventType,
+        note: dict[str, Any] | None = None,
     ) -> None:
         observer, record = active.observer, active.record
         token = obs.current.set(observer)
@@ -248,9 +293,8 @@ class Executor:
             fields: dict[str, Any] = {"interrupt": None}
             if record.started_at is None:
                 fields["started_at"] = utcnow()
-            observer.emit(
-                opening, data={"inputs": record.inputs} if opening == EventType.RUN_STARTED else {}
-            )
+            data = {"inputs": record.inputs} if opening == EventType.RUN_STARTED else {}
+            observer.emit(opening, data={**data, **(note or {})})
             self._set_status(active, RunStatus.RUNNING, **fields)
             kwargs: dict[str, Any] = {}
             if self.checkpointer is not None:
@@ -317,6 +361,11 @@ class Executor:
 
         return await asyncio.wait_for(settle(), timeout)
 
+    def executing(self, run_id: str) -> bool:
+        """Whether this process is executing ``run_id`` now."""
+        active = self._active.get(run_id)
+        return active is not None and active.task is not None
+
     def runs_in_progress(self) -> int:
         """Runs this process is executing now (not those waiting on an interrupt)."""
         return sum(1 for active in self._active.values() if active.task is not None)
@@ -360,11 +409,43 @@ class Executor:
             raise RunStateError(f"run {run_id} already {record.status}")
         if record.status == RunStatus.RUNNING and record.owner != self.owner:
             raise RunStateError(f"run {run_id} is executing in another process ({record.owner})")
-        active = self._activate(record)
-        active.observer.emit(EventType.RUN_CANCELLED, data={"reason": "cancelled"})
-        self._set_status(active, RunStatus.CANCELLED, error="cancelled", finished_at=utcnow())
+        return await self.record_cancelled(record)
+
+    async def record_cancelled(self, record: RunRecord, reason: str = "cancelled") -> RunRecord:
+        """Store the cancellation of a run no process is executing (or one whose process
+        was just stopped); the event numbering continues after what is stored."""
+        return await self.record_ended(
+            record, RunStatus.CANCELLED, EventType.RUN_CANCELLED, "cancelled", {"reason": reason}
+        )
+
+    async def record_failed(
+        self, record: RunRecord, message: str, node: str | None = None
+    ) -> RunRecord:
+        """Store the failure of a run whose process was stopped (a node over its limit)."""
+        if node is not None:
+            record.node_states = {**(record.node_states or {}), node: "failed"}
+        return await self.record_ended(
+            record, RunStatus.FAILED, EventType.RUN_FAILED, message, {"error": message}, node
+        )
+
+    async def record_ended(
+        self,
+        record: RunRecord,
+        status: RunStatus,
+        event: EventType,
+        error: str,
+        data: dict[str, Any],
+        node: str | None = None,
+    ) -> RunRecord:
+        stored = await self.store.list_events(record.id, after=record.last_seq)
+        start_seq = stored[-1].seq if stored else record.last_seq
+        active = self._activate(record, start_seq=start_seq)
+        if node is not None:
+            active.observer.emit(EventType.NODE_FAILED, node, {"error": error})
+        active.observer.emit(event, data=data)
+        self._set_status(active, status, error=error, finished_at=utcnow())
         await self._writer.flush()
-        self._active.pop(run_id, None)
+        self._active.pop(record.id, None)
         active.settled.set()
         return active.record
 
@@ -382,8 +463,11 @@ class Executor:
         active.task = asyncio.create_task(self._drive(active, graph, command, EventType.RESUMED))
         return run_id
 
-    async def recover(self, run_id: str) -> str:
-        """Continue a run whose process died, from its last checkpoint (or its start)."""
+    async def recover(self, run_id: str, reason: str | None = None) -> str:
+        """Continue a run whose process died, from its last checkpoint (or its start).
+
+        ``reason`` (why its process is gone) goes into the ``resumed`` event.
+        """
         record = await self.store.get_run(run_id)
         if record.status not in (RunStatus.RUNNING, RunStatus.PENDING):
             raise RunStateError(
@@ -400,7 +484,9 @@ class Executor:
         payload = None if snapshot is not None else initial_state(record.inputs, record.config)
         # A run stored but never started (its process died first) starts now.
         opening = EventType.RESUMED if snapshot is not None or start_seq else EventType.RUN_STARTED
-        active.task = asyncio.create_task(self._drive(active, graph, payload, opening))
+        active.task = asyncio.create_task(
+            self._drive(active, graph, payload, opening, {"reason": reason} if reason else None)
+        )
         return run_id
 
     async def checkpoints(self, run_id: str) -> list[dict[str, Any]]:
@@ -423,35 +509,25 @@ class Executor:
     async def rerun(self, run_id: str, checkpoint_id: str | None = None) -> str:
         """A new run: from the start with the same inputs, or from a stored checkpoint."""
         source = await self.get_run(run_id)
-        graph = await self._graph_of(source)
-        new_id = uuid.uuid4().hex
-        now = utcnow()
-        record = RunRecord(
-            id=new_id,
-            checksum=source.checksum,
-            status=RunStatus.PENDING,
+        await self._graph_of(source)  # the document still builds
+        record = pending_run(
+            uuid.uuid4().hex,
+            source.checksum,
             inputs=source.inputs,
-            created_at=now,
-            updated_at=now,
             workflow_id=source.workflow_id,
             version=source.version,
             config=source.config,
+            owner=self.owner,
             parent_run_id=run_id,
             parent_checkpoint_id=checkpoint_id,
-            owner=self.owner,
         )
-        payload: Any = initial_state(source.inputs, source.config)
         if checkpoint_id is not None:
             if self.checkpointer is None:
                 raise RunStateError("re-running from a checkpoint needs a checkpointer")
-            await self._copy_checkpoint(run_id, checkpoint_id, new_id)
-            payload = None
+            await self._copy_checkpoint(run_id, checkpoint_id, record.id)
         await self.store.create_run(record)
-        active = self._activate(record)
-        active.task = asyncio.create_task(
-            self._drive(active, graph, payload, EventType.RUN_STARTED)
-        )
-        return new_id
+        await self.start_stored(record)
+        return record.id
 
     async def _copy_checkpoint(self, run_id: str, checkpoint_id: str, new_id: str) -> None:
         assert self.checkpointer is not None
