@@ -26,6 +26,8 @@ EXPECTED = {
     "TextProcessingNode", "WebhookTriggerNode", "WhileNode",
     # storage and utility
     "NoOpTaskNode", "PostgresNode", "SQLiteNode",
+    # web and communication
+    "EmailNode", "RSSNode", "WebDocumentLoaderNode",
 }  # fmt: skip
 
 
