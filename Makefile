@@ -46,9 +46,10 @@ chromium:
 	@test -x /usr/bin/chromium || { apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
+# The URL jupyter prints is its default_url (a file argument only steers a browser it opens).
 lab: install bundles
 	$(BIN)/jupyter lab --allow-root --no-browser --ip=$(LAB_IP) --port=$(LAB_PORT) \
-		--ServerApp.root_dir=$(CURDIR)/notebooks notebooks/quickstart.ipynb
+		--ServerApp.root_dir=$(CURDIR)/notebooks --LabApp.default_url=/lab/tree/quickstart.ipynb
 
 lint: install
 	$(BIN)/ruff check orcheo_jupyter tests benchmarks

@@ -26,7 +26,8 @@ export function createCy(container: HTMLElement, size: number): cytoscape.Core {
     minZoom: 0.02,
     maxZoom: 3,
     boxSelectionEnabled: true,
-    selectionType: 'additive',
+    // A click selects one element; Shift/Ctrl/Cmd-click and Shift-drag add to the selection.
+    selectionType: 'single',
     textureOnViewport: large,
     hideEdgesOnViewport: large,
     motionBlur: false,
