@@ -219,6 +219,35 @@ def cmd_worker(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from None
 
 
+async def _document_at(ref: str, store: Any) -> Any:
+    """``path.orcheo.json``, or ``WORKFLOW@N``: version N of a stored workflow (id or slug)."""
+    from .spec.io import document_from_data
+
+    if Path(ref).exists() or "@" not in ref:
+        return spec.load(ref)
+    workflow, _, number = ref.rpartition("@")
+    if not number.isdigit():
+        raise CliError(f"{ref!r}: expected a file or WORKFLOW@VERSION (a whole number)")
+    version = await store.get_version(workflow, int(number))
+    return document_from_data(version.document)
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from .spec.diff import diff_documents, format_diff
+
+    async def go(executor: Any) -> int:
+        before = await _document_at(args.old, executor.store)
+        after = await _document_at(args.new, executor.store)
+        diff = diff_documents(before, after)
+        if args.json:
+            _print_json(diff)
+        else:
+            print(format_diff(diff, f"{args.old} → {args.new}"))
+        return EXIT_OK
+
+    return asyncio.run(_with_executor(go))
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     from .export.command import cmd_export as export
 
@@ -267,6 +296,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("checkpoints", help="list a run's checkpoints")
     p.add_argument("run_id")
     p.set_defaults(fn=cmd_checkpoints)
+
+    p = sub.add_parser(
+        "diff", help="what changed between two documents (files, or WORKFLOW@VERSION in the store)"
+    )
+    p.add_argument("old")
+    p.add_argument("new")
+    p.add_argument("--json", action="store_true", help="the diff as JSON")
+    p.set_defaults(fn=cmd_diff)
 
     p = sub.add_parser("nodes", help="list node types")
     p.add_argument("--json", action="store_true", help="the catalog as JSON")

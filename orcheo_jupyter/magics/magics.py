@@ -23,6 +23,7 @@ from IPython.display import display
 
 from ..runtime import background
 from ..runtime.executor import Executor, RunStateError
+from ..spec.diff import diff_documents, format_diff
 from ..spec.io import stored_form
 from ..spec.models import WorkflowDocument
 from ..spec.problems import DocumentError
@@ -44,6 +45,7 @@ USAGE = """\
 %orcheo show NAME [--version N]   the canvas
 %orcheo runs NAME [--limit N]     run history
 %orcheo code NAME [--print] [--version N]   the builder code of a document
+%orcheo diff NAME A [B]           what changed from version A to B (default: the current one)
 %orcheo export ...                bundle the notebook's workflows for deployment"""
 
 
@@ -178,6 +180,20 @@ class OrcheoMagics(Magics):
             return self.live[name].document, "live", self.paths.get(name)
         doc, path = background.run(storage.load(name, self.here, version))
         return doc, "file" if path is not None and version is None else "store", path
+
+    def _cmd_diff(self, words: list[str], _raw: str) -> None:
+        parser = _parser("%orcheo diff")
+        parser.add_argument("name")
+        parser.add_argument("a", type=int)
+        parser.add_argument("b", type=int, nargs="?")
+        args = parser.parse_args(words)
+        before, _, _ = self._resolve(args.name, args.a)
+        after, source, _ = self._resolve(args.name, args.b)
+        label = f"version {args.b}" if args.b is not None else f"current ({source})"
+        diff = diff_documents(before, after)
+        print(format_diff(diff, f"{args.name}: version {args.a} → {label}"))
+        self.ip.user_ns["_orcheo_diff"] = diff
+        return None
 
     def _cmd_run(self, words: list[str], _raw: str) -> None:
         parser = _parser("%orcheo run")

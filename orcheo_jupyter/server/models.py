@@ -314,3 +314,30 @@ class OpenAPIDocument(BaseModel):
     openapi: str
     info: dict[str, Any]
     paths: dict[str, Any]
+
+
+class Changes(BaseModel):
+    """Items of one kind added, removed and changed (changed: identity + field changes)."""
+
+    added: list[dict[str, Any]]
+    removed: list[dict[str, Any]]
+    changed: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description='Each {"id" or "source"/"target", "changes": [{"field", "before", '
+        '"after", "text_diff"?}]}; a missing "before"/"after" means absent.',
+    )
+
+
+class VersionDiff(BaseModel):
+    workflow_id: str
+    from_version: int
+    to_version: int
+    summary: str = Field(description="One line, e.g. '1 node added, 2 nodes changed'.")
+    nodes: Changes
+    edges: Changes
+    conditional_edges: Changes
+    triggers: Changes
+    document: list[dict[str, Any]] = Field(
+        description="Changed document fields (name, description, tags, inputs_schema...)."
+    )
+    layout_changed: bool = Field(description="Only positions/viewport/comments differ.")

@@ -43,6 +43,7 @@ def routes() -> list[Route]:
         CredentialsHandler,
         CredentialsHealthHandler,
     )
+    from .diffs import VersionDiffHandler
     from .executions import (
         CheckpointsHandler,
         EventsHandler,
@@ -83,6 +84,11 @@ def routes() -> list[Route]:
             f"{API}/workflows/{{workflow_id}}/versions/{{version}}",
             VersionHandler,
             params={"version": version},
+        ),
+        Route(
+            f"{API}/workflows/{{workflow_id}}/versions/{{version}}/diff/{{other}}",
+            VersionDiffHandler,
+            params={"version": version, "other": version},
         ),
         Route(f"{API}/workflows/{{workflow_id}}/execute", ExecuteHandler),
         Route(f"{API}/executions", ExecutionsHandler),

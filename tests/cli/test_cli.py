@@ -153,3 +153,23 @@ def test_nodes_catalog_json(env: dict[str, str]) -> None:
     entry = next(e for e in catalog if e["type"] == "SetVariableNode")
     assert set(entry) == {"type", "category", "description", "trigger", "config_schema"}
     assert entry["config_schema"]["properties"]["variables"]["type"] == "object"
+
+
+def test_diff_of_two_files_as_text_and_json(env: dict[str, str], tmp_path: Path) -> None:
+    old = write(tmp_path, "old.orcheo.json", linear_doc("a", "b"))
+    new = write(tmp_path, "new.orcheo.json", linear_doc("a", "b", "c"))
+    proc = cli(env, "diff", old, new)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0] == f"{old} → {new}: 1 node added, 2 edges added, 1 edge removed"
+    assert "+ node c (SetVariableNode)" in lines and "- edge b → __end__" in lines
+    as_json = json.loads(cli(env, "diff", old, new, "--json").stdout)
+    assert [n["id"] for n in as_json["nodes"]["added"]] == ["c"]
+
+
+def test_diff_of_a_bad_reference_is_one_line(env: dict[str, str], tmp_path: Path) -> None:
+    proc = cli(env, "diff", "nothing@two", write(tmp_path, "x.orcheo.json", linear_doc("a")))
+    assert proc.returncode == 2
+    assert proc.stderr == (
+        "error: 'nothing@two': expected a file or WORKFLOW@VERSION (a whole number)\n"
+    )
