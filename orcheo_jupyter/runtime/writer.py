@@ -4,15 +4,18 @@ Events arrive far faster than SQLite can commit them one by one. The writer keep
 one flusher task per executor and commits at most every ``delay`` seconds (or at
 once when someone calls ``flush``): everything that accumulated goes into one
 transaction, so cost grows with commits, not events, and order is kept. Live
-clients never wait for this: they get events from memory.
+clients never wait for this: they get events from memory. An event or update that
+cannot be stored fails alone; the rest of its batch (other runs) is committed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 
 from ..store.base import Repository
+from ..store.isolate import is_database_error, isolate
 from ..store.records import EventRecord, RunUpdate
 from .progress import Progress
 
@@ -100,18 +103,43 @@ class BatchWriter:
                 events, updates = self._events, self._updates
                 self._events, self._updates = [], []
                 mark = self._queued
-                for attempt in range(5):
-                    try:
-                        await self._store.write_batch(events, updates)
-                        break
-                    except Exception:
-                        log.exception(
-                            "orcheo: writing %d events failed (attempt %d)",
-                            len(events),
-                            attempt + 1,
-                        )
-                        await asyncio.sleep(0.05 * 2**attempt)
+                await self._write(events, updates)
                 self._written.advance(mark)
+
+    async def _write(self, events: list[EventRecord], updates: list[RunUpdate]) -> None:
+        """Commit a batch; an item that cannot be stored is logged and left out alone.
+
+        Database errors (locked, I/O) are retried a bounded number of times for the
+        items they held back; an item's own error is final at once.
+        """
+        pending: list[EventRecord | RunUpdate] = [*events, *updates]  # events first, as ever
+        for attempt in range(5):
+            results = await isolate(pending, self._write_part)
+            retry = []
+            for item, result in zip(pending, results, strict=True):
+                if result is None:
+                    continue
+                if is_database_error(result):
+                    retry.append(item)
+                else:
+                    log.error("orcheo: run %s: %s not stored: %r", item.run_id, _what(item), result)
+            if not retry:
+                return
+            log.warning(
+                "orcheo: writing %d events/updates failed (attempt %d): %s",
+                len(retry),
+                attempt + 1,
+                next(r for r in results if r is not None),
+            )
+            pending = retry
+            await asyncio.sleep(0.05 * 2**attempt)
+        log.error("orcheo: gave up writing %d events/updates", len(pending))
+
+    async def _write_part(self, part: Sequence[EventRecord | RunUpdate]) -> list[None]:
+        events = [item for item in part if isinstance(item, EventRecord)]
+        updates = [item for item in part if isinstance(item, RunUpdate)]
+        await self._store.write_batch(events, updates)
+        return [None] * len(part)
 
     async def close(self) -> None:
         await self.flush()
@@ -123,3 +151,7 @@ class BatchWriter:
             except (TimeoutError, asyncio.CancelledError):
                 self._task.cancel()
             self._task = None
+
+
+def _what(item: EventRecord | RunUpdate) -> str:
+    return f"event {item.seq} ({item.type})" if isinstance(item, EventRecord) else "status update"

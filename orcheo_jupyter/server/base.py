@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import json
-import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -22,6 +21,7 @@ from tornado.web import HTTPError, RequestHandler
 
 from ..runtime.serialize import jsonable
 from ..spec.problems import problems_from_validation
+from ..spec.surrogates import lone_surrogate_path
 from .errors import AUTH_REQUIRED, ApiError, describe
 
 if TYPE_CHECKING:
@@ -29,7 +29,6 @@ if TYPE_CHECKING:
     from .app import OrcheoApp
 
 M = TypeVar("M", bound=BaseModel)
-_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 
 
 @dataclass(frozen=True)
@@ -202,15 +201,15 @@ class OrcheoHandler(ErrorsMixin, ExtensionHandlerMixin, APIHandler):
             raise ApiError(400, "invalid_json", f"request body: {exc}") from None
         except RecursionError:
             raise ApiError(400, "invalid_json", "request body is nested too deeply") from None
-        if _SURROGATE_ESCAPE.search(raw):
-            try:
-                json.dumps(data, ensure_ascii=False).encode("utf-8")
-            except UnicodeEncodeError:
-                raise ApiError(
-                    400,
-                    "invalid_json",
-                    "request body contains an unpaired UTF-16 surrogate escape (\\ud800-\\udfff)",
-                ) from None
+        where = lone_surrogate_path(raw, data)
+        if where is not None:
+            raise ApiError(
+                400,
+                "invalid_json",
+                f"request {where} holds an unpaired UTF-16 surrogate escape "
+                "(\\ud800-\\udfff), which is not Unicode text and cannot be stored",
+                {"field": where},
+            )
         return data
 
     def parse_body(self, model: type[M], *, code: str = "invalid_request") -> M:

@@ -4,6 +4,8 @@ Each caller awaits the commit of its own item, so a write is durable when the
 await returns; items that arrive while a transaction is running go together into
 the next one. Under load a batch holds hundreds of items for the price of one
 commit; when idle an item is committed at once (no timer, no added latency).
+An item whose data cannot be stored fails alone: the batch is retried without
+it (see ``isolate``), so one bad caller never fails the callers batched with it.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from typing import Generic, TypeVar
 
+from .isolate import isolate
 from .sqlite_thread import SqliteThread
 
 T = TypeVar("T")
@@ -44,14 +47,12 @@ class GroupCommit(Generic[T, R]):
             batch = self._pending[: self._max_batch]
             del self._pending[: self._max_batch]
             try:
-                results = await self._db.transaction(self._unit([item for item, _ in batch]))
-            except BaseException as exc:
+                results = await isolate([item for item, _ in batch], self._commit)
+            except BaseException as exc:  # cancelled: nothing more is committed here
                 for _, future in batch:
                     if not future.done():
                         future.set_exception(exc)
-                if isinstance(exc, asyncio.CancelledError):
-                    raise
-                continue
+                raise
             for (_, future), result in zip(batch, results, strict=True):
                 if future.done():
                     continue
@@ -60,8 +61,8 @@ class GroupCommit(Generic[T, R]):
                 else:
                     future.set_result(result)
 
-    def _unit(self, items: list[T]) -> Callable[[sqlite3.Connection], Sequence[R | BaseException]]:
-        return lambda conn: self._work(conn, items)
+    async def _commit(self, items: Sequence[T]) -> Sequence[R | BaseException]:
+        return await self._db.transaction(lambda conn: self._work(conn, items))
 
     async def drain(self) -> None:
         """Wait until everything submitted so far is committed."""

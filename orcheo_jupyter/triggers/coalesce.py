@@ -2,14 +2,17 @@
 
 Callers await their own item's result; items that arrive while a batch is in
 flight go into the next one. Idle, an item goes out at once; under load a batch
-holds everything that queued up meanwhile.
+holds everything that queued up meanwhile. An item the batched call cannot take
+fails alone (see ``store.isolate``): the others go through without it.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Generic, TypeVar
+
+from ..store.isolate import isolate
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -17,7 +20,10 @@ R = TypeVar("R")
 
 class Coalescer(Generic[T, R]):
     def __init__(
-        self, call: Callable[[list[T]], Awaitable[list[R]]], *, max_batch: int = 500
+        self,
+        call: Callable[[Sequence[T]], Awaitable[Sequence[R | BaseException]]],
+        *,
+        max_batch: int = 500,
     ) -> None:
         self._call = call
         self._max_batch = max_batch
@@ -36,12 +42,16 @@ class Coalescer(Generic[T, R]):
             batch = self._pending[: self._max_batch]
             del self._pending[: self._max_batch]
             try:
-                results = await self._call([item for item, _ in batch])
-            except Exception as exc:
+                results = await isolate([item for item, _ in batch], self._call)
+            except BaseException as exc:  # cancelled
                 for _, future in batch:
                     if not future.done():
                         future.set_exception(exc)
-                continue
+                raise
             for (_, future), result in zip(batch, results, strict=True):
-                if not future.done():
+                if future.done():
+                    continue
+                if isinstance(result, BaseException):
+                    future.set_exception(result)
+                else:
                     future.set_result(result)

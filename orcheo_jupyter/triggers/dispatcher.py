@@ -25,7 +25,7 @@ import random
 import time
 import uuid
 from collections import Counter, OrderedDict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -352,18 +352,20 @@ class Dispatcher:
                 self._docs.popitem(last=False)
         return found
 
-    async def _create_runs(self, records: list[RunRecord]) -> list[bool]:
+    async def _create_runs(self, records: Sequence[RunRecord]) -> list[bool | BaseException]:
         store = self.executor.store
         many = getattr(store, "create_runs", None)  # one transaction for the batch
         if many is not None:
-            return list(await many(records))
-        created = []
+            return list(await many(list(records)))
+        created: list[bool | BaseException] = []
         for record in records:
             try:
                 await store.create_run(record)
                 created.append(True)
             except Conflict:
                 created.append(False)
+            except Exception as exc:  # this record's own failure, not its neighbours'
+                created.append(exc)
         return created
 
     async def prepare(self, job: Job) -> None:

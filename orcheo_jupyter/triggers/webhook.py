@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
+from ..spec.surrogates import lone_surrogate_path
 from .config import WebhookConfig
 
 SecretLookup = Callable[[str], Awaitable[str]]
@@ -162,9 +163,18 @@ def _body(request: WebhookRequest) -> Any:
     media = (request.header("Content-Type") or "").split(";")[0].strip().lower()
     if media == "application/json" or media.endswith("+json"):
         try:
-            return json.loads(request.body)
+            data = json.loads(request.body)
         except (UnicodeDecodeError, ValueError) as exc:
             raise WebhookRejected(400, "invalid_json", f"body is not valid JSON: {exc}") from None
+        where = lone_surrogate_path(request.body, data)
+        if where is not None:
+            raise WebhookRejected(
+                400,
+                "invalid_json",
+                f"{where} holds an unpaired UTF-16 surrogate escape (\\ud800-\\udfff), "
+                "which is not Unicode text and cannot be stored",
+            )
+        return data
     try:
         text = request.body.decode("utf-8")
     except UnicodeDecodeError:
