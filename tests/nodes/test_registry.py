@@ -28,6 +28,12 @@ EXPECTED = {
     "NoOpTaskNode", "PostgresNode", "SQLiteNode",
     # web and communication
     "EmailNode", "RSSNode", "WebDocumentLoaderNode",
+    # retrieval
+    "ChunkEmbeddingNode", "ChunkingStrategyNode", "CitationsFormatterNode",
+    "ContextCompressorNode", "DenseSearchNode", "DocumentLoaderNode", "GroundedGeneratorNode",
+    "HallucinationGuardNode", "HybridFusionNode", "MetadataExtractorNode", "QueryRewriteNode",
+    "ReRankerNode", "SearchResultFormatterNode", "SparseSearchNode", "TextEmbeddingNode",
+    "VectorStoreUpsertNode",
 }  # fmt: skip
 
 

@@ -1,0 +1,307 @@
+"""Retrieval nodes: index vectors, search them (dense), search words (BM25),
+fuse rankings (reciprocal rank fusion) and re-rank.
+
+The vector store is a SQLite file under the data directory by default
+(``_vectors.py``), so an index built by one run is searched by the next.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections import Counter
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..base import BaseNode, NodeContext, NodeError
+from ..registry import register
+from . import _vectors
+from ._embeddings import LOCAL_MODEL, cosine, resolve_embeddings, words
+from ._rag import as_list, from_results, query_text, result_text
+from ._values import under_data_dir
+
+_RESULTS = "{results: [{id, score, text, metadata, source}]}"
+
+
+class VectorStoreConfig(BaseModel):
+    """Where vectors live: a SQLite file (relative paths: the data dir) and a collection."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["sqlite"] = Field("sqlite", title="Type")
+    path: str = Field("vectors.sqlite", min_length=1, title="File")
+    collection: str = Field(
+        "default", min_length=1, max_length=200, title="Collection", description="Index name."
+    )
+
+
+_STORE = Field(default_factory=VectorStoreConfig, title="Vector store")
+_MODEL = Field(
+    LOCAL_MODEL,
+    min_length=1,
+    title="Embedding model",
+    description="The model the index was built with (provider:model or local:hashing).",
+)
+_QUERY = Field(None, title="Query", description="Default: inputs.<query_key>.")
+_QUERY_KEY = Field("message", title="Inputs key of the query")
+
+
+@register(category="rag", icon="database", output="{upserted, count, collection, path}")
+class VectorStoreUpsertNode(BaseNode):
+    """Store embedded chunks in the vector store (insert or replace by id)."""
+
+    source_result_key: str = Field("chunk_embedding", title="Source node")
+    embeddings_field: str = Field("chunk_embeddings", title="Embeddings field")
+    records: list[dict[str, Any]] | None = Field(
+        None,
+        title="Records",
+        description="Instead of the source node: [{id, values, text, metadata}].",
+    )
+    embed_model: str | None = Field(
+        None, title="Embedding model", description="Default: the source node's model."
+    )
+    vector_store: VectorStoreConfig = _STORE
+    replace_collection: bool = Field(
+        False, title="Replace collection", description="Drop what the collection held first."
+    )
+
+    async def run(self, state: Mapping[str, Any], ctx: NodeContext) -> Any:
+        records = as_list(
+            from_results(
+                state, self.records, self.source_result_key, self.embeddings_field, "records"
+            ),
+            "records",
+            "record",
+        )
+        for i, rec in enumerate(records):
+            values = rec.get("values")
+            if (
+                rec.get("id") in (None, "")
+                or not isinstance(values, list)
+                or not values
+                or not all(isinstance(v, int | float) for v in values)
+            ):
+                raise NodeError(f"records[{i}]", "expected {id, values: [numbers], text, metadata}")
+        model = self.embed_model
+        if model is None:
+            source = (state.get("results") or {}).get(self.source_result_key) or {}
+            model = source.get("model") if isinstance(source, Mapping) else None
+        model = model or LOCAL_MODEL
+        path = under_data_dir(self.vector_store.path, ctx.services)
+        collection = self.vector_store.collection
+        out = await asyncio.to_thread(
+            _vectors.upsert, path, collection, str(model), records, self.replace_collection
+        )
+        return {**out, "collection": collection, "path": self.vector_store.path}
+
+
+@register(category="rag", icon="search", output=_RESULTS)
+class DenseSearchNode(BaseNode):
+    """Find the chunks nearest to the query in the vector store (cosine similarity)."""
+
+    query_key: str = _QUERY_KEY
+    query: str | None = _QUERY
+    vector_store: VectorStoreConfig = _STORE
+    embed_model: str = _MODEL
+    model_kwargs: dict[str, Any] = Field(default_factory=dict, title="Model options")
+    top_k: int = Field(5, ge=1, le=1000, title="Results")
+    score_threshold: float = Field(0.0, ge=-1, le=1, title="Least score")
+    filter_metadata: dict[str, Any] = Field(
+        default_factory=dict,
+        title="Metadata filter",
+        description="key: value (or a list of allowed values) that results must have.",
+    )
+    source_name: str = Field("dense", title="Retriever name")
+
+    async def run(self, state: Mapping[str, Any], ctx: NodeContext) -> Any:
+        query = query_text(state, self.query, self.query_key)
+        model = resolve_embeddings(self.embed_model, self.model_kwargs, ctx)
+        vector = [float(v) for v in await model.aembed_query(query)]
+        path = under_data_dir(self.vector_store.path, ctx.services)
+        found = await asyncio.to_thread(
+            _vectors.search,
+            path,
+            self.vector_store.collection,
+            self.embed_model,
+            vector,
+            self.top_k,
+            self.score_threshold,
+            self.filter_metadata,
+        )
+        for item in found:
+            item["retriever"] = self.source_name
+        return {"results": found, "query": query}
+
+
+def bm25(query: str, docs: list[list[str]], k1: float, b: float) -> list[float]:
+    """Okapi BM25 scores of ``docs`` (token lists) for ``query``."""
+    n = len(docs)
+    if not n:
+        return []
+    avg = sum(len(d) for d in docs) / n or 1.0
+    df: Counter[str] = Counter()
+    for d in docs:
+        df.update(set(d))
+    terms = words(query)
+    scores = []
+    for d in docs:
+        tf = Counter(d)
+        score = 0.0
+        for t in terms:
+            if t not in tf:
+                continue
+            idf = math.log(1 + (n - df[t] + 0.5) / (df[t] + 0.5))
+            f = tf[t]
+            score += idf * f * (k1 + 1) / (f + k1 * (1 - b + b * len(d) / avg))
+        scores.append(score)
+    return scores
+
+
+@register(category="rag", icon="search", output=_RESULTS)
+class SparseSearchNode(BaseNode):
+    """Rank chunks by keywords (BM25), from a chunking node or a vector store's collection."""
+
+    source_result_key: str = Field("chunking_strategy", title="Source node")
+    chunks_field: str = Field("chunks", title="Chunks field")
+    chunks: list[dict[str, Any]] | None = Field(None, title="Chunks")
+    vector_store: VectorStoreConfig | None = Field(
+        None, title="Vector store", description="Search this collection's chunks instead."
+    )
+    query_key: str = _QUERY_KEY
+    query: str | None = _QUERY
+    top_k: int = Field(5, ge=1, le=1000, title="Results")
+    score_threshold: float = Field(0.0, ge=0, title="Least score")
+    k1: float = Field(1.5, ge=0, le=10, title="BM25 k1")
+    b: float = Field(0.75, ge=0, le=1, title="BM25 b")
+    source_name: str = Field("sparse", title="Retriever name")
+
+    async def run(self, state: Mapping[str, Any], ctx: NodeContext) -> Any:
+        query = query_text(state, self.query, self.query_key)
+        if self.vector_store is not None and self.chunks is None:
+            path = under_data_dir(self.vector_store.path, ctx.services)
+            chunks = await asyncio.to_thread(_vectors.texts, path, self.vector_store.collection)
+        else:
+            chunks = as_list(
+                from_results(
+                    state, self.chunks, self.source_result_key, self.chunks_field, "chunks"
+                ),
+                "chunks",
+                "chunk",
+            )
+        texts = [result_text(c) for c in chunks]
+        scores = bm25(query, [words(t) for t in texts], self.k1, self.b)
+        ranked = sorted(
+            (i for i, s in enumerate(scores) if s > self.score_threshold),
+            key=lambda i: (-scores[i], i),
+        )[: self.top_k]
+        results = []
+        for i in ranked:
+            meta = dict(chunks[i].get("metadata") or {})
+            results.append(
+                {
+                    "id": str(chunks[i].get("id", i)),
+                    "score": round(scores[i], 6),
+                    "text": texts[i],
+                    "metadata": meta,
+                    "source": meta.get("source") or chunks[i].get("id", i),
+                    "retriever": self.source_name,
+                }
+            )
+        return {"results": results, "query": query}
+
+
+@register(
+    category="rag",
+    icon="merge",
+    output="{results: [{id, score, text, metadata, source, sources: [retriever]}]}",
+)
+class HybridFusionNode(BaseNode):
+    """Merge several rankings into one (reciprocal rank fusion, or weighted scores)."""
+
+    results_field: str = Field(
+        "retrieval_results",
+        title="Results key",
+        description="results.<key> holding {retriever: [results]} when result_sets is unset.",
+    )
+    result_sets: dict[str, Any] | None = Field(
+        None,
+        title="Rankings",
+        description="{name: [results] or a search node's output}, e.g. {dense: '{{dense}}'}.",
+    )
+    strategy: Literal["rrf", "weighted"] = Field("rrf", title="Strategy")
+    weights: dict[str, float] = Field(default_factory=dict, title="Weights")
+    rrf_k: int = Field(60, ge=1, le=10_000, title="RRF k")
+    top_k: int = Field(10, ge=1, le=1000, title="Results")
+
+    async def run(self, state: Mapping[str, Any], ctx: NodeContext) -> Any:
+        sets = self.result_sets
+        if sets is None:
+            sets = (state.get("results") or {}).get(self.results_field)
+        if not isinstance(sets, Mapping) or not sets:
+            raise NodeError(
+                "result_sets", f"no rankings: set result_sets or results.{self.results_field}"
+            )
+        fused: dict[str, dict[str, Any]] = {}
+        for name, ranking in sets.items():
+            items = ranking.get("results") if isinstance(ranking, Mapping) else ranking
+            items = as_list(items, f"result_sets.{name}", "result")
+            weight = self.weights.get(name, 1.0)
+            top = max((float(it.get("score") or 0) for it in items), default=0.0) or 1.0
+            for rank, item in enumerate(items, start=1):
+                key = str(item.get("id"))
+                entry = fused.setdefault(key, {**item, "score": 0.0, "sources": []})
+                if self.strategy == "rrf":
+                    entry["score"] += weight / (self.rrf_k + rank)
+                else:
+                    entry["score"] += weight * float(item.get("score") or 0) / top
+                entry["sources"].append(name)
+        ranked = sorted(fused.values(), key=lambda e: (-e["score"], str(e.get("id"))))
+        for entry in ranked:
+            entry["score"] = round(entry["score"], 6)
+            entry.pop("retriever", None)
+        return {"results": ranked[: self.top_k]}
+
+
+@register(category="rag", icon="arrow-up-down", output=_RESULTS)
+class ReRankerNode(BaseNode):
+    """Re-order search results by how well they match the query (word overlap, or an
+    embedding model's similarity), with an optional length penalty."""
+
+    source_result_key: str = Field("retriever", title="Source node")
+    results_field: str = Field("results", title="Results field")
+    results: list[dict[str, Any]] | None = Field(None, title="Results")
+    query_key: str = _QUERY_KEY
+    query: str | None = _QUERY
+    embed_model: str | None = Field(
+        None, title="Embedding model", description="Score by similarity; default: word overlap."
+    )
+    model_kwargs: dict[str, Any] = Field(default_factory=dict, title="Model options")
+    top_k: int = Field(10, ge=1, le=1000, title="Results")
+    length_penalty: float = Field(0.0, ge=0, le=1, title="Length penalty (per word)")
+
+    async def run(self, state: Mapping[str, Any], ctx: NodeContext) -> Any:
+        items = as_list(
+            from_results(
+                state, self.results, self.source_result_key, self.results_field, "results"
+            ),
+            "results",
+            "result",
+        )
+        query = query_text(state, self.query, self.query_key)
+        texts = [result_text(it) for it in items]
+        if self.embed_model:
+            model = resolve_embeddings(self.embed_model, self.model_kwargs, ctx)
+            q = await model.aembed_query(query)
+            vecs = await model.aembed_documents(texts) if texts else []
+            scores = [cosine(q, v) for v in vecs]
+        else:
+            terms = set(words(query))
+            scores = [len(terms & set(words(t))) / len(terms) if terms else 0.0 for t in texts]
+        ranked = []
+        for item, text, score in zip(items, texts, scores, strict=True):
+            final = score - self.length_penalty * len(words(text))
+            ranked.append({**item, "score": round(final, 6), "retrieval_score": item.get("score")})
+        ranked.sort(key=lambda e: -e["score"])
+        return {"results": ranked[: self.top_k], "query": query}
