@@ -19,7 +19,7 @@ from types import CodeType
 from RestrictedPython import compile_restricted_exec
 
 from ..spec.problems import DocumentError, Problem
-from .policy import AllowList, ScriptPolicy, disallowed_imports
+from .policy import AllowList, ScriptPolicy, disallowed_imports, refused_string_annotations
 
 MAX_SCRIPT_BYTES = 128 * 1024
 FILENAME = "<orcheo script>"
@@ -133,6 +133,9 @@ def compile_script(
         )
         for line, name in disallowed_imports(tree, allow)
     ]
+    problems.extend(
+        script_problem("restricted", why, line) for line, why in refused_string_annotations(tree)
+    )
     try:
         # dont_inherit: this module's ``from __future__ import annotations`` must not
         # turn the script's annotations into strings (LangGraph reads them as types).

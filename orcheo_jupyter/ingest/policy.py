@@ -29,16 +29,27 @@ from RestrictedPython.Guards import (
 )
 from RestrictedPython.PrintCollector import PrintCollector
 
+from . import annotation_guard
+from .facades import DENIED_ATTRIBUTES, SEALED, build_facades
+
 #: The module name a script runs as; never ``__main__``, so its main block is skipped.
 SCRIPT_MODULE = "orcheo_script"
 
 DEFAULT_ALLOWED_IMPORTS: tuple[str, ...] = (
     "__future__",
-    "langgraph",
+    "orcheo",
+    "langgraph.graph",
+    "langgraph.types",
+    "langgraph.constants",
+    "langgraph.config",
     "langchain_core.messages",
+    "langchain_core.runnables",
     "typing",
     "typing_extensions",
     "operator",
+    "asyncio",
+    "base64",
+    "html",
     "math",
     "json",
     "re",
@@ -65,7 +76,10 @@ class AllowList:
     modules: tuple[str, ...] = DEFAULT_ALLOWED_IMPORTS
 
     def allows(self, name: str) -> bool:
-        return any(name == m or name.startswith(m + ".") for m in self.modules)
+        """Listed, or a submodule of a listed module that is not a sealed facade."""
+        return any(
+            name == m or (name.startswith(m + ".") and m not in SEALED) for m in self.modules
+        )
 
     def is_parent_of_allowed(self, name: str) -> bool:
         """``langchain_core`` is not allowed itself, but is the way to ``.messages``."""
@@ -135,7 +149,48 @@ def disallowed_imports(tree: ast.AST, allow: AllowList) -> list[tuple[int, str]]
     return found
 
 
-def _guarded_import(allow: AllowList) -> Callable[..., ModuleType]:
+def _annotation_nodes(tree: ast.AST) -> Iterable[ast.AST]:
+    for node in ast.walk(tree):
+        if isinstance(node, ast.AnnAssign | ast.arg) and node.annotation is not None:
+            yield node.annotation
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.returns:
+            yield node.returns
+
+
+def refused_string_annotations(tree: ast.AST) -> list[tuple[int, str]]:
+    """String annotations the script's guards would refuse: (line, why).
+
+    They are evaluated later (by typing, pydantic or LangGraph) under the same
+    guards; refusing them here gives the error a line number.
+    """
+    found: list[tuple[int, str]] = []
+    for annotation in _annotation_nodes(tree):
+        for node in ast.walk(annotation):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                why = annotation_guard.check_annotation_text(node.value)
+                if why:
+                    found.append((node.lineno, why))
+    return found
+
+
+def _script_module_value(
+    value: ModuleType,
+    allow: AllowList,
+    facades: Mapping[str, ModuleType],
+    what: str = "access to module",
+) -> ModuleType:
+    """What a script gets for a module: its facade, the module if allowed, else an error."""
+    name = value.__name__
+    if name in facades:
+        return facades[name]
+    if allow.allows(name) or allow.is_parent_of_allowed(name):
+        return value
+    raise ImportError(f"{what} {name!r} is not allowed")
+
+
+def _guarded_import(
+    allow: AllowList, facades: Mapping[str, ModuleType]
+) -> Callable[..., ModuleType]:
     def guarded_import(
         name: str,
         globals: Mapping[str, Any] | None = None,
@@ -151,28 +206,48 @@ def _guarded_import(allow: AllowList) -> Callable[..., ModuleType]:
             and (not names or all(allow.allows(f"{name}.{n}") for n in names))
         ):
             raise ImportError(f"import of {name!r} is not allowed (allowed: {allow.describe()})")
-        module = builtins.__import__(name, globals, locals, names, 0)
+        module = facades.get(name) or builtins.__import__(name, globals, locals, names, 0)
         for item in names:
             value = getattr(module, item, None)
-            if isinstance(value, ModuleType) and not allow.allows(value.__name__):
-                raise ImportError(f"import of {value.__name__!r} is not allowed")
+            if isinstance(value, ModuleType):
+                if value.__name__ in facades and value is not facades[value.__name__]:
+                    # ``from x import asyncio`` would bind the real module, not its facade.
+                    raise ImportError(f"import {value.__name__!r} directly, not from {name!r}")
+                _script_module_value(value, allow, facades, "import of")
         return module
 
     return guarded_import
 
 
-def _guarded_getattr(allow: AllowList) -> Callable[..., Any]:
+def _guarded_getattr(allow: AllowList, facades: Mapping[str, ModuleType]) -> Callable[..., Any]:
     def guarded_getattr(obj: Any, name: str, *default: Any) -> Any:
+        if name in DENIED_ATTRIBUTES:
+            raise AttributeError(f'"{name}" is not available to scripts')
         value = safer_getattr_raise(obj, name, *default)
-        if (
-            isinstance(value, ModuleType)
-            and not allow.allows(value.__name__)
-            and not allow.is_parent_of_allowed(value.__name__)
-        ):
-            raise AttributeError(f"access to module {value.__name__!r} is not allowed")
+        if isinstance(value, ModuleType):
+            try:
+                return _script_module_value(value, allow, facades)
+            except ImportError as exc:
+                raise AttributeError(str(exc)) from None
         return value
 
     return guarded_getattr
+
+
+def _check_attribute_name(name: Any) -> str:
+    if not isinstance(name, str):
+        raise TypeError("attribute name must be a string")
+    if name.startswith("_"):
+        raise AttributeError(f'"{name}" is an invalid attribute name because it starts with "_"')
+    return name
+
+
+def _guarded_setattr(obj: Any, name: str, value: Any) -> None:
+    setattr(_guarded_write(obj), _check_attribute_name(name), value)
+
+
+def _guarded_delattr(obj: Any, name: str) -> None:
+    delattr(_guarded_write(obj), _check_attribute_name(name))
 
 
 def _guarded_write(obj: Any) -> Any:
@@ -258,14 +333,19 @@ def restricted_globals(
 ) -> dict[str, Any]:
     """A fresh module namespace for one restricted script execution."""
     allow = allow or AllowList()
-    getattr_ = _guarded_getattr(allow)
+    annotation_guard.install()
+    facades: dict[str, ModuleType] = {}
+    getattr_ = _guarded_getattr(allow, facades)
+    facades.update(build_facades(getattr_))
     names = dict(safe_builtins)
     names.update({n: getattr(builtins, n) for n in _EXTRA_BUILTINS})
-    names["__import__"] = _guarded_import(allow)
+    names["__import__"] = _guarded_import(allow, facades)
     names["getattr"] = getattr_
     names["hasattr"] = lambda obj, name: _hasattr(getattr_, obj, name)
-    names["setattr"] = lambda obj, name, value: setattr(_guarded_write(obj), name, value)
+    names["setattr"] = _guarded_setattr
+    names["delattr"] = _guarded_delattr
     return {
+        annotation_guard.MARK: annotation_guard.new_marker(allow.allows),
         "__builtins__": names,
         "__name__": module_name,
         "__metaclass__": type,

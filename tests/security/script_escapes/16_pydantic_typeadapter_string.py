@@ -1,0 +1,5 @@
+# expect: string annotation
+from pydantic import TypeAdapter
+
+dunder = "_" + "_"
+TypeAdapter("()." + dunder + "class" + dunder)

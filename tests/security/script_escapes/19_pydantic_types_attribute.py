@@ -1,0 +1,4 @@
+# expect: has no attribute 'types'
+import pydantic
+
+pydantic.TypeAdapter(pydantic.types.ImportString).validate_python("os.system")("touch MARKER")

@@ -1,0 +1,4 @@
+# expect: unexpected keyword argument 'module'
+from pydantic import TypeAdapter
+
+TypeAdapter("system", module="os")

@@ -1,0 +1,3 @@
+# expect: format
+template = "{0.__class__.__base__.__subclasses__}"
+template.format(())

@@ -1,0 +1,2 @@
+# expect: format
+"{x.__class__}".format_map({"x": ()})

@@ -1,0 +1,4 @@
+# expect: has no attribute 'events'
+import asyncio
+
+asyncio.events.get_event_loop()
