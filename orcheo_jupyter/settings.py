@@ -7,9 +7,13 @@ server agree on the data directory without talking to each other.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
+
+from .store.encoding import DEFAULT_MAX_VALUE_BYTES
+from .store.sqlite_thread import DEFAULT_WAL_LIMIT_BYTES
 
 Durability = Literal["sync", "async", "exit"]
 
@@ -41,6 +45,11 @@ class Settings:
     #: Under the ``async`` policy a run persists at most one checkpoint per this many
     #: seconds (plus its last); ``sync`` persists every checkpoint.
     checkpoint_interval: float = 0.02
+    #: The most one stored value may take: an event (a node's output), a run's inputs
+    #: or final state, a checkpoint row. A run that makes a bigger one fails, alone.
+    max_value_bytes: int = DEFAULT_MAX_VALUE_BYTES
+    #: SQLite ``-wal`` files are truncated soon after they outgrow this.
+    wal_limit_bytes: int = DEFAULT_WAL_LIMIT_BYTES
 
     @property
     def checkpoint_min_interval(self) -> float:
@@ -69,8 +78,25 @@ class Settings:
             executor=env.get("ORCHEO_EXECUTOR", "local"),
             broker_url=env.get("ORCHEO_BROKER_URL") or env.get("ORCHEO_REDIS_URL"),
             checkpoint_interval=float(env.get("ORCHEO_CHECKPOINT_INTERVAL_MS", "20")) / 1000,
+            max_value_bytes=_positive(env, "ORCHEO_MAX_VALUE_BYTES", DEFAULT_MAX_VALUE_BYTES),
+            wal_limit_bytes=_positive(
+                env, "ORCHEO_SQLITE_WAL_LIMIT_BYTES", DEFAULT_WAL_LIMIT_BYTES
+            ),
         )
         return replace(settings, **overrides)  # type: ignore[arg-type]
+
+
+def _positive(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise ValueError(f"{name} must be a positive whole number of bytes, not {raw!r}")
+    return value
 
 
 def _path(value: str | None) -> Path | None:

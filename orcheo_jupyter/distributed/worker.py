@@ -78,7 +78,10 @@ class WorkerRuntime:
         store = await open_repository(self.settings)
         saver = await open_checkpointer(self.settings)
         self.executor = WorkerExecutor(
-            PublishingRepository(store, self.redis), saver, durability=self.settings.durability
+            PublishingRepository(store, self.redis),
+            saver,
+            durability=self.settings.durability,
+            max_value_bytes=self.settings.max_value_bytes,
         )
         self.executor._owns_resources = True
         self.executor.owner = (

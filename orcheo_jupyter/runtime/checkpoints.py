@@ -38,11 +38,30 @@ from langgraph.checkpoint.base import (
 )
 from langgraph.checkpoint.sqlite import SqliteSaver
 
-from ..store.sqlite_thread import SqliteThread
+from ..store.encoding import DEFAULT_MAX_VALUE_BYTES, check_size
+from ..store.sqlite_thread import DEFAULT_WAL_LIMIT_BYTES, SqliteThread
 from .progress import Progress
 
 log = logging.getLogger(__name__)
 Statement = tuple[str, Any, bool]  # sql, params, executemany?
+
+#: Attempts at committing one batch of checkpoint rows before its runs are told it failed.
+WRITE_ATTEMPTS = 5
+
+
+def check_rows(rows: Any, limit: int | None, many: bool = True) -> None:
+    """ValueTooLarge when a text or blob about to be stored exceeds ``limit``.
+
+    Measured before the rows join a batch, so only the run that made them fails (one
+    SQLite or Postgres error would refuse the whole transaction). Cheap: a blob's
+    length is known without encoding anything.
+    """
+    if limit is None:
+        return
+    for row in rows if many else (rows,):
+        for value in row:
+            if isinstance(value, bytes | str):
+                check_size("the run's state (a checkpoint)", value, limit)
 
 
 class _Recorder:
@@ -89,11 +108,17 @@ def _replay(batch: list[Statement]) -> Callable[[sqlite3.Connection], None]:
 
 class BufferedSqliteSaver(SqliteSaver):
     def __init__(
-        self, db: SqliteThread, conn: sqlite3.Connection, *, min_interval: float = 0.0
+        self,
+        db: SqliteThread,
+        conn: sqlite3.Connection,
+        *,
+        min_interval: float = 0.0,
+        max_value_bytes: int | None = DEFAULT_MAX_VALUE_BYTES,
     ) -> None:
         super().__init__(conn)
         self._db = db
         self.min_interval = min_interval
+        self.max_value_bytes = max_value_bytes
         self._held: dict[str, _Held] = {}
         self._last_persist: dict[str, float] = {}
         self._local = threading.local()
@@ -126,6 +151,8 @@ class BufferedSqliteSaver(SqliteSaver):
             result = fn(*args)
         finally:
             self._local.sink = None
+        for _, params, many in sink:
+            check_rows(params, self.max_value_bytes, many)
         self._fresh.discard(thread_id)
         self._pending.extend(sink)
         self._pending_threads[thread_id] = self._pending_threads.get(thread_id, 0) + 1
@@ -149,16 +176,43 @@ class BufferedSqliteSaver(SqliteSaver):
                 batch, self._pending = self._pending, []
                 threads, self._pending_threads = self._pending_threads, {}
                 mark = self._queued
-                try:
-                    await self._db.transaction(_replay(batch), inline=True)
-                except Exception:
-                    log.exception("orcheo: writing %d checkpoint rows failed; retrying", len(batch))
-                    self._pending = batch + self._pending
-                    for t, n in threads.items():
-                        self._pending_threads[t] = self._pending_threads.get(t, 0) + n
-                    await asyncio.sleep(0.05)
-                    continue
+                await self._commit(batch, threads)
                 self._written.advance(mark)
+
+    async def _commit(self, batch: list[Statement], threads: dict[str, int]) -> None:
+        """Commit ``batch``, retrying a few times (a busy file, a full disk).
+
+        Bounded: after WRITE_ATTEMPTS the rows are dropped and each of their runs is
+        told at its next flush (CheckpointError), instead of every later checkpoint
+        of every run waiting behind a batch that can never be written.
+        """
+        for attempt in range(1, WRITE_ATTEMPTS + 1):
+            try:
+                await self._db.transaction(_replay(batch), inline=True)
+                return
+            except Exception as exc:
+                if attempt == WRITE_ATTEMPTS:
+                    log.error(
+                        "orcheo: %d checkpoint rows of %d run(s) could not be written "
+                        "after %d attempts: %s",
+                        len(batch),
+                        len(threads),
+                        attempt,
+                        exc,
+                    )
+                    for thread_id in threads:
+                        self._unsaved[thread_id] = CheckpointError(
+                            f"the run's state could not be checkpointed: writing it failed "
+                            f"{attempt} times: {type(exc).__name__}: {exc}"
+                        )
+                    return
+                log.warning(
+                    "orcheo: writing %d checkpoint rows failed (attempt %d): %s",
+                    len(batch),
+                    attempt,
+                    exc,
+                )
+                await asyncio.sleep(0.05 * 2 ** (attempt - 1))
 
     def _write_now(self) -> bool:
         """Commit the queue here and now if SQLite is free at once (see BatchWriter)."""
@@ -200,11 +254,17 @@ class BufferedSqliteSaver(SqliteSaver):
             if not self._draining.locked():
                 await asyncio.shield(self._drain())  # see BatchWriter.flush
             await self._written.reached(target)
+        if thread_id is None:
+            self._unsaved.clear()
+        elif thread_id in self._unsaved:  # its rows could not be written just now
+            failures.append(self._unsaved.pop(thread_id))
         if failures and thread_id is None:  # reads flush everything: not theirs to fail
             for failure in failures:
                 log.warning("orcheo: a checkpoint cannot be stored: %s", failure)
         elif failures:
             first = failures[0]
+            if isinstance(first, CheckpointError):
+                raise first
             raise CheckpointError(
                 f"the run's state cannot be checkpointed: {type(first).__name__}: {first}"
             )
@@ -331,12 +391,20 @@ class BufferedSqliteSaver(SqliteSaver):
         await self._db.close()
 
 
-async def open_sqlite_saver(path: str | Path, *, min_interval: float = 0.0) -> BufferedSqliteSaver:
+async def open_sqlite_saver(
+    path: str | Path,
+    *,
+    min_interval: float = 0.0,
+    max_value_bytes: int | None = DEFAULT_MAX_VALUE_BYTES,
+    wal_limit_bytes: int = DEFAULT_WAL_LIMIT_BYTES,
+) -> BufferedSqliteSaver:
     """The embedded checkpointer on a WAL file another process may share."""
-    db = SqliteThread(path)
+    db = SqliteThread(path, wal_limit_bytes=wal_limit_bytes)
     await db.open()
     conn = await db.call(lambda c: c)
-    saver = BufferedSqliteSaver(db, conn, min_interval=min_interval)
+    saver = BufferedSqliteSaver(
+        db, conn, min_interval=min_interval, max_value_bytes=max_value_bytes
+    )
     await db.call(lambda _: saver.setup())
     return saver
 

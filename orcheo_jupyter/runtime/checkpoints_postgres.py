@@ -12,11 +12,15 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from psycopg import AsyncConnection, AsyncCursor
 from psycopg.rows import DictRow, dict_row
 from psycopg_pool import AsyncConnectionPool
+
+from ..store.encoding import DEFAULT_MAX_VALUE_BYTES
+from .checkpoints import check_rows
 
 #: Serialises ``setup()`` across processes starting together (LangGraph's own
 #: migrations are not safe to run concurrently).
@@ -24,7 +28,23 @@ _SETUP_LOCK = 0x6F72636863  # "orchc"
 
 
 class PooledPostgresSaver(AsyncPostgresSaver):
-    """AsyncPostgresSaver without the per-saver lock when it draws from a pool."""
+    """AsyncPostgresSaver without the per-saver lock when it draws from a pool.
+
+    Every blob it is about to store is measured against ``max_value_bytes`` first, so
+    a run whose state grew too big fails alone, with the limit in its error.
+    """
+
+    max_value_bytes: int | None = DEFAULT_MAX_VALUE_BYTES
+
+    def _dump_blobs(self, *args: Any, **kwargs: Any) -> Any:
+        rows = super()._dump_blobs(*args, **kwargs)
+        check_rows(rows, self.max_value_bytes)
+        return rows
+
+    def _dump_writes(self, *args: Any, **kwargs: Any) -> Any:
+        rows = super()._dump_writes(*args, **kwargs)
+        check_rows(rows, self.max_value_bytes)
+        return rows
 
     @asynccontextmanager
     async def _cursor(self, *, pipeline: bool = False) -> AsyncIterator[AsyncCursor[DictRow]]:
@@ -47,7 +67,9 @@ class PooledPostgresSaver(AsyncPostgresSaver):
                     yield cur
 
 
-async def open_postgres_saver(dsn: str, *, pool_size: int = 10) -> PooledPostgresSaver:
+async def open_postgres_saver(
+    dsn: str, *, pool_size: int = 10, max_value_bytes: int | None = DEFAULT_MAX_VALUE_BYTES
+) -> PooledPostgresSaver:
     """A ready saver: tables migrated (once, even with many processes starting)."""
     async with await AsyncConnection.connect(dsn, autocommit=True) as conn:
         # Poll rather than block: LangGraph's migrations build indexes CONCURRENTLY,
@@ -70,4 +92,6 @@ async def open_postgres_saver(dsn: str, *, pool_size: int = 10) -> PooledPostgre
         name="orcheo-checkpoints",
     )
     await pool.open(wait=True, timeout=30)
-    return PooledPostgresSaver(pool)
+    saver = PooledPostgresSaver(pool)
+    saver.max_value_bytes = max_value_bytes
+    return saver

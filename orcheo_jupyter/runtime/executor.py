@@ -27,7 +27,15 @@ from ..spec.inputs import with_defaults
 from ..spec.io import loads
 from ..spec.models import WorkflowDocument
 from ..store.base import NotFound, Repository
-from ..store.records import EventRecord, RunRecord, RunUpdate, TransitionRecord
+from ..store.encoding import DEFAULT_MAX_VALUE_BYTES, check_size, encode_json
+from ..store.records import (
+    EventRecord,
+    RunRecord,
+    RunUpdate,
+    TransitionRecord,
+    reference,
+    share_inputs,
+)
 from . import observer as obs
 from . import secrets
 from .admission import Admission, pending_run
@@ -53,6 +61,8 @@ class _Active:
     settled: asyncio.Event = field(default_factory=asyncio.Event)
     #: Status changes made here; the group-committed store may not have them yet.
     transitions: list[TransitionRecord] = field(default_factory=list)
+    #: Size of the run's stored inputs (known at submit; measured when first needed).
+    inputs_size: int | None = None
 
 
 class Executor:
@@ -65,6 +75,7 @@ class Executor:
         services: dict[str, Any] | None = None,
         recursion_limit: int = 1000,
         max_graphs: int = 128,
+        max_value_bytes: int | None = DEFAULT_MAX_VALUE_BYTES,
     ) -> None:
         from .writer import BatchWriter
 
@@ -74,6 +85,8 @@ class Executor:
         self.services = services if services is not None else {}
         self.services.setdefault("executor", self)  # sub-workflow nodes reach the store
         self.recursion_limit = recursion_limit
+        #: The most one stored value (inputs, an event, a final state) may take.
+        self.max_value_bytes = max_value_bytes
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._writer = BatchWriter(store)
         self._graphs: OrderedDict[str, CompiledStateGraph] = OrderedDict()
@@ -99,6 +112,7 @@ class Executor:
         except BaseException:
             await store.close()
             raise
+        kwargs.setdefault("max_value_bytes", settings.max_value_bytes)
         executor = cls(store, saver, durability=settings.durability, **kwargs)
         # Nodes that keep files (SQLite databases, vector stores) put them here.
         executor.services.setdefault("data_dir", settings.data_dir)
@@ -178,6 +192,9 @@ class Executor:
             config=jsonable(dict(config or {})),
             owner=self.owner,
         )
+        check_size(
+            "the run's inputs", encode_json(record.inputs), self.max_value_bytes, field="inputs"
+        )
         return Admission(record, body, graph)
 
     async def submit(
@@ -249,6 +266,7 @@ class Executor:
                 start_seq=record.last_seq if start_seq is None else start_seq,
                 services=self.services,
             )
+            observer.max_value_bytes = self.max_value_bytes
             observer.add_sink(self._writer.add_event)
             for sink in self.event_sinks:
                 observer.add_sink(sink)
@@ -267,6 +285,8 @@ class Executor:
         record.updated_at = now
         for key, value in fields.items():
             setattr(record, key, value)
+        if fields.get("final_state"):
+            fields["final_state"] = share_inputs(fields["final_state"], record.inputs)
         record.node_states = dict(active.observer.node_states)
         record.last_seq = active.observer.seq
         changes = {
@@ -293,7 +313,13 @@ class Executor:
             fields: dict[str, Any] = {"interrupt": None}
             if record.started_at is None:
                 fields["started_at"] = utcnow()
-            data = {"inputs": record.inputs} if opening == EventType.RUN_STARTED else {}
+            data: dict[str, Any] = {}
+            if opening == EventType.RUN_STARTED:
+                if active.inputs_size is None:
+                    active.inputs_size = len(encode_json(record.inputs))
+                # Large inputs are stored once, on the run; the event points there.
+                inline = active.inputs_size <= obs.INLINE_BYTES
+                data["inputs"] = record.inputs if inline else reference("inputs")
             observer.emit(opening, data={**data, **(note or {})})
             self._set_status(active, RunStatus.RUNNING, **fields)
             kwargs: dict[str, Any] = {}
@@ -309,11 +335,20 @@ class Executor:
             interrupts = result.get("__interrupt__") if isinstance(result, dict) else None
             if interrupts:
                 pending = [{"id": i.id, "value": jsonable(i.value)} for i in interrupts]
-                observer.emit(EventType.INTERRUPTED, data={"interrupts": pending})
+                observer.emit(
+                    EventType.INTERRUPTED,
+                    data={"interrupts": pending},
+                    what="the run's interrupt payload",
+                )
                 self._set_status(active, RunStatus.INTERRUPTED, interrupt=pending)
             else:
                 final = jsonable({k: v for k, v in result.items() if k != "__interrupt__"})
-                observer.emit(EventType.RUN_FINISHED, data={"state": final})
+                observer.emit(
+                    EventType.RUN_FINISHED,
+                    data={"state": final},
+                    stored={"state": "final_state"},
+                    what="the run's final state",
+                )
                 self._set_status(
                     active, RunStatus.SUCCEEDED, final_state=final, finished_at=utcnow()
                 )
@@ -475,6 +510,8 @@ class Executor:
             )
         if run_id in self._active:
             raise RunStateError(f"run {run_id} is already running in this process")
+        # Stored before a lower limit was set: its checkpoints could never be written.
+        check_size("the run's inputs", encode_json(record.inputs), self.max_value_bytes)
         graph = await self._graph_of(record)
         config = self._run_config(run_id, record.config)
         snapshot = await self.checkpointer.aget_tuple(config) if self.checkpointer else None

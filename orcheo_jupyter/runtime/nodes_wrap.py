@@ -11,9 +11,21 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.errors import GraphBubbleUp
 
 from ..spec.models import RetryPolicy
+from ..store.encoding import ValueTooLarge
 from . import observer as obs
 
 NodeCall = Callable[[dict[str, Any], dict[str, Any], int], Awaitable[Any]]
+
+#: Error messages are stored in events and on the run: a cause that prints a gigabyte
+#: (an exception quoting its input) is cut to this many characters.
+MAX_ERROR_CHARS = 16_384
+
+
+def clip(text: str, limit: int = MAX_ERROR_CHARS) -> str:
+    """``text``, cut to ``limit`` characters with a note of how much was left out."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text) - limit} more characters not shown)"
 
 
 class NodeFailed(RuntimeError):
@@ -23,15 +35,13 @@ class NodeFailed(RuntimeError):
         self.node = node
         self.cause = cause
         where = f" (line {line} of its code)" if line else ""
-        if isinstance(cause, BaseException):
-            detail = f"{type(cause).__name__}: {cause}" if str(cause) else type(cause).__name__
-        else:
-            detail = cause
+        detail = describe(cause) if isinstance(cause, BaseException) else clip(cause)
         super().__init__(f"node {node!r} failed{where}: {detail}")
 
 
 def describe(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    text = str(exc)
+    return clip(f"{type(exc).__name__}: {text}") if text else type(exc).__name__
 
 
 def instrument(
@@ -94,9 +104,15 @@ def instrument(
             if observer is not None and observer.redactor:
                 result = observer.redactor.scrub(result)  # outputs become state and checkpoints
             if observer is not None:
-                observer.node_finished(
-                    node_id, _output_of(node_id, result), (time.perf_counter() - started) * 1000
-                )
+                elapsed = (time.perf_counter() - started) * 1000
+                try:
+                    observer.node_finished(node_id, _output_of(node_id, result), elapsed)
+                except ValueTooLarge as exc:
+                    # Too big to store: the run fails here, before LangGraph puts the
+                    # output into its state and checkpoints.
+                    failure = NodeFailed(node_id, str(exc))
+                    observer.node_failed(node_id, str(failure), elapsed)
+                    raise failure from None
             return result
 
     node.__name__ = f"orcheo_node_{node_id}"

@@ -9,16 +9,24 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..clock import utcnow
+from ..store.encoding import DEFAULT_MAX_VALUE_BYTES, check_size, encode_json
+from ..store.records import reference
 from .events import EventType, NodeStatus, RunEvent
 from .redact import Redactor
 from .serialize import jsonable
 
 Sink = Callable[[RunEvent], None]
+log = logging.getLogger(__name__)
+
+#: Above this many bytes, a value the run row stores anyway (inputs, final state) is
+#: referenced from its event instead of copied into it.
+INLINE_BYTES = 64 * 1024
 
 
 class RunObserver:
@@ -45,6 +53,8 @@ class RunObserver:
         self._sinks: tuple[Sink, ...] = ()
         self._loop = loop or asyncio.get_running_loop()
         self._loop_thread = threading.get_ident()
+        #: The most one stored event may take (None: unlimited); see ``emit``.
+        self.max_value_bytes: int | None = DEFAULT_MAX_VALUE_BYTES
 
     def add_sink(self, sink: Sink) -> None:
         self._sinks = (*self._sinks, sink)
@@ -55,18 +65,52 @@ class RunObserver:
             sinks.remove(sink)
             self._sinks = tuple(sinks)
 
-    def emit(self, type_: str, node: str | None = None, data: dict[str, Any] | None = None) -> None:
-        """Record an event; safe to call from a node's worker thread."""
+    def emit(
+        self,
+        type_: str,
+        node: str | None = None,
+        data: dict[str, Any] | None = None,
+        *,
+        stored: Mapping[str, str] | None = None,
+        what: str | None = None,
+    ) -> None:
+        """Record an event; safe to call from a node's worker thread.
+
+        The event is encoded here, once (the store writes this text), and measured:
+        ValueTooLarge (nothing recorded) when it exceeds ``max_value_bytes``, so an
+        oversized value fails its own run instead of the batch it would have joined.
+        ``stored`` maps data keys to the run-row field that holds the same value:
+        when the event is large, those keys become references (``{"$ref": "#/inputs"}``).
+        ``what`` names the value in that error (default: the event).
+        """
         if threading.get_ident() != self._loop_thread:
-            self._loop.call_soon_threadsafe(self.emit, type_, node, data)
+            self._loop.call_soon_threadsafe(self._emit_later, type_, node, data)
             return
-        self.seq += 1
         if self.redactor and data:
             data = self.redactor.scrub(data)
-        event = RunEvent(self.run_id, self.seq, str(type_), utcnow(), node, data or {})
+        data = data or {}
+        try:
+            text = encode_json(data)
+        except (TypeError, ValueError):
+            data = jsonable(data)
+            text = encode_json(data)
+        if what is None:
+            what = f"the {type_} event" + (f" of node {node!r}" if node else "")
+        check_size(what, text, self.max_value_bytes)
+        if stored and len(text) > INLINE_BYTES:
+            data = {k: reference(stored[k]) if k in stored else v for k, v in data.items()}
+            text = encode_json(data)
+        self.seq += 1
+        event = RunEvent(self.run_id, self.seq, str(type_), utcnow(), node, data, text)
         self.events.append(event)
         for sink in self._sinks:
             sink(event)
+
+    def _emit_later(self, type_: str, node: str | None, data: dict[str, Any] | None) -> None:
+        try:
+            self.emit(type_, node, data)
+        except ValueError as exc:  # nobody to tell: the emitting thread has moved on
+            log.warning("orcheo: run %s: an event was not recorded: %s", self.run_id, exc)
 
     # Node-level helpers used by the graph wrappers.
     def node_started(self, node: str, attempt: int) -> None:
@@ -74,12 +118,13 @@ class RunObserver:
         self.emit(EventType.NODE_STARTED, node, {"attempt": attempt})
 
     def node_finished(self, node: str, output: Any, duration_ms: float) -> None:
-        self.node_states[node] = NodeStatus.SUCCEEDED
         self.emit(
             EventType.NODE_FINISHED,
             node,
             {"output": jsonable(output), "duration_ms": round(duration_ms, 3)},
+            what="its output",
         )
+        self.node_states[node] = NodeStatus.SUCCEEDED
 
     def node_retrying(self, node: str, attempt: int, error: str, delay: float) -> None:
         self.node_states[node] = NodeStatus.RETRYING

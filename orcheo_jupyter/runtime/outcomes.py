@@ -7,7 +7,9 @@ from typing import Any
 from langgraph.errors import GraphRecursionError
 
 from ..spec.problems import DocumentError
-from .nodes_wrap import NodeFailed
+from ..store.encoding import ValueTooLarge
+from .checkpoints import CheckpointError
+from .nodes_wrap import NodeFailed, clip, describe
 
 
 class RunStateError(RuntimeError):
@@ -32,8 +34,8 @@ def resume_map(run_id: str, pending: list[dict[str, Any]], value: Any) -> dict[s
 
 
 def failure_message(exc: BaseException, recursion_limit: int) -> str:
-    if isinstance(exc, NodeFailed | DocumentError):
-        return str(exc)
+    if isinstance(exc, NodeFailed | DocumentError | ValueTooLarge | CheckpointError):
+        return clip(str(exc))
     if isinstance(exc, GraphRecursionError):
         return f"run stopped after {recursion_limit} steps (recursion limit); a loop may never end"
-    return f"{type(exc).__name__}: {exc}"
+    return describe(exc)

@@ -16,7 +16,12 @@ async def open_checkpointer(settings: Settings) -> BaseCheckpointSaver:
         from .checkpoints_postgres import open_postgres_saver
 
         dsn = postgres_dsn(settings, "ORCHEO_CHECKPOINT_BACKEND")
-        return await open_postgres_saver(dsn, pool_size=settings.postgres_pool_size)
+        return await open_postgres_saver(
+            dsn, pool_size=settings.postgres_pool_size, max_value_bytes=settings.max_value_bytes
+        )
     return await open_sqlite_saver(
-        settings.checkpoint_file, min_interval=settings.checkpoint_min_interval
+        settings.checkpoint_file,
+        min_interval=settings.checkpoint_min_interval,
+        max_value_bytes=settings.max_value_bytes,
+        wal_limit_bytes=settings.wal_limit_bytes,
     )

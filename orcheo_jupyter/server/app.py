@@ -41,6 +41,8 @@ _SETTINGS_TRAITS = {
     "durability": ("durability", "ORCHEO_DURABILITY"),
     "executor": ("executor", "ORCHEO_EXECUTOR"),
     "broker_url": ("broker_url", "ORCHEO_BROKER_URL"),
+    "max_value_bytes": ("max_value_bytes", "ORCHEO_MAX_VALUE_BYTES"),
+    "wal_limit_bytes": ("wal_limit_bytes", "ORCHEO_SQLITE_WAL_LIMIT_BYTES"),
 }
 _PATH_FIELDS = {"data_dir", "repository_path", "checkpoint_path"}
 #: benchmarks/api.py, interleaved A/B at 8 connections: median 180 -> 257 runs/s headless.
@@ -134,6 +136,17 @@ class OrcheoApp(ExtensionApp):
         16, help="Triggered/dispatched runs this server drives at once, all workflows together."
     ).tag(config=True)
     cron_enabled = Bool(True, help="Fire cron triggers in this server.").tag(config=True)
+    max_value_bytes = Int(
+        0,
+        help="The most one stored value may take, in bytes: a node's output (an event), a run's "
+        "inputs or final state, a checkpoint row (0: the default, 64 MiB). A run that makes a "
+        "bigger one fails alone, with the limit in its error. ORCHEO_MAX_VALUE_BYTES overrides.",
+    ).tag(config=True)
+    wal_limit_bytes = Int(
+        0,
+        help="SQLite -wal files are checkpointed and truncated soon after they outgrow this many "
+        "bytes (0: the default, 64 MiB). ORCHEO_SQLITE_WAL_LIMIT_BYTES overrides.",
+    ).tag(config=True)
     bundle = Unicode(
         "",
         help="A bundle directory (`orcheo-jupyter export`): its workflows are stored at start-up "

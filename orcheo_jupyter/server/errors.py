@@ -19,6 +19,7 @@ from ..runtime.executor import RunStateError
 from ..runtime.secrets import CredentialError
 from ..spec.problems import DocumentError
 from ..store.base import Conflict, NotFound
+from ..store.encoding import ValueTooLarge
 
 AUTH_REQUIRED = (
     "authentication required: send a Jupyter token (Authorization: token ...), "
@@ -85,6 +86,9 @@ def describe(exc: BaseException | None, status: int = 500) -> Described:
         return Described(422, "invalid_document", str(exc), [p.as_dict() for p in exc.problems])
     if isinstance(exc, ScriptTooLarge):
         return Described(413, "too_large", str(exc), {"size": exc.size, "limit": exc.limit})
+    if isinstance(exc, ValueTooLarge):
+        details = {"field": exc.field or exc.what, "size": exc.size, "limit": exc.limit}
+        return Described(413, "too_large", str(exc), details)
     if isinstance(exc, NotFound):
         return Described(404, "not_found", _text(exc, "not found"))
     if isinstance(exc, RunStateError):

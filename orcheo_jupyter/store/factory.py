@@ -41,6 +41,6 @@ async def open_repository(settings: Settings) -> Repository:
     else:
         from .sqlite import SqliteRepository
 
-        repo = SqliteRepository(settings.repository_file)
+        repo = SqliteRepository(settings.repository_file, wal_limit_bytes=settings.wal_limit_bytes)
     await repo.open()
     return repo

@@ -19,6 +19,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from ..clock import utcnow
 from .base import Conflict, NotFound
+from .encoding import dumps
 from .postgres_schema import migrate
 from .records import (
     EventRecord,
@@ -27,6 +28,7 @@ from .records import (
     TransitionRecord,
     VersionRecord,
     WorkflowRecord,
+    resolve_shared,
 )
 from .sqlite import _JSON_FIELDS, _RUN_COLUMNS, _UPDATABLE, slugify
 
@@ -34,12 +36,13 @@ Row = dict[str, Any]
 _WORKFLOW_WRITE_LOCK = 0x6F72636877  # one key shared by every process
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-
-
-def _json(value: Any) -> Json | None:
-    return None if value is None else Json(value, dumps=_dumps)
+def _json(value: Any, text: str | None = None) -> Json | None:
+    """``value`` as a JSON parameter; ``text`` (or an ``Encoded`` value) is not re-encoded."""
+    if value is None:
+        return None
+    if text is not None:
+        return Json(value, dumps=lambda _: text)
+    return Json(value, dumps=dumps)
 
 
 def _text(value: Any) -> Any:
@@ -320,7 +323,8 @@ class PostgresRepository:
             return
         statements = [_update_statement(u) for u in updates]
         rows = [
-            (e.run_id, e.seq, _text(e.type), _text(e.node), e.at, _json(e.data)) for e in events
+            (e.run_id, e.seq, _text(e.type), _text(e.node), e.at, _json(e.data, e.text))
+            for e in events
         ]
         async with self._pool.connection() as conn, conn.transaction():
             if rows:
@@ -437,6 +441,7 @@ def _run(row: Row) -> RunRecord:
     data = {c: row[c] for c in _RUN_COLUMNS}
     data["config"] = data["config"] or {}
     data["node_states"] = data["node_states"] or {}
+    data["final_state"] = resolve_shared(data["final_state"], data["inputs"])
     return RunRecord(**data)
 
 

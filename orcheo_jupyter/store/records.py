@@ -85,6 +85,8 @@ class EventRecord:
     at: str
     node: str | None = None
     data: dict[str, Any] = field(default_factory=dict)
+    #: ``data`` as stored JSON, when the emitter already encoded (and measured) it.
+    text: str | None = field(default=None, compare=False, repr=False)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -95,3 +97,29 @@ class EventRecord:
             "node": self.node,
             "data": self.data,
         }
+
+
+def reference(field: str) -> dict[str, str]:
+    """What an event or a final state holds instead of a large value the run row stores."""
+    return {"$ref": f"#/{field}"}
+
+
+#: Where a final state's ``inputs`` would repeat the run's own inputs, it says so instead.
+SHARED_INPUTS = reference("inputs")
+
+
+def share_inputs(final_state: dict[str, Any], inputs: dict[str, Any]) -> dict[str, Any]:
+    """The final state to store: its ``inputs`` a reference when they are the run's own.
+
+    Large inputs would otherwise be stored twice in one row (and read back twice).
+    """
+    if final_state.get("inputs") == inputs and inputs:
+        return {**final_state, "inputs": SHARED_INPUTS}
+    return final_state
+
+
+def resolve_shared(final_state: Any, inputs: Any) -> Any:
+    """The stored final state with a shared ``inputs`` reference read back."""
+    if isinstance(final_state, dict) and final_state.get("inputs") == SHARED_INPUTS:
+        return {**final_state, "inputs": inputs}
+    return final_state

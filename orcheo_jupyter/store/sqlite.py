@@ -16,6 +16,7 @@ from typing import Any
 
 from ..clock import utcnow
 from .base import Conflict, NotFound
+from .encoding import dumps
 from .records import (
     EventRecord,
     RunRecord,
@@ -23,11 +24,12 @@ from .records import (
     TransitionRecord,
     VersionRecord,
     WorkflowRecord,
+    resolve_shared,
 )
 from .sqlite_locks import SqliteLocks
 from .sqlite_migrate import migrate
 from .sqlite_schema import MIGRATIONS
-from .sqlite_thread import SqliteThread
+from .sqlite_thread import DEFAULT_WAL_LIMIT_BYTES, SqliteThread
 
 _JSON_FIELDS = {"inputs", "config", "final_state", "node_states", "interrupt"}
 _RUN_COLUMNS = (
@@ -59,13 +61,7 @@ def slugify(name: str) -> str:
     return slug or "workflow"
 
 
-#: Built once: ``json.dumps`` with options builds a new encoder per call, and every
-#: stored event goes through here.
-_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
-
-
-def _dumps(value: Any) -> str:
-    return _encode(value)
+_dumps = dumps  # an ``Encoded`` value (events, final states) is written as it is
 
 
 def _loads(text: str | None) -> Any:
@@ -75,9 +71,17 @@ def _loads(text: str | None) -> Any:
 class SqliteRepository(SqliteLocks):
     """The Repository protocol on one SQLite file."""
 
-    def __init__(self, path: str | Path, *, busy_timeout_ms: int = 10_000) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        busy_timeout_ms: int = 10_000,
+        wal_limit_bytes: int = DEFAULT_WAL_LIMIT_BYTES,
+    ) -> None:
         self.path = Path(path)
-        self._db = SqliteThread(self.path, busy_timeout_ms=busy_timeout_ms)
+        self._db = SqliteThread(
+            self.path, busy_timeout_ms=busy_timeout_ms, wal_limit_bytes=wal_limit_bytes
+        )
 
     # --- lifecycle -------------------------------------------------------
     async def open(self) -> None:
@@ -405,13 +409,17 @@ def _run(row: sqlite3.Row) -> RunRecord:
         data[c] = _loads(data[c])
     data["config"] = data["config"] or {}
     data["node_states"] = data["node_states"] or {}
+    data["final_state"] = resolve_shared(data["final_state"], data["inputs"])
     return RunRecord(**data)
 
 
 def _batch_work(
     events: list[EventRecord], updates: list[RunUpdate]
 ) -> Callable[[sqlite3.Connection], None]:
-    rows = [(e.run_id, e.seq, e.type, e.node, e.at, _dumps(e.data)) for e in events]
+    rows = [
+        (e.run_id, e.seq, e.type, e.node, e.at, e.text if e.text is not None else _dumps(e.data))
+        for e in events
+    ]
     statements = [_update_statement(u) for u in updates]
 
     def work(conn: sqlite3.Connection) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import queue
 import sqlite3
 import threading
@@ -31,6 +32,10 @@ _Job = tuple[Callable[[Any], Any], asyncio.Future[Any], asyncio.AbstractEventLoo
 
 #: Committed transactions between two WAL checkpoints run on the thread.
 CHECKPOINT_EVERY = 200
+#: The most a ``-wal`` file may keep between checkpoints (``journal_size_limit`` too).
+DEFAULT_WAL_LIMIT_BYTES = 64 * 1024 * 1024
+#: After a write, the WAL's size is looked at this much later (at most this often).
+WAL_CHECK_DELAY = 0.5
 
 
 def _checkpoint(conn: sqlite3.Connection) -> list[Any]:
@@ -63,9 +68,17 @@ class SqliteThread:
     works: executors refuse new work once shutdown has begun.
     """
 
-    def __init__(self, path: str | Path, *, busy_timeout_ms: int = 10_000) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        busy_timeout_ms: int = 10_000,
+        wal_limit_bytes: int = DEFAULT_WAL_LIMIT_BYTES,
+    ) -> None:
         self.path = Path(path)
         self._busy_timeout_ms = busy_timeout_ms
+        self.wal_limit_bytes = wal_limit_bytes
+        self._wal_check: asyncio.TimerHandle | None = None
         self._jobs: queue.SimpleQueue[_Job] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._conn: sqlite3.Connection | None = None
@@ -91,8 +104,28 @@ class SqliteThread:
         # that commit ran inline. The thread does it instead, every CHECKPOINT_EVERY
         # transactions, without blocking writers or readers (PASSIVE).
         conn.execute("PRAGMA wal_autocheckpoint=0")
+        # A checkpoint that resets the WAL also shrinks the file to this size.
+        conn.execute(f"PRAGMA journal_size_limit={self.wal_limit_bytes}")
         conn.execute("PRAGMA foreign_keys=ON")
         return conn
+
+    def _bound_wal(self, conn: sqlite3.Connection) -> None:
+        """Truncate the WAL when it outgrew its limit (a large write, a burst of them).
+
+        Without waiting: a reader in another process that still needs the old frames
+        makes this a partial checkpoint, and the next look tries again.
+        """
+        try:
+            size = os.stat(f"{self.path}-wal").st_size
+        except FileNotFoundError:
+            return
+        if size <= self.wal_limit_bytes:
+            return
+        conn.execute("PRAGMA busy_timeout=0")
+        try:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        finally:
+            conn.execute(f"PRAGMA busy_timeout={self._busy_timeout_ms}")
 
     def _serve(self) -> None:
         while True:
@@ -210,11 +243,25 @@ class SqliteThread:
         return True, result
 
     def _counted(self) -> None:
-        """One more unit of work; every CHECKPOINT_EVERY, queue a WAL checkpoint."""
+        """One more unit of work; every CHECKPOINT_EVERY, queue a WAL checkpoint.
+
+        And, at most every WAL_CHECK_DELAY, a look at the WAL's size: one large write
+        (or the end of a burst) is folded back and the file truncated soon after.
+        """
         self._since_checkpoint += 1
         if self._since_checkpoint >= CHECKPOINT_EVERY and self._conn is not None:
             self._since_checkpoint = 0
             self._submit(_checkpoint).add_done_callback(_log_checkpoint_failure)
+        if self._wal_check is None and self._conn is not None:
+            with contextlib.suppress(RuntimeError):  # no loop: the next write arms it
+                self._wal_check = asyncio.get_running_loop().call_later(
+                    WAL_CHECK_DELAY, self._check_wal
+                )
+
+    def _check_wal(self) -> None:
+        self._wal_check = None
+        if self._conn is not None:
+            self._submit(self._bound_wal).add_done_callback(_log_checkpoint_failure)
 
     @staticmethod
     def _finish(conn: sqlite3.Connection, fn: Callable[[sqlite3.Connection], T]) -> T:
@@ -229,6 +276,9 @@ class SqliteThread:
     async def close(self) -> None:
         if self._thread is None:
             return
+        if self._wal_check is not None:
+            self._wal_check.cancel()
+            self._wal_check = None
         if self._conn is not None:
             await self._submit(lambda conn: conn.close())
         self._conn = None

@@ -5,8 +5,11 @@ the server looks for runs still ``running`` or ``pending`` whose owner process o
 this host no longer exists, and hands each to ``Executor.recover`` (which
 continues from the last checkpoint, or from the start when there is none). A run
 that cannot be recovered (its document is gone, its graph no longer builds) is
-stored as failed, with the reason, so nobody waits for it forever. Runs owned by a
-live process (a kernel, another server) or another host are left alone.
+stored as failed, with the reason, so nobody waits for it forever; so is one whose
+stored values no longer fit ``max_value_bytes`` (it could never be written again).
+A run that cannot even be marked failed is logged and skipped: recovery goes on
+with the others. Runs owned by a live process (a kernel, another server) or
+another host are left alone.
 """
 
 from __future__ import annotations
@@ -146,8 +149,11 @@ async def recover_orphans(
                 f"be resumed: {type(exc).__name__}: {exc}"
             )
             log.warning("orcheo: run %s %s", record.id, cause)
-            await fail_run(executor.store, record, cause, executor.owner)
             report.failed[record.id] = cause
+            try:
+                await fail_run(executor.store, record, cause, executor.owner)
+            except Exception as error:  # one unwritable run must not stop the others
+                log.error("orcheo: run %s could not be stored as failed: %s", record.id, error)
     if report.resumed or report.failed:
         log.info(
             "orcheo: recovered %d run(s) left by dead processes, failed %d",
