@@ -15,11 +15,13 @@ import jsonschema
 from jsonschema.validators import validator_for
 
 from ..ingest import ScriptLimits, index_script
+from ..nodes.registry import check_node
 from ..runtime.build import build_graph
 from ..spec.inputs import with_defaults
 from ..spec.io import document_from_data
 from ..spec.models import ScriptGraph, WorkflowDocument
 from ..spec.problems import DocumentError, Problem
+from ..spec.validate import validate_document
 from ..triggers.manual import ManualPolicy, manual_policy
 
 
@@ -51,6 +53,17 @@ class Documents:
                 [Problem("error", "graph_build", f"the graph cannot be built: {exc}")]
             ) from None
         return doc
+
+    def problems(self, doc: WorkflowDocument) -> list[Problem]:
+        """Errors and warnings of a document by the rules ``admit`` applies (canvas badges)."""
+        try:
+            self._check_inputs_schema(doc)
+        except DocumentError as exc:
+            found = list(exc.problems)
+        else:
+            found = []
+        found.extend(validate_document(doc, check_node))
+        return sorted(found, key=lambda p: p.severity != "error")
 
     def parsed(self, checksum: str, data: dict[str, Any]) -> WorkflowDocument:
         """A stored document as a model; parsed once per checksum."""

@@ -54,7 +54,7 @@ class _ExecutionBase(OrcheoHandler):
 class ExecutionsHandler(OrcheoHandler):
     @operation(
         operation_id="listExecutions",
-        summary="Runs, newest first, filtered by workflow and status",
+        summary="Runs, newest first, filtered by workflow, status and id prefix",
         tag="executions",
         query=ExecutionListQuery,
         responses={200: ExecutionPage},
@@ -66,7 +66,11 @@ class ExecutionsHandler(OrcheoHandler):
             with contextlib.suppress(LookupError):  # a slug names the workflow too
                 workflow_id = (await store.get_workflow(workflow_id)).id
         runs, total = await store.list_runs(
-            workflow_id=workflow_id, status=query.status, limit=query.limit, offset=query.offset
+            workflow_id=workflow_id,
+            status=query.status,
+            id_prefix=query.id_prefix,
+            limit=query.limit,
+            offset=query.offset,
         )
         self.reply(
             200,

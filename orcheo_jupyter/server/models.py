@@ -158,6 +158,13 @@ class WorkflowListQuery(PageQuery):
 class ExecutionListQuery(PageQuery):
     workflow_id: str | None = Field(None, max_length=200)
     status: RunStatusName | None = None
+    id_prefix: str | None = Field(
+        None,
+        min_length=4,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9-]+$",
+        description="Only runs whose id starts with this (the short ids the UI shows).",
+    )
 
 
 class EventsQuery(_Body):
@@ -306,6 +313,20 @@ class NodeType(BaseModel):
 
 class NodeCatalog(BaseModel):
     items: list[NodeType]
+
+
+class ProblemItem(BaseModel):
+    severity: Literal["error", "warning"]
+    code: str
+    message: str
+    node: str | None = None
+    field: str | None = None
+
+
+class ValidationReport(BaseModel):
+    problems: list[ProblemItem] = Field(
+        description="Every problem the server finds before storing or running, errors first."
+    )
 
 
 class OpenAPIDocument(BaseModel):

@@ -67,6 +67,7 @@ def routes() -> list[Route]:
     from .workflows import (
         ExecuteHandler,
         ImportPythonHandler,
+        ValidateHandler,
         VersionHandler,
         VersionsHandler,
         WorkflowHandler,
@@ -78,6 +79,7 @@ def routes() -> list[Route]:
     return [
         Route(f"{API}/workflows", WorkflowsHandler),
         Route(f"{API}/workflows/import-python", ImportPythonHandler),
+        Route(f"{API}/workflows/validate", ValidateHandler),
         Route(f"{API}/workflows/{{workflow_id}}", WorkflowHandler),
         Route(f"{API}/workflows/{{workflow_id}}/versions", VersionsHandler),
         Route(

@@ -17,6 +17,7 @@ from .models import (
     ExecuteRequest,
     ExecutionAccepted,
     ImportPythonRequest,
+    ValidationReport,
     VersionDetail,
     VersionList,
     WorkflowDetail,
@@ -26,7 +27,7 @@ from .models import (
 )
 from .services import check_triggers, triggers_changed, triggers_removed
 
-RESERVED_IDS = frozenset({"import-python"})
+RESERVED_IDS = frozenset({"import-python", "validate"})
 
 
 def _detail(workflow: WorkflowRecord, version: VersionRecord) -> dict[str, Any]:
@@ -160,6 +161,26 @@ class ImportPythonHandler(_WorkflowBase):
         )
         version = await store.get_version(workflow.id, 1)
         self.reply(201, _detail(workflow, version), location=self.api_url("workflows", workflow.id))
+
+
+class ValidateHandler(OrcheoHandler):
+    @operation(
+        operation_id="validateWorkflow",
+        summary="Problems of a workflow document, found without storing or running it",
+        description="The rules the server applies before it stores or runs a document (node "
+        "configs against their node types, graph structure, inputs_schema), plus warnings such "
+        "as unreachable nodes. A document that does not parse is answered with 422, its "
+        "problems in the error's details. The canvas badges nodes with this answer.",
+        tag="workflows",
+        body=WorkflowInput,
+        body_code="invalid_document",
+        responses={200: ValidationReport},
+        errors=(413,),
+    )
+    async def post(self, *, body: WorkflowInput) -> None:
+        doc = WorkflowDocument.model_validate(body.model_dump(mode="python"))
+        problems = self.orcheo.documents.problems(doc)
+        self.reply(200, {"problems": [p.as_dict() for p in problems]})
 
 
 class WorkflowHandler(_WorkflowBase):

@@ -69,6 +69,7 @@ class Repository(Protocol):
         *,
         workflow_id: str | None = None,
         status: str | None = None,
+        id_prefix: str | None = None,
         limit: int = 50,
         offset: int = 0,
     ) -> tuple[list[RunRecord], int]: ...

@@ -291,6 +291,7 @@ class PostgresRepository:
         *,
         workflow_id: str | None = None,
         status: str | None = None,
+        id_prefix: str | None = None,
         limit: int = 50,
         offset: int = 0,
     ) -> tuple[list[RunRecord], int]:
@@ -302,6 +303,9 @@ class PostgresRepository:
         if status:
             where.append("status = %s")
             params.append(status)
+        if id_prefix:
+            where.append("substr(id, 1, %s) = %s")
+            params.extend([len(id_prefix), id_prefix])
         clause = f" WHERE {' AND '.join(where)}" if where else ""
         async with self._pool.connection() as conn:
             cur = await conn.execute(f"SELECT COUNT(*) AS n FROM runs{clause}", params)

@@ -310,16 +310,21 @@ class SqliteRepository(SqliteLocks):
         *,
         workflow_id: str | None = None,
         status: str | None = None,
+        id_prefix: str | None = None,
         limit: int = 50,
         offset: int = 0,
     ) -> tuple[list[RunRecord], int]:
-        where, params = [], []
+        where: list[str] = []
+        params: list[str | int] = []
         if workflow_id:
             where.append("workflow_id = ?")
             params.append(workflow_id)
         if status:
             where.append("status = ?")
             params.append(status)
+        if id_prefix:
+            where.append("substr(id, 1, ?) = ?")
+            params.extend([len(id_prefix), id_prefix])
         clause = f" WHERE {' AND '.join(where)}" if where else ""
 
         def work(conn: sqlite3.Connection) -> tuple[list[sqlite3.Row], int]:

@@ -119,6 +119,12 @@ class SetViewport(_Op):
     viewport: Viewport | None
 
 
+class SetMeta(_Op):
+    op: Literal["set_meta"]
+    name: str | None = Field(None, min_length=1)
+    description: str | None = None
+
+
 Diff = Annotated[
     AddNode
     | RemoveNode
@@ -130,7 +136,8 @@ Diff = Annotated[
     | RemoveEdge
     | SetConditionalEdge
     | SetEntrypoint
-    | SetViewport,
+    | SetViewport
+    | SetMeta,
     Field(discriminator="op"),
 ]
 _ADAPTER: TypeAdapter[Any] = TypeAdapter(Diff)
@@ -146,6 +153,7 @@ OPS = (
     "set_conditional_edge",
     "set_entrypoint",
     "set_viewport",
+    "set_meta",
 )
 
 
@@ -436,6 +444,24 @@ def _set_viewport(doc: WorkflowDocument, d: SetViewport) -> Undo:
     return undo
 
 
+def _set_meta(doc: WorkflowDocument, d: SetMeta) -> Undo:
+    if d.name is not None and not d.name.strip():
+        raise DiffError("a workflow needs a name")
+    for text in (d.name, d.description):
+        if text is not None and "\x00" in text:
+            raise DiffError("name and description must not contain NUL characters")
+    before = (doc.name, doc.description)
+    if d.name is not None:
+        doc.name = d.name
+    if d.description is not None:
+        doc.description = d.description
+
+    def undo() -> None:
+        doc.name, doc.description = before
+
+    return undo
+
+
 _APPLY: dict[str, Callable[[WorkflowDocument, Any], Undo]] = {
     "add_node": _add_node,
     "remove_node": _remove_node,
@@ -448,6 +474,7 @@ _APPLY: dict[str, Callable[[WorkflowDocument, Any], Undo]] = {
     "set_conditional_edge": _set_conditional_edge,
     "set_entrypoint": _set_entrypoint,
     "set_viewport": _set_viewport,
+    "set_meta": _set_meta,
 }
 
 

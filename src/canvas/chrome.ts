@@ -22,8 +22,7 @@ export interface Chrome {
 export function buildChrome(root: HTMLElement, palette: HTMLElement, actions: ToolbarAction[]): Chrome {
   root.classList.add('orcheo-canvas');
   root.setAttribute('data-orcheo-canvas', '');
-  // Lab's shortcuts stay out; the canvas handles its own keys (Ctrl+S included).
-  root.setAttribute('data-lm-suppress-shortcuts', 'true');
+  // Which keys Lab's shortcuts may see is decided per key (interaction.ts: shortcutGate).
   root.tabIndex = 0;
   const statusEl = h('span', { class: 'oc-status', role: 'status' });
   const toolbar = h('div', { class: 'oc-toolbar' });

@@ -98,6 +98,12 @@ function entrypointOf(doc: WorkflowDocument): string | null {
 
 /** The diffs that undo ``diff`` on ``doc`` (computed before ``diff`` is applied). */
 export function invert(doc: WorkflowDocument, diff: Diff): Diff[] {
+  if (diff.op === 'set_meta') {
+    const before: Diff = { op: 'set_meta' };
+    if (diff.name !== undefined) before.name = doc.name;
+    if (diff.description !== undefined) before.description = doc.description ?? '';
+    return [before];
+  }
   const ir = irOf(doc);
   switch (diff.op) {
     case 'add_node':
@@ -204,6 +210,17 @@ function renameIn(cond: ConditionalEdge, from: string, to: string): void {
 
 /** Apply one diff in place; throws DiffError (leaving ``doc`` unchanged) when it is invalid. */
 export function apply(doc: WorkflowDocument, diff: Diff): void {
+  if (diff.op === 'set_meta') {
+    if (diff.name !== undefined && (typeof diff.name !== 'string' || !diff.name.trim())) {
+      throw new DiffError('a workflow needs a name');
+    }
+    if (diff.description !== undefined && typeof diff.description !== 'string') {
+      throw new DiffError('description must be text');
+    }
+    if (diff.name !== undefined) doc.name = diff.name;
+    if (diff.description !== undefined) doc.description = diff.description;
+    return;
+  }
   const ir = irOf(doc);
   const positions = doc.canvas.positions;
   switch (diff.op) {

@@ -15,7 +15,7 @@ import { createCy, decorate, HANDLE, reconcile, renderAll, statusLine, updateOut
 import { buildChrome, ToolbarAction } from './chrome';
 import { History } from './history';
 import { freeSpotNearCentre, placeUnder, reveal, withStoredPositions } from './placement';
-import { acceptDrops, ConnectionHandle, keyHandler, watchContainer } from './interaction';
+import { acceptDrops, ConnectionHandle, keyHandler, ownsKey, shortcutGate, watchContainer } from './interaction';
 import { layoutDagre, registerExtensions, roundPos } from './layout';
 import { emptyRun, foldEvent, RunSnapshot } from './overlay';
 import { CODE_TYPE, Palette } from './palette';
@@ -80,6 +80,16 @@ export class CanvasEditor {
       { name: 'delete', text: '✕ Delete', title: 'Delete the selection (Delete)', run: () => this.deleteSelected() }
     ];
     if (host.run) actions.push({ name: 'run', text: '▶ Run', title: 'Run this workflow', run: () => host.run?.() });
+    if (host.openRun) {
+      actions.push({
+        name: 'open-run',
+        text: 'Run viewer',
+        title: 'Open the run viewer for the run shown here (timeline, outputs, answers)',
+        run: () => {
+          if (this.run?.id) host.openRun?.(this.run.id);
+        }
+      });
+    }
     if (host.save) actions.push({ name: 'save', text: '💾 Save', title: 'Save (Ctrl+S)', run: () => host.save?.() });
     actions.push({ name: 'clear-run', text: 'Clear run', title: 'Hide the run overlay', run: () => this.clearRun() });
     ({
@@ -197,6 +207,7 @@ export class CanvasEditor {
   }
 
   destroy(): void {
+    window.clearTimeout(this.validateTimer);
     this.unwatch();
     this.handle?.destroy();
     this.cy.destroy();
@@ -261,8 +272,9 @@ export class CanvasEditor {
   }
 
   connect(source: string, target: string): boolean {
-    if (!this.canConnect(source, target)) {
-      this.toast(`Cannot connect ${source} to ${target}.`);
+    const problem = this.connectProblem(source, target);
+    if (problem) {
+      this.toast(problem);
       return false;
     }
     return this.edit([{ op: 'add_edge', source, target }], `connect ${source} → ${target}`);
@@ -313,10 +325,19 @@ export class CanvasEditor {
   }
 
   private canConnect(source: string, target: string): boolean {
-    if (this.readOnly || source === HANDLE || target === HANDLE) return false;
-    if (source === target || source === END || target === START) return false;
+    return this.connectProblem(source, target) === null;
+  }
+
+  /** Why ``source`` cannot connect to ``target`` (null when it can), in the user's words. */
+  private connectProblem(source: string, target: string): string | null {
+    if (this.readOnly) return 'This workflow is read-only on the canvas.';
+    if (source === HANDLE || target === HANDLE) return 'Drop the connection on a node.';
+    if (target === START) return `Cannot connect ${source} to start: a run begins at start, nothing leads into it.`;
+    if (source === END) return 'Nothing can follow end: the run stops there.';
+    if (source === target) return `Cannot connect ${source} to itself (use conditional routing for a loop).`;
     const ir = irOf(this.doc);
-    return !ir.edges.some(e => e.source === source && e.target === target);
+    if (ir.edges.some(e => e.source === source && e.target === target)) return `${source} already connects to ${target}.`;
+    return null;
   }
 
   /** First render: one batched add, and a layout only when positions are missing. */
@@ -368,10 +389,34 @@ export class CanvasEditor {
     this.root.setAttribute('data-node-count', String(workflowNodes.length));
     this.root.setAttribute('data-edge-count', String(els.edges.length));
     updateOutline(this.outline, workflowNodes.map(n => n.id));
-    if (!this.options.hostProblems) this.problems = localProblems(this.doc, [...this.catalog.values()]);
+    if (this.host.validate && !this.options.hostProblems) this.scheduleValidation();
+    else if (!this.options.hostProblems) this.problems = localProblems(this.doc, [...this.catalog.values()]);
     this.decorate();
     this.updateButtons();
     this.schedulePanel();
+  }
+
+  private validateTimer = 0;
+  private validateSeq = 0;
+
+  /** Ask the host (the server) for the document's problems, shortly after the last change. */
+  private scheduleValidation(): void {
+    window.clearTimeout(this.validateTimer);
+    const seq = ++this.validateSeq;
+    this.root.setAttribute('data-validating', '');
+    this.validateTimer = window.setTimeout(async () => {
+      let problems: Problem[];
+      try {
+        problems = (await this.host.validate?.(clone(this.doc))) ?? [];
+      } catch {
+        problems = localProblems(this.doc, [...this.catalog.values()]); // server unreachable
+      }
+      if (seq !== this.validateSeq) return; // a later edit is being checked
+      this.root.removeAttribute('data-validating');
+      this.problems = problems;
+      this.decorate();
+      this.schedulePanel();
+    }, 120);
   }
 
   /** Validation badges, run states and the status line. */
@@ -381,7 +426,11 @@ export class CanvasEditor {
     this.statusEl.textContent = statusLine(this.run, this.readOnly);
     if (this.run) this.root.setAttribute('data-run-status', this.run.status);
     else this.root.removeAttribute('data-run-status');
+    if (this.run?.warnings.length) this.root.setAttribute('data-run-warnings', String(this.run.warnings.length));
+    else this.root.removeAttribute('data-run-warnings');
+    this.root.setAttribute('data-problem-count', String(this.problems.length));
     this.buttons['clear-run'].hidden = !this.run;
+    if (this.buttons['open-run']) this.buttons['open-run'].hidden = !this.run?.id;
   }
 
   private updateButtons(): void {
@@ -434,8 +483,16 @@ export class CanvasEditor {
     this.handle = new ConnectionHandle(cy, {
       enabled: () => !this.readOnly,
       canConnect: (source, target) => this.canConnect(source, target),
-      connect: (source, target) => void this.connect(source, target)
+      connect: (source, target) => void this.connect(source, target),
+      refuse: (source, target) => this.toast(this.connectProblem(source, target) ?? `Cannot connect ${source} to ${target}.`)
     });
+    const owns = ownsKey(!!this.host.save);
+    const ungate = shortcutGate(this.root, owns);
+    const unwatch = this.unwatch;
+    this.unwatch = () => {
+      ungate();
+      unwatch();
+    };
     acceptDrops(cy, this.graphEl, () => !this.readOnly, (type, at) => void this.addNode(type, at));
     cy.on('select unselect', () => this.schedulePanel());
     cy.on('dragfree', 'node', e => {
@@ -460,7 +517,7 @@ export class CanvasEditor {
     });
     this.root.addEventListener(
       'keydown',
-      keyHandler({
+      keyHandler(owns, {
         save: this.host.save,
         remove: () => this.deleteSelected(),
         undo: () => this.undo(),

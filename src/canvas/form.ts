@@ -17,6 +17,9 @@ export interface FormContext {
   suggestions: string[];
 }
 
+/** Validation messages per top-level config key ("operation" -> ["Input should be ..."]). */
+export type FieldErrors = Record<string, string[]>;
+
 type Schema = JSONObject;
 type Change = (value: JSONValue | undefined) => void;
 
@@ -211,8 +214,19 @@ function enumInput(schema: Schema, value: JSONValue | undefined, ctx: FormContex
     if (JSON.stringify(opt) === JSON.stringify(value)) o.selected = true;
     select.append(o);
   });
+  // A stored value the schema does not allow is shown as it is, never hidden behind the default.
+  const known = value === undefined || options.some(opt => JSON.stringify(opt) === JSON.stringify(value));
+  if (!known) {
+    const shown = typeof value === 'string' ? value : JSON.stringify(value);
+    const o = h('option', { value: 'invalid', class: 'oc-invalid-option' }, `${shown} (not allowed)`);
+    o.selected = true;
+    select.append(o);
+  }
   select.disabled = ctx.readOnly;
-  select.addEventListener('change', () => change(select.value === '' ? undefined : options[Number(select.value)]));
+  select.addEventListener('change', () => {
+    if (select.value === 'invalid') return;
+    change(select.value === '' ? undefined : options[Number(select.value)]);
+  });
   return select;
 }
 
@@ -355,7 +369,13 @@ function fieldEditor(schema: Schema, value: JSONValue | undefined, ctx: FormCont
 }
 
 /** One labelled field per schema property; ``onChange`` gets the whole new object. */
-export function objectFields(schema: Schema, value: JSONObject, ctx: FormContext, onChange: (next: JSONObject) => void): HTMLElement {
+export function objectFields(
+  schema: Schema,
+  value: JSONObject,
+  ctx: FormContext,
+  onChange: (next: JSONObject) => void,
+  errors: FieldErrors = {}
+): HTMLElement {
   const s = resolve(schema, ctx.root);
   const props = (s.properties ?? {}) as Record<string, Schema>;
   const required = new Set((s.required ?? []) as string[]);
@@ -372,6 +392,7 @@ export function objectFields(schema: Schema, value: JSONObject, ctx: FormContext
       onChange({ ...current });
     }, required.has(key));
     const field = h('div', { class: 'oc-field', 'data-field': key }, label, editor);
+    markInvalid(field, errors[key]);
     if (p.description) field.append(h('div', { class: 'oc-help' }, String(p.description)));
     const k = kindOf(p);
     if (k === 'string' || k === 'map' || isTemplateText(current[key])) {
@@ -389,16 +410,33 @@ export function objectFields(schema: Schema, value: JSONObject, ctx: FormContext
       else current[key] = v;
       onChange({ ...current });
     });
-    box.append(h('div', { class: 'oc-field oc-unknown', 'data-field': key }, h('label', { class: 'oc-label' }, `${key} (not in schema)`), editor));
+    const field = h('div', { class: 'oc-field oc-unknown', 'data-field': key }, h('label', { class: 'oc-label' }, `${key} (not in schema)`), editor);
+    markInvalid(field, errors[key]);
+    box.append(field);
   }
+  // Problems of the config as a whole (a rule across fields) show above the fields.
+  if (errors['']?.length) box.prepend(h('div', { class: 'oc-field-error', role: 'alert' }, errors[''].join('; ')));
   return box;
 }
 
+/** A field whose value breaks its node type's rules: red, with the reason beside it. */
+function markInvalid(field: HTMLElement, messages: string[] | undefined): void {
+  if (!messages?.length) return;
+  field.classList.add('oc-invalid');
+  field.append(h('div', { class: 'oc-field-error', role: 'alert' }, messages.join('; ')));
+}
+
 /** The form for a node's whole config. */
-export function configForm(schema: Schema, config: JSONObject, ctx: FormContext, onChange: (next: JSONObject) => void): HTMLElement {
+export function configForm(
+  schema: Schema,
+  config: JSONObject,
+  ctx: FormContext,
+  onChange: (next: JSONObject) => void,
+  errors: FieldErrors = {}
+): HTMLElement {
   const s = resolve(schema, ctx.root);
   if (!s.properties || !Object.keys(s.properties as object).length) {
     if (!Object.keys(config).length) return h('div', { class: 'oc-muted' }, 'This node type has no settings.');
   }
-  return objectFields(s, config, ctx, onChange);
+  return objectFields(s, config, ctx, onChange, errors);
 }

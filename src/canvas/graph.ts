@@ -6,7 +6,7 @@
 
 import cytoscape from 'cytoscape';
 import { Elements, sentinelPositions } from './elements';
-import { NodeRun, RunSnapshot, formatDuration } from './overlay';
+import { NodeRun, RunSnapshot, formatDuration, runStatusText, stateLabel } from './overlay';
 import { RUN_COLOURS, stylesheet } from './style';
 import { END, START, Position, Problem, WorkflowDocument } from './types';
 
@@ -19,9 +19,11 @@ const LARGE = 200;
 /** The cytoscape instance; large graphs pan and zoom a texture and draw at pixel ratio 1. */
 export function createCy(container: HTMLElement, size: number): cytoscape.Core {
   const large = size > LARGE;
+  // Colours the theme defines (a canvas cannot read CSS variables itself).
+  const warn = getComputedStyle(container).getPropertyValue('--jp-warn-color1').trim() || '#f0a000';
   return cytoscape({
     container,
-    style: stylesheet(),
+    style: stylesheet(warn),
     elements: [],
     minZoom: 0.02,
     maxZoom: 3,
@@ -139,12 +141,16 @@ export function decorate(
     cy.nodes('.has-run').forEach(n => {
       if (!runNodes[n.id()]) n.removeClass(`has-run ${runClasses}`).data('label', n.data('base'));
     });
+    cy.nodes('.run-warning').removeClass('run-warning');
     for (const [id, state] of Object.entries(runNodes)) {
       const ele = cy.getElementById(id);
       if (ele.empty()) continue;
       ele.removeClass(runClasses).addClass(`has-run run-${state.status}`);
+      if (state.warnings?.length) ele.addClass('run-warning');
       const dur = formatDuration(state.durationMs);
-      ele.data('label', dur ? `${ele.data('base')}\n${dur}` : ele.data('base'));
+      const note = state.status === 'interrupted' ? stateLabel(state.status) : dur;
+      const warned = state.warnings?.length ? `⚠ ${note}`.trim() : note;
+      ele.data('label', warned ? `${ele.data('base')}\n${warned}` : ele.data('base'));
     }
   });
   for (const li of Array.from(outline.children) as HTMLElement[]) {
@@ -152,6 +158,8 @@ export function decorate(
     const state = runNodes[id];
     if (state) li.setAttribute('data-run-status', state.status);
     else li.removeAttribute('data-run-status');
+    if (state?.warnings?.length) li.setAttribute('data-run-warnings', String(state.warnings.length));
+    else li.removeAttribute('data-run-warnings');
     if (errors.has(id)) li.setAttribute('data-problem', 'error');
     else if (warnings.has(id)) li.setAttribute('data-problem', 'warning');
     else li.removeAttribute('data-problem');
@@ -177,5 +185,5 @@ export function statusLine(run: RunSnapshot | null, readOnly: boolean): string {
   if (!run) return readOnly ? 'read-only' : '';
   const states = Object.values(run.nodes);
   const done = states.filter(s => s.status === 'succeeded').length;
-  return `Run ${run.id ? run.id.slice(0, 8) : ''}: ${run.status} · ${done}/${states.length} nodes done`;
+  return `Run ${run.id ? run.id.slice(0, 8) : ''}: ${runStatusText(run)} · ${done}/${states.length} nodes done`;
 }

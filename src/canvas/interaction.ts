@@ -18,6 +18,8 @@ export interface HandleOptions {
   enabled: () => boolean;
   canConnect: (source: string, target: string) => boolean;
   connect: (source: string, target: string) => void;
+  /** A connection was dropped on a node it cannot connect to: say why. */
+  refuse: (source: string, target: string) => void;
 }
 
 /** A small handle under the hovered node; dragging it draws an edge (cytoscape-edgehandles). */
@@ -25,6 +27,9 @@ export class ConnectionHandle {
   private readonly eh: EdgeHandles | null = null;
   private source: string | null = null;
   private timer = 0;
+  /** Where the pointer is while a connection is drawn (model coordinates). */
+  private pointer: Position | null = null;
+  private completed = false;
 
   constructor(
     private readonly cy: cytoscape.Core,
@@ -62,11 +67,49 @@ export class ConnectionHandle {
       const source = this.source ? cy.getElementById(this.source) : null;
       if (source && source.nonempty()) this.eh?.start(source);
     });
+    cy.on('ehstart', () => {
+      this.completed = false;
+      this.pointer = null;
+    });
+    cy.on('tapdrag', e => {
+      this.pointer = { x: e.position.x, y: e.position.y };
+    });
+    // The node under the pointer decides: snapping to a valid neighbour of an invalid
+    // drop target would draw an edge the user never aimed at.
     cy.on('ehcomplete', ((_e: unknown, s: cytoscape.NodeSingular, t: cytoscape.NodeSingular, added: cytoscape.EdgeCollection) => {
       added.remove();
+      this.completed = true;
+      const under = this.nodeUnderPointer(s.id());
+      if (under && under !== t.id()) {
+        opts.refuse(s.id(), under);
+        return;
+      }
       opts.connect(s.id(), t.id());
     }) as unknown as cytoscape.EventHandler);
-    cy.on('ehstop', () => this.hide());
+    cy.on('ehstop', ((_e: unknown, s: cytoscape.NodeSingular) => {
+      const source = s?.id?.() ?? this.source;
+      if (!this.completed && source) {
+        const under = this.nodeUnderPointer(source);
+        if (under) opts.refuse(source, under);
+      }
+      this.completed = false;
+      this.hide();
+    }) as unknown as cytoscape.EventHandler);
+  }
+
+  /** The workflow node (or start/end) under the pointer, other than ``source``'s own handle. */
+  private nodeUnderPointer(source: string): string | null {
+    const p = this.pointer;
+    if (!p) return null;
+    const hit = this.cy.nodes().filter(n => {
+      const id = n.id();
+      if (id === HANDLE || n.hasClass('eh-ghost-node') || n.hasClass('eh-ghost')) return false;
+      const b = n.boundingBox({ includeLabels: false, includeOverlays: false });
+      return p.x >= b.x1 && p.x <= b.x2 && p.y >= b.y1 && p.y <= b.y2;
+    });
+    const ids = hit.map(n => n.id()).filter(id => id !== source);
+    if (ids.length) return ids[0];
+    return hit.nonempty() ? source : null;
   }
 
   private show(node: cytoscape.NodeSingular): void {
@@ -146,6 +189,37 @@ export function acceptDrops(
   });
 }
 
+/**
+ * Which keys the canvas keeps for itself: every key without Ctrl/Cmd/Alt (so a
+ * notebook's command-mode letters never fire from the canvas) and its own
+ * Ctrl+Z/Y/A (and Ctrl+S where it saves). Any other chord is Lab's (Ctrl+Shift+C...).
+ */
+export function ownsKey(saves: boolean): (ev: KeyboardEvent) => boolean {
+  return ev => {
+    if (!(ev.ctrlKey || ev.metaKey || ev.altKey)) return true;
+    if (ev.altKey) return false;
+    const key = ev.key.toLowerCase();
+    return key === 'z' || key === 'y' || key === 'a' || (saves && key === 's');
+  };
+}
+
+/**
+ * Lab reads shortcuts on the document in the capture phase, before the canvas sees
+ * the key; ``data-lm-suppress-shortcuts`` hides a key from it. Set it per key, just
+ * before Lab looks (a window capture listener runs first), for the keys the canvas owns.
+ */
+export function shortcutGate(root: HTMLElement, owns: (ev: KeyboardEvent) => boolean): () => void {
+  const gate = (ev: KeyboardEvent): void => {
+    const target = ev.target as Node | null;
+    if (!target || !root.contains(target)) return;
+    if (owns(ev)) root.setAttribute('data-lm-suppress-shortcuts', 'true');
+    else root.removeAttribute('data-lm-suppress-shortcuts');
+  };
+  window.addEventListener('keydown', gate, true);
+  root.setAttribute('data-lm-suppress-shortcuts', 'true');
+  return () => window.removeEventListener('keydown', gate, true);
+}
+
 export interface KeyActions {
   save?: () => void;
   remove: () => void;
@@ -156,8 +230,9 @@ export interface KeyActions {
 }
 
 /** Delete, Ctrl+Z / Ctrl+Y (Ctrl+Shift+Z), Ctrl+A, Escape and Ctrl+S on the canvas. */
-export function keyHandler(actions: KeyActions): (ev: KeyboardEvent) => void {
+export function keyHandler(owns: (ev: KeyboardEvent) => boolean, actions: KeyActions): (ev: KeyboardEvent) => void {
   return ev => {
+    if (!owns(ev)) return; // Lab's (or the browser's): let it through untouched
     const mod = ev.ctrlKey || ev.metaKey;
     const key = ev.key.toLowerCase();
     if (mod && key === 's') {

@@ -14,6 +14,24 @@ export interface NodeRun {
   error?: string;
   /** The results the node could see: outputs of nodes finished before it started. */
   input?: { inputs: unknown; results: Record<string, unknown> };
+  /** What went wrong without failing the node (e.g. a template left unresolved). */
+  warnings?: string[];
+}
+
+/** A question the run waits on (a HumanInputNode's interrupt). */
+export interface PendingInterrupt {
+  id?: string;
+  node?: string;
+  prompt?: string;
+  schema?: Record<string, unknown>;
+  attempt?: number;
+  error?: string | null;
+  value: unknown;
+}
+
+export interface RunWarning {
+  node: string | null;
+  message: string;
 }
 
 export interface RunSnapshot {
@@ -25,10 +43,43 @@ export interface RunSnapshot {
   inputs?: unknown;
   startedAt?: string;
   finishedAt?: string;
+  /** Warnings of the run (node and message), in the order they happened. */
+  warnings: RunWarning[];
+  /** The questions the run waits on while interrupted. */
+  interrupts: PendingInterrupt[];
 }
 
 export function emptyRun(id: string | null = null): RunSnapshot {
-  return { id, status: 'pending', lastSeq: 0, nodes: {} };
+  return { id, status: 'pending', lastSeq: 0, nodes: {}, warnings: [], interrupts: [] };
+}
+
+/** How a node or run state reads to a person ("interrupted" waits on someone). */
+export function stateLabel(status: string): string {
+  return status === 'interrupted' ? 'waiting for input' : status;
+}
+
+/** The run's status with its warnings: "succeeded with 1 warning". */
+export function runStatusText(run: RunSnapshot): string {
+  const n = run.warnings.length;
+  const base = stateLabel(run.status);
+  return n ? `${base} with ${n} warning${n === 1 ? '' : 's'}` : base;
+}
+
+function interruptsOf(data: Record<string, unknown>): PendingInterrupt[] {
+  const list = Array.isArray(data.interrupts) ? (data.interrupts as { id?: unknown; value?: unknown }[]) : [];
+  return list.map(item => {
+    const v = (item?.value ?? null) as Record<string, unknown> | null;
+    const asked = v && typeof v === 'object' && !Array.isArray(v) ? v : null;
+    return {
+      id: typeof item?.id === 'string' ? item.id : undefined,
+      node: typeof asked?.node === 'string' ? asked.node : undefined,
+      prompt: typeof asked?.prompt === 'string' ? asked.prompt : asked ? undefined : String(item?.value ?? ''),
+      schema: asked?.schema && typeof asked.schema === 'object' ? (asked.schema as Record<string, unknown>) : undefined,
+      attempt: typeof asked?.attempt === 'number' ? asked.attempt : undefined,
+      error: typeof asked?.error === 'string' ? asked.error : null,
+      value: item?.value
+    };
+  });
 }
 
 /** Fold one event into the snapshot; events at or below ``lastSeq`` are ignored. */
@@ -52,14 +103,28 @@ export function foldEvent(run: RunSnapshot, ev: RunEvent): boolean {
       break;
     case 'resumed':
       run.status = 'running';
+      run.interrupts = [];
       break;
+    case 'template_unresolved': {
+      const templates = Array.isArray(data.templates) ? data.templates.map(String) : [];
+      const message = `unresolved template${templates.length === 1 ? '' : 's'} ${templates.join(', ')} (left as text)`;
+      run.warnings.push({ node: node ?? null, message });
+      if (node) {
+        const n = run.nodes[node] ?? { status: 'running', attempt: 1 };
+        n.warnings = [...(n.warnings ?? []), message];
+        run.nodes[node] = n;
+      }
+      break;
+    }
     case 'node_started':
       if (node) {
         run.nodes[node] = {
           status: 'running',
           attempt: Number(data.attempt ?? 1),
           startedAt: ev.at,
-          input: { inputs: run.inputs ?? {}, results: results() }
+          input: { inputs: run.inputs ?? {}, results: results() },
+          // A node re-run after an answer keeps what it warned about before.
+          warnings: run.nodes[node]?.warnings
         };
       }
       break;
@@ -91,10 +156,18 @@ export function foldEvent(run: RunSnapshot, ev: RunEvent): boolean {
         run.nodes[node] = n;
       }
       break;
-    case 'interrupted':
+    case 'interrupted': {
       run.status = 'interrupted';
+      run.interrupts = interruptsOf(data);
       for (const n of Object.values(run.nodes)) if (n.status === 'running') n.status = 'interrupted';
+      for (const q of run.interrupts) {
+        if (!q.node) continue;
+        const n = run.nodes[q.node] ?? { status: 'interrupted', attempt: 1 };
+        n.status = 'interrupted';
+        run.nodes[q.node] = n;
+      }
       break;
+    }
     case 'run_finished':
       run.status = 'succeeded';
       run.finishedAt = ev.at;

@@ -3,9 +3,9 @@
  * config schema), its conditional routing, its problems and its last run.
  */
 
-import { configForm, FormContext, h } from './form';
+import { configForm, FieldErrors, FormContext, h } from './form';
 import { EdgeDef } from './elements';
-import { NodeRun, RunSnapshot, formatDuration } from './overlay';
+import { NodeRun, RunSnapshot, formatDuration, runStatusText, stateLabel } from './overlay';
 import { routingEditor } from './routing';
 import {
   END,
@@ -61,11 +61,19 @@ function problemList(problems: Problem[], ctx: PanelContext, showNode: boolean):
   return list;
 }
 
+function warningList(messages: string[]): HTMLElement {
+  const list = h('ul', { class: 'oc-problems oc-run-warnings' });
+  for (const m of messages) list.append(h('li', { class: 'oc-problem oc-warning' }, m));
+  return list;
+}
+
 function runSection(nodeRun: NodeRun): HTMLElement {
+  const warned = nodeRun.warnings?.length ? ` · ${nodeRun.warnings.length} warning${nodeRun.warnings.length === 1 ? '' : 's'}` : '';
   const s = section(
     'Last run',
-    h('div', { class: `oc-run-status oc-run-${nodeRun.status}`, 'data-run-status': nodeRun.status }, `${nodeRun.status}${nodeRun.attempt > 1 ? ` (attempt ${nodeRun.attempt})` : ''}${nodeRun.durationMs !== undefined ? ' · ' + formatDuration(nodeRun.durationMs) : ''}`)
+    h('div', { class: `oc-run-status oc-run-${nodeRun.status}${warned ? ' oc-run-warned' : ''}`, 'data-run-status': nodeRun.status }, `${stateLabel(nodeRun.status)}${nodeRun.attempt > 1 ? ` (attempt ${nodeRun.attempt})` : ''}${nodeRun.durationMs !== undefined ? ' · ' + formatDuration(nodeRun.durationMs) : ''}${warned}`)
   );
+  if (nodeRun.warnings?.length) s.append(warningList(nodeRun.warnings));
   if (nodeRun.error) s.append(h('div', { class: 'oc-error-text' }, nodeRun.error));
   if (nodeRun.input) s.append(h('div', { class: 'oc-label' }, 'Input'), json(nodeRun.input));
   if (nodeRun.output !== undefined) s.append(h('div', { class: 'oc-label' }, 'Output'), h('div', { class: 'oc-node-output' }, json(nodeRun.output)));
@@ -113,6 +121,19 @@ function formContext(ctx: PanelContext, self: string): FormContext {
   return { root: {}, readOnly: ctx.readOnly, credentials: ctx.credentials, suggestions };
 }
 
+/** The node's config problems by top-level key ("config.items[0].x" -> "items"; "config" -> ""). */
+function fieldErrors(problems: Problem[]): FieldErrors {
+  const out: FieldErrors = {};
+  for (const p of problems) {
+    if (!p.field || (p.field !== 'config' && !p.field.startsWith('config.'))) continue;
+    const rest = p.field.slice('config.'.length);
+    const key = p.field === 'config' ? '' : rest.split(/[.[]/)[0];
+    const deeper = p.field !== 'config' && rest !== key ? `${rest}: ` : '';
+    (out[key] = out[key] ?? []).push(`${deeper}${p.message}`);
+  }
+  return out;
+}
+
 function settings(node: IRNode, ctx: PanelContext): HTMLElement {
   if (node.kind === 'code') return codeEditor(node, ctx);
   if (node.kind === 'subgraph') {
@@ -130,8 +151,13 @@ function settings(node: IRNode, ctx: PanelContext): HTMLElement {
     return box;
   }
   formCtx.root = entry.config_schema;
-  return configForm(entry.config_schema, node.config ?? {}, formCtx, next =>
-    ctx.edit([{ op: 'set_config', id: node.id, config: next }], 'edit config')
+  const errors = fieldErrors(ctx.problems.filter(p => p.node === node.id));
+  return configForm(
+    entry.config_schema,
+    node.config ?? {},
+    formCtx,
+    next => ctx.edit([{ op: 'set_config', id: node.id, config: next }], 'edit config'),
+    errors
   );
 }
 
@@ -240,16 +266,49 @@ function edgePanel(edge: EdgeDef, ctx: PanelContext): HTMLElement {
   return box;
 }
 
+/** Name and description, editable where the document is. */
+function identity(ctx: PanelContext): HTMLElement[] {
+  const doc = ctx.doc;
+  if (ctx.readOnly) {
+    const shown: HTMLElement[] = [h('h3', {}, doc.name)];
+    if (doc.description) shown.push(h('div', { class: 'oc-help' }, doc.description));
+    return shown;
+  }
+  const name = h('input', { type: 'text', class: 'oc-doc-name', 'data-field': 'name', 'aria-label': 'Workflow name' });
+  name.value = doc.name;
+  name.addEventListener('change', () => {
+    const next = name.value.trim();
+    if (!next) {
+      name.value = doc.name;
+      return;
+    }
+    if (next !== doc.name) ctx.edit([{ op: 'set_meta', name: next }], 'rename workflow');
+  });
+  const description = h('textarea', { class: 'oc-doc-description', rows: '2', 'data-field': 'description', placeholder: 'What this workflow does', 'aria-label': 'Description' });
+  description.value = doc.description ?? '';
+  description.addEventListener('change', () => {
+    if (description.value !== (doc.description ?? '')) ctx.edit([{ op: 'set_meta', description: description.value }], 'edit description');
+  });
+  return [h('label', { class: 'oc-label' }, 'Name'), name, h('label', { class: 'oc-label' }, 'Description'), description];
+}
+
 function summary(ctx: PanelContext): HTMLElement {
   const doc = ctx.doc;
   const count = doc.graph.format === 'frozen-ir' ? doc.graph.ir.nodes.length : doc.graph.index?.nodes?.length ?? 0;
-  const box = h('div', { class: 'oc-summary' }, h('h3', {}, doc.name), doc.description ? h('div', { class: 'oc-help' }, doc.description) : '', h('div', { class: 'oc-muted' }, `${count} nodes`));
+  const box = h('div', { class: 'oc-summary' }, ...identity(ctx), h('div', { class: 'oc-muted' }, `${count} nodes`));
   if (doc.graph.format !== 'frozen-ir') {
     box.append(h('div', { class: 'oc-banner' }, 'LangGraph script: the canvas shows its structure read-only. Edit it as code.'));
   }
   if (ctx.run) {
     const r = ctx.run;
-    box.append(section('Run', h('div', { class: `oc-run-status oc-run-${r.status}`, 'data-run-status': r.status }, `${r.id ? r.id.slice(0, 8) + ' · ' : ''}${r.status}`), r.error ? h('div', { class: 'oc-error-text' }, r.error) : ''));
+    const runBox = section(
+      'Run',
+      h('div', { class: `oc-run-status oc-run-${r.status}${r.warnings.length ? ' oc-run-warned' : ''}`, 'data-run-status': r.status }, `${r.id ? r.id.slice(0, 8) + ' · ' : ''}${runStatusText(r)}`),
+      r.error ? h('div', { class: 'oc-error-text' }, r.error) : ''
+    );
+    if (r.warnings.length) runBox.append(warningList(r.warnings.map(w => (w.node ? `${w.node}: ${w.message}` : w.message))));
+    if (r.status === 'interrupted') runBox.append(h('div', { class: 'oc-help' }, 'The run waits for an answer: open the run viewer to give it.'));
+    box.append(runBox);
   }
   if (ctx.problems.length) box.append(section(`Problems (${ctx.problems.length})`, problemList(ctx.problems, ctx, true)));
   else box.append(h('div', { class: 'oc-ok' }, 'No problems found.'));

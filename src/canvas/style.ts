@@ -24,7 +24,7 @@ export const RUN_COLOURS: Record<string, string> = {
   skipped: '#bdbdbd'
 };
 
-export function stylesheet(): StylesheetJson {
+export function stylesheet(warn = '#f0a000'): StylesheetJson {
   const sheet: StylesheetJson = [
     {
       selector: 'node',
@@ -143,6 +143,8 @@ export function stylesheet(): StylesheetJson {
       style: { 'border-color': colour, 'border-width': 4, 'background-color': tint(colour) }
     });
   }
+  // A node that ran but warned (e.g. an unresolved template) is amber, not green.
+  sheet.push({ selector: 'node.run-warning', style: { 'border-color': warn, 'border-style': 'double', 'border-width': 6 } });
   return sheet;
 }
 

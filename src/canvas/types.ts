@@ -150,7 +150,8 @@ export type Diff =
   | { op: 'remove_edge'; source: string; target: string }
   | { op: 'set_conditional_edge'; source: string; edge: Routing | null; index?: number }
   | { op: 'set_entrypoint'; id: string | null }
-  | { op: 'set_viewport'; viewport: Viewport | null };
+  | { op: 'set_viewport'; viewport: Viewport | null }
+  | { op: 'set_meta'; name?: string; description?: string };
 
 /** Node members other than id/kind/config that the property panel edits. */
 export interface NodeFields {
@@ -170,4 +171,11 @@ export interface CanvasHost {
   save?: () => void;
   /** Start a run of the current document; absent when the host cannot run. */
   run?: () => void;
+  /** Open the run viewer for a run (Lab); absent where there is none. */
+  openRun?: (id: string) => void;
+  /**
+   * The document's problems by the server's rules; when given, they replace the
+   * canvas's own structural checks (so the canvas and the server never disagree).
+   */
+  validate?: (doc: WorkflowDocument) => Promise<Problem[]>;
 }

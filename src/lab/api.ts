@@ -2,7 +2,7 @@
 
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
-import { CatalogEntry, RunEvent, WorkflowDocument } from '../canvas/types';
+import { CatalogEntry, Problem, RunEvent, WorkflowDocument } from '../canvas/types';
 
 export interface WorkflowSummary {
   id: string;
@@ -35,11 +35,21 @@ export class ApiError extends Error {
     readonly status: number,
     message: string,
     /** The error's machine-readable ``code`` (e.g. ``comment_required``), when given. */
-    readonly code: string | null = null
+    readonly code: string | null = null,
+    /** The error's ``details`` (for 422s: one problem per field). */
+    readonly details: unknown = null
   ) {
     super(message);
   }
+
+  /** The problems a 422 names, field by field. */
+  get problems(): Problem[] {
+    return Array.isArray(this.details) ? (this.details as Problem[]).filter(p => p && typeof p.message === 'string') : [];
+  }
 }
+
+/** Run ids are long; people copy the 8-character prefix shown everywhere. */
+const SHORT_ID = /^[A-Za-z0-9-]{4,63}$/;
 
 function items<T>(data: unknown): T[] {
   if (Array.isArray(data)) return data as T[];
@@ -63,8 +73,8 @@ export class OrcheoApi {
       data = text;
     }
     if (!res.ok) {
-      const err = (data as { error?: { message?: string; code?: string } } | null)?.error;
-      throw new ApiError(res.status, err?.message ?? `${res.status} ${res.statusText}`, err?.code ?? null);
+      const err = (data as { error?: { message?: string; code?: string; details?: unknown } } | null)?.error;
+      throw new ApiError(res.status, err?.message ?? `${res.status} ${res.statusText}`, err?.code ?? null, err?.details ?? null);
     }
     return data as T;
   }
@@ -113,6 +123,49 @@ export class OrcheoApi {
       body: JSON.stringify(body)
     });
     return res.execution_id;
+  }
+
+  /** The document's problems by the server's own rules (a document that does not parse: its 422 problems). */
+  async validate(doc: WorkflowDocument): Promise<Problem[]> {
+    const { id: _id, ...body } = doc;
+    void _id;
+    try {
+      const res = await this.request<{ problems?: Problem[] }>('workflows/validate', { method: 'POST', body: JSON.stringify(body) });
+      return res.problems ?? [];
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 422 && err.problems.length) {
+        return err.problems.map(p => ({ ...p, severity: 'error' as const }));
+      }
+      throw err;
+    }
+  }
+
+  /** Answer a run's pending interrupt; the run continues in the background. */
+  async resume(runId: string, value: unknown): Promise<void> {
+    await this.request(`executions/${encodeURIComponent(runId)}/resume`, { method: 'POST', body: JSON.stringify({ value }) });
+  }
+
+  /**
+   * The full id of a run given its id or a prefix of it (the short ids the UI shows);
+   * throws an error that says what is wrong when there is no such run or several.
+   */
+  async resolveRun(id: string): Promise<string> {
+    const text = id.trim();
+    try {
+      return (await this.execution(text)).id;
+    } catch (err) {
+      if (!(err instanceof ApiError) || err.status !== 404 || !SHORT_ID.test(text)) {
+        if (err instanceof ApiError && err.status === 404) throw new ApiError(404, `No run has the id ${JSON.stringify(text)}.`, 'not_found');
+        throw err;
+      }
+    }
+    const page = await this.request<{ items?: ExecutionSummary[]; total?: number }>(
+      `executions?limit=2&id_prefix=${encodeURIComponent(text)}`
+    );
+    const found = page.items ?? [];
+    if (found.length === 1) return found[0].id;
+    if (!found.length) throw new ApiError(404, `No run has an id starting with ${JSON.stringify(text)}.`, 'not_found');
+    throw new ApiError(409, `${page.total ?? 'Several'} runs have ids starting with ${JSON.stringify(text)}: paste more of the id.`, 'ambiguous');
   }
 
   async executions(workflowId?: string, limit = 20): Promise<ExecutionSummary[]> {

@@ -10,18 +10,15 @@ import { Widget } from '@lumino/widgets';
 import { dumps } from '../canvas/canonical';
 import { CanvasEditor } from '../canvas/editor';
 import { CanvasHost, Diff, WorkflowDocument } from '../canvas/types';
-import { OrcheoApi } from './api';
+import { ApiError, OrcheoApi } from './api';
+import { rememberFile } from './files';
+import { workflowIdFor } from './identity';
 import { startRun } from './start';
 
 export const FACTORY = 'Orcheo Canvas';
 export const FILE_TYPE = 'orcheo-workflow';
 
-/** A stable workflow id for a file: its document id, else one derived from the path. */
-export function workflowIdFor(doc: WorkflowDocument, path: string): string {
-  if (doc.id) return doc.id;
-  const base = path.replace(/\.orcheo\.json$/, '').replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[^A-Za-z0-9]+/, '');
-  return (base || 'workflow').slice(0, 120);
-}
+export { workflowIdFor };
 
 export class CanvasPanel extends Widget {
   private editor: CanvasEditor | null = null;
@@ -37,9 +34,46 @@ export class CanvasPanel extends Widget {
     this.addClass('jp-OrcheoDocument');
     this.node.style.height = '100%';
     (this.node as unknown as { orcheoPanel: CanvasPanel }).orcheoPanel = this;
+    this.path = context.path;
     void context.ready.then(() => this.load());
     context.model.contentChanged.connect(this.onContent, this);
     context.saveState.connect(this.onSaveState, this);
+    context.pathChanged.connect(this.onPathChanged, this);
+  }
+
+  /** The file's path before a rename (the id of an id-less document came from it). */
+  private path: string;
+
+  /**
+   * A renamed file keeps its workflow: a document without an ``id`` was stored
+   * under an id derived from its old path, so it takes that id with it.
+   */
+  private async onPathChanged(_: unknown, next: string): Promise<void> {
+    const before = this.path;
+    this.path = next;
+    const editor = this.editor;
+    if (editor?.document.id) rememberFile(editor.document.id, next);
+    if (!editor || editor.document.id || before === next) return;
+    const id = workflowIdFor(editor.document, before);
+    try {
+      await this.api.workflow(id);
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 404) return; // never stored: nothing to keep
+    }
+    this.adoptId(id);
+  }
+
+  /** Write ``id`` into the document (saved at once when nothing else was unsaved). */
+  private adoptId(id: string): void {
+    const editor = this.editor;
+    if (!editor || editor.document.id === id) return;
+    const clean = !this.context.model.dirty;
+    editor.document.id = id;
+    const next = dumps(editor.document);
+    this.lastText = next;
+    this.context.model.fromString(next);
+    this.context.model.dirty = true;
+    if (clean) void this.context.save();
   }
 
   /** The text last read from or written to disk. */
@@ -90,12 +124,15 @@ export class CanvasPanel extends Widget {
       },
       credentials: () => this.api.credentials(),
       save: () => void this.context.save(),
-      run: () => void this.run()
+      run: () => void this.run(),
+      openRun: id => this.openRun(id),
+      validate: doc => this.api.validate(doc)
     };
     const root = document.createElement('div');
     this.node.replaceChildren(root);
     root.style.height = '100%';
     this.editor = new CanvasEditor(root, host, doc, catalog, { height: '100%' });
+    if (doc.id) rememberFile(doc.id, this.context.path);
   }
 
   private showError(message: string): void {
@@ -129,11 +166,14 @@ export class CanvasPanel extends Widget {
     const editor = this.editor;
     if (!editor) return;
     const id = workflowIdFor(editor.document, this.context.path);
+    // The file carries its workflow's id from the first run on, so a rename keeps it.
+    this.adoptId(id);
+    rememberFile(id, this.context.path);
     try {
       await this.api.upsert(id, editor.document);
-      const runId = await startRun(this.api, id, editor.document.name || id);
+      const runId = await startRun(this.api, id, editor.document.name || id, editor.document);
       if (runId === null) {
-        editor.toast('Run not started: no comment given', 'info');
+        editor.toast('Run not started', 'info');
         return;
       }
       editor.clearRun();
@@ -177,9 +217,19 @@ export class CanvasFactory extends ABCWidgetFactory<IDocumentWidget<CanvasPanel>
   }
 }
 
+/** A fresh workflow id (hex, like the server's), so a new file keeps it through renames. */
+export function newWorkflowId(): string {
+  const c = globalThis.crypto as Crypto | undefined;
+  if (c?.randomUUID) return c.randomUUID().replace(/-/g, '');
+  let out = '';
+  for (let i = 0; i < 32; i++) out += Math.floor(Math.random() * 16).toString(16);
+  return out;
+}
+
 /** The document a "New Workflow" starts from. */
 export function blankDocument(name: string): string {
   return dumps({
+    id: newWorkflowId(),
     name,
     description: '',
     tags: [],

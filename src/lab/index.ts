@@ -5,16 +5,16 @@
  */
 
 import { ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
-import { ICommandPalette, InputDialog, MainAreaWidget, WidgetTracker } from '@jupyterlab/apputils';
+import { ICommandPalette, InputDialog, MainAreaWidget, showErrorMessage, WidgetTracker } from '@jupyterlab/apputils';
 import { PathExt } from '@jupyterlab/coreutils';
 import { IDocumentWidget } from '@jupyterlab/docregistry';
 import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
 import { ILauncher } from '@jupyterlab/launcher';
 import { IMainMenu } from '@jupyterlab/mainmenu';
 import { LabIcon } from '@jupyterlab/ui-components';
-import { dumps } from '../canvas/canonical';
 import { OrcheoApi, WorkflowSummary } from './api';
 import { blankDocument, CanvasFactory, CanvasPanel, FACTORY, FILE_TYPE } from './document';
+import { workflowFile } from './files';
 import { RunViewer } from './runviewer';
 import { Sidebar } from './sidebar';
 
@@ -56,7 +56,9 @@ const plugin: JupyterFrontEndPlugin<void> = {
         app.shell.activateById(existing.id);
         return;
       }
-      const widget = new MainAreaWidget({ content: new RunViewer(api, id) });
+      const widget = new MainAreaWidget({
+        content: new RunViewer(api, id, name => (widget.title.label = `${name} · run ${id.slice(0, 8)}`))
+      });
       widget.id = `orcheo-run-${id}`;
       widget.title.label = `Run ${id.slice(0, 8)}`;
       widget.title.icon = orcheoIcon;
@@ -74,6 +76,13 @@ const plugin: JupyterFrontEndPlugin<void> = {
       fileFormat: 'text',
       icon: orcheoIcon
     });
+    if (restorer) {
+      void restorer.restore(runs, {
+        command: CMD.openRun,
+        args: w => ({ id: w.content.runId }),
+        name: w => w.content.runId
+      });
+    }
     const factory = new CanvasFactory(
       { name: FACTORY, label: 'Workflow Canvas', modelName: 'text', fileTypes: [FILE_TYPE], defaultFor: [FILE_TYPE] },
       api,
@@ -125,7 +134,12 @@ const plugin: JupyterFrontEndPlugin<void> = {
           const answer = await InputDialog.getText({ title: 'Execution id', placeholder: 'run id' });
           id = answer.value?.trim() ?? '';
         }
-        if (id) openRun(id);
+        if (!id) return;
+        try {
+          openRun(await api.resolveRun(id)); // the 8-character ids shown everywhere work too
+        } catch (err) {
+          await showErrorMessage('Cannot open the run', (err as Error).message);
+        }
       }
     });
 
@@ -138,13 +152,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
     if (restorer) restorer.add(sidebar, 'orcheo-sidebar');
 
     const openStored = async (w: WorkflowSummary): Promise<void> => {
-      const detail = await api.workflow(w.id);
-      const path = PathExt.join(cwd(), `${w.id}.orcheo.json`);
-      try {
-        await app.serviceManager.contents.get(path, { content: false });
-      } catch {
-        await app.serviceManager.contents.save(path, { type: 'file', format: 'text', content: dumps({ ...detail.document, id: w.id }) });
-      }
+      const open = docs.find(d => d.content.canvas?.document.id === w.id);
+      const path = open ? open.context.path : await workflowFile(api, app.serviceManager.contents, w, cwd());
       await app.commands.execute('docmanager:open', { path, factory: FACTORY });
     };
 

@@ -7,7 +7,8 @@
 import { Widget } from '@lumino/widgets';
 import { CanvasEditor } from '../canvas/editor';
 import { h } from '../canvas/form';
-import { emptyRun, foldEvent, formatDuration, RunSnapshot } from '../canvas/overlay';
+import { schemaForm } from '../canvas/inputs';
+import { emptyRun, foldEvent, formatDuration, PendingInterrupt, RunSnapshot, runStatusText, stateLabel } from '../canvas/overlay';
 import { RunEvent } from '../canvas/types';
 import { OrcheoApi } from './api';
 
@@ -28,6 +29,12 @@ export class RunViewer extends Widget {
   private timer = 0;
   private canvas: CanvasEditor | null = null;
   private readonly header = h('div', { class: 'oc-run-header' });
+  private readonly answerBox = h('div', { class: 'oc-interrupt', hidden: '' });
+  /** The interrupt the answer form was drawn for (redrawn only when it changes). */
+  private asked: string | null = null;
+  private workflowName: string | null = null;
+  private info: Record<string, unknown> | null = null;
+  private loadError: string | null = null;
   private readonly gantt = h('div', { class: 'oc-gantt', 'data-gantt': '' });
   private readonly detail = h('div', { class: 'oc-run-output' });
   private readonly graph = h('div', { class: 'oc-run-graph' });
@@ -35,7 +42,9 @@ export class RunViewer extends Widget {
 
   constructor(
     private readonly api: OrcheoApi,
-    readonly runId: string
+    readonly runId: string,
+    /** Called once the workflow's name is known (the tab shows it). */
+    private readonly named: (name: string) => void = () => undefined
   ) {
     super();
     this.id = `orcheo-run-${runId}`;
@@ -46,6 +55,7 @@ export class RunViewer extends Widget {
     this.run = emptyRun(runId);
     this.node.append(
       this.header,
+      this.answerBox,
       h('h3', {}, 'Timeline'),
       this.gantt,
       this.detail,
@@ -64,12 +74,27 @@ export class RunViewer extends Widget {
       this.run.status = String(info.status ?? this.run.status);
       if (info.error) this.run.error = String(info.error);
     } catch (err) {
-      this.header.append(h('div', { class: 'oc-error-text' }, `Cannot load run: ${(err as Error).message}`));
+      // No such run: say so, and do not wait for events that will never come.
+      this.loadError = `Cannot load run ${this.runId}: ${(err as Error).message}`;
+      this.node.setAttribute('data-run-status', 'unknown');
+      this.drawHeader();
+      return;
     }
-    this.drawHeader(info);
-    this.stop = this.api.follow(this.runId, ev => this.onEvent(ev), () => this.drawHeader(info));
+    this.info = info;
+    this.drawHeader();
+    this.stop = this.api.follow(this.runId, ev => this.onEvent(ev), () => this.drawHeader());
     this.timer = window.setInterval(() => this.drawGantt(), 250);
-    if (info && typeof info.workflow_id === 'string') void this.showGraph(info.workflow_id, Number(info.version ?? 0));
+    if (typeof info.workflow_id === 'string') {
+      void this.api
+        .workflow(info.workflow_id)
+        .then(w => {
+          this.workflowName = w.name;
+          this.named(w.name);
+          this.drawHeader();
+        })
+        .catch(() => undefined);
+      void this.showGraph(info.workflow_id, Number(info.version ?? 0));
+    }
   }
 
   private async showGraph(workflowId: string, version: number): Promise<void> {
@@ -92,7 +117,19 @@ export class RunViewer extends Widget {
     this.events.push(event);
     const at = Date.parse(ev.at);
     if (ev.type === 'run_started' || this.t0 === null) this.t0 = this.t0 ?? at;
-    if (ev.node && ev.type === 'node_started') {
+    if (ev.type === 'interrupted') {
+      // The asking node waits (its bar stops growing) until someone answers.
+      for (const span of this.spans.values()) {
+        if (span.end === null) {
+          span.end = at;
+          span.status = 'interrupted';
+        }
+      }
+      for (const q of this.run.interrupts) {
+        const span = q.node ? this.spans.get(q.node) : undefined;
+        if (span) span.status = 'interrupted';
+      }
+    } else if (ev.node && ev.type === 'node_started') {
       this.spans.set(ev.node, { node: ev.node, start: at, end: null, status: 'running' });
     } else if (ev.node && (ev.type === 'node_finished' || ev.type === 'node_failed')) {
       const span = this.spans.get(ev.node) ?? { node: ev.node, start: at, end: null, status: 'running' };
@@ -111,16 +148,78 @@ export class RunViewer extends Widget {
     if (this.selected === ev.node) this.drawDetail();
   }
 
-  private drawHeader(info?: Record<string, unknown> | null): void {
+  private drawHeader(): void {
     const r = this.run;
+    const info = this.info;
+    if (this.loadError) {
+      this.header.replaceChildren(h('h2', {}, `Run ${this.runId}`), h('div', { class: 'oc-error-text', role: 'alert' }, this.loadError));
+      return;
+    }
     this.node.setAttribute('data-run-status', r.status);
+    if (r.warnings.length) this.node.setAttribute('data-run-warnings', String(r.warnings.length));
+    const workflow = info?.workflow_id ? String(info.workflow_id) : '';
+    const title = this.workflowName ?? workflow;
+    const warnings = h('ul', { class: 'oc-problems oc-run-warnings' });
+    for (const w of r.warnings) warnings.append(h('li', { class: 'oc-problem oc-warning' }, w.node ? `${w.node}: ${w.message}` : w.message));
     this.header.replaceChildren(
-      h('h2', {}, `Run ${this.runId}`),
-      h('div', {}, 'Status: ', h('span', { class: `oc-state oc-state-${r.status}`, 'data-status': r.status }, r.status)),
-      info?.workflow_id ? h('div', {}, `Workflow: ${String(info.workflow_id)}${info.version ? ` (version ${String(info.version)})` : ''}`) : '',
+      h('h2', {}, title ? `${title} · run ${this.runId.slice(0, 8)}` : `Run ${this.runId}`),
+      h(
+        'div',
+        { class: 'oc-run-statusline' },
+        'Status: ',
+        h('span', { class: `oc-state oc-state-${r.status}${r.warnings.length ? ' oc-state-warned' : ''}`, 'data-status': r.status }, runStatusText(r))
+      ),
+      r.warnings.length ? warnings : '',
+      workflow ? h('div', { class: 'oc-muted' }, `Workflow: ${title}${title !== workflow ? ` (${workflow})` : ''}${info?.version ? `, version ${String(info.version)}` : ''}`) : '',
+      h('div', { class: 'oc-muted' }, `Run id: ${this.runId}`),
       r.startedAt ? h('div', {}, `Started: ${r.startedAt}`) : '',
       r.finishedAt ? h('div', {}, `Finished: ${r.finishedAt}`) : '',
       r.error ? h('div', { class: 'oc-error-text' }, r.error) : ''
+    );
+    this.drawAnswer();
+  }
+
+  /** While the run waits on a question: its prompt and a form from its schema; submit resumes. */
+  private drawAnswer(): void {
+    const q: PendingInterrupt | undefined = this.run.status === 'interrupted' ? this.run.interrupts[0] : undefined;
+    if (!q) {
+      this.asked = null;
+      this.answerBox.hidden = true;
+      this.answerBox.replaceChildren();
+      return;
+    }
+    const key = `${this.run.lastSeq}:${q.id ?? ''}`;
+    if (this.asked !== null && this.answerBox.dataset.key === key) return;
+    this.asked = key;
+    this.answerBox.dataset.key = key;
+    this.answerBox.hidden = false;
+    if (q.node) this.answerBox.setAttribute('data-node', q.node);
+    const schema = q.schema && Object.keys(q.schema).length ? q.schema : null;
+    const form = schemaForm(schema ?? { title: 'Answer', description: 'Text, or JSON for a number, list or object.' });
+    const status = h('div', { class: 'oc-muted', role: 'status' });
+    const submit = h('button', { type: 'submit', class: 'jp-mod-styled jp-mod-accept', 'data-action': 'answer' }, 'Send answer');
+    const el = h('form', { class: 'oc-interrupt-form' }, form.element, submit, status);
+    el.addEventListener('submit', async ev => {
+      ev.preventDefault();
+      const { value, errors } = form.read();
+      form.showErrors(errors);
+      if (Object.keys(errors).length) return;
+      submit.disabled = true;
+      status.textContent = 'Sending…';
+      try {
+        await this.api.resume(this.runId, value);
+        status.textContent = 'Answer sent; the run continues.';
+      } catch (err) {
+        submit.disabled = false;
+        status.textContent = '';
+        form.showErrors({ '': (err as Error).message });
+      }
+    });
+    this.answerBox.replaceChildren(
+      h('h3', {}, `${q.node ?? 'The run'} is waiting for input`),
+      q.prompt ? h('div', { class: 'oc-interrupt-prompt' }, q.prompt) : '',
+      q.error ? h('div', { class: 'oc-error-text' }, `The last answer was not accepted: ${q.error}`) : '',
+      el
     );
   }
 
@@ -144,11 +243,13 @@ export class RunViewer extends Widget {
       const left = ((s.start - t0) / total) * 100;
       const width = Math.max(((end - s.start) / total) * 100, 0.3);
       const dur = this.run.nodes[s.node]?.durationMs ?? end - s.start;
-      const bar = h('div', { class: `oc-gantt-bar oc-${s.status}`, style: `left:${left}%;width:${width}%`, title: `${s.node}: ${formatDuration(dur)}` });
-      const label = h('span', { class: 'oc-gantt-dur', style: `left:calc(${Math.min(left + width, 92)}% + 4px)` }, formatDuration(dur));
+      const waiting = s.status === 'interrupted';
+      const bar = h('div', { class: `oc-gantt-bar oc-${s.status}`, style: `left:${left}%;width:${width}%`, title: `${s.node}: ${waiting ? stateLabel(s.status) : formatDuration(dur)}` });
+      const label = h('span', { class: 'oc-gantt-dur', style: `left:calc(${Math.min(left + width, 80)}% + 4px)` }, waiting ? stateLabel(s.status) : formatDuration(dur));
+      const warned = this.run.nodes[s.node]?.warnings?.length ?? 0;
       const row = h(
         'div',
-        { class: 'oc-gantt-row', 'data-node': s.node, 'data-status': s.status },
+        { class: `oc-gantt-row${warned ? ' oc-warned' : ''}`, 'data-node': s.node, 'data-status': s.status, ...(warned ? { 'data-warnings': String(warned) } : {}) },
         h('div', { class: 'oc-gantt-label' }, s.node),
         h('div', { class: 'oc-gantt-track' }, bar, label)
       );
@@ -171,8 +272,9 @@ export class RunViewer extends Widget {
     }
     const pre = (v: unknown): HTMLElement => h('pre', {}, JSON.stringify(v, null, 2) ?? 'null');
     this.detail.replaceChildren(
-      h('h3', {}, `${id} · ${n.status} · ${formatDuration(n.durationMs)}`),
+      h('h3', {}, `${id} · ${stateLabel(n.status)}${n.durationMs !== undefined ? ' · ' + formatDuration(n.durationMs) : ''}`),
       n.error ? h('div', { class: 'oc-error-text' }, n.error) : '',
+      ...(n.warnings ?? []).map(w => h('div', { class: 'oc-warning-text' }, `⚠ ${w}`)),
       n.output !== undefined ? h('div', { 'data-node-output': id }, h('strong', {}, 'Output'), pre(n.output)) : ''
     );
   }

@@ -12,6 +12,8 @@ export interface SidebarActions {
 
 export class Sidebar extends Widget {
   private selected: string | null = null;
+  /** Workflow names by id (runs name their workflow, never just its hex id). */
+  private names = new Map<string, string>();
   private readonly workflowsEl = h('ul', { class: 'oc-workflows' });
   private readonly runsEl = h('ul', { class: 'oc-runs' });
   private readonly runsTitle = h('span', {}, 'Recent runs');
@@ -56,6 +58,7 @@ export class Sidebar extends Widget {
       this.messageEl.textContent = `Cannot reach the orcheo API: ${(err as Error).message}`;
     }
     this.workflowsEl.replaceChildren();
+    for (const w of workflows) this.names.set(w.id, w.name);
     for (const w of workflows) {
       const run = h('button', { type: 'button', class: 'jp-mod-styled', title: 'Run the latest version', 'data-action': 'run' }, '▶');
       run.addEventListener('click', async ev => {
@@ -69,7 +72,7 @@ export class Sidebar extends Widget {
           this.messageEl.textContent = `Cannot run ${w.name}: ${(err as Error).message}`;
         }
       });
-      const open = h('button', { type: 'button', class: 'jp-mod-styled', title: 'Open as a canvas file', 'data-action': 'open' }, '✎');
+      const open = h('button', { type: 'button', class: 'jp-mod-styled', title: 'Open the file that holds this workflow', 'data-action': 'open' }, '✎');
       open.addEventListener('click', ev => {
         ev.stopPropagation();
         this.actions.openWorkflow(w);
@@ -92,16 +95,19 @@ export class Sidebar extends Widget {
     } catch {
       runs = [];
     }
-    this.runsTitle.textContent = this.selected ? `Runs of ${this.selected}` : 'Recent runs';
+    const nameOf = (id: string | null | undefined): string => (id ? this.names.get(id) ?? id : '');
+    this.runsTitle.textContent = this.selected ? `Runs of ${nameOf(this.selected)}` : 'Recent runs';
     this.runsEl.replaceChildren();
     if (!runs.length) this.runsEl.append(h('li', { class: 'oc-muted' }, 'No runs.'));
     for (const r of runs) {
+      const view = h('button', { type: 'button', class: 'jp-mod-styled', title: 'Open in the run viewer', 'data-action': 'view' }, '⧉');
       const li = h(
         'li',
-        { 'data-run-id': r.id, title: r.error ?? '' },
-        h('span', { class: `oc-state oc-state-${r.status}` }, r.status),
-        h('span', {}, r.id.slice(0, 8)),
-        h('span', { class: 'oc-meta' }, `${r.workflow_id ?? ''} ${(r.created_at ?? '').replace('T', ' ').slice(5, 19)}`)
+        { 'data-run-id': r.id, title: `${r.error ? r.error + '\n' : ''}Run ${r.id} (click to open in the run viewer)` },
+        h('span', { class: `oc-state oc-state-${r.status}` }, r.status === 'interrupted' ? 'waiting' : r.status),
+        h('span', { class: 'oc-run-name' }, nameOf(r.workflow_id)),
+        h('span', { class: 'oc-meta' }, `${r.id.slice(0, 8)} ${(r.created_at ?? '').replace('T', ' ').slice(5, 16)}`),
+        view
       );
       li.addEventListener('click', () => this.actions.openRun(r.id));
       this.runsEl.append(li);

@@ -285,3 +285,21 @@ async def test_node_catalog(api: Call) -> None:
     entry = by_type["SetVariableNode"]
     assert entry["category"] == "data"
     assert "variables" in entry["config_schema"]["properties"]
+
+
+async def test_runs_are_found_by_the_short_id_the_ui_shows(
+    api: Call, create_workflow: Create, wait_run: Wait
+) -> None:
+    wid = (await create_workflow(linear_doc("a")))["id"]
+    run_id = (await api("POST", "workflows", wid, "execute", json_body={})).body["execution_id"]
+    await wait_run(run_id)
+    found = await api("GET", "executions", params={"id_prefix": run_id[:8]})
+    assert found.code == 200
+    assert [r["id"] for r in found.body["items"]] == [run_id]
+    none = await api("GET", "executions", params={"id_prefix": "zzzz0000"})
+    assert none.body["items"] == [] and none.body["total"] == 0
+    short = await api("GET", "executions", params={"id_prefix": "ab"})
+    assert short.code == 422
+    assert short.error["details"][0]["field"] == "query.id_prefix"
+    wild = await api("GET", "executions", params={"id_prefix": "ab%_"})
+    assert wild.code == 422

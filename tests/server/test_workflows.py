@@ -191,3 +191,41 @@ class TestBodyLimit:
         assert reply.error["details"]["limit"] == 4096
         assert "4,096" in reply.error["message"]
         assert (await api("GET", "workflows")).body["total"] == 0
+
+
+async def test_validate_reports_the_problems_the_server_would_refuse(api: Call) -> None:
+    doc = linear_doc("a", "b")
+    doc["graph"]["ir"]["nodes"][1] = {
+        "kind": "builtin",
+        "id": "b",
+        "type": "TextProcessingNode",
+        "config": {"operation": "explode", "max_length": "ten"},
+    }
+    doc["graph"]["ir"]["nodes"].append(
+        {"kind": "builtin", "id": "lost", "type": "DebugNode", "config": {}}
+    )
+    reply = await api("POST", "workflows", "validate", json_body=doc)
+    assert reply.code == 200
+    found = [(p["severity"], p["node"], p["field"], p["code"]) for p in reply.body["problems"]]
+    assert ("error", "b", "config.operation", "literal_error") in found
+    assert ("error", "b", "config.max_length", "int_parsing") in found
+    assert ("warning", "lost", None, "unreachable") in found
+    assert [p["severity"] for p in reply.body["problems"]][-1] == "warning"  # errors first
+    # The same document is refused when stored, naming the same fields.
+    refused = await api("POST", "workflows", json_body=doc)
+    assert refused.code == 422
+    fields = {p["field"] for p in refused.error["details"]}
+    assert {"config.operation", "config.max_length"} <= fields
+    # Nothing is stored by validating, and "validate" cannot be taken as a workflow id.
+    assert (await api("GET", "workflows")).body["total"] == 0
+    taken = await api("POST", "workflows", json_body={**linear_doc("a"), "id": "validate"})
+    assert taken.code == 422
+
+
+async def test_validate_a_clean_document_and_a_malformed_one(api: Call) -> None:
+    reply = await api("POST", "workflows", "validate", json_body=linear_doc("a"))
+    assert reply.code == 200 and reply.body == {"problems": []}
+    bad = await api("POST", "workflows", "validate", json_body={"name": "x"})
+    assert bad.code == 422
+    assert bad.error["code"] == "invalid_document"
+    assert any(p["field"] == "graph" for p in bad.error["details"])

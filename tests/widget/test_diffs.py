@@ -189,3 +189,19 @@ def test_only_structural_batches_need_revalidation() -> None:
     assert not changes_structure([{"op": "set_viewport", "viewport": None}])
     assert changes_structure([{"op": "move", "positions": {"a": None}}])
     assert changes_structure([{"op": "move", "positions": {}}, {"op": "add_edge"}])
+
+
+def test_set_meta_renames_and_describes_the_workflow_all_or_nothing() -> None:
+    doc = _doc()
+    apply_diffs(doc, [{"op": "set_meta", "name": "Greeter", "description": "Says hello"}])
+    assert (doc.name, doc.description) == ("Greeter", "Says hello")
+    apply_diffs(doc, [{"op": "set_meta", "description": ""}])
+    assert (doc.name, doc.description) == ("Greeter", "")
+    with pytest.raises(DiffError, match=r"diff 1 \(set_meta\): a workflow needs a name"):
+        apply_diffs(
+            doc,
+            [{"op": "set_meta", "description": "changed"}, {"op": "set_meta", "name": "  "}],
+        )
+    assert (doc.name, doc.description) == ("Greeter", "")
+    with pytest.raises(DiffError, match=r"name: String should have at least 1 character"):
+        apply_diffs(doc, [{"op": "set_meta", "name": ""}])

@@ -1,0 +1,141 @@
+"""A new user's first workflow in JupyterLab, start to finish, with no workaround (issue 15).
+
+Every step the user takes is a real click or keystroke in Chromium: the page is only
+read (node positions, what is shown), never written to.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from orcheo_jupyter import spec
+
+from .lab import Lab
+from .ui import connect, node_point
+
+DOC = ".jp-OrcheoDocument [data-orcheo-canvas]"
+SHOTS = None  # set to a directory path to keep screenshots of each step while debugging
+
+
+def _shot(page: Any, name: str) -> None:
+    if SHOTS:
+        page.screenshot(path=f"{SHOTS}/{name}.png")
+
+
+def _add(page: Any, node_type: str, count: int) -> None:
+    page.fill(f"{DOC} .oc-palette-search", node_type.replace("Node", ""))
+    graph = page.locator(f"{DOC} .oc-graph")
+    box = graph.bounding_box()
+    spot = {
+        "x": round(box["width"] * (0.15 + 0.3 * (count - 1))),
+        "y": round(box["height"] * (0.3 + 0.15 * count)),
+    }
+    page.locator(f'{DOC} .oc-palette-item[data-node-type="{node_type}"]').drag_to(
+        graph, target_position=spot
+    )
+    page.wait_for_selector(f'{DOC}[data-node-count="{count}"]')
+
+
+def _select(page: Any, node: str) -> Any:
+    p = node_point(page, node, DOC)
+    page.mouse.click(p["x"], p["y"])
+    panel = page.locator(f'{DOC} .oc-panel .oc-node-panel[data-node-id="{node}"]')
+    panel.wait_for()
+    return panel
+
+
+def test_new_user_builds_runs_answers_and_reads_an_output(page: Any, lab: Lab) -> None:
+    # A new workflow from the launcher, opened on the canvas.
+    page.goto(lab.page_url("lab"))
+    page.click('.jp-LauncherCard[title*="Create a workflow document"]', timeout=60_000)
+    page.wait_for_selector(f'{DOC}[data-node-count="0"]')
+
+    # Three nodes from the palette, dropped where the user wants them.
+    _add(page, "SetVariableNode", 1)
+    _add(page, "HumanInputNode", 2)
+    _add(page, "DebugNode", 3)
+    # The canvas checks each node by the server's rules: the question has no prompt yet.
+    page.wait_for_selector(
+        f'{DOC} .oc-outline li[data-node-id="human_input"][data-problem="error"]', state="attached"
+    )
+
+    # Wire them: start -> set_variable -> human_input -> debug -> end.
+    for source, target in [
+        ("__start__", "set_variable"),
+        ("set_variable", "human_input"),
+        ("human_input", "debug"),
+        ("debug", "__end__"),
+    ]:
+        edges = int(page.locator(DOC).get_attribute("data-edge-count"))
+        connect(page, source, target, DOC)
+        page.wait_for_selector(f'{DOC}[data-edge-count="{edges + 1}"]')
+    _shot(page, "1-wired")
+
+    # Configure a field with a {{template}}: a variable that greets the run's input.
+    panel = _select(page, "set_variable")
+    field = panel.locator('.oc-field[data-field="variables"]')
+    field.locator(".oc-add").click()
+    field.locator(".oc-map-key").last.fill("greeting")
+    field.locator(".oc-map-key").last.press("Tab")
+    value = page.locator(f'{DOC} .oc-field[data-field="variables"] .oc-map-value').last
+    value.fill("Hello {{ inputs.name }}")
+    value.press("Tab")
+    # The question to ask.
+    panel = _select(page, "human_input")
+    prompt = panel.locator('.oc-field[data-field="prompt"] textarea')
+    prompt.fill("Send the greeting?")
+    prompt.press("Tab")
+    page.wait_for_selector(
+        f'{DOC} .oc-outline li[data-node-id="human_input"]:not([data-problem])', state="attached"
+    )
+    page.locator(f"{DOC} .oc-graph").click(position={"x": 5, "y": 5})
+    page.wait_for_selector(f'{DOC}[data-problem-count="0"]:not([data-validating])')
+    _shot(page, "2-configured")
+
+    # Run: the canvas asks for the input the template uses.
+    page.click(f'{DOC} .oc-button[data-action="run"]')
+    dialog = page.locator(".jp-Dialog")
+    name = dialog.locator('[data-input="name"]')
+    name.wait_for()
+    _shot(page, "3-inputs")
+    name.fill("Ada")
+    dialog.locator(".jp-mod-accept").click()
+    page.wait_for_selector(f'{DOC}[data-run-status="interrupted"]', timeout=60_000)
+    page.wait_for_selector(
+        f'{DOC} .oc-outline li[data-node-id="human_input"][data-run-status="interrupted"]',
+        state="attached",
+    )
+    _shot(page, "4-waiting")
+
+    # The run viewer, from the canvas toolbar: the question, a form, and the answer.
+    page.click(f'{DOC} .oc-button[data-action="open-run"]')
+    viewer = page.locator(".jp-OrcheoRunViewer:visible")
+    ask = viewer.locator('.oc-interrupt[data-node="human_input"]')
+    ask.wait_for()
+    assert "Send the greeting?" in ask.inner_text()
+    assert (
+        "waiting for input" in viewer.locator('.oc-gantt-row[data-node="human_input"]').inner_text()
+    )
+    _shot(page, "5-viewer")
+    ask.locator('[data-input="answer"]').fill("yes")
+    ask.locator('[data-action="answer"]').click()
+    page.wait_for_selector(
+        '.jp-OrcheoRunViewer:visible[data-run-status="succeeded"]', timeout=60_000
+    )
+    assert "succeeded" in viewer.locator(".oc-run-statusline").inner_text()
+
+    # Read a node's output: the greeting with the input filled in.
+    viewer.locator('.oc-gantt-row[data-node="set_variable"]').click()
+    output = viewer.locator('[data-node-output="set_variable"]')
+    output.wait_for()
+    assert '"greeting": "Hello Ada"' in output.inner_text()
+    viewer.locator('.oc-gantt-row[data-node="human_input"]').click()
+    assert '"answer": "yes"' in viewer.locator('[data-node-output="human_input"]').inner_text()
+    _shot(page, "6-output")
+
+    # The tab names the workflow, and the file keeps the workflow's identity.
+    created = sorted(lab.root.glob("untitled*.orcheo.json"))[-1]
+    doc = spec.load(created)
+    run = lab.api("GET", f"orcheo/api/executions/{viewer.get_attribute('data-run-id')}")
+    assert run["workflow_id"] == doc.id
+    assert run["inputs"] == {"name": "Ada"}
