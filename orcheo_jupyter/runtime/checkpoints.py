@@ -47,21 +47,27 @@ Statement = tuple[str, Any, bool]  # sql, params, executemany?
 
 #: Attempts at committing one batch of checkpoint rows before its runs are told it failed.
 WRITE_ATTEMPTS = 5
+#: Under a coalescing policy, the checkpoint bytes one run may write per second: a run
+#: whose state is large (a 10 MB input) is checkpointed less often, since LangGraph's
+#: SQLite format stores the whole state in every checkpoint.
+CHECKPOINT_BYTES_PER_SECOND = 50_000_000
 
 
-def check_rows(rows: Any, limit: int | None, many: bool = True) -> None:
-    """ValueTooLarge when a text or blob about to be stored exceeds ``limit``.
+def check_rows(rows: Any, limit: int | None, many: bool = True) -> int:
+    """The bytes of text and blobs about to be stored; ValueTooLarge when one exceeds ``limit``.
 
     Measured before the rows join a batch, so only the run that made them fails (one
     SQLite or Postgres error would refuse the whole transaction). Cheap: a blob's
     length is known without encoding anything.
     """
-    if limit is None:
-        return
+    total = 0
     for row in rows if many else (rows,):
         for value in row:
             if isinstance(value, bytes | str):
-                check_size("the run's state (a checkpoint)", value, limit)
+                total += len(value)
+                if limit is not None:
+                    check_size("the run's state (a checkpoint)", value, limit)
+    return total
 
 
 class _Recorder:
@@ -125,6 +131,10 @@ class BufferedSqliteSaver(SqliteSaver):
         self._pending: list[Statement] = []
         self._pending_threads: dict[str, int] = {}
         self._fresh: set[str] = set()
+        #: Seconds between two persisted checkpoints of a thread, beyond min_interval,
+        #: from the size of its last one (CHECKPOINT_BYTES_PER_SECOND).
+        self._spacing: dict[str, float] = {}
+        self._recorded = 0
         #: Threads whose deferred checkpoint could not be serialized, until flushed.
         self._unsaved: dict[str, BaseException] = {}
         self._queued = 0
@@ -151,8 +161,10 @@ class BufferedSqliteSaver(SqliteSaver):
             result = fn(*args)
         finally:
             self._local.sink = None
+        size = 0
         for _, params, many in sink:
-            check_rows(params, self.max_value_bytes, many)
+            size += check_rows(params, self.max_value_bytes, many)
+        self._recorded = size
         self._fresh.discard(thread_id)
         self._pending.extend(sink)
         self._pending_threads[thread_id] = self._pending_threads.get(thread_id, 0) + 1
@@ -243,9 +255,11 @@ class BufferedSqliteSaver(SqliteSaver):
                 failures.append(exc)
         if thread_id is None:
             self._last_persist.clear()
+            self._spacing.clear()
             self._unsaved.clear()
         else:
             self._last_persist.pop(thread_id, None)
+            self._spacing.pop(thread_id, None)
             late = self._unsaved.pop(thread_id, None)
             if late is not None:
                 failures.append(late)
@@ -269,27 +283,34 @@ class BufferedSqliteSaver(SqliteSaver):
                 f"the run's state cannot be checkpointed: {type(first).__name__}: {first}"
             )
 
-    def mark_fresh(self, thread_id: str) -> None:
+    def mark_fresh(self, thread_id: str, size_hint: int = 0) -> None:
         """A brand-new thread (run): its first read can skip the database.
 
         Its start also counts as a persist for the coalescing interval: the first
         checkpoints hold only the inputs, which the run row already stores (recovery
         without a checkpoint starts from them), so a run that ends within the
         interval writes one checkpoint, its last; a longer one still gets its first
-        write when the interval is up.
+        write when the interval is up. ``size_hint`` (the inputs' size) stretches
+        that interval as a checkpoint of that size would.
         """
         self._fresh.add(thread_id)
         if self.min_interval > 0:
             self._last_persist[thread_id] = asyncio.get_running_loop().time()
+            if size_hint:
+                self._spacing[thread_id] = size_hint / CHECKPOINT_BYTES_PER_SECOND
 
     # --- coalescing ------------------------------------------------------------------
     def _persist(self, thread_id: str, held: _Held) -> None:
         self._record(
             thread_id, self.put, held.config, held.checkpoint, held.metadata, held.versions
         )
+        size = self._recorded
         for config, writes, task_id, task_path in held.writes:
             self._record(thread_id, self.put_writes, config, writes, task_id, task_path)
+            size += self._recorded
         self._last_persist[thread_id] = asyncio.get_running_loop().time()
+        if self.min_interval > 0:
+            self._spacing[thread_id] = size / CHECKPOINT_BYTES_PER_SECOND
 
     def _persist_held(self, thread_id: str) -> None:
         held = self._held.pop(thread_id, None)
@@ -322,10 +343,11 @@ class BufferedSqliteSaver(SqliteSaver):
         held = _Held(config, checkpoint, metadata, new_versions)
         loop = asyncio.get_running_loop()
         waited = loop.time() - self._last_persist.get(thread_id, float("-inf"))
-        if waited >= self.min_interval:
+        interval = max(self.min_interval, self._spacing.get(thread_id, 0.0))
+        if waited >= interval:
             self._persist(thread_id, held)
         else:
-            held.timer = loop.call_later(self.min_interval - waited, self._persist_due, thread_id)
+            held.timer = loop.call_later(interval - waited, self._persist_due, thread_id)
             self._held[thread_id] = held
         return {
             "configurable": {

@@ -38,12 +38,14 @@ class PooledPostgresSaver(AsyncPostgresSaver):
 
     def _dump_blobs(self, *args: Any, **kwargs: Any) -> Any:
         rows = super()._dump_blobs(*args, **kwargs)
-        check_rows(rows, self.max_value_bytes)
+        if self.max_value_bytes is not None:
+            check_rows(rows, self.max_value_bytes)
         return rows
 
     def _dump_writes(self, *args: Any, **kwargs: Any) -> Any:
         rows = super()._dump_writes(*args, **kwargs)
-        check_rows(rows, self.max_value_bytes)
+        if self.max_value_bytes is not None:
+            check_rows(rows, self.max_value_bytes)
         return rows
 
     @asynccontextmanager

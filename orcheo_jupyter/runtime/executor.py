@@ -93,6 +93,8 @@ class Executor:
         self._max_graphs = max_graphs
         self._active: dict[str, _Active] = {}
         self._known_docs: set[str] = set()
+        #: Size of each admitted run's stored inputs, until it starts (see start_stored).
+        self._inputs_sizes: dict[str, int] = {}
         self._prepared = PreparedDocuments(max_graphs)
         self._owns_resources = False
         #: Extra observers of every run's events (metrics, structured logs).
@@ -192,9 +194,11 @@ class Executor:
             config=jsonable(dict(config or {})),
             owner=self.owner,
         )
-        check_size(
-            "the run's inputs", encode_json(record.inputs), self.max_value_bytes, field="inputs"
-        )
+        inputs_text = encode_json(record.inputs)
+        check_size("the run's inputs", inputs_text, self.max_value_bytes, field="inputs")
+        self._inputs_sizes[record.id] = len(inputs_text)
+        if len(self._inputs_sizes) > 1024:  # admitted, never started (refused by a store)
+            self._inputs_sizes.pop(next(iter(self._inputs_sizes)))
         return Admission(record, body, graph)
 
     async def submit(
@@ -240,9 +244,12 @@ class Executor:
             None if record.parent_checkpoint_id else initial_state(record.inputs, record.config)
         )
         active = self._activate(record)
+        active.inputs_size = self._inputs_sizes.pop(record.id, None)
         mark_fresh = getattr(self.checkpointer, "mark_fresh", None)
         if payload is not None and mark_fresh is not None:
-            mark_fresh(record.id)  # a new run id has no checkpoint: skip the lookup
+            # A new run id has no checkpoint: skip the lookup. Large inputs space its
+            # checkpoints out (each holds the whole state).
+            mark_fresh(record.id, active.inputs_size or 0)
         active.task = asyncio.create_task(
             self._drive(active, graph, payload, EventType.RUN_STARTED)
         )

@@ -24,6 +24,7 @@ from .records import (
     TransitionRecord,
     VersionRecord,
     WorkflowRecord,
+    reference,
     resolve_shared,
 )
 from .sqlite_locks import SqliteLocks
@@ -262,12 +263,7 @@ class SqliteRepository(SqliteLocks):
     # --- runs ------------------------------------------------------------
     async def create_run(self, run: RunRecord, document_body: str | None = None) -> None:
         """Store a new run (and, if given, its document) in one transaction."""
-        values = tuple(
-            _dumps(getattr(run, c))
-            if c in _JSON_FIELDS and getattr(run, c) is not None
-            else getattr(run, c)
-            for c in _RUN_COLUMNS
-        )
+        values, inputs = _run_values(run)
 
         def work(conn: sqlite3.Connection) -> None:
             if document_body is not None:
@@ -276,6 +272,8 @@ class SqliteRepository(SqliteLocks):
                 conn.execute(_INSERT_RUN, values)
             except sqlite3.IntegrityError:
                 raise Conflict(f"run {run.id} already exists") from None
+            if inputs is not None:
+                conn.execute(_PUT_INPUTS, (run.id, inputs))
 
         await self._db.transaction(work, inline=True)
 
@@ -284,26 +282,27 @@ class SqliteRepository(SqliteLocks):
 
         For callers that queue runs in bursts (webhook deliveries): one commit, not one each.
         """
-        rows = [
-            tuple(
-                _dumps(getattr(run, c))
-                if c in _JSON_FIELDS and getattr(run, c) is not None
-                else getattr(run, c)
-                for c in _RUN_COLUMNS
-            )
-            for run in runs
-        ]
+        rows = [_run_values(run) for run in runs]
 
         def work(conn: sqlite3.Connection) -> list[bool]:
-            return [conn.execute(_INSERT_RUN_IF_NEW, values).rowcount == 1 for values in rows]
+            stored = []
+            for (values, inputs), run in zip(rows, runs, strict=True):
+                new = conn.execute(_INSERT_RUN_IF_NEW, values).rowcount == 1
+                if new and inputs is not None:
+                    conn.execute(_PUT_INPUTS, (run.id, inputs))
+                stored.append(new)
+            return stored
 
         return await self._db.transaction(work, inline=True)
 
     async def get_run(self, run_id: str) -> RunRecord:
-        row = await self._one("SELECT * FROM runs WHERE id = ?", (run_id,))
-        if row is None:
+        runs = await self._db.call(
+            lambda c: _runs(c, c.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchall()),
+            inline=True,
+        )
+        if not runs:
             raise NotFound(f"run {run_id!r} not found")
-        return _run(row)
+        return runs[0]
 
     async def list_runs(
         self,
@@ -327,16 +326,15 @@ class SqliteRepository(SqliteLocks):
             params.extend([len(id_prefix), id_prefix])
         clause = f" WHERE {' AND '.join(where)}" if where else ""
 
-        def work(conn: sqlite3.Connection) -> tuple[list[sqlite3.Row], int]:
+        def work(conn: sqlite3.Connection) -> tuple[list[RunRecord], int]:
             total = conn.execute(f"SELECT COUNT(*) FROM runs{clause}", params).fetchone()[0]
             rows = conn.execute(
                 f"SELECT * FROM runs{clause} ORDER BY created_at DESC, id LIMIT ? OFFSET ?",
                 (*params, limit, offset),
             ).fetchall()
-            return rows, int(total)
+            return _runs(conn, rows), int(total)
 
-        rows, total = await self._db.call(work)
-        return [_run(r) for r in rows], total
+        return await self._db.call(work)
 
     async def write_batch(self, events: list[EventRecord], updates: list[RunUpdate]) -> None:
         """Events and run updates of possibly many runs, in one transaction, in order."""
@@ -408,8 +406,43 @@ def _workflow(row: sqlite3.Row) -> WorkflowRecord:
     )
 
 
-def _run(row: sqlite3.Row) -> RunRecord:
+def _run_values(run: RunRecord) -> tuple[tuple[Any, ...], str | None]:
+    """The run's row, and its inputs' text when they are stored beside it (large ones).
+
+    A run row is rewritten at every status change: large inputs inside it would be
+    copied into the WAL each time and leave as many freed pages in the file.
+    """
+    values = [
+        _dumps(getattr(run, c))
+        if c in _JSON_FIELDS and getattr(run, c) is not None
+        else getattr(run, c)
+        for c in _RUN_COLUMNS
+    ]
+    inputs = values[_INPUTS_AT]
+    if len(inputs) <= _INLINE_INPUTS:
+        return tuple(values), None
+    values[_INPUTS_AT] = _INPUTS_BESIDE
+    return tuple(values), inputs
+
+
+def _runs(conn: sqlite3.Connection, rows: list[sqlite3.Row]) -> list[RunRecord]:
+    """Records of ``rows``, with the inputs stored beside them read back."""
+    beside = [row["id"] for row in rows if row["inputs"] == _INPUTS_BESIDE]
+    inputs: dict[str, str] = {}
+    if beside:
+        marks = ", ".join("?" for _ in beside)
+        inputs = dict(
+            conn.execute(
+                f"SELECT run_id, inputs FROM run_inputs WHERE run_id IN ({marks})", beside
+            ).fetchall()
+        )
+    return [_run(row, inputs.get(row["id"])) for row in rows]
+
+
+def _run(row: sqlite3.Row, inputs: str | None = None) -> RunRecord:
     data = {c: row[c] for c in _RUN_COLUMNS}
+    if inputs is not None:
+        data["inputs"] = inputs
     for c in _JSON_FIELDS:
         data[c] = _loads(data[c])
     data["config"] = data["config"] or {}
@@ -452,6 +485,11 @@ def _update_statement(update: RunUpdate) -> tuple[str, tuple[Any, ...]]:
 
 
 _PUT_DOC = "INSERT OR IGNORE INTO documents (checksum, body, created_at) VALUES (?, ?, ?)"
+_PUT_INPUTS = "INSERT OR REPLACE INTO run_inputs (run_id, inputs) VALUES (?, ?)"
+#: Inputs whose JSON is longer than this live in ``run_inputs``; the row says so.
+_INLINE_INPUTS = 64 * 1024
+_INPUTS_BESIDE = dumps(reference("run_inputs"))
+_INPUTS_AT = _RUN_COLUMNS.index("inputs")
 _INSERT_RUN = (
     f"INSERT INTO runs ({', '.join(_RUN_COLUMNS)}) VALUES ({', '.join('?' for _ in _RUN_COLUMNS)})"
 )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 MIGRATIONS: dict[int, str] = {
     1: """
@@ -80,5 +80,12 @@ MIGRATIONS: dict[int, str] = {
         data TEXT NOT NULL,
         PRIMARY KEY (run_id, seq)
     ) WITHOUT ROWID;
+    """,
+    # Large run inputs, stored once beside the run row (which status changes rewrite).
+    2: """
+    CREATE TABLE IF NOT EXISTS run_inputs (
+        run_id TEXT PRIMARY KEY,
+        inputs TEXT NOT NULL
+    );
     """,
 }
