@@ -195,6 +195,33 @@ def cmd_nodes(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from .evaluate import evaluate, read_cases
+
+    doc = spec.load(args.path)
+    try:
+        cases = read_cases(Path(args.data), args.limit, args.split)
+    except OSError as exc:
+        raise CliError(f"cannot read {args.data}: {exc.strerror}") from None
+    except ValueError as exc:
+        raise CliError(f"{args.data}: {exc}") from None
+    if not cases:
+        raise CliError(f"{args.data}: no cases")
+
+    async def go(executor: Any) -> int:
+        result = await evaluate(executor, doc, cases, name=doc.name or Path(args.path).stem)
+        if args.json:
+            _print_json(result.as_dict())
+        else:
+            print(result.table())
+        for case in result.cases:
+            if case.error:
+                sys.stderr.write(f"case {case.case} {case.status}: {case.error}\n")
+        return EXIT_FAILED if result.failed else EXIT_OK
+
+    return asyncio.run(_with_executor(go))
+
+
 def cmd_schema(args: argparse.Namespace) -> int:
     from .spec.schema import schema_text, write_schema
 
@@ -304,6 +331,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("new")
     p.add_argument("--json", action="store_true", help="the diff as JSON")
     p.set_defaults(fn=cmd_diff)
+
+    p = sub.add_parser(
+        "evaluate", help="run a workflow once per dataset case and print a score table"
+    )
+    p.add_argument("path", help="workflow document (.orcheo.json)")
+    p.add_argument("data", help="cases: .jsonl, .json or .csv")
+    p.add_argument("--limit", type=int, default=None)
+    p.add_argument("--split", default=None)
+    p.add_argument("--json", action="store_true", help="print scores as JSON")
+    p.set_defaults(fn=cmd_evaluate)
 
     p = sub.add_parser("nodes", help="list node types")
     p.add_argument("--json", action="store_true", help="the catalog as JSON")

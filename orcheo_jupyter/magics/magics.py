@@ -46,6 +46,8 @@ USAGE = """\
 %orcheo runs NAME [--limit N]     run history
 %orcheo code NAME [--print] [--version N]   the builder code of a document
 %orcheo diff NAME A [B]           what changed from version A to B (default: the current one)
+%orcheo evaluate NAME DATA [--limit N] [--split S] [-o VAR]
+                                  one stored run per case of DATA (.jsonl/.json/.csv); a score table
 %orcheo export ...                bundle the notebook's workflows for deployment"""
 
 
@@ -194,6 +196,48 @@ class OrcheoMagics(Magics):
         print(format_diff(diff, f"{args.name}: version {args.a} → {label}"))
         self.ip.user_ns["_orcheo_diff"] = diff
         return None
+
+    def _cmd_evaluate(self, words: list[str], _raw: str) -> Any:
+        from ..evaluate import evaluate, read_cases
+
+        parser = _parser("%orcheo evaluate")
+        parser.add_argument("name")
+        parser.add_argument("data")
+        parser.add_argument("--limit", type=int, default=None)
+        parser.add_argument("--split", default=None)
+        parser.add_argument("-o", "--output", default=None)
+        args = parser.parse_args(words)
+        data = Path(args.data)
+        if not data.is_absolute():
+            data = self.here / data
+        try:
+            cases = read_cases(data, args.limit, args.split)
+        except OSError as exc:
+            raise OrcheoCellError(f"cannot read {args.data}: {exc.strerror}") from None
+        except ValueError as exc:
+            raise OrcheoCellError(f"{args.data}: {exc}") from None
+        if not cases:
+            raise OrcheoCellError(f"{args.data}: no cases")
+        doc, source, path = self._resolve(args.name)
+        saved = self._ensure_saved(doc, path if source != "store" else None)
+
+        async def go() -> Any:
+            from .. import local
+
+            executor = await local.executor()
+            return await evaluate(
+                executor,
+                saved.document,
+                cases,
+                name=args.name,
+                workflow_id=saved.workflow_id,
+                version=saved.version,
+            )
+
+        result = background.run(go())
+        if args.output:
+            self.ip.user_ns[args.output] = result
+        return result
 
     def _cmd_run(self, words: list[str], _raw: str) -> None:
         parser = _parser("%orcheo run")

@@ -34,6 +34,12 @@ EXPECTED = {
     "HallucinationGuardNode", "HybridFusionNode", "MetadataExtractorNode", "QueryRewriteNode",
     "ReRankerNode", "SearchResultFormatterNode", "SparseSearchNode", "TextEmbeddingNode",
     "VectorStoreUpsertNode",
+    # evaluation
+    "AnswerQualityEvaluationNode", "BleuMetricsNode", "DatasetNode", "LLMJudgeNode",
+    "RetrievalEvaluationNode", "RougeMetricsNode", "SemanticSimilarityMetricsNode",
+    "TokenF1MetricsNode",
+    # communication
+    "DiscordWebhookNode",
 }  # fmt: skip
 
 

@@ -164,3 +164,29 @@ async def test_web_document_loader_fails_when_nothing_loads(
         executor, chain_doc(node("load", "WebDocumentLoaderNode", urls=["ftp://x/y"]))
     )
     assert "expected an absolute http:// or https:// URL" in (record.error or "")
+
+
+@pytest.mark.asyncio
+async def test_discord_webhook_node_posts_json(executor: Executor) -> None:
+    from .http_server import FaultServer
+
+    with FaultServer() as server:
+        doc = chain_doc(
+            node(
+                "post",
+                "DiscordWebhookNode",
+                webhook_url=server.base + "/echo?token=abc",
+                content="Build {{inputs.n}} passed",
+                username="orcheo",
+            )
+        )
+        out = results(await run(executor, doc, {"n": 7}))["post"]
+        assert out == {"status_code": 200, "ok": True, "message_id": None}
+        request = server.requests[-1]
+        assert request["method"] == "POST" and "wait=true" in request["query"]
+        doc = chain_doc(
+            node("post", "DiscordWebhookNode", webhook_url=server.base + "/missing", content="x")
+        )
+        record = await run(executor, doc)
+        assert record.status == "failed"
+        assert f"webhook_url: {server.base}/missing answered HTTP 404" in (record.error or "")
