@@ -7,6 +7,7 @@ and their own entry under ``results`` (text, usage, tool calls) for routing.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,6 +19,7 @@ from ..registry import get, register
 from ._inline import InlineNode, run_inline
 from ._jsonschema import check_schema
 from .ai_loop import AnswerFormat, Outcome, ToolDef, converse
+from .ai_mcp import McpServer, mcp_tools
 from .ai_models import TokenMeter, resolve_chat_model
 from .subworkflow import find_workflow, run_child
 
@@ -174,6 +176,12 @@ class AgentNode(_ChatNode):
     deferred_fields = frozenset({"tools"})
 
     tools: list[AgentTool] = Field(default_factory=list, title="Tools")
+    mcp_servers: dict[str, McpServer] = Field(
+        default_factory=dict,
+        title="MCP servers",
+        description="name: {transport: stdio|streamable_http, command/args or url}; their "
+        "tools join the agent's.",
+    )
     max_iterations: int = Field(
         10, ge=1, le=100, title="Max model calls", description="Fail if no answer by then."
     )
@@ -234,14 +242,18 @@ class AgentNode(_ChatNode):
         sent, added = self._conversation(state)
         meter = TokenMeter(self.token_budget)
         answer = AnswerFormat(self.response_format) if self.response_format else None
-        outcome = await converse(
-            model,
-            sent,
-            tools=await self._tool_defs(state, ctx),
-            answer=answer,
-            meter=meter,
-            max_iterations=self.max_iterations,
-            max_fixes=self.max_format_retries,
-            config=ctx.config,
-        )
+        async with contextlib.AsyncExitStack() as stack:
+            tools = await self._tool_defs(state, ctx)
+            if self.mcp_servers:
+                tools += await mcp_tools(self.mcp_servers, stack, {t.name for t in tools})
+            outcome = await converse(
+                model,
+                sent,
+                tools=tools,
+                answer=answer,
+                meter=meter,
+                max_iterations=self.max_iterations,
+                max_fixes=self.max_format_retries,
+                config=ctx.config,
+            )
         return self._update(ctx, added, outcome, meter)
