@@ -105,7 +105,21 @@ class Workflow:
 
     @classmethod
     def load(cls, path: str | Path) -> Workflow:
+        """A document (JSON/YAML, also Orcheo's legacy JSON) or a Python script (``.py``)."""
+        if Path(path).suffix == ".py":
+            source = Path(path).read_text(encoding="utf-8")
+            return cls.from_script(source, Path(path).stem)
         return cls.from_document(spec.load(path))
+
+    @classmethod
+    def from_script(cls, source: str, name: str, entrypoint: str | None = None) -> Workflow:
+        """A LangGraph script (plain, or built from Orcheo's node classes), run here.
+
+        A static graph of node classes becomes an editable frozen-ir workflow.
+        """
+        from .compat.documents import script_document
+
+        return cls.from_document(script_document(source, name, entrypoint))
 
     def to_document(self) -> WorkflowDocument:
         return self._doc.model_copy(deep=True)

@@ -29,6 +29,7 @@ from RestrictedPython.Guards import (
 )
 from RestrictedPython.PrintCollector import PrintCollector
 
+from ..compat.namespace import is_orcheo_name, resolve_import
 from . import annotation_guard
 from .facades import DENIED_ATTRIBUTES, SEALED, build_facades
 
@@ -206,6 +207,8 @@ def _guarded_import(
             and (not names or all(allow.allows(f"{name}.{n}") for n in names))
         ):
             raise ImportError(f"import of {name!r} is not allowed (allowed: {allow.describe()})")
+        if is_orcheo_name(name):
+            return resolve_import(name, names)
         module = facades.get(name) or builtins.__import__(name, globals, locals, names, 0)
         for item in names:
             value = getattr(module, item, None)

@@ -31,6 +31,7 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from ..spec.problems import DocumentError, Problem
@@ -181,6 +182,15 @@ def _problem(code: str, message: str) -> DocumentError:
     return DocumentError([Problem("error", code, message, field="graph.source")])
 
 
+@dataclass(frozen=True)
+class BuiltScript:
+    """What building a script's graph found: its index, and its frozen-ir if static."""
+
+    index: dict[str, Any]
+    frozen: dict[str, Any] | None = None
+    why_script: str = ""
+
+
 def build_index(
     compiled: CompiledScript,
     entrypoint: str | None,
@@ -188,7 +198,18 @@ def build_index(
     allow: AllowList,
     timeout: float,
 ) -> dict[str, Any]:
-    """The index of the graph the code builds; DocumentError on failure or timeout.
+    """The index of the graph the code builds; DocumentError on failure or timeout."""
+    return build_script(compiled, entrypoint, allow=allow, timeout=timeout).index
+
+
+def build_script(
+    compiled: CompiledScript,
+    entrypoint: str | None,
+    *,
+    allow: AllowList,
+    timeout: float,
+) -> BuiltScript:
+    """Build the script's graph in a child; DocumentError on failure or timeout.
 
     Blocking: call it from a worker thread when on an event loop.
     """
@@ -223,7 +244,7 @@ def build_index(
         if pid is not None:
             _kill(pid)
     try:
-        status, payload = json.loads(reply)
+        status, payload, *extra = json.loads(reply)
     except (ValueError, TypeError):
         raise _problem(
             "crashed",
@@ -243,4 +264,6 @@ def build_index(
                 for p in payload
             ]
         )
-    return dict(payload)
+    frozen = extra[0] if extra and isinstance(extra[0], dict) else None
+    why = str(extra[1]) if len(extra) > 1 else ""
+    return BuiltScript(dict(payload), frozen, why)

@@ -18,7 +18,7 @@ from ..spec.models import ScriptIndex, WorkflowDocument
 from ..spec.problems import DocumentError, problems_from_validation
 from .compiler import MAX_SCRIPT_BYTES, compile_script, script_problem
 from .policy import AllowList, script_module
-from .sandbox import build_index
+from .sandbox import BuiltScript, build_script
 
 DEFAULT_TIMEOUT = 60.0
 
@@ -32,18 +32,25 @@ class ScriptLimits:
     allow: AllowList = field(default_factory=AllowList)
 
 
-async def index_script(
+async def build(
     script: str, entrypoint: str | None = None, *, limits: ScriptLimits | None = None
-) -> ScriptIndex:
-    """Check, compile and build the script's graph (time-limited); its index."""
+) -> BuiltScript:
+    """Check, compile and build the script's graph (time-limited)."""
     limits = limits or ScriptLimits()
     compiled = await asyncio.to_thread(
         compile_script, script, allow=limits.allow, max_bytes=limits.max_bytes
     )
-    data = await asyncio.to_thread(
-        build_index, compiled, entrypoint, allow=limits.allow, timeout=limits.timeout
+    return await asyncio.to_thread(
+        build_script, compiled, entrypoint, allow=limits.allow, timeout=limits.timeout
     )
-    return ScriptIndex.model_validate(data)
+
+
+async def index_script(
+    script: str, entrypoint: str | None = None, *, limits: ScriptLimits | None = None
+) -> ScriptIndex:
+    """Check, compile and build the script's graph (time-limited); its index."""
+    built = await build(script, entrypoint, limits=limits)
+    return ScriptIndex.model_validate(built.index)
 
 
 async def import_script(
@@ -54,18 +61,29 @@ async def import_script(
     limits: ScriptLimits | None = None,
     **document_fields: Any,
 ) -> WorkflowDocument:
-    """A workflow document for the script, with its index filled in."""
-    index = await index_script(script, entrypoint, limits=limits)
-    payload: dict[str, Any] = {
-        **document_fields,
-        "name": name,
-        "graph": {
+    """A workflow document for the script.
+
+    A graph built only from Orcheo node classes (see ``compat/freeze.py``) becomes a
+    frozen-ir document whose nodes keep their types; any other graph is stored as
+    the script with its index.
+    """
+    built = await build(script, entrypoint, limits=limits)
+    graph: dict[str, Any]
+    if built.frozen is not None:
+        graph = {
+            "format": "frozen-ir",
+            "entrypoint": built.frozen.get("entrypoint"),
+            "ir": built.frozen,
+        }
+    else:
+        index = ScriptIndex.model_validate(built.index)
+        graph = {
             "format": "langgraph-script",
             "source": script,
             "entrypoint": entrypoint,
             "index": index.model_dump(mode="json"),
-        },
-    }
+        }
+    payload: dict[str, Any] = {**document_fields, "name": name, "graph": graph}
     try:
         return WorkflowDocument.model_validate(payload)
     except ValidationError as exc:

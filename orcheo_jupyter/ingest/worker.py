@@ -62,7 +62,14 @@ def run_job(job: dict[str, Any]) -> list[Any]:
         graph.compile()
     except Exception as exc:
         return ["error", [_problem("graph", f"the graph does not compile: {exc}")]]
-    return ["ok", index_of(graph).model_dump(mode="json")]
+    from ..compat.freeze import freeze
+
+    try:
+        ir, why = freeze(graph)
+    except Exception as exc:  # a graph we cannot describe statically stays a script
+        ir, why = None, f"{type(exc).__name__}: {exc}"
+    frozen = ir.model_dump(mode="json") if ir is not None else None
+    return ["ok", index_of(graph).model_dump(mode="json"), frozen, why]
 
 
 def _child(conn: socket.socket) -> None:
@@ -98,6 +105,7 @@ def _reap() -> None:
 def main() -> None:
     import langgraph.graph  # noqa: F401  (imported once, before forking: jobs pay nothing)
 
+    from ..compat import freeze  # noqa: F401
     from ..runtime import script_graph  # noqa: F401
     from . import policy  # noqa: F401
 

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from ..compat import compat_builtins
 from ..spec.io import document_from_data
 from ..spec.models import END, START
 from ..spec.problems import DocumentError, Problem
@@ -69,6 +70,8 @@ def _from_python(source: str, name: str, namespace: Mapping[str, Any]) -> BuiltC
     builder = CellBuilder(name, filename)
     scope = {
         **namespace,
+        # ``from orcheo.nodes.logic import ...`` works in cells (see compat/).
+        "__builtins__": compat_builtins(),
         "workflow": builder,
         "graph": builder,
         "START": START,
@@ -87,6 +90,8 @@ def _from_python(source: str, name: str, namespace: Mapping[str, Any]) -> BuiltC
         line = _cell_line(exc, filename)
         message = f"{type(exc).__name__}: {exc}"
         raise OrcheoCellError([CellProblem(message, line, source_line(source, line))]) from None
+    if not builder.ir.nodes and (script := _script_cell(source, name, namespace, scope)):
+        return script
     if not builder.ir.nodes:
         raise OrcheoCellError(
             "the cell added no nodes: build the graph with the `workflow` object, e.g. "
@@ -99,6 +104,37 @@ def _from_python(source: str, name: str, namespace: Mapping[str, Any]) -> BuiltC
     if errors:
         raise OrcheoCellError(errors)
     return BuiltCell(builder.workflow, warnings)
+
+
+def _script_cell(
+    source: str, name: str, namespace: Mapping[str, Any], scope: dict[str, Any]
+) -> BuiltCell | None:
+    """A cell written as a LangGraph script (upstream Orcheo style), as a workflow.
+
+    Only what the cell itself defined counts (not the notebook's other graphs):
+    ``orcheo_workflow()``, ``build_graph()`` or one StateGraph.
+    """
+    from langgraph.graph import StateGraph
+
+    own = {
+        k: v
+        for k, v in scope.items()
+        if (k not in namespace or namespace[k] is not v) and not isinstance(v, CellBuilder)
+    }
+    defines = (
+        any(isinstance(v, StateGraph) for v in own.values())
+        or callable(own.get("build_graph"))
+        or callable(own.get("orcheo_workflow"))
+    )
+    if not defines:
+        return None
+    from ..compat.documents import script_document
+
+    try:
+        doc = script_document(source, name, namespace=own)
+    except DocumentError as exc:
+        raise OrcheoCellError([CellProblem(p.message, None, None) for p in exc.problems]) from None
+    return BuiltCell(Workflow.from_document(doc))
 
 
 def _cell_line(exc: BaseException, filename: str) -> int | None:

@@ -75,7 +75,7 @@ def _build_ir(ir: GraphIR, *, scope: str, fallback_entry: str | None) -> StateGr
         qualified = f"{scope}{node.id}"
         line_of = None
         if isinstance(node, BuiltinNode):
-            call = _builtin_call(node, qualified)
+            call = builtin_call(node, qualified)
         elif isinstance(node, CodeNode):
             call = _code_call(node)
             node_id = node.id
@@ -151,7 +151,7 @@ def _wrap_output(node_id: str, out: Any, state_update: bool) -> Any:
     return {"results": {node_id: out}}
 
 
-def _builtin_call(node: BuiltinNode, qualified: str) -> NodeCall:
+def builtin_call(node: BuiltinNode, qualified: str) -> NodeCall:
     spec = registry.get(node.type)
     model = spec.model
     # Deferred fields keep their {{templates}}: the node resolves them itself.

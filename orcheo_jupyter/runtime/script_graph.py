@@ -6,6 +6,9 @@ live in ``ingest/``; this module runs trusted local documents as they are.
 
 from __future__ import annotations
 
+import hashlib
+import sys
+import types
 from collections.abc import Callable, Mapping
 from types import CodeType
 from typing import Any
@@ -22,7 +25,8 @@ def _problem(message: str) -> DocumentError:
 
 
 def graph_from_namespace(namespace: Mapping[str, Any], entrypoint: str | None) -> StateGraph:
-    """The script's graph: ``entrypoint``, else ``orcheo_workflow()``, else its one StateGraph."""
+    """The script's graph: ``entrypoint``, else ``orcheo_workflow()``, else ``build_graph()``
+    (upstream Orcheo's name), else its one StateGraph."""
     if entrypoint:
         if entrypoint not in namespace:
             raise _problem(f"entrypoint {entrypoint!r} is not defined by the script")
@@ -31,6 +35,8 @@ def graph_from_namespace(namespace: Mapping[str, Any], entrypoint: str | None) -
             obj = obj()
     elif callable(namespace.get("orcheo_workflow")):
         obj = namespace["orcheo_workflow"]()
+    elif callable(namespace.get("build_graph")):
+        obj = namespace["build_graph"]()  # upstream Orcheo's convention
     else:
         found = [v for v in namespace.values() if isinstance(v, StateGraph | CompiledStateGraph)]
         if len(found) != 1:
@@ -43,7 +49,9 @@ def graph_from_namespace(namespace: Mapping[str, Any], entrypoint: str | None) -
         obj = obj.builder
     if not isinstance(obj, StateGraph):
         raise _problem(f"entrypoint returned {type(obj).__name__}, expected a StateGraph")
-    return obj
+    from ..compat.routers import bind_routers
+
+    return bind_routers(obj)
 
 
 def exec_script(
@@ -51,10 +59,31 @@ def exec_script(
     *,
     namespace: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Execute a script as a module that is not ``__main__`` (its main block does not run)."""
-    ns: dict[str, Any] = namespace if namespace is not None else {}
+    """Execute a script as a module that is not ``__main__`` (its main block does not run).
+
+    Without a namespace the script gets a module of its own, registered in
+    ``sys.modules`` under a name unique to its text, because pydantic and
+    ``typing.get_type_hints`` resolve string annotations through a class's module.
+    """
+    if namespace is None:
+        digest = hashlib.sha256(source.co_code if isinstance(source, CodeType) else source.encode())
+        module = types.ModuleType(f"orcheo_script_local_{digest.hexdigest()[:16]}")
+        sys.modules[module.__name__] = module
+        namespace = module.__dict__
+    ns: dict[str, Any] = namespace
     ns.setdefault("__name__", "orcheo_script")
-    code = source if isinstance(source, CodeType) else compile(source, "<orcheo script>", "exec")
+    if "__builtins__" not in ns:
+        from ..compat import compat_builtins
+
+        # ``orcheo.*`` resolves to the compatibility namespace, for this script only.
+        ns["__builtins__"] = compat_builtins()
+    code = (
+        source
+        if isinstance(source, CodeType)
+        # dont_inherit: this module's ``from __future__ import annotations`` must not
+        # turn the script's annotations into strings.
+        else compile(source, "<orcheo script>", "exec", dont_inherit=True)
+    )
     try:
         exec(code, ns)
     except SyntaxError as exc:

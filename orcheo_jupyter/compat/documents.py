@@ -1,0 +1,51 @@
+"""A trusted script (a file, a notebook cell) as a workflow document, built locally.
+
+Imports over HTTP go through ``ingest/`` (restricted, in a child process); this is
+for code the user runs anyway. A static graph of Orcheo node classes becomes a
+frozen-ir document; any other graph is kept as a ``langgraph-script`` document
+with its index.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+
+from ..runtime.script_graph import exec_script, graph_from_namespace, index_of
+from ..spec.models import WorkflowDocument
+from ..spec.problems import DocumentError, problems_from_validation
+from .freeze import freeze
+
+
+def script_document(
+    source: str,
+    name: str,
+    entrypoint: str | None = None,
+    *,
+    namespace: dict[str, Any] | None = None,
+    **document_fields: Any,
+) -> WorkflowDocument:
+    """The document for ``source`` (executed here, as plain Python)."""
+    ns = exec_script(source) if namespace is None else namespace
+    graph = graph_from_namespace(ns, entrypoint)
+    ir, _why = freeze(graph)
+    if ir is not None:
+        graph_data: dict[str, Any] = {
+            "format": "frozen-ir",
+            "entrypoint": ir.entrypoint,
+            "ir": ir.model_dump(mode="json"),
+        }
+    else:
+        graph_data = {
+            "format": "langgraph-script",
+            "source": source,
+            "entrypoint": entrypoint,
+            "index": index_of(graph).model_dump(mode="json"),
+        }
+    try:
+        return WorkflowDocument.model_validate(
+            {**document_fields, "name": name, "graph": graph_data}
+        )
+    except ValidationError as exc:
+        raise DocumentError(problems_from_validation(exc)) from None
