@@ -222,6 +222,32 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return asyncio.run(_with_executor(go))
 
 
+def cmd_templates(args: argparse.Namespace) -> int:
+    from . import templates
+
+    if args.json:
+        _print_json(templates.catalogue())
+        return EXIT_OK
+    for t in templates.catalogue():
+        print(f"{t['name']:<24} {t['title']}")
+    return EXIT_OK
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    from . import templates
+
+    try:
+        data = templates.document(args.template, args.name)
+    except templates.UnknownTemplate as exc:
+        raise CliError(str(exc)) from None
+    path = Path(args.output or f"{args.name}.orcheo.json")
+    if path.exists() and not args.force:
+        raise CliError(f"{path} exists; pick another name or add --force")
+    spec.save(spec.document_from_data(data), path)
+    print(path)
+    return EXIT_OK
+
+
 def cmd_schema(args: argparse.Namespace) -> int:
     from .spec.schema import schema_text, write_schema
 
@@ -341,6 +367,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--split", default=None)
     p.add_argument("--json", action="store_true", help="print scores as JSON")
     p.set_defaults(fn=cmd_evaluate)
+
+    p = sub.add_parser("templates", help="list the workflow templates")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(fn=cmd_templates)
+
+    p = sub.add_parser("new", help="write a workflow document from a template")
+    p.add_argument("name")
+    p.add_argument("--template", required=True)
+    p.add_argument("-o", "--output", default=None, help="default: NAME.orcheo.json")
+    p.add_argument("--force", action="store_true")
+    p.set_defaults(fn=cmd_new)
 
     p = sub.add_parser("nodes", help="list node types")
     p.add_argument("--json", action="store_true", help="the catalog as JSON")

@@ -46,6 +46,8 @@ USAGE = """\
 %orcheo runs NAME [--limit N]     run history
 %orcheo code NAME [--print] [--version N]   the builder code of a document
 %orcheo diff NAME A [B]           what changed from version A to B (default: the current one)
+%orcheo new NAME --template T [--force] [--no-show]   a workflow from the templates gallery
+%orcheo templates                 the templates gallery
 %orcheo evaluate NAME DATA [--limit N] [--split S] [-o VAR]
                                   one stored run per case of DATA (.jsonl/.json/.csv); a score table
 %orcheo export ...                bundle the notebook's workflows for deployment"""
@@ -196,6 +198,39 @@ class OrcheoMagics(Magics):
         print(format_diff(diff, f"{args.name}: version {args.a} → {label}"))
         self.ip.user_ns["_orcheo_diff"] = diff
         return None
+
+    def _cmd_templates(self, words: list[str], _raw: str) -> None:
+        from .. import templates
+
+        for t in templates.catalogue():
+            print(f"{t['name']:<24} {t['title']}: {t['description']}")
+
+    def _cmd_new(self, words: list[str], _raw: str) -> None:
+        from .. import spec, templates
+
+        parser = _parser("%orcheo new")
+        parser.add_argument("name")
+        parser.add_argument("--template", required=True)
+        parser.add_argument("--force", action="store_true")
+        parser.add_argument("--no-show", action="store_true")
+        args = parser.parse_args(words)
+        try:
+            data = templates.document(args.template, args.name)
+        except templates.UnknownTemplate as exc:
+            raise OrcheoCellError(str(exc)) from None
+        path = storage.file_for(args.name, self.here)
+        if path.exists() and not args.force:
+            raise OrcheoCellError(f"{path.name} exists; pick another name or add --force")
+        saved = background.run(storage.save(spec.document_from_data(data), path))
+        self._saved[stored_form(saved.document)[0]] = saved
+        workflow = Workflow.from_document(saved.document)
+        self._remember(args.name, workflow, path)
+        print(
+            f"saved {path.name} from template {args.template} · version {saved.version} "
+            f"(id {saved.workflow_id})"
+        )
+        if not args.no_show:
+            self._show(workflow, path)
 
     def _cmd_evaluate(self, words: list[str], _raw: str) -> Any:
         from ..evaluate import evaluate, read_cases
