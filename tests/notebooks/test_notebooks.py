@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -35,3 +36,34 @@ def test_notebook_executes(path: Path, tmp_path: Path, monkeypatch: pytest.Monke
     ]
     assert errors == []
     assert os.path.exists(tmp_path / "data" / "orcheo.sqlite")
+
+
+def test_rag_offline_notebook_needs_no_network(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The RAG demo answers with citations and scores itself with every proxy dead."""
+    path = next(p for p in NOTEBOOKS if p.stem == "rag_offline")
+    work = tmp_path / "repo" / "notebooks"
+    work.mkdir(parents=True)
+    shutil.copytree(path.parents[1] / "docs", tmp_path / "repo" / "docs")
+    shutil.copy(path, work / path.name)
+    monkeypatch.setenv("ORCHEO_DATA_DIR", str(tmp_path / "data"))
+    for var in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY"):
+        monkeypatch.setenv(var, "http://127.0.0.1:9")  # any attempt to go out fails
+    monkeypatch.setenv("NO_PROXY", "")
+    for var in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR"):
+        monkeypatch.setenv(var, str(tmp_path / var.lower()))
+    nb = nbformat.read(work / path.name, as_version=4)
+    NotebookClient(
+        nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(work)}}
+    ).execute()
+    texts = [
+        o.get("text", "") + json.dumps(o.get("data", {}))
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.get("outputs", [])
+    ]
+    joined = "\n".join(texts)
+    assert "Sources:\n[1] deploy.md" in joined
+    assert "<caption>docs_rag_eval</caption>" in joined
+    assert (tmp_path / "data" / "vectors.sqlite").exists()

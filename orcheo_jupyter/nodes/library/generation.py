@@ -41,6 +41,19 @@ _AI_MODEL = Field(
 _KWARGS: Any = Field(default_factory=dict, title="Model options")
 
 
+_TABLE_RULE = re.compile(r"^[\s|:-]*$")
+
+
+def _plain(sentence: str) -> str:
+    """A sentence without Markdown heading marks or table pipes, on one line."""
+    text = re.sub(r"^\s*#+\s*", "", sentence)
+    if _TABLE_RULE.match(text):
+        return ""
+    if "|" in text:
+        text = "; ".join(c.strip() for c in text.strip().strip("|").split("|") if c.strip())
+    return " ".join(text.split())
+
+
 def key_terms(text: str) -> set[str]:
     return {w for w in words(text) if w not in STOPWORDS and len(w) > 1}
 
@@ -220,7 +233,7 @@ class GroundedGeneratorNode(BaseNode):
         order = 0
         for p in passages:
             for sentence in _SENTENCE.split(p["text"]):
-                sentence = " ".join(sentence.split())
+                sentence = _plain(sentence)
                 if len(sentence) < 12:
                     continue
                 overlap = len(terms & key_terms(sentence))
