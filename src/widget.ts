@@ -6,6 +6,7 @@
  */
 
 import { CanvasEditor } from './canvas/editor';
+import { inputsSchema, schemaForm } from './canvas/inputs';
 import { CanvasHost, CatalogEntry, Diff, Problem, RunEvent, WorkflowDocument } from './canvas/types';
 
 interface Model {
@@ -48,7 +49,30 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
     },
     credentials: async () => (model.get('credentials') as string[] | undefined) ?? [],
     save: () => model.send({ type: 'save' }),
-    run: () => model.send({ type: 'run' })
+    // A run asks for the inputs the workflow declares (or the inputs.* keys it uses).
+    run: async () => {
+      const ed = editor;
+      const schema = ed ? inputsSchema(ed.document) : null;
+      if (!ed || !schema) {
+        model.send({ type: 'run' });
+        return;
+      }
+      const key = `orcheo-jupyter:run-inputs:${ed.document.id ?? ed.document.name}`;
+      let last = {};
+      try {
+        last = JSON.parse(window.localStorage.getItem(key) ?? '{}') as object;
+      } catch {
+        last = {};
+      }
+      const inputs = await ed.ask(`Run ${ed.document.name}`, schemaForm(schema, last as Record<string, never>), 'Run');
+      if (inputs === null) return;
+      try {
+        window.localStorage.setItem(key, JSON.stringify(inputs));
+      } catch {
+        /* not remembered: the form starts from defaults next time */
+      }
+      model.send({ type: 'run', inputs });
+    }
   };
   const root = document.createElement('div');
   // A bare round trip to the kernel: the floor that edit latency is measured against.

@@ -20,8 +20,10 @@ import { layoutDagre, registerExtensions, roundPos } from './layout';
 import { emptyRun, foldEvent, RunSnapshot } from './overlay';
 import { CODE_TYPE, Palette } from './palette';
 import { renderPanel } from './panel';
-import { END, START, CanvasHost, CatalogEntry, Diff, IRNode, Position, Problem, RunEvent, WorkflowDocument } from './types';
+import { END, START, CanvasHost, CatalogEntry, Diff, IRNode, JSONValue, Position, Problem, RunEvent, WorkflowDocument } from './types';
 import { localProblems } from './validate';
+import { h } from './form';
+import { SchemaForm } from './inputs';
 
 
 export interface EditorOptions {
@@ -185,6 +187,36 @@ export class CanvasEditor {
     this.toastEl.hidden = false;
     window.clearTimeout(this.toastTimer);
     this.toastTimer = window.setTimeout(() => (this.toastEl.hidden = true), kind === 'error' ? 8000 : 3000);
+  }
+
+  /**
+   * Ask for values in a form over the canvas (where there is no Lab dialog, e.g. the
+   * notebook widget): the form's value on OK, null on Cancel or Escape.
+   */
+  ask(title: string, form: SchemaForm, okLabel = 'OK'): Promise<JSONValue | null> {
+    return new Promise(resolve => {
+      const ok = h('button', { type: 'submit', class: 'oc-button oc-primary', 'data-action': 'accept' }, okLabel);
+      const cancel = h('button', { type: 'button', class: 'oc-button', 'data-action': 'reject' }, 'Cancel');
+      const box = h('form', { class: 'oc-modal', role: 'dialog', 'aria-label': title }, h('h3', {}, title), form.element, h('div', { class: 'oc-modal-buttons' }, cancel, ok));
+      const shade = h('div', { class: 'oc-modal-shade' }, box);
+      const close = (value: JSONValue | null): void => {
+        shade.remove();
+        this.root.focus({ preventScroll: true });
+        resolve(value);
+      };
+      box.addEventListener('submit', ev => {
+        ev.preventDefault();
+        const { value, errors } = form.read();
+        form.showErrors(errors);
+        if (!Object.keys(errors).length) close(value);
+      });
+      cancel.addEventListener('click', () => close(null));
+      box.addEventListener('keydown', ev => {
+        if (ev.key === 'Escape') close(null);
+      });
+      this.root.append(shade);
+      box.querySelector<HTMLElement>('input, textarea, select')?.focus();
+    });
   }
 
   /** Client (viewport) coordinates of a node's centre: used by tests and tools. */

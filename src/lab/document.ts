@@ -182,7 +182,15 @@ export class CanvasPanel extends Widget {
       this.stopFollow = this.api.follow(runId, ev => editor.runEvent({ ...ev, run_id: ev.run_id ?? runId }));
       this.lastRun = runId;
     } catch (err) {
-      editor.toast(`Cannot run: ${(err as Error).message}`);
+      // A document the server refuses: its problems go where they belong (badges, the
+      // panel's list, the fields), not into a long message over the canvas.
+      const problems = err instanceof ApiError && err.status === 422 ? err.problems : [];
+      if (problems.length && problems.some(p => p.node || (p.field && !p.field.startsWith('inputs')))) {
+        editor.setProblems(problems);
+        editor.toast(`Cannot run: ${problems.length} problem${problems.length === 1 ? '' : 's'}, listed in the panel`);
+      } else {
+        editor.toast(`Cannot run: ${(err as Error).message}`);
+      }
     }
   }
 

@@ -8,7 +8,7 @@ from orcheo_jupyter import Workflow, spec
 from orcheo_jupyter.spec.models import Position
 
 from .lab import Lab
-from .ui import node_point
+from .ui import connect, node_point
 
 DOC = ".jp-OrcheoDocument [data-orcheo-canvas]"
 
@@ -67,3 +67,102 @@ def test_click_selects_one_node_shift_or_ctrl_click_adds(page: Any, lab: Lab) ->
     assert page.evaluate(
         "sel => document.querySelector(sel).orcheoCanvas.cy.getElementById('a').nonempty()", DOC
     )
+
+
+def test_invalid_config_is_flagged_on_the_node_in_problems_and_at_the_field(
+    page: Any, lab: Lab
+) -> None:
+    doc = {
+        "name": "bad config",
+        "canvas": {"positions": {"t": {"x": 0, "y": 0}}},
+        "graph": {
+            "format": "frozen-ir",
+            "ir": {
+                "nodes": [
+                    {
+                        "kind": "builtin",
+                        "id": "t",
+                        "type": "TextProcessingNode",
+                        "config": {"operation": "explode", "max_length": "ten", "text": "hi"},
+                    }
+                ],
+                "edges": [
+                    {"source": "__start__", "target": "t"},
+                    {"source": "t", "target": "__end__"},
+                ],
+            },
+        },
+    }
+    (lab.root / "badconfig.orcheo.json").write_text(spec.dumps(spec.document_from_data(doc)))
+    page.goto(lab.page_url("lab/tree/badconfig.orcheo.json"))
+    # On open: the node is badged and Problems lists both fields (no run needed).
+    page.wait_for_selector(
+        f'{DOC} .oc-outline li[data-node-id="t"][data-problem="error"]',
+        state="attached",
+        timeout=60_000,
+    )
+    problems = page.locator(f"{DOC} .oc-panel .oc-problems li")
+    problems.nth(1).wait_for()
+    listed = problems.all_inner_texts()
+    assert any(t.startswith("t: config.operation: Input should be") for t in listed), listed
+    assert any(
+        t.startswith("t: config.max_length: Input should be a valid integer") for t in listed
+    )
+    assert page.locator(f"{DOC} .oc-panel .oc-ok").count() == 0  # not "No problems found"
+    # The same problems the server reports for the document.
+    server = lab.api("POST", "orcheo/api/workflows/validate", doc)["problems"]
+    shown = page.evaluate(
+        "sel => document.querySelector(sel).orcheoCanvas.problems"
+        ".map(p => [p.severity, p.node, p.field, p.message])",
+        DOC,
+    )
+    assert shown == [[p["severity"], p["node"], p["field"], p["message"]] for p in server]
+    # At the field: the actual value, never the default, with the reason beside it.
+    p = node_point(page, "t", DOC)
+    page.mouse.click(p["x"], p["y"])
+    operation = page.locator(f'{DOC} .oc-panel .oc-field[data-field="operation"]')
+    select = operation.locator("select")
+    assert select.locator("option:checked").inner_text() == "explode (not allowed)"
+    assert "Input should be" in operation.locator(".oc-field-error").inner_text()
+    length = page.locator(f'{DOC} .oc-panel .oc-field[data-field="max_length"]')
+    assert length.locator("input").input_value() == "ten"
+    assert "valid integer" in length.locator(".oc-field-error").inner_text()
+    # Fixing a value clears its error after the edit (and only its error).
+    select.select_option(label="upper")
+    page.wait_for_selector(f'{DOC}[data-problem-count="1"]:not([data-validating])')
+    operation = page.locator(f'{DOC} .oc-panel .oc-field[data-field="operation"]')
+    assert operation.locator(".oc-field-error").count() == 0
+    assert page.locator(f'{DOC} .oc-panel .oc-field[data-field="max_length"].oc-invalid').count()
+
+
+def test_a_connection_dropped_on_start_creates_nothing_and_says_why(page: Any, lab: Lab) -> None:
+    _open_two_nodes(page, lab, "nodrop")
+    before = int(page.locator(DOC).get_attribute("data-edge-count"))
+    connect(page, "b", "__start__", DOC)
+    toast = page.locator(f"{DOC} .oc-toast")
+    toast.wait_for()
+    assert "Cannot connect b to start" in toast.inner_text()
+    page.wait_for_timeout(300)
+    assert int(page.locator(DOC).get_attribute("data-edge-count")) == before
+    edges = page.evaluate(
+        "sel => document.querySelector(sel).orcheoCanvas.document.graph.ir.edges"
+        ".map(e => e.source + '>' + e.target)",
+        DOC,
+    )
+    assert edges == ["__start__>a", "a>b", "b>__end__"]
+    # A drop on a valid node still connects.
+    connect(page, "b", "a", DOC)
+    page.wait_for_selector(f'{DOC}[data-edge-count="{before + 1}"]')
+
+
+def test_lab_shortcuts_work_while_the_canvas_has_the_keyboard(page: Any, lab: Lab) -> None:
+    _open_two_nodes(page, lab, "keys")
+    page.locator(f"{DOC} .oc-graph").click(position={"x": 5, "y": 5})
+    assert page.evaluate("sel => document.activeElement === document.querySelector(sel)", DOC)
+    page.keyboard.press("Control+Shift+C")  # Lab's command palette
+    page.locator(".lm-CommandPalette:visible .lm-CommandPalette-input").wait_for(timeout=5_000)
+    page.keyboard.press("Escape")
+    # The canvas's own keys stay the canvas's: Delete removes the selected node.
+    _click(page, "b")
+    page.keyboard.press("Delete")
+    page.wait_for_selector(f'{DOC}[data-node-count="1"]')

@@ -105,6 +105,7 @@ def test_new_user_builds_runs_answers_and_reads_an_output(page: Any, lab: Lab) -
         f'{DOC} .oc-outline li[data-node-id="human_input"][data-run-status="interrupted"]',
         state="attached",
     )
+    assert "waiting for input" in page.locator(f"{DOC} .oc-status").inner_text()
     _shot(page, "4-waiting")
 
     # The run viewer, from the canvas toolbar: the question, a form, and the answer.

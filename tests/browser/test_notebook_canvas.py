@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .lab import Lab
-from .ui import CANVAS, cell_json, connect, counts, open_notebook, run_cell
+from .ui import CANVAS, cell_json, connect, counts, node_point, open_notebook, run_cell
 
 CELLS = [
     # 0: a one-node workflow on the canvas
@@ -117,3 +117,28 @@ def test_edit_on_canvas_changes_python_workflow_and_run_lights_it_up(page: Any, 
     assert cell_json(page, 3) == 3
     page.wait_for_selector(f'{CANVAS}[data-node-count="3"]')
     page.wait_for_selector(f'{CANVAS} [data-node-id="later"]', state="attached")
+
+
+def test_run_from_the_notebook_canvas_asks_for_the_inputs_the_workflow_uses(
+    page: Any, lab: Lab
+) -> None:
+    cells = [
+        "from orcheo_jupyter import Workflow, Canvas\n"
+        "wf = (Workflow('hello').add_node('greet', 'SetVariableNode',"
+        " variables={'msg': 'Hello {{ inputs.name }}'})\n"
+        "      .add_edge('START', 'greet').add_edge('greet', 'END'))\n"
+        "Canvas(wf, height='480px')",
+    ]
+    open_notebook(page, lab, "canvas_inputs.ipynb", cells)
+    run_cell(page, 0)
+    page.wait_for_selector(f'{CANVAS}[data-node-count="1"]', timeout=60_000)
+    page.click(f'{CANVAS} .oc-button[data-action="run"]')
+    form = page.locator(f"{CANVAS} .oc-modal")
+    form.locator('[data-input="name"]').fill("Ada")
+    form.locator('[data-action="accept"]').click()
+    page.wait_for_selector(f'{CANVAS}[data-run-status="succeeded"]', timeout=60_000)
+    point = node_point(page, "greet")
+    page.mouse.click(point["x"], point["y"])
+    output = page.locator(f"{CANVAS} .oc-panel .oc-node-output")
+    output.wait_for()
+    assert '"msg": "Hello Ada"' in output.inner_text()
