@@ -23,7 +23,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..base import BaseNode, NodeContext, NodeError
 from ..registry import register
 from ._rag import as_list, from_results
-from ._values import missing_extra
 
 TEXT_TYPES = ("txt", "md", "markdown", "rst", "html", "htm", "json", "jsonl", "csv", "pdf")
 
@@ -282,7 +281,9 @@ class ChunkingStrategyNode(BaseNode):
                 RecursiveCharacterTextSplitter,
             )
         except ImportError:
-            raise missing_extra("langchain-text-splitters", "rag", "strategy") from None
+            raise NodeError(
+                "strategy", "needs langchain-text-splitters: pip install langchain-text-splitters"
+            ) from None
         splitter: Any
         if self.strategy == "character":
             splitter = CharacterTextSplitter(
