@@ -301,6 +301,35 @@ def cmd_diff(args: argparse.Namespace) -> int:
     return asyncio.run(_with_executor(go))
 
 
+def cmd_test(args: argparse.Namespace) -> int:
+    """Run one node alone: on its input in a stored run, or on a given state."""
+    from .runtime.node_input import NodeNotReached, node_input
+    from .runtime.single_node import NodeTestError
+
+    doc = spec.load(args.path)
+    state = _json_arg(args.state, "--state")
+    if state is not None and not isinstance(state, dict):
+        raise CliError(f"--state must be a JSON object, got {type(state).__name__}")
+    if state is None and args.run is None:
+        raise CliError("give --run RUN_ID (test on the node's input in that run) or --state JSON")
+
+    async def go(executor: Any) -> int:
+        given = state
+        if given is None:
+            try:
+                given = (await node_input(executor, args.run, args.node)).state
+            except NodeNotReached as exc:
+                raise CliError(str(exc)) from None
+        try:
+            tested = await executor.test_node(doc, args.node, given, workflow_id=doc.id)
+        except NodeTestError as exc:
+            raise CliError(str(exc)) from None
+        _print_json(tested.as_dict())
+        return EXIT_OK if tested.error is None else EXIT_FAILED
+
+    return asyncio.run(_with_executor(go))
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     from .export.command import cmd_export as export
 
@@ -378,6 +407,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", default=None, help="default: NAME.orcheo.json")
     p.add_argument("--force", action="store_true")
     p.set_defaults(fn=cmd_new)
+
+    p = sub.add_parser(
+        "test", help="run one node of a document alone (nothing stored) and print its output"
+    )
+    p.add_argument("path")
+    p.add_argument("node")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--run", help="test on the state the node received in this run")
+    where.add_argument("--state", help="test on this state (JSON object, or @file)")
+    p.set_defaults(fn=cmd_test)
 
     p = sub.add_parser("nodes", help="list node types")
     p.add_argument("--json", action="store_true", help="the catalog as JSON")

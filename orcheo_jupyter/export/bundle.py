@@ -170,6 +170,13 @@ def write_bundle(collection: Collection, directory: str | Path) -> Bundle:
             key = f"orcheo-bundle:{notebook.stem}/{doc.name}"
             doc = doc.model_copy(update={"id": uuid.uuid5(uuid.NAMESPACE_URL, key).hex})
         docs.append((doc, item.origin))
+        if doc.pinned:
+            warnings.append(
+                f"workflow {doc.name!r} carries pinned outputs for "
+                f"{', '.join(sorted(doc.pinned))}: runs started by hand or through the API "
+                "use them instead of running those nodes (triggered runs ignore them); remove "
+                "the pins before deploying unless that is intended"
+            )
     requirements = resolve([d for d, _ in docs], warnings)
     files: set[str] = set()
     variables: set[str] = set()

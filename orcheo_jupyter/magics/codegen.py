@@ -119,7 +119,7 @@ def _body_names(ir: GraphIR) -> set[str]:
     for node in ir.nodes:
         if isinstance(node, CodeNode):
             try:
-                tree = ast.parse(_wrap("run", ["self", "state", "config"], node.body, False))
+                tree = ast.parse(wrap_def("run", ["self", "state", "config"], node.body, False))
             except SyntaxError:
                 continue
             names |= {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
@@ -128,7 +128,7 @@ def _body_names(ir: GraphIR) -> set[str]:
     return names
 
 
-def _wrap(name: str, params: list[str], body: str, is_async: bool) -> str:
+def wrap_def(name: str, params: list[str], body: str, is_async: bool) -> str:
     inside = inside_strings(body)
     lines = []
     for row, text in enumerate(body.split("\n") if body else ["pass"], 1):
@@ -137,15 +137,15 @@ def _wrap(name: str, params: list[str], body: str, is_async: bool) -> str:
     return head + "\n" + "\n".join(lines)
 
 
-def _signature(node: CodeNode) -> tuple[list[str], bool]:
+def code_signature(node: CodeNode) -> tuple[list[str], bool]:
     try:
-        tree = ast.parse(_wrap("run", ["self", "state", "config"], node.body, False))
+        tree = ast.parse(wrap_def("run", ["self", "state", "config"], node.body, False))
         is_async = any(
             isinstance(n, ast.Await | ast.AsyncFor | ast.AsyncWith) for n in ast.walk(tree)
         )
     except SyntaxError:
         try:
-            tree = ast.parse(_wrap("run", ["self", "state", "config"], node.body, True))
+            tree = ast.parse(wrap_def("run", ["self", "state", "config"], node.body, True))
         except SyntaxError:
             return ["self", "state", "config"], False
         is_async = True
@@ -228,9 +228,9 @@ class _Emitter:
         self.emit(_call(f"{var}.add_node", args, kwargs + self._node_kwargs(node)))
 
     def code(self, node: CodeNode, var: str) -> None:
-        params, is_async = _signature(node)
+        params, is_async = code_signature(node)
         name = self.names.make(node.id)
-        text = _wrap(name, params, node.body, is_async)
+        text = wrap_def(name, params, node.body, is_async)
         extra = self._node_kwargs(node)
         config = dict(node.config)
         settings: list[tuple[str, Any]]

@@ -362,3 +362,33 @@ def body_of_def(text: str) -> str | None:
         return None
     body = _body_lines(tree.body[0], io.StringIO(text).readlines())
     return "" if body.strip() == "pass" else body
+
+
+def node_function_body(fn: Callable[..., Any]) -> str:
+    """The body of ``def NAME(self, state, config)`` exactly as written (``%orcheo push``).
+
+    Unlike ``function_body`` nothing is mapped: the parameters must be the code node's
+    own, so the body means the same inside the workflow as in the notebook.
+    """
+    target = inspect.unwrap(fn)
+    if not isinstance(target, types.FunctionType) or target.__name__ == "<lambda>":
+        raise FunctionError(f"expected a function defined with def, got {type(target).__name__}")
+    filename, lines = _source_of(target)
+    try:
+        tree = ast.parse("".join(lines), filename)
+    except SyntaxError as exc:
+        raise FunctionError(
+            f"cannot parse the source of {target.__name__!r}: {exc.msg}", filename, exc.lineno
+        ) from None
+    node = _find(tree, target, filename)
+    assert not isinstance(node, ast.Lambda)
+    params = [a.arg for a in _all_args(node.args)]
+    if params != ["self", "state", "config"]:
+        raise FunctionError(
+            f"keep the code node's signature: def {target.__name__}(self, state, config) "
+            f"(found ({', '.join(params)}))",
+            filename,
+            node.lineno,
+        )
+    body = _body_lines(node, lines)
+    return "" if body.strip() == "pass" else body

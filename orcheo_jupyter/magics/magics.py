@@ -25,11 +25,11 @@ from ..runtime import background
 from ..runtime.executor import Executor, RunStateError
 from ..spec.diff import diff_documents, format_diff
 from ..spec.io import stored_form
-from ..spec.models import WorkflowDocument
+from ..spec.models import CodeNode, WorkflowDocument
 from ..spec.problems import DocumentError
 from ..store.base import NotFound
 from ..workflow import RunResult, Workflow
-from . import running, storage
+from . import debugging, running, storage
 from .cell import build_cell
 from .codegen import document_to_code
 from .display import RunsView, RunView, WorkflowsView
@@ -50,6 +50,11 @@ USAGE = """\
 %orcheo templates                 the templates gallery
 %orcheo evaluate NAME DATA [--limit N] [--split S] [-o VAR]
                                   one stored run per case of DATA (.jsonl/.json/.csv); a score table
+%orcheo test NAME NODE [--run RUN_ID | --state-var VAR] [--config-var VAR]
+                                  run one node alone (default: on its input in the latest run)
+%orcheo debug RUN_ID NODE         a cell with the node's input `state` and its code or config
+%orcheo push NAME NODE [--from VAR]   store the edited function/config as a new version
+%orcheo state RUN_ID NODE         the state a node received in a run (state = %orcheo state ...)
 %orcheo export ...                bundle the notebook's workflows for deployment"""
 
 
@@ -72,6 +77,14 @@ def _json_option(text: str, what: str) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise OrcheoCellError(f"{what} is not valid JSON (column {exc.colno}: {exc.msg})") from None
+
+
+def _message(exc: BaseException) -> str:
+    """The exception's text; a KeyError's repr quotes come off, other quotes stay."""
+    text = str(exc)
+    if isinstance(exc, KeyError) and len(text) > 1 and text[0] == text[-1] and text[0] in "'\"":
+        return text[1:-1]
+    return text
 
 
 def _split(line: str) -> list[str]:
@@ -115,7 +128,7 @@ class OrcheoMagics(Magics):
             problems = [CellProblem(str(p).removeprefix("error: ")) for p in exc.problems]
             raise OrcheoCellError(problems) from None
         except (LookupError, ValueError, RunStateError, NotFound, OSError) as exc:
-            raise OrcheoCellError(str(exc).strip("'\"")) from None
+            raise OrcheoCellError(_message(exc)) from None
 
     # --- %%orcheo NAME -----------------------------------------------------------------
     def _cell(self, line: str, cell: str) -> None:
@@ -273,6 +286,94 @@ class OrcheoMagics(Magics):
         if args.output:
             self.ip.user_ns[args.output] = result
         return result
+
+    def _cmd_state(self, words: list[str], _raw: str) -> dict[str, Any]:
+        parser = _parser("%orcheo state")
+        parser.add_argument("run_id")
+        parser.add_argument("node")
+        args = parser.parse_args(words)
+
+        async def go(executor: Executor) -> Any:
+            return await debugging.input_of(executor, args.run_id, args.node)
+
+        found = background.run(storage.with_executor(go))
+        return dict(found.state)
+
+    def _cmd_debug(self, words: list[str], _raw: str) -> None:
+        parser = _parser("%orcheo debug")
+        parser.add_argument("run_id")
+        parser.add_argument("node")
+        args = parser.parse_args(words)
+
+        async def go(executor: Executor) -> Any:
+            doc = await debugging.run_document(executor, args.run_id)
+            node = debugging.find_node(doc, args.node)
+            return doc, node, await debugging.input_of(executor, args.run_id, args.node)
+
+        doc, node, found = background.run(storage.with_executor(go))
+        self.ip.user_ns["state"] = dict(found.state)
+        self.ip.set_next_input(debugging.debug_cell(doc, node, args.run_id), replace=False)
+        print(
+            f"inserted a cell below to debug {args.node!r} of {doc.name!r}; `state` holds its "
+            f"input in run {args.run_id[:8]} (from its {found.source})"
+        )
+
+    def _cmd_test(self, words: list[str], _raw: str) -> Any:
+        parser = _parser("%orcheo test")
+        parser.add_argument("name")
+        parser.add_argument("node")
+        where = parser.add_mutually_exclusive_group()
+        where.add_argument("--run", default=None)
+        where.add_argument("--state-var", default=None)
+        parser.add_argument("--config-var", default=None)
+        args = parser.parse_args(words)
+        doc, _, _ = self._resolve(args.name)
+        node = debugging.find_node(doc, args.node)
+        if args.config_var is not None:
+            doc = debugging.with_config(doc, node.id, self._variable(args.config_var))
+        state = self._variable(args.state_var) if args.state_var else None
+
+        async def go(executor: Executor) -> Any:
+            given = state
+            if given is None:
+                found = await (
+                    debugging.input_of(executor, args.run, node.id)
+                    if args.run
+                    else debugging.default_input(executor, doc, node.id)
+                )
+                given = found.state
+            return await executor.test_node(doc, node.id, given, workflow_id=doc.id)
+
+        result = background.run(storage.with_executor(go))
+        print(debugging.report(result))
+        self.ip.user_ns["_orcheo_test"] = result.as_dict()
+        return None
+
+    def _cmd_push(self, words: list[str], _raw: str) -> None:
+        parser = _parser("%orcheo push")
+        parser.add_argument("name")
+        parser.add_argument("node")
+        parser.add_argument("--from", dest="source", default=None)
+        args = parser.parse_args(words)
+        doc, source, path = self._resolve(args.name)
+        node = debugging.find_node(doc, args.node)
+        fn_name = debugging.function_name(node.id)
+        if isinstance(node, CodeNode):
+            edited = debugging.with_body(doc, node.id, self._variable(args.source or fn_name))
+        else:
+            variable = args.source or f"{fn_name}_config"
+            edited = debugging.with_config(doc, node.id, self._variable(variable))
+        saved = self._ensure_saved(edited, path if source != "store" else None)
+        self._remember(args.name, Workflow.from_document(saved.document), path)
+        diff = diff_documents(doc, saved.document)
+        where = path.name if path is not None and source != "store" else "the store"
+        print(f"pushed {node.id!r} to {where} · version {saved.version}")
+        print(format_diff(diff))
+
+    def _variable(self, name: str) -> Any:
+        if name not in self.ip.user_ns:
+            raise OrcheoCellError(f"no variable named {name!r} in the notebook")
+        return self.ip.user_ns[name]
 
     def _cmd_run(self, words: list[str], _raw: str) -> None:
         parser = _parser("%orcheo run")

@@ -9,8 +9,10 @@ server's run history. Everything here runs on the background loop.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from .. import spec
 from ..runtime.build import build_graph
@@ -23,6 +25,7 @@ from ..store.records import RunRecord, WorkflowRecord
 from ..store.sqlite import slugify
 
 SUFFIX = ".orcheo.json"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,11 @@ async def _executor() -> Executor:
     from .. import local
 
     return await local.executor()
+
+
+async def with_executor(fn: Callable[[Executor], Awaitable[T]]) -> T:
+    """``fn`` with the kernel's executor (the shared store the server reads)."""
+    return await fn(await _executor())
 
 
 def file_for(name: str, directory: Path) -> Path:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 from collections.abc import Mapping
 from typing import Any, cast
 
@@ -34,6 +35,8 @@ from .state import State
 from .templates import has_template, render
 
 _PASS_THROUGH_KEYS = ("results", "messages", "structured_response")
+#: Run config key (``configurable``) that makes a run execute pinned nodes for real.
+IGNORE_PINS = "orcheo_ignore_pins"
 
 
 def as_document(document: WorkflowDocument | Mapping[str, Any]) -> WorkflowDocument:
@@ -58,7 +61,9 @@ def build_graph(document: WorkflowDocument | Mapping[str, Any], *, scope: str = 
         return load_script_graph(doc.graph.source, doc.graph.entrypoint)
     check(doc)
     assert isinstance(doc.graph, FrozenIRGraph)
-    return _build_ir(doc.graph.ir, scope=scope, fallback_entry=doc.graph.entrypoint)
+    return _build_ir(
+        doc.graph.ir, scope=scope, fallback_entry=doc.graph.entrypoint, pinned=doc.pinned or None
+    )
 
 
 def build_ir_graph(ir: GraphIR) -> StateGraph:
@@ -69,23 +74,38 @@ def build_ir_graph(ir: GraphIR) -> StateGraph:
     return _build_ir(ir, scope="", fallback_entry=None)
 
 
-def _build_ir(ir: GraphIR, *, scope: str, fallback_entry: str | None) -> StateGraph:
+def node_action(
+    node: BuiltinNode | CodeNode | SubgraphNode,
+    *,
+    scope: str = "",
+    pinned: Mapping[str, Any] | None = None,
+) -> Any:
+    """The LangGraph node function of one node: events, retries, timeout, pinned output."""
+    qualified = f"{scope}{node.id}"
+    line_of = None
+    if isinstance(node, BuiltinNode):
+        call = builtin_call(node, qualified)
+    elif isinstance(node, CodeNode):
+        call = _code_call(node)
+        node_id = node.id
+        line_of = lambda exc, _id=node_id: body_line(exc, _id)  # noqa: E731
+    else:
+        call = _subgraph_call(node, qualified)
+    if pinned is not None and node.id in pinned:
+        call = _pinned_call(node.id, pinned[node.id], call)
+    return instrument(qualified, call, retry=node.retry, timeout=node.timeout, line_of=line_of)
+
+
+def _build_ir(
+    ir: GraphIR,
+    *,
+    scope: str,
+    fallback_entry: str | None,
+    pinned: Mapping[str, Any] | None = None,
+) -> StateGraph:
     builder: StateGraph = StateGraph(State)
     for node in ir.nodes:
-        qualified = f"{scope}{node.id}"
-        line_of = None
-        if isinstance(node, BuiltinNode):
-            call = builtin_call(node, qualified)
-        elif isinstance(node, CodeNode):
-            call = _code_call(node)
-            node_id = node.id
-            line_of = lambda exc, _id=node_id: body_line(exc, _id)  # noqa: E731
-        else:
-            call = _subgraph_call(node, qualified)
-        action: Any = instrument(
-            qualified, call, retry=node.retry, timeout=node.timeout, line_of=line_of
-        )
-        builder.add_node(node.id, action)
+        builder.add_node(node.id, node_action(node, scope=scope, pinned=pinned))
     for edge in ir.edges:
         builder.add_edge(_lg(edge.source), _lg(edge.target))
     if not any(e.source == "__start__" for e in ir.edges):
@@ -182,6 +202,24 @@ def builtin_call(node: BuiltinNode, qualified: str) -> NodeCall:
         return _wrap_output(node.id, out, state_update)
 
     return call
+
+
+def _pinned_call(node_id: str, output: Any, call: NodeCall) -> NodeCall:
+    """The pinned output instead of running the node, unless the run ignores pins.
+
+    Runs started by triggers and dispatch set ``IGNORE_PINS``: pinned data is for
+    building and debugging by hand, never for production traffic.
+    """
+
+    async def pinned(state: dict[str, Any], config: dict[str, Any], attempt: int) -> Any:
+        if config.get("configurable", {}).get(IGNORE_PINS):
+            return await call(state, config, attempt)
+        observer = obs.current.get()
+        if observer is not None:
+            observer.emit("node_message", node_id, {"message": "pinned output used"})
+        return _wrap_output(node_id, copy.deepcopy(output), False)
+
+    return pinned
 
 
 def _code_call(node: CodeNode) -> NodeCall:

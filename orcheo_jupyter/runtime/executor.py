@@ -45,6 +45,7 @@ from .events import TERMINAL, EventType, RunStatus
 from .outcomes import RunStateError, failure_message, resume_map
 from .prepared import PreparedDocuments
 from .serialize import jsonable
+from .single_node import NodeTest, run_single_node
 from .state import initial_state
 from .streams import run_events
 
@@ -533,21 +534,25 @@ class Executor:
         )
         return run_id
 
-    async def checkpoints(self, run_id: str) -> list[dict[str, Any]]:
-        """The run's checkpoints, newest first: what time travel can re-run from."""
+    async def checkpoints(self, run_id: str, *, values: bool = False) -> list[dict[str, Any]]:
+        """The run's checkpoints, newest first: what time travel can re-run from.
+
+        ``values`` adds each checkpoint's whole state (what a node received there).
+        """
         record = await self.get_run(run_id)
         graph = await self._graph_of(record)
         out = []
         async for snap in graph.aget_state_history(self._run_config(run_id, {})):
-            out.append(
-                {
-                    "checkpoint_id": snap.config["configurable"]["checkpoint_id"],
-                    "step": (snap.metadata or {}).get("step"),
-                    "next": list(snap.next),
-                    "created_at": snap.created_at,
-                    "results": jsonable(snap.values.get("results", {})),
-                }
-            )
+            item = {
+                "checkpoint_id": snap.config["configurable"]["checkpoint_id"],
+                "step": (snap.metadata or {}).get("step"),
+                "next": list(snap.next),
+                "created_at": snap.created_at,
+                "results": jsonable(snap.values.get("results", {})),
+            }
+            if values:
+                item["values"] = jsonable(snap.values)
+            out.append(item)
         return out
 
     async def rerun(self, run_id: str, checkpoint_id: str | None = None) -> str:
@@ -590,4 +595,17 @@ class Executor:
         # the checkpoint again instead of replaying what the first run produced there.
         await self.checkpointer.aput(
             target, snap.checkpoint, snap.metadata, snap.checkpoint["channel_versions"]
+        )
+
+    async def test_node(
+        self,
+        document: WorkflowDocument | Mapping[str, Any],
+        node_id: str,
+        state: Mapping[str, Any],
+        *,
+        workflow_id: str | None = None,
+    ) -> NodeTest:
+        """Run one node alone on ``state`` with this executor's services; stores nothing."""
+        return await run_single_node(
+            document, node_id, state, services=self.services, workflow_id=workflow_id
         )

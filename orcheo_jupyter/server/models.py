@@ -362,3 +362,32 @@ class VersionDiff(BaseModel):
         description="Changed document fields (name, description, tags, inputs_schema...)."
     )
     layout_changed: bool = Field(description="Only positions/viewport/comments differ.")
+
+
+class NodeTestRequest(_Body):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"run_id": "0f3c..."}, {"state": {}}]}
+    )
+
+    run_id: str | None = Field(None, description="Test on the state the node received in this run.")
+    state: dict[str, Any] | None = Field(None, description="Test on this state instead.")
+    document: WorkflowDocument | None = Field(
+        None,
+        description="The document as edited (not saved): test its node config. Default: the "
+        "stored version. Nothing is stored either way.",
+    )
+    version: int | None = Field(
+        None, ge=1, le=MAX_INT, description="Stored version to test; default the latest."
+    )
+
+
+class NodeTestResult(BaseModel):
+    node: str
+    output: Any = Field(description="What the node returned (its results entry).")
+    error: str | None = Field(description="Why it failed, as a run would record it.")
+    duration_ms: float
+    pinned: bool = Field(description="The pinned output was used instead of running it.")
+    state_source: dict[str, Any] = Field(
+        description='Where the state came from: {"kind": "given"} or {"kind": "checkpoint" | '
+        '"events", "run_id", "checkpoint_id"?}.'
+    )

@@ -37,15 +37,10 @@ def field_changes(before: Any, after: Any, path: str = "") -> list[dict[str, Any
     if after is not _MISSING:
         change["after"] = after
     if isinstance(before, str) and isinstance(after, str) and ("\n" in before or "\n" in after):
-        change["text_diff"] = "".join(
-            difflib.unified_diff(
-                before.splitlines(keepends=True),
-                after.splitlines(keepends=True),
-                "before",
-                "after",
-                n=2,
-            )
+        lines = difflib.unified_diff(
+            before.splitlines(), after.splitlines(), "before", "after", n=2, lineterm=""
         )
+        change["text_diff"] = "\n".join(lines) + "\n"
     return [change]
 
 

@@ -17,6 +17,10 @@ SENTINELS = frozenset({START, END})
 STANDARD_STATE = "orcheo.graph.state.State"
 
 
+def _omit_empty(value: Any) -> bool:
+    return not value
+
+
 def _omit_none(value: Any) -> bool:
     return value is None
 
@@ -185,6 +189,12 @@ class WorkflowDocument(_Strict):
     triggers: list[Trigger] = Field(default_factory=list)
     canvas: Canvas = Field(default_factory=Canvas)
     graph: Graph
+    pinned: dict[str, Any] = Field(
+        default_factory=dict,
+        exclude_if=_omit_empty,
+        description="Node id -> output used instead of running the node, in runs started by "
+        "hand and node tests (never in triggered runs). For building and debugging.",
+    )
 
     @field_validator("id", "name", "description")
     @classmethod

@@ -50,6 +50,17 @@ def validate_document(
                     field="canvas.positions",
                 )
             )
+    for node_id in doc.pinned:
+        if node_id not in known:
+            problems.append(
+                Problem(
+                    "error",
+                    "stale_pin",
+                    f"pinned output for node {node_id!r}, which does not exist",
+                    node=node_id,
+                    field=f"pinned.{node_id}",
+                )
+            )
     return sorted(problems, key=lambda p: p.severity != "error")
 
 

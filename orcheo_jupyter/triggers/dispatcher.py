@@ -31,6 +31,7 @@ from typing import Any
 
 from ..clock import utcnow
 from ..runtime import secrets
+from ..runtime.build import IGNORE_PINS
 from ..runtime.events import RunStatus
 from ..runtime.executor import Executor, RunStateError
 from ..runtime.serialize import jsonable
@@ -48,6 +49,13 @@ from .recovery import fail_run, owner_alive, store_failed_run
 from .store import TriggerStore
 
 log = logging.getLogger(__name__)
+
+
+def _triggered_config(config: dict[str, Any]) -> dict[str, Any]:
+    """A job's run config: triggered and dispatched runs never use pinned node outputs."""
+    configurable = dict(config.get("configurable") or {})
+    configurable[IGNORE_PINS] = True
+    return {**config, "configurable": configurable}
 
 
 def iso(when: dt.datetime) -> str:
@@ -386,7 +394,7 @@ class Dispatcher:
                 updated_at=now,
                 workflow_id=job.workflow_id,
                 version=doc.version,
-                config=jsonable(job.config),
+                config=jsonable(_triggered_config(job.config)),
                 owner=self.executor.owner,
             )
             await self._pending_runs.submit(record)
@@ -426,7 +434,7 @@ class Dispatcher:
                         job.inputs,
                         workflow_id=job.workflow_id,
                         version=doc.version,
-                        config=job.config,
+                        config=_triggered_config(job.config),
                         run_id=job.run_id,
                     )
                 else:

@@ -173,3 +173,35 @@ def test_diff_of_a_bad_reference_is_one_line(env: dict[str, str], tmp_path: Path
     assert proc.stderr == (
         "error: 'nothing@two': expected a file or WORKFLOW@VERSION (a whole number)\n"
     )
+
+
+def test_test_one_node_on_a_state_and_on_a_run(env: dict[str, str], tmp_path: Path) -> None:
+    doc = code_doc("return state['results']['a']['me'].upper()", node_id="up", name="t")
+    doc["graph"]["ir"]["nodes"].insert(
+        0,
+        {
+            "kind": "builtin",
+            "id": "a",
+            "type": "SetVariableNode",
+            "config": {"variables": {"me": "x"}},
+        },
+    )
+    doc["graph"]["ir"]["entrypoint"] = "a"
+    doc["graph"]["ir"]["edges"] = [
+        {"source": "a", "target": "up"},
+        {"source": "up", "target": "__end__"},
+    ]
+    path = write(tmp_path, "t.orcheo.json", doc)
+    given = cli(env, "test", path, "up", "--state", '{"results": {"a": {"me": "hi"}}}')
+    assert given.returncode == 0, given.stderr
+    assert json.loads(given.stdout)["output"] == "HI"
+    run = cli(env, "run", path, "--run-id")
+    run_id = run.stderr.split()[1]
+    from_run = cli(env, "test", path, "up", "--run", run_id)
+    assert json.loads(from_run.stdout)["output"] == "X"
+    failing = cli(env, "test", path, "up", "--state", "{}")
+    assert failing.returncode == 1
+    assert json.loads(failing.stdout)["error"].startswith("node 'up' failed (line 1 of its code)")
+    assert stored_runs(env) == 1  # tests store no run
+    neither = cli(env, "test", path, "up")
+    assert neither.returncode == 2 and "give --run RUN_ID" in neither.stderr

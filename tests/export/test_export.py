@@ -385,3 +385,30 @@ def test_a_notebook_without_workflows_says_what_it_looked_for(folder: Path) -> N
         "cell 1 names drawn.orcheo.json, which does not exist (yet): run the notebook first "
         "to export it"
     ]
+
+
+def test_a_bundle_with_pinned_outputs_warns(folder: Path) -> None:
+    doc = {
+        "pinned": {"only": {"x": 99}},
+        "graph": {
+            "format": "frozen-ir",
+            "ir": {
+                "nodes": [
+                    {
+                        "kind": "builtin",
+                        "id": "only",
+                        "type": "SetVariableNode",
+                        "config": {"variables": {"x": 1}},
+                    }
+                ],
+                "edges": [
+                    {"source": "__start__", "target": "only"},
+                    {"source": "only", "target": "__end__"},
+                ],
+            },
+        },
+    }
+    notebook = make_notebook(folder / "nb.ipynb", [("%%orcheo pinned --format json", doc)])
+    bundle = export_notebook(notebook, folder / "out")
+    assert any("workflow 'pinned' carries pinned outputs for only" in w for w in bundle.warnings)
+    assert spec.load(folder / "out" / "pinned.orcheo.json").pinned == {"only": {"x": 99}}

@@ -252,3 +252,21 @@ async def test_triggers_route_shows_and_updates_triggers_and_policy(api: Call) -
         "PUT", "workflows", "hooked", "triggers", json_body={"policy": {"max_concurrency": 0}}
     )
     assert bad.code == 422 and bad.error["details"][0]["field"] == "policy.max_concurrency"
+
+
+async def test_pinned_outputs_serve_manual_runs_but_webhook_runs_ignore_them(
+    api: Call, hook: Hook, wait_run: Callable[..., Awaitable[dict[str, Any]]]
+) -> None:
+    doc = hooked_doc("pinned-hook")
+    doc["pinned"] = {"c": "pinned answer"}
+    await setup(api, doc)
+    manual = await api("POST", "workflows", "pinned-hook", "execute", json_body={})
+    manual_run = await wait_run(manual.body["execution_id"])
+    assert manual_run["final_state"]["results"]["c"] == "pinned answer"
+
+    body = json.dumps({"order": 5}).encode()
+    delivered = await hook("POST", "pinned-hook", body=body, headers=signed_headers(body))
+    assert delivered.code == 202, delivered.body
+    hooked_run = await wait_run(delivered.body["execution_id"])
+    assert hooked_run["status"] == "succeeded", hooked_run["error"]
+    assert hooked_run["final_state"]["results"]["c"] == {"order": 5}

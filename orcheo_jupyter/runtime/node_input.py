@@ -1,0 +1,80 @@
+"""The state a node received in a stored run: what "test node" and "debug" start from.
+
+The exact answer is a checkpoint whose next task is the node. Under the ``async``
+durability policy fast steps may share one checkpoint, so when none was stored
+just before the node, the input is rebuilt from the run's stored events: the
+run's initial state plus each earlier node's output under ``results`` (the
+shallow-merge reducer), which is the state for every task node; ``source`` says
+which of the two it is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+from ..store.base import NotFound
+from .events import EventType
+from .serialize import jsonable
+from .state import initial_state
+
+if TYPE_CHECKING:
+    from .executor import Executor
+
+
+@dataclass(frozen=True)
+class NodeInput:
+    run_id: str
+    node_id: str
+    state: dict[str, Any]
+    source: Literal["checkpoint", "events"]
+    checkpoint_id: str | None = None
+
+
+class NodeNotReached(LookupError):
+    """The run never started that node (the message says which run and node)."""
+
+
+async def node_input(executor: Executor, run_id: str, node_id: str) -> NodeInput:
+    """The input of the node's last execution in the run."""
+    record = await executor.get_run(run_id)
+    events = await executor.store.list_events(run_id, after=0)
+    starts = [e for e in events if e.type == EventType.NODE_STARTED and e.node == node_id]
+    from_checkpoint = await _from_checkpoints(executor, run_id, node_id)
+    if from_checkpoint is not None:
+        return from_checkpoint
+    if not starts:
+        raise NodeNotReached(f"run {run_id} never reached node {node_id!r}")
+    last_start = starts[-1].seq
+    state = initial_state(record.inputs, record.config)
+    for event in events:
+        if event.seq >= last_start:
+            break
+        if event.type == EventType.NODE_FINISHED and event.node and "/" not in event.node:
+            state["results"][event.node] = (event.data or {}).get("output")
+    return NodeInput(run_id, node_id, jsonable(state), "events")
+
+
+async def _from_checkpoints(executor: Executor, run_id: str, node_id: str) -> NodeInput | None:
+    if executor.checkpointer is None:
+        return None
+    try:
+        history = await executor.checkpoints(run_id, values=True)
+    except NotFound:
+        return None
+    for snap in history:  # newest first: the node's last execution
+        if node_id in snap["next"]:
+            return NodeInput(
+                run_id, node_id, jsonable(snap["values"]), "checkpoint", snap["checkpoint_id"]
+            )
+    return None
+
+
+async def latest_run_reaching(executor: Executor, workflow_id: str, node_id: str) -> str | None:
+    """The newest run of the workflow that started ``node_id`` (for "test node" defaults)."""
+    runs, _ = await executor.store.list_runs(workflow_id=workflow_id, limit=50, offset=0)
+    for run in runs:
+        events = await executor.store.list_events(run.id, after=0)
+        if any(e.type == EventType.NODE_STARTED and e.node == node_id for e in events):
+            return run.id
+    return None

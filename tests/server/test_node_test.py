@@ -1,0 +1,83 @@
+"""POST /workflows/{id}/nodes/{node}/test against a real server: output, errors, nothing stored."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from tests.nodes.helpers import chain_doc, code, node
+
+from .conftest import Call
+
+Wait = Callable[..., Awaitable[dict[str, Any]]]
+
+
+def _doc() -> dict[str, Any]:
+    return chain_doc(
+        node("greet", "SetVariableNode", variables={"text": "Hello {{inputs.who}}"}),
+        code("shout", "return state['results']['greet']['text'].upper()"),
+        name="Tester",
+    )
+
+
+async def _counts(api: Call, wid: str) -> tuple[int, int]:
+    runs = (await api("GET", "executions", params={"workflow_id": wid})).body["total"]
+    versions = len((await api("GET", "workflows", wid, "versions")).body["items"])
+    return runs, versions
+
+
+async def test_test_node_on_the_latest_run_and_on_a_given_state(api: Call, wait_run: Wait) -> None:
+    wid = (await api("POST", "workflows", json_body=_doc())).body["id"]
+    missing = await api("POST", "workflows", wid, "nodes", "shout", "test", json_body={})
+    assert missing.code == 409
+    assert "no run of this workflow reached node 'shout'" in missing.error["message"]
+
+    run = await api("POST", "workflows", wid, "execute", json_body={"inputs": {"who": "Ada"}})
+    run_id = run.body["execution_id"]
+    assert (await wait_run(run_id))["status"] == "succeeded"
+    before = await _counts(api, wid)
+
+    latest = await api("POST", "workflows", wid, "nodes", "shout", "test", json_body={})
+    assert latest.code == 200, latest.body
+    assert latest.body["output"] == "HELLO ADA" and latest.body["error"] is None
+    assert latest.body["state_source"]["run_id"] == run_id
+    assert latest.body["state_source"]["kind"] in ("checkpoint", "events")
+
+    given = await api(
+        "POST",
+        "workflows",
+        wid,
+        "nodes",
+        "greet",
+        "test",
+        json_body={"state": {"inputs": {"who": "Bo"}, "results": {}}},
+    )
+    assert given.body["output"] == {"text": "Hello Bo"}
+    assert given.body["state_source"] == {"kind": "given"}
+    assert await _counts(api, wid) == before  # no run, no version
+
+
+async def test_an_unsaved_edit_is_tested_and_errors_come_back(api: Call) -> None:
+    doc = _doc()
+    wid = (await api("POST", "workflows", json_body=doc)).body["id"]
+    edited = copy.deepcopy(doc)
+    edited["graph"]["ir"]["nodes"][1]["body"] = "x = 1\nreturn x / 0"
+    reply = await api(
+        "POST",
+        "workflows",
+        wid,
+        "nodes",
+        "shout",
+        "test",
+        json_body={"document": edited, "state": {"results": {}}},
+    )
+    assert reply.code == 200
+    assert reply.body["error"] == (
+        "node 'shout' failed (line 2 of its code): ZeroDivisionError: division by zero"
+    )
+    unknown = await api("POST", "workflows", wid, "nodes", "ghost", "test", json_body={"state": {}})
+    assert unknown.code == 404
+    assert "no node 'ghost'" in unknown.error["message"]
+    bad = await api("POST", "workflows", wid, "nodes", "shout", "test", json_body={"state": 3})
+    assert bad.code == 422
