@@ -239,3 +239,59 @@ def test_names_not_ids_and_a_renamed_file_keeps_its_workflow(page: Any, lab: Lab
         f'.jp-OrcheoRunViewer[data-run-id="{runs[0]["id"]}"][data-run-status="succeeded"]',
         timeout=60_000,
     )
+
+
+def test_the_run_viewer_answers_an_interrupt_with_a_form_from_its_schema(
+    page: Any, lab: Lab
+) -> None:
+    ask = {
+        "kind": "builtin",
+        "id": "approve",
+        "type": "HumanInputNode",
+        "config": {
+            "prompt": "Ship it?",
+            "answer_schema": {
+                "type": "object",
+                "properties": {
+                    "approved": {"type": "boolean", "title": "Approved"},
+                    "copies": {"type": "integer", "title": "Copies"},
+                },
+                "required": ["approved", "copies"],
+            },
+        },
+    }
+    _save(lab, "approval", [ask, _set("after", said="{{ results.approve.answer.copies }}")])
+    lab.api(
+        "POST",
+        "orcheo/api/workflows",
+        spec.to_data(spec.load(lab.root / "approval.orcheo.json")) | {"id": "approval"},
+    )
+    run_id = lab.api("POST", "orcheo/api/workflows/approval/execute", {"inputs": {}})[
+        "execution_id"
+    ]
+    _wait_run(lab, run_id, "interrupted")
+    page.goto(lab.page_url("lab"))
+    page.click(SIDEBAR_TAB, timeout=60_000)
+    row = page.locator(f'#orcheo-sidebar li[data-run-id="{run_id}"]')
+    assert "waiting" in row.inner_text()
+    row.click()
+    viewer = page.locator(f'.jp-OrcheoRunViewer[data-run-id="{run_id}"]')
+    form = viewer.locator('.oc-interrupt[data-node="approve"]')
+    form.wait_for()
+    assert "Ship it?" in form.inner_text()
+    assert viewer.locator(".oc-run-statusline").inner_text() == "Status: waiting for input"
+    bar = viewer.locator('.oc-gantt-row[data-node="approve"]')
+    assert bar.get_attribute("data-status") == "interrupted"
+    assert "waiting for input" in bar.inner_text()
+    # The form checks types before anything is sent.
+    form.locator('[data-input="copies"]').fill("many")
+    form.locator('[data-action="answer"]').click()
+    assert "expected a number" in form.locator('.oc-field[data-field="copies"]').inner_text()
+    assert lab.api("GET", f"orcheo/api/executions/{run_id}")["status"] == "interrupted"
+    form.locator('[data-input="approved"]').check()
+    form.locator('[data-input="copies"]').fill("3")
+    form.locator('[data-action="answer"]').click()
+    viewer.and_(page.locator('[data-run-status="succeeded"]')).wait_for(timeout=60_000)
+    run = _wait_run(lab, run_id)
+    assert run["final_state"]["results"]["approve"]["answer"] == {"approved": True, "copies": 3}
+    assert run["final_state"]["results"]["after"] == {"said": 3}
