@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+from dataclasses import fields
 from typing import Any
 
 from ..runtime.events import TERMINAL, TERMINAL_EVENTS
-from ..store.records import RunRecord
+from ..store.encoding import encode_json
+from ..store.records import RunRecord, reference
 from .base import OrcheoHandler, operation
 from .models import (
     CheckpointList,
@@ -16,6 +18,7 @@ from .models import (
     ExecutionAccepted,
     ExecutionListQuery,
     ExecutionPage,
+    ExecutionQuery,
     RerunRequest,
     ResumeRequest,
 )
@@ -38,13 +41,36 @@ def summary(record: RunRecord) -> dict[str, Any]:
     return {f: getattr(record, f) for f in _SUMMARY_FIELDS}
 
 
+#: Inputs larger than this (as JSON) are not repeated inside an execution's final state.
+_INLINE_INPUTS = 64 * 1024
+
+
+def _values(record: RunRecord, data: dict[str, Any], include: bool) -> None:
+    """Leave out the run's large values, or send its inputs once (not twice)."""
+    if not include:
+        data.pop("inputs", None)
+        data.pop("final_state", None)
+        return
+    final = data.get("final_state")
+    if (
+        isinstance(final, dict)
+        and record.inputs
+        and final.get("inputs") == record.inputs
+        and len(encode_json(record.inputs)) > _INLINE_INPUTS
+    ):
+        data["final_state"] = {**final, "inputs": reference("inputs")}
+
+
 class _ExecutionBase(OrcheoHandler):
-    async def _execution(self, run_id: str) -> dict[str, Any]:
+    async def _execution(self, run_id: str, *, values: bool = True) -> dict[str, Any]:
         executor = await self.executor()
         record = await executor.get_run(run_id)
-        data = record.as_dict()
-        data.pop("checksum", None)
-        data.pop("owner", None)
+        data = {
+            f.name: getattr(record, f.name)
+            for f in fields(record)
+            if f.name not in ("checksum", "owner")
+        }
+        _values(record, data, values)
         data["transitions"] = [
             {"status": t.status, "at": t.at} for t in await executor.transitions(run_id)
         ]
@@ -88,10 +114,11 @@ class ExecutionHandler(_ExecutionBase):
         operation_id="getExecution",
         summary="A run: status, timestamps and transitions, error, final state when done",
         tag="executions",
+        query=ExecutionQuery,
         responses={200: Execution},
     )
-    async def get(self, execution_id: str) -> None:
-        self.reply(200, await self._execution(execution_id))
+    async def get(self, execution_id: str, *, query: ExecutionQuery) -> None:
+        self.reply(200, await self._execution(execution_id, values=query.values))
 
     @operation(
         operation_id="cancelExecution",
@@ -119,14 +146,18 @@ class EventsHandler(OrcheoHandler):
         items: list[dict[str, Any]] = []
         done = False
         last = query.after
+        size = 0
         events = executor.events(execution_id, after=query.after, follow=False)
         try:
             async for event in events:
+                size += len(event.text) if event.text is not None else len(encode_json(event.data))
+                if items and size > query.max_bytes:
+                    break  # the next page starts with it
                 items.append(event.as_dict())
                 last = event.seq
                 if event.type in TERMINAL_EVENTS:
                     done = True
-                if len(items) >= query.limit:
+                if len(items) >= query.limit or size >= query.max_bytes:
                     break
         finally:
             await events.aclose()  # type: ignore[attr-defined]

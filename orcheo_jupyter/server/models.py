@@ -172,6 +172,23 @@ class EventsQuery(_Body):
 
     after: int = Field(0, ge=0, le=MAX_INT, description="Only events with a larger seq.")
     limit: int = Field(1000, ge=1, le=10_000)
+    max_bytes: int = Field(
+        4 * 1024 * 1024,
+        ge=1024,
+        le=64 * 1024 * 1024,
+        description="Stop once the page's events take this many bytes of JSON (a page "
+        "always holds at least one event); continue from next_after.",
+    )
+
+
+class ExecutionQuery(_Body):
+    model_config = ConfigDict(extra="ignore")
+
+    values: bool = Field(
+        True,
+        description="false leaves out inputs and final_state (which may be large): "
+        "status, node states, error and pending interrupts only.",
+    )
 
 
 # --- responses ----------------------------------------------------------------
@@ -237,10 +254,16 @@ class Execution(BaseModel):
     workflow_id: str | None
     version: int | None
     status: RunStatusName
-    inputs: dict[str, Any]
+    inputs: dict[str, Any] | None = Field(
+        None, description="The run's inputs (left out with ?values=false)."
+    )
     config: dict[str, Any]
     error: str | None
-    final_state: dict[str, Any] | None
+    final_state: dict[str, Any] | None = Field(
+        None,
+        description="When done (left out with ?values=false). Large inputs repeated in it "
+        'read {"$ref": "#/inputs"}: the inputs above.',
+    )
     node_states: dict[str, str]
     interrupt: list[dict[str, Any]] | None
     parent_run_id: str | None

@@ -358,7 +358,15 @@ class SqliteRepository(SqliteLocks):
             params += (limit,)
         rows = await self._all(sql, params)
         return [
-            EventRecord(r["run_id"], r["seq"], r["type"], r["at"], r["node"], json.loads(r["data"]))
+            EventRecord(
+                r["run_id"],
+                r["seq"],
+                r["type"],
+                r["at"],
+                r["node"],
+                json.loads(r["data"]),
+                r["data"],
+            )
             for r in rows
         ]
 

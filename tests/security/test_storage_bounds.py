@@ -8,13 +8,19 @@ file grew past a gigabyte under load and was never truncated.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from orcheo_jupyter.runtime.executor import Executor
 from orcheo_jupyter.settings import Settings
 from tests.conftest import linear_doc
+from tests.server.conftest import Call
+
+Create = Callable[..., Awaitable[dict[str, Any]]]
+Wait = Callable[..., Awaitable[dict[str, Any]]]
 
 MB = 1_000_000
 WAL_LIMIT = 4 * 1024 * 1024
@@ -95,3 +101,55 @@ async def test_the_wal_stays_under_its_limit_after_a_burst_of_large_runs(tmp_pat
         assert sizes["orcheo.sqlite"] <= 1.1 * 10 * 2 * MB, sizes
     finally:
         await executor.aclose()
+
+
+def _big_output_doc() -> dict[str, Any]:
+    doc = linear_doc("a", "b")
+    doc["graph"]["ir"]["nodes"][0].update(kind="code", body="return 'y' * 300_000", config={})
+    doc["graph"]["ir"]["nodes"][0].pop("type")
+    return doc
+
+
+async def test_large_execution_responses_are_paged(
+    api: Call, create_workflow: Create, wait_run: Wait
+) -> None:
+    wid = (await create_workflow(_big_output_doc()))["id"]
+    inputs = {"blob": "z" * MB}
+    reply = await api("POST", "workflows", wid, "execute", json_body={"inputs": inputs})
+    assert reply.code == 202
+    run_id = reply.body["execution_id"]
+    run = await wait_run(run_id, timeout=60)
+    assert run["status"] == "succeeded"
+
+    # The inputs once: the final state points at them instead of repeating them.
+    assert run["inputs"] == inputs
+    assert run["final_state"]["inputs"] == {"$ref": "#/inputs"}
+    assert run["final_state"]["results"]["a"] == "y" * 300_000
+    brief = await api("GET", "executions", run_id, params={"values": "false"})
+    assert brief.code == 200
+    assert "inputs" not in brief.body and "final_state" not in brief.body
+    assert brief.body["status"] == "succeeded"
+    assert brief.body["node_states"] == {"a": "succeeded", "b": "succeeded"}
+
+    # Events in pages of at most ~100 KB: the 300 KB output is a page of its own.
+    pages: list[list[dict[str, Any]]] = []
+    after, done = 0, False
+    while not done:
+        page = await api(
+            "GET", "executions", run_id, "events", params={"after": after, "max_bytes": 100_000}
+        )
+        assert page.code == 200
+        assert page.body["items"], page.body
+        pages.append(page.body["items"])
+        after, done = page.body["next_after"], page.body["done"]
+        assert len(pages) < 20
+    events = [e for p in pages for e in p]
+    assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
+    assert events[0]["data"] == {"inputs": {"$ref": "#/inputs"}}
+    assert events[-1]["data"] == {"state": {"$ref": "#/final_state"}}
+    big = [p for p in pages if any(e["type"] == "node_finished" and e["node"] == "a" for e in p)]
+    assert len(big) == 1 and len(big[0]) == 1  # alone: it exceeds the page budget by itself
+    assert len(pages) >= 3
+    refused = await api("GET", "executions", run_id, "events", params={"max_bytes": 10})
+    assert refused.code == 422
+    assert refused.error["details"][0]["field"] == "query.max_bytes"
