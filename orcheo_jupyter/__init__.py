@@ -1,18 +1,41 @@
-"""orcheo-jupyter: Jupyter-native workflow automation on LangGraph."""
+"""orcheo-jupyter: Jupyter-native workflow automation on LangGraph.
 
-from .spec import DocumentError, Problem, WorkflowDocument
-from .workflow import RunResult, Workflow, resume
+Importing the package loads nothing else: Jupyter imports it at every start (to
+find the server extension), and a kernel imports it for ``%load_ext``. The public
+names load on first use (PEP 562), so LangGraph, pydantic models and anywidget are
+paid for only by whoever uses them. ``tests/test_startup.py`` keeps it that way.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from .spec import DocumentError, Problem, WorkflowDocument
+    from .widget import Canvas  # noqa: F401 (anywidget: not in __all__, loaded on demand)
+    from .workflow import RunResult, Workflow, resume
 
 __version__ = "0.1.0"
 
+#: public name -> the submodule that defines it
+_LAZY = {
+    "DocumentError": ".spec",
+    "Problem": ".spec",
+    "WorkflowDocument": ".spec",
+    "RunResult": ".workflow",
+    "Workflow": ".workflow",
+    "resume": ".workflow",
+    "Canvas": ".widget",
+}
 
-def __getattr__(name: str) -> object:
-    # The canvas needs anywidget; the CLI and the server must not pay for importing it.
-    if name == "Canvas":
-        from .widget import Canvas
 
-        return Canvas
-    raise AttributeError(f"module 'orcheo_jupyter' has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, globals(), _LAZY)
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
 
 
 def load_ipython_extension(ipython: object) -> None:

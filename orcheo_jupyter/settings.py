@@ -63,6 +63,11 @@ class Settings:
     def checkpoint_file(self) -> Path:
         return self.checkpoint_path or self.data_dir / "checkpoints.sqlite"
 
+    @property
+    def triggers_file(self) -> Path:
+        """The embedded trigger service's state (schedules, deliveries, jobs)."""
+        return self.data_dir / "triggers.sqlite"
+
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
         env = os.environ

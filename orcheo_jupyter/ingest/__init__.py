@@ -1,8 +1,37 @@
-"""Script ingestion: LangGraph Python scripts in, workflow documents out, with guardrails."""
+"""Script ingestion: LangGraph Python scripts in, workflow documents out, with guardrails.
 
-from .compiler import MAX_SCRIPT_BYTES, ScriptTooLarge, compile_script
-from .policy import DEFAULT_ALLOWED_IMPORTS, AllowList
-from .script import ScriptLimits, import_script, index_script, restricted_loader
+The names load on first use (PEP 562): the server reads ``ingest.defaults`` at
+start and must not load RestrictedPython or LangGraph for it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from .compiler import ScriptTooLarge, compile_script
+    from .defaults import DEFAULT_ALLOWED_IMPORTS, MAX_SCRIPT_BYTES
+    from .policy import AllowList
+    from .script import ScriptLimits, import_script, index_script, restricted_loader
+
+__getattr__ = lazy_exports(
+    __name__,
+    globals(),
+    {
+        "DEFAULT_ALLOWED_IMPORTS": ".defaults",
+        "MAX_SCRIPT_BYTES": ".defaults",
+        "AllowList": ".policy",
+        "ScriptLimits": ".script",
+        "ScriptTooLarge": ".compiler",
+        "compile_script": ".compiler",
+        "import_script": ".script",
+        "index_script": ".script",
+        "restricted_loader": ".script",
+    },
+)
+
 
 __all__ = [
     "DEFAULT_ALLOWED_IMPORTS",

@@ -19,9 +19,9 @@ from types import CodeType
 from RestrictedPython import compile_restricted_exec
 
 from ..spec.problems import DocumentError, Problem
+from .defaults import MAX_SCRIPT_BYTES
 from .policy import AllowList, ScriptPolicy, disallowed_imports, refused_string_annotations
 
-MAX_SCRIPT_BYTES = 128 * 1024
 FILENAME = "<orcheo script>"
 
 

@@ -31,43 +31,11 @@ from RestrictedPython.PrintCollector import PrintCollector
 
 from ..compat.namespace import is_orcheo_name, resolve_import
 from . import annotation_guard
+from .defaults import DEFAULT_ALLOWED_IMPORTS
 from .facades import DENIED_ATTRIBUTES, SEALED, build_facades
 
 #: The module name a script runs as; never ``__main__``, so its main block is skipped.
 SCRIPT_MODULE = "orcheo_script"
-
-DEFAULT_ALLOWED_IMPORTS: tuple[str, ...] = (
-    "__future__",
-    "orcheo",
-    "langgraph.graph",
-    "langgraph.types",
-    "langgraph.constants",
-    "langgraph.config",
-    "langchain_core.messages",
-    "langchain_core.runnables",
-    "typing",
-    "typing_extensions",
-    "operator",
-    "asyncio",
-    "base64",
-    "html",
-    "math",
-    "json",
-    "re",
-    "datetime",
-    "functools",
-    "itertools",
-    "collections",
-    "dataclasses",
-    "enum",
-    "pydantic",
-    "uuid",
-    "random",
-    "string",
-    "textwrap",
-    "statistics",
-    "decimal",
-)
 
 
 @dataclass(frozen=True)

@@ -16,13 +16,13 @@ import shlex
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from IPython.core.magic import Magics, line_cell_magic, magics_class
 from IPython.display import display
 
 from ..runtime import background
-from ..runtime.executor import Executor, RunStateError
+from ..runtime.outcomes import RunStateError
 from ..spec.diff import diff_documents, format_diff
 from ..spec.io import stored_form
 from ..spec.models import CodeNode, WorkflowDocument
@@ -34,6 +34,9 @@ from .cell import build_cell
 from .codegen import document_to_code
 from .display import RunsView, RunView, WorkflowsView
 from .errors import CellProblem, OrcheoCellError
+
+if TYPE_CHECKING:
+    from ..runtime.executor import Executor
 
 USAGE = """\
 %%orcheo NAME [--format python|json|yaml] [--no-show] [--dir DIR]

@@ -13,14 +13,16 @@ import asyncio
 import queue
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..runtime import background
-from ..runtime.executor import Executor
 from ..store.records import RunRecord
 from .display import RunView
 
-Start = Callable[[Executor], Awaitable[str]]
+if TYPE_CHECKING:
+    from ..runtime.executor import Executor  # LangGraph: loaded when a run starts
+
+Start = Callable[["Executor"], Awaitable[str]]
 Publish = Callable[[RunView], None]
 OnEvent = Callable[[dict[str, Any]], None]
 

@@ -12,17 +12,18 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from .. import spec
-from ..runtime.build import build_graph
-from ..runtime.executor import Executor
 from ..spec.io import stored_form
 from ..spec.models import FrozenIRGraph, WorkflowDocument
 from ..spec.problems import DocumentError, Problem
 from ..store.base import NotFound
 from ..store.records import RunRecord, WorkflowRecord
 from ..store.sqlite import slugify
+
+if TYPE_CHECKING:
+    from ..runtime.executor import Executor  # LangGraph: loaded when a run starts
 
 SUFFIX = ".orcheo.json"
 T = TypeVar("T")
@@ -80,6 +81,8 @@ async def find_record(name_or_id: str) -> WorkflowRecord | None:
 
 def admit(doc: WorkflowDocument) -> None:
     """The server's admission check: the document validates and LangGraph builds it."""
+    from ..runtime.build import build_graph  # LangGraph: loaded by the first cell, not load_ext
+
     if not isinstance(doc.graph, FrozenIRGraph):
         build_graph(doc)
         return

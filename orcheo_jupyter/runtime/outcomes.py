@@ -1,15 +1,15 @@
-"""How a run's end is told: failure messages, and answers addressed to interrupts."""
+"""How a run's end is told: failure messages, and answers addressed to interrupts.
+
+Light on purpose: the server's error mapping imports ``RunStateError`` from here,
+and must not load LangGraph for it (start-up cost).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from langgraph.errors import GraphRecursionError
-
 from ..spec.problems import DocumentError
 from ..store.encoding import ValueTooLarge
-from .checkpoints import CheckpointError
-from .nodes_wrap import NodeFailed, clip, describe
 
 
 class RunStateError(RuntimeError):
@@ -34,6 +34,13 @@ def resume_map(run_id: str, pending: list[dict[str, Any]], value: Any) -> dict[s
 
 
 def failure_message(exc: BaseException, recursion_limit: int) -> str:
+    # Imported here: the server's error mapping imports this module at start, and
+    # these load LangGraph.
+    from langgraph.errors import GraphRecursionError
+
+    from .checkpoints import CheckpointError
+    from .nodes_wrap import NodeFailed, clip, describe
+
     if isinstance(exc, NodeFailed | DocumentError | ValueTooLarge | CheckpointError):
         return clip(str(exc))
     if isinstance(exc, GraphRecursionError):

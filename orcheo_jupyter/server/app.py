@@ -1,7 +1,11 @@
 """The ``orcheo`` Jupyter server extension, also runnable headless as ``jupyter orcheo``.
 
-The app owns the runtime for the server's lifetime: it opens the executor (store
-and checkpoints) on the server's event loop at start, and closes it on stop.
+The app owns the runtime (executor, store, checkpoints, trigger services) for the
+server's lifetime. JupyterLab's start never waits for it: it opens in the background
+once the server is up, or, while nothing is stored yet, on first use (see
+``_start_jupyter_server_extension``); requests that need it await the opening. It
+closes everything on stop. This module imports nothing heavy at the top (see
+``tests/test_startup.py``).
 Configuration is traitlets (``c.OrcheoApp.data_dir = ...``) with the
 ``ORCHEO_*`` environment variables taking precedence, as in the rest of orcheo.
 """
@@ -10,25 +14,36 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import importlib
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jupyter_server.extension.application import ExtensionApp
 from traitlets import Bool, Float, Int, List, Unicode, default
 
 from .. import __version__, ops
-from ..distributed import open_executor
-from ..ingest import DEFAULT_ALLOWED_IMPORTS, AllowList, ScriptLimits, restricted_loader, sandbox
-from ..ingest.compiler import MAX_SCRIPT_BYTES
-from ..runtime import script_graph
-from ..runtime.executor import Executor
+from ..ingest.defaults import DEFAULT_ALLOWED_IMPORTS, MAX_SCRIPT_BYTES
 from ..settings import Settings
-from .documents import Documents
 from .errors import ApiError
 from .routes import tornado_handlers
-from .services import Services, open_services
+
+if TYPE_CHECKING:
+    from ..runtime import script_graph
+    from ..runtime.executor import Executor
+    from .documents import Documents
+    from .services import Services
+
+#: What opening the runtime imports (LangGraph, LangChain, the vault, the triggers),
+#: loaded in a worker thread so the event loop keeps answering meanwhile.
+_RUNTIME_MODULES = (
+    "orcheo_jupyter.runtime.executor",
+    "orcheo_jupyter.runtime.script_graph",
+    "orcheo_jupyter.runtime.build",
+    "orcheo_jupyter.ingest",
+    "orcheo_jupyter.server.services",
+)
 
 #: traitlet name -> (Settings field, environment variable that overrides it)
 _SETTINGS_TRAITS = {
@@ -45,6 +60,8 @@ _SETTINGS_TRAITS = {
     "wal_limit_bytes": ("wal_limit_bytes", "ORCHEO_SQLITE_WAL_LIMIT_BYTES"),
 }
 _PATH_FIELDS = {"data_dir", "repository_path", "checkpoint_path"}
+#: How often a server with nothing stored looks for a store that a kernel created.
+STORE_POLL_SECONDS = 2.0
 #: benchmarks/api.py, interleaved A/B at 8 connections: median 180 -> 257 runs/s headless.
 HEADLESS_SWITCH_INTERVAL = 0.0005
 
@@ -166,13 +183,9 @@ class OrcheoApp(ExtensionApp):
         self._executor: Executor | None = None
         self._opening: asyncio.Future[Executor] | None = None
         self._stopped = False
+        self._watching: asyncio.Future[None] | None = None
         self._previous_loader: script_graph.ScriptLoader | None = None
-        limits = ScriptLimits(
-            max_bytes=self.script_max_bytes,
-            timeout=self.script_timeout,
-            allow=AllowList(tuple(self.script_allowed_imports)),
-        )
-        self.documents = Documents(limits)
+        self._documents: Documents | None = None
         if self.log_format or os.environ.get("ORCHEO_LOG_FORMAT"):
             ops.logs.configure(os.environ.get("ORCHEO_LOG_FORMAT") or self.log_format)
         self.log.info("orcheo: data in %s", self.orcheo_settings().data_dir)
@@ -190,6 +203,21 @@ class OrcheoApp(ExtensionApp):
         except BundleError as exc:
             self.log.critical("orcheo: cannot serve the bundle: %s", exc)
             raise SystemExit(f"orcheo: cannot serve the bundle: {exc}") from None
+
+    @property
+    def documents(self) -> Documents:
+        """Admission checks; built on first use (they need pydantic models and jsonschema)."""
+        if self._documents is None:
+            from ..ingest import AllowList, ScriptLimits
+            from .documents import Documents
+
+            limits = ScriptLimits(
+                max_bytes=self.script_max_bytes,
+                timeout=self.script_timeout,
+                allow=AllowList(tuple(self.script_allowed_imports)),
+            )
+            self._documents = Documents(limits)
+        return self._documents
 
     def initialize_handlers(self) -> None:
         self.handlers.extend(tornado_handlers())
@@ -209,11 +237,15 @@ class OrcheoApp(ExtensionApp):
             return self._executor
         if self._stopped:
             raise ApiError(503, "unavailable", "the orcheo extension is shutting down")
-        if self._opening is None:
-            self._opening = asyncio.ensure_future(self._open())
-        return await asyncio.shield(self._opening)
+        return await asyncio.shield(self._begin_opening())
 
     async def _open(self) -> Executor:
+        await asyncio.to_thread(_import_runtime)
+        from ..distributed import open_executor
+        from ..ingest import restricted_loader
+        from ..runtime import script_graph
+        from .services import open_services
+
         self._previous_loader = script_graph.set_script_loader(
             restricted_loader(self.documents.limits)
         )
@@ -239,21 +271,74 @@ class OrcheoApp(ExtensionApp):
         return executor
 
     async def _start_jupyter_server_extension(self, serverapp: Any) -> None:
-        await self.get_executor()
+        """The server is ready first: the runtime opens in the background, or on first use.
+
+        With something stored (workflows, runs, triggers), a bundle, or a server backend
+        (Postgres, Celery), it opens now in the background: triggers arm and interrupted
+        runs resume as soon as it is open. With nothing stored (a JupyterLab whose user
+        never touched a workflow) it opens with the first request that needs it, or once
+        a kernel's ``%%orcheo`` creates the store, so that JupyterLab never loads
+        LangGraph for nothing. Requests meanwhile await the same opening.
+        """
+        if self._opening is not None or self._stopped:
+            return
+        if self._runtime_needed_now():
+            self._begin_opening()
+        else:
+            self._watching = asyncio.ensure_future(self._open_once_stored())
+
+    def _runtime_needed_now(self) -> bool:
+        settings = self.orcheo_settings()
+        backends = {settings.repository_backend, settings.checkpoint_backend}
+        if self._bundle or {b.strip().lower() for b in backends} != {"sqlite"}:
+            return True
+        if (settings.executor or "local").strip().lower() != "local":
+            return True
+        return settings.repository_file.exists() or settings.triggers_file.exists()
+
+    async def _open_once_stored(self) -> None:
+        """Open the runtime once a store appears (a kernel saved a workflow)."""
+        while self._opening is None and not self._stopped:
+            if self._runtime_needed_now():
+                self._begin_opening()
+                return
+            await asyncio.sleep(STORE_POLL_SECONDS)
+
+    def _begin_opening(self) -> asyncio.Future[Executor]:
+        if self._opening is None:
+            self._opening = asyncio.ensure_future(self._open())
+            self._opening.add_done_callback(self._opened)
+        return self._opening
+
+    def _opened(self, opening: asyncio.Future[Executor]) -> None:
+        if opening.cancelled() or opening.exception() is None:
+            return
+        log = getattr(getattr(self, "serverapp", None), "log", None) or self.log
+        log.error("orcheo: the runtime could not open: %s", opening.exception())
 
     async def stop_extension(self) -> None:
         """Stop runs this process drives (stored as cancelled) and release the files."""
         self._stopped = True
+        if self._watching is not None:
+            self._watching.cancel()
         opening, self._opening = self._opening, None
+        executor = None
         if opening is not None:
-            executor = await opening
+            try:
+                executor = await opening
+            except Exception:  # logged when the opening failed; nothing to close
+                executor = None
+        if executor is not None:
+            from ..runtime import script_graph
+
             self._executor = None
             services = getattr(self, "services", None)
             if services is not None:
                 await services.close()  # before the executor: they follow its runs
             await executor.aclose()
             script_graph.set_script_loader(self._previous_loader)
-        await asyncio.to_thread(sandbox.shutdown)
+        if "orcheo_jupyter.ingest.sandbox" in sys.modules:  # started only by script imports
+            await asyncio.to_thread(sys.modules["orcheo_jupyter.ingest.sandbox"].shutdown)
 
     # --- headless launch ---------------------------------------------------------
     @classmethod
@@ -272,6 +357,11 @@ class OrcheoApp(ExtensionApp):
                 "--ServerApp.port_retries=0",
             ]
         super().launch_instance(argv=env_args + args, **kwargs)
+
+
+def _import_runtime() -> None:
+    for name in _RUNTIME_MODULES:
+        importlib.import_module(name)
 
 
 main = launch_instance = OrcheoApp.launch_instance

@@ -15,7 +15,7 @@ from typing import Any
 from tornado import web
 
 from ..ingest.compiler import ScriptTooLarge
-from ..runtime.executor import RunStateError
+from ..runtime.outcomes import RunStateError
 from ..runtime.secrets import CredentialError
 from ..spec.problems import DocumentError
 from ..store.base import Conflict, NotFound

@@ -13,16 +13,15 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..runtime.executor import Executor
-from ..runtime.secrets import SECRETS_SERVICE
 from ..spec.models import WorkflowDocument
 from ..spec.problems import DocumentError
-from ..triggers import DispatchPolicy, TriggerService, TriggerSettings
 from ..triggers.config import triggers_of
-from ..vault import Vault, VaultKeyError
 from .errors import ApiError
 
 if TYPE_CHECKING:
+    from ..runtime.executor import Executor
+    from ..triggers import TriggerService
+    from ..vault import Vault
     from .app import OrcheoApp
 
 log = logging.getLogger(__name__)
@@ -50,6 +49,10 @@ class Services:
 
 
 async def open_services(app: OrcheoApp, executor: Executor) -> Services:
+    from ..runtime.secrets import SECRETS_SERVICE
+    from ..triggers import DispatchPolicy, TriggerService, TriggerSettings
+    from ..vault import Vault, VaultKeyError
+
     settings = app.orcheo_settings()
     vault: Vault | None = None
     vault_error = None

@@ -7,7 +7,7 @@ document with them, exactly as ``PUT /workflows/{id}`` would.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -15,11 +15,14 @@ from ..runtime import secrets
 from ..spec.io import stored_form
 from ..spec.models import Trigger
 from ..spec.problems import DocumentError, Problem
-from ..triggers import DispatchPolicy, TriggerService
+from ..triggers.config import DispatchPolicy
 from ..triggers.records import Job
 from .base import OrcheoHandler, operation
 from .models import MAX_INT, RunConfig
 from .services import check_triggers
+
+if TYPE_CHECKING:
+    from ..triggers import TriggerService
 
 MAX_BATCH = 1000
 

@@ -17,7 +17,7 @@ from jupyter_server.base.websocket import WebSocketMixin
 from jupyter_server.extension.handler import ExtensionHandlerMixin
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
-from ..runtime.executor import RunStateError
+from ..runtime.outcomes import RunStateError
 from ..store.base import NotFound
 from .base import ErrorsMixin, dumps
 from .errors import AUTH_REQUIRED, ApiError, describe

@@ -14,7 +14,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..nodes.library.trigger_nodes import ManualTriggerNode
 from ..spec.models import WorkflowDocument
 from .config import triggers_of
 
@@ -43,6 +42,9 @@ class ManualRefused(Exception):
 
 def manual_policy(doc: WorkflowDocument, workflow_id: str) -> ManualPolicy | None:
     """The combined settings of the document's enabled manual triggers; None if it has none."""
+    # The node library loads LangChain; the server imports this module at start.
+    from ..nodes.library.trigger_nodes import ManualTriggerNode
+
     specs, _ = triggers_of(doc, workflow_id)
     configs = [
         s.config

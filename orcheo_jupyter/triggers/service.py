@@ -114,7 +114,7 @@ class TriggerService:
 
             store = PostgresTriggerStore(postgres_dsn(where, "ORCHEO_REPOSITORY_BACKEND"))
         else:
-            store = SqliteTriggerStore(where.data_dir / "triggers.sqlite")
+            store = SqliteTriggerStore(where.triggers_file)
         await store.open()
         return cls(executor, store, **kwargs)
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from orcheo_jupyter.server import app as app_module
 from orcheo_jupyter.server.app import OrcheoApp
 
 from .conftest import Call
@@ -120,6 +124,116 @@ class TestFreezeGc:
             assert gc.get_freeze_count() <= frozen  # once, not per request
         finally:
             gc.unfreeze()
+
+
+class TestRuntimeOpensInTheBackground:
+    """JupyterLab's start does not wait for LangGraph, the store or the triggers."""
+
+    @pytest.fixture
+    def opening_held(self, monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
+        """Hold the runtime's opening (its imports) until the test releases it."""
+        release = threading.Event()
+        real = app_module._import_runtime
+
+        def held() -> None:
+            release.wait(30)
+            real()
+
+        monkeypatch.setattr(app_module, "_import_runtime", held)
+        monkeypatch.setattr(app_module, "STORE_POLL_SECONDS", 0.05)
+        yield release
+        release.set()
+
+    @pytest.fixture
+    def jp_server_config(
+        self,
+        opening_held: threading.Event,
+        tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch,
+        orcheo_config: dict[str, Any],
+    ) -> dict[str, Any]:
+        monkeypatch.setenv("ORCHEO_DATA_DIR", str(tmp_path / "orcheo-data"))
+        return {
+            "ServerApp": {"jpserver_extensions": {"orcheo_jupyter": True}},
+            "OrcheoApp": orcheo_config,
+        }
+
+    @staticmethod
+    async def _started(jp_serverapp: Any) -> OrcheoApp:
+        """What jupyter_server's start does once it listens (pytest-jupyter skips it)."""
+        app = _app(jp_serverapp)
+        await asyncio.wait_for(app._start_jupyter_server_extension(jp_serverapp), 5)
+        return app
+
+    async def test_with_a_store_it_opens_in_the_background_and_requests_wait_for_it(
+        self, opening_held: threading.Event, api: Call, jp_fetch: Any, jp_serverapp: Any
+    ) -> None:
+        settings = _app(jp_serverapp).orcheo_settings()
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        settings.repository_file.touch()  # a previous server stored something here
+        app = await self._started(jp_serverapp)
+        assert app._opening is not None and not app._opening.done()
+        assert (await jp_fetch("api", "status")).code == 200  # answered while it opens
+        assert app._executor is None
+
+        create = asyncio.ensure_future(api("POST", "workflows", json_body=_doc()))
+        listed = asyncio.ensure_future(api("GET", "workflows"))
+        await asyncio.sleep(0.3)
+        assert not create.done() and not listed.done()  # they wait for the runtime
+        opening_held.set()
+        created, listing = await create, await listed
+        assert created.code == 201
+        assert listing.code == 200 and listing.body["total"] == 1
+        assert app._executor is not None
+        assert app.services.triggers is not None  # triggers armed once it opened
+        assert (await api("GET", "workflows", created.body["id"])).code == 200
+
+    async def test_with_nothing_stored_it_opens_on_first_use(
+        self, opening_held: threading.Event, api: Call, jp_fetch: Any, jp_serverapp: Any
+    ) -> None:
+        app = await self._started(jp_serverapp)
+        assert (await jp_fetch("api", "status")).code == 200
+        await asyncio.sleep(0.2)  # several store polls
+        assert app._opening is None and app._executor is None  # nothing loaded for nothing
+        assert not app.orcheo_settings().repository_file.exists()
+
+        create = asyncio.ensure_future(api("POST", "workflows", json_body=_doc()))
+        await asyncio.sleep(0.2)
+        assert app._opening is not None and not create.done()
+        opening_held.set()
+        assert (await create).code == 201
+        assert app.services.triggers is not None
+
+    async def test_a_store_a_kernel_creates_later_opens_the_runtime(
+        self, opening_held: threading.Event, jp_serverapp: Any
+    ) -> None:
+        app = await self._started(jp_serverapp)
+        assert app._opening is None
+        settings = app.orcheo_settings()
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        settings.repository_file.touch()  # %%orcheo in a kernel saved a workflow
+        for _ in range(100):
+            if app._opening is not None:
+                break
+            await asyncio.sleep(0.05)
+        assert app._opening is not None  # so its triggers arm without any request
+        opening_held.set()
+        executor = await app.get_executor()
+        assert (await executor.store.list_workflows())[1] == 0
+
+    async def test_the_server_stops_cleanly_while_the_runtime_is_still_opening(
+        self, opening_held: threading.Event, jp_fetch: Any, jp_serverapp: Any
+    ) -> None:
+        settings = _app(jp_serverapp).orcheo_settings()
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        settings.repository_file.touch()
+        app = await self._started(jp_serverapp)
+        assert (await jp_fetch("api", "status")).code == 200
+        stopping = asyncio.ensure_future(app.stop_extension())
+        await asyncio.sleep(0.1)
+        opening_held.set()
+        await stopping
+        assert app._executor is None and app._opening is None
 
 
 def _doc() -> dict[str, Any]:

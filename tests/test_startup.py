@@ -1,0 +1,120 @@
+"""Start-up cost: importing orcheo_jupyter, ``%load_ext`` and enabling the server
+extension load neither LangGraph nor LangChain (nor the canvas's anywidget).
+
+Jupyter imports the package at every start to find its extensions, and every
+kernel that runs ``%load_ext orcheo_jupyter`` pays for what it imports. Each check
+runs in a fresh interpreter and reads ``sys.modules``, so a new top-level import
+anywhere on these paths fails here instead of quietly slowing every start.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+#: Top-level packages a start must not load: they cost ~0.6 s and ~60 MB.
+HEAVY = ("langgraph", "langgraph_sdk", "langchain", "langchain_core", "langsmith", "anywidget")
+
+_REPORT = textwrap.dedent(
+    """
+    import json, sys
+    heavy = {heavy!r}
+    print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in heavy)))
+    """
+)
+
+
+def _loaded_after(code: str, tmp_path: Path) -> list[str]:
+    """The heavy modules a fresh interpreter holds after running ``code``."""
+    env = {
+        **os.environ,
+        "JUPYTER_CONFIG_DIR": str(tmp_path / "config"),
+        "JUPYTER_DATA_DIR": str(tmp_path / "data"),
+        "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
+        "IPYTHONDIR": str(tmp_path / "ipython"),
+        "ORCHEO_DATA_DIR": str(tmp_path / "orcheo"),
+    }
+    script = textwrap.dedent(code) + _REPORT.format(heavy=HEAVY)
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    loaded: list[str] = json.loads(done.stdout.strip().splitlines()[-1])
+    return loaded
+
+
+def test_importing_the_package_loads_nothing_heavy(tmp_path: Path) -> None:
+    loaded = _loaded_after(
+        """
+        import orcheo_jupyter
+        assert orcheo_jupyter.__version__
+        orcheo_jupyter._jupyter_server_extension_points()
+        orcheo_jupyter._jupyter_labextension_paths()
+        """,
+        tmp_path,
+    )
+    assert loaded == []
+
+
+def test_public_names_still_load_on_first_use(tmp_path: Path) -> None:
+    loaded = _loaded_after(
+        """
+        import orcheo_jupyter
+        from orcheo_jupyter import DocumentError, Workflow, WorkflowDocument, resume
+        assert Workflow.__name__ == "Workflow" and callable(resume)
+        assert "Workflow" in dir(orcheo_jupyter)
+        orcheo_jupyter.runtime.build_graph  # the runtime's names load LangGraph on demand
+        """,
+        tmp_path,
+    )
+    assert "langgraph" in loaded  # the check above can see LangGraph when it is there
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        import orcheo_jupyter
+
+        orcheo_jupyter.nope  # noqa: B018
+
+
+def test_load_ext_registers_the_magics_without_loading_langgraph(tmp_path: Path) -> None:
+    loaded = _loaded_after(
+        """
+        from IPython.core.interactiveshell import InteractiveShell
+        shell = InteractiveShell.instance()
+        shell.run_line_magic("load_ext", "orcheo_jupyter")
+        magics = shell.magics_manager.magics
+        assert "orcheo" in magics["cell"] and "orcheo" in magics["line"], magics
+        """,
+        tmp_path,
+    )
+    assert loaded == []
+
+
+def test_enabling_the_server_extension_loads_no_langgraph(tmp_path: Path) -> None:
+    """The extension is found, linked, configured and its routes are served."""
+    loaded = _loaded_after(
+        """
+        from jupyter_server.serverapp import ServerApp
+        app = ServerApp()
+        app.initialize(argv=[
+            "--ServerApp.jpserver_extensions={'orcheo_jupyter': True}",
+            "--ServerApp.open_browser=False", "--ServerApp.port=0", "--allow-root",
+        ])
+        [orcheo] = app.extension_manager.extension_apps["orcheo_jupyter"]
+        assert type(orcheo).__name__ == "OrcheoApp"
+        patterns = [spec[0] for spec in orcheo.handlers]
+        assert any(p.endswith("/orcheo/api/workflows") for p in patterns), patterns
+        assert any("/orcheo/hooks/" in p for p in patterns), patterns
+        """,
+        tmp_path,
+    )
+    assert loaded == []
