@@ -8,7 +8,8 @@ import { ABCWidgetFactory, DocumentRegistry, DocumentWidget, IDocumentWidget } f
 import { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 import { dumps } from '../canvas/canonical';
-import { CanvasEditor } from '../canvas/editor';
+// Type only: the editor (cytoscape, dagre, forms) is a chunk loaded when the first canvas opens.
+import type { CanvasEditor } from '../canvas/editor';
 import { CanvasHost, Diff, WorkflowDocument } from '../canvas/types';
 import { ApiError, OrcheoApi } from './api';
 import { rememberFile } from './files';
@@ -112,7 +113,7 @@ export class CanvasPanel extends Widget {
       this.showError(doc);
       return;
     }
-    const catalog = await this.api.nodes();
+    const [catalog, { CanvasEditor }] = await Promise.all([this.api.nodes(), import('../canvas/editor')]);
     const host: CanvasHost = {
       apply: async (_diffs: Diff[]) => {
         if (!this.editor) return;

@@ -5,7 +5,8 @@
  */
 
 import { Widget } from '@lumino/widgets';
-import { CanvasEditor } from '../canvas/editor';
+// Type only: the editor (cytoscape, dagre) is a chunk loaded when the first graph is shown.
+import type { CanvasEditor } from '../canvas/editor';
 import { h } from '../canvas/form';
 import { schemaForm } from '../canvas/inputs';
 import { emptyRun, foldEvent, formatDuration, PendingInterrupt, RunSnapshot, runStatusText, stateLabel } from '../canvas/overlay';
@@ -101,7 +102,7 @@ export class RunViewer extends Widget {
     try {
       const doc = version ? await this.api.version(workflowId, version) : (await this.api.workflow(workflowId)).document;
       if (!doc) return;
-      const catalog = await this.api.nodes();
+      const [catalog, { CanvasEditor }] = await Promise.all([this.api.nodes(), import('../canvas/editor')]);
       const root = document.createElement('div');
       this.graph.replaceChildren(root);
       this.canvas = new CanvasEditor(root, { apply: async () => undefined, credentials: async () => [] }, doc, catalog, { readOnly: true, height: '380px' });
