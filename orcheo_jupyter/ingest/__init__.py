@@ -1,6 +1,6 @@
 """Script ingestion: LangGraph Python scripts in, workflow documents out, with guardrails.
 
-The names load on first use (PEP 562): the server reads ``ingest.defaults`` at
+The names load on first use (PEP 562): the server reads ``ingest.limits`` at
 start and must not load RestrictedPython or LangGraph for it.
 """
 
@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 from ..lazy import lazy_exports
 
 if TYPE_CHECKING:
-    from .compiler import ScriptTooLarge, compile_script
-    from .defaults import DEFAULT_ALLOWED_IMPORTS, MAX_SCRIPT_BYTES
+    from .compiler import compile_script
+    from .limits import DEFAULT_ALLOWED_IMPORTS, MAX_SCRIPT_BYTES, ScriptTooLarge
     from .policy import AllowList
     from .script import ScriptLimits, import_script, index_script, restricted_loader
 
@@ -20,11 +20,11 @@ __getattr__ = lazy_exports(
     __name__,
     globals(),
     {
-        "DEFAULT_ALLOWED_IMPORTS": ".defaults",
-        "MAX_SCRIPT_BYTES": ".defaults",
+        "DEFAULT_ALLOWED_IMPORTS": ".limits",
+        "MAX_SCRIPT_BYTES": ".limits",
         "AllowList": ".policy",
         "ScriptLimits": ".script",
-        "ScriptTooLarge": ".compiler",
+        "ScriptTooLarge": ".limits",
         "compile_script": ".compiler",
         "import_script": ".script",
         "index_script": ".script",

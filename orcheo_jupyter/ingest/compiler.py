@@ -19,22 +19,10 @@ from types import CodeType
 from RestrictedPython import compile_restricted_exec
 
 from ..spec.problems import DocumentError, Problem
-from .defaults import MAX_SCRIPT_BYTES
+from .limits import MAX_SCRIPT_BYTES, ScriptTooLarge
 from .policy import AllowList, ScriptPolicy, disallowed_imports, refused_string_annotations
 
 FILENAME = "<orcheo script>"
-
-
-class ScriptTooLarge(ValueError):
-    """The script is over the size limit (HTTP 413)."""
-
-    def __init__(self, size: int, limit: int) -> None:
-        self.size = size
-        self.limit = limit
-        super().__init__(
-            f"script is {size:,} bytes after UTF-8 encoding; the limit is {limit:,} bytes "
-            f"({limit // 1024} KiB)"
-        )
 
 
 def script_problem(code: str, message: str, line: int | None = None) -> Problem:

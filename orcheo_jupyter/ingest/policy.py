@@ -31,8 +31,8 @@ from RestrictedPython.PrintCollector import PrintCollector
 
 from ..compat.namespace import is_orcheo_name, resolve_import
 from . import annotation_guard
-from .defaults import DEFAULT_ALLOWED_IMPORTS
 from .facades import DENIED_ATTRIBUTES, SEALED, build_facades
+from .limits import DEFAULT_ALLOWED_IMPORTS
 
 #: The module name a script runs as; never ``__main__``, so its main block is skipped.
 SCRIPT_MODULE = "orcheo_script"

@@ -24,7 +24,7 @@ from jupyter_server.extension.application import ExtensionApp
 from traitlets import Bool, Float, Int, List, Unicode, default
 
 from .. import __version__, ops
-from ..ingest.defaults import DEFAULT_ALLOWED_IMPORTS, MAX_SCRIPT_BYTES
+from ..ingest.limits import DEFAULT_ALLOWED_IMPORTS, MAX_SCRIPT_BYTES
 from ..settings import Settings
 from .errors import ApiError
 from .routes import tornado_handlers

@@ -14,7 +14,7 @@ from typing import Any
 
 from tornado import web
 
-from ..ingest.compiler import ScriptTooLarge
+from ..ingest.limits import ScriptTooLarge
 from ..runtime.outcomes import RunStateError
 from ..runtime.secrets import CredentialError
 from ..spec.problems import DocumentError

@@ -285,3 +285,31 @@ def test_box_select_and_move_several_nodes_then_undo(page: Any, lab: Lab) -> Non
     page.wait_for_selector(f"{CURRENT_TAB}:not(.jp-mod-dirty)")
     back = spec.load(path).canvas.positions
     assert (back["a"].x, back["a"].y, back["b"].x, back["b"].y) == (0.0, 0.0, 0.0, 150.0)
+
+
+#: Text only the canvas's code holds: the editor, cytoscape.js core, dagre.
+CANVAS_CODE = ("orcheoCanvas", "Can not create second element", "rankdir")
+
+
+def test_the_canvas_code_loads_with_the_first_canvas_not_with_the_page(page: Any, lab: Lab) -> None:
+    """JupyterLab's page does not download cytoscape and the editor until a canvas opens."""
+    _write_flow(lab, "lazy")
+    bodies: dict[str, str] = {}
+
+    def keep(response: Any) -> None:
+        if "/lab/extensions/orcheo-jupyter/static/" in response.url and response.ok:
+            bodies[response.url.split("?")[0].rsplit("/", 1)[-1]] = response.text()
+
+    page.on("response", keep)
+    page.goto(lab.page_url("lab"))
+    # The launcher's "Workflow" card: our plugin's chunk loaded and activated.
+    page.wait_for_selector('.jp-LauncherCard[title*="Create a workflow document"]', timeout=60_000)
+    at_start = dict(bodies)
+    assert any(name.startswith("remoteEntry.") for name in at_start), at_start.keys()
+    for marker in CANVAS_CODE:
+        assert not [n for n, text in at_start.items() if marker in text], marker
+
+    page.dblclick(".jp-DirListing-itemText:has-text('lazy.orcheo.json')")
+    page.wait_for_selector(f'{DOC}[data-node-count="1"]', timeout=60_000)
+    for marker in CANVAS_CODE:
+        assert [n for n, text in bodies.items() if marker in text], marker

@@ -1,7 +1,8 @@
-"""The script guardrails' defaults, light enough for the server to read at start.
+"""The script guardrails' limits, light enough for the server to read at start.
 
-``OrcheoApp``'s traitlets use them as defaults; the modules that enforce them
-(RestrictedPython and the fork server) load only when a script is imported.
+``OrcheoApp``'s traitlets use them as defaults and its error mapping knows
+``ScriptTooLarge``; the modules that enforce them (RestrictedPython and the fork
+server) load only when a script is imported.
 """
 
 from __future__ import annotations
@@ -40,3 +41,15 @@ DEFAULT_ALLOWED_IMPORTS: tuple[str, ...] = (
     "statistics",
     "decimal",
 )
+
+
+class ScriptTooLarge(ValueError):
+    """The script is over the size limit (HTTP 413)."""
+
+    def __init__(self, size: int, limit: int) -> None:
+        self.size = size
+        self.limit = limit
+        super().__init__(
+            f"script is {size:,} bytes after UTF-8 encoding; the limit is {limit:,} bytes "
+            f"({limit // 1024} KiB)"
+        )
