@@ -103,7 +103,9 @@ def _ensure_loaded() -> None:
     if _plugins_loaded:
         return
     _plugins_loaded = True
-    from . import library  # noqa: F401  (registers the built-in nodes)
+    from . import library
+
+    library.load_all()  # registers the built-in nodes
 
     load_plugins()
 

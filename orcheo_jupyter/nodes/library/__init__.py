@@ -1,28 +1,43 @@
-"""Built-in node types; importing this package registers them."""
+"""Built-in node types; ``load_all()`` (called by the registry on first use) registers them.
 
-from . import (  # noqa: F401
-    ai,
-    data,
-    dates,
-    debug,
-    discord,
-    embedding,
-    evaluation,
-    feeds,
-    foreach,
-    generation,
-    http,
-    human,
-    ingestion,
-    judges,
-    lists,
-    logic,
-    mail,
-    retrieval,
-    storage,
-    subworkflow,
-    text,
-    trigger_nodes,
-    validation,
-    web,
+Importing one module (``trigger_nodes`` for the trigger service's models) loads only
+that module: the AI, retrieval and web nodes pull in LangChain, which the Jupyter
+server must not pay for at start (``tests/test_startup.py``).
+"""
+
+from __future__ import annotations
+
+import importlib
+
+BUILTIN_MODULES = (
+    "ai",
+    "data",
+    "dates",
+    "debug",
+    "discord",
+    "embedding",
+    "evaluation",
+    "feeds",
+    "foreach",
+    "generation",
+    "http",
+    "human",
+    "ingestion",
+    "judges",
+    "lists",
+    "logic",
+    "mail",
+    "retrieval",
+    "storage",
+    "subworkflow",
+    "text",
+    "trigger_nodes",
+    "validation",
+    "web",
 )
+
+
+def load_all() -> None:
+    """Import every built-in node module (each registers its node types)."""
+    for name in BUILTIN_MODULES:
+        importlib.import_module(f"{__name__}.{name}")
