@@ -17,7 +17,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from ..compat import compat_builtins
 from ..spec.io import document_from_data
 from ..spec.models import END, START
 from ..spec.problems import DocumentError, Problem
@@ -66,6 +65,8 @@ def _from_python(source: str, name: str, namespace: Mapping[str, Any]) -> BuiltC
             [CellProblem(f"syntax error: {exc.msg}", line, source_line(source, line))]
         ) from None
     from langgraph.types import interrupt
+
+    from ..compat import compat_builtins  # LangGraph: loaded by the first cell, not %load_ext
 
     builder = CellBuilder(name, filename)
     scope = {
