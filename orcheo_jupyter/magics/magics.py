@@ -16,6 +16,7 @@ import shlex
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from IPython.core.magic import Magics, line_cell_magic, magics_class
@@ -29,7 +30,7 @@ from ..spec.models import CodeNode, WorkflowDocument
 from ..spec.problems import DocumentError
 from ..store.base import NotFound
 from ..workflow import RunResult, Workflow
-from . import debugging, running, storage
+from . import running, storage
 from .cell import build_cell
 from .codegen import document_to_code
 from .display import RunsView, RunView, WorkflowsView
@@ -59,6 +60,13 @@ USAGE = """\
 %orcheo push NAME NODE [--from VAR]   store the edited function/config as a new version
 %orcheo state RUN_ID NODE         the state a node received in a run (state = %orcheo state ...)
 %orcheo export ...                bundle the notebook's workflows for deployment"""
+
+
+def _debugging() -> ModuleType:
+    """``magics/debugging.py``, loaded by the first debug command (it loads LangGraph)."""
+    from . import debugging
+
+    return debugging
 
 
 class _Parser(argparse.ArgumentParser):
@@ -297,7 +305,7 @@ class OrcheoMagics(Magics):
         args = parser.parse_args(words)
 
         async def go(executor: Executor) -> Any:
-            return await debugging.input_of(executor, args.run_id, args.node)
+            return await _debugging().input_of(executor, args.run_id, args.node)
 
         found = background.run(storage.with_executor(go))
         return dict(found.state)
@@ -309,13 +317,13 @@ class OrcheoMagics(Magics):
         args = parser.parse_args(words)
 
         async def go(executor: Executor) -> Any:
-            doc = await debugging.run_document(executor, args.run_id)
-            node = debugging.find_node(doc, args.node)
-            return doc, node, await debugging.input_of(executor, args.run_id, args.node)
+            doc = await _debugging().run_document(executor, args.run_id)
+            node = _debugging().find_node(doc, args.node)
+            return doc, node, await _debugging().input_of(executor, args.run_id, args.node)
 
         doc, node, found = background.run(storage.with_executor(go))
         self.ip.user_ns["state"] = dict(found.state)
-        self.ip.set_next_input(debugging.debug_cell(doc, node, args.run_id), replace=False)
+        self.ip.set_next_input(_debugging().debug_cell(doc, node, args.run_id), replace=False)
         print(
             f"inserted a cell below to debug {args.node!r} of {doc.name!r}; `state` holds its "
             f"input in run {args.run_id[:8]} (from its {found.source})"
@@ -331,24 +339,24 @@ class OrcheoMagics(Magics):
         parser.add_argument("--config-var", default=None)
         args = parser.parse_args(words)
         doc, _, _ = self._resolve(args.name)
-        node = debugging.find_node(doc, args.node)
+        node = _debugging().find_node(doc, args.node)
         if args.config_var is not None:
-            doc = debugging.with_config(doc, node.id, self._variable(args.config_var))
+            doc = _debugging().with_config(doc, node.id, self._variable(args.config_var))
         state = self._variable(args.state_var) if args.state_var else None
 
         async def go(executor: Executor) -> Any:
             given = state
             if given is None:
                 found = await (
-                    debugging.input_of(executor, args.run, node.id)
+                    _debugging().input_of(executor, args.run, node.id)
                     if args.run
-                    else debugging.default_input(executor, doc, node.id)
+                    else _debugging().default_input(executor, doc, node.id)
                 )
                 given = found.state
             return await executor.test_node(doc, node.id, given, workflow_id=doc.id)
 
         result = background.run(storage.with_executor(go))
-        print(debugging.report(result))
+        print(_debugging().report(result))
         self.ip.user_ns["_orcheo_test"] = result.as_dict()
         return None
 
@@ -359,13 +367,13 @@ class OrcheoMagics(Magics):
         parser.add_argument("--from", dest="source", default=None)
         args = parser.parse_args(words)
         doc, source, path = self._resolve(args.name)
-        node = debugging.find_node(doc, args.node)
-        fn_name = debugging.function_name(node.id)
+        node = _debugging().find_node(doc, args.node)
+        fn_name = _debugging().function_name(node.id)
         if isinstance(node, CodeNode):
-            edited = debugging.with_body(doc, node.id, self._variable(args.source or fn_name))
+            edited = _debugging().with_body(doc, node.id, self._variable(args.source or fn_name))
         else:
             variable = args.source or f"{fn_name}_config"
-            edited = debugging.with_config(doc, node.id, self._variable(variable))
+            edited = _debugging().with_config(doc, node.id, self._variable(variable))
         saved = self._ensure_saved(edited, path if source != "store" else None)
         self._remember(args.name, Workflow.from_document(saved.document), path)
         diff = diff_documents(doc, saved.document)
