@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..runtime.node_input import NodeNotReached, latest_run_reaching, node_input
-from ..runtime.single_node import NodeTestError
 from .base import OrcheoHandler, operation
 from .errors import ApiError
 from .models import NodeTestRequest, NodeTestResult
@@ -25,6 +23,10 @@ class NodeTestHandler(OrcheoHandler):
         errors=(409,),
     )
     async def post(self, workflow_id: str, node: str, *, body: NodeTestRequest) -> None:
+        # Imported here: they load LangGraph, which the server's start must not.
+        from ..runtime.node_input import NodeNotReached, latest_run_reaching, node_input
+        from ..runtime.single_node import NodeTestError
+
         executor = await self.executor()
         stored = await executor.store.get_version(workflow_id, body.version)
         assert stored.document is not None
