@@ -338,6 +338,26 @@ class NodeCatalog(BaseModel):
     items: list[NodeType]
 
 
+class TemplateSummary(BaseModel):
+    name: str
+    title: str
+    description: str
+    tags: list[str]
+
+
+class TemplateCatalog(BaseModel):
+    items: list[TemplateSummary]
+
+
+class TemplateDocument(BaseModel):
+    """A workflow document (see schema/workflow.schema.json)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    name: str
+    graph: dict[str, Any]
+
+
 class ProblemItem(BaseModel):
     severity: Literal["error", "warning"]
     code: str

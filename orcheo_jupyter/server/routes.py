@@ -57,6 +57,7 @@ def routes() -> list[Route]:
     from .nodes import NodesHandler
     from .openapi import OpenAPIHandler
     from .ops import HealthHandler, MetricsHandler
+    from .templates import TemplateHandler, TemplatesHandler
     from .triggers import (
         DeadLetterHandler,
         DeadLetterRetryHandler,
@@ -114,6 +115,8 @@ def routes() -> list[Route]:
         Route(f"{API}/credentials/{{name}}/health", CredentialHealthHandler),
         Route(f"{API}/credentials/{{name}}/audit", CredentialAuditHandler),
         Route(f"{API}/nodes", NodesHandler),
+        Route(f"{API}/templates", TemplatesHandler),
+        Route(f"{API}/templates/{{name}}", TemplateHandler),
         Route(f"{API}/openapi.json", OpenAPIHandler),
         Route(f"{API}/health", HealthHandler),
         Route(f"{API}/metrics", MetricsHandler),
