@@ -13,6 +13,13 @@ export interface WorkflowSummary {
   updated_at?: string;
 }
 
+export interface TemplateSummary {
+  name: string;
+  title: string;
+  description: string;
+  tags: string[];
+}
+
 export interface WorkflowDetail extends WorkflowSummary {
   version: number;
   document: WorkflowDocument;
@@ -77,6 +84,16 @@ export class OrcheoApi {
       throw new ApiError(res.status, err?.message ?? `${res.status} ${res.statusText}`, err?.code ?? null, err?.details ?? null);
     }
     return data as T;
+  }
+
+  /** The templates gallery (name, title, description). */
+  async templates(): Promise<TemplateSummary[]> {
+    return items<TemplateSummary>(await this.request<unknown>('templates'));
+  }
+
+  /** A template's workflow document (no id: the caller gives it one). */
+  template(name: string): Promise<WorkflowDocument> {
+    return this.request<WorkflowDocument>(`templates/${encodeURIComponent(name)}`);
   }
 
   /** The node catalog (cached; an unreachable API yields an empty palette, not an error). */

@@ -13,7 +13,8 @@ import { ILauncher } from '@jupyterlab/launcher';
 import { IMainMenu } from '@jupyterlab/mainmenu';
 import { LabIcon } from '@jupyterlab/ui-components';
 import { OrcheoApi, WorkflowSummary } from './api';
-import { blankDocument, CanvasFactory, CanvasPanel, FACTORY, FILE_TYPE } from './document';
+import { dumps } from '../canvas/canonical';
+import { blankDocument, CanvasFactory, CanvasPanel, FACTORY, FILE_TYPE, newWorkflowId } from './document';
 import { workflowFile } from './files';
 import { RunViewer } from './runviewer';
 import { Sidebar } from './sidebar';
@@ -27,6 +28,7 @@ export const orcheoIcon = new LabIcon({ name: 'orcheo-jupyter:workflow', svgstr:
 
 const CMD = {
   newWorkflow: 'orcheo:new-workflow',
+  newFromTemplate: 'orcheo:new-workflow-from-template',
   openRun: 'orcheo:open-run',
   showSidebar: 'orcheo:show-sidebar',
   refresh: 'orcheo:refresh-sidebar',
@@ -102,20 +104,43 @@ const plugin: JupyterFrontEndPlugin<void> = {
     }
 
     const cwd = (): string => browser?.model.path ?? '';
-    const newWorkflow = async (): Promise<void> => {
+    /** The first free ``BASE.orcheo.json``, ``BASE1.orcheo.json``... in the browser's folder. */
+    const freePath = async (base: string): Promise<string> => {
       const contents = app.serviceManager.contents;
       let path = '';
       for (let i = 0; i < 1000; i++) {
-        const name = i === 0 ? 'untitled.orcheo.json' : `untitled${i}.orcheo.json`;
-        path = PathExt.join(cwd(), name);
+        path = PathExt.join(cwd(), i === 0 ? `${base}.orcheo.json` : `${base}${i}.orcheo.json`);
         try {
           await contents.get(path, { content: false });
         } catch {
           break;
         }
       }
-      const stem = PathExt.basename(path).replace(/\.orcheo\.json$/, '');
-      await contents.save(path, { type: 'file', format: 'text', content: blankDocument(stem) });
+      return path;
+    };
+    const stemOf = (path: string): string => PathExt.basename(path).replace(/\.orcheo\.json$/, '');
+    const newWorkflow = async (): Promise<void> => {
+      const path = await freePath('untitled');
+      await app.serviceManager.contents.save(path, { type: 'file', format: 'text', content: blankDocument(stemOf(path)) });
+      await app.commands.execute('docmanager:open', { path, factory: FACTORY });
+    };
+    const newFromTemplate = async (): Promise<void> => {
+      let choices;
+      try {
+        choices = await api.templates();
+      } catch (err) {
+        await showErrorMessage('Workflow from template', `Cannot list templates: ${String(err)}`);
+        return;
+      }
+      const labels = choices.map(t => `${t.title} (${t.name})`);
+      const picked = await InputDialog.getItem({ title: 'Workflow from template', items: labels });
+      if (!picked.button.accept || picked.value === null) return;
+      const template = choices[labels.indexOf(picked.value)];
+      if (!template) return;
+      const doc = await api.template(template.name);
+      const path = await freePath(template.name);
+      const text = dumps({ ...doc, id: newWorkflowId(), name: stemOf(path) });
+      await app.serviceManager.contents.save(path, { type: 'file', format: 'text', content: text });
       await app.commands.execute('docmanager:open', { path, factory: FACTORY });
     };
     app.commands.addCommand(CMD.newWorkflow, {
@@ -123,6 +148,13 @@ const plugin: JupyterFrontEndPlugin<void> = {
       caption: 'Create a workflow document and open it on the canvas',
       icon: args => (args.isPalette ? undefined : orcheoIcon),
       execute: () => newWorkflow()
+    });
+
+    app.commands.addCommand(CMD.newFromTemplate, {
+      label: args => (args.isLauncher ? 'Workflow from template' : 'New Workflow from Template…'),
+      caption: 'Create a workflow from the templates gallery and open it on the canvas',
+      icon: args => (args.isPalette ? undefined : orcheoIcon),
+      execute: () => newFromTemplate()
     });
 
     app.commands.addCommand(CMD.openRun, {
@@ -173,7 +205,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
 
     if (palette) {
       const category = 'Orcheo';
-      for (const command of [CMD.newWorkflow, CMD.openRun, CMD.showSidebar, CMD.refresh, CMD.runDocument]) {
+      for (const command of [CMD.newWorkflow, CMD.newFromTemplate, CMD.openRun, CMD.showSidebar, CMD.refresh, CMD.runDocument]) {
         palette.addItem({ command, category, args: { isPalette: true } });
       }
     }
@@ -182,6 +214,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
     }
     if (launcher) {
       launcher.add({ command: CMD.newWorkflow, category: 'Other', rank: 1, args: { isLauncher: true } });
+      launcher.add({ command: CMD.newFromTemplate, category: 'Other', rank: 2, args: { isLauncher: true } });
     }
   }
 };
