@@ -354,3 +354,42 @@ async def test_compressor_metadata_and_chunking_markdown() -> None:
         )
     with pytest.raises(Exception, match=r"documents: not set, and results.document_loader"):
         await run_node("ChunkingStrategyNode", {})
+
+
+@pytest.mark.asyncio
+async def test_metadata_and_compression_in_a_workflow(executor: Executor, tmp_path: Path) -> None:
+    root = make_docs(tmp_path / "docs")
+    doc = chain_doc(
+        node("document_loader", "DocumentLoaderNode", root=str(root), extensions=["md", "txt"]),
+        node(
+            "meta",
+            "MetadataExtractorNode",
+            tags=["handbook"],
+            static_metadata={"team": "platform"},
+            required_fields=["path"],
+        ),
+        node(
+            "chunking_strategy",
+            "ChunkingStrategyNode",
+            documents="{{meta.documents}}",
+            chunk_size=200,
+            chunk_overlap=0,
+        ),
+        node("sparse", "SparseSearchNode", query="{{inputs.q}}", top_k=3),
+        node(
+            "compress",
+            "ContextCompressorNode",
+            query="{{inputs.q}}",
+            results="{{sparse.results}}",
+            max_tokens=20,
+        ),
+    )
+    out = results(await run(executor, doc, {"q": "webhook delivery"}))
+    metas = {d["id"]: d["metadata"] for d in out["meta"]["documents"]}
+    assert metas["triggers.txt"]["tags"] == ["handbook"]
+    assert metas["triggers.txt"]["team"] == "platform"
+    assert out["chunking_strategy"]["chunks"][0]["metadata"]["team"] == "platform"
+    kept = out["compress"]["results"]
+    assert kept[0]["id"].startswith("triggers.txt#")
+    assert kept[0]["text"] == "Webhook triggers start a run for each signed HTTP delivery."
+    assert out["compress"]["context"].startswith("[1] Webhook triggers start a run")

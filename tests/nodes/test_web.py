@@ -190,3 +190,18 @@ async def test_discord_webhook_node_posts_json(executor: Executor) -> None:
         record = await run(executor, doc)
         assert record.status == "failed"
         assert f"webhook_url: {server.base}/missing answered HTTP 404" in (record.error or "")
+
+
+@pytest.mark.asyncio
+async def test_a_missing_optional_dependency_names_the_extra(
+    executor: Executor, site: PagesServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "feedparser", None)  # import feedparser -> ImportError
+    record = await run(executor, chain_doc(node("feed", "RSSNode", sources=site.url("/news.rss"))))
+    assert record.status == "failed"
+    assert (
+        "sources: this node needs 'feedparser', which is not installed: "
+        "pip install 'orcheo-jupyter[web]'"
+    ) in (record.error or "")
