@@ -38,8 +38,11 @@ def _json_arg(text: str | None, what: str) -> Any:
             text = path.read_text(encoding="utf-8")
         except OSError as exc:
             raise CliError(f"{what}: cannot read {path}: {exc.strerror}") from None
+
     try:
-        return json.loads(text)
+        return json.loads(text)  # NaN, 1e400...: refused on admission, by path
+    except RecursionError:
+        raise CliError(f"{what} is nested too deeply to parse") from None
     except json.JSONDecodeError as exc:
         raise CliError(
             f"{what} is not valid JSON (line {exc.lineno} column {exc.colno}: {exc.msg})"
@@ -89,12 +92,9 @@ def _report(record: Any) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from .spec.inputs import with_defaults
-
-    inputs = _inputs(args.inputs)
+    inputs = _inputs(args.inputs)  # admitted (defaults, inputs_schema) when the run is submitted
     config = _json_arg(args.config, "--config") or {}
     doc = spec.load(args.path)
-    inputs = with_defaults(doc, inputs)  # inputs_schema defaults fill what --inputs leaves out
 
     async def go(executor: Any) -> int:
         record = await executor.execute(doc, inputs, config=config)

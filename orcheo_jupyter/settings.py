@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
+from .spec.values import DEFAULT_MAX_DEPTH, ValueLimits
 from .store.encoding import DEFAULT_MAX_VALUE_BYTES
 from .store.sqlite_thread import DEFAULT_WAL_LIMIT_BYTES
 
@@ -50,6 +51,8 @@ class Settings:
     max_value_bytes: int = DEFAULT_MAX_VALUE_BYTES
     #: SQLite ``-wal`` files are truncated soon after they outgrow this.
     wal_limit_bytes: int = DEFAULT_WAL_LIMIT_BYTES
+    #: Deepest nesting of run inputs and request bodies (spec/values.py explains why).
+    max_input_depth: int = DEFAULT_MAX_DEPTH
 
     @property
     def checkpoint_min_interval(self) -> float:
@@ -87,6 +90,7 @@ class Settings:
             wal_limit_bytes=_positive(
                 env, "ORCHEO_SQLITE_WAL_LIMIT_BYTES", DEFAULT_WAL_LIMIT_BYTES
             ),
+            max_input_depth=ValueLimits.from_env().max_depth,
         )
         return replace(settings, **overrides)  # type: ignore[arg-type]
 

@@ -23,6 +23,7 @@ from ..runtime.outcomes import RunStateError, resume_map
 from ..runtime.serialize import jsonable
 from ..runtime.waiting import TIMED_OUT, within
 from ..settings import Settings
+from ..spec.values import check_value
 from ..store.records import EventRecord, RunRecord
 from .celery_app import enqueue, make_app
 from .config import QUEUE, Distributed, lease
@@ -124,6 +125,7 @@ class CeleryExecutor(Executor):
 
     async def resume(self, run_id: str, value: Any) -> str:
         """Answer a pending interrupt; a worker continues the run from its checkpoint."""
+        check_value(value, "value", self.value_limits)  # the checkpoint must hold it
         record = await self.store.get_run(run_id)
         if record.status != RunStatus.INTERRUPTED:
             raise RunStateError(f"run {run_id} is {record.status}, not interrupted")

@@ -86,6 +86,8 @@ def _parser(prog: str) -> _Parser:
 def _json_option(text: str, what: str) -> Any:
     try:
         return json.loads(text)
+    except RecursionError:
+        raise OrcheoCellError(f"{what} is nested too deeply to parse") from None
     except json.JSONDecodeError as exc:
         raise OrcheoCellError(f"{what} is not valid JSON (column {exc.colno}: {exc.msg})") from None
 

@@ -1,21 +1,266 @@
-"""What a run is when it is admitted: the pending record every executor backend stores.
+"""Run admission: the one gate every way of starting a run passes before it is stored.
 
-``Executor.admit`` is the one place a run is checked (document, graph, credentials,
-inputs defaults); the in-process executor, the runner pool and Celery all store
-the record it returns and differ only in where the run then executes.
+REST, batch dispatch, webhooks, cron, polling, the CLI, ``Workflow.run``, the
+magics and every executor backend start runs through :func:`admit`, so a run is
+refused for the same reasons with the same messages wherever it comes from:
+
+1. ``inputs_schema`` must be a valid JSON Schema;
+2. a start by a person (:class:`ManualStart`) must satisfy the workflow's manual
+   triggers (allowed actors, required comment); their default payload stands in
+   for missing inputs;
+3. inputs and run config must be storable (``spec/values.py``: depth, finite
+   numbers, 64-bit integers);
+4. the inputs, with the schema's defaults filled in, must match ``inputs_schema``;
+5. every ``[[credential]]`` the document uses must be usable by this workflow;
+6. last, a manual start takes the trigger's cooldown. The cooldown is a lease in
+   the repository (``try_lock``), not process memory, so two servers sharing a
+   database allow one start per cooldown between them.
+
+Failures raise ``DocumentError`` (``UnstorableValue`` for values, ``CredentialError``
+for credentials) or ``ManualRefused``; each names the field and what was expected.
+
+``Executor.admit`` adds what only an executor knows (the graph compiles, the size of
+the stored inputs) and returns an :class:`Admission`: the pending record every
+backend (in-process, the runner pool, Celery) stores; they differ only in where the
+run then executes.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import contextlib
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..clock import utcnow
+from ..spec.inputs import checked_inputs, input_problems, schema_problems, with_defaults
+from ..spec.models import WorkflowDocument
+from ..spec.problems import DocumentError, Problem
+from ..spec.values import UnstorableValue, ValueLimits, check_value, value_problems
+from ..store.base import Repository
 from ..store.records import RunRecord
+from . import secrets
 from .events import RunStatus
+from .manual import ManualPolicy, ManualRefused, check_start, manual_policy
 
 if TYPE_CHECKING:
     from langgraph.graph.state import CompiledStateGraph
+
+#: Manual policies by document checksum (a checksum names one immutable document).
+_policies: OrderedDict[str, ManualPolicy | None] = OrderedDict()
+_POLICY_CACHE = 256
+
+
+@dataclass(frozen=True)
+class ManualStart:
+    """A start by a person (REST execute, Lab's run buttons): manual-trigger rules apply."""
+
+    actor: str | None = None
+    comment: str | None = None
+
+
+@dataclass
+class Admitted:
+    """What a run starts with, once admitted."""
+
+    inputs: dict[str, Any]
+    config: dict[str, Any]
+    #: The cooldown lease this start took: (store, lock name, owner).
+    _cooldown: tuple[Repository, str, str] | None = field(default=None, repr=False)
+
+    async def withdraw(self) -> None:
+        """The run was not created after all: a start that did not happen leaves no cooldown."""
+        if self._cooldown is not None:
+            store, name, owner = self._cooldown
+            self._cooldown = None
+            with contextlib.suppress(Exception):
+                await store.release_lock(name, owner)
+
+
+#: Highest ``config.recursion_limit`` a run may ask for (the REST model's bound too).
+MAX_RECURSION_LIMIT = 100_000
+
+
+def _check_recursion_limit(config: Mapping[str, Any]) -> None:
+    limit = config.get("recursion_limit")
+    if limit is None:
+        return
+    if (
+        isinstance(limit, bool)
+        or not isinstance(limit, int)
+        or not 1 <= limit <= MAX_RECURSION_LIMIT
+    ):
+        raise DocumentError(
+            [
+                Problem(
+                    "error",
+                    "recursion_limit",
+                    f"must be an integer from 1 to {MAX_RECURSION_LIMIT}, not {limit!r}",
+                    field="config.recursion_limit",
+                )
+            ]
+        )
+
+
+def _policy(doc: WorkflowDocument, checksum: str | None) -> ManualPolicy | None:
+    if checksum is None:
+        return manual_policy(doc)
+    if checksum in _policies:
+        _policies.move_to_end(checksum)
+        return _policies[checksum]
+    policy = _policies[checksum] = manual_policy(doc)
+    if len(_policies) > _POLICY_CACHE:
+        _policies.popitem(last=False)
+    return policy
+
+
+def cooldown_lock(workflow_id: str) -> str:
+    """The repository lock that marks a workflow's last manual start."""
+    return f"orcheo:manual-cooldown:{workflow_id}"
+
+
+async def _take_cooldown(
+    store: Repository, policy: ManualPolicy, workflow_id: str, manual: ManualStart
+) -> tuple[Repository, str, str]:
+    """Hold the workflow's cooldown lease, or ManualRefused (429) saying how long to wait."""
+    name = cooldown_lock(workflow_id)
+    # The owner carries the start time: another server reads it to say how long ago it was.
+    owner = f"{time.time():.3f} {uuid.uuid4().hex}"
+    for _ in range(3):
+        if await store.try_lock(name, owner, policy.cooldown_seconds):
+            return store, name, owner
+        holder = await store.lock_owner(name)
+        if holder is None:
+            continue  # it lapsed meanwhile: take it
+        try:
+            since = max(0.0, time.time() - float(holder.split()[0]))
+        except ValueError:
+            since = 0.0
+        check_start(
+            policy, actor=manual.actor, comment=manual.comment, inputs={}, since_last_start=since
+        )
+        break  # a holder whose time says the cooldown passed: clocks disagree; refuse anyway
+    raise ManualRefused(
+        429,
+        "cooldown",
+        f"this workflow was started by hand moments ago; its manual trigger allows one start "
+        f"every {policy.cooldown_seconds} s",
+        retry_after=1,
+    )
+
+
+async def admit(
+    doc: WorkflowDocument,
+    inputs: Mapping[str, Any] | None,
+    *,
+    workflow_id: str | None,
+    checksum: str | None = None,
+    config: Mapping[str, Any] | None = None,
+    manual: ManualStart | None = None,
+    store: Repository | None = None,
+    resolver: secrets.SecretResolver | None = None,
+    limits: ValueLimits | None = None,
+) -> Admitted:
+    """The inputs and config a run of ``doc`` starts with, or why it may not start.
+
+    ``checksum`` (the stored document's) lets repeated starts share cached work;
+    ``store`` holds manual cooldowns (without one, a cooldown is not enforced);
+    ``resolver`` is the credential store (None: credentials cannot be resolved, so a
+    document that uses any is refused).
+    """
+    problems = schema_problems(doc)
+    if problems:
+        raise DocumentError(problems)
+    if inputs is not None and not isinstance(inputs, Mapping):
+        raise DocumentError(
+            [
+                Problem(
+                    "error",
+                    "inputs",
+                    f"run inputs must be an object, not {type(inputs).__name__}",
+                    field="inputs",
+                )
+            ]
+        )
+    run_config = dict(config or {})
+    policy = _policy(doc, checksum) if manual is not None else None
+    given: Mapping[str, Any] = inputs or {}
+    if manual is not None:
+        given = check_start(
+            policy,
+            actor=manual.actor,
+            comment=manual.comment,
+            inputs=given,
+            since_last_start=None,
+        )
+        if policy is not None or manual.comment:
+            run_config["manual"] = {"actor": manual.actor, "comment": manual.comment}
+    check_value(given, "inputs", limits)
+    check_value(run_config, "config", limits)
+    _check_recursion_limit(run_config)
+    filled = checked_inputs(doc, given)
+    await secrets.check_document(doc, resolver, workflow_id, checksum)
+    admitted = Admitted(filled, run_config)
+    cooled = manual is not None and policy is not None and policy.cooldown_seconds > 0
+    if cooled and store is not None:
+        assert manual is not None and policy is not None
+        key = workflow_id or doc.id or doc.name  # a document run without an id: its name
+        admitted._cooldown = await _take_cooldown(store, policy, key, manual)
+    return admitted
+
+
+def admit_inputs(
+    doc: WorkflowDocument, inputs: Mapping[str, Any] | None, limits: ValueLimits | None = None
+) -> dict[str, Any]:
+    """The synchronous part of :func:`admit` (schema, values, defaults, inputs_schema).
+
+    For callers that must answer before a run exists and check credentials apart
+    (a batch checks each credential once, not once per run).
+    """
+    problems = schema_problems(doc)
+    if problems:
+        raise DocumentError(problems)
+    check_value(dict(inputs or {}), "inputs", limits)
+    return checked_inputs(doc, inputs)
+
+
+async def admit_batch(
+    doc: WorkflowDocument,
+    batch: Sequence[Mapping[str, Any] | None],
+    *,
+    workflow_id: str,
+    checksum: str | None = None,
+    resolver: secrets.SecretResolver | None = None,
+    limits: ValueLimits | None = None,
+    field: str = "runs",
+) -> list[dict[str, Any]]:
+    """:func:`admit` for a batch of runs of one document: all admitted, or none.
+
+    Problems name the run (``runs[3].inputs.name``); credentials are checked once.
+    """
+    problems = schema_problems(doc)
+    if problems:
+        raise DocumentError(problems)
+    values: list[Problem] = []
+    for i, inputs in enumerate(batch):
+        values += value_problems(dict(inputs or {}), f"{field}[{i}].inputs", limits)
+    if values:
+        raise UnstorableValue(values)
+    admitted: list[dict[str, Any]] = []
+    for i, inputs in enumerate(batch):
+        filled = with_defaults(doc, inputs)
+        for p in input_problems(doc, filled):
+            problems.append(
+                Problem(p.severity, p.code, p.message, p.node, f"{field}[{i}].{p.field}")
+            )
+        admitted.append(filled)
+    if problems:
+        raise DocumentError(problems)
+    await secrets.check_document(doc, resolver, workflow_id, checksum)
+    return admitted
 
 
 @dataclass
@@ -25,6 +270,13 @@ class Admission:
     record: RunRecord
     body: str
     graph: CompiledStateGraph
+    #: What :func:`admit` granted (the manual cooldown it took).
+    admitted: Admitted | None = None
+
+    async def withdraw(self) -> None:
+        """The run was not stored after all: give back what admission took."""
+        if self.admitted is not None:
+            await self.admitted.withdraw()
 
 
 def pending_run(

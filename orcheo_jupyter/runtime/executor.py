@@ -23,9 +23,9 @@ from langgraph.types import Command
 
 from ..clock import utcnow
 from ..settings import Durability, Settings
-from ..spec.inputs import with_defaults
 from ..spec.io import loads
 from ..spec.models import WorkflowDocument
+from ..spec.values import ValueLimits, check_value
 from ..store.base import NotFound, Repository
 from ..store.encoding import DEFAULT_MAX_VALUE_BYTES, check_size, encode_json
 from ..store.records import (
@@ -36,9 +36,9 @@ from ..store.records import (
     reference,
     share_inputs,
 )
+from . import admission, secrets
 from . import observer as obs
-from . import secrets
-from .admission import Admission, pending_run
+from .admission import Admission, ManualStart, pending_run
 from .build import build_graph
 from .checkpoints import CheckpointError, close_saver
 from .events import TERMINAL, EventType, RunStatus
@@ -77,6 +77,7 @@ class Executor:
         recursion_limit: int = 1000,
         max_graphs: int = 128,
         max_value_bytes: int | None = DEFAULT_MAX_VALUE_BYTES,
+        value_limits: ValueLimits | None = None,
     ) -> None:
         from .writer import BatchWriter
 
@@ -88,6 +89,8 @@ class Executor:
         self.recursion_limit = recursion_limit
         #: The most one stored value (inputs, an event, a final state) may take.
         self.max_value_bytes = max_value_bytes
+        #: How deeply run inputs may nest (ORCHEO_MAX_INPUT_DEPTH); checked on admission.
+        self.value_limits = value_limits or ValueLimits.from_env()
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._writer = BatchWriter(store)
         self._graphs: OrderedDict[str, CompiledStateGraph] = OrderedDict()
@@ -116,6 +119,7 @@ class Executor:
             await store.close()
             raise
         kwargs.setdefault("max_value_bytes", settings.max_value_bytes)
+        kwargs.setdefault("value_limits", ValueLimits(settings.max_input_depth))
         executor = cls(store, saver, durability=settings.durability, **kwargs)
         # Nodes that keep files (SQLite databases, vector stores) put them here.
         executor.services.setdefault("data_dir", settings.data_dir)
@@ -172,35 +176,48 @@ class Executor:
         version: int | None = None,
         config: Mapping[str, Any] | None = None,
         run_id: str | None = None,
+        manual: ManualStart | None = None,
     ) -> Admission:
         """Everything a run must pass before it exists, for every backend.
 
-        The document validates and its graph builds (DocumentError otherwise), its
-        credentials exist and are in scope, and the inputs get their ``inputs_schema``
-        defaults. Nothing is stored.
+        The document validates and its graph builds (DocumentError otherwise), then
+        ``admission.admit`` (inputs_schema, manual-trigger rules when ``manual``, storable
+        values, defaults and the inputs check, credentials, the manual cooldown), then the
+        size of the stored inputs. Nothing is stored; ``Admission.withdraw`` gives back
+        the cooldown when the run is not stored after all.
         """
         doc, checksum, body = self._prepared.get(document)
         graph = self._compiled(checksum, doc)
-        # Missing, expired or out-of-scope credentials refuse the run before it exists.
-        await secrets.check_document(
-            doc, self.services.get(secrets.SECRETS_SERVICE), workflow_id or doc.id, checksum
-        )
-        inputs = with_defaults(doc, inputs)  # what the caller left out, from inputs_schema
-        record = pending_run(
-            run_id or uuid.uuid4().hex,
-            checksum,
-            inputs=jsonable(inputs),
+        admitted = await admission.admit(
+            doc,
+            inputs,
             workflow_id=workflow_id or doc.id,
-            version=version,
-            config=jsonable(dict(config or {})),
-            owner=self.owner,
+            checksum=checksum,
+            config=config,
+            manual=manual,
+            store=self.store,
+            resolver=self.services.get(secrets.SECRETS_SERVICE),
+            limits=self.value_limits,
         )
-        inputs_text = encode_json(record.inputs)
-        check_size("the run's inputs", inputs_text, self.max_value_bytes, field="inputs")
+        try:
+            record = pending_run(
+                run_id or uuid.uuid4().hex,
+                checksum,
+                inputs=jsonable(admitted.inputs),
+                workflow_id=workflow_id or doc.id,
+                version=version,
+                config=jsonable(admitted.config),
+                owner=self.owner,
+            )
+            inputs_text = encode_json(record.inputs)
+            check_size("the run's inputs", inputs_text, self.max_value_bytes, field="inputs")
+        except BaseException:
+            await admitted.withdraw()
+            raise
         self._inputs_sizes[record.id] = len(inputs_text)
         if len(self._inputs_sizes) > 1024:  # admitted, never started (refused by a store)
             self._inputs_sizes.pop(next(iter(self._inputs_sizes)))
-        return Admission(record, body, graph)
+        return Admission(record, body, graph, admitted)
 
     async def submit(
         self,
@@ -211,10 +228,12 @@ class Executor:
         version: int | None = None,
         config: Mapping[str, Any] | None = None,
         run_id: str | None = None,
+        manual: ManualStart | None = None,
     ) -> str:
         """Admit, store the run as pending and start it; returns the run id at once.
 
-        A document that does not validate raises DocumentError and stores nothing.
+        A run that may not start raises DocumentError (or ManualRefused, for a start by
+        hand: ``manual``) and stores nothing.
         """
         admitted = await self.admit(
             document,
@@ -223,10 +242,15 @@ class Executor:
             version=version,
             config=config,
             run_id=run_id,
+            manual=manual,
         )
         record = admitted.record
         known = record.checksum in self._known_docs
-        await self.store.create_run(record, None if known else admitted.body)
+        try:
+            await self.store.create_run(record, None if known else admitted.body)
+        except BaseException:
+            await admitted.withdraw()  # not stored: not a start
+            raise
         self._known_docs.add(record.checksum)
         await self.start_stored(record, admitted.graph)
         return record.id
@@ -364,7 +388,8 @@ class Executor:
             observer.emit(EventType.RUN_CANCELLED, data={"reason": "cancelled"})
             self._set_status(active, RunStatus.CANCELLED, error="cancelled", finished_at=utcnow())
         except Exception as exc:
-            message = failure_message(exc, self.recursion_limit)
+            limit = self._run_config(record.id, record.config)["recursion_limit"]
+            message = failure_message(exc, limit)  # the run's own limit, not the default
             observer.emit(EventType.RUN_FAILED, data={"error": message})
             self._set_status(active, RunStatus.FAILED, error=message, finished_at=utcnow())
         finally:
@@ -494,6 +519,7 @@ class Executor:
 
     async def resume(self, run_id: str, value: Any) -> str:
         """Answer a pending interrupt; the run continues from its checkpoint."""
+        check_value(value, "value", self.value_limits)  # the checkpoint must hold it
         record = await self.get_run(run_id)
         if record.status != RunStatus.INTERRUPTED:
             raise RunStateError(f"run {run_id} is {record.status}, not interrupted")

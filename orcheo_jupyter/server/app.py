@@ -26,6 +26,7 @@ from traitlets import Bool, Float, Int, List, Unicode, default
 from .. import __version__, ops
 from ..ingest.limits import DEFAULT_ALLOWED_IMPORTS, MAX_SCRIPT_BYTES
 from ..settings import Settings
+from ..spec.values import BODY_ENVELOPE, DEFAULT_MAX_DEPTH, HIGHEST_MAX_DEPTH, ValueLimits
 from .errors import ApiError
 from .routes import tornado_handlers
 
@@ -58,6 +59,7 @@ _SETTINGS_TRAITS = {
     "broker_url": ("broker_url", "ORCHEO_BROKER_URL"),
     "max_value_bytes": ("max_value_bytes", "ORCHEO_MAX_VALUE_BYTES"),
     "wal_limit_bytes": ("wal_limit_bytes", "ORCHEO_SQLITE_WAL_LIMIT_BYTES"),
+    "max_input_depth": ("max_input_depth", "ORCHEO_MAX_INPUT_DEPTH"),
 }
 _PATH_FIELDS = {"data_dir", "repository_path", "checkpoint_path"}
 #: How often a server with nothing stored looks for a store that a kernel created.
@@ -129,6 +131,14 @@ class OrcheoApp(ExtensionApp):
     max_body_bytes = Int(
         16 * 1024 * 1024, help="Largest request body the API reads, in bytes."
     ).tag(config=True)
+    max_input_depth = Int(
+        DEFAULT_MAX_DEPTH,
+        help="Deepest nesting of run inputs (every surface), of webhook bodies and, plus "
+        f"{BODY_ENVELOPE} levels for the request's own envelope, of API request bodies; "
+        f"deeper values are refused with 400 before anything is stored. At most "
+        f"{HIGHEST_MAX_DEPTH}: checkpoints cannot hold deeper values. "
+        "ORCHEO_MAX_INPUT_DEPTH overrides.",
+    ).tag(config=True)
 
     vault_key = Unicode(
         "",
@@ -186,6 +196,9 @@ class OrcheoApp(ExtensionApp):
         self._watching: asyncio.Future[None] | None = None
         self._previous_loader: script_graph.ScriptLoader | None = None
         self._documents: Documents | None = None
+        depth = self.orcheo_settings().max_input_depth
+        #: Limits of API request bodies: run inputs' depth plus the request's envelope.
+        self.body_limits = ValueLimits(min(depth + BODY_ENVELOPE, HIGHEST_MAX_DEPTH))
         if self.log_format or os.environ.get("ORCHEO_LOG_FORMAT"):
             ops.logs.configure(os.environ.get("ORCHEO_LOG_FORMAT") or self.log_format)
         self.log.info("orcheo: data in %s", self.orcheo_settings().data_dir)

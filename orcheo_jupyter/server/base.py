@@ -22,6 +22,7 @@ from tornado.web import HTTPError, RequestHandler
 from ..runtime.serialize import jsonable
 from ..spec.problems import problems_from_validation
 from ..spec.surrogates import lone_surrogate_path
+from ..spec.values import value_problems
 from .errors import AUTH_REQUIRED, ApiError, describe
 
 if TYPE_CHECKING:
@@ -67,10 +68,6 @@ def operation(**spec: Any) -> Callable[[Method], Method]:
         return wrapper
 
     return decorate
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
 
 
 def dumps(data: Any) -> str:
@@ -188,7 +185,8 @@ class OrcheoHandler(ErrorsMixin, ExtensionHandlerMixin, APIHandler):
                 400, "invalid_json", f"request body is not UTF-8 (byte {exc.start})"
             ) from None
         try:
-            data = json.loads(text, parse_constant=_reject_constant)
+            # NaN and Infinity parse here and are refused below with their path, like 1e400.
+            data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise ApiError(
                 400,
@@ -200,7 +198,24 @@ class OrcheoHandler(ErrorsMixin, ExtensionHandlerMixin, APIHandler):
         except ValueError as exc:
             raise ApiError(400, "invalid_json", f"request body: {exc}") from None
         except RecursionError:
-            raise ApiError(400, "invalid_json", "request body is nested too deeply") from None
+            limit = self.orcheo.body_limits.max_depth
+            raise ApiError(
+                400,
+                "invalid_value",
+                f"body: nested deeper than the limit of {limit} levels (max_input_depth, "
+                "ORCHEO_MAX_INPUT_DEPTH, plus the request's envelope)",
+                [{"field": "body", "code": "too_deep", "limit": limit}],
+            ) from None
+        # Paths as validation errors name them (``inputs.x``; ``body`` for the whole body).
+        problems = value_problems(data, "", self.orcheo.body_limits)
+        if problems:  # what no run or store could keep: refused before anything starts
+            details = [{**p.as_dict(), "field": p.field or "body"} for p in problems]
+            raise ApiError(
+                400,
+                "invalid_value",
+                "; ".join(f"{d['field']}: {d['message']}" for d in details),
+                details,
+            )
         where = lone_surrogate_path(raw, data)
         if where is not None:
             raise ApiError(

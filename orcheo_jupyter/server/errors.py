@@ -18,6 +18,7 @@ from ..ingest.limits import ScriptTooLarge
 from ..runtime.outcomes import RunStateError
 from ..runtime.secrets import CredentialError
 from ..spec.problems import DocumentError
+from ..spec.values import UnstorableValue
 from ..store.base import Conflict, NotFound
 from ..store.encoding import ValueTooLarge
 
@@ -82,6 +83,9 @@ def describe(exc: BaseException | None, status: int = 500) -> Described:
     if isinstance(exc, CredentialError):  # before DocumentError, its base class
         problems = [p.as_dict() for p in exc.problems]
         return Described(422, "credential_unavailable", str(exc), problems)
+    if isinstance(exc, UnstorableValue):  # the request's own values: a 400, before DocumentError
+        problems = [p.as_dict() for p in exc.problems]
+        return Described(400, "invalid_value", str(exc), problems)
     if isinstance(exc, DocumentError):
         return Described(422, "invalid_document", str(exc), [p.as_dict() for p in exc.problems])
     if isinstance(exc, ScriptTooLarge):

@@ -10,7 +10,7 @@ a repeated Idempotency-Key gets 200 with the same run id and starts nothing.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from jupyter_server.extension.handler import ExtensionHandlerMixin
 from pydantic import BaseModel, Field
@@ -43,12 +43,14 @@ class WebhookHandler(ErrorsMixin, ExtensionHandlerMixin, RequestHandler):
     def orcheo(self) -> OrcheoApp:
         return cast("OrcheoApp", self.extensionapp)
 
-    def _error(self, status: int, code: str, message: str, headers: dict[str, str]) -> None:
+    def _error(
+        self, status: int, code: str, message: str, headers: dict[str, str], details: Any = None
+    ) -> None:
         self.set_status(status)
         for name, value in headers.items():
             self.set_header(name, value)
         self.set_header("Content-Type", "application/json")
-        body = {"error": {"code": code, "message": message, "details": None}}
+        body = {"error": {"code": code, "message": message, "details": details}}
         self.finish(json.dumps(body, separators=(",", ":")))
 
     async def _deliver(self, ref: str) -> None:
@@ -67,7 +69,7 @@ class WebhookHandler(ErrorsMixin, ExtensionHandlerMixin, RequestHandler):
             accepted = await triggers.deliver(ref, request)
         except WebhookRejected as exc:
             metrics.record_webhook("rejected")
-            self._error(exc.status, exc.code, exc.message, exc.headers)
+            self._error(exc.status, exc.code, exc.message, exc.headers, exc.details)
             return
         except Exception:
             metrics.record_webhook("error")
@@ -100,7 +102,7 @@ class WebhookHandler(ErrorsMixin, ExtensionHandlerMixin, RequestHandler):
         "inputs.query, inputs.method and inputs.delivery_id.",
         tag="webhooks",
         responses={202: DeliveryAccepted, 200: DeliveryAccepted},
-        errors=(400, 401, 405, 409, 413, 429, 503),
+        errors=(400, 401, 405, 409, 413, 422, 429, 503),
         extra={"security": [], "methods": ["get", "put", "patch", "delete"]},
     )
     async def post(self, ref: str) -> None:

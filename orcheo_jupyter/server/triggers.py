@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..runtime import secrets
+from ..runtime.admission import admit_batch
 from ..spec.io import stored_form
 from ..spec.models import Trigger
-from ..spec.problems import DocumentError, Problem
 from ..triggers.config import DispatchPolicy
 from ..triggers.records import Job
 from .base import OrcheoHandler, operation
@@ -267,24 +267,19 @@ class DispatchHandler(_TriggerBase):
         executor = await self.executor()
         version = await executor.store.get_version(workflow_id, body.version)
         assert version.document is not None
-        documents = self.orcheo.documents
-        doc = documents.parsed(version.checksum, version.document)
-        problems: list[Problem] = []
-        for i, run in enumerate(body.runs):
-            try:
-                documents.check_inputs(version.checksum, doc, run.inputs)
-            except DocumentError as exc:
-                problems += [
-                    Problem(p.severity, p.code, p.message, p.node, f"runs[{i}].{p.field}")
-                    for p in exc.problems
-                ]
-        if problems:
-            raise DocumentError(problems)
-        await secrets.check_document(
-            doc, executor.services.get(secrets.SECRETS_SERVICE), version.workflow_id
+        doc = self.orcheo.documents.parsed(version.checksum, version.document)
+        admitted = await admit_batch(
+            doc,
+            [run.inputs for run in body.runs],
+            workflow_id=version.workflow_id,
+            checksum=version.checksum,
+            resolver=executor.services.get(secrets.SECRETS_SERVICE),
+            limits=executor.value_limits,
         )
         config = body.config.model_dump(exclude_none=True) if body.config else None
-        runs = [(run.inputs, run.idempotency_key) for run in body.runs]
+        runs = [
+            (inputs, run.idempotency_key) for inputs, run in zip(admitted, body.runs, strict=True)
+        ]
         jobs = await service.dispatch(
             version.workflow_id, runs, version=version.version, config=config
         )

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from typing import Any
 
+from ..runtime.admission import ManualStart
+from ..runtime.manual import ManualRefused
 from ..spec.io import stored_form
 from ..spec.models import WorkflowDocument
 from ..store.records import VersionRecord, WorkflowRecord
-from ..triggers import manual
 from .base import OrcheoHandler, operation
 from .errors import ApiError
 from .models import (
@@ -282,39 +282,20 @@ class ExecuteHandler(OrcheoHandler):
         # One store round trip: the version lookup resolves the id or slug itself.
         version = await executor.store.get_version(workflow_id, body.version)
         assert version.document is not None
-        documents = self.orcheo.documents
-        doc = documents.parsed(version.checksum, version.document)
-        wid = version.workflow_id
-        policy = documents.manual_policy(version.checksum, doc, wid)
-        actor = getattr(self.current_user, "username", None)
-        last = documents.manual_starts.get(wid)
-        try:
-            inputs = manual.admit(
-                policy,
-                actor=actor,
-                comment=body.comment,
-                inputs=body.inputs,
-                since_last_start=None if last is None else time.monotonic() - last,
-            )
-        except manual.ManualRefused as exc:
-            headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
-            raise ApiError(exc.status, exc.code, exc.message, headers=headers) from None
-        documents.check_inputs(version.checksum, doc, inputs)
-        config = body.config.model_dump(exclude_none=True) if body.config else {}
-        if policy is not None or body.comment:
-            config["manual"] = {"actor": actor, "comment": body.comment}
-        cooled = policy is not None and policy.cooldown_seconds > 0
-        if cooled:
-            documents.manual_starts[wid] = time.monotonic()  # before the await: no double start
+        doc = self.orcheo.documents.parsed(version.checksum, version.document)
+        config = body.config.model_dump(exclude_none=True) if body.config else None
+        # A start by hand: the workflow's manual triggers decide (admission.admit).
+        manual = ManualStart(getattr(self.current_user, "username", None), body.comment)
         try:
             run_id = await executor.submit(
-                doc, inputs, workflow_id=wid, version=version.version, config=config or None
+                doc,
+                body.inputs,
+                workflow_id=version.workflow_id,
+                version=version.version,
+                config=config,
+                manual=manual,
             )
-        except BaseException:
-            if cooled:  # refused (e.g. a missing credential): that was not a start
-                if last is None:
-                    documents.manual_starts.pop(wid, None)
-                else:
-                    documents.manual_starts[wid] = last
-            raise
+        except ManualRefused as exc:
+            headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
+            raise ApiError(exc.status, exc.code, exc.message, headers=headers) from None
         self.reply(202, {"execution_id": run_id}, location=self.api_url("executions", run_id))

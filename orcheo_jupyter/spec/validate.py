@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 
 import networkx as nx
 
+from .inputs import schema_problems
 from .models import END, START, BuiltinNode, FrozenIRGraph, GraphIR, SubgraphNode, WorkflowDocument
 from .problems import Problem
 
@@ -20,10 +21,11 @@ NodeChecker = Callable[[BuiltinNode], Iterable[Problem]]
 def validate_document(
     doc: WorkflowDocument, check_node: NodeChecker | None = None
 ) -> list[Problem]:
-    """Every problem of the document's graph, errors first, then warnings."""
+    """Every problem of the document (its graph, its ``inputs_schema``), errors first."""
+    problems = schema_problems(doc)
     if not isinstance(doc.graph, FrozenIRGraph):
-        return []
-    problems = validate_ir(doc.graph.ir, check_node, fallback_entry=doc.graph.entrypoint)
+        return problems
+    problems += validate_ir(doc.graph.ir, check_node, fallback_entry=doc.graph.entrypoint)
     if (
         doc.graph.entrypoint
         and doc.graph.ir.entrypoint

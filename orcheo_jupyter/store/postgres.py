@@ -14,10 +14,11 @@ from typing import Any
 
 from psycopg import AsyncConnection, errors
 from psycopg.rows import dict_row
-from psycopg.types.json import Json, Jsonb
+from psycopg.types.json import Json, Jsonb, set_json_loads
 from psycopg_pool import AsyncConnectionPool
 
 from ..clock import utcnow
+from ..spec.values import loads_stored
 from .base import Conflict, NotFound
 from .encoding import dumps
 from .postgres_schema import migrate
@@ -56,6 +57,11 @@ def _check_text(field: str, value: str) -> None:
         raise ValueError(f"{field} must not contain the NUL character (\\u0000)")
 
 
+async def _readable_json(conn: AsyncConnection[Any]) -> None:
+    """JSON columns decode with ``loads_stored``: any stored row stays readable."""
+    set_json_loads(loads_stored, conn)
+
+
 class PostgresRepository:
     """The Repository protocol on a Postgres database (``postgresql://...`` DSN)."""
 
@@ -68,6 +74,7 @@ class PostgresRepository:
             open=False,
             kwargs={"autocommit": True, "row_factory": dict_row},
             name="orcheo-repository",
+            configure=_readable_json,
         )
 
     # --- lifecycle -------------------------------------------------------

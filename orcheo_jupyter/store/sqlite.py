@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..clock import utcnow
+from ..spec.values import loads_stored
 from .base import Conflict, NotFound
 from .encoding import dumps
 from .records import (
@@ -66,7 +67,7 @@ _dumps = dumps  # an ``Encoded`` value (events, final states) is written as it i
 
 
 def _loads(text: str | None) -> Any:
-    return None if text is None else json.loads(text)
+    return None if text is None else loads_stored(text)
 
 
 class SqliteRepository(SqliteLocks):
@@ -364,7 +365,7 @@ class SqliteRepository(SqliteLocks):
                 r["type"],
                 r["at"],
                 r["node"],
-                json.loads(r["data"]),
+                loads_stored(r["data"]),
                 r["data"],
             )
             for r in rows

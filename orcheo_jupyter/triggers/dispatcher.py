@@ -30,12 +30,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..clock import utcnow
-from ..runtime import secrets
+from ..runtime import admission, secrets
 from ..runtime.build import IGNORE_PINS
 from ..runtime.events import RunStatus
 from ..runtime.executor import Executor, RunStateError
 from ..runtime.serialize import jsonable
-from ..spec.inputs import with_defaults
 from ..spec.io import document_from_data
 from ..spec.models import WorkflowDocument
 from ..spec.problems import DocumentError
@@ -360,6 +359,24 @@ class Dispatcher:
                 self._docs.popitem(last=False)
         return found
 
+    async def admit(self, job: Job) -> None:
+        """Admit the job's run before the job is accepted (``admission.admit``).
+
+        Fills the inputs' defaults into the job; raises DocumentError (UnstorableValue,
+        CredentialError) naming what keeps the run from starting.
+        """
+        doc = await self._document(job.workflow_id, job.version)
+        admitted = await admission.admit(
+            doc.doc,
+            job.inputs,
+            workflow_id=job.workflow_id,
+            checksum=doc.checksum,
+            config=job.config,
+            resolver=self.executor.services.get(secrets.SECRETS_SERVICE),
+            limits=self.executor.value_limits,
+        )
+        job.inputs = admitted.inputs
+
     async def _create_runs(self, records: Sequence[RunRecord]) -> list[bool | BaseException]:
         store = self.executor.store
         many = getattr(store, "create_runs", None)  # one transaction for the batch
@@ -389,7 +406,9 @@ class Dispatcher:
                 id=job.run_id,
                 checksum=doc.checksum,
                 status=str(RunStatus.PENDING),
-                inputs=jsonable(with_defaults(doc.doc, job.inputs)),  # as submit would
+                inputs=jsonable(  # as submit will admit them
+                    admission.admit_inputs(doc.doc, job.inputs, self.executor.value_limits)
+                ),
                 created_at=now,
                 updated_at=now,
                 workflow_id=job.workflow_id,

@@ -24,11 +24,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..runtime.executor import Executor
-from ..runtime.secrets import SecretUnavailable, parse_ref
+from ..runtime.secrets import CredentialError, SecretUnavailable, parse_ref
 from ..settings import Settings
 from ..spec.io import document_from_data
 from ..spec.models import WorkflowDocument
 from ..spec.problems import DocumentError, Problem
+from ..spec.values import UnstorableValue
 from ..store.base import NotFound
 from .clock import Clock, SystemClock
 from .config import DispatchPolicy, TriggerSpec, WebhookConfig, triggers_of
@@ -249,6 +250,26 @@ class TriggerService:
         audits.append(audited)
         return value
 
+    async def _admit(self, job: Job) -> None:
+        """Refuse, before the 202, a delivery whose run could never start."""
+        try:
+            await self.dispatcher.admit(job)
+        except UnstorableValue as exc:
+            details = [p.as_dict() for p in exc.problems]
+            raise WebhookRejected(400, "invalid_value", str(exc), details=details) from None
+        except CredentialError as exc:
+            log.warning(
+                "orcheo: webhook of workflow %s cannot start runs: %s", job.workflow_id, exc
+            )
+            raise WebhookRejected(
+                503,
+                "unavailable",
+                "this webhook cannot start runs now: a credential its workflow uses is unavailable",
+            ) from None
+        except DocumentError as exc:
+            details = [p.as_dict() for p in exc.problems]
+            raise WebhookRejected(422, "invalid_inputs", str(exc), details=details) from None
+
     async def deliver(self, ref: str, request: WebhookRequest) -> Accepted:
         """Check and store one delivery; the job it makes is started by the dispatcher."""
         self.dispatcher.arrived()
@@ -281,6 +302,11 @@ class TriggerService:
         received_at = iso(now)
         inputs, headers = delivery_inputs(config, request, delivery_id, received_at)
         job.inputs = inputs
+        try:
+            await self._admit(job)
+        except BaseException:
+            await asyncio.gather(*audits)
+            raise
         delivery = Delivery(
             id=delivery_id,
             workflow_id=workflow_id,

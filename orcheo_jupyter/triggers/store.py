@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
+from ..spec.values import loads_stored
 from ..store.base import Conflict, NotFound
 from ..store.group_commit import GroupCommit
 from ..store.sqlite_migrate import migrate
@@ -55,15 +56,15 @@ def _job_values(job: Job, columns: Sequence[str]) -> list[Any]:
 def _job(row: sqlite3.Row) -> Job:
     data = {c: row[c] for c in _JOB_COLUMNS}
     for c in _JOB_JSON:
-        data[c] = json.loads(data[c])
+        data[c] = loads_stored(data[c])
     data["serial"] = bool(data["serial"])
     return Job(**data)
 
 
 def _delivery(row: sqlite3.Row) -> Delivery:
     data = {c: row[c] for c in _DELIVERY_COLUMNS}
-    data["headers"] = json.loads(data["headers"])
-    data["query"] = json.loads(data["query"])
+    data["headers"] = loads_stored(data["headers"])
+    data["query"] = loads_stored(data["query"])
     return Delivery(**data)
 
 

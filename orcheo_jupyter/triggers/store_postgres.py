@@ -14,9 +14,10 @@ from typing import Any
 
 from psycopg import AsyncConnection, errors
 from psycopg.rows import dict_row
-from psycopg.types.json import Json
+from psycopg.types.json import Json, set_json_loads
 from psycopg_pool import AsyncConnectionPool
 
+from ..spec.values import loads_stored
 from ..store.base import Conflict, NotFound
 from ..store.postgres_schema import migrate
 from .records import Accepted, CronFire, CronState, Delivery, Job, PollState, merge_poll
@@ -96,6 +97,11 @@ def _state_values(s: CronState) -> tuple[str, ...]:
     return (s.workflow_id, s.trigger_id, s.expression, s.timezone, s.last_fire_at)
 
 
+async def _readable_json(conn: AsyncConnection[Any]) -> None:
+    """JSON columns decode with ``loads_stored``: any stored row stays readable."""
+    set_json_loads(loads_stored, conn)
+
+
 class PostgresTriggerStore:
     """TriggerStore on the orcheo Postgres database (``ORCHEO_POSTGRES_DSN``)."""
 
@@ -108,6 +114,7 @@ class PostgresTriggerStore:
             open=False,
             kwargs={"autocommit": True, "row_factory": dict_row},
             name="orcheo-triggers",
+            configure=_readable_json,
         )
 
     async def open(self) -> None:

@@ -39,13 +39,20 @@ class WebhookRejected(Exception):
     """The delivery is refused; nothing was stored and nothing starts."""
 
     def __init__(
-        self, status: int, code: str, message: str, headers: dict[str, str] | None = None
+        self,
+        status: int,
+        code: str,
+        message: str,
+        headers: dict[str, str] | None = None,
+        details: Any = None,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         self.headers = headers or {}
+        #: Machine-readable specifics (e.g. each refused value's field), sent as error.details.
+        self.details = details
 
 
 @dataclass(frozen=True)
@@ -163,9 +170,17 @@ def _body(request: WebhookRequest) -> Any:
     media = (request.header("Content-Type") or "").split(";")[0].strip().lower()
     if media == "application/json" or media.endswith("+json"):
         try:
-            data = json.loads(request.body)
+            data = json.loads(request.body)  # NaN, 1e400...: refused on admission, by path
         except (UnicodeDecodeError, ValueError) as exc:
             raise WebhookRejected(400, "invalid_json", f"body is not valid JSON: {exc}") from None
+        except RecursionError:
+            raise WebhookRejected(
+                400,
+                "invalid_value",
+                "inputs.body: nested too deeply to parse (the limit is max_input_depth, "
+                "ORCHEO_MAX_INPUT_DEPTH)",
+                details=[{"field": "inputs.body", "code": "too_deep"}],
+            ) from None
         where = lone_surrogate_path(request.body, data)
         if where is not None:
             raise WebhookRejected(

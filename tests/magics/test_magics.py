@@ -342,3 +342,20 @@ def test_extension_unloads_and_reloads(shell: Shell) -> None:
     shell.ok(greet())
     shell.ok('%orcheo run greet --inputs \'{"name": "Re"}\' --quiet')
     assert shell.ns["_orcheo_run"].results["shout"] == "HELLO RE!"
+
+
+def test_run_refuses_inputs_no_run_can_keep(shell: Shell) -> None:
+    """Run admission holds in the kernel too: the cell names the input, nothing is stored."""
+    shell.ok(greet())
+    shell.ns["huge"] = {"name": "Ada", "n": 2**64}
+    for line, text in [
+        ('%orcheo run greet --inputs \'{"name": "Ada", "n": 1e400}\'', "inputs.n: inf is not"),
+        ("%orcheo run greet --inputs '{\"name\": NaN}'", "inputs.name: nan is not a finite"),
+        ("%orcheo run greet --inputs-var huge", "inputs.n: integer of 65 bits"),
+        ("%orcheo run greet --inputs '" + "[" * 5000 + "'", "nested too deeply to parse"),
+    ]:
+        error = shell.cell(line)
+        assert isinstance(error, OrcheoCellError), line
+        assert text in str(error), (line, str(error))
+    doc = spec.load(shell.folder / "greet.orcheo.json")
+    assert store_call(lambda s: s.list_runs(workflow_id=doc.id))[1] == 0

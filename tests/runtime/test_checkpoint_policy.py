@@ -13,7 +13,7 @@ import pytest_asyncio
 from orcheo_jupyter.runtime.checkpoints import close_saver, open_sqlite_saver
 from orcheo_jupyter.runtime.executor import Executor
 from orcheo_jupyter.store.sqlite import SqliteRepository
-from tests.conftest import linear_doc
+from tests.conftest import code_doc, linear_doc
 
 pytestmark = pytest.mark.asyncio
 
@@ -98,12 +98,15 @@ async def test_a_slow_node_is_checkpointed_before_it_finishes(
 
 
 async def test_state_that_cannot_be_checkpointed_fails_the_run_plainly(make: Factory) -> None:
-    """msgpack holds 64-bit integers: a bigger one in the state is a clear run failure."""
+    """msgpack holds 64-bit integers: a node that makes a bigger one fails its run clearly.
+
+    (Inputs that big never get this far: admission refuses them, tests/security.)
+    """
     ex = await make(5.0)
-    record = await ex.execute(linear_doc("a"), {"n": 2**70})
+    record = await ex.execute(code_doc("return {'n': 2**70}"), {})
     assert record.status == "failed"
     assert record.error is not None
     assert "cannot be checkpointed" in record.error and "64-bit" in record.error
     stored = await ex.store.get_run(record.id)
-    assert stored.status == "failed" and stored.inputs == {"n": 2**70}
+    assert stored.status == "failed" and stored.error == record.error
     assert (await ex.execute(linear_doc("a"), {"n": 1})).status == "succeeded"  # next run fine

@@ -14,8 +14,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..spec.models import WorkflowDocument
-from .config import triggers_of
+from pydantic import ValidationError
+
+from ..spec.models import BuiltinNode, FrozenIRGraph, WorkflowDocument
 
 
 @dataclass(frozen=True)
@@ -40,17 +41,34 @@ class ManualRefused(Exception):
         self.retry_after = retry_after
 
 
-def manual_policy(doc: WorkflowDocument, workflow_id: str) -> ManualPolicy | None:
-    """The combined settings of the document's enabled manual triggers; None if it has none."""
-    # The node library loads LangChain; the server imports this module at start.
+def _configs(doc: WorkflowDocument) -> list[Any]:
+    """The settings of the enabled manual triggers: document entries, then trigger nodes.
+
+    Settings that do not validate are skipped: a document holding them is refused
+    when it is stored (``triggers.config.triggers_of`` names the field).
+    """
+    # Imported here: the server imports this module at start, before any node.
     from ..nodes.library.trigger_nodes import ManualTriggerNode
 
-    specs, _ = triggers_of(doc, workflow_id)
-    configs = [
-        s.config
-        for s in specs
-        if s.type == "manual" and s.enabled and isinstance(s.config, ManualTriggerNode)
-    ]
+    raw = [t.config for t in doc.triggers if t.type == "manual" and t.enabled]
+    if isinstance(doc.graph, FrozenIRGraph):
+        raw += [
+            n.config
+            for n in doc.graph.ir.nodes
+            if isinstance(n, BuiltinNode) and n.type == "ManualTriggerNode"
+        ]
+    configs = []
+    for data in raw:
+        try:
+            configs.append(ManualTriggerNode.model_validate(data))
+        except ValidationError:
+            continue
+    return configs
+
+
+def manual_policy(doc: WorkflowDocument) -> ManualPolicy | None:
+    """The combined settings of the document's enabled manual triggers; None if it has none."""
+    configs = _configs(doc)
     if not configs:
         return None
     payload: dict[str, Any] = {}
@@ -64,7 +82,7 @@ def manual_policy(doc: WorkflowDocument, workflow_id: str) -> ManualPolicy | Non
     )
 
 
-def admit(
+def check_start(
     policy: ManualPolicy | None,
     *,
     actor: str | None,

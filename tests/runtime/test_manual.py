@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
+from orcheo_jupyter.runtime.manual import ManualPolicy, ManualRefused, check_start, manual_policy
 from orcheo_jupyter.spec.io import document_from_data
-from orcheo_jupyter.triggers.manual import ManualPolicy, ManualRefused, admit, manual_policy
 from tests.conftest import linear_doc
 
 
@@ -22,8 +22,10 @@ def _doc(*manual: dict[str, Any], node: dict[str, Any] | None = None) -> Any:
 
 
 def test_no_manual_trigger_means_no_policy_and_inputs_pass_through() -> None:
-    assert manual_policy(_doc(), "wf") is None
-    assert admit(None, actor=None, comment=None, inputs={"x": 1}, since_last_start=0) == {"x": 1}
+    assert manual_policy(_doc()) is None
+    assert check_start(None, actor=None, comment=None, inputs={"x": 1}, since_last_start=0) == {
+        "x": 1
+    }
 
 
 def test_document_triggers_and_trigger_nodes_combine_to_the_strictest() -> None:
@@ -32,8 +34,7 @@ def test_document_triggers_and_trigger_nodes_combine_to_the_strictest() -> None:
             {"allowed_actors": ["ada", "bo"], "default_payload": {"days": 7}},
             {"cooldown_seconds": 30, "default_payload": {"limit": 5}},
             node={"require_comment": True, "allowed_actors": ["ada"], "cooldown_seconds": 10},
-        ),
-        "wf",
+        )
     )
     assert policy == ManualPolicy(
         allowed=(frozenset({"ada", "bo"}), frozenset({"ada"})),
@@ -46,7 +47,7 @@ def test_document_triggers_and_trigger_nodes_combine_to_the_strictest() -> None:
 def test_disabled_manual_triggers_ask_nothing() -> None:
     data = linear_doc("a")
     data["triggers"] = [{"type": "manual", "enabled": False, "config": {"require_comment": True}}]
-    assert manual_policy(document_from_data(data), "wf") is None
+    assert manual_policy(document_from_data(data)) is None
 
 
 def test_a_start_must_satisfy_every_setting() -> None:
@@ -64,7 +65,7 @@ def test_a_start_must_satisfy_every_setting() -> None:
             "inputs": {},
             "since_last_start": None,
         }
-        return admit(policy, **{**args, **kw})
+        return check_start(policy, **{**args, **kw})
 
     assert start() == {"days": 7}  # no inputs given: the default payload
     assert start(inputs={"days": 1}) == {"days": 1}  # given inputs win whole
