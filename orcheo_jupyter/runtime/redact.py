@@ -3,12 +3,18 @@
 A run that resolves a ``[[credential]]`` learns its value; from then on every
 node output (which becomes state and checkpoints), event, error message and
 run-record field is scrubbed of that value before it is emitted or stored. The
-common encodings of the value (JSON-escaped, URL-quoted) are scrubbed too, since
-an HTTP response or an error can echo a secret in those forms.
+common encodings of the value are scrubbed too, since an HTTP response or an error
+can echo a secret in those forms: JSON-escaped, URL-quoted, hex, and base64
+(standard and URL-safe alphabets, padded or not). A secret inside a longer base64
+text (``Basic base64("user:" + secret)``) is encoded differently depending on
+where it starts; each of the three alignments leaves a run of characters that
+depends on the secret alone, and that run is scrubbed too.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import dataclasses
 import json
 import re
@@ -24,9 +30,34 @@ from pydantic import BaseModel
 MIN_SECRET_LENGTH = 4
 
 
+#: A base64 run of the secret inside longer text is scrubbed only from this length:
+#: shorter runs would match unrelated base64 too often.
+MIN_EMBEDDED_BASE64 = 8
+
+
+def _base64_forms(raw: bytes) -> set[str]:
+    """The secret's base64 text on its own, and inside longer base64 text."""
+    whole = base64.b64encode(raw).decode("ascii")
+    forms = {whole, whole.rstrip("=")}
+    for shift in (0, 1, 2):
+        # Encoded after ``shift`` other bytes: the first characters mix in those bytes
+        # and the last ones the bytes that follow; the run between depends on ``raw`` alone.
+        text = base64.b64encode(bytes(shift) + raw).decode("ascii")
+        start = -(-8 * shift // 6)  # ceil: characters holding a bit of the prefix
+        end = (8 * (shift + len(raw))) // 6  # characters made of known bits only
+        core = text[start:end]
+        if len(core) >= MIN_EMBEDDED_BASE64:
+            forms.add(core)
+    return forms | {f.replace("+", "-").replace("/", "_") for f in forms}
+
+
 def _variants(value: str) -> set[str]:
+    raw = value.encode("utf-8")
     forms = {value, json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1]}
     forms |= {quote(value, safe=""), quote_plus(value, safe=""), quote(value)}
+    forms |= {binascii.hexlify(raw).decode("ascii"), binascii.hexlify(raw).decode().upper()}
+    encoded = _base64_forms(raw)
+    forms |= encoded | {quote(f, safe="") for f in encoded}  # base64 in a query string
     return {f for f in forms if len(f) >= MIN_SECRET_LENGTH}
 
 

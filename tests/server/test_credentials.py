@@ -7,11 +7,13 @@ a real ``jupyter orcheo`` with debug logging and searches everything it wrote.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -174,6 +176,34 @@ TOKEN = "LEAK-token-8c7b6a5f4e3d"
 URL_SECRET_PATH = "LEAK-path-1a2b3c4d5e"
 HOOK_SECRET = "LEAK-hook-0f9e8d7c6b5a"
 SECRETS = (TOKEN, URL_SECRET_PATH, HOOK_SECRET)
+#: A code node echoes the token encoded, as an upstream service might.
+ENCODES = """
+import base64
+from urllib.parse import quote
+t = self.token.encode()
+return {
+    "base64": base64.b64encode(t).decode(),
+    "basic": "Basic " + base64.b64encode(b"user:" + t).decode(),
+    "urlsafe": base64.urlsafe_b64encode(t).decode().rstrip("="),
+    "hex": t.hex(),
+    "url": "?key=" + quote(self.token, safe=""),
+}
+"""
+
+
+def _forms(secret: str) -> list[bytes]:
+    """The secret and the encodings a run could produce it in; none may be written."""
+    raw = secret.encode()
+    b64 = base64.b64encode(raw).rstrip(b"=")
+    return [
+        raw,
+        b64,
+        base64.urlsafe_b64encode(raw).rstrip(b"="),
+        base64.b64encode(b"user:" + raw),
+        raw.hex().encode(),
+        raw.hex().upper().encode(),
+        quote(secret, safe="").encode(),
+    ]
 
 
 def _wait(client: httpx.Client, run_id: str) -> dict[str, Any]:
@@ -213,6 +243,9 @@ def test_no_secret_bytes_in_files_events_or_answers(tmp_path: Path) -> None:
                     f"{upstream.base}/missing",
                     {"Authorization": "[[token]]"},
                     raise_for_status=True,
+                ),
+                code_doc(
+                    ENCODES, name="encodes", config={"token": "[[token]]"}, injected=["token"]
                 ),
                 code_doc(
                     "raise ValueError('bad token ' + self.token)",
@@ -262,6 +295,9 @@ def test_no_secret_bytes_in_files_events_or_answers(tmp_path: Path) -> None:
             results["echo"]["final_state"]["results"]["call"]["json"]["auth"] == "[redacted:token]"
         )
         assert results["webhook"]["final_state"]["results"]["c"] == "[redacted:token]!"
+        encoded = results["encodes"]["final_state"]["results"]["c"]
+        assert encoded["base64"] == encoded["hex"] == encoded["urlsafe"] == "[redacted:token]"
+        assert encoded["url"] == "?key=[redacted:token]"
         for name in ("fails", "rejected", "raises"):
             assert results[name]["status"] == "failed", results[name]
         assert "[redacted:url]" in results["fails"]["error"]
@@ -287,7 +323,8 @@ def test_no_secret_bytes_in_files_events_or_answers(tmp_path: Path) -> None:
 
     for answer in answers:
         for secret in SECRETS:
-            assert secret not in answer, answer
+            for form in _forms(secret):
+                assert form.decode() not in answer, (form, answer)
     written = _scan(root)
     assert {"orcheo.sqlite", "checkpoints.sqlite", "vault.sqlite", "triggers.sqlite"} <= {
         Path(p).name for p in written
@@ -303,6 +340,7 @@ def _scan(root: Path) -> list[str]:
             continue
         data = path.read_bytes()
         for secret in SECRETS:
-            assert secret.encode() not in data, f"{secret} found in {path}"
+            for form in _forms(secret):
+                assert form not in data, f"{secret} as {form!r} found in {path}"
         found.append(str(path))
     return found
