@@ -25,6 +25,9 @@ from orcheo_jupyter.spec.io import document_from_data, stored_form
 from orcheo_jupyter.store.records import RunRecord
 from orcheo_jupyter.triggers import recover_orphans
 from tests.conftest import code_doc, linear_doc
+from tests.server.conftest import Call
+
+from .test_storage_bounds import Create, Wait
 
 MIB = 1024 * 1024
 LIMIT_HINT = "raise max_value_bytes (c.OrcheoApp.max_value_bytes, ORCHEO_MAX_VALUE_BYTES)"
@@ -237,3 +240,28 @@ def test_the_limit_is_configurable_and_checked(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("ORCHEO_MAX_VALUE_BYTES", "lots")
     with pytest.raises(ValueError, match="ORCHEO_MAX_VALUE_BYTES must be a positive whole"):
         Settings.from_env()
+
+
+class TestTheLimitIsATraitlet:
+    @pytest.fixture
+    def orcheo_config(self) -> dict[str, Any]:
+        return {"max_value_bytes": 64 * 1024}
+
+    async def test_a_node_output_over_it_fails_the_run_and_inputs_over_it_are_413(
+        self, api: Call, create_workflow: Create, wait_run: Wait
+    ) -> None:
+        wid = (await create_workflow(code_doc("return 'a' * 100_000", node_id="big")))["id"]
+        reply = await api("POST", "workflows", wid, "execute")
+        assert reply.code == 202
+        run = await wait_run(reply.body["execution_id"])
+        assert run["status"] == "failed"
+        assert run["error"].startswith("node 'big' failed: its output is 97.7 KiB when stored")
+        assert "over the 64 KiB limit of one stored value" in run["error"]
+
+        too_big = await api(
+            "POST", "workflows", wid, "execute", json_body={"inputs": {"x": "i" * 70_000}}
+        )
+        assert too_big.code == 413
+        assert too_big.error["code"] == "too_large"
+        assert too_big.error["details"] == {"field": "inputs", "size": 70_008, "limit": 65_536}
+        assert "the run's inputs is 68.4 KiB when stored" in too_big.error["message"]
