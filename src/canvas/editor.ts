@@ -445,9 +445,10 @@ export class CanvasEditor {
       }
       if (seq !== this.validateSeq) return; // a later edit is being checked
       this.root.removeAttribute('data-validating');
+      const changed = JSON.stringify(problems) !== JSON.stringify(this.problems);
       this.problems = problems;
       this.decorate();
-      this.schedulePanel();
+      if (changed) this.schedulePanel(); // the panel the user works in is redrawn only when it must
     }, 120);
   }
 
@@ -480,11 +481,14 @@ export class CanvasEditor {
   private renderPanel(): void {
     // Never rebuild the form under the user's cursor while they edit (drafts would be lost).
     const active = document.activeElement;
-    if (active && this.panel.contains(active) && active.matches('input, textarea, select')) {
+    const { nodes, edges } = this.selection();
+    // A picker the user has open on the node still shown stays open (another selection wins).
+    const shown = this.panel.querySelector<HTMLElement>('.oc-node-panel')?.dataset.nodeId;
+    const menuOpen = !!this.panel.querySelector('.oc-secret-menu:not([hidden])') && nodes.length === 1 && nodes[0] === shown;
+    if (menuOpen || (active && this.panel.contains(active) && active.matches('input, textarea, select'))) {
       this.panelTimer = window.setTimeout(() => this.renderPanel(), 400);
       return;
     }
-    const { nodes, edges } = this.selection();
     renderPanel(
       this.panel,
       {
