@@ -23,6 +23,8 @@ from .problems import DocumentError, Problem
 #: Validators kept, by the schema's canonical text (documents share few schemas).
 _CACHE_SIZE = 256
 _validators: OrderedDict[str, tuple[Any, list[Problem]]] = OrderedDict()
+#: The same, by the identity of a schema object (held, so its id stays its own).
+_by_object: dict[int, tuple[Any, tuple[Any, list[Problem]]]] = {}
 #: Input problems reported per run: enough to fix a payload, not a flood.
 _MAX_PROBLEMS = 50
 
@@ -68,6 +70,10 @@ def _schema_check(schema: Mapping[str, Any]) -> list[Problem]:
 
 def _prepared(schema: Mapping[str, Any]) -> tuple[Any, list[Problem]]:
     """(validator, []) for a valid schema, (None, problems) otherwise; cached per schema."""
+    # A parsed document keeps its schema object: recognise it without re-serialising.
+    seen = _by_object.get(id(schema))
+    if seen is not None and seen[0] is schema:
+        return seen[1]
     key = json.dumps(schema, sort_keys=True, default=str)
     found = _validators.get(key)
     if found is None:
@@ -78,6 +84,9 @@ def _prepared(schema: Mapping[str, Any]) -> tuple[Any, list[Problem]]:
             _validators.popitem(last=False)
     else:
         _validators.move_to_end(key)
+    _by_object[id(schema)] = (schema, found)
+    if len(_by_object) > _CACHE_SIZE:
+        _by_object.pop(next(iter(_by_object)))
     return found
 
 

@@ -74,9 +74,46 @@ def _child(path: str, key: Any) -> str:
     return f"{path}.{key}" if path else str(key)
 
 
+def _plainly_storable(value: Any, max_depth: int) -> bool:
+    """True when ``value`` is plain JSON data that fits: the common case, checked fast.
+
+    No paths are built and only exact types are compared (ABC checks cost several
+    times more); anything unusual answers False and gets the full walk.
+    """
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    pop, push = stack.pop, stack.append
+    while stack:
+        item, depth = pop()
+        kind = type(item)
+        if kind is str or kind is bool or item is None:
+            continue
+        if kind is int:
+            if not MIN_INT <= item <= MAX_INT:
+                return False
+            continue
+        if kind is float:
+            if not math.isfinite(item):
+                return False
+            continue
+        if kind is dict:
+            children: Any = item.values()
+        elif kind is list:
+            children = item
+        else:
+            return False
+        if depth >= max_depth:
+            return False
+        depth += 1
+        for child in children:
+            push((child, depth))
+    return True
+
+
 def value_problems(value: Any, field: str, limits: ValueLimits | None = None) -> list[Problem]:
     """Each part of ``value`` that cannot be stored, named by its path under ``field``."""
     limits = limits or ValueLimits()
+    if _plainly_storable(value, limits.max_depth):
+        return []
     problems: list[Problem] = []
     # (value, path, depth of value); containers push their items.
     stack: list[tuple[Any, str, int]] = [(value, field, 0)]
