@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from ..spec.io import document_from_data
+from ..spec.io import read_document
 from ..spec.models import END, START
 from ..spec.problems import DocumentError, Problem
 from ..workflow import Workflow
@@ -200,7 +200,7 @@ def _from_text(source: str, name: str, fmt: Format) -> BuiltCell:
     if "graph" in data:
         data = {**data, "name": name}
     try:
-        doc = document_from_data(data, name=name)
+        doc, notices = read_document(data, name=name)
     except DocumentError as exc:
         errors, _ = _split(exc.problems, line_of, source)
         raise OrcheoCellError(errors) from None
@@ -208,7 +208,8 @@ def _from_text(source: str, name: str, fmt: Format) -> BuiltCell:
     errors, warnings = _split(wf.validate(), line_of, source)
     if errors:
         raise OrcheoCellError(errors)
-    return BuiltCell(wf, warnings)
+    # Legacy JSON: say what the conversion changed, as the REST API does.
+    return BuiltCell(wf, [CellProblem(n) for n in notices] + warnings)
 
 
 def _parse_text(source: str, fmt: Format) -> Any:

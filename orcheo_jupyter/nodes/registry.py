@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
+from ..spec import legacy
 from ..spec.models import BuiltinNode
 from ..spec.problems import Problem, problems_from_validation
 from .base import BaseNode
@@ -174,6 +175,19 @@ def config_problems(model: builtins.type[BaseNode], config: dict[str, Any]) -> l
         filtered = ValidationError.from_exception_data(exc.title, kept)  # type: ignore[arg-type]
         return problems_from_validation(filtered, prefix="config")
     return []
+
+
+def config_fields(type_name: str) -> frozenset[str] | None:
+    """The config field names of a node type (None if unknown)."""
+    try:
+        return frozenset(get(type_name).model.model_fields)
+    except UnknownNodeType:
+        return None
+
+
+# The legacy importer (spec/, below this layer) keeps real config fields that share
+# a name with display-only keys (ManualTriggerNode's ``label``).
+legacy.set_config_fields_lookup(config_fields)
 
 
 def check_node(node: BuiltinNode) -> Iterable[Problem]:

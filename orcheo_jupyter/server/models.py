@@ -9,8 +9,16 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    PrivateAttr,
+    model_validator,
+)
 
+from ..spec.legacy import legacy_document, looks_legacy
 from ..spec.models import WorkflowDocument
 
 #: Largest integer accepted where a number reaches the database (SQLite: 64-bit).
@@ -71,7 +79,11 @@ def orcheo_workflow():
 
 
 class WorkflowInput(WorkflowDocument):
-    """A workflow document as sent to create or update a workflow."""
+    """A workflow document as sent to create or update a workflow.
+
+    Orcheo's legacy JSON (top-level ``nodes``/``edges``) is accepted too and
+    converted as the CLI converts it; ``notices`` says what the conversion did.
+    """
 
     model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLE_DOCUMENT]})
 
@@ -80,6 +92,22 @@ class WorkflowInput(WorkflowDocument):
         pattern=ID_PATTERN,
         description="Workflow id; generated when absent. Letters, digits, '.', '_', '-'.",
     )
+    _notices: list[str] = PrivateAttr(default_factory=list)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _from_legacy(cls, data: Any, handler: ModelWrapValidatorHandler[Any]) -> Any:
+        if not looks_legacy(data):
+            return handler(data)
+        payload, notices = legacy_document(data, "workflow")
+        document = handler(payload)
+        document._notices = notices
+        return document
+
+    @property
+    def notices(self) -> list[str]:
+        """What converting a legacy document changed (empty for a plain document)."""
+        return list(self._notices)
 
 
 class ImportPythonRequest(_Body):
@@ -216,6 +244,11 @@ class WorkflowSummary(BaseModel):
 class WorkflowDetail(WorkflowSummary):
     version: int = Field(description="The version whose document is shown.")
     document: WorkflowDocument
+    notices: list[str] = Field(
+        default_factory=list,
+        description="On create/update: what converting the sent document changed "
+        "(e.g. Orcheo's legacy JSON to frozen-ir); absent otherwise.",
+    )
 
 
 class WorkflowPage(BaseModel):

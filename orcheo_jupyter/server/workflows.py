@@ -30,8 +30,13 @@ from .services import check_triggers, triggers_changed, triggers_removed
 RESERVED_IDS = frozenset({"import-python", "validate"})
 
 
-def _detail(workflow: WorkflowRecord, version: VersionRecord) -> dict[str, Any]:
-    return {**workflow.as_dict(), "version": version.version, "document": version.document}
+def _detail(
+    workflow: WorkflowRecord, version: VersionRecord, notices: list[str] | None = None
+) -> dict[str, Any]:
+    detail = {**workflow.as_dict(), "version": version.version, "document": version.document}
+    if notices:
+        detail["notices"] = notices
+    return detail
 
 
 def parse_version(text: str) -> int:
@@ -92,7 +97,11 @@ class _WorkflowBase(OrcheoHandler):
         )
         await triggers_changed(self.orcheo, workflow.id)
         version = await store.get_version(workflow.id, 1)
-        self.reply(201, _detail(workflow, version), location=self.api_url("workflows", workflow.id))
+        self.reply(
+            201,
+            _detail(workflow, version, body.notices),
+            location=self.api_url("workflows", workflow.id),
+        )
 
 
 class WorkflowsHandler(_WorkflowBase):
@@ -216,7 +225,7 @@ class WorkflowHandler(_WorkflowBase):
         await triggers_changed(self.orcheo, workflow.id)
         workflow = await store.get_workflow(workflow.id)
         version = await store.get_version(workflow.id, version.version)
-        self.reply(200, _detail(workflow, version))
+        self.reply(200, _detail(workflow, version, body.notices))
 
     @operation(
         operation_id="deleteWorkflow",

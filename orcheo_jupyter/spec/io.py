@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from .legacy import legacy_to_ir, looks_legacy
+from .legacy import legacy_document, looks_legacy
 from .models import FrozenIRGraph, GraphIR, WorkflowDocument
 from .problems import DocumentError, Problem, problems_from_validation
 
@@ -25,6 +25,12 @@ def document_from_data(data: Any, *, name: str | None = None) -> WorkflowDocumen
 
     ``name`` names a document built from a bare graph (e.g. from the file name).
     """
+    return read_document(data, name=name)[0]
+
+
+def read_document(data: Any, *, name: str | None = None) -> tuple[WorkflowDocument, list[str]]:
+    """Like ``document_from_data``, plus notices of what a conversion changed."""
+    notices: list[str] = []
     if not isinstance(data, dict):
         raise DocumentError(
             [Problem("error", "type", f"expected a JSON object, got {type(data).__name__}")]
@@ -33,11 +39,7 @@ def document_from_data(data: Any, *, name: str | None = None) -> WorkflowDocumen
     if "graph" in data or ("name" in data and "nodes" not in data and "format" not in data):
         payload = data
     elif looks_legacy(data):
-        ir = legacy_to_ir(data)
-        payload = {
-            "name": data.get("name") or fallback,
-            "graph": {"format": "frozen-ir", "entrypoint": ir.entrypoint, "ir": ir.model_dump()},
-        }
+        payload, notices = legacy_document(data, fallback)
     elif "format" in data:
         payload = {"name": fallback, "graph": data}
     elif "schema_version" in data or "nodes" in data:
@@ -61,7 +63,7 @@ def document_from_data(data: Any, *, name: str | None = None) -> WorkflowDocumen
             ]
         )
     try:
-        return WorkflowDocument.model_validate(payload)
+        return WorkflowDocument.model_validate(payload), notices
     except ValidationError as exc:
         raise DocumentError(problems_from_validation(exc)) from None
 

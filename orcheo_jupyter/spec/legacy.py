@@ -8,6 +8,7 @@ It is converted into a frozen-ir graph so the rest of the system sees one shape.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from .models import END, START, GraphIR
@@ -16,7 +17,62 @@ from .problems import DocumentError, Problem
 _START_NAMES = {"START", START}
 _END_NAMES = {"END", END}
 # Keys that describe a node rather than configure it.
-_NODE_META_KEYS = {"name", "type", "display_name", "description", "id", "position", "metadata"}
+_NODE_META_KEYS = {"name", "type", "description", "metadata"}
+# Keys Orcheo's old canvas wrote on node entries for display only: moved into the
+# document's ``canvas`` (positions) or dropped with a notice, unless the node type
+# has a config field of that name (ManualTriggerNode has a real ``label``).
+DISPLAY_KEYS = frozenset(
+    {
+        "label",
+        "display_name",
+        "id",
+        "canvas_id",
+        "canvasId",
+        "position",
+        "positionAbsolute",
+        "x",
+        "y",
+        "width",
+        "height",
+        "selected",
+        "dragging",
+        "style",
+        "ui",
+        "icon",
+        "color",
+        "z_index",
+        "zIndex",
+    }
+)
+
+#: ``type -> its config field names`` (None if unknown); installed by the node
+#: registry, which this layer cannot import.
+ConfigFields = Callable[[str], frozenset[str] | None]
+_config_fields: ConfigFields | None = None
+
+
+def set_config_fields_lookup(lookup: ConfigFields | None) -> None:
+    global _config_fields
+    _config_fields = lookup
+
+
+def _display_only(key: str, ntype: str) -> bool:
+    if key not in DISPLAY_KEYS:
+        return False
+    fields = _config_fields(ntype) if _config_fields is not None else None
+    return not (fields and key in fields)
+
+
+def _position(raw: dict[str, Any]) -> dict[str, float] | None:
+    pos = raw.get("position")
+    if isinstance(pos, dict):
+        x, y = pos.get("x"), pos.get("y")
+    else:
+        x, y = raw.get("x"), raw.get("y")
+    ok = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (x, y))
+    return {"x": float(x), "y": float(y)} if ok else None  # type: ignore[arg-type]
+
+
 # Legacy edge (router) types and the node types that replace them.
 _EDGE_TYPES = {
     "IfElse": "IfElseNode",
@@ -80,6 +136,60 @@ def _edge_pair(edge: Any, index: int, member: str) -> tuple[str, str]:
 
 def legacy_to_ir(data: dict[str, Any]) -> GraphIR:
     """Convert a legacy graph into GraphIR; raise DocumentError naming the bad part."""
+    return _convert(data, {}, [])
+
+
+def _json_type(value: Any) -> str | None:
+    for kind, types in (
+        ("boolean", (bool,)),
+        ("integer", (int,)),
+        ("number", (float,)),
+        ("string", (str,)),
+        ("array", (list,)),
+        ("object", (dict,)),
+    ):
+        if isinstance(value, types):
+            return kind
+    return None
+
+
+def legacy_document(data: dict[str, Any], fallback_name: str) -> tuple[dict[str, Any], list[str]]:
+    """A legacy graph as document data, and notices saying what was converted.
+
+    Besides the graph: ``name`` and ``description`` carry over, upstream's example
+    ``inputs`` become ``inputs_schema`` defaults (a run without inputs gets them),
+    and node positions move into ``canvas.positions``.
+    """
+    positions: dict[str, dict[str, float]] = {}
+    notices = ["converted from Orcheo's legacy JSON (nodes/edges) to a frozen-ir document"]
+    ir = _convert(data, positions, notices)
+    payload: dict[str, Any] = {
+        "name": data.get("name")
+        if isinstance(data.get("name"), str) and data["name"]
+        else fallback_name,
+        "graph": {"format": "frozen-ir", "entrypoint": ir.entrypoint, "ir": ir.model_dump()},
+    }
+    if isinstance(data.get("description"), str):
+        payload["description"] = data["description"]
+    inputs = data.get("inputs")
+    if isinstance(inputs, dict) and inputs:
+        properties: dict[str, Any] = {}
+        for key, value in inputs.items():
+            prop: dict[str, Any] = {"default": value}
+            if (kind := _json_type(value)) is not None:
+                prop["type"] = kind
+            properties[str(key)] = prop
+        payload["inputs_schema"] = {"type": "object", "properties": properties}
+        notices.append(f"inputs: {', '.join(map(str, inputs))} became inputs_schema defaults")
+    if positions:
+        payload["canvas"] = {"positions": positions}
+    return payload, notices
+
+
+def _convert(
+    data: dict[str, Any], positions: dict[str, dict[str, float]], notices: list[str]
+) -> GraphIR:
+    dropped: dict[str, set[str]] = {}
     nodes: list[dict[str, Any]] = []
     for i, raw in enumerate(data.get("nodes", [])):
         name, ntype = raw.get("name"), raw.get("type")
@@ -97,7 +207,17 @@ def legacy_to_ir(data: dict[str, Any]) -> GraphIR:
             raise DocumentError(
                 [Problem("error", "legacy_node", "node needs a type", node=name, field="type")]
             )
-        config = {k: v for k, v in raw.items() if k not in _NODE_META_KEYS}
+        config = {
+            k: v for k, v in raw.items() if k not in _NODE_META_KEYS and not _display_only(k, ntype)
+        }
+        display = [k for k in raw if k not in _NODE_META_KEYS and _display_only(k, ntype)]
+        if display:
+            pos = _position(raw)
+            if pos is not None:
+                positions[name] = pos
+            for key in display:
+                if pos is None or key not in ("position", "x", "y"):
+                    dropped.setdefault(key, set()).add(name)
         if ntype in {"PythonCode", "CodeNode"} and isinstance(config.get("code"), str):
             nodes.append({"kind": "code", "id": name, "config": {}, "body": config["code"]})
             continue
@@ -179,6 +299,10 @@ def legacy_to_ir(data: dict[str, Any]) -> GraphIR:
             if branch.get("join"):
                 edges.append({"source": _sentinel(target), "target": _sentinel(branch["join"])})
 
+    if positions:
+        notices.append(f"node positions moved to canvas.positions ({len(positions)} nodes)")
+    for key, names in sorted(dropped.items()):
+        notices.append(f"display-only key {key!r} dropped from nodes {', '.join(sorted(names))}")
     entry = next((e["target"] for e in edges if e["source"] == START), None)
     if entry is None and nodes:
         entry = data.get("entry_point") or nodes[0]["id"]

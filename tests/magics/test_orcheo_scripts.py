@@ -7,14 +7,16 @@ others stay scripts, and both run in the kernel with upstream's results.
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from orcheo_jupyter import local, spec
 from orcheo_jupyter.runtime import background
 from orcheo_jupyter.runtime.secrets import SECRETS_SERVICE
 from orcheo_jupyter.workflow import Workflow
-from tests.compat.scripts import CREDENTIALS, PLAIN_DICT, ROUTED, TASKS
+from tests.compat.scripts import CREDENTIALS, PLAIN_DICT, ROUTED, TASKS, WELCOME_LEGACY
 
 from .conftest import Shell
 
@@ -98,3 +100,19 @@ def test_orcheo_is_never_put_in_sys_modules(tmp_path: Path) -> None:
         sys.modules.pop("orcheo", None)
     Workflow.from_script(CREDENTIALS, "creds")
     assert "orcheo" not in sys.modules
+
+
+def test_legacy_json_cells_and_files(shell: Shell, tmp_path: Path, capsys: Any) -> None:
+    shell.ok("%%orcheo welcome --format json --no-show\n" + json.dumps(WELCOME_LEGACY, indent=2))
+    out = capsys.readouterr().err  # shown under the cell, like other warnings
+    assert "converted from Orcheo's legacy JSON" in out
+    assert "inputs: name became inputs_schema defaults" in out
+    doc = spec.load(shell.folder / "welcome.orcheo.json")
+    assert doc.graph.format == "frozen-ir" and doc.name == "welcome"
+    assert shell.ns["welcome"].run().results["welcome"] == {"result": {"message": "Ada"}}
+
+    path = tmp_path / "welcome.json"
+    path.write_text(json.dumps(WELCOME_LEGACY))
+    wf = Workflow.load(path)
+    assert (wf.name, wf.document.description) == ("Welcome", WELCOME_LEGACY["description"])
+    assert wf.run({"name": "Grace"}).results["welcome"] == {"result": {"message": "Grace"}}

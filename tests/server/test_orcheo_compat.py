@@ -7,11 +7,12 @@ and SwitchNode as routers, TaskNode subclasses.
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from tests.compat.scripts import CREDENTIALS, PLAIN_DICT, ROUTED, TASKS
+from tests.compat.scripts import CREDENTIALS, PLAIN_DICT, ROUTED, TASKS, WELCOME_LEGACY
 
 from .conftest import Call
 
@@ -164,3 +165,71 @@ async def test_unknown_orcheo_names_fail_clearly(api: Call) -> None:
     assert reply.code == 422
     assert "SetVariableNode(name='x')" in reply.error["message"]
     assert "variables" in reply.error["message"]
+
+
+async def test_legacy_json_is_accepted_by_create_update_and_execute(
+    api: Call, wait_run: Wait
+) -> None:
+    created = await api("POST", "workflows", json_body=WELCOME_LEGACY)
+    assert created.code == 201, created.body
+    assert created.body["notices"] == [
+        "converted from Orcheo's legacy JSON (nodes/edges) to a frozen-ir document",
+        "inputs: name became inputs_schema defaults",
+    ]
+    doc = created.body["document"]
+    assert (doc["name"], doc["description"]) == (
+        WELCOME_LEGACY["name"],
+        WELCOME_LEGACY["description"],
+    )
+    assert doc["graph"]["format"] == "frozen-ir"
+    assert [(n["id"], n["type"]) for n in doc["graph"]["ir"]["nodes"]] == [
+        ("welcome", "DataTransformNode")
+    ]
+    assert doc["inputs_schema"]["properties"]["name"] == {"default": "Ada", "type": "string"}
+    # Upstream's documented result, with the example input as the default.
+    run = await _run(api, wait_run, created.body["id"], {})
+    assert run["final_state"]["results"]["welcome"] == {"result": {"message": "Ada"}}
+    run = await _run(api, wait_run, created.body["id"], {"name": "Grace"})
+    assert run["final_state"]["results"]["welcome"] == {"result": {"message": "Grace"}}
+
+    changed = {**WELCOME_LEGACY, "inputs": {"name": "Linus"}}
+    updated = await api("PUT", "workflows", created.body["id"], json_body=changed)
+    assert updated.code == 200, updated.body
+    assert updated.body["version"] == 2 and updated.body["notices"]
+    run = await _run(api, wait_run, created.body["id"], {})
+    assert run["final_state"]["results"]["welcome"] == {"result": {"message": "Linus"}}
+    plain = await api("GET", "workflows", created.body["id"])
+    assert "notices" not in plain.body
+
+
+async def test_legacy_display_keys_move_to_the_canvas_and_semantic_keys_still_fail(
+    api: Call,
+) -> None:
+    """Issue 19 item 9: the old canvas wrote labels, canvas ids and positions on nodes."""
+    legacy = copy.deepcopy(WELCOME_LEGACY)
+    legacy["nodes"][1].update(
+        {"label": "Say welcome", "id": "rf-node-3", "position": {"x": 120, "y": 48.5}}
+    )
+    legacy["nodes"].append(
+        {"name": "by_hand", "type": "ManualTriggerNode", "label": "Run it", "x": 0, "y": 0}
+    )
+    created = await api("POST", "workflows", json_body=legacy)
+    assert created.code == 201, created.body
+    doc = created.body["document"]
+    assert doc["canvas"]["positions"] == {
+        "welcome": {"x": 120.0, "y": 48.5},
+        "by_hand": {"x": 0.0, "y": 0.0},
+    }
+    configs = {n["id"]: n["config"] for n in doc["graph"]["ir"]["nodes"]}
+    assert "label" not in configs["welcome"] and "id" not in configs["welcome"]
+    assert configs["by_hand"] == {"label": "Run it"}  # a real ManualTriggerNode field
+    notices = created.body["notices"]
+    assert "node positions moved to canvas.positions (2 nodes)" in notices
+    assert "display-only key 'id' dropped from nodes welcome" in notices
+    assert "display-only key 'label' dropped from nodes welcome" in notices
+
+    legacy["nodes"][1]["transfroms"] = []  # a typo of a real field: not display-only
+    refused = await api("POST", "workflows", json_body=legacy)
+    assert refused.code == 422
+    [problem] = refused.body["error"]["details"]
+    assert (problem["node"], problem["field"]) == ("welcome", "config.transfroms")
