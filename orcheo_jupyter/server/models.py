@@ -403,6 +403,14 @@ class ValidationReport(BaseModel):
     problems: list[ProblemItem] = Field(
         description="Every problem the server finds before storing or running, errors first."
     )
+    document: WorkflowDocument | None = Field(
+        None,
+        description="Only when the sent document was converted (Orcheo's legacy JSON): the "
+        "document it became, which editors show and save instead.",
+    )
+    notices: list[str] = Field(
+        default_factory=list, description="What the conversion changed (with ``document``)."
+    )
 
 
 class OpenAPIDocument(BaseModel):

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..runtime.admission import ManualStart
 from ..runtime.manual import ManualRefused
-from ..spec.io import stored_form
+from ..spec.io import stored_form, to_data
 from ..spec.models import WorkflowDocument
 from ..store.records import VersionRecord, WorkflowRecord
 from .base import OrcheoHandler, operation
@@ -189,7 +189,10 @@ class ValidateHandler(OrcheoHandler):
     async def post(self, *, body: WorkflowInput) -> None:
         doc = WorkflowDocument.model_validate(body.model_dump(mode="python"))
         problems = self.orcheo.documents.problems(doc)
-        self.reply(200, {"problems": [p.as_dict() for p in problems]})
+        report: dict[str, Any] = {"problems": [p.as_dict() for p in problems]}
+        if body.notices:  # converted (legacy JSON): editors take the converted document
+            report.update(document=to_data(doc), notices=body.notices)
+        self.reply(200, report)
 
 
 class WorkflowHandler(_WorkflowBase):

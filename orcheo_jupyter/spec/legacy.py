@@ -162,7 +162,13 @@ def legacy_document(data: dict[str, Any], fallback_name: str) -> tuple[dict[str,
     """
     positions: dict[str, dict[str, float]] = {}
     notices = ["converted from Orcheo's legacy JSON (nodes/edges) to a frozen-ir document"]
-    ir = _convert(data, positions, notices)
+    try:
+        ir = _convert(data, positions, notices)
+    except (TypeError, AttributeError, KeyError) as exc:
+        # A member of the wrong shape (a mapping that is a list, targets that are a number).
+        raise DocumentError(
+            [Problem("error", "legacy_shape", f"not a legacy graph Orcheo can read: {exc!r}")]
+        ) from None
     payload: dict[str, Any] = {
         "name": data.get("name")
         if isinstance(data.get("name"), str) and data["name"]

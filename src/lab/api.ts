@@ -157,6 +157,16 @@ export class OrcheoApi {
     }
   }
 
+  /** Orcheo's legacy JSON (top-level ``nodes``/``edges``) as the document the server makes of it. */
+  async convertLegacy(data: unknown): Promise<{ document: WorkflowDocument; notices: string[] }> {
+    const res = await this.request<{ document?: WorkflowDocument; notices?: string[] }>('workflows/validate', {
+      method: 'POST',
+      body: JSON.stringify(data)
+    });
+    if (!res.document) throw new Error('the server did not convert this file');
+    return { document: res.document, notices: res.notices ?? [] };
+  }
+
   /** Answer a run's pending interrupt; the run continues in the background. */
   async resume(runId: string, value: unknown): Promise<void> {
     await this.request(`executions/${encodeURIComponent(runId)}/resume`, { method: 'POST', body: JSON.stringify({ value }) });

@@ -104,11 +104,42 @@ export class CanvasPanel extends Widget {
     }
   }
 
+  /** Orcheo's legacy JSON (``nodes``/``edges``, no ``graph``): converted by the server. */
+  private async fromLegacy(text: string): Promise<WorkflowDocument | null> {
+    let data: unknown;
+    try {
+      data = JSON.parse(text);
+    } catch {
+      return null;
+    }
+    if (!data || typeof data !== 'object' || 'graph' in data || !Array.isArray((data as { nodes?: unknown }).nodes)) {
+      return null;
+    }
+    const { document: doc, notices } = await this.api.convertLegacy(data);
+    // The file now holds the converted document: unsaved until the user saves it.
+    const next = dumps(doc);
+    this.lastText = next;
+    this.context.model.fromString(next);
+    this.context.model.dirty = true;
+    this.legacyNotices = notices;
+    return doc;
+  }
+
+  /** What converting a legacy file changed, shown once the canvas is up. */
+  legacyNotices: string[] = [];
+
   private async load(): Promise<void> {
     const text = this.context.model.toString();
     this.lastText = text;
     this.diskText = text;
-    const doc = this.parse(text);
+    let doc = this.parse(text);
+    if (typeof doc === 'string') {
+      try {
+        doc = (await this.fromLegacy(text)) ?? doc;
+      } catch (err) {
+        doc = `${doc} (${(err as Error).message})`;
+      }
+    }
     if (typeof doc === 'string') {
       this.showError(doc);
       return;
@@ -134,6 +165,7 @@ export class CanvasPanel extends Widget {
     root.style.height = '100%';
     this.editor = new CanvasEditor(root, host, doc, catalog, { height: '100%' });
     if (doc.id) rememberFile(doc.id, this.context.path);
+    if (this.legacyNotices.length) this.editor.toast(this.legacyNotices.join('; '), 'info');
   }
 
   private showError(message: string): void {

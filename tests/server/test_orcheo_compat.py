@@ -233,3 +233,14 @@ async def test_legacy_display_keys_move_to_the_canvas_and_semantic_keys_still_fa
     assert refused.code == 422
     [problem] = refused.body["error"]["details"]
     assert (problem["node"], problem["field"]) == ("welcome", "config.transfroms")
+
+
+async def test_validate_answers_the_converted_document_for_editors(api: Call) -> None:
+    """The Lab editor opens a legacy file through this: it shows and saves what comes back."""
+    reply = await api("POST", "workflows", "validate", json_body=WELCOME_LEGACY)
+    assert reply.code == 200, reply.body
+    assert reply.body["problems"] == []
+    assert reply.body["document"]["graph"]["format"] == "frozen-ir"
+    assert reply.body["notices"][0].startswith("converted from Orcheo's legacy JSON")
+    plain = await api("POST", "workflows", "validate", json_body=reply.body["document"])
+    assert "document" not in plain.body and "notices" not in plain.body
