@@ -75,8 +75,16 @@ def script_marker(namespace: Mapping[str, Any]) -> _Marker | None:
 
 
 def _script_frame_marker() -> _Marker | None:
+    """The mark of the nearest script frame on the stack, if any.
+
+    A module being imported runs its own (library) code: evaluations inside an
+    import that a script's call happened to trigger (a lazy import) are the
+    library's, so the walk stops at the import machinery.
+    """
     frame = sys._getframe(2)
     while frame is not None:
+        if frame.f_code.co_filename.startswith("<frozen importlib"):
+            return None
         marker = frame.f_globals.get(MARK)
         if isinstance(marker, _Marker):
             return marker

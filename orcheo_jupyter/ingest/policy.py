@@ -30,6 +30,7 @@ from RestrictedPython.Guards import (
 from RestrictedPython.PrintCollector import PrintCollector
 
 from ..compat.namespace import is_orcheo_name, resolve_import
+from ..nodes import registry
 from . import annotation_guard
 from .facades import DENIED_ATTRIBUTES, SEALED, build_facades
 from .limits import DEFAULT_ALLOWED_IMPORTS
@@ -305,6 +306,8 @@ def restricted_globals(
     """A fresh module namespace for one restricted script execution."""
     allow = allow or AllowList()
     annotation_guard.install()
+    # Node types are imported now, not lazily under a script's frame (orcheo.nodes.*).
+    registry.all_specs()
     facades: dict[str, ModuleType] = {}
     getattr_ = _guarded_getattr(allow, facades)
     facades.update(build_facades(getattr_))

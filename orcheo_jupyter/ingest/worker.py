@@ -106,6 +106,9 @@ def main() -> None:
     import langgraph.graph  # noqa: F401  (imported once, before forking: jobs pay nothing)
 
     from ..compat import freeze  # noqa: F401
+    from ..nodes import registry
+
+    registry.all_specs()  # node types imported once, before forking
     from ..runtime import script_graph  # noqa: F401
     from . import policy  # noqa: F401
 
