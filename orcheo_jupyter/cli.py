@@ -80,6 +80,19 @@ def _report(record: Any) -> int:
     if record.status == "succeeded":
         _print_json(record.final_state)
         return EXIT_OK
+    if record.status == "interrupted" and (record.interrupt or [{}])[0].get("id") == "breakpoint":
+        where = record.interrupt[0]["value"]
+        at = (
+            f"before {', '.join(where['before'])}"
+            if where.get("before")
+            else f"after {', '.join(where.get('after') or [])}"
+        )
+        results = json.dumps(where.get("state", {}).get("results"), ensure_ascii=False)
+        sys.stderr.write(
+            f"run {record.id} paused at a breakpoint {at}; results so far: {results}\n"
+            f"continue with: orcheo-jupyter resume {record.id}\n"
+        )
+        return EXIT_INTERRUPTED
     if record.status == "interrupted":
         payload = json.dumps(record.interrupt, ensure_ascii=False)
         sys.stderr.write(
@@ -91,9 +104,18 @@ def _report(record: Any) -> int:
     return EXIT_FAILED
 
 
+def _names(text: str | None) -> list[str]:
+    return [n.strip() for n in (text or "").split(",") if n.strip()]
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     inputs = _inputs(args.inputs)  # admitted (defaults, inputs_schema) when the run is submitted
     config = _json_arg(args.config, "--config") or {}
+    if args.break_before or args.break_after:
+        config["breakpoints"] = {
+            "before": _names(args.break_before),
+            "after": _names(args.break_after),
+        }
     doc = spec.load(args.path)
 
     async def go(executor: Any) -> int:
@@ -163,8 +185,14 @@ def cmd_resume(args: argparse.Namespace) -> int:
 
 
 def cmd_rerun(args: argparse.Namespace) -> int:
+    patch = _json_arg(args.state_patch, "--state-patch")
+    if patch is not None and not isinstance(patch, dict):
+        raise CliError(f"--state-patch must be a JSON object, got {type(patch).__name__}")
+    if patch and not args.checkpoint:
+        raise CliError("--state-patch needs --checkpoint (the checkpoint to fork from)")
+
     async def go(executor: Any) -> int:
-        new_id = await executor.rerun(args.run_id, args.checkpoint)
+        new_id = await executor.rerun(args.run_id, args.checkpoint, patch)
         sys.stderr.write(f"new run {new_id}\n")
         return _report(await executor.wait(new_id))
 
@@ -345,6 +373,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--inputs", help="JSON object, or @file")
     p.add_argument("--config", help='run config as JSON (e.g. {"configurable": {...}}), or @file')
     p.add_argument("--run-id", action="store_true", help="print the run id on stderr")
+    p.add_argument("--break-before", help="pause before these nodes (comma-separated)")
+    p.add_argument("--break-after", help="pause after these nodes (comma-separated)")
     p.set_defaults(fn=cmd_run)
 
     p = sub.add_parser("validate", help="check a document; one line per problem")
@@ -373,6 +403,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("run_id")
     p.add_argument("--checkpoint")
+    p.add_argument(
+        "--state-patch",
+        help="edit the state at --checkpoint first (JSON object or @file): results merge by "
+        "node id, other keys are replaced",
+    )
     p.set_defaults(fn=cmd_rerun)
 
     p = sub.add_parser("checkpoints", help="list a run's checkpoints")

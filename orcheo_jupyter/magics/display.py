@@ -150,8 +150,24 @@ def _is_question(value: Any) -> bool:
     return isinstance(value, Mapping) and value.get("type") == "human_input"
 
 
+def _is_breakpoint(value: Any) -> bool:
+    return isinstance(value, Mapping) and value.get("type") == "breakpoint"
+
+
+def _where(value: Mapping[str, Any]) -> str:
+    if value.get("before"):
+        return "paused before " + ", ".join(value["before"])
+    return (
+        "paused after "
+        + ", ".join(value.get("after") or [])
+        + f" (next: {', '.join(value.get('next') or [])})"
+    )
+
+
 def _ask_text(value: Any) -> str:
     """A HumanInputNode question as a person reads it; other payloads as JSON."""
+    if _is_breakpoint(value):
+        return f"breakpoint: {_where(value)}"
     if not _is_question(value):
         return _json(value, 300)
     parts = [f"{value.get('prompt')} (node {value.get('node')!r})"]
@@ -163,6 +179,8 @@ def _ask_text(value: Any) -> str:
 
 
 def _ask_html(value: Any) -> str:
+    if _is_breakpoint(value):
+        return f"<b>breakpoint</b>: {escape(_where(value))}"
     if not _is_question(value):
         return tree(value)
     out = f"<div><b>{escape(str(value.get('prompt')))}</b></div>"
@@ -249,6 +267,8 @@ class RunView:
         return f"{self.name}{run} · {self.status}{self._took()}"
 
     def _resume_hint(self) -> str:
+        if self.interrupts and all(_is_breakpoint(i.get("value")) for i in self.interrupts):
+            return f"%orcheo resume {self.run_id}"
         return f"%orcheo resume {self.run_id} --value '<JSON answer>'"
 
     def __repr__(self) -> str:
@@ -262,7 +282,8 @@ class RunView:
         if self.error:
             lines.append(f"error: {self.error}")
         for item in self.interrupts:
-            lines.append(f"waiting for input: {_ask_text(item.get('value'))}")
+            waiting = "" if _is_breakpoint(item.get("value")) else "waiting for input: "
+            lines.append(f"{waiting}{_ask_text(item.get('value'))}")
         if self.interrupts:
             lines.append(f"answer with: {self._resume_hint()}")
         results = self.state.get("results") or {}
@@ -299,7 +320,8 @@ class RunView:
         for item in self.interrupts:
             parts.append(
                 '<div style="margin-top:6px;padding:6px;border-left:3px solid #a142f4">'
-                f"<b>waiting for input</b> {_ask_html(item.get('value'))}<br>"
+                f"{'' if _is_breakpoint(item.get('value')) else '<b>waiting for input</b> '}"
+                f"{_ask_html(item.get('value'))}<br>"
                 f"<code>{escape(self._resume_hint())}</code></div>"
             )
         for note in self.notes:

@@ -44,7 +44,11 @@ USAGE = """\
     The cell builds workflow NAME (Python with `workflow.add_node(...)`, or the document
     as JSON/YAML), validates it, saves NAME.orcheo.json and the store, shows the canvas.
 %orcheo run NAME [--inputs JSON | --inputs-var VAR] [--config JSON] [-o VAR] [--quiet]
+                [--break-before A,B] [--break-after C]   pause there (resume continues)
 %orcheo resume [RUN_ID] [--value JSON | --value-var VAR] [-o VAR] [--quiet]
+                                  answer an interrupt (at a breakpoint: no value, it continues)
+%orcheo rerun RUN_ID [--checkpoint ID] [--patch JSON | --patch-var VAR]
+                                  a new run from the start or a checkpoint (fork: edited state)
 %orcheo list                      stored workflows (and files beside the notebook)
 %orcheo show NAME [--version N]   the canvas
 %orcheo runs NAME [--limit N]     run history
@@ -98,6 +102,10 @@ def _message(exc: BaseException) -> str:
     if isinstance(exc, KeyError) and len(text) > 1 and text[0] == text[-1] and text[0] in "'\"":
         return text[1:-1]
     return text
+
+
+def _names(text: str | None) -> list[str]:
+    return [n.strip() for n in (text or "").split(",") if n.strip()]
 
 
 def _split(line: str) -> list[str]:
@@ -395,6 +403,8 @@ class OrcheoMagics(Magics):
         inputs.add_argument("--inputs", default=None)
         inputs.add_argument("--inputs-var", default=None)
         parser.add_argument("--config", default=None)
+        parser.add_argument("--break-before", default=None)
+        parser.add_argument("--break-after", default=None)
         parser.add_argument("-o", "--output", default=None)
         parser.add_argument("--quiet", action="store_true")
         args = parser.parse_args(words)
@@ -404,6 +414,12 @@ class OrcheoMagics(Magics):
         config = _json_option(args.config, "--config") if args.config else None
         if config is not None and not isinstance(config, dict):
             raise OrcheoCellError('--config must be a JSON object such as {"configurable": {...}}')
+        if args.break_before or args.break_after:
+            config = dict(config or {})
+            config["breakpoints"] = {
+                "before": _names(args.break_before),
+                "after": _names(args.break_after),
+            }
         doc, source, path = self._resolve(args.name)
         saved = self._ensure_saved(doc, path if source != "store" else None)
         live = self.live.get(args.name)
@@ -471,19 +487,26 @@ class OrcheoMagics(Magics):
     def _cmd_resume(self, words: list[str], _raw: str) -> None:
         parser = _parser("%orcheo resume")
         parser.add_argument("run_id", nargs="?")
-        value = parser.add_mutually_exclusive_group(required=True)
+        value = parser.add_mutually_exclusive_group()
         value.add_argument("--value", default=None)
         value.add_argument("--value-var", default=None)
         parser.add_argument("-o", "--output", default=None)
         parser.add_argument("--quiet", action="store_true")
         args = parser.parse_args(words)
-        answer = self._inputs(args.value, args.value_var, "value")
         run_id = args.run_id
         if run_id is None:
             last = self.ip.user_ns.get("_orcheo_run")
             if not isinstance(last, RunResult) or last.status != "interrupted":
                 raise OrcheoCellError("no interrupted run to resume: name the run id")
             run_id = last.id
+        if args.value is None and args.value_var is None:
+            if not self._at_breakpoint(run_id):
+                raise OrcheoCellError(
+                    "the run waits for an answer: give --value JSON or --value-var VAR"
+                )
+            answer: Any = None  # a breakpoint just continues
+        else:
+            answer = self._inputs(args.value, args.value_var, "value")
         name = self._run_name(run_id)
         live = self.live.get(name)
 
@@ -491,6 +514,37 @@ class OrcheoMagics(Magics):
             return await executor.resume(run_id, answer)
 
         self._follow(name, start, live, args.output, args.quiet)
+
+    def _at_breakpoint(self, run_id: str) -> bool:
+        async def go(executor: Executor) -> bool:
+            record = await executor.get_run(run_id)
+            from ..runtime.breakpoints import is_breakpoint
+
+            return record.status == "interrupted" and is_breakpoint(record.interrupt)
+
+        return bool(background.run(storage.with_executor(go)))
+
+    def _cmd_rerun(self, words: list[str], _raw: str) -> None:
+        parser = _parser("%orcheo rerun")
+        parser.add_argument("run_id")
+        parser.add_argument("--checkpoint", default=None)
+        patch = parser.add_mutually_exclusive_group()
+        patch.add_argument("--patch", default=None)
+        patch.add_argument("--patch-var", default=None)
+        parser.add_argument("-o", "--output", default=None)
+        parser.add_argument("--quiet", action="store_true")
+        args = parser.parse_args(words)
+        state_patch = None
+        if args.patch is not None or args.patch_var is not None:
+            state_patch = self._inputs(args.patch, args.patch_var, "patch")
+            if not isinstance(state_patch, Mapping):
+                raise OrcheoCellError("the state patch must be a JSON object / dict")
+        name = self._run_name(args.run_id)
+
+        async def start(executor: Executor) -> str:
+            return await executor.rerun(args.run_id, args.checkpoint, state_patch)
+
+        self._follow(name, start, self.live.get(name), args.output, args.quiet)
 
     def _run_name(self, run_id: str) -> str:
         async def go() -> str:

@@ -42,7 +42,7 @@ from ..spec.problems import DocumentError, Problem
 from ..spec.values import UnstorableValue, ValueLimits, check_value, value_problems
 from ..store.base import Repository
 from ..store.records import RunRecord
-from . import secrets
+from . import breakpoints, secrets
 from .events import RunStatus
 from .manual import ManualPolicy, ManualRefused, check_start, manual_policy
 
@@ -201,6 +201,7 @@ async def admit(
     check_value(given, "inputs", limits)
     check_value(run_config, "config", limits)
     _check_recursion_limit(run_config)
+    breakpoints.check(doc, run_config)
     filled = checked_inputs(doc, given)
     await secrets.check_document(doc, resolver, workflow_id, checksum)
     admitted = Admitted(filled, run_config)

@@ -36,7 +36,7 @@ from ..store.records import (
     reference,
     share_inputs,
 )
-from . import admission, secrets
+from . import admission, breakpoints, secrets
 from . import observer as obs
 from .admission import Admission, ManualStart, pending_run
 from .build import build_graph
@@ -354,19 +354,23 @@ class Executor:
                 data["inputs"] = record.inputs if inline else reference("inputs")
             observer.emit(opening, data={**data, **(note or {})})
             self._set_status(active, RunStatus.RUNNING, **fields)
-            kwargs: dict[str, Any] = {}
+            kwargs: dict[str, Any] = breakpoints.invoke_kwargs(record.config)
             if self.checkpointer is not None:
                 kwargs["durability"] = self.durability
-            result = await graph.ainvoke(
-                payload, self._run_config(record.id, record.config), **kwargs
-            )
+            run_config = self._run_config(record.id, record.config)
+            result = await graph.ainvoke(payload, run_config, **kwargs)
             flush_checkpoints = getattr(self.checkpointer, "flush", None)
             if flush_checkpoints is not None:
                 # A last checkpoint that cannot be stored fails the run, plainly.
                 await flush_checkpoints(record.id)
             interrupts = result.get("__interrupt__") if isinstance(result, dict) else None
-            if interrupts:
-                pending = [{"id": i.id, "value": jsonable(i.value)} for i in interrupts]
+            paused = None
+            if not interrupts and ("interrupt_before" in kwargs or "interrupt_after" in kwargs):
+                paused = await breakpoints.paused_at(graph, run_config, record.config)
+            if interrupts or paused:
+                pending = paused or [
+                    {"id": i.id, "value": jsonable(i.value)} for i in interrupts or []
+                ]
                 observer.emit(
                     EventType.INTERRUPTED,
                     data={"interrupts": pending},
@@ -525,7 +529,9 @@ class Executor:
             raise RunStateError(f"run {run_id} is {record.status}, not interrupted")
         if self.checkpointer is None:
             raise RunStateError("resuming needs a checkpointer")
-        command: Command[Any] = Command(resume=resume_map(run_id, record.interrupt or [], value))
+        command: Command[Any] | None = None
+        if not breakpoints.is_breakpoint(record.interrupt):  # a breakpoint just continues
+            command = Command(resume=resume_map(run_id, record.interrupt or [], value))
         graph = await self._graph_of(record)
         active = self._activate(record)
         active.record.status = RunStatus.RUNNING  # claim it before the first await
@@ -581,8 +587,20 @@ class Executor:
             out.append(item)
         return out
 
-    async def rerun(self, run_id: str, checkpoint_id: str | None = None) -> str:
-        """A new run: from the start with the same inputs, or from a stored checkpoint."""
+    async def rerun(
+        self,
+        run_id: str,
+        checkpoint_id: str | None = None,
+        state_patch: Mapping[str, Any] | None = None,
+    ) -> str:
+        """A new run: from the start with the same inputs, or from a stored checkpoint.
+
+        ``state_patch`` (with a checkpoint) edits the state the new run starts from:
+        ``results`` merges by node id, other keys are replaced. The source run and
+        its checkpoints are never changed.
+        """
+        if state_patch and checkpoint_id is None:
+            raise RunStateError("a state patch needs a checkpoint_id to fork from")
         source = await self.get_run(run_id)
         await self._graph_of(source)  # the document still builds
         record = pending_run(
@@ -599,12 +617,18 @@ class Executor:
         if checkpoint_id is not None:
             if self.checkpointer is None:
                 raise RunStateError("re-running from a checkpoint needs a checkpointer")
-            await self._copy_checkpoint(run_id, checkpoint_id, record.id)
+            await self._copy_checkpoint(run_id, checkpoint_id, record.id, state_patch)
         await self.store.create_run(record)
         await self.start_stored(record)
         return record.id
 
-    async def _copy_checkpoint(self, run_id: str, checkpoint_id: str, new_id: str) -> None:
+    async def _copy_checkpoint(
+        self,
+        run_id: str,
+        checkpoint_id: str,
+        new_id: str,
+        state_patch: Mapping[str, Any] | None = None,
+    ) -> None:
         assert self.checkpointer is not None
         source_cfg: RunnableConfig = {
             "configurable": {
@@ -619,8 +643,12 @@ class Executor:
         target: RunnableConfig = {"configurable": {"thread_id": new_id, "checkpoint_ns": ""}}
         # Pending writes are deliberately not copied: a re-run executes the steps after
         # the checkpoint again instead of replaying what the first run produced there.
+        checkpoint = snap.checkpoint
+        if state_patch:
+            values = breakpoints.patched(checkpoint["channel_values"], state_patch)
+            checkpoint = {**checkpoint, "channel_values": values}
         await self.checkpointer.aput(
-            target, snap.checkpoint, snap.metadata, snap.checkpoint["channel_versions"]
+            target, checkpoint, snap.metadata, checkpoint["channel_versions"]
         )
 
     async def test_node(

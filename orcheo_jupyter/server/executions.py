@@ -206,5 +206,5 @@ class RerunHandler(OrcheoHandler):
     )
     async def post(self, execution_id: str, *, body: RerunRequest) -> None:
         executor = await self.executor()
-        run_id = await executor.rerun(execution_id, body.checkpoint_id)
+        run_id = await executor.rerun(execution_id, body.checkpoint_id, body.state_patch)
         self.reply(202, {"execution_id": run_id}, location=self.api_url("executions", run_id))

@@ -146,6 +146,15 @@ class ExecuteRequest(_Body):
     version: int | None = Field(
         None, ge=1, le=MAX_INT, description="Workflow version to run; default the latest."
     )
+    break_before: list[str] = Field(
+        default_factory=list,
+        max_length=500,
+        description="Pause before these nodes (the run shows as interrupted with its state; "
+        "resume continues it).",
+    )
+    break_after: list[str] = Field(
+        default_factory=list, max_length=500, description="Pause after these nodes."
+    )
     comment: str | None = Field(
         None,
         max_length=2000,
@@ -168,6 +177,17 @@ class RerunRequest(_Body):
         max_length=200,
         description="Checkpoint to re-run from (see .../checkpoints); default the start.",
     )
+    state_patch: dict[str, Any] | None = Field(
+        None,
+        description="Edit the state at the checkpoint before the new run starts from it "
+        "(fork): results merge by node id, other keys are replaced. Needs checkpoint_id.",
+    )
+
+    @model_validator(mode="after")
+    def _patch_needs_checkpoint(self) -> RerunRequest:
+        if self.state_patch and not self.checkpoint_id:
+            raise ValueError("state_patch needs a checkpoint_id to fork from")
+        return self
 
 
 # --- query strings -------------------------------------------------------------

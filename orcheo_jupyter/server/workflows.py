@@ -298,6 +298,9 @@ class ExecuteHandler(OrcheoHandler):
         config = body.config.model_dump(exclude_none=True) if body.config else None
         # A start by hand: the workflow's manual triggers decide (admission.admit).
         manual = ManualStart(getattr(self.current_user, "username", None), body.comment)
+        if body.break_before or body.break_after:
+            config = dict(config or {})
+            config["breakpoints"] = {"before": body.break_before, "after": body.break_after}
         try:
             run_id = await executor.submit(
                 doc,

@@ -205,3 +205,37 @@ def test_test_one_node_on_a_state_and_on_a_run(env: dict[str, str], tmp_path: Pa
     assert stored_runs(env) == 1  # tests store no run
     neither = cli(env, "test", path, "up")
     assert neither.returncode == 2 and "give --run RUN_ID" in neither.stderr
+
+
+def test_break_before_then_fork_with_a_state_patch(env: dict[str, str], tmp_path: Path) -> None:
+    path = write(tmp_path, "chain.orcheo.json", linear_doc("a", "b", "c"))
+    paused = cli(env, "run", path, "--break-before", "c", "--run-id")
+    assert paused.returncode == 3, paused.stderr  # waiting: the breakpoint
+    run_id = paused.stderr.split()[1]
+    assert f"run {run_id} paused at a breakpoint before c; results so far: " in paused.stderr
+    assert f"continue with: orcheo-jupyter resume {run_id}" in paused.stderr
+    checkpoints = json.loads(cli(env, "checkpoints", run_id).stdout)
+    at_c = next(c for c in checkpoints if c["next"] == ["c"])
+    fork = cli(
+        env,
+        "rerun",
+        run_id,
+        "--checkpoint",
+        at_c["checkpoint_id"],
+        "--state-patch",
+        '{"results": {"b": {"me": "patched"}}}',
+    )
+    assert fork.returncode == 0, fork.stderr
+    assert json.loads(fork.stdout)["results"] == {
+        "a": {"me": "a"},
+        "b": {"me": "patched"},
+        "c": {"me": "c"},
+    }
+    again = cli(env, "rerun", run_id, "--state-patch", "{}")  # an empty patch is no patch
+    assert again.returncode == 3  # from the start, with the same breakpoint
+    resumed = cli(env, "resume", run_id)
+    assert resumed.returncode == 0, resumed.stderr
+    assert json.loads(resumed.stdout)["results"]["c"] == {"me": "c"}
+    refused = cli(env, "rerun", run_id, "--state-patch", '{"x": 1}')
+    assert refused.returncode == 2
+    assert "--state-patch needs --checkpoint" in refused.stderr

@@ -91,3 +91,57 @@ def test_push_refuses_a_changed_signature_and_a_missing_variable(shell: Shell) -
     assert error is not None and "no variable named 'load_config'" in str(error)
     error = shell.cell(f"%orcheo debug {run_id} ghost")
     assert error is not None and "no node 'ghost'" in str(error)
+
+
+CHAIN = """%%orcheo chain --no-show
+workflow.add_node("a", "SetVariableNode", variables={"x": 2})
+workflow.add_code_node("b", "return state['results']['a']['x'] * 10")
+workflow.add_code_node("c", "return state['results']['b'] + 1")
+workflow.add_edge(START, "a")
+workflow.add_edge("a", "b")
+workflow.add_edge("b", "c")
+workflow.add_edge("c", END)
+"""
+
+
+def paused_view(shell: Shell) -> Any:
+    from orcheo_jupyter.magics.display import RunView
+
+    view = RunView("chain")
+    view.finish(shell.ns["paused"].record)
+    return view
+
+
+def test_breakpoints_pause_and_resume_continues_without_a_value(shell: Shell) -> None:
+    shell.ok(CHAIN)
+    shell.cell("%orcheo run chain --break-before c -o paused --quiet")
+    paused = shell.ns["paused"]
+    assert paused.status == "interrupted"
+    value = paused.record.interrupt[0]["value"]
+    assert value["before"] == ["c"] and value["state"]["results"]["b"] == 20
+    shown = repr(paused_view(shell))
+    assert "breakpoint: paused before c" in shown
+    assert f"answer with: %orcheo resume {paused.id}\n" in shown + "\n"
+    shell.cell(f"%orcheo resume {paused.id} -o done --quiet")
+    assert shell.ns["done"].status == "succeeded"
+    assert shell.ns["done"].results["c"] == 21
+
+
+def test_rerun_forks_from_a_checkpoint_with_a_patch(shell: Shell) -> None:
+    shell.ok(CHAIN)
+    shell.cell("%orcheo run chain --break-before c -o first --quiet")
+    first = shell.ns["first"]  # paused before c: its checkpoint there is stored
+    from orcheo_jupyter import local
+    from orcheo_jupyter.runtime import background
+
+    async def checkpoints() -> list[dict[str, Any]]:
+        return await (await local.executor()).checkpoints(first.id)
+
+    before_c = next(c for c in background.run(checkpoints()) if c["next"] == ["c"])
+    shell.ok(
+        f"%orcheo rerun {first.id} --checkpoint {before_c['checkpoint_id']} "
+        """--patch '{"results": {"b": 100}}' -o forked --quiet"""
+    )
+    forked = shell.ns["forked"]
+    assert forked.status == "succeeded" and forked.results["c"] == 101
+    assert forked.record.parent_run_id == first.id

@@ -1,0 +1,71 @@
+"""Breakpoints pause a run before/after chosen nodes; forks start from an edited checkpoint."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from orcheo_jupyter.runtime.executor import Executor, RunStateError
+from orcheo_jupyter.spec.problems import DocumentError
+from tests.nodes.helpers import chain_doc, code, node
+
+pytestmark = pytest.mark.asyncio
+
+
+def _doc() -> dict[str, Any]:
+    return chain_doc(
+        node("a", "SetVariableNode", variables={"x": 2}),
+        code("b", "return state['results']['a']['x'] * 10"),
+        code("c", "return state['results']['b'] + 1"),
+        name="bp",
+    )
+
+
+async def test_break_before_pauses_shows_the_state_and_continues(executor: Executor) -> None:
+    config = {"breakpoints": {"before": ["b"], "after": ["b"]}}
+    record = await executor.execute(_doc(), {}, config=config)
+    assert record.status == "interrupted"
+    (pending,) = record.interrupt or []
+    assert pending["id"] == "breakpoint"
+    value = pending["value"]
+    assert (value["type"], value["next"], value["before"]) == ("breakpoint", ["b"], ["b"])
+    assert value["state"]["results"] == {"a": {"x": 2}}
+
+    await executor.resume(record.id, None)
+    after_b = await executor.wait(record.id)
+    assert after_b.status == "interrupted"
+    value = after_b.interrupt[0]["value"]  # type: ignore[index]
+    assert (value["next"], value["before"], value["after"]) == (["c"], [], ["b"])
+    assert value["state"]["results"]["b"] == 20
+
+    await executor.resume(record.id, "anything")
+    done = await executor.wait(record.id)
+    assert done.status == "succeeded"
+    assert done.final_state["results"]["c"] == 21  # type: ignore[index]
+    statuses = [t.status for t in await executor.transitions(record.id)]
+    assert statuses.count("interrupted") == 2
+
+
+async def test_breakpoints_must_name_nodes(executor: Executor) -> None:
+    with pytest.raises(DocumentError, match="no node 'zz' to break before"):
+        await executor.submit(_doc(), config={"breakpoints": {"before": ["zz"]}})
+
+
+async def test_fork_from_a_checkpoint_with_an_edited_state(executor: Executor) -> None:
+    first = await executor.execute(_doc(), {})
+    assert first.final_state["results"]["c"] == 21  # type: ignore[index]
+    checkpoints = await executor.checkpoints(first.id)
+    before_c = next(c for c in checkpoints if c["next"] == ["c"])
+    fork = await executor.rerun(
+        first.id, before_c["checkpoint_id"], state_patch={"results": {"b": 100}}
+    )
+    forked = await executor.wait(fork)
+    assert forked.status == "succeeded", forked.error
+    assert forked.final_state["results"] == {"a": {"x": 2}, "b": 100, "c": 101}  # type: ignore[index]
+    assert forked.parent_run_id == first.id
+    assert forked.parent_checkpoint_id == before_c["checkpoint_id"]
+    # the source run is untouched
+    assert (await executor.get_run(first.id)).final_state["results"]["b"] == 20  # type: ignore[index]
+    with pytest.raises(RunStateError, match="a state patch needs a checkpoint_id"):
+        await executor.rerun(first.id, None, state_patch={"results": {"b": 1}})
