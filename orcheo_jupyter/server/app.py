@@ -27,6 +27,7 @@ from .. import __version__, ops
 from ..ingest.limits import DEFAULT_ALLOWED_IMPORTS, MAX_SCRIPT_BYTES
 from ..settings import Settings
 from ..spec.values import BODY_ENVELOPE, DEFAULT_MAX_DEPTH, HIGHEST_MAX_DEPTH, ValueLimits
+from .body_limit import DEFAULT_MAX_BODY_BYTES, max_body_bytes
 from .errors import ApiError
 from .routes import tornado_handlers
 
@@ -129,7 +130,10 @@ class OrcheoApp(ExtensionApp):
         "50-200 ms under load become a few ms. `jupyter orcheo` turns it on.",
     ).tag(config=True)
     max_body_bytes = Int(
-        16 * 1024 * 1024, help="Largest request body the API reads, in bytes."
+        DEFAULT_MAX_BODY_BYTES,
+        help="Largest request body the API and webhooks read, in bytes; a larger "
+        "Content-Length gets 413 before any of the body is read. `jupyter orcheo` also "
+        "sets ServerApp.max_body_size to it. ORCHEO_MAX_BODY_BYTES overrides.",
     ).tag(config=True)
     max_input_depth = Int(
         DEFAULT_MAX_DEPTH,
@@ -190,6 +194,7 @@ class OrcheoApp(ExtensionApp):
     def initialize_settings(self) -> None:
         if self.switch_interval > 0:
             sys.setswitchinterval(self.switch_interval)
+        self.body_limit = max_body_bytes(self.max_body_bytes)
         self._executor: Executor | None = None
         self._opening: asyncio.Future[Executor] | None = None
         self._stopped = False
@@ -358,9 +363,14 @@ class OrcheoApp(ExtensionApp):
     def launch_instance(cls, argv: list[str] | None = None, **kwargs: Any) -> None:
         """``jupyter orcheo``: ORCHEO_HOST / ORCHEO_PORT choose where it listens."""
         args = list(sys.argv[1:] if argv is None else argv)
+        # Jupyter's own routes (and 404s) buffer whole bodies up to max_body_size
+        # (512 MiB by default): headless, the same limit as orcheo's routes.
+        body_limit = max_body_bytes(DEFAULT_MAX_BODY_BYTES)
         env_args = [
             f"--OrcheoApp.switch_interval={HEADLESS_SWITCH_INTERVAL}",
             "--OrcheoApp.freeze_gc=True",
+            f"--ServerApp.max_body_size={body_limit}",
+            f"--ServerApp.max_buffer_size={body_limit}",
         ]
         if os.environ.get("ORCHEO_HOST"):
             env_args.append(f"--ServerApp.ip={os.environ['ORCHEO_HOST']}")

@@ -23,6 +23,7 @@ from ..runtime.serialize import jsonable
 from ..spec.problems import problems_from_validation
 from ..spec.surrogates import lone_surrogate_path
 from ..spec.values import value_problems
+from .body_limit import BodyLimitMixin
 from .errors import AUTH_REQUIRED, ApiError, describe
 
 if TYPE_CHECKING:
@@ -116,7 +117,7 @@ class ErrorsMixin:
         super().log_exception(typ, value, tb)  # type: ignore[misc]
 
 
-class OrcheoHandler(ErrorsMixin, ExtensionHandlerMixin, APIHandler):
+class OrcheoHandler(BodyLimitMixin, ErrorsMixin, ExtensionHandlerMixin, APIHandler):
     """Base of every REST handler: requires an authenticated Jupyter user."""
 
     @property
@@ -126,7 +127,12 @@ class OrcheoHandler(ErrorsMixin, ExtensionHandlerMixin, APIHandler):
     async def executor(self) -> Executor:
         return await self.orcheo.get_executor()
 
+    def body_limit(self) -> int:
+        return self.orcheo.body_limit
+
     async def prepare(self) -> None:  # type: ignore[override]
+        if self.refuse_oversized_body():  # before auth or anything else reads the body
+            return
         try:
             await super().prepare()
         except HTTPError as exc:
@@ -160,8 +166,8 @@ class OrcheoHandler(ErrorsMixin, ExtensionHandlerMixin, APIHandler):
 
     def json_body(self) -> Any:
         """The request body as JSON data; 413/400 with the reason when it is not."""
-        raw = self.request.body
-        limit = self.orcheo.max_body_bytes
+        raw = self.raw_body()
+        limit = self.body_limit()
         if len(raw) > limit:
             raise ApiError(
                 413,

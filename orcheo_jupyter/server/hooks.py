@@ -19,6 +19,7 @@ from tornado.web import RequestHandler
 from ..ops import metrics
 from ..triggers import WebhookRejected, WebhookRequest
 from .base import ErrorsMixin, operation
+from .body_limit import BodyLimitMixin
 
 if TYPE_CHECKING:
     from .app import OrcheoApp
@@ -30,8 +31,16 @@ class DeliveryAccepted(BaseModel):
     duplicate: bool = Field(description="True when an earlier delivery had the same key.")
 
 
-class WebhookHandler(ErrorsMixin, ExtensionHandlerMixin, RequestHandler):
+class WebhookHandler(BodyLimitMixin, ErrorsMixin, ExtensionHandlerMixin, RequestHandler):
     """No Jupyter token, cookie or XSRF here: callers are other systems, checked per workflow."""
+
+    def body_limit(self) -> int:
+        return self.orcheo.body_limit
+
+    async def prepare(self) -> None:
+        # 413 from the Content-Length alone: the body of a request to a hook that does
+        # not exist, or refuses it, is never read.
+        self.refuse_oversized_body()
 
     def check_xsrf_cookie(self) -> None:
         return None  # authenticity comes from the webhook's own secret or signature
@@ -59,7 +68,7 @@ class WebhookHandler(ErrorsMixin, ExtensionHandlerMixin, RequestHandler):
         request = WebhookRequest(
             method=self.request.method or "GET",
             headers=self.request.headers,
-            body=self.request.body,
+            body=self.raw_body(),
             query={
                 k: [v.decode("utf-8", "replace") for v in values]
                 for k, values in self.request.query_arguments.items()

@@ -1,0 +1,114 @@
+"""Refuse an oversized request body before reading it, on every orcheo route.
+
+Tornado buffers a whole body before a handler runs, up to the HTTP server's
+``max_body_size`` (Jupyter's default: 512 MiB), so a few concurrent 400 MB POSTs
+to any URL, even one that will answer 404 or 403, cost gigabytes of memory.
+Handlers with this mixin stream the body instead: ``prepare`` runs as soon as the
+headers arrive and answers 413 for a ``Content-Length`` over the limit, and the
+connection is closed after that answer, so the body is never read. A body sent
+without a length (chunked) is counted as it arrives and refused the same way once
+it passes the limit (a client that sends on without reading may then see the
+connection reset rather than the 413, as with any server that stops reading).
+Accepted bodies are collected in memory as before.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+from tornado.web import RequestHandler
+
+#: Default of ``OrcheoApp.max_body_bytes`` (and of ``jupyter orcheo``'s max_body_size).
+DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024
+MAX_BODY_ENV = "ORCHEO_MAX_BODY_BYTES"
+#: What tornado may read on a streamed route; ``data_received`` enforces the real limit
+#: (and a refused request's connection closes as soon as the 413 is sent).
+_UNLIMITED = 1 << 62
+
+
+def max_body_bytes(configured: int) -> int:
+    """The limit in force: ``ORCHEO_MAX_BODY_BYTES`` if set, else the traitlet's value."""
+    raw = os.environ.get(MAX_BODY_ENV, "").strip()
+    if not raw:
+        return configured
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"{MAX_BODY_ENV} must be a number of bytes, not {raw!r}") from None
+    if value < 1:
+        raise ValueError(f"{MAX_BODY_ENV} must be at least 1 byte, not {value}")
+    return value
+
+
+def _too_large(size: int, limit: int, *, announced: bool) -> dict[str, Any]:
+    said = "Content-Length says" if announced else "more than"
+    message = (
+        f"request body: {said} {size:,} bytes; the limit is {limit:,} bytes "
+        f"(OrcheoApp.max_body_bytes / {MAX_BODY_ENV})"
+    )
+    details = {"field": "body", "size": size, "limit": limit}
+    return {"error": {"code": "too_large", "message": message, "details": details}}
+
+
+class BodyLimitMixin(RequestHandler):
+    """Stream the body with a size limit; ``raw_body()`` is the whole of it once read."""
+
+    _stream_request_body = True  # what tornado's @stream_request_body sets, inherited
+    _chunks: list[bytes]
+    _received: int
+    _refused: bool
+
+    def body_limit(self) -> int:
+        """The largest body this route reads, in bytes."""
+        raise NotImplementedError
+
+    def refuse_oversized_body(self) -> bool:
+        """Answer 413 if ``Content-Length`` is over the limit (call first in ``prepare``).
+
+        True when refused: ``prepare`` must return without doing anything else.
+        """
+        self._chunks, self._received, self._refused = [], 0, False
+        limit = self.body_limit()
+        length = self.request.headers.get("Content-Length", "")
+        try:
+            announced = int(length) if length else 0
+        except ValueError:
+            announced = 0  # tornado answers 400 for a malformed length itself
+        # This mixin, not the HTTP server's max_body_size, decides what is read: tornado's
+        # own refusal is a bare 400 (written after our 413, when we answered first).
+        connection = self.request.connection
+        if connection is not None and hasattr(connection, "set_max_body_size"):
+            connection.set_max_body_size(_UNLIMITED)
+        if announced <= limit:
+            return False
+        self._refuse(_too_large(announced, limit, announced=True))
+        return True
+
+    def _refuse(self, body: dict[str, Any]) -> None:
+        self._refused = True
+        self.clear()
+        self.set_status(413)
+        self.set_header("Content-Type", "application/json")
+        self.set_header("Connection", "close")
+        self.finish(json.dumps(body, separators=(",", ":")))
+
+    def data_received(self, chunk: bytes) -> None:
+        if self._refused or self._finished:
+            return
+        self._received += len(chunk)
+        limit = self.body_limit()
+        if self._received > limit:
+            self._chunks = []
+            self._refuse(_too_large(limit, limit, announced=False))
+            return
+        self._chunks.append(chunk)
+
+    def raw_body(self) -> bytes:
+        """The request body (read in full, within the limit, before the method runs)."""
+        if not hasattr(self, "_chunks"):  # a subclass's prepare skipped the check
+            return self.request.body
+        if len(self._chunks) != 1:
+            self._chunks = [b"".join(self._chunks)]
+        return self._chunks[0]
