@@ -23,6 +23,7 @@ from ..runtime.serialize import jsonable
 from ..spec.problems import problems_from_validation
 from ..spec.surrogates import lone_surrogate_path
 from ..spec.values import value_problems
+from .authz import API, guard
 from .body_limit import BodyLimitMixin
 from .errors import AUTH_REQUIRED, ApiError, describe
 
@@ -269,6 +270,9 @@ class OrcheoHandler(BodyLimitMixin, ErrorsMixin, ExtensionHandlerMixin, APIHandl
 class NotFoundHandler(OrcheoHandler):
     """JSON 404 for any other path under /orcheo/api (after auth, like every route)."""
 
+    auth_resource = API
+
+    @guard()  # read or write, as the method says
     async def _missing(self, *args: Any, **kwargs: Any) -> None:
         raise ApiError(404, "not_found", f"no such endpoint: {self.request.path}")
 

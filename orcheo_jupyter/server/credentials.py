@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..runtime.secrets import NAME_PATTERN
 from ..vault import CredentialInvalid, OAuthTokens, Vault
 from ..vault.vault import MAX_VALUE_CHARS
+from .authz import CREDENTIALS, READ, WRITE, guard
 from .base import OrcheoHandler, operation
 from .errors import ApiError
 from .models import MAX_INT
@@ -158,6 +159,8 @@ def _invalid(exc: CredentialInvalid) -> ApiError:
 
 
 class _CredentialBase(OrcheoHandler):
+    auth_resource = CREDENTIALS
+
     async def vault(self) -> Vault:
         await self.executor()
         return self.orcheo.services.require_vault()
@@ -169,6 +172,7 @@ class _CredentialBase(OrcheoHandler):
 
 
 class CredentialsHandler(_CredentialBase):
+    @guard(READ)
     @operation(
         operation_id="listCredentials",
         summary="Credentials with their scope and health (never their values)",
@@ -180,6 +184,7 @@ class CredentialsHandler(_CredentialBase):
         items = await (await self.vault()).list_credentials()
         self.reply(200, {"items": [c.as_dict() for c in items]})
 
+    @guard(WRITE)
     @operation(
         operation_id="createCredential",
         summary="Store a credential, sealed with AES-256-GCM",
@@ -209,6 +214,7 @@ class CredentialsHandler(_CredentialBase):
 
 
 class CredentialsHealthHandler(_CredentialBase):
+    @guard(READ)
     @operation(
         operation_id="credentialsHealth",
         summary="Health of every credential (decryptable, not expired)",
@@ -223,6 +229,7 @@ class CredentialsHealthHandler(_CredentialBase):
 
 
 class CredentialHandler(_CredentialBase):
+    @guard(READ)
     @operation(
         operation_id="getCredential",
         summary="One credential's metadata and health",
@@ -233,6 +240,7 @@ class CredentialHandler(_CredentialBase):
     async def get(self, name: str) -> None:
         self.reply(200, (await (await self.vault()).info(name)).as_dict())
 
+    @guard(WRITE)
     @operation(
         operation_id="updateCredential",
         summary="Change a credential's scope or description (not its value: rotate it)",
@@ -255,6 +263,7 @@ class CredentialHandler(_CredentialBase):
             raise _invalid(exc) from None
         self.reply(200, info.as_dict())
 
+    @guard(WRITE)
     @operation(
         operation_id="deleteCredential",
         summary="Delete a credential (its audit history stays)",
@@ -268,6 +277,7 @@ class CredentialHandler(_CredentialBase):
 
 
 class CredentialRotateHandler(_CredentialBase):
+    @guard(WRITE)
     @operation(
         operation_id="rotateCredential",
         summary="Replace a credential's value (or OAuth tokens); runs use the new one at once",
@@ -289,6 +299,7 @@ class CredentialRotateHandler(_CredentialBase):
 
 
 class CredentialHealthHandler(_CredentialBase):
+    @guard(READ)
     @operation(
         operation_id="credentialHealth",
         summary="Whether the credential can be used: decryptable and not expired",
@@ -302,6 +313,7 @@ class CredentialHealthHandler(_CredentialBase):
 
 
 class CredentialAuditHandler(_CredentialBase):
+    @guard(READ)
     @operation(
         operation_id="credentialAudit",
         summary="What was done with the credential, newest first: every read of its value",

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from ..spec.diff import diff_documents
 from ..spec.io import document_from_data
+from .authz import READ, WORKFLOWS, guard
 from .base import OrcheoHandler, operation
 from .models import VersionDiff
 from .workflows import parse_version
 
 
 class VersionDiffHandler(OrcheoHandler):
+    auth_resource = WORKFLOWS
+
+    @guard(READ)
     @operation(
         operation_id="diffVersions",
         summary="Nodes, edges, config and triggers added, removed or changed from A to B",

@@ -9,6 +9,7 @@ from typing import Any
 from ..runtime.events import TERMINAL, TERMINAL_EVENTS
 from ..store.encoding import encode_json
 from ..store.records import RunRecord, reference
+from .authz import EXECUTE, EXECUTIONS, READ, guard
 from .base import OrcheoHandler, operation
 from .models import (
     CheckpointList,
@@ -62,6 +63,8 @@ def _values(record: RunRecord, data: dict[str, Any], include: bool) -> None:
 
 
 class _ExecutionBase(OrcheoHandler):
+    auth_resource = EXECUTIONS
+
     async def _execution(self, run_id: str, *, values: bool = True) -> dict[str, Any]:
         executor = await self.executor()
         record = await executor.get_run(run_id)
@@ -78,6 +81,9 @@ class _ExecutionBase(OrcheoHandler):
 
 
 class ExecutionsHandler(OrcheoHandler):
+    auth_resource = EXECUTIONS
+
+    @guard(READ)
     @operation(
         operation_id="listExecutions",
         summary="Runs, newest first, filtered by workflow, status and id prefix",
@@ -110,6 +116,7 @@ class ExecutionsHandler(OrcheoHandler):
 
 
 class ExecutionHandler(_ExecutionBase):
+    @guard(READ)
     @operation(
         operation_id="getExecution",
         summary="A run: status, timestamps and transitions, error, final state when done",
@@ -120,6 +127,7 @@ class ExecutionHandler(_ExecutionBase):
     async def get(self, execution_id: str, *, query: ExecutionQuery) -> None:
         self.reply(200, await self._execution(execution_id, values=query.values))
 
+    @guard(EXECUTE)
     @operation(
         operation_id="cancelExecution",
         summary="Cancel a pending, running or interrupted run",
@@ -134,6 +142,9 @@ class ExecutionHandler(_ExecutionBase):
 
 
 class EventsHandler(OrcheoHandler):
+    auth_resource = EXECUTIONS
+
+    @guard(READ)
     @operation(
         operation_id="listExecutionEvents",
         summary="The run's events after sequence number N, in order",
@@ -168,6 +179,9 @@ class EventsHandler(OrcheoHandler):
 
 
 class ResumeHandler(OrcheoHandler):
+    auth_resource = EXECUTIONS
+
+    @guard(EXECUTE)
     @operation(
         operation_id="resumeExecution",
         summary="Answer the run's pending interrupt; it continues in the background",
@@ -183,6 +197,9 @@ class ResumeHandler(OrcheoHandler):
 
 
 class CheckpointsHandler(OrcheoHandler):
+    auth_resource = EXECUTIONS
+
+    @guard(READ)
     @operation(
         operation_id="listCheckpoints",
         summary="The run's checkpoints, newest first (what a re-run can start from)",
@@ -196,6 +213,9 @@ class CheckpointsHandler(OrcheoHandler):
 
 
 class RerunHandler(OrcheoHandler):
+    auth_resource = EXECUTIONS
+
+    @guard(EXECUTE)
     @operation(
         operation_id="rerunExecution",
         summary="Start a new run from the start or from one of this run's checkpoints",

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any, cast
 
+from jupyter_server.auth.decorator import allow_unauthenticated
 from jupyter_server.extension.handler import ExtensionHandlerMixin
 from pydantic import BaseModel, Field
 from tornado.web import RequestHandler
@@ -32,7 +33,11 @@ class DeliveryAccepted(BaseModel):
 
 
 class WebhookHandler(BodyLimitMixin, ErrorsMixin, ExtensionHandlerMixin, RequestHandler):
-    """No Jupyter token, cookie or XSRF here: callers are other systems, checked per workflow."""
+    """No Jupyter token, cookie or XSRF here: callers are other systems, checked per workflow.
+
+    Every method is ``@allow_unauthenticated`` so Jupyter (with
+    ``allow_unauthenticated_access=False``) neither warns about nor blocks it.
+    """
 
     def body_limit(self) -> int:
         return self.orcheo.body_limit
@@ -100,6 +105,7 @@ class WebhookHandler(BodyLimitMixin, ErrorsMixin, ExtensionHandlerMixin, Request
             )
         )
 
+    @allow_unauthenticated
     @operation(
         operation_id="receiveWebhook",
         summary="Start the workflow from another system (GET, PUT, PATCH, DELETE if allowed)",
@@ -117,14 +123,18 @@ class WebhookHandler(BodyLimitMixin, ErrorsMixin, ExtensionHandlerMixin, Request
     async def post(self, ref: str) -> None:
         await self._deliver(ref)
 
+    @allow_unauthenticated
     async def get(self, ref: str) -> None:
         await self._deliver(ref)
 
+    @allow_unauthenticated
     async def put(self, ref: str) -> None:
         await self._deliver(ref)
 
+    @allow_unauthenticated
     async def patch(self, ref: str) -> None:
         await self._deliver(ref)
 
+    @allow_unauthenticated
     async def delete(self, ref: str) -> None:
         await self._deliver(ref)

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from ..nodes import registry
+from .authz import NODES, READ, guard
 from .base import OrcheoHandler, operation
 from .models import NodeCatalog
 
 
 class NodesHandler(OrcheoHandler):
+    auth_resource = NODES
+
+    @guard(READ)
     @operation(
         operation_id="listNodeTypes",
         summary="Node types with category, icon and the JSON Schema of their config",

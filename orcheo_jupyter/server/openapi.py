@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
+from .authz import API, READ, guard
 from .base import Operation, OrcheoHandler, operation
 from .models import ErrorBody, OpenAPIDocument
 from .routes import Route, routes
@@ -273,8 +274,10 @@ def write_openapi(path: str | Path = CHECKED_IN) -> Path:
 
 
 class OpenAPIHandler(OrcheoHandler):
+    auth_resource = API
     _cache: dict[str, str] = {}
 
+    @guard(READ)
     @operation(
         operation_id="getOpenAPI",
         summary="This API's OpenAPI document",

@@ -12,6 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from ..ops import health, metrics
+from .authz import OPS, READ, guard
 from .base import OrcheoHandler, operation
 from .errors import ApiError
 
@@ -32,6 +33,8 @@ class HealthReport(BaseModel):
 
 
 class _OpsHandler(OrcheoHandler):
+    auth_resource = OPS
+
     def _open_to_monitoring(self) -> bool:
         return not self.settings.get("authenticate_prometheus", True)
 
@@ -45,6 +48,7 @@ class _OpsHandler(OrcheoHandler):
 
 
 class MetricsHandler(_OpsHandler):
+    @guard(READ)
     @operation(
         operation_id="getMetrics",
         summary="Prometheus metrics of this server process (text exposition format)",
@@ -71,6 +75,7 @@ class MetricsHandler(_OpsHandler):
 
 
 class HealthHandler(_OpsHandler):
+    @guard(READ)
     @operation(
         operation_id="getHealth",
         summary="Whether this server can reach its store, checkpoints and broker",

@@ -17,6 +17,7 @@ from ..spec.io import stored_form
 from ..spec.models import Trigger
 from ..triggers.config import DispatchPolicy
 from ..triggers.records import Job
+from .authz import EXECUTE, READ, TRIGGERS, WRITE, guard
 from .base import OrcheoHandler, operation
 from .models import MAX_INT, RunConfig
 from .services import check_triggers
@@ -204,12 +205,15 @@ def _dead(job: Job) -> dict[str, Any]:
 
 
 class _TriggerBase(OrcheoHandler):
+    auth_resource = TRIGGERS
+
     async def triggers(self) -> TriggerService:
         await self.executor()
         return self.orcheo.services.triggers
 
 
 class WorkflowTriggersHandler(_TriggerBase):
+    @guard(READ)
     @operation(
         operation_id="getTriggers",
         summary="The workflow's triggers with their state: webhook path, next and last cron "
@@ -220,6 +224,7 @@ class WorkflowTriggersHandler(_TriggerBase):
     async def get(self, workflow_id: str) -> None:
         self.reply(200, await (await self.triggers()).describe(workflow_id))
 
+    @guard(WRITE)
     @operation(
         operation_id="updateTriggers",
         summary="Replace the workflow's triggers (a new version) and/or its dispatch policy",
@@ -250,6 +255,7 @@ class WorkflowTriggersHandler(_TriggerBase):
 
 
 class DispatchHandler(_TriggerBase):
+    @guard(EXECUTE)
     @operation(
         operation_id="dispatchRuns",
         summary="Queue a batch of runs; they start within the workflow's concurrency limit",
@@ -295,6 +301,7 @@ class DispatchHandler(_TriggerBase):
 
 
 class DeadLettersHandler(_TriggerBase):
+    @guard(READ)
     @operation(
         operation_id="listDeadLetters",
         summary="Jobs that ran out of attempts, newest first, with every attempt's error",
@@ -331,6 +338,7 @@ class DeadLetterHandler(_TriggerBase):
             raise NotFound(f"dead letter {job_id!r} not found (the job is {job.status})")
         return job
 
+    @guard(READ)
     @operation(
         operation_id="getDeadLetter",
         summary="One dead letter",
@@ -340,6 +348,7 @@ class DeadLetterHandler(_TriggerBase):
     async def get(self, job_id: str) -> None:
         self.reply(200, _dead(await self._job(job_id)))
 
+    @guard(WRITE)
     @operation(
         operation_id="discardDeadLetter",
         summary="Forget a dead letter (its runs stay in the history)",
@@ -353,6 +362,7 @@ class DeadLetterHandler(_TriggerBase):
 
 
 class DeadLetterRetryHandler(_TriggerBase):
+    @guard(EXECUTE)
     @operation(
         operation_id="retryDeadLetter",
         summary="Run a dead letter again, with a fresh budget of attempts",
@@ -370,6 +380,7 @@ class DeadLetterRetryHandler(_TriggerBase):
 
 
 class DeliveriesHandler(_TriggerBase):
+    @guard(READ)
     @operation(
         operation_id="listDeliveries",
         summary="Webhook deliveries the workflow accepted, newest first, with their runs",

@@ -10,6 +10,7 @@ from ..runtime.manual import ManualRefused
 from ..spec.io import stored_form, to_data
 from ..spec.models import WorkflowDocument
 from ..store.records import VersionRecord, WorkflowRecord
+from .authz import EXECUTE, READ, WORKFLOWS, WRITE, guard
 from .base import OrcheoHandler, operation
 from .errors import ApiError
 from .models import (
@@ -59,6 +60,8 @@ def parse_version(text: str) -> int:
 
 
 class _WorkflowBase(OrcheoHandler):
+    auth_resource = WORKFLOWS
+
     async def _store(
         self, body: WorkflowInput, workflow_id: str | None = None
     ) -> tuple[WorkflowDocument, str, str]:
@@ -105,6 +108,7 @@ class _WorkflowBase(OrcheoHandler):
 
 
 class WorkflowsHandler(_WorkflowBase):
+    @guard(READ)
     @operation(
         operation_id="listWorkflows",
         summary="List workflows, newest change first",
@@ -127,6 +131,7 @@ class WorkflowsHandler(_WorkflowBase):
             },
         )
 
+    @guard(WRITE)
     @operation(
         operation_id="createWorkflow",
         summary="Create a workflow from a workflow document (version 1)",
@@ -143,6 +148,7 @@ class WorkflowsHandler(_WorkflowBase):
 
 
 class ImportPythonHandler(_WorkflowBase):
+    @guard(WRITE)
     @operation(
         operation_id="importPython",
         summary="Create a workflow from a LangGraph Python script",
@@ -196,6 +202,7 @@ class ValidateHandler(OrcheoHandler):
 
 
 class WorkflowHandler(_WorkflowBase):
+    @guard(READ)
     @operation(
         operation_id="getWorkflow",
         summary="A workflow and its latest document (by id or slug)",
@@ -208,6 +215,7 @@ class WorkflowHandler(_WorkflowBase):
         version = await store.get_version(workflow.id)
         self.reply(200, _detail(workflow, version))
 
+    @guard(WRITE)
     @operation(
         operation_id="updateWorkflow",
         summary="Store a new immutable version of the workflow",
@@ -230,6 +238,7 @@ class WorkflowHandler(_WorkflowBase):
         version = await store.get_version(workflow.id, version.version)
         self.reply(200, _detail(workflow, version, body.notices))
 
+    @guard(WRITE)
     @operation(
         operation_id="deleteWorkflow",
         summary="Delete a workflow and its versions (its runs stay in the history)",
@@ -244,6 +253,9 @@ class WorkflowHandler(_WorkflowBase):
 
 
 class VersionsHandler(OrcheoHandler):
+    auth_resource = WORKFLOWS
+
+    @guard(READ)
     @operation(
         operation_id="listVersions",
         summary="The workflow's versions, oldest first",
@@ -264,6 +276,9 @@ class VersionsHandler(OrcheoHandler):
 
 
 class VersionHandler(OrcheoHandler):
+    auth_resource = WORKFLOWS
+
+    @guard(READ)
     @operation(
         operation_id="getVersion",
         summary="One version of a workflow, with its document",
@@ -278,6 +293,9 @@ class VersionHandler(OrcheoHandler):
 
 
 class ExecuteHandler(OrcheoHandler):
+    auth_resource = WORKFLOWS
+
+    @guard(EXECUTE)
     @operation(
         operation_id="executeWorkflow",
         summary="Start a run of the workflow; answers at once with its id",

@@ -2,7 +2,8 @@
 
 ``Executor.events`` already yields every event exactly once and in order across
 the stored/in-memory/live boundary; this handler only frames them as JSON and
-relays the two commands a client may send (cancel, resume).
+relays the two commands a client may send (cancel, resume). Opening the socket
+needs ``read`` on ``orcheo:executions``; each command needs ``execute`` there.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import contextlib
 import json
 from typing import TYPE_CHECKING, Any, cast
 
+from jupyter_core.utils import ensure_async
 from jupyter_server.base.handlers import JupyterHandler
 from jupyter_server.base.websocket import WebSocketMixin
 from jupyter_server.extension.handler import ExtensionHandlerMixin
@@ -19,6 +21,7 @@ from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
 from ..runtime.outcomes import RunStateError
 from ..store.base import NotFound
+from .authz import EXECUTE, EXECUTIONS, READ, ws_guard
 from .base import ErrorsMixin, dumps
 from .errors import AUTH_REQUIRED, ApiError, describe
 from .models import MAX_INT
@@ -36,10 +39,13 @@ class ExecutionSocket(
     _after: int
     _pump: asyncio.Task[None] | None = None
 
+    auth_resource = EXECUTIONS
+
     @property
     def orcheo(self) -> OrcheoApp:
         return cast("OrcheoApp", self.extensionapp)
 
+    @ws_guard(READ)
     async def get(self, execution_id: str) -> None:
         if self.current_user is None:
             raise ApiError(403, "forbidden", AUTH_REQUIRED)
@@ -76,6 +82,11 @@ class ExecutionSocket(
             if not isinstance(command, dict):
                 raise ValueError("a command is a JSON object")
             kind = command.get("type")
+            if kind in ("cancel", "resume") and not await self._may_execute():
+                self._send_error(
+                    "forbidden", f"User is not authorized to {EXECUTE} on resource: {EXECUTIONS}."
+                )
+                return
             if kind == "cancel":
                 await self._executor.cancel(self._run_id)
             elif kind == "resume":
@@ -89,6 +100,14 @@ class ExecutionSocket(
         except (RunStateError, NotFound) as exc:
             described = describe(exc)
             self._send_error(described.code, described.message)
+
+    async def _may_execute(self) -> bool:
+        """Asked per command: a socket outlives changes to what its user may do."""
+        user = self.current_user
+        if user is None:
+            return False
+        allowed = self.authorizer.is_authorized(self, user, EXECUTE, EXECUTIONS)
+        return bool(await ensure_async(allowed))
 
     def _send_error(self, code: str, message: str) -> None:
         payload = {"type": "error", "seq": None, "error": {"code": code, "message": message}}
