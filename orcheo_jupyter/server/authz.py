@@ -13,6 +13,7 @@ dispatch, retry a dead letter; a socket's cancel and resume commands).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar, cast
 
@@ -44,7 +45,13 @@ def guard(action: str | None = None) -> Callable[[F], F]:
 
     def decorate(method: F) -> F:
         checked = authorized(action)(method) if action is not None else authorized(method)
-        return cast(F, web.authenticated(cast(Any, checked)))
+
+        @functools.wraps(method)
+        async def prepared(self: Any, *args: Any, **kwargs: Any) -> None:
+            self.raise_deferred_error()  # what prepare refused while the body was coming
+            await checked(self, *args, **kwargs)
+
+        return cast(F, web.authenticated(prepared))
 
     return decorate
 

@@ -140,12 +140,14 @@ class OrcheoHandler(BodyLimitMixin, ErrorsMixin, ExtensionHandlerMixin, APIHandl
             # Without any credentials, "authentication required" is the useful answer,
             # not the XSRF complaint Jupyter raises first for unsafe methods.
             if exc.status_code == 403 and self.current_user is None:
-                raise ApiError(403, "forbidden", AUTH_REQUIRED) from None
-            raise
+                self.fail_after_body(ApiError(403, "forbidden", AUTH_REQUIRED))
+                return
+            self.fail_after_body(exc)
+            return
         # Jupyter only enforces auth where a method opts in; every orcheo route needs it
         # (OPTIONS is the CORS preflight: it carries no credentials and returns no data).
         if self.current_user is None and self.request.method != "OPTIONS":
-            raise ApiError(403, "forbidden", AUTH_REQUIRED)
+            self.fail_after_body(ApiError(403, "forbidden", AUTH_REQUIRED))
 
     # --- input ---------------------------------------------------------------
     def parse_query(self, model: type[M]) -> M:

@@ -86,6 +86,27 @@ class BodyLimitMixin(RequestHandler):
         self._refuse(_too_large(announced, limit, announced=True))
         return True
 
+    def fail_after_body(self, error: Exception) -> None:
+        """Raise ``error`` now if no body is coming, else once the body is read (discarded).
+
+        Answering before an accepted body is read would close the connection with the
+        body unread, which the kernel turns into a reset that can destroy the answer
+        itself (a client sending without auth would see a network error, not a 403).
+        """
+        headers = self.request.headers
+        pending = headers.get("Content-Length", "0").strip() not in ("", "0") or (
+            "chunked" in headers.get("Transfer-Encoding", "").lower()
+        )
+        if not pending or self.request.method in ("GET", "HEAD"):  # (a login redirect else)
+            raise error
+        self._deferred_error = error
+
+    def raise_deferred_error(self) -> None:
+        """Called before every method (see ``authz.guard``): the error ``prepare`` deferred."""
+        error = getattr(self, "_deferred_error", None)
+        if error is not None:
+            raise error
+
     def _refuse(self, body: dict[str, Any]) -> None:
         self._refused = True
         self.clear()
@@ -95,8 +116,8 @@ class BodyLimitMixin(RequestHandler):
         self.finish(json.dumps(body, separators=(",", ":")))
 
     def data_received(self, chunk: bytes) -> None:
-        if self._refused or self._finished:
-            return
+        if self._refused or self._finished or getattr(self, "_deferred_error", None):
+            return  # (a deferred error's body is read only to be dropped)
         self._received += len(chunk)
         limit = self.body_limit()
         if self._received > limit:

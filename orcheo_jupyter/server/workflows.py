@@ -179,6 +179,9 @@ class ImportPythonHandler(_WorkflowBase):
 
 
 class ValidateHandler(OrcheoHandler):
+    auth_resource = WORKFLOWS
+
+    @guard(READ)  # checks a document, stores nothing
     @operation(
         operation_id="validateWorkflow",
         summary="Problems of a workflow document, found without storing or running it",

@@ -101,3 +101,25 @@ async def post_chunked(port: int, path: str, chunk: bytes, chunks: int) -> tuple
     finally:
         writer.close()
     return _parse(data), sent
+
+
+async def keep_alive_exchange(port: int, requests: list[bytes]) -> list[RawReply | None]:
+    """Send requests one after another on one connection; None once the server closed it."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    replies: list[RawReply | None] = []
+    try:
+        for request in requests:
+            writer.write(request)
+            await writer.drain()
+            try:
+                head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 20)
+            except (asyncio.IncompleteReadError, ConnectionError):
+                replies.append(None)
+                continue
+            reply = _parse(head)
+            length = int(reply.headers.get("content-length", "0"))
+            reply.body = await asyncio.wait_for(reader.readexactly(length), 20)
+            replies.append(reply)
+    finally:
+        writer.close()
+    return replies

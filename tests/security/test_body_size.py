@@ -22,7 +22,7 @@ from tests.conftest import linear_doc
 from tests.server.conftest import Call
 from tests.server.headless import Headless, start_headless
 
-from .raw_http import post_chunked, post_headers_only
+from .raw_http import keep_alive_exchange, post_chunked, post_headers_only
 
 MB = 1024 * 1024
 LIMIT = 16 * MB  # OrcheoApp.max_body_bytes by default
@@ -190,3 +190,24 @@ async def test_in_jupyter_bodies_within_the_limit_are_read_whole(api: Call) -> N
     got = await api("GET", "workflows", created.body["id"])
     assert len(got.body["description"]) == 2 * MB
     assert json.dumps(got.body)  # served back intact
+
+
+async def test_in_jupyter_a_refused_request_with_a_body_keeps_the_connection(
+    http_server_client: Any, jp_http_port: int, jp_base_url: str, jp_auth_header: dict[str, str]
+) -> None:
+    """A 403 to a small unauthenticated POST is sent after its body is read: the answer
+    arrives whole (no reset under it) and the connection stays usable."""
+    path = url_path_join(jp_base_url, "orcheo/api/workflows")
+    body = json.dumps(linear_doc("a")).encode()
+    host = f"Host: 127.0.0.1:{jp_http_port}\r\n"
+    unauthenticated = (
+        f"POST {path} HTTP/1.1\r\n{host}Content-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
+    token = jp_auth_header["Authorization"]
+    listing = f"GET {path} HTTP/1.1\r\n{host}Authorization: {token}\r\n\r\n".encode()
+    refused, listed = await keep_alive_exchange(jp_http_port, [unauthenticated, listing])
+    assert refused is not None and refused.status == 403
+    assert refused.json()["error"]["code"] == "forbidden"
+    assert listed is not None and listed.status == 200
+    assert listed.json()["total"] == 0  # the refused document was not stored
