@@ -211,3 +211,17 @@ async def test_in_jupyter_a_refused_request_with_a_body_keeps_the_connection(
     assert refused.json()["error"]["code"] == "forbidden"
     assert listed is not None and listed.status == 200
     assert listed.json()["total"] == 0  # the refused document was not stored
+
+
+async def test_in_jupyter_a_refused_get_keeps_the_connection(
+    http_server_client: Any, jp_http_port: int, jp_base_url: str, jp_auth_header: dict[str, str]
+) -> None:
+    path = url_path_join(jp_base_url, "orcheo/api/workflows")
+    host = f"Host: 127.0.0.1:{jp_http_port}\r\n"
+    anonymous = f"GET {path} HTTP/1.1\r\n{host}\r\n".encode()
+    token = jp_auth_header["Authorization"]
+    listing = f"GET {path} HTTP/1.1\r\n{host}Authorization: {token}\r\n\r\n".encode()
+    refused, listed = await keep_alive_exchange(jp_http_port, [anonymous, listing])
+    assert refused is not None and refused.status == 403
+    assert refused.json()["error"]["message"].startswith("authentication required")
+    assert listed is not None and listed.status == 200
