@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from .authz import EXECUTE, WORKFLOWS, guard
 from .base import OrcheoHandler, operation
 from .errors import ApiError
 from .models import NodeTestRequest, NodeTestResult
 
 
 class NodeTestHandler(OrcheoHandler):
+    auth_resource = WORKFLOWS
+
+    @guard(EXECUTE)  # runs the node's code
     @operation(
         operation_id="testNode",
         summary="Run one node on the state it received in a run (or a given state)",

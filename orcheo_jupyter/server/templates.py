@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from .. import templates
+from .authz import READ, WORKFLOWS, guard
 from .base import OrcheoHandler, operation
 from .errors import ApiError
 from .models import TemplateCatalog, TemplateDocument
 
 
 class TemplatesHandler(OrcheoHandler):
+    auth_resource = WORKFLOWS
+
+    @guard(READ)
     @operation(
         operation_id="listTemplates",
         summary="Workflow templates (name, title, description, tags)",
@@ -20,6 +24,9 @@ class TemplatesHandler(OrcheoHandler):
 
 
 class TemplateHandler(OrcheoHandler):
+    auth_resource = WORKFLOWS
+
+    @guard(READ)
     @operation(
         operation_id="getTemplate",
         summary="One template's workflow document (without an id: the caller names it)",
