@@ -316,6 +316,18 @@ def _outside_names(
     return sorted(set(imports)) + constants, warnings
 
 
+def _parsed(target: types.FunctionType) -> tuple[str, list[str], _FuncNode]:
+    """The function's file, its source lines and its syntax tree node."""
+    filename, lines = _source_of(target)
+    try:
+        tree = ast.parse("".join(lines), filename)
+    except SyntaxError as exc:
+        raise FunctionError(
+            f"cannot parse the source of {target.__name__!r}: {exc.msg}", filename, exc.lineno
+        ) from None
+    return filename, lines, _find(tree, target, filename)
+
+
 def function_body(fn: Callable[..., Any]) -> FunctionBody:
     """The code node body of a plain function (``def`` or ``lambda``)."""
     target = inspect.unwrap(fn)
@@ -324,14 +336,7 @@ def function_body(fn: Callable[..., Any]) -> FunctionBody:
             f"a code node needs a plain Python function (def or lambda), got "
             f"{type(target).__name__}"
         )
-    filename, lines = _source_of(target)
-    try:
-        tree = ast.parse("".join(lines), filename)
-    except SyntaxError as exc:
-        raise FunctionError(
-            f"cannot parse the source of {target.__name__!r}: {exc.msg}", filename, exc.lineno
-        ) from None
-    node = _find(tree, target, filename)
+    filename, lines, node = _parsed(target)
     params, kwonly = _prologue_params(target, node, filename)
     outside, warnings = _outside_names(target, filename)
     if isinstance(node, ast.Lambda):
@@ -373,14 +378,7 @@ def node_function_body(fn: Callable[..., Any]) -> str:
     target = inspect.unwrap(fn)
     if not isinstance(target, types.FunctionType) or target.__name__ == "<lambda>":
         raise FunctionError(f"expected a function defined with def, got {type(target).__name__}")
-    filename, lines = _source_of(target)
-    try:
-        tree = ast.parse("".join(lines), filename)
-    except SyntaxError as exc:
-        raise FunctionError(
-            f"cannot parse the source of {target.__name__!r}: {exc.msg}", filename, exc.lineno
-        ) from None
-    node = _find(tree, target, filename)
+    filename, lines, node = _parsed(target)
     assert not isinstance(node, ast.Lambda)
     params = [a.arg for a in _all_args(node.args)]
     if params != ["self", "state", "config"]:

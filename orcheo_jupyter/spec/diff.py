@@ -11,7 +11,7 @@ reported only as ``layout_changed``.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from .models import FrozenIRGraph, WorkflowDocument
@@ -178,32 +178,39 @@ def _change_lines(changes: Iterable[Mapping[str, Any]], indent: str) -> list[str
     return lines
 
 
+#: Each section's label for an added/removed item and for a changed one (None: never changed).
+_LABELS: tuple[tuple[str, Callable[[Any], str], Callable[[Any], str] | None], ...] = (
+    (
+        "nodes",
+        lambda n: f"node {n['id']} ({n.get('type', n.get('kind'))})",
+        lambda n: f"node {n['id']}",
+    ),
+    ("edges", lambda e: f"edge {e['source']} → {e['target']}", None),
+    (
+        "conditional_edges",
+        lambda c: f"conditional edge from {c['source']} on {c.get('path')}",
+        lambda c: f"conditional edge from {c['source']}",
+    ),
+    (
+        "triggers",
+        lambda t: f"trigger {t.get('id') or t['type']} ({t['type']})",
+        lambda t: f"trigger {t['id']}",
+    ),
+)
+
+
 def format_diff(diff: Mapping[str, Any], title: str = "") -> str:
     """The diff as text for a terminal or a notebook cell, ``+``/``-``/``~`` per item."""
     lines = [f"{title}{': ' if title else ''}{diff['summary']}"]
-    for n in diff["nodes"]["added"]:
-        lines.append(f"+ node {n['id']} ({n.get('type', n.get('kind'))})")
-    for n in diff["nodes"]["removed"]:
-        lines.append(f"- node {n['id']} ({n.get('type', n.get('kind'))})")
-    for n in diff["nodes"]["changed"]:
-        lines.append(f"~ node {n['id']}")
-        lines += _change_lines(n["changes"], "    ")
-    for e in diff["edges"]["added"]:
-        lines.append(f"+ edge {e['source']} → {e['target']}")
-    for e in diff["edges"]["removed"]:
-        lines.append(f"- edge {e['source']} → {e['target']}")
-    for kind, sign in (("added", "+"), ("removed", "-")):
-        for c in diff["conditional_edges"][kind]:
-            lines.append(f"{sign} conditional edge from {c['source']} on {c.get('path')}")
-    for c in diff["conditional_edges"]["changed"]:
-        lines.append(f"~ conditional edge from {c['source']}")
-        lines += _change_lines(c["changes"], "    ")
-    for kind, sign in (("added", "+"), ("removed", "-")):
-        for t in diff["triggers"][kind]:
-            lines.append(f"{sign} trigger {t.get('id') or t['type']} ({t['type']})")
-    for t in diff["triggers"]["changed"]:
-        lines.append(f"~ trigger {t['id']}")
-        lines += _change_lines(t["changes"], "    ")
+    for section, label, changed_label in _LABELS:
+        part = diff[section]
+        lines += [f"+ {label(item)}" for item in part["added"]]
+        lines += [f"- {label(item)}" for item in part["removed"]]
+        if changed_label is None:
+            continue
+        for item in part.get("changed", []):
+            lines.append(f"~ {changed_label(item)}")
+            lines += _change_lines(item["changes"], "    ")
     if diff["document"]:
         lines.append("~ document")
         lines += _change_lines(diff["document"], "    ")
