@@ -17,7 +17,10 @@ succeeded, has exactly one terminal event and the right final state.
 
 Goals (issue 4): >= 220 runs/s (n8n's published single-instance figure) with zero
 lost or duplicated runs, >= 0.5x the in-process floor, event latency p99 <= 10 ms.
-Usage: python benchmarks/api.py [--seconds 10] [--durability async] [--profile]
+Each server mode is measured in turn: ``--runners 0,1,2`` (default) compares runs
+executed inside the server process (0) with a pool of 1 and 2 runner processes.
+Usage: python benchmarks/api.py [--seconds 10] [--durability async] [--runners 0,1,2]
+[--profile]
 """
 
 from __future__ import annotations
@@ -430,6 +433,12 @@ async def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--durability", default=os.environ.get("ORCHEO_DURABILITY", "async"))
     parser.add_argument("--profile", action="store_true", help="py-spy the server under wrk")
+    parser.add_argument(
+        "--runners",
+        type=lambda text: [int(n) for n in text.split(",")],
+        default=[0, 1, 2],
+        help="server modes to measure: runner pool sizes, 0 = in-process (default 0,1,2)",
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is needed for the throughput phase: apt-get install -y wrk")
@@ -440,32 +449,54 @@ async def main() -> None:
         c: await in_process(c, args.seconds / 2, work / f"direct-{c}", args.durability)
         for c in CLIENTS
     }
-    server = start_headless(
-        work / "server",
-        "--ServerApp.log_level=WARN",
-        env={"ORCHEO_DURABILITY": args.durability},
-    )
-    try:
-        wrk_rows = []
-        for c in CLIENTS:
-            wid = await create_workflow(server)  # a fresh workflow per phase: clean audit
-            wrk_rows.append(await wrk_phase(server, wid, c, args.seconds, work))
-        client_rows = []
-        for c in CLIENTS:
-            wid = await create_workflow(server)
-            client_rows.append(await client_phase(server, wid, c, args.seconds))
-        profile = (
-            await profile_phase(server, await create_workflow(server), args.seconds, work)
-            if args.profile
-            else ""
+    modes: list[dict[str, Any]] = []
+    for runners in args.runners:
+        server = start_headless(
+            work / f"server-{runners}",
+            "--ServerApp.log_level=WARN",
+            env={"ORCHEO_DURABILITY": args.durability, "ORCHEO_RUNNERS": str(runners)},
         )
-    finally:
-        code = server.stop()
-    report(args, floors, direct, wrk_rows, client_rows, profile, code)
+        try:
+            wait_ready(server)
+            wrk_rows = []
+            for c in CLIENTS:
+                wid = await create_workflow(server)  # a fresh workflow per phase: clean audit
+                wrk_rows.append(await wrk_phase(server, wid, c, args.seconds, work))
+            client_rows = []
+            for c in CLIENTS:
+                wid = await create_workflow(server)
+                client_rows.append(await client_phase(server, wid, c, args.seconds))
+            profile = (
+                await profile_phase(server, await create_workflow(server), args.seconds, work)
+                if args.profile and runners == args.runners[0]
+                else ""
+            )
+        finally:
+            code = server.stop()
+        modes.append(
+            {"runners": runners, "wrk": wrk_rows, "clients": client_rows, "profile": profile,
+             "exit": code}
+        )  # fmt: skip
+    print(
+        f"\n3-node workflow via REST, durability={args.durability}, {os.cpu_count()} CPUs, "
+        f"{args.seconds:g} s per phase"
+    )
+    for mode in modes:
+        where = "in-process" if mode["runners"] == 0 else f"{mode['runners']} runner process(es)"
+        print(f"\n=== runners={mode['runners']} (runs execute {where}) ===")
+        report(floors, direct, mode["wrk"], mode["clients"], mode["profile"], mode["exit"])
+
+
+def wait_ready(server: Headless) -> None:
+    """Until /health is ok: with runners, one is ready (they start in the background)."""
+    deadline = time.monotonic() + 120
+    while httpx.get(f"{server.api}/health", headers=server.headers).status_code != 200:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the server never became healthy")
+        time.sleep(0.1)
 
 
 def report(
-    args: argparse.Namespace,
     floors: dict[int, float],
     direct: dict[int, float],
     wrk_rows: list[dict[str, Any]],
@@ -473,11 +504,6 @@ def report(
     profile: str,
     exit_code: int,
 ) -> None:
-    cpus = os.cpu_count()
-    print(
-        f"\n3-node workflow via REST, durability={args.durability}, {cpus} CPUs, "
-        f"{args.seconds:g} s per phase\n"
-    )
     print("throughput (wrk POST .../execute; runs/s = runs finished / time to last finish)")
     print("floor = raw LangGraph in-process; direct = our executor + store in-process, no HTTP")
     print(

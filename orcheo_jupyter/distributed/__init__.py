@@ -1,6 +1,7 @@
 """Distributed execution: Celery workers over Redis, chosen by configuration alone.
 
-``ORCHEO_EXECUTOR=local`` (default) runs workflows inside the server process;
+``ORCHEO_EXECUTOR=local`` (default) runs workflows on this machine: in the server's
+runner processes (``orcheo_jupyter.runners``), or in-process with ``runners=0``;
 ``ORCHEO_EXECUTOR=celery`` makes the server store each run and enqueue it, and
 ``orcheo-jupyter worker`` processes execute it with the same runtime. Celery and
 redis are imported only in that mode.
@@ -11,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from ..runners import RunnerConfig
     from ..runtime.executor import Executor
     from ..settings import Settings
 
@@ -24,12 +26,20 @@ def executor_mode(settings: Settings) -> str:
     return mode
 
 
-async def open_executor(settings: Settings) -> Executor:
-    """The executor ``settings`` ask for, with its store and checkpoints open."""
+async def open_executor(settings: Settings, runners: RunnerConfig | None = None) -> Executor:
+    """The executor ``settings`` ask for, with its store and checkpoints open.
+
+    Local mode with ``runners`` (count > 0) executes runs in a pool of runner
+    processes; without, in this process.
+    """
     if executor_mode(settings) == "celery":
         from .client import CeleryExecutor
 
         return await CeleryExecutor.open(settings)
+    if runners is not None and runners.count > 0:
+        from ..runners.executor import PoolExecutor
+
+        return await PoolExecutor.open(settings, runners=runners)
     from ..runtime.executor import Executor
 
     return await Executor.open(settings)

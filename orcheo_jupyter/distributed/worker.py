@@ -82,8 +82,8 @@ class WorkerRuntime:
             saver,
             durability=self.settings.durability,
             max_value_bytes=self.settings.max_value_bytes,
+            owns_resources=True,
         )
-        self.executor._owns_resources = True
         self.executor.owner = (
             f"{WORKER_OWNER_PREFIX}{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         )

@@ -1,4 +1,4 @@
-"""Health checks: can this process reach its store, its checkpoints and its broker?
+"""Health checks: can this process reach its store, its checkpoints, its broker, its runners?
 
 Each check runs with a timeout and reports ``ok``, the latency and, when it
 fails, the error's type and message (connection strings are never included).
@@ -41,6 +41,9 @@ def probes(executor: Executor) -> dict[str, Probe]:
     broker = getattr(executor, "ping_broker", None)
     if broker is not None:
         found["broker"] = broker
+    runners = getattr(executor, "ping_runners", None)
+    if runners is not None:
+        found["runners"] = runners
     return found
 
 

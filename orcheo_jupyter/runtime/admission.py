@@ -307,3 +307,17 @@ def pending_run(
         parent_checkpoint_id=parent_checkpoint_id,
         owner=owner,
     )
+
+
+#: Documents with more nodes than this are validated and compiled on a worker thread.
+LARGE_DOCUMENT_NODES = 200
+
+
+def is_large(document: WorkflowDocument | Mapping[str, Any]) -> bool:
+    """Whether checking ``document`` may take long enough to stall an event loop."""
+    graph: Any = (
+        document.get("graph") if isinstance(document, Mapping) else getattr(document, "graph", None)
+    )
+    ir = graph.get("ir") if isinstance(graph, Mapping) else getattr(graph, "ir", None)
+    nodes = ir.get("nodes") if isinstance(ir, Mapping) else getattr(ir, "nodes", None)
+    return isinstance(nodes, list) and len(nodes) > LARGE_DOCUMENT_NODES

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import copy
 from collections.abc import Mapping
 from typing import Any, cast
@@ -26,6 +25,7 @@ from ..spec.models import (
 )
 from ..spec.problems import DocumentError, problems_from_validation
 from ..spec.validate import entry_of, validate_document, validate_ir
+from . import guard
 from . import observer as obs
 from .code_nodes import body_line, compile_body, make_self
 from .nodes_wrap import NodeCall, NodeFailed, instrument
@@ -236,7 +236,7 @@ def _code_call(node: CodeNode) -> NodeCall:
             out = await fn(self_, state, config)
         else:
             # Sync bodies run off the event loop so a slow one cannot stall a server.
-            out = await asyncio.to_thread(fn, self_, state, config)
+            out = await guard.in_thread(node.id, fn, self_, state, config)
         return _wrap_output(node.id, out, False)
 
     return call

@@ -38,7 +38,7 @@ from ..store.records import (
 )
 from . import admission, breakpoints, secrets
 from . import observer as obs
-from .admission import Admission, ManualStart, pending_run
+from .admission import Admission, ManualStart, is_large, pending_run
 from .build import build_graph
 from .checkpoints import CheckpointError, close_saver
 from .events import TERMINAL, EventType, RunStatus
@@ -78,6 +78,7 @@ class Executor:
         max_graphs: int = 128,
         max_value_bytes: int | None = DEFAULT_MAX_VALUE_BYTES,
         value_limits: ValueLimits | None = None,
+        owns_resources: bool = False,
     ) -> None:
         from .writer import BatchWriter
 
@@ -100,7 +101,8 @@ class Executor:
         #: Size of each admitted run's stored inputs, until it starts (see start_stored).
         self._inputs_sizes: dict[str, int] = {}
         self._prepared = PreparedDocuments(max_graphs)
-        self._owns_resources = False
+        #: Whether ``aclose`` closes the store and checkpointer too.
+        self._owns_resources = owns_resources
         #: Extra observers of every run's events (metrics, structured logs).
         self.event_sinks: list[obs.Sink] = []
 
@@ -120,10 +122,9 @@ class Executor:
             raise
         kwargs.setdefault("max_value_bytes", settings.max_value_bytes)
         kwargs.setdefault("value_limits", ValueLimits(settings.max_input_depth))
-        executor = cls(store, saver, durability=settings.durability, **kwargs)
+        executor = cls(store, saver, durability=settings.durability, owns_resources=True, **kwargs)
         # Nodes that keep files (SQLite databases, vector stores) put them here.
         executor.services.setdefault("data_dir", settings.data_dir)
-        executor._owns_resources = True
         return executor
 
     async def aclose(self) -> None:
@@ -140,10 +141,13 @@ class Executor:
             await close_saver(self.checkpointer)
 
     # --- graphs --------------------------------------------------------------
+    def _build(self, doc: WorkflowDocument) -> CompiledStateGraph:
+        return build_graph(doc).compile(checkpointer=self.checkpointer)
+
     def _compiled(self, checksum: str, doc: WorkflowDocument) -> CompiledStateGraph:
         graph = self._graphs.get(checksum)
         if graph is None:
-            graph = build_graph(doc).compile(checkpointer=self.checkpointer)
+            graph = self._build(doc)
             self._graphs[checksum] = graph
             if len(self._graphs) > self._max_graphs:
                 self._graphs.popitem(last=False)
@@ -186,7 +190,13 @@ class Executor:
         size of the stored inputs. Nothing is stored; ``Admission.withdraw`` gives back
         the cooldown when the run is not stored after all.
         """
-        doc, checksum, body = self._prepared.get(document)
+        if is_large(document):
+            # Seconds of validation and compilation must not stall the loop (a server's).
+            doc, checksum, body = await asyncio.to_thread(self._prepared.get, document)
+            if checksum not in self._graphs:
+                self._graphs[checksum] = await asyncio.to_thread(self._build, doc)
+        else:
+            doc, checksum, body = self._prepared.get(document)
         graph = self._compiled(checksum, doc)
         admitted = await admission.admit(
             doc,

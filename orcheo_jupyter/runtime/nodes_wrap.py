@@ -12,6 +12,7 @@ from langgraph.errors import GraphBubbleUp
 
 from ..spec.models import RetryPolicy
 from ..store.encoding import ValueTooLarge
+from . import guard as guards
 from . import observer as obs
 
 NodeCall = Callable[[dict[str, Any], dict[str, Any], int], Awaitable[Any]]
@@ -36,7 +37,10 @@ class NodeFailed(RuntimeError):
         self.cause = cause
         where = f" (line {line} of its code)" if line else ""
         detail = describe(cause) if isinstance(cause, BaseException) else clip(cause)
-        super().__init__(f"node {node!r} failed{where}: {detail}")
+        if isinstance(cause, MemoryError):
+            super().__init__(f"{guards.out_of_memory(node)}{where}")
+        else:
+            super().__init__(f"node {node!r} failed{where}: {detail}")
 
 
 def describe(exc: BaseException) -> str:
@@ -63,8 +67,16 @@ def instrument(
             if observer is not None:
                 observer.node_started(node_id, attempt)
             started = time.perf_counter()
+            guard = guards.current() if timeout is not None and observer is not None else None
             try:
-                if timeout is not None:
+                if guard is not None and observer is not None and timeout is not None:
+                    # Told first: a node that never yields cannot stop itself at the limit.
+                    guard.started(observer.run_id, node_id, attempt, timeout)
+                    try:
+                        result = await asyncio.wait_for(call(state, dict(config), attempt), timeout)
+                    finally:
+                        guard.ended(observer.run_id, node_id, attempt)
+                elif timeout is not None:
                     result = await asyncio.wait_for(call(state, dict(config), attempt), timeout)
                 else:
                     result = await call(state, dict(config), attempt)

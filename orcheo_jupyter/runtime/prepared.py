@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
@@ -27,21 +28,26 @@ class PreparedDocuments:
     def __init__(self, size: int = 128) -> None:
         self._size = size
         self._by_text: OrderedDict[str, Prepared] = OrderedDict()
+        self._lock = threading.Lock()
 
     def get(self, document: WorkflowDocument | Mapping[str, Any]) -> Prepared:
+        """Thread-safe: large documents are prepared on a worker thread."""
         if isinstance(document, WorkflowDocument):
             return (document, *stored_form(document))
         try:
             key = _KEY.encode(document)
         except (TypeError, ValueError, RecursionError):
             return self._fresh(document)  # not plain JSON: validation says what is wrong
-        prepared = self._by_text.get(key)
-        if prepared is not None:
-            self._by_text.move_to_end(key)
-            return prepared
-        prepared = self._by_text[key] = self._fresh(document)
-        if len(self._by_text) > self._size:
-            self._by_text.popitem(last=False)
+        with self._lock:
+            prepared = self._by_text.get(key)
+            if prepared is not None:
+                self._by_text.move_to_end(key)
+                return prepared
+        prepared = self._fresh(document)
+        with self._lock:
+            self._by_text[key] = prepared
+            if len(self._by_text) > self._size:
+                self._by_text.popitem(last=False)
         return prepared
 
     @staticmethod

@@ -25,6 +25,8 @@ from traitlets import Bool, Float, Int, List, Unicode, default
 
 from .. import __version__, ops
 from ..ingest.limits import DEFAULT_ALLOWED_IMPORTS, MAX_SCRIPT_BYTES
+from ..runners import RunnerConfig, default_runners
+from ..runners.config import GiB
 from ..settings import Settings
 from ..spec.values import BODY_ENVELOPE, DEFAULT_MAX_DEPTH, HIGHEST_MAX_DEPTH, ValueLimits
 from .body_limit import DEFAULT_MAX_BODY_BYTES, max_body_bytes
@@ -100,6 +102,17 @@ class OrcheoApp(ExtensionApp):
     ).tag(config=True)
     broker_url = Unicode(
         "", help="Redis URL of the Celery broker and event fan-out. ORCHEO_BROKER_URL overrides."
+    ).tag(config=True)
+    runners = Int(
+        -1,
+        help="Runner processes that execute the server's runs (default: min(cores, 4)); "
+        "0 runs them inside the server process, where a node that blocks, spins or "
+        "allocates gigabytes stalls JupyterLab. ORCHEO_RUNNERS overrides.",
+    ).tag(config=True)
+    runner_memory_limit = Int(
+        4 * GiB,
+        help="Address-space limit of each runner process, in bytes (0: none); a run over it "
+        "fails with 'out of memory in node X'. ORCHEO_RUNNER_MEMORY_LIMIT overrides.",
     ).tag(config=True)
     log_format = Unicode(
         "", help="orcheo's own log lines: text (default) or json. ORCHEO_LOG_FORMAT overrides."
@@ -249,6 +262,27 @@ class OrcheoApp(ExtensionApp):
                 overrides[name] = Path(value).expanduser() if name in _PATH_FIELDS else value
         return Settings.from_env(**overrides)
 
+    def runner_config(self, settings: Settings) -> RunnerConfig:
+        """The runner pool: size and memory limit (traitlets, ORCHEO_* overrides)."""
+        count = _env_int("ORCHEO_RUNNERS", self.runners)
+        memory = _env_int("ORCHEO_RUNNER_MEMORY_LIMIT", self.runner_memory_limit)
+        if count < 0:
+            count = default_runners()
+        if memory < 0:
+            raise ValueError(f"runner_memory_limit must be 0 or more bytes, not {memory}")
+        return RunnerConfig(
+            count,
+            settings,
+            memory_limit=memory,
+            vault_key=self.vault_key or None,
+            vault_key_file=self.vault_key_file or None,
+            script={
+                "max_bytes": self.script_max_bytes,
+                "timeout": self.script_timeout,
+                "allow": list(self.script_allowed_imports),
+            },
+        )
+
     async def get_executor(self) -> Executor:
         """The executor, opened once on the server's loop (requests may beat the start hook)."""
         if self._executor is not None:
@@ -267,7 +301,8 @@ class OrcheoApp(ExtensionApp):
         self._previous_loader = script_graph.set_script_loader(
             restricted_loader(self.documents.limits)
         )
-        executor = ops.attach(await open_executor(self.orcheo_settings()))
+        settings = self.orcheo_settings()
+        executor = ops.attach(await open_executor(settings, self.runner_config(settings)))
         if self._bundle:  # stored first: starting the trigger services arms their triggers
             from ..export.deploy import install
 
@@ -385,6 +420,16 @@ class OrcheoApp(ExtensionApp):
 def _import_runtime() -> None:
     for name in _RUNTIME_MODULES:
         importlib.import_module(name)
+
+
+def _env_int(name: str, configured: int) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return configured
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number, not {value!r}") from None
 
 
 main = launch_instance = OrcheoApp.launch_instance

@@ -8,11 +8,13 @@ the server, by ``runtime/admission.py``, whoever starts them.
 
 from __future__ import annotations
 
+import asyncio
 from collections import OrderedDict
 from typing import Any
 
 from ..ingest import ScriptLimits, index_script
 from ..nodes.registry import check_node
+from ..runtime.admission import is_large
 from ..runtime.build import build_graph
 from ..spec.inputs import schema_problems
 from ..spec.io import document_from_data
@@ -39,7 +41,10 @@ class Documents:
             graph = doc.graph.model_copy(update={"index": index})
             return doc.model_copy(update={"graph": graph})
         try:
-            build_graph(doc).compile()
+            if is_large(doc):  # seconds for 10,000 nodes: off the loop
+                await asyncio.to_thread(lambda: build_graph(doc).compile())
+            else:
+                build_graph(doc).compile()
         except DocumentError:
             raise
         except Exception as exc:  # LangGraph refuses the shape (e.g. an empty subgraph)

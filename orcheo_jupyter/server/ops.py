@@ -26,9 +26,12 @@ class CheckResult(BaseModel):
 class HealthReport(BaseModel):
     status: Literal["ok", "unavailable"]
     version: str
-    executor: str = Field(description="local (in-process) or celery (queued for workers).")
+    executor: str = Field(
+        description="runners (runner processes), local (in-process) or celery (queued for workers)."
+    )
     checks: dict[str, CheckResult] = Field(
-        description="store, checkpoints and (with Celery) broker."
+        description="store, checkpoints, (with Celery) broker and (with runner processes) "
+        "runners: at least one ready."
     )
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
-from ..runtime.admission import ManualStart
+from ..runtime.admission import ManualStart, is_large
 from ..runtime.manual import ManualRefused
 from ..spec.io import stored_form, to_data
 from ..spec.models import WorkflowDocument
@@ -66,7 +67,11 @@ class _WorkflowBase(OrcheoHandler):
         self, body: WorkflowInput, workflow_id: str | None = None
     ) -> tuple[WorkflowDocument, str, str]:
         """Admit the document; its canonical text and checksum with the id filled in."""
-        doc = WorkflowDocument.model_validate(body.model_dump(mode="python"))
+        data = body.model_dump(mode="python")
+        if is_large(data):  # seconds for 10,000 nodes: off the loop
+            doc = await asyncio.to_thread(WorkflowDocument.model_validate, data)
+        else:
+            doc = WorkflowDocument.model_validate(data)
         if workflow_id is not None and doc.id not in (None, workflow_id):
             raise ApiError(
                 422,

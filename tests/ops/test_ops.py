@@ -73,8 +73,8 @@ def test_metrics_health_and_json_logs(tmp_path: Path, postgres_dsn: str) -> None
         health = httpx.get(f"{server.api}/health", headers=server.headers)
         assert health.status_code == 200, health.text
         body = health.json()
-        assert body["status"] == "ok" and body["executor"] == "local"
-        assert set(body["checks"]) == {"store", "checkpoints"}
+        assert body["status"] == "ok" and body["executor"] == "runners"
+        assert set(body["checks"]) == {"store", "checkpoints", "runners"}
         assert all(c["ok"] and c["latency_ms"] >= 0 for c in body["checks"].values())
 
         # Monitoring needs the token unless authenticate_prometheus is off.

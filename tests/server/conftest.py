@@ -27,8 +27,12 @@ from .headless import Headless, start_headless
 
 @pytest.fixture
 def orcheo_config() -> dict[str, Any]:
-    """Per-test OrcheoApp traitlets; tests override keys before the server starts."""
-    return {"script_timeout": 20.0}
+    """Per-test OrcheoApp traitlets; tests override keys before the server starts.
+
+    Runs execute in one runner process (the production default is min(cores, 4)):
+    every test starts a server, and each runner costs a Python start-up.
+    """
+    return {"script_timeout": 20.0, "runners": 1}
 
 
 @pytest.fixture

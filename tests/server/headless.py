@@ -91,3 +91,14 @@ def start_headless(root: Path, *extra: str, env: dict[str, str] | None = None) -
             server.stop()
             raise RuntimeError(f"jupyter orcheo did not answer:\n{log.read_text()}")
         time.sleep(0.1)
+
+
+def wait_healthy(server: Headless, timeout: float = 60.0) -> None:
+    """Until /health says ok: the store answers and a runner process is ready."""
+    deadline = time.monotonic() + timeout
+    while True:
+        reply = httpx.get(f"{server.api}/health", headers=server.headers, timeout=10)
+        if reply.status_code == 200:
+            return
+        assert time.monotonic() < deadline, reply.text
+        time.sleep(0.1)

@@ -19,7 +19,7 @@ import httpx
 
 from orcheo_jupyter.triggers import sign
 
-from .headless import Headless, start_headless
+from .headless import Headless, start_headless, wait_healthy
 
 HOOK_SECRET = "crash-hook-secret-1234"
 DELIVERIES = 24
@@ -85,6 +85,7 @@ def executions(log: Path) -> Counter[str]:
 def test_sigkill_mid_flight_loses_and_duplicates_nothing(tmp_path: Path) -> None:
     root, log = tmp_path / "server", tmp_path / "nodes.log"
     first = start_headless(root)
+    wait_healthy(first)  # runs start at once: the kill catches deliveries and runs in flight
     api = httpx.Client(base_url=first.api, headers=first.headers, timeout=10)
     assert api.post("/credentials", json={"name": "hook", "value": HOOK_SECRET}).status_code == 201
     hooked = api.post("/workflows", json=steps_doc(log, "hooked", webhook=True)).json()["id"]

@@ -1,0 +1,406 @@
+"""The runner-pool backend of ``Executor``: the server admits and stores runs, runners execute.
+
+Everything a run must pass (``Executor.admit``) and everything read from the store
+(status, transitions, checkpoints, re-runs) is shared with the in-process
+executor; what differs is where a stored run executes (``start_stored``,
+``recover``, ``resume``) and how the server learns about it: committed events
+and "settled" notes arrive over each runner's socket, and followers get them from
+memory. The server also enforces what a runner cannot: a node past its timeout by
+``STOP_GRACE_SECONDS``, or a cancelled run whose node never yields, ends its
+runner process; the runs it hosted continue from their checkpoints on another.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+from collections import deque
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..runtime.events import TERMINAL, TERMINAL_EVENTS, RunStatus
+from ..runtime.executor import Executor
+from ..runtime.outcomes import RunStateError, resume_map
+from ..runtime.serialize import jsonable
+from ..runtime.waiting import TIMED_OUT, within
+from ..settings import Settings
+from ..store.records import EventRecord, RunRecord
+from .config import STOP_GRACE_SECONDS, RunnerConfig
+from .pool import RunnerPool, RunnerProcess
+
+log = logging.getLogger(__name__)
+
+#: A run whose runner dies this many times is failed rather than recovered again.
+MAX_RUNNER_DEATHS = 3
+_UNSETTLED = (RunStatus.PENDING, RunStatus.RUNNING)
+
+
+@dataclass
+class _Stop:
+    """How a run ends when the server ends its runner on purpose."""
+
+    status: RunStatus
+    message: str
+    node: str | None = None
+
+
+@dataclass
+class _Hosted:
+    """A run the pool executes: waiting for a runner, or on one."""
+
+    order: dict[str, Any]
+    runner: RunnerProcess | None = None
+    settled: asyncio.Event = field(default_factory=asyncio.Event)
+    stop: _Stop | None = None
+    deaths: int = 0
+
+
+class PoolExecutor(Executor):
+    mode = "runners"
+
+    def __init__(self, store: Any, checkpointer: Any = None, *, runners: RunnerConfig, **kw: Any):
+        super().__init__(store, checkpointer, **kw)
+        self.pool = RunnerPool(runners, self._message, self._exited, self._kick)
+        self._hosted: dict[str, _Hosted] = {}
+        self._queue: deque[str] = deque()
+        self._followers: dict[str, set[asyncio.Queue[EventRecord | None]]] = {}
+        self._deadlines: dict[tuple[str, str, int], asyncio.TimerHandle] = {}
+        self._wake = asyncio.Event()
+        self._assigner: asyncio.Task[None] | None = None
+        self._chores: set[asyncio.Task[Any]] = set()
+
+    @classmethod
+    async def open(
+        cls, settings: Settings | None = None, *, runners: RunnerConfig | None = None, **kw: Any
+    ) -> PoolExecutor:
+        settings = settings or Settings.from_env()
+        if runners is None:
+            from .config import default_runners
+
+            runners = RunnerConfig(default_runners(), settings)
+        executor = await super().open(settings, runners=runners, **kw)
+        assert isinstance(executor, PoolExecutor)
+        executor.pool.start()
+        executor._assigner = asyncio.create_task(executor._assign(), name="orcheo-assign")
+        return executor
+
+    async def aclose(self) -> None:
+        """Runners stop their runs (stored as cancelled, as in-process runs are) and exit."""
+        if self._assigner is not None:
+            self._assigner.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._assigner
+        await self.pool.close()
+        for task in list(self._chores):
+            with contextlib.suppress(Exception):
+                await task
+        for timer in self._deadlines.values():
+            timer.cancel()
+        await super().aclose()
+
+    def _chore(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._chores.add(task)
+        task.add_done_callback(self._chores.discard)
+
+    # --- handing runs to runners ----------------------------------------------------
+    async def start_stored(self, record: RunRecord, graph: Any = None) -> None:
+        self._host(record.id, {"op": "run", "run": record.id})
+
+    def _host(self, run_id: str, order: dict[str, Any], deaths: int = 0) -> None:
+        self._hosted[run_id] = _Hosted(order, deaths=deaths)
+        self._queue.append(run_id)
+        self._kick()
+
+    def _kick(self) -> None:
+        self._wake.set()
+
+    async def _assign(self) -> None:
+        """Hand queued runs to the least busy ready runner, in order."""
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while self._queue:
+                run_id = self._queue[0]
+                hosted = self._hosted.get(run_id)
+                if hosted is None or hosted.runner is not None:
+                    self._queue.popleft()  # cancelled while it waited
+                    continue
+                runner = self.pool.least_busy()
+                if runner is None:
+                    if self.pool.broken:
+                        self._queue.popleft()
+                        message = f"no runner process could start: {self.pool.broken}"
+                        self._chore(self._fail_unstarted(run_id, message))
+                        continue
+                    break
+                self._queue.popleft()
+                hosted.runner = runner
+                runner.runs.add(run_id)
+                runner.send(hosted.order)
+
+    async def _fail_unstarted(self, run_id: str, message: str) -> None:
+        record = await self.store.get_run(run_id)
+        if record.status not in TERMINAL:
+            await self.record_failed(record, message)
+        self._settle(run_id)
+
+    def _settle(self, run_id: str, runner: RunnerProcess | None = None) -> None:
+        hosted = self._hosted.get(run_id)
+        if hosted is None or (runner is not None and hosted.runner is not runner):
+            return
+        del self._hosted[run_id]
+        if hosted.runner is not None:
+            hosted.runner.runs.discard(run_id)
+        hosted.settled.set()
+        for queue in self._followers.get(run_id, ()):
+            queue.put_nowait(None)  # re-read the store: the end may have been written here
+
+    # --- what runners say -----------------------------------------------------------
+    def _message(self, runner: RunnerProcess, message: dict[str, Any]) -> None:
+        kind = message.get("t")
+        run_id = str(message.get("run", ""))
+        if kind == "events":
+            for data in message.get("events", ()):
+                event = EventRecord(**data)
+                for sink in self.event_sinks:
+                    sink(event)
+                for queue in self._followers.get(event.run_id, ()):
+                    queue.put_nowait(event)
+        elif kind == "settled":
+            self._settle(run_id, runner)
+            if runner.spent is not None and runner.spent_run == run_id:
+                runner.kill(runner.spent)
+        elif kind == "node":
+            key = (run_id, str(message["node"]), int(message["attempt"]))
+            timeout = float(message["timeout"])
+            self._deadlines[key] = asyncio.get_running_loop().call_later(
+                timeout + STOP_GRACE_SECONDS, self._overdue, runner, key, timeout
+            )
+        elif kind == "node_end":
+            timer = self._deadlines.pop(
+                (run_id, str(message["node"]), int(message["attempt"])), None
+            )
+            if timer is not None:
+                timer.cancel()
+        elif kind == "spent":
+            self._spent(runner, run_id, str(message.get("reason") or "it was spent"))
+        elif kind == "refused":
+            self._chore(self._refused(runner, run_id, message))
+
+    def _spent(self, runner: RunnerProcess, run_id: str, reason: str) -> None:
+        """Replace ``runner`` once ``run_id`` has settled there (or after the grace period)."""
+        if runner.spent is not None:
+            return
+        runner.spent_run = run_id
+        self.pool.retire(runner, reason)
+        if run_id not in runner.runs:
+            runner.kill(reason)
+            return
+        asyncio.get_running_loop().call_later(STOP_GRACE_SECONDS, runner.kill, reason)
+
+    def _overdue(self, runner: RunnerProcess, key: tuple[str, str, int], timeout: float) -> None:
+        """A node is past its timeout and never yielded: its runner is ended."""
+        self._deadlines.pop(key, None)
+        run_id, node, _ = key
+        hosted = self._hosted.get(run_id)
+        if runner.exited.is_set() or hosted is None or hosted.runner is not runner:
+            return
+        hosted.stop = _Stop(
+            RunStatus.FAILED,
+            f"node {node!r} failed: timed out after {timeout:g}s (its timeout); it never "
+            "yielded, so its runner process was ended",
+            node,
+        )
+        runner.kill(f"node {node!r} of run {run_id} ran past its {timeout:g}s timeout")
+
+    async def _refused(self, runner: RunnerProcess, run_id: str, message: dict[str, Any]) -> None:
+        hosted = self._hosted.get(run_id)
+        if hosted is None or hosted.runner is not runner:
+            return
+        record = await self.store.get_run(run_id)
+        if message.get("op") == "run" and record.status in _UNSETTLED:
+            await self.record_failed(record, f"the run could not start: {message.get('error')}")
+        self._settle(run_id, runner)
+
+    def _exited(self, runner: RunnerProcess, cause: str) -> None:
+        """A runner is gone: end the runs it was stopped for, recover the others elsewhere."""
+        for key in [k for k, t in self._deadlines.items() if k[0] in runner.runs]:
+            self._deadlines.pop(key).cancel()
+        for run_id in list(runner.runs):
+            hosted = self._hosted.get(run_id)
+            if hosted is not None and hosted.runner is runner:
+                hosted.runner = None
+                self._chore(self._rehome(run_id, hosted, runner, cause))
+        runner.runs.clear()
+
+    async def _rehome(
+        self, run_id: str, hosted: _Hosted, runner: RunnerProcess, cause: str
+    ) -> None:
+        record = await self.store.get_run(run_id)
+        stop = hosted.stop
+        if stop is not None:
+            if record.status not in TERMINAL:
+                if stop.status == RunStatus.CANCELLED:
+                    await self.record_cancelled(record)
+                else:
+                    await self.record_failed(record, stop.message, stop.node)
+            self._settle(run_id)
+            return
+        resuming = hosted.order.get("op") == "resume"
+        if record.status in TERMINAL or (record.status == RunStatus.INTERRUPTED and not resuming):
+            self._settle(run_id)
+            return
+        deaths = hosted.deaths + 1
+        if deaths >= MAX_RUNNER_DEATHS:
+            await self.record_failed(
+                record,
+                f"its runner process died {deaths} times while running it (last: {cause})",
+            )
+            self._settle(run_id)
+            return
+        why = (
+            f"its runner process (pid {runner.pid}) was ended: {runner.ended_because}"
+            if runner.ended_because
+            else f"its runner process (pid {runner.pid}) died: {cause}"
+        )
+        log.warning("orcheo: run %s continues on another runner: %s", run_id, why)
+        order = hosted.order if resuming and record.status == RunStatus.INTERRUPTED else None
+        self._hosted.pop(run_id, None)
+        self._host(run_id, order or {"op": "run", "run": run_id, "reason": why}, deaths)
+        # Whoever waited on the old entry waits on the new one.
+        hosted.settled.set()
+
+    # --- the Executor API -------------------------------------------------------------
+    async def ping_runners(self) -> None:
+        """The health check: at least one runner is ready to take runs."""
+        if self.pool.broken:
+            raise RuntimeError(f"no runner process can start: {self.pool.broken}")
+        if self.pool.least_busy() is None:
+            starting = len(self.pool.runners)
+            raise RuntimeError(f"no runner process is ready yet ({starting} starting)")
+
+    def executing(self, run_id: str) -> bool:
+        return run_id in self._hosted
+
+    def runs_in_progress(self) -> int:
+        return sum(1 for hosted in self._hosted.values() if hosted.runner is not None)
+
+    async def get_run(self, run_id: str) -> RunRecord:
+        """The stored run; one whose answer is on its way to a runner is running already."""
+        record = await super().get_run(run_id)
+        hosted = self._hosted.get(run_id)
+        if (
+            hosted is not None
+            and hosted.order.get("op") == "resume"
+            and record.status == RunStatus.INTERRUPTED
+        ):
+            return dataclasses.replace(record, status=RunStatus.RUNNING, interrupt=None)
+        return record
+
+    async def recover(self, run_id: str, reason: str | None = None) -> str:
+        record = await self.store.get_run(run_id)
+        if record.status not in _UNSETTLED:
+            raise RunStateError(
+                f"run {run_id} is {record.status}; only a run left running can be recovered"
+            )
+        if run_id in self._hosted:
+            raise RunStateError(f"run {run_id} is already running in this server's runners")
+        self._host(run_id, {"op": "run", "run": run_id, "reason": reason})
+        return run_id
+
+    async def resume(self, run_id: str, value: Any) -> str:
+        record = await super().get_run(run_id)
+        if record.status != RunStatus.INTERRUPTED or run_id in self._hosted:
+            state = "already being resumed" if run_id in self._hosted else record.status
+            raise RunStateError(f"run {run_id} is {state}, not interrupted")
+        resume_map(run_id, record.interrupt or [], value)  # refuse a misaddressed answer now
+        self._host(run_id, {"op": "resume", "run": run_id, "value": jsonable(value)})
+        return run_id
+
+    async def cancel(self, run_id: str) -> RunRecord:
+        hosted = self._hosted.get(run_id)
+        if hosted is None:
+            return await super().cancel(run_id)  # interrupted, or pending and not ours
+        runner = hosted.runner
+        if runner is None:  # still waiting for a runner
+            record = await self.store.get_run(run_id)
+            if record.status in TERMINAL:
+                raise RunStateError(f"run {run_id} already {record.status}")
+            del self._hosted[run_id]
+            record = await self.record_cancelled(record)
+            hosted.settled.set()
+            for queue in self._followers.get(run_id, ()):
+                queue.put_nowait(None)
+            return record
+        runner.send({"op": "cancel", "run": run_id})
+        stopped = await within(hosted.settled.wait(), STOP_GRACE_SECONDS)
+        if stopped is TIMED_OUT and self._hosted.get(run_id) is hosted and hosted.runner is runner:
+            hosted.stop = _Stop(RunStatus.CANCELLED, "cancelled")
+            runner.kill(f"run {run_id} was cancelled while a node of it never yielded")
+        return await self.wait(run_id)
+
+    async def wait(self, run_id: str, timeout: float | None = None) -> RunRecord:
+        async def settle() -> RunRecord:
+            while True:
+                hosted = self._hosted.get(run_id)
+                if hosted is not None:
+                    await hosted.settled.wait()
+                    continue
+                record = await self.get_run(run_id)
+                if record.status not in _UNSETTLED:
+                    return record
+                if run_id not in self._hosted:
+                    await asyncio.sleep(0.05)  # driven by another process (a kernel)
+
+        return await asyncio.wait_for(settle(), timeout)
+
+    async def events(
+        self, run_id: str, *, after: int = 0, follow: bool = True
+    ) -> AsyncIterator[EventRecord]:
+        """Stored events after ``after``, then each batch a runner commits, as it arrives.
+
+        A follower registers before it reads the store, skips what it has seen and
+        re-reads the store on any gap, so each event is yielded once and in order,
+        across runner deaths too.
+        """
+        last = after
+        await self.store.get_run(run_id)  # NotFound before anything is yielded
+        queue: asyncio.Queue[EventRecord | None] = asyncio.Queue()
+        followers = self._followers.setdefault(run_id, set())
+        followers.add(queue)
+        try:
+            while True:
+                for event in await self.store.list_events(run_id, after=last):
+                    last = event.seq
+                    yield event
+                    if event.type in TERMINAL_EVENTS:
+                        return
+                if not follow:
+                    return
+                if run_id not in self._hosted:
+                    record = await self.store.get_run(run_id)
+                    if record.status in TERMINAL and record.last_seq <= last:
+                        return
+                while True:
+                    hosted = run_id in self._hosted
+                    got = await within(queue.get(), 0.5 if hosted else 0.25)
+                    if got is TIMED_OUT:
+                        if hosted and run_id in self._hosted:
+                            continue  # its runner streams whatever it commits
+                        break  # driven elsewhere, or waiting on an interrupt: read the store
+                    if got is None or got.seq > last + 1:
+                        break  # settled here, or a gap: the store has the rest
+                    if got.seq <= last:
+                        continue
+                    last = got.seq
+                    yield got
+                    if got.type in TERMINAL_EVENTS:
+                        return
+        finally:
+            followers.discard(queue)
+            if not followers:
+                self._followers.pop(run_id, None)

@@ -1,0 +1,250 @@
+"""One runner process: ``python -m orcheo_jupyter.runners.runner FD``.
+
+It knows no HTTP. Over the socket inherited as ``FD`` it gets its configuration,
+then run orders from the server (``run``: start or continue a stored run;
+``resume``; ``cancel``; ``shutdown``), executes them with an ``Executor`` on the
+server's store and checkpoints, and reports back:
+
+- ``events``: each batch of run events once it is committed (what followers see
+  is exactly the stored stream, so a runner that dies can never have shown a
+  follower an event its successor numbers differently);
+- ``settled``: a run stopped executing here (finished, failed, cancelled, interrupted);
+- ``node`` / ``node_end``: a node attempt under a timeout started / ended, sent at
+  once from the loop thread, so the server can end this process when the node
+  never yields;
+- ``spent``: this process holds work it gave up on, or ran out of memory: replace
+  it once the named run has settled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import resource
+import socket
+import sys
+import threading
+from typing import Any
+
+from .wire import BlockingChannel
+
+log = logging.getLogger("orcheo_jupyter.runner")
+
+
+class Guard:
+    """The runtime's NodeGuard: tells the server, at once, from whatever thread."""
+
+    def __init__(self, channel: BlockingChannel) -> None:
+        self._channel = channel
+
+    def started(self, run_id: str, node: str, attempt: int, timeout: float) -> None:
+        self._channel.send(
+            {"t": "node", "run": run_id, "node": node, "attempt": attempt, "timeout": timeout}
+        )
+
+    def ended(self, run_id: str, node: str, attempt: int) -> None:
+        self._channel.send({"t": "node_end", "run": run_id, "node": node, "attempt": attempt})
+
+    def spent(self, run_id: str, reason: str) -> None:
+        self._channel.send({"t": "spent", "run": run_id, "reason": reason})
+
+
+class AnnouncingRepository:
+    """The store, telling the server about each committed batch of events."""
+
+    def __init__(self, inner: Any, channel: BlockingChannel) -> None:
+        self._inner = inner
+        self._channel = channel
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def _announce(self, events: list[Any]) -> None:
+        if events:
+            self._channel.send({"t": "events", "events": [e.as_dict() for e in events]})
+
+    def write_batch_now(self, events: list[Any], updates: list[Any]) -> bool:
+        if not self._inner.write_batch_now(events, updates):
+            return False
+        self._announce(events)
+        return True
+
+    async def write_batch(self, events: list[Any], updates: list[Any]) -> None:
+        await self._inner.write_batch(events, updates)
+        self._announce(events)
+
+
+class Runner:
+    def __init__(self, channel: BlockingChannel, config: dict[str, Any]) -> None:
+        self.channel = channel
+        self.config = config
+        self.loop = asyncio.get_running_loop()
+        self.stopping = asyncio.Event()
+        self.vault: Any = None
+        self.orders: set[asyncio.Task[None]] = set()
+
+    async def open(self) -> None:
+        from ..ingest import AllowList, ScriptLimits, restricted_loader
+        from ..runtime import guard, script_graph
+        from ..runtime.executor import Executor
+        from ..runtime.savers import open_checkpointer
+        from ..store.factory import open_repository
+        from .config import describe_bytes, settings_of
+
+        settings = settings_of(self.config["settings"])
+        script = self.config.get("script") or {}
+        limits = ScriptLimits(
+            max_bytes=script.get("max_bytes", ScriptLimits.max_bytes),
+            timeout=script.get("timeout", ScriptLimits.timeout),
+            allow=AllowList(tuple(script["allow"])) if "allow" in script else AllowList(),
+        )
+        script_graph.set_script_loader(restricted_loader(limits))
+        limit = int(self.config.get("memory_limit") or 0)
+        memory = (
+            f"runner memory limit {describe_bytes(limit)}, c.OrcheoApp.runner_memory_limit"
+            if limit
+            else ""
+        )
+        guard.install(Guard(self.channel), memory=memory)
+        store = await open_repository(settings)
+        try:
+            saver = await open_checkpointer(settings)
+        except BaseException:
+            await store.close()
+            raise
+        self.executor = Executor(
+            AnnouncingRepository(store, self.channel),
+            saver,
+            durability=settings.durability,
+            owns_resources=True,
+            max_value_bytes=settings.max_value_bytes,
+        )
+        self.executor.services.setdefault("data_dir", settings.data_dir)
+        await self._open_vault(settings)
+
+    async def _open_vault(self, settings: Any) -> None:
+        from ..runtime.secrets import SECRETS_SERVICE
+        from ..vault import Vault
+
+        try:
+            self.vault = await Vault.open(
+                settings,
+                key=self.config.get("vault_key") or None,
+                key_file=self.config.get("vault_key_file") or None,
+            )
+            self.executor.services[SECRETS_SERVICE] = self.vault
+        except Exception as exc:  # runs that need no credential still run
+            log.error("orcheo runner: the credentials vault is unavailable: %s", exc)
+
+    async def close(self) -> None:
+        await self.executor.aclose()
+        if self.vault is not None:
+            await self.vault.close()
+
+    # --- orders ---------------------------------------------------------------------
+    def order(self, message: dict[str, Any] | None) -> None:
+        """Called on the loop for each message (None: the server has gone)."""
+        op = None if message is None else message.get("op")
+        if op is None or op == "shutdown":
+            self.stopping.set()
+            return
+        run_id = str(message.get("run")) if message else ""
+        if op == "cancel":
+            if self.executor.executing(run_id):
+                cancelling = asyncio.create_task(self.executor.cancel(run_id))
+                cancelling.add_done_callback(lambda t: t.cancelled() or t.exception())
+            return
+        task = asyncio.create_task(self._execute(op, run_id, message or {}))
+        self.orders.add(task)
+        task.add_done_callback(self.orders.discard)
+
+    async def _execute(self, op: str, run_id: str, message: dict[str, Any]) -> None:
+        from ..runtime.events import TERMINAL, RunStatus
+
+        executor = self.executor
+        try:
+            record = await executor.store.get_run(run_id)
+            if op == "resume":
+                await executor.resume(run_id, message.get("value"))
+            elif record.status in TERMINAL or record.status == RunStatus.INTERRUPTED:
+                self.channel.send({"t": "settled", "run": run_id, "status": str(record.status)})
+                return
+            elif (
+                record.status == RunStatus.PENDING
+                and not record.last_seq
+                and not (await executor.store.list_events(run_id, limit=1))
+            ):
+                await executor.start_stored(record)
+            else:
+                await executor.recover(run_id, message.get("reason"))
+            final = await executor.wait(run_id)
+            self.channel.send({"t": "settled", "run": run_id, "status": str(final.status)})
+        except Exception as exc:
+            log.exception("orcheo runner: run %s could not %s", run_id, op)
+            self.channel.send(
+                {"t": "refused", "run": run_id, "op": op, "error": f"{type(exc).__name__}: {exc}"}
+            )
+
+
+def _limit_memory(limit: int) -> None:
+    if limit > 0:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def _read_orders(channel: BlockingChannel, runner: Runner) -> None:
+    while True:
+        try:
+            message = channel.recv()
+        except (OSError, ValueError):
+            message = None
+        if message is None:
+            # The server died (a graceful stop says "shutdown" first). Its runs here stay
+            # running in the store, as after any crash: the next server recovers them
+            # from their checkpoints. Stopping them now would record them as cancelled.
+            os._exit(0)
+        runner.loop.call_soon_threadsafe(runner.order, message)
+        if message.get("op") == "shutdown":
+            # Leave within a bound even if a node never yields (the next server
+            # recovers what is left running).
+            timer = threading.Timer(15.0, os._exit, args=(0,))
+            timer.daemon = True
+            timer.start()
+            return
+
+
+async def serve(channel: BlockingChannel, config: dict[str, Any]) -> None:
+    runner = Runner(channel, config)
+    await runner.open()
+    threading.Thread(
+        target=_read_orders, args=(channel, runner), name="orcheo-orders", daemon=True
+    ).start()
+    channel.send({"t": "ready", "pid": os.getpid(), "owner": runner.executor.owner})
+    await runner.stopping.wait()
+    with contextlib.suppress(Exception):
+        await runner.close()
+    with contextlib.suppress(OSError):
+        channel.send({"t": "bye"})
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    sock = socket.socket(fileno=int(args[0]))
+    channel = BlockingChannel(sock)
+    config = channel.recv()
+    if config is None:
+        return 0
+    logging.basicConfig(level=logging.WARNING, format="[orcheo runner %(process)d] %(message)s")
+    _limit_memory(int(config.get("memory_limit") or 0))
+    try:
+        asyncio.run(serve(channel, config))
+    except Exception as exc:
+        with contextlib.suppress(OSError):
+            channel.send({"t": "failed", "error": f"{type(exc).__name__}: {exc}"})
+        raise
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,42 @@
+"""A node that allocates too much fails its run, not the server: ``runner_memory_limit``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import psutil
+
+from .helpers import client, code_workflow, execute, runner_processes, start, wait_status
+
+
+def test_out_of_memory_fails_the_run_and_leaves_the_server_alone(tmp_path: Path) -> None:
+    server = start(tmp_path / "server", runners=1)
+    try:
+        api = client(server)
+        greedy = code_workflow(api, "text = 'a' * 10**10\nreturn len(text)", name="greedy")
+        first = runner_processes(server.proc.pid)
+        run = wait_status(api, execute(api, greedy), timeout=60)
+        assert run["status"] == "failed"
+        assert run["error"].startswith("out of memory in node 'c'"), run["error"]
+        assert "4 GiB" in run["error"] and "runner_memory_limit" in run["error"]
+        assert run["node_states"] == {"c": "failed"}
+        assert psutil.Process(server.proc.pid).memory_info().rss < 500 * 2**20
+
+        # The runner is replaced (it may hold memory it cannot give back); runs go on.
+        answer = code_workflow(api, "return 42", name="answer")
+        run = wait_status(api, execute(api, answer), timeout=60)
+        assert run["status"] == "succeeded" and run["final_state"]["results"]["c"] == 42
+        assert {p.pid for p in runner_processes(server.proc.pid)}.isdisjoint(p.pid for p in first)
+    finally:
+        server.stop()
+
+
+def test_memory_limit_is_configurable(tmp_path: Path) -> None:
+    server = start(tmp_path / "server", runners=1, ORCHEO_RUNNER_MEMORY_LIMIT=str(2 * 2**30))
+    try:
+        api = client(server)
+        greedy = code_workflow(api, "blob = bytearray(3 * 2**30)\nreturn 1", name="greedy")
+        run = wait_status(api, execute(api, greedy), timeout=60)
+        assert run["status"] == "failed" and "2 GiB" in run["error"], run["error"]
+    finally:
+        server.stop()
