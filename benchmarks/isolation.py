@@ -79,7 +79,11 @@ def stats(samples: list[float]) -> dict[str, float]:
     ordered = sorted(samples)
     return {
         "p50": statistics.median(ordered),
-        "p99": statistics.quantiles(ordered, n=100, method="inclusive")[98],
+        "p99": (
+            statistics.quantiles(ordered, n=100, method="inclusive")[98]
+            if len(ordered) > 1
+            else ordered[-1]
+        ),
         "max": ordered[-1],
         "n": len(ordered),
     }

@@ -38,6 +38,10 @@ class RunnerConfig:
             for f in dataclasses.fields(self.settings)
             if (v := getattr(self.settings, f.name)) is not None
         }
+        if "ORCHEO_POSTGRES_POOL_SIZE" not in os.environ:
+            # Each runner opens its own pools: keep N runners within Postgres' default
+            # 100 connections unless the operator sized the pools explicitly.
+            settings["postgres_pool_size"] = min(self.settings.postgres_pool_size, 4)
         return {
             "settings": settings,
             "memory_limit": self.memory_limit,

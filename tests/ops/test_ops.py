@@ -116,7 +116,10 @@ def test_monitoring_without_token_when_jupyter_allows_it(
         env=postgres_env(postgres_server.new_database()),
     )
     try:
-        assert httpx.get(f"{server.api}/health").status_code == 200
+        deadline = time.monotonic() + 60  # until a runner process is ready
+        while (health := httpx.get(f"{server.api}/health")).status_code != 200:
+            assert time.monotonic() < deadline, health.text
+            time.sleep(0.1)
         metrics = httpx.get(f"{server.api}/metrics")
         assert metrics.status_code == 200 and "orcheo_runs_started_total 0.0" in metrics.text
         assert httpx.get(f"{server.api}/workflows").status_code == 403  # the rest stays closed
