@@ -495,3 +495,24 @@ class NodeTestResult(BaseModel):
         description='Where the state came from: {"kind": "given"} or {"kind": "checkpoint" | '
         '"events", "run_id", "checkpoint_id"?}.'
     )
+
+
+class TemplatePreviewRequest(_Body):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"value": "Hello {{inputs.name}}", "run_id": "0f3c..."}]},
+    )
+
+    value: Any = Field(description="A config value (any JSON) holding {{templates}}.")
+    run_id: str | None = Field(None, description="Resolve against the node's input in this run.")
+    state: dict[str, Any] | None = Field(None, description="Resolve against this state instead.")
+    include_state: bool = Field(
+        False, description="Also answer the state itself (for a browsable tree of paths)."
+    )
+
+
+class TemplatePreview(BaseModel):
+    value: Any = Field(description="The value with every template the state answers resolved.")
+    unresolved: list[str] = Field(description="Templates left verbatim (no such path).")
+    state_source: dict[str, Any]
+    state: dict[str, Any] | None = None

@@ -1,13 +1,17 @@
-"""``POST /workflows/{id}/nodes/{node}/test``: run one node alone, store nothing."""
+"""A node on the state it received in a run: test it alone, or preview its templates.
+
+``POST /workflows/{id}/nodes/{node}/test`` runs the node; ``.../preview`` resolves
+``{{templates}}`` as the runtime would, without running anything. Neither stores.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from .authz import EXECUTE, WORKFLOWS, guard
+from .authz import EXECUTE, READ, WORKFLOWS, guard
 from .base import OrcheoHandler, operation
 from .errors import ApiError
-from .models import NodeTestRequest, NodeTestResult
+from .models import NodeTestRequest, NodeTestResult, TemplatePreview, TemplatePreviewRequest
 
 
 class NodeTestHandler(OrcheoHandler):
@@ -27,8 +31,7 @@ class NodeTestHandler(OrcheoHandler):
         errors=(409,),
     )
     async def post(self, workflow_id: str, node: str, *, body: NodeTestRequest) -> None:
-        # Imported here: they load LangGraph, which the server's start must not.
-        from ..runtime.node_input import NodeNotReached, latest_run_reaching, node_input
+        # Imported here: it loads LangGraph, which the server's start must not.
         from ..runtime.single_node import NodeTestError
 
         executor = await self.executor()
@@ -36,28 +39,70 @@ class NodeTestHandler(OrcheoHandler):
         assert stored.document is not None
         wid = stored.workflow_id
         doc = body.document or self.orcheo.documents.parsed(stored.checksum, stored.document)
-        source: dict[str, Any]
-        if body.state is not None:
-            state, source = body.state, {"kind": "given"}
-        else:
-            run_id = body.run_id or await latest_run_reaching(executor, wid, node)
-            if run_id is None:
-                raise ApiError(
-                    409,
-                    "no_input",
-                    f"no run of this workflow reached node {node!r} yet: run the workflow "
-                    "first, or send a state to test on",
-                )
-            try:
-                found = await node_input(executor, run_id, node)
-            except NodeNotReached as exc:
-                raise ApiError(409, "no_input", str(exc)) from None
-            state = found.state
-            source = {"kind": found.source, "run_id": run_id}
-            if found.checkpoint_id:
-                source["checkpoint_id"] = found.checkpoint_id
+        state, source = await _state_for(executor, wid, node, body.run_id, body.state)
         try:
             tested = await executor.test_node(doc, node, state, workflow_id=wid)
         except NodeTestError as exc:
             raise ApiError(404, "not_found", str(exc)) from None
         self.reply(200, {**tested.as_dict(), "state_source": source})
+
+
+async def _state_for(
+    executor: Any, workflow_id: str, node: str, run_id: str | None, state: Any
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The given state, or the node's input in a run (default: the latest that reached it)."""
+    from ..runtime.node_input import NodeNotReached, latest_run_reaching, node_input
+
+    if state is not None:
+        return dict(state), {"kind": "given"}
+    run_id = run_id or await latest_run_reaching(executor, workflow_id, node)
+    if run_id is None:
+        raise ApiError(
+            409,
+            "no_input",
+            f"no run of this workflow reached node {node!r} yet: run the workflow first, "
+            "or send a state",
+        )
+    try:
+        found = await node_input(executor, run_id, node)
+    except NodeNotReached as exc:
+        raise ApiError(409, "no_input", str(exc)) from None
+    source = {"kind": found.source, "run_id": run_id}
+    if found.checkpoint_id:
+        source["checkpoint_id"] = found.checkpoint_id
+    return found.state, source
+
+
+class TemplatePreviewHandler(OrcheoHandler):
+    auth_resource = WORKFLOWS
+
+    @guard(READ)
+    @operation(
+        operation_id="previewTemplates",
+        summary="Resolve {{templates}} in a value against the state a node received",
+        description="The same resolver as the runtime: an exact template yields the typed "
+        "value, templates inside text are replaced by scalars, the first path segment falls "
+        "back to results, and what cannot be resolved stays verbatim (listed in unresolved). "
+        "Nothing runs and nothing is stored.",
+        tag="workflows",
+        body=TemplatePreviewRequest,
+        responses={200: TemplatePreview},
+        errors=(409,),
+    )
+    async def post(self, workflow_id: str, node: str, *, body: TemplatePreviewRequest) -> None:
+        from ..runtime.serialize import jsonable
+        from ..runtime.templates import render
+
+        executor = await self.executor()
+        wid = (await executor.store.get_workflow(workflow_id)).id
+        state, source = await _state_for(executor, wid, node, body.run_id, body.state)
+        unresolved: list[str] = []
+        value = render(body.value, state, state.get("config") or {}, unresolved)
+        reply: dict[str, Any] = {
+            "value": jsonable(value),
+            "unresolved": unresolved,
+            "state_source": source,
+        }
+        if body.include_state:
+            reply["state"] = state
+        self.reply(200, reply)

@@ -53,7 +53,7 @@ def routes() -> list[Route]:
         ResumeHandler,
     )
     from .hooks import WebhookHandler
-    from .node_tests import NodeTestHandler
+    from .node_tests import NodeTestHandler, TemplatePreviewHandler
     from .nodes import NodesHandler
     from .openapi import OpenAPIHandler
     from .ops import HealthHandler, MetricsHandler
@@ -96,6 +96,7 @@ def routes() -> list[Route]:
         ),
         Route(f"{API}/workflows/{{workflow_id}}/execute", ExecuteHandler),
         Route(f"{API}/workflows/{{workflow_id}}/nodes/{{node}}/test", NodeTestHandler),
+        Route(f"{API}/workflows/{{workflow_id}}/nodes/{{node}}/preview", TemplatePreviewHandler),
         Route(f"{API}/executions", ExecutionsHandler),
         Route(f"{API}/executions/{{execution_id}}", ExecutionHandler),
         Route(f"{API}/executions/{{execution_id}}/events", EventsHandler),

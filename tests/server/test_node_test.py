@@ -81,3 +81,42 @@ async def test_an_unsaved_edit_is_tested_and_errors_come_back(api: Call) -> None
     assert "no node 'ghost'" in unknown.error["message"]
     bad = await api("POST", "workflows", wid, "nodes", "shout", "test", json_body={"state": 3})
     assert bad.code == 422
+
+
+async def test_preview_resolves_templates_as_the_runtime_would(api: Call, wait_run: Wait) -> None:
+    wid = (await api("POST", "workflows", json_body=_doc())).body["id"]
+    run = await api("POST", "workflows", wid, "execute", json_body={"inputs": {"who": "Ada"}})
+    assert (await wait_run(run.body["execution_id"]))["status"] == "succeeded"
+    value = {
+        "typed": "{{greet}}",
+        "text": "Hi {{inputs.who}}, {{results.greet.text}}!",
+        "missing": "{{nowhere.at_all}}",
+    }
+    reply = await api(
+        "POST",
+        "workflows",
+        wid,
+        "nodes",
+        "shout",
+        "preview",
+        json_body={"value": value, "include_state": True},
+    )
+    assert reply.code == 200, reply.body
+    assert reply.body["value"] == {
+        "typed": {"text": "Hello Ada"},  # exact template: the typed value, via results
+        "text": "Hi Ada, Hello Ada!",
+        "missing": "{{nowhere.at_all}}",
+    }
+    assert reply.body["unresolved"] == ["{{nowhere.at_all}}"]
+    assert reply.body["state"]["results"] == {"greet": {"text": "Hello Ada"}}
+    given = await api(
+        "POST",
+        "workflows",
+        wid,
+        "nodes",
+        "shout",
+        "preview",
+        json_body={"value": "{{inputs.n}}", "state": {"inputs": {"n": 3}}},
+    )
+    assert given.body["value"] == 3
+    assert "state" not in given.body
