@@ -17,6 +17,7 @@ import argparse
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -115,7 +116,16 @@ def measure(runners: int, runs: int, seconds: float) -> dict[str, Any]:
             return not pending
 
         started = time.monotonic()
-        busy = poll_status(server, finished)
+        # /api/status is polled on its own thread: a check of the runs' status may
+        # itself wait for a blocked server, and must not hide how long status waits.
+        done = threading.Event()
+        busy: list[float] = []
+        poller = threading.Thread(target=lambda: busy.extend(poll_status(server, done.is_set)))
+        poller.start()
+        while not finished():
+            time.sleep(0.1)
+        done.set()
+        poller.join()
         return {
             "idle": stats(idle),
             "busy": stats(busy),
