@@ -26,7 +26,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 $(BUNDLE): $(STAMP) $(CANVAS_SOURCES)
-	npm install --no-audit --no-fund --loglevel=error
+	npm ci --no-audit --no-fund --loglevel=error
 	npm run build --silent
 	@if [ ! -L $(LABEXT_LINK) ]; then rm -rf $(LABEXT_LINK); ln -s $(CURDIR)/labextension $(LABEXT_LINK); fi
 	touch $(BUNDLE)
