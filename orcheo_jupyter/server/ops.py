@@ -7,14 +7,16 @@ a token; with it on, they need the same token as every other route.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import functools
+from collections.abc import Awaitable, Callable
+from typing import Any, Literal, TypeVar, cast
 
+from jupyter_server.auth.decorator import allow_unauthenticated
 from pydantic import BaseModel, Field
 
 from ..ops import health, metrics
 from .authz import OPS, READ, guard
 from .base import OrcheoHandler, operation
-from .errors import ApiError
 
 
 class CheckResult(BaseModel):
@@ -41,17 +43,35 @@ class _OpsHandler(OrcheoHandler):
     def _open_to_monitoring(self) -> bool:
         return not self.settings.get("authenticate_prometheus", True)
 
-    async def prepare(self) -> None:  # type: ignore[override]
-        try:
-            await super().prepare()
-        except ApiError as exc:
-            if exc.status_code == 403 and self._open_to_monitoring():
-                return
-            raise
+
+F = TypeVar("F", bound=Callable[..., Awaitable[None]])
+
+
+def monitoring(action: str) -> Callable[[F], F]:
+    """``guard(action)``, unless ``authenticate_prometheus`` is off: then anyone may read.
+
+    Jupyter's own ``/metrics`` does the same (``@allow_unauthenticated``, then the
+    setting decides), so the check for undecorated endpoints stays quiet.
+    """
+
+    def decorate(method: F) -> F:
+        guarded = guard(action)(method)
+
+        @allow_unauthenticated
+        @functools.wraps(method)
+        async def checked(self: _OpsHandler, *args: Any, **kwargs: Any) -> None:
+            if self._open_to_monitoring():
+                await method(self, *args, **kwargs)
+            else:
+                await guarded(self, *args, **kwargs)
+
+        return cast(F, checked)
+
+    return decorate
 
 
 class MetricsHandler(_OpsHandler):
-    @guard(READ)
+    @monitoring(READ)
     @operation(
         operation_id="getMetrics",
         summary="Prometheus metrics of this server process (text exposition format)",
@@ -78,7 +98,7 @@ class MetricsHandler(_OpsHandler):
 
 
 class HealthHandler(_OpsHandler):
-    @guard(READ)
+    @monitoring(READ)
     @operation(
         operation_id="getHealth",
         summary="Whether this server can reach its store, checkpoints and broker",
