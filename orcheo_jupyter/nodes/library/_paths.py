@@ -73,3 +73,18 @@ def put(target: dict[str, Any], path: str, value: Any) -> None:
 def is_template(value: Any) -> bool:
     """A value only known at run time (a ``{{template}}`` or ``[[secret]]``)."""
     return isinstance(value, str) and ("{{" in value or "[[" in value)
+
+
+def absolute_http_url(value: str) -> str:
+    """``value`` if it is a template or an absolute http(s) URL, else ValueError saying why."""
+    if is_template(value):
+        return value
+    import httpx  # here: the server imports node models at start (~65 ms of CPU)
+
+    try:
+        url = httpx.URL(value)
+    except httpx.InvalidURL as exc:
+        raise ValueError(f"not a valid URL: {exc}") from None
+    if url.scheme not in ("http", "https") or not url.host:
+        raise ValueError("expected an absolute http:// or https:// URL")
+    return value

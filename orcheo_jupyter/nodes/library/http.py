@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from ..base import BaseNode, NodeContext, NodeError
 from ..registry import register
-from ._paths import is_template
+from ._paths import absolute_http_url
 from .resilience import (
     CircuitBreakers,
     CircuitOpen,
@@ -117,15 +117,7 @@ class HttpRequestNode(BaseNode):
     @field_validator("url")
     @classmethod
     def _absolute(cls, value: str) -> str:
-        if is_template(value):
-            return value
-        try:
-            url = httpx.URL(value)
-        except httpx.InvalidURL as exc:
-            raise ValueError(f"not a valid URL: {exc}") from None
-        if url.scheme not in ("http", "https") or not url.host:
-            raise ValueError("expected an absolute http:// or https:// URL")
-        return value
+        return absolute_http_url(value)
 
     @model_validator(mode="after")
     def _one_body(self) -> HttpRequestNode:

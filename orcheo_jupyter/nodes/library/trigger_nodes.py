@@ -30,7 +30,7 @@ from pydantic import (
 from ...spec.refs import parse_ref
 from ..base import BaseNode, NodeContext
 from ..registry import register
-from ._paths import is_template
+from ._paths import absolute_http_url, is_template
 from .dates import check_zone
 
 _OUTPUT = "{trigger_type, trigger_config} (secrets masked)"
@@ -280,17 +280,7 @@ class HttpPollingTriggerNode(_TriggerNode):
     @field_validator("url")
     @classmethod
     def _absolute(cls, value: str) -> str:
-        if is_template(value):
-            return value
-        import httpx  # here: the server imports these models at start (~65 ms of CPU)
-
-        try:
-            url = httpx.URL(value)
-        except httpx.InvalidURL as exc:
-            raise ValueError(f"not a valid URL: {exc}") from None
-        if url.scheme not in ("http", "https") or not url.host:
-            raise ValueError("expected an absolute http:// or https:// URL")
-        return value
+        return absolute_http_url(value)
 
     @classmethod
     def trigger_type_name(cls) -> str:
