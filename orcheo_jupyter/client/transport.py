@@ -11,7 +11,6 @@ A ``Retry-After`` header (seconds or an HTTP date) sets the wait; one longer tha
 
 from __future__ import annotations
 
-import email.utils
 import random
 import time
 from collections.abc import Callable, Mapping
@@ -21,6 +20,7 @@ from typing import Any
 import httpx
 
 from .. import __version__
+from ..common.retry import backoff_delay, retry_after_seconds
 from .errors import OrcheoAPIError, OrcheoConnectionError
 
 IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
@@ -43,22 +43,12 @@ class Backoff:
 
     def delay(self, attempt: int, rand: Callable[[], float] = random.random) -> float:
         """Wait before retry number ``attempt`` (1-based): "full jitter" over the backoff."""
-        ceiling = min(self.max_delay, self.initial * self.factor ** (attempt - 1))
+        ceiling = backoff_delay(attempt, self.initial, self.factor, self.max_delay)
         return ceiling * rand() if self.jitter else ceiling
 
 
-def retry_after(value: str | None, now: float | None = None) -> float | None:
-    """Seconds from a Retry-After header (delta-seconds or HTTP date); None if absent/bad."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+#: The SDK's public name for the one ``Retry-After`` reader.
+retry_after = retry_after_seconds
 
 
 def _api_error(response: httpx.Response) -> OrcheoAPIError:

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import ast
 import hashlib
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from types import CodeType
 
 from RestrictedPython import compile_restricted_exec
 
+from ..common.lru import LRU
 from ..spec.problems import DocumentError, Problem
 from .limits import MAX_SCRIPT_BYTES, ScriptTooLarge
 from .policy import AllowList, ScriptPolicy, disallowed_imports, refused_string_annotations
@@ -55,30 +54,21 @@ class CompileCache:
     """sha256(script) -> restricted code object, least recently used evicted first."""
 
     def __init__(self, size: int = 256) -> None:
-        self._size = size
-        self._items: OrderedDict[str, CodeType] = OrderedDict()
-        self._lock = threading.Lock()
+        self._items: LRU[str, CodeType] = LRU(size)
         self.compiles = 0  # how many times RestrictedPython actually ran
         self.hits = 0
 
     def get(self, key: str) -> CodeType | None:
-        with self._lock:
-            code = self._items.get(key)
-            if code is not None:
-                self._items.move_to_end(key)
-                self.hits += 1
-            return code
+        code = self._items.get(key)
+        if code is not None:
+            self.hits += 1
+        return code
 
     def put(self, key: str, code: CodeType) -> None:
-        with self._lock:
-            self._items[key] = code
-            self._items.move_to_end(key)
-            while len(self._items) > self._size:
-                self._items.popitem(last=False)
+        self._items.put(key, code)
 
     def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
+        self._items.clear()
 
 
 cache = CompileCache()

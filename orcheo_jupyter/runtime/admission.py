@@ -30,12 +30,12 @@ from __future__ import annotations
 import contextlib
 import time
 import uuid
-from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..clock import utcnow
+from ..common.lru import LRU
 from ..spec.inputs import checked_inputs, input_problems, schema_problems, with_defaults
 from ..spec.models import WorkflowDocument
 from ..spec.problems import DocumentError, Problem
@@ -50,8 +50,7 @@ if TYPE_CHECKING:
     from langgraph.graph.state import CompiledStateGraph
 
 #: Manual policies by document checksum (a checksum names one immutable document).
-_policies: OrderedDict[str, ManualPolicy | None] = OrderedDict()
-_POLICY_CACHE = 256
+_policies: LRU[str, ManualPolicy | None] = LRU(256)
 
 
 @dataclass(frozen=True)
@@ -108,13 +107,7 @@ def _check_recursion_limit(config: Mapping[str, Any]) -> None:
 def _policy(doc: WorkflowDocument, checksum: str | None) -> ManualPolicy | None:
     if checksum is None:
         return manual_policy(doc)
-    if checksum in _policies:
-        _policies.move_to_end(checksum)
-        return _policies[checksum]
-    policy = _policies[checksum] = manual_policy(doc)
-    if len(_policies) > _POLICY_CACHE:
-        _policies.popitem(last=False)
-    return policy
+    return _policies.get_or_make(checksum, lambda: manual_policy(doc))
 
 
 def cooldown_lock(workflow_id: str) -> str:

@@ -11,7 +11,6 @@ import logging
 import os
 import socket
 import uuid
-from collections import OrderedDict
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +21,7 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command
 
 from ..clock import utcnow
+from ..common.lru import LRU
 from ..settings import Durability, Settings
 from ..spec.io import loads
 from ..spec.models import WorkflowDocument
@@ -94,8 +94,7 @@ class Executor:
         self.value_limits = value_limits or ValueLimits.from_env()
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._writer = BatchWriter(store)
-        self._graphs: OrderedDict[str, CompiledStateGraph] = OrderedDict()
-        self._max_graphs = max_graphs
+        self._graphs: LRU[str, CompiledStateGraph] = LRU(max_graphs)
         self._active: dict[str, _Active] = {}
         self._known_docs: set[str] = set()
         #: Size of each admitted run's stored inputs, until it starts (see start_stored).
@@ -145,15 +144,7 @@ class Executor:
         return build_graph(doc).compile(checkpointer=self.checkpointer)
 
     def _compiled(self, checksum: str, doc: WorkflowDocument) -> CompiledStateGraph:
-        graph = self._graphs.get(checksum)
-        if graph is None:
-            graph = self._build(doc)
-            self._graphs[checksum] = graph
-            if len(self._graphs) > self._max_graphs:
-                self._graphs.popitem(last=False)
-        else:
-            self._graphs.move_to_end(checksum)
-        return graph
+        return self._graphs.get_or_make(checksum, lambda: self._build(doc))
 
     async def _graph_of(self, record: RunRecord) -> CompiledStateGraph:
         graph = self._graphs.get(record.checksum)
@@ -194,7 +185,7 @@ class Executor:
             # Seconds of validation and compilation must not stall the loop (a server's).
             doc, checksum, body = await asyncio.to_thread(self._prepared.get, document)
             if checksum not in self._graphs:
-                self._graphs[checksum] = await asyncio.to_thread(self._build, doc)
+                self._graphs.put(checksum, await asyncio.to_thread(self._build, doc))
         else:
             doc, checksum, body = self._prepared.get(document)
         graph = self._compiled(checksum, doc)

@@ -10,6 +10,7 @@ from typing import Any
 from langchain_core.runnables import RunnableConfig
 from langgraph.errors import GraphBubbleUp
 
+from ..common.retry import backoff_delay
 from ..spec.models import RetryPolicy
 from ..store.encoding import ValueTooLarge
 from . import guard as guards
@@ -61,7 +62,6 @@ def instrument(
 
     async def node(state: dict[str, Any], config: RunnableConfig) -> Any:
         observer = obs.current.get()
-        delay = retry.initial_interval if retry else 0.0
         attempt = 1
         while True:
             if observer is not None:
@@ -97,10 +97,12 @@ def instrument(
                 if isinstance(exc, TimeoutError) and timeout is not None:
                     cause = TimeoutError(f"timed out after {timeout:g}s")
                 if attempt < attempts and retry is not None:
+                    delay = backoff_delay(
+                        attempt, retry.initial_interval, retry.backoff_factor, retry.max_interval
+                    )
                     if observer is not None:
                         observer.node_retrying(node_id, attempt, describe(cause), delay)
                     await asyncio.sleep(delay)
-                    delay = min(delay * retry.backoff_factor, retry.max_interval)
                     attempt += 1
                     continue
                 failure = NodeFailed(node_id, cause, line_of(exc) if line_of else None)

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import threading
-from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
+from ..common.lru import LRU
 from ..spec.io import stored_form
 from ..spec.models import WorkflowDocument
 from .build import as_document
@@ -26,9 +25,7 @@ class PreparedDocuments:
     """
 
     def __init__(self, size: int = 128) -> None:
-        self._size = size
-        self._by_text: OrderedDict[str, Prepared] = OrderedDict()
-        self._lock = threading.Lock()
+        self._by_text: LRU[str, Prepared] = LRU(size)
 
     def get(self, document: WorkflowDocument | Mapping[str, Any]) -> Prepared:
         """Thread-safe: large documents are prepared on a worker thread."""
@@ -38,17 +35,7 @@ class PreparedDocuments:
             key = _KEY.encode(document)
         except (TypeError, ValueError, RecursionError):
             return self._fresh(document)  # not plain JSON: validation says what is wrong
-        with self._lock:
-            prepared = self._by_text.get(key)
-            if prepared is not None:
-                self._by_text.move_to_end(key)
-                return prepared
-        prepared = self._fresh(document)
-        with self._lock:
-            self._by_text[key] = prepared
-            if len(self._by_text) > self._size:
-                self._by_text.popitem(last=False)
-        return prepared
+        return self._by_text.get_or_make(key, lambda: self._fresh(document))
 
     @staticmethod
     def _fresh(document: Mapping[str, Any]) -> Prepared:

@@ -17,11 +17,11 @@ protocol (layers point down only).
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from ..common.lru import LRU
 from ..spec.models import BuiltinNode, CodeNode, FrozenIRGraph, GraphIR, WorkflowDocument
 from ..spec.problems import DocumentError, Problem
 from ..spec.refs import FIELDS as FIELDS
@@ -111,20 +111,16 @@ def _ir_uses(ir: GraphIR, scope: str) -> list[SecretUse]:
     return uses
 
 
-_uses_cache: OrderedDict[str, list[SecretUse]] = OrderedDict()
+_uses_cache: LRU[str, list[SecretUse]] = LRU(256)
 
 
 def document_uses(doc: WorkflowDocument, checksum: str | None = None) -> list[SecretUse]:
     """Every credential the document's nodes reference (cached per checksum)."""
-    if checksum is not None and checksum in _uses_cache:
-        _uses_cache.move_to_end(checksum)
-        return _uses_cache[checksum]
-    uses = _ir_uses(doc.graph.ir, "") if isinstance(doc.graph, FrozenIRGraph) else []
-    if checksum is not None:
-        _uses_cache[checksum] = uses
-        if len(_uses_cache) > 256:
-            _uses_cache.popitem(last=False)
-    return uses
+
+    def uses() -> list[SecretUse]:
+        return _ir_uses(doc.graph.ir, "") if isinstance(doc.graph, FrozenIRGraph) else []
+
+    return uses() if checksum is None else _uses_cache.get_or_make(checksum, uses)
 
 
 async def check_document(

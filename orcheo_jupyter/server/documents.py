@@ -9,9 +9,9 @@ the server, by ``runtime/admission.py``, whoever starts them.
 from __future__ import annotations
 
 import asyncio
-from collections import OrderedDict
 from typing import Any
 
+from ..common.lru import LRU
 from ..ingest import ScriptLimits, index_script
 from ..nodes.registry import check_node
 from ..runtime.admission import is_large
@@ -28,8 +28,7 @@ class Documents:
 
     def __init__(self, limits: ScriptLimits, cache_size: int = 256) -> None:
         self.limits = limits
-        self._cache_size = cache_size
-        self._parsed: OrderedDict[str, WorkflowDocument] = OrderedDict()
+        self._parsed: LRU[str, WorkflowDocument] = LRU(cache_size)
 
     async def admit(self, doc: WorkflowDocument) -> WorkflowDocument:
         """The document to store, or DocumentError naming every problem."""
@@ -62,15 +61,4 @@ class Documents:
 
     def parsed(self, checksum: str, data: dict[str, Any]) -> WorkflowDocument:
         """A stored document as a model; parsed once per checksum."""
-        doc = self._parsed.get(checksum)
-        if doc is None:
-            doc = document_from_data(data)
-            self._remember(self._parsed, checksum, doc)
-        else:
-            self._parsed.move_to_end(checksum)
-        return doc
-
-    def _remember(self, cache: OrderedDict[str, Any], key: str, value: Any) -> None:
-        cache[key] = value
-        while len(cache) > self._cache_size:
-            cache.popitem(last=False)
+        return self._parsed.get_or_make(checksum, lambda: document_from_data(data))

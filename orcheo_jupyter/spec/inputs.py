@@ -10,21 +10,21 @@ from __future__ import annotations
 
 import copy
 import json
-from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
 import jsonschema
 from jsonschema.validators import validator_for
 
+from ..common.lru import LRU
 from .models import WorkflowDocument
 from .problems import DocumentError, Problem
 
 #: Validators kept, by the schema's canonical text (documents share few schemas).
 _CACHE_SIZE = 256
-_validators: OrderedDict[str, tuple[Any, list[Problem]]] = OrderedDict()
+_validators: LRU[str, tuple[Any, list[Problem]]] = LRU(_CACHE_SIZE)
 #: The same, by the identity of a schema object (held, so its id stays its own).
-_by_object: dict[int, tuple[Any, tuple[Any, list[Problem]]]] = {}
+_by_object: LRU[int, tuple[Any, tuple[Any, list[Problem]]]] = LRU(_CACHE_SIZE)
 #: Input problems reported per run: enough to fix a payload, not a flood.
 _MAX_PROBLEMS = 50
 
@@ -75,18 +75,13 @@ def _prepared(schema: Mapping[str, Any]) -> tuple[Any, list[Problem]]:
     if seen is not None and seen[0] is schema:
         return seen[1]
     key = json.dumps(schema, sort_keys=True, default=str)
-    found = _validators.get(key)
-    if found is None:
+
+    def make() -> tuple[Any, list[Problem]]:
         problems = _schema_check(schema)
-        found = (None if problems else validator_for(schema)(schema), problems)
-        _validators[key] = found
-        if len(_validators) > _CACHE_SIZE:
-            _validators.popitem(last=False)
-    else:
-        _validators.move_to_end(key)
-    _by_object[id(schema)] = (schema, found)
-    if len(_by_object) > _CACHE_SIZE:
-        _by_object.pop(next(iter(_by_object)))
+        return (None if problems else validator_for(schema)(schema), problems)
+
+    found = _validators.get_or_make(key, make)
+    _by_object.put(id(schema), (schema, found))
     return found
 
 

@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from ..common.retry import backoff_delay
 from ..nodes.library.trigger_nodes import (
     TRIGGER_MODELS,
     CronTriggerNode,
@@ -49,8 +50,8 @@ class DispatchPolicy(_Config):
 
     def delay(self, attempt: int, random: float = 0.5) -> float:
         """Seconds before retry number ``attempt`` (1-based); ``random`` in [0, 1)."""
-        base = min(
-            self.backoff_seconds * self.backoff_factor ** (attempt - 1), self.max_backoff_seconds
+        base = backoff_delay(
+            attempt, self.backoff_seconds, self.backoff_factor, self.max_backoff_seconds
         )
         return max(0.0, base * (1 + self.jitter * (2 * random - 1)))
 

@@ -39,9 +39,9 @@ from ..spec.io import document_from_data
 from ..spec.models import WorkflowDocument
 from ..spec.problems import DocumentError
 from ..store.base import Conflict, NotFound
+from ..store.group_commit import GroupCommit
 from ..store.records import RunRecord
 from .clock import Clock, SystemClock
-from .coalesce import Coalescer
 from .config import DispatchPolicy
 from .records import Job
 from .recovery import fail_run, owner_alive, store_failed_run
@@ -135,7 +135,9 @@ class Dispatcher:
         self._tasks: set[asyncio.Task[None]] = set()
         self._docs: OrderedDict[tuple[str, int | None], _Doc] = OrderedDict()
         self._wake = asyncio.Event()
-        self._pending_runs: Coalescer[RunRecord, bool] = Coalescer(self._create_runs)
+        self._pending_runs: GroupCommit[RunRecord, bool] = GroupCommit(
+            self._create_runs, max_batch=500, name="orcheo-dispatch-runs"
+        )
         self._loop_task: asyncio.Task[None] | None = None
         self._stopping = False
         self.settled: Counter[str] = Counter()  # job outcomes since start (for tests, stats)

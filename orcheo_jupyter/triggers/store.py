@@ -180,10 +180,10 @@ class SqliteTriggerStore:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self._db = SqliteThread(self.path)
-        self._deliveries: GroupCommit[tuple[Delivery, Job], Accepted] = GroupCommit(
+        self._deliveries: GroupCommit[tuple[Delivery, Job], Accepted] = GroupCommit.sqlite(
             self._db, _accept
         )
-        self._updates: GroupCommit[Job, None] = GroupCommit(self._db, _update_jobs)
+        self._updates: GroupCommit[Job, None] = GroupCommit.sqlite(self._db, _update_jobs)
 
     async def open(self) -> None:
         await self._db.open()

@@ -138,7 +138,7 @@ class SqliteCredentialStore:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self._db = SqliteThread(self.path)
-        self._audit: GroupCommit[AuditEntry, None] = GroupCommit(self._db, _audit_batch)
+        self._audit: GroupCommit[AuditEntry, None] = GroupCommit.sqlite(self._db, _audit_batch)
 
     async def open(self) -> None:
         await self._db.open()

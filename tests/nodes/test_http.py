@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from orcheo_jupyter.nodes.base import NodeError
 from orcheo_jupyter.nodes.library.http import HttpRequestNode
-from orcheo_jupyter.nodes.library.resilience import CircuitBreakers, retry_after_seconds
+from orcheo_jupyter.nodes.library.resilience import CircuitBreakers
 from orcheo_jupyter.runtime.executor import Executor
 from orcheo_jupyter.settings import Settings
 from orcheo_jupyter.spec.problems import DocumentError
@@ -251,16 +251,6 @@ async def test_circuit_breaker_opens_half_opens_and_closes(server: FaultServer) 
     out = await run_node("HttpRequestNode", config, services=services(breakers=breakers))
     assert out["json"] == {"up": 1} and breakers.state(host) == "closed"
     assert server.hits["/down"] == 4
-
-
-def test_retry_after_parsing() -> None:
-    import datetime as dt
-
-    now = dt.datetime(2024, 1, 1, 12, 0, tzinfo=dt.UTC)
-    assert retry_after_seconds("7") == 7.0
-    assert retry_after_seconds("Mon, 01 Jan 2024 12:00:45 GMT", lambda: now) == 45.0
-    assert retry_after_seconds("Mon, 01 Jan 2024 11:00:00 GMT", lambda: now) == 0.0
-    assert retry_after_seconds("soon") is None and retry_after_seconds(None) is None
 
 
 def test_config_errors_before_running() -> None:

@@ -139,16 +139,22 @@ async def test_retries_until_success(executor: Executor, tmp_path: Path) -> None
         node_id="flaky",
         config={"path": str(counter)},
         injected=["path"],
-        retry={"max_attempts": 3, "initial_interval": 0.01},
+        retry={
+            "max_attempts": 3,
+            "initial_interval": 0.01,
+            "backoff_factor": 3,
+            "max_interval": 0.02,
+        },
     )
     record = await executor.execute(doc)
     assert record.status == "succeeded"
     assert record.final_state["results"]["flaky"] == {"attempts": 3}
     events = await executor.store.list_events(record.id)
     retrying = [e.data for e in events if e.type == "node_retrying"]
-    assert [(r["attempt"], r["error"]) for r in retrying] == [
-        (1, "ConnectionError: flaky 1"),
-        (2, "ConnectionError: flaky 2"),
+    # The waits follow common.retry.backoff_delay: 0.01, then 0.03 capped at 0.02.
+    assert [(r["attempt"], r["error"], r["delay_s"]) for r in retrying] == [
+        (1, "ConnectionError: flaky 1", 0.01),
+        (2, "ConnectionError: flaky 2", 0.02),
     ]
 
 

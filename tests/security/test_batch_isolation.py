@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 from orcheo_jupyter.runtime.writer import BatchWriter
+from orcheo_jupyter.store.group_commit import GroupCommit
 from orcheo_jupyter.store.isolate import isolate
 from orcheo_jupyter.store.records import EventRecord, RunRecord, RunUpdate
 from orcheo_jupyter.store.sqlite import SqliteRepository
-from orcheo_jupyter.triggers.coalesce import Coalescer
 from orcheo_jupyter.triggers.records import Delivery, Job
 from orcheo_jupyter.triggers.store import SqliteTriggerStore
 from orcheo_jupyter.vault.records import AuditEntry
@@ -107,7 +107,7 @@ def _run(i: int, value: str) -> RunRecord:
 async def test_runs_created_in_one_batch_commit_around_an_unstorable_one(tmp_path: Path) -> None:
     repo = await _repository(tmp_path)
     try:
-        pending: Coalescer[RunRecord, bool] = Coalescer(repo.create_runs)
+        pending: GroupCommit[RunRecord, bool] = GroupCommit(repo.create_runs)
         runs = [_run(i, BAD if i in (0, 33) else f"v{i}") for i in range(50)]
         results = await asyncio.gather(*(pending.submit(r) for r in runs), return_exceptions=True)
         assert [i for i, r in enumerate(results) if isinstance(r, BaseException)] == [0, 33]

@@ -16,16 +16,11 @@ from typing import Any, Literal
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from ...common.retry import backoff_delay, retry_after_seconds
 from ..base import BaseNode, NodeContext, NodeError
 from ..registry import register
 from ._paths import absolute_http_url
-from .resilience import (
-    CircuitBreakers,
-    CircuitOpen,
-    backoff_delay,
-    default_breakers,
-    retry_after_seconds,
-)
+from .resilience import CircuitBreakers, CircuitOpen, default_breakers
 
 Method = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 Sleep = Callable[[float], Awaitable[Any]]

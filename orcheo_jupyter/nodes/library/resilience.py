@@ -1,4 +1,4 @@
-"""Retry timing and per-host circuit breakers for outbound HTTP.
+"""Per-host circuit breakers for outbound HTTP (retry timing: ``common.retry``).
 
 A breaker opens after consecutive failures to one host (scheme, host, port), so
 a dead service fails fast instead of tying up every run that calls it; after a
@@ -7,42 +7,12 @@ cool-down it lets one trial request through (half-open) and closes on success.
 
 from __future__ import annotations
 
-import datetime as dt
-import email.utils
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 Clock = Callable[[], float]
-
-
-def retry_after_seconds(
-    value: str | None, now: Callable[[], dt.datetime] | None = None
-) -> float | None:
-    """Seconds from a ``Retry-After`` header (delta seconds or an HTTP date), or None."""
-    if value is None:
-        return None
-    text = value.strip()
-    if not text:
-        return None
-    try:
-        return max(float(text), 0.0)
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    current = now() if now is not None else dt.datetime.now(dt.UTC)
-    return max((when - current).total_seconds(), 0.0)
-
-
-def backoff_delay(attempt: int, base: float, factor: float, cap: float) -> float:
-    """Exponential backoff before retry number ``attempt`` (1 = first retry)."""
-    return min(base * factor ** (attempt - 1), cap)
 
 
 @dataclass

@@ -11,12 +11,12 @@ event stream as ``<node>/<child node>``, and its state is its own: it starts fro
 from __future__ import annotations
 
 import contextvars
-from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
 from pydantic import Field
 
+from ...common.lru import LRU
 from ...store.base import NotFound
 from ..base import BaseNode, NodeContext, NodeError
 from ..registry import register
@@ -26,7 +26,7 @@ _MAX_DEPTH = 16
 _stack: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar(
     "orcheo_subworkflow_stack", default=()
 )
-_compiled: OrderedDict[tuple[str, str], Any] = OrderedDict()
+_compiled: LRU[tuple[str, str], Any] = LRU(64)
 
 
 class SubWorkflowError(NodeError):
@@ -69,19 +69,13 @@ def compiled_child(checksum: str, document: Mapping[str, Any], scope: str) -> An
     from ...runtime.build import build_graph
     from ...spec.problems import DocumentError
 
-    key = (checksum, scope)
-    graph = _compiled.get(key)
-    if graph is None:
+    def build() -> Any:
         try:
-            graph = build_graph(dict(document), scope=scope).compile()
+            return build_graph(dict(document), scope=scope).compile()
         except DocumentError as exc:
             raise SubWorkflowError("workflow", f"stored workflow is not valid: {exc}") from None
-        _compiled[key] = graph
-        if len(_compiled) > 64:
-            _compiled.popitem(last=False)
-    else:
-        _compiled.move_to_end(key)
-    return graph
+
+    return _compiled.get_or_make((checksum, scope), build)
 
 
 async def run_child(
