@@ -35,7 +35,8 @@ type Incoming =
   | { type: 'notice'; level: 'error' | 'info'; message: string }
   | { type: 'pong'; seq: number; view: string };
 
-function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
+/** ``catalog`` comes with the bundle (see orcheo_jupyter/widget/bundle.py), not from the saved state. */
+function render({ model, el, catalog }: { model: Model; el: HTMLElement; catalog?: CatalogEntry[] }): () => void {
   let seq = 0;
   const view = Math.random().toString(36).slice(2);
   const pending = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
@@ -98,7 +99,7 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
         root,
         host,
         model.get('document') as WorkflowDocument,
-        (model.get('catalog') as CatalogEntry[]) ?? [],
+        catalog ?? [],
         { hostProblems: true, height: String(model.get('height') ?? '560px'), readOnly: !!model.get('read_only') }
       );
     } catch (err) {
@@ -109,7 +110,6 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
     ed.setProblems((model.get('problems') as Problem[]) ?? []);
     on('change:document', () => ed.setDocument(model.get('document') as WorkflowDocument));
     on('change:problems', () => ed.setProblems((model.get('problems') as Problem[]) ?? []));
-    on('change:catalog', () => ed.setCatalog((model.get('catalog') as CatalogEntry[]) ?? []));
     on('msg:custom', (msg: unknown) => {
       const m = msg as Incoming;
       if (m.type === 'ack') {

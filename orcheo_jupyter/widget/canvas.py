@@ -8,6 +8,7 @@ widget needs no server and works wherever anywidget does.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 import time
@@ -23,17 +24,11 @@ from ..runtime import background
 from ..spec import DocumentError, WorkflowDocument, to_data, validate_document
 from ..spec.models import FrozenIRGraph
 from ..workflow import Workflow
+from . import bundle
 from .diffs import DiffError, apply_diffs, changes_structure
 from .picture import to_mermaid, to_svg
 
 log = logging.getLogger(__name__)
-STATIC = Path(__file__).parent / "static"
-_MISSING_BUNDLE = """
-export default { render({ el }) {
-  el.textContent = "The orcheo canvas bundle is missing: build it with `npm run build` "
-    + "(or reinstall orcheo-jupyter).";
-} };
-"""
 
 
 def _credential_names() -> list[str]:
@@ -77,14 +72,46 @@ def _as_workflow(source: Any) -> tuple[Workflow, Path | None]:
     )
 
 
+def _unrecorded(open_comm: Any) -> None:
+    """Run ``open_comm`` with no parent request, so a notebook runner does not save it.
+
+    Frontends (JupyterLab, Notebook, VS Code) take a ``comm_open`` by its target
+    whatever request it answers; nbclient (``nbconvert --execute``) records only
+    the messages of the cell it runs. The canvas cannot work without its kernel,
+    so its model is left out of the saved widget state, and nbconvert's HTML shows
+    the static picture of the output instead of an empty widget area.
+    """
+    try:
+        from ipykernel.kernelbase import Kernel
+    except ImportError:  # no kernel package: nothing records anything
+        open_comm()
+        return
+    kernel = Kernel.instance() if Kernel.initialized() else None
+    parent = getattr(kernel, "_shell_parent", None)
+    if not isinstance(parent, contextvars.ContextVar):
+        open_comm()
+        return
+
+    def detached() -> None:
+        parent.set({})
+        open_comm()
+
+    contextvars.copy_context().run(detached)
+
+
 class Canvas(anywidget.AnyWidget):
     """The canvas bound to a workflow: ``Canvas(workflow)`` in a notebook cell."""
 
-    _esm = STATIC / "canvas.js" if (STATIC / "canvas.js").exists() else _MISSING_BUNDLE
-    _css = STATIC / "canvas.css" if (STATIC / "canvas.css").exists() else ""
+    # A small loader; the bundle itself comes over the comm (see bundle.py), so a
+    # notebook that saves widget state does not carry it.
+    _esm = bundle.LOADER
 
     document = traitlets.Dict().tag(sync=True)
-    catalog: traitlets.List[dict[str, Any]] = traitlets.List().tag(sync=True)
+    #: The node catalog goes to each view with the bundle, not into the saved state.
+    catalog: traitlets.List[dict[str, Any]] = traitlets.List()
+    #: The static picture, drawn while the bundle loads (and where it never does).
+    picture = traitlets.Unicode("").tag(sync=True)
+    bundle_version = traitlets.Unicode("").tag(sync=True)
     problems: traitlets.List[dict[str, Any]] = traitlets.List().tag(sync=True)
     credentials = traitlets.List(traitlets.Unicode()).tag(sync=True)
     read_only = traitlets.Bool(False).tag(sync=True)
@@ -105,6 +132,8 @@ class Canvas(anywidget.AnyWidget):
             document=to_data(doc),
             catalog=registry.catalog(),
             problems=self._problems_of(doc),
+            picture=to_svg(doc),
+            bundle_version=bundle.current().version,
             credentials=_credential_names(),
             read_only=read_only or not isinstance(doc.graph, FrozenIRGraph),
             height=height,
@@ -119,6 +148,12 @@ class Canvas(anywidget.AnyWidget):
         self._unsubscribe = wf.subscribe(self._on_workflow)
         self.on_msg(self._on_message)
 
+    def open(self) -> None:
+        """Open the comm outside the running cell's request (see ``_unrecorded``)."""
+        if self.comm is not None:
+            return
+        _unrecorded(super().open)
+
     # --- Python -> canvas --------------------------------------------------------
     @staticmethod
     def _problems_of(doc: WorkflowDocument) -> list[dict[str, Any]]:
@@ -130,6 +165,7 @@ class Canvas(anywidget.AnyWidget):
             self._stale = False
             self.document = to_data(self.workflow.document)
             self.problems = self._problems_of(self.workflow.document)
+            self.picture = to_svg(self.workflow.document)
 
     def _on_workflow(self, kind: str, payload: dict[str, Any]) -> None:
         if kind == "document" and payload.get("origin") is not self:
@@ -154,7 +190,9 @@ class Canvas(anywidget.AnyWidget):
         if not isinstance(content, dict):
             return
         kind = content.get("type")
-        if kind == "diffs":
+        if kind == "boot":
+            self._boot(content.get("request"), bool(content.get("need_bundle")))
+        elif kind == "diffs":
             self._apply(content.get("diffs"), content.get("seq"), content.get("view"))
         elif kind == "ping":
             self.send({"type": "pong", "seq": content.get("seq"), "view": content.get("view")})
@@ -207,6 +245,16 @@ class Canvas(anywidget.AnyWidget):
         if changes_structure(diffs):  # a drag never re-runs validation
             self.problems = self._problems_of(self.workflow.document)
         self.workflow.notify("document", {"origin": self})
+
+    def _boot(self, request: Any, need_bundle: bool) -> None:
+        """A view's loader asks for the catalog, and the bundle unless its page has it."""
+        built = bundle.current()
+        reply = {"type": "boot", "request": request, "catalog": self.catalog}
+        if not need_bundle:
+            self.send(reply)
+            return
+        reply.update(css=built.css, version=built.version)
+        self.send(reply, buffers=[built.js])
 
     def _hello(self, view: Any) -> None:
         reply: dict[str, Any] = {"type": "sync", "view": view, "events": self._run_events}
