@@ -16,22 +16,39 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import time
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..runtime.build import as_document
 from ..runtime.events import TERMINAL, TERMINAL_EVENTS, RunStatus
 from ..runtime.executor import Executor
 from ..runtime.outcomes import RunStateError, resume_map
 from ..runtime.serialize import jsonable
+from ..runtime.single_node import NodeTest, NodeTestError, new_test_id, run_single_node
 from ..runtime.waiting import TIMED_OUT, within
 from ..settings import Settings
+from ..spec.io import to_data
+from ..spec.models import FrozenIRGraph, WorkflowDocument
+from ..spec.problems import DocumentError, Problem
 from ..store.records import EventRecord, RunRecord
 from .config import STOP_GRACE_SECONDS, RunnerConfig
 from .pool import RunnerPool, RunnerProcess
 
 log = logging.getLogger(__name__)
+
+
+def _test_fields(result: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "node_id": str(result["node"]),
+        "output": result.get("output"),
+        "error": result.get("error"),
+        "duration_ms": float(result.get("duration_ms") or 0.0),
+        "pinned": bool(result.get("pinned")),
+    }
+
 
 #: A run whose runner dies this many times is failed rather than recovered again.
 MAX_RUNNER_DEATHS = 3
@@ -45,6 +62,17 @@ class _Stop:
     status: RunStatus
     message: str
     node: str | None = None
+
+
+@dataclass
+class _Test:
+    """A node test a runner executes; the reply resolves ``reply``."""
+
+    runner: RunnerProcess
+    node: str
+    reply: asyncio.Future[dict[str, Any]]
+    #: Why the server ended its runner, when it did (a node past its timeout).
+    stop: str | None = None
 
 
 @dataclass
@@ -65,6 +93,7 @@ class PoolExecutor(Executor):
         super().__init__(store, checkpointer, **kw)
         self.pool = RunnerPool(runners, self._message, self._exited, self._kick)
         self._hosted: dict[str, _Hosted] = {}
+        self._tests: dict[str, _Test] = {}
         self._queue: deque[str] = deque()
         self._followers: dict[str, set[asyncio.Queue[EventRecord | None]]] = {}
         self._deadlines: dict[tuple[str, str, int], asyncio.TimerHandle] = {}
@@ -174,6 +203,8 @@ class PoolExecutor(Executor):
             self._settle(run_id, runner)
             if runner.spent is not None and runner.spent_run == run_id:
                 runner.kill(runner.spent)
+        elif kind == "tested":
+            self._tested(runner, str(message.get("test", "")), message)
         elif kind == "node":
             key = (run_id, str(message["node"]), int(message["attempt"]))
             timeout = float(message["timeout"])
@@ -191,6 +222,15 @@ class PoolExecutor(Executor):
         elif kind == "refused":
             self._chore(self._refused(runner, run_id, message))
 
+    def _tested(self, runner: RunnerProcess, test_id: str, message: dict[str, Any]) -> None:
+        runner.runs.discard(test_id)
+        test = self._tests.get(test_id)
+        if test is not None and test.runner is runner and not test.reply.done():
+            test.reply.set_result(message)
+        if runner.spent is not None and runner.spent_run == test_id:
+            runner.kill(runner.spent)  # its node's thread still runs: replace it now
+        self._kick()
+
     def _spent(self, runner: RunnerProcess, run_id: str, reason: str) -> None:
         """Replace ``runner`` once ``run_id`` has settled there (or after the grace period)."""
         if runner.spent is not None:
@@ -206,15 +246,19 @@ class PoolExecutor(Executor):
         """A node is past its timeout and never yielded: its runner is ended."""
         self._deadlines.pop(key, None)
         run_id, node, _ = key
+        message = (
+            f"node {node!r} failed: timed out after {timeout:g}s (its timeout); it never "
+            "yielded, so its runner process was ended"
+        )
+        test = self._tests.get(run_id)
+        if test is not None and test.runner is runner and not runner.exited.is_set():
+            test.stop = message
+            runner.kill(f"node {node!r} tested as {run_id} ran past its {timeout:g}s timeout")
+            return
         hosted = self._hosted.get(run_id)
         if runner.exited.is_set() or hosted is None or hosted.runner is not runner:
             return
-        hosted.stop = _Stop(
-            RunStatus.FAILED,
-            f"node {node!r} failed: timed out after {timeout:g}s (its timeout); it never "
-            "yielded, so its runner process was ended",
-            node,
-        )
+        hosted.stop = _Stop(RunStatus.FAILED, message, node)
         runner.kill(f"node {node!r} of run {run_id} ran past its {timeout:g}s timeout")
 
     async def _refused(self, runner: RunnerProcess, run_id: str, message: dict[str, Any]) -> None:
@@ -230,6 +274,19 @@ class PoolExecutor(Executor):
         """A runner is gone: end the runs it was stopped for, recover the others elsewhere."""
         for key in [k for k, t in self._deadlines.items() if k[0] in runner.runs]:
             self._deadlines.pop(key).cancel()
+        for test_id, test in list(self._tests.items()):
+            if test.runner is runner and not test.reply.done():
+                runner.runs.discard(test_id)
+                how = (
+                    f"was ended: {runner.ended_because}"
+                    if runner.ended_because
+                    else f"died: {cause}"
+                )
+                error = test.stop or (
+                    f"node {test.node!r} could not be tested: its runner process "
+                    f"(pid {runner.pid}) {how}"
+                )
+                test.reply.set_result({"stopped": error})
         for run_id in list(runner.runs):
             hosted = self._hosted.get(run_id)
             if hosted is not None and hosted.runner is runner:
@@ -342,6 +399,70 @@ class PoolExecutor(Executor):
             hosted.stop = _Stop(RunStatus.CANCELLED, "cancelled")
             runner.kill(f"run {run_id} was cancelled while a node of it never yielded")
         return await self.wait(run_id)
+
+    async def test_node(
+        self,
+        document: WorkflowDocument | Mapping[str, Any],
+        node_id: str,
+        state: Mapping[str, Any],
+        *,
+        workflow_id: str | None = None,
+        test_id: str | None = None,
+    ) -> NodeTest:
+        """Run one node alone in a runner: a node that blocks or spins stalls only that runner.
+
+        A node past its timeout that never yields ends its runner, as in a run; the
+        test then answers with the timeout, and nothing is stored either way.
+        """
+        doc = as_document(document)
+        node = doc.graph.ir.nodes if isinstance(doc.graph, FrozenIRGraph) else None
+        if node is None or not any(n.id == node_id for n in node):
+            # The same refusal as in-process, without waiting for a runner.
+            return await run_single_node(doc, node_id, state, workflow_id=workflow_id)
+        test_id = test_id or new_test_id()
+        started = time.perf_counter()
+        runner = await self._ready_runner()
+        test = _Test(runner, node_id, asyncio.get_running_loop().create_future())
+        self._tests[test_id] = test
+        runner.runs.add(test_id)
+        order = {
+            "op": "test",
+            "test": test_id,
+            "document": to_data(doc),
+            "node": node_id,
+            "state": jsonable(dict(state)),
+            "workflow_id": workflow_id,
+        }
+        try:
+            if not runner.send(order):
+                raise RuntimeError("the runner process chosen for the test has gone; try again")
+            reply = await test.reply
+        finally:
+            self._tests.pop(test_id, None)
+            runner.runs.discard(test_id)
+        if "result" in reply:
+            return NodeTest(**_test_fields(reply["result"]))
+        if "not_found" in reply:
+            raise NodeTestError(str(reply["not_found"]))
+        if "problems" in reply:
+            raise DocumentError([Problem(**p) for p in reply["problems"]])
+        if "stopped" in reply:
+            elapsed = (time.perf_counter() - started) * 1000
+            return NodeTest(node_id, None, str(reply["stopped"]), elapsed, False)
+        raise RuntimeError(f"node {node_id!r} could not be tested: {reply.get('error')}")
+
+    async def _ready_runner(self, timeout: float = 60.0) -> RunnerProcess:
+        """The least busy ready runner, once one is (runners start in the background)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            runner = self.pool.least_busy()
+            if runner is not None:
+                return runner
+            if self.pool.broken:
+                raise RuntimeError(f"no runner process could start: {self.pool.broken}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"no runner process was ready within {timeout:g}s")
+            await asyncio.sleep(0.05)
 
     async def wait(self, run_id: str, timeout: float | None = None) -> RunRecord:
         async def settle() -> RunRecord:

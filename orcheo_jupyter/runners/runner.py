@@ -2,13 +2,14 @@
 
 It knows no HTTP. Over the socket inherited as ``FD`` it gets its configuration,
 then run orders from the server (``run``: start or continue a stored run;
-``resume``; ``cancel``; ``shutdown``), executes them with an ``Executor`` on the
-server's store and checkpoints, and reports back:
+``resume``; ``cancel``; ``test``: run one node alone; ``shutdown``), executes
+them with an ``Executor`` on the server's store and checkpoints, and reports back:
 
 - ``events``: each batch of run events once it is committed (what followers see
   is exactly the stored stream, so a runner that dies can never have shown a
   follower an event its successor numbers differently);
 - ``settled``: a run stopped executing here (finished, failed, cancelled, interrupted);
+- ``tested``: the outcome of a ``test`` (nothing of it is stored);
 - ``node`` / ``node_end``: a node attempt under a timeout started / ended, sent at
   once from the loop thread, so the server can end this process when the node
   never yields;
@@ -156,7 +157,10 @@ class Runner:
                 cancelling = asyncio.create_task(self.executor.cancel(run_id))
                 cancelling.add_done_callback(lambda t: t.cancelled() or t.exception())
             return
-        task = asyncio.create_task(self._execute(op, run_id, message or {}))
+        if op == "test":
+            task = asyncio.create_task(self._test(message or {}))
+        else:
+            task = asyncio.create_task(self._execute(op, run_id, message or {}))
         self.orders.add(task)
         task.add_done_callback(self.orders.discard)
 
@@ -186,6 +190,32 @@ class Runner:
             self.channel.send(
                 {"t": "refused", "run": run_id, "op": op, "error": f"{type(exc).__name__}: {exc}"}
             )
+
+    async def _test(self, message: dict[str, Any]) -> None:
+        """Run one node alone ("test node"): the reply carries its output or error."""
+        from ..runtime.single_node import NodeTestError
+        from ..spec.io import document_from_data
+        from ..spec.problems import DocumentError
+
+        test_id = str(message.get("test"))
+        reply: dict[str, Any]
+        try:
+            tested = await self.executor.test_node(
+                document_from_data(message["document"]),
+                str(message["node"]),
+                message.get("state") or {},
+                workflow_id=message.get("workflow_id"),
+                test_id=test_id,
+            )
+            reply = {"result": tested.as_dict()}
+        except NodeTestError as exc:
+            reply = {"not_found": str(exc)}
+        except DocumentError as exc:
+            reply = {"problems": [p.as_dict() for p in exc.problems]}
+        except Exception as exc:
+            log.exception("orcheo runner: test %s could not run", test_id)
+            reply = {"error": f"{type(exc).__name__}: {exc}"}
+        self.channel.send({"t": "tested", "test": test_id, **reply})
 
 
 def _limit_memory(limit: int) -> None:

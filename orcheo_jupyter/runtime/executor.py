@@ -659,8 +659,14 @@ class Executor:
         state: Mapping[str, Any],
         *,
         workflow_id: str | None = None,
+        test_id: str | None = None,
     ) -> NodeTest:
         """Run one node alone on ``state`` with this executor's services; stores nothing."""
         return await run_single_node(
-            document, node_id, state, services=self.services, workflow_id=workflow_id
+            document,
+            node_id,
+            state,
+            services=self.services,
+            workflow_id=workflow_id,
+            test_id=test_id,
         )

@@ -41,6 +41,10 @@ class NodeTest:
         }
 
 
+def new_test_id() -> str:
+    return f"test-{uuid.uuid4().hex[:12]}"
+
+
 class NodeTestError(LookupError):
     """The node cannot be tested (missing, inside a script graph...)."""
 
@@ -63,14 +67,18 @@ async def run_single_node(
     services: dict[str, Any] | None = None,
     workflow_id: str | None = None,
     use_pins: bool = True,
+    test_id: str | None = None,
 ) -> NodeTest:
-    """Execute ``node_id`` of ``document`` once on ``state``; never raises for node errors."""
+    """Execute ``node_id`` of ``document`` once on ``state``; never raises for node errors.
+
+    ``test_id`` names the test where a runner reports a node's deadline to its server.
+    """
     doc = as_document(document)
     check(doc)
     node = _node(doc, node_id)
     pinned = use_pins and node_id in doc.pinned
     action = node_action(node, pinned=doc.pinned if use_pins else None)
-    test_id = f"test-{uuid.uuid4().hex[:12]}"
+    test_id = test_id or new_test_id()
     # An observer that stores nothing: it carries the vault for [[credentials]] and
     # the redactor that keeps their values out of the output and the error.
     observer = obs.RunObserver(test_id, workflow_id=workflow_id or doc.id, services=services)
