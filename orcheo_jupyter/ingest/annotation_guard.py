@@ -35,6 +35,8 @@ from typing import Any
 from RestrictedPython import RestrictingNodeTransformer, compile_restricted_eval
 from RestrictedPython.transformer import INSPECT_ATTRIBUTES
 
+from ..runtime.script_scope import current_script
+
 #: Key of the marker every restricted script namespace carries; scripts cannot
 #: read or write names that start with an underscore, so they cannot forge it.
 MARK = "__orcheo_restricted__"
@@ -75,11 +77,15 @@ def script_marker(namespace: Mapping[str, Any]) -> _Marker | None:
 
 
 def _script_frame_marker() -> _Marker | None:
-    """The mark of the nearest script frame on the stack, if any.
+    """The mark of the nearest script frame on the stack, else of the script in scope.
 
     A module being imported runs its own (library) code: evaluations inside an
     import that a script's call happened to trigger (a lazy import) are the
-    library's, so the walk stops at the import machinery.
+    library's, so the walk stops at the import machinery. With no script frame on
+    the stack, an evaluation while a script's graph is built or runs
+    (``script_graph.current_script``) is still the script's: a class it made with
+    ``type(...)`` can be handed to library code that evaluates its annotations
+    later (a ``functools.partial`` node, a LangGraph hook).
     """
     frame = sys._getframe(2)
     while frame is not None:
@@ -89,7 +95,12 @@ def _script_frame_marker() -> _Marker | None:
         if isinstance(marker, _Marker):
             return marker
         frame = frame.f_back  # type: ignore[assignment]
-    return None
+    return _scoped_marker()
+
+
+def _scoped_marker() -> _Marker | None:
+    namespace = current_script.get()
+    return script_marker(namespace) if namespace is not None else None
 
 
 #: The guard functions RestrictedPython's rewrite calls. Annotations of restricted

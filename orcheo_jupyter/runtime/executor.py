@@ -44,6 +44,7 @@ from .checkpoints import CheckpointError, close_saver
 from .events import TERMINAL, EventType, RunStatus
 from .outcomes import RunStateError, failure_message, resume_map
 from .prepared import PreparedDocuments
+from .script_scope import current_script, namespace_of, script_scope
 from .serialize import jsonable
 from .single_node import NodeTest, run_single_node
 from .state import initial_state
@@ -141,7 +142,9 @@ class Executor:
 
     # --- graphs --------------------------------------------------------------
     def _build(self, doc: WorkflowDocument) -> CompiledStateGraph:
-        return build_graph(doc).compile(checkpointer=self.checkpointer)
+        graph = build_graph(doc)
+        with script_scope(namespace_of(graph)):
+            return graph.compile(checkpointer=self.checkpointer)
 
     def _compiled(self, checksum: str, doc: WorkflowDocument) -> CompiledStateGraph:
         return self._graphs.get_or_make(checksum, lambda: self._build(doc))
@@ -342,6 +345,8 @@ class Executor:
     ) -> None:
         observer, record = active.observer, active.record
         token = obs.current.set(observer)
+        # This task's context: a script graph's nodes and their tasks run in its scope.
+        current_script.set(namespace_of(graph))
         try:
             fields: dict[str, Any] = {"interrupt": None}
             if record.started_at is None:

@@ -18,6 +18,7 @@ from langgraph.graph.state import CompiledStateGraph
 
 from ..spec.models import END, START, ConditionalEdge, Edge, ScriptIndex
 from ..spec.problems import DocumentError, Problem
+from .script_scope import mark_graph, script_scope
 
 
 def _problem(message: str) -> DocumentError:
@@ -119,7 +120,10 @@ def load_script_graph(
         namespace = loader(source) if loader else exec_script(source)
     except SyntaxError as exc:
         raise _problem(f"syntax error on line {exc.lineno}: {exc.msg}") from None
-    return graph_from_namespace(namespace, entrypoint)
+    with script_scope(namespace):
+        graph = graph_from_namespace(namespace, entrypoint)
+    mark_graph(graph, namespace)  # compiling and running it act for the script too
+    return graph
 
 
 def index_of(graph: StateGraph) -> ScriptIndex:

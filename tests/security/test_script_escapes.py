@@ -3,9 +3,10 @@
 Each file in ``script_escapes/`` is a script that, if its escape worked, would
 reach ``os.system`` (or another capability) and touch ``MARKER``. It is tried
 the way the server meets it: restricted compilation, then the import child that
-builds the graph, then (if it got that far) a run of the graph in this process,
-as the server runs imported graphs. Every one must be refused, with the message
-its ``# expect:`` line names, and the marker must never appear.
+builds the graph, then (if it got that far) a run of the stored script document
+through an ``Executor`` with the restricted loader, as a runner process runs
+imported graphs. Every one must be refused, with the message its ``# expect:``
+line names, and the marker must never appear.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ import pytest
 
 from orcheo_jupyter.ingest import AllowList, compile_script, restricted_loader
 from orcheo_jupyter.ingest.sandbox import build_index
-from orcheo_jupyter.runtime.script_graph import load_script_graph
+from orcheo_jupyter.runtime.executor import Executor
+from orcheo_jupyter.runtime.script_graph import load_script_graph, set_script_loader
+from orcheo_jupyter.settings import Settings
 from orcheo_jupyter.spec.problems import DocumentError
 
 CORPUS = sorted((Path(__file__).parent / "script_escapes").glob("*.py"))
@@ -33,7 +36,20 @@ def _expected(source: str) -> str:
     return first.removeprefix("# expect: ")
 
 
-def _refusal(source: str) -> str | None:
+async def _run(source: str, data_dir: Path) -> str | None:
+    """Run the script as a stored document runs: its failure, or None if it succeeded."""
+    doc = {"name": "escape", "graph": {"format": "langgraph-script", "source": source}}
+    previous = set_script_loader(restricted_loader())
+    executor = await Executor.open(Settings(data_dir=data_dir, durability="sync"))
+    try:
+        record = await executor.execute(doc, {"x": 0})
+    finally:
+        await executor.aclose()
+        set_script_loader(previous)
+    return record.error if record.status != "succeeded" else None
+
+
+def _refusal(source: str, data_dir: Path) -> str | None:
     """The first refusal met on the way from source text to a finished run."""
     try:
         compiled = compile_script(source)
@@ -44,20 +60,16 @@ def _refusal(source: str) -> str | None:
     except DocumentError as exc:
         return "; ".join(p.message for p in exc.problems)
     try:
-        graph = load_script_graph(source, loader=restricted_loader()).compile()
-        asyncio.run(graph.ainvoke({"x": 0}))
+        return asyncio.run(_run(source, data_dir))
     except DocumentError as exc:
         return "; ".join(p.message for p in exc.problems)
-    except Exception as exc:
-        return f"{type(exc).__name__}: {exc}"
-    return None
 
 
 @pytest.mark.parametrize("path", CORPUS, ids=[p.stem for p in CORPUS])
 def test_escape_is_refused(path: Path, tmp_path: Path) -> None:
     marker = tmp_path / "escaped"
     source = path.read_text().replace("MARKER", str(marker))
-    refusal = _refusal(source)
+    refusal = _refusal(source, tmp_path / "data")
     assert not marker.exists(), "the payload escaped the sandbox"
     assert refusal is not None, "the payload ran to the end without being refused"
     assert _expected(source) in refusal
