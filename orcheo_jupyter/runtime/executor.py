@@ -593,6 +593,25 @@ class Executor:
             out.append(item)
         return out
 
+    async def checkpoint(self, run_id: str, checkpoint_id: str) -> dict[str, Any]:
+        """One checkpoint of the run with its whole state: what a fork starts from."""
+        record = await self.get_run(run_id)
+        graph = await self._graph_of(record)
+        config = self._run_config(run_id, {})
+        config["configurable"]["checkpoint_id"] = checkpoint_id
+        snap = await graph.aget_state(config)
+        found = (snap.config or {}).get("configurable", {}).get("checkpoint_id")
+        if snap.metadata is None or found != checkpoint_id:
+            raise NotFound(f"run {run_id} has no checkpoint {checkpoint_id}")
+        return {
+            "checkpoint_id": checkpoint_id,
+            "step": (snap.metadata or {}).get("step"),
+            "next": list(snap.next),
+            "created_at": snap.created_at,
+            "results": jsonable(snap.values.get("results", {})),
+            "values": jsonable(snap.values),
+        }
+
     async def rerun(
         self,
         run_id: str,

@@ -12,6 +12,7 @@ from ..store.records import RunRecord, reference
 from .authz import EXECUTE, EXECUTIONS, READ, guard
 from .base import OrcheoHandler, operation
 from .models import (
+    CheckpointDetail,
     CheckpointList,
     EventPage,
     EventsQuery,
@@ -210,6 +211,21 @@ class CheckpointsHandler(OrcheoHandler):
         executor = await self.executor()
         items = await executor.checkpoints(execution_id)
         self.reply(200, {"items": items})
+
+
+class CheckpointHandler(OrcheoHandler):
+    auth_resource = EXECUTIONS
+
+    @guard(READ)
+    @operation(
+        operation_id="getCheckpoint",
+        summary="One checkpoint of the run with its whole state (what a fork starts from)",
+        tag="executions",
+        responses={200: CheckpointDetail},
+    )
+    async def get(self, execution_id: str, checkpoint_id: str) -> None:
+        executor = await self.executor()
+        self.reply(200, await executor.checkpoint(execution_id, checkpoint_id))
 
 
 class RerunHandler(OrcheoHandler):

@@ -376,6 +376,10 @@ class CheckpointList(BaseModel):
     items: list[Checkpoint]
 
 
+class CheckpointDetail(Checkpoint):
+    values: dict[str, Any] = Field(description="The whole state at this checkpoint.")
+
+
 class NodeType(BaseModel):
     model_config = ConfigDict(extra="allow")
 

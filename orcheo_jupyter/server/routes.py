@@ -45,6 +45,7 @@ def routes() -> list[Route]:
     )
     from .diffs import VersionDiffHandler
     from .executions import (
+        CheckpointHandler,
         CheckpointsHandler,
         EventsHandler,
         ExecutionHandler,
@@ -69,6 +70,7 @@ def routes() -> list[Route]:
     from .workflows import (
         ExecuteHandler,
         ImportPythonHandler,
+        RestoreVersionHandler,
         ValidateHandler,
         VersionHandler,
         VersionsHandler,
@@ -94,6 +96,11 @@ def routes() -> list[Route]:
             VersionDiffHandler,
             params={"version": version, "other": version},
         ),
+        Route(
+            f"{API}/workflows/{{workflow_id}}/versions/{{version}}/restore",
+            RestoreVersionHandler,
+            params={"version": version},
+        ),
         Route(f"{API}/workflows/{{workflow_id}}/execute", ExecuteHandler),
         Route(f"{API}/workflows/{{workflow_id}}/nodes/{{node}}/test", NodeTestHandler),
         Route(f"{API}/workflows/{{workflow_id}}/nodes/{{node}}/preview", TemplatePreviewHandler),
@@ -102,6 +109,11 @@ def routes() -> list[Route]:
         Route(f"{API}/executions/{{execution_id}}/events", EventsHandler),
         Route(f"{API}/executions/{{execution_id}}/resume", ResumeHandler),
         Route(f"{API}/executions/{{execution_id}}/checkpoints", CheckpointsHandler),
+        Route(
+            f"{API}/executions/{{execution_id}}/checkpoints/{{checkpoint_id}}",
+            CheckpointHandler,
+            params={"checkpoint_id": {"type": "string", "minLength": 1, "maxLength": 200}},
+        ),
         Route(f"{API}/executions/{{execution_id}}/rerun", RerunHandler),
         Route(f"{API}/workflows/{{workflow_id}}/triggers", WorkflowTriggersHandler),
         Route(f"{API}/workflows/{{workflow_id}}/dispatch", DispatchHandler),

@@ -300,6 +300,37 @@ class VersionHandler(OrcheoHandler):
         self.reply(200, record.as_dict())
 
 
+class RestoreVersionHandler(_WorkflowBase):
+    @guard(WRITE)
+    @operation(
+        operation_id="restoreVersion",
+        summary="Make an earlier version current again, stored as a new version",
+        description="The old document is checked as any save is (node configs, graph, "
+        "triggers) and stored as the next version; no version is deleted or changed. "
+        "Restoring the document the latest version already has keeps its number.",
+        tag="workflows",
+        responses={200: WorkflowDetail},
+        errors=(409,),
+    )
+    async def post(self, workflow_id: str, version: str) -> None:
+        number = parse_version(version)
+        store = (await self.executor()).store
+        workflow = await store.get_workflow(workflow_id)
+        old = await store.get_version(workflow.id, number)
+        assert old.document is not None
+        doc = await self.orcheo.documents.admit(WorkflowDocument.model_validate(old.document))
+        doc = doc.model_copy(update={"id": workflow.id})
+        check_triggers(doc, workflow.id)
+        checksum, text = stored_form(doc)
+        stored = await store.add_version(
+            workflow.id, doc.name, doc.description, list(doc.tags), checksum, text
+        )
+        await triggers_changed(self.orcheo, workflow.id)
+        workflow = await store.get_workflow(workflow.id)
+        current = await store.get_version(workflow.id, stored.version)
+        self.reply(200, {**_detail(workflow, current), "restored_from": number})
+
+
 class ExecuteHandler(OrcheoHandler):
     auth_resource = WORKFLOWS
 
