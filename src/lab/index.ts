@@ -16,8 +16,14 @@ import { OrcheoApi, WorkflowSummary } from './api';
 import { dumps } from '../canvas/canonical';
 import { blankDocument, CanvasFactory, CanvasPanel, FACTORY, FILE_TYPE, newWorkflowId } from './document';
 import { workflowFile } from './files';
+import { NotebookDebugger } from './notebookdebug';
 import { RunViewer } from './runviewer';
 import { Sidebar } from './sidebar';
+import { showVersions } from './versions';
+import { ToolbarButton } from '@jupyterlab/ui-components';
+import { ApiError } from './api';
+import { workflowIdFor } from './identity';
+import { WorkflowDocument } from '../canvas/types';
 
 const ICON_SVG =
   '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24"><g class="jp-icon3" fill="#616161">' +
@@ -32,7 +38,8 @@ const CMD = {
   openRun: 'orcheo:open-run',
   showSidebar: 'orcheo:show-sidebar',
   refresh: 'orcheo:refresh-sidebar',
-  runDocument: 'orcheo:run-document'
+  runDocument: 'orcheo:run-document',
+  versions: 'orcheo:workflow-versions'
 };
 
 const plugin: JupyterFrontEndPlugin<void> = {
@@ -51,6 +58,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
     const api = new OrcheoApi();
     const runs = new WidgetTracker<MainAreaWidget<RunViewer>>({ namespace: 'orcheo-runs' });
     const docs = new WidgetTracker<IDocumentWidget<CanvasPanel>>({ namespace: 'orcheo-canvas' });
+    const notebooks = new NotebookDebugger(app);
 
     const openRun = (id: string): void => {
       const existing = runs.find(w => w.content.runId === id);
@@ -59,7 +67,10 @@ const plugin: JupyterFrontEndPlugin<void> = {
         return;
       }
       const widget = new MainAreaWidget({
-        content: new RunViewer(api, id, name => (widget.title.label = `${name} · run ${id.slice(0, 8)}`))
+        content: new RunViewer(api, id, name => (widget.title.label = `${name} · run ${id.slice(0, 8)}`), {
+          openRun,
+          debugNode: (runId, node) => notebooks.debug(runId, node)
+        })
       });
       widget.id = `orcheo-run-${id}`;
       widget.title.label = `Run ${id.slice(0, 8)}`;
@@ -92,6 +103,14 @@ const plugin: JupyterFrontEndPlugin<void> = {
     );
     factory.widgetCreated.connect((_, widget) => {
       widget.title.icon = orcheoIcon;
+      widget.toolbar.addItem(
+        'orcheo-versions',
+        new ToolbarButton({
+          label: 'Versions',
+          tooltip: 'Compare stored versions of this workflow and restore one',
+          onClick: () => void app.commands.execute(CMD.versions, { path: widget.context.path })
+        })
+      );
       void docs.add(widget);
     });
     app.docRegistry.addWidgetFactory(factory);
@@ -177,7 +196,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
 
     const sidebar = new Sidebar(api, {
       openRun,
-      openWorkflow: (w: WorkflowSummary) => void openStored(w)
+      openWorkflow: (w: WorkflowSummary) => void openStored(w),
+      versions: (w: WorkflowSummary) => void app.commands.execute(CMD.versions, { id: w.id })
     });
     sidebar.title.icon = orcheoIcon;
     app.shell.add(sidebar, 'left', { rank: 850 });
@@ -203,9 +223,48 @@ const plugin: JupyterFrontEndPlugin<void> = {
       execute: () => docs.currentWidget?.content.showLastRun()
     });
 
+    /** A restored version becomes the content of the open canvas files of that workflow. */
+    const restored = (workflowId: string, doc: WorkflowDocument): void => {
+      for (const panel of docs.filter(d => !!d.content.canvas && workflowIdFor(d.content.canvas.document, d.context.path) === workflowId)) {
+        panel.context.model.fromString(dumps(doc));
+        void panel.context.save();
+      }
+      void sidebar.refresh();
+    };
+    app.commands.addCommand(CMD.versions, {
+      label: 'Workflow Versions…',
+      caption: 'Compare the stored versions of a workflow and restore one',
+      isEnabled: args => typeof args.id === 'string' || typeof args.path === 'string' || !!docs.currentWidget,
+      execute: async args => {
+        let id = typeof args.id === 'string' ? args.id : '';
+        let title = id;
+        if (!id) {
+          const panel = typeof args.path === 'string' ? docs.find(d => d.context.path === args.path) : docs.currentWidget;
+          const doc = panel?.content.canvas?.document;
+          if (!panel || !doc) return;
+          id = workflowIdFor(doc, panel.context.path);
+          title = doc.name || id;
+        }
+        try {
+          const stored = await api.workflow(id);
+          title = stored.name || title;
+          id = stored.id;
+        } catch (err) {
+          const message =
+            err instanceof ApiError && err.status === 404
+              ? 'This workflow has no stored versions yet: run it (or save it to the server) to store its first version.'
+              : (err as Error).message;
+          await showErrorMessage('Workflow versions', message);
+          return;
+        }
+        const workflowId = id;
+        await showVersions(api, id, title, doc => restored(workflowId, doc));
+      }
+    });
+
     if (palette) {
       const category = 'Orcheo';
-      for (const command of [CMD.newWorkflow, CMD.newFromTemplate, CMD.openRun, CMD.showSidebar, CMD.refresh, CMD.runDocument]) {
+      for (const command of [CMD.newWorkflow, CMD.newFromTemplate, CMD.openRun, CMD.showSidebar, CMD.refresh, CMD.runDocument, CMD.versions]) {
         palette.addItem({ command, category, args: { isPalette: true } });
       }
     }

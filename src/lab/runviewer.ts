@@ -12,6 +12,17 @@ import { schemaForm } from '../canvas/inputs';
 import { emptyRun, foldEvent, formatDuration, PendingInterrupt, RunSnapshot, runStatusText, stateLabel } from '../canvas/overlay';
 import { RunEvent } from '../canvas/types';
 import { OrcheoApi } from './api';
+import { ForkPanel } from './fork';
+import { debugButton } from './notebookdebug';
+import { breakpointOf, pausedText, pauseView } from './pause';
+
+/** What the viewer can hand to the rest of Lab (absent: the matching buttons are not shown). */
+export interface RunTools {
+  /** Follow another run (a fork just started). */
+  openRun?(id: string): void;
+  /** Debug one node of this run in a notebook. */
+  debugNode?(runId: string, node: string): Promise<void>;
+}
 
 interface Span {
   node: string;
@@ -40,12 +51,14 @@ export class RunViewer extends Widget {
   private readonly detail = h('div', { class: 'oc-run-output' });
   private readonly graph = h('div', { class: 'oc-run-graph' });
   private readonly log = h('div', { class: 'oc-event-log' });
+  private readonly fork: ForkPanel | null;
 
   constructor(
     private readonly api: OrcheoApi,
     readonly runId: string,
     /** Called once the workflow's name is known (the tab shows it). */
-    private readonly named: (name: string) => void = () => undefined
+    private readonly named: (name: string) => void = () => undefined,
+    private readonly tools: RunTools = {}
   ) {
     super();
     this.id = `orcheo-run-${runId}`;
@@ -54,12 +67,15 @@ export class RunViewer extends Widget {
     this.title.label = `Run ${runId.slice(0, 8)}`;
     this.title.closable = true;
     this.run = emptyRun(runId);
+    const openRun = tools.openRun;
+    this.fork = openRun ? new ForkPanel(api, runId, openRun) : null;
     this.node.append(
       this.header,
       this.answerBox,
       h('h3', {}, 'Timeline'),
       this.gantt,
       this.detail,
+      this.fork?.element ?? '',
       h('h3', {}, 'Graph'),
       this.graph,
       h('details', {}, h('summary', {}, 'Events'), this.log)
@@ -161,6 +177,8 @@ export class RunViewer extends Widget {
     const workflow = info?.workflow_id ? String(info.workflow_id) : '';
     const title = this.workflowName ?? workflow;
     const warnings = h('ul', { class: 'oc-problems oc-run-warnings' });
+    const paused = r.status === 'interrupted' ? breakpointOf(r.interrupts[0]) : null;
+    const failed = r.status === 'failed' ? Object.keys(r.nodes).find(n => r.nodes[n].status === 'failed') : undefined;
     for (const w of r.warnings) warnings.append(h('li', { class: 'oc-problem oc-warning' }, w.node ? `${w.node}: ${w.message}` : w.message));
     this.header.replaceChildren(
       h('h2', {}, title ? `${title} · run ${this.runId.slice(0, 8)}` : `Run ${this.runId}`),
@@ -168,8 +186,9 @@ export class RunViewer extends Widget {
         'div',
         { class: 'oc-run-statusline' },
         'Status: ',
-        h('span', { class: `oc-state oc-state-${r.status}${r.warnings.length ? ' oc-state-warned' : ''}`, 'data-status': r.status }, runStatusText(r))
+        h('span', { class: `oc-state oc-state-${r.status}${r.warnings.length ? ' oc-state-warned' : ''}`, 'data-status': r.status }, paused ? pausedText(paused) : runStatusText(r))
       ),
+      failed ? this.debugButton(failed, `Debug ${failed} in notebook`) : '',
       r.warnings.length ? warnings : '',
       workflow ? h('div', { class: 'oc-muted' }, `Workflow: ${title}${title !== workflow ? ` (${workflow})` : ''}${info?.version ? `, version ${String(info.version)}` : ''}`) : '',
       h('div', { class: 'oc-muted' }, `Run id: ${this.runId}`),
@@ -195,6 +214,11 @@ export class RunViewer extends Widget {
     this.answerBox.dataset.key = key;
     this.answerBox.hidden = false;
     if (q.node) this.answerBox.setAttribute('data-node', q.node);
+    const paused = breakpointOf(q);
+    if (paused) {
+      this.answerBox.replaceChildren(pauseView(this.api, this.runId, paused));
+      return;
+    }
     const schema = q.schema && Object.keys(q.schema).length ? q.schema : null;
     const form = schemaForm(schema ?? { title: 'Answer', description: 'Text, or JSON for a number, list or object.' });
     const status = h('div', { class: 'oc-muted', role: 'status' });
@@ -276,8 +300,14 @@ export class RunViewer extends Widget {
       h('h3', {}, `${id} · ${stateLabel(n.status)}${n.durationMs !== undefined ? ' · ' + formatDuration(n.durationMs) : ''}`),
       n.error ? h('div', { class: 'oc-error-text' }, n.error) : '',
       ...(n.warnings ?? []).map(w => h('div', { class: 'oc-warning-text' }, `⚠ ${w}`)),
-      n.output !== undefined ? h('div', { 'data-node-output': id }, h('strong', {}, 'Output'), pre(n.output)) : ''
+      n.output !== undefined ? h('div', { 'data-node-output': id }, h('strong', {}, 'Output'), pre(n.output)) : '',
+      this.debugButton(id, 'Debug in notebook')
     );
+  }
+
+  /** "Debug in notebook" for ``node`` (nothing when Lab offers no notebooks). */
+  private debugButton(node: string, label: string): HTMLElement | string {
+    return this.tools.debugNode ? debugButton(this.tools.debugNode, this.runId, node, label) : '';
   }
 
   dispose(): void {

@@ -8,6 +8,8 @@ import { startRun } from './start';
 export interface SidebarActions {
   openRun(id: string): void;
   openWorkflow(workflow: WorkflowSummary): void;
+  /** The Versions dialog (diff, restore) of a workflow. */
+  versions?(workflow: WorkflowSummary): void;
 }
 
 export class Sidebar extends Widget {
@@ -77,7 +79,12 @@ export class Sidebar extends Widget {
         ev.stopPropagation();
         this.actions.openWorkflow(w);
       });
-      const li = h('li', { 'data-workflow-id': w.id, title: w.description ?? '' }, h('span', {}, w.name), h('span', { class: 'oc-meta' }, `v${w.latest_version ?? '?'}`), open, run);
+      const versions = h('button', { type: 'button', class: 'jp-mod-styled', title: 'Versions: compare and restore', 'data-action': 'versions' }, '⎇');
+      versions.addEventListener('click', ev => {
+        ev.stopPropagation();
+        this.actions.versions?.(w);
+      });
+      const li = h('li', { 'data-workflow-id': w.id, title: w.description ?? '' }, h('span', {}, w.name), h('span', { class: 'oc-meta' }, `v${w.latest_version ?? '?'}`), versions, open, run);
       if (w.id === this.selected) li.classList.add('jp-mod-selected');
       li.addEventListener('click', () => {
         this.selected = this.selected === w.id ? null : w.id;

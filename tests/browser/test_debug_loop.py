@@ -1,0 +1,221 @@
+"""The debug loop in JupyterLab: fork from a step, breakpoints, debug in a notebook, versions."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from tests.nodes.helpers import chain_doc, code, node
+
+from .lab import Lab
+from .ui import cell, open_notebook, wait_kernel_idle
+
+API = "orcheo/api"
+
+
+def _workflow(lab: Lab, doc: dict[str, Any]) -> str:
+    return str(lab.api("POST", f"{API}/workflows", doc)["id"])
+
+
+def _start(lab: Lab, workflow_id: str, **body: Any) -> str:
+    reply = lab.api("POST", f"{API}/workflows/{workflow_id}/execute", {"inputs": {}, **body})
+    return str(reply["execution_id"])
+
+
+def _wait(lab: Lab, run_id: str, *statuses: str) -> dict[str, Any]:
+    deadline = time.monotonic() + 30
+    while True:
+        run: dict[str, Any] = lab.api("GET", f"{API}/executions/{run_id}")
+        if run["status"] in statuses:
+            return run
+        assert time.monotonic() < deadline, f"run {run_id} is still {run['status']}"
+        time.sleep(0.1)
+
+
+def _open_viewer(page: Any, lab: Lab, workflow_id: str, run_id: str, *, goto: bool = True) -> str:
+    """Open the run from the sidebar (as a person would); the viewer's selector."""
+    if goto:
+        page.goto(lab.page_url("lab"))
+    page.click('.jp-SideBar .lm-TabBar-tab[title="Orcheo workflows and runs"]', timeout=60_000)
+    page.click('#orcheo-sidebar button[data-action="refresh"]')
+    page.wait_for_selector(f'#orcheo-sidebar li[data-workflow-id="{workflow_id}"]')
+    page.click(f'#orcheo-sidebar li[data-run-id="{run_id}"]')
+    viewer = f'.jp-OrcheoRunViewer[data-run-id="{run_id}"]'
+    page.wait_for_selector(viewer)
+    return viewer
+
+
+def _stepper(name: str, b_body: str = "return state['results']['a']['x'] * 10") -> dict[str, Any]:
+    # The delay makes the checkpoint before b outlive the 20 ms checkpoint interval.
+    return chain_doc(
+        node("a", "SetVariableNode", variables={"x": 2}),
+        node("wait", "DelayNode", duration_seconds=0.1),
+        code("b", b_body),
+        name=name,
+    )
+
+
+def test_fork_from_a_step_with_an_edited_state(page: Any, lab: Lab) -> None:
+    wid = _workflow(lab, _stepper("Forkable"))
+    run_id = _start(lab, wid)
+    assert _wait(lab, run_id, "succeeded", "failed")["status"] == "succeeded"
+    viewer = _open_viewer(page, lab, wid, run_id)
+
+    page.click(f"{viewer} [data-fork] > summary")
+    step = page.locator(f'{viewer} .oc-fork-step[data-next="b"]')
+    assert "before b" in step.inner_text()
+    step.click()
+    editor = page.locator(f"{viewer} [data-fork-state]")
+    editor.wait_for()
+    state = json.loads(editor.input_value())
+    assert state["results"]["a"] == {"x": 2}
+    assert "b" not in state["results"]
+
+    editor.fill('{"results": {"a": {"x": 5}},}')
+    page.click(f'{viewer} button[data-action="fork"]')
+    error = page.locator(f"{viewer} [data-fork-error]")
+    assert error.inner_text().startswith("Invalid JSON:")
+    assert len(error.inner_text()) > len("Invalid JSON: ") + 10  # the parser's reason
+    editor.fill("[1, 2]")
+    page.click(f'{viewer} button[data-action="fork"]')
+    assert "must be a JSON object" in error.inner_text()
+    assert lab.api("GET", f"{API}/executions?workflow_id={wid}")["total"] == 1  # nothing started
+
+    state["results"]["a"]["x"] = 5
+    editor.fill(json.dumps(state, indent=2))
+    page.click(f'{viewer} button[data-action="fork"]')
+    # The viewer follows the new run: a new tab, live, to its end.
+    fresh = page.locator(f".jp-OrcheoRunViewer:not([data-run-id='{run_id}'])")
+    fresh.wait_for()
+    forked_id = fresh.get_attribute("data-run-id")
+    assert forked_id and forked_id != run_id
+    forked_viewer = f'.jp-OrcheoRunViewer[data-run-id="{forked_id}"]'
+    page.wait_for_selector(f'{forked_viewer}[data-run-status="succeeded"]')
+    page.click(f'{forked_viewer} .oc-gantt-row[data-node="b"]')
+    output = page.locator(f'{forked_viewer} [data-node-output="b"]')
+    assert output.inner_text().split("\n", 1)[1].strip() == "50"
+
+    forked = lab.api("GET", f"{API}/executions/{forked_id}")
+    assert forked["parent_run_id"] == run_id
+    assert forked["final_state"]["results"]["b"] == 50
+    source = lab.api("GET", f"{API}/executions/{run_id}")
+    assert source["final_state"]["results"]["b"] == 20  # the source run is untouched
+
+
+def test_breakpoint_pauses_shows_the_state_and_continues(page: Any, lab: Lab) -> None:
+    wid = _workflow(lab, _stepper("Breakable"))
+    run_id = _start(lab, wid, break_before=["b"])
+    _wait(lab, run_id, "interrupted")
+    viewer = _open_viewer(page, lab, wid, run_id)
+
+    pause = page.locator(f'{viewer} [data-breakpoint="before"]')
+    pause.wait_for()
+    assert pause.locator("h3").inner_text() == "Paused before b"
+    assert page.locator(f"{viewer} .oc-run-statusline").inner_text() == "Status: Paused before b"
+    shown = json.loads(page.locator(f"{viewer} [data-breakpoint-state]").inner_text())
+    assert shown["results"] == {"a": {"x": 2}, "wait": {"duration_seconds": 0.1}}
+    assert page.locator(f'{viewer} .oc-interrupt button[data-action="answer"]').count() == 0
+
+    page.click(f'{viewer} button[data-action="continue"]')
+    page.wait_for_selector(f'{viewer}[data-run-status="succeeded"]')
+    row = page.locator(f'{viewer} .oc-gantt-row[data-node="b"]')
+    assert row.get_attribute("data-status") == "succeeded"
+    assert page.locator(f"{viewer} [data-breakpoint]").count() == 0
+    done = lab.api("GET", f"{API}/executions/{run_id}")
+    assert done["final_state"]["results"]["b"] == 20
+
+
+def test_debug_a_failed_node_in_the_notebook(page: Any, lab: Lab) -> None:
+    wid = _workflow(lab, _stepper("Debuggable", "return state['results']['a']['x'] / 0"))
+    run_id = _start(lab, wid)
+    assert _wait(lab, run_id, "succeeded", "failed")["status"] == "failed"
+    open_notebook(page, lab, "debugging.ipynb", ["1 + 1"])
+    wait_kernel_idle(page)
+    viewer = _open_viewer(page, lab, wid, run_id, goto=False)
+
+    page.click(f'{viewer} button[data-action="debug-in-notebook"][data-node="b"]')
+    # The notebook comes forward with a new cell that ran %orcheo debug (loading the
+    # extension first: this kernel had not loaded it).
+    added = cell(page, 1)
+    added.locator(".jp-OutputArea-output").first.wait_for(timeout=60_000)
+    source = added.locator(".jp-InputArea-editor").inner_text()
+    assert source.split("\n") == ["%load_ext orcheo_jupyter", f"%orcheo debug {run_id} b", "state"]
+    outputs = added.locator(".jp-OutputArea-output")
+    page.wait_for_function(
+        "el => /'results'/.test(el.textContent)", arg=added.element_handle(), timeout=60_000
+    )
+    text = "\n".join(outputs.nth(i).inner_text() for i in range(outputs.count()))
+    assert "inserted a cell below to debug 'b'" in text
+    assert "'results': {'a': {'x': 2}, 'wait': {'duration_seconds': 0.1}}" in text
+    # Below it, the node's code as an editable function on that state.
+    inserted = cell(page, 2)
+    code_text = inserted.locator(".jp-InputArea-editor").inner_text()
+    assert f"state = %orcheo state {run_id} b" in code_text
+    assert "return state['results']['a']['x'] / 0" in code_text
+
+    # The kernel has the magics now: a second debug adds no %load_ext line.
+    page.click(f'.lm-TabBar-tab:has-text("Debuggable · run {run_id[:8]}")')
+    page.click(f'{viewer} button[data-action="debug-in-notebook"][data-node="b"]')
+    again = cell(page, 3)
+    again.locator(".jp-OutputArea-output").first.wait_for(timeout=60_000)
+    assert again.locator(".jp-InputArea-editor").inner_text().split("\n") == [
+        f"%orcheo debug {run_id} b",
+        "state",
+    ]
+
+
+def test_versions_dialog_diffs_and_restores(page: Any, lab: Lab) -> None:
+    first = chain_doc(
+        node("a", "SetVariableNode", variables={"x": 1}),
+        node("b", "SetVariableNode", variables={"y": "old"}),
+        name="Versioned",
+    )
+    wid = _workflow(lab, first)
+    v1 = lab.api("GET", f"{API}/workflows/{wid}/versions/1")["document"]
+    second = chain_doc(
+        node("a", "SetVariableNode", variables={"x": 1}),
+        node("b", "SetVariableNode", variables={"y": "new"}),
+        node("c", "DelayNode", duration_seconds=0),
+        name="Versioned",
+        triggers=[{"type": "manual", "id": "go"}],
+    )
+    lab.api("PUT", f"{API}/workflows/{wid}", {**second, "id": wid})
+
+    page.goto(lab.page_url("lab"))
+    page.click('.jp-SideBar .lm-TabBar-tab[title="Orcheo workflows and runs"]', timeout=60_000)
+    page.click(f'#orcheo-sidebar li[data-workflow-id="{wid}"] button[data-action="versions"]')
+    dialog = page.locator(".jp-Dialog .jp-OrcheoVersions")
+    summary = dialog.locator("[data-diff-summary]")
+    summary.wait_for()
+    assert summary.inner_text() == (
+        "v1 → v2: 1 node added, 1 node changed, 2 edges added, 1 edge removed, 1 trigger added"
+    )
+    added = dialog.locator('[data-section="nodes"] li[data-kind="added"]')
+    assert added.get_attribute("data-item") == "c (DelayNode)"
+    changed = dialog.locator('[data-section="nodes"] li[data-kind="changed"]')
+    assert changed.get_attribute("data-item") == "b"
+    assert changed.locator('[data-field="config.variables.y"]').inner_text() == (
+        'config.variables.y: "old" → "new"'
+    )
+    assert (
+        dialog.locator('[data-section="edges"] li[data-kind="removed"]').get_attribute("data-item")
+        == "b → __end__"
+    )
+    assert dialog.locator('[data-section="triggers"] li[data-kind="added"]').count() == 1
+
+    restore = dialog.locator('button[data-action="restore"]')
+    assert restore.inner_text() == "Restore v1"
+    restore.click()
+    status = dialog.locator("[data-versions-status]")
+    page.wait_for_function(
+        "el => /Restored v1 as v3/.test(el.textContent)", arg=status.element_handle()
+    )
+    page.wait_for_selector('.jp-Dialog .jp-OrcheoVersions[data-versions="3"]')
+    assert dialog.locator("[data-diff-summary]").inner_text() == "v1 → v3: no changes"
+
+    current = lab.api("GET", f"{API}/workflows/{wid}")
+    assert current["version"] == 3
+    assert current["document"] == v1
+    history = lab.api("GET", f"{API}/workflows/{wid}/versions")["items"]
+    assert [v["version"] for v in history] == [1, 2, 3]
