@@ -405,7 +405,9 @@ class OrcheoApp(ExtensionApp):
             f"--OrcheoApp.switch_interval={HEADLESS_SWITCH_INTERVAL}",
             "--OrcheoApp.freeze_gc=True",
             f"--ServerApp.max_body_size={body_limit}",
-            f"--ServerApp.max_buffer_size={body_limit}",
+            # The read buffer holds a request's head and what arrives with it: far below
+            # a small body limit, a keep-alive request sent whole dropped the connection.
+            f"--ServerApp.max_buffer_size={max(body_limit, 4 * 1024 * 1024)}",
         ]
         if os.environ.get("ORCHEO_HOST"):
             env_args.append(f"--ServerApp.ip={os.environ['ORCHEO_HOST']}")

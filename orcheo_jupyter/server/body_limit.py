@@ -5,7 +5,9 @@ Tornado buffers a whole body before a handler runs, up to the HTTP server's
 to any URL, even one that will answer 404 or 403, cost gigabytes of memory.
 Handlers with this mixin stream the body instead: ``prepare`` runs as soon as the
 headers arrive and answers 413 for a ``Content-Length`` over the limit, and the
-connection is closed after that answer, so the body is never read. A body sent
+connection is closed after that answer, so the body is never read (a body at most
+``DRAIN_BYTES`` over the limit is read and dropped first, so that a client sending
+it whole before reading gets the 413 rather than a reset). A body sent
 without a length (chunked) is counted as it arrives and refused the same way once
 it passes the limit (a client that sends on without reading may then see the
 connection reset rather than the 413, as with any server that stops reading).
@@ -20,12 +22,18 @@ from typing import Any
 
 from tornado.web import RequestHandler
 
+from .errors import ApiError
+
 #: Default of ``OrcheoApp.max_body_bytes`` (and of ``jupyter orcheo``'s max_body_size).
 DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024
 MAX_BODY_ENV = "ORCHEO_MAX_BODY_BYTES"
 #: What tornado may read on a streamed route; ``data_received`` enforces the real limit
 #: (and a refused request's connection closes as soon as the 413 is sent).
 _UNLIMITED = 1 << 62
+#: A body announced at most this far over the limit is read and dropped before the 413:
+#: clients that send the whole body before reading (most HTTP libraries, for small
+#: bodies) would otherwise race the close and often see a reset instead of the answer.
+DRAIN_BYTES = 1 << 20
 
 
 def max_body_bytes(configured: int) -> int:
@@ -67,7 +75,8 @@ class BodyLimitMixin(RequestHandler):
     def refuse_oversized_body(self) -> bool:
         """Answer 413 if ``Content-Length`` is over the limit (call first in ``prepare``).
 
-        True when refused: ``prepare`` must return without doing anything else.
+        True when refused: ``prepare`` must return without doing anything else. A body
+        just over the limit is refused once read (``fail_after_body``), and this is False.
         """
         self._chunks, self._received, self._refused = [], 0, False
         limit = self.body_limit()
@@ -83,7 +92,12 @@ class BodyLimitMixin(RequestHandler):
             connection.set_max_body_size(_UNLIMITED)
         if announced <= limit:
             return False
-        self._refuse(_too_large(announced, limit, announced=True))
+        refusal = _too_large(announced, limit, announced=True)
+        if announced - limit <= DRAIN_BYTES and self.request.method != "OPTIONS":
+            error = refusal["error"]
+            self.fail_after_body(ApiError(413, error["code"], error["message"], error["details"]))
+            return False  # answered once the body is in; prepare goes on (auth still decides)
+        self._refuse(refusal)
         return True
 
     def fail_after_body(self, error: Exception) -> None:

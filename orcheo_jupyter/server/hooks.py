@@ -68,6 +68,7 @@ class WebhookHandler(BodyLimitMixin, ErrorsMixin, ExtensionHandlerMixin, Request
         self.finish(json.dumps(body, separators=(",", ":")))
 
     async def _deliver(self, ref: str) -> None:
+        self.raise_deferred_error()  # a body refused by its size, read and dropped
         await self.orcheo.get_executor()
         triggers = self.orcheo.services.triggers
         request = WebhookRequest(

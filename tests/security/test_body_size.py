@@ -18,6 +18,7 @@ import httpx
 import pytest
 from jupyter_server.utils import url_path_join
 
+from orcheo_jupyter.server.body_limit import DRAIN_BYTES
 from tests.conftest import linear_doc
 from tests.server.conftest import Call
 from tests.server.headless import Headless, start_headless
@@ -135,7 +136,8 @@ def test_the_limit_is_configurable(tmp_path: Path) -> None:
     server = start_headless(tmp_path / "server", env={"ORCHEO_MAX_BODY_BYTES": "1000"})
     try:
         port = _port(server)
-        reply = asyncio.run(post_headers_only(port, "/orcheo/hooks/x", 1001))
+        # Far over it: answered from the headers alone (just over it, see the next test).
+        reply = asyncio.run(post_headers_only(port, "/orcheo/hooks/x", 1001 + DRAIN_BYTES))
         assert reply.status == 413
         assert reply.json()["error"]["details"]["limit"] == 1000
         api = httpx.Client(base_url=server.api, headers=server.headers, timeout=10)
@@ -143,6 +145,48 @@ def test_the_limit_is_configurable(tmp_path: Path) -> None:
         assert small.status_code == 422, small.text  # (an empty document is invalid)
         big = api.post("/workflows", json={"name": "x" * 1000})
         assert big.status_code == 413
+    finally:
+        server.stop()
+
+
+def _send_then_read(port: int, path: str, body: bytes, headers: str = "") -> bytes:
+    """What most HTTP clients do with a small body: send all of it, then read the answer."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        head = (
+            f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{headers}"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+        )
+        sock.sendall(head.encode() + body)
+        reply = b""
+        try:
+            while chunk := sock.recv(65536):
+                reply += chunk
+                if b"\r\n\r\n" in reply and b'"limit"' in reply:
+                    break
+        except ConnectionResetError:
+            pass  # what a client saw when the server closed on the unread body
+        return reply
+
+
+def test_a_client_that_sends_a_little_too_much_before_reading_gets_the_413(
+    tmp_path: Path,
+) -> None:
+    """Just over the limit, the body is read and dropped, so the answer is never reset away."""
+    server = start_headless(tmp_path / "server", env={"ORCHEO_MAX_BODY_BYTES": "1000"})
+    try:
+        port = _port(server)
+        auth = "".join(f"{k}: {v}\r\n" for k, v in server.headers.items())
+        body = b'{"name": "' + b"x" * 20_000 + b'"}'
+        for path, headers in [
+            ("/orcheo/api/workflows", auth),
+            ("/orcheo/hooks/nonexistent", ""),
+        ]:
+            statuses = []
+            for _ in range(40):
+                reply = _send_then_read(port, path, body, headers)
+                statuses.append(int(reply.split()[1]) if reply.startswith(b"HTTP/") else 0)
+            assert statuses == [413] * 40, (path, statuses)
+            assert b'"limit":1000' in reply and b'"field":"body"' in reply
     finally:
         server.stop()
 
