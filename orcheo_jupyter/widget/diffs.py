@@ -125,6 +125,17 @@ class SetMeta(_Op):
     description: str | None = None
 
 
+class SetPin(_Op):
+    op: Literal["set_pin"]
+    id: str
+    output: Any = Field(description="The node's output to use instead of running it (JSON).")
+
+
+class RemovePin(_Op):
+    op: Literal["remove_pin"]
+    id: str
+
+
 Diff = Annotated[
     AddNode
     | RemoveNode
@@ -137,7 +148,9 @@ Diff = Annotated[
     | SetConditionalEdge
     | SetEntrypoint
     | SetViewport
-    | SetMeta,
+    | SetMeta
+    | SetPin
+    | RemovePin,
     Field(discriminator="op"),
 ]
 _ADAPTER: TypeAdapter[Any] = TypeAdapter(Diff)
@@ -154,6 +167,8 @@ OPS = (
     "set_entrypoint",
     "set_viewport",
     "set_meta",
+    "set_pin",
+    "remove_pin",
 )
 
 
@@ -233,6 +248,7 @@ def _remove_node(doc: WorkflowDocument, d: RemoveNode) -> Undo:
         doc.canvas.positions.get(d.id),
         ir.entrypoint,
         graph.entrypoint,
+        dict(doc.pinned),
     )
     del ir.nodes[index]
     # Whatever pointed at the node goes with it, so the graph never dangles.
@@ -255,12 +271,14 @@ def _remove_node(doc: WorkflowDocument, d: RemoveNode) -> Undo:
         ir.entrypoint = None
     if graph.entrypoint == d.id:
         graph.entrypoint = None
+    doc.pinned.pop(d.id, None)  # a pin never outlives its node
 
     def undo() -> None:
         ir.nodes, ir.edges, ir.conditional_edges = before[0], before[1], before[2]
         if before[3] is not None:
             doc.canvas.positions[d.id] = before[3]
         ir.entrypoint, graph.entrypoint = before[4], before[5]
+        doc.pinned = before[6]
 
     return undo
 
@@ -295,6 +313,8 @@ def _rename_node(doc: WorkflowDocument, d: RenameNode) -> Undo:
             graph.entrypoint = new
         if old in doc.canvas.positions:
             doc.canvas.positions[new] = doc.canvas.positions.pop(old)
+        if old in doc.pinned:
+            doc.pinned[new] = doc.pinned.pop(old)
 
     rename(d.id, d.new_id)
     return lambda: rename(d.new_id, d.id)
@@ -462,6 +482,25 @@ def _set_meta(doc: WorkflowDocument, d: SetMeta) -> Undo:
     return undo
 
 
+def _set_pin(doc: WorkflowDocument, d: SetPin) -> Undo:
+    _find(_ir(doc), d.id)
+    had, before = d.id in doc.pinned, doc.pinned.get(d.id)
+    doc.pinned[d.id] = d.output
+    return lambda: _restore_pin(doc, d.id, had, before)
+
+
+def _remove_pin(doc: WorkflowDocument, d: RemovePin) -> Undo:
+    had, before = d.id in doc.pinned, doc.pinned.pop(d.id, None)
+    return lambda: _restore_pin(doc, d.id, had, before)
+
+
+def _restore_pin(doc: WorkflowDocument, node_id: str, had: bool, output: Any) -> None:
+    if had:
+        doc.pinned[node_id] = output
+    else:
+        doc.pinned.pop(node_id, None)
+
+
 _APPLY: dict[str, Callable[[WorkflowDocument, Any], Undo]] = {
     "add_node": _add_node,
     "remove_node": _remove_node,
@@ -475,6 +514,8 @@ _APPLY: dict[str, Callable[[WorkflowDocument, Any], Undo]] = {
     "set_entrypoint": _set_entrypoint,
     "set_viewport": _set_viewport,
     "set_meta": _set_meta,
+    "set_pin": _set_pin,
+    "remove_pin": _remove_pin,
 }
 
 

@@ -112,7 +112,10 @@ export function invert(doc: WorkflowDocument, diff: Diff): Diff[] {
       const index = ir.nodes.findIndex(n => n.id === diff.id);
       const node = requireNode(ir, diff.id);
       const position = doc.canvas.positions[diff.id] ?? null;
-      return [{ op: 'add_node', node: clone(node), position, index }];
+      const back: Diff[] = [{ op: 'add_node', node: clone(node), position, index }];
+      // The node's pinned output comes back with it.
+      if (doc.pinned && diff.id in doc.pinned) back.push({ op: 'set_pin', id: diff.id, output: clone(doc.pinned[diff.id]) });
+      return back;
     }
     case 'rename_node':
       return [{ op: 'rename_node', id: diff.new_id, new_id: diff.id }];
@@ -162,7 +165,19 @@ export function invert(doc: WorkflowDocument, diff: Diff): Diff[] {
       return [{ op: 'set_entrypoint', id: entrypointOf(doc) }];
     case 'set_viewport':
       return [{ op: 'set_viewport', viewport: doc.canvas.viewport ? clone(doc.canvas.viewport) : null }];
+    case 'set_pin':
+    case 'remove_pin':
+      return doc.pinned && diff.id in doc.pinned
+        ? [{ op: 'set_pin', id: diff.id, output: clone(doc.pinned[diff.id]) }]
+        : [{ op: 'remove_pin', id: diff.id }];
   }
+}
+
+/** Drop a node's pinned output; the member goes when the last pin does (as Python omits it). */
+function unpin(doc: WorkflowDocument, id: string): void {
+  if (!doc.pinned || !(id in doc.pinned)) return;
+  delete doc.pinned[id];
+  if (!Object.keys(doc.pinned).length) delete doc.pinned;
 }
 
 function insertAt<T>(list: T[], item: T, index: number | undefined): void {
@@ -248,6 +263,7 @@ export function apply(doc: WorkflowDocument, diff: Diff): void {
       if (ir.entrypoint === diff.id) ir.entrypoint = null;
       if (graph.entrypoint === diff.id) graph.entrypoint = null;
       delete positions[diff.id];
+      unpin(doc, diff.id);
       return;
     }
     case 'rename_node': {
@@ -267,6 +283,11 @@ export function apply(doc: WorkflowDocument, diff: Diff): void {
       if (positions[diff.id]) {
         positions[diff.new_id] = positions[diff.id];
         delete positions[diff.id];
+      }
+      if (doc.pinned && diff.id in doc.pinned) {
+        const output = doc.pinned[diff.id];
+        unpin(doc, diff.id);
+        doc.pinned = { ...(doc.pinned ?? {}), [diff.new_id]: output };
       }
       return;
     }
@@ -369,6 +390,15 @@ export function apply(doc: WorkflowDocument, diff: Diff): void {
       else doc.canvas.viewport = { x: diff.viewport.x, y: diff.viewport.y, zoom: diff.viewport.zoom };
       return;
     }
+    case 'set_pin': {
+      requireNode(ir, diff.id);
+      if (diff.output === undefined) throw new DiffError('set_pin needs an output (any JSON value)');
+      doc.pinned = { ...(doc.pinned ?? {}), [diff.id]: clone(diff.output) };
+      return;
+    }
+    case 'remove_pin':
+      unpin(doc, diff.id);
+      return;
   }
   throw new DiffError(`unknown diff op ${JSON.stringify((diff as { op: unknown }).op)}`);
 }

@@ -107,6 +107,8 @@ export interface WorkflowDocument {
   triggers?: JSONValue[];
   canvas: CanvasLayout;
   graph: FrozenIRGraph | ScriptGraph;
+  /** Node id -> output used instead of running the node (runs by hand and node tests). */
+  pinned?: Record<string, JSONValue>;
 }
 
 /** One entry of the node catalog (GET /orcheo/api/nodes or registry.catalog()). */
@@ -151,7 +153,9 @@ export type Diff =
   | { op: 'set_conditional_edge'; source: string; edge: Routing | null; index?: number }
   | { op: 'set_entrypoint'; id: string | null }
   | { op: 'set_viewport'; viewport: Viewport | null }
-  | { op: 'set_meta'; name?: string; description?: string };
+  | { op: 'set_meta'; name?: string; description?: string }
+  | { op: 'set_pin'; id: string; output: JSONValue }
+  | { op: 'remove_pin'; id: string };
 
 /** Node members other than id/kind/config that the property panel edits. */
 export interface NodeFields {
@@ -169,8 +173,8 @@ export interface CanvasHost {
   credentials(): Promise<string[]>;
   /** Save the document (Ctrl+S); absent when the surrounding app saves. */
   save?: () => void;
-  /** Start a run of the current document; absent when the host cannot run. */
-  run?: () => void;
+  /** Start a run of the current document (pausing at its breakpoints); absent when the host cannot run. */
+  run?: (options?: RunOptions) => void;
   /** Open the run viewer for a run (Lab); absent where there is none. */
   openRun?: (id: string) => void;
   /**
@@ -178,4 +182,66 @@ export interface CanvasHost {
    * canvas's own structural checks (so the canvas and the server never disagree).
    */
   validate?: (doc: WorkflowDocument) => Promise<Problem[]>;
+  /** Test a node, list runs, preview templates (the debug loop); absent where nothing can run. */
+  debug?: DebugHost;
+}
+
+/** What a run started from the canvas carries besides its inputs. */
+export interface RunOptions {
+  break_before: string[];
+  break_after: string[];
+}
+
+/** A run a node can be tested on (newest first). */
+export interface RunChoice {
+  id: string;
+  status: string;
+  at?: string | null;
+}
+
+/** Where a node's input state came from (the server's ``state_source``). */
+export interface StateSource {
+  kind: string;
+  run_id?: string;
+  checkpoint_id?: string;
+}
+
+/** One node run alone (POST .../nodes/{node}/test). */
+export interface NodeTestResult {
+  node: string;
+  output: JSONValue;
+  error: string | null;
+  duration_ms: number;
+  pinned: boolean;
+  state_source?: StateSource;
+}
+
+/** Templates resolved against a node's input (POST .../nodes/{node}/preview). */
+export interface TemplatePreview {
+  value: JSONValue;
+  unresolved: string[];
+  state_source?: StateSource;
+  state?: JSONObject | null;
+}
+
+/**
+ * The debug loop as a host offers it: ``runId`` null means the latest run that
+ * reached the node. Failures reject with a DebugError (message, and the problems
+ * of a refused document).
+ */
+export interface DebugHost {
+  runs(doc: WorkflowDocument): Promise<RunChoice[]>;
+  testNode(doc: WorkflowDocument, node: string, runId: string | null): Promise<NodeTestResult>;
+  preview(doc: WorkflowDocument, node: string, value: JSONValue, runId: string | null, includeState: boolean): Promise<TemplatePreview>;
+}
+
+/** Why a debug request failed, with the problems of a document the host refused. */
+export class DebugError extends Error {
+  constructor(
+    message: string,
+    readonly code: string | null = null,
+    readonly problems: Problem[] = []
+  ) {
+    super(message);
+  }
 }

@@ -205,3 +205,41 @@ def test_set_meta_renames_and_describes_the_workflow_all_or_nothing() -> None:
     assert (doc.name, doc.description) == ("Greeter", "")
     with pytest.raises(DiffError, match=r"name: String should have at least 1 character"):
         apply_diffs(doc, [{"op": "set_meta", "name": ""}])
+
+
+def test_pins_set_replace_and_remove_and_follow_their_node() -> None:
+    doc = _doc()
+    apply_diffs(doc, [{"op": "set_pin", "id": "a", "output": {"x": 9}}])
+    assert doc.pinned == {"a": {"x": 9}}
+    apply_diffs(doc, [{"op": "set_pin", "id": "a", "output": None}])  # null is an output too
+    assert doc.pinned == {"a": None}
+    apply_diffs(doc, [{"op": "rename_node", "id": "a", "new_id": "first"}])
+    assert doc.pinned == {"first": None}
+    apply_diffs(doc, [{"op": "remove_pin", "id": "first"}, {"op": "remove_pin", "id": "first"}])
+    assert doc.pinned == {}
+    apply_diffs(doc, [{"op": "set_pin", "id": "b", "output": [1, 2]}])
+    apply_diffs(doc, [{"op": "remove_node", "id": "b"}])
+    assert doc.pinned == {}  # a pin never outlives its node
+    assert "pinned" not in spec.to_data(doc)  # an empty member is not written
+
+
+def test_pin_batches_are_all_or_nothing_and_name_the_problem() -> None:
+    doc = _doc()
+    apply_diffs(doc, [{"op": "set_pin", "id": "a", "output": 1}])
+    with pytest.raises(DiffError, match="diff 1 \\(set_pin\\)"):
+        apply_diffs(
+            doc,
+            [
+                {"op": "set_pin", "id": "a", "output": 2},
+                {"op": "set_pin", "id": "nope", "output": 3},
+            ],
+        )
+    assert doc.pinned == {"a": 1}
+    with pytest.raises(DiffError, match="output"):
+        apply_diffs(doc, [{"op": "set_pin", "id": "a"}])
+    with pytest.raises(DiffError):
+        apply_diffs(
+            doc,
+            [{"op": "remove_node", "id": "a"}, {"op": "add_edge", "source": "x", "target": "y"}],
+        )
+    assert doc.pinned == {"a": 1}  # the removal was undone with its pin
