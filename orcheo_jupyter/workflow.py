@@ -256,8 +256,11 @@ class Workflow:
 
         executor = await local.executor()
         if not self.__dict__.get("_listeners"):
-            return await executor.execute(self._doc, inputs, config=config)
+            record = await executor.execute(self._doc, inputs, config=config)
+            self._remember_run(record.id)
+            return record
         run_id = await executor.submit(self._doc, inputs, config=config)
+        self._remember_run(run_id)
         last = 0
 
         async def forward(after: int, follow: bool) -> None:
@@ -276,6 +279,16 @@ class Workflow:
             await asyncio.gather(live, return_exceptions=True)
         await forward(last, False)
         return record
+
+    def _remember_run(self, run_id: str) -> None:
+        runs: list[str] = self.__dict__.setdefault("_run_ids", [])
+        runs.insert(0, run_id)
+        del runs[_RECENT_RUNS:]
+
+    @property
+    def run_ids(self) -> list[str]:
+        """Runs started from this object in this process, newest first (for "test node")."""
+        return list(self.__dict__.get("_run_ids", ()))
 
     def run(
         self,
@@ -300,6 +313,10 @@ class Workflow:
         graph = self._doc.graph
         size = f"{len(graph.ir.nodes)} nodes" if isinstance(graph, FrozenIRGraph) else "script"
         return f"<Workflow {self.name!r}: {size}>"
+
+
+#: How many of its runs a Workflow remembers.
+_RECENT_RUNS = 50
 
 
 def _sentinel(name: str) -> str:

@@ -7,7 +7,21 @@
 
 import { CanvasEditor } from './canvas/editor';
 import { inputsSchema, schemaForm } from './canvas/inputs';
-import { CanvasHost, CatalogEntry, Diff, Problem, RunEvent, WorkflowDocument } from './canvas/types';
+import {
+  CanvasHost,
+  CatalogEntry,
+  DebugError,
+  DebugHost,
+  Diff,
+  JSONValue,
+  NodeTestResult,
+  Problem,
+  RunChoice,
+  RunEvent,
+  RunOptions,
+  TemplatePreview,
+  WorkflowDocument
+} from './canvas/types';
 
 interface Model {
   get(name: string): unknown;
@@ -33,13 +47,30 @@ type Incoming =
   | { type: 'sync'; view: string; events: RunEvent[]; document?: WorkflowDocument }
   | { type: 'remote'; diffs: Diff[] }
   | { type: 'notice'; level: 'error' | 'info'; message: string }
-  | { type: 'pong'; seq: number; view: string };
+  | { type: 'pong'; seq: number; view: string }
+  | { type: 'debug_reply'; seq: number; view: string; ok: boolean; result?: unknown; error?: string; code?: string; problems?: Problem[] };
 
 /** ``catalog`` comes with the bundle (see orcheo_jupyter/widget/bundle.py), not from the saved state. */
 function render({ model, el, catalog }: { model: Model; el: HTMLElement; catalog?: CatalogEntry[] }): () => void {
   let seq = 0;
   const view = Math.random().toString(36).slice(2);
   const pending = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+  // The debug loop runs in the kernel, next to the Workflow and its runs (request/reply).
+  const asked = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  const ask = <T>(op: string, args: Record<string, unknown>): Promise<T> => {
+    const n = ++seq;
+    return new Promise<T>((resolve, reject) => {
+      asked.set(n, { resolve: v => resolve(v as T), reject });
+      model.send({ type: 'debug', seq: n, view, op, args });
+    });
+  };
+  // The kernel holds the document as edited (diffs arrive in order before a request).
+  const debug: DebugHost = {
+    runs: () => ask<RunChoice[]>('runs', {}),
+    testNode: (_doc: WorkflowDocument, node: string, runId: string | null) => ask<NodeTestResult>('test', { node, run_id: runId }),
+    preview: (_doc: WorkflowDocument, node: string, value: JSONValue, runId: string | null, includeState: boolean) =>
+      ask<TemplatePreview>('preview', { node, value, run_id: runId, include_state: includeState })
+  };
   const host: CanvasHost = {
     apply(diffs: Diff[]): Promise<void> {
       const n = ++seq;
@@ -50,12 +81,14 @@ function render({ model, el, catalog }: { model: Model; el: HTMLElement; catalog
     },
     credentials: async () => (model.get('credentials') as string[] | undefined) ?? [],
     save: () => model.send({ type: 'save' }),
+    debug,
     // A run asks for the inputs the workflow declares (or the inputs.* keys it uses).
-    run: async () => {
+    run: async (options?: RunOptions) => {
       const ed = editor;
       const schema = ed ? inputsSchema(ed.document) : null;
+      const breaks = options ?? { break_before: [], break_after: [] };
       if (!ed || !schema) {
-        model.send({ type: 'run' });
+        model.send({ type: 'run', ...breaks });
         return;
       }
       const key = `orcheo-jupyter:run-inputs:${ed.document.id ?? ed.document.name}`;
@@ -72,7 +105,7 @@ function render({ model, el, catalog }: { model: Model; el: HTMLElement; catalog
       } catch {
         /* not remembered: the form starts from defaults next time */
       }
-      model.send({ type: 'run', inputs });
+      model.send({ type: 'run', inputs, ...breaks });
     }
   };
   const root = document.createElement('div');
@@ -135,6 +168,12 @@ function render({ model, el, catalog }: { model: Model; el: HTMLElement; catalog
         if (m.events?.length) ed.setRun(m.events);
       } else if (m.type === 'remote') {
         if (!ed.applyRemote(m.diffs)) model.send({ type: 'hello', view });
+      } else if (m.type === 'debug_reply') {
+        if (m.view !== view) return;
+        const waiter = asked.get(m.seq);
+        asked.delete(m.seq);
+        if (m.ok) waiter?.resolve(m.result);
+        else waiter?.reject(new DebugError(m.error ?? 'the kernel refused', m.code ?? null, m.problems ?? []));
       } else if (m.type === 'pong') {
         if (m.view === view) pongs.get(m.seq)?.();
         pongs.delete(m.seq);

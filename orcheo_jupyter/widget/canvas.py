@@ -25,6 +25,7 @@ from ..spec import DocumentError, WorkflowDocument, to_data, validate_document
 from ..spec.models import FrozenIRGraph
 from ..workflow import Workflow
 from . import bundle
+from .debugging import DebugRequestError, WidgetDebug
 from .diffs import DiffError, apply_diffs, changes_structure
 from .picture import to_mermaid, to_svg
 
@@ -145,6 +146,7 @@ class Canvas(anywidget.AnyWidget):
         self._stale = False
         self._lock = threading.Lock()
         self._run_events: list[dict[str, Any]] = []
+        self._debug = WidgetDebug(wf)
         self._unsubscribe = wf.subscribe(self._on_workflow)
         self.on_msg(self._on_message)
 
@@ -201,7 +203,13 @@ class Canvas(anywidget.AnyWidget):
         elif kind == "save":
             self._save()
         elif kind == "run":
-            self._start_run(content.get("inputs") or {})
+            self._start_run(
+                content.get("inputs") or {},
+                content.get("break_before") or [],
+                content.get("break_after") or [],
+            )
+        elif kind == "debug":
+            self._debug_request(content)
 
     def apply(self, diffs: list[dict[str, Any]]) -> None:
         """Apply canvas diffs from Python (the same path the browser uses)."""
@@ -275,9 +283,21 @@ class Canvas(anywidget.AnyWidget):
         self.path = written
         self._notice(f"Saved {written}")
 
-    def _start_run(self, inputs: Mapping[str, Any]) -> None:
-        """Run without blocking the kernel; events stream to the canvas as they happen."""
-        future = background.submit(self.workflow.arun(dict(inputs)))
+    def _start_run(
+        self, inputs: Mapping[str, Any], break_before: Any = (), break_after: Any = ()
+    ) -> None:
+        """Run without blocking the kernel; events stream to the canvas as they happen.
+
+        Breakpoints toggled on the canvas travel in the run's config, so the run
+        pauses there as an interrupt the canvas shows.
+        """
+        config = None
+        if break_before or break_after:
+            if not isinstance(break_before, list) or not isinstance(break_after, list):
+                self._notice("Cannot run: breakpoints must be lists of node ids", "error")
+                return
+            config = {"breakpoints": {"before": break_before, "after": break_after}}
+        future = background.submit(self.workflow.arun(dict(inputs), config=config))
 
         def done(fut: Any) -> None:
             exc = fut.exception()
@@ -285,6 +305,27 @@ class Canvas(anywidget.AnyWidget):
                 self._notice(f"Cannot run: {exc}", "error")
             elif exc is not None:
                 self._notice(f"Run failed to start: {exc}", "error")
+
+        future.add_done_callback(done)
+
+    def _debug_request(self, content: dict[str, Any]) -> None:
+        """Answer a test/preview/runs request off the kernel's thread; one reply per seq."""
+        seq, view = content.get("seq"), content.get("view")
+        raw = content.get("args")
+        args: dict[str, Any] = raw if isinstance(raw, dict) else {}
+        future = background.submit(self._debug.handle(str(content.get("op")), args))
+
+        def done(fut: Any) -> None:
+            reply: dict[str, Any] = {"type": "debug_reply", "seq": seq, "view": view}
+            exc = fut.exception()
+            if exc is None:
+                reply.update(ok=True, result=fut.result())
+            elif isinstance(exc, DebugRequestError):
+                reply.update(ok=False, error=exc.message, code=exc.code, problems=exc.problems)
+            else:
+                log.warning("canvas debug request failed", exc_info=exc)
+                reply.update(ok=False, error=f"{type(exc).__name__}: {exc}", code="error")
+            self.send(reply)
 
         future.add_done_callback(done)
 

@@ -22,6 +22,8 @@ import { CODE_TYPE, Palette } from './palette';
 import { renderPanel } from './panel';
 import { END, START, CanvasHost, CatalogEntry, Diff, IRNode, JSONValue, Position, Problem, RunEvent, WorkflowDocument } from './types';
 import { localProblems } from './validate';
+import { NodeBadges, NodeMarks } from './badges';
+import { DebugSession } from './debug';
 import { h } from './form';
 import { SchemaForm } from './inputs';
 
@@ -57,6 +59,9 @@ export class CanvasEditor {
   private panelTimer = 0;
   private toastTimer = 0;
   private readonly forcedReadOnly: boolean;
+  /** Breakpoints, the run tests use and each node's last test. */
+  readonly debug: DebugSession;
+  private badges: NodeBadges | null = null;
 
   constructor(
     root: HTMLElement,
@@ -81,7 +86,8 @@ export class CanvasEditor {
       { name: 'fit', text: '⤢ Fit', title: 'Zoom to fit', run: () => this.fit() },
       { name: 'delete', text: '✕ Delete', title: 'Delete the selection (Delete)', run: () => this.deleteSelected() }
     ];
-    if (host.run) actions.push({ name: 'run', text: '▶ Run', title: 'Run this workflow', run: () => host.run?.() });
+    this.debug = new DebugSession(host.debug ?? null);
+    if (host.run) actions.push({ name: 'run', text: '▶ Run', title: 'Run this workflow', run: () => this.startRun() });
     if (host.openRun) {
       actions.push({
         name: 'open-run',
@@ -104,6 +110,7 @@ export class CanvasEditor {
     } = buildChrome(root, this.palette.element, actions));
 
     this.cy = createCy(this.graphEl, buildElements(this.doc).nodes.length);
+    this.badges = new NodeBadges(this.cy, this.graphEl);
     this.palette.setCatalog(catalog);
     this.bindEvents();
     this.load();
@@ -152,8 +159,16 @@ export class CanvasEditor {
     this.schedulePanel();
   }
 
+  /** Start a run through the host, pausing at the breakpoints toggled on nodes. */
+  startRun(): void {
+    const ids = this.doc.graph.format === 'frozen-ir' ? this.doc.graph.ir.nodes.map(n => n.id) : [];
+    this.debug.forgetRuns();
+    this.host.run?.(this.debug.runOptions(ids));
+  }
+
   /** Fold one live run event into the overlay. */
   runEvent(ev: RunEvent): void {
+    if (ev.type === 'run_started') this.debug.forgetRuns(); // the run selector lists it next time
     // An event of another run starts a fresh overlay.
     if (!this.run || (ev.run_id && this.run.id && ev.run_id !== this.run.id)) this.run = emptyRun(ev.run_id ?? null);
     if (foldEvent(this.run, ev)) {
@@ -240,6 +255,7 @@ export class CanvasEditor {
 
   destroy(): void {
     window.clearTimeout(this.validateTimer);
+    this.badges?.destroy();
     this.unwatch();
     this.handle?.destroy();
     this.cy.destroy();
@@ -262,6 +278,10 @@ export class CanvasEditor {
       return false;
     }
     this.history.push({ label, redo: batch, undo });
+    for (const d of batch) {
+      if (d.op === 'rename_node') this.debug.rename(d.id, d.new_id);
+      else if (d.op === 'remove_node') this.debug.rename(d.id, null);
+    }
     this.send(batch); // the diff leaves before the redraw: the kernel works while we draw
     if (batch.every(d => d.op === 'move')) this.afterMove();
     else this.afterChange(false);
@@ -456,6 +476,7 @@ export class CanvasEditor {
   private decorate(): void {
     const runNodes = this.run?.nodes ?? {};
     decorate(this.cy, this.outline, this.problems, runNodes);
+    this.drawBadges(runNodes);
     this.statusEl.textContent = statusLine(this.run, this.readOnly);
     if (this.run) this.root.setAttribute('data-run-status', this.run.status);
     else this.root.removeAttribute('data-run-status');
@@ -464,6 +485,30 @@ export class CanvasEditor {
     this.root.setAttribute('data-problem-count', String(this.problems.length));
     this.buttons['clear-run'].hidden = !this.run;
     if (this.buttons['open-run']) this.buttons['open-run'].hidden = !this.run?.id;
+  }
+
+  /** Pins (from the document), breakpoints (this session) and where a run paused. */
+  private drawBadges(runNodes: Record<string, { paused?: 'before' | 'after' }>): void {
+    const marks = new Map<string, NodeMarks>();
+    const mark = (id: string): NodeMarks => {
+      let m = marks.get(id);
+      if (!m) marks.set(id, (m = {}));
+      return m;
+    };
+    for (const id of Object.keys(this.doc.pinned ?? {})) mark(id).pin = true;
+    for (const id of this.debug.breakBefore) mark(id).breakBefore = true;
+    for (const id of this.debug.breakAfter) mark(id).breakAfter = true;
+    if (this.run?.status === 'interrupted') {
+      for (const [id, n] of Object.entries(runNodes)) if (n.paused) mark(id).paused = n.paused;
+    }
+    this.badges?.set(marks);
+    for (const li of Array.from(this.outline.children) as HTMLElement[]) {
+      const m = marks.get(li.dataset.nodeId ?? '');
+      li.toggleAttribute('data-pinned', !!m?.pin);
+      const points = [m?.breakBefore ? 'before' : '', m?.breakAfter ? 'after' : ''].filter(Boolean).join(' ');
+      if (points) li.setAttribute('data-breakpoint', points);
+      else li.removeAttribute('data-breakpoint');
+    }
   }
 
   private updateButtons(): void {
@@ -500,6 +545,11 @@ export class CanvasEditor {
         credentials: () => this.host.credentials(),
         edit: (diffs, label) => this.edit(diffs, label),
         remove: (n, e) => this.remove(n, e),
+        debug: this.debug,
+        debugHost: this.host.debug ?? null,
+        canRun: !!this.host.run && !this.readOnly,
+        debugChanged: () => this.decorate(),
+        redraw: () => this.schedulePanel(),
         select: id => {
           this.cy.elements().unselect();
           const ele = this.cy.getElementById(id);

@@ -16,6 +16,8 @@ export interface NodeRun {
   input?: { inputs: unknown; results: Record<string, unknown> };
   /** What went wrong without failing the node (e.g. a template left unresolved). */
   warnings?: string[];
+  /** The run stopped at a breakpoint before or after this node. */
+  paused?: 'before' | 'after';
 }
 
 /** A question the run waits on (a HumanInputNode's interrupt). */
@@ -27,6 +29,8 @@ export interface PendingInterrupt {
   attempt?: number;
   error?: string | null;
   value: unknown;
+  /** A breakpoint pause (not a question): where the run stopped. */
+  breakpoint?: { before: string[]; after: string[] };
 }
 
 export interface RunWarning {
@@ -55,13 +59,27 @@ export function emptyRun(id: string | null = null): RunSnapshot {
 
 /** How a node or run state reads to a person ("interrupted" waits on someone). */
 export function stateLabel(status: string): string {
-  return status === 'interrupted' ? 'waiting for input' : status;
+  return status === 'interrupted' ? 'waiting for input' : status === 'paused' ? 'paused at a breakpoint' : status;
+}
+
+/** Where a run paused at a breakpoint ("before fetch"), or null when it waits on a person. */
+export function pausedAt(run: RunSnapshot): string | null {
+  if (run.status !== 'interrupted') return null;
+  const stops = run.interrupts.filter(q => q.breakpoint);
+  if (!stops.length || stops.length !== run.interrupts.length) return null;
+  const parts: string[] = [];
+  for (const q of stops) {
+    if (q.breakpoint?.before.length) parts.push(`before ${q.breakpoint.before.join(', ')}`);
+    if (q.breakpoint?.after.length) parts.push(`after ${q.breakpoint.after.join(', ')}`);
+  }
+  return parts.join('; ') || 'at a breakpoint';
 }
 
 /** The run's status with its warnings: "succeeded with 1 warning". */
 export function runStatusText(run: RunSnapshot): string {
   const n = run.warnings.length;
-  const base = stateLabel(run.status);
+  const paused = pausedAt(run);
+  const base = paused ? `paused ${paused}` : stateLabel(run.status);
   return n ? `${base} with ${n} warning${n === 1 ? '' : 's'}` : base;
 }
 
@@ -70,6 +88,10 @@ function interruptsOf(data: Record<string, unknown>): PendingInterrupt[] {
   return list.map(item => {
     const v = (item?.value ?? null) as Record<string, unknown> | null;
     const asked = v && typeof v === 'object' && !Array.isArray(v) ? v : null;
+    if (asked?.type === 'breakpoint') {
+      const names = (x: unknown): string[] => (Array.isArray(x) ? x.map(String) : []);
+      return { id: typeof item?.id === 'string' ? item.id : undefined, value: item?.value, breakpoint: { before: names(asked.before), after: names(asked.after) } };
+    }
     return {
       id: typeof item?.id === 'string' ? item.id : undefined,
       node: typeof asked?.node === 'string' ? asked.node : undefined,
@@ -104,6 +126,10 @@ export function foldEvent(run: RunSnapshot, ev: RunEvent): boolean {
     case 'resumed':
       run.status = 'running';
       run.interrupts = [];
+      for (const [id, n] of Object.entries(run.nodes)) {
+        if (n.status === 'paused') delete run.nodes[id]; // it starts now
+        else delete n.paused;
+      }
       break;
     case 'template_unresolved': {
       const templates = Array.isArray(data.templates) ? data.templates.map(String) : [];
@@ -161,6 +187,9 @@ export function foldEvent(run: RunSnapshot, ev: RunEvent): boolean {
       run.interrupts = interruptsOf(data);
       for (const n of Object.values(run.nodes)) if (n.status === 'running') n.status = 'interrupted';
       for (const q of run.interrupts) {
+        // A breakpoint: the node it stopped before has not started; the one after has finished.
+        for (const id of q.breakpoint?.before ?? []) run.nodes[id] = { ...(run.nodes[id] ?? { attempt: 1 }), status: 'paused', paused: 'before' };
+        for (const id of q.breakpoint?.after ?? []) run.nodes[id] = { ...(run.nodes[id] ?? { status: 'succeeded', attempt: 1 }), paused: 'after' };
         if (!q.node) continue;
         const n = run.nodes[q.node] ?? { status: 'interrupted', attempt: 1 };
         n.status = 'interrupted';

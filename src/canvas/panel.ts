@@ -3,7 +3,11 @@
  * config schema), its conditional routing, its problems and its last run.
  */
 
+import { clone } from './doc';
+import { DebugSession } from './debug';
+import { debugSection, pinButton } from './debugpanel';
 import { configForm, FieldErrors, FormContext, h } from './form';
+import { TemplatePreviews } from './preview';
 import { EdgeDef } from './elements';
 import { NodeRun, RunSnapshot, formatDuration, runStatusText, stateLabel } from './overlay';
 import { routingEditor } from './routing';
@@ -12,9 +16,11 @@ import {
   START,
   CatalogEntry,
   CodeNode,
+  DebugHost,
   Diff,
   IRNode,
   JSONObject,
+  JSONValue,
   Problem,
   WorkflowDocument
 } from './types';
@@ -29,6 +35,14 @@ export interface PanelContext {
   edit: (diffs: Diff[], label: string) => void;
   remove: (nodes: string[], edges: EdgeDef[]) => void;
   select: (nodeId: string) => void;
+  /** The debug loop: breakpoints, tests, pins, previews. */
+  debug: DebugSession;
+  debugHost: DebugHost | null;
+  canRun: boolean;
+  /** Breakpoints changed: redraw their markers. */
+  debugChanged: () => void;
+  /** Draw the panel again soon. */
+  redraw: () => void;
 }
 
 function json(value: unknown): HTMLElement {
@@ -67,7 +81,7 @@ function warningList(messages: string[]): HTMLElement {
   return list;
 }
 
-function runSection(nodeRun: NodeRun): HTMLElement {
+function runSection(nodeRun: NodeRun, pin?: HTMLElement): HTMLElement {
   const warned = nodeRun.warnings?.length ? ` · ${nodeRun.warnings.length} warning${nodeRun.warnings.length === 1 ? '' : 's'}` : '';
   const s = section(
     'Last run',
@@ -77,6 +91,7 @@ function runSection(nodeRun: NodeRun): HTMLElement {
   if (nodeRun.error) s.append(h('div', { class: 'oc-error-text' }, nodeRun.error));
   if (nodeRun.input) s.append(h('div', { class: 'oc-label' }, 'Input'), json(nodeRun.input));
   if (nodeRun.output !== undefined) s.append(h('div', { class: 'oc-label' }, 'Output'), h('div', { class: 'oc-node-output' }, json(nodeRun.output)));
+  if (nodeRun.output !== undefined && nodeRun.status === 'succeeded' && pin) s.append(pin);
   return s;
 }
 
@@ -217,8 +232,38 @@ function nodePanel(id: string, ctx: PanelContext): HTMLElement {
     idInput
   );
   if (problems.length) box.append(section('Problems', problemList(problems, ctx, false)));
-  if (nodeRun) box.append(runSection(nodeRun));
-  box.append(section('Settings', settings(node, ctx)));
+  const pinned = !!ctx.doc.pinned && id in ctx.doc.pinned;
+  if (nodeRun) {
+    const pin = !ctx.readOnly && !pinned && nodeRun.output !== undefined ? pinButton(id, nodeRun.output as JSONValue, ctx) : undefined;
+    box.append(runSection(nodeRun, pin));
+  }
+  const form = settings(node, ctx);
+  const host = ctx.debugHost;
+  const previews =
+    host && node.kind !== 'subgraph'
+      ? new TemplatePreviews(
+          form,
+          v => host.preview(clone(ctx.doc), id, v, ctx.debug.runId, false),
+          index => (ctx.debug.lastField = index >= 0 ? { node: id, index } : null)
+        )
+      : null;
+  const debug = debugSection(
+    id,
+    {
+      doc: ctx.doc,
+      readOnly: ctx.readOnly,
+      session: ctx.debug,
+      host,
+      canRun: ctx.canRun,
+      edit: ctx.edit,
+      changed: ctx.debugChanged,
+      redraw: ctx.redraw
+    },
+    previews
+  );
+  if (debug) box.append(debug);
+  box.append(section('Settings', form));
+  void previews?.all();
   const targets = ir.nodes.map(n => n.id);
   const cond = ir.conditional_edges.find(c => c.source === id);
   box.append(

@@ -2,7 +2,7 @@
 
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
-import { CatalogEntry, Problem, RunEvent, WorkflowDocument } from '../canvas/types';
+import { CatalogEntry, Problem, RunEvent, RunOptions, WorkflowDocument } from '../canvas/types';
 
 export interface WorkflowSummary {
   id: string;
@@ -131,10 +131,15 @@ export class OrcheoApi {
     }
   }
 
-  /** Start a run of the latest version; ``comment`` is what a manual trigger may ask for. */
-  async execute(id: string, inputs: Record<string, unknown> = {}, comment?: string): Promise<string> {
+  /**
+   * Start a run of the latest version; ``comment`` is what a manual trigger may ask
+   * for; ``options`` the nodes to pause before/after.
+   */
+  async execute(id: string, inputs: Record<string, unknown> = {}, comment?: string, options?: RunOptions): Promise<string> {
     const body: Record<string, unknown> = { inputs };
     if (comment !== undefined) body.comment = comment;
+    if (options?.break_before.length) body.break_before = options.break_before;
+    if (options?.break_after.length) body.break_after = options.break_after;
     const res = await this.request<{ execution_id: string }>(`workflows/${encodeURIComponent(id)}/execute`, {
       method: 'POST',
       body: JSON.stringify(body)

@@ -10,10 +10,11 @@ import { Widget } from '@lumino/widgets';
 import { dumps } from '../canvas/canonical';
 // Type only: the editor (cytoscape, dagre, forms) is a chunk loaded when the first canvas opens.
 import type { CanvasEditor } from '../canvas/editor';
-import { CanvasHost, Diff, WorkflowDocument } from '../canvas/types';
+import { CanvasHost, Diff, RunOptions, WorkflowDocument } from '../canvas/types';
 import { ApiError, OrcheoApi } from './api';
 import { rememberFile } from './files';
 import { workflowIdFor } from './identity';
+import { labDebugHost } from './debughost';
 import { startRun } from './start';
 
 export const FACTORY = 'Orcheo Canvas';
@@ -156,9 +157,10 @@ export class CanvasPanel extends Widget {
       },
       credentials: () => this.api.credentials(),
       save: () => void this.context.save(),
-      run: () => void this.run(),
+      run: options => void this.run(options),
       openRun: id => this.openRun(id),
-      validate: doc => this.api.validate(doc)
+      validate: doc => this.api.validate(doc),
+      debug: labDebugHost(this.api, doc => workflowIdFor(doc, this.context.path))
     };
     const root = document.createElement('div');
     this.node.replaceChildren(root);
@@ -195,7 +197,7 @@ export class CanvasPanel extends Widget {
   }
 
   /** Store the document as a workflow version on the server, run it and light up the canvas. */
-  private async run(): Promise<void> {
+  private async run(options?: RunOptions): Promise<void> {
     const editor = this.editor;
     if (!editor) return;
     const id = workflowIdFor(editor.document, this.context.path);
@@ -204,7 +206,7 @@ export class CanvasPanel extends Widget {
     rememberFile(id, this.context.path);
     try {
       await this.api.upsert(id, editor.document);
-      const runId = await startRun(this.api, id, editor.document.name || id, editor.document);
+      const runId = await startRun(this.api, id, editor.document.name || id, editor.document, options);
       if (runId === null) {
         editor.toast('Run not started', 'info');
         return;

@@ -7,7 +7,7 @@
 import { Dialog, InputDialog, showDialog } from '@jupyterlab/apputils';
 import { Widget } from '@lumino/widgets';
 import { inputsSchema, schemaForm, SchemaForm } from '../canvas/inputs';
-import { JSONObject, WorkflowDocument } from '../canvas/types';
+import { JSONObject, RunOptions, WorkflowDocument } from '../canvas/types';
 import { ApiError, OrcheoApi } from './api';
 
 const MEMORY = 'orcheo-jupyter:run-inputs:';
@@ -87,16 +87,17 @@ function inputErrors(err: unknown): Record<string, string> | null {
  * Start the latest version of workflow ``id``; the new run's id, or null when the
  * user cancelled the inputs form or declined to give the comment a manual trigger
  * asks for. ``doc`` is the version being run (fetched when not given). Any other
- * refusal (not allowed, cooldown) is thrown as an ApiError.
+ * refusal (not allowed, cooldown) is thrown as an ApiError. ``options`` carries the
+ * breakpoints toggled on the canvas.
  */
-export async function startRun(api: OrcheoApi, id: string, name = id, doc?: WorkflowDocument): Promise<string | null> {
+export async function startRun(api: OrcheoApi, id: string, name = id, doc?: WorkflowDocument, options?: RunOptions): Promise<string | null> {
   const document = doc ?? (await api.workflow(id)).document;
   let inputs = await askInputs(id, name, document);
   if (inputs === null) return null;
   let comment: string | undefined;
   for (;;) {
     try {
-      return await api.execute(id, inputs, comment);
+      return await api.execute(id, inputs, comment, options);
     } catch (err) {
       const bad = inputErrors(err);
       if (bad && inputsSchema(document)) {

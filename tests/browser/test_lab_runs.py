@@ -131,7 +131,10 @@ def test_an_unresolved_template_shows_as_a_warning_on_the_node_and_the_run(
     assert "b: unresolved template {{ results.nobody.x }}" in summary
     # The run viewer says so in its status line, not only in the event log.
     page.click(f'{DOC} .oc-button[data-action="open-run"]')
-    viewer = page.locator('.jp-OrcheoRunViewer:visible[data-run-status="succeeded"]')
+    # The viewer shows the run's stored status before its events replay: wait for them.
+    viewer = page.locator(
+        '.jp-OrcheoRunViewer:visible[data-run-status="succeeded"][data-run-warnings="1"]'
+    )
     viewer.wait_for()
     assert viewer.locator(".oc-run-statusline").inner_text() == "Status: succeeded with 1 warning"
     assert (

@@ -210,3 +210,103 @@ def test_run_button_reports_an_invalid_workflow(sent: Sent) -> None:
     (notice,) = sent.of("notice")
     assert notice["level"] == "error"
     assert "NoSuchNode" in notice["message"]
+
+
+def _ask(canvas: Canvas, sent: Sent, seq: int, op: str, **args: Any) -> dict[str, Any]:
+    canvas._on_message(
+        canvas, {"type": "debug", "seq": seq, "view": "v", "op": op, "args": args}, []
+    )
+    deadline = time.monotonic() + 20
+    while not (replies := [m for m in sent.of("debug_reply") if m["seq"] == seq]):
+        assert time.monotonic() < deadline, f"no reply to {op}"
+        time.sleep(0.02)
+    (reply,) = replies
+    assert reply["view"] == "v"
+    return reply
+
+
+def _templated() -> Workflow:
+    return (
+        Workflow("t")
+        .add_node("a", "SetVariableNode", variables={"hi": "Hello {{ inputs.name }}"})
+        .add_node("b", "SetVariableNode", variables={"loud": "{{ a.hi }}!"})
+        .add_edge("START", "a")
+        .add_edge("a", "b")
+        .add_edge("b", "END")
+    )
+
+
+def test_test_node_runs_it_alone_in_the_kernel_on_a_chosen_run(sent: Sent) -> None:
+    wf = _templated()
+    canvas = Canvas(wf)
+    reply = _ask(canvas, sent, 1, "test", node="b", run_id=None)
+    assert reply["ok"] is False and reply["code"] == "no_input"
+    assert "no run of this workflow reached node 'b'" in reply["error"]
+    ada = wf.run({"name": "Ada"}).id
+    bo = wf.run({"name": "Bo"}).id
+    runs = _ask(canvas, sent, 2, "runs")["result"]
+    assert [r["id"] for r in runs] == [bo, ada]
+    assert {r["status"] for r in runs} == {"succeeded"}
+    latest = _ask(canvas, sent, 3, "test", node="b", run_id=None)["result"]
+    assert latest["output"] == {"loud": "Hello Bo!"} and latest["error"] is None
+    assert latest["state_source"]["run_id"] == bo
+    chosen = _ask(canvas, sent, 4, "test", node="b", run_id=ada)["result"]
+    assert chosen["output"] == {"loud": "Hello Ada!"}
+    # The document as edited on the canvas is what runs; no run is stored for a test.
+    canvas._on_message(
+        canvas,
+        {
+            "type": "diffs",
+            "seq": 5,
+            "view": "v",
+            "diffs": [
+                {"op": "set_config", "id": "b", "config": {"variables": {"q": "{{ a.hi }}?"}}}
+            ],
+        },
+        [],
+    )
+    assert _ask(canvas, sent, 6, "test", node="b", run_id=ada)["result"]["output"] == {
+        "q": "Hello Ada?"
+    }
+    assert [r["id"] for r in _ask(canvas, sent, 7, "runs")["result"]] == [bo, ada]
+    missing = _ask(canvas, sent, 8, "test", node="zz", run_id=ada)
+    assert missing["ok"] is False and "never reached node 'zz'" in missing["error"]
+    bad = _ask(canvas, sent, 9, "test", node="", run_id=None)
+    assert bad["ok"] is False and bad["error"] == "node: expected a node id"
+
+
+def test_preview_resolves_templates_like_the_runtime_and_answers_the_state(sent: Sent) -> None:
+    wf = _templated()
+    wf.run({"name": "Ada"})  # before the canvas existed: still the run it previews on
+    canvas = Canvas(wf)
+    reply = _ask(
+        canvas,
+        sent,
+        1,
+        "preview",
+        node="b",
+        value=["{{ a.hi }}", "x {{ inputs.name }} {{ results.nope }}", "{{ inputs }}"],
+        run_id=None,
+        include_state=True,
+    )["result"]
+    assert reply["value"] == [
+        "Hello Ada",
+        "x Ada {{ results.nope }}",
+        {"name": "Ada"},
+    ]
+    assert reply["unresolved"] == ["{{ results.nope }}"]
+    assert reply["state"]["results"] == {"a": {"hi": "Hello Ada"}}
+
+
+def test_run_button_pauses_at_the_breakpoints_it_carries(sent: Sent) -> None:
+    wf = _templated()
+    canvas = Canvas(wf)
+    canvas._on_message(canvas, {"type": "run", "inputs": {"name": "Cy"}, "break_before": ["b"]}, [])
+    deadline = time.monotonic() + 20
+    while not any(m["event"]["type"] == "interrupted" for m in sent.of("run_event")):
+        assert time.monotonic() < deadline, "the run never paused"
+        time.sleep(0.02)
+    events = [m["event"] for m in sent.of("run_event")]
+    (paused,) = [e for e in events if e["type"] == "interrupted"]
+    assert paused["data"]["interrupts"][0]["value"]["before"] == ["b"]
+    assert [e["node"] for e in events if e["type"] == "node_finished"] == ["a"]

@@ -1,0 +1,138 @@
+"""The canvas widget's debug loop, answered in the kernel: runs, node tests, previews.
+
+The notebook canvas needs no server, so "Test node" and the expression preview
+run where its workflow runs: on the kernel's executor, on the state a node
+received in one of the workflow's runs (default: the latest that reached it).
+Nothing is stored: no run, version, event or checkpoint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ..runtime.node_input import NodeNotReached, node_input
+from ..runtime.serialize import jsonable
+from ..workflow import Workflow
+
+#: Runs the run selector offers (newest first).
+MAX_RUNS = 50
+
+
+class DebugRequestError(Exception):
+    """A request the kernel cannot answer; ``code`` and the message say why."""
+
+    def __init__(
+        self, code: str, message: str, problems: list[dict[str, Any]] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.problems = problems or []
+
+
+class WidgetDebug:
+    """The runs of one canvas's workflow, and tests and previews on their states."""
+
+    def __init__(self, workflow: Workflow) -> None:
+        self.workflow = workflow
+
+    async def handle(self, op: str, args: Mapping[str, Any]) -> Any:
+        if op == "runs":
+            return await self.runs()
+        node = args.get("node")
+        if not isinstance(node, str) or not node:
+            raise DebugRequestError("bad_request", "node: expected a node id")
+        run_id = args.get("run_id")
+        if run_id is not None and not isinstance(run_id, str):
+            raise DebugRequestError("bad_request", "run_id: expected a run id or null")
+        if op == "test":
+            return await self.test(node, run_id)
+        if op == "preview":
+            return await self.preview(
+                node, args.get("value"), run_id, bool(args.get("include_state"))
+            )
+        raise DebugRequestError("bad_request", f"op: unknown request {op!r}")
+
+    async def _records(self) -> list[Any]:
+        from .. import local
+
+        executor = await local.executor()
+        records = []
+        for run_id in self.workflow.run_ids:
+            try:
+                records.append(await executor.get_run(run_id))
+            except LookupError:
+                continue
+        doc_id = self.workflow.document.id
+        if doc_id:  # runs started elsewhere (magics, CLI) under the workflow's id
+            stored, _ = await executor.store.list_runs(workflow_id=doc_id, limit=MAX_RUNS)
+            seen = {r.id for r in records}
+            records += [r for r in stored if r.id not in seen]
+        records.sort(key=lambda r: str(r.created_at or ""), reverse=True)
+        return records[:MAX_RUNS]
+
+    async def runs(self) -> list[dict[str, Any]]:
+        return [
+            {"id": r.id, "status": str(r.status), "at": r.started_at or r.created_at}
+            for r in await self._records()
+        ]
+
+    async def _state(self, node: str, run_id: str | None) -> tuple[dict[str, Any], dict[str, Any]]:
+        from .. import local
+
+        executor = await local.executor()
+        if run_id is None:
+            run_id = next(
+                (r.id for r in await self._records() if node in (r.node_states or {})), None
+            )
+            if run_id is None:
+                raise DebugRequestError(
+                    "no_input",
+                    f"no run of this workflow reached node {node!r} yet: run the workflow "
+                    "first (▶ Run)",
+                )
+        try:
+            found = await node_input(executor, run_id, node)
+        except NodeNotReached as exc:
+            raise DebugRequestError("no_input", str(exc)) from None
+        except LookupError:
+            raise DebugRequestError("not_found", f"no run {run_id!r}") from None
+        source: dict[str, Any] = {"kind": found.source, "run_id": run_id}
+        if found.checkpoint_id:
+            source["checkpoint_id"] = found.checkpoint_id
+        return found.state, source
+
+    async def test(self, node: str, run_id: str | None) -> dict[str, Any]:
+        from .. import local
+        from ..runtime.single_node import NodeTestError
+        from ..spec import DocumentError
+
+        doc = self.workflow.document.model_copy(deep=True)
+        state, source = await self._state(node, run_id)
+        executor = await local.executor()
+        try:
+            tested = await executor.test_node(doc, node, state, workflow_id=doc.id)
+        except NodeTestError as exc:
+            raise DebugRequestError("not_found", str(exc)) from None
+        except DocumentError as exc:
+            problems = [p.as_dict() for p in exc.problems]
+            raise DebugRequestError("invalid_document", str(exc), problems) from None
+        return {**tested.as_dict(), "state_source": source}
+
+    async def preview(
+        self, node: str, value: Any, run_id: str | None, include_state: bool
+    ) -> dict[str, Any]:
+        from ..runtime.templates import render
+
+        state, source = await self._state(node, run_id)
+        unresolved: list[str] = []
+        resolved = render(value, state, state.get("config") or {}, unresolved)
+        reply: dict[str, Any] = {
+            "value": jsonable(resolved),
+            "unresolved": unresolved,
+            "state_source": source,
+        }
+        if include_state:
+            reply["state"] = state
+        return reply

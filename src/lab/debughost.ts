@@ -1,0 +1,49 @@
+/**
+ * The canvas's debug loop in the Lab: node tests, runs and template previews
+ * through the REST API (``/workflows/{id}/nodes/{node}/test|preview``). The
+ * document under edit is tested as it is, unsaved; nothing is stored.
+ */
+
+import { DebugError, DebugHost, JSONValue, NodeTestResult, RunChoice, TemplatePreview, WorkflowDocument } from '../canvas/types';
+import { ApiError, OrcheoApi } from './api';
+
+const NOT_STORED = 'This workflow has not run yet: run it (▶ Run) so its nodes have an input to test on.';
+
+function asDebugError(err: unknown): DebugError {
+  if (err instanceof ApiError) {
+    if (err.status === 404 && err.code === 'not_found' && /^workflow .* not found$/.test(err.message)) return new DebugError(NOT_STORED, err.code);
+    return new DebugError(err.message, err.code, err.problems);
+  }
+  return new DebugError(err instanceof Error ? err.message : String(err));
+}
+
+/** ``workflowId`` gives the id the document is stored under (it may change with a rename). */
+export function labDebugHost(api: OrcheoApi, workflowId: (doc: WorkflowDocument) => string): DebugHost {
+  const node = (doc: WorkflowDocument, id: string, what: string): string =>
+    `workflows/${encodeURIComponent(workflowId(doc))}/nodes/${encodeURIComponent(id)}/${what}`;
+  return {
+    async runs(doc: WorkflowDocument): Promise<RunChoice[]> {
+      const runs = await api.executions(workflowId(doc), 20);
+      return runs.map(r => ({ id: r.id, status: r.status, at: r.started_at ?? r.created_at ?? null }));
+    },
+    async testNode(doc: WorkflowDocument, id: string, runId: string | null): Promise<NodeTestResult> {
+      const wid = workflowId(doc);
+      const body: Record<string, unknown> = { document: { ...doc, id: wid } };
+      if (runId) body.run_id = runId;
+      try {
+        return await api.request<NodeTestResult>(node(doc, id, 'test'), { method: 'POST', body: JSON.stringify(body) });
+      } catch (err) {
+        throw asDebugError(err);
+      }
+    },
+    async preview(doc: WorkflowDocument, id: string, value: JSONValue, runId: string | null, includeState: boolean): Promise<TemplatePreview> {
+      const body: Record<string, unknown> = { value, include_state: includeState };
+      if (runId) body.run_id = runId;
+      try {
+        return await api.request<TemplatePreview>(node(doc, id, 'preview'), { method: 'POST', body: JSON.stringify(body) });
+      } catch (err) {
+        throw asDebugError(err);
+      }
+    }
+  };
+}

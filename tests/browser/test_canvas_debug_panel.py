@@ -1,0 +1,375 @@
+"""The debug loop on the canvas (issue 17): test a node, pin data, preview templates, breakpoints.
+
+Each test drives the property panel in real Chromium, in the Lab canvas tab (REST
+routes) or the notebook widget (the kernel), and checks what the user sees and
+what was (not) stored.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from orcheo_jupyter import spec
+
+from .lab import Lab
+from .ui import CANVAS, cell_json, node_point, open_notebook, run_cell
+
+DOC = ".jp-OrcheoDocument [data-orcheo-canvas]"
+CURRENT_TAB = ".lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current"
+
+
+def _document(wid: str) -> dict[str, Any]:
+    """greet -> shout -> boom: two SetVariableNodes with templates, then a failing code node."""
+    return {
+        "id": wid,
+        "name": wid,
+        "canvas": {
+            "positions": {
+                "greet": {"x": 0, "y": 0},
+                "shout": {"x": 0, "y": 140},
+                "boom": {"x": 0, "y": 280},
+            }
+        },
+        "graph": {
+            "format": "frozen-ir",
+            "ir": {
+                "nodes": [
+                    {
+                        "kind": "builtin",
+                        "id": "greet",
+                        "type": "SetVariableNode",
+                        "config": {"variables": {"greeting": "Hello {{ inputs.name }}"}},
+                    },
+                    {
+                        "kind": "builtin",
+                        "id": "shout",
+                        "type": "SetVariableNode",
+                        "config": {"variables": {"loud": "{{ results.greet.greeting }}!"}},
+                    },
+                    {
+                        "kind": "code",
+                        "id": "boom",
+                        "config": {},
+                        "injected": [],
+                        "body": "raise ValueError('boom: ' + state['results']['shout']['loud'])",
+                    },
+                ],
+                "edges": [
+                    {"source": "__start__", "target": "greet"},
+                    {"source": "greet", "target": "shout"},
+                    {"source": "shout", "target": "boom"},
+                    {"source": "boom", "target": "__end__"},
+                ],
+            },
+        },
+    }
+
+
+def _wait_run(lab: Lab, run_id: str, *statuses: str) -> dict[str, Any]:
+    deadline = time.monotonic() + 30
+    while (run := lab.api("GET", f"orcheo/api/executions/{run_id}"))["status"] not in statuses:
+        assert time.monotonic() < deadline, run
+        time.sleep(0.1)
+    return run  # type: ignore[no-any-return]
+
+
+def _stored_and_ran(lab: Lab, wid: str, name: str = "Ada") -> tuple[Path, str]:
+    """Save the file, store the workflow and run it once (it fails at boom, as written)."""
+    path = lab.root / f"{wid}.orcheo.json"
+    spec.save(spec.document_from_data(_document(wid)), path)
+    lab.api("POST", "orcheo/api/workflows", _document(wid))
+    run_id = lab.api("POST", f"orcheo/api/workflows/{wid}/execute", {"inputs": {"name": name}})[
+        "execution_id"
+    ]
+    _wait_run(lab, run_id, "failed")
+    return path, run_id
+
+
+def _open(page: Any, lab: Lab, wid: str) -> None:
+    page.goto(lab.page_url(f"lab/tree/{wid}.orcheo.json"))
+    page.wait_for_selector(f'{DOC}[data-node-count="3"]', timeout=60_000)
+
+
+def _select(page: Any, node: str, scope: str = DOC) -> Any:
+    page.evaluate(
+        "([sel, id]) => { const c = document.querySelector(sel).orcheoCanvas;"
+        " c.cy.elements().unselect(); c.cy.getElementById(id).select(); }",
+        [scope, node],
+    )
+    panel = page.locator(f'{scope} .oc-node-panel[data-node-id="{node}"]')
+    panel.wait_for()
+    return panel
+
+
+def _versions(lab: Lab, wid: str) -> int:
+    return len(lab.api("GET", f"orcheo/api/workflows/{wid}/versions")["items"])
+
+
+def _runs(lab: Lab, wid: str) -> list[dict[str, Any]]:
+    return lab.api("GET", f"orcheo/api/executions?workflow_id={wid}")["items"]  # type: ignore[no-any-return]
+
+
+def test_test_node_shows_output_or_error_and_stores_nothing(page: Any, lab: Lab) -> None:
+    _, first = _stored_and_ran(lab, "dbg_test", "Ada")
+    second = lab.api("POST", "orcheo/api/workflows/dbg_test/execute", {"inputs": {"name": "Bo"}})
+    _wait_run(lab, second["execution_id"], "failed")
+    _open(page, lab, "dbg_test")
+    versions, runs = _versions(lab, "dbg_test"), len(_runs(lab, "dbg_test"))
+
+    panel = _select(page, "shout")
+    panel.locator('[data-action="test-node"]').click()
+    output = panel.locator(".oc-test-output")
+    output.wait_for()
+    # Default: the latest run that reached the node (Bo's).
+    assert json.loads(output.inner_text()) == {"loud": "Hello Bo!"}
+    assert "on run " + second["execution_id"][:8] in panel.locator(".oc-test-result").inner_text()
+
+    # The selector of recent runs: Ada's run gives Ada's output.
+    select = panel.locator("select.oc-debug-run")
+    page.wait_for_function(
+        "sel => document.querySelector(sel).options.length >= 3", arg=f"{DOC} select.oc-debug-run"
+    )
+    select.select_option(first)
+    panel = _select(page, "shout")
+    panel.locator('[data-action="test-node"]').click()
+    page.wait_for_function(
+        "sel => (document.querySelector(sel) || {}).textContent?.includes('Hello Ada!')",
+        arg=f"{DOC} .oc-test-output",
+    )
+
+    # The config as edited (unsaved) is what runs.
+    value = panel.locator('.oc-field[data-field="variables"] .oc-map-value').first
+    value.fill("{{ greet.greeting }}?")
+    value.press("Tab")
+    panel.locator('[data-action="test-node"]').click()
+    page.wait_for_function(
+        "sel => (document.querySelector(sel) || {}).textContent?.includes('Hello Ada?')",
+        arg=f"{DOC} .oc-test-output",
+    )
+
+    # A failing node: its error, named, in the panel.
+    panel = _select(page, "boom")
+    panel.locator('[data-action="test-node"]').click()
+    error = panel.locator(".oc-test-error")
+    error.wait_for()
+    assert error.get_attribute("data-node") == "boom"
+    assert "boom: Hello Ada!" in error.inner_text()
+    assert "ValueError" in error.inner_text() or "boom" in error.inner_text()
+
+    # Nothing was stored: no version, no run.
+    assert _versions(lab, "dbg_test") == versions
+    assert len(_runs(lab, "dbg_test")) == runs
+
+
+def test_node_of_a_workflow_never_run_says_to_run_it_first(page: Any, lab: Lab) -> None:
+    spec.save(spec.document_from_data(_document("dbg_never")), lab.root / "dbg_never.orcheo.json")
+    _open(page, lab, "dbg_never")
+    panel = _select(page, "greet")
+    panel.locator('[data-action="test-node"]').click()
+    error = panel.locator(".oc-test-error")
+    error.wait_for()
+    assert "has not run yet" in error.inner_text()
+
+
+def test_pin_badge_appears_after_pinning_and_survives_reload(page: Any, lab: Lab) -> None:
+    path, _ = _stored_and_ran(lab, "dbg_pin")
+    _open(page, lab, "dbg_pin")
+    badge = f'{DOC} .oc-node-badges[data-node="shout"] [data-badge="pin"]'
+    assert page.locator(badge).count() == 0
+    panel = _select(page, "shout")
+    panel.locator('[data-action="test-node"]').click()
+    panel.locator(".oc-test-output").wait_for()
+    panel.locator('[data-action="pin-output"]').first.click()
+    page.wait_for_selector(badge)
+    assert page.locator(badge).is_visible()
+    panel = _select(page, "shout")
+    assert json.loads(panel.locator(".oc-pinned-output").inner_text()) == {"loud": "Hello Ada!"}
+
+    # Typed JSON: bad JSON is refused with the reason; good JSON is pinned.
+    panel = _select(page, "greet")
+    panel.locator(".oc-pin-json summary").click()
+    panel.locator(".oc-pin-input").fill("{not json")
+    panel.locator('[data-action="pin-json"]').click()
+    error = panel.locator(".oc-pin .oc-field-error")
+    error.wait_for()
+    assert "not valid JSON" in error.inner_text()
+    assert page.locator(f'{DOC} .oc-node-badges[data-node="greet"]').count() == 0
+    panel.locator(".oc-pin-input").fill('{"greeting": "pinned hi"}')
+    panel.locator('[data-action="pin-json"]').click()
+    page.wait_for_selector(f'{DOC} .oc-node-badges[data-node="greet"] [data-badge="pin"]')
+
+    # Saved into the document's pinned member, and back after a reload.
+    page.locator(f"{DOC} .oc-graph").click(position={"x": 5, "y": 5})
+    page.keyboard.press("Control+s")
+    page.wait_for_selector(f"{CURRENT_TAB}:not(.jp-mod-dirty)")
+    saved = spec.loads(path.read_text())
+    assert saved.pinned == {"shout": {"loud": "Hello Ada!"}, "greet": {"greeting": "pinned hi"}}
+    page.reload()
+    page.wait_for_selector(f'{DOC}[data-node-count="3"]', timeout=60_000)
+    page.wait_for_selector(badge)
+    page.wait_for_selector(f'{DOC} .oc-node-badges[data-node="greet"] [data-badge="pin"]')
+
+    # A test of a pinned node answers the pin; unpin removes the badge.
+    panel = _select(page, "greet")
+    panel.locator('[data-action="test-node"]').click()
+    page.wait_for_function(
+        "sel => (document.querySelector(sel) || {}).textContent?.includes('pinned hi')",
+        arg=f"{DOC} .oc-test-output",
+    )
+    assert "pinned output" in panel.locator(".oc-test-result").inner_text()
+    panel.locator('[data-action="unpin"]').click()
+    page.wait_for_selector(
+        f'{DOC} .oc-node-badges[data-node="greet"] [data-badge="pin"]', state="detached"
+    )
+    assert page.locator(badge).count() == 1
+
+
+def test_expression_preview_updates_as_you_type_and_tree_inserts_paths(page: Any, lab: Lab) -> None:
+    _stored_and_ran(lab, "dbg_preview", "Ada")
+    _open(page, lab, "dbg_preview")
+    panel = _select(page, "shout")
+    field = panel.locator('.oc-field[data-field="variables"]')
+    preview = field.locator(".oc-template-preview")
+    page.wait_for_function(
+        "sel => document.querySelector(sel)?.dataset.state === 'resolved'",
+        arg=f'{DOC} .oc-field[data-field="variables"] .oc-template-preview',
+    )
+    assert preview.locator(".oc-preview-value").inner_text() == '"Hello Ada!"'
+
+    # Typing changes the preview (no save, no blur needed).
+    value = field.locator(".oc-map-value").first
+    value.click()
+    value.press("End")
+    value.type(" from {{ inputs.name }}", delay=20)
+    page.wait_for_function(
+        "sel => document.querySelector(sel)?.textContent.includes('Hello Ada! from Ada')",
+        arg=f'{DOC} .oc-field[data-field="variables"] .oc-preview-value',
+    )
+    # A path that is not in the state says so.
+    value.press("End")
+    value.type(" {{ results.nowhere }}", delay=10)
+    page.wait_for_function(
+        "sel => document.querySelector(sel)?.dataset.state === 'unresolved'",
+        arg=f'{DOC} .oc-field[data-field="variables"] .oc-template-preview',
+    )
+    assert "results.nowhere" in preview.inner_text()
+
+    # The state tree: a click on a key inserts its path at the cursor.
+    value.fill("")
+    value.type("got: ")
+    panel.locator(".oc-state-tree summary").click()
+    panel.locator('.oc-tree-key[data-path="results"]').wait_for()
+    panel.locator('.oc-tree-key[data-path="results"]').locator("xpath=..").locator(
+        ".oc-tree-toggle"
+    ).click()
+    panel.locator('.oc-tree-key[data-path="results.greet"]').locator("xpath=..").locator(
+        ".oc-tree-toggle"
+    ).click()
+    panel.locator('.oc-tree-key[data-path="results.greet.greeting"]').click()
+    shout_panel = f'{DOC} .oc-node-panel[data-node-id="shout"]'
+    value = page.locator(f'{shout_panel} .oc-field[data-field="variables"] .oc-map-value').first
+    assert value.input_value() == "got: {{ results.greet.greeting }}"
+    page.wait_for_function(
+        "sel => document.querySelector(sel)?.textContent === '\"got: Hello Ada\"'",
+        arg=f'{DOC} .oc-field[data-field="variables"] .oc-preview-value',
+    )
+    # The insertion is an edit of the document like typing.
+    page.locator(f"{DOC} .oc-graph").click(position={"x": 5, "y": 5})
+    doc = page.evaluate(f"() => document.querySelector('{DOC}').orcheoCanvas.document")
+    shout = next(n for n in doc["graph"]["ir"]["nodes"] if n["id"] == "shout")
+    assert shout["config"]["variables"]["loud"] == "got: {{ results.greet.greeting }}"
+
+
+def test_breakpoint_toggle_makes_a_run_pause_before_that_node(page: Any, lab: Lab) -> None:
+    _stored_and_ran(lab, "dbg_break")
+    _open(page, lab, "dbg_break")
+    panel = _select(page, "shout")
+    toggle = panel.locator('[data-action="break-before"]')
+    toggle.click()
+    assert toggle.get_attribute("aria-pressed") == "true"
+    page.wait_for_selector(f'{DOC} .oc-node-badges[data-node="shout"] [data-badge="breakBefore"]')
+    before = {r["id"] for r in _runs(lab, "dbg_break")}
+
+    page.click(f'{DOC} .oc-button[data-action="run"]')
+    dialog = page.locator(".jp-Dialog")
+    dialog.locator('[data-input="name"]').fill("Cy")
+    dialog.locator(".jp-mod-accept").click()
+    page.wait_for_selector(f'{DOC}[data-run-status="interrupted"]', timeout=60_000)
+    page.wait_for_selector(
+        f'{DOC} .oc-node-badges[data-node="shout"] [data-badge="paused"][data-when="before"]'
+    )
+    assert "paused before shout" in page.locator(f"{DOC} .oc-status").inner_text()
+    new = [r for r in _runs(lab, "dbg_break") if r["id"] not in before]
+    assert len(new) == 1
+    run = _wait_run(lab, new[0]["id"], "interrupted")
+    assert run["node_states"] == {"greet": "succeeded"}  # shout never started
+
+    # Toggled off: the next run goes through (and fails at boom, as written).
+    _select(page, "shout").locator('[data-action="break-before"]').click()
+    page.wait_for_selector(
+        f'{DOC} .oc-node-badges[data-node="shout"] [data-badge="breakBefore"]', state="detached"
+    )
+    page.click(f'{DOC} .oc-button[data-action="run"]')
+    page.locator(".jp-Dialog .jp-mod-accept").click()
+    page.wait_for_selector(f'{DOC}[data-run-status="failed"]', timeout=60_000)
+
+
+NOTEBOOK = [
+    # 0: the workflow on the canvas
+    "from orcheo_jupyter import Workflow, Canvas\n"
+    "wf = (Workflow('nbdebug')\n"
+    "      .add_node('greet', 'SetVariableNode',\n"
+    "                variables={'greeting': 'Hello {{ inputs.name }}'})\n"
+    "      .add_node('shout', 'SetVariableNode', variables={'loud': '{{ greet.greeting }}!'})\n"
+    "      .add_edge('START', 'greet').add_edge('greet', 'shout').add_edge('shout', 'END'))\n"
+    "Canvas(wf, height='600px')",
+    # 1: a run from Python
+    "import json; r = wf.run({'name': 'Ada'}); print(json.dumps(r.status))",
+    # 2: the kernel's document
+    "print(json.dumps(wf.document.model_dump(mode='json')))",
+]
+
+
+def test_notebook_canvas_tests_pins_previews_and_breaks_in_the_kernel(page: Any, lab: Lab) -> None:
+    open_notebook(page, lab, "debug_loop.ipynb", NOTEBOOK)
+    run_cell(page, 0)
+    page.wait_for_selector(f'{CANVAS}[data-node-count="2"]', timeout=60_000)
+    assert cell_json(page, 1) == "succeeded"
+
+    # Test node, on the run made from Python.
+    panel = _select(page, "shout", CANVAS)
+    panel.locator('[data-action="test-node"]').click()
+    output = panel.locator(".oc-test-output")
+    output.wait_for()
+    assert json.loads(output.inner_text()) == {"loud": "Hello Ada!"}
+
+    # The expression preview comes from the kernel too.
+    page.wait_for_function(
+        "sel => document.querySelector(sel)?.textContent === '\"Hello Ada!\"'",
+        arg=f'{CANVAS} .oc-field[data-field="variables"] .oc-preview-value',
+    )
+
+    # Pin: the kernel's document holds it; the badge shows.
+    panel.locator('[data-action="pin-output"]').first.click()
+    page.wait_for_selector(f'{CANVAS} .oc-node-badges[data-node="shout"] [data-badge="pin"]')
+    page.wait_for_timeout(300)
+    assert cell_json(page, 2)["pinned"] == {"shout": {"loud": "Hello Ada!"}}
+
+    # Breakpoint after greet: ▶ Run pauses there, shown on the node and the status line.
+    panel = _select(page, "greet", CANVAS)
+    panel.locator('[data-action="break-after"]').click()
+    page.wait_for_selector(f'{CANVAS} .oc-node-badges[data-node="greet"] [data-badge="breakAfter"]')
+    page.click(f'{CANVAS} .oc-button[data-action="run"]')
+    form = page.locator(f"{CANVAS} .oc-modal")
+    form.locator('[data-input="name"]').fill("Bo")
+    form.locator('[data-action="accept"]').click()
+    page.wait_for_selector(f'{CANVAS}[data-run-status="interrupted"]', timeout=60_000)
+    page.wait_for_selector(
+        f'{CANVAS} .oc-node-badges[data-node="greet"] [data-badge="paused"][data-when="after"]'
+    )
+    assert "paused after greet" in page.locator(f"{CANVAS} .oc-status").inner_text()
+    point = node_point(page, "shout")
+    assert point is not None
