@@ -167,7 +167,7 @@ def audit(
                 (workflow_id,),
             ).fetchone()[0]
             open_jobs = hooks_db.execute(
-                "SELECT COUNT(*) FROM jobs WHERE workflow_id = ? AND status IN"
+                "SELECT COUNT(*) FROM trigger_jobs WHERE workflow_id = ? AND status IN"
                 " ('queued', 'retrying')",
                 (workflow_id,),
             ).fetchone()[0]
@@ -189,7 +189,7 @@ def audit(
         delivered = [
             r[0]
             for r in hooks_db.execute(
-                "SELECT run_id FROM deliveries WHERE workflow_id = ?", (workflow_id,)
+                "SELECT run_id FROM trigger_deliveries WHERE workflow_id = ?", (workflow_id,)
             )
         ]
         run_ids = {

@@ -20,7 +20,7 @@ from ..spec.models import FrozenIRGraph, WorkflowDocument
 from ..spec.problems import DocumentError, Problem
 from ..store.base import NotFound
 from ..store.records import RunRecord, WorkflowRecord
-from ..store.sqlite import slugify
+from ..store.workflows import slugify
 
 if TYPE_CHECKING:
     from ..runtime.executor import Executor  # LangGraph: loaded when a run starts

@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-import sqlite3
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -179,7 +178,7 @@ class CronScheduler(TickLoop):
                 return []
             try:
                 await self.store.record_fires(fires, jobs, states)
-            except (sqlite3.IntegrityError, Conflict):
+            except Conflict:
                 # Another process fired these slots first: take its state and move on.
                 log.warning("orcheo: cron fires already recorded by another process")
                 await self.load()

@@ -1,9 +1,10 @@
-"""The SQLite tables of the trigger store and the columns both backends share."""
+"""The SQLite tables of the trigger store and the columns both backends share.
+
+The Postgres tables (``store/postgres_schema.py``) carry the same names and
+columns, so every query in ``triggers/store.py`` serves both databases.
+"""
 
 from __future__ import annotations
-
-import json
-from typing import Any
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -83,7 +84,15 @@ CREATE TABLE IF NOT EXISTS poll_state (
     PRIMARY KEY (workflow_id, trigger_id)
 );
 """
-MIGRATIONS = {1: _SCHEMA, 2: _POLL_SCHEMA}
+#: The names the Postgres schema uses (shared with the repository's tables there).
+_SAME_NAMES = """
+ALTER TABLE jobs RENAME TO trigger_jobs;
+ALTER TABLE deliveries RENAME TO trigger_deliveries;
+ALTER TABLE policies RENAME TO trigger_policies;
+"""
+MIGRATIONS = {1: _SCHEMA, 2: _POLL_SCHEMA, 3: _SAME_NAMES}
+CRON_STATE_COLUMNS = ("workflow_id", "trigger_id", "expression", "timezone", "last_fire_at")
+FIRE_COLUMNS = ("workflow_id", "trigger_id", "scheduled_for", "status", "at", "run_id", "detail")
 POLL_COLUMNS = (
     "workflow_id",
     "trigger_id",
@@ -142,7 +151,3 @@ _DELIVERY_COLUMNS = (
     "body_bytes",
     "received_at",
 )
-
-
-def _dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)

@@ -1,18 +1,19 @@
 """Credential storage behind a small protocol; SQLite (its own file) is the embedded default.
 
 The vault only ever hands this layer sealed blobs, so a Postgres implementation
-(or any other) never sees a plaintext value. Every SQLite call is one hop on the
-connection thread; audit entries are group-committed.
+(or any other) never sees a plaintext value. ``SqlCredentialStore`` holds the
+queries once for both databases (``store/sql.py``); on SQLite every call is one
+hop on the connection thread and audit entries are group-committed.
 """
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
+from ..store import sql
 from ..store.base import Conflict, NotFound
 from ..store.group_commit import GroupCommit
 from ..store.sqlite_migrate import migrate
@@ -96,19 +97,29 @@ _AUDIT_COLUMNS = (
 )
 
 
-def _row_values(row: CredentialRow) -> tuple[Any, ...]:
-    values = [getattr(row, c) for c in _ROW_COLUMNS]
-    values[3] = None if row.scope is None else json.dumps(row.scope)
-    return tuple(values)
+_INSERT_ROW = sql.insert("credentials", _ROW_COLUMNS)
+_INSERT_AUDIT = sql.insert("credential_audit", _AUDIT_COLUMNS)
+_BY_NAME = "SELECT * FROM credentials WHERE name = ?"
+_ALL_BY_NAME = "SELECT * FROM credentials ORDER BY name"
+_CHANGING = tuple(c for c in _ROW_COLUMNS if c not in ("id", "name"))
+_REPLACE_ROW = (
+    f"UPDATE credentials SET {', '.join(f'{c} = ?' for c in _CHANGING)}"
+    " WHERE name = ? AND version = ?"
+)
 
 
-def _from_row(r: sqlite3.Row) -> CredentialRow:
-    scope = None if r["scope"] is None else list(json.loads(r["scope"]))
+def _row_values(d: sql.Dialect, row: CredentialRow) -> dict[str, Any]:
+    values = {c: getattr(row, c) for c in _ROW_COLUMNS}
+    values["scope"] = None if row.scope is None else d.json(list(row.scope))
+    return values
+
+
+def _from_row(d: sql.Dialect, r: sql.Row) -> CredentialRow:
     return CredentialRow(
         id=r["id"],
         name=r["name"],
         kind=r["kind"],
-        scope=scope,
+        scope=None if r["scope"] is None else list(d.from_json(r["scope"])),
         description=r["description"],
         sealed=bytes(r["sealed"]),
         key_id=r["key_id"],
@@ -119,25 +130,90 @@ def _from_row(r: sqlite3.Row) -> CredentialRow:
     )
 
 
-def _insert_audit(conn: sqlite3.Connection, entries: Sequence[AuditEntry]) -> None:
-    conn.executemany(
-        f"INSERT INTO credential_audit ({', '.join(_AUDIT_COLUMNS)})"
-        f" VALUES ({', '.join('?' for _ in _AUDIT_COLUMNS)})",
-        [tuple(getattr(e, c) for c in _AUDIT_COLUMNS) for e in entries],
-    )
+def _audit_rows(entries: Sequence[AuditEntry]) -> list[tuple[Any, ...]]:
+    return [tuple(getattr(e, c) for c in _AUDIT_COLUMNS) for e in entries]
 
 
 def _audit_batch(conn: sqlite3.Connection, entries: Sequence[AuditEntry]) -> list[None]:
-    _insert_audit(conn, entries)
+    sql.drive(conn, _audited(entries))
     return [None] * len(entries)
 
 
-class SqliteCredentialStore:
+def _audited(entries: Sequence[AuditEntry]) -> sql.Steps[None]:
+    yield sql.many(_INSERT_AUDIT, _audit_rows(entries))
+
+
+class SqlCredentialStore:
+    """The CredentialStore queries, once for SQLite and Postgres (``self._sql``)."""
+
+    _sql: sql.Database
+
+    async def insert(self, row: CredentialRow, audit: AuditEntry) -> None:
+        values = _row_values(self._sql.dialect, row)
+
+        def steps() -> sql.Steps[None]:
+            try:
+                yield sql.run(_INSERT_ROW, tuple(values.values()))
+            except sql.Duplicate:
+                raise Conflict(f"credential {row.name!r} already exists") from None
+            yield from _audited([audit])
+
+        await self._sql.write(steps)
+
+    async def get(self, name: str) -> CredentialRow:
+        row = await self._sql.read(lambda: sql.fetch_one(_BY_NAME, (name,)))
+        if row is None:
+            raise NotFound(f"credential {name!r} not found")
+        return _from_row(self._sql.dialect, row)
+
+    async def list_all(self) -> list[CredentialRow]:
+        found = await self._sql.read(lambda: sql.fetch_all(_ALL_BY_NAME))
+        return [_from_row(self._sql.dialect, r) for r in found]
+
+    async def replace(self, row: CredentialRow, expected_version: int, audit: AuditEntry) -> None:
+        """Store a new version of the row (rotation or metadata change); Conflict if raced."""
+        values = _row_values(self._sql.dialect, row)
+        params = (*(values[c] for c in _CHANGING), row.name, expected_version)
+
+        def steps() -> sql.Steps[None]:
+            if (yield sql.run(_REPLACE_ROW, params)) != 1:
+                if (yield sql.one("SELECT 1 FROM credentials WHERE name = ?", (row.name,))) is None:
+                    raise NotFound(f"credential {row.name!r} not found")
+                raise Conflict(f"credential {row.name!r} changed meanwhile; try again")
+            yield from _audited([audit])
+
+        await self._sql.write(steps)
+
+    async def delete(self, name: str, audit: AuditEntry) -> None:
+        def steps() -> sql.Steps[None]:
+            if (yield sql.run("DELETE FROM credentials WHERE name = ?", (name,))) != 1:
+                raise NotFound(f"credential {name!r} not found")
+            yield from _audited([audit])
+
+        await self._sql.write(steps)
+
+    async def audit(self, entry: AuditEntry) -> None:
+        """Append one entry; durable when the call returns."""
+        await self._sql.write(lambda: _audited([entry]))
+
+    async def list_audit(
+        self, name: str | None = None, *, limit: int = 100, offset: int = 0
+    ) -> tuple[list[AuditEntry], int]:
+        clause, params = sql.where([("name = ?", name)])
+        found, total = await self._sql.read(
+            lambda: sql.page("credential_audit", clause, params, "id DESC", limit, offset)
+        )
+        entries = [AuditEntry(**{c: r[c] for c in _AUDIT_COLUMNS}, id=r["id"]) for r in found]
+        return entries, total
+
+
+class SqliteCredentialStore(SqlCredentialStore):
     """CredentialStore on one SQLite file (``<data dir>/vault.sqlite``)."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self._db = SqliteThread(self.path)
+        self._sql = sql.SqliteDatabase(self._db)
         self._audit: GroupCommit[AuditEntry, None] = GroupCommit.sqlite(self._db, _audit_batch)
 
     async def open(self) -> None:
@@ -148,83 +224,6 @@ class SqliteCredentialStore:
         await self._audit.drain()
         await self._db.close()
 
-    async def insert(self, row: CredentialRow, audit: AuditEntry) -> None:
-        def work(conn: sqlite3.Connection) -> None:
-            try:
-                conn.execute(
-                    f"INSERT INTO credentials ({', '.join(_ROW_COLUMNS)})"
-                    f" VALUES ({', '.join('?' for _ in _ROW_COLUMNS)})",
-                    _row_values(row),
-                )
-            except sqlite3.IntegrityError:
-                raise Conflict(f"credential {row.name!r} already exists") from None
-            _insert_audit(conn, [audit])
-
-        await self._db.transaction(work)
-
-    async def get(self, name: str) -> CredentialRow:
-        row = await self._db.call(
-            lambda c: c.execute("SELECT * FROM credentials WHERE name = ?", (name,)).fetchone()
-        )
-        if row is None:
-            raise NotFound(f"credential {name!r} not found")
-        return _from_row(row)
-
-    async def list_all(self) -> list[CredentialRow]:
-        rows = await self._db.call(
-            lambda c: c.execute("SELECT * FROM credentials ORDER BY name").fetchall()
-        )
-        return [_from_row(r) for r in rows]
-
-    async def replace(self, row: CredentialRow, expected_version: int, audit: AuditEntry) -> None:
-        assignments = ", ".join(f"{c} = ?" for c in _ROW_COLUMNS if c not in ("id", "name"))
-        values = [
-            v
-            for c, v in zip(_ROW_COLUMNS, _row_values(row), strict=True)
-            if c not in ("id", "name")
-        ]
-
-        def work(conn: sqlite3.Connection) -> None:
-            cur = conn.execute(
-                f"UPDATE credentials SET {assignments} WHERE name = ? AND version = ?",
-                (*values, row.name, expected_version),
-            )
-            if cur.rowcount != 1:
-                exists = conn.execute(
-                    "SELECT 1 FROM credentials WHERE name = ?", (row.name,)
-                ).fetchone()
-                if exists is None:
-                    raise NotFound(f"credential {row.name!r} not found")
-                raise Conflict(f"credential {row.name!r} changed meanwhile; try again")
-            _insert_audit(conn, [audit])
-
-        await self._db.transaction(work)
-
-    async def delete(self, name: str, audit: AuditEntry) -> None:
-        def work(conn: sqlite3.Connection) -> None:
-            cur = conn.execute("DELETE FROM credentials WHERE name = ?", (name,))
-            if cur.rowcount != 1:
-                raise NotFound(f"credential {name!r} not found")
-            _insert_audit(conn, [audit])
-
-        await self._db.transaction(work)
-
     async def audit(self, entry: AuditEntry) -> None:
+        """Group-committed with the entries other tasks append meanwhile."""
         await self._audit.submit(entry)
-
-    async def list_audit(
-        self, name: str | None = None, *, limit: int = 100, offset: int = 0
-    ) -> tuple[list[AuditEntry], int]:
-        where, params = ("WHERE name = ?", (name,)) if name is not None else ("", ())
-
-        def work(conn: sqlite3.Connection) -> tuple[list[sqlite3.Row], int]:
-            total = conn.execute(f"SELECT COUNT(*) FROM credential_audit {where}", params)
-            rows = conn.execute(
-                f"SELECT * FROM credential_audit {where} ORDER BY id DESC LIMIT ? OFFSET ?",
-                (*params, limit, offset),
-            ).fetchall()
-            return rows, int(total.fetchone()[0])
-
-        rows, total = await self._db.call(work)
-        entries = [AuditEntry(**{c: r[c] for c in _AUDIT_COLUMNS}, id=r["id"]) for r in rows]
-        return entries, total

@@ -1,0 +1,234 @@
+"""Documents, workflows and their immutable versions: one implementation for both databases.
+
+Mixed into ``SqliteRepository`` and ``PostgresRepository``, which supply ``_sql``
+(see ``store/sql.py``). Workflow writes choose unique slugs, so they are
+serialised: by SQLite's single writer, by an advisory lock on Postgres.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from ..clock import utcnow
+from .base import Conflict, NotFound
+from .records import VersionRecord, WorkflowRecord
+from .sql import Database, Dialect, Row, Steps, fetch_one, insert, one, page, rows, run, where
+
+PUT_DOCUMENT = insert("documents", ("checksum", "body", "created_at"), "ON CONFLICT DO NOTHING")
+_WORKFLOW_COLUMNS = (
+    "id",
+    "name",
+    "slug",
+    "description",
+    "tags",
+    "latest_version",
+    "created_at",
+    "updated_at",
+)
+_INSERT_VERSION = insert("workflow_versions", ("workflow_id", "version", "checksum", "created_at"))
+_DOCUMENT_BODY = "SELECT body FROM documents WHERE checksum = ?"
+_WORKFLOW_LOCK = "orcheo:workflows"  # one key shared by every process
+
+
+def slugify(name: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    return slug or "workflow"
+
+
+class WorkflowTables:
+    """The workflow half of the Repository protocol on ``self._sql``."""
+
+    _sql: Database
+
+    async def put_document(self, checksum: str, body: str) -> None:
+        self._sql.dialect.check_text("document", body)
+        await self._sql.write(lambda: _put_document(checksum, body, utcnow()))
+
+    async def get_document(self, checksum: str) -> str:
+        row = await self._sql.read(lambda: fetch_one(_DOCUMENT_BODY, (checksum,)), inline=True)
+        if row is None:
+            raise NotFound(f"document {checksum} not found")
+        return str(row["body"])
+
+    async def create_workflow(
+        self,
+        workflow_id: str,
+        name: str,
+        description: str,
+        tags: list[str],
+        checksum: str,
+        body: str,
+    ) -> WorkflowRecord:
+        d = self._sql.dialect
+        for field, value in (("id", workflow_id), ("name", name), ("description", description)):
+            d.check_text(field, value)
+        now = utcnow()
+
+        def steps() -> Steps[None]:
+            yield from _locked(d)
+            if (yield one("SELECT 1 FROM workflows WHERE id = ?", (workflow_id,))):
+                raise Conflict(f"workflow {workflow_id} already exists")
+            slug = yield from _free_slug(name)
+            yield from _put_document(checksum, body, now)
+            yield run(
+                insert("workflows", _WORKFLOW_COLUMNS),
+                (workflow_id, name, slug, description, d.jsonb(tags), 1, now, now),
+            )
+            yield run(_INSERT_VERSION, (workflow_id, 1, checksum, now))
+
+        await self._sql.write(steps)
+        return await self.get_workflow(workflow_id)
+
+    async def add_version(
+        self,
+        workflow_id: str,
+        name: str,
+        description: str,
+        tags: list[str],
+        checksum: str,
+        body: str,
+    ) -> VersionRecord:
+        d = self._sql.dialect
+        for field, value in (("name", name), ("description", description)):
+            d.check_text(field, value)
+        now = utcnow()
+
+        def steps() -> Steps[tuple[str, int]]:
+            yield from _locked(d)
+            current = yield from _workflow_row(workflow_id)
+            wid, latest_version = current["id"], current["latest_version"]
+            latest = yield one(
+                "SELECT checksum FROM workflow_versions WHERE workflow_id = ? AND version = ?",
+                (wid, latest_version),
+            )
+            if latest is not None and latest["checksum"] == checksum:
+                return wid, latest_version
+            version = latest_version + 1
+            slug = (
+                current["slug"] if name == current["name"] else (yield from _free_slug(name, wid))
+            )
+            yield from _put_document(checksum, body, now)
+            yield run(_INSERT_VERSION, (wid, version, checksum, now))
+            yield run(
+                "UPDATE workflows SET name = ?, slug = ?, description = ?, tags = ?,"
+                " latest_version = ?, updated_at = ? WHERE id = ?",
+                (name, slug, description, d.jsonb(tags), version, now, wid),
+            )
+            return wid, version
+
+        wid, version = await self._sql.write(steps)
+        return await self.get_version(wid, version)
+
+    async def get_workflow(self, id_or_slug: str) -> WorkflowRecord:
+        row = await self._sql.read(lambda: _workflow_row(id_or_slug), inline=True)
+        return _workflow(self._sql.dialect, row)
+
+    async def list_workflows(
+        self, *, query: str | None = None, tag: str | None = None, limit: int = 50, offset: int = 0
+    ) -> tuple[list[WorkflowRecord], int]:
+        d = self._sql.dialect
+        like = None if not query else (f"%{query}%",) * 3
+        clause, params = where(
+            [
+                (f"(name {d.like} ? OR description {d.like} ? OR slug {d.like} ?)", like),
+                (d.contains("workflows.tags"), tag or None),
+            ]
+        )
+        found, total = await self._sql.read(
+            lambda: page("workflows", clause, params, "updated_at DESC, id", limit, offset)
+        )
+        return [_workflow(d, r) for r in found], total
+
+    async def delete_workflow(self, workflow_id: str) -> None:
+        def steps() -> Steps[None]:
+            yield from _locked(self._sql.dialect)
+            row = yield from _workflow_row(workflow_id)
+            yield run("DELETE FROM workflow_versions WHERE workflow_id = ?", (row["id"],))
+            yield run("DELETE FROM workflows WHERE id = ?", (row["id"],))
+
+        await self._sql.write(steps)
+
+    async def list_versions(self, workflow_id: str) -> list[VersionRecord]:
+        def steps() -> Steps[list[Row]]:
+            row = yield from _workflow_row(workflow_id)
+            found: list[Row] = yield rows(
+                "SELECT * FROM workflow_versions WHERE workflow_id = ? ORDER BY version",
+                (row["id"],),
+            )
+            return found
+
+        return [
+            VersionRecord(r["workflow_id"], r["version"], r["checksum"], r["created_at"])
+            for r in await self._sql.read(steps)
+        ]
+
+    async def get_version(self, workflow_id: str, version: int | None = None) -> VersionRecord:
+        def steps() -> Steps[Row | None]:
+            wf = yield from _workflow_row(workflow_id)
+            number = wf["latest_version"] if version is None else version
+            found: Row | None = yield one(
+                "SELECT v.*, d.body FROM workflow_versions v"
+                " JOIN documents d ON d.checksum = v.checksum"
+                " WHERE v.workflow_id = ? AND v.version = ?",
+                (wf["id"], number),
+            )
+            return found
+
+        row = await self._sql.read(steps, inline=True)
+        if row is None:
+            raise NotFound(f"workflow {workflow_id!r} has no version {version}")
+        return VersionRecord(
+            row["workflow_id"],
+            row["version"],
+            row["checksum"],
+            row["created_at"],
+            json.loads(row["body"]),
+        )
+
+
+def _locked(d: Dialect) -> Steps[None]:
+    step = d.lock(_WORKFLOW_LOCK)
+    if step is not None:
+        yield step
+
+
+def _put_document(checksum: str, body: str, now: str) -> Steps[None]:
+    yield run(PUT_DOCUMENT, (checksum, body, now))
+
+
+def _free_slug(name: str, workflow_id: str | None = None) -> Steps[str]:
+    base = slugify(name)
+    found = yield rows(
+        "SELECT slug, id FROM workflows WHERE slug = ? OR slug LIKE ?", (base, f"{base}-%")
+    )
+    taken = {r["slug"] for r in found if r["id"] != workflow_id}
+    if base not in taken:
+        return base
+    n = 2
+    while f"{base}-{n}" in taken:
+        n += 1
+    return f"{base}-{n}"
+
+
+def _workflow_row(id_or_slug: str) -> Steps[Row]:
+    row = yield one(
+        "SELECT * FROM workflows WHERE id = ? OR slug = ? ORDER BY (id = ?) DESC LIMIT 1",
+        (id_or_slug, id_or_slug, id_or_slug),
+    )
+    if row is None:
+        raise NotFound(f"workflow {id_or_slug!r} not found")
+    return row
+
+
+def _workflow(d: Dialect, row: Row) -> WorkflowRecord:
+    return WorkflowRecord(
+        id=row["id"],
+        name=row["name"],
+        slug=row["slug"],
+        description=row["description"],
+        tags=list(d.from_json(row["tags"])),
+        latest_version=row["latest_version"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
