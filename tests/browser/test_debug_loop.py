@@ -219,3 +219,60 @@ def test_versions_dialog_diffs_and_restores(page: Any, lab: Lab) -> None:
     assert current["document"] == v1
     history = lab.api("GET", f"{API}/workflows/{wid}/versions")["items"]
     assert [v["version"] for v in history] == [1, 2, 3]
+
+
+def test_debug_in_notebook_opens_a_notebook_when_none_is_open(page: Any, lab: Lab) -> None:
+    wid = _workflow(lab, _stepper("Notebookless"))
+    run_id = _start(lab, wid)
+    assert _wait(lab, run_id, "succeeded", "failed")["status"] == "succeeded"
+    viewer = _open_viewer(page, lab, wid, run_id)
+    assert page.locator(".jp-NotebookPanel").count() == 0
+
+    page.click(f'{viewer} .oc-gantt-row[data-node="b"]')
+    page.click(f'{viewer} .oc-run-output button[data-action="debug-in-notebook"]')
+    page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=60_000)
+    first = cell(page, 0)  # the new notebook's empty cell is used, not left above ours
+    page.wait_for_function(
+        "el => /'results'/.test(el.textContent)", arg=first.element_handle(), timeout=90_000
+    )
+    assert first.locator(".jp-InputArea-editor").inner_text().split("\n") == [
+        "%load_ext orcheo_jupyter",
+        f"%orcheo debug {run_id} b",
+        "state",
+    ]
+    assert "'results': {'a': {'x': 2}, 'wait': {'duration_seconds': 0.1}}" in first.inner_text()
+    assert "def b(self, state, config)" in cell(page, 1).inner_text()
+    notebooks = [p.name for p in lab.root.glob("*.ipynb")]
+    assert notebooks, "a new notebook was created in the file browser's folder"
+
+
+def test_versions_from_the_canvas_tab_restore_into_the_open_file(page: Any, lab: Lab) -> None:
+    first = chain_doc(node("a", "SetVariableNode", variables={"x": 1}), name="Canvased")
+    wid = _workflow(lab, first)
+    v1 = lab.api("GET", f"{API}/workflows/{wid}/versions/1")["document"]
+    second = chain_doc(node("a", "SetVariableNode", variables={"x": 99}), name="Canvased")
+    v2 = lab.api("PUT", f"{API}/workflows/{wid}", {**second, "id": wid})["document"]
+    path = lab.root / "canvased.orcheo.json"
+    path.write_text(json.dumps(v2, indent=2, sort_keys=True) + "\n")
+
+    page.goto(lab.page_url("lab/tree/canvased.orcheo.json"))
+    page.wait_for_selector(".jp-OrcheoDocument [data-orcheo-canvas]", timeout=60_000)
+    page.click(
+        '.jp-OrcheoDocumentWidget .jp-Toolbar .jp-ToolbarButtonComponent:has-text("Versions")'
+    )
+    dialog = page.locator(".jp-Dialog .jp-OrcheoVersions")
+    summary = dialog.locator("[data-diff-summary]")
+    summary.wait_for()
+    assert summary.inner_text() == "v1 → v2: 1 node changed"
+    assert dialog.locator('[data-field="config.variables.x"]').inner_text() == (
+        "config.variables.x: 1 → 99"
+    )
+    dialog.locator('button[data-action="restore"]').click()
+    page.wait_for_selector('.jp-Dialog .jp-OrcheoVersions[data-versions="3"]')
+    current = lab.api("GET", f"{API}/workflows/{wid}")
+    assert (current["version"], current["document"]) == (3, v1)
+    # The open canvas file now holds the restored document (saved, not left dirty).
+    deadline = time.monotonic() + 15
+    while json.loads(path.read_text()) != v1:
+        assert time.monotonic() < deadline, path.read_text()
+        time.sleep(0.2)
