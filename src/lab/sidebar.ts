@@ -19,8 +19,11 @@ export class Sidebar extends Widget {
   private readonly workflowsEl = h('ul', { class: 'oc-workflows' });
   private readonly runsEl = h('ul', { class: 'oc-runs' });
   private readonly runsTitle = h('span', {}, 'Recent runs');
+  /** Versions of the selected workflow (compare, restore); shown while one is selected. */
+  private readonly versionsButton = h('button', { type: 'button', class: 'jp-mod-styled', 'data-action': 'versions', title: 'Compare and restore versions', hidden: '' }, 'Versions');
   private readonly messageEl = h('div', { class: 'oc-muted' });
   private timer = 0;
+  private workflows: WorkflowSummary[] = [];
 
   constructor(
     private readonly api: OrcheoApi,
@@ -30,13 +33,17 @@ export class Sidebar extends Widget {
     this.id = 'orcheo-sidebar';
     this.addClass('jp-OrcheoSidebar');
     this.title.caption = 'Orcheo workflows and runs';
+    this.versionsButton.addEventListener('click', () => {
+      const w = this.workflows.find(x => x.id === this.selected);
+      if (w) this.actions.versions?.(w);
+    });
     const refresh = h('button', { type: 'button', class: 'jp-mod-styled', 'data-action': 'refresh' }, 'Refresh');
     refresh.addEventListener('click', () => void this.refresh());
     this.node.append(
       h('h3', {}, h('span', {}, 'Workflows'), refresh),
       this.messageEl,
       this.workflowsEl,
-      h('h3', {}, this.runsTitle),
+      h('h3', {}, this.runsTitle, this.versionsButton),
       this.runsEl
     );
   }
@@ -60,6 +67,7 @@ export class Sidebar extends Widget {
       this.messageEl.textContent = `Cannot reach the orcheo API: ${(err as Error).message}`;
     }
     this.workflowsEl.replaceChildren();
+    this.workflows = workflows;
     for (const w of workflows) this.names.set(w.id, w.name);
     for (const w of workflows) {
       const run = h('button', { type: 'button', class: 'jp-mod-styled', title: 'Run the latest version', 'data-action': 'run' }, '▶');
@@ -79,12 +87,7 @@ export class Sidebar extends Widget {
         ev.stopPropagation();
         this.actions.openWorkflow(w);
       });
-      const versions = h('button', { type: 'button', class: 'jp-mod-styled', title: 'Versions: compare and restore', 'data-action': 'versions' }, '⎇');
-      versions.addEventListener('click', ev => {
-        ev.stopPropagation();
-        this.actions.versions?.(w);
-      });
-      const li = h('li', { 'data-workflow-id': w.id, title: w.description ?? '' }, h('span', {}, w.name), h('span', { class: 'oc-meta' }, `v${w.latest_version ?? '?'}`), versions, open, run);
+      const li = h('li', { 'data-workflow-id': w.id, title: w.description ?? '' }, h('span', {}, w.name), h('span', { class: 'oc-meta' }, `v${w.latest_version ?? '?'}`), open, run);
       if (w.id === this.selected) li.classList.add('jp-mod-selected');
       li.addEventListener('click', () => {
         this.selected = this.selected === w.id ? null : w.id;
@@ -104,6 +107,7 @@ export class Sidebar extends Widget {
     }
     const nameOf = (id: string | null | undefined): string => (id ? this.names.get(id) ?? id : '');
     this.runsTitle.textContent = this.selected ? `Runs of ${nameOf(this.selected)}` : 'Recent runs';
+    this.versionsButton.hidden = !this.selected || !this.actions.versions;
     this.runsEl.replaceChildren();
     if (!runs.length) this.runsEl.append(h('li', { class: 'oc-muted' }, 'No runs.'));
     for (const r of runs) {

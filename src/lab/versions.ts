@@ -122,7 +122,10 @@ class VersionsBody extends Widget {
     this.restoreButton.textContent = `Restore v${a}`;
     this.restoreButton.disabled = !a || a === this.latest;
     this.restoreButton.title = a === this.latest ? `v${a} is already the current version` : `Store v${a}'s document as a new current version`;
-    if (!a || !b) return;
+    if (!a || !b || this.list.length < 2) {
+      this.output.replaceChildren();
+      return;
+    }
     const key = `${a}-${b}`;
     this.shown = key;
     try {

@@ -184,7 +184,11 @@ def test_versions_dialog_diffs_and_restores(page: Any, lab: Lab) -> None:
 
     page.goto(lab.page_url("lab"))
     page.click('.jp-SideBar .lm-TabBar-tab[title="Orcheo workflows and runs"]', timeout=60_000)
-    page.click(f'#orcheo-sidebar li[data-workflow-id="{wid}"] button[data-action="versions"]')
+    versions = page.locator('#orcheo-sidebar button[data-action="versions"]')
+    assert not versions.is_visible()  # no workflow selected yet
+    page.click(f'#orcheo-sidebar li[data-workflow-id="{wid}"]')
+    page.wait_for_selector("#orcheo-sidebar h3:has-text('Runs of Versioned')")
+    versions.click()
     dialog = page.locator(".jp-Dialog .jp-OrcheoVersions")
     summary = dialog.locator("[data-diff-summary]")
     summary.wait_for()
