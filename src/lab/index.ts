@@ -223,13 +223,23 @@ const plugin: JupyterFrontEndPlugin<void> = {
       execute: () => docs.currentWidget?.content.showLastRun()
     });
 
-    /** A restored version becomes the content of the open canvas files of that workflow. */
-    const restored = (workflowId: string, doc: WorkflowDocument): void => {
+    /**
+     * A restored version becomes the content of the open canvas files of that workflow;
+     * a file with unsaved edits is left alone (its edits are never thrown away): the notes say so.
+     */
+    const restored = (workflowId: string, doc: WorkflowDocument): string[] => {
+      const notes: string[] = [];
       for (const panel of docs.filter(d => !!d.content.canvas && workflowIdFor(d.content.canvas.document, d.context.path) === workflowId)) {
+        if (panel.context.model.dirty) {
+          notes.push(`${panel.context.path} has unsaved changes and was left as it is.`);
+          continue;
+        }
         panel.context.model.fromString(dumps(doc));
         void panel.context.save();
+        notes.push(`${panel.context.path} now holds the restored version.`);
       }
       void sidebar.refresh();
+      return notes;
     };
     app.commands.addCommand(CMD.versions, {
       label: 'Workflow Versions…',

@@ -78,7 +78,8 @@ class VersionsBody extends Widget {
   constructor(
     private readonly api: OrcheoApi,
     private readonly workflowId: string,
-    private readonly restored: (doc: WorkflowDocument, version: number) => void
+    /** Applies a restore to open files; what it did, for the status line. */
+    private readonly restored: (doc: WorkflowDocument, version: number) => string[]
   ) {
     super();
     this.addClass('jp-OrcheoVersions');
@@ -142,9 +143,11 @@ class VersionsBody extends Widget {
     this.status.textContent = `Restoring v${version}…`;
     try {
       const detail = await restore(this.api, this.workflowId, version);
-      this.status.textContent =
-        detail.version === version ? `v${version} is already current.` : `Restored v${version} as v${detail.version}, now the current version.`;
-      this.restored(detail.document, detail.version);
+      const notes = this.restored(detail.document, detail.version);
+      this.status.textContent = [
+        detail.version === version ? `v${version} is already current.` : `Restored v${version} as v${detail.version}, now the current version.`,
+        ...notes
+      ].join(' ');
       await this.load(version, detail.version);
     } catch (err) {
       this.status.textContent = `Cannot restore v${version}: ${(err as Error).message}`;
@@ -158,7 +161,7 @@ export async function showVersions(
   api: OrcheoApi,
   workflowId: string,
   title: string,
-  restored: (doc: WorkflowDocument, version: number) => void = () => undefined
+  restored: (doc: WorkflowDocument, version: number) => string[] = () => []
 ): Promise<void> {
   await showDialog({
     title: `Versions of ${title}`,

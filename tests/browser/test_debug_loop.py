@@ -105,19 +105,31 @@ def test_fork_from_a_step_with_an_edited_state(page: Any, lab: Lab) -> None:
 
 def test_breakpoint_pauses_shows_the_state_and_continues(page: Any, lab: Lab) -> None:
     wid = _workflow(lab, _stepper("Breakable"))
-    run_id = _start(lab, wid, break_before=["b"])
+    run_id = _start(lab, wid, break_after=["a"], break_before=["b"])
     _wait(lab, run_id, "interrupted")
     viewer = _open_viewer(page, lab, wid, run_id)
+    status = page.locator(f"{viewer} .oc-run-statusline")
+    state = page.locator(f"{viewer} [data-breakpoint-state]")
 
-    pause = page.locator(f'{viewer} [data-breakpoint="before"]')
-    pause.wait_for()
-    assert pause.locator("h3").inner_text() == "Paused before b"
-    assert page.locator(f"{viewer} .oc-run-statusline").inner_text() == "Status: Paused before b"
-    shown = json.loads(page.locator(f"{viewer} [data-breakpoint-state]").inner_text())
-    assert shown["results"] == {"a": {"x": 2}, "wait": {"duration_seconds": 0.1}}
+    after = page.locator(f'{viewer} [data-breakpoint="after"]')
+    after.wait_for()
+    assert after.locator("h3").inner_text() == "Paused after a"
+    assert status.inner_text() == "Status: Paused after a"
+    assert json.loads(state.inner_text())["results"] == {"a": {"x": 2}}
     assert page.locator(f'{viewer} .oc-interrupt button[data-action="answer"]').count() == 0
-
     page.click(f'{viewer} button[data-action="continue"]')
+
+    before = page.locator(f'{viewer} [data-breakpoint="before"]')
+    before.wait_for()
+    assert before.locator("h3").inner_text() == "Paused before b"
+    assert status.inner_text() == "Status: Paused before b"
+    assert json.loads(state.inner_text())["results"] == {
+        "a": {"x": 2},
+        "wait": {"duration_seconds": 0.1},
+    }
+    assert lab.api("GET", f"{API}/executions/{run_id}")["status"] == "interrupted"
+    page.click(f'{viewer} button[data-action="continue"]')
+
     page.wait_for_selector(f'{viewer}[data-run-status="succeeded"]')
     row = page.locator(f'{viewer} .oc-gantt-row[data-node="b"]')
     assert row.get_attribute("data-status") == "succeeded"
@@ -276,7 +288,29 @@ def test_versions_from_the_canvas_tab_restore_into_the_open_file(page: Any, lab:
     current = lab.api("GET", f"{API}/workflows/{wid}")
     assert (current["version"], current["document"]) == (3, v1)
     # The open canvas file now holds the restored document (saved, not left dirty).
+    status = dialog.locator("[data-versions-status]")
+    assert "canvased.orcheo.json now holds the restored version." in status.inner_text()
     deadline = time.monotonic() + 15
     while json.loads(path.read_text()) != v1:
         assert time.monotonic() < deadline, path.read_text()
         time.sleep(0.2)
+    page.click(".jp-Dialog .jp-mod-reject")
+
+    # Unsaved edits in the open file are never thrown away by a restore.
+    page.wait_for_selector(".jp-mod-current:not(.jp-mod-dirty)")
+    name = page.locator('.jp-OrcheoDocument .oc-panel [data-field="name"]')
+    name.fill("Edited, not saved")
+    name.press("Tab")
+    page.wait_for_selector(".lm-TabBar-tab.jp-mod-current.jp-mod-dirty")
+    page.click(
+        '.jp-OrcheoDocumentWidget .jp-Toolbar .jp-ToolbarButtonComponent:has-text("Versions")'
+    )
+    dialog.locator("[data-diff-from]").select_option("2")
+    dialog.locator('button[data-action="restore"]:has-text("Restore v2")').click()
+    page.wait_for_selector('.jp-Dialog .jp-OrcheoVersions[data-versions="4"]')
+    assert "canvased.orcheo.json has unsaved changes and was left as it is." in (
+        status.inner_text()
+    )
+    assert lab.api("GET", f"{API}/workflows/{wid}")["document"] == v2
+    assert json.loads(path.read_text()) == v1
+    assert page.locator(".lm-TabBar-tab.jp-mod-current.jp-mod-dirty").count() == 1
