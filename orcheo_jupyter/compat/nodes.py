@@ -21,8 +21,8 @@ from ..nodes import registry
 from ..nodes.library.conditions import Condition
 from ..nodes.library.logic import SwitchCase
 from ..runtime.build import builtin_call
+from ..runtime.expressions import render
 from ..runtime.secrets import find_refs, inject
-from ..runtime.templates import render
 from ..spec.models import BuiltinNode
 from ..spec.problems import Problem
 

@@ -30,7 +30,7 @@ from typing import Any
 from .. import spec
 from ..runtime.secrets import document_uses, find_refs
 from ..spec.models import FrozenIRGraph, WorkflowDocument
-from ..store.workflows import slugify
+from ..store.workflow_tables import slugify
 from ..triggers.config import CronConfig, triggers_of
 from . import texts
 from .collect import Collection

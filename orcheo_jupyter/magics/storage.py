@@ -20,7 +20,7 @@ from ..spec.models import FrozenIRGraph, WorkflowDocument
 from ..spec.problems import DocumentError, Problem
 from ..store.base import NotFound
 from ..store.records import RunRecord, WorkflowRecord
-from ..store.workflows import slugify
+from ..store.workflow_tables import slugify
 
 if TYPE_CHECKING:
     from ..runtime.executor import Executor  # LangGraph: loaded when a run starts

@@ -34,8 +34,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..clock import utcnow
 from ..common.lru import LRU
+from ..common.timestamps import utcnow
 from ..spec.inputs import checked_inputs, input_problems, schema_problems, with_defaults
 from ..spec.models import WorkflowDocument
 from ..spec.problems import DocumentError, Problem

@@ -28,11 +28,11 @@ from ..spec.validate import entry_of, validate_document, validate_ir
 from . import guard
 from . import observer as obs
 from .code_nodes import body_line, compile_body, make_self
+from .expressions import has_template, render
 from .nodes_wrap import NodeCall, NodeFailed, instrument
 from .script_graph import load_script_graph
 from .secrets import SecretUnavailable, find_refs, inject
 from .state import State
-from .templates import has_template, render
 
 _PASS_THROUGH_KEYS = ("results", "messages", "structured_response")
 #: Run config key (``configurable``) that makes a run execute pinned nodes for real.

@@ -20,8 +20,8 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command
 
-from ..clock import utcnow
 from ..common.lru import LRU
+from ..common.timestamps import utcnow
 from ..settings import Durability, Settings
 from ..spec.io import loads
 from ..spec.models import WorkflowDocument

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ..clock import utcnow
+from ..common.timestamps import utcnow
 from ..store.encoding import DEFAULT_MAX_VALUE_BYTES, check_size, encode_json
 from ..store.records import reference
 from .events import EventType, NodeStatus, RunEvent

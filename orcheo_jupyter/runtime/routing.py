@@ -10,7 +10,7 @@ from langgraph.graph import END
 
 from ..spec.models import END as END_SENTINEL
 from ..spec.models import ConditionalEdge
-from .templates import MISSING, lookup
+from .expressions import MISSING, lookup
 
 
 def route_key(value: Any) -> str:

@@ -90,8 +90,8 @@ class TemplatePreviewHandler(OrcheoHandler):
         errors=(409,),
     )
     async def post(self, workflow_id: str, node: str, *, body: TemplatePreviewRequest) -> None:
+        from ..runtime.expressions import render
         from ..runtime.serialize import jsonable
-        from ..runtime.templates import render
 
         executor = await self.executor()
         wid = (await executor.store.get_workflow(workflow_id)).id

@@ -27,7 +27,7 @@ from .records import (
 )
 from .sql import PostgresDatabase, postgres_sql
 from .sqlite import _JSON_FIELDS, _RUN_COLUMNS, _UPDATABLE
-from .workflows import PUT_DOCUMENT, WorkflowTables
+from .workflow_tables import PUT_DOCUMENT, WorkflowTables
 
 Row = dict[str, Any]
 

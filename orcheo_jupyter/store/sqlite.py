@@ -28,7 +28,7 @@ from .sqlite_locks import SqliteLocks
 from .sqlite_migrate import migrate
 from .sqlite_schema import MIGRATIONS
 from .sqlite_thread import DEFAULT_WAL_LIMIT_BYTES, SqliteThread
-from .workflows import PUT_DOCUMENT, WorkflowTables
+from .workflow_tables import PUT_DOCUMENT, WorkflowTables
 
 _JSON_FIELDS = {"inputs", "config", "final_state", "node_states", "interrupt"}
 _RUN_COLUMNS = (

@@ -29,7 +29,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..clock import utcnow
+from ..common.timestamps import utcnow
 from ..runtime import admission, secrets
 from ..runtime.build import IGNORE_PINS
 from ..runtime.events import RunStatus

@@ -21,7 +21,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..clock import utcnow
+from ..common.timestamps import utcnow
 from ..runtime.events import EventType, RunStatus
 from ..runtime.executor import Executor
 from ..store.base import Conflict, Repository

@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from ..clock import utcnow
+from ..common.timestamps import utcnow
 from ..runtime.secrets import NAME_PATTERN, SecretRef, SecretUnavailable
 from ..settings import Settings
 from ..store.base import NotFound

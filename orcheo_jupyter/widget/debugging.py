@@ -123,7 +123,7 @@ class WidgetDebug:
     async def preview(
         self, node: str, value: Any, run_id: str | None, include_state: bool
     ) -> dict[str, Any]:
-        from ..runtime.templates import render
+        from ..runtime.expressions import render
 
         state, source = await self._state(node, run_id)
         unresolved: list[str] = []

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from orcheo_jupyter.nodes.base import NodeError
 from orcheo_jupyter.nodes.library.http import HttpRequestNode
-from orcheo_jupyter.nodes.library.resilience import CircuitBreakers
+from orcheo_jupyter.nodes.support.circuit_breakers import CircuitBreakers
 from orcheo_jupyter.runtime.executor import Executor
 from orcheo_jupyter.settings import Settings
 from orcheo_jupyter.spec.problems import DocumentError

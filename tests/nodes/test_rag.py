@@ -14,7 +14,7 @@ import pytest
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
-from orcheo_jupyter.nodes.library._embeddings import HashingEmbeddings
+from orcheo_jupyter.nodes.support.embedding_models import HashingEmbeddings
 from orcheo_jupyter.runtime.executor import Executor
 from orcheo_jupyter.settings import Settings
 

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from orcheo_jupyter import clock
+from orcheo_jupyter.common import timestamps as clock
 
 
 def test_utcnow_is_iso_utc_with_microseconds() -> None:

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from orcheo_jupyter.clock import utcnow
+from orcheo_jupyter.common.timestamps import utcnow
 from orcheo_jupyter.runtime.executor import Executor
 from orcheo_jupyter.settings import Settings
 from orcheo_jupyter.spec.io import document_from_data, stored_form

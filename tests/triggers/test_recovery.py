@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from orcheo_jupyter.clock import utcnow
+from orcheo_jupyter.common.timestamps import utcnow
 from orcheo_jupyter.store.records import RunRecord
 from orcheo_jupyter.triggers import owner_alive, recover_orphans
 from tests.conftest import code_doc

@@ -16,8 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from ..base import BaseNode, NodeContext
 from ..registry import get, register
-from ._inline import InlineNode, run_inline
-from ._jsonschema import check_schema
+from ..support.inline_nodes import InlineNode, run_inline
+from ..support.schema_checks import check_schema
 from .ai_loop import AnswerFormat, Outcome, ToolDef, converse
 from .ai_mcp import McpServer, mcp_tools
 from .ai_models import TokenMeter, resolve_chat_model

@@ -19,7 +19,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMe
 from langgraph.errors import GraphBubbleUp
 
 from ..base import NodeError
-from ._jsonschema import describe, schema_errors
+from ..support.schema_checks import describe, schema_errors
 from .ai_models import TokenMeter, parse_json_text
 
 ToolCall = Callable[[dict[str, Any]], Awaitable[Any]]

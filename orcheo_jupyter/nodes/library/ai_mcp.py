@@ -13,7 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..base import NodeError
-from ._values import missing_extra
+from ..support.plain_values import missing_extra
 from .ai_loop import ToolDef
 
 

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..base import BaseNode, NodeContext, NodeError
 from ..registry import register
-from ._paths import MISSING, dig, put
+from ..support.dotted_paths import MISSING, dig, put
 
 
 def nest_dotted(flat: Mapping[str, Any]) -> dict[str, Any]:

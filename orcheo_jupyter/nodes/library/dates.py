@@ -11,7 +11,7 @@ from pydantic import Field, field_validator
 
 from ..base import BaseNode, NodeContext, NodeError
 from ..registry import register
-from ._paths import is_template
+from ..support.dotted_paths import is_template
 
 
 def zone(name: str) -> ZoneInfo:

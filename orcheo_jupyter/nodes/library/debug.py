@@ -11,7 +11,7 @@ from pydantic import Field
 
 from ..base import BaseNode, NodeContext
 from ..registry import register
-from ._paths import MISSING, lookup_state
+from ..support.dotted_paths import MISSING, lookup_state
 
 log = logging.getLogger(__name__)
 

@@ -10,8 +10,8 @@ from pydantic import Field
 
 from ..base import BaseNode, NodeContext, NodeError
 from ..registry import register
-from ._embeddings import LOCAL_MODEL, embed_texts, resolve_embeddings
-from ._rag import as_list, from_results
+from ..support.embedding_models import LOCAL_MODEL, embed_texts, resolve_embeddings
+from ..support.rag_items import as_list, from_results
 
 _MODEL = Field(
     LOCAL_MODEL,

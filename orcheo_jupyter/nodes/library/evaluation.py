@@ -22,9 +22,9 @@ from pydantic import Field
 
 from ..base import BaseNode, NodeContext, NodeError
 from ..registry import register
-from . import _metrics as m
-from ._embeddings import LOCAL_MODEL, cosine, embed_texts, resolve_embeddings
-from ._paths import MISSING, dig
+from ..support import text_metrics as m
+from ..support.dotted_paths import MISSING, dig
+from ..support.embedding_models import LOCAL_MODEL, cosine, embed_texts, resolve_embeddings
 
 Texts = str | list[Any] | None
 _OUT = "{metric_name, corpus_score, per_item: [score]}"

@@ -16,8 +16,8 @@ from pydantic import Field, field_validator
 
 from ..base import BaseNode, NodeContext
 from ..registry import register
-from ._fetch import USER_AGENT, FetchError, fetch
-from ._values import jsonable, missing_extra
+from ..support.bounded_fetch import USER_AGENT, FetchError, fetch
+from ..support.plain_values import jsonable, missing_extra
 
 
 def _iso(parsed: Any) -> str:

@@ -19,7 +19,7 @@ from pydantic import Field
 
 from ..base import BaseNode, NodeContext, NodeError
 from ..registry import register
-from ._inline import InlineNode, run_inline
+from ..support.inline_nodes import InlineNode, run_inline
 
 _NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
 

@@ -20,8 +20,8 @@ from pydantic import Field
 
 from ..base import BaseNode, NodeContext, NodeError
 from ..registry import register
-from ._embeddings import words
-from ._rag import as_list, from_results, query_text, result_text
+from ..support.embedding_models import words
+from ..support.rag_items import as_list, from_results, query_text, result_text
 from .ai_models import resolve_chat_model
 
 _STOP = (

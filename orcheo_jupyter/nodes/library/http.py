@@ -19,8 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from ...common.retry import backoff_delay, retry_after_seconds
 from ..base import BaseNode, NodeContext, NodeError
 from ..registry import register
-from ._paths import absolute_http_url
-from .resilience import CircuitBreakers, CircuitOpen, default_breakers
+from ..support.circuit_breakers import CircuitBreakers, CircuitOpen, default_breakers
+from ..support.dotted_paths import absolute_http_url
 
 Method = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 Sleep = Callable[[float], Awaitable[Any]]

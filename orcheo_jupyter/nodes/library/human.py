@@ -17,7 +17,7 @@ from pydantic import AliasChoices, Field, field_validator
 
 from ..base import BaseNode, NodeContext, NodeError
 from ..registry import register
-from ._jsonschema import check_schema, describe, schema_errors
+from ..support.schema_checks import check_schema, describe, schema_errors
 
 
 @register(

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..base import BaseNode, NodeContext, NodeError
 from ..registry import register
-from ._rag import as_list, from_results
+from ..support.rag_items import as_list, from_results
 
 TEXT_TYPES = ("txt", "md", "markdown", "rst", "html", "htm", "json", "jsonl", "csv", "pdf")
 

@@ -11,7 +11,7 @@ from pydantic import Field
 
 from ..base import BaseNode, NodeContext, NodeError
 from ..registry import register
-from . import _metrics as m
+from ..support import text_metrics as m
 from .ai_loop import AnswerFormat, converse
 from .ai_models import TokenMeter, resolve_chat_model
 

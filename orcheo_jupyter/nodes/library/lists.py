@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ..base import BaseNode, NodeContext, NodeError
 from ..registry import register
-from ._paths import MISSING, dig
+from ..support.dotted_paths import MISSING, dig
 from .conditions import ConditionLogic, Operator, compare, operator_name
 
 _ORDERING = frozenset({"greater_than", "greater_than_or_equal", "less_than", "less_than_or_equal"})

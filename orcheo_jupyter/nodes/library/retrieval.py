@@ -2,7 +2,7 @@
 fuse rankings (reciprocal rank fusion) and re-rank.
 
 The vector store is a SQLite file under the data directory by default
-(``_vectors.py``), so an index built by one run is searched by the next.
+(``nodes/support/vector_store.py``), so an index built by one run is searched by the next.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..base import BaseNode, NodeContext, NodeError
 from ..registry import register
-from . import _vectors
-from ._embeddings import LOCAL_MODEL, cosine, resolve_embeddings, words
-from ._rag import as_list, from_results, query_text, result_text
-from ._values import under_data_dir
+from ..support import vector_store as _vectors
+from ..support.embedding_models import LOCAL_MODEL, cosine, resolve_embeddings, words
+from ..support.plain_values import under_data_dir
+from ..support.rag_items import as_list, from_results, query_text, result_text
 
 _RESULTS = "{results: [{id, score, text, metadata, source}]}"
 

@@ -20,8 +20,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from ..base import BaseNode, NodeContext, NodeError
 from ..registry import register
-from ._inline import render
-from ._values import jsonable, missing_extra, under_data_dir
+from ..support.inline_nodes import render
+from ..support.plain_values import jsonable, missing_extra, under_data_dir
 
 Params = dict[str, Any] | list[Any] | None
 Fetch = Literal["none", "one", "all"]

@@ -20,7 +20,7 @@ from ...common.lru import LRU
 from ...store.base import NotFound
 from ..base import BaseNode, NodeContext, NodeError
 from ..registry import register
-from ._paths import MISSING, dig
+from ..support.dotted_paths import MISSING, dig
 
 _MAX_DEPTH = 16
 _stack: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar(

@@ -14,7 +14,7 @@ from pydantic import Field, field_validator, model_validator
 
 from ..base import BaseNode, NodeContext, NodeError
 from ..registry import register
-from ._paths import is_template
+from ..support.dotted_paths import is_template
 
 
 def _json_filter(value: Any, indent: int | None = None) -> str:

@@ -30,7 +30,7 @@ from pydantic import (
 from ...spec.refs import parse_ref
 from ..base import BaseNode, NodeContext
 from ..registry import register
-from ._paths import absolute_http_url, is_template
+from ..support.dotted_paths import absolute_http_url, is_template
 from .dates import check_zone
 
 _OUTPUT = "{trigger_type, trigger_config} (secrets masked)"

@@ -15,8 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..base import BaseNode, NodeContext, NodeError
 from ..registry import register
-from ._fetch import USER_AGENT, FetchError, check_url, fetch
-from ._values import jsonable, missing_extra
+from ..support.bounded_fetch import USER_AGENT, FetchError, check_url, fetch
+from ..support.plain_values import jsonable, missing_extra
 
 
 class WebDocumentInput(BaseModel):

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ..base import NodeError
-from ._embeddings import normalise
+from .embedding_models import normalise
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS collections (

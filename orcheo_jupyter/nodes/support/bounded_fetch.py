@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from .http import safe_url
+from ..library.http import safe_url
 
 USER_AGENT = "orcheo-jupyter (+https://github.com/AI-Colleagues/orcheo)"
 

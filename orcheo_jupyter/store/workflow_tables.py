@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 
-from ..clock import utcnow
+from ..common.timestamps import utcnow
 from .base import Conflict, NotFound
 from .records import VersionRecord, WorkflowRecord
 from .sql import Database, Dialect, Row, Steps, fetch_one, insert, one, page, rows, run, where

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..base import NodeError
-from ._paths import MISSING, dig
+from .dotted_paths import MISSING, dig
 
 
 def from_results(

@@ -22,7 +22,7 @@ def render(value: Any, state: Mapping[str, Any], ctx: NodeContext) -> Any:
 
     Imported lazily: the runtime imports the node layer, not the other way round.
     """
-    from ...runtime.templates import render as render_templates
+    from ...runtime.expressions import render as render_templates
 
     unresolved: list[str] = []
     out = render_templates(value, state, ctx.config, unresolved)
