@@ -261,7 +261,11 @@ class Workflow:
             return record
         run_id = await executor.submit(self._doc, inputs, config=config)
         self._remember_run(run_id)
-        last = 0
+        return await self._follow(executor, run_id, 0)
+
+    async def _follow(self, executor: Any, run_id: str, after: int) -> RunRecord:
+        """Deliver the run's events after ``after`` to the listeners until it settles."""
+        last = after
 
         async def forward(after: int, follow: bool) -> None:
             nonlocal last
@@ -269,9 +273,9 @@ class Workflow:
                 last = event.seq
                 self.notify("run_event", event.as_dict())
 
-        live = asyncio.create_task(forward(0, True))
+        live = asyncio.create_task(forward(after, True))
         try:
-            record = await executor.wait(run_id)
+            record: RunRecord = await executor.wait(run_id)
         finally:
             # An interrupted run has no terminal event: stop following, then deliver
             # whatever the live follower had not reached yet.
@@ -279,6 +283,18 @@ class Workflow:
             await asyncio.gather(live, return_exceptions=True)
         await forward(last, False)
         return record
+
+    async def aresume(self, run_id: str, value: Any = None, *, after: int = 0) -> RunResult:
+        """Continue a paused run (answer its question, or pass its breakpoint), its events
+        after sequence ``after`` going to the listeners (the canvas) as they happen."""
+        from . import local
+
+        async def go() -> RunRecord:
+            executor = await local.executor()
+            await executor.resume(run_id, value)
+            return await self._follow(executor, run_id, after)
+
+        return RunResult(await background.run_async(go()))
 
     def _remember_run(self, run_id: str) -> None:
         runs: list[str] = self.__dict__.setdefault("_run_ids", [])

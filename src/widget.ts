@@ -82,6 +82,7 @@ function render({ model, el, catalog }: { model: Model; el: HTMLElement; catalog
     credentials: async () => (model.get('credentials') as string[] | undefined) ?? [],
     save: () => model.send({ type: 'save' }),
     debug,
+    continueRun: (runId: string) => model.send({ type: 'continue', run_id: runId }),
     // A run asks for the inputs the workflow declares (or the inputs.* keys it uses).
     run: async (options?: RunOptions) => {
       const ed = editor;

@@ -210,6 +210,8 @@ class Canvas(anywidget.AnyWidget):
             )
         elif kind == "debug":
             self._debug_request(content)
+        elif kind == "continue":
+            self._continue(content.get("run_id"))
 
     def apply(self, diffs: list[dict[str, Any]]) -> None:
         """Apply canvas diffs from Python (the same path the browser uses)."""
@@ -305,6 +307,22 @@ class Canvas(anywidget.AnyWidget):
                 self._notice(f"Cannot run: {exc}", "error")
             elif exc is not None:
                 self._notice(f"Run failed to start: {exc}", "error")
+
+        future.add_done_callback(done)
+
+    def _continue(self, run_id: Any) -> None:
+        """Continue the run shown (paused at a breakpoint); its events light the canvas up."""
+        if not isinstance(run_id, str) or not run_id:
+            self._notice("Cannot continue: no run is paused here", "error")
+            return
+        shown = [e for e in self._run_events if e.get("run_id") == run_id]
+        after = int(shown[-1].get("seq") or 0) if shown else 0
+        future = background.submit(self.workflow.aresume(run_id, None, after=after))
+
+        def done(fut: Any) -> None:
+            exc = fut.exception()
+            if exc is not None:
+                self._notice(f"Cannot continue run {run_id[:8]}: {exc}", "error")
 
         future.add_done_callback(done)
 

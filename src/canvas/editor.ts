@@ -550,6 +550,7 @@ export class CanvasEditor {
         canRun: !!this.host.run && !this.readOnly,
         debugChanged: () => this.decorate(),
         redraw: () => this.schedulePanel(),
+        continueRun: this.host.continueRun ?? null,
         select: id => {
           this.cy.elements().unselect();
           const ele = this.cy.getElementById(id);

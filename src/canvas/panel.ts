@@ -9,7 +9,7 @@ import { debugSection, pinButton } from './debugpanel';
 import { configForm, FieldErrors, FormContext, h } from './form';
 import { TemplatePreviews } from './preview';
 import { EdgeDef } from './elements';
-import { NodeRun, RunSnapshot, formatDuration, runStatusText, stateLabel } from './overlay';
+import { NodeRun, RunSnapshot, formatDuration, pausedAt, runStatusText, stateLabel } from './overlay';
 import { routingEditor } from './routing';
 import {
   END,
@@ -43,6 +43,8 @@ export interface PanelContext {
   debugChanged: () => void;
   /** Draw the panel again soon. */
   redraw: () => void;
+  /** Continue a run paused at a breakpoint; null where the host cannot. */
+  continueRun: ((runId: string) => void) | null;
 }
 
 function json(value: unknown): HTMLElement {
@@ -352,7 +354,19 @@ function summary(ctx: PanelContext): HTMLElement {
       r.error ? h('div', { class: 'oc-error-text' }, r.error) : ''
     );
     if (r.warnings.length) runBox.append(warningList(r.warnings.map(w => (w.node ? `${w.node}: ${w.message}` : w.message))));
-    if (r.status === 'interrupted') runBox.append(h('div', { class: 'oc-help' }, 'The run waits for an answer: open the run viewer to give it.'));
+    const paused = pausedAt(r);
+    if (paused) {
+      runBox.append(h('div', { class: 'oc-help' }, `Paused ${paused} at a breakpoint: the run viewer shows the state there.`));
+      const id = r.id;
+      if (ctx.continueRun && id) {
+        const go = h('button', { type: 'button', class: 'oc-button oc-primary', 'data-action': 'continue-run' }, '▶ Continue');
+        go.addEventListener('click', () => {
+          go.disabled = true;
+          ctx.continueRun?.(id);
+        });
+        runBox.append(go);
+      }
+    } else if (r.status === 'interrupted') runBox.append(h('div', { class: 'oc-help' }, 'The run waits for an answer: open the run viewer to give it.'));
     box.append(runBox);
   }
   if (ctx.problems.length) box.append(section(`Problems (${ctx.problems.length})`, problemList(ctx.problems, ctx, true)));

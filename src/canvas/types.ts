@@ -184,6 +184,8 @@ export interface CanvasHost {
   validate?: (doc: WorkflowDocument) => Promise<Problem[]>;
   /** Test a node, list runs, preview templates (the debug loop); absent where nothing can run. */
   debug?: DebugHost;
+  /** Continue a run paused at a breakpoint (its events keep coming to the canvas). */
+  continueRun?: (runId: string) => void;
 }
 
 /** What a run started from the canvas carries besides its inputs. */

@@ -160,7 +160,8 @@ export class CanvasPanel extends Widget {
       run: options => void this.run(options),
       openRun: id => this.openRun(id),
       validate: doc => this.api.validate(doc),
-      debug: labDebugHost(this.api, doc => workflowIdFor(doc, this.context.path))
+      debug: labDebugHost(this.api, doc => workflowIdFor(doc, this.context.path)),
+      continueRun: id => void this.continueRun(id)
     };
     const root = document.createElement('div');
     this.node.replaceChildren(root);
@@ -230,6 +231,20 @@ export class CanvasPanel extends Widget {
   }
 
   lastRun: string | null = null;
+
+  /** Continue a run paused at a breakpoint; the canvas keeps following it. */
+  private async continueRun(runId: string): Promise<void> {
+    const editor = this.editor;
+    try {
+      await this.api.resume(runId, null);
+      if (editor && this.lastRun !== runId) {
+        this.stopFollow?.();
+        this.stopFollow = this.api.follow(runId, ev => editor.runEvent({ ...ev, run_id: ev.run_id ?? runId }));
+      }
+    } catch (err) {
+      editor?.toast(`Cannot continue: ${(err as Error).message}`);
+    }
+  }
 
   /** Open the run viewer for the last run started from this document. */
   showLastRun(): void {

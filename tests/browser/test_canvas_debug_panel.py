@@ -15,7 +15,7 @@ from typing import Any
 from orcheo_jupyter import spec
 
 from .lab import Lab
-from .ui import CANVAS, cell_json, node_point, open_notebook, run_cell
+from .ui import CANVAS, cell_json, open_notebook, run_cell
 
 DOC = ".jp-OrcheoDocument [data-orcheo-canvas]"
 CURRENT_TAB = ".lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current"
@@ -307,6 +307,15 @@ def test_breakpoint_toggle_makes_a_run_pause_before_that_node(page: Any, lab: La
     run = _wait_run(lab, new[0]["id"], "interrupted")
     assert run["node_states"] == {"greet": "succeeded"}  # shout never started
 
+    # Continue from the canvas: the run goes on past the breakpoint (and fails at boom).
+    page.locator(f"{DOC} .oc-graph").click(position={"x": 5, "y": 5})
+    page.keyboard.press("Escape")
+    page.click(f'{DOC} .oc-panel [data-action="continue-run"]')
+    page.wait_for_selector(f'{DOC}[data-run-status="failed"]', timeout=60_000)
+    run = _wait_run(lab, new[0]["id"], "failed")
+    assert run["node_states"] == {"greet": "succeeded", "shout": "succeeded", "boom": "failed"}
+    page.wait_for_selector(f'{DOC} .oc-node-badges [data-badge="paused"]', state="detached")
+
     # Toggled off: the next run goes through (and fails at boom, as written).
     _select(page, "shout").locator('[data-action="break-before"]').click()
     page.wait_for_selector(
@@ -314,7 +323,12 @@ def test_breakpoint_toggle_makes_a_run_pause_before_that_node(page: Any, lab: La
     )
     page.click(f'{DOC} .oc-button[data-action="run"]')
     page.locator(".jp-Dialog .jp-mod-accept").click()
-    page.wait_for_selector(f'{DOC}[data-run-status="failed"]', timeout=60_000)
+    deadline = time.monotonic() + 30
+    while len(latest := [r for r in _runs(lab, "dbg_break") if r["id"] not in before]) < 2:
+        assert time.monotonic() < deadline, "the second run did not start"
+        time.sleep(0.1)
+    third = _wait_run(lab, latest[0]["id"], "failed", "interrupted")
+    assert third["status"] == "failed" and third["node_states"]["boom"] == "failed"
 
 
 NOTEBOOK = [
@@ -371,5 +385,11 @@ def test_notebook_canvas_tests_pins_previews_and_breaks_in_the_kernel(page: Any,
         f'{CANVAS} .oc-node-badges[data-node="greet"] [data-badge="paused"][data-when="after"]'
     )
     assert "paused after greet" in page.locator(f"{CANVAS} .oc-status").inner_text()
-    point = node_point(page, "shout")
-    assert point is not None
+    # Continue in the widget: the kernel resumes it; shout's pin stands in for it.
+    page.evaluate(
+        "sel => document.querySelector(sel).orcheoCanvas.cy.elements().unselect()", CANVAS
+    )
+    page.click(f'{CANVAS} .oc-panel [data-action="continue-run"]')
+    page.wait_for_selector(f'{CANVAS}[data-run-status="succeeded"]', timeout=60_000)
+    page.wait_for_selector(f'{CANVAS} .oc-node-badges [data-badge="paused"]', state="detached")
+    assert "succeeded" in page.locator(f"{CANVAS} .oc-status").inner_text()

@@ -310,3 +310,18 @@ def test_run_button_pauses_at_the_breakpoints_it_carries(sent: Sent) -> None:
     (paused,) = [e for e in events if e["type"] == "interrupted"]
     assert paused["data"]["interrupts"][0]["value"]["before"] == ["b"]
     assert [e["node"] for e in events if e["type"] == "node_finished"] == ["a"]
+    # Continue: the kernel resumes the run past the breakpoint; its events follow, once each.
+    canvas._on_message(canvas, {"type": "continue", "run_id": paused["run_id"]}, [])
+    while not any(m["event"]["type"] == "run_finished" for m in sent.of("run_event")):
+        assert time.monotonic() < deadline + 20, "the run never finished"
+        time.sleep(0.02)
+    events = [m["event"] for m in sent.of("run_event")]
+    seqs = [e["seq"] for e in events]
+    assert seqs == sorted(set(seqs))
+    assert [e["node"] for e in events if e["type"] == "node_finished"] == ["a", "b"]
+    assert events[-1]["data"]["state"]["results"]["b"] == {"loud": "Hello Cy!"}
+    canvas._on_message(canvas, {"type": "continue", "run_id": paused["run_id"]}, [])
+    while not sent.of("notice"):
+        assert time.monotonic() < deadline + 40, "no notice for a run that is not paused"
+        time.sleep(0.02)
+    assert "not interrupted" in sent.of("notice")[0]["message"]
