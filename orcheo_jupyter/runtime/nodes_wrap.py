@@ -36,6 +36,8 @@ class NodeFailed(RuntimeError):
     def __init__(self, node: str, cause: BaseException | str, line: int | None = None):
         self.node = node
         self.cause = cause
+        #: The line of the node's code (as its editor numbers it) where it failed.
+        self.line = line
         where = f" (line {line} of its code)" if line else ""
         detail = describe(cause) if isinstance(cause, BaseException) else clip(cause)
         if isinstance(cause, MemoryError):
@@ -110,10 +112,10 @@ def instrument(
                     # The original exception may carry the secret (in its message or
                     # its request): it must not reach LangGraph's error writes.
                     failure = _redacted(failure, observer)
-                    observer.node_failed(node_id, str(failure), elapsed)
+                    observer.node_failed(node_id, str(failure), elapsed, failure.line)
                     raise failure from None
                 if observer is not None:
-                    observer.node_failed(node_id, str(failure), elapsed)
+                    observer.node_failed(node_id, str(failure), elapsed, failure.line)
                 raise failure from exc
             if observer is not None and observer.redactor:
                 result = observer.redactor.scrub(result)  # outputs become state and checkpoints
@@ -125,7 +127,7 @@ def instrument(
                     # Too big to store: the run fails here, before LangGraph puts the
                     # output into its state and checkpoints.
                     failure = NodeFailed(node_id, str(exc))
-                    observer.node_failed(node_id, str(failure), elapsed)
+                    observer.node_failed(node_id, str(failure), elapsed, failure.line)
                     raise failure from None
             return result
 
@@ -138,6 +140,7 @@ def _redacted(failure: NodeFailed, observer: obs.RunObserver) -> NodeFailed:
     text = observer.redactor.text(str(failure))
     clean = NodeFailed(failure.node, text)
     clean.args = (text,)
+    clean.line = failure.line
     return clean
 
 

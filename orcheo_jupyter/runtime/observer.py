@@ -132,11 +132,15 @@ class RunObserver:
             EventType.NODE_RETRYING, node, {"attempt": attempt, "error": error, "delay_s": delay}
         )
 
-    def node_failed(self, node: str, error: str, duration_ms: float) -> None:
+    def node_failed(
+        self, node: str, error: str, duration_ms: float, line: int | None = None
+    ) -> None:
+        """``line``: the line of a code node's body it failed on, for editors to mark."""
         self.node_states[node] = NodeStatus.FAILED
-        self.emit(
-            EventType.NODE_FAILED, node, {"error": error, "duration_ms": round(duration_ms, 3)}
-        )
+        data: dict[str, Any] = {"error": error, "duration_ms": round(duration_ms, 3)}
+        if line is not None:
+            data["line"] = line
+        self.emit(EventType.NODE_FAILED, node, data)
 
     def node_interrupted(self, node: str) -> None:
         self.node_states[node] = NodeStatus.INTERRUPTED

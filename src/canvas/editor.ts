@@ -530,7 +530,7 @@ export class CanvasEditor {
     // A picker the user has open on the node still shown stays open (another selection wins).
     const shown = this.panel.querySelector<HTMLElement>('.oc-node-panel')?.dataset.nodeId;
     const menuOpen = !!this.panel.querySelector('.oc-secret-menu:not([hidden])') && nodes.length === 1 && nodes[0] === shown;
-    if (menuOpen || (active && this.panel.contains(active) && active.matches('input, textarea, select'))) {
+    if (menuOpen || (active && this.panel.contains(active) && active.matches('input, textarea, select, [contenteditable="true"]'))) {
       this.panelTimer = window.setTimeout(() => this.renderPanel(), 400);
       return;
     }
@@ -543,6 +543,7 @@ export class CanvasEditor {
         run: this.run,
         readOnly: this.readOnly,
         credentials: () => this.host.credentials(),
+        codeField: this.host.codeField,
         edit: (diffs, label) => this.edit(diffs, label),
         remove: (n, e) => this.remove(n, e),
         debug: this.debug,
@@ -594,7 +595,7 @@ export class CanvasEditor {
     });
     cy.on('dbltap', 'node', e => {
       if (e.target.id() === HANDLE) return;
-      this.panel.querySelector<HTMLInputElement>('.oc-field input, .oc-field textarea, textarea.oc-code')?.focus();
+      this.panel.querySelector<HTMLInputElement>('.oc-field input, .oc-field textarea, .oc-code textarea, .oc-code .cm-content')?.focus();
     });
     this.outline.addEventListener('click', ev => {
       const id = (ev.target as HTMLElement).closest('li')?.dataset.nodeId;

@@ -12,6 +12,8 @@ export interface NodeRun {
   durationMs?: number;
   output?: unknown;
   error?: string;
+  /** The line of a code node's body the error names (as its editor numbers it). */
+  line?: number;
   /** The results the node could see: outputs of nodes finished before it started. */
   input?: { inputs: unknown; results: Record<string, unknown> };
   /** What went wrong without failing the node (e.g. a template left unresolved). */
@@ -178,6 +180,7 @@ export function foldEvent(run: RunSnapshot, ev: RunEvent): boolean {
         const n = run.nodes[node] ?? { status: 'failed', attempt: 1 };
         n.status = 'failed';
         n.error = String(data.error ?? 'failed');
+        n.line = typeof data.line === 'number' ? data.line : undefined;
         n.durationMs = data.duration_ms === undefined ? n.durationMs : Number(data.duration_ms);
         run.nodes[node] = n;
       }

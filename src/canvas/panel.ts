@@ -6,6 +6,7 @@
 import { clone } from './doc';
 import { DebugSession } from './debug';
 import { debugSection, pinButton } from './debugpanel';
+import { CodeField, CodeFieldFactory, errorLine, textareaField } from './code';
 import { configForm, FieldErrors, FormContext, h } from './form';
 import { TemplatePreviews } from './preview';
 import { EdgeDef } from './elements';
@@ -45,7 +46,12 @@ export interface PanelContext {
   redraw: () => void;
   /** Continue a run paused at a breakpoint; null where the host cannot. */
   continueRun: ((runId: string) => void) | null;
+  /** The code node editor the host supplies (CodeMirror); a text area otherwise. */
+  codeField?: CodeFieldFactory;
 }
+
+/** The code editor shown now: disposed when the panel is drawn again. */
+let shownCode: CodeField | null = null;
 
 function json(value: unknown): HTMLElement {
   let text: string;
@@ -97,18 +103,27 @@ function runSection(nodeRun: NodeRun, pin?: HTMLElement): HTMLElement {
   return s;
 }
 
+/** Where the node's code went wrong: its last run's error, else a compile problem. */
+function codeError(node: CodeNode, ctx: PanelContext): { line: number; message: string } | null {
+  const nodeRun = ctx.run?.nodes[node.id];
+  if (nodeRun?.status === 'failed' && nodeRun.error) {
+    const line = nodeRun.line ?? errorLine(nodeRun.error);
+    if (line) return { line, message: nodeRun.error.replace(/^node '[^']*' failed \(line \d+ of its code\): /, '') };
+  }
+  const problem = ctx.problems.find(p => p.node === node.id && p.field === 'body' && errorLine(p.message));
+  return problem ? { line: errorLine(problem.message) as number, message: problem.message } : null;
+}
+
 function codeEditor(node: CodeNode, ctx: PanelContext): HTMLElement {
-  const area = h('textarea', { class: 'oc-code', spellcheck: 'false', rows: '10', 'data-field': 'body' });
-  area.value = node.body;
-  area.disabled = ctx.readOnly;
-  area.addEventListener('keydown', ev => {
-    if (ev.key === 'Tab' && !ev.shiftKey) {
-      ev.preventDefault();
-      const { selectionStart: a, selectionEnd: b } = area;
-      area.setRangeText('    ', a, b, 'end');
-    }
+  // The user's code exactly as stored: no invented signature, lines numbered from 1.
+  const field = (ctx.codeField ?? textareaField)({
+    value: node.body,
+    readOnly: ctx.readOnly,
+    onChange: text => ctx.edit([{ op: 'update_node', id: node.id, fields: { body: text } }], 'edit code')
   });
-  area.addEventListener('change', () => ctx.edit([{ op: 'update_node', id: node.id, fields: { body: area.value } }], 'edit code'));
+  shownCode = field;
+  const error = codeError(node, ctx);
+  if (error) field.setError(error.line, error.message);
   const injected = h('input', { type: 'text', placeholder: 'field, other_field', 'data-field': 'injected' });
   injected.value = node.injected.join(', ');
   injected.disabled = ctx.readOnly;
@@ -123,9 +138,9 @@ function codeEditor(node: CodeNode, ctx: PanelContext): HTMLElement {
   return h(
     'div',
     { class: 'oc-code-node' },
-    h('label', { class: 'oc-label' }, 'def run(self, state, config):'),
-    area,
-    h('div', { class: 'oc-help' }, 'Return a value (stored under results.<node id>) or a dict of state updates.'),
+    h('label', { class: 'oc-label' }, 'Python code'),
+    field.element,
+    h('div', { class: 'oc-help' }, 'The body of the node\'s function: state, config and self (its injected fields) are in scope. Return a value (stored under results.<node id>) or a dict of state updates.'),
     h('label', { class: 'oc-label' }, 'Injected config fields (self.<name>)'),
     injected,
     mapBox
@@ -376,6 +391,8 @@ function summary(ctx: PanelContext): HTMLElement {
 }
 
 export function renderPanel(el: HTMLElement, ctx: PanelContext, nodes: string[], edges: EdgeDef[]): void {
+  shownCode?.dispose();
+  shownCode = null;
   el.replaceChildren();
   if (nodes.length === 1 && edges.length === 0) el.append(nodePanel(nodes[0], ctx));
   else if (nodes.length === 0 && edges.length === 1) el.append(edgePanel(edges[0], ctx));

@@ -3,6 +3,8 @@
  * the messages the canvas exchanges with its host (Python widget or Lab document).
  */
 
+import type { CodeFieldFactory } from './code';
+
 export type JSONValue = null | boolean | number | string | JSONValue[] | JSONObject;
 export interface JSONObject {
   [key: string]: JSONValue;
@@ -186,6 +188,8 @@ export interface CanvasHost {
   debug?: DebugHost;
   /** Continue a run paused at a breakpoint (its events keep coming to the canvas). */
   continueRun?: (runId: string) => void;
+  /** The editor for code node bodies (a text area when absent). */
+  codeField?: CodeFieldFactory;
 }
 
 /** What a run started from the canvas carries besides its inputs. */

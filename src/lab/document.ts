@@ -4,6 +4,7 @@
  * Lab's save, dirty marker and revert work as for any document.
  */
 
+import type { IEditorServices } from '@jupyterlab/codeeditor';
 import { ABCWidgetFactory, DocumentRegistry, DocumentWidget, IDocumentWidget } from '@jupyterlab/docregistry';
 import { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
@@ -30,7 +31,8 @@ export class CanvasPanel extends Widget {
   constructor(
     readonly context: DocumentRegistry.Context,
     private readonly api: OrcheoApi,
-    private readonly openRun: (id: string) => void
+    private readonly openRun: (id: string) => void,
+    private readonly editorServices: IEditorServices | null = null
   ) {
     super();
     this.addClass('jp-OrcheoDocument');
@@ -145,7 +147,7 @@ export class CanvasPanel extends Widget {
       this.showError(doc);
       return;
     }
-    const [catalog, { CanvasEditor }] = await Promise.all([this.api.nodes(), import('../canvas/editor')]);
+    const [catalog, { CanvasEditor }, { labCodeField }] = await Promise.all([this.api.nodes(), import('../canvas/editor'), import('./code')]);
     const host: CanvasHost = {
       apply: async (_diffs: Diff[]) => {
         if (!this.editor) return;
@@ -161,7 +163,8 @@ export class CanvasPanel extends Widget {
       openRun: id => this.openRun(id),
       validate: doc => this.api.validate(doc),
       debug: labDebugHost(this.api, doc => workflowIdFor(doc, this.context.path)),
-      continueRun: id => void this.continueRun(id)
+      continueRun: id => void this.continueRun(id),
+      codeField: this.editorServices ? labCodeField(this.editorServices) : undefined
     };
     const root = document.createElement('div');
     this.node.replaceChildren(root);
@@ -262,13 +265,14 @@ export class CanvasFactory extends ABCWidgetFactory<IDocumentWidget<CanvasPanel>
   constructor(
     options: DocumentRegistry.IWidgetFactoryOptions<IDocumentWidget<CanvasPanel>>,
     private readonly api: OrcheoApi,
-    private readonly openRun: (id: string) => void
+    private readonly openRun: (id: string) => void,
+    private readonly editorServices: IEditorServices | null = null
   ) {
     super(options);
   }
 
   protected createNewWidget(context: DocumentRegistry.Context): IDocumentWidget<CanvasPanel> {
-    const content = new CanvasPanel(context, this.api, this.openRun);
+    const content = new CanvasPanel(context, this.api, this.openRun, this.editorServices);
     const widget = new DocumentWidget({ content, context });
     widget.addClass('jp-OrcheoDocumentWidget');
     return widget;

@@ -6,6 +6,7 @@
 
 import { ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { ICommandPalette, InputDialog, MainAreaWidget, showErrorMessage, WidgetTracker } from '@jupyterlab/apputils';
+import { IEditorServices } from '@jupyterlab/codeeditor';
 import { PathExt } from '@jupyterlab/coreutils';
 import { IDocumentWidget } from '@jupyterlab/docregistry';
 import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
@@ -46,14 +47,15 @@ const plugin: JupyterFrontEndPlugin<void> = {
   id: 'orcheo-jupyter:plugin',
   description: 'Workflow canvas documents, sidebar and run viewer for orcheo-jupyter.',
   autoStart: true,
-  optional: [ICommandPalette, ILauncher, ILayoutRestorer, IDefaultFileBrowser, IMainMenu],
+  optional: [ICommandPalette, ILauncher, ILayoutRestorer, IDefaultFileBrowser, IMainMenu, IEditorServices],
   activate: (
     app: JupyterFrontEnd,
     palette: ICommandPalette | null,
     launcher: ILauncher | null,
     restorer: ILayoutRestorer | null,
     browser: IDefaultFileBrowser | null,
-    mainMenu: IMainMenu | null
+    mainMenu: IMainMenu | null,
+    editorServices: IEditorServices | null
   ) => {
     const api = new OrcheoApi();
     const runs = new WidgetTracker<MainAreaWidget<RunViewer>>({ namespace: 'orcheo-runs' });
@@ -99,7 +101,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
     const factory = new CanvasFactory(
       { name: FACTORY, label: 'Workflow Canvas', modelName: 'text', fileTypes: [FILE_TYPE], defaultFor: [FILE_TYPE] },
       api,
-      openRun
+      openRun,
+      editorServices
     );
     factory.widgetCreated.connect((_, widget) => {
       widget.title.icon = orcheoIcon;
