@@ -31,7 +31,8 @@ from ..spec.models import (
 )
 from ..spec.problems import problems_from_validation
 from ..workflow import Workflow, _sentinel
-from .functions import MISSING, FunctionError, function_body, route_key
+from .code_lines import CodeOrigin
+from .functions import MISSING, FunctionBody, FunctionError, function_body, route_key
 
 
 class BuilderError(Exception):
@@ -56,6 +57,8 @@ class CellBuilder:
         self.cond_lines: list[int | None] = []
         self.entry_line: int | None = None
         self.warnings: list[tuple[int | None, str]] = []
+        #: code node id -> where its function's body was written
+        self.code_origins: dict[str, CodeOrigin] = {}
 
     # --- plumbing ----------------------------------------------------------------
     def _line(self) -> int | None:
@@ -265,6 +268,16 @@ class CellBuilder:
         except ValidationError as exc:
             first = problems_from_validation(exc)[0]
             raise BuilderError(f"{first.field}: {first.message}", line) from None
+        self._remember_origin(node_id, made)
+
+    def _remember_origin(self, node_id: str, made: FunctionBody) -> None:
+        self.code_origins[node_id] = CodeOrigin(
+            body=made.body,
+            filename=made.filename,
+            def_line=made.lineno,
+            first_line=made.first_line,
+            prologue=made.prologue,
+        )
 
     def _warn_from(
         self, filename: str, warnings: list[tuple[int | None, str]], line: int | None
@@ -416,6 +429,7 @@ class CellBuilder:
         if node_id in self._ids():
             raise BuilderError(f"node {node_id!r} already exists; rename the router function", line)
         self.ir.nodes.append(CodeNode(id=node_id, body=made.body))
+        self._remember_origin(node_id, made)
         self.node_lines[node_id] = line
         self._wf.add_edge(source, node_id)
         self.edge_lines.append(line)

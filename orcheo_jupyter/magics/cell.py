@@ -22,6 +22,7 @@ from ..spec.models import END, START
 from ..spec.problems import DocumentError, Problem
 from ..workflow import Workflow
 from .builder import BuilderError, CellBuilder
+from .code_lines import CodeOrigin
 from .errors import CellProblem, OrcheoCellError, source_line
 
 Format = Literal["python", "json", "yaml"]
@@ -35,6 +36,8 @@ class BuiltCell:
 
     workflow: Workflow
     warnings: list[CellProblem] = field(default_factory=list)
+    #: code node id -> where its function was written (errors cite those lines)
+    origins: dict[str, CodeOrigin] = field(default_factory=dict)
 
 
 def cell_filename(name: str) -> str:
@@ -43,16 +46,27 @@ def cell_filename(name: str) -> str:
 
 
 def build_cell(
-    source: str, name: str, fmt: Format = "python", namespace: Mapping[str, Any] | None = None
+    source: str,
+    name: str,
+    fmt: Format = "python",
+    namespace: Mapping[str, Any] | None = None,
+    *,
+    first_line: int = 1,
 ) -> BuiltCell:
-    """The workflow the cell describes; OrcheoCellError with cell lines when it cannot."""
+    """The workflow the cell describes; OrcheoCellError with cell lines when it cannot.
+
+    ``first_line`` is the cell line of the source's first line: 2 for the body of a
+    ``%%orcheo`` cell, whose own first line is the magic. Every line reported (and
+    every line a code node's error cites later) counts as the cell's editor does.
+    """
+    padded = "\n" * max(first_line - 1, 0) + source
     if fmt == "python":
-        return _from_python(source, name, namespace or {})
-    return _from_text(source, name, fmt)
+        return _from_python(padded, name, namespace or {}, script=source)
+    return _from_text(padded, name, fmt)
 
 
 # --- Python builder cells -------------------------------------------------------------
-def _from_python(source: str, name: str, namespace: Mapping[str, Any]) -> BuiltCell:
+def _from_python(source: str, name: str, namespace: Mapping[str, Any], *, script: str) -> BuiltCell:
     filename = cell_filename(name)
     # Lines split on \n only, as the compiler and tokenize count them.
     lines = io.StringIO(source).readlines()
@@ -91,8 +105,8 @@ def _from_python(source: str, name: str, namespace: Mapping[str, Any]) -> BuiltC
         line = _cell_line(exc, filename)
         message = f"{type(exc).__name__}: {exc}"
         raise OrcheoCellError([CellProblem(message, line, source_line(source, line))]) from None
-    if not builder.ir.nodes and (script := _script_cell(source, name, namespace, scope)):
-        return script
+    if not builder.ir.nodes and (built := _script_cell(script, name, namespace, scope)):
+        return built
     if not builder.ir.nodes:
         raise OrcheoCellError(
             "the cell added no nodes: build the graph with the `workflow` object, e.g. "
@@ -104,7 +118,7 @@ def _from_python(source: str, name: str, namespace: Mapping[str, Any]) -> BuiltC
     warnings += [CellProblem(m, line, source_line(source, line)) for line, m in builder.warnings]
     if errors:
         raise OrcheoCellError(errors)
-    return BuiltCell(builder.workflow, warnings)
+    return BuiltCell(builder.workflow, warnings, dict(builder.code_origins))
 
 
 def _script_cell(

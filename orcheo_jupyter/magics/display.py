@@ -8,7 +8,7 @@ the same object draws the progress while the run goes and the result at the end.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from html import escape
 from typing import Any
@@ -206,6 +206,8 @@ class RunView:
         self.notes: list[str] = []
         self.record: RunRecord | None = None
         self.events = 0
+        #: Rewrites a code node's error to cite the notebook line it comes from.
+        self.cite: Callable[[str | None], str | None] = lambda text: text
 
     # --- feeding -----------------------------------------------------------------
     def apply(self, event: Mapping[str, Any]) -> None:
@@ -225,7 +227,9 @@ class RunView:
             row.update(status="succeeded", duration_ms=data.get("duration_ms"), error=None)
         elif row is not None and kind == "node_failed":
             row.update(
-                status="failed", error=data.get("error"), duration_ms=data.get("duration_ms")
+                status="failed",
+                error=self.cite(data.get("error")),
+                duration_ms=data.get("duration_ms"),
             )
         elif kind == "template_unresolved":
             self.notes.append(
@@ -240,7 +244,7 @@ class RunView:
         elif kind == "run_finished":
             self.status = "succeeded"
         elif kind == "run_failed":
-            self.status, self.error = "failed", data.get("error")
+            self.status, self.error = "failed", self.cite(data.get("error"))
         elif kind == "run_cancelled":
             self.status = "cancelled"
 
@@ -248,7 +252,7 @@ class RunView:
         self.record = record
         self.run_id = record.id
         self.status = str(record.status)
-        self.error = record.error
+        self.error = self.cite(record.error)
         self.interrupts = list(record.interrupt or [])
 
     # --- rendering ---------------------------------------------------------------

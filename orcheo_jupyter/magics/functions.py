@@ -59,6 +59,10 @@ class FunctionBody:
     filename: str
     lineno: int
     warnings: list[tuple[int | None, str]] = field(default_factory=list)
+    #: Lines generated before the written body (imports, constants, parameter mapping).
+    prologue: int = 0
+    #: The line of ``filename`` holding the first written line of the body.
+    first_line: int = 0
 
 
 def inside_strings(source: str) -> set[int]:
@@ -120,6 +124,11 @@ def _all_args(args: ast.arguments) -> list[ast.arg]:
 
 def _body_lines(node: ast.FunctionDef | ast.AsyncFunctionDef, lines: list[str]) -> str:
     """The body's source as written, dedented, comments included."""
+    return _body_span(node, lines)[0]
+
+
+def _body_span(node: ast.FunctionDef | ast.AsyncFunctionDef, lines: list[str]) -> tuple[str, int]:
+    """The body's source as written, and the source line its first line comes from."""
     inside = inside_strings("".join(lines))
     first = node.body[0]
     indent = first.col_offset
@@ -145,9 +154,10 @@ def _body_lines(node: ast.FunctionDef | ast.AsyncFunctionDef, lines: list[str]) 
             out.append(text[indent:] if not text[:indent].strip() else text.lstrip())
     while out and not out[0].strip():
         out.pop(0)
+        begin += 1
     while out and not out[-1].strip():
         out.pop()
-    return "\n".join(out)
+    return "\n".join(out), begin
 
 
 def _literal_returns(node: _FuncNode) -> list[str] | None:
@@ -340,12 +350,13 @@ def function_body(fn: Callable[..., Any]) -> FunctionBody:
     params, kwonly = _prologue_params(target, node, filename)
     outside, warnings = _outside_names(target, filename)
     if isinstance(node, ast.Lambda):
-        body = f"return {ast.unparse(node.body)}"
+        body, first_line = f"return {ast.unparse(node.body)}", node.lineno
     else:
-        body = _body_lines(node, lines)
+        body, first_line = _body_span(node, lines)
     if body.strip() == "pass":
         body = ""
-    body = "\n".join([*outside, *params, *([body] if body else [])])
+    prologue = [*outside, *params]
+    body = "\n".join([*prologue, *([body] if body else [])])
     return FunctionBody(
         name=target.__name__ if target.__name__ != "<lambda>" else "",
         body=body,
@@ -354,6 +365,8 @@ def function_body(fn: Callable[..., Any]) -> FunctionBody:
         filename=filename,
         lineno=node.lineno,
         warnings=warnings,
+        prologue=len(prologue),
+        first_line=first_line,
     )
 
 

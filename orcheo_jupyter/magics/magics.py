@@ -14,7 +14,7 @@ import json
 import keyword
 import shlex
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -32,6 +32,7 @@ from ..store.base import NotFound
 from ..workflow import RunResult, Workflow
 from . import running, storage
 from .cell import build_cell
+from .code_lines import CodeOrigin, cite_cells
 from .codegen import document_to_code
 from .display import RunsView, RunView, WorkflowsView
 from .errors import CellProblem, OrcheoCellError
@@ -124,6 +125,8 @@ class OrcheoMagics(Magics):
         #: Workflows built or shown in this kernel, by name; canvases are bound to these.
         self.live: dict[str, Workflow] = {}
         self.paths: dict[str, Path | None] = {}
+        #: Workflow name -> its code nodes' origins in the notebook (errors cite them).
+        self.origins: dict[str, dict[str, CodeOrigin]] = {}
         #: Stored-form checksum -> what saving it gave; a run of an unchanged document
         #: skips validation, compilation and the store round trips.
         self._saved: dict[str, storage.Saved] = {}
@@ -161,7 +164,9 @@ class OrcheoMagics(Magics):
         args = parser.parse_args(_split(line))
         directory = Path(args.dir).expanduser() if args.dir else self.here
         path = storage.file_for(args.name, directory)
-        built = build_cell(cell, args.name, args.format, namespace=self.ip.user_ns)
+        # Line 1 of the cell is the magic itself: the body starts on line 2.
+        built = build_cell(cell, args.name, args.format, namespace=self.ip.user_ns, first_line=2)
+        self.origins[args.name] = built.origins
         for warning in built.warnings:
             print(f"⚠ {warning}", file=sys.stderr)
         saved = background.run(storage.save(built.workflow.document, path))
@@ -463,6 +468,7 @@ class OrcheoMagics(Magics):
         quiet: bool,
     ) -> RunResult:
         view = RunView(name)
+        view.cite = self._citer(name, live)
         handle = None if quiet else display(view, display_id=True)
 
         def publish(v: RunView) -> None:
@@ -479,10 +485,26 @@ class OrcheoMagics(Magics):
         if output:
             self.ip.user_ns[output] = result
         if record.status in ("failed", "cancelled"):
-            raise OrcheoCellError(
-                f"run {record.id} {record.status}" + (f": {record.error}" if record.error else "")
-            )
+            error = view.cite(record.error)
+            suffix = f": {error}" if error else ""
+            raise OrcheoCellError(f"run {record.id} {record.status}{suffix}")
         return result
+
+    def _citer(self, name: str, live: Workflow | None) -> Callable[[str | None], str | None]:
+        """Rewrites "node 'x' failed (line N of its code)" to the line of the user's cell."""
+        origins = self.origins.get(name) or {}
+        if not origins or live is None:
+            return lambda text: text
+        nodes = live.ir.nodes if live.document.graph.format == "frozen-ir" else []
+        bodies = {n.id: n.body for n in nodes if isinstance(n, CodeNode)}
+
+        def where(origin: CodeOrigin) -> str:
+            if origin.filename.startswith("<orcheo-cell "):
+                return f"the %%orcheo {name} cell"
+            named = self.ip.compile.format_code_name(origin.filename)
+            return f"{named[0].lower()} {named[1]}" if named else origin.filename
+
+        return lambda text: cite_cells(text, origins, bodies, where)
 
     def _cmd_resume(self, words: list[str], _raw: str) -> None:
         parser = _parser("%orcheo resume")

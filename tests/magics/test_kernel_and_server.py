@@ -190,7 +190,7 @@ def test_errors_in_a_real_kernel_are_short(setup: Setup) -> None:
     (error,) = reply.of_type("error")
     assert error["content"]["ename"] == "OrcheoCellError"
     lines = error["content"]["traceback"]
-    assert len(lines) == 2 and "line 3" in lines[0]
+    assert len(lines) == 2 and "line 4" in lines[0]
     assert not any("Traceback" in line or "File " in line for line in lines)
 
 

@@ -93,9 +93,9 @@ graph:
 """
     error = shell.cell(yaml_cell)
     assert isinstance(error, OrcheoCellError)
-    assert error.problems[0].line == 10 and "NoSuchNode" in str(error)
+    assert error.problems[0].line == 11 and "NoSuchNode" in str(error)  # the cell's line 11
     error = shell.cell('%%orcheo broken --format json\n{\n  "graph": {,\n}')
-    assert isinstance(error, OrcheoCellError) and error.problems[0].line == 2
+    assert isinstance(error, OrcheoCellError) and error.problems[0].line == 3
 
 
 def test_errors_are_short_and_name_the_line(shell: Shell, capsys: Any) -> None:
@@ -106,7 +106,8 @@ def test_errors_are_short_and_name_the_line(shell: Shell, capsys: Any) -> None:
     assert isinstance(error, OrcheoCellError)
     printed = capsys.readouterr()
     shown = printed.out + printed.err
-    assert "line 3: 'c' is not a node" in shown or "line 3: edge target 'c' is not a node" in shown
+    # Line 4 of the cell as the notebook numbers it (line 1 is the magic).
+    assert "line 4: 'c' is not a node" in shown or "line 4: edge target 'c' is not a node" in shown
     assert 'workflow.add_edge("a", "c")' in shown
     assert "Traceback" not in shown
     assert not (shell.folder / "bad.orcheo.json").exists()
