@@ -481,7 +481,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from .runtime.executor import RunStateError
+    from .runtime.outcomes import RunStateError
     from .store.base import NotFound
 
     argv = list(sys.argv[1:] if argv is None else argv)

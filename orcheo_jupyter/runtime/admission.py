@@ -263,7 +263,7 @@ class Admission:
 
     record: RunRecord
     body: str
-    graph: CompiledStateGraph
+    graph: CompiledStateGraph[Any, Any, Any, Any]
     #: What :func:`admit` granted (the manual cooldown it took).
     admitted: Admitted | None = None
 

@@ -80,7 +80,7 @@ def invoke_kwargs(config: Mapping[str, Any]) -> dict[str, Any]:
 
 
 async def paused_at(
-    graph: CompiledStateGraph, run_config: Any, config: Mapping[str, Any]
+    graph: CompiledStateGraph[Any, Any, Any, Any], run_config: Any, config: Mapping[str, Any]
 ) -> list[dict[str, Any]] | None:
     """The pending breakpoint of a run that stopped with work left, else None."""
     snapshot = await graph.aget_state(run_config)

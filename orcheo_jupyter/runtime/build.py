@@ -50,7 +50,9 @@ def check(document: WorkflowDocument) -> None:
         raise DocumentError(errors)
 
 
-def build_graph(document: WorkflowDocument | Mapping[str, Any], *, scope: str = "") -> StateGraph:
+def build_graph(
+    document: WorkflowDocument | Mapping[str, Any], *, scope: str = ""
+) -> StateGraph[Any, Any, Any, Any]:
     """Validate the document and build its (uncompiled) LangGraph StateGraph.
 
     ``scope`` prefixes node ids in events (``"parent/"``) when the graph runs inside
@@ -66,7 +68,7 @@ def build_graph(document: WorkflowDocument | Mapping[str, Any], *, scope: str = 
     )
 
 
-def build_ir_graph(ir: GraphIR) -> StateGraph:
+def build_ir_graph(ir: GraphIR) -> StateGraph[Any, Any, Any, Any]:
     """Build a bare GraphIR (used by sub-workflow nodes and tests)."""
     errors = [p for p in validate_ir(ir, registry.check_node) if p.severity == "error"]
     if errors:
@@ -102,8 +104,8 @@ def _build_ir(
     scope: str,
     fallback_entry: str | None,
     pinned: Mapping[str, Any] | None = None,
-) -> StateGraph:
-    builder: StateGraph = StateGraph(State)
+) -> StateGraph[Any, Any, Any, Any]:
+    builder: StateGraph[Any, Any, Any, Any] = StateGraph[Any, Any, Any, Any](State)
     for node in ir.nodes:
         builder.add_node(node.id, node_action(node, scope=scope, pinned=pinned))
     for edge in ir.edges:

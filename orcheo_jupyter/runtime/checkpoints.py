@@ -431,7 +431,7 @@ async def open_sqlite_saver(
     return saver
 
 
-async def close_saver(saver: BaseCheckpointSaver | None) -> None:
+async def close_saver(saver: BaseCheckpointSaver[Any] | None) -> None:
     if isinstance(saver, BufferedSqliteSaver):
         await saver.aclose()
         return

@@ -71,7 +71,7 @@ class Executor:
     def __init__(
         self,
         store: Repository,
-        checkpointer: BaseCheckpointSaver | None = None,
+        checkpointer: BaseCheckpointSaver[Any] | None = None,
         *,
         durability: Durability = "async",
         services: dict[str, Any] | None = None,
@@ -95,7 +95,7 @@ class Executor:
         self.value_limits = value_limits or ValueLimits.from_env()
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._writer = BatchWriter(store)
-        self._graphs: LRU[str, CompiledStateGraph] = LRU(max_graphs)
+        self._graphs: LRU[str, CompiledStateGraph[Any, Any, Any, Any]] = LRU(max_graphs)
         self._active: dict[str, _Active] = {}
         self._known_docs: set[str] = set()
         #: Size of each admitted run's stored inputs, until it starts (see start_stored).
@@ -141,15 +141,17 @@ class Executor:
             await close_saver(self.checkpointer)
 
     # --- graphs --------------------------------------------------------------
-    def _build(self, doc: WorkflowDocument) -> CompiledStateGraph:
+    def _build(self, doc: WorkflowDocument) -> CompiledStateGraph[Any, Any, Any, Any]:
         graph = build_graph(doc)
         with script_scope(namespace_of(graph)):
             return graph.compile(checkpointer=self.checkpointer)
 
-    def _compiled(self, checksum: str, doc: WorkflowDocument) -> CompiledStateGraph:
+    def _compiled(
+        self, checksum: str, doc: WorkflowDocument
+    ) -> CompiledStateGraph[Any, Any, Any, Any]:
         return self._graphs.get_or_make(checksum, lambda: self._build(doc))
 
-    async def _graph_of(self, record: RunRecord) -> CompiledStateGraph:
+    async def _graph_of(self, record: RunRecord) -> CompiledStateGraph[Any, Any, Any, Any]:
         graph = self._graphs.get(record.checksum)
         if graph is not None:
             return graph
@@ -260,7 +262,7 @@ class Executor:
         return record.id
 
     async def start_stored(
-        self, record: RunRecord, graph: CompiledStateGraph | None = None
+        self, record: RunRecord, graph: CompiledStateGraph[Any, Any, Any, Any] | None = None
     ) -> None:
         """Execute a run stored as pending: from its start, or from a copied checkpoint.
 
@@ -338,7 +340,7 @@ class Executor:
     async def _drive(
         self,
         active: _Active,
-        graph: CompiledStateGraph,
+        graph: CompiledStateGraph[Any, Any, Any, Any],
         payload: Any,
         opening: EventType,
         note: dict[str, Any] | None = None,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from langgraph.checkpoint.base import BaseCheckpointSaver
 
 from ..settings import Settings
@@ -9,7 +11,7 @@ from ..store.factory import backend_name, postgres_dsn
 from .checkpoints import open_sqlite_saver
 
 
-async def open_checkpointer(settings: Settings) -> BaseCheckpointSaver:
+async def open_checkpointer(settings: Settings) -> BaseCheckpointSaver[Any]:
     """``ORCHEO_CHECKPOINT_BACKEND``: sqlite (default, group-committed) or postgres (pooled)."""
     backend = backend_name(settings.checkpoint_backend, "ORCHEO_CHECKPOINT_BACKEND")
     if backend == "postgres":

@@ -25,7 +25,9 @@ def _problem(message: str) -> DocumentError:
     return DocumentError([Problem("error", "script", message, field="graph.source")])
 
 
-def graph_from_namespace(namespace: Mapping[str, Any], entrypoint: str | None) -> StateGraph:
+def graph_from_namespace(
+    namespace: Mapping[str, Any], entrypoint: str | None
+) -> StateGraph[Any, Any, Any, Any]:
     """The script's graph: ``entrypoint``, else ``orcheo_workflow()``, else ``build_graph()``
     (upstream Orcheo's name), else its one StateGraph."""
     if entrypoint:
@@ -114,7 +116,7 @@ def load_script_graph(
     entrypoint: str | None = None,
     *,
     loader: ScriptLoader | None = None,
-) -> StateGraph:
+) -> StateGraph[Any, Any, Any, Any]:
     loader = loader or _process_loader
     try:
         namespace = loader(source) if loader else exec_script(source)
@@ -126,7 +128,7 @@ def load_script_graph(
     return graph
 
 
-def index_of(graph: StateGraph) -> ScriptIndex:
+def index_of(graph: StateGraph[Any, Any, Any, Any]) -> ScriptIndex:
     """Nodes and edges of a StateGraph, as the canvas draws them read-only."""
     edges = [Edge(source=_name(s), target=_name(t)) for s, t in sorted(graph.edges)]
     for starts, end in sorted(graph.waiting_edges):

@@ -22,7 +22,7 @@ import functools
 import sqlite3
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
 from ..spec.values import loads_stored
 from .encoding import dumps
@@ -233,7 +233,7 @@ def drive(conn: sqlite3.Connection, steps: Steps[T]) -> T:
             )
         except sqlite3.IntegrityError as exc:
             driver.failed(exc)
-    return driver.value
+    return cast(T, driver.value)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -263,7 +263,7 @@ async def drive_async(conn: AsyncConnection[Any], steps: Steps[T]) -> T:
             )
         except Exception as exc:
             driver.failed(exc)
-    return driver.value
+    return cast(T, driver.value)
 
 
 def fetch_one(sql: str, params: Sequence[Any] = ()) -> Steps[Row | None]:

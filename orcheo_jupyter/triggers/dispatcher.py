@@ -33,7 +33,8 @@ from ..common.timestamps import utcnow
 from ..runtime import admission, secrets
 from ..runtime.build import IGNORE_PINS
 from ..runtime.events import RunStatus
-from ..runtime.executor import Executor, RunStateError
+from ..runtime.executor import Executor
+from ..runtime.outcomes import RunStateError
 from ..runtime.serialize import jsonable
 from ..spec.io import document_from_data
 from ..spec.models import WorkflowDocument
