@@ -9,7 +9,7 @@ from typing import Any
 from tests.nodes.helpers import chain_doc, code, node
 
 from .lab import Lab
-from .ui import cell, open_notebook, wait_kernel_idle
+from .ui import cell, open_notebook, run_cell, wait_kernel_idle
 
 API = "orcheo/api"
 
@@ -165,6 +165,9 @@ def test_debug_a_failed_node_in_the_notebook(page: Any, lab: Lab) -> None:
     code_text = inserted.locator(".jp-InputArea-editor").inner_text()
     assert f"state = %orcheo state {run_id} b" in code_text
     assert "return state['results']['a']['x'] / 0" in code_text
+    # Running it reproduces the node's failure on the state it received.
+    run_cell(page, 2)
+    assert "ZeroDivisionError" in inserted.locator(".jp-OutputArea-output").last.inner_text()
 
     # The kernel has the magics now: a second debug adds no %load_ext line.
     page.click(f'.lm-TabBar-tab:has-text("Debuggable · run {run_id[:8]}")')
