@@ -78,6 +78,11 @@ export class ForkPanel {
     this.element.append(
       h('summary', {}, 'Fork from a step'),
       h('div', { class: 'oc-muted' }, 'Pick a step, edit the state the run had there, and start a new run from it. This run is not changed.'),
+      h(
+        'div',
+        { class: 'oc-muted' },
+        'Steps only milliseconds apart may not all be stored (the server keeps at most one per checkpoint interval); ORCHEO_DURABILITY=sync stores every step.'
+      ),
       refresh,
       this.list,
       this.editor,
