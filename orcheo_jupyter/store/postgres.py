@@ -15,7 +15,7 @@ from psycopg import AsyncConnection, errors
 from psycopg.types.json import Json
 from psycopg_pool import AsyncConnectionPool
 
-from .base import Conflict, NotFound
+from .base import Conflict
 from .encoding import dumps
 from .postgres_pool import open_migrated, postgres_pool
 from .records import (
@@ -25,7 +25,8 @@ from .records import (
     TransitionRecord,
     resolve_shared,
 )
-from .sql import PostgresDatabase, postgres_sql
+from .run_queries import RunQueries
+from .sql import PostgresDatabase, Steps, postgres_sql
 from .sqlite import _JSON_FIELDS, _RUN_COLUMNS, _UPDATABLE
 from .workflow_tables import PUT_DOCUMENT, WorkflowTables
 
@@ -46,7 +47,7 @@ def _text(value: Any) -> Any:
     return value.replace("\x00", "\ufffd") if isinstance(value, str) else value
 
 
-class PostgresRepository(WorkflowTables):
+class PostgresRepository(WorkflowTables, RunQueries):
     """The Repository protocol on a Postgres database (``postgresql://...`` DSN)."""
 
     def __init__(self, dsn: str, *, min_size: int = 1, max_size: int = 10) -> None:
@@ -109,42 +110,9 @@ class PostgresRepository(WorkflowTables):
                 stored.append(cur.rowcount == 1)
         return stored
 
-    async def get_run(self, run_id: str) -> RunRecord:
-        row = await self._one("SELECT * FROM runs WHERE id = %s", (run_id,))
-        if row is None:
-            raise NotFound(f"run {run_id!r} not found")
-        return _run(row)
-
-    async def list_runs(
-        self,
-        *,
-        workflow_id: str | None = None,
-        status: str | None = None,
-        id_prefix: str | None = None,
-        limit: int = 50,
-        offset: int = 0,
-    ) -> tuple[list[RunRecord], int]:
-        where: list[str] = []
-        params: list[Any] = []
-        if workflow_id:
-            where.append("workflow_id = %s")
-            params.append(workflow_id)
-        if status:
-            where.append("status = %s")
-            params.append(status)
-        if id_prefix:
-            where.append("substr(id, 1, %s) = %s")
-            params.extend([len(id_prefix), id_prefix])
-        clause = f" WHERE {' AND '.join(where)}" if where else ""
-        async with self._pool.connection() as conn:
-            cur = await conn.execute(f"SELECT COUNT(*) AS n FROM runs{clause}", params)
-            total = int((await cur.fetchone() or {"n": 0})["n"])
-            cur = await conn.execute(
-                f"SELECT * FROM runs{clause} ORDER BY created_at DESC, id LIMIT %s OFFSET %s",
-                (*params, limit, offset),
-            )
-            rows = await cur.fetchall()
-        return [_run(r) for r in rows], total
+    def _records(self, found: list[Row]) -> Steps[list[RunRecord]]:
+        yield from ()  # one read: the rows hold everything
+        return [_run(r) for r in found]
 
     def write_batch_now(self, events: list[EventRecord], updates: list[RunUpdate]) -> bool:
         """Never at once: every statement is a network round trip."""

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..spec.values import loads_stored
-from .base import Conflict, NotFound
+from .base import Conflict
 from .encoding import dumps
 from .records import (
     EventRecord,
@@ -23,7 +23,8 @@ from .records import (
     reference,
     resolve_shared,
 )
-from .sql import SqliteDatabase
+from .run_queries import RunQueries
+from .sql import Row, SqliteDatabase, Steps, placeholders, rows
 from .sqlite_locks import SqliteLocks
 from .sqlite_migrate import migrate
 from .sqlite_schema import MIGRATIONS
@@ -62,7 +63,7 @@ def _loads(text: str | None) -> Any:
     return None if text is None else loads_stored(text)
 
 
-class SqliteRepository(WorkflowTables, SqliteLocks):
+class SqliteRepository(WorkflowTables, RunQueries, SqliteLocks):
     """The Repository protocol on one SQLite file."""
 
     def __init__(
@@ -124,46 +125,17 @@ class SqliteRepository(WorkflowTables, SqliteLocks):
 
         return await self._db.transaction(work, inline=True)
 
-    async def get_run(self, run_id: str) -> RunRecord:
-        runs = await self._db.call(
-            lambda c: _runs(c, c.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchall()),
-            inline=True,
-        )
-        if not runs:
-            raise NotFound(f"run {run_id!r} not found")
-        return runs[0]
-
-    async def list_runs(
-        self,
-        *,
-        workflow_id: str | None = None,
-        status: str | None = None,
-        id_prefix: str | None = None,
-        limit: int = 50,
-        offset: int = 0,
-    ) -> tuple[list[RunRecord], int]:
-        where: list[str] = []
-        params: list[str | int] = []
-        if workflow_id:
-            where.append("workflow_id = ?")
-            params.append(workflow_id)
-        if status:
-            where.append("status = ?")
-            params.append(status)
-        if id_prefix:
-            where.append("substr(id, 1, ?) = ?")
-            params.extend([len(id_prefix), id_prefix])
-        clause = f" WHERE {' AND '.join(where)}" if where else ""
-
-        def work(conn: sqlite3.Connection) -> tuple[list[RunRecord], int]:
-            total = conn.execute(f"SELECT COUNT(*) FROM runs{clause}", params).fetchone()[0]
-            rows = conn.execute(
-                f"SELECT * FROM runs{clause} ORDER BY created_at DESC, id LIMIT ? OFFSET ?",
-                (*params, limit, offset),
-            ).fetchall()
-            return _runs(conn, rows), int(total)
-
-        return await self._db.call(work)
+    def _records(self, found: list[Row]) -> Steps[list[RunRecord]]:
+        """Records of ``found``, with the inputs stored beside them read back."""
+        beside = [row["id"] for row in found if row["inputs"] == _INPUTS_BESIDE]
+        inputs: dict[str, str] = {}
+        if beside:
+            marks = placeholders(len(beside))
+            kept = yield rows(
+                f"SELECT run_id, inputs FROM run_inputs WHERE run_id IN ({marks})", beside
+            )
+            inputs = {r["run_id"]: r["inputs"] for r in kept}
+        return [_run(row, inputs.get(row["id"])) for row in found]
 
     async def write_batch(self, events: list[EventRecord], updates: list[RunUpdate]) -> None:
         """Events and run updates of possibly many runs, in one transaction, in order."""
@@ -223,20 +195,6 @@ def _run_values(run: RunRecord) -> tuple[tuple[Any, ...], str | None]:
         return tuple(values), None
     values[_INPUTS_AT] = _INPUTS_BESIDE
     return tuple(values), inputs
-
-
-def _runs(conn: sqlite3.Connection, rows: list[sqlite3.Row]) -> list[RunRecord]:
-    """Records of ``rows``, with the inputs stored beside them read back."""
-    beside = [row["id"] for row in rows if row["inputs"] == _INPUTS_BESIDE]
-    inputs: dict[str, str] = {}
-    if beside:
-        marks = ", ".join("?" for _ in beside)
-        inputs = dict(
-            conn.execute(
-                f"SELECT run_id, inputs FROM run_inputs WHERE run_id IN ({marks})", beside
-            ).fetchall()
-        )
-    return [_run(row, inputs.get(row["id"])) for row in rows]
 
 
 def _run(row: sqlite3.Row, inputs: str | None = None) -> RunRecord:

@@ -334,3 +334,27 @@ async def test_create_runs_stores_a_burst_and_skips_known_ids(repo: Repository) 
     runs, total = await repo.list_runs()
     assert total == 3 and sorted(r.id for r in runs) == ["r0", "r1", "r2"]
     assert [t.status for t in await repo.list_transitions("r2")] == ["pending"]
+
+
+@pytest.mark.asyncio
+async def test_large_inputs_come_back_whole_from_get_and_list(repo: Repository) -> None:
+    """SQLite keeps inputs over 64 KiB beside the run row; every read joins them back."""
+    big = {"text": "x" * 100_000, "n": 1}
+    small = {"n": 2}
+    for run_id, inputs in (("big", big), ("small", small)):
+        await repo.create_run(
+            RunRecord(
+                id=run_id,
+                checksum="c",
+                status="pending",
+                inputs=inputs,
+                created_at=f"t-{run_id}",
+                updated_at="t",
+            ),
+            "{}",
+        )
+    assert (await repo.get_run("big")).inputs == big
+    runs, total = await repo.list_runs(id_prefix="b")
+    assert total == 1 and runs[0].inputs == big
+    runs, total = await repo.list_runs()
+    assert total == 2 and {r.id: r.inputs for r in runs} == {"big": big, "small": small}
