@@ -7,7 +7,8 @@
 
 import { defaultKeymap, history, historyKeymap, indentWithTab } from '@codemirror/commands';
 import { pythonLanguage } from '@codemirror/lang-python';
-import { bracketMatching, defaultHighlightStyle, indentOnInput, indentUnit, LanguageSupport, syntaxHighlighting } from '@codemirror/language';
+import { bracketMatching, HighlightStyle, indentOnInput, indentUnit, LanguageSupport, syntaxHighlighting } from '@codemirror/language';
+import { tags as t } from '@lezer/highlight';
 import { EditorState } from '@codemirror/state';
 import { EditorView, highlightActiveLine, highlightActiveLineGutter, keymap, lineNumbers } from '@codemirror/view';
 import { CodeField, CodeFieldOptions, debouncedCommit } from './canvas/code';
@@ -30,6 +31,23 @@ const theme = EditorView.theme({
   '.cm-content': { caretColor: 'var(--jp-editor-cursor-color, #000)' }
 });
 
+/** Token colours from JupyterLab's theme variables, so the widget's code reads as Lab's does, dark theme included. */
+const labColours = HighlightStyle.define([
+  { tag: t.keyword, color: 'var(--jp-mirror-editor-keyword-color, #008000)', fontWeight: 'bold' },
+  { tag: [t.definitionKeyword, t.controlKeyword, t.moduleKeyword], color: 'var(--jp-mirror-editor-keyword-color, #008000)', fontWeight: 'bold' },
+  { tag: [t.operator, t.operatorKeyword], color: 'var(--jp-mirror-editor-operator-color, #aa22ff)' },
+  { tag: [t.string, t.special(t.string)], color: 'var(--jp-mirror-editor-string-color, #ba2121)' },
+  { tag: t.number, color: 'var(--jp-mirror-editor-number-color, #080)' },
+  { tag: [t.bool, t.null, t.atom], color: 'var(--jp-mirror-editor-builtin-color, #008000)' },
+  { tag: t.comment, color: 'var(--jp-mirror-editor-comment-color, #408080)', fontStyle: 'italic' },
+  { tag: [t.function(t.definition(t.variableName)), t.definition(t.className)], color: 'var(--jp-mirror-editor-def-color, #0000ff)' },
+  { tag: t.standard(t.variableName), color: 'var(--jp-mirror-editor-builtin-color, #008000)' },
+  { tag: t.variableName, color: 'var(--jp-mirror-editor-variable-color, #212121)' },
+  { tag: t.propertyName, color: 'var(--jp-mirror-editor-property-color, #05a)' },
+  { tag: t.meta, color: 'var(--jp-mirror-editor-meta-color, #aa22ff)' },
+  { tag: t.bracket, color: 'var(--jp-mirror-editor-bracket-color, #997)' }
+]);
+
 export function codeMirrorField({ value, readOnly, onChange }: CodeFieldOptions): CodeField {
   const commits = debouncedCommit(value, onChange);
   const element = document.createElement('div');
@@ -48,7 +66,7 @@ export function codeMirrorField({ value, readOnly, onChange }: CodeFieldOptions)
         bracketMatching(),
         indentUnit.of('    '),
         new LanguageSupport(pythonLanguage),
-        syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
+        syntaxHighlighting(labColours),
         keymap.of([indentWithTab, ...defaultKeymap, ...historyKeymap]),
         EditorState.readOnly.of(readOnly),
         EditorView.editable.of(!readOnly),

@@ -5,7 +5,7 @@
  * run events of ``workflow.run()`` arrive as messages and light up the canvas.
  */
 
-import { codeMirrorField } from './codemirror';
+import { lazyCodeField } from './lazycode';
 import { CanvasEditor } from './canvas/editor';
 import { inputsSchema, schemaForm } from './canvas/inputs';
 import {
@@ -81,7 +81,7 @@ function render({ model, el, catalog }: { model: Model; el: HTMLElement; catalog
       });
     },
     credentials: async () => (model.get('credentials') as string[] | undefined) ?? [],
-    codeField: codeMirrorField,
+    codeField: lazyCodeField(model),
     save: () => model.send({ type: 'save' }),
     debug,
     continueRun: (runId: string) => model.send({ type: 'continue', run_id: runId }),

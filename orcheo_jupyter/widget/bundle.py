@@ -88,11 +88,13 @@ export default {
 
 @dataclass(frozen=True)
 class Bundle:
-    """The built canvas: its ESM bytes, its CSS and a version naming both."""
+    """The built canvas: its ESM bytes, its CSS, its code editor and a version naming them."""
 
     js: bytes
     css: str
     version: str
+    #: The code node editor (CodeMirror), sent the first time a page opens a code node.
+    codemirror: bytes = b""
 
 
 def _read(path: Path) -> bytes | None:
@@ -103,11 +105,14 @@ def _read(path: Path) -> bytes | None:
 
 
 @lru_cache(maxsize=4)
-def _bundle_at(js_stamp: tuple[str, float], css_stamp: tuple[str, float]) -> Bundle:
+def _bundle_at(
+    js_stamp: tuple[str, float], css_stamp: tuple[str, float], cm_stamp: tuple[str, float]
+) -> Bundle:
     js = _read(Path(js_stamp[0])) or _MISSING_BUNDLE
     css = (_read(Path(css_stamp[0])) or b"").decode("utf-8")
-    version = hashlib.sha256(js + css.encode("utf-8")).hexdigest()[:16]
-    return Bundle(js, css, version)
+    codemirror = _read(Path(cm_stamp[0])) or b""
+    version = hashlib.sha256(js + css.encode("utf-8") + codemirror).hexdigest()[:16]
+    return Bundle(js, css, version, codemirror)
 
 
 def _stamp(path: Path) -> tuple[str, float]:
@@ -119,4 +124,8 @@ def _stamp(path: Path) -> tuple[str, float]:
 
 def current() -> Bundle:
     """The bundle on disk now (re-read after a rebuild, else served from memory)."""
-    return _bundle_at(_stamp(STATIC / "canvas.js"), _stamp(STATIC / "canvas.css"))
+    return _bundle_at(
+        _stamp(STATIC / "canvas.js"),
+        _stamp(STATIC / "canvas.css"),
+        _stamp(STATIC / "codemirror.js"),
+    )

@@ -194,6 +194,11 @@ class Canvas(anywidget.AnyWidget):
         kind = content.get("type")
         if kind == "boot":
             self._boot(content.get("request"), bool(content.get("need_bundle")))
+        elif kind == "code_editor":
+            # The code node editor's module, asked for when a page first opens a code node.
+            built = bundle.current()
+            reply = {"type": "code_editor", "request": content.get("request")}
+            self.send(reply, buffers=[built.codemirror] if built.codemirror else [])
         elif kind == "diffs":
             self._apply(content.get("diffs"), content.get("seq"), content.get("view"))
         elif kind == "ping":
