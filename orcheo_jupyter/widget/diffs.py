@@ -8,6 +8,7 @@ the diff and the field. The TypeScript twin is ``src/canvas/doc.ts``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
@@ -17,6 +18,7 @@ from ..spec.models import (
     END,
     SENTINELS,
     START,
+    Comment,
     ConditionalEdge,
     Edge,
     FrozenIRGraph,
@@ -119,6 +121,21 @@ class SetViewport(_Op):
     viewport: Viewport | None
 
 
+class NoteContent(_Op):
+    text: str = Field(max_length=20_000)
+    x: float
+    y: float
+
+
+class SetComment(_Op):
+    """Add, change or (``comment: null``) remove a sticky note; layout only."""
+
+    op: Literal["set_comment"]
+    id: str = Field(min_length=1, max_length=200)
+    comment: NoteContent | None
+    index: int | None = None
+
+
 class SetMeta(_Op):
     op: Literal["set_meta"]
     name: str | None = Field(None, min_length=1)
@@ -148,6 +165,7 @@ Diff = Annotated[
     | SetConditionalEdge
     | SetEntrypoint
     | SetViewport
+    | SetComment
     | SetMeta
     | SetPin
     | RemovePin,
@@ -166,6 +184,7 @@ OPS = (
     "set_conditional_edge",
     "set_entrypoint",
     "set_viewport",
+    "set_comment",
     "set_meta",
     "set_pin",
     "remove_pin",
@@ -464,6 +483,28 @@ def _set_viewport(doc: WorkflowDocument, d: SetViewport) -> Undo:
     return undo
 
 
+def _set_comment(doc: WorkflowDocument, d: SetComment) -> Undo:
+    comments = doc.canvas.comments
+    before = list(comments)
+    index = next((i for i, c in enumerate(comments) if c.id == d.id), None)
+    if d.comment is None:
+        if index is not None:
+            del comments[index]
+    else:
+        if not math.isfinite(d.comment.x) or not math.isfinite(d.comment.y):
+            raise DiffError("a note's position must be finite numbers")
+        note = Comment(id=d.id, text=d.comment.text, x=d.comment.x, y=d.comment.y)
+        if index is not None:
+            comments[index] = note
+        else:
+            _insert(comments, note, d.index)
+
+    def undo() -> None:
+        doc.canvas.comments[:] = before
+
+    return undo
+
+
 def _set_meta(doc: WorkflowDocument, d: SetMeta) -> Undo:
     if d.name is not None and not d.name.strip():
         raise DiffError("a workflow needs a name")
@@ -513,6 +554,7 @@ _APPLY: dict[str, Callable[[WorkflowDocument, Any], Undo]] = {
     "set_conditional_edge": _set_conditional_edge,
     "set_entrypoint": _set_entrypoint,
     "set_viewport": _set_viewport,
+    "set_comment": _set_comment,
     "set_meta": _set_meta,
     "set_pin": _set_pin,
     "remove_pin": _remove_pin,
@@ -520,7 +562,7 @@ _APPLY: dict[str, Callable[[WorkflowDocument, Any], Undo]] = {
 
 
 #: Ops that only change layout: a batch of these cannot change validation problems.
-LAYOUT_OPS = frozenset({"move", "set_viewport"})
+LAYOUT_OPS = frozenset({"move", "set_viewport", "set_comment"})
 
 
 def changes_structure(diffs: list[Any]) -> bool:

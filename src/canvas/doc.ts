@@ -98,6 +98,12 @@ function entrypointOf(doc: WorkflowDocument): string | null {
 
 /** The diffs that undo ``diff`` on ``doc`` (computed before ``diff`` is applied). */
 export function invert(doc: WorkflowDocument, diff: Diff): Diff[] {
+  if (diff.op === 'set_comment') {
+    const index = doc.canvas.comments.findIndex(c => c.id === diff.id);
+    if (index < 0) return [{ op: 'set_comment', id: diff.id, comment: null }];
+    const { text, x, y } = doc.canvas.comments[index];
+    return [{ op: 'set_comment', id: diff.id, comment: { text, x, y }, index }];
+  }
   if (diff.op === 'set_meta') {
     const before: Diff = { op: 'set_meta' };
     if (diff.name !== undefined) before.name = doc.name;
@@ -223,8 +229,29 @@ function renameIn(cond: ConditionalEdge, from: string, to: string): void {
   }
 }
 
+/** Add, change or (``comment: null``) remove a sticky note; any document may carry notes. */
+function applyComment(doc: WorkflowDocument, diff: Extract<Diff, { op: 'set_comment' }>): void {
+  if (typeof diff.id !== 'string' || !diff.id) throw new DiffError('a note needs an id');
+  const comments = doc.canvas.comments;
+  const index = comments.findIndex(c => c.id === diff.id);
+  if (diff.comment === null) {
+    if (index >= 0) comments.splice(index, 1);
+    return;
+  }
+  const { text, x, y } = diff.comment;
+  if (typeof text !== 'string') throw new DiffError('a note\'s text must be text');
+  if (!Number.isFinite(x) || !Number.isFinite(y)) throw new DiffError('a note\'s position must be finite numbers');
+  const note = { id: diff.id, text, x, y };
+  if (index >= 0) comments[index] = note;
+  else insertAt(comments, note, diff.index);
+}
+
 /** Apply one diff in place; throws DiffError (leaving ``doc`` unchanged) when it is invalid. */
 export function apply(doc: WorkflowDocument, diff: Diff): void {
+  if (diff.op === 'set_comment') {
+    applyComment(doc, diff);
+    return;
+  }
   if (diff.op === 'set_meta') {
     if (diff.name !== undefined && (typeof diff.name !== 'string' || !diff.name.trim())) {
       throw new DiffError('a workflow needs a name');

@@ -26,6 +26,14 @@ import { NodeBadges, NodeMarks } from './badges';
 import { DebugSession } from './debug';
 import { h } from './form';
 import { SchemaForm } from './inputs';
+import { CardPainter } from './cards';
+import { copiedCentre, copySelection, loadCopied, parseCopied, pasteDiffs, storeCopied, Copied } from './clipboard';
+import { Minimap } from './minimap';
+import { moveSelection, SelectionOrder } from './navigate';
+import { NotesLayer } from './notes';
+import { readTheme, Theme, themeKey, watchTheme } from './theme';
+import { NodeTooltip } from './tooltip';
+import { stylesheet } from './style';
 
 
 export interface EditorOptions {
@@ -62,6 +70,17 @@ export class CanvasEditor {
   /** Breakpoints, the run tests use and each node's last test. */
   readonly debug: DebugSession;
   private badges: NodeBadges | null = null;
+  private theme: Theme;
+  private readonly painter: CardPainter;
+  private readonly order: SelectionOrder;
+  private readonly tooltip: NodeTooltip;
+  private readonly notes: NotesLayer;
+  private readonly minimap: Minimap;
+  private readonly liveEl: HTMLElement;
+  private readonly helpEl: HTMLElement;
+  /** Identifies this canvas in copies (pasting back here offsets the copy). */
+  private readonly instance = Math.random().toString(36).slice(2);
+  private pasteCount = 0;
 
   constructor(
     root: HTMLElement,
@@ -80,14 +99,16 @@ export class CanvasEditor {
     (root as unknown as { orcheoCanvas: CanvasEditor }).orcheoCanvas = this;
     this.palette = new Palette(type => this.addNode(type));
     const actions: ToolbarAction[] = [
-      { name: 'undo', text: '↶ Undo', title: 'Undo (Ctrl+Z)', run: () => this.undo() },
-      { name: 'redo', text: '↷ Redo', title: 'Redo (Ctrl+Y)', run: () => this.redo() },
-      { name: 'layout', text: '⊞ Layout', title: 'Arrange the graph automatically', run: () => this.autoLayout() },
-      { name: 'fit', text: '⤢ Fit', title: 'Zoom to fit', run: () => this.fit() },
-      { name: 'delete', text: '✕ Delete', title: 'Delete the selection (Delete)', run: () => this.deleteSelected() }
+      { name: 'undo', text: 'Undo', title: 'Undo (Ctrl+Z)', run: () => this.undo() },
+      { name: 'redo', text: 'Redo', title: 'Redo (Ctrl+Y)', run: () => this.redo() },
+      { name: 'layout', text: 'Layout', title: 'Arrange the graph automatically', run: () => this.autoLayout() },
+      { name: 'fit', text: 'Fit', title: 'Zoom to fit (F)', run: () => this.fit() },
+      { name: 'delete', text: 'Delete', title: 'Delete the selection (Delete)', run: () => this.deleteSelected() },
+      { name: 'note', text: 'Note', title: 'Add a sticky note (N)', run: () => this.addNote() },
+      { name: 'minimap', text: 'Map', title: 'Show or hide the minimap (M)', toggle: true, run: () => this.toggleMinimap() }
     ];
     this.debug = new DebugSession(host.debug ?? null);
-    if (host.run) actions.push({ name: 'run', text: '▶ Run', title: 'Run this workflow', run: () => this.startRun() });
+    if (host.run) actions.push({ name: 'run', text: 'Run', title: 'Run this workflow', run: () => this.startRun() });
     if (host.openRun) {
       actions.push({
         name: 'open-run',
@@ -98,18 +119,36 @@ export class CanvasEditor {
         }
       });
     }
-    if (host.save) actions.push({ name: 'save', text: '💾 Save', title: 'Save (Ctrl+S)', run: () => host.save?.() });
+    if (host.save) actions.push({ name: 'save', text: 'Save', title: 'Save (Ctrl+S)', run: () => host.save?.() });
     actions.push({ name: 'clear-run', text: 'Clear run', title: 'Hide the run overlay', run: () => this.clearRun() });
+    actions.push({ name: 'help', text: 'Keys', title: 'Keyboard shortcuts (?)', toggle: true, run: () => this.toggleHelp() });
+    const chrome = buildChrome(root, this.palette.element, actions);
     ({
       statusEl: this.statusEl,
       buttons: this.buttons,
       graphEl: this.graphEl,
       panel: this.panel,
       toastEl: this.toastEl,
-      outline: this.outline
-    } = buildChrome(root, this.palette.element, actions));
+      outline: this.outline,
+      liveEl: this.liveEl,
+      helpEl: this.helpEl
+    } = chrome);
+    this.buttons.help.dataset.keepFocus = 'true';
+    this.buttons.note.dataset.keepFocus = 'true'; // the new note takes the keyboard
 
-    this.cy = createCy(this.graphEl, buildElements(this.doc).nodes.length);
+    this.theme = readTheme(root);
+    root.dataset.theme = this.theme.dark ? 'dark' : 'light';
+    this.painter = new CardPainter(this.theme, this.catalog);
+    this.cy = createCy(this.graphEl, buildElements(this.doc).nodes.length, this.theme);
+    this.order = new SelectionOrder(this.cy);
+    this.tooltip = new NodeTooltip(this.cy, chrome.tooltipEl, id => this.describe(id));
+    this.notes = new NotesLayer(this.cy, chrome.notesEl, {
+      readOnly: () => this.readOnly,
+      edit: (diffs, label) => this.edit(diffs, label),
+      announce: text => this.announce(text)
+    });
+    this.minimap = new Minimap(this.cy, chrome.minimapEl, this.theme);
+    this.buttons.minimap.setAttribute('aria-pressed', String(this.minimap.visible));
     this.badges = new NodeBadges(this.cy, this.graphEl);
     this.palette.setCatalog(catalog);
     this.bindEvents();
@@ -149,6 +188,7 @@ export class CanvasEditor {
 
   setCatalog(catalog: CatalogEntry[]): void {
     this.catalog = new Map(catalog.map(c => [c.type, c]));
+    this.painter.setCatalog(this.catalog);
     this.palette.setCatalog(catalog);
     this.afterChange(false);
   }
@@ -256,6 +296,9 @@ export class CanvasEditor {
   destroy(): void {
     window.clearTimeout(this.validateTimer);
     this.badges?.destroy();
+    this.tooltip.destroy();
+    this.notes.destroy();
+    this.minimap.destroy();
     this.unwatch();
     this.handle?.destroy();
     this.cy.destroy();
@@ -320,6 +363,7 @@ export class CanvasEditor {
     const added = this.cy.getElementById(id);
     added.select();
     reveal(this.cy, added);
+    this.announce(`Added ${id}. ${this.nodeCount()} nodes.`);
     return id;
   }
 
@@ -330,6 +374,152 @@ export class CanvasEditor {
       return false;
     }
     return this.edit([{ op: 'add_edge', source, target }], `connect ${source} → ${target}`);
+  }
+
+  /** Connect the two selected nodes, the one selected first to the other (the C key). */
+  connectSelected(): boolean {
+    const ids = this.order.ids(this.cy);
+    if (ids.length !== 2) {
+      this.toast('Select two nodes to connect: arrow keys to the first, Shift+arrow to the second, then C.', 'info');
+      return false;
+    }
+    const [source, target] = ids;
+    if (!this.connect(source, target)) return false;
+    // The target stays selected: Shift+arrow and C again continue the chain.
+    this.cy.getElementById(source).unselect();
+    this.announce(`Connected ${this.spoken(source)} to ${this.spoken(target)}.`);
+    return true;
+  }
+
+  // --- keyboard, screen readers, tooltips ------------------------------------------
+  /** Say ``text`` to screen readers (a polite live region). */
+  announce(text: string): void {
+    // Re-setting the same text is not announced again: clear it first.
+    this.liveEl.textContent = '';
+    window.setTimeout(() => (this.liveEl.textContent = text), 30);
+  }
+
+  private spoken(id: string): string {
+    return id === START ? 'start' : id === END ? 'end' : id;
+  }
+
+  private nodeCount(): number {
+    return irNodes(this.doc).length;
+  }
+
+  /** Name, type and description of a node (its tooltip and what is announced). */
+  private describe(id: string): { name: string; type: string; description: string } | null {
+    if (id === START) return { name: 'start', type: 'Start of the run', description: 'The run begins here; connect it to the first node.' };
+    if (id === END) return { name: 'end', type: 'End of the run', description: 'The run stops when it reaches end.' };
+    const node = irNodes(this.doc).find(n => n.id === id);
+    if (!node) {
+      const ele = this.cy.getElementById(id);
+      return ele.nonempty() ? { name: id, type: String(ele.data('type') ?? ''), description: '' } : null;
+    }
+    if (node.kind === 'code') return { name: id, type: 'Python code', description: 'A Python function body: def run(self, state, config).' };
+    if (node.kind === 'subgraph') return { name: id, type: 'Subgraph', description: `A nested graph of ${node.graph.nodes.length} nodes.` };
+    const entry = this.catalog.get(node.type);
+    return { name: id, type: entry ? `${node.type} (${entry.category})` : node.type, description: entry?.description ?? 'Unknown node type.' };
+  }
+
+  /** Arrow keys: select the nearest node that way (Shift adds it to the selection). */
+  navigate(dir: 'left' | 'right' | 'up' | 'down', extend: boolean): void {
+    const id = moveSelection(this.cy, this.order, dir, extend);
+    if (!id) return;
+    const ele = this.cy.getElementById(id);
+    const ext = this.cy.extent();
+    const p = ele.position();
+    if (p.x < ext.x1 || p.x > ext.x2 || p.y < ext.y1 || p.y > ext.y2) this.cy.center(ele);
+    const info = this.describe(id);
+    const count = this.order.ids(this.cy).length;
+    this.announce(`${info ? `${info.name}, ${info.type}` : id}${count > 1 ? `. ${count} nodes selected` : ''}.`);
+    this.tooltip.show(id);
+  }
+
+  private toggleHelp(force?: boolean): void {
+    const show = force ?? this.helpEl.hidden;
+    this.helpEl.hidden = !show;
+    this.buttons.help.setAttribute('aria-pressed', String(show));
+  }
+
+  private toggleMinimap(): void {
+    const on = this.minimap.toggle();
+    this.buttons.minimap.setAttribute('aria-pressed', String(on));
+    this.root.setAttribute('data-minimap', on ? 'on' : 'off');
+  }
+
+  /** A sticky note in the middle of the view. */
+  addNote(): string | null {
+    const ext = this.cy.extent();
+    return this.notes.add({ x: ext.x1 + ext.w / 2 - 100, y: ext.y1 + ext.h / 2 - 40 });
+  }
+
+  /** Re-read the theme's colours; restyle only when they changed. */
+  refreshTheme(): void {
+    const next = readTheme(this.root);
+    if (themeKey(next) === themeKey(this.theme)) return;
+    this.theme = next;
+    this.painter.setTheme(next);
+    this.cy.style(stylesheet(next));
+    this.minimap.setTheme(next);
+    this.decorate();
+    this.root.dataset.theme = next.dark ? 'dark' : 'light';
+  }
+
+  // --- copy and paste --------------------------------------------------------------
+  private copied(): Copied | null {
+    const ids = this.selection().nodes.filter(id => id !== START && id !== END);
+    return copySelection(this.doc, ids, this.instance, id => {
+      const ele = this.cy.getElementById(id);
+      return ele.nonempty() ? ele.position() : null;
+    });
+  }
+
+  /** Ctrl+C: the selected nodes go to every canvas's clipboard. */
+  copy(): boolean {
+    const copied = this.copied();
+    if (!copied) return false;
+    storeCopied(copied);
+    this.pasteCount = 0;
+    this.announce(`Copied ${copied.nodes.length} node${copied.nodes.length === 1 ? '' : 's'}.`);
+    return true;
+  }
+
+  cut(): void {
+    if (this.copy()) this.deleteSelected();
+  }
+
+  /** Ctrl+V: add the copied nodes (fresh ids), selected, as one undoable step. */
+  paste(copied: Copied | null = loadCopied()): string[] {
+    if (this.readOnly) return [];
+    if (!copied) {
+      this.toast('Nothing to paste: copy nodes with Ctrl+C first.', 'info');
+      return [];
+    }
+    let centre: Position;
+    const origin = copiedCentre(copied);
+    if (copied.source === this.instance && origin) {
+      this.pasteCount++;
+      centre = { x: origin.x + 40 * this.pasteCount, y: origin.y + 40 * this.pasteCount };
+    } else {
+      const ext = this.cy.extent();
+      centre = { x: ext.x1 + ext.w / 2, y: ext.y1 + ext.h / 2 };
+    }
+    const { diffs, ids } = pasteDiffs(this.doc, copied, centre);
+    if (!diffs.length || !this.edit(diffs, `paste ${ids.length} node(s)`)) return [];
+    this.cy.elements().unselect();
+    for (const id of ids) this.cy.getElementById(id).select();
+    this.announce(`Pasted ${ids.join(', ')}.`);
+    return ids;
+  }
+
+  /** Ctrl+D: copy and paste the selection in one go, without touching the clipboard. */
+  duplicate(): string[] {
+    const copied = this.copied();
+    if (!copied) return [];
+    copied.source = this.instance;
+    this.pasteCount = 0;
+    return this.paste(copied);
   }
 
   /** Selected workflow nodes (ids) and edges (as drawn). */
@@ -440,6 +630,12 @@ export class CanvasEditor {
     const workflowNodes = els.nodes.filter(n => n.kind !== 'sentinel');
     this.root.setAttribute('data-node-count', String(workflowNodes.length));
     this.root.setAttribute('data-edge-count', String(els.edges.length));
+    this.graphEl.setAttribute(
+      'aria-label',
+      `Workflow graph ${this.doc.name}: ${workflowNodes.length} node${workflowNodes.length === 1 ? '' : 's'}, ${els.edges.length} edge${els.edges.length === 1 ? '' : 's'}. Press ? for keyboard shortcuts.`
+    );
+    this.notes.render(this.doc.canvas.comments ?? []);
+    this.root.setAttribute('data-note-count', String((this.doc.canvas.comments ?? []).length));
     updateOutline(this.outline, workflowNodes.map(n => n.id));
     if (this.host.validate && !this.options.hostProblems) this.scheduleValidation();
     else if (!this.options.hostProblems) this.problems = localProblems(this.doc, [...this.catalog.values()]);
@@ -475,9 +671,9 @@ export class CanvasEditor {
   /** Validation badges, run states and the status line. */
   private decorate(): void {
     const runNodes = this.run?.nodes ?? {};
-    decorate(this.cy, this.outline, this.problems, runNodes);
+    decorate(this.cy, this.outline, this.problems, runNodes, this.painter);
     this.drawBadges(runNodes);
-    this.statusEl.textContent = statusLine(this.run, this.readOnly);
+    this.statusEl.textContent = statusLine(this.run, this.readOnly, this.doc.graph.format === 'frozen-ir' ? irNodes(this.doc).map(n => n.id) : this.doc.graph.index?.nodes ?? []);
     if (this.run) this.root.setAttribute('data-run-status', this.run.status);
     else this.root.removeAttribute('data-run-status');
     if (this.run?.warnings.length) this.root.setAttribute('data-run-warnings', String(this.run.warnings.length));
@@ -515,6 +711,7 @@ export class CanvasEditor {
     this.buttons.undo.disabled = !this.history.canUndo || this.readOnly;
     this.buttons.redo.disabled = !this.history.canRedo || this.readOnly;
     this.buttons.delete.disabled = this.readOnly;
+    this.buttons.note.disabled = this.readOnly;
     this.buttons.layout.disabled = false;
   }
 
@@ -567,7 +764,7 @@ export class CanvasEditor {
   // --- events ----------------------------------------------------------------------
   private bindEvents(): void {
     const cy = this.cy;
-    this.unwatch = watchContainer(cy, this.root, this.graphEl);
+    this.unwatch = watchContainer(cy, this.graphEl);
     this.handle = new ConnectionHandle(cy, {
       enabled: () => !this.readOnly,
       canConnect: (source, target) => this.canConnect(source, target),
@@ -581,7 +778,24 @@ export class CanvasEditor {
       ungate();
       unwatch();
     };
+    const stopTheme = watchTheme(() => this.refreshTheme());
+    // A canvas built before it was in the page read fallback colours: look again once shown.
+    for (const delay of [0, 200, 1000]) window.setTimeout(() => this.refreshTheme(), delay);
+    const unwatchAll = this.unwatch;
+    this.unwatch = () => {
+      stopTheme();
+      unwatchAll();
+    };
     acceptDrops(cy, this.graphEl, () => !this.readOnly, (type, at) => void this.addNode(type, at));
+    // Paste from the browser's menu (or another app): the system clipboard's text.
+    this.root.addEventListener('paste', ev => {
+      const target = ev.target as HTMLElement;
+      if (target.closest('input, textarea, select, [contenteditable="true"]')) return;
+      const copied = parseCopied(ev.clipboardData?.getData('text/plain'));
+      if (!copied) return;
+      ev.preventDefault();
+      this.paste(copied);
+    });
     cy.on('select unselect', () => this.schedulePanel());
     cy.on('dragfree', 'node', e => {
       const id = e.target.id();
@@ -611,7 +825,27 @@ export class CanvasEditor {
         undo: () => this.undo(),
         redo: () => this.redo(),
         selectAll: () => cy.nodes().not(`#${HANDLE}`).select(),
-        unselect: () => cy.elements().unselect()
+        unselect: () => {
+          cy.elements().unselect();
+          this.tooltip.hide();
+          this.toggleHelp(false);
+        },
+        onGraph: ev => ev.target === this.graphEl,
+        navigate: (dir, extend) => this.navigate(dir, extend),
+        connect: () => void this.connectSelected(),
+        open: () => this.panel.querySelector<HTMLElement>('.oc-field input, .oc-field textarea, textarea.oc-code, input.oc-node-id')?.focus(),
+        copy: () => void this.copy(),
+        cut: () => this.cut(),
+        paste: () => void this.paste(),
+        duplicate: () => void this.duplicate(),
+        note: () => void this.addNote(),
+        minimap: () => this.toggleMinimap(),
+        help: () => this.toggleHelp(),
+        zoom: factor => {
+          const z = cy.zoom() * factor;
+          cy.zoom({ level: Math.max(cy.minZoom(), Math.min(cy.maxZoom(), z)), renderedPosition: { x: cy.width() / 2, y: cy.height() / 2 } });
+        },
+        fit: () => this.fit()
       })
     );
   }
@@ -633,4 +867,9 @@ export class CanvasEditor {
     const n = Object.keys(positions).length;
     this.edit([{ op: 'move', positions }], n === 1 ? 'move node' : `move ${n} nodes`);
   }
+}
+
+/** The workflow's nodes (none for a script document, whose nodes are its index). */
+function irNodes(doc: WorkflowDocument): IRNode[] {
+  return doc.graph.format === 'frozen-ir' ? doc.graph.ir.nodes : [];
 }

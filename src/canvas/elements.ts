@@ -36,10 +36,16 @@ export function routeId(source: string, key: string | null): string {
   return key === null ? `d\u241f${source}` : `r\u241f${source}\u241f${key}`;
 }
 
+/** One line of a card, cut to what fits (the tooltip shows it whole). */
+function fit(text: string, max = 19): string {
+  return text.length > max ? `${text.slice(0, max - 1)}\u2026` : text;
+}
+
+/** A card's two lines: the node's name and its type (``HttpRequestNode`` shown as ``HttpRequest``). */
 function nodeLabel(node: IRNode): { label: string; type: string } {
-  if (node.kind === 'builtin') return { label: `${node.id}\n${node.type}`, type: node.type };
-  if (node.kind === 'code') return { label: `${node.id}\nPython code`, type: 'code' };
-  return { label: `${node.id}\nsubgraph (${node.graph.nodes.length})`, type: 'subgraph' };
+  if (node.kind === 'builtin') return { label: `${fit(node.id)}\n${fit(node.type.replace(/Node$/, '') || node.type)}`, type: node.type };
+  if (node.kind === 'code') return { label: `${fit(node.id)}\nPython code`, type: 'code' };
+  return { label: `${fit(node.id)}\nsubgraph (${node.graph.nodes.length})`, type: 'subgraph' };
 }
 
 function routes(cond: ConditionalEdge): EdgeDef[] {

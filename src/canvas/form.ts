@@ -6,6 +6,7 @@
  */
 
 import { JSONObject, JSONValue } from './types';
+import { iconElement } from './icons';
 
 export interface FormContext {
   /** Root schema (holds $defs for $ref). */
@@ -125,7 +126,7 @@ export function showLoose(value: JSONValue | undefined): string {
 
 function secretPicker(ctx: FormContext, onPick: (name: string) => void): HTMLElement {
   const wrap = h('span', { class: 'oc-secret' });
-  const button = h('button', { type: 'button', class: 'oc-secret-button', title: 'Insert a [[secret]] reference' }, '🔑');
+  const button = h('button', { type: 'button', class: 'oc-secret-button', title: 'Insert a [[secret]] reference', 'aria-label': 'Insert a [[secret]] reference' }, iconElement('key'));
   const menu = h('div', { class: 'oc-secret-menu', hidden: '' });
   button.addEventListener('click', async () => {
     if (!menu.hidden) {

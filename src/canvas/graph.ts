@@ -7,7 +7,9 @@
 import cytoscape from 'cytoscape';
 import { Elements, sentinelPositions } from './elements';
 import { NodeRun, RunSnapshot, formatDuration, runStatusText, stateLabel } from './overlay';
-import { RUN_COLOURS, stylesheet } from './style';
+import { CardPainter } from './cards';
+import { RUN_STATES, stylesheet } from './style';
+import { Theme } from './theme';
 import { END, START, Position, Problem, WorkflowDocument } from './types';
 
 /** Id of the connection handle (a transient cytoscape node, never part of the document). */
@@ -17,13 +19,11 @@ export const HANDLE = '__oc_handle__';
 const LARGE = 200;
 
 /** The cytoscape instance; large graphs pan and zoom a texture and draw at pixel ratio 1. */
-export function createCy(container: HTMLElement, size: number): cytoscape.Core {
+export function createCy(container: HTMLElement, size: number, theme: Theme): cytoscape.Core {
   const large = size > LARGE;
-  // Colours the theme defines (a canvas cannot read CSS variables itself).
-  const warn = getComputedStyle(container).getPropertyValue('--jp-warn-color1').trim() || '#f0a000';
   return cytoscape({
     container,
-    style: stylesheet(warn),
+    style: stylesheet(theme),
     elements: [],
     minZoom: 0.02,
     maxZoom: 3,
@@ -122,7 +122,8 @@ export function decorate(
   cy: cytoscape.Core,
   outline: HTMLElement,
   problems: Problem[],
-  runNodes: Record<string, NodeRun>
+  runNodes: Record<string, NodeRun>,
+  painter?: CardPainter
 ): void {
   const errors = new Set<string>();
   const warnings = new Set<string>();
@@ -131,7 +132,7 @@ export function decorate(
     const top = p.node.split('/')[0];
     (p.severity === 'error' ? errors : warnings).add(top);
   }
-  const runClasses = Object.keys(RUN_COLOURS)
+  const runClasses = RUN_STATES
     .map(s => `run-${s}`)
     .join(' ');
   cy.batch(() => {
@@ -149,10 +150,16 @@ export function decorate(
       if (state.warnings?.length) ele.addClass('run-warning');
       const dur = formatDuration(state.durationMs);
       const note = state.status === 'interrupted' ? stateLabel(state.status) : dur;
-      const warned = state.warnings?.length ? `⚠ ${note}`.trim() : note;
+      const warned = state.warnings?.length ? `warning · ${note}`.trim() : note;
       ele.data('label', warned ? `${ele.data('base')}\n${warned}` : ele.data('base'));
     }
   });
+  if (painter) {
+    const looks = new Map<string, 'error' | 'warning'>();
+    for (const id of warnings) looks.set(id, 'warning');
+    for (const id of errors) looks.set(id, 'error');
+    painter.paint(cy, looks);
+  }
   for (const li of Array.from(outline.children) as HTMLElement[]) {
     const id = li.dataset.nodeId ?? '';
     const state = runNodes[id];
@@ -181,9 +188,15 @@ export function updateOutline(outline: HTMLElement, ids: string[]): void {
 }
 
 /** The toolbar's status text: the run's progress, or the document's mode. */
-export function statusLine(run: RunSnapshot | null, readOnly: boolean): string {
+/**
+ * The toolbar's status text: the run's progress, or the document's mode. "2/3 done"
+ * means two of the workflow's three nodes, not two of the nodes the run reached so far.
+ */
+export function statusLine(run: RunSnapshot | null, readOnly: boolean, nodeIds: string[]): string {
   if (!run) return readOnly ? 'read-only' : '';
-  const states = Object.values(run.nodes);
-  const done = states.filter(s => s.status === 'succeeded').length;
-  return `Run ${run.id ? run.id.slice(0, 8) : ''}: ${runStatusText(run)} · ${done}/${states.length} nodes done`;
+  const ids = new Set(nodeIds);
+  // Nodes the run names that the drawn graph lacks (e.g. a nested node) still count.
+  for (const id of Object.keys(run.nodes)) if (!id.includes('/')) ids.add(id);
+  const done = [...ids].filter(id => run.nodes[id]?.status === 'succeeded').length;
+  return `Run ${run.id ? run.id.slice(0, 8) : ''}: ${runStatusText(run)} · ${done}/${ids.size} nodes done`;
 }

@@ -6,6 +6,7 @@
 
 import cytoscape from 'cytoscape';
 import { HANDLE } from './graph';
+import { ARROWS, Direction } from './navigate';
 import { DRAG_MIME } from './palette';
 import { END, Position } from './types';
 
@@ -116,7 +117,8 @@ export class ConnectionHandle {
     window.clearTimeout(this.timer);
     this.source = node.id();
     const p = node.position();
-    const at = { x: p.x, y: p.y + node.height() / 2 + 9 };
+    // On the node's output port (drawn at the middle of its bottom edge).
+    const at = { x: p.x, y: p.y + node.height() / 2 };
     const handle = this.cy.getElementById(HANDLE);
     if (handle.empty()) {
       this.cy.add({ group: 'nodes', data: { id: HANDLE }, classes: 'oc-handle', position: at, grabbable: false, selectable: false });
@@ -144,7 +146,7 @@ export class ConnectionHandle {
  * (and notebooks scroll inside panels), so re-measure when that may have changed.
  * Clicking the graph also gives the canvas the keyboard. Returns a cleanup.
  */
-export function watchContainer(cy: cytoscape.Core, root: HTMLElement, graphEl: HTMLElement): () => void {
+export function watchContainer(cy: cytoscape.Core, graphEl: HTMLElement): () => void {
   const invalidate = (): void => {
     (cy as unknown as { renderer(): { invalidateContainerClientCoordsCache?: () => void } })
       .renderer()
@@ -155,7 +157,7 @@ export function watchContainer(cy: cytoscape.Core, root: HTMLElement, graphEl: H
   graphEl.addEventListener('pointerdown', invalidate, true);
   graphEl.addEventListener('wheel', invalidate, { capture: true, passive: true });
   const takeFocus = (): void => {
-    if (document.activeElement !== root) root.focus({ preventScroll: true });
+    if (document.activeElement !== graphEl) graphEl.focus({ preventScroll: true });
   };
   // Cytoscape blurs the active element on mousedown, so focus again once it is done.
   graphEl.addEventListener('pointerdown', takeFocus);
@@ -192,14 +194,16 @@ export function acceptDrops(
 /**
  * Which keys the canvas keeps for itself: every key without Ctrl/Cmd/Alt (so a
  * notebook's command-mode letters never fire from the canvas) and its own
- * Ctrl+Z/Y/A (and Ctrl+S where it saves). Any other chord is Lab's (Ctrl+Shift+C...).
+ * Ctrl+Z/Y/A, Ctrl+C/V/X/D (and Ctrl+S where it saves). Any other chord is Lab's
+ * (Ctrl+Shift+C, Ctrl+S where the host saves...).
  */
 export function ownsKey(saves: boolean): (ev: KeyboardEvent) => boolean {
   return ev => {
     if (!(ev.ctrlKey || ev.metaKey || ev.altKey)) return true;
     if (ev.altKey) return false;
     const key = ev.key.toLowerCase();
-    return key === 'z' || key === 'y' || key === 'a' || (saves && key === 's');
+    if (key === 'z' || key === 'y' || key === 'a' || (saves && key === 's')) return true;
+    return !ev.shiftKey && (key === 'c' || key === 'v' || key === 'x' || key === 'd');
   };
 }
 
@@ -227,9 +231,55 @@ export interface KeyActions {
   redo: () => void;
   selectAll: () => void;
   unselect: () => void;
+  /** Keys below act only while the graph itself has the keyboard. */
+  onGraph?: (ev: KeyboardEvent) => boolean;
+  navigate?: (dir: Direction, extend: boolean) => void;
+  connect?: () => void;
+  open?: () => void;
+  copy?: () => void;
+  cut?: () => void;
+  paste?: () => void;
+  duplicate?: () => void;
+  note?: () => void;
+  minimap?: () => void;
+  help?: () => void;
+  zoom?: (factor: number) => void;
+  fit?: () => void;
 }
 
-/** Delete, Ctrl+Z / Ctrl+Y (Ctrl+Shift+Z), Ctrl+A, Escape and Ctrl+S on the canvas. */
+/** Keys that only mean something on the graph (arrows, letters, clipboard chords). */
+function graphKey(ev: KeyboardEvent, mod: boolean, key: string, actions: KeyActions): boolean {
+  const dir = ARROWS[ev.key];
+  if (dir && !mod && actions.navigate) {
+    actions.navigate(dir, ev.shiftKey);
+    return true;
+  }
+  if (mod) {
+    const chord: Record<string, (() => void) | undefined> = { c: actions.copy, x: actions.cut, v: actions.paste, d: actions.duplicate };
+    const run = ev.shiftKey ? undefined : chord[key];
+    if (run) run();
+    return !!run;
+  }
+  const plain: Record<string, (() => void) | undefined> = {
+    c: actions.connect,
+    enter: actions.open,
+    n: actions.note,
+    m: actions.minimap,
+    '?': actions.help,
+    f: actions.fit,
+    '+': () => actions.zoom?.(1.25),
+    '=': () => actions.zoom?.(1.25),
+    '-': () => actions.zoom?.(0.8)
+  };
+  const run = plain[key];
+  if (run) run();
+  return !!run;
+}
+
+/**
+ * Delete, Ctrl+Z / Ctrl+Y (Ctrl+Shift+Z), Ctrl+A, Escape and Ctrl+S on the canvas;
+ * on the graph also arrows, C (connect), N, M, ?, zoom keys and Ctrl+C/X/V/D.
+ */
 export function keyHandler(owns: (ev: KeyboardEvent) => boolean, actions: KeyActions): (ev: KeyboardEvent) => void {
   return ev => {
     if (!owns(ev)) return; // Lab's (or the browser's): let it through untouched
@@ -247,6 +297,10 @@ export function keyHandler(owns: (ev: KeyboardEvent) => boolean, actions: KeyAct
     ev.stopPropagation();
     const target = ev.target as HTMLElement;
     if (target.closest('input, textarea, select, [contenteditable="true"]')) return;
+    if (actions.onGraph?.(ev) && graphKey(ev, mod, key, actions)) {
+      ev.preventDefault();
+      return;
+    }
     if (ev.key === 'Delete' || ev.key === 'Backspace') {
       ev.preventDefault();
       actions.remove();

@@ -1,48 +1,16 @@
-/** The node palette: catalog entries grouped by category, with a search box. */
+/**
+ * The node palette: catalog entries grouped by category, with a search box. It is
+ * one tab stop for the keyboard: arrow keys move between entries, Enter (or Space)
+ * adds the entry's node, Enter in the search box adds the first match.
+ */
 
 import { h } from './form';
+import { iconElement, resolveIcon } from './icons';
 import { CatalogEntry } from './types';
 
 export const DRAG_MIME = 'application/x-orcheo-node';
 /** Palette pseudo-type for a Python code node (kind "code", not a registered type). */
 export const CODE_TYPE = '__code__';
-
-/** Glyphs for the catalog's icon names (lucide names); unknown names get a box. */
-const ICONS: Record<string, string> = {
-  'arrow-down-up': '⇅',
-  bot: '✦',
-  braces: '{}',
-  bug: '🐞',
-  'calendar-clock': '📅',
-  clock: '⏱',
-  code: '{}',
-  'file-text': '📄',
-  filter: '⏷',
-  'git-branch': '⑂',
-  globe: '🌐',
-  hand: '✋',
-  layers: '▤',
-  'list-ordered': '≡',
-  merge: '⤞',
-  'message-square': '💬',
-  'octagon-x': '⛔',
-  radar: '◎',
-  repeat: '↻',
-  'shield-check': '✔',
-  shuffle: '⇄',
-  split: '⑃',
-  timer: '⏲',
-  type: 'T',
-  'user-round-pen': '✎',
-  variable: '𝑥',
-  webhook: '⚓',
-  workflow: '⧉',
-  box: '▢'
-};
-
-export function iconFor(icon: string): string {
-  return ICONS[icon] ?? ICONS.box;
-}
 
 export class Palette {
   readonly element: HTMLElement;
@@ -53,8 +21,51 @@ export class Palette {
   constructor(private readonly onAdd: (type: string) => void) {
     this.search = h('input', { type: 'search', class: 'oc-palette-search', placeholder: 'Search nodes…', 'aria-label': 'Search nodes' });
     this.search.addEventListener('input', () => this.draw());
-    this.list = h('div', { class: 'oc-palette-list' });
+    this.search.addEventListener('keydown', ev => {
+      if (ev.key === 'Enter') {
+        ev.preventDefault();
+        const first = this.items()[0];
+        if (first?.dataset.nodeType) this.onAdd(first.dataset.nodeType);
+      } else if (ev.key === 'ArrowDown') {
+        ev.preventDefault();
+        this.focusItem(0);
+      }
+    });
+    this.list = h('div', { class: 'oc-palette-list', role: 'listbox', 'aria-label': 'Node types: Enter adds the node' });
+    this.list.addEventListener('keydown', ev => this.onKey(ev));
     this.element = h('div', { class: 'oc-palette' }, this.search, this.list);
+  }
+
+  private items(): HTMLElement[] {
+    return Array.from(this.list.querySelectorAll<HTMLElement>('.oc-palette-item'));
+  }
+
+  /** Roving tab stop: only the current item is in the tab order. */
+  private focusItem(index: number): void {
+    const items = this.items();
+    if (!items.length) return;
+    const i = Math.max(0, Math.min(items.length - 1, index));
+    for (const [j, item] of items.entries()) item.tabIndex = j === i ? 0 : -1;
+    items[i].focus();
+    items[i].scrollIntoView({ block: 'nearest' });
+  }
+
+  private onKey(ev: KeyboardEvent): void {
+    const item = (ev.target as HTMLElement).closest<HTMLElement>('.oc-palette-item');
+    if (!item || ev.ctrlKey || ev.metaKey || ev.altKey) return;
+    const items = this.items();
+    const at = items.indexOf(item);
+    if (ev.key === 'Enter' || ev.key === ' ') {
+      ev.preventDefault();
+      if (item.dataset.nodeType) this.onAdd(item.dataset.nodeType);
+    } else if (ev.key === 'ArrowDown' || ev.key === 'ArrowUp') {
+      ev.preventDefault();
+      if (ev.key === 'ArrowUp' && at === 0) this.search.focus();
+      else this.focusItem(at + (ev.key === 'ArrowDown' ? 1 : -1));
+    } else if (ev.key === 'Home' || ev.key === 'End') {
+      ev.preventDefault();
+      this.focusItem(ev.key === 'Home' ? 0 : items.length - 1);
+    }
   }
 
   setCatalog(entries: CatalogEntry[]): void {
@@ -91,8 +102,17 @@ export class Palette {
         const name = e.type === CODE_TYPE ? 'Python code' : e.type.replace(/Node$/, '');
         const item = h(
           'div',
-          { class: 'oc-palette-item', draggable: 'true', 'data-node-type': e.type, title: `${e.description}\n(double-click or drag to add)` },
-          h('span', { class: 'oc-icon' }, iconFor(e.icon)),
+          {
+            class: 'oc-palette-item',
+            draggable: 'true',
+            role: 'option',
+            tabindex: '-1',
+            'aria-label': `${name}: ${e.description}`,
+            'data-node-type': e.type,
+            'data-category': category,
+            title: `${name} (${category})\n${e.description}\nEnter, double-click or drag to add`
+          },
+          iconElement(resolveIcon(e.icon, category)),
           h('span', { class: 'oc-palette-name' }, name)
         );
         if (e.trigger) item.append(h('span', { class: 'oc-tag' }, 'trigger'));
@@ -106,5 +126,7 @@ export class Palette {
       }
       this.list.append(section);
     }
+    const first = this.items()[0];
+    if (first) first.tabIndex = 0;
   }
 }

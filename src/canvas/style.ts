@@ -1,158 +1,160 @@
-/** The cytoscape stylesheet: node kinds, routes, run states, validation badges. */
+/**
+ * The cytoscape stylesheet: node cards, routes, run states, selection, the
+ * connection handle. Every colour comes from the theme (theme.ts), so the canvas
+ * follows JupyterLab's light and dark themes; a card's stripe, icon, ports and
+ * problem badge are one SVG per node (cards.ts), referenced as ``data(card)``.
+ */
 
 import type { StylesheetJson } from 'cytoscape';
+import { mix, Theme } from './theme';
 
-function badge(fill: string, glyph: string): string {
-  const svg =
-    `<svg xmlns="http://www.w3.org/2000/svg" width="20" height="20" viewBox="0 0 20 20">` +
-    `<circle cx="10" cy="10" r="9" fill="${fill}" stroke="white" stroke-width="2"/>` +
-    `<text x="10" y="14.5" font-size="13" font-family="sans-serif" font-weight="bold" ` +
-    `text-anchor="middle" fill="white">${glyph}</text></svg>`;
-  return 'data:image/svg+xml;utf8,' + encodeURIComponent(svg);
+/** Run states that colour a node (the class is ``run-<state>``). */
+export const RUN_STATES = ['pending', 'running', 'retrying', 'succeeded', 'failed', 'interrupted', 'skipped'] as const;
+
+export function runColour(theme: Theme, state: string): string {
+  switch (state) {
+    case 'running':
+      return theme.running;
+    case 'retrying':
+      return theme.warn;
+    case 'succeeded':
+      return theme.success;
+    case 'failed':
+      return theme.error;
+    case 'interrupted':
+      return theme.interrupted;
+    default:
+      return theme.skipped;
+  }
 }
 
-export const ERROR_BADGE = badge('#d32f2f', '!');
-export const WARNING_BADGE = badge('#f0a000', '?');
+/** Card size (model units); the card image is drawn a few pixels larger for the ports. */
+export const CARD = { width: 184, height: 56, pad: 6 };
 
-export const RUN_COLOURS: Record<string, string> = {
-  pending: '#9e9e9e',
-  running: '#1e88e5',
-  retrying: '#fb8c00',
-  succeeded: '#43a047',
-  failed: '#e53935',
-  interrupted: '#8e24aa',
-  skipped: '#bdbdbd'
-};
-
-export function stylesheet(warn = '#f0a000'): StylesheetJson {
+export function stylesheet(theme: Theme): StylesheetJson {
   const sheet: StylesheetJson = [
     {
       selector: 'node',
       style: {
         shape: 'round-rectangle',
-        width: 168,
-        height: 52,
-        'background-color': '#ffffff',
+        width: CARD.width,
+        height: CARD.height,
+        'background-color': theme.card,
         'border-width': 1.5,
-        'border-color': '#90a4ae',
+        'border-color': theme.cardBorder,
         'text-wrap': 'wrap',
-        'text-max-width': '156px',
+        'text-max-width': `${CARD.width - 58}px`,
+        // Left-aligned after the icon: the label starts at the card's right edge and is
+        // pulled back in, so every card's text begins at the same place.
         'text-valign': 'center',
-        'text-halign': 'center',
+        'text-halign': 'right',
+        'text-justification': 'left',
+        'text-margin-x': -(CARD.width - 56),
+        'line-height': 1.35,
         'font-size': 12,
-        'font-family': 'system-ui, -apple-system, "Segoe UI", sans-serif',
-        color: '#263238',
+        'font-family': theme.fontFamily,
+        color: theme.fg,
         'min-zoomed-font-size': 7
       }
     },
     { selector: 'node[label]', style: { label: 'data(label)' } },
     { selector: 'edge[label]', style: { label: 'data(label)' } },
-    { selector: 'node[kind = "code"]', style: { 'border-color': '#5c6bc0', 'background-color': '#f3f4ff' } },
+    {
+      selector: 'node[card]',
+      style: {
+        'background-image': 'data(card)',
+        'background-width': CARD.width + 2 * CARD.pad,
+        'background-height': CARD.height + 2 * CARD.pad,
+        'background-position-x': '50%',
+        'background-position-y': '50%',
+        'background-clip': 'none',
+        'background-image-containment': 'over',
+        'bounds-expansion': CARD.pad,
+        // The image is the card's decoration: keep it above run tints.
+        'background-image-opacity': 1
+      }
+    },
+    { selector: 'node[category]', style: { 'border-color': 'data(accent)' } },
     { selector: 'node[kind = "subgraph"]', style: { 'border-style': 'double', 'border-width': 4 } },
-    { selector: 'node[kind = "script"]', style: { 'background-color': '#fafafa' } },
     {
       selector: 'node[kind = "sentinel"]',
       style: {
         shape: 'round-rectangle',
-        width: 64,
-        height: 26,
-        'background-color': '#eceff1',
-        'border-color': '#b0bec5',
-        color: '#546e7a',
-        'font-size': 11
+        width: 76,
+        height: 28,
+        'background-color': theme.sentinel,
+        'border-color': theme.cardBorder,
+        color: theme.muted,
+        'font-size': 11,
+        'text-halign': 'center',
+        'text-margin-x': 0,
+        'text-justification': 'center',
+        'text-max-width': '70px'
       }
     },
     {
       selector: 'node:selected',
-      style: { 'border-color': '#1565c0', 'border-width': 3, 'overlay-opacity': 0 }
-    },
-    {
-      selector: 'node.problem-error',
       style: {
-        'border-color': '#d32f2f',
-        'background-image': ERROR_BADGE,
-        'background-width': 18,
-        'background-height': 18,
-        'background-position-x': '100%',
-        'background-position-y': '0%',
-        'background-offset-x': 9,
-        'background-offset-y': -9,
-        'background-clip': 'none',
-        'background-image-containment': 'over',
-        'bounds-expansion': 12
+        'border-color': theme.accent,
+        'border-width': 3,
+        'overlay-opacity': 0,
+        'underlay-color': theme.accent,
+        'underlay-opacity': 0.18,
+        'underlay-padding': 5,
+        'underlay-shape': 'round-rectangle'
       }
     },
-    {
-      selector: 'node.problem-warning',
-      style: {
-        'background-image': WARNING_BADGE,
-        'background-width': 18,
-        'background-height': 18,
-        'background-position-x': '100%',
-        'background-position-y': '0%',
-        'background-offset-x': 9,
-        'background-offset-y': -9,
-        'background-clip': 'none',
-        'background-image-containment': 'over',
-        'bounds-expansion': 12
-      }
-    },
+    { selector: 'node.problem-error', style: { 'border-color': theme.error, 'border-width': 2 } },
     {
       selector: 'edge',
       style: {
         width: 1.6,
-        'line-color': '#90a4ae',
-        'target-arrow-color': '#90a4ae',
+        'line-color': theme.edge,
+        'target-arrow-color': theme.edge,
         'target-arrow-shape': 'triangle',
         'curve-style': 'bezier',
         'arrow-scale': 0.9,
         'font-size': 10,
-        color: '#37474f',
-        'text-background-color': '#ffffff',
-        'text-background-opacity': 0.85,
+        color: theme.fg,
+        'text-background-color': theme.bg,
+        'text-background-opacity': 0.9,
         'text-background-padding': '2px',
         'min-zoomed-font-size': 8
       }
     },
-    { selector: 'edge[kind = "route"]', style: { 'line-style': 'dashed', 'line-color': '#7e57c2', 'target-arrow-color': '#7e57c2' } },
-    { selector: 'edge[kind = "default"]', style: { 'line-style': 'dotted', 'line-color': '#7e57c2', 'target-arrow-color': '#7e57c2' } },
-    { selector: 'edge[kind = "implicit"]', style: { 'line-style': 'dashed', 'line-color': '#cfd8dc' } },
-    { selector: 'edge:selected', style: { 'line-color': '#1565c0', 'target-arrow-color': '#1565c0', width: 3 } },
+    { selector: 'edge[kind = "route"]', style: { 'line-style': 'dashed', 'line-color': theme.route, 'target-arrow-color': theme.route } },
+    { selector: 'edge[kind = "default"]', style: { 'line-style': 'dotted', 'line-color': theme.route, 'target-arrow-color': theme.route } },
+    { selector: 'edge[kind = "implicit"]', style: { 'line-style': 'dashed', 'line-color': mix(theme.edge, theme.bg, 0.55), 'target-arrow-color': mix(theme.edge, theme.bg, 0.55) } },
+    { selector: 'edge:selected', style: { 'line-color': theme.accent, 'target-arrow-color': theme.accent, width: 3 } },
     {
       selector: '.oc-handle',
       style: {
         shape: 'ellipse',
         width: 14,
         height: 14,
-        'background-color': '#1565c0',
+        'background-color': theme.accent,
         'border-width': 2,
-        'border-color': '#ffffff',
+        'border-color': theme.card,
         label: '',
         'overlay-opacity': 0,
         'background-image': 'none',
-        'bounds-expansion': 0
+        'bounds-expansion': 0,
+        'underlay-opacity': 0,
+        'z-index': 20
       }
     },
-    { selector: '.eh-preview, .eh-ghost-edge', style: { 'line-color': '#1565c0', 'target-arrow-color': '#1565c0', 'line-style': 'dashed' } },
+    { selector: '.eh-preview, .eh-ghost-edge', style: { 'line-color': theme.accent, 'target-arrow-color': theme.accent, 'line-style': 'dashed' } },
     { selector: '.eh-ghost-edge.eh-preview-active', style: { opacity: 0 } },
-    { selector: '.eh-ghost-node', style: { opacity: 0, width: 1, height: 1, label: '' } }
+    { selector: '.eh-ghost-node', style: { opacity: 0, width: 1, height: 1, label: '', 'background-image': 'none' } }
   ];
-  for (const [state, colour] of Object.entries(RUN_COLOURS)) {
+  for (const state of RUN_STATES) {
+    const colour = runColour(theme, state);
     sheet.push({
       selector: `node.run-${state}`,
-      style: { 'border-color': colour, 'border-width': 4, 'background-color': tint(colour) }
+      style: { 'border-color': colour, 'border-width': 4, 'background-color': mix(colour, theme.card, theme.dark ? 0.28 : 0.15) }
     });
   }
   // A node that ran but warned (e.g. an unresolved template) is amber, not green.
-  sheet.push({ selector: 'node.run-warning', style: { 'border-color': warn, 'border-style': 'double', 'border-width': 6 } });
+  sheet.push({ selector: 'node.run-warning', style: { 'border-color': theme.warn, 'border-style': 'double', 'border-width': 6 } });
   return sheet;
-}
-
-function tint(hex: string): string {
-  const n = parseInt(hex.slice(1), 16);
-  const mix = (c: number): number => Math.round(c + (255 - c) * 0.85);
-  const r = mix((n >> 16) & 255);
-  const g = mix((n >> 8) & 255);
-  const b = mix(n & 255);
-  return `rgb(${r},${g},${b})`;
 }

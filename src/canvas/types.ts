@@ -94,10 +94,18 @@ export interface Viewport {
   zoom: number;
 }
 
+/** A sticky note on the canvas (layout only: it never changes what a workflow does). */
+export interface CanvasComment {
+  id: string;
+  text: string;
+  x: number;
+  y: number;
+}
+
 export interface CanvasLayout {
   positions: Record<string, Position>;
   viewport?: Viewport | null;
-  comments: JSONValue[];
+  comments: CanvasComment[];
 }
 
 export interface WorkflowDocument {
@@ -155,6 +163,7 @@ export type Diff =
   | { op: 'set_conditional_edge'; source: string; edge: Routing | null; index?: number }
   | { op: 'set_entrypoint'; id: string | null }
   | { op: 'set_viewport'; viewport: Viewport | null }
+  | { op: 'set_comment'; id: string; comment: { text: string; x: number; y: number } | null; index?: number }
   | { op: 'set_meta'; name?: string; description?: string }
   | { op: 'set_pin'; id: string; output: JSONValue }
   | { op: 'remove_pin'; id: string };

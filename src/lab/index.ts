@@ -18,6 +18,7 @@ import { dumps } from '../canvas/canonical';
 import { blankDocument, CanvasFactory, CanvasPanel, FACTORY, FILE_TYPE, newWorkflowId } from './document';
 import { workflowFile } from './files';
 import { NotebookDebugger } from './notebookdebug';
+import { iconNames, iconSvg, setIconRenderer } from '../canvas/icons';
 import { RunViewer } from './runviewer';
 import { Sidebar } from './sidebar';
 import { showVersions } from './versions';
@@ -32,6 +33,16 @@ const ICON_SVG =
   '<path d="M7.5 6.2l9 4.6-.9 1.8-9-4.6zM7.5 17.8l9-4.6-.9-1.8-9 4.6z"/></g></svg>';
 
 export const orcheoIcon = new LabIcon({ name: 'orcheo-jupyter:workflow', svgstr: ICON_SVG });
+
+/**
+ * The canvas's icons as LabIcons (the same SVG the notebook widget inlines): the
+ * canvas in Lab draws them through Lab's icon machinery, and other extensions can
+ * use them by name (``orcheo-jupyter:icon-<name>``).
+ */
+export const canvasIcons: Record<string, LabIcon> = Object.fromEntries(
+  iconNames().map(name => [name, new LabIcon({ name: `orcheo-jupyter:icon-${name}`, svgstr: iconSvg(name) })])
+);
+setIconRenderer(name => canvasIcons[name]?.element({ tag: 'span', className: 'oc-labicon' }) ?? null);
 
 const CMD = {
   newWorkflow: 'orcheo:new-workflow',

@@ -2,6 +2,7 @@
 
 import { Widget } from '@lumino/widgets';
 import { h } from '../canvas/form';
+import { iconElement } from '../canvas/icons';
 import { ExecutionSummary, OrcheoApi, WorkflowSummary } from './api';
 import { startRun } from './start';
 
@@ -70,7 +71,7 @@ export class Sidebar extends Widget {
     this.workflows = workflows;
     for (const w of workflows) this.names.set(w.id, w.name);
     for (const w of workflows) {
-      const run = h('button', { type: 'button', class: 'jp-mod-styled', title: 'Run the latest version', 'data-action': 'run' }, '▶');
+      const run = h('button', { type: 'button', class: 'jp-mod-styled', title: 'Run the latest version', 'aria-label': 'Run the latest version', 'data-action': 'run' }, iconElement('play'));
       run.addEventListener('click', async ev => {
         ev.stopPropagation();
         try {
@@ -82,7 +83,7 @@ export class Sidebar extends Widget {
           this.messageEl.textContent = `Cannot run ${w.name}: ${(err as Error).message}`;
         }
       });
-      const open = h('button', { type: 'button', class: 'jp-mod-styled', title: 'Open the file that holds this workflow', 'data-action': 'open' }, '✎');
+      const open = h('button', { type: 'button', class: 'jp-mod-styled', title: 'Open the file that holds this workflow', 'aria-label': 'Open the file that holds this workflow', 'data-action': 'open' }, iconElement('pencil'));
       open.addEventListener('click', ev => {
         ev.stopPropagation();
         this.actions.openWorkflow(w);
@@ -111,7 +112,7 @@ export class Sidebar extends Widget {
     this.runsEl.replaceChildren();
     if (!runs.length) this.runsEl.append(h('li', { class: 'oc-muted' }, 'No runs.'));
     for (const r of runs) {
-      const view = h('button', { type: 'button', class: 'jp-mod-styled', title: 'Open in the run viewer', 'data-action': 'view' }, '⧉');
+      const view = h('button', { type: 'button', class: 'jp-mod-styled', title: 'Open in the run viewer', 'aria-label': 'Open in the run viewer', 'data-action': 'view' }, iconElement('timeline'));
       const li = h(
         'li',
         { 'data-run-id': r.id, title: `${r.error ? r.error + '\n' : ''}Run ${r.id} (click to open in the run viewer)` },

@@ -158,7 +158,10 @@ def test_a_connection_dropped_on_start_creates_nothing_and_says_why(page: Any, l
 def test_lab_shortcuts_work_while_the_canvas_has_the_keyboard(page: Any, lab: Lab) -> None:
     _open_two_nodes(page, lab, "keys")
     page.locator(f"{DOC} .oc-graph").click(position={"x": 5, "y": 5})
-    assert page.evaluate("sel => document.activeElement === document.querySelector(sel)", DOC)
+    # The graph itself has the keyboard (it carries the canvas's ARIA role and label).
+    assert page.evaluate(
+        "sel => document.activeElement === document.querySelector(sel + ' .oc-graph')", DOC
+    )
     page.keyboard.press("Control+Shift+C")  # Lab's command palette
     page.locator(".lm-CommandPalette:visible .lm-CommandPalette-input").wait_for(timeout=5_000)
     page.keyboard.press("Escape")

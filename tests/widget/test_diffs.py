@@ -243,3 +243,44 @@ def test_pin_batches_are_all_or_nothing_and_name_the_problem() -> None:
             [{"op": "remove_node", "id": "a"}, {"op": "add_edge", "source": "x", "target": "y"}],
         )
     assert doc.pinned == {"a": 1}  # the removal was undone with its pin
+
+
+def test_set_comment_adds_edits_moves_and_removes_a_sticky_note() -> None:
+    doc = _doc()
+    apply_diffs(doc, [{"op": "set_comment", "id": "n1", "comment": {"text": "hi", "x": 1, "y": 2}}])
+    apply_diffs(doc, [{"op": "set_comment", "id": "n2", "comment": {"text": "", "x": 0, "y": 0}}])
+    assert [(c.id, c.text, c.x, c.y) for c in doc.canvas.comments] == [
+        ("n1", "hi", 1.0, 2.0),
+        ("n2", "", 0.0, 0.0),
+    ]
+    apply_diffs(
+        doc, [{"op": "set_comment", "id": "n1", "comment": {"text": "moved", "x": 5, "y": 6}}]
+    )
+    assert doc.canvas.comments[0].model_dump() == {"id": "n1", "text": "moved", "x": 5.0, "y": 6.0}
+    apply_diffs(doc, [{"op": "set_comment", "id": "n1", "comment": None}])
+    assert [c.id for c in doc.canvas.comments] == ["n2"]
+    # Saved in the document (the canvas's comments member) and read back.
+    again = spec.loads(spec.dumps(doc))
+    assert [c.id for c in again.canvas.comments] == ["n2"]
+
+
+def test_set_comment_errors_name_the_field_and_leave_the_notes_unchanged() -> None:
+    doc = _doc()
+    apply_diffs(doc, [{"op": "set_comment", "id": "n1", "comment": {"text": "a", "x": 0, "y": 0}}])
+    with pytest.raises(DiffError, match=r"diff 1 \(set_comment\): comment.text"):
+        apply_diffs(
+            doc,
+            [
+                {"op": "set_comment", "id": "n1", "comment": None},
+                {"op": "set_comment", "id": "n2", "comment": {"text": 3, "x": 0, "y": 0}},
+            ],
+        )
+    assert [c.text for c in doc.canvas.comments] == ["a"]
+    with pytest.raises(DiffError, match=r"diff 0 \(set_comment\): id"):
+        apply_diffs(doc, [{"op": "set_comment", "id": "", "comment": None}])
+
+
+def test_notes_are_layout_only() -> None:
+    from orcheo_jupyter.widget.diffs import changes_structure
+
+    assert not changes_structure([{"op": "set_comment", "id": "n", "comment": None}])
