@@ -254,7 +254,13 @@ def test_box_select_and_move_several_nodes_then_undo(page: Any, lab: Lab) -> Non
         "sel => document.querySelector(sel).orcheoCanvas.nodeClientPosition('b')", DOC
     )
     zoom = page.evaluate("sel => document.querySelector(sel).orcheoCanvas.cy.zoom()", DOC)
-    half_w, half_h = 84 * zoom + 12, 26 * zoom + 12
+    # The box must hold each node's whole drawn card (ports included).
+    box = page.evaluate(
+        "sel => document.querySelector(sel).orcheoCanvas.cy.getElementById('a')"
+        ".renderedBoundingBox({includeLabels: false})",
+        DOC,
+    )
+    half_w, half_h = box["w"] / 2 + 12, box["h"] / 2 + 12
     # Shift-drag a box around both nodes (start and end sentinels stay outside).
     page.keyboard.down("Shift")
     page.mouse.move(a["x"] - half_w, a["y"] - half_h)
