@@ -7,6 +7,7 @@
 
 import cytoscape from 'cytoscape';
 import { h } from './form';
+import { iconElement } from './icons';
 
 export interface NodeMarks {
   pin?: boolean;
@@ -16,10 +17,10 @@ export interface NodeMarks {
 }
 
 const ICONS: [keyof NodeMarks, string, string][] = [
-  ['pin', '📌', 'Output pinned: runs started by hand and node tests use it instead of running the node'],
-  ['breakBefore', '⏸', 'Breakpoint: runs started here pause before this node'],
-  ['breakAfter', '⏯', 'Breakpoint: runs started here pause after this node'],
-  ['paused', '‖', 'The run is paused here at a breakpoint']
+  ['pin', 'pin', 'Output pinned: runs started by hand and node tests use it instead of running the node'],
+  ['breakBefore', 'pause', 'Breakpoint: runs started here pause before this node'],
+  ['breakAfter', 'pause-after', 'Breakpoint: runs started here pause after this node'],
+  ['paused', 'pause', 'The run is paused here at a breakpoint']
 ];
 
 export class NodeBadges {
@@ -59,10 +60,10 @@ export class NodeBadges {
       if (!icons.length || this.cy.getElementById(id).empty()) continue;
       const box = h('div', { class: 'oc-node-badges', 'data-node': id });
       for (const [key, icon, title] of icons) {
-        const badge = h('span', { class: `oc-badge oc-badge-${key}`, 'data-badge': key, title }, icon);
+        const badge = h('span', { class: `oc-badge oc-badge-${key}`, 'data-badge': key, title }, iconElement(icon));
         if (key === 'paused' && marks.paused) {
           badge.dataset.when = marks.paused;
-          badge.textContent = `‖ paused ${marks.paused}`;
+          badge.append(` paused ${marks.paused}`);
         }
         box.append(badge);
       }

@@ -7,6 +7,7 @@
 import { clone } from './doc';
 import { BreakWhen, DebugSession, refusal, TestOutcome } from './debug';
 import { h } from './form';
+import { iconElement } from './icons';
 import { TemplatePreviews } from './preview';
 import { insertTemplate, stateTree } from './statetree';
 import { DebugHost, Diff, JSONValue, RunChoice, WorkflowDocument } from './types';
@@ -49,8 +50,8 @@ function runLabel(run: RunChoice): string {
 }
 
 /** Pin ``output`` as the node's output (runs by hand and tests use it instead of running it). */
-export function pinButton(id: string, output: JSONValue, ctx: { edit: DebugPanelContext['edit'] }, label = '📌 Pin this output'): HTMLElement {
-  const pin = h('button', { type: 'button', class: 'oc-button', 'data-action': 'pin-output', title: 'Runs started by hand and node tests use this output instead of running the node' }, label);
+export function pinButton(id: string, output: JSONValue, ctx: { edit: DebugPanelContext['edit'] }, label = 'Pin this output'): HTMLElement {
+  const pin = h('button', { type: 'button', class: 'oc-button', 'data-action': 'pin-output', title: 'Runs started by hand and node tests use this output instead of running the node' }, iconElement('pin'), label);
   pin.addEventListener('click', () => ctx.edit([{ op: 'set_pin', id, output: clone(output) }], `pin ${id}`));
   return pin;
 }
@@ -74,12 +75,12 @@ function outcomeView(id: string, outcome: TestOutcome, ctx: DebugPanelContext): 
   const took = `${r.duration_ms < 1 ? r.duration_ms.toFixed(2) : Math.round(r.duration_ms)} ms`;
   if (r.error !== null) {
     return [
-      h('div', { class: 'oc-run-status oc-run-failed' }, `✗ failed · ${took}${from}`),
+      h('div', { class: 'oc-run-status oc-run-failed' }, iconElement('x-mark'), ` failed · ${took}${from}`),
       h('div', { class: 'oc-test-error', role: 'alert', 'data-node': r.node }, h('strong', {}, r.node), `: ${r.error}`)
     ];
   }
   const out: HTMLElement[] = [
-    h('div', { class: 'oc-run-status oc-run-succeeded' }, `✓ succeeded · ${took}${r.pinned ? ' · pinned output' : ''}${from}`),
+    h('div', { class: 'oc-run-status oc-run-succeeded' }, iconElement('check'), ` succeeded · ${took}${r.pinned ? ' · pinned output' : ''}${from}`),
     h('div', { class: 'oc-label' }, 'Output'),
     jsonView(r.output, 'oc-test-output')
   ];
@@ -93,7 +94,7 @@ function pinSection(id: string, ctx: DebugPanelContext): HTMLElement {
   const pinned = ctx.doc.pinned && id in ctx.doc.pinned ? ctx.doc.pinned[id] : undefined;
   if (pinned !== undefined) {
     box.append(
-      h('div', { class: 'oc-label oc-pinned-label' }, '📌 Pinned output (used instead of running the node by hand-started runs and tests)'),
+      h('div', { class: 'oc-label oc-pinned-label' }, iconElement('pin'), ' Pinned output (used instead of running the node by hand-started runs and tests)'),
       jsonView(pinned, 'oc-pinned-output')
     );
     if (!ctx.readOnly) {
@@ -129,18 +130,18 @@ function pinSection(id: string, ctx: DebugPanelContext): HTMLElement {
 
 function breakButton(id: string, when: BreakWhen, ctx: DebugPanelContext): HTMLElement {
   const on = (): boolean => ctx.session.hasBreak(id, when);
-  const label = (): string => `${on() ? '●' : '○'} Break ${when}`;
+  const label = (): (HTMLElement | string)[] => [iconElement(on() ? 'dot' : 'ring'), ` Break ${when}`];
   const btn = h('button', {
     type: 'button',
     class: 'oc-button oc-break-toggle',
     'data-action': `break-${when}`,
     'aria-pressed': String(on()),
     title: `Runs started here pause ${when} this node`
-  }, label());
+  }, ...label());
   btn.addEventListener('click', () => {
     ctx.session.toggleBreak(id, when);
     btn.setAttribute('aria-pressed', String(on()));
-    btn.textContent = label();
+    btn.replaceChildren(...label());
     ctx.changed();
   });
   return btn;
@@ -212,7 +213,7 @@ export function debugSection(id: string, ctx: DebugPanelContext, previews: Templ
   const result = h('div', { class: 'oc-test-result', 'aria-live': 'polite' });
   if (host) {
     box.append(h('label', { class: 'oc-label' }, 'Run to test on'), runSelector(ctx, host));
-    const test = h('button', { type: 'button', class: 'oc-button oc-primary', 'data-action': 'test-node', title: 'Run this node alone on the state it received in the chosen run (nothing is stored)' }, '▶ Test node');
+    const test = h('button', { type: 'button', class: 'oc-button oc-primary', 'data-action': 'test-node', title: 'Run this node alone on the state it received in the chosen run (nothing is stored)' }, iconElement('play'), 'Test node');
     test.addEventListener('click', () => {
       test.disabled = true;
       result.dataset.testStatus = 'running';

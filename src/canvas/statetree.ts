@@ -4,6 +4,7 @@
  */
 
 import { h } from './form';
+import { iconElement } from './icons';
 import { JSONValue } from './types';
 
 const MAX_KEYS = 200;
@@ -34,7 +35,7 @@ function branch(value: JSONValue, path: string[], pick: (path: string) => void, 
     const item = h('li', {}, keyEl, ' ', h('span', { class: 'oc-tree-value' }, preview(child)));
     const nested = child !== null && typeof child === 'object' && (Array.isArray(child) ? child.length : Object.keys(child).length);
     if (nested && depth < MAX_DEPTH) {
-      const toggle = h('button', { type: 'button', class: 'oc-tree-toggle', 'aria-expanded': 'false', title: 'Show inside' }, '▸');
+      const toggle = h('button', { type: 'button', class: 'oc-tree-toggle', 'aria-expanded': 'false', title: 'Show inside', 'aria-label': 'Show inside' }, iconElement('chevron-right'));
       let inner: HTMLElement | null = null;
       toggle.addEventListener('mousedown', ev => ev.preventDefault());
       toggle.addEventListener('click', () => {
@@ -43,7 +44,7 @@ function branch(value: JSONValue, path: string[], pick: (path: string) => void, 
           item.append(inner);
         } else inner.hidden = !inner.hidden;
         const open = !inner.hidden;
-        toggle.textContent = open ? '▾' : '▸';
+        toggle.replaceChildren(iconElement(open ? 'chevron-down' : 'chevron-right'));
         toggle.setAttribute('aria-expanded', String(open));
       });
       item.prepend(toggle);

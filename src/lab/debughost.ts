@@ -7,7 +7,7 @@
 import { DebugError, DebugHost, JSONValue, NodeTestResult, RunChoice, TemplatePreview, WorkflowDocument } from '../canvas/types';
 import { ApiError, OrcheoApi } from './api';
 
-const NOT_STORED = 'This workflow has not run yet: run it (▶ Run) so its nodes have an input to test on.';
+const NOT_STORED = 'This workflow has not run yet: run it (Run) so its nodes have an input to test on.';
 
 function asDebugError(err: unknown): DebugError {
   if (err instanceof ApiError) {
