@@ -8,6 +8,7 @@ import { DebugSession } from './debug';
 import { debugSection, pinButton } from './debugpanel';
 import { CodeField, CodeFieldFactory, errorLine, textareaField } from './code';
 import { configForm, FieldErrors, FormContext, h } from './form';
+import { iconElement } from './icons';
 import { TemplatePreviews } from './preview';
 import { EdgeDef } from './elements';
 import { NodeRun, RunSnapshot, formatDuration, pausedAt, runStatusText, stateLabel } from './overlay';
@@ -374,7 +375,7 @@ function summary(ctx: PanelContext): HTMLElement {
       runBox.append(h('div', { class: 'oc-help' }, `Paused ${paused} at a breakpoint: the run viewer shows the state there.`));
       const id = r.id;
       if (ctx.continueRun && id) {
-        const go = h('button', { type: 'button', class: 'oc-button oc-primary', 'data-action': 'continue-run' }, '▶ Continue');
+        const go = h('button', { type: 'button', class: 'oc-button oc-primary', 'data-action': 'continue-run' }, iconElement('play'), 'Continue');
         go.addEventListener('click', () => {
           go.disabled = true;
           ctx.continueRun?.(id);
