@@ -74,7 +74,15 @@ export class TemplatePreviews {
         this.show(f, values[i] ?? null, res.unresolved.filter(t => text.includes(t)));
       });
     } catch (err) {
-      for (const f of fields) if (this.seqs.get(f) === seq) this.fail(f, err);
+      // Why there is no preview (e.g. no run yet) is said once, under the first field.
+      fields.forEach((f, i) => {
+        if (this.seqs.get(f) !== seq) return;
+        if (i === 0) this.fail(f, err);
+        else {
+          this.lines.get(f)?.remove();
+          this.lines.delete(f);
+        }
+      });
     }
   }
 

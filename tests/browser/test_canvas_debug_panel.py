@@ -167,6 +167,11 @@ def test_test_node_shows_output_or_error_and_stores_nothing(page: Any, lab: Lab)
 def test_node_of_a_workflow_never_run_says_to_run_it_first(page: Any, lab: Lab) -> None:
     spec.save(spec.document_from_data(_document("dbg_never")), lab.root / "dbg_never.orcheo.json")
     _open(page, lab, "dbg_never")
+    panel = _select(page, "shout")
+    # No preview without a run: said once, not under every template field.
+    note = panel.locator('.oc-template-preview[data-state="error"]')
+    note.wait_for()
+    assert note.count() == 1 and "has not run yet" in note.inner_text()
     panel = _select(page, "greet")
     panel.locator('[data-action="test-node"]').click()
     error = panel.locator(".oc-test-error")
