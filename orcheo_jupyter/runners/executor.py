@@ -17,11 +17,15 @@ import contextlib
 import dataclasses
 import logging
 import time
+import uuid
 from collections import deque
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from langgraph.graph.state import CompiledStateGraph
+
+from ..runtime.admission import is_large
 from ..runtime.build import as_document
 from ..runtime.events import TERMINAL, TERMINAL_EVENTS, RunStatus
 from ..runtime.executor import Executor
@@ -31,11 +35,13 @@ from ..runtime.single_node import NodeTest, NodeTestError, new_test_id, run_sing
 from ..runtime.waiting import TIMED_OUT, within
 from ..settings import Settings
 from ..spec.io import to_data
-from ..spec.models import FrozenIRGraph, WorkflowDocument
+from ..spec.models import FrozenIRGraph, ScriptGraph, WorkflowDocument
 from ..spec.problems import DocumentError, Problem
+from ..store.base import NotFound
 from ..store.records import EventRecord, RunRecord
 from .config import STOP_GRACE_SECONDS, RunnerConfig
 from .pool import RunnerPool, RunnerProcess
+from .stand_in import is_stand_in, stand_in
 
 log = logging.getLogger(__name__)
 
@@ -65,11 +71,12 @@ class _Stop:
 
 
 @dataclass
-class _Test:
-    """A node test a runner executes; the reply resolves ``reply``."""
+class _Call:
+    """A question a runner answers (a node test, a script run's checkpoints)."""
 
     runner: RunnerProcess
-    node: str
+    #: What the answer is for, as errors say it ("node 'x' could not be tested").
+    failure: str
     reply: asyncio.Future[dict[str, Any]]
     #: Why the server ended its runner, when it did (a node past its timeout).
     stop: str | None = None
@@ -93,7 +100,7 @@ class PoolExecutor(Executor):
         super().__init__(store, checkpointer, **kw)
         self.pool = RunnerPool(runners, self._message, self._exited, self._kick)
         self._hosted: dict[str, _Hosted] = {}
-        self._tests: dict[str, _Test] = {}
+        self._calls: dict[str, _Call] = {}
         self._queue: deque[str] = deque()
         self._followers: dict[str, set[asyncio.Queue[EventRecord | None]]] = {}
         self._deadlines: dict[tuple[str, str, int], asyncio.TimerHandle] = {}
@@ -203,8 +210,8 @@ class PoolExecutor(Executor):
             self._settle(run_id, runner)
             if runner.spent is not None and runner.spent_run == run_id:
                 runner.kill(runner.spent)
-        elif kind == "tested":
-            self._tested(runner, str(message.get("test", "")), message)
+        elif kind == "answer":
+            self._answered(runner, str(message.get("call", "")), message)
         elif kind == "node":
             key = (run_id, str(message["node"]), int(message["attempt"]))
             timeout = float(message["timeout"])
@@ -222,12 +229,12 @@ class PoolExecutor(Executor):
         elif kind == "refused":
             self._chore(self._refused(runner, run_id, message))
 
-    def _tested(self, runner: RunnerProcess, test_id: str, message: dict[str, Any]) -> None:
-        runner.runs.discard(test_id)
-        test = self._tests.get(test_id)
-        if test is not None and test.runner is runner and not test.reply.done():
-            test.reply.set_result(message)
-        if runner.spent is not None and runner.spent_run == test_id:
+    def _answered(self, runner: RunnerProcess, call_id: str, message: dict[str, Any]) -> None:
+        runner.runs.discard(call_id)
+        call = self._calls.get(call_id)
+        if call is not None and call.runner is runner and not call.reply.done():
+            call.reply.set_result(message)
+        if runner.spent is not None and runner.spent_run == call_id:
             runner.kill(runner.spent)  # its node's thread still runs: replace it now
         self._kick()
 
@@ -250,9 +257,9 @@ class PoolExecutor(Executor):
             f"node {node!r} failed: timed out after {timeout:g}s (its timeout); it never "
             "yielded, so its runner process was ended"
         )
-        test = self._tests.get(run_id)
-        if test is not None and test.runner is runner and not runner.exited.is_set():
-            test.stop = message
+        call = self._calls.get(run_id)
+        if call is not None and call.runner is runner and not runner.exited.is_set():
+            call.stop = message
             runner.kill(f"node {node!r} tested as {run_id} ran past its {timeout:g}s timeout")
             return
         hosted = self._hosted.get(run_id)
@@ -274,19 +281,16 @@ class PoolExecutor(Executor):
         """A runner is gone: end the runs it was stopped for, recover the others elsewhere."""
         for key in [k for k, t in self._deadlines.items() if k[0] in runner.runs]:
             self._deadlines.pop(key).cancel()
-        for test_id, test in list(self._tests.items()):
-            if test.runner is runner and not test.reply.done():
-                runner.runs.discard(test_id)
+        for call_id, call in list(self._calls.items()):
+            if call.runner is runner and not call.reply.done():
+                runner.runs.discard(call_id)
                 how = (
                     f"was ended: {runner.ended_because}"
                     if runner.ended_because
                     else f"died: {cause}"
                 )
-                error = test.stop or (
-                    f"node {test.node!r} could not be tested: its runner process "
-                    f"(pid {runner.pid}) {how}"
-                )
-                test.reply.set_result({"stopped": error})
+                error = call.stop or f"{call.failure}: its runner process (pid {runner.pid}) {how}"
+                call.reply.set_result({"stopped": error})
         for run_id in list(runner.runs):
             hosted = self._hosted.get(run_id)
             if hosted is not None and hosted.runner is runner:
@@ -419,27 +423,18 @@ class PoolExecutor(Executor):
         if node is None or not any(n.id == node_id for n in node):
             # The same refusal as in-process, without waiting for a runner.
             return await run_single_node(doc, node_id, state, workflow_id=workflow_id)
-        test_id = test_id or new_test_id()
         started = time.perf_counter()
-        runner = await self._ready_runner()
-        test = _Test(runner, node_id, asyncio.get_running_loop().create_future())
-        self._tests[test_id] = test
-        runner.runs.add(test_id)
-        order = {
-            "op": "test",
-            "test": test_id,
-            "document": to_data(doc),
-            "node": node_id,
-            "state": jsonable(dict(state)),
-            "workflow_id": workflow_id,
-        }
-        try:
-            if not runner.send(order):
-                raise RuntimeError("the runner process chosen for the test has gone; try again")
-            reply = await test.reply
-        finally:
-            self._tests.pop(test_id, None)
-            runner.runs.discard(test_id)
+        reply = await self._ask(
+            {
+                "op": "test",
+                "document": to_data(doc),
+                "node": node_id,
+                "state": jsonable(dict(state)),
+                "workflow_id": workflow_id,
+            },
+            f"node {node_id!r} could not be tested",
+            call_id=test_id or new_test_id(),
+        )
         if "result" in reply:
             return NodeTest(**_test_fields(reply["result"]))
         if "not_found" in reply:
@@ -450,6 +445,65 @@ class PoolExecutor(Executor):
             elapsed = (time.perf_counter() - started) * 1000
             return NodeTest(node_id, None, str(reply["stopped"]), elapsed, False)
         raise RuntimeError(f"node {node_id!r} could not be tested: {reply.get('error')}")
+
+    # --- script and large graphs are built and read in runners only -------------------
+    def _build(self, doc: WorkflowDocument) -> CompiledStateGraph:
+        """A script's graph is never built here: building it executes the script.
+
+        Imported scripts run where runs run. The server admitted the script when it
+        was stored (the import child built it); here it gets a stand-in that no run
+        executes, and reading a script run's checkpoints asks a runner. A large
+        document was compiled in a runner when it was stored, and gets one too.
+        """
+        if isinstance(doc.graph, ScriptGraph) or is_large(doc):
+            # A large document was compiled when it was stored (in a runner); compiling
+            # it again here would hold the server's GIL for seconds.
+            return stand_in()
+        return super()._build(doc)
+
+    async def check_document(self, doc: WorkflowDocument) -> None:
+        """Build and compile ``doc`` in a runner: DocumentError naming what fails."""
+        reply = await self._ask(
+            {"op": "check", "document": to_data(doc)}, "the document could not be checked"
+        )
+        if "problems" in reply:
+            raise DocumentError([Problem(**p) for p in reply["problems"]])
+        if "result" not in reply:
+            message = f"the graph cannot be built: {reply.get('error') or reply.get('stopped')}"
+            raise DocumentError([Problem("error", "graph_build", message)])
+
+    async def checkpoints(self, run_id: str, *, values: bool = False) -> list[dict[str, Any]]:
+        record = await self.get_run(run_id)
+        if not is_stand_in(await self._graph_of(record)):
+            return await super().checkpoints(run_id, values=values)
+        reply = await self._ask(
+            {"op": "history", "run": run_id, "values": values},
+            f"the checkpoints of run {run_id} could not be read",
+        )
+        if "result" in reply:
+            return list(reply["result"])
+        if "not_found" in reply:
+            raise NotFound(str(reply["not_found"]))
+        if "problems" in reply:
+            raise DocumentError([Problem(**p) for p in reply["problems"]])
+        raise RuntimeError(str(reply.get("stopped") or reply.get("error")))
+
+    async def _ask(
+        self, order: dict[str, Any], failure: str, call_id: str | None = None
+    ) -> dict[str, Any]:
+        """Send ``order`` to a ready runner; its answer, or ``{"stopped": why}`` if it died."""
+        call_id = call_id or f"call-{uuid.uuid4().hex[:12]}"
+        runner = await self._ready_runner()
+        call = _Call(runner, failure, asyncio.get_running_loop().create_future())
+        self._calls[call_id] = call
+        runner.runs.add(call_id)
+        try:
+            if not runner.send({**order, "call": call_id}):
+                raise RuntimeError(f"{failure}: the runner process chosen has gone; try again")
+            return await call.reply
+        finally:
+            self._calls.pop(call_id, None)
+            runner.runs.discard(call_id)
 
     async def _ready_runner(self, timeout: float = 60.0) -> RunnerProcess:
         """The least busy ready runner, once one is (runners start in the background)."""

@@ -2,14 +2,16 @@
 
 It knows no HTTP. Over the socket inherited as ``FD`` it gets its configuration,
 then run orders from the server (``run``: start or continue a stored run;
-``resume``; ``cancel``; ``test``: run one node alone; ``shutdown``), executes
+``resume``; ``cancel``; ``test``: run one node alone; ``history``: a run's
+checkpoints, read with its graph; ``check``: compile a large document;
+``shutdown``), executes
 them with an ``Executor`` on the server's store and checkpoints, and reports back:
 
 - ``events``: each batch of run events once it is committed (what followers see
   is exactly the stored stream, so a runner that dies can never have shown a
   follower an event its successor numbers differently);
 - ``settled``: a run stopped executing here (finished, failed, cancelled, interrupted);
-- ``tested``: the outcome of a ``test`` (nothing of it is stored);
+- ``answer``: the reply to a question (``test``, ``history``) named by its ``call`` id;
 - ``node`` / ``node_end``: a node attempt under a timeout started / ended, sent at
   once from the loop thread, so the server can end this process when the node
   never yields;
@@ -159,6 +161,10 @@ class Runner:
             return
         if op == "test":
             task = asyncio.create_task(self._test(message or {}))
+        elif op == "history":
+            task = asyncio.create_task(self._history(message or {}))
+        elif op == "check":
+            task = asyncio.create_task(self._check(message or {}))
         else:
             task = asyncio.create_task(self._execute(op, run_id, message or {}))
         self.orders.add(task)
@@ -197,7 +203,7 @@ class Runner:
         from ..spec.io import document_from_data
         from ..spec.problems import DocumentError
 
-        test_id = str(message.get("test"))
+        test_id = str(message.get("call"))
         reply: dict[str, Any]
         try:
             tested = await self.executor.test_node(
@@ -215,7 +221,48 @@ class Runner:
         except Exception as exc:
             log.exception("orcheo runner: test %s could not run", test_id)
             reply = {"error": f"{type(exc).__name__}: {exc}"}
-        self.channel.send({"t": "tested", "test": test_id, **reply})
+        self.channel.send({"t": "answer", "call": test_id, **reply})
+
+    async def _history(self, message: dict[str, Any]) -> None:
+        """A run's checkpoints, read with its graph (the server never builds a script's)."""
+        from ..runtime.serialize import jsonable
+        from ..spec.problems import DocumentError
+        from ..store.base import NotFound
+
+        call = str(message.get("call"))
+        reply: dict[str, Any]
+        try:
+            history = await self.executor.checkpoints(
+                str(message.get("run")), values=bool(message.get("values"))
+            )
+            reply = {"result": jsonable(history)}
+        except NotFound as exc:
+            reply = {"not_found": str(exc)}
+        except DocumentError as exc:
+            reply = {"problems": [p.as_dict() for p in exc.problems]}
+        except Exception as exc:
+            log.exception("orcheo runner: checkpoints of %s could not be read", message.get("run"))
+            reply = {"error": f"{type(exc).__name__}: {exc}"}
+        self.channel.send({"t": "answer", "call": call, **reply})
+
+    async def _check(self, message: dict[str, Any]) -> None:
+        """Validate, build and compile a document (the server's admission of a large one)."""
+        from ..runtime.build import build_graph
+        from ..spec.io import document_from_data
+        from ..spec.problems import DocumentError
+
+        def check() -> None:
+            build_graph(document_from_data(message["document"])).compile()
+
+        reply: dict[str, Any]
+        try:
+            await asyncio.to_thread(check)  # this runner's runs keep their loop meanwhile
+            reply = {"result": True}
+        except DocumentError as exc:
+            reply = {"problems": [p.as_dict() for p in exc.problems]}
+        except Exception as exc:
+            reply = {"error": str(exc) or type(exc).__name__}
+        self.channel.send({"t": "answer", "call": str(message.get("call")), **reply})
 
 
 def _limit_memory(limit: int) -> None:

@@ -9,6 +9,7 @@ the server, by ``runtime/admission.py``, whoever starts them.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ..common.lru import LRU
@@ -22,6 +23,9 @@ from ..spec.models import ScriptGraph, WorkflowDocument
 from ..spec.problems import DocumentError, Problem
 from ..spec.validate import validate_document
 
+#: Builds and compiles a document somewhere else; raises DocumentError if it cannot.
+CompileCheck = Callable[[WorkflowDocument], Awaitable[None]]
+
 
 class Documents:
     """Document checks and a small parse cache, shared by the handlers."""
@@ -30,8 +34,15 @@ class Documents:
         self.limits = limits
         self._parsed: LRU[str, WorkflowDocument] = LRU(cache_size)
 
-    async def admit(self, doc: WorkflowDocument) -> WorkflowDocument:
-        """The document to store, or DocumentError naming every problem."""
+    async def admit(
+        self, doc: WorkflowDocument, compile_elsewhere: CompileCheck | None = None
+    ) -> WorkflowDocument:
+        """The document to store, or DocumentError naming every problem.
+
+        ``compile_elsewhere`` builds and compiles a large document in another process
+        (a runner): seconds of pure-Python work in a thread here would still hold the
+        GIL that the server's event loop needs.
+        """
         problems = schema_problems(doc)
         if problems:
             raise DocumentError(problems)
@@ -40,7 +51,9 @@ class Documents:
             graph = doc.graph.model_copy(update={"index": index})
             return doc.model_copy(update={"graph": graph})
         try:
-            if is_large(doc):  # seconds for 10,000 nodes: off the loop
+            if is_large(doc) and compile_elsewhere is not None:
+                await compile_elsewhere(doc)
+            elif is_large(doc):  # seconds for 10,000 nodes: off the loop
                 await asyncio.to_thread(lambda: build_graph(doc).compile())
             else:
                 build_graph(doc).compile()

@@ -87,13 +87,19 @@ class _WorkflowBase(OrcheoHandler):
                     }
                 ],
             )
-        doc = await self.orcheo.documents.admit(doc)
+        compile_elsewhere = None
+        if is_large(doc):  # a runner compiles it: the GIL stays with the server's loop
+            compile_elsewhere = getattr(await self.executor(), "check_document", None)
+        doc = await self.orcheo.documents.admit(doc, compile_elsewhere)
         final_id = workflow_id or doc.id or uuid.uuid4().hex
         if final_id in RESERVED_IDS:
             raise ApiError(422, "invalid_document", f"workflow id {final_id!r} is reserved")
         doc = doc.model_copy(update={"id": final_id})
         check_triggers(doc, final_id)
-        checksum, text = stored_form(doc)
+        if is_large(doc):
+            checksum, text = await asyncio.to_thread(stored_form, doc)
+        else:
+            checksum, text = stored_form(doc)
         return doc, text, checksum
 
     async def _create(self, body: WorkflowInput) -> None:

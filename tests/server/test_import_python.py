@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from orcheo_jupyter.ingest import compiler, sandbox
+from orcheo_jupyter.ingest import compiler, policy, sandbox
 
 from .conftest import Call
 
@@ -236,3 +236,41 @@ def live_children(pid: int) -> list[int]:
         if int(fields[1]) == pid and fields[0] != "Z":
             found.append(int(stat.parent.name))
     return found
+
+
+async def test_an_imported_script_never_executes_in_the_server_process(
+    api: Call, wait_run: Wait
+) -> None:
+    """Runs, checkpoints and re-runs of a script workflow happen in runner processes.
+
+    The server under test lives in this process: a script module registered here
+    (restricted execution registers one per script text) means the server ran it.
+    """
+    import sys
+    import uuid
+
+    script = f"# {uuid.uuid4().hex}\n{COUNTER}"
+    module = f"{policy.SCRIPT_MODULE}_{compiler.compile_script(script).key[:16]}"
+    sys.modules.pop(module, None)  # compiling it above executed nothing
+    wid = (await _import(api, script)).body["id"]
+    run_id = (
+        await api("POST", "workflows", wid, "execute", json_body={"inputs": {"count": 1}})
+    ).body["execution_id"]
+    run = await wait_run(run_id)
+    assert run["status"] == "succeeded", run["error"]
+    assert run["final_state"]["log"] == ["bump 2", "double"]
+
+    history = (await api("GET", "executions", run_id, "checkpoints")).body["items"]
+    assert history and history[-1]["next"] == ["__start__"]
+    before_bump = next(c for c in history if c["next"] == ["bump"])
+    fork = await api(
+        "POST",
+        "executions",
+        run_id,
+        "rerun",
+        json_body={"checkpoint_id": before_bump["checkpoint_id"], "state_patch": {"count": 10}},
+    )
+    again = await wait_run(fork.body["execution_id"])
+    assert again["status"] == "succeeded", again["error"]
+    assert again["final_state"]["count"] == 11  # bumped past 5: the graph ends there
+    assert module not in sys.modules, "the server process executed the script"
