@@ -53,6 +53,8 @@ class Settings:
     wal_limit_bytes: int = DEFAULT_WAL_LIMIT_BYTES
     #: Deepest nesting of run inputs and request bodies (spec/values.py explains why).
     max_input_depth: int = DEFAULT_MAX_DEPTH
+    #: Keep each run's OpenTelemetry spans with the run (its Trace tab, GET .../trace).
+    trace_store: bool = False
 
     @property
     def checkpoint_min_interval(self) -> float:
@@ -91,6 +93,7 @@ class Settings:
                 env, "ORCHEO_SQLITE_WAL_LIMIT_BYTES", DEFAULT_WAL_LIMIT_BYTES
             ),
             max_input_depth=ValueLimits.from_env().max_depth,
+            trace_store=_flag(env, "ORCHEO_TRACE_STORE"),
         )
         return replace(settings, **overrides)  # type: ignore[arg-type]
 
@@ -106,6 +109,15 @@ def _positive(env: Mapping[str, str], name: str, default: int) -> int:
     if value <= 0:
         raise ValueError(f"{name} must be a positive whole number of bytes, not {raw!r}")
     return value
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise ValueError(f"{name} must be true or false, not {env[name]!r}")
 
 
 def _path(value: str | None) -> Path | None:

@@ -19,7 +19,15 @@ from pathlib import Path
 import pytest
 
 #: Top-level packages a start must not load: they cost ~0.6 s and ~60 MB.
-HEAVY = ("langgraph", "langgraph_sdk", "langchain", "langchain_core", "langsmith", "anywidget")
+HEAVY = (
+    "langgraph",
+    "langgraph_sdk",
+    "langchain",
+    "langchain_core",
+    "langsmith",
+    "anywidget",
+    "opentelemetry",  # tracing loads it only when OTEL_TRACES_EXPORTER/ORCHEO_TRACE_STORE say so
+)
 
 _REPORT = textwrap.dedent(
     """

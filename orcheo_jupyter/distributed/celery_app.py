@@ -36,6 +36,28 @@ def make_app(conf: Distributed) -> Celery:
     return app
 
 
-def enqueue(app: Celery, run_id: str, action: str, value: Any = None) -> None:
-    """Queue ``action`` (start, resume, recover) of a stored run for some worker."""
-    app.send_task(TASK, args=[run_id, action, value], queue=QUEUE)
+def enqueue(
+    app: Celery,
+    run_id: str,
+    action: str,
+    value: Any = None,
+    trace: dict[str, str] | None = None,
+) -> None:
+    """Queue ``action`` (start, resume, recover) of a stored run for some worker.
+
+    ``trace`` (W3C ``traceparent``/``tracestate``) travels as message headers, so the
+    worker's spans continue the sender's trace.
+    """
+    app.send_task(TASK, args=[run_id, action, value], queue=QUEUE, headers=trace or None)
+
+
+def trace_headers(request: Any) -> dict[str, str]:
+    """The W3C trace headers a task message carries (Celery puts custom headers on the
+    request itself; older protocols keep them in ``request.headers``)."""
+    found: dict[str, str] = {}
+    nested = getattr(request, "headers", None) or {}
+    for name in ("traceparent", "tracestate"):
+        value = getattr(request, name, None) or nested.get(name)
+        if isinstance(value, str):
+            found[name] = value
+    return found

@@ -17,6 +17,7 @@ from typing import Any
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from redis.asyncio import Redis
 
+from .. import tracing
 from ..runtime.events import TERMINAL, TERMINAL_EVENTS, RunStatus
 from ..runtime.executor import Executor
 from ..runtime.outcomes import RunStateError, resume_map
@@ -78,7 +79,11 @@ class CeleryExecutor(Executor):
     # --- broker ------------------------------------------------------------------
     async def _enqueue(self, run_id: str, action: str, value: Any = None) -> None:
         loop = asyncio.get_running_loop()
-        await loop.run_in_executor(self._sender, enqueue, self.celery, run_id, action, value)
+        # The trace context is read here: the sender thread does not share this context.
+        headers = tracing.carrier()
+        await loop.run_in_executor(
+            self._sender, enqueue, self.celery, run_id, action, value, headers
+        )
 
     async def ping_broker(self) -> None:
         await self.redis.ping()

@@ -30,12 +30,12 @@ from typing import Any, TypeVar
 from celery import Celery, Task
 from redis.asyncio import Redis
 
-from .. import ops
+from .. import ops, tracing
 from ..runtime.events import TERMINAL, RunStatus
 from ..runtime.executor import Executor
 from ..settings import Settings
 from ..store.base import NotFound
-from .celery_app import enqueue, make_app
+from .celery_app import enqueue, make_app, trace_headers
 from .config import TASK, WORKER_OWNER_PREFIX, Distributed, lease
 from .fanout import Hub, PublishingRepository, cancel_requested
 
@@ -83,6 +83,7 @@ class WorkerRuntime:
             durability=self.settings.durability,
             max_value_bytes=self.settings.max_value_bytes,
             owns_resources=True,
+            trace_store=self.settings.trace_store,
         )
         self.executor.owner = (
             f"{WORKER_OWNER_PREFIX}{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -188,8 +189,21 @@ class WorkerRuntime:
             task.add_done_callback(lambda t: t.cancelled() or t.exception())
 
     # --- executing a message -----------------------------------------------------------
-    async def handle(self, run_id: str, action: str, value: Any = None) -> str:
-        """Execute (or skip) one message; "busy" means another worker holds the run."""
+    async def handle(
+        self, run_id: str, action: str, value: Any = None, trace: dict[str, str] | None = None
+    ) -> str:
+        """Execute (or skip) one message; "busy" means another worker holds the run.
+
+        ``trace`` (the message's W3C headers) makes the run's spans continue the
+        sender's trace.
+        """
+        token = tracing.attach(trace)
+        try:
+            return await self._handle(run_id, action, value)
+        finally:
+            tracing.detach(token)
+
+    async def _handle(self, run_id: str, action: str, value: Any = None) -> str:
         executor, store = self.executor, self.executor.store
         owner = executor.owner
         if not await store.try_lock(lease(run_id), owner, self.conf.lease_seconds):
@@ -250,7 +264,8 @@ def register(app: Celery, conf: Distributed) -> None:
 
     @app.task(name=TASK, bind=True, max_retries=None)
     def execute(self: Task, run_id: str, action: str, value: Any = None) -> str:
-        outcome = runtime().call(runtime().handle(run_id, action, value))
+        trace = trace_headers(self.request)
+        outcome = runtime().call(runtime().handle(run_id, action, value, trace))
         if outcome == "busy":
             raise self.retry(countdown=conf.lease_seconds / 2)
         return outcome

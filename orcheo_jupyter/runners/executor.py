@@ -25,6 +25,7 @@ from typing import Any
 
 from langgraph.graph.state import CompiledStateGraph
 
+from .. import tracing
 from ..runtime.admission import is_large
 from ..runtime.build import as_document
 from ..runtime.events import TERMINAL, TERMINAL_EVENTS, RunStatus
@@ -147,6 +148,10 @@ class PoolExecutor(Executor):
         self._host(record.id, {"op": "run", "run": record.id})
 
     def _host(self, run_id: str, order: dict[str, Any], deaths: int = 0) -> None:
+        if "trace" not in order:
+            trace = tracing.carrier()  # the runner's spans continue this trace
+            if trace:
+                order = {**order, "trace": trace}
         self._hosted[run_id] = _Hosted(order, deaths=deaths)
         self._queue.append(run_id)
         self._kick()
@@ -331,7 +336,11 @@ class PoolExecutor(Executor):
         log.warning("orcheo: run %s continues on another runner: %s", run_id, why)
         order = hosted.order if resuming and record.status == RunStatus.INTERRUPTED else None
         self._hosted.pop(run_id, None)
-        self._host(run_id, order or {"op": "run", "run": run_id, "reason": why}, deaths)
+        if order is None:
+            order = {"op": "run", "run": run_id, "reason": why}
+            if "trace" in hosted.order:  # the recovered run stays in its trace
+                order["trace"] = hosted.order["trace"]
+        self._host(run_id, order, deaths)
         # Whoever waited on the old entry waits on the new one.
         hosted.settled.set()
 

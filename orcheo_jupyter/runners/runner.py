@@ -123,6 +123,7 @@ class Runner:
             durability=settings.durability,
             owns_resources=True,
             max_value_bytes=settings.max_value_bytes,
+            trace_store=settings.trace_store,
         )
         self.executor.services.setdefault("data_dir", settings.data_dir)
         await self._open_vault(settings)
@@ -171,9 +172,12 @@ class Runner:
         task.add_done_callback(self.orders.discard)
 
     async def _execute(self, op: str, run_id: str, message: dict[str, Any]) -> None:
+        from .. import tracing
         from ..runtime.events import TERMINAL, RunStatus
 
         executor = self.executor
+        # The order's trace context: this run's spans continue the server's trace.
+        trace = tracing.attach(message.get("trace"))
         try:
             record = await executor.store.get_run(run_id)
             if op == "resume":
@@ -196,6 +200,8 @@ class Runner:
             self.channel.send(
                 {"t": "refused", "run": run_id, "op": op, "error": f"{type(exc).__name__}: {exc}"}
             )
+        finally:
+            tracing.detach(trace)
 
     async def _test(self, message: dict[str, Any]) -> None:
         """Run one node alone ("test node"): the reply carries its output or error."""

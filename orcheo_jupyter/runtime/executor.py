@@ -20,6 +20,7 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command
 
+from .. import tracing
 from ..common.lru import LRU
 from ..common.timestamps import utcnow
 from ..settings import Durability, Settings
@@ -80,8 +81,12 @@ class Executor:
         max_value_bytes: int | None = DEFAULT_MAX_VALUE_BYTES,
         value_limits: ValueLimits | None = None,
         owns_resources: bool = False,
+        trace_store: bool | None = None,
     ) -> None:
         from .writer import BatchWriter
+
+        # OTEL_TRACES_EXPORTER / ORCHEO_TRACE_STORE (``trace_store`` overrides the latter).
+        tracing.configure(store=trace_store)
 
         self.store = store
         self.checkpointer = checkpointer
@@ -122,6 +127,7 @@ class Executor:
             raise
         kwargs.setdefault("max_value_bytes", settings.max_value_bytes)
         kwargs.setdefault("value_limits", ValueLimits(settings.max_input_depth))
+        kwargs.setdefault("trace_store", settings.trace_store)
         executor = cls(store, saver, durability=settings.durability, owns_resources=True, **kwargs)
         # Nodes that keep files (SQLite databases, vector stores) put them here.
         executor.services.setdefault("data_dir", settings.data_dir)
@@ -241,6 +247,35 @@ class Executor:
         A run that may not start raises DocumentError (or ManualRefused, for a start by
         hand: ``manual``) and stores nothing.
         """
+        tracer = tracing.current
+        if tracer is None:
+            return await self._submit(
+                document, inputs, workflow_id, version, config, run_id, manual
+            )
+        span = tracer.start_submit(workflow_id, version)
+        try:
+            run_id = await self._submit(
+                document, inputs, workflow_id, version, config, run_id, manual, span
+            )
+        except BaseException as exc:
+            span.end(exc)
+            raise
+        span.end()
+        if not self.executing(run_id):  # driven elsewhere: this process stores its span now
+            await self._store_spans(tracer, run_id)
+        return run_id
+
+    async def _submit(
+        self,
+        document: WorkflowDocument | Mapping[str, Any],
+        inputs: Mapping[str, Any] | None,
+        workflow_id: str | None,
+        version: int | None,
+        config: Mapping[str, Any] | None,
+        run_id: str | None,
+        manual: ManualStart | None,
+        span: Any = None,
+    ) -> str:
         admitted = await self.admit(
             document,
             inputs,
@@ -251,6 +286,8 @@ class Executor:
             manual=manual,
         )
         record = admitted.record
+        if span is not None:
+            span.admitted(record.id)
         known = record.checksum in self._known_docs
         try:
             await self.store.create_run(record, None if known else admitted.body)
@@ -260,6 +297,13 @@ class Executor:
         self._known_docs.add(record.checksum)
         await self.start_stored(record, admitted.graph)
         return record.id
+
+    async def _store_spans(self, tracer: Any, run_id: str) -> None:
+        """The run's finished spans go to the store; a trace is never worth failing a run."""
+        try:
+            await tracer.store_spans(self.store, run_id)
+        except Exception as exc:
+            log.warning("orcheo: run %s: its spans were not stored: %s", run_id, exc)
 
     async def start_stored(
         self, record: RunRecord, graph: CompiledStateGraph[Any, Any, Any, Any] | None = None
@@ -349,6 +393,18 @@ class Executor:
         token = obs.current.set(observer)
         # This task's context: a script graph's nodes and their tasks run in its scope.
         current_script.set(namespace_of(graph))
+        tracer = tracing.current
+        run_span = (
+            tracer.start_run(
+                record.id,
+                workflow_id=record.workflow_id,
+                version=record.version,
+                opening=str(opening),
+                scrub=observer.redactor.text,
+            )
+            if tracer is not None
+            else None
+        )
         try:
             fields: dict[str, Any] = {"interrupt": None}
             if record.started_at is None:
@@ -405,6 +461,8 @@ class Executor:
             observer.emit(EventType.RUN_FAILED, data={"error": message})
             self._set_status(active, RunStatus.FAILED, error=message, finished_at=utcnow())
         finally:
+            if run_span is not None:
+                run_span.end(str(record.status), record.error)
             obs.current.reset(token)
             try:
                 # The checkpoint a resume or recovery starts from, and the stored
@@ -416,6 +474,8 @@ class Executor:
                     except CheckpointError as exc:  # the run already failed or stopped
                         log.warning("orcheo: run %s: %s", record.id, exc)
                 await self._writer.flush()
+                if tracer is not None:
+                    await self._store_spans(tracer, record.id)
             finally:
                 if record.status in TERMINAL:
                     self._active.pop(record.id, None)

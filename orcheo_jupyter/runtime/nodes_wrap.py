@@ -10,6 +10,7 @@ from typing import Any
 from langchain_core.runnables import RunnableConfig
 from langgraph.errors import GraphBubbleUp
 
+from .. import tracing
 from ..common.retry import backoff_delay
 from ..spec.models import RetryPolicy
 from ..store.encoding import ValueTooLarge
@@ -38,6 +39,8 @@ class NodeFailed(RuntimeError):
         self.cause = cause
         #: The line of the node's code (as its editor numbers it) where it failed.
         self.line = line
+        #: The cause's type, kept when the message is redacted (traces show it).
+        self.kind = type(cause).__name__ if isinstance(cause, BaseException) else "NodeFailed"
         where = f" (line {line} of its code)" if line else ""
         detail = describe(cause) if isinstance(cause, BaseException) else clip(cause)
         if isinstance(cause, MemoryError):
@@ -63,9 +66,32 @@ def instrument(
     attempts = retry.max_attempts if retry else 1
 
     async def node(state: dict[str, Any], config: RunnableConfig) -> Any:
+        tracer = tracing.current
+        if tracer is None:
+            return await attempts_of(state, config, None)
+        span = tracer.start_node(node_id)
+        outcome, error, kind = "succeeded", None, ""
+        try:
+            return await attempts_of(state, config, span)
+        except GraphBubbleUp:
+            outcome = "interrupted"
+            raise
+        except asyncio.CancelledError:
+            outcome = "cancelled"
+            raise
+        except BaseException as exc:
+            outcome, error = "failed", str(exc)
+            kind = exc.kind if isinstance(exc, NodeFailed) else type(exc).__name__
+            raise
+        finally:
+            span.end(outcome, span.attempts, error, kind)
+
+    async def attempts_of(state: dict[str, Any], config: RunnableConfig, span: Any) -> Any:
         observer = obs.current.get()
         attempt = 1
         while True:
+            if span is not None:
+                span.attempts = attempt
             if observer is not None:
                 observer.node_started(node_id, attempt)
             started = time.perf_counter()
@@ -104,6 +130,8 @@ def instrument(
                     )
                     if observer is not None:
                         observer.node_retrying(node_id, attempt, describe(cause), delay)
+                    if span is not None:
+                        span.retrying(attempt, describe(cause), delay)
                     await asyncio.sleep(delay)
                     attempt += 1
                     continue
@@ -141,6 +169,7 @@ def _redacted(failure: NodeFailed, observer: obs.RunObserver) -> NodeFailed:
     clean = NodeFailed(failure.node, text)
     clean.args = (text,)
     clean.line = failure.line
+    clean.kind = failure.kind
     return clean
 
 

@@ -63,6 +63,7 @@ _SETTINGS_TRAITS = {
     "max_value_bytes": ("max_value_bytes", "ORCHEO_MAX_VALUE_BYTES"),
     "wal_limit_bytes": ("wal_limit_bytes", "ORCHEO_SQLITE_WAL_LIMIT_BYTES"),
     "max_input_depth": ("max_input_depth", "ORCHEO_MAX_INPUT_DEPTH"),
+    "trace_store": ("trace_store", "ORCHEO_TRACE_STORE"),
 }
 _PATH_FIELDS = {"data_dir", "repository_path", "checkpoint_path"}
 #: How often a server with nothing stored looks for a store that a kernel created.
@@ -113,6 +114,13 @@ class OrcheoApp(ExtensionApp):
         4 * GiB,
         help="Address-space limit of each runner process, in bytes (0: none); a run over it "
         "fails with 'out of memory in node X'. ORCHEO_RUNNER_MEMORY_LIMIT overrides.",
+    ).tag(config=True)
+    trace_store = Bool(
+        False,
+        help="Keep each run's OpenTelemetry spans with the run, for the Lab run viewer's "
+        "Trace tab and GET /orcheo/api/executions/{id}/trace (no collector needed). "
+        "Exporting is configured the standard way (OTEL_TRACES_EXPORTER=console|otlp|none, "
+        "OTEL_EXPORTER_OTLP_ENDPOINT, ...). ORCHEO_TRACE_STORE overrides.",
     ).tag(config=True)
     log_format = Unicode(
         "", help="orcheo's own log lines: text (default) or json. ORCHEO_LOG_FORMAT overrides."

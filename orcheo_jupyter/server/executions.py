@@ -6,6 +6,7 @@ import contextlib
 from dataclasses import fields
 from typing import Any
 
+from .. import tracing
 from ..runtime.events import TERMINAL, TERMINAL_EVENTS
 from ..store.encoding import encode_json
 from ..store.records import RunRecord, reference
@@ -23,6 +24,7 @@ from .models import (
     ExecutionQuery,
     RerunRequest,
     ResumeRequest,
+    Trace,
 )
 
 _SUMMARY_FIELDS = (
@@ -244,3 +246,45 @@ class RerunHandler(OrcheoHandler):
         executor = await self.executor()
         run_id = await executor.rerun(execution_id, body.checkpoint_id, body.state_patch)
         self.reply(202, {"execution_id": run_id}, location=self.api_url("executions", run_id))
+
+
+class TraceHandler(OrcheoHandler):
+    auth_resource = EXECUTIONS
+
+    @guard(READ)
+    @operation(
+        operation_id="getExecutionTrace",
+        summary="The run's OpenTelemetry spans, stored with it (no collector needed)",
+        description="Spans are kept when ORCHEO_TRACE_STORE (c.OrcheoApp.trace_store) is on; "
+        "a run's spans appear as it settles or pauses. OTEL_TRACES_EXPORTER sends them "
+        "to a collector as well.",
+        tag="executions",
+        responses={200: Trace},
+    )
+    async def get(self, execution_id: str) -> None:
+        executor = await self.executor()
+        await executor.get_run(execution_id)  # 404 for an unknown run
+        spans = {s["span_id"]: s for s in await executor.store.list_spans(execution_id)}
+        current = tracing.current
+        if current is not None and current.collector is not None:
+            # Finished spans of a run this process is still executing.
+            for span in current.collector.peek(execution_id):
+                spans.setdefault(span["span_id"], span)
+        ordered = sorted(spans.values(), key=lambda s: (s["start_ns"], s["span_id"]))
+        items = [
+            {
+                **span,
+                "start_ms": span["start_ns"] / 1e6,
+                "duration_ms": round((span["end_ns"] - span["start_ns"]) / 1e6, 3),
+            }
+            for span in ordered
+        ]
+        self.reply(
+            200,
+            {
+                "execution_id": execution_id,
+                "trace_ids": list(dict.fromkeys(s["trace_id"] for s in ordered)),
+                "stored": current is not None and current.collector is not None,
+                "spans": items,
+            },
+        )

@@ -380,6 +380,45 @@ class CheckpointDetail(Checkpoint):
     values: dict[str, Any] = Field(description="The whole state at this checkpoint.")
 
 
+class SpanStatus(BaseModel):
+    code: Literal["unset", "ok", "error"]
+    message: str | None = None
+
+
+class SpanEvent(BaseModel):
+    name: str
+    time_ns: int
+    attributes: dict[str, Any]
+
+
+class Span(BaseModel):
+    """One OpenTelemetry span of the run, as stored with it."""
+
+    trace_id: str = Field(description="32 hex digits (W3C trace id).")
+    span_id: str = Field(description="16 hex digits.")
+    parent_span_id: str | None
+    name: str = Field(description="orcheo.submit, orcheo.run, orcheo.node, 'chat <model>', GET...")
+    kind: str
+    start_ns: int = Field(description="Start, in nanoseconds since the Unix epoch.")
+    end_ns: int
+    start_ms: float = Field(description="Start, in milliseconds since the Unix epoch.")
+    duration_ms: float
+    status: SpanStatus
+    attributes: dict[str, Any]
+    events: list[SpanEvent]
+    service: dict[str, Any] = Field(description="service.name and pid of the process.")
+
+
+class Trace(BaseModel):
+    execution_id: str
+    trace_ids: list[str] = Field(description="Trace ids of the spans, first-started first.")
+    stored: bool = Field(
+        description="Whether this server keeps runs' spans (ORCHEO_TRACE_STORE / "
+        "c.OrcheoApp.trace_store); when false, spans are only exported."
+    )
+    spans: list[Span] = Field(description="In start order.")
+
+
 class NodeType(BaseModel):
     model_config = ConfigDict(extra="allow")
 

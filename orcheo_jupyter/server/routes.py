@@ -52,6 +52,7 @@ def routes() -> list[Route]:
         ExecutionsHandler,
         RerunHandler,
         ResumeHandler,
+        TraceHandler,
     )
     from .hooks import WebhookHandler
     from .node_tests import NodeTestHandler, TemplatePreviewHandler
@@ -115,6 +116,7 @@ def routes() -> list[Route]:
             params={"checkpoint_id": {"type": "string", "minLength": 1, "maxLength": 200}},
         ),
         Route(f"{API}/executions/{{execution_id}}/rerun", RerunHandler),
+        Route(f"{API}/executions/{{execution_id}}/trace", TraceHandler),
         Route(f"{API}/workflows/{{workflow_id}}/triggers", WorkflowTriggersHandler),
         Route(f"{API}/workflows/{{workflow_id}}/dispatch", DispatchHandler),
         Route(f"{API}/workflows/{{workflow_id}}/deliveries", DeliveriesHandler),

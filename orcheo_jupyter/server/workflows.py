@@ -6,6 +6,7 @@ import asyncio
 import uuid
 from typing import Any
 
+from .. import tracing
 from ..runtime.admission import ManualStart, is_large
 from ..runtime.manual import ManualRefused
 from ..spec.io import stored_form, to_data
@@ -364,6 +365,8 @@ class ExecuteHandler(OrcheoHandler):
         if body.break_before or body.break_after:
             config = dict(config or {})
             config["breakpoints"] = {"before": body.break_before, "after": body.break_after}
+        # A caller's W3C ``traceparent``: the run's spans continue the caller's trace.
+        trace = tracing.attach(self.request.headers)
         try:
             run_id = await executor.submit(
                 doc,
@@ -376,4 +379,6 @@ class ExecuteHandler(OrcheoHandler):
         except ManualRefused as exc:
             headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
             raise ApiError(exc.status, exc.code, exc.message, headers=headers) from None
+        finally:
+            tracing.detach(trace)
         self.reply(202, {"execution_id": run_id}, location=self.api_url("executions", run_id))

@@ -6,7 +6,7 @@ without touching them.
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 from .records import (
     EventRecord,
@@ -81,6 +81,10 @@ class Repository(Protocol):
         self, run_id: str, *, after: int = 0, limit: int | None = None
     ) -> list[EventRecord]: ...
     async def list_transitions(self, run_id: str) -> list[TransitionRecord]: ...
+
+    # A run's OpenTelemetry spans (dicts shaped as tracing.collector.span_record makes).
+    async def add_spans(self, run_id: str, spans: list[dict[str, Any]]) -> None: ...
+    async def list_spans(self, run_id: str) -> list[dict[str, Any]]: ...
 
     # Leases and leader locks shared by processes (cron leadership, run ownership):
     # ``try_lock`` takes or extends ``name`` for ``ttl`` seconds and says whether

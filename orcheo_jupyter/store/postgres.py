@@ -26,6 +26,7 @@ from .records import (
     resolve_shared,
 )
 from .run_queries import RunQueries
+from .spans import span_columns, span_of
 from .sql import PostgresDatabase, Steps, postgres_sql
 from .sqlite import _JSON_FIELDS, _RUN_COLUMNS, _UPDATABLE
 from .workflow_tables import PUT_DOCUMENT, WorkflowTables
@@ -157,6 +158,33 @@ class PostgresRepository(WorkflowTables, RunQueries):
             "SELECT * FROM run_transitions WHERE run_id = %s ORDER BY n", (run_id,)
         )
         return [TransitionRecord(r["run_id"], r["status"], r["at"]) for r in rows]
+
+    # --- traces ----------------------------------------------------------
+    async def add_spans(self, run_id: str, spans: list[dict[str, Any]]) -> None:
+        """Keep finished spans with the run (a span stored twice is kept once)."""
+        rows = [(run_id, *span_columns(span)) for span in spans]
+        if not rows:
+            return
+        async with (
+            self._pool.connection() as conn,
+            conn.transaction(),
+            conn.cursor() as cur,
+        ):
+            await cur.executemany(
+                "INSERT INTO run_spans (run_id, span_id, trace_id, parent_span_id, name,"
+                " start_ns, end_ns, data) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
+                " ON CONFLICT DO NOTHING",
+                rows,
+            )
+
+    async def list_spans(self, run_id: str) -> list[dict[str, Any]]:
+        """The run's stored spans in start order."""
+        rows = await self._all(
+            "SELECT run_id, span_id, trace_id, parent_span_id, name, start_ns, end_ns,"
+            " data::text AS data FROM run_spans WHERE run_id = %s ORDER BY start_ns, span_id",
+            (run_id,),
+        )
+        return [span_of(r["data"], r) for r in rows]
 
     # --- leases and leader locks ----------------------------------------------
     async def try_lock(self, name: str, owner: str, ttl: float) -> bool:

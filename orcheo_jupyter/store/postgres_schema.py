@@ -247,6 +247,23 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         """,
     ),
+    Migration(
+        6,
+        "each run's OpenTelemetry spans",
+        """
+        CREATE TABLE run_spans (
+            run_id TEXT COLLATE "C" NOT NULL,
+            span_id TEXT COLLATE "C" NOT NULL,
+            trace_id TEXT COLLATE "C" NOT NULL,
+            parent_span_id TEXT COLLATE "C",
+            name TEXT NOT NULL,
+            start_ns BIGINT NOT NULL,
+            end_ns BIGINT NOT NULL,
+            data JSON NOT NULL,
+            PRIMARY KEY (run_id, span_id)
+        );
+        """,
+    ),
 )
 
 #: Any constant works; it only has to be the same in every process.

@@ -24,6 +24,7 @@ from .records import (
     resolve_shared,
 )
 from .run_queries import RunQueries
+from .spans import span_columns, span_of
 from .sql import Row, SqliteDatabase, Steps, placeholders, rows
 from .sqlite_locks import SqliteLocks
 from .sqlite_migrate import migrate
@@ -176,6 +177,33 @@ class SqliteRepository(WorkflowTables, RunQueries, SqliteLocks):
             "SELECT * FROM run_transitions WHERE run_id = ? ORDER BY n", (run_id,)
         )
         return [TransitionRecord(r["run_id"], r["status"], r["at"]) for r in rows]
+
+    # --- traces ----------------------------------------------------------
+    async def add_spans(self, run_id: str, spans: list[dict[str, Any]]) -> None:
+        """Keep finished spans with the run (a span stored twice is kept once)."""
+        rows = [(run_id, *span_columns(span)) for span in spans]
+        if rows:
+
+            def work(conn: sqlite3.Connection) -> None:
+                conn.executemany(_ADD_SPAN, rows)
+
+            await self._db.transaction(work)
+
+    async def list_spans(self, run_id: str) -> list[dict[str, Any]]:
+        """The run's stored spans in start order."""
+        found: list[sqlite3.Row] = await self._db.call(
+            lambda c: c.execute(
+                "SELECT * FROM run_spans WHERE run_id = ? ORDER BY start_ns, span_id", (run_id,)
+            ).fetchall()
+        )
+        return [span_of(r["data"], dict(r)) for r in found]
+
+
+_ADD_SPAN = (
+    "INSERT OR IGNORE INTO run_spans"
+    " (run_id, span_id, trace_id, parent_span_id, name, start_ns, end_ns, data)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
 
 
 def _run_values(run: RunRecord) -> tuple[tuple[Any, ...], str | None]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 MIGRATIONS: dict[int, str] = {
     1: """
@@ -87,5 +87,19 @@ MIGRATIONS: dict[int, str] = {
         run_id TEXT PRIMARY KEY,
         inputs TEXT NOT NULL
     );
+    """,
+    # Each run's OpenTelemetry spans (ORCHEO_TRACE_STORE), read back as its trace.
+    3: """
+    CREATE TABLE IF NOT EXISTS run_spans (
+        run_id TEXT NOT NULL,
+        span_id TEXT NOT NULL,
+        trace_id TEXT NOT NULL,
+        parent_span_id TEXT,
+        name TEXT NOT NULL,
+        start_ns INTEGER NOT NULL,
+        end_ns INTEGER NOT NULL,
+        data TEXT NOT NULL,
+        PRIMARY KEY (run_id, span_id)
+    ) WITHOUT ROWID;
     """,
 }

@@ -64,6 +64,12 @@ class FaultServer:
                             "method": self.command,
                             "query": parse_qs(parts.query),
                             "auth": self.headers.get("Authorization"),
+                            # Only while the caller traces (W3C trace context).
+                            **(
+                                {"traceparent": self.headers["traceparent"]}
+                                if self.headers.get("traceparent")
+                                else {}
+                            ),
                             "content_type": self.headers.get("Content-Type"),
                             "body": body,
                         },

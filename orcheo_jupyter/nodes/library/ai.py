@@ -104,7 +104,7 @@ class ChatModelNode(_ChatNode):
     async def run(self, state: Mapping[str, Any], ctx: NodeContext) -> Any:
         model = resolve_chat_model(self.ai_model, self.model_kwargs, ctx)
         sent, added = self._conversation(state)
-        meter = TokenMeter(self.token_budget)
+        meter = TokenMeter(self.token_budget, model=self.ai_model)
         answer = AnswerFormat(self.response_format) if self.response_format else None
         outcome = await converse(
             model,
@@ -240,7 +240,7 @@ class AgentNode(_ChatNode):
     async def run(self, state: Mapping[str, Any], ctx: NodeContext) -> Any:
         model = resolve_chat_model(self.ai_model, self.model_kwargs, ctx)
         sent, added = self._conversation(state)
-        meter = TokenMeter(self.token_budget)
+        meter = TokenMeter(self.token_budget, model=self.ai_model)
         answer = AnswerFormat(self.response_format) if self.response_format else None
         async with contextlib.AsyncExitStack() as stack:
             tools = await self._tool_defs(state, ctx)

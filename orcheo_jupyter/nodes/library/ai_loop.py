@@ -20,7 +20,7 @@ from langgraph.errors import GraphBubbleUp
 
 from ..base import NodeError
 from ..support.schema_checks import describe, schema_errors
-from .ai_models import TokenMeter, parse_json_text
+from .ai_models import TokenMeter, call_model, parse_json_text
 
 ToolCall = Callable[[dict[str, Any]], Awaitable[Any]]
 
@@ -146,7 +146,7 @@ async def converse(
             )
 
     for iteration in range(1, max_iterations + 1):
-        reply = await runnable.ainvoke(history, dict(config or {}))
+        reply = await call_model(runnable, history, dict(config or {}), meter.model)
         if not isinstance(reply, AIMessage):
             reply = AIMessage(content=_text(reply))
         meter.add(reply, history)

@@ -20,6 +20,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from pydantic import ValidationError
 
+from ... import tracing
 from ..base import NodeContext, NodeError
 
 ChatModelFactory = Callable[..., BaseChatModel]
@@ -80,6 +81,42 @@ def resolve_chat_model(
         raise NodeError("ai_model", f"cannot create chat model {ai_model!r}: {message}") from None
 
 
+def usage_of(reply: AIMessage, sent: Sequence[BaseMessage]) -> tuple[int, int, bool]:
+    """(input tokens, output tokens, estimated) of one model call."""
+    usage = reply.usage_metadata
+    if usage:
+        used_in = int(usage.get("input_tokens") or 0)
+        used_out = int(usage.get("output_tokens") or 0)
+        if not used_in and not used_out:
+            used_out = int(usage.get("total_tokens") or 0)
+        return used_in, used_out, False
+    return estimate_tokens(sent), estimate_tokens([reply]), True
+
+
+async def call_model(
+    runnable: Any, messages: Sequence[BaseMessage], config: Any, model: str
+) -> BaseMessage:
+    """``runnable.ainvoke(messages, config)``, as a model-call span when tracing is on
+    (model name, input/output/total tokens, latency, the error if it fails)."""
+    tracer = tracing.current
+    if tracer is None:
+        reply: BaseMessage = await runnable.ainvoke(messages, config)
+        return reply
+    with tracer.model_call(model or type(runnable).__name__) as call:
+        reply = await runnable.ainvoke(messages, config)
+        if isinstance(reply, AIMessage):
+            used_in, used_out, estimated = usage_of(reply, messages)
+            metadata = reply.response_metadata or {}
+            name = metadata.get("model_name") or metadata.get("model")
+            call.usage(
+                used_in,
+                used_out,
+                estimated=estimated,
+                response_model=name if isinstance(name, str) else None,
+            )
+    return reply
+
+
 class TokenBudgetExceeded(NodeError):
     """The node used more tokens than its budget allows; the run stops."""
 
@@ -103,6 +140,8 @@ class TokenMeter:
     """Adds up the tokens of a node's model calls and enforces its budget."""
 
     budget: int | None
+    #: The ``ai_model`` the node calls (names its model-call spans).
+    model: str = ""
     input_tokens: int = 0
     output_tokens: int = 0
     calls: int = 0
@@ -114,15 +153,8 @@ class TokenMeter:
         return self.input_tokens + self.output_tokens
 
     def add(self, reply: AIMessage, sent: Sequence[BaseMessage]) -> None:
-        usage = reply.usage_metadata
-        if usage:
-            used_in = int(usage.get("input_tokens") or 0)
-            used_out = int(usage.get("output_tokens") or 0)
-            if not used_in and not used_out:
-                used_out = int(usage.get("total_tokens") or 0)
-        else:
-            used_in, used_out = estimate_tokens(sent), estimate_tokens([reply])
-            self.estimated = True
+        used_in, used_out, estimated = usage_of(reply, sent)
+        self.estimated = self.estimated or estimated
         self.calls += 1
         self.input_tokens += used_in
         self.output_tokens += used_out

@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 from pydantic import Field, model_validator
 
+from ...tracing.http import traced
 from ..base import BaseNode, NodeContext, NodeError
 from ..registry import register
 from .http import safe_url
@@ -45,7 +46,7 @@ class DiscordWebhookNode(BaseNode):
                 payload[key] = value
         where = safe_url(url)
         try:
-            async with httpx.AsyncClient(timeout=self.timeout or 10.0) as client:
+            async with traced(httpx.AsyncClient(timeout=self.timeout or 10.0)) as client:
                 response = await client.post(url, params={"wait": "true"}, json=payload)
         except httpx.HTTPError as exc:
             raise NodeError("webhook_url", f"{where} failed: {type(exc).__name__}") from None

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 from pydantic import Field, field_validator
 
+from ...tracing.http import traced
 from ..base import BaseNode, NodeContext
 from ..registry import register
 from ..support.bounded_fetch import USER_AGENT, FetchError, fetch
@@ -82,8 +83,10 @@ class RSSNode(BaseNode):
         documents: list[dict[str, Any]] = []
         feeds: list[dict[str, Any]] = []
         errors: list[dict[str, str]] = []
-        async with httpx.AsyncClient(
-            timeout=self.timeout, follow_redirects=True, headers={"User-Agent": USER_AGENT}
+        async with traced(
+            httpx.AsyncClient(
+                timeout=self.timeout, follow_redirects=True, headers={"User-Agent": USER_AGENT}
+            )
         ) as client:
             for url in self.sources:
                 assert isinstance(url, str)

@@ -22,7 +22,7 @@ from ..base import BaseNode, NodeContext, NodeError
 from ..registry import register
 from ..support.embedding_models import words
 from ..support.rag_items import as_list, from_results, query_text, result_text
-from .ai_models import resolve_chat_model
+from .ai_models import call_model, resolve_chat_model
 
 _STOP = (
     "a an the and or of to in on at for with by from is are was were be been it its this that "
@@ -62,8 +62,11 @@ async def _ask(
     ai_model: str, kwargs: Mapping[str, Any], ctx: NodeContext, system: str, user: str
 ) -> str:
     model = resolve_chat_model(ai_model, kwargs, ctx)
-    reply = await model.ainvoke(
-        [SystemMessage(system), HumanMessage(user)], cast(RunnableConfig, dict(ctx.config))
+    reply = await call_model(
+        model,
+        [SystemMessage(system), HumanMessage(user)],
+        cast(RunnableConfig, dict(ctx.config)),
+        ai_model,
     )
     content = reply.content
     return (

@@ -17,6 +17,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ...common.retry import backoff_delay, retry_after_seconds
+from ...tracing.http import traced
 from ..base import BaseNode, NodeContext, NodeError
 from ..registry import register
 from ..support.circuit_breakers import CircuitBreakers, CircuitOpen, default_breakers
@@ -167,8 +168,8 @@ class HttpRequestNode(BaseNode):
             )
             await sleep(delay)
 
-        async with httpx.AsyncClient(
-            timeout=self.timeout, follow_redirects=self.follow_redirects
+        async with traced(
+            httpx.AsyncClient(timeout=self.timeout, follow_redirects=self.follow_redirects)
         ) as client:
             attempt = 0
             while True:

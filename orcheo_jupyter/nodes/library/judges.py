@@ -102,7 +102,7 @@ class LLMJudgeNode(BaseNode):
                 HumanMessage("\n".join(parts)),
             ],
             answer=AnswerFormat(_VERDICT),
-            meter=TokenMeter(None),
+            meter=TokenMeter(None, model=self.ai_model or ""),
             max_iterations=3,
             max_fixes=2,
             config=ctx.config,

@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
+from ...tracing.http import traced
 from ..base import BaseNode, NodeContext, NodeError
 from ..registry import register
 from ..support.bounded_fetch import USER_AGENT, FetchError, check_url, fetch
@@ -101,10 +102,12 @@ class WebDocumentLoaderNode(BaseNode):
         targets = self._targets(state)
         documents: list[dict[str, Any]] = []
         errors: list[dict[str, str]] = []
-        async with httpx.AsyncClient(
-            timeout=self.timeout,
-            follow_redirects=self.follow_redirects,
-            headers={"User-Agent": USER_AGENT},
+        async with traced(
+            httpx.AsyncClient(
+                timeout=self.timeout,
+                follow_redirects=self.follow_redirects,
+                headers={"User-Agent": USER_AGENT},
+            )
         ) as client:
             for target in targets:
                 try:

@@ -1,0 +1,35 @@
+"""How a run's spans are laid out in a table: the columns that order and link them,
+and one JSON text with the rest (kind, status, attributes, events, service)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+_COLUMNS = ("span_id", "trace_id", "parent_span_id", "name", "start_ns", "end_ns")
+
+
+def span_columns(span: Mapping[str, Any]) -> tuple[Any, ...]:
+    """``(span_id, trace_id, parent_span_id, name, start_ns, end_ns, data)`` of ``span``."""
+    rest = {k: v for k, v in span.items() if k not in _COLUMNS and k != "run_id"}
+    # ASCII JSON: a lone surrogate in an attribute cannot break the database's encoding.
+    data = json.dumps(rest, ensure_ascii=True, separators=(",", ":"), default=str)
+    return (
+        str(span["span_id"]),
+        str(span["trace_id"]),
+        span.get("parent_span_id"),
+        str(span["name"]),
+        int(span["start_ns"]),
+        int(span["end_ns"]),
+        data,
+    )
+
+
+def span_of(data: str | Mapping[str, Any], row: Mapping[str, Any]) -> dict[str, Any]:
+    """A stored span as one dict again (the shape ``add_spans`` was given)."""
+    rest = json.loads(data) if isinstance(data, str) else dict(data)
+    span = {name: row[name] for name in _COLUMNS}
+    span["start_ns"], span["end_ns"] = int(span["start_ns"]), int(span["end_ns"])
+    span.update(rest)
+    return span

@@ -1,0 +1,122 @@
+"""Keeps each run's finished spans until the executor stores them with the run.
+
+A span started while a run's scope is current is tagged with the run id (also
+spans that third-party instrumentation makes inside a node), so the run's trace
+can be read back from the store without any collector.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any
+
+from opentelemetry.context import Context
+from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
+
+from .names import RUN_ID
+
+log = logging.getLogger(__name__)
+
+#: A run (a loop over thousands of items) keeps at most this many spans; the rest are
+#: still exported, and the stored trace says how many it left out.
+MAX_STORED_SPANS = 10_000
+
+
+@dataclass(frozen=True)
+class RunScope:
+    """The run the current code works for, and how to scrub its secrets from text."""
+
+    run_id: str
+    scrub: Any  # Callable[[str], str]
+
+
+scope: ContextVar[RunScope | None] = ContextVar("orcheo_trace_run", default=None)
+
+
+class RunSpanCollector(SpanProcessor):
+    def __init__(self) -> None:
+        self._pending: dict[str, list[dict[str, Any]]] = {}
+        self._dropped: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def on_start(self, span: Span, parent_context: Context | None = None) -> None:
+        current = scope.get()
+        if current is not None and not (span.attributes or {}).get(RUN_ID):
+            span.set_attribute(RUN_ID, current.run_id)
+
+    def on_end(self, span: ReadableSpan) -> None:
+        run_id = (span.attributes or {}).get(RUN_ID)
+        if not isinstance(run_id, str):
+            return
+        record = span_record(span)
+        with self._lock:
+            spans = self._pending.setdefault(run_id, [])
+            if len(spans) >= MAX_STORED_SPANS:
+                self._dropped[run_id] = self._dropped.get(run_id, 0) + 1
+                return
+            spans.append(record)
+
+    def take(self, run_id: str) -> list[dict[str, Any]]:
+        """The run's finished spans not yet taken (and forgets them)."""
+        with self._lock:
+            spans = self._pending.pop(run_id, [])
+            dropped = self._dropped.pop(run_id, 0)
+        if dropped:
+            log.warning(
+                "orcheo: run %s: %d spans beyond %d not stored", run_id, dropped, MAX_STORED_SPANS
+            )
+        return spans
+
+    def peek(self, run_id: str) -> list[dict[str, Any]]:
+        """The run's finished spans not yet stored (a run still executing here)."""
+        with self._lock:
+            return list(self._pending.get(run_id, ()))
+
+    def shutdown(self) -> None:
+        with self._lock:
+            self._pending.clear()
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return True
+
+
+def _plain(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else value
+
+
+def span_record(span: ReadableSpan) -> dict[str, Any]:
+    """A finished span as the JSON the store keeps and the API returns."""
+    context = span.get_span_context()
+    assert context is not None
+    parent = span.parent
+    resource = span.resource.attributes if span.resource is not None else {}
+    return {
+        "trace_id": format(context.trace_id, "032x"),
+        "span_id": format(context.span_id, "016x"),
+        "parent_span_id": format(parent.span_id, "016x") if parent is not None else None,
+        "name": span.name,
+        "kind": span.kind.name.lower(),
+        "start_ns": int(span.start_time or 0),
+        "end_ns": int(span.end_time or span.start_time or 0),
+        "status": {
+            "code": span.status.status_code.name.lower(),
+            "message": span.status.description,
+        },
+        "attributes": {k: _plain(v) for k, v in (span.attributes or {}).items()},
+        "events": [
+            {
+                "name": event.name,
+                "time_ns": int(event.timestamp or 0),
+                "attributes": {k: _plain(v) for k, v in (event.attributes or {}).items()},
+            }
+            for event in span.events
+        ],
+        "service": {
+            "name": str(resource.get("service.name", "")),
+            "pid": os.getpid(),
+        },
+    }

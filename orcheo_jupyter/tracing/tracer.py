@@ -1,0 +1,284 @@
+"""The spans orcheo makes: runs, submissions, node executions and model calls.
+
+Every text that goes into an attribute, a status or an event passes the run's
+scrubber first (the same redaction events get), so a resolved ``[[secret]]``
+never reaches an exporter or the stored trace.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from opentelemetry import context as otel_context
+from opentelemetry import propagate, trace
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import (
+    BatchSpanProcessor,
+    SimpleSpanProcessor,
+    SpanExporter,
+)
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode
+
+from .. import __version__
+from . import names as n
+from .collector import RunScope, RunSpanCollector, scope
+from .config import TraceSettings
+
+Scrub = Callable[[str], str]
+
+
+def _same(text: str) -> str:
+    return text
+
+
+def scrubber() -> Scrub:
+    current = scope.get()
+    return current.scrub if current is not None else _same
+
+
+def record_error(span: Span, message: str, kind: str, scrub: Scrub | None = None) -> None:
+    """Mark ``span`` failed with a scrubbed message (never the exception's own text)."""
+    clean = (scrub or scrubber())(message)
+    span.set_status(Status(StatusCode.ERROR, clean))
+    span.add_event("exception", {"exception.type": kind, "exception.message": clean})
+
+
+def _exporter(name: str) -> SpanExporter:
+    if name == "console":
+        from opentelemetry.sdk.trace.export import ConsoleSpanExporter
+
+        return ConsoleSpanExporter()
+    # OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT, _HEADERS, _TIMEOUT, _COMPRESSION are read here.
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+    return OTLPSpanExporter()
+
+
+class Tracing:
+    """One process's tracer provider, with the optional store of each run's spans."""
+
+    def __init__(self, provider: TracerProvider, collector: RunSpanCollector | None) -> None:
+        self.provider = provider
+        self.collector = collector
+        self.tracer = provider.get_tracer("orcheo_jupyter", __version__)
+
+    @classmethod
+    def build(
+        cls,
+        settings: TraceSettings,
+        *,
+        exporters: list[SpanExporter] | None = None,
+        install_global: bool = False,
+    ) -> Tracing:
+        # OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES are read by Resource.create;
+        # without a service name of theirs, spans say "orcheo-jupyter".
+        resource = Resource.create()
+        if str(resource.attributes.get("service.name", "")).startswith("unknown_service"):
+            resource = resource.merge(Resource({"service.name": "orcheo-jupyter"}))
+        provider = TracerProvider(resource=resource)  # OTEL_TRACES_SAMPLER applies
+        if exporters is not None:
+            for exporter in exporters:
+                provider.add_span_processor(SimpleSpanProcessor(exporter))
+        else:
+            for name in settings.exporters:
+                # OTEL_BSP_* tune the batches; nothing is exported on the run's own path.
+                provider.add_span_processor(BatchSpanProcessor(_exporter(name)))
+        collector = RunSpanCollector() if settings.store else None
+        if collector is not None:
+            provider.add_span_processor(collector)
+        # Code nodes' own OpenTelemetry spans join ours, unless the user set a provider.
+        proxy = isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider)
+        if install_global and settings.exporters and proxy:
+            trace.set_tracer_provider(provider)
+        return cls(provider, collector)
+
+    def keep_spans(self) -> None:
+        if self.collector is None:
+            self.collector = RunSpanCollector()
+            self.provider.add_span_processor(self.collector)
+
+    def shutdown(self) -> None:
+        self.provider.shutdown()
+
+    def force_flush(self) -> None:
+        self.provider.force_flush()
+
+    # --- context across processes ------------------------------------------------------
+    def inject(self) -> dict[str, str]:
+        headers: dict[str, str] = {}
+        propagate.inject(headers)
+        return headers
+
+    def attach(self, headers: Mapping[str, Any]) -> object:
+        carrier: dict[str, str] = {}
+        for name in ("traceparent", "tracestate"):  # W3C trace context (and baggage)
+            value = headers.get(name)
+            if isinstance(value, str):
+                carrier[name] = value
+        return otel_context.attach(propagate.extract(carrier))
+
+    # --- runs ------------------------------------------------------------------------
+    def start_run(
+        self,
+        run_id: str,
+        *,
+        workflow_id: str | None,
+        version: int | None,
+        opening: str,
+        scrub: Scrub,
+    ) -> RunSpan:
+        attributes: dict[str, Any] = {n.RUN_ID: run_id, n.RUN_OPENING: opening}
+        if workflow_id:
+            attributes[n.WORKFLOW_ID] = workflow_id
+        if version is not None:
+            attributes[n.WORKFLOW_VERSION] = version
+        span = self.tracer.start_span(n.RUN, attributes=attributes)
+        return RunSpan(span, RunScope(run_id, scrub))
+
+    def start_submit(self, workflow_id: str | None, version: int | None) -> SubmitSpan:
+        attributes: dict[str, Any] = {}
+        if workflow_id:
+            attributes[n.WORKFLOW_ID] = workflow_id
+        if version is not None:
+            attributes[n.WORKFLOW_VERSION] = version
+        span = self.tracer.start_span(n.SUBMIT, kind=SpanKind.PRODUCER, attributes=attributes)
+        return SubmitSpan(span)
+
+    async def store_spans(self, store: Any, run_id: str) -> None:
+        """Write the run's finished spans to ``store`` (when spans are kept)."""
+        if self.collector is None:
+            return
+        spans = self.collector.take(run_id)
+        if spans:
+            await store.add_spans(run_id, spans)
+
+    # --- nodes and calls ---------------------------------------------------------------
+    def start_node(self, node_id: str) -> NodeSpan:
+        attributes: dict[str, Any] = {n.NODE_ID: node_id}
+        span = self.tracer.start_span(n.NODE, attributes=attributes)
+        return NodeSpan(span)
+
+    def model_call(self, model: str) -> ModelCall:
+        return ModelCall(self.tracer, model)
+
+
+class _Current:
+    """A span made current in this context until ``end``."""
+
+    def __init__(self, span: Span) -> None:
+        self.span = span
+        self._token: object | None = otel_context.attach(trace.set_span_in_context(span))
+
+    def _detach(self) -> None:
+        if self._token is not None:
+            otel_context.detach(self._token)  # type: ignore[arg-type]
+            self._token = None
+
+
+class RunSpan(_Current):
+    def __init__(self, span: Span, run: RunScope) -> None:
+        super().__init__(span)
+        self.run = run
+        self._scope_token = scope.set(run)
+
+    def end(self, status: str, error: str | None = None) -> None:
+        self.span.set_attribute(n.RUN_STATUS, status)
+        if error is not None and status == "failed":
+            record_error(self.span, error, "RunFailed", self.run.scrub)
+        elif status == "cancelled":
+            self.span.set_status(Status(StatusCode.ERROR, "cancelled"))
+        elif status == "succeeded":
+            self.span.set_status(Status(StatusCode.OK))
+        self._detach()
+        scope.reset(self._scope_token)
+        self.span.end()
+
+
+class SubmitSpan(_Current):
+    def admitted(self, run_id: str) -> None:
+        self.span.set_attribute(n.RUN_ID, run_id)
+
+    def end(self, error: BaseException | None = None) -> None:
+        if error is not None:
+            record_error(self.span, str(error), type(error).__name__)
+        self._detach()
+        self.span.end()
+
+
+class NodeSpan(_Current):
+    #: The attempt under way (the node wrapper counts them).
+    attempts = 1
+
+    def retrying(self, attempt: int, error: str, delay: float) -> None:
+        self.span.add_event(
+            n.NODE_RETRY,
+            {"attempt": attempt, "error": scrubber()(error), "delay_s": float(delay)},
+        )
+
+    def end(self, status: str, attempts: int, error: str | None = None, kind: str = "") -> None:
+        self.span.set_attribute(n.NODE_ATTEMPTS, attempts)
+        self.span.set_attribute(n.NODE_STATUS, status)
+        if error is not None:
+            record_error(self.span, error, kind or "NodeFailed")
+        elif status == "succeeded":
+            self.span.set_status(Status(StatusCode.OK))
+        self._detach()
+        self.span.end()
+
+
+class ModelCall:
+    """``with tracing.model_call(model) as call: ...; call.usage(...)``: one chat call."""
+
+    def __init__(self, tracer: trace.Tracer, model: str) -> None:
+        self._tracer = tracer
+        self.model = model
+        self.span: Span | None = None
+        self._started = 0.0
+
+    def __enter__(self) -> ModelCall:
+        system, _, name = self.model.partition(":")
+        attributes: dict[str, Any] = {
+            n.GENAI_OPERATION: "chat",
+            n.GENAI_REQUEST_MODEL: name if name else self.model,
+        }
+        if name:
+            attributes[n.GENAI_SYSTEM] = system
+        self.span = self._tracer.start_span(
+            f"chat {attributes[n.GENAI_REQUEST_MODEL]}", kind=SpanKind.CLIENT, attributes=attributes
+        )
+        self._token = otel_context.attach(trace.set_span_in_context(self.span))
+        self._started = time.perf_counter()
+        return self
+
+    def usage(
+        self,
+        input_tokens: int,
+        output_tokens: int,
+        *,
+        estimated: bool = False,
+        response_model: str | None = None,
+    ) -> None:
+        assert self.span is not None
+        self.span.set_attributes(
+            {
+                n.GENAI_INPUT_TOKENS: input_tokens,
+                n.GENAI_OUTPUT_TOKENS: output_tokens,
+                n.GENAI_TOTAL_TOKENS: input_tokens + output_tokens,
+                n.TOKENS_ESTIMATED: estimated,
+            }
+        )
+        if response_model:
+            self.span.set_attribute(n.GENAI_RESPONSE_MODEL, scrubber()(response_model))
+
+    def __exit__(self, kind: Any, exc: BaseException | None, tb: Any) -> None:
+        assert self.span is not None
+        latency = (time.perf_counter() - self._started) * 1000
+        self.span.set_attribute(n.MODEL_LATENCY_MS, round(latency, 3))
+        if exc is not None:
+            self.span.set_attribute(n.ERROR_TYPE, type(exc).__name__)
+            record_error(self.span, str(exc) or type(exc).__name__, type(exc).__name__)
+        otel_context.detach(self._token)
+        self.span.end()

@@ -1,0 +1,105 @@
+"""GET /executions/{id}/trace: a run's spans, from the server and its runner process.
+
+The server (this process) admits and hands the run to a runner process over the
+wire; both make spans of one trace, and a caller's ``traceparent`` continues it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from orcheo_jupyter import tracing
+from tests.conftest import linear_doc
+
+from .conftest import Call
+from .test_executions import Create, Wait
+
+CALLER_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
+CALLER_SPAN = "00f067aa0ba902b7"
+
+
+@pytest.fixture
+def orcheo_config() -> dict[str, Any]:
+    return {"script_timeout": 20.0, "runners": 1, "trace_store": True}
+
+
+@pytest.fixture(autouse=True)
+def _tracing_ends_with_the_test() -> Iterator[None]:
+    yield
+    tracing.reset()  # the in-process server turned it on for this process
+
+
+async def test_a_run_in_a_runner_process_is_one_trace_continuing_the_caller(
+    api: Call, create_workflow: Create, wait_run: Wait
+) -> None:
+    wid = (await create_workflow(linear_doc("a", "b", "c")))["id"]
+    reply = await api(
+        "POST",
+        "workflows",
+        wid,
+        "execute",
+        json_body={"inputs": {}},
+        headers={"traceparent": f"00-{CALLER_TRACE}-{CALLER_SPAN}-01"},
+    )
+    assert reply.code == 202, reply.body
+    run_id = reply.body["execution_id"]
+    assert (await wait_run(run_id))["status"] == "succeeded"
+
+    trace = await api("GET", "executions", run_id, "trace")
+    assert trace.code == 200, trace.body
+    assert trace.body["execution_id"] == run_id
+    assert trace.body["stored"] is True
+    assert trace.body["trace_ids"] == [CALLER_TRACE]
+    spans = trace.body["spans"]
+    assert [s["name"] for s in spans] == [
+        "orcheo.submit",
+        "orcheo.run",
+        "orcheo.node",
+        "orcheo.node",
+        "orcheo.node",
+    ]
+    submit, run, *nodes = spans
+    assert submit["parent_span_id"] == CALLER_SPAN
+    assert run["parent_span_id"] == submit["span_id"]
+    assert [n["parent_span_id"] for n in nodes] == [run["span_id"]] * 3
+    assert [n["attributes"]["orcheo.node.id"] for n in nodes] == ["a", "b", "c"]
+    # Two processes: the server admitted the run, a runner executed it.
+    assert submit["service"]["pid"] == os.getpid()
+    assert run["service"]["pid"] != os.getpid()
+    assert {n["service"]["pid"] for n in nodes} == {run["service"]["pid"]}
+    assert submit["kind"] == "producer"
+    assert run["attributes"] == {
+        "orcheo.run.id": run_id,
+        "orcheo.run.opening": "run_started",
+        "orcheo.workflow.id": wid,
+        "orcheo.workflow.version": 1,
+        "orcheo.run.status": "succeeded",
+    }
+    assert run["status"] == {"code": "ok", "message": None}
+    for span in spans:
+        assert span["attributes"]["orcheo.run.id"] == run_id
+        assert span["duration_ms"] == round((span["end_ns"] - span["start_ns"]) / 1e6, 3)
+        assert span["start_ms"] == span["start_ns"] / 1e6
+    assert run["start_ns"] <= nodes[0]["start_ns"] <= nodes[-1]["end_ns"] <= run["end_ns"]
+
+
+async def test_without_a_caller_the_server_starts_the_trace(
+    api: Call, create_workflow: Create, wait_run: Wait
+) -> None:
+    wid = (await create_workflow(linear_doc("only")))["id"]
+    run_id = (await api("POST", "workflows", wid, "execute", json_body={})).body["execution_id"]
+    assert (await wait_run(run_id))["status"] == "succeeded"
+    spans = (await api("GET", "executions", run_id, "trace")).body["spans"]
+    assert [s["name"] for s in spans] == ["orcheo.submit", "orcheo.run", "orcheo.node"]
+    assert spans[0]["parent_span_id"] is None
+    assert len({s["trace_id"] for s in spans}) == 1
+
+
+async def test_the_trace_of_an_unknown_run_is_404(api: Call) -> None:
+    reply = await api("GET", "executions", "no-such-run", "trace")
+    assert reply.code == 404
+    assert reply.error["code"] == "not_found"
