@@ -8,9 +8,13 @@ Prints a table of medians (ms per run) and ratios, all measured in this run:
                 checkpoints committed before the run returns (as ours)
 - ours/none:    our executor without checkpointer (events + final state still stored)
 - ours/sqlite:  our executor with the same checkpointer: the durable default
+- traced:       ours/sqlite with tracing on: spans kept and stored with each run
+                (ORCHEO_TRACE_STORE) and batched to an exporter (OTEL_TRACES_EXPORTER)
+                that drops them, so the export costs what batching costs
 
 Goals (issue 2): ours/sqlite <= 1.2x raw+sqlite (equal checkpointing);
 ours/sqlite <= 2x floor (durable default against the no-checkpointer floor).
+Goal (issue 20): traced <= 1.1x ours/sqlite at 10 nodes.
 Usage: python benchmarks/runtime.py [--runs N] [--sizes 10,100] [--durability async]
 """
 
@@ -29,6 +33,7 @@ from typing import Any
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 from langgraph.graph import END, START, StateGraph
 
+from orcheo_jupyter import tracing
 from orcheo_jupyter.runtime.checkpoints import close_saver, open_sqlite_saver
 from orcheo_jupyter.runtime.executor import Executor
 from orcheo_jupyter.runtime.state import State, initial_state
@@ -93,6 +98,27 @@ async def interleaved(
     return {name: statistics.median(values) for name, values in samples.items()}
 
 
+def tracing_on() -> Any:
+    """The process's tracing as ORCHEO_TRACE_STORE=true plus an exporter would make it,
+    the exporter dropping what it is sent (an OTLP endpoint's cost is not ours)."""
+    from opentelemetry.sdk.trace.export import (
+        BatchSpanProcessor,
+        SpanExporter,
+        SpanExportResult,
+    )
+
+    class Dropping(SpanExporter):
+        def export(self, spans: Any) -> SpanExportResult:
+            return SpanExportResult.SUCCESS
+
+    tracing.reset()
+    traced = tracing.configure(store=True)
+    assert traced is not None
+    traced.provider.add_span_processor(BatchSpanProcessor(Dropping()))
+    tracing.current = None  # on only while the traced contender runs
+    return traced
+
+
 async def bench(n: int, runs: int, durability: str, tmp: Path) -> dict[str, float]:
     counter = iter(range(10**9))
 
@@ -132,6 +158,23 @@ async def bench(n: int, runs: int, durability: str, tmp: Path) -> dict[str, floa
         result = await ours.execute(doc, {})
         assert result.status == "succeeded", result.error
 
+        traced_store = SqliteRepository(tmp / f"traced-{n}.sqlite")
+        await traced_store.open()
+        traced_saver = await open_sqlite_saver(
+            tmp / f"traced-ck-{n}.sqlite", min_interval=settings.checkpoint_min_interval
+        )
+        traced_ex = Executor(traced_store, traced_saver, durability=durability)  # type: ignore[arg-type]
+        traced = tracing_on()
+
+        async def traced_run() -> None:
+            tracing.current = traced
+            try:
+                record = await traced_ex.execute(doc, {})
+            finally:
+                tracing.current = None
+            if len(await traced_store.list_spans(record.id)) != n + 2:  # submit, run, nodes
+                raise AssertionError("the traced run's spans were not stored")
+
         medians = await interleaved(
             {
                 "floor": lambda: floor.ainvoke(initial_state({})),
@@ -141,14 +184,18 @@ async def bench(n: int, runs: int, durability: str, tmp: Path) -> dict[str, floa
                 "raw+sqlite": lambda: raw_durable(raw_ck, raw_saver),
                 "ours/none": lambda: ours_none.execute(doc, {}),
                 "ours/sqlite": lambda: ours.execute(doc, {}),
+                "traced": traced_run,
             },
             runs,
         )
-        for ex in (ours_none, ours):
+        for ex in (ours_none, ours, traced_ex):
             await ex.aclose()
-        for st in (none_store, store):
+        for st in (none_store, store, traced_store):
             await st.close()
         await close_saver(saver)
+        await close_saver(traced_saver)
+        tracing.current = traced
+        tracing.reset()
         await close_saver(raw_saver)
     return medians
 
@@ -170,7 +217,7 @@ def main() -> None:
     header = (
         f"{'nodes':>5} | {'floor':>7} | {'raw+aiosqlite':>13} | {'raw+sqlite':>10} |"
         f" {'ours/none':>9} | {'ours/sqlite':>11} | {'none/floor':>10} | {'ours/raw (ck)':>13} |"
-        f" {'durable/floor':>13}"
+        f" {'durable/floor':>13} | {'traced':>7} | {'traced/off':>10}"
     )
     print(header)
     print("-" * len(header))
@@ -185,6 +232,8 @@ def main() -> None:
             f"{r['ours/none'] / r['floor']:>9.2f}x",
             f"{r['ours/sqlite'] / r['raw+sqlite']:>12.2f}x",
             f"{r['ours/sqlite'] / r['floor']:>12.2f}x",
+            f"{r['traced']:>7.2f}",
+            f"{r['traced'] / r['ours/sqlite']:>9.2f}x",
         ]
         print(" | ".join(cells))
 

@@ -17,6 +17,7 @@ from jupyter_server.extension.handler import ExtensionHandlerMixin
 from pydantic import BaseModel, Field
 from tornado.web import RequestHandler
 
+from .. import tracing
 from ..ops import metrics
 from ..triggers import WebhookRejected, WebhookRequest
 from .base import ErrorsMixin, operation
@@ -80,6 +81,8 @@ class WebhookHandler(BodyLimitMixin, ErrorsMixin, ExtensionHandlerMixin, Request
                 for k, values in self.request.query_arguments.items()
             },
         )
+        # A caller's W3C ``traceparent``: the run it starts continues the caller's trace.
+        trace = tracing.attach(self.request.headers)
         try:
             accepted = await triggers.deliver(ref, request)
         except WebhookRejected as exc:
@@ -89,6 +92,8 @@ class WebhookHandler(BodyLimitMixin, ErrorsMixin, ExtensionHandlerMixin, Request
         except Exception:
             metrics.record_webhook("error")
             raise
+        finally:
+            tracing.detach(trace)
         duplicate = accepted.outcome != "accepted"
         metrics.record_webhook("duplicate" if duplicate else "accepted")
         self.set_status(200 if duplicate else 202)

@@ -29,6 +29,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .. import tracing
 from ..common.timestamps import utcnow
 from ..runtime import admission, secrets
 from ..runtime.build import IGNORE_PINS
@@ -134,6 +135,9 @@ class Dispatcher:
         self._open_by_source: Counter[str] = Counter()
         self._serial_busy: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()
+        #: W3C trace headers of the request that made each job (a webhook's caller),
+        #: held until its run starts; not stored (a restart starts a new trace).
+        self._traces: dict[str, dict[str, str]] = {}
         self._docs: OrderedDict[tuple[str, int | None], _Doc] = OrderedDict()
         self._wake = asyncio.Event()
         self._pending_runs: GroupCommit[RunRecord, bool] = GroupCommit(
@@ -213,8 +217,10 @@ class Dispatcher:
             dedupe_key=dedupe_key,
         )
 
-    def add(self, job: Job) -> None:
-        """Schedule a job that is already stored."""
+    def add(self, job: Job, trace: dict[str, str] | None = None) -> None:
+        """Schedule a job that is already stored; its run continues ``trace`` if given."""
+        if trace:
+            self._traces[job.id] = trace
         self._admit(job)
 
     async def enqueue(self, jobs: list[Job]) -> list[tuple[Job, bool]]:
@@ -450,19 +456,26 @@ class Dispatcher:
         if record is None or never_started:
             try:
                 doc = await self._document(job.workflow_id, job.version)
-                if record is None:
-                    await self.executor.submit(
-                        doc.doc,
-                        job.inputs,
-                        workflow_id=job.workflow_id,
-                        version=doc.version,
-                        config=_triggered_config(job.config),
-                        run_id=job.run_id,
-                    )
-                else:
-                    resolver = self.executor.services.get(secrets.SECRETS_SERVICE)
-                    await secrets.check_document(doc.doc, resolver, job.workflow_id, doc.checksum)
-                    await self.executor.recover(job.run_id)
+                # The run continues the trace of the request that made the job.
+                trace = tracing.attach(self._traces.pop(job.id, None))
+                try:
+                    if record is None:
+                        await self.executor.submit(
+                            doc.doc,
+                            job.inputs,
+                            workflow_id=job.workflow_id,
+                            version=doc.version,
+                            config=_triggered_config(job.config),
+                            run_id=job.run_id,
+                        )
+                    else:
+                        resolver = self.executor.services.get(secrets.SECRETS_SERVICE)
+                        await secrets.check_document(
+                            doc.doc, resolver, job.workflow_id, doc.checksum
+                        )
+                        await self.executor.recover(job.run_id)
+                finally:
+                    tracing.detach(trace)
             except Conflict:
                 pass  # started before a crash, or by another process: follow that run
             except RunStateError:
@@ -503,6 +516,7 @@ class Dispatcher:
         await self.store.update_job(job)
         self.settled[job.status] += 1
         self._open.discard(job.id)
+        self._traces.pop(job.id, None)
         if job.source_key:
             self._open_by_source[job.source_key] -= 1
 

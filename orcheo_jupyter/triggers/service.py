@@ -23,6 +23,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from .. import tracing
 from ..runtime.executor import Executor
 from ..runtime.secrets import CredentialError, SecretUnavailable, parse_ref
 from ..settings import Settings
@@ -327,7 +328,7 @@ class TriggerService:
         accepted = stored.result()
         if accepted.outcome == "accepted":
             await self.dispatcher.prepare(job)  # the run id answers from the 202 on
-            self.dispatcher.add(job)
+            self.dispatcher.add(job, tracing.carrier())  # the caller's traceparent, if any
         elif accepted.outcome == "replayed":
             raise WebhookRejected(
                 409,

@@ -15,6 +15,7 @@ import { OrcheoApi } from './api';
 import { ForkPanel } from './fork';
 import { debugButton } from './notebookdebug';
 import { breakpointOf, pausedText, pauseView } from './pause';
+import { traceTab } from './trace';
 
 /** What the viewer can hand to the rest of Lab (absent: the matching buttons are not shown). */
 export interface RunTools {
@@ -78,7 +79,8 @@ export class RunViewer extends Widget {
       this.fork?.element ?? '',
       h('h3', {}, 'Graph'),
       this.graph,
-      h('details', {}, h('summary', {}, 'Events'), this.log)
+      h('details', {}, h('summary', {}, 'Events'), this.log),
+      traceTab(this.api, runId)
     );
     void this.start();
   }

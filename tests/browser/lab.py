@@ -119,6 +119,8 @@ def running_lab(home: Path, timeout: float = 90) -> Iterator[Lab]:
         f"--IdentityProvider.token={token}",
         f"--ServerApp.root_dir={root}",
         "--LabApp.news_url=",
+        # Runs keep their spans (the run viewer's Trace tab, tests/browser/test_lab_trace.py).
+        "--OrcheoApp.trace_store=True",
     ]
     with log.open("wb") as out:
         proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=root)

@@ -218,7 +218,11 @@ def _wait(client: httpx.Client, run_id: str) -> dict[str, Any]:
 
 def test_no_secret_bytes_in_files_events_or_answers(tmp_path: Path) -> None:
     root = tmp_path / "server"
-    server = start_headless(root, "--debug")
+    # Tracing on, both ways: spans stored with runs and printed to the log by the
+    # console exporter (server and runner processes); neither may hold a secret.
+    server = start_headless(
+        root, "--debug", env={"ORCHEO_TRACE_STORE": "true", "OTEL_TRACES_EXPORTER": "console"}
+    )
     answers: list[str] = []
     try:
         client = httpx.Client(base_url=server.api, headers=server.headers, timeout=30)
@@ -305,8 +309,15 @@ def test_no_secret_bytes_in_files_events_or_answers(tmp_path: Path) -> None:
             "node 'c' failed (line 1 of its code): ValueError: bad token [redacted:token]"
         )
         for run_id in runs.values():
-            for path in ("", "/events", "/checkpoints"):
+            for path in ("", "/events", "/checkpoints", "/trace"):
                 call("GET", f"/executions/{run_id}{path}")
+        traced = client.get(f"/executions/{runs['echo']}/trace").json()["spans"]
+        (get,) = [s for s in traced if s["name"] == "GET"]
+        assert get["attributes"]["url.full"] == f"{upstream.base}/echo"
+        assert get["attributes"]["http.response.status_code"] == 200
+        failed = client.get(f"/executions/{runs['raises']}/trace").json()["spans"]
+        (raised,) = [s for s in failed if s["name"] == "orcheo.node"]
+        assert raised["status"]["message"] == results["raises"]["error"]
         for path in ("/credentials", "/credentials/token/audit", "/dead-letters", "/executions"):
             call("GET", path)
         for wid in ids.values():
@@ -329,7 +340,9 @@ def test_no_secret_bytes_in_files_events_or_answers(tmp_path: Path) -> None:
     assert {"orcheo.sqlite", "checkpoints.sqlite", "vault.sqlite", "triggers.sqlite"} <= {
         Path(p).name for p in written
     }
-    assert "[D " in server.log.read_text()  # debug logging was on
+    log = server.log.read_text()
+    assert "[D " in log  # debug logging was on
+    assert '"name": "orcheo.node"' in log  # and the console exporter printed spans
 
 
 def _scan(root: Path) -> list[str]:

@@ -6,6 +6,7 @@ wire; both make spans of one trace, and a caller's ``traceparent`` continues it.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -17,6 +18,8 @@ from tests.conftest import linear_doc
 
 from .conftest import Call
 from .test_executions import Create, Wait
+from .test_hooks import Hook, setup, signed_headers
+from .test_hooks import hook as hook  # the fixture
 
 CALLER_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
 CALLER_SPAN = "00f067aa0ba902b7"
@@ -103,3 +106,23 @@ async def test_the_trace_of_an_unknown_run_is_404(api: Call) -> None:
     reply = await api("GET", "executions", "no-such-run", "trace")
     assert reply.code == 404
     assert reply.error["code"] == "not_found"
+
+
+async def test_a_webhook_caller_s_traceparent_continues_into_the_run(
+    api: Call, hook: Hook, wait_run: Wait
+) -> None:
+    await setup(api)
+    body = json.dumps({"order": 5}).encode()
+    headers = {**signed_headers(body), "traceparent": f"00-{CALLER_TRACE}-{CALLER_SPAN}-01"}
+    delivered = await hook("POST", "hooked", body=body, headers=headers)
+    assert delivered.code == 202, delivered.body
+    run_id = delivered.body["execution_id"]
+    assert (await wait_run(run_id))["status"] == "succeeded"
+    trace = (await api("GET", "executions", run_id, "trace")).body
+    assert trace["trace_ids"] == [CALLER_TRACE]
+    # The delivery stored the run ahead (its id answers at once); a runner executes it.
+    run, node = trace["spans"]
+    assert (run["name"], node["name"]) == ("orcheo.run", "orcheo.node")
+    assert run["parent_span_id"] == CALLER_SPAN
+    assert node["parent_span_id"] == run["span_id"]
+    assert run["attributes"]["orcheo.run.status"] == "succeeded"
