@@ -35,6 +35,7 @@ _UNSETTLED = (RunStatus.PENDING, RunStatus.RUNNING)
 
 class CeleryExecutor(Executor):
     mode = "celery"
+    runs_here = False
 
     def __init__(
         self,

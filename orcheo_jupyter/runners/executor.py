@@ -96,6 +96,7 @@ class _Hosted:
 
 class PoolExecutor(Executor):
     mode = "runners"
+    runs_here = False
 
     def __init__(self, store: Any, checkpointer: Any = None, *, runners: RunnerConfig, **kw: Any):
         super().__init__(store, checkpointer, **kw)

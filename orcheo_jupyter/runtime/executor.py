@@ -69,6 +69,10 @@ class _Active:
 
 
 class Executor:
+    #: Whether runs this executor starts execute in this process (the pool and Celery
+    #: backends hand them to other processes).
+    runs_here = True
+
     def __init__(
         self,
         store: Repository,
@@ -249,23 +253,34 @@ class Executor:
         """
         tracer = tracing.current
         if tracer is None:
-            return await self._submit(
+            admitted = await self._admit_and_store(
                 document, inputs, workflow_id, version, config, run_id, manual
             )
+            await self.start_stored(admitted.record, admitted.graph)
+            return admitted.record.id
         span = tracer.start_submit(workflow_id, version)
         try:
-            run_id = await self._submit(
-                document, inputs, workflow_id, version, config, run_id, manual, span
+            admitted = await self._admit_and_store(
+                document, inputs, workflow_id, version, config, run_id, manual
             )
         except BaseException as exc:
             span.end(exc)
             raise
-        span.end()
-        if not self.executing(run_id):  # driven elsewhere: this process stores its span now
-            await self._store_spans(tracer, run_id)
-        return run_id
+        record = admitted.record
+        span.admitted(record.id)
+        try:
+            if not self.runs_here:
+                # Another process executes it: this span is stored before it gets there.
+                span.finish()
+                await self._store_spans(tracer, record.id)
+            await self.start_stored(record, admitted.graph)
+        finally:
+            span.end()
+            if self.runs_here:  # stored with the run's events
+                self._queue_spans(tracer, record.id)
+        return record.id
 
-    async def _submit(
+    async def _admit_and_store(
         self,
         document: WorkflowDocument | Mapping[str, Any],
         inputs: Mapping[str, Any] | None,
@@ -274,8 +289,7 @@ class Executor:
         config: Mapping[str, Any] | None,
         run_id: str | None,
         manual: ManualStart | None,
-        span: Any = None,
-    ) -> str:
+    ) -> Admission:
         admitted = await self.admit(
             document,
             inputs,
@@ -286,8 +300,6 @@ class Executor:
             manual=manual,
         )
         record = admitted.record
-        if span is not None:
-            span.admitted(record.id)
         known = record.checksum in self._known_docs
         try:
             await self.store.create_run(record, None if known else admitted.body)
@@ -295,8 +307,14 @@ class Executor:
             await admitted.withdraw()  # not stored: not a start
             raise
         self._known_docs.add(record.checksum)
-        await self.start_stored(record, admitted.graph)
-        return record.id
+        return admitted
+
+    def _queue_spans(self, tracer: Any, run_id: str) -> None:
+        """The run's finished spans, committed with its next batch of events (before them)."""
+        if tracer.collector is not None:
+            spans = tracer.collector.take(run_id)
+            if spans:
+                self._writer.add_spans(run_id, spans)
 
     async def _store_spans(self, tracer: Any, run_id: str) -> None:
         """The run's finished spans go to the store; a trace is never worth failing a run."""
@@ -462,7 +480,10 @@ class Executor:
             self._set_status(active, RunStatus.FAILED, error=message, finished_at=utcnow())
         finally:
             if run_span is not None:
+                # Ended and queued with the status change it records: whoever sees the
+                # run settled (or paused) finds its spans stored.
                 run_span.end(str(record.status), record.error)
+                self._queue_spans(tracer, record.id)
             obs.current.reset(token)
             try:
                 # The checkpoint a resume or recovery starts from, and the stored
@@ -474,8 +495,6 @@ class Executor:
                     except CheckpointError as exc:  # the run already failed or stopped
                         log.warning("orcheo: run %s: %s", record.id, exc)
                 await self._writer.flush()
-                if tracer is not None:
-                    await self._store_spans(tracer, record.id)
             finally:
                 if record.status in TERMINAL:
                     self._active.pop(record.id, None)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
+from typing import Any
 
 from ..store.base import Repository
 from ..store.isolate import is_database_error, isolate
@@ -29,6 +30,8 @@ class BatchWriter:
         self._timer: asyncio.TimerHandle | None = None
         self._events: list[EventRecord] = []
         self._updates: list[RunUpdate] = []
+        #: Runs' finished spans (tracing), written before the events queued with them.
+        self._spans: list[tuple[str, list[dict[str, Any]]]] = []
         self._queued = 0
         self._wake = asyncio.Event()
         self._written = Progress()
@@ -52,6 +55,10 @@ class BatchWriter:
         self._updates.append(update)
         self._kick()
 
+    def add_spans(self, run_id: str, spans: list[dict[str, Any]]) -> None:
+        self._spans.append((run_id, spans))
+        self._kick()
+
     async def flush(self) -> None:
         """Return once everything queued before the call is committed.
 
@@ -72,7 +79,7 @@ class BatchWriter:
         await self._written.reached(target)
 
     def _write_now(self) -> bool:
-        if self._draining.locked():  # a write is under way: ours must follow it
+        if self._draining.locked() or self._spans:  # a write under way, or spans to write
             return False
         try:
             if not self._store.write_batch_now(self._events, self._updates):
@@ -99,11 +106,14 @@ class BatchWriter:
             if self._timer is not None:
                 self._timer.cancel()
                 self._timer = None
-            while self._events or self._updates:
-                events, updates = self._events, self._updates
-                self._events, self._updates = [], []
+            while self._events or self._updates or self._spans:
+                events, updates, spans = self._events, self._updates, self._spans
+                self._events, self._updates, self._spans = [], [], []
                 mark = self._queued
-                await self._write(events, updates)
+                for run_id, finished in spans:
+                    await self._write_spans(run_id, finished)
+                if events or updates:
+                    await self._write(events, updates)
                 self._written.advance(mark)
 
     async def _write(self, events: list[EventRecord], updates: list[RunUpdate]) -> None:
@@ -134,6 +144,13 @@ class BatchWriter:
             pending = retry
             await asyncio.sleep(0.05 * 2**attempt)
         log.error("orcheo: gave up writing %d events/updates", len(pending))
+
+    async def _write_spans(self, run_id: str, spans: list[dict[str, Any]]) -> None:
+        """A run's spans; a trace that cannot be stored never holds back its events."""
+        try:
+            await self._store.add_spans(run_id, spans)
+        except Exception as exc:
+            log.warning("orcheo: run %s: %d spans not stored: %r", run_id, len(spans), exc)
 
     async def _write_part(self, part: Sequence[EventRecord | RunUpdate]) -> list[None]:
         events = [item for item in part if isinstance(item, EventRecord)]

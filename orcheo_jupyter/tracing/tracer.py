@@ -198,14 +198,22 @@ class RunSpan(_Current):
 
 
 class SubmitSpan(_Current):
+    _ended = False
+
     def admitted(self, run_id: str) -> None:
         self.span.set_attribute(n.RUN_ID, run_id)
 
+    def finish(self) -> None:
+        """End the span; it stays the current context (the hand-off is its child)."""
+        if not self._ended:
+            self._ended = True
+            self.span.end()
+
     def end(self, error: BaseException | None = None) -> None:
-        if error is not None:
+        if error is not None and not self._ended:
             record_error(self.span, str(error), type(error).__name__)
         self._detach()
-        self.span.end()
+        self.finish()
 
 
 class NodeSpan(_Current):
