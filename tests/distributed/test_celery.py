@@ -249,3 +249,36 @@ def test_webhook_deliveries_run_on_workers_and_are_counted(
             assert metric(text, f'orcheo_webhook_deliveries_total{{outcome="{outcome}"}}') == count
     finally:
         cluster.stop()
+
+
+def test_a_run_on_a_worker_is_one_trace_with_the_server_and_the_caller(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    """The trace context travels in the task message's headers (issue 20)."""
+    caller_trace, caller_span = "0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331"
+    cluster = start_cluster(tmp_path, {**env, "ORCHEO_TRACE_STORE": "true"}, servers=1, workers=1)
+    server = cluster.servers[0]
+    try:
+        wid = create_workflow(server, linear_doc("a", "b"))
+        reply = httpx.post(
+            f"{server.api}/workflows/{wid}/execute",
+            json={"inputs": {}},
+            headers={**server.headers, "traceparent": f"00-{caller_trace}-{caller_span}-01"},
+        )
+        assert reply.status_code == 202, reply.text
+        run_id = reply.json()["execution_id"]
+        assert wait_status(server, run_id, {"succeeded"})["status"] == "succeeded"
+        trace = httpx.get(f"{server.api}/executions/{run_id}/trace", headers=server.headers)
+        assert trace.status_code == 200, trace.text
+        body = trace.json()
+    finally:
+        cluster.stop()
+    assert body["trace_ids"] == [caller_trace]
+    submit, run, *nodes = body["spans"]
+    assert [submit["name"], run["name"]] == ["orcheo.submit", "orcheo.run"]
+    assert submit["parent_span_id"] == caller_span
+    assert run["parent_span_id"] == submit["span_id"]
+    assert [n["attributes"]["orcheo.node.id"] for n in nodes] == ["a", "b"]
+    assert submit["service"]["pid"] == server.proc.pid  # the server queued it
+    assert run["service"]["pid"] != server.proc.pid  # a worker executed it
+    assert {n["parent_span_id"] for n in nodes} == {run["span_id"]}

@@ -358,3 +358,35 @@ async def test_large_inputs_come_back_whole_from_get_and_list(repo: Repository) 
     assert total == 1 and runs[0].inputs == big
     runs, total = await repo.list_runs()
     assert total == 2 and {r.id: r.inputs for r in runs} == {"big": big, "small": small}
+
+
+@pytest.mark.asyncio
+async def test_spans_are_kept_with_their_run_once_each_in_start_order(repo: Repository) -> None:
+    def span(span_id: str, start: int, parent: str | None = None, **attributes: object) -> dict:
+        return {
+            "trace_id": "4bf92f3577b34da6a3ce929d0e0e4736",
+            "span_id": span_id,
+            "parent_span_id": parent,
+            "name": "orcheo.node" if parent else "orcheo.run",
+            "kind": "internal",
+            "start_ns": start,
+            "end_ns": start + 1_500_000,
+            "status": {"code": "error", "message": "bad \ud800 text"},
+            "attributes": {"orcheo.run.id": "r1", **attributes},
+            "events": [{"name": "orcheo.node.retry", "time_ns": start + 5, "attributes": {}}],
+            "service": {"name": "orcheo-jupyter", "pid": 42},
+        }
+
+    # Nanoseconds since the epoch need 64 bits; the second batch repeats a span.
+    late = 1_765_000_000_123_456_789
+    await repo.add_spans("r1", [span("00000000000000b2", late + 10, "00000000000000a1", n=2)])
+    await repo.add_spans(
+        "r1",
+        [span("00000000000000a1", late), span("00000000000000b2", late + 10, "00000000000000a1")],
+    )
+    await repo.add_spans("other", [span("00000000000000c3", late)])
+    spans = await repo.list_spans("r1")
+    assert [s["span_id"] for s in spans] == ["00000000000000a1", "00000000000000b2"]
+    assert spans[1] == span("00000000000000b2", late + 10, "00000000000000a1", n=2)
+    assert spans[0]["start_ns"] == late and spans[0]["parent_span_id"] is None
+    assert await repo.list_spans("nobody") == []
