@@ -274,10 +274,12 @@ class Executor:
                 span.finish()
                 await self._store_spans(tracer, record.id)
             await self.start_stored(record, admitted.graph)
-        finally:
+        except BaseException:
             span.end()
-            if self.runs_here:  # stored with the run's events
-                self._queue_spans(tracer, record.id)
+            self._queue_spans(tracer, record.id)
+            raise
+        # Executed here: the span waits in the collector and is stored with the run's.
+        span.end()
         return record.id
 
     async def _admit_and_store(
