@@ -169,11 +169,14 @@ async def bench(n: int, runs: int, durability: str, tmp: Path) -> dict[str, floa
         async def traced_run() -> None:
             tracing.current = traced
             try:
-                record = await traced_ex.execute(doc, {})
+                await traced_ex.execute(doc, {})
             finally:
                 tracing.current = None
-            if len(await traced_store.list_spans(record.id)) != n + 2:  # submit, run, nodes
-                raise AssertionError("the traced run's spans were not stored")
+
+        await traced_run()
+        record = (await traced_store.list_runs(limit=1))[0][0]
+        if len(await traced_store.list_spans(record.id)) != n + 2:  # submit, run, nodes
+            raise AssertionError("the traced run's spans were not stored")
 
         medians = await interleaved(
             {

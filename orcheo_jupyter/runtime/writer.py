@@ -79,7 +79,9 @@ class BatchWriter:
         await self._written.reached(target)
 
     def _write_now(self) -> bool:
-        if self._draining.locked() or self._spans:  # a write under way, or spans to write
+        if self._draining.locked():  # a write is under way: ours must follow it
+            return False
+        if self._spans and not self._write_spans_now():
             return False
         try:
             if not self._store.write_batch_now(self._events, self._updates):
@@ -144,6 +146,21 @@ class BatchWriter:
             pending = retry
             await asyncio.sleep(0.05 * 2**attempt)
         log.error("orcheo: gave up writing %d events/updates", len(pending))
+
+    def _write_spans_now(self) -> bool:
+        """The queued spans, committed here if the store can do it at once (SQLite)."""
+        now = getattr(self._store, "add_spans_now", None)
+        if now is None:
+            return False
+        while self._spans:
+            run_id, spans = self._spans[0]
+            try:
+                if not now(run_id, spans):
+                    return False
+            except Exception:  # the drain retries it, and logs why
+                return False
+            self._spans.pop(0)
+        return True
 
     async def _write_spans(self, run_id: str, spans: list[dict[str, Any]]) -> None:
         """A run's spans; a trace that cannot be stored never holds back its events."""

@@ -189,6 +189,16 @@ class SqliteRepository(WorkflowTables, RunQueries, SqliteLocks):
 
             await self._db.transaction(work)
 
+    def add_spans_now(self, run_id: str, spans: list[dict[str, Any]]) -> bool:
+        """``add_spans`` on this thread if the database is free at once, else False."""
+        rows = [(run_id, *span_columns(span)) for span in spans]
+
+        def work(conn: sqlite3.Connection) -> None:
+            conn.executemany(_ADD_SPAN, rows)
+
+        done, _ = self._db.transaction_now(work)
+        return done
+
     async def list_spans(self, run_id: str) -> list[dict[str, Any]]:
         """The run's stored spans in start order."""
         found: list[sqlite3.Row] = await self._db.call(
