@@ -33,6 +33,13 @@ def test_edit_on_canvas_changes_python_workflow_and_run_lights_it_up(page: Any, 
     page.wait_for_selector(f'{CANVAS}[data-node-count="1"]', timeout=60_000)
     assert counts(page) == (1, 2)  # greet; start->greet, greet->end
     assert page.locator(f'{CANVAS} [data-node-id="greet"]').count() == 1
+    # The widget draws the same SVG icons as Lab (inlined: no LabIcon outside Lab's bundle).
+    buttons = page.locator(f"{CANVAS} .oc-toolbar .oc-button")
+    assert page.locator(f"{CANVAS} .oc-toolbar .oc-button .oc-icon svg").count() == buttons.count()
+    assert (
+        page.locator(f"{CANVAS} .oc-palette-item .oc-icon svg").count()
+        == page.locator(f"{CANVAS} .oc-palette-item").count()
+    )
 
     # Add a node from the palette (search, then double-click).
     page.fill(f"{CANVAS} .oc-palette-search", "setvar")
