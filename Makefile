@@ -58,8 +58,10 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
+# Tests mostly wait on servers, browsers and subprocesses: two workers share the cores.
+PYTEST_WORKERS ?= 2
 pytest: install bundles chromium services
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS)
 
 test: lint typecheck pytest
 
