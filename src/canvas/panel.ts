@@ -387,7 +387,7 @@ function summary(ctx: PanelContext): HTMLElement {
   }
   if (ctx.problems.length) box.append(section(`Problems (${ctx.problems.length})`, problemList(ctx.problems, ctx, true)));
   else box.append(h('div', { class: 'oc-ok' }, 'No problems found.'));
-  box.append(h('div', { class: 'oc-help' }, 'Double-click or drag a node from the palette to add it; drag from the blue handle under a node to connect; Delete removes the selection; Ctrl+Z / Ctrl+Y undo and redo.'));
+  box.append(h('div', { class: 'oc-help' }, 'Double-click or drag a node from the palette to add it; drag from the output port of a node to another node, or select two and press C, to connect; Delete removes the selection; Ctrl+Z / Ctrl+Y undo and redo; ? lists every key.'));
   return box;
 }
 
