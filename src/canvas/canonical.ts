@@ -19,7 +19,8 @@ export function pyFloat(n: number): string {
     return `${mantissa}e${sign}${digits}`;
   }
   if (Number.isInteger(n)) {
-    return `${n}.0`;
+    // Template literals print -0 as "0"; Python keeps the sign.
+    return Object.is(n, -0) ? '-0.0' : `${n}.0`;
   }
   return String(n);
 }
