@@ -41,5 +41,7 @@ await build({
   logLevel: 'warning'
 });
 copyFileSync('style/canvas.css', 'build/bench/canvas.css');
-const kb = (f) => Math.round(statSync(f).size / 1024);
-console.log(`widget ESM: ${kb(`${outdir}/canvas.js`)} KB (+ ${kb(`${outdir}/codemirror.js`)} KB code editor, on first use)`);
+const kb = f => Math.round(statSync(f).size / 1024);
+console.log(
+  `widget ESM: ${kb(`${outdir}/canvas.js`)} KB (+ ${kb(`${outdir}/codemirror.js`)} KB code editor, on first use)`
+);

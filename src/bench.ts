@@ -43,13 +43,29 @@ function plainElements(doc: WorkflowDocument): cytoscape.ElementDefinition[] {
   const stored = doc.canvas.positions;
   const sentinels = sentinelPositions(els, id => stored[id]);
   return [
-    ...els.nodes.map(n => ({ group: 'nodes' as const, data: { id: n.id, label: n.label }, position: stored[n.id] ?? sentinels[n.id] ?? { x: 0, y: 0 } })),
+    ...els.nodes.map(n => ({
+      group: 'nodes' as const,
+      data: { id: n.id, label: n.label },
+      position: stored[n.id] ?? sentinels[n.id] ?? { x: 0, y: 0 }
+    })),
     ...els.edges.map(e => ({ group: 'edges' as const, data: { id: e.id, source: e.source, target: e.target } }))
   ];
 }
 
 const plainStyle: cytoscape.StylesheetJson = [
-  { selector: 'node', style: { label: 'data(label)', shape: 'round-rectangle', width: 168, height: 52, 'text-wrap': 'wrap', 'text-valign': 'center', 'text-halign': 'center', 'font-size': 12 } },
+  {
+    selector: 'node',
+    style: {
+      label: 'data(label)',
+      shape: 'round-rectangle',
+      width: 168,
+      height: 52,
+      'text-wrap': 'wrap',
+      'text-valign': 'center',
+      'text-halign': 'center',
+      'font-size': 12
+    }
+  },
   { selector: 'edge', style: { 'curve-style': 'bezier', 'target-arrow-shape': 'triangle' } }
 ];
 

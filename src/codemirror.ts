@@ -7,7 +7,14 @@
 
 import { defaultKeymap, history, historyKeymap, indentWithTab } from '@codemirror/commands';
 import { pythonLanguage } from '@codemirror/lang-python';
-import { bracketMatching, HighlightStyle, indentOnInput, indentUnit, LanguageSupport, syntaxHighlighting } from '@codemirror/language';
+import {
+  bracketMatching,
+  HighlightStyle,
+  indentOnInput,
+  indentUnit,
+  LanguageSupport,
+  syntaxHighlighting
+} from '@codemirror/language';
 import { tags as t } from '@lezer/highlight';
 import { EditorState } from '@codemirror/state';
 import { EditorView, highlightActiveLine, highlightActiveLineGutter, keymap, lineNumbers } from '@codemirror/view';
@@ -34,13 +41,20 @@ const theme = EditorView.theme({
 /** Token colours from JupyterLab's theme variables, so the widget's code reads as Lab's does, dark theme included. */
 const labColours = HighlightStyle.define([
   { tag: t.keyword, color: 'var(--jp-mirror-editor-keyword-color, #008000)', fontWeight: 'bold' },
-  { tag: [t.definitionKeyword, t.controlKeyword, t.moduleKeyword], color: 'var(--jp-mirror-editor-keyword-color, #008000)', fontWeight: 'bold' },
+  {
+    tag: [t.definitionKeyword, t.controlKeyword, t.moduleKeyword],
+    color: 'var(--jp-mirror-editor-keyword-color, #008000)',
+    fontWeight: 'bold'
+  },
   { tag: [t.operator, t.operatorKeyword], color: 'var(--jp-mirror-editor-operator-color, #aa22ff)' },
   { tag: [t.string, t.special(t.string)], color: 'var(--jp-mirror-editor-string-color, #ba2121)' },
   { tag: t.number, color: 'var(--jp-mirror-editor-number-color, #080)' },
   { tag: [t.bool, t.null, t.atom], color: 'var(--jp-mirror-editor-builtin-color, #008000)' },
   { tag: t.comment, color: 'var(--jp-mirror-editor-comment-color, #408080)', fontStyle: 'italic' },
-  { tag: [t.function(t.definition(t.variableName)), t.definition(t.className)], color: 'var(--jp-mirror-editor-def-color, #0000ff)' },
+  {
+    tag: [t.function(t.definition(t.variableName)), t.definition(t.className)],
+    color: 'var(--jp-mirror-editor-def-color, #0000ff)'
+  },
   { tag: t.standard(t.variableName), color: 'var(--jp-mirror-editor-builtin-color, #008000)' },
   { tag: t.variableName, color: 'var(--jp-mirror-editor-variable-color, #212121)' },
   { tag: t.propertyName, color: 'var(--jp-mirror-editor-property-color, #05a)' },

@@ -49,7 +49,16 @@ type Incoming =
   | { type: 'remote'; diffs: Diff[] }
   | { type: 'notice'; level: 'error' | 'info'; message: string }
   | { type: 'pong'; seq: number; view: string }
-  | { type: 'debug_reply'; seq: number; view: string; ok: boolean; result?: unknown; error?: string; code?: string; problems?: Problem[] };
+  | {
+      type: 'debug_reply';
+      seq: number;
+      view: string;
+      ok: boolean;
+      result?: unknown;
+      error?: string;
+      code?: string;
+      problems?: Problem[];
+    };
 
 /** ``catalog`` comes with the bundle (see orcheo_jupyter/widget/bundle.py), not from the saved state. */
 function render({ model, el, catalog }: { model: Model; el: HTMLElement; catalog?: CatalogEntry[] }): () => void {
@@ -68,7 +77,8 @@ function render({ model, el, catalog }: { model: Model; el: HTMLElement; catalog
   // The kernel holds the document as edited (diffs arrive in order before a request).
   const debug: DebugHost = {
     runs: () => ask<RunChoice[]>('runs', {}),
-    testNode: (_doc: WorkflowDocument, node: string, runId: string | null) => ask<NodeTestResult>('test', { node, run_id: runId }),
+    testNode: (_doc: WorkflowDocument, node: string, runId: string | null) =>
+      ask<NodeTestResult>('test', { node, run_id: runId }),
     preview: (_doc: WorkflowDocument, node: string, value: JSONValue, runId: string | null, includeState: boolean) =>
       ask<TemplatePreview>('preview', { node, value, run_id: runId, include_state: includeState })
   };
@@ -95,7 +105,7 @@ function render({ model, el, catalog }: { model: Model; el: HTMLElement; catalog
         return;
       }
       const key = `orcheo-jupyter:run-inputs:${ed.document.id ?? ed.document.name}`;
-      let last = {};
+      let last: object;
       try {
         last = JSON.parse(window.localStorage.getItem(key) ?? '{}') as object;
       } catch {
@@ -131,13 +141,11 @@ function render({ model, el, catalog }: { model: Model; el: HTMLElement; catalog
 
   const start = (): void => {
     try {
-      editor = new CanvasEditor(
-        root,
-        host,
-        model.get('document') as WorkflowDocument,
-        catalog ?? [],
-        { hostProblems: true, height: String(model.get('height') ?? '560px'), readOnly: !!model.get('read_only') }
-      );
+      editor = new CanvasEditor(root, host, model.get('document') as WorkflowDocument, catalog ?? [], {
+        hostProblems: true,
+        height: String(model.get('height') ?? '560px'),
+        readOnly: !!model.get('read_only')
+      });
     } catch (err) {
       root.textContent = `The workflow canvas failed to start: ${String(err)}`;
       throw err;

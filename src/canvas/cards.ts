@@ -44,7 +44,9 @@ export function cardSvg(theme: Theme, look: CardLook): string {
   const tile = 30;
   const tx = p + 16;
   const ty = p + (ht - tile) / 2;
-  parts.push(`<rect x="${tx}" y="${ty}" width="${tile}" height="${tile}" rx="7" fill="${c}" fill-opacity="${theme.dark ? 0.3 : 0.14}"/>`);
+  parts.push(
+    `<rect x="${tx}" y="${ty}" width="${tile}" height="${tile}" rx="7" fill="${c}" fill-opacity="${theme.dark ? 0.3 : 0.14}"/>`
+  );
   parts.push(
     `<g transform="translate(${tx + 6} ${ty + 6}) scale(0.75)" fill="none" stroke="${c}" stroke-width="2.2" ` +
       `stroke-linecap="round" stroke-linejoin="round">${iconPaths(look.icon)}</g>`

@@ -81,7 +81,13 @@ export function buildChrome(root: HTMLElement, palette: HTMLElement, actions: To
     const icon = ACTION_ICONS[action.name];
     const b = h(
       'button',
-      { type: 'button', class: 'oc-button', 'data-action': action.name, title: action.title, 'aria-label': action.title },
+      {
+        type: 'button',
+        class: 'oc-button',
+        'data-action': action.name,
+        title: action.title,
+        'aria-label': action.title
+      },
       ...(icon ? [iconElement(icon)] : []),
       h('span', { class: 'oc-button-text' }, action.text)
     );
@@ -108,6 +114,13 @@ export function buildChrome(root: HTMLElement, palette: HTMLElement, actions: To
     h('h3', {}, 'Keyboard shortcuts'),
     h('dl', {}, ...SHORTCUTS.flatMap(([keys, what]) => [h('dt', {}, keys), h('dd', {}, what)]))
   );
-  root.replaceChildren(toolbar, h('div', { class: 'oc-body' }, palette, stage, panel), toastEl, outline, liveEl, helpEl);
+  root.replaceChildren(
+    toolbar,
+    h('div', { class: 'oc-body' }, palette, stage, panel),
+    toastEl,
+    outline,
+    liveEl,
+    helpEl
+  );
   return { statusEl, buttons, graphEl, notesEl, minimapEl, tooltipEl, panel, toastEl, outline, liveEl, helpEl };
 }

@@ -23,7 +23,12 @@ export interface Copied {
 }
 
 /** The selected nodes of ``doc`` with what connects them to each other. */
-export function copySelection(doc: WorkflowDocument, ids: string[], source: string, positionOf: (id: string) => Position | null): Copied | null {
+export function copySelection(
+  doc: WorkflowDocument,
+  ids: string[],
+  source: string,
+  positionOf: (id: string) => Position | null
+): Copied | null {
   if (doc.graph.format !== 'frozen-ir') return null;
   const ir = doc.graph.ir;
   const chosen = new Set(ids);
@@ -126,7 +131,11 @@ export function pasteDiffs(doc: WorkflowDocument, copied: Copied, centre: Positi
   for (const e of copied.edges) diffs.push({ op: 'add_edge', source: to(e.source), target: to(e.target) });
   for (const c of copied.conditional_edges) {
     const mapping = Object.fromEntries(Object.entries(c.mapping).map(([k, t]) => [k, to(t)]));
-    diffs.push({ op: 'set_conditional_edge', source: to(c.source), edge: { path: c.path, mapping, default: c.default ? to(c.default) : null } });
+    diffs.push({
+      op: 'set_conditional_edge',
+      source: to(c.source),
+      edge: { path: c.path, mapping, default: c.default ? to(c.default) : null }
+    });
   }
   return { diffs, ids: copied.nodes.map(n => to(n.id)) };
 }

@@ -31,7 +31,10 @@ export const COMMIT_DELAY_MS = 400;
  * Calls ``commit`` with the latest text once typing pauses, or at once on ``flush``
  * (blur); the same text is never committed twice.
  */
-export function debouncedCommit(initial: string, commit: (text: string) => void): { change(text: string): void; flush(): void; cancel(): void } {
+export function debouncedCommit(
+  initial: string,
+  commit: (text: string) => void
+): { change(text: string): void; flush(): void; cancel(): void } {
   let last = initial;
   let pending: string | null = null;
   let timer = 0;

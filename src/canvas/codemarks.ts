@@ -36,8 +36,19 @@ function decorate(state: EditorState, mark: ErrorMark | null): DecorationSet {
   if (!mark || mark.line < 1 || mark.line > state.doc.lines) return Decoration.none;
   const line = state.doc.line(mark.line);
   const builder = new RangeSetBuilder<Decoration>();
-  builder.add(line.from, line.from, Decoration.line({ class: 'oc-code-error-line', attributes: { 'data-error-line': String(mark.line), title: mark.message } }));
-  builder.add(line.to, line.to, Decoration.widget({ widget: new MessageWidget(`line ${mark.line}: ${mark.message}`), block: true, side: 1 }));
+  builder.add(
+    line.from,
+    line.from,
+    Decoration.line({
+      class: 'oc-code-error-line',
+      attributes: { 'data-error-line': String(mark.line), title: mark.message }
+    })
+  );
+  builder.add(
+    line.to,
+    line.to,
+    Decoration.widget({ widget: new MessageWidget(`line ${mark.line}: ${mark.message}`), block: true, side: 1 })
+  );
   return builder.finish();
 }
 

@@ -8,8 +8,7 @@ import { DebugError, DebugHost, NodeTestResult, Problem, RunChoice, RunOptions, 
 
 /** What the panel shows for a node's last test. */
 export type TestOutcome =
-  | { kind: 'result'; result: NodeTestResult }
-  | { kind: 'refused'; message: string; problems: Problem[] };
+  { kind: 'result'; result: NodeTestResult } | { kind: 'refused'; message: string; problems: Problem[] };
 
 export type BreakWhen = 'before' | 'after';
 

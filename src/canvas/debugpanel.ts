@@ -50,8 +50,23 @@ function runLabel(run: RunChoice): string {
 }
 
 /** Pin ``output`` as the node's output (runs by hand and tests use it instead of running it). */
-export function pinButton(id: string, output: JSONValue, ctx: { edit: DebugPanelContext['edit'] }, label = 'Pin this output'): HTMLElement {
-  const pin = h('button', { type: 'button', class: 'oc-button', 'data-action': 'pin-output', title: 'Runs started by hand and node tests use this output instead of running the node' }, iconElement('pin'), label);
+export function pinButton(
+  id: string,
+  output: JSONValue,
+  ctx: { edit: DebugPanelContext['edit'] },
+  label = 'Pin this output'
+): HTMLElement {
+  const pin = h(
+    'button',
+    {
+      type: 'button',
+      class: 'oc-button',
+      'data-action': 'pin-output',
+      title: 'Runs started by hand and node tests use this output instead of running the node'
+    },
+    iconElement('pin'),
+    label
+  );
   pin.addEventListener('click', () => ctx.edit([{ op: 'set_pin', id, output: clone(output) }], `pin ${id}`));
   return pin;
 }
@@ -63,7 +78,9 @@ function outcomeView(id: string, outcome: TestOutcome, ctx: DebugPanelContext): 
       const list = h('ul', { class: 'oc-problems' });
       for (const p of outcome.problems) {
         const where = [p.node, p.field].filter(Boolean).join(' · ');
-        list.append(h('li', { class: `oc-problem oc-${p.severity ?? 'error'}` }, `${where ? where + ': ' : ''}${p.message}`));
+        list.append(
+          h('li', { class: `oc-problem oc-${p.severity ?? 'error'}` }, `${where ? where + ': ' : ''}${p.message}`)
+        );
       }
       box.append(list);
     }
@@ -71,7 +88,11 @@ function outcomeView(id: string, outcome: TestOutcome, ctx: DebugPanelContext): 
   }
   const r = outcome.result;
   const source = r.state_source;
-  const from = source?.run_id ? ` · on run ${source.run_id.slice(0, 8)}` : source?.kind === 'given' ? ' · on a given state' : '';
+  const from = source?.run_id
+    ? ` · on run ${source.run_id.slice(0, 8)}`
+    : source?.kind === 'given'
+      ? ' · on a given state'
+      : '';
   const took = `${r.duration_ms < 1 ? r.duration_ms.toFixed(2) : Math.round(r.duration_ms)} ms`;
   if (r.error !== null) {
     return [
@@ -80,7 +101,12 @@ function outcomeView(id: string, outcome: TestOutcome, ctx: DebugPanelContext): 
     ];
   }
   const out: HTMLElement[] = [
-    h('div', { class: 'oc-run-status oc-run-succeeded' }, iconElement('check'), ` succeeded · ${took}${r.pinned ? ' · pinned output' : ''}${from}`),
+    h(
+      'div',
+      { class: 'oc-run-status oc-run-succeeded' },
+      iconElement('check'),
+      ` succeeded · ${took}${r.pinned ? ' · pinned output' : ''}${from}`
+    ),
     h('div', { class: 'oc-label' }, 'Output'),
     jsonView(r.output, 'oc-test-output')
   ];
@@ -94,7 +120,12 @@ function pinSection(id: string, ctx: DebugPanelContext): HTMLElement {
   const pinned = ctx.doc.pinned && id in ctx.doc.pinned ? ctx.doc.pinned[id] : undefined;
   if (pinned !== undefined) {
     box.append(
-      h('div', { class: 'oc-label oc-pinned-label' }, iconElement('pin'), ' Pinned output (used instead of running the node by hand-started runs and tests)'),
+      h(
+        'div',
+        { class: 'oc-label oc-pinned-label' },
+        iconElement('pin'),
+        ' Pinned output (used instead of running the node by hand-started runs and tests)'
+      ),
       jsonView(pinned, 'oc-pinned-output')
     );
     if (!ctx.readOnly) {
@@ -104,10 +135,20 @@ function pinSection(id: string, ctx: DebugPanelContext): HTMLElement {
     }
   }
   if (ctx.readOnly) return box;
-  const area = h('textarea', { class: 'oc-pin-input oc-json', rows: '3', spellcheck: 'false', placeholder: '{"key": "value"}', 'aria-label': 'Output to pin (JSON)' });
+  const area = h('textarea', {
+    class: 'oc-pin-input oc-json',
+    rows: '3',
+    spellcheck: 'false',
+    placeholder: '{"key": "value"}',
+    'aria-label': 'Output to pin (JSON)'
+  });
   if (pinned !== undefined) area.value = JSON.stringify(pinned, null, 2);
   const error = h('div', { class: 'oc-field-error', role: 'alert', hidden: '' });
-  const pin = h('button', { type: 'button', class: 'oc-button', 'data-action': 'pin-json' }, pinned === undefined ? 'Pin JSON' : 'Pin edited JSON');
+  const pin = h(
+    'button',
+    { type: 'button', class: 'oc-button', 'data-action': 'pin-json' },
+    pinned === undefined ? 'Pin JSON' : 'Pin edited JSON'
+  );
   pin.addEventListener('click', () => {
     let value: JSONValue;
     try {
@@ -123,7 +164,14 @@ function pinSection(id: string, ctx: DebugPanelContext): HTMLElement {
     ctx.edit([{ op: 'set_pin', id, output: value }], `pin ${id}`);
   });
   box.append(
-    h('details', { class: 'oc-pin-json' }, h('summary', {}, pinned === undefined ? 'Pin typed JSON' : 'Edit the pinned JSON'), area, error, pin)
+    h(
+      'details',
+      { class: 'oc-pin-json' },
+      h('summary', {}, pinned === undefined ? 'Pin typed JSON' : 'Edit the pinned JSON'),
+      area,
+      error,
+      pin
+    )
   );
   return box;
 }
@@ -131,13 +179,17 @@ function pinSection(id: string, ctx: DebugPanelContext): HTMLElement {
 function breakButton(id: string, when: BreakWhen, ctx: DebugPanelContext): HTMLElement {
   const on = (): boolean => ctx.session.hasBreak(id, when);
   const label = (): (HTMLElement | string)[] => [iconElement(on() ? 'dot' : 'ring'), ` Break ${when}`];
-  const btn = h('button', {
-    type: 'button',
-    class: 'oc-button oc-break-toggle',
-    'data-action': `break-${when}`,
-    'aria-pressed': String(on()),
-    title: `Runs started here pause ${when} this node`
-  }, ...label());
+  const btn = h(
+    'button',
+    {
+      type: 'button',
+      class: 'oc-button oc-break-toggle',
+      'data-action': `break-${when}`,
+      'aria-pressed': String(on()),
+      title: `Runs started here pause ${when} this node`
+    },
+    ...label()
+  );
   btn.addEventListener('click', () => {
     ctx.session.toggleBreak(id, when);
     btn.setAttribute('aria-pressed', String(on()));
@@ -154,14 +206,16 @@ function runSelector(ctx: DebugPanelContext, host: DebugHost): HTMLElement {
   const chosen = ctx.session.runId;
   if (chosen) select.append(h('option', { value: chosen }, chosen.slice(0, 8)));
   select.value = chosen ?? '';
-  void ctx.session.runs(() => host.runs(clone(ctx.doc))).then(runs => {
-    if (!select.isConnected) return;
-    const keep = select.value;
-    select.replaceChildren(latest);
-    for (const run of runs) select.append(h('option', { value: run.id }, runLabel(run)));
-    if (keep && !runs.some(r => r.id === keep)) select.append(h('option', { value: keep }, keep.slice(0, 8)));
-    select.value = keep;
-  });
+  void ctx.session
+    .runs(() => host.runs(clone(ctx.doc)))
+    .then(runs => {
+      if (!select.isConnected) return;
+      const keep = select.value;
+      select.replaceChildren(latest);
+      for (const run of runs) select.append(h('option', { value: run.id }, runLabel(run)));
+      if (keep && !runs.some(r => r.id === keep)) select.append(h('option', { value: keep }, keep.slice(0, 8)));
+      select.value = keep;
+    });
   select.addEventListener('change', () => {
     ctx.session.runId = select.value || null;
     ctx.redraw();
@@ -169,7 +223,12 @@ function runSelector(ctx: DebugPanelContext, host: DebugHost): HTMLElement {
   return select;
 }
 
-function treeSection(id: string, ctx: DebugPanelContext, host: DebugHost, previews: TemplatePreviews | null): HTMLElement {
+function treeSection(
+  id: string,
+  ctx: DebugPanelContext,
+  host: DebugHost,
+  previews: TemplatePreviews | null
+): HTMLElement {
   const summary = h('summary', {}, 'State this node received (click a key to insert its path)');
   // Opening the tree keeps the cursor where it is in the field being edited.
   summary.addEventListener('mousedown', ev => ev.preventDefault());
@@ -185,14 +244,16 @@ function treeSection(id: string, ctx: DebugPanelContext, host: DebugHost, previe
   };
   const load = (): void => {
     body.replaceChildren(h('div', { class: 'oc-muted' }, 'Loading…'));
-    ctx.session.state(id, () => host.preview(clone(ctx.doc), id, null, ctx.session.runId, true)).then(
-      res => {
-        const src = res.state_source?.run_id ? `Run ${res.state_source.run_id.slice(0, 8)}.` : '';
-        note.textContent = `${src} Click a key to insert its {{ path }} into the field you were editing.`;
-        body.replaceChildren(stateTree(res.state ?? {}, pick));
-      },
-      err => body.replaceChildren(h('div', { class: 'oc-error-text' }, refusal(err).message))
-    );
+    ctx.session
+      .state(id, () => host.preview(clone(ctx.doc), id, null, ctx.session.runId, true))
+      .then(
+        res => {
+          const src = res.state_source?.run_id ? `Run ${res.state_source.run_id.slice(0, 8)}.` : '';
+          note.textContent = `${src} Click a key to insert its {{ path }} into the field you were editing.`;
+          body.replaceChildren(stateTree(res.state ?? {}, pick));
+        },
+        err => body.replaceChildren(h('div', { class: 'oc-error-text' }, refusal(err).message))
+      );
   };
   details.addEventListener('toggle', () => {
     if (details.open) {
@@ -205,7 +266,11 @@ function treeSection(id: string, ctx: DebugPanelContext, host: DebugHost, previe
 }
 
 /** The section, or null when this host can neither test nor run. */
-export function debugSection(id: string, ctx: DebugPanelContext, previews: TemplatePreviews | null): HTMLElement | null {
+export function debugSection(
+  id: string,
+  ctx: DebugPanelContext,
+  previews: TemplatePreviews | null
+): HTMLElement | null {
   const host = ctx.host;
   if (!host && !ctx.canRun) return null;
   const box = h('section', { class: 'oc-section oc-debug', 'data-debug-node': id }, h('h4', {}, 'Test & debug'));
@@ -213,19 +278,32 @@ export function debugSection(id: string, ctx: DebugPanelContext, previews: Templ
   const result = h('div', { class: 'oc-test-result', 'aria-live': 'polite' });
   if (host) {
     box.append(h('label', { class: 'oc-label' }, 'Run to test on'), runSelector(ctx, host));
-    const test = h('button', { type: 'button', class: 'oc-button oc-primary', 'data-action': 'test-node', title: 'Run this node alone on the state it received in the chosen run (nothing is stored)' }, iconElement('play'), 'Test node');
+    const test = h(
+      'button',
+      {
+        type: 'button',
+        class: 'oc-button oc-primary',
+        'data-action': 'test-node',
+        title: 'Run this node alone on the state it received in the chosen run (nothing is stored)'
+      },
+      iconElement('play'),
+      'Test node'
+    );
     test.addEventListener('click', () => {
       test.disabled = true;
       result.dataset.testStatus = 'running';
       result.replaceChildren(h('div', { class: 'oc-muted' }, 'Testing…'));
-      host.testNode(clone(ctx.doc), id, ctx.session.runId).then(
-        r => ctx.session.record(id, { kind: 'result', result: r }),
-        err => ctx.session.record(id, { kind: 'refused', ...refusal(err) })
-      ).finally(() => {
-        test.disabled = false;
-        if (result.isConnected) draw();
-        else ctx.redraw();
-      });
+      host
+        .testNode(clone(ctx.doc), id, ctx.session.runId)
+        .then(
+          r => ctx.session.record(id, { kind: 'result', result: r }),
+          err => ctx.session.record(id, { kind: 'refused', ...refusal(err) })
+        )
+        .finally(() => {
+          test.disabled = false;
+          if (result.isConnected) draw();
+          else ctx.redraw();
+        });
     });
     buttons.append(test);
   }
@@ -234,7 +312,8 @@ export function debugSection(id: string, ctx: DebugPanelContext, previews: Templ
   const draw = (): void => {
     const outcome = ctx.session.outcome(id);
     if (!outcome) return;
-    result.dataset.testStatus = outcome.kind === 'refused' ? 'refused' : outcome.result.error === null ? 'succeeded' : 'failed';
+    result.dataset.testStatus =
+      outcome.kind === 'refused' ? 'refused' : outcome.result.error === null ? 'succeeded' : 'failed';
     result.replaceChildren(...outcomeView(id, outcome, ctx));
   };
   draw();

@@ -120,15 +120,15 @@ export function invert(doc: WorkflowDocument, diff: Diff): Diff[] {
       const position = doc.canvas.positions[diff.id] ?? null;
       const back: Diff[] = [{ op: 'add_node', node: clone(node), position, index }];
       // The node's pinned output comes back with it.
-      if (doc.pinned && diff.id in doc.pinned) back.push({ op: 'set_pin', id: diff.id, output: clone(doc.pinned[diff.id]) });
+      if (doc.pinned && diff.id in doc.pinned)
+        back.push({ op: 'set_pin', id: diff.id, output: clone(doc.pinned[diff.id]) });
       return back;
     }
     case 'rename_node':
       return [{ op: 'rename_node', id: diff.new_id, new_id: diff.id }];
-    case 'set_config':
-    {
+    case 'set_config': {
       const node = requireNode(ir, diff.id);
-      const config = node.kind === 'subgraph' ? {} : node.config ?? {};
+      const config = node.kind === 'subgraph' ? {} : (node.config ?? {});
       return [{ op: 'set_config', id: diff.id, config: clone(config) as JSONObject }];
     }
     case 'update_node': {
@@ -239,8 +239,8 @@ function applyComment(doc: WorkflowDocument, diff: Extract<Diff, { op: 'set_comm
     return;
   }
   const { text, x, y } = diff.comment;
-  if (typeof text !== 'string') throw new DiffError('a note\'s text must be text');
-  if (!Number.isFinite(x) || !Number.isFinite(y)) throw new DiffError('a note\'s position must be finite numbers');
+  if (typeof text !== 'string') throw new DiffError("a note's text must be text");
+  if (!Number.isFinite(x) || !Number.isFinite(y)) throw new DiffError("a note's position must be finite numbers");
   const note = { id: diff.id, text, x, y };
   if (index >= 0) comments[index] = note;
   else insertAt(comments, note, diff.index);
@@ -284,7 +284,7 @@ export function apply(doc: WorkflowDocument, diff: Diff): void {
         .map(c => ({
           ...c,
           mapping: Object.fromEntries(Object.entries(c.mapping).filter(([, t]) => t !== diff.id)),
-          default: c.default === diff.id ? null : c.default ?? null
+          default: c.default === diff.id ? null : (c.default ?? null)
         }));
       const graph = doc.graph as FrozenIRGraph;
       if (ir.entrypoint === diff.id) ir.entrypoint = null;

@@ -20,7 +20,19 @@ import { layoutDagre, registerExtensions, roundPos } from './layout';
 import { emptyRun, foldEvent, RunSnapshot } from './overlay';
 import { CODE_TYPE, Palette } from './palette';
 import { renderPanel } from './panel';
-import { END, START, CanvasHost, CatalogEntry, Diff, IRNode, JSONValue, Position, Problem, RunEvent, WorkflowDocument } from './types';
+import {
+  END,
+  START,
+  CanvasHost,
+  CatalogEntry,
+  Diff,
+  IRNode,
+  JSONValue,
+  Position,
+  Problem,
+  RunEvent,
+  WorkflowDocument
+} from './types';
 import { localProblems } from './validate';
 import { NodeBadges, NodeMarks } from './badges';
 import { DebugSession } from './debug';
@@ -34,7 +46,6 @@ import { NotesLayer } from './notes';
 import { readTheme, Theme, themeKey, watchTheme } from './theme';
 import { NodeTooltip } from './tooltip';
 import { stylesheet } from './style';
-
 
 export interface EditorOptions {
   /** Validation comes from the host (Python); otherwise the canvas validates locally. */
@@ -105,7 +116,13 @@ export class CanvasEditor {
       { name: 'fit', text: 'Fit', title: 'Zoom to fit (F)', run: () => this.fit() },
       { name: 'delete', text: 'Delete', title: 'Delete the selection (Delete)', run: () => this.deleteSelected() },
       { name: 'note', text: 'Note', title: 'Add a sticky note (N)', run: () => this.addNote() },
-      { name: 'minimap', text: 'Map', title: 'Show or hide the minimap (M)', toggle: true, run: () => this.toggleMinimap() }
+      {
+        name: 'minimap',
+        text: 'Map',
+        title: 'Show or hide the minimap (M)',
+        toggle: true,
+        run: () => this.toggleMinimap()
+      }
     ];
     this.debug = new DebugSession(host.debug ?? null);
     if (host.run) actions.push({ name: 'run', text: 'Run', title: 'Run this workflow', run: () => this.startRun() });
@@ -121,7 +138,13 @@ export class CanvasEditor {
     }
     if (host.save) actions.push({ name: 'save', text: 'Save', title: 'Save (Ctrl+S)', run: () => host.save?.() });
     actions.push({ name: 'clear-run', text: 'Clear run', title: 'Hide the run overlay', run: () => this.clearRun() });
-    actions.push({ name: 'help', text: 'Keys', title: 'Keyboard shortcuts (?)', toggle: true, run: () => this.toggleHelp() });
+    actions.push({
+      name: 'help',
+      text: 'Keys',
+      title: 'Keyboard shortcuts (?)',
+      toggle: true,
+      run: () => this.toggleHelp()
+    });
     const chrome = buildChrome(root, this.palette.element, actions);
     ({
       statusEl: this.statusEl,
@@ -252,7 +275,13 @@ export class CanvasEditor {
     return new Promise(resolve => {
       const ok = h('button', { type: 'submit', class: 'oc-button oc-primary', 'data-action': 'accept' }, okLabel);
       const cancel = h('button', { type: 'button', class: 'oc-button', 'data-action': 'reject' }, 'Cancel');
-      const box = h('form', { class: 'oc-modal', role: 'dialog', 'aria-label': title }, h('h3', {}, title), form.element, h('div', { class: 'oc-modal-buttons' }, cancel, ok));
+      const box = h(
+        'form',
+        { class: 'oc-modal', role: 'dialog', 'aria-label': title },
+        h('h3', {}, title),
+        form.element,
+        h('div', { class: 'oc-modal-buttons' }, cancel, ok)
+      );
       const shade = h('div', { class: 'oc-modal-shade' }, box);
       const close = (value: JSONValue | null): void => {
         shade.remove();
@@ -409,17 +438,28 @@ export class CanvasEditor {
 
   /** Name, type and description of a node (its tooltip and what is announced). */
   private describe(id: string): { name: string; type: string; description: string } | null {
-    if (id === START) return { name: 'start', type: 'Start of the run', description: 'The run begins here; connect it to the first node.' };
+    if (id === START)
+      return {
+        name: 'start',
+        type: 'Start of the run',
+        description: 'The run begins here; connect it to the first node.'
+      };
     if (id === END) return { name: 'end', type: 'End of the run', description: 'The run stops when it reaches end.' };
     const node = irNodes(this.doc).find(n => n.id === id);
     if (!node) {
       const ele = this.cy.getElementById(id);
       return ele.nonempty() ? { name: id, type: String(ele.data('type') ?? ''), description: '' } : null;
     }
-    if (node.kind === 'code') return { name: id, type: 'Python code', description: 'A Python function body: def run(self, state, config).' };
-    if (node.kind === 'subgraph') return { name: id, type: 'Subgraph', description: `A nested graph of ${node.graph.nodes.length} nodes.` };
+    if (node.kind === 'code')
+      return { name: id, type: 'Python code', description: 'A Python function body: def run(self, state, config).' };
+    if (node.kind === 'subgraph')
+      return { name: id, type: 'Subgraph', description: `A nested graph of ${node.graph.nodes.length} nodes.` };
     const entry = this.catalog.get(node.type);
-    return { name: id, type: entry ? `${node.type} (${entry.category})` : node.type, description: entry?.description ?? 'Unknown node type.' };
+    return {
+      name: id,
+      type: entry ? `${node.type} (${entry.category})` : node.type,
+      description: entry?.description ?? 'Unknown node type.'
+    };
   }
 
   /** Arrow keys: select the nearest node that way (Shift adds it to the selection). */
@@ -524,7 +564,10 @@ export class CanvasEditor {
 
   /** Selected workflow nodes (ids) and edges (as drawn). */
   private selection(): { nodes: string[]; edges: EdgeDef[] } {
-    const nodes = this.cy.nodes(':selected').not(`#${HANDLE}`).map(n => n.id());
+    const nodes = this.cy
+      .nodes(':selected')
+      .not(`#${HANDLE}`)
+      .map(n => n.id());
     const edges = this.cy
       .edges(':selected')
       .map(e => this.edgeDefs.get(e.id()))
@@ -578,7 +621,8 @@ export class CanvasEditor {
     if (source === END) return 'Nothing can follow end: the run stops there.';
     if (source === target) return `Cannot connect ${source} to itself (use conditional routing for a loop).`;
     const ir = irOf(this.doc);
-    if (ir.edges.some(e => e.source === source && e.target === target)) return `${source} already connects to ${target}.`;
+    if (ir.edges.some(e => e.source === source && e.target === target))
+      return `${source} already connects to ${target}.`;
     return null;
   }
 
@@ -605,7 +649,9 @@ export class CanvasEditor {
       this.afterChange(false);
       return;
     }
-    const at = sentinelPositions(els, id => (id === START || id === END ? undefined : this.cy.getElementById(id).position()));
+    const at = sentinelPositions(els, id =>
+      id === START || id === END ? undefined : this.cy.getElementById(id).position()
+    );
     this.cy.batch(() => {
       for (const id of [START, END]) if (!this.movedSentinels.has(id)) this.cy.getElementById(id).position(at[id]);
     });
@@ -636,7 +682,10 @@ export class CanvasEditor {
     );
     this.notes.render(this.doc.canvas.comments ?? []);
     this.root.setAttribute('data-note-count', String((this.doc.canvas.comments ?? []).length));
-    updateOutline(this.outline, workflowNodes.map(n => n.id));
+    updateOutline(
+      this.outline,
+      workflowNodes.map(n => n.id)
+    );
     if (this.host.validate && !this.options.hostProblems) this.scheduleValidation();
     else if (!this.options.hostProblems) this.problems = localProblems(this.doc, [...this.catalog.values()]);
     this.decorate();
@@ -673,7 +722,11 @@ export class CanvasEditor {
     const runNodes = this.run?.nodes ?? {};
     decorate(this.cy, this.outline, this.problems, runNodes, this.painter);
     this.drawBadges(runNodes);
-    this.statusEl.textContent = statusLine(this.run, this.readOnly, this.doc.graph.format === 'frozen-ir' ? irNodes(this.doc).map(n => n.id) : this.doc.graph.index?.nodes ?? []);
+    this.statusEl.textContent = statusLine(
+      this.run,
+      this.readOnly,
+      this.doc.graph.format === 'frozen-ir' ? irNodes(this.doc).map(n => n.id) : (this.doc.graph.index?.nodes ?? [])
+    );
     if (this.run) this.root.setAttribute('data-run-status', this.run.status);
     else this.root.removeAttribute('data-run-status');
     if (this.run?.warnings.length) this.root.setAttribute('data-run-warnings', String(this.run.warnings.length));
@@ -726,8 +779,12 @@ export class CanvasEditor {
     const { nodes, edges } = this.selection();
     // A picker the user has open on the node still shown stays open (another selection wins).
     const shown = this.panel.querySelector<HTMLElement>('.oc-node-panel')?.dataset.nodeId;
-    const menuOpen = !!this.panel.querySelector('.oc-secret-menu:not([hidden])') && nodes.length === 1 && nodes[0] === shown;
-    if (menuOpen || (active && this.panel.contains(active) && active.matches('input, textarea, select, [contenteditable="true"]'))) {
+    const menuOpen =
+      !!this.panel.querySelector('.oc-secret-menu:not([hidden])') && nodes.length === 1 && nodes[0] === shown;
+    if (
+      menuOpen ||
+      (active && this.panel.contains(active) && active.matches('input, textarea, select, [contenteditable="true"]'))
+    ) {
       this.panelTimer = window.setTimeout(() => this.renderPanel(), 400);
       return;
     }
@@ -769,7 +826,8 @@ export class CanvasEditor {
       enabled: () => !this.readOnly,
       canConnect: (source, target) => this.canConnect(source, target),
       connect: (source, target) => void this.connect(source, target),
-      refuse: (source, target) => this.toast(this.connectProblem(source, target) ?? `Cannot connect ${source} to ${target}.`)
+      refuse: (source, target) =>
+        this.toast(this.connectProblem(source, target) ?? `Cannot connect ${source} to ${target}.`)
     });
     const owns = ownsKey(!!this.host.save);
     const ungate = shortcutGate(this.root, owns);
@@ -786,7 +844,12 @@ export class CanvasEditor {
       stopTheme();
       unwatchAll();
     };
-    acceptDrops(cy, this.graphEl, () => !this.readOnly, (type, at) => void this.addNode(type, at));
+    acceptDrops(
+      cy,
+      this.graphEl,
+      () => !this.readOnly,
+      (type, at) => void this.addNode(type, at)
+    );
     // Paste from the browser's menu (or another app): the system clipboard's text.
     this.root.addEventListener('paste', ev => {
       const target = ev.target as HTMLElement;
@@ -809,7 +872,9 @@ export class CanvasEditor {
     });
     cy.on('dbltap', 'node', e => {
       if (e.target.id() === HANDLE) return;
-      this.panel.querySelector<HTMLInputElement>('.oc-field input, .oc-field textarea, .oc-code textarea, .oc-code .cm-content')?.focus();
+      this.panel
+        .querySelector<HTMLInputElement>('.oc-field input, .oc-field textarea, .oc-code textarea, .oc-code .cm-content')
+        ?.focus();
     });
     this.outline.addEventListener('click', ev => {
       const id = (ev.target as HTMLElement).closest('li')?.dataset.nodeId;
@@ -833,7 +898,10 @@ export class CanvasEditor {
         onGraph: ev => ev.target === this.graphEl,
         navigate: (dir, extend) => this.navigate(dir, extend),
         connect: () => void this.connectSelected(),
-        open: () => this.panel.querySelector<HTMLElement>('.oc-field input, .oc-field textarea, textarea.oc-code, input.oc-node-id')?.focus(),
+        open: () =>
+          this.panel
+            .querySelector<HTMLElement>('.oc-field input, .oc-field textarea, textarea.oc-code, input.oc-node-id')
+            ?.focus(),
         copy: () => void this.copy(),
         cut: () => this.cut(),
         paste: () => void this.paste(),
@@ -843,7 +911,10 @@ export class CanvasEditor {
         help: () => this.toggleHelp(),
         zoom: factor => {
           const z = cy.zoom() * factor;
-          cy.zoom({ level: Math.max(cy.minZoom(), Math.min(cy.maxZoom(), z)), renderedPosition: { x: cy.width() / 2, y: cy.height() / 2 } });
+          cy.zoom({
+            level: Math.max(cy.minZoom(), Math.min(cy.maxZoom(), z)),
+            renderedPosition: { x: cy.width() / 2, y: cy.height() / 2 }
+          });
         },
         fit: () => this.fit()
       })

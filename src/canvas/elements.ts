@@ -43,7 +43,8 @@ function fit(text: string, max = 19): string {
 
 /** A card's two lines: the node's name and its type (``HttpRequestNode`` shown as ``HttpRequest``). */
 function nodeLabel(node: IRNode): { label: string; type: string } {
-  if (node.kind === 'builtin') return { label: `${fit(node.id)}\n${fit(node.type.replace(/Node$/, '') || node.type)}`, type: node.type };
+  if (node.kind === 'builtin')
+    return { label: `${fit(node.id)}\n${fit(node.type.replace(/Node$/, '') || node.type)}`, type: node.type };
   if (node.kind === 'code') return { label: `${fit(node.id)}\nPython code`, type: 'code' };
   return { label: `${fit(node.id)}\nsubgraph (${node.graph.nodes.length})`, type: 'subgraph' };
 }
@@ -66,12 +67,18 @@ function routes(cond: ConditionalEdge): EdgeDef[] {
 }
 
 function plain(edges: Edge[]): EdgeDef[] {
-  return edges.map(e => ({ id: edgeId(e.source, e.target), source: e.source, target: e.target, label: '', kind: 'plain' }));
+  return edges.map(e => ({
+    id: edgeId(e.source, e.target),
+    source: e.source,
+    target: e.target,
+    label: '',
+    kind: 'plain'
+  }));
 }
 
 export function buildElements(doc: WorkflowDocument): Elements {
   const nodes: NodeDef[] = [];
-  let edges: EdgeDef[] = [];
+  let edges: EdgeDef[];
   const positioned = new Set<string>();
   const stored = doc.canvas?.positions ?? {};
   if (doc.graph.format === 'frozen-ir') {

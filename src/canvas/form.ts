@@ -126,7 +126,16 @@ export function showLoose(value: JSONValue | undefined): string {
 
 function secretPicker(ctx: FormContext, onPick: (name: string) => void): HTMLElement {
   const wrap = h('span', { class: 'oc-secret' });
-  const button = h('button', { type: 'button', class: 'oc-secret-button', title: 'Insert a [[secret]] reference', 'aria-label': 'Insert a [[secret]] reference' }, iconElement('key'));
+  const button = h(
+    'button',
+    {
+      type: 'button',
+      class: 'oc-secret-button',
+      title: 'Insert a [[secret]] reference',
+      'aria-label': 'Insert a [[secret]] reference'
+    },
+    iconElement('key')
+  );
   const menu = h('div', { class: 'oc-secret-menu', hidden: '' });
   button.addEventListener('click', async () => {
     if (!menu.hidden) {
@@ -135,7 +144,7 @@ function secretPicker(ctx: FormContext, onPick: (name: string) => void): HTMLEle
     }
     menu.replaceChildren(h('div', { class: 'oc-muted' }, 'loading…'));
     menu.hidden = false;
-    let names: string[] = [];
+    let names: string[];
     try {
       names = await ctx.credentials();
     } catch {
@@ -189,7 +198,13 @@ function stringInput(schema: Schema, value: JSONValue | undefined, ctx: FormCont
   return row;
 }
 
-function numberInput(schema: Schema, value: JSONValue | undefined, ctx: FormContext, change: Change, integer: boolean): HTMLElement {
+function numberInput(
+  schema: Schema,
+  value: JSONValue | undefined,
+  ctx: FormContext,
+  change: Change,
+  integer: boolean
+): HTMLElement {
   const input = h('input', { type: 'text', inputmode: 'decimal', class: 'oc-number' });
   input.value = value === undefined || value === null ? '' : String(value);
   if (schema.default !== undefined && schema.default !== null) input.placeholder = String(schema.default);
@@ -206,10 +221,19 @@ function booleanInput(schema: Schema, value: JSONValue | undefined, ctx: FormCon
   return input;
 }
 
-function enumInput(schema: Schema, value: JSONValue | undefined, ctx: FormContext, change: Change, required: boolean): HTMLElement {
+function enumInput(
+  schema: Schema,
+  value: JSONValue | undefined,
+  ctx: FormContext,
+  change: Change,
+  required: boolean
+): HTMLElement {
   const select = h('select');
   const options = schema.enum as JSONValue[];
-  if (!required || value === undefined) select.append(h('option', { value: '' }, schema.default !== undefined ? `(default: ${String(schema.default)})` : '—'));
+  if (!required || value === undefined)
+    select.append(
+      h('option', { value: '' }, schema.default !== undefined ? `(default: ${String(schema.default)})` : '—')
+    );
   options.forEach((opt, i) => {
     const o = h('option', { value: String(i) }, String(opt));
     if (JSON.stringify(opt) === JSON.stringify(value)) o.selected = true;
@@ -297,15 +321,22 @@ function mapInput(schema: Schema, value: JSONValue | undefined, ctx: FormContext
 
 function arrayInput(schema: Schema, value: JSONValue | undefined, ctx: FormContext, change: Change): HTMLElement {
   const items: JSONValue[] = Array.isArray(value) ? [...value] : [];
-  const itemSchema = schema.items && typeof schema.items === 'object' ? unwrapOptional(schema.items as Schema, ctx.root) : {};
+  const itemSchema =
+    schema.items && typeof schema.items === 'object' ? unwrapOptional(schema.items as Schema, ctx.root) : {};
   const box = h('div', { class: 'oc-list' });
   const draw = (): void => {
     box.replaceChildren();
     items.forEach((item, i) => {
-      const editor = fieldEditor(itemSchema, item, ctx, v => {
-        items[i] = v === undefined ? null : v;
-        change([...items]);
-      }, true);
+      const editor = fieldEditor(
+        itemSchema,
+        item,
+        ctx,
+        v => {
+          items[i] = v === undefined ? null : v;
+          change([...items]);
+        },
+        true
+      );
       const row = h('div', { class: 'oc-list-row' }, editor);
       if (!ctx.readOnly) {
         const del = h('button', { type: 'button', class: 'oc-remove', title: 'Remove' }, '×');
@@ -322,7 +353,9 @@ function arrayInput(schema: Schema, value: JSONValue | undefined, ctx: FormConte
       const add = h('button', { type: 'button', class: 'oc-add' }, '+ Add item');
       add.addEventListener('click', () => {
         const k = kindOf(itemSchema);
-        items.push(k === 'object' || k === 'map' ? {} : k === 'number' || k === 'integer' ? 0 : k === 'boolean' ? false : '');
+        items.push(
+          k === 'object' || k === 'map' ? {} : k === 'number' || k === 'integer' ? 0 : k === 'boolean' ? false : ''
+        );
         change([...items]);
         draw();
       });
@@ -344,7 +377,13 @@ function objectInput(schema: Schema, value: JSONValue | undefined, ctx: FormCont
   return box;
 }
 
-function fieldEditor(schema: Schema, value: JSONValue | undefined, ctx: FormContext, change: Change, required: boolean): HTMLElement {
+function fieldEditor(
+  schema: Schema,
+  value: JSONValue | undefined,
+  ctx: FormContext,
+  change: Change,
+  required: boolean
+): HTMLElement {
   const s = unwrapOptional(schema, ctx.root);
   // A template where a number/bool/object is expected is only known at run time: edit it as text.
   const kind = isTemplateText(value) ? 'string' : kindOf(s);
@@ -386,19 +425,34 @@ export function objectFields(
   for (const [key, propSchema] of Object.entries(props)) {
     const p = unwrapOptional(propSchema, ctx.root);
     const title = String(p.title ?? key);
-    const label = h('label', { class: 'oc-label' }, title, required.has(key) ? h('span', { class: 'oc-required', title: 'required' }, ' *') : '');
-    const editor = fieldEditor(propSchema, current[key], ctx, v => {
-      if (v === undefined) delete current[key];
-      else current[key] = v;
-      onChange({ ...current });
-    }, required.has(key));
+    const label = h(
+      'label',
+      { class: 'oc-label' },
+      title,
+      required.has(key) ? h('span', { class: 'oc-required', title: 'required' }, ' *') : ''
+    );
+    const editor = fieldEditor(
+      propSchema,
+      current[key],
+      ctx,
+      v => {
+        if (v === undefined) delete current[key];
+        else current[key] = v;
+        onChange({ ...current });
+      },
+      required.has(key)
+    );
     const field = h('div', { class: 'oc-field', 'data-field': key }, label, editor);
     markInvalid(field, errors[key]);
     if (p.description) field.append(h('div', { class: 'oc-help' }, String(p.description)));
     const k = kindOf(p);
     if (k === 'string' || k === 'map' || isTemplateText(current[key])) {
       field.append(
-        h('div', { class: 'oc-help oc-template-help' }, 'Use {{ inputs.x }} or {{ results.node.key }} to insert state; [[name]] for a secret.')
+        h(
+          'div',
+          { class: 'oc-help oc-template-help' },
+          'Use {{ inputs.x }} or {{ results.node.key }} to insert state; [[name]] for a secret.'
+        )
       );
     }
     box.append(field);
@@ -411,7 +465,12 @@ export function objectFields(
       else current[key] = v;
       onChange({ ...current });
     });
-    const field = h('div', { class: 'oc-field oc-unknown', 'data-field': key }, h('label', { class: 'oc-label' }, `${key} (not in schema)`), editor);
+    const field = h(
+      'div',
+      { class: 'oc-field oc-unknown', 'data-field': key },
+      h('label', { class: 'oc-label' }, `${key} (not in schema)`),
+      editor
+    );
     markInvalid(field, errors[key]);
     box.append(field);
   }

@@ -132,9 +132,7 @@ export function decorate(
     const top = p.node.split('/')[0];
     (p.severity === 'error' ? errors : warnings).add(top);
   }
-  const runClasses = RUN_STATES
-    .map(s => `run-${s}`)
-    .join(' ');
+  const runClasses = RUN_STATES.map(s => `run-${s}`).join(' ');
   cy.batch(() => {
     cy.nodes('.problem-error, .problem-warning').removeClass('problem-error problem-warning');
     for (const id of errors) cy.getElementById(id).addClass('problem-error');

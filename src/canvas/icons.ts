@@ -15,7 +15,8 @@ const PATHS: Record<string, string> = {
   mail: '<rect x="3" y="5" width="18" height="14" rx="2"/><path d="M3 7l9 6 9-6"/>',
   shuffle: '<path d="M3 6h4l10 12h4M3 18h4l3-3.6M14 9.6L17 6h4M18 3l3 3-3 3M18 15l3 3-3 3"/>',
   filter: '<path d="M3 4h18l-7 8v7l-4 2v-9z"/>',
-  braces: '<path d="M8 3H7a2 2 0 0 0-2 2v4l-2 3 2 3v4a2 2 0 0 0 2 2h1M16 3h1a2 2 0 0 1 2 2v4l2 3-2 3v4a2 2 0 0 1-2 2h-1"/>',
+  braces:
+    '<path d="M8 3H7a2 2 0 0 0-2 2v4l-2 3 2 3v4a2 2 0 0 0 2 2h1M16 3h1a2 2 0 0 1 2 2v4l2 3-2 3v4a2 2 0 0 1-2 2h-1"/>',
   'shield-check': '<path d="M12 3l8 3v6c0 5-3.5 8-8 9-4.5-1-8-4-8-9V6z"/><path d="M8.5 12l2.5 2.5 4.5-5"/>',
   variable: '<path d="M7 4c-3 3-3 13 0 16M17 4c3 3 3 13 0 16M9 9l6 6M15 9l-6 6"/>',
   'arrow-down-up': '<path d="M7 4v16M3 16l4 4 4-4M17 20V4M13 8l4-4 4 4"/>',
@@ -27,13 +28,15 @@ const PATHS: Record<string, string> = {
   table: '<rect x="3" y="4" width="18" height="16" rx="1"/><path d="M3 10h18M3 15h18M10 4v16"/>',
   gavel: '<path d="M13 5l6 6M10 8l6 6M11.5 6.5l5 5-3 3-5-5zM10 11l-7 7 2 2 7-7M14 21h7"/>',
   'list-checks': '<path d="M3 6l1.5 1.5L7 5M3 13l1.5 1.5L7 12M11 6h10M11 13h10M11 19h10M3 19h4"/>',
-  workflow: '<rect x="3" y="3" width="7" height="7" rx="1"/><rect x="14" y="14" width="7" height="7" rx="1"/><path d="M6.5 10v4a3 3 0 0 0 3 3H14"/>',
+  workflow:
+    '<rect x="3" y="3" width="7" height="7" rx="1"/><rect x="14" y="14" width="7" height="7" rx="1"/><path d="M6.5 10v4a3 3 0 0 0 3 3H14"/>',
   globe: '<circle cx="12" cy="12" r="9"/><path d="M3 12h18M12 3c3 3 3 15 0 18M12 3c-3 3-3 15 0 18"/>',
   'user-round-pen': '<circle cx="10" cy="8" r="4"/><path d="M3 21a7 7 0 0 1 10-6.3M15 21l1-3 4-4 2 2-4 4z"/>',
   'octagon-x': '<path d="M8 3h8l5 5v8l-5 5H8l-5-5V8z"/><path d="M9 9l6 6M15 9l-6 6"/>',
   layers: '<path d="M12 3l9 5-9 5-9-5z"/><path d="M3 13l9 5 9-5"/>',
   'list-ordered': '<path d="M10 6h11M10 12h11M10 18h11M4 4v4M3 8h2M3 14.5a1.5 1.5 0 0 1 3 0L3 18h3"/>',
-  'git-branch': '<circle cx="6" cy="5" r="2"/><circle cx="6" cy="19" r="2"/><circle cx="18" cy="7" r="2"/><path d="M6 7v10M18 9c0 5-6 4-11 8"/>',
+  'git-branch':
+    '<circle cx="6" cy="5" r="2"/><circle cx="6" cy="19" r="2"/><circle cx="18" cy="7" r="2"/><path d="M6 7v10M18 9c0 5-6 4-11 8"/>',
   merge: '<circle cx="6" cy="5" r="2"/><circle cx="18" cy="5" r="2"/><path d="M6 7c0 5 6 5 6 10v4M18 7c0 5-6 5-6 10"/>',
   split: '<path d="M12 21v-7L5 7M12 14l7-7M3 4v5h5M21 4v5h-5"/>',
   repeat: '<path d="M4 11V9a3 3 0 0 1 3-3h12M16 3l3 3-3 3M20 13v2a3 3 0 0 1-3 3H5M8 21l-3-3 3-3"/>',
@@ -46,12 +49,15 @@ const PATHS: Record<string, string> = {
   tags: '<path d="M3 4v7l9 9 7-7-9-9z"/><circle cx="7.5" cy="8.5" r="1.3"/>',
   pencil: '<path d="M4 20l1-4L16 5l3 3L8 19zM14 7l3 3"/>',
   list: '<path d="M9 6h12M9 12h12M9 18h12"/><circle cx="4.5" cy="6" r="1"/><circle cx="4.5" cy="12" r="1"/><circle cx="4.5" cy="18" r="1"/>',
-  database: '<ellipse cx="12" cy="5" rx="8" ry="3"/><path d="M4 5v14c0 1.7 3.6 3 8 3s8-1.3 8-3V5M4 12c0 1.7 3.6 3 8 3s8-1.3 8-3"/>',
+  database:
+    '<ellipse cx="12" cy="5" rx="8" ry="3"/><path d="M4 5v14c0 1.7 3.6 3 8 3s8-1.3 8-3V5M4 12c0 1.7 3.6 3 8 3s8-1.3 8-3"/>',
   clock: '<circle cx="12" cy="12" r="9"/><path d="M12 7v5l3 2"/>',
   radar: '<circle cx="12" cy="12" r="9"/><circle cx="12" cy="12" r="5"/><path d="M12 12l6-6"/>',
   hand: '<path d="M8 13V5a1.5 1.5 0 0 1 3 0v6M11 11V4a1.5 1.5 0 0 1 3 0v7M14 11V6a1.5 1.5 0 0 1 3 0v8c0 4-3 7-6.5 7S5 19 4 16l-1.5-4a1.5 1.5 0 0 1 2.7-1.2L8 14"/>',
-  webhook: '<circle cx="6" cy="17" r="2.5"/><circle cx="18" cy="17" r="2.5"/><circle cx="12" cy="6" r="2.5"/><path d="M10.8 8.2L7.3 14.8M8.5 17h7M13.2 8.2l3.5 6.6"/>',
-  'calendar-clock': '<rect x="3" y="5" width="14" height="14" rx="1"/><path d="M3 9h14M7 3v4M13 3v4"/><circle cx="17" cy="17" r="4.5"/><path d="M17 15v2l1.5 1"/>',
+  webhook:
+    '<circle cx="6" cy="17" r="2.5"/><circle cx="18" cy="17" r="2.5"/><circle cx="12" cy="6" r="2.5"/><path d="M10.8 8.2L7.3 14.8M8.5 17h7M13.2 8.2l3.5 6.6"/>',
+  'calendar-clock':
+    '<rect x="3" y="5" width="14" height="14" rx="1"/><path d="M3 9h14M7 3v4M13 3v4"/><circle cx="17" cy="17" r="4.5"/><path d="M17 15v2l1.5 1"/>',
   bug: '<rect x="7" y="7" width="10" height="13" rx="5"/><path d="M9 7a3 3 0 0 1 6 0M3 13h4M17 13h4M4 7l3 2M20 7l-3 2M4 20l3-2M20 20l-3-2M12 10v10"/>',
   timer: '<circle cx="12" cy="13" r="8"/><path d="M12 13V9M9 2h6M12 2v3"/>',
   circle: '<circle cx="12" cy="12" r="8"/>',
@@ -64,12 +70,15 @@ const PATHS: Record<string, string> = {
   // --- toolbar actions ---
   undo: '<path d="M9 14L4 9l5-5"/><path d="M4 9h11a5 5 0 0 1 0 10h-4"/>',
   redo: '<path d="M15 14l5-5-5-5"/><path d="M20 9H9a5 5 0 0 0 0 10h4"/>',
-  layout: '<rect x="9" y="3" width="6" height="5" rx="1"/><rect x="3" y="16" width="6" height="5" rx="1"/><rect x="15" y="16" width="6" height="5" rx="1"/><path d="M12 8v4M6 16v-4h12v4"/>',
+  layout:
+    '<rect x="9" y="3" width="6" height="5" rx="1"/><rect x="3" y="16" width="6" height="5" rx="1"/><rect x="15" y="16" width="6" height="5" rx="1"/><path d="M12 8v4M6 16v-4h12v4"/>',
   fit: '<path d="M4 9V4h5M20 9V4h-5M4 15v5h5M20 15v5h-5"/><rect x="8" y="8" width="8" height="8" rx="1"/>',
   trash: '<path d="M4 7h16M10 11v6M14 11v6M6 7l1 13h10l1-13M9 7V4h6v3"/>',
   save: '<path d="M5 3h11l4 4v14H4V3z"/><path d="M8 3v5h7V3M8 21v-7h8v7"/>',
-  timeline: '<path d="M3 5h18M3 19h18"/><rect x="4" y="8" width="7" height="3" rx="1"/><rect x="9" y="13" width="10" height="3" rx="1"/>',
-  'eye-off': '<path d="M3 3l18 18M10.6 6.1A10 10 0 0 1 22 12a13 13 0 0 1-3 3.6M6.6 6.6A13 13 0 0 0 2 12s4 7 10 7a9 9 0 0 0 4.4-1.1"/><path d="M9.9 9.9a3 3 0 0 0 4.2 4.2"/>',
+  timeline:
+    '<path d="M3 5h18M3 19h18"/><rect x="4" y="8" width="7" height="3" rx="1"/><rect x="9" y="13" width="10" height="3" rx="1"/>',
+  'eye-off':
+    '<path d="M3 3l18 18M10.6 6.1A10 10 0 0 1 22 12a13 13 0 0 1-3 3.6M6.6 6.6A13 13 0 0 0 2 12s4 7 10 7a9 9 0 0 0 4.4-1.1"/><path d="M9.9 9.9a3 3 0 0 0 4.2 4.2"/>',
   note: '<path d="M4 4h16v11l-5 5H4z"/><path d="M15 20v-5h5M8 9h8M8 13h5"/>',
   map: '<rect x="3" y="4" width="18" height="16" rx="1"/><rect x="12" y="11" width="7" height="7" rx="1"/><path d="M6 8h4M6 11h3"/>',
   help: '<circle cx="12" cy="12" r="9"/><path d="M9.5 9.5a2.5 2.5 0 1 1 3.5 2.3c-.7.3-1 .9-1 1.7v.5"/><circle cx="12" cy="17" r=".6"/>',
@@ -80,7 +89,8 @@ const PATHS: Record<string, string> = {
   close: '<path d="M6 6l12 12M18 6L6 18"/>',
   pin: '<path d="M9 3h6l-1 6 3 3v2H7v-2l3-3zM12 14v7"/>',
   pause: '<rect x="6" y="5" width="4" height="14" rx="1"/><rect x="14" y="5" width="4" height="14" rx="1"/>',
-  'pause-after': '<rect x="3" y="5" width="3.5" height="14" rx="1"/><rect x="9" y="5" width="3.5" height="14" rx="1"/><path d="M15 6l6 6-6 6"/>',
+  'pause-after':
+    '<rect x="3" y="5" width="3.5" height="14" rx="1"/><rect x="9" y="5" width="3.5" height="14" rx="1"/><path d="M15 6l6 6-6 6"/>',
   check: '<path d="M4 12l5 5L20 6"/>',
   'x-mark': '<path d="M6 6l12 12M18 6L6 18"/>',
   'chevron-right': '<path d="M9 5l7 7-7 7"/>',

@@ -77,7 +77,12 @@ interface Field {
 function field(key: string, schema: Schema, required: boolean, initial: JSONValue | undefined): Field {
   const kind = typeOf(schema);
   const title = String(schema.title ?? key);
-  const label = h('label', { class: 'oc-label' }, title, required ? h('span', { class: 'oc-required', title: 'required' }, ' *') : '');
+  const label = h(
+    'label',
+    { class: 'oc-label' },
+    title,
+    required ? h('span', { class: 'oc-required', title: 'required' }, ' *') : ''
+  );
   const error = h('div', { class: 'oc-field-error', hidden: '' });
   const start = initial !== undefined ? initial : (schema.default as JSONValue | undefined);
   let control: HTMLElement;
@@ -100,9 +105,12 @@ function field(key: string, schema: Schema, required: boolean, initial: JSONValu
     read = () => (select.value === '' ? {} : { value: options[Number(select.value)] });
   } else {
     const multiline = kind === 'object' || kind === 'array' || kind === 'json' || schema.format === 'textarea';
-    const input = multiline ? h('textarea', { rows: '3', 'data-input': key }) : h('input', { type: 'text', 'data-input': key });
+    const input = multiline
+      ? h('textarea', { rows: '3', 'data-input': key })
+      : h('input', { type: 'text', 'data-input': key });
     if (kind === 'number' || kind === 'integer') input.setAttribute('inputmode', 'decimal');
-    input.value = start === undefined || start === null ? '' : typeof start === 'string' ? start : JSON.stringify(start);
+    input.value =
+      start === undefined || start === null ? '' : typeof start === 'string' ? start : JSON.stringify(start);
     if (kind === 'object' || kind === 'array') input.placeholder = kind === 'object' ? '{"key": "value"}' : '[1, 2]';
     control = input;
     read = () => {
@@ -121,8 +129,13 @@ function field(key: string, schema: Schema, required: boolean, initial: JSONValu
         } catch {
           return { error: `expected JSON (${kind === 'object' ? 'an object' : 'a list'})` };
         }
-        const ok = kind === 'object' ? parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) : Array.isArray(parsed);
-        return ok ? { value: parsed as JSONValue } : { error: `expected ${kind === 'object' ? 'an object' : 'a list'}` };
+        const ok =
+          kind === 'object'
+            ? parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)
+            : Array.isArray(parsed);
+        return ok
+          ? { value: parsed as JSONValue }
+          : { error: `expected ${kind === 'object' ? 'an object' : 'a list'}` };
       }
       return { value: kind === 'json' ? parseLoose(text) : text };
     };
@@ -179,7 +192,7 @@ export function schemaForm(schema: Schema | null | undefined, initial: JSONObjec
       if (got.error) errors[f.key] = got.error;
       else if (got.value !== undefined) out[f.key] = got.value;
     }
-    const value: JSONValue = isObject ? out : out[single] ?? null;
+    const value: JSONValue = isObject ? out : (out[single] ?? null);
     return { value, errors };
   };
   return { element, read, showErrors };

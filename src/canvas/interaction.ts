@@ -77,7 +77,12 @@ export class ConnectionHandle {
     });
     // The node under the pointer decides: snapping to a valid neighbour of an invalid
     // drop target would draw an edge the user never aimed at.
-    cy.on('ehcomplete', ((_e: unknown, s: cytoscape.NodeSingular, t: cytoscape.NodeSingular, added: cytoscape.EdgeCollection) => {
+    cy.on('ehcomplete', ((
+      _e: unknown,
+      s: cytoscape.NodeSingular,
+      t: cytoscape.NodeSingular,
+      added: cytoscape.EdgeCollection
+    ) => {
       added.remove();
       this.completed = true;
       const under = this.nodeUnderPointer(s.id());
@@ -121,7 +126,14 @@ export class ConnectionHandle {
     const at = { x: p.x, y: p.y + node.height() / 2 };
     const handle = this.cy.getElementById(HANDLE);
     if (handle.empty()) {
-      this.cy.add({ group: 'nodes', data: { id: HANDLE }, classes: 'oc-handle', position: at, grabbable: false, selectable: false });
+      this.cy.add({
+        group: 'nodes',
+        data: { id: HANDLE },
+        classes: 'oc-handle',
+        position: at,
+        grabbable: false,
+        selectable: false
+      });
     } else {
       handle.position(at);
     }
@@ -255,7 +267,12 @@ function graphKey(ev: KeyboardEvent, mod: boolean, key: string, actions: KeyActi
     return true;
   }
   if (mod) {
-    const chord: Record<string, (() => void) | undefined> = { c: actions.copy, x: actions.cut, v: actions.paste, d: actions.duplicate };
+    const chord: Record<string, (() => void) | undefined> = {
+      c: actions.copy,
+      x: actions.cut,
+      v: actions.paste,
+      d: actions.duplicate
+    };
     const run = ev.shiftKey ? undefined : chord[key];
     if (run) run();
     return !!run;

@@ -48,7 +48,7 @@ export class Minimap {
       if (dragging) go(ev);
     });
     this.canvas.addEventListener('pointerup', () => (dragging = false));
-    let stored: string | null = null;
+    let stored: string | null;
     try {
       stored = window.localStorage.getItem(STORAGE_KEY);
     } catch {
@@ -104,9 +104,14 @@ export class Minimap {
     if (!ctx) return;
     ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
     ctx.clearRect(0, 0, WIDTH, HEIGHT);
-    const nodes = this.cy.nodes().not(`#${HANDLE}`).filter(n => !n.hasClass('eh-ghost-node'));
+    const nodes = this.cy
+      .nodes()
+      .not(`#${HANDLE}`)
+      .filter(n => !n.hasClass('eh-ghost-node'));
     const ext = this.cy.extent();
-    const bb = nodes.nonempty() ? nodes.boundingBox({ includeLabels: false }) : { x1: ext.x1, y1: ext.y1, x2: ext.x2, y2: ext.y2 };
+    const bb = nodes.nonempty()
+      ? nodes.boundingBox({ includeLabels: false })
+      : { x1: ext.x1, y1: ext.y1, x2: ext.x2, y2: ext.y2 };
     // The map covers the graph and the visible area.
     const x1 = Math.min(bb.x1, ext.x1);
     const y1 = Math.min(bb.y1, ext.y1);

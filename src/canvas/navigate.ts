@@ -29,7 +29,11 @@ const UNIT: Record<Direction, Position> = {
  * the one with the smallest distance along the direction plus twice the sideways
  * offset wins (so a node straight ahead beats a closer one far off to the side).
  */
-export function nearestInDirection(from: Position, dir: Direction, candidates: { id: string; p: Position }[]): string | null {
+export function nearestInDirection(
+  from: Position,
+  dir: Direction,
+  candidates: { id: string; p: Position }[]
+): string | null {
   const u = UNIT[dir];
   let best: string | null = null;
   let bestScore = Infinity;
@@ -67,7 +71,12 @@ export class SelectionOrder {
 
   /** Selected node ids, oldest selection first. */
   ids(cy: cytoscape.Core): string[] {
-    const selected = new Set(cy.nodes(':selected').not(`#${HANDLE}`).map(n => n.id()));
+    const selected = new Set(
+      cy
+        .nodes(':selected')
+        .not(`#${HANDLE}`)
+        .map(n => n.id())
+    );
     const known = this.order.filter(id => selected.has(id));
     for (const id of selected) if (!known.includes(id)) known.push(id);
     return known;
@@ -85,8 +94,16 @@ export class SelectionOrder {
  * ``dir`` (added to the selection when ``extend``). With nothing selected the
  * start node (or the first node) is selected. Returns the node now current.
  */
-export function moveSelection(cy: cytoscape.Core, order: SelectionOrder, dir: Direction, extend: boolean): string | null {
-  const nodes = cy.nodes().not(`#${HANDLE}`).filter(n => !n.hasClass('eh-ghost-node') && n.selectable());
+export function moveSelection(
+  cy: cytoscape.Core,
+  order: SelectionOrder,
+  dir: Direction,
+  extend: boolean
+): string | null {
+  const nodes = cy
+    .nodes()
+    .not(`#${HANDLE}`)
+    .filter(n => !n.hasClass('eh-ghost-node') && n.selectable());
   if (nodes.empty()) return null;
   const current = order.current(cy);
   let next: string | null;

@@ -69,7 +69,10 @@ export class NotesLayer {
     let i = this.notes.length + 1;
     while (taken.has(`note_${i}`)) i++;
     const id = `note_${i}`;
-    const ok = this.host.edit([{ op: 'set_comment', id, comment: { text: '', x: Math.round(at.x), y: Math.round(at.y) } }], 'add note');
+    const ok = this.host.edit(
+      [{ op: 'set_comment', id, comment: { text: '', x: Math.round(at.x), y: Math.round(at.y) } }],
+      'add note'
+    );
     if (!ok) return null;
     this.els.get(id)?.querySelector('textarea')?.focus();
     this.host.announce('Note added: type its text, Escape returns to the graph');
@@ -81,13 +84,31 @@ export class NotesLayer {
   }
 
   private create(id: string): HTMLElement {
-    const area = h('textarea', { class: 'oc-note-text', rows: '4', placeholder: 'Note', 'aria-label': 'Sticky note', spellcheck: 'true' });
+    const area = h('textarea', {
+      class: 'oc-note-text',
+      rows: '4',
+      placeholder: 'Note',
+      'aria-label': 'Sticky note',
+      spellcheck: 'true'
+    });
     const grip = h('span', { class: 'oc-note-grip', title: 'Drag to move the note' }, iconElement('grip'));
-    const del = h('button', { type: 'button', class: 'oc-note-delete', title: 'Delete note', 'aria-label': 'Delete note' }, iconElement('close'));
-    const el = h('div', { class: 'oc-note', 'data-comment-id': id }, h('div', { class: 'oc-note-bar' }, grip, del), area);
+    const del = h(
+      'button',
+      { type: 'button', class: 'oc-note-delete', title: 'Delete note', 'aria-label': 'Delete note' },
+      iconElement('close')
+    );
+    const el = h(
+      'div',
+      { class: 'oc-note', 'data-comment-id': id },
+      h('div', { class: 'oc-note-bar' }, grip, del),
+      area
+    );
     area.addEventListener('input', () => {
       window.clearTimeout(this.typing.get(id));
-      this.typing.set(id, window.setTimeout(() => this.commitText(id, area), 500));
+      this.typing.set(
+        id,
+        window.setTimeout(() => this.commitText(id, area), 500)
+      );
     });
     area.addEventListener('blur', () => this.commitText(id, area));
     area.addEventListener('keydown', ev => {

@@ -92,7 +92,11 @@ function interruptsOf(data: Record<string, unknown>): PendingInterrupt[] {
     const asked = v && typeof v === 'object' && !Array.isArray(v) ? v : null;
     if (asked?.type === 'breakpoint') {
       const names = (x: unknown): string[] => (Array.isArray(x) ? x.map(String) : []);
-      return { id: typeof item?.id === 'string' ? item.id : undefined, value: item?.value, breakpoint: { before: names(asked.before), after: names(asked.after) } };
+      return {
+        id: typeof item?.id === 'string' ? item.id : undefined,
+        value: item?.value,
+        breakpoint: { before: names(asked.before), after: names(asked.after) }
+      };
     }
     return {
       id: typeof item?.id === 'string' ? item.id : undefined,
@@ -129,7 +133,8 @@ export function foldEvent(run: RunSnapshot, ev: RunEvent): boolean {
       run.status = 'running';
       run.interrupts = [];
       for (const [id, n] of Object.entries(run.nodes)) {
-        if (n.status === 'paused') delete run.nodes[id]; // it starts now
+        if (n.status === 'paused')
+          delete run.nodes[id]; // it starts now
         else delete n.paused;
       }
       break;
@@ -191,8 +196,10 @@ export function foldEvent(run: RunSnapshot, ev: RunEvent): boolean {
       for (const n of Object.values(run.nodes)) if (n.status === 'running') n.status = 'interrupted';
       for (const q of run.interrupts) {
         // A breakpoint: the node it stopped before has not started; the one after has finished.
-        for (const id of q.breakpoint?.before ?? []) run.nodes[id] = { ...(run.nodes[id] ?? { attempt: 1 }), status: 'paused', paused: 'before' };
-        for (const id of q.breakpoint?.after ?? []) run.nodes[id] = { ...(run.nodes[id] ?? { status: 'succeeded', attempt: 1 }), paused: 'after' };
+        for (const id of q.breakpoint?.before ?? [])
+          run.nodes[id] = { ...(run.nodes[id] ?? { attempt: 1 }), status: 'paused', paused: 'before' };
+        for (const id of q.breakpoint?.after ?? [])
+          run.nodes[id] = { ...(run.nodes[id] ?? { status: 'succeeded', attempt: 1 }), paused: 'after' };
         if (!q.node) continue;
         const n = run.nodes[q.node] ?? { status: 'interrupted', attempt: 1 };
         n.status = 'interrupted';

@@ -19,7 +19,12 @@ export class Palette {
   private entries: CatalogEntry[] = [];
 
   constructor(private readonly onAdd: (type: string) => void) {
-    this.search = h('input', { type: 'search', class: 'oc-palette-search', placeholder: 'Search nodes…', 'aria-label': 'Search nodes' });
+    this.search = h('input', {
+      type: 'search',
+      class: 'oc-palette-search',
+      placeholder: 'Search nodes…',
+      'aria-label': 'Search nodes'
+    });
     this.search.addEventListener('input', () => this.draw());
     this.search.addEventListener('keydown', ev => {
       if (ev.key === 'Enter') {
@@ -31,7 +36,11 @@ export class Palette {
         this.focusItem(0);
       }
     });
-    this.list = h('div', { class: 'oc-palette-list', role: 'listbox', 'aria-label': 'Node types: Enter adds the node' });
+    this.list = h('div', {
+      class: 'oc-palette-list',
+      role: 'listbox',
+      'aria-label': 'Node types: Enter adds the node'
+    });
     this.list.addEventListener('keydown', ev => this.onKey(ev));
     this.element = h('div', { class: 'oc-palette' }, this.search, this.list);
   }
@@ -97,7 +106,11 @@ export class Palette {
     this.list.replaceChildren();
     if (!groups.size) this.list.append(h('div', { class: 'oc-muted' }, 'No node matches.'));
     for (const category of [...groups.keys()].sort()) {
-      const section = h('div', { class: 'oc-palette-group', 'data-category': category }, h('div', { class: 'oc-palette-category' }, category));
+      const section = h(
+        'div',
+        { class: 'oc-palette-group', 'data-category': category },
+        h('div', { class: 'oc-palette-category' }, category)
+      );
       for (const e of groups.get(category)!.sort((a, b) => a.type.localeCompare(b.type))) {
         const name = e.type === CODE_TYPE ? 'Python code' : e.type.replace(/Node$/, '');
         const item = h(

@@ -91,15 +91,25 @@ function warningList(messages: string[]): HTMLElement {
 }
 
 function runSection(nodeRun: NodeRun, pin?: HTMLElement): HTMLElement {
-  const warned = nodeRun.warnings?.length ? ` · ${nodeRun.warnings.length} warning${nodeRun.warnings.length === 1 ? '' : 's'}` : '';
+  const warned = nodeRun.warnings?.length
+    ? ` · ${nodeRun.warnings.length} warning${nodeRun.warnings.length === 1 ? '' : 's'}`
+    : '';
   const s = section(
     'Last run',
-    h('div', { class: `oc-run-status oc-run-${nodeRun.status}${warned ? ' oc-run-warned' : ''}`, 'data-run-status': nodeRun.status }, `${stateLabel(nodeRun.status)}${nodeRun.attempt > 1 ? ` (attempt ${nodeRun.attempt})` : ''}${nodeRun.durationMs !== undefined ? ' · ' + formatDuration(nodeRun.durationMs) : ''}${warned}`)
+    h(
+      'div',
+      {
+        class: `oc-run-status oc-run-${nodeRun.status}${warned ? ' oc-run-warned' : ''}`,
+        'data-run-status': nodeRun.status
+      },
+      `${stateLabel(nodeRun.status)}${nodeRun.attempt > 1 ? ` (attempt ${nodeRun.attempt})` : ''}${nodeRun.durationMs !== undefined ? ' · ' + formatDuration(nodeRun.durationMs) : ''}${warned}`
+    )
   );
   if (nodeRun.warnings?.length) s.append(warningList(nodeRun.warnings));
   if (nodeRun.error) s.append(h('div', { class: 'oc-error-text' }, nodeRun.error));
   if (nodeRun.input) s.append(h('div', { class: 'oc-label' }, 'Input'), json(nodeRun.input));
-  if (nodeRun.output !== undefined) s.append(h('div', { class: 'oc-label' }, 'Output'), h('div', { class: 'oc-node-output' }, json(nodeRun.output)));
+  if (nodeRun.output !== undefined)
+    s.append(h('div', { class: 'oc-label' }, 'Output'), h('div', { class: 'oc-node-output' }, json(nodeRun.output)));
   if (nodeRun.output !== undefined && nodeRun.status === 'succeeded' && pin) s.append(pin);
   return s;
 }
@@ -129,19 +139,29 @@ function codeEditor(node: CodeNode, ctx: PanelContext): HTMLElement {
   injected.value = node.injected.join(', ');
   injected.disabled = ctx.readOnly;
   injected.addEventListener('change', () => {
-    const names = injected.value.split(',').map(s => s.trim()).filter(Boolean);
+    const names = injected.value
+      .split(',')
+      .map(s => s.trim())
+      .filter(Boolean);
     ctx.edit([{ op: 'update_node', id: node.id, fields: { injected: names } }], 'edit injected fields');
   });
   const formCtx = formContext(ctx, node.id);
-  const mapBox = configForm({ type: 'object', properties: { config: { type: 'object', title: 'Config values' } } }, { config: node.config }, formCtx, next =>
-    ctx.edit([{ op: 'set_config', id: node.id, config: (next.config ?? {}) as JSONObject }], 'edit config')
+  const mapBox = configForm(
+    { type: 'object', properties: { config: { type: 'object', title: 'Config values' } } },
+    { config: node.config },
+    formCtx,
+    next => ctx.edit([{ op: 'set_config', id: node.id, config: (next.config ?? {}) as JSONObject }], 'edit config')
   );
   return h(
     'div',
     { class: 'oc-code-node' },
     h('label', { class: 'oc-label' }, 'Python code'),
     field.element,
-    h('div', { class: 'oc-help' }, 'The body of the node\'s function: state, config and self (its injected fields) are in scope. Return a value (stored under results.<node id>) or a dict of state updates.'),
+    h(
+      'div',
+      { class: 'oc-help' },
+      "The body of the node's function: state, config and self (its injected fields) are in scope. Return a value (stored under results.<node id>) or a dict of state updates."
+    ),
     h('label', { class: 'oc-label' }, 'Injected config fields (self.<name>)'),
     injected,
     mapBox
@@ -150,7 +170,13 @@ function codeEditor(node: CodeNode, ctx: PanelContext): HTMLElement {
 
 function formContext(ctx: PanelContext, self: string): FormContext {
   const ids = ctx.doc.graph.format === 'frozen-ir' ? ctx.doc.graph.ir.nodes.map(n => n.id) : [];
-  const suggestions = ['{{ inputs }}', ...ids.filter(id => id !== self).slice(0, 60).map(id => `{{ results.${id} }}`)];
+  const suggestions = [
+    '{{ inputs }}',
+    ...ids
+      .filter(id => id !== self)
+      .slice(0, 60)
+      .map(id => `{{ results.${id} }}`)
+  ];
   return { root: {}, readOnly: ctx.readOnly, credentials: ctx.credentials, suggestions };
 }
 
@@ -170,15 +196,26 @@ function fieldErrors(problems: Problem[]): FieldErrors {
 function settings(node: IRNode, ctx: PanelContext): HTMLElement {
   if (node.kind === 'code') return codeEditor(node, ctx);
   if (node.kind === 'subgraph') {
-    return h('div', { class: 'oc-muted' }, `Nested graph with ${node.graph.nodes.length} nodes (edit it in Python or JSON).`);
+    return h(
+      'div',
+      { class: 'oc-muted' },
+      `Nested graph with ${node.graph.nodes.length} nodes (edit it in Python or JSON).`
+    );
   }
   const entry = ctx.catalog.get(node.type);
   const formCtx = formContext(ctx, node.id);
   if (!entry) {
-    const box = h('div', {}, h('div', { class: 'oc-error-text' }, `Unknown node type ${node.type}: editing raw config.`));
+    const box = h(
+      'div',
+      {},
+      h('div', { class: 'oc-error-text' }, `Unknown node type ${node.type}: editing raw config.`)
+    );
     box.append(
-      configForm({ type: 'object', properties: { config: { title: 'config' } } }, { config: node.config }, formCtx, next =>
-        ctx.edit([{ op: 'set_config', id: node.id, config: (next.config ?? {}) as JSONObject }], 'edit config')
+      configForm(
+        { type: 'object', properties: { config: { title: 'config' } } },
+        { config: node.config },
+        formCtx,
+        next => ctx.edit([{ op: 'set_config', id: node.id, config: (next.config ?? {}) as JSONObject }], 'edit config')
       )
     );
     return box;
@@ -200,9 +237,17 @@ function advanced(node: IRNode, ctx: PanelContext): HTMLElement {
   timeout.disabled = ctx.readOnly;
   timeout.addEventListener('change', () => {
     const v = Number(timeout.value);
-    ctx.edit([{ op: 'update_node', id: node.id, fields: { timeout: timeout.value.trim() && v > 0 ? v : null } }], 'set timeout');
+    ctx.edit(
+      [{ op: 'update_node', id: node.id, fields: { timeout: timeout.value.trim() && v > 0 ? v : null } }],
+      'set timeout'
+    );
   });
-  const attempts = h('input', { type: 'text', inputmode: 'numeric', placeholder: '1 (no retry)', 'data-field': 'retry.max_attempts' });
+  const attempts = h('input', {
+    type: 'text',
+    inputmode: 'numeric',
+    placeholder: '1 (no retry)',
+    'data-field': 'retry.max_attempts'
+  });
   attempts.value = node.retry?.max_attempts ? String(node.retry.max_attempts) : '';
   attempts.disabled = ctx.readOnly;
   attempts.addEventListener('change', () => {
@@ -224,11 +269,21 @@ function nodePanel(id: string, ctx: PanelContext): HTMLElement {
   const nodeRun = ctx.run?.nodes[id];
   const problems = ctx.problems.filter(p => p.node === id);
   if (id === START || id === END) {
-    box.append(h('h3', {}, id === START ? 'Start' : 'End'), h('div', { class: 'oc-muted' }, id === START ? 'Drag from start to the first node.' : 'Connect the last nodes here.'));
+    box.append(
+      h('h3', {}, id === START ? 'Start' : 'End'),
+      h(
+        'div',
+        { class: 'oc-muted' },
+        id === START ? 'Drag from start to the first node.' : 'Connect the last nodes here.'
+      )
+    );
     return box;
   }
   if (ctx.doc.graph.format !== 'frozen-ir') {
-    box.append(h('h3', {}, id), h('div', { class: 'oc-muted' }, 'Node of a LangGraph script (read-only; edit it as code).'));
+    box.append(
+      h('h3', {}, id),
+      h('div', { class: 'oc-muted' }, 'Node of a LangGraph script (read-only; edit it as code).')
+    );
     if (nodeRun) box.append(runSection(nodeRun));
     return box;
   }
@@ -252,7 +307,10 @@ function nodePanel(id: string, ctx: PanelContext): HTMLElement {
   if (problems.length) box.append(section('Problems', problemList(problems, ctx, false)));
   const pinned = !!ctx.doc.pinned && id in ctx.doc.pinned;
   if (nodeRun) {
-    const pin = !ctx.readOnly && !pinned && nodeRun.output !== undefined ? pinButton(id, nodeRun.output as JSONValue, ctx) : undefined;
+    const pin =
+      !ctx.readOnly && !pinned && nodeRun.output !== undefined
+        ? pinButton(id, nodeRun.output as JSONValue, ctx)
+        : undefined;
     box.append(runSection(nodeRun, pin));
   }
   const form = settings(node, ctx);
@@ -308,7 +366,12 @@ function edgePanel(edge: EdgeDef, ctx: PanelContext): HTMLElement {
     default: 'Default route',
     implicit: 'Entry point'
   };
-  const box = h('div', { class: 'oc-edge-panel' }, h('h3', {}, kinds[edge.kind]), h('div', {}, `${edge.source} → ${edge.target}`));
+  const box = h(
+    'div',
+    { class: 'oc-edge-panel' },
+    h('h3', {}, kinds[edge.kind]),
+    h('div', {}, `${edge.source} → ${edge.target}`)
+  );
   if (!ctx.readOnly && ctx.doc.graph.format === 'frozen-ir') {
     const del = h('button', { type: 'button', class: 'oc-danger', 'data-action': 'delete-edge' }, 'Delete');
     del.addEventListener('click', () => ctx.remove([], [edge]));
@@ -319,8 +382,12 @@ function edgePanel(edge: EdgeDef, ctx: PanelContext): HTMLElement {
       box.append(
         section(
           'Conditional routing',
-          routingEditor(edge.source, cond, ir.nodes.map(n => n.id), false, next =>
-            ctx.edit([{ op: 'set_conditional_edge', source: edge.source, edge: next }], 'edit routing')
+          routingEditor(
+            edge.source,
+            cond,
+            ir.nodes.map(n => n.id),
+            false,
+            next => ctx.edit([{ op: 'set_conditional_edge', source: edge.source, edge: next }], 'edit routing')
           )
         )
       );
@@ -347,47 +414,84 @@ function identity(ctx: PanelContext): HTMLElement[] {
     }
     if (next !== doc.name) ctx.edit([{ op: 'set_meta', name: next }], 'rename workflow');
   });
-  const description = h('textarea', { class: 'oc-doc-description', rows: '2', 'data-field': 'description', placeholder: 'What this workflow does', 'aria-label': 'Description' });
+  const description = h('textarea', {
+    class: 'oc-doc-description',
+    rows: '2',
+    'data-field': 'description',
+    placeholder: 'What this workflow does',
+    'aria-label': 'Description'
+  });
   description.value = doc.description ?? '';
   description.addEventListener('change', () => {
-    if (description.value !== (doc.description ?? '')) ctx.edit([{ op: 'set_meta', description: description.value }], 'edit description');
+    if (description.value !== (doc.description ?? ''))
+      ctx.edit([{ op: 'set_meta', description: description.value }], 'edit description');
   });
-  return [h('label', { class: 'oc-label' }, 'Name'), name, h('label', { class: 'oc-label' }, 'Description'), description];
+  return [
+    h('label', { class: 'oc-label' }, 'Name'),
+    name,
+    h('label', { class: 'oc-label' }, 'Description'),
+    description
+  ];
 }
 
 function summary(ctx: PanelContext): HTMLElement {
   const doc = ctx.doc;
-  const count = doc.graph.format === 'frozen-ir' ? doc.graph.ir.nodes.length : doc.graph.index?.nodes?.length ?? 0;
+  const count = doc.graph.format === 'frozen-ir' ? doc.graph.ir.nodes.length : (doc.graph.index?.nodes?.length ?? 0);
   const box = h('div', { class: 'oc-summary' }, ...identity(ctx), h('div', { class: 'oc-muted' }, `${count} nodes`));
   if (doc.graph.format !== 'frozen-ir') {
-    box.append(h('div', { class: 'oc-banner' }, 'LangGraph script: the canvas shows its structure read-only. Edit it as code.'));
+    box.append(
+      h('div', { class: 'oc-banner' }, 'LangGraph script: the canvas shows its structure read-only. Edit it as code.')
+    );
   }
   if (ctx.run) {
     const r = ctx.run;
     const runBox = section(
       'Run',
-      h('div', { class: `oc-run-status oc-run-${r.status}${r.warnings.length ? ' oc-run-warned' : ''}`, 'data-run-status': r.status }, `${r.id ? r.id.slice(0, 8) + ' · ' : ''}${runStatusText(r)}`),
+      h(
+        'div',
+        {
+          class: `oc-run-status oc-run-${r.status}${r.warnings.length ? ' oc-run-warned' : ''}`,
+          'data-run-status': r.status
+        },
+        `${r.id ? r.id.slice(0, 8) + ' · ' : ''}${runStatusText(r)}`
+      ),
       r.error ? h('div', { class: 'oc-error-text' }, r.error) : ''
     );
-    if (r.warnings.length) runBox.append(warningList(r.warnings.map(w => (w.node ? `${w.node}: ${w.message}` : w.message))));
+    if (r.warnings.length)
+      runBox.append(warningList(r.warnings.map(w => (w.node ? `${w.node}: ${w.message}` : w.message))));
     const paused = pausedAt(r);
     if (paused) {
-      runBox.append(h('div', { class: 'oc-help' }, `Paused ${paused} at a breakpoint: the run viewer shows the state there.`));
+      runBox.append(
+        h('div', { class: 'oc-help' }, `Paused ${paused} at a breakpoint: the run viewer shows the state there.`)
+      );
       const id = r.id;
       if (ctx.continueRun && id) {
-        const go = h('button', { type: 'button', class: 'oc-button oc-primary', 'data-action': 'continue-run' }, iconElement('play'), 'Continue');
+        const go = h(
+          'button',
+          { type: 'button', class: 'oc-button oc-primary', 'data-action': 'continue-run' },
+          iconElement('play'),
+          'Continue'
+        );
         go.addEventListener('click', () => {
           go.disabled = true;
           ctx.continueRun?.(id);
         });
         runBox.append(go);
       }
-    } else if (r.status === 'interrupted') runBox.append(h('div', { class: 'oc-help' }, 'The run waits for an answer: open the run viewer to give it.'));
+    } else if (r.status === 'interrupted')
+      runBox.append(h('div', { class: 'oc-help' }, 'The run waits for an answer: open the run viewer to give it.'));
     box.append(runBox);
   }
-  if (ctx.problems.length) box.append(section(`Problems (${ctx.problems.length})`, problemList(ctx.problems, ctx, true)));
+  if (ctx.problems.length)
+    box.append(section(`Problems (${ctx.problems.length})`, problemList(ctx.problems, ctx, true)));
   else box.append(h('div', { class: 'oc-ok' }, 'No problems found.'));
-  box.append(h('div', { class: 'oc-help' }, 'Double-click or drag a node from the palette to add it; drag from the output port of a node to another node, or select two and press C, to connect; Delete removes the selection; Ctrl+Z / Ctrl+Y undo and redo; ? lists every key.'));
+  box.append(
+    h(
+      'div',
+      { class: 'oc-help' },
+      'Double-click or drag a node from the palette to add it; drag from the output port of a node to another node, or select two and press C, to connect; Delete removes the selection; Ctrl+Z / Ctrl+Y undo and redo; ? lists every key.'
+    )
+  );
   return box;
 }
 
@@ -400,7 +504,11 @@ export function renderPanel(el: HTMLElement, ctx: PanelContext, nodes: string[],
   else if (nodes.length + edges.length > 1) {
     const box = h('div', {}, h('h3', {}, `${nodes.length} nodes, ${edges.length} edges selected`));
     if (!ctx.readOnly) {
-      const del = h('button', { type: 'button', class: 'oc-danger', 'data-action': 'delete-selection' }, 'Delete selection');
+      const del = h(
+        'button',
+        { type: 'button', class: 'oc-danger', 'data-action': 'delete-selection' },
+        'Delete selection'
+      );
       del.addEventListener('click', () => ctx.remove(nodes, edges));
       box.append(del);
     }

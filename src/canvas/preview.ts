@@ -18,8 +18,14 @@ const DEBOUNCE_MS = 150;
 
 function isTextField(el: Element | null): el is Field {
   if (!el) return false;
-  if (el instanceof HTMLTextAreaElement) return !el.classList.contains('oc-code') && !el.classList.contains('oc-pin-input');
-  return el instanceof HTMLInputElement && el.type === 'text' && !el.classList.contains('oc-map-key') && !el.classList.contains('oc-node-id');
+  if (el instanceof HTMLTextAreaElement)
+    return !el.classList.contains('oc-code') && !el.classList.contains('oc-pin-input');
+  return (
+    el instanceof HTMLInputElement &&
+    el.type === 'text' &&
+    !el.classList.contains('oc-map-key') &&
+    !el.classList.contains('oc-node-id')
+  );
 }
 
 function shown(value: JSONValue): string {
@@ -47,7 +53,10 @@ export class TemplatePreviews {
       const field = ev.target as Element;
       if (!isTextField(field)) return;
       window.clearTimeout(this.timers.get(field));
-      this.timers.set(field, window.setTimeout(() => void this.one(field), DEBOUNCE_MS));
+      this.timers.set(
+        field,
+        window.setTimeout(() => void this.one(field), DEBOUNCE_MS)
+      );
     });
   }
 
@@ -71,7 +80,11 @@ export class TemplatePreviews {
       fields.forEach((f, i) => {
         if (this.seqs.get(f) !== seq) return; // typed since: its own request answers
         const text = f.value;
-        this.show(f, values[i] ?? null, res.unresolved.filter(t => text.includes(t)));
+        this.show(
+          f,
+          values[i] ?? null,
+          res.unresolved.filter(t => text.includes(t))
+        );
       });
     } catch (err) {
       // Why there is no preview (e.g. no run yet) is said once, under the first field.
@@ -117,13 +130,19 @@ export class TemplatePreviews {
   private show(field: Field, value: JSONValue, unresolved: string[]): void {
     const line = this.line(field);
     line.dataset.state = unresolved.length ? 'unresolved' : 'resolved';
-    line.replaceChildren(h('span', { class: 'oc-preview-arrow' }, '→ '), h('code', { class: 'oc-preview-value' }, shown(value)));
-    if (unresolved.length) line.append(h('span', { class: 'oc-preview-unresolved' }, ` · not in the state: ${unresolved.join(', ')}`));
+    line.replaceChildren(
+      h('span', { class: 'oc-preview-arrow' }, '→ '),
+      h('code', { class: 'oc-preview-value' }, shown(value))
+    );
+    if (unresolved.length)
+      line.append(h('span', { class: 'oc-preview-unresolved' }, ` · not in the state: ${unresolved.join(', ')}`));
   }
 
   private fail(field: Field, err: unknown): void {
     const line = this.line(field);
     line.dataset.state = 'error';
-    line.replaceChildren(h('span', { class: 'oc-muted' }, `no preview: ${err instanceof Error ? err.message : String(err)}`));
+    line.replaceChildren(
+      h('span', { class: 'oc-muted' }, `no preview: ${err instanceof Error ? err.message : String(err)}`)
+    );
   }
 }

@@ -17,7 +17,11 @@ export function routingEditor(
   if (!current) {
     box.append(h('div', { class: 'oc-muted' }, 'No conditional routing.'));
     if (!readOnly) {
-      const add = h('button', { type: 'button', class: 'oc-add', 'data-action': 'add-routing' }, '+ Add conditional routing');
+      const add = h(
+        'button',
+        { type: 'button', class: 'oc-add', 'data-action': 'add-routing' },
+        '+ Add conditional routing'
+      );
       add.addEventListener('click', () => onChange({ path: `results.${source}`, mapping: {}, default: null }));
       box.append(add);
     }
@@ -33,7 +37,11 @@ export function routingEditor(
   };
   const choices = [...targets.filter(t => t !== source), END];
 
-  const targetSelect = (value: string | null, allowNone: boolean, set: (v: string | null) => void): HTMLSelectElement => {
+  const targetSelect = (
+    value: string | null,
+    allowNone: boolean,
+    set: (v: string | null) => void
+  ): HTMLSelectElement => {
     const select = h('select', { class: 'oc-route-target' });
     if (allowNone) select.append(h('option', { value: '' }, '(end the run)'));
     for (const t of choices) {
@@ -104,12 +112,13 @@ export function routingEditor(
     });
     box.append(add);
   }
-  box.append(
-    h('label', { class: 'oc-label' }, 'Default'),
-    defaultSelect
-  );
+  box.append(h('label', { class: 'oc-label' }, 'Default'), defaultSelect);
   if (!readOnly) {
-    const remove = h('button', { type: 'button', class: 'oc-danger', 'data-action': 'remove-routing' }, 'Remove routing');
+    const remove = h(
+      'button',
+      { type: 'button', class: 'oc-danger', 'data-action': 'remove-routing' },
+      'Remove routing'
+    );
     remove.addEventListener('click', () => onChange(null));
     box.append(remove);
   }

@@ -28,14 +28,29 @@ function branch(value: JSONValue, path: string[], pick: (path: string) => void, 
   for (const [key, child] of entries.slice(0, MAX_KEYS)) {
     const at = [...path, key];
     const dotted = at.join('.');
-    const keyEl = h('button', { type: 'button', class: 'oc-tree-key', 'data-path': dotted, title: `Insert {{ ${dotted} }}` }, key);
+    const keyEl = h(
+      'button',
+      { type: 'button', class: 'oc-tree-key', 'data-path': dotted, title: `Insert {{ ${dotted} }}` },
+      key
+    );
     // Keep the focus (and the cursor) in the field being edited.
     keyEl.addEventListener('mousedown', ev => ev.preventDefault());
     keyEl.addEventListener('click', () => pick(dotted));
     const item = h('li', {}, keyEl, ' ', h('span', { class: 'oc-tree-value' }, preview(child)));
-    const nested = child !== null && typeof child === 'object' && (Array.isArray(child) ? child.length : Object.keys(child).length);
+    const nested =
+      child !== null && typeof child === 'object' && (Array.isArray(child) ? child.length : Object.keys(child).length);
     if (nested && depth < MAX_DEPTH) {
-      const toggle = h('button', { type: 'button', class: 'oc-tree-toggle', 'aria-expanded': 'false', title: 'Show inside', 'aria-label': 'Show inside' }, iconElement('chevron-right'));
+      const toggle = h(
+        'button',
+        {
+          type: 'button',
+          class: 'oc-tree-toggle',
+          'aria-expanded': 'false',
+          title: 'Show inside',
+          'aria-label': 'Show inside'
+        },
+        iconElement('chevron-right')
+      );
       let inner: HTMLElement | null = null;
       toggle.addEventListener('mousedown', ev => ev.preventDefault());
       toggle.addEventListener('click', () => {

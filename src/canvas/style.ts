@@ -122,9 +122,22 @@ export function stylesheet(theme: Theme): StylesheetJson {
         'min-zoomed-font-size': 8
       }
     },
-    { selector: 'edge[kind = "route"]', style: { 'line-style': 'dashed', 'line-color': theme.route, 'target-arrow-color': theme.route } },
-    { selector: 'edge[kind = "default"]', style: { 'line-style': 'dotted', 'line-color': theme.route, 'target-arrow-color': theme.route } },
-    { selector: 'edge[kind = "implicit"]', style: { 'line-style': 'dashed', 'line-color': mix(theme.edge, theme.bg, 0.55), 'target-arrow-color': mix(theme.edge, theme.bg, 0.55) } },
+    {
+      selector: 'edge[kind = "route"]',
+      style: { 'line-style': 'dashed', 'line-color': theme.route, 'target-arrow-color': theme.route }
+    },
+    {
+      selector: 'edge[kind = "default"]',
+      style: { 'line-style': 'dotted', 'line-color': theme.route, 'target-arrow-color': theme.route }
+    },
+    {
+      selector: 'edge[kind = "implicit"]',
+      style: {
+        'line-style': 'dashed',
+        'line-color': mix(theme.edge, theme.bg, 0.55),
+        'target-arrow-color': mix(theme.edge, theme.bg, 0.55)
+      }
+    },
     { selector: 'edge:selected', style: { 'line-color': theme.accent, 'target-arrow-color': theme.accent, width: 3 } },
     {
       selector: '.oc-handle',
@@ -143,7 +156,10 @@ export function stylesheet(theme: Theme): StylesheetJson {
         'z-index': 20
       }
     },
-    { selector: '.eh-preview, .eh-ghost-edge', style: { 'line-color': theme.accent, 'target-arrow-color': theme.accent, 'line-style': 'dashed' } },
+    {
+      selector: '.eh-preview, .eh-ghost-edge',
+      style: { 'line-color': theme.accent, 'target-arrow-color': theme.accent, 'line-style': 'dashed' }
+    },
     { selector: '.eh-ghost-edge.eh-preview-active', style: { opacity: 0 } },
     { selector: '.eh-ghost-node', style: { opacity: 0, width: 1, height: 1, label: '', 'background-image': 'none' } }
   ];
@@ -151,10 +167,17 @@ export function stylesheet(theme: Theme): StylesheetJson {
     const colour = runColour(theme, state);
     sheet.push({
       selector: `node.run-${state}`,
-      style: { 'border-color': colour, 'border-width': 4, 'background-color': mix(colour, theme.card, theme.dark ? 0.28 : 0.15) }
+      style: {
+        'border-color': colour,
+        'border-width': 4,
+        'background-color': mix(colour, theme.card, theme.dark ? 0.28 : 0.15)
+      }
     });
   }
   // A node that ran but warned (e.g. an unresolved template) is amber, not green.
-  sheet.push({ selector: 'node.run-warning', style: { 'border-color': theme.warn, 'border-style': 'double', 'border-width': 6 } });
+  sheet.push({
+    selector: 'node.run-warning',
+    style: { 'border-color': theme.warn, 'border-style': 'double', 'border-width': 6 }
+  });
   return sheet;
 }

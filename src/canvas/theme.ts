@@ -189,7 +189,10 @@ export function watchTheme(changed: () => void): () => void {
   };
   const observer = new MutationObserver(soon);
   if (document.body) {
-    observer.observe(document.body, { attributes: true, attributeFilter: ['data-jp-theme-light', 'data-jp-theme-name', 'class'] });
+    observer.observe(document.body, {
+      attributes: true,
+      attributeFilter: ['data-jp-theme-light', 'data-jp-theme-name', 'class']
+    });
   }
   // A stylesheet added or removed (Lab's theme CSS) may change the variables too.
   observer.observe(document.head, { childList: true });

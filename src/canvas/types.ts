@@ -247,7 +247,13 @@ export interface TemplatePreview {
 export interface DebugHost {
   runs(doc: WorkflowDocument): Promise<RunChoice[]>;
   testNode(doc: WorkflowDocument, node: string, runId: string | null): Promise<NodeTestResult>;
-  preview(doc: WorkflowDocument, node: string, value: JSONValue, runId: string | null, includeState: boolean): Promise<TemplatePreview>;
+  preview(
+    doc: WorkflowDocument,
+    node: string,
+    value: JSONValue,
+    runId: string | null,
+    includeState: boolean
+  ): Promise<TemplatePreview>;
 }
 
 /** Why a debug request failed, with the problems of a document the host refused. */

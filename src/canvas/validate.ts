@@ -13,17 +13,30 @@ export function localProblems(doc: WorkflowDocument, catalog: CatalogEntry[]): P
   const types = new Map(catalog.map(c => [c.type, c]));
   const ids = new Set<string>();
   for (const node of ir.nodes) {
-    if (ids.has(node.id)) out.push({ severity: 'error', code: 'duplicate_id', message: 'duplicate node id', node: node.id, field: 'id' });
+    if (ids.has(node.id))
+      out.push({ severity: 'error', code: 'duplicate_id', message: 'duplicate node id', node: node.id, field: 'id' });
     ids.add(node.id);
     if (node.kind !== 'builtin' || !catalog.length) continue;
     const entry = types.get(node.type);
     if (!entry) {
-      out.push({ severity: 'error', code: 'unknown_type', message: `unknown node type ${JSON.stringify(node.type)}`, node: node.id, field: 'type' });
+      out.push({
+        severity: 'error',
+        code: 'unknown_type',
+        message: `unknown node type ${JSON.stringify(node.type)}`,
+        node: node.id,
+        field: 'type'
+      });
       continue;
     }
     for (const key of (entry.config_schema.required ?? []) as string[]) {
       if (!(key in (node.config ?? {}))) {
-        out.push({ severity: 'error', code: 'missing', message: 'required field is missing', node: node.id, field: `config.${key}` });
+        out.push({
+          severity: 'error',
+          code: 'missing',
+          message: 'required field is missing',
+          node: node.id,
+          field: `config.${key}`
+        });
       }
     }
   }
@@ -35,20 +48,38 @@ export function localProblems(doc: WorkflowDocument, catalog: CatalogEntry[]): P
   const known = (n: string): boolean => ids.has(n) || n === START || n === END;
   ir.edges.forEach((e, i) => {
     for (const end of [e.source, e.target]) {
-      if (!known(end)) out.push({ severity: 'error', code: 'dangling_edge', message: `edge end ${JSON.stringify(end)} is not a node`, field: `edges[${i}]` });
+      if (!known(end))
+        out.push({
+          severity: 'error',
+          code: 'dangling_edge',
+          message: `edge end ${JSON.stringify(end)} is not a node`,
+          field: `edges[${i}]`
+        });
     }
     link(e.source, e.target);
   });
   for (const c of ir.conditional_edges) {
     for (const t of [...Object.values(c.mapping ?? {}), ...(c.default ? [c.default] : [])]) {
-      if (!known(t)) out.push({ severity: 'error', code: 'dangling_target', message: `routes to ${JSON.stringify(t)}, which is not a node`, node: c.source });
+      if (!known(t))
+        out.push({
+          severity: 'error',
+          code: 'dangling_target',
+          message: `routes to ${JSON.stringify(t)}, which is not a node`,
+          node: c.source
+        });
       link(c.source, t);
     }
     link(c.source, END);
   }
   const entry = ir.edges.find(e => e.source === START)?.target ?? ir.entrypoint ?? doc.graph.entrypoint;
   if (!entry) {
-    if (ir.nodes.length) out.push({ severity: 'error', code: 'no_entrypoint', message: 'graph has no entrypoint and no __start__ edge', field: 'entrypoint' });
+    if (ir.nodes.length)
+      out.push({
+        severity: 'error',
+        code: 'no_entrypoint',
+        message: 'graph has no entrypoint and no __start__ edge',
+        field: 'entrypoint'
+      });
     return out;
   }
   link(START, entry);
@@ -66,15 +97,23 @@ export function localProblems(doc: WorkflowDocument, catalog: CatalogEntry[]): P
     return seen;
   };
   const pred = new Map<string, Set<string>>();
-  for (const [a, bs] of succ) for (const b of bs) {
-    if (!pred.has(b)) pred.set(b, new Set());
-    pred.get(b)!.add(a);
-  }
+  for (const [a, bs] of succ)
+    for (const b of bs) {
+      if (!pred.has(b)) pred.set(b, new Set());
+      pred.get(b)!.add(a);
+    }
   const reachable = reach(START, succ);
   const finishing = reach(END, pred);
   for (const node of ir.nodes) {
-    if (!reachable.has(node.id)) out.push({ severity: 'warning', code: 'unreachable', message: 'node is not reachable from the entrypoint', node: node.id });
-    else if (!finishing.has(node.id)) out.push({ severity: 'warning', code: 'no_path_to_end', message: 'node has no path to __end__', node: node.id });
+    if (!reachable.has(node.id))
+      out.push({
+        severity: 'warning',
+        code: 'unreachable',
+        message: 'node is not reachable from the entrypoint',
+        node: node.id
+      });
+    else if (!finishing.has(node.id))
+      out.push({ severity: 'warning', code: 'no_path_to_end', message: 'node has no path to __end__', node: node.id });
   }
   return out;
 }

@@ -51,7 +51,9 @@ export class ApiError extends Error {
 
   /** The problems a 422 names, field by field. */
   get problems(): Problem[] {
-    return Array.isArray(this.details) ? (this.details as Problem[]).filter(p => p && typeof p.message === 'string') : [];
+    return Array.isArray(this.details)
+      ? (this.details as Problem[]).filter(p => p && typeof p.message === 'string')
+      : [];
   }
 }
 
@@ -73,7 +75,7 @@ export class OrcheoApi {
     if (init.body && !init.headers) init.headers = { 'Content-Type': 'application/json' };
     const res = await ServerConnection.makeRequest(url, init, this.settings);
     const text = await res.text();
-    let data: unknown = null;
+    let data: unknown;
     try {
       data = text ? JSON.parse(text) : null;
     } catch {
@@ -81,7 +83,12 @@ export class OrcheoApi {
     }
     if (!res.ok) {
       const err = (data as { error?: { message?: string; code?: string; details?: unknown } } | null)?.error;
-      throw new ApiError(res.status, err?.message ?? `${res.status} ${res.statusText}`, err?.code ?? null, err?.details ?? null);
+      throw new ApiError(
+        res.status,
+        err?.message ?? `${res.status} ${res.statusText}`,
+        err?.code ?? null,
+        err?.details ?? null
+      );
     }
     return data as T;
   }
@@ -116,7 +123,9 @@ export class OrcheoApi {
   }
 
   async version(id: string, version: number): Promise<WorkflowDocument | null> {
-    const v = await this.request<{ document?: WorkflowDocument }>(`workflows/${encodeURIComponent(id)}/versions/${version}`);
+    const v = await this.request<{ document?: WorkflowDocument }>(
+      `workflows/${encodeURIComponent(id)}/versions/${version}`
+    );
     return v.document ?? null;
   }
 
@@ -135,7 +144,12 @@ export class OrcheoApi {
    * Start a run of the latest version; ``comment`` is what a manual trigger may ask
    * for; ``options`` the nodes to pause before/after.
    */
-  async execute(id: string, inputs: Record<string, unknown> = {}, comment?: string, options?: RunOptions): Promise<string> {
+  async execute(
+    id: string,
+    inputs: Record<string, unknown> = {},
+    comment?: string,
+    options?: RunOptions
+  ): Promise<string> {
     const body: Record<string, unknown> = { inputs };
     if (comment !== undefined) body.comment = comment;
     if (options?.break_before.length) body.break_before = options.break_before;
@@ -152,7 +166,10 @@ export class OrcheoApi {
     const { id: _id, ...body } = doc;
     void _id;
     try {
-      const res = await this.request<{ problems?: Problem[] }>('workflows/validate', { method: 'POST', body: JSON.stringify(body) });
+      const res = await this.request<{ problems?: Problem[] }>('workflows/validate', {
+        method: 'POST',
+        body: JSON.stringify(body)
+      });
       return res.problems ?? [];
     } catch (err) {
       if (err instanceof ApiError && err.status === 422 && err.problems.length) {
@@ -174,7 +191,10 @@ export class OrcheoApi {
 
   /** Answer a run's pending interrupt; the run continues in the background. */
   async resume(runId: string, value: unknown): Promise<void> {
-    await this.request(`executions/${encodeURIComponent(runId)}/resume`, { method: 'POST', body: JSON.stringify({ value }) });
+    await this.request(`executions/${encodeURIComponent(runId)}/resume`, {
+      method: 'POST',
+      body: JSON.stringify({ value })
+    });
   }
 
   /**
@@ -187,7 +207,8 @@ export class OrcheoApi {
       return (await this.execution(text)).id;
     } catch (err) {
       if (!(err instanceof ApiError) || err.status !== 404 || !SHORT_ID.test(text)) {
-        if (err instanceof ApiError && err.status === 404) throw new ApiError(404, `No run has the id ${JSON.stringify(text)}.`, 'not_found');
+        if (err instanceof ApiError && err.status === 404)
+          throw new ApiError(404, `No run has the id ${JSON.stringify(text)}.`, 'not_found');
         throw err;
       }
     }
@@ -197,7 +218,11 @@ export class OrcheoApi {
     const found = page.items ?? [];
     if (found.length === 1) return found[0].id;
     if (!found.length) throw new ApiError(404, `No run has an id starting with ${JSON.stringify(text)}.`, 'not_found');
-    throw new ApiError(409, `${page.total ?? 'Several'} runs have ids starting with ${JSON.stringify(text)}: paste more of the id.`, 'ambiguous');
+    throw new ApiError(
+      409,
+      `${page.total ?? 'Several'} runs have ids starting with ${JSON.stringify(text)}: paste more of the id.`,
+      'ambiguous'
+    );
   }
 
   async executions(workflowId?: string, limit = 20): Promise<ExecutionSummary[]> {
@@ -219,7 +244,7 @@ export class OrcheoApi {
     try {
       const data = await this.request<unknown>('credentials');
       return items<{ name?: string } | string>(data)
-        .map(c => (typeof c === 'string' ? c : c.name ?? ''))
+        .map(c => (typeof c === 'string' ? c : (c.name ?? '')))
         .filter(Boolean);
     } catch {
       return [];

@@ -66,7 +66,12 @@ export function checkpoint(api: OrcheoApi, runId: string, checkpointId: string):
 }
 
 /** A new run from ``checkpointId`` with ``patch`` applied to its state; the new run's id. */
-export async function fork(api: OrcheoApi, runId: string, checkpointId: string, patch: Record<string, unknown>): Promise<string> {
+export async function fork(
+  api: OrcheoApi,
+  runId: string,
+  checkpointId: string,
+  patch: Record<string, unknown>
+): Promise<string> {
   const body: Record<string, unknown> = { checkpoint_id: checkpointId };
   if (Object.keys(patch).length) body.state_patch = patch;
   const res = await api.request<{ execution_id: string }>(`executions/${enc(runId)}/rerun`, {
@@ -92,6 +97,10 @@ export function diff(api: OrcheoApi, workflowId: string, from: number, to: numbe
 }
 
 /** Make ``version`` current again; the server stores it as a new version (history is kept). */
-export function restore(api: OrcheoApi, workflowId: string, version: number): Promise<WorkflowDetail & { restored_from: number; document: WorkflowDocument }> {
+export function restore(
+  api: OrcheoApi,
+  workflowId: string,
+  version: number
+): Promise<WorkflowDetail & { restored_from: number; document: WorkflowDocument }> {
   return api.request(`workflows/${enc(workflowId)}/versions/${version}/restore`, { method: 'POST' });
 }

@@ -4,14 +4,23 @@
  * document under edit is tested as it is, unsaved; nothing is stored.
  */
 
-import { DebugError, DebugHost, JSONValue, NodeTestResult, RunChoice, TemplatePreview, WorkflowDocument } from '../canvas/types';
+import {
+  DebugError,
+  DebugHost,
+  JSONValue,
+  NodeTestResult,
+  RunChoice,
+  TemplatePreview,
+  WorkflowDocument
+} from '../canvas/types';
 import { ApiError, OrcheoApi } from './api';
 
 const NOT_STORED = 'This workflow has not run yet: run it (Run) so its nodes have an input to test on.';
 
 function asDebugError(err: unknown): DebugError {
   if (err instanceof ApiError) {
-    if (err.status === 404 && err.code === 'not_found' && /^workflow .* not found$/.test(err.message)) return new DebugError(NOT_STORED, err.code);
+    if (err.status === 404 && err.code === 'not_found' && /^workflow .* not found$/.test(err.message))
+      return new DebugError(NOT_STORED, err.code);
     return new DebugError(err.message, err.code, err.problems);
   }
   return new DebugError(err instanceof Error ? err.message : String(err));
@@ -36,11 +45,20 @@ export function labDebugHost(api: OrcheoApi, workflowId: (doc: WorkflowDocument)
         throw asDebugError(err);
       }
     },
-    async preview(doc: WorkflowDocument, id: string, value: JSONValue, runId: string | null, includeState: boolean): Promise<TemplatePreview> {
+    async preview(
+      doc: WorkflowDocument,
+      id: string,
+      value: JSONValue,
+      runId: string | null,
+      includeState: boolean
+    ): Promise<TemplatePreview> {
       const body: Record<string, unknown> = { value, include_state: includeState };
       if (runId) body.run_id = runId;
       try {
-        return await api.request<TemplatePreview>(node(doc, id, 'preview'), { method: 'POST', body: JSON.stringify(body) });
+        return await api.request<TemplatePreview>(node(doc, id, 'preview'), {
+          method: 'POST',
+          body: JSON.stringify(body)
+        });
       } catch (err) {
         throw asDebugError(err);
       }

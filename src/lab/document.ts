@@ -147,7 +147,11 @@ export class CanvasPanel extends Widget {
       this.showError(doc);
       return;
     }
-    const [catalog, { CanvasEditor }, { labCodeField }] = await Promise.all([this.api.nodes(), import('../canvas/editor'), import('./code')]);
+    const [catalog, { CanvasEditor }, { labCodeField }] = await Promise.all([
+      this.api.nodes(),
+      import('../canvas/editor'),
+      import('./code')
+    ]);
     const host: CanvasHost = {
       apply: async (_diffs: Diff[]) => {
         if (!this.editor) return;
@@ -301,7 +305,14 @@ export function blankDocument(name: string): string {
     graph: {
       format: 'frozen-ir',
       entrypoint: null,
-      ir: { schema_version: 1, state_ref: 'orcheo.graph.state.State', entrypoint: null, nodes: [], edges: [], conditional_edges: [] }
+      ir: {
+        schema_version: 1,
+        state_ref: 'orcheo.graph.state.State',
+        entrypoint: null,
+        nodes: [],
+        edges: [],
+        conditional_edges: []
+      }
     }
   });
 }

@@ -74,7 +74,8 @@ export async function findWorkflowFile(contents: Contents.IManager, id: string, 
       }
     }
     for (const item of items) {
-      if (item.type === 'directory' && !item.name.startsWith('.') && item.name !== 'node_modules') queue.push(item.path);
+      if (item.type === 'directory' && !item.name.startsWith('.') && item.name !== 'node_modules')
+        queue.push(item.path);
     }
   }
   return null;
@@ -82,7 +83,11 @@ export async function findWorkflowFile(contents: Contents.IManager, id: string, 
 
 /** A file name for a workflow that has none yet: its name, made safe, never overwriting. */
 async function freshPath(contents: Contents.IManager, dir: string, name: string): Promise<string> {
-  const stem = name.replace(/[^A-Za-z0-9._ -]+/g, '-').trim().replace(/\s+/g, '_') || 'workflow';
+  const stem =
+    name
+      .replace(/[^A-Za-z0-9._ -]+/g, '-')
+      .trim()
+      .replace(/\s+/g, '_') || 'workflow';
   for (let i = 0; i < 1000; i++) {
     const path = PathExt.join(dir, `${stem}${i ? `-${i}` : ''}.orcheo.json`);
     try {
@@ -95,7 +100,12 @@ async function freshPath(contents: Contents.IManager, dir: string, name: string)
 }
 
 /** The file to open for a stored workflow: the one holding it, else a new file named after it. */
-export async function workflowFile(api: OrcheoApi, contents: Contents.IManager, w: WorkflowSummary, dir: string): Promise<string> {
+export async function workflowFile(
+  api: OrcheoApi,
+  contents: Contents.IManager,
+  w: WorkflowSummary,
+  dir: string
+): Promise<string> {
   const found = await findWorkflowFile(contents, w.id, dir);
   if (found) return found;
   const detail = await api.workflow(w.id);

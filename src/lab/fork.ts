@@ -13,7 +13,9 @@ import { checkpoint, CheckpointSummary, checkpoints, fork } from './debugapi';
 function stable(value: unknown): string {
   return JSON.stringify(value, (_k, v: unknown) =>
     v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      ? Object.fromEntries(
+          Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        )
       : v
   );
 }
@@ -27,7 +29,10 @@ function isObject(v: unknown): v is Record<string, unknown> {
  * or the reason it cannot: the run's reducers merge, so a key (or a node's result)
  * cannot be taken away by a fork.
  */
-export function statePatch(original: Record<string, unknown>, text: string): { patch: Record<string, unknown> } | { error: string } {
+export function statePatch(
+  original: Record<string, unknown>,
+  text: string
+): { patch: Record<string, unknown> } | { error: string } {
   let edited: unknown;
   try {
     edited = JSON.parse(text);
@@ -35,17 +40,23 @@ export function statePatch(original: Record<string, unknown>, text: string): { p
     return { error: `Invalid JSON: ${(err as Error).message}` };
   }
   if (!isObject(edited)) {
-    return { error: `The state must be a JSON object ({...}), not ${Array.isArray(edited) ? 'an array' : edited === null ? 'null' : typeof edited}.` };
+    return {
+      error: `The state must be a JSON object ({...}), not ${Array.isArray(edited) ? 'an array' : edited === null ? 'null' : typeof edited}.`
+    };
   }
   const removed = Object.keys(original).filter(k => !(k in edited));
   if (removed.length) {
-    return { error: `A fork cannot remove state keys (${removed.map(k => JSON.stringify(k)).join(', ')}): set them to null instead.` };
+    return {
+      error: `A fork cannot remove state keys (${removed.map(k => JSON.stringify(k)).join(', ')}): set them to null instead.`
+    };
   }
   const before = isObject(original.results) ? original.results : {};
   if (isObject(edited.results)) {
     const gone = Object.keys(before).filter(k => !(k in (edited.results as Record<string, unknown>)));
     if (gone.length) {
-      return { error: `Results merge by node id, so results of ${gone.map(k => JSON.stringify(k)).join(', ')} cannot be removed: set them to null instead.` };
+      return {
+        error: `Results merge by node id, so results of ${gone.map(k => JSON.stringify(k)).join(', ')} cannot be removed: set them to null instead.`
+      };
     }
   }
   const patch: Record<string, unknown> = {};
@@ -57,7 +68,11 @@ export function statePatch(original: Record<string, unknown>, text: string): { p
 
 function stepLabel(c: CheckpointSummary): string {
   const step = c.step === null ? '?' : String(c.step);
-  const where = !c.next.length ? 'end of the run' : c.next.includes('__start__') ? 'the start (inputs)' : `before ${c.next.join(', ')}`;
+  const where = !c.next.length
+    ? 'end of the run'
+    : c.next.includes('__start__')
+      ? 'the start (inputs)'
+      : `before ${c.next.join(', ')}`;
   return `Step ${step} · ${where}`;
 }
 
@@ -73,11 +88,19 @@ export class ForkPanel {
     /** The new run's id, once started (the viewer follows it). */
     private readonly forked: (runId: string) => void
   ) {
-    const refresh = h('button', { type: 'button', class: 'jp-mod-styled', 'data-action': 'refresh-steps' }, 'Refresh steps');
+    const refresh = h(
+      'button',
+      { type: 'button', class: 'jp-mod-styled', 'data-action': 'refresh-steps' },
+      'Refresh steps'
+    );
     refresh.addEventListener('click', () => void this.load());
     this.element.append(
       h('summary', {}, 'Fork from a step'),
-      h('div', { class: 'oc-muted' }, 'Pick a step, edit the state the run had there, and start a new run from it. This run is not changed.'),
+      h(
+        'div',
+        { class: 'oc-muted' },
+        'Pick a step, edit the state the run had there, and start a new run from it. This run is not changed.'
+      ),
       h(
         'div',
         { class: 'oc-muted' },
@@ -105,7 +128,11 @@ export class ForkPanel {
     this.status.textContent = items.length ? '' : 'This run has no stored steps to fork from.';
     this.list.replaceChildren();
     for (const c of [...items].reverse()) {
-      const button = h('button', { type: 'button', class: 'oc-fork-step', 'data-checkpoint-id': c.checkpoint_id, 'data-next': c.next.join(',') }, stepLabel(c));
+      const button = h(
+        'button',
+        { type: 'button', class: 'oc-fork-step', 'data-checkpoint-id': c.checkpoint_id, 'data-next': c.next.join(',') },
+        stepLabel(c)
+      );
       button.addEventListener('click', () => void this.pick(c, button));
       this.list.append(h('li', {}, button));
     }

@@ -154,7 +154,11 @@ const plugin: JupyterFrontEndPlugin<void> = {
     const stemOf = (path: string): string => PathExt.basename(path).replace(/\.orcheo\.json$/, '');
     const newWorkflow = async (): Promise<void> => {
       const path = await freePath('untitled');
-      await app.serviceManager.contents.save(path, { type: 'file', format: 'text', content: blankDocument(stemOf(path)) });
+      await app.serviceManager.contents.save(path, {
+        type: 'file',
+        format: 'text',
+        content: blankDocument(stemOf(path))
+      });
       await app.commands.execute('docmanager:open', { path, factory: FACTORY });
     };
     const newFromTemplate = async (): Promise<void> => {
@@ -243,7 +247,9 @@ const plugin: JupyterFrontEndPlugin<void> = {
      */
     const restored = (workflowId: string, doc: WorkflowDocument): string[] => {
       const notes: string[] = [];
-      for (const panel of docs.filter(d => !!d.content.canvas && workflowIdFor(d.content.canvas.document, d.context.path) === workflowId)) {
+      for (const panel of docs.filter(
+        d => !!d.content.canvas && workflowIdFor(d.content.canvas.document, d.context.path) === workflowId
+      )) {
         if (panel.context.model.dirty) {
           notes.push(`${panel.context.path} has unsaved changes and was left as it is.`);
           continue;
@@ -263,7 +269,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
         let id = typeof args.id === 'string' ? args.id : '';
         let title = id;
         if (!id) {
-          const panel = typeof args.path === 'string' ? docs.find(d => d.context.path === args.path) : docs.currentWidget;
+          const panel =
+            typeof args.path === 'string' ? docs.find(d => d.context.path === args.path) : docs.currentWidget;
           const doc = panel?.content.canvas?.document;
           if (!panel || !doc) return;
           id = workflowIdFor(doc, panel.context.path);
@@ -288,7 +295,15 @@ const plugin: JupyterFrontEndPlugin<void> = {
 
     if (palette) {
       const category = 'Orcheo';
-      for (const command of [CMD.newWorkflow, CMD.newFromTemplate, CMD.openRun, CMD.showSidebar, CMD.refresh, CMD.runDocument, CMD.versions]) {
+      for (const command of [
+        CMD.newWorkflow,
+        CMD.newFromTemplate,
+        CMD.openRun,
+        CMD.showSidebar,
+        CMD.refresh,
+        CMD.runDocument,
+        CMD.versions
+      ]) {
         palette.addItem({ command, category, args: { isPalette: true } });
       }
     }

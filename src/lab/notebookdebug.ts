@@ -38,8 +38,10 @@ async function hasOrcheo(kernel: Kernel.IKernelConnection | null | undefined): P
       user_expressions: { orcheo: "'orcheo' in get_ipython().magics_manager.magics['line']" }
     });
     const reply = await Promise.race([future.done, new Promise<null>(r => setTimeout(() => r(null), 10_000))]);
-    const found = (reply?.content as { user_expressions?: Record<string, { status?: string; data?: Record<string, string> }> } | undefined)
-      ?.user_expressions?.orcheo;
+    const found = (
+      reply?.content as
+        { user_expressions?: Record<string, { status?: string; data?: Record<string, string> }> } | undefined
+    )?.user_expressions?.orcheo;
     return found?.status === 'ok' && found.data?.['text/plain'] === 'True';
   } catch {
     return false;
@@ -95,11 +97,22 @@ export class NotebookDebugger {
 }
 
 /** The run viewer's button for one node (with a status for what went wrong). */
-export function debugButton(debug: (runId: string, node: string) => Promise<void>, runId: string, node: string, label: string): HTMLElement {
+export function debugButton(
+  debug: (runId: string, node: string) => Promise<void>,
+  runId: string,
+  node: string,
+  label: string
+): HTMLElement {
   const status = h('span', { class: 'oc-muted', role: 'status' });
   const button = h(
     'button',
-    { type: 'button', class: 'jp-mod-styled', 'data-action': 'debug-in-notebook', 'data-node': node, title: `A notebook cell with ${node}'s input state and its code` },
+    {
+      type: 'button',
+      class: 'jp-mod-styled',
+      'data-action': 'debug-in-notebook',
+      'data-node': node,
+      title: `A notebook cell with ${node}'s input state and its code`
+    },
     label
   );
   button.addEventListener('click', async () => {

@@ -37,7 +37,11 @@ export function pausedText(b: Breakpoint): string {
 /** The pause box: heading, what runs next, the state, and Continue. */
 export function pauseView(api: OrcheoApi, runId: string, b: Breakpoint): HTMLElement {
   const status = h('div', { class: 'oc-muted', role: 'status' });
-  const go = h('button', { type: 'button', class: 'jp-mod-styled jp-mod-accept', 'data-action': 'continue' }, 'Continue');
+  const go = h(
+    'button',
+    { type: 'button', class: 'jp-mod-styled jp-mod-accept', 'data-action': 'continue' },
+    'Continue'
+  );
   go.addEventListener('click', async () => {
     go.disabled = true;
     status.textContent = 'Continuing…';

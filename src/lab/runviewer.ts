@@ -9,7 +9,15 @@ import { Widget } from '@lumino/widgets';
 import type { CanvasEditor } from '../canvas/editor';
 import { h } from '../canvas/form';
 import { schemaForm } from '../canvas/inputs';
-import { emptyRun, foldEvent, formatDuration, PendingInterrupt, RunSnapshot, runStatusText, stateLabel } from '../canvas/overlay';
+import {
+  emptyRun,
+  foldEvent,
+  formatDuration,
+  PendingInterrupt,
+  RunSnapshot,
+  runStatusText,
+  stateLabel
+} from '../canvas/overlay';
 import { RunEvent } from '../canvas/types';
 import { OrcheoApi } from './api';
 import { ForkPanel } from './fork';
@@ -87,7 +95,7 @@ export class RunViewer extends Widget {
 
   private async start(): Promise<void> {
     this.drawHeader();
-    let info: Record<string, unknown> | null = null;
+    let info: Record<string, unknown>;
     try {
       info = await this.api.execution(this.runId);
       this.run.status = String(info.status ?? this.run.status);
@@ -101,7 +109,11 @@ export class RunViewer extends Widget {
     }
     this.info = info;
     this.drawHeader();
-    this.stop = this.api.follow(this.runId, ev => this.onEvent(ev), () => this.drawHeader());
+    this.stop = this.api.follow(
+      this.runId,
+      ev => this.onEvent(ev),
+      () => this.drawHeader()
+    );
     this.timer = window.setInterval(() => this.drawGantt(), 250);
     if (typeof info.workflow_id === 'string') {
       void this.api
@@ -118,12 +130,20 @@ export class RunViewer extends Widget {
 
   private async showGraph(workflowId: string, version: number): Promise<void> {
     try {
-      const doc = version ? await this.api.version(workflowId, version) : (await this.api.workflow(workflowId)).document;
+      const doc = version
+        ? await this.api.version(workflowId, version)
+        : (await this.api.workflow(workflowId)).document;
       if (!doc) return;
       const [catalog, { CanvasEditor }] = await Promise.all([this.api.nodes(), import('../canvas/editor')]);
       const root = document.createElement('div');
       this.graph.replaceChildren(root);
-      this.canvas = new CanvasEditor(root, { apply: async () => undefined, credentials: async () => [] }, doc, catalog, { readOnly: true, height: '380px' });
+      this.canvas = new CanvasEditor(
+        root,
+        { apply: async () => undefined, credentials: async () => [] },
+        doc,
+        catalog,
+        { readOnly: true, height: '380px' }
+      );
       this.canvas.setRun(this.events);
     } catch {
       this.graph.replaceChildren(h('div', { class: 'oc-muted' }, 'The workflow of this run is not available.'));
@@ -171,7 +191,10 @@ export class RunViewer extends Widget {
     const r = this.run;
     const info = this.info;
     if (this.loadError) {
-      this.header.replaceChildren(h('h2', {}, `Run ${this.runId}`), h('div', { class: 'oc-error-text', role: 'alert' }, this.loadError));
+      this.header.replaceChildren(
+        h('h2', {}, `Run ${this.runId}`),
+        h('div', { class: 'oc-error-text', role: 'alert' }, this.loadError)
+      );
       return;
     }
     this.node.setAttribute('data-run-status', r.status);
@@ -181,18 +204,32 @@ export class RunViewer extends Widget {
     const warnings = h('ul', { class: 'oc-problems oc-run-warnings' });
     const paused = r.status === 'interrupted' ? breakpointOf(r.interrupts[0]) : null;
     const failed = r.status === 'failed' ? Object.keys(r.nodes).find(n => r.nodes[n].status === 'failed') : undefined;
-    for (const w of r.warnings) warnings.append(h('li', { class: 'oc-problem oc-warning' }, w.node ? `${w.node}: ${w.message}` : w.message));
+    for (const w of r.warnings)
+      warnings.append(h('li', { class: 'oc-problem oc-warning' }, w.node ? `${w.node}: ${w.message}` : w.message));
     this.header.replaceChildren(
       h('h2', {}, title ? `${title} · run ${this.runId.slice(0, 8)}` : `Run ${this.runId}`),
       h(
         'div',
         { class: 'oc-run-statusline' },
         'Status: ',
-        h('span', { class: `oc-state oc-state-${r.status}${r.warnings.length ? ' oc-state-warned' : ''}`, 'data-status': r.status }, paused ? pausedText(paused) : runStatusText(r))
+        h(
+          'span',
+          {
+            class: `oc-state oc-state-${r.status}${r.warnings.length ? ' oc-state-warned' : ''}`,
+            'data-status': r.status
+          },
+          paused ? pausedText(paused) : runStatusText(r)
+        )
       ),
       failed ? this.debugButton(failed, `Debug ${failed} in notebook`) : '',
       r.warnings.length ? warnings : '',
-      workflow ? h('div', { class: 'oc-muted' }, `Workflow: ${title}${title !== workflow ? ` (${workflow})` : ''}${info?.version ? `, version ${String(info.version)}` : ''}`) : '',
+      workflow
+        ? h(
+            'div',
+            { class: 'oc-muted' },
+            `Workflow: ${title}${title !== workflow ? ` (${workflow})` : ''}${info?.version ? `, version ${String(info.version)}` : ''}`
+          )
+        : '',
       h('div', { class: 'oc-muted' }, `Run id: ${this.runId}`),
       r.startedAt ? h('div', {}, `Started: ${r.startedAt}`) : '',
       r.finishedAt ? h('div', {}, `Finished: ${r.finishedAt}`) : '',
@@ -224,7 +261,11 @@ export class RunViewer extends Widget {
     const schema = q.schema && Object.keys(q.schema).length ? q.schema : null;
     const form = schemaForm(schema ?? { title: 'Answer', description: 'Text, or JSON for a number, list or object.' });
     const status = h('div', { class: 'oc-muted', role: 'status' });
-    const submit = h('button', { type: 'submit', class: 'jp-mod-styled jp-mod-accept', 'data-action': 'answer' }, 'Send answer');
+    const submit = h(
+      'button',
+      { type: 'submit', class: 'jp-mod-styled jp-mod-accept', 'data-action': 'answer' },
+      'Send answer'
+    );
     const el = h('form', { class: 'oc-interrupt-form' }, form.element, submit, status);
     el.addEventListener('submit', async ev => {
       ev.preventDefault();
@@ -271,12 +312,25 @@ export class RunViewer extends Widget {
       const width = Math.max(((end - s.start) / total) * 100, 0.3);
       const dur = this.run.nodes[s.node]?.durationMs ?? end - s.start;
       const waiting = s.status === 'interrupted';
-      const bar = h('div', { class: `oc-gantt-bar oc-${s.status}`, style: `left:${left}%;width:${width}%`, title: `${s.node}: ${waiting ? stateLabel(s.status) : formatDuration(dur)}` });
-      const label = h('span', { class: 'oc-gantt-dur', style: `left:calc(${Math.min(left + width, 80)}% + 4px)` }, waiting ? stateLabel(s.status) : formatDuration(dur));
+      const bar = h('div', {
+        class: `oc-gantt-bar oc-${s.status}`,
+        style: `left:${left}%;width:${width}%`,
+        title: `${s.node}: ${waiting ? stateLabel(s.status) : formatDuration(dur)}`
+      });
+      const label = h(
+        'span',
+        { class: 'oc-gantt-dur', style: `left:calc(${Math.min(left + width, 80)}% + 4px)` },
+        waiting ? stateLabel(s.status) : formatDuration(dur)
+      );
       const warned = this.run.nodes[s.node]?.warnings?.length ?? 0;
       const row = h(
         'div',
-        { class: `oc-gantt-row${warned ? ' oc-warned' : ''}`, 'data-node': s.node, 'data-status': s.status, ...(warned ? { 'data-warnings': String(warned) } : {}) },
+        {
+          class: `oc-gantt-row${warned ? ' oc-warned' : ''}`,
+          'data-node': s.node,
+          'data-status': s.status,
+          ...(warned ? { 'data-warnings': String(warned) } : {})
+        },
         h('div', { class: 'oc-gantt-label' }, s.node),
         h('div', { class: 'oc-gantt-track' }, bar, label)
       );
@@ -299,7 +353,11 @@ export class RunViewer extends Widget {
     }
     const pre = (v: unknown): HTMLElement => h('pre', {}, JSON.stringify(v, null, 2) ?? 'null');
     this.detail.replaceChildren(
-      h('h3', {}, `${id} · ${stateLabel(n.status)}${n.durationMs !== undefined ? ' · ' + formatDuration(n.durationMs) : ''}`),
+      h(
+        'h3',
+        {},
+        `${id} · ${stateLabel(n.status)}${n.durationMs !== undefined ? ' · ' + formatDuration(n.durationMs) : ''}`
+      ),
       n.error ? h('div', { class: 'oc-error-text' }, n.error) : '',
       ...(n.warnings ?? []).map(w => h('div', { class: 'oc-warning-text' }, `⚠ ${w}`)),
       n.output !== undefined ? h('div', { 'data-node-output': id }, h('strong', {}, 'Output'), pre(n.output)) : '',

@@ -21,7 +21,17 @@ export class Sidebar extends Widget {
   private readonly runsEl = h('ul', { class: 'oc-runs' });
   private readonly runsTitle = h('span', {}, 'Recent runs');
   /** Versions of the selected workflow (compare, restore); shown while one is selected. */
-  private readonly versionsButton = h('button', { type: 'button', class: 'jp-mod-styled', 'data-action': 'versions', title: 'Compare and restore versions', hidden: '' }, 'Versions');
+  private readonly versionsButton = h(
+    'button',
+    {
+      type: 'button',
+      class: 'jp-mod-styled',
+      'data-action': 'versions',
+      title: 'Compare and restore versions',
+      hidden: ''
+    },
+    'Versions'
+  );
   private readonly messageEl = h('div', { class: 'oc-muted' });
   private timer = 0;
   private workflows: WorkflowSummary[] = [];
@@ -63,7 +73,9 @@ export class Sidebar extends Widget {
     let workflows: WorkflowSummary[] = [];
     try {
       workflows = await this.api.workflows();
-      this.messageEl.textContent = workflows.length ? '' : 'No workflows stored yet. Run a canvas document or POST one to /orcheo/api/workflows.';
+      this.messageEl.textContent = workflows.length
+        ? ''
+        : 'No workflows stored yet. Run a canvas document or POST one to /orcheo/api/workflows.';
     } catch (err) {
       this.messageEl.textContent = `Cannot reach the orcheo API: ${(err as Error).message}`;
     }
@@ -71,7 +83,17 @@ export class Sidebar extends Widget {
     this.workflows = workflows;
     for (const w of workflows) this.names.set(w.id, w.name);
     for (const w of workflows) {
-      const run = h('button', { type: 'button', class: 'jp-mod-styled', title: 'Run the latest version', 'aria-label': 'Run the latest version', 'data-action': 'run' }, iconElement('play'));
+      const run = h(
+        'button',
+        {
+          type: 'button',
+          class: 'jp-mod-styled',
+          title: 'Run the latest version',
+          'aria-label': 'Run the latest version',
+          'data-action': 'run'
+        },
+        iconElement('play')
+      );
       run.addEventListener('click', async ev => {
         ev.stopPropagation();
         try {
@@ -83,12 +105,29 @@ export class Sidebar extends Widget {
           this.messageEl.textContent = `Cannot run ${w.name}: ${(err as Error).message}`;
         }
       });
-      const open = h('button', { type: 'button', class: 'jp-mod-styled', title: 'Open the file that holds this workflow', 'aria-label': 'Open the file that holds this workflow', 'data-action': 'open' }, iconElement('pencil'));
+      const open = h(
+        'button',
+        {
+          type: 'button',
+          class: 'jp-mod-styled',
+          title: 'Open the file that holds this workflow',
+          'aria-label': 'Open the file that holds this workflow',
+          'data-action': 'open'
+        },
+        iconElement('pencil')
+      );
       open.addEventListener('click', ev => {
         ev.stopPropagation();
         this.actions.openWorkflow(w);
       });
-      const li = h('li', { 'data-workflow-id': w.id, title: w.description ?? '' }, h('span', {}, w.name), h('span', { class: 'oc-meta' }, `v${w.latest_version ?? '?'}`), open, run);
+      const li = h(
+        'li',
+        { 'data-workflow-id': w.id, title: w.description ?? '' },
+        h('span', {}, w.name),
+        h('span', { class: 'oc-meta' }, `v${w.latest_version ?? '?'}`),
+        open,
+        run
+      );
       if (w.id === this.selected) li.classList.add('jp-mod-selected');
       li.addEventListener('click', () => {
         this.selected = this.selected === w.id ? null : w.id;
@@ -100,19 +139,29 @@ export class Sidebar extends Widget {
   }
 
   async refreshRuns(): Promise<void> {
-    let runs: ExecutionSummary[] = [];
+    let runs: ExecutionSummary[];
     try {
       runs = await this.api.executions(this.selected ?? undefined, 25);
     } catch {
       runs = [];
     }
-    const nameOf = (id: string | null | undefined): string => (id ? this.names.get(id) ?? id : '');
+    const nameOf = (id: string | null | undefined): string => (id ? (this.names.get(id) ?? id) : '');
     this.runsTitle.textContent = this.selected ? `Runs of ${nameOf(this.selected)}` : 'Recent runs';
     this.versionsButton.hidden = !this.selected || !this.actions.versions;
     this.runsEl.replaceChildren();
     if (!runs.length) this.runsEl.append(h('li', { class: 'oc-muted' }, 'No runs.'));
     for (const r of runs) {
-      const view = h('button', { type: 'button', class: 'jp-mod-styled', title: 'Open in the run viewer', 'aria-label': 'Open in the run viewer', 'data-action': 'view' }, iconElement('timeline'));
+      const view = h(
+        'button',
+        {
+          type: 'button',
+          class: 'jp-mod-styled',
+          title: 'Open in the run viewer',
+          'aria-label': 'Open in the run viewer',
+          'data-action': 'view'
+        },
+        iconElement('timeline')
+      );
       const li = h(
         'li',
         { 'data-run-id': r.id, title: `${r.error ? r.error + '\n' : ''}Run ${r.id} (click to open in the run viewer)` },

@@ -31,7 +31,10 @@ function remember(id: string, inputs: JSONObject): void {
 
 /** A dialog body around a schema form (Lab's Dialog reads ``getValue``). */
 class FormBody extends Widget {
-  constructor(readonly form: SchemaForm, note: string) {
+  constructor(
+    readonly form: SchemaForm,
+    note: string
+  ) {
     super();
     this.addClass('jp-OrcheoInputsForm');
     if (note) this.node.append(Object.assign(document.createElement('p'), { className: 'oc-help', textContent: note }));
@@ -44,7 +47,13 @@ class FormBody extends Widget {
 }
 
 /** The inputs for a run of ``doc``, asked for in a form; null when the user cancels. */
-async function askInputs(id: string, name: string, doc: WorkflowDocument, serverErrors: Record<string, string> = {}, last?: JSONObject): Promise<JSONObject | null> {
+async function askInputs(
+  id: string,
+  name: string,
+  doc: WorkflowDocument,
+  serverErrors: Record<string, string> = {},
+  last?: JSONObject
+): Promise<JSONObject | null> {
   const schema = inputsSchema(doc);
   if (!schema) return {};
   const guessed = !!schema['x-orcheo-guessed'];
@@ -90,7 +99,13 @@ function inputErrors(err: unknown): Record<string, string> | null {
  * refusal (not allowed, cooldown) is thrown as an ApiError. ``options`` carries the
  * breakpoints toggled on the canvas.
  */
-export async function startRun(api: OrcheoApi, id: string, name = id, doc?: WorkflowDocument, options?: RunOptions): Promise<string | null> {
+export async function startRun(
+  api: OrcheoApi,
+  id: string,
+  name = id,
+  doc?: WorkflowDocument,
+  options?: RunOptions
+): Promise<string | null> {
   const document = doc ?? (await api.workflow(id)).document;
   let inputs = await askInputs(id, name, document);
   if (inputs === null) return null;

@@ -83,7 +83,10 @@ export function spanLabel(span: TraceSpan): { title: string; note: string } {
   }
   if (a['http.request.method'] !== undefined) {
     const status = a['http.response.status_code'];
-    return { title: `${String(a['http.request.method'])} ${String(a['url.full'] ?? '')}`, note: status !== undefined ? String(status) : '' };
+    return {
+      title: `${String(a['http.request.method'])} ${String(a['url.full'] ?? '')}`,
+      note: status !== undefined ? String(status) : ''
+    };
   }
   return { title: span.name, note: '' };
 }
@@ -114,7 +117,9 @@ export class TracePanel {
       this.trace = await this.api.request<Trace>(`executions/${encodeURIComponent(this.runId)}/trace`);
       this.draw();
     } catch (err) {
-      this.element.replaceChildren(h('div', { class: 'oc-error-text', role: 'alert' }, `Cannot load the trace: ${(err as Error).message}`));
+      this.element.replaceChildren(
+        h('div', { class: 'oc-error-text', role: 'alert' }, `Cannot load the trace: ${(err as Error).message}`)
+      );
     } finally {
       this.loading = false;
     }
@@ -158,8 +163,15 @@ export class TracePanel {
         h(
           'div',
           { class: 'oc-trace-track' },
-          h('div', { class: `oc-trace-bar oc-trace-${span.kind}${error ? ' oc-failed' : ''}`, style: `left:${left}%;width:${width}%` }),
-          h('span', { class: 'oc-trace-dur', style: `left:calc(${Math.min(left + width, 75)}% + 4px)` }, formatDuration(span.duration_ms))
+          h('div', {
+            class: `oc-trace-bar oc-trace-${span.kind}${error ? ' oc-failed' : ''}`,
+            style: `left:${left}%;width:${width}%`
+          }),
+          h(
+            'span',
+            { class: 'oc-trace-dur', style: `left:calc(${Math.min(left + width, 75)}% + 4px)` },
+            formatDuration(span.duration_ms)
+          )
         ),
         h('div', { class: 'oc-trace-note', 'data-note': '' }, error ? `⚠ ${note || 'error'}` : note)
       );
@@ -171,10 +183,19 @@ export class TracePanel {
       list.append(row);
     }
     const chosen = trace.spans.find(s => s.span_id === this.selected);
-    const reload = h('button', { class: 'jp-mod-styled oc-trace-reload', type: 'button', 'data-action': 'reload-trace' }, 'Reload');
+    const reload = h(
+      'button',
+      { class: 'jp-mod-styled oc-trace-reload', type: 'button', 'data-action': 'reload-trace' },
+      'Reload'
+    );
     reload.addEventListener('click', () => void this.refresh());
     this.element.replaceChildren(
-      h('div', { class: 'oc-muted', 'data-trace-summary': '' }, `Trace ${trace.trace_ids.join(', ')} · ${summary.join(' · ')} `, reload),
+      h(
+        'div',
+        { class: 'oc-muted', 'data-trace-summary': '' },
+        `Trace ${trace.trace_ids.join(', ')} · ${summary.join(' · ')} `,
+        reload
+      ),
       list,
       chosen ? this.detail(chosen) : ''
     );
@@ -183,16 +204,28 @@ export class TracePanel {
   private detail(span: TraceSpan): HTMLElement {
     const table = h('table', { class: 'oc-trace-attributes' });
     for (const [key, value] of Object.entries(span.attributes).sort(([a], [b]) => a.localeCompare(b))) {
-      table.append(h('tr', {}, h('th', {}, key), h('td', {}, typeof value === 'string' ? value : JSON.stringify(value))));
+      table.append(
+        h('tr', {}, h('th', {}, key), h('td', {}, typeof value === 'string' ? value : JSON.stringify(value)))
+      );
     }
     const started = span.start_ns;
     const events = span.events.map(e =>
-      h('li', {}, `+${formatDuration(Math.max(e.time_ns - started, 0) / 1e6)} ${e.name} ${Object.entries(e.attributes).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ')}`)
+      h(
+        'li',
+        {},
+        `+${formatDuration(Math.max(e.time_ns - started, 0) / 1e6)} ${e.name} ${Object.entries(e.attributes)
+          .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+          .join(' ')}`
+      )
     );
     return h(
       'div',
       { class: 'oc-trace-detail', 'data-span-detail': span.span_id },
-      h('h4', {}, `${spanLabel(span).title} · ${formatDuration(span.duration_ms)}${span.service.pid ? ` · pid ${span.service.pid}` : ''}`),
+      h(
+        'h4',
+        {},
+        `${spanLabel(span).title} · ${formatDuration(span.duration_ms)}${span.service.pid ? ` · pid ${span.service.pid}` : ''}`
+      ),
       span.status.code === 'error' ? h('div', { class: 'oc-error-text' }, span.status.message ?? 'error') : '',
       table,
       events.length ? h('ul', { class: 'oc-trace-events' }, ...events) : ''

@@ -45,13 +45,24 @@ const MARK = { added: '+', removed: '−', changed: '~' } as const;
 /** The diff as sections of added / removed / changed items, each change field by field. */
 export function renderDiff(d: VersionDiff): HTMLElement {
   const out = h('div', { class: 'oc-diff', 'data-diff': `${d.from_version}-${d.to_version}` });
-  out.append(h('div', { class: 'oc-diff-summary', 'data-diff-summary': '' }, `v${d.from_version} → v${d.to_version}: ${d.summary}`));
+  out.append(
+    h(
+      'div',
+      { class: 'oc-diff-summary', 'data-diff-summary': '' },
+      `v${d.from_version} → v${d.to_version}: ${d.summary}`
+    )
+  );
   for (const [key, title, label] of SECTIONS) {
     const section: DiffSection = d[key];
     const items = h('ul', {});
     for (const kind of ['added', 'removed', 'changed'] as const) {
       for (const item of section[kind] ?? []) {
-        const li = h('li', { class: `oc-diff-${kind}`, 'data-kind': kind, 'data-item': label(item) }, h('span', { class: 'oc-diff-mark' }, MARK[kind]), ` ${label(item)} ${kind}`);
+        const li = h(
+          'li',
+          { class: `oc-diff-${kind}`, 'data-kind': kind, 'data-item': label(item) },
+          h('span', { class: 'oc-diff-mark' }, MARK[kind]),
+          ` ${label(item)} ${kind}`
+        );
         const changes = (item as { changes?: FieldChange[] }).changes;
         if (changes?.length) li.append(h('ul', {}, ...changes.map(changeItem)));
         items.append(li);
@@ -60,7 +71,14 @@ export function renderDiff(d: VersionDiff): HTMLElement {
     if (items.childElementCount) out.append(h('section', { 'data-section': key }, h('h4', {}, title), items));
   }
   if (d.document.length) {
-    out.append(h('section', { 'data-section': 'document' }, h('h4', {}, 'Workflow settings'), h('ul', {}, ...d.document.map(changeItem))));
+    out.append(
+      h(
+        'section',
+        { 'data-section': 'document' },
+        h('h4', {}, 'Workflow settings'),
+        h('ul', {}, ...d.document.map(changeItem))
+      )
+    );
   }
   if (d.layout_changed) out.append(h('div', { class: 'oc-muted' }, 'The layout (node positions) changed too.'));
   return out;
@@ -71,7 +89,11 @@ class VersionsBody extends Widget {
   private readonly from = h('select', { 'data-diff-from': '', 'aria-label': 'From version' });
   private readonly to = h('select', { 'data-diff-to': '', 'aria-label': 'To version' });
   private readonly output = h('div', { class: 'oc-diff-output' });
-  private readonly restoreButton = h('button', { type: 'button', class: 'jp-mod-styled jp-mod-warn', 'data-action': 'restore' }, 'Restore');
+  private readonly restoreButton = h(
+    'button',
+    { type: 'button', class: 'jp-mod-styled jp-mod-warn', 'data-action': 'restore' },
+    'Restore'
+  );
   private readonly status = h('div', { class: 'oc-muted', role: 'status', 'data-versions-status': '' });
   private shown = '';
 
@@ -84,7 +106,13 @@ class VersionsBody extends Widget {
     super();
     this.addClass('jp-OrcheoVersions');
     this.node.append(
-      h('div', { class: 'oc-versions-pick' }, h('label', {}, 'From ', this.from), h('label', {}, ' to ', this.to), this.restoreButton),
+      h(
+        'div',
+        { class: 'oc-versions-pick' },
+        h('label', {}, 'From ', this.from),
+        h('label', {}, ' to ', this.to),
+        this.restoreButton
+      ),
       this.status,
       this.output
     );
@@ -106,7 +134,11 @@ class VersionsBody extends Widget {
       return;
     }
     const option = (v: VersionSummary): HTMLOptionElement =>
-      h('option', { value: String(v.version) }, `v${v.version}${v.created_at ? ' · ' + v.created_at.replace('T', ' ').slice(0, 19) : ''}${v.version === this.latest ? ' (current)' : ''}`);
+      h(
+        'option',
+        { value: String(v.version) },
+        `v${v.version}${v.created_at ? ' · ' + v.created_at.replace('T', ' ').slice(0, 19) : ''}${v.version === this.latest ? ' (current)' : ''}`
+      );
     this.from.replaceChildren(...this.list.map(option));
     this.to.replaceChildren(...this.list.map(option));
     const latest = this.latest;
@@ -122,7 +154,8 @@ class VersionsBody extends Widget {
     const b = Number(this.to.value);
     this.restoreButton.textContent = `Restore v${a}`;
     this.restoreButton.disabled = !a || a === this.latest;
-    this.restoreButton.title = a === this.latest ? `v${a} is already the current version` : `Store v${a}'s document as a new current version`;
+    this.restoreButton.title =
+      a === this.latest ? `v${a} is already the current version` : `Store v${a}'s document as a new current version`;
     if (!a || !b || this.list.length < 2) {
       this.output.replaceChildren();
       return;
@@ -133,7 +166,14 @@ class VersionsBody extends Widget {
       const d = await diff(this.api, this.workflowId, a, b);
       if (this.shown === key) this.output.replaceChildren(renderDiff(d));
     } catch (err) {
-      if (this.shown === key) this.output.replaceChildren(h('div', { class: 'oc-error-text', role: 'alert' }, `Cannot compare v${a} and v${b}: ${(err as Error).message}`));
+      if (this.shown === key)
+        this.output.replaceChildren(
+          h(
+            'div',
+            { class: 'oc-error-text', role: 'alert' },
+            `Cannot compare v${a} and v${b}: ${(err as Error).message}`
+          )
+        );
     }
   }
 
@@ -145,7 +185,9 @@ class VersionsBody extends Widget {
       const detail = await restore(this.api, this.workflowId, version);
       const notes = this.restored(detail.document, detail.version);
       this.status.textContent = [
-        detail.version === version ? `v${version} is already current.` : `Restored v${version} as v${detail.version}, now the current version.`,
+        detail.version === version
+          ? `v${version} is already current.`
+          : `Restored v${version} as v${detail.version}, now the current version.`,
         ...notes
       ].join(' ');
       await this.load(version, detail.version);

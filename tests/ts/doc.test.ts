@@ -25,7 +25,9 @@ function sample(): WorkflowDocument {
           { source: '__start__', target: 'a' },
           { source: 'a', target: 'b' }
         ],
-        conditional_edges: [{ source: 'b', path: 'results.b.ok', mapping: { true: '__end__', false: 'a' }, default: 'a' }]
+        conditional_edges: [
+          { source: 'b', path: 'results.b.ok', mapping: { true: '__end__', false: 'a' }, default: 'a' }
+        ]
       }
     },
     pinned: { a: { x: 1 } }
@@ -71,7 +73,9 @@ describe('apply and invert', () => {
     const ir = irOf(after);
     expect(ir.nodes.map(n => n.id)).toEqual(['b']);
     expect(ir.edges).toEqual([]);
-    expect(ir.conditional_edges).toEqual([{ source: 'b', path: 'results.b.ok', mapping: { true: '__end__' }, default: null }]);
+    expect(ir.conditional_edges).toEqual([
+      { source: 'b', path: 'results.b.ok', mapping: { true: '__end__' }, default: null }
+    ]);
     expect(ir.entrypoint).toBeNull();
     expect(after.graph.entrypoint).toBeNull();
     expect(after.canvas.positions).toEqual({ b: { x: 200, y: 0 } });
@@ -100,7 +104,11 @@ describe('apply and invert', () => {
 
   it('update_node sets and clears retry and timeout', () => {
     const retry = { max_attempts: 2, initial_interval: 1, backoff_factor: 2, max_interval: 10 };
-    const after = roundTrip(doc, { op: 'update_node', id: 'b', fields: { timeout: 3, retry, body: 'return {"y": 1}' } });
+    const after = roundTrip(doc, {
+      op: 'update_node',
+      id: 'b',
+      fields: { timeout: 3, retry, body: 'return {"y": 1}' }
+    });
     expect(irOf(after).nodes[1]).toMatchObject({ timeout: 3, retry, body: 'return {"y": 1}' });
     apply(doc, { op: 'update_node', id: 'b', fields: { timeout: 3 } });
     apply(doc, { op: 'update_node', id: 'b', fields: { timeout: null } });
@@ -134,8 +142,14 @@ describe('apply and invert', () => {
 
   it.each<[Diff, string]>([
     [{ op: 'add_node', node: { id: 'a', kind: 'builtin', type: 'T', config: {} } }, 'a node "a" already exists'],
-    [{ op: 'add_node', node: { id: '__end__', kind: 'builtin', type: 'T', config: {} } }, `node id "__end__" is reserved for the graph's start/end`],
-    [{ op: 'add_node', node: { id: ' ', kind: 'builtin', type: 'T', config: {} } }, 'a node id must be a non-empty string'],
+    [
+      { op: 'add_node', node: { id: '__end__', kind: 'builtin', type: 'T', config: {} } },
+      `node id "__end__" is reserved for the graph's start/end`
+    ],
+    [
+      { op: 'add_node', node: { id: ' ', kind: 'builtin', type: 'T', config: {} } },
+      'a node id must be a non-empty string'
+    ],
     [{ op: 'add_node', node: { id: 'c', kind: 'builtin', type: '', config: {} } }, 'a builtin node needs a type'],
     [{ op: 'add_node', node: { id: 'c', kind: 'weird' } as never }, 'unknown node kind "weird"'],
     [{ op: 'remove_node', id: 'zz' }, 'no node "zz"'],
@@ -145,13 +159,19 @@ describe('apply and invert', () => {
     [{ op: 'add_edge', source: 'a', target: '__start__' }, 'an edge cannot enter __start__'],
     [{ op: 'add_edge', source: 'a', target: 'b' }, 'edge a → b already exists'],
     [{ op: 'remove_edge', source: 'b', target: 'a' }, 'no edge b → a'],
-    [{ op: 'set_conditional_edge', source: 'a', edge: { path: 'p', mapping: { x: '__start__' } } }, 'route target "__start__" is not a node'],
+    [
+      { op: 'set_conditional_edge', source: 'a', edge: { path: 'p', mapping: { x: '__start__' } } },
+      'route target "__start__" is not a node'
+    ],
     [{ op: 'set_config', id: 'a', config: [] as never }, 'config must be an object'],
     [{ op: 'update_node', id: 'a', fields: { body: 'x' } }, 'field "body" cannot be set on a builtin node'],
     [{ op: 'update_node', id: 'b', fields: { body: null as never } }, 'body cannot be empty'],
     [{ op: 'set_entrypoint', id: 'zz' }, 'no node "zz"'],
     [{ op: 'set_meta', name: '  ' }, 'a workflow needs a name'],
-    [{ op: 'set_comment', id: 'n', comment: { text: 'x', x: Infinity, y: 0 } }, "a note's position must be finite numbers"],
+    [
+      { op: 'set_comment', id: 'n', comment: { text: 'x', x: Infinity, y: 0 } },
+      "a note's position must be finite numbers"
+    ],
     [{ op: 'set_pin', id: 'a', output: undefined as never }, 'set_pin needs an output (any JSON value)'],
     [{ op: 'bogus' } as never, 'unknown diff op "bogus"']
   ])('rejects %j with a clear error and leaves the document unchanged', (diff, message) => {
@@ -191,7 +211,11 @@ describe('removalDiffs', () => {
     expect(diffs).toEqual([
       { op: 'remove_edge', source: '__start__', target: 'a' },
       { op: 'remove_edge', source: 'a', target: 'b' },
-      { op: 'set_conditional_edge', source: 'b', edge: { path: 'results.b.ok', mapping: { true: '__end__' }, default: null } },
+      {
+        op: 'set_conditional_edge',
+        source: 'b',
+        edge: { path: 'results.b.ok', mapping: { true: '__end__' }, default: null }
+      },
       { op: 'set_entrypoint', id: null },
       { op: 'remove_node', id: 'a' }
     ]);

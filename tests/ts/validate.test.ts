@@ -54,14 +54,26 @@ describe('localProblems', () => {
       'a'
     );
     expect(localProblems(doc, CATALOG)).toEqual([
-      { severity: 'error', code: 'missing', message: 'required field is missing', node: 'a', field: 'config.variables' },
+      {
+        severity: 'error',
+        code: 'missing',
+        message: 'required field is missing',
+        node: 'a',
+        field: 'config.variables'
+      },
       { severity: 'error', code: 'unknown_type', message: 'unknown node type "NoSuchNode"', node: 'b', field: 'type' },
       { severity: 'error', code: 'duplicate_id', message: 'duplicate node id', node: 'a', field: 'id' }
     ]);
   });
 
   it('skips catalog checks when no catalog is loaded', () => {
-    const doc = docOf({ nodes: [{ id: 'b', kind: 'builtin', type: 'NoSuchNode', config: {} }], edges: [{ source: 'b', target: '__end__' }] }, 'b');
+    const doc = docOf(
+      {
+        nodes: [{ id: 'b', kind: 'builtin', type: 'NoSuchNode', config: {} }],
+        edges: [{ source: 'b', target: '__end__' }]
+      },
+      'b'
+    );
     expect(localProblems(doc, [])).toEqual([]);
   });
 
@@ -83,7 +95,12 @@ describe('localProblems', () => {
   it('requires an entrypoint once the graph has nodes', () => {
     const doc = docOf({ nodes: [{ id: 'a', kind: 'code', body: '', config: {}, injected: [] }] });
     expect(localProblems(doc, CATALOG)).toEqual([
-      { severity: 'error', code: 'no_entrypoint', message: 'graph has no entrypoint and no __start__ edge', field: 'entrypoint' }
+      {
+        severity: 'error',
+        code: 'no_entrypoint',
+        message: 'graph has no entrypoint and no __start__ edge',
+        field: 'entrypoint'
+      }
     ]);
     expect(localProblems(docOf({}), CATALOG)).toEqual([]);
   });
