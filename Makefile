@@ -25,8 +25,13 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-$(BUNDLE): $(STAMP) $(CANVAS_SOURCES)
+# node_modules exactly as the committed lock says (the build, ESLint, Prettier, vitest).
+NPM_STAMP := node_modules/.installed
+$(NPM_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
+	touch $(NPM_STAMP)
+
+$(BUNDLE): $(STAMP) $(NPM_STAMP) $(CANVAS_SOURCES)
 	npm run build --silent
 	@if [ ! -L $(LABEXT_LINK) ]; then rm -rf $(LABEXT_LINK); ln -s $(CURDIR)/labextension $(LABEXT_LINK); fi
 	touch $(BUNDLE)
@@ -51,9 +56,12 @@ lab: install bundles
 	$(BIN)/jupyter lab --allow-root --no-browser --ip=$(LAB_IP) --port=$(LAB_PORT) \
 		--ServerApp.root_dir=$(CURDIR)/notebooks --LabApp.default_url=/lab/tree/quickstart.ipynb
 
-lint: install
+# Python and TypeScript: ruff, then ESLint + Prettier and the canvas unit tests (vitest).
+lint: install $(NPM_STAMP)
 	$(BIN)/ruff check orcheo_jupyter tests benchmarks
 	$(BIN)/ruff format --check orcheo_jupyter tests benchmarks
+	npm run lint --silent
+	npm test --silent
 
 typecheck: install
 	$(BIN)/mypy
