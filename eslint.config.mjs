@@ -7,7 +7,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['lib/', 'labextension/', 'orcheo_jupyter/', 'node_modules/'] },
+  { ignores: ['lib/', 'labextension/', 'orcheo_jupyter/', 'node_modules/', 'build/', '.jp/', '.venv/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
