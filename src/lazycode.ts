@@ -6,13 +6,13 @@
  */
 
 import { CodeField, CodeFieldFactory, CodeFieldOptions, textareaField } from './canvas/code';
+import { timeoutMessage } from './canvas/replies';
+import { CanvasModel } from './widgetmodel';
 
-interface Channel {
-  get(name: string): unknown;
-  on(event: string, cb: (...args: unknown[]) => void): void;
-  off(event?: string, cb?: (...args: unknown[]) => void): void;
-  send(content: unknown): void;
-}
+type Channel = CanvasModel;
+
+/** A kernel that never sends the editor leaves the text area in place after this long. */
+const FETCH_TIMEOUT_MS = 30_000;
 
 type EditorModule = { codeMirrorField: CodeFieldFactory };
 
@@ -25,9 +25,14 @@ const loaded: Map<string, Promise<EditorModule>> = ((globalThis as Record<symbol
 function fetchModule(model: Channel): Promise<EditorModule> {
   const request = Math.random().toString(36).slice(2);
   return new Promise<DataView | ArrayBuffer>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      model.off('msg:custom', onMessage);
+      reject(new Error(timeoutMessage('the code editor request', FETCH_TIMEOUT_MS)));
+    }, FETCH_TIMEOUT_MS);
     const onMessage = (...args: unknown[]): void => {
       const msg = args[0] as { type?: string; request?: string } | undefined;
       if (msg?.type !== 'code_editor' || msg.request !== request) return;
+      clearTimeout(timer);
       model.off('msg:custom', onMessage);
       const buffers = (args[1] as (DataView | ArrayBuffer)[] | undefined) ?? [];
       if (buffers.length) resolve(buffers[0]);

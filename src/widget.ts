@@ -6,6 +6,8 @@
  */
 
 import { lazyCodeField } from './lazycode';
+import { PendingReplies } from './canvas/replies';
+import { CanvasModel } from './widgetmodel';
 import { CanvasEditor } from './canvas/editor';
 import { inputsSchema, schemaForm } from './canvas/inputs';
 import {
@@ -24,12 +26,10 @@ import {
   WorkflowDocument
 } from './canvas/types';
 
-interface Model {
-  get(name: string): unknown;
-  on(event: string, cb: (...args: unknown[]) => void): void;
-  off(event?: string, cb?: (...args: unknown[]) => void): void;
-  send(content: unknown): void;
-}
+/** How long an edit or a debug question may wait for the kernel before the canvas says so. */
+const REPLY_TIMEOUT_MS = 30_000;
+/** A node test runs the node in the kernel, so it gets longer. */
+const NODE_TEST_TIMEOUT_MS = 300_000;
 
 interface Ack {
   type: 'ack';
@@ -61,36 +61,46 @@ type Incoming =
     };
 
 /** ``catalog`` comes with the bundle (see orcheo_jupyter/widget/bundle.py), not from the saved state. */
-function render({ model, el, catalog }: { model: Model; el: HTMLElement; catalog?: CatalogEntry[] }): () => void {
+function render({ model, el, catalog }: { model: CanvasModel; el: HTMLElement; catalog?: CatalogEntry[] }): () => void {
   let seq = 0;
   const view = Math.random().toString(36).slice(2);
-  const pending = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+  // Edits wait for the kernel's ack; debug questions for its reply. Both have deadlines.
+  const pending = new PendingReplies<void>();
   // The debug loop runs in the kernel, next to the Workflow and its runs (request/reply).
-  const asked = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
-  const ask = <T>(op: string, args: Record<string, unknown>): Promise<T> => {
+  const asked = new PendingReplies<unknown>();
+  const ask = <T>(
+    op: string,
+    args: Record<string, unknown>,
+    what: string,
+    timeoutMs = REPLY_TIMEOUT_MS
+  ): Promise<T> => {
     const n = ++seq;
-    return new Promise<T>((resolve, reject) => {
-      asked.set(n, { resolve: v => resolve(v as T), reject });
-      model.send({ type: 'debug', seq: n, view, op, args });
+    const reply = asked.wait(n, timeoutMs, what).catch((err: Error) => {
+      throw err instanceof DebugError ? err : new DebugError(err.message, 'timeout', []);
     });
+    model.send({ type: 'debug', seq: n, view, op, args });
+    return reply as Promise<T>;
   };
   // The kernel holds the document as edited (diffs arrive in order before a request).
   const debug: DebugHost = {
-    runs: () => ask<RunChoice[]>('runs', {}),
+    runs: () => ask<RunChoice[]>('runs', {}, 'the list of runs'),
     testNode: (_doc: WorkflowDocument, node: string, runId: string | null) =>
-      ask<NodeTestResult>('test', { node, run_id: runId }),
+      ask<NodeTestResult>('test', { node, run_id: runId }, 'the node test', NODE_TEST_TIMEOUT_MS),
     preview: (_doc: WorkflowDocument, node: string, value: JSONValue, runId: string | null, includeState: boolean) =>
-      ask<TemplatePreview>('preview', { node, value, run_id: runId, include_state: includeState })
+      ask<TemplatePreview>(
+        'preview',
+        { node, value, run_id: runId, include_state: includeState },
+        'the template preview'
+      )
   };
   const host: CanvasHost = {
     apply(diffs: Diff[]): Promise<void> {
       const n = ++seq;
-      return new Promise((resolve, reject) => {
-        pending.set(n, { resolve, reject });
-        model.send({ type: 'diffs', seq: n, view, diffs });
-      });
+      const ack = pending.wait(n, REPLY_TIMEOUT_MS, 'the edit');
+      model.send({ type: 'diffs', seq: n, view, diffs });
+      return ack;
     },
-    credentials: async () => (model.get('credentials') as string[] | undefined) ?? [],
+    credentials: async () => model.get('credentials') ?? [],
     codeField: lazyCodeField(model),
     save: () => model.send({ type: 'save' }),
     debug,
@@ -162,14 +172,12 @@ function render({ model, el, catalog }: { model: Model; el: HTMLElement; catalog
           if (m.ok && m.diffs && !ed.applyRemote(m.diffs)) model.send({ type: 'hello', view });
           return;
         }
-        const waiter = pending.get(m.seq);
-        pending.delete(m.seq);
         // When Python applied it (wall clock, same machine): benchmarks/canvas.py reads it.
         if (m.applied_at) (root as unknown as { orcheoAppliedAt: number }).orcheoAppliedAt = m.applied_at;
-        if (m.ok) waiter?.resolve();
+        if (m.ok) pending.resolve(m.seq, undefined);
         else {
           if (m.document) ed.setDocument(m.document);
-          waiter?.reject(new Error(m.error ?? 'edit refused'));
+          pending.reject(m.seq, new Error(m.error ?? 'edit refused'));
         }
       } else if (m.type === 'run_event') {
         ed.runEvent(m.event);
@@ -181,10 +189,8 @@ function render({ model, el, catalog }: { model: Model; el: HTMLElement; catalog
         if (!ed.applyRemote(m.diffs)) model.send({ type: 'hello', view });
       } else if (m.type === 'debug_reply') {
         if (m.view !== view) return;
-        const waiter = asked.get(m.seq);
-        asked.delete(m.seq);
-        if (m.ok) waiter?.resolve(m.result);
-        else waiter?.reject(new DebugError(m.error ?? 'the kernel refused', m.code ?? null, m.problems ?? []));
+        if (m.ok) asked.resolve(m.seq, m.result);
+        else asked.reject(m.seq, new DebugError(m.error ?? 'the kernel refused', m.code ?? null, m.problems ?? []));
       } else if (m.type === 'pong') {
         if (m.view === view) pongs.get(m.seq)?.();
         pongs.delete(m.seq);
@@ -212,6 +218,9 @@ function render({ model, el, catalog }: { model: Model; el: HTMLElement; catalog
   return () => {
     observer?.disconnect();
     for (const [event, cb] of listeners) model.off(event, cb);
+    const closed = new Error('the canvas view was closed');
+    pending.dispose(closed);
+    asked.dispose(closed);
     editor?.destroy();
   };
 }
