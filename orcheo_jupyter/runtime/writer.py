@@ -81,12 +81,19 @@ class BatchWriter:
     def _write_now(self) -> bool:
         if self._draining.locked():  # a write is under way: ours must follow it
             return False
-        if self._spans and not self._write_spans_now():
-            return False
+        all_now = getattr(self._store, "write_all_now", None)
         try:
-            if not self._store.write_batch_now(self._events, self._updates):
-                return False
-        except Exception:  # the drain retries it, and logs why
+            if self._spans and all_now is not None:
+                # Spans first, in the same commit as the events and updates.
+                if not all_now(self._spans, self._events, self._updates):
+                    return False
+                self._spans = []
+            else:
+                if self._spans and not self._write_spans_now():
+                    return False
+                if not self._store.write_batch_now(self._events, self._updates):
+                    return False
+        except Exception:  # the drain retries it (spans on their own), and logs why
             return False
         self._events, self._updates = [], []
         if self._timer is not None:

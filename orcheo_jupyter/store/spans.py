@@ -8,11 +8,14 @@ from collections.abc import Mapping
 from typing import Any
 
 _COLUMNS = ("span_id", "trace_id", "parent_span_id", "name", "start_ns", "end_ns")
+_DROPPED = (*_COLUMNS, "run_id")
 
 
 def span_columns(span: Mapping[str, Any]) -> tuple[Any, ...]:
     """``(span_id, trace_id, parent_span_id, name, start_ns, end_ns, data)`` of ``span``."""
-    rest = {k: v for k, v in span.items() if k not in _COLUMNS and k != "run_id"}
+    rest = dict(span)
+    for name in _DROPPED:
+        rest.pop(name, None)
     # ASCII JSON: a lone surrogate in an attribute cannot break the database's encoding.
     data = json.dumps(rest, ensure_ascii=True, separators=(",", ":"), default=str)
     return (

@@ -150,6 +150,29 @@ class SqliteRepository(WorkflowTables, RunQueries, SqliteLocks):
         done, _ = self._db.transaction_now(_batch_work(events, updates))
         return done
 
+    def write_all_now(
+        self,
+        spans: list[tuple[str, list[dict[str, Any]]]],
+        events: list[EventRecord],
+        updates: list[RunUpdate],
+    ) -> bool:
+        """Runs' finished spans, then events and updates, in one transaction on this
+        thread if the database is free at once, else False (nothing written).
+
+        A settling run's spans ride on the commit that settles it: no second
+        transaction per run.
+        """
+        rows = [(run_id, *span_columns(span)) for run_id, kept in spans for span in kept]
+        batch = _batch_work(events, updates)
+
+        def work(conn: sqlite3.Connection) -> None:
+            if rows:
+                conn.executemany(_ADD_SPAN, rows)
+            batch(conn)
+
+        done, _ = self._db.transaction_now(work)
+        return done
+
     async def list_events(
         self, run_id: str, *, after: int = 0, limit: int | None = None
     ) -> list[EventRecord]:

@@ -38,27 +38,32 @@ scope: ContextVar[RunScope | None] = ContextVar("orcheo_trace_run", default=None
 
 
 class RunSpanCollector(SpanProcessor):
+    """Holds finished spans as the SDK hands them over; they become JSON records only
+    when the run's spans are taken (once per run, not once per span on the run's path).
+    """
+
     def __init__(self) -> None:
-        self._pending: dict[str, list[dict[str, Any]]] = {}
+        self._pending: dict[str, list[ReadableSpan]] = {}
         self._dropped: dict[str, int] = {}
         self._lock = threading.Lock()
 
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
         current = scope.get()
-        if current is not None and not (span.attributes or {}).get(RUN_ID):
+        if current is not None and RUN_ID not in (span.attributes or ()):
             span.set_attribute(RUN_ID, current.run_id)
 
     def on_end(self, span: ReadableSpan) -> None:
         run_id = (span.attributes or {}).get(RUN_ID)
         if not isinstance(run_id, str):
             return
-        record = span_record(span)
         with self._lock:
-            spans = self._pending.setdefault(run_id, [])
-            if len(spans) >= MAX_STORED_SPANS:
+            spans = self._pending.get(run_id)
+            if spans is None:
+                self._pending[run_id] = [span]
+            elif len(spans) < MAX_STORED_SPANS:
+                spans.append(span)
+            else:
                 self._dropped[run_id] = self._dropped.get(run_id, 0) + 1
-                return
-            spans.append(record)
 
     def take(self, run_id: str) -> list[dict[str, Any]]:
         """The run's finished spans not yet taken (and forgets them)."""
@@ -69,12 +74,13 @@ class RunSpanCollector(SpanProcessor):
             log.warning(
                 "orcheo: run %s: %d spans beyond %d not stored", run_id, dropped, MAX_STORED_SPANS
             )
-        return spans
+        return span_records(spans)
 
     def peek(self, run_id: str) -> list[dict[str, Any]]:
         """The run's finished spans not yet stored (a run still executing here)."""
         with self._lock:
-            return list(self._pending.get(run_id, ()))
+            spans = list(self._pending.get(run_id, ()))
+        return span_records(spans)
 
     def shutdown(self) -> None:
         with self._lock:
@@ -84,39 +90,57 @@ class RunSpanCollector(SpanProcessor):
         return True
 
 
-def _plain(value: Any) -> Any:
-    return list(value) if isinstance(value, tuple) else value
+def _plain_attributes(attributes: Any) -> dict[str, Any]:
+    plain = dict(attributes) if attributes else {}
+    for key, value in plain.items():
+        if type(value) is tuple:  # sequences of str/int/... as JSON lists
+            plain[key] = list(value)
+    return plain
 
 
-def span_record(span: ReadableSpan) -> dict[str, Any]:
+def span_records(spans: list[ReadableSpan]) -> list[dict[str, Any]]:
+    """Finished spans as JSON records; the service of a resource is worked out once."""
+    pid = os.getpid()
+    services: dict[int, dict[str, Any]] = {}
+    records = []
+    for span in spans:
+        key = id(span.resource)
+        service = services.get(key)
+        if service is None:
+            service = services[key] = _service(span, pid)
+        records.append(span_record(span, service))
+    return records
+
+
+def _service(span: ReadableSpan, pid: int) -> dict[str, Any]:
+    resource = span.resource.attributes if span.resource is not None else {}
+    return {"name": str(resource.get("service.name", "")), "pid": pid}
+
+
+def span_record(span: ReadableSpan, service: dict[str, Any] | None = None) -> dict[str, Any]:
     """A finished span as the JSON the store keeps and the API returns."""
     context = span.get_span_context()
     assert context is not None
     parent = span.parent
-    resource = span.resource.attributes if span.resource is not None else {}
+    status = span.status
+    start = int(span.start_time or 0)
     return {
         "trace_id": format(context.trace_id, "032x"),
         "span_id": format(context.span_id, "016x"),
         "parent_span_id": format(parent.span_id, "016x") if parent is not None else None,
         "name": span.name,
         "kind": span.kind.name.lower(),
-        "start_ns": int(span.start_time or 0),
-        "end_ns": int(span.end_time or span.start_time or 0),
-        "status": {
-            "code": span.status.status_code.name.lower(),
-            "message": span.status.description,
-        },
-        "attributes": {k: _plain(v) for k, v in (span.attributes or {}).items()},
+        "start_ns": start,
+        "end_ns": int(span.end_time or start),
+        "status": {"code": status.status_code.name.lower(), "message": status.description},
+        "attributes": _plain_attributes(span.attributes),
         "events": [
             {
                 "name": event.name,
                 "time_ns": int(event.timestamp or 0),
-                "attributes": {k: _plain(v) for k, v in (event.attributes or {}).items()},
+                "attributes": _plain_attributes(event.attributes),
             }
             for event in span.events
         ],
-        "service": {
-            "name": str(resource.get("service.name", "")),
-            "pid": os.getpid(),
-        },
+        "service": dict(service) if service is not None else _service(span, os.getpid()),
     }

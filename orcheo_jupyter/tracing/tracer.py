@@ -158,6 +158,9 @@ class Tracing:
     # --- nodes and calls ---------------------------------------------------------------
     def start_node(self, node_id: str) -> NodeSpan:
         attributes: dict[str, Any] = {n.NODE_ID: node_id}
+        run = scope.get()
+        if run is not None:  # given here, the collector need not add it to a started span
+            attributes[n.RUN_ID] = run.run_id
         span = self.tracer.start_span(n.NODE, attributes=attributes)
         return NodeSpan(span)
 
@@ -227,8 +230,7 @@ class NodeSpan(_Current):
         )
 
     def end(self, status: str, attempts: int, error: str | None = None, kind: str = "") -> None:
-        self.span.set_attribute(n.NODE_ATTEMPTS, attempts)
-        self.span.set_attribute(n.NODE_STATUS, status)
+        self.span.set_attributes({n.NODE_ATTEMPTS: attempts, n.NODE_STATUS: status})
         if error is not None:
             record_error(self.span, error, kind or "NodeFailed")
         elif status == "succeeded":

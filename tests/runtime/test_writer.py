@@ -89,3 +89,51 @@ async def test_a_flush_during_a_slow_write_waits_for_it_and_keeps_order() -> Non
     assert [e.seq for e in store.events] == [1, 2]
     assert store.now == []  # 2 waited for the write under way instead of overtaking it
     await writer.close()
+
+
+class SpanStore:
+    """Records which writes a flush makes; ``all_now`` can be told to fail."""
+
+    def __init__(self, fail_all_now: bool = False) -> None:
+        self.fail_all_now = fail_all_now
+        self.calls: list[tuple[str, Any]] = []
+
+    def write_all_now(
+        self,
+        spans: list[tuple[str, list[dict[str, Any]]]],
+        events: list[EventRecord],
+        updates: list[RunUpdate],
+    ) -> bool:
+        if self.fail_all_now:
+            raise ValueError("span not storable")
+        self.calls.append(("all_now", ([r for r, _ in spans], [e.seq for e in events])))
+        return True
+
+    def write_batch_now(self, events: list[EventRecord], updates: list[RunUpdate]) -> bool:
+        return False  # busy: the drain writes them
+
+    async def write_batch(self, events: list[EventRecord], updates: list[RunUpdate]) -> None:
+        self.calls.append(("batch", [e.seq for e in events]))
+
+    async def add_spans(self, run_id: str, spans: list[dict[str, Any]]) -> None:
+        self.calls.append(("spans", run_id))
+
+
+async def test_a_settling_runs_spans_share_the_commit_of_its_events() -> None:
+    store = SpanStore()
+    writer = BatchWriter(store, delay=10)  # type: ignore[arg-type]
+    writer.add_spans("r", [{"span_id": "a"}])
+    writer.add_event(_event(1))
+    await writer.flush()
+    assert store.calls == [("all_now", (["r"], [1]))]  # one transaction, nothing else
+    await writer.close()
+
+
+async def test_spans_that_cannot_be_written_at_once_never_hold_back_events() -> None:
+    store = SpanStore(fail_all_now=True)
+    writer = BatchWriter(store, delay=10)  # type: ignore[arg-type]
+    writer.add_spans("r", [{"span_id": "a"}])
+    writer.add_event(_event(1))
+    await writer.flush()
+    assert store.calls == [("spans", "r"), ("batch", [1])]  # the drain: spans, then events
+    await writer.close()
