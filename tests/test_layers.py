@@ -16,6 +16,7 @@ LAYERS = {
     # base: helpers that import nothing of orcheo_jupyter
     "common": 0,
     "lazy": 0,
+    "tracing": 0,  # OpenTelemetry spans: the runtime, nodes, runners and servers make them
     # data
     "spec": 1,
     "store": 1,
