@@ -498,6 +498,16 @@ class PoolExecutor(Executor):
             raise DocumentError([Problem(**p) for p in reply["problems"]])
         raise RuntimeError(str(reply.get("stopped") or reply.get("error")))
 
+    async def checkpoint(self, run_id: str, checkpoint_id: str) -> dict[str, Any]:
+        record = await self.get_run(run_id)
+        if not is_stand_in(await self._graph_of(record)):
+            return await super().checkpoint(run_id, checkpoint_id)
+        # A script's run: its graph lives in runners, and so does reading its states.
+        for item in await self.checkpoints(run_id, values=True):
+            if item["checkpoint_id"] == checkpoint_id:
+                return item
+        raise NotFound(f"run {run_id} has no checkpoint {checkpoint_id}")
+
     async def _ask(
         self, order: dict[str, Any], failure: str, call_id: str | None = None
     ) -> dict[str, Any]:
