@@ -126,3 +126,44 @@ def test_enabling_the_server_extension_loads_no_langgraph(tmp_path: Path) -> Non
         tmp_path,
     )
     assert loaded == []
+
+
+def test_route_handlers_load_on_their_first_request(tmp_path: Path) -> None:
+    """Enabling the extension registers every route but imports no handler module."""
+    script = textwrap.dedent(
+        """
+        import json, sys
+        from jupyter_server.serverapp import ServerApp
+        from orcheo_jupyter.server.routes import routes
+        app = ServerApp()
+        app.initialize(argv=[
+            "--ServerApp.jpserver_extensions={'orcheo_jupyter': True}",
+            "--ServerApp.open_browser=False", "--ServerApp.port=0", "--allow-root",
+        ])
+        modules = sorted({r.target.rsplit(".", 1)[0] for r in routes()})
+        def loaded():
+            return [m for m in modules if f"orcheo_jupyter.server.{m}" in sys.modules]
+        before = loaded()
+        routes()[0].handler  # what a first request to /orcheo/api/workflows does
+        print(json.dumps([before, loaded(), modules]))
+        """
+    )
+    env = {
+        **os.environ,
+        "JUPYTER_CONFIG_DIR": str(tmp_path / "config"),
+        "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
+        "ORCHEO_DATA_DIR": str(tmp_path / "orcheo"),
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    before, after, modules = json.loads(done.stdout.strip().splitlines()[-1])
+    assert len(modules) >= 10  # workflows, executions, credentials, triggers, hooks, ws, ...
+    assert before == []
+    assert "workflows" in after

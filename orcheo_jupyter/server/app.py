@@ -30,7 +30,6 @@ from ..runners.config import GiB
 from ..settings import Settings
 from ..spec.values import BODY_ENVELOPE, DEFAULT_MAX_DEPTH, HIGHEST_MAX_DEPTH, ValueLimits
 from .body_limit import DEFAULT_MAX_BODY_BYTES, max_body_bytes
-from .errors import ApiError
 from .routes import tornado_handlers
 
 if TYPE_CHECKING:
@@ -296,6 +295,8 @@ class OrcheoApp(ExtensionApp):
         if self._executor is not None:
             return self._executor
         if self._stopped:
+            from .errors import ApiError
+
             raise ApiError(503, "unavailable", "the orcheo extension is shutting down")
         return await asyncio.shield(self._begin_opening())
 

@@ -22,8 +22,6 @@ from typing import Any
 
 from tornado.web import RequestHandler
 
-from .errors import ApiError
-
 #: Default of ``OrcheoApp.max_body_bytes`` (and of ``jupyter orcheo``'s max_body_size).
 DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024
 MAX_BODY_ENV = "ORCHEO_MAX_BODY_BYTES"
@@ -94,6 +92,8 @@ class BodyLimitMixin(RequestHandler):
             return False
         refusal = _too_large(announced, limit, announced=True)
         if announced - limit <= DRAIN_BYTES and self.request.method != "OPTIONS":
+            from .errors import ApiError  # (the errors module reaches the runtime's types)
+
             error = refusal["error"]
             self.fail_after_body(ApiError(413, error["code"], error["message"], error["details"]))
             return False  # answered once the body is in; prepare goes on (auth still decides)

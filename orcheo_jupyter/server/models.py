@@ -20,15 +20,20 @@ from pydantic import (
 
 from ..spec.legacy import legacy_document, looks_legacy
 from ..spec.models import WorkflowDocument
+from .limits import MAX_INT
 
-#: Largest integer accepted where a number reaches the database (SQLite: 64-bit).
-MAX_INT = 2**31 - 1
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
 
 RunStatusName = Literal["pending", "running", "interrupted", "succeeded", "failed", "cancelled"]
 
 
-class _Body(BaseModel):
+class _Model(BaseModel):
+    """Validators are built on first use, not when the server extension loads."""
+
+    model_config = ConfigDict(defer_build=True)
+
+
+class _Body(_Model):
     model_config = ConfigDict(extra="forbid")
 
 
@@ -85,7 +90,7 @@ class WorkflowInput(WorkflowDocument):
     converted as the CLI converts it; ``notices`` says what the conversion did.
     """
 
-    model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLE_DOCUMENT]})
+    model_config = ConfigDict(defer_build=True, json_schema_extra={"examples": [EXAMPLE_DOCUMENT]})
 
     id: str | None = Field(
         None,
@@ -240,17 +245,17 @@ class ExecutionQuery(_Body):
 
 
 # --- responses ----------------------------------------------------------------
-class ErrorDetail(BaseModel):
+class ErrorDetail(_Model):
     code: str
     message: str
     details: Any = None
 
 
-class ErrorBody(BaseModel):
+class ErrorBody(_Model):
     error: ErrorDetail
 
 
-class WorkflowSummary(BaseModel):
+class WorkflowSummary(_Model):
     id: str
     name: str
     slug: str
@@ -271,14 +276,14 @@ class WorkflowDetail(WorkflowSummary):
     )
 
 
-class WorkflowPage(BaseModel):
+class WorkflowPage(_Model):
     items: list[WorkflowSummary]
     total: int
     limit: int
     offset: int
 
 
-class VersionSummary(BaseModel):
+class VersionSummary(_Model):
     workflow_id: str
     version: int
     checksum: str
@@ -289,20 +294,20 @@ class VersionDetail(VersionSummary):
     document: WorkflowDocument
 
 
-class VersionList(BaseModel):
+class VersionList(_Model):
     items: list[VersionSummary]
 
 
-class ExecutionAccepted(BaseModel):
+class ExecutionAccepted(_Model):
     execution_id: str
 
 
-class Transition(BaseModel):
+class Transition(_Model):
     status: RunStatusName
     at: str
 
 
-class Execution(BaseModel):
+class Execution(_Model):
     id: str
     workflow_id: str | None
     version: int | None
@@ -329,7 +334,7 @@ class Execution(BaseModel):
     transitions: list[Transition] = Field(default_factory=list)
 
 
-class ExecutionSummary(BaseModel):
+class ExecutionSummary(_Model):
     id: str
     workflow_id: str | None
     version: int | None
@@ -342,14 +347,14 @@ class ExecutionSummary(BaseModel):
     last_seq: int
 
 
-class ExecutionPage(BaseModel):
+class ExecutionPage(_Model):
     items: list[ExecutionSummary]
     total: int
     limit: int
     offset: int
 
 
-class Event(BaseModel):
+class Event(_Model):
     run_id: str
     seq: int
     type: str
@@ -358,13 +363,13 @@ class Event(BaseModel):
     data: dict[str, Any]
 
 
-class EventPage(BaseModel):
+class EventPage(_Model):
     items: list[Event]
     next_after: int = Field(description="Pass as ?after= to get the events that follow.")
     done: bool = Field(description="True once the run's terminal event is in items or before.")
 
 
-class Checkpoint(BaseModel):
+class Checkpoint(_Model):
     checkpoint_id: str
     step: int | None
     next: list[str]
@@ -372,7 +377,7 @@ class Checkpoint(BaseModel):
     results: Any
 
 
-class CheckpointList(BaseModel):
+class CheckpointList(_Model):
     items: list[Checkpoint]
 
 
@@ -380,18 +385,18 @@ class CheckpointDetail(Checkpoint):
     values: dict[str, Any] = Field(description="The whole state at this checkpoint.")
 
 
-class SpanStatus(BaseModel):
+class SpanStatus(_Model):
     code: Literal["unset", "ok", "error"]
     message: str | None = None
 
 
-class SpanEvent(BaseModel):
+class SpanEvent(_Model):
     name: str
     time_ns: int
     attributes: dict[str, Any]
 
 
-class Span(BaseModel):
+class Span(_Model):
     """One OpenTelemetry span of the run, as stored with it."""
 
     trace_id: str = Field(description="32 hex digits (W3C trace id).")
@@ -409,7 +414,7 @@ class Span(BaseModel):
     service: dict[str, Any] = Field(description="service.name and pid of the process.")
 
 
-class Trace(BaseModel):
+class Trace(_Model):
     execution_id: str
     trace_ids: list[str] = Field(description="Trace ids of the spans, first-started first.")
     stored: bool = Field(
@@ -419,7 +424,7 @@ class Trace(BaseModel):
     spans: list[Span] = Field(description="In start order.")
 
 
-class NodeType(BaseModel):
+class NodeType(_Model):
     model_config = ConfigDict(extra="allow")
 
     type: str
@@ -430,22 +435,22 @@ class NodeType(BaseModel):
     config_schema: dict[str, Any]
 
 
-class NodeCatalog(BaseModel):
+class NodeCatalog(_Model):
     items: list[NodeType]
 
 
-class TemplateSummary(BaseModel):
+class TemplateSummary(_Model):
     name: str
     title: str
     description: str
     tags: list[str]
 
 
-class TemplateCatalog(BaseModel):
+class TemplateCatalog(_Model):
     items: list[TemplateSummary]
 
 
-class TemplateDocument(BaseModel):
+class TemplateDocument(_Model):
     """A workflow document (see schema/workflow.schema.json)."""
 
     model_config = ConfigDict(extra="allow")
@@ -454,7 +459,7 @@ class TemplateDocument(BaseModel):
     graph: dict[str, Any]
 
 
-class ProblemItem(BaseModel):
+class ProblemItem(_Model):
     severity: Literal["error", "warning"]
     code: str
     message: str
@@ -462,7 +467,7 @@ class ProblemItem(BaseModel):
     field: str | None = None
 
 
-class ValidationReport(BaseModel):
+class ValidationReport(_Model):
     problems: list[ProblemItem] = Field(
         description="Every problem the server finds before storing or running, errors first."
     )
@@ -476,7 +481,7 @@ class ValidationReport(BaseModel):
     )
 
 
-class OpenAPIDocument(BaseModel):
+class OpenAPIDocument(_Model):
     model_config = ConfigDict(extra="allow")
 
     openapi: str
@@ -484,7 +489,7 @@ class OpenAPIDocument(BaseModel):
     paths: dict[str, Any]
 
 
-class Changes(BaseModel):
+class Changes(_Model):
     """Items of one kind added, removed and changed (changed: identity + field changes)."""
 
     added: list[dict[str, Any]]
@@ -496,7 +501,7 @@ class Changes(BaseModel):
     )
 
 
-class VersionDiff(BaseModel):
+class VersionDiff(_Model):
     workflow_id: str
     from_version: int
     to_version: int
@@ -528,7 +533,7 @@ class NodeTestRequest(_Body):
     )
 
 
-class NodeTestResult(BaseModel):
+class NodeTestResult(_Model):
     node: str
     output: Any = Field(description="What the node returned (its results entry).")
     error: str | None = Field(description="Why it failed, as a run would record it.")
@@ -554,7 +559,7 @@ class TemplatePreviewRequest(_Body):
     )
 
 
-class TemplatePreview(BaseModel):
+class TemplatePreview(_Model):
     value: Any = Field(description="The value with every template the state answers resolved.")
     unresolved: list[str] = Field(description="Templates left verbatim (no such path).")
     state_source: dict[str, Any]
