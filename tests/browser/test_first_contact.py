@@ -6,7 +6,10 @@ read (node positions, what is shown), never written to.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
+
+import pytest
 
 from orcheo_jupyter import spec
 
@@ -44,11 +47,36 @@ def _select(page: Any, node: str) -> Any:
     return panel
 
 
-def test_new_user_builds_runs_answers_and_reads_an_output(page: Any, lab: Lab) -> None:
+def _switch_theme(page: Any, theme: str, light: bool) -> None:
+    """What a user does: Settings → Theme → the theme (Lab stores it for the next page)."""
+    page.click(".lm-MenuBar-item:has-text('Settings')")
+    page.hover(".lm-Menu-item:has-text('Theme')")
+    page.click(f".lm-Menu-item:has-text('{theme}')")
+    page.wait_for_function(f"document.body.dataset.jpThemeLight === '{str(light).lower()}'")
+
+
+@pytest.fixture(params=["JupyterLab Light", "JupyterLab Dark"])
+def theme(request: pytest.FixtureRequest, page: Any, lab: Lab) -> Iterator[str]:
+    """The scenario in each theme; Lab is left in the light one for the tests after it."""
+    page.goto(lab.page_url("lab"))
+    page.wait_for_selector(".jp-LauncherCard", timeout=60_000)
+    _switch_theme(page, request.param, light=request.param.endswith("Light"))
+    yield str(request.param)
+    if not request.param.endswith("Light"):
+        _switch_theme(page, "JupyterLab Light", light=True)
+
+
+def test_new_user_builds_runs_answers_and_reads_an_output(page: Any, lab: Lab, theme: str) -> None:
     # A new workflow from the launcher, opened on the canvas.
     page.goto(lab.page_url("lab"))
+    dark = "false" if theme.endswith("Dark") else "true"
+    page.wait_for_function(f"document.body.dataset.jpThemeLight === '{dark}'", timeout=60_000)
     page.click('.jp-LauncherCard[title*="Create a workflow document"]', timeout=60_000)
     page.wait_for_selector(f'{DOC}[data-node-count="0"]')
+    face = "dark" if theme.endswith("Dark") else "light"  # the canvas follows Lab's theme
+    page.wait_for_function(
+        "([sel, face]) => document.querySelector(sel).dataset.theme === face", arg=[DOC, face]
+    )
 
     # Three nodes from the palette, dropped where the user wants them.
     _add(page, "SetVariableNode", 1)

@@ -168,7 +168,11 @@ def test_short_run_ids_open_the_run_and_unknown_ids_say_so(page: Any, lab: Lab) 
     page.wait_for_selector(
         f'.jp-OrcheoRunViewer[data-run-id="{run_id}"][data-run-status="succeeded"]'
     )
-    assert page.locator(CURRENT_TAB).inner_text().startswith("shortid · run " + short)
+    # The title names the workflow once the run's record says which one it is.
+    page.wait_for_function(
+        "([sel, text]) => document.querySelector(sel).innerText.startsWith(text)",
+        arg=[CURRENT_TAB, "shortid · run " + short],
+    )
     _palette_command(page, "Open Run Viewer…")
     page.locator(".jp-Dialog input").fill("deadbeef")
     page.click(".jp-Dialog .jp-mod-accept")

@@ -60,7 +60,9 @@ async def test_dead_letters_with_any_stored_inputs_still_list(api: Call, jp_serv
             error="the run never started",
         )
         await store.add_jobs([job])
-        _write(store.path, "UPDATE jobs SET inputs = ? WHERE id = ?", _nested(depth), job.id)
+        _write(
+            store.path, "UPDATE trigger_jobs SET inputs = ? WHERE id = ?", _nested(depth), job.id
+        )
         ids.append(job.id)
     listed = await api("GET", "dead-letters")
     assert listed.code == 200, listed.body
