@@ -57,8 +57,11 @@ def test_sigkill_of_a_runner_loses_and_duplicates_nothing(tmp_path: Path) -> Non
             while (log.read_text().count("\n") if log.exists() else 0) < 8:
                 assert time.monotonic() < deadline
                 time.sleep(0.02)
-            victim = max(runner_processes(server.proc.pid), key=lambda p: p.pid)
-            os.kill(victim.pid, signal.SIGKILL)
+            # Every runner: which one the pool gave the runs to is its choice (all six may
+            # sit on the first one ready), and each killed one must hand its runs on.
+            victims = {p.pid for p in runner_processes(server.proc.pid)}
+            for pid in victims:
+                os.kill(pid, signal.SIGKILL)
             received = {
                 run_id: s.result(timeout=120) for run_id, s in zip(runs, streams, strict=True)
             }
@@ -84,9 +87,9 @@ def test_sigkill_of_a_runner_loses_and_duplicates_nothing(tmp_path: Path) -> Non
             if "resumed" in types:
                 resumed += 1
                 note = next(e for e in stream if e["type"] == "resumed")
-                assert f"pid {victim.pid}" in note["data"]["reason"]
+                assert any(f"pid {pid}" in note["data"]["reason"] for pid in victims), note
                 assert "died" in note["data"]["reason"]
-        assert resumed >= 1  # the victim hosted runs, and they continued elsewhere
-        assert victim.pid not in {p.pid for p in runner_processes(server.proc.pid)}
+        assert resumed >= 1  # the killed runners hosted runs, and they continued elsewhere
+        assert not victims & {p.pid for p in runner_processes(server.proc.pid)}
     finally:
         server.stop()

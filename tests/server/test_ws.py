@@ -153,7 +153,8 @@ async def test_resume_over_the_socket_and_bad_commands(
     assert 'needs a "value"' in error["error"]["message"]
 
     await ws.write_message(json.dumps({"type": "resume", "value": "Ada"}))
-    rest = await read_all(ws)
+    # (A runner may be starting when the resume arrives: seconds on a loaded machine.)
+    rest = await read_all(ws, timeout=60)
     assert rest[0]["type"] == "resumed"
     assert rest[-1]["type"] == "run_finished"
     assert rest[-1]["data"]["state"]["results"]["ask"] == "Hello Ada"
