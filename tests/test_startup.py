@@ -15,6 +15,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -38,8 +39,8 @@ _REPORT = textwrap.dedent(
 )
 
 
-def _loaded_after(code: str, tmp_path: Path) -> list[str]:
-    """The heavy modules a fresh interpreter holds after running ``code``."""
+def _last_line_of(script: str, tmp_path: Path) -> Any:
+    """Run ``script`` in a fresh interpreter with its own Jupyter dirs; its last line, as JSON."""
     env = {
         **os.environ,
         "JUPYTER_CONFIG_DIR": str(tmp_path / "config"),
@@ -48,7 +49,6 @@ def _loaded_after(code: str, tmp_path: Path) -> list[str]:
         "IPYTHONDIR": str(tmp_path / "ipython"),
         "ORCHEO_DATA_DIR": str(tmp_path / "orcheo"),
     }
-    script = textwrap.dedent(code) + _REPORT.format(heavy=HEAVY)
     done = subprocess.run(
         [sys.executable, "-c", script],
         capture_output=True,
@@ -58,7 +58,13 @@ def _loaded_after(code: str, tmp_path: Path) -> list[str]:
         timeout=120,
     )
     assert done.returncode == 0, done.stderr
-    loaded: list[str] = json.loads(done.stdout.strip().splitlines()[-1])
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _loaded_after(code: str, tmp_path: Path) -> list[str]:
+    """The heavy modules a fresh interpreter holds after running ``code``."""
+    script = textwrap.dedent(code) + _REPORT.format(heavy=HEAVY)
+    loaded: list[str] = _last_line_of(script, tmp_path)
     return loaded
 
 
@@ -148,22 +154,7 @@ def test_route_handlers_load_on_their_first_request(tmp_path: Path) -> None:
         print(json.dumps([before, loaded(), modules]))
         """
     )
-    env = {
-        **os.environ,
-        "JUPYTER_CONFIG_DIR": str(tmp_path / "config"),
-        "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
-        "ORCHEO_DATA_DIR": str(tmp_path / "orcheo"),
-    }
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    before, after, modules = json.loads(done.stdout.strip().splitlines()[-1])
+    before, after, modules = _last_line_of(script, tmp_path)
     assert len(modules) >= 10  # workflows, executions, credentials, triggers, hooks, ws, ...
     assert before == []
     assert "workflows" in after
