@@ -30,8 +30,8 @@ sys.path.insert(0, str(ROOT))
 
 from orcheo_jupyter.nodes import registry  # noqa: E402
 from orcheo_jupyter.spec import to_data  # noqa: E402
+from orcheo_jupyter.spec.edits import apply_edits  # noqa: E402
 from orcheo_jupyter.spec.models import Position  # noqa: E402
-from orcheo_jupyter.widget.diffs import apply_diffs  # noqa: E402
 from orcheo_jupyter.workflow import Workflow  # noqa: E402
 from tests.browser.lab import CHROMIUM, CHROMIUM_ARGS, running_lab  # noqa: E402
 
@@ -342,7 +342,7 @@ def python_apply(sizes: list[int], repeats: int) -> list[dict[str, Any]]:
         apply_ms, validate_ms = [], []
         for i in range(repeats):
             t0 = time.perf_counter()
-            apply_diffs(wf.document, [{"op": "move", "positions": {"n1": {"x": i, "y": i}}}])
+            apply_edits(wf.document, [{"op": "move", "positions": {"n1": {"x": i, "y": i}}}])
             t1 = time.perf_counter()
             validate_document(wf.document, check_node)
             t2 = time.perf_counter()

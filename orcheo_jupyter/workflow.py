@@ -12,15 +12,15 @@ from typing import Any
 from . import spec
 from .nodes.base import BaseNode
 from .runtime import background
+from .spec import edits
 from .spec.models import (
     END,
     START,
     BuiltinNode,
     CodeNode,
-    ConditionalEdge,
-    Edge,
     FrozenIRGraph,
     GraphIR,
+    Position,
     RetryPolicy,
     SubgraphNode,
     WorkflowDocument,
@@ -147,7 +147,7 @@ class Workflow:
             raise TypeError("this workflow is a LangGraph script; edit it as code")
         return graph.ir
 
-    # --- builder ---------------------------------------------------------------
+    # --- builder (every edit goes through spec.edits, the canvas's rules) -----------
     def add_node(
         self,
         node_id: str,
@@ -157,13 +157,17 @@ class Workflow:
         timeout: float | None = None,
         **config: Any,
     ) -> Workflow:
-        """Add a registered node type (by name or instance) or a nested workflow."""
+        """Add a registered node type (by name or instance) or a nested workflow.
+
+        Raises ``EditError`` when ``node_id`` is taken, empty or reserved.
+        """
         extra: dict[str, Any] = {}
         if retry is not None:
             extra["retry"] = RetryPolicy.model_validate(retry)
         if timeout is not None:
             extra["timeout"] = timeout
         new: BuiltinNode | SubgraphNode
+        edits.check_new_id(self.ir, node_id)
         if isinstance(node, Workflow):
             new = SubgraphNode(id=node_id, graph=node.ir.model_copy(deep=True), **extra)
         elif isinstance(node, BaseNode):
@@ -177,9 +181,7 @@ class Workflow:
             )
         else:
             new = BuiltinNode(id=node_id, type=node, config=dict(config), **extra)
-        self.ir.nodes.append(new)
-        self._changed()
-        return self
+        return self._edit(edits.add_node, new)
 
     def add_code_node(
         self,
@@ -190,38 +192,63 @@ class Workflow:
         injected: list[str] | None = None,
     ) -> Workflow:
         """Add a code node: ``body`` is the body of ``def run(self, state, config)``."""
-        self.ir.nodes.append(
-            CodeNode(
-                id=node_id, body=body, config=dict(config or {}), injected=list(injected or [])
-            )
+        edits.check_new_id(self.ir, node_id)
+        node = CodeNode(
+            id=node_id, body=body, config=dict(config or {}), injected=list(injected or [])
         )
-        self._changed()
-        return self
+        return self._edit(edits.add_node, node)
 
     def add_edge(self, source: str, target: str) -> Workflow:
-        self.ir.edges.append(Edge(source=_sentinel(source), target=_sentinel(target)))
-        self._changed()
-        return self
+        """Add ``source → target``; ``"START"``/``"END"`` name the graph's ends.
+
+        An end may name a node added later (as in LangGraph); ``validate`` reports it
+        if it never appears.
+        """
+        return self._edit(edits.add_edge, _sentinel(source), _sentinel(target), pending=True)
 
     def add_conditional_edges(
         self, source: str, path: str, mapping: Mapping[str, str], default: str | None = None
     ) -> Workflow:
-        self.ir.conditional_edges.append(
-            ConditionalEdge(
-                source=source,
-                path=path,
-                mapping={str(k): _sentinel(v) for k, v in mapping.items()},
-                default=_sentinel(default) if default is not None else None,
-            )
+        """Route after ``source`` on the value at the dotted state ``path``."""
+        routing = edits.Routing(
+            path=path,
+            mapping={str(k): _sentinel(v) for k, v in mapping.items()},
+            default=_sentinel(default) if default is not None else None,
         )
+        return self._edit(
+            edits.set_conditional_edge, _sentinel(source), routing, pending=True, replace=False
+        )
+
+    def set_entry_point(self, node_id: str) -> Workflow:
+        return self._edit(edits.set_entrypoint, node_id, pending=True)
+
+    def remove_node(self, node_id: str) -> Workflow:
+        """Remove a node with its edges, routes, position and pinned output."""
+        return self._edit(edits.remove_node, node_id)
+
+    def rename_node(self, node_id: str, new_id: str) -> Workflow:
+        """Rename a node and every reference to it."""
+        return self._edit(edits.rename_node, node_id, new_id)
+
+    def remove_edge(self, source: str, target: str) -> Workflow:
+        return self._edit(edits.remove_edge, _sentinel(source), _sentinel(target))
+
+    def set_config(self, node_id: str, **config: Any) -> Workflow:
+        """Replace a node's config."""
+        return self._edit(edits.set_config, node_id, config)
+
+    def set_position(self, node_id: str, x: float, y: float) -> Workflow:
+        """Where the canvas draws a node (layout only)."""
+        return self._edit(edits.move, {node_id: Position(x=x, y=y)})
+
+    def edit(self, diffs: list[dict[str, Any]]) -> Workflow:
+        """Apply canvas edits (``{"op": "add_edge", ...}``, see ``spec.edits``) all or nothing."""
+        edits.apply_edits(self._doc, diffs)
         self._changed()
         return self
 
-    def set_entry_point(self, node_id: str) -> Workflow:
-        self.ir.entrypoint = node_id
-        graph = self._doc.graph
-        assert isinstance(graph, FrozenIRGraph)
-        graph.entrypoint = node_id
+    def _edit(self, operation: Callable[..., Any], *args: Any, **kwargs: Any) -> Workflow:
+        operation(self._doc, *args, **kwargs)
         self._changed()
         return self
 

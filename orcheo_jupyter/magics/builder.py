@@ -12,15 +12,17 @@ found later (validation) still point at the line that caused them.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from pydantic import ValidationError
 
 from ..nodes.base import BaseNode
+from ..spec import edits
+from ..spec.edits import EditError
 from ..spec.models import (
     END,
-    START,
     BuiltinNode,
     Canvas,
     CodeNode,
@@ -93,13 +95,19 @@ class CellBuilder:
         return {n.id for n in self.ir.nodes}
 
     def _check_id(self, node_id: Any) -> str:
-        if not isinstance(node_id, str) or not node_id.strip():
-            raise self._fail(f"a node id must be a non-empty string, not {node_id!r}")
-        if node_id in (START, END, "START", "END"):
-            raise self._fail(f"{node_id!r} is reserved for the graph's start/end")
-        if node_id in self._ids():
-            raise self._fail(f"node {node_id!r} already exists")
-        return node_id
+        # "START"/"END" name the sentinels here (as in LangGraph), so no node may take them.
+        if node_id in ("START", "END"):
+            raise self._fail(f"node id {node_id!r} is reserved for the graph's start/end")
+        with self._editing(self._line()):
+            return edits.check_new_id(self.ir, node_id)
+
+    @contextmanager
+    def _editing(self, line: int | None) -> Iterator[None]:
+        """The edit engine's refusal, as an error at the cell line of the call."""
+        try:
+            yield
+        except EditError as exc:
+            raise BuilderError(exc.reason, line) from None
 
     def _target(self, name: Any, what: str) -> str:
         if not isinstance(name, str):
@@ -216,7 +224,10 @@ class CellBuilder:
             if injected is not None:
                 raise BuilderError("injected= is only for code nodes (functions)", line)
             if isinstance(action, str):
-                self.ir.nodes.append(BuiltinNode(id=node_id, type=action, config=values, **extra))
+                with self._editing(line):
+                    edits.add_node(
+                        self.document, BuiltinNode(id=node_id, type=action, config=values, **extra)
+                    )
             else:
                 if values:
                     raise BuilderError("a node instance carries its own config", line)
@@ -262,12 +273,12 @@ class CellBuilder:
         config.update(values)
         fields = list(config) if injected is None else list(injected)
         try:
-            self.ir.nodes.append(
-                CodeNode(id=node_id, body=made.body, config=config, injected=fields, **extra)
-            )
+            node = CodeNode(id=node_id, body=made.body, config=config, injected=fields, **extra)
         except ValidationError as exc:
             first = problems_from_validation(exc)[0]
             raise BuilderError(f"{first.field}: {first.message}", line) from None
+        with self._editing(line):
+            edits.add_node(self.document, node)
         self._remember_origin(node_id, made)
 
     def _remember_origin(self, node_id: str, made: FunctionBody) -> None:
@@ -310,7 +321,8 @@ class CellBuilder:
         except ValidationError as exc:
             first = problems_from_validation(exc)[0]
             raise BuilderError(f"{first.field}: {first.message}", line) from None
-        self.ir.nodes.append(node)
+        with self._editing(line):
+            edits.add_node(self.document, node)
         self.node_lines[node_id] = line
         return self
 
@@ -348,13 +360,17 @@ class CellBuilder:
                 "format; add one edge per source",
                 line,
             )
-        self._wf.add_edge(self._target(source, "edge source"), self._target(target, "edge target"))
+        with self._editing(line):
+            self._wf.add_edge(
+                self._target(source, "edge source"), self._target(target, "edge target")
+            )
         self.edge_lines.append(line)
         return self
 
     def set_entry_point(self, node_id: str) -> CellBuilder:
         self.entry_line = self._line()
-        self._wf.set_entry_point(self._target(node_id, "the entry point"))
+        with self._editing(self.entry_line):
+            self._wf.set_entry_point(self._target(node_id, "the entry point"))
         return self
 
     def set_finish_point(self, node_id: str) -> CellBuilder:
@@ -404,12 +420,13 @@ class CellBuilder:
         if not isinstance(mapping, Mapping):
             raise BuilderError("the mapping must be a dict {value: node} or a list of nodes", line)
         routes_map = {route_key(k): self._target(v, "a route") for k, v in mapping.items()}
-        self._wf.add_conditional_edges(
-            source,
-            path_text,
-            routes_map,
-            default=self._target(default, "the default route") if default is not None else None,
-        )
+        with self._editing(line):
+            self._wf.add_conditional_edges(
+                source,
+                path_text,
+                routes_map,
+                default=self._target(default, "the default route") if default is not None else None,
+            )
         self.cond_lines.append(line)
         return self
 
@@ -428,10 +445,11 @@ class CellBuilder:
         node_id = base if base not in self._ids() else f"{source}_{base}"
         if node_id in self._ids():
             raise BuilderError(f"node {node_id!r} already exists; rename the router function", line)
-        self.ir.nodes.append(CodeNode(id=node_id, body=made.body))
+        with self._editing(line):
+            edits.add_node(self.document, CodeNode(id=node_id, body=made.body))
+            self._wf.add_edge(source, node_id)
         self._remember_origin(node_id, made)
         self.node_lines[node_id] = line
-        self._wf.add_edge(source, node_id)
         self.edge_lines.append(line)
         return node_id, made.returns
 

@@ -22,11 +22,11 @@ import traitlets
 from ..nodes import registry
 from ..runtime import background
 from ..spec import DocumentError, WorkflowDocument, to_data, validate_document
+from ..spec.edits import EditError, apply_edits, changes_structure
 from ..spec.models import FrozenIRGraph
 from ..workflow import Workflow
 from . import bundle
 from .debugging import DebugRequestError, WidgetDebug
-from .diffs import DiffError, apply_diffs, changes_structure
 from .picture import to_mermaid, to_svg
 
 log = logging.getLogger(__name__)
@@ -221,7 +221,7 @@ class Canvas(anywidget.AnyWidget):
     def apply(self, diffs: list[dict[str, Any]]) -> None:
         """Apply canvas diffs from Python (the same path the browser uses)."""
         with self._lock:
-            apply_diffs(self.workflow.document, diffs)
+            apply_edits(self.workflow.document, diffs)
             self._stale = True
         self.problems = self._problems_of(self.workflow.document)
         self.workflow.notify("document", {"origin": self})
@@ -230,9 +230,9 @@ class Canvas(anywidget.AnyWidget):
     def _apply(self, diffs: Any, seq: Any, view: Any) -> None:
         try:
             with self._lock:
-                apply_diffs(self.workflow.document, diffs)
+                apply_edits(self.workflow.document, diffs)
                 self._stale = True
-        except DiffError as exc:
+        except EditError as exc:
             self.last_error = str(exc)
             self.send(
                 {

@@ -1,4 +1,4 @@
-"""Canvas diffs applied to a workflow document: each op, atomic batches, clear errors."""
+"""The edit engine (spec/edits.py): each op, atomic batches, clear errors."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from orcheo_jupyter import Workflow, spec
+from orcheo_jupyter.spec.edits import EditError, apply_edits
 from orcheo_jupyter.spec.models import WorkflowDocument
-from orcheo_jupyter.widget.diffs import DiffError, apply_diffs
 
 
 def _doc() -> WorkflowDocument:
@@ -22,7 +22,7 @@ def _doc() -> WorkflowDocument:
         .add_conditional_edges("a", "results.a.x", {"1": "b", "2": "END"}, default="b")
     )
     doc = wf.to_document()
-    apply_diffs(
+    apply_edits(
         doc, [{"op": "move", "positions": {"a": {"x": 0, "y": 0}, "b": {"x": 0, "y": 100}}}]
     )
     return doc
@@ -34,7 +34,7 @@ def _ir(doc: WorkflowDocument) -> Any:
 
 def test_add_node_with_position_and_index() -> None:
     doc = _doc()
-    apply_diffs(
+    apply_edits(
         doc,
         [
             {
@@ -52,7 +52,7 @@ def test_add_node_with_position_and_index() -> None:
 
 def test_remove_node_takes_its_edges_routes_and_position() -> None:
     doc = _doc()
-    apply_diffs(doc, [{"op": "remove_node", "id": "b"}])
+    apply_edits(doc, [{"op": "remove_node", "id": "b"}])
     ir = _ir(doc)
     assert [n.id for n in ir.nodes] == ["a"]
     assert [(e.source, e.target) for e in ir.edges] == [("__start__", "a")]
@@ -63,7 +63,7 @@ def test_remove_node_takes_its_edges_routes_and_position() -> None:
 
 def test_rename_updates_every_reference() -> None:
     doc = _doc()
-    apply_diffs(doc, [{"op": "rename_node", "id": "b", "new_id": "bee"}])
+    apply_edits(doc, [{"op": "rename_node", "id": "b", "new_id": "bee"}])
     ir = _ir(doc)
     assert [n.id for n in ir.nodes] == ["a", "bee"]
     assert ("a", "bee") in {(e.source, e.target) for e in ir.edges}
@@ -74,7 +74,7 @@ def test_rename_updates_every_reference() -> None:
 
 def test_set_config_update_node_edges_routing_entrypoint_viewport() -> None:
     doc = _doc()
-    apply_diffs(
+    apply_edits(
         doc,
         [
             {"op": "set_config", "id": "a", "config": {"variables": {"y": "{{ inputs.y }}"}}},
@@ -109,8 +109,8 @@ def test_set_config_update_node_edges_routing_entrypoint_viewport() -> None:
 def test_batch_is_all_or_nothing() -> None:
     doc = _doc()
     before = spec.dumps(doc)
-    with pytest.raises(DiffError, match=r"diff 2 \(add_edge\): edge end 'ghost' is not a node"):
-        apply_diffs(
+    with pytest.raises(EditError, match=r"diff 2 \(add_edge\): edge end 'ghost' is not a node"):
+        apply_edits(
             doc,
             [
                 {"op": "remove_node", "id": "b"},
@@ -132,7 +132,7 @@ def test_batch_is_all_or_nothing() -> None:
         ),
         (
             {"op": "add_node", "node": {"kind": "builtin", "id": "a", "type": "X"}},
-            "a node 'a' already exists",
+            "node 'a' already exists",
         ),
         ({"op": "add_node", "node": {"kind": "builtin", "id": "__end__", "type": "X"}}, "reserved"),
         ({"op": "rename_node", "id": "zz", "new_id": "y"}, "no node 'zz'"),
@@ -141,8 +141,8 @@ def test_batch_is_all_or_nothing() -> None:
             "field 'body' cannot be set on a builtin node",
         ),
         ({"op": "add_edge", "source": "__end__", "target": "a"}, "an edge cannot leave __end__"),
-        ({"op": "add_edge", "source": "a", "target": "b"}, "edge a -> b already exists"),
-        ({"op": "remove_edge", "source": "b", "target": "a"}, "no edge b -> a"),
+        ({"op": "add_edge", "source": "a", "target": "b"}, "edge a → b already exists"),
+        ({"op": "remove_edge", "source": "b", "target": "a"}, "no edge b → a"),
         (
             {
                 "op": "set_conditional_edge",
@@ -161,8 +161,8 @@ def test_batch_is_all_or_nothing() -> None:
 def test_bad_diffs_are_refused_with_a_message(diff: Any, message: str) -> None:
     doc = _doc()
     before = spec.dumps(doc)
-    with pytest.raises(DiffError) as err:
-        apply_diffs(doc, [diff])
+    with pytest.raises(EditError) as err:
+        apply_edits(doc, [diff])
     assert message in str(err.value)
     assert spec.dumps(doc) == before
 
@@ -171,19 +171,19 @@ def test_script_documents_are_read_only() -> None:
     doc = spec.document_from_data(
         {"name": "s", "graph": {"format": "langgraph-script", "source": "x = 1"}}
     )
-    with pytest.raises(DiffError, match="read-only"):
-        apply_diffs(doc, [{"op": "remove_node", "id": "a"}])
+    with pytest.raises(EditError, match="read-only"):
+        apply_edits(doc, [{"op": "remove_node", "id": "a"}])
 
 
 def test_move_only_positions_existing_nodes() -> None:
     doc = _doc()
-    with pytest.raises(DiffError, match="no node 'ghost' to position"):
-        apply_diffs(doc, [{"op": "move", "positions": {"ghost": {"x": 1, "y": 1}}}])
+    with pytest.raises(EditError, match="no node 'ghost' to position"):
+        apply_edits(doc, [{"op": "move", "positions": {"ghost": {"x": 1, "y": 1}}}])
     assert "ghost" not in doc.canvas.positions
 
 
 def test_only_structural_batches_need_revalidation() -> None:
-    from orcheo_jupyter.widget.diffs import changes_structure
+    from orcheo_jupyter.spec.edits import changes_structure
 
     assert not changes_structure([{"op": "move", "positions": {"a": {"x": 1, "y": 2}}}])
     assert not changes_structure([{"op": "set_viewport", "viewport": None}])
@@ -193,41 +193,41 @@ def test_only_structural_batches_need_revalidation() -> None:
 
 def test_set_meta_renames_and_describes_the_workflow_all_or_nothing() -> None:
     doc = _doc()
-    apply_diffs(doc, [{"op": "set_meta", "name": "Greeter", "description": "Says hello"}])
+    apply_edits(doc, [{"op": "set_meta", "name": "Greeter", "description": "Says hello"}])
     assert (doc.name, doc.description) == ("Greeter", "Says hello")
-    apply_diffs(doc, [{"op": "set_meta", "description": ""}])
+    apply_edits(doc, [{"op": "set_meta", "description": ""}])
     assert (doc.name, doc.description) == ("Greeter", "")
-    with pytest.raises(DiffError, match=r"diff 1 \(set_meta\): a workflow needs a name"):
-        apply_diffs(
+    with pytest.raises(EditError, match=r"diff 1 \(set_meta\): a workflow needs a name"):
+        apply_edits(
             doc,
             [{"op": "set_meta", "description": "changed"}, {"op": "set_meta", "name": "  "}],
         )
     assert (doc.name, doc.description) == ("Greeter", "")
-    with pytest.raises(DiffError, match=r"name: String should have at least 1 character"):
-        apply_diffs(doc, [{"op": "set_meta", "name": ""}])
+    with pytest.raises(EditError, match=r"name: String should have at least 1 character"):
+        apply_edits(doc, [{"op": "set_meta", "name": ""}])
 
 
 def test_pins_set_replace_and_remove_and_follow_their_node() -> None:
     doc = _doc()
-    apply_diffs(doc, [{"op": "set_pin", "id": "a", "output": {"x": 9}}])
+    apply_edits(doc, [{"op": "set_pin", "id": "a", "output": {"x": 9}}])
     assert doc.pinned == {"a": {"x": 9}}
-    apply_diffs(doc, [{"op": "set_pin", "id": "a", "output": None}])  # null is an output too
+    apply_edits(doc, [{"op": "set_pin", "id": "a", "output": None}])  # null is an output too
     assert doc.pinned == {"a": None}
-    apply_diffs(doc, [{"op": "rename_node", "id": "a", "new_id": "first"}])
+    apply_edits(doc, [{"op": "rename_node", "id": "a", "new_id": "first"}])
     assert doc.pinned == {"first": None}
-    apply_diffs(doc, [{"op": "remove_pin", "id": "first"}, {"op": "remove_pin", "id": "first"}])
+    apply_edits(doc, [{"op": "remove_pin", "id": "first"}, {"op": "remove_pin", "id": "first"}])
     assert doc.pinned == {}
-    apply_diffs(doc, [{"op": "set_pin", "id": "b", "output": [1, 2]}])
-    apply_diffs(doc, [{"op": "remove_node", "id": "b"}])
+    apply_edits(doc, [{"op": "set_pin", "id": "b", "output": [1, 2]}])
+    apply_edits(doc, [{"op": "remove_node", "id": "b"}])
     assert doc.pinned == {}  # a pin never outlives its node
     assert "pinned" not in spec.to_data(doc)  # an empty member is not written
 
 
 def test_pin_batches_are_all_or_nothing_and_name_the_problem() -> None:
     doc = _doc()
-    apply_diffs(doc, [{"op": "set_pin", "id": "a", "output": 1}])
-    with pytest.raises(DiffError, match="diff 1 \\(set_pin\\)"):
-        apply_diffs(
+    apply_edits(doc, [{"op": "set_pin", "id": "a", "output": 1}])
+    with pytest.raises(EditError, match="diff 1 \\(set_pin\\)"):
+        apply_edits(
             doc,
             [
                 {"op": "set_pin", "id": "a", "output": 2},
@@ -235,10 +235,10 @@ def test_pin_batches_are_all_or_nothing_and_name_the_problem() -> None:
             ],
         )
     assert doc.pinned == {"a": 1}
-    with pytest.raises(DiffError, match="output"):
-        apply_diffs(doc, [{"op": "set_pin", "id": "a"}])
-    with pytest.raises(DiffError):
-        apply_diffs(
+    with pytest.raises(EditError, match="output"):
+        apply_edits(doc, [{"op": "set_pin", "id": "a"}])
+    with pytest.raises(EditError):
+        apply_edits(
             doc,
             [{"op": "remove_node", "id": "a"}, {"op": "add_edge", "source": "x", "target": "y"}],
         )
@@ -247,17 +247,17 @@ def test_pin_batches_are_all_or_nothing_and_name_the_problem() -> None:
 
 def test_set_comment_adds_edits_moves_and_removes_a_sticky_note() -> None:
     doc = _doc()
-    apply_diffs(doc, [{"op": "set_comment", "id": "n1", "comment": {"text": "hi", "x": 1, "y": 2}}])
-    apply_diffs(doc, [{"op": "set_comment", "id": "n2", "comment": {"text": "", "x": 0, "y": 0}}])
+    apply_edits(doc, [{"op": "set_comment", "id": "n1", "comment": {"text": "hi", "x": 1, "y": 2}}])
+    apply_edits(doc, [{"op": "set_comment", "id": "n2", "comment": {"text": "", "x": 0, "y": 0}}])
     assert [(c.id, c.text, c.x, c.y) for c in doc.canvas.comments] == [
         ("n1", "hi", 1.0, 2.0),
         ("n2", "", 0.0, 0.0),
     ]
-    apply_diffs(
+    apply_edits(
         doc, [{"op": "set_comment", "id": "n1", "comment": {"text": "moved", "x": 5, "y": 6}}]
     )
     assert doc.canvas.comments[0].model_dump() == {"id": "n1", "text": "moved", "x": 5.0, "y": 6.0}
-    apply_diffs(doc, [{"op": "set_comment", "id": "n1", "comment": None}])
+    apply_edits(doc, [{"op": "set_comment", "id": "n1", "comment": None}])
     assert [c.id for c in doc.canvas.comments] == ["n2"]
     # Saved in the document (the canvas's comments member) and read back.
     again = spec.loads(spec.dumps(doc))
@@ -266,9 +266,9 @@ def test_set_comment_adds_edits_moves_and_removes_a_sticky_note() -> None:
 
 def test_set_comment_errors_name_the_field_and_leave_the_notes_unchanged() -> None:
     doc = _doc()
-    apply_diffs(doc, [{"op": "set_comment", "id": "n1", "comment": {"text": "a", "x": 0, "y": 0}}])
-    with pytest.raises(DiffError, match=r"diff 1 \(set_comment\): comment.text"):
-        apply_diffs(
+    apply_edits(doc, [{"op": "set_comment", "id": "n1", "comment": {"text": "a", "x": 0, "y": 0}}])
+    with pytest.raises(EditError, match=r"diff 1 \(set_comment\): comment.text"):
+        apply_edits(
             doc,
             [
                 {"op": "set_comment", "id": "n1", "comment": None},
@@ -276,11 +276,11 @@ def test_set_comment_errors_name_the_field_and_leave_the_notes_unchanged() -> No
             ],
         )
     assert [c.text for c in doc.canvas.comments] == ["a"]
-    with pytest.raises(DiffError, match=r"diff 0 \(set_comment\): id"):
-        apply_diffs(doc, [{"op": "set_comment", "id": "", "comment": None}])
+    with pytest.raises(EditError, match=r"diff 0 \(set_comment\): id"):
+        apply_edits(doc, [{"op": "set_comment", "id": "", "comment": None}])
 
 
 def test_notes_are_layout_only() -> None:
-    from orcheo_jupyter.widget.diffs import changes_structure
+    from orcheo_jupyter.spec.edits import changes_structure
 
     assert not changes_structure([{"op": "set_comment", "id": "n", "comment": None}])
