@@ -1,7 +1,8 @@
 """Small helpers below every layer: no import of any other orcheo_jupyter package.
 
-``retry`` (backoff delays and ``Retry-After``), ``lru`` (a bounded cache) and
-``timestamps`` (the one UTC ISO form of every stored time) each exist once here,
+``retry`` (backoff delays and ``Retry-After``), ``lru`` (a bounded cache),
+``dotted`` (walking a dotted path through data) and ``timestamps`` (the one UTC
+ISO form of every stored time) each exist once here,
 so spec, store, runtime, nodes, triggers and the client share one rule. The one
 batching class is ``store.group_commit.GroupCommit``.
 """

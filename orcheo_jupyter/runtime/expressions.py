@@ -9,42 +9,14 @@ verbatim and is reported to the caller.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
+
+from ..common.dotted import MISSING, dig
 
 _TEMPLATE = re.compile(r"\{\{\s*([^{}]+?)\s*\}\}")
 _EXACT = re.compile(r"^\s*\{\{\s*([^{}]+?)\s*\}\}\s*$")
 _SCALARS = (str, int, float, bool)
-
-
-class _Missing:
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return "MISSING"
-
-
-MISSING: Any = _Missing()
-
-
-def walk(root: Any, parts: Sequence[str]) -> Any:
-    """Follow dotted parts through mappings, sequences (by index) and attributes."""
-    cur = root
-    for part in parts:
-        if isinstance(cur, Mapping):
-            if part not in cur:
-                return MISSING
-            cur = cur[part]
-        elif isinstance(cur, list | tuple):
-            try:
-                cur = cur[int(part)]
-            except (ValueError, IndexError):
-                return MISSING
-        elif not part.startswith("_") and hasattr(cur, part):
-            cur = getattr(cur, part)
-        else:
-            return MISSING
-    return cur
 
 
 def lookup(path: str, state: Mapping[str, Any], run_config: Mapping[str, Any] | None = None) -> Any:
@@ -54,13 +26,13 @@ def lookup(path: str, state: Mapping[str, Any], run_config: Mapping[str, Any] | 
         return MISSING
     head = parts[0]
     if head == "config" and run_config is not None:
-        found = walk(run_config, parts[1:])
+        found = dig(run_config, parts[1:], attributes=True)
         if found is not MISSING:
             return found
     if head in state:
-        return walk(state, parts)
+        return dig(state, parts, attributes=True)
     if head != "results":
-        return walk(state.get("results", {}), parts)
+        return dig(state.get("results", {}), parts, attributes=True)
     return MISSING
 
 

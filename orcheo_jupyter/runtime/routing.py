@@ -8,9 +8,10 @@ from typing import Any
 from langchain_core.runnables import RunnableConfig
 from langgraph.graph import END
 
+from ..common.dotted import MISSING
 from ..spec.models import END as END_SENTINEL
 from ..spec.models import ConditionalEdge
-from .expressions import MISSING, lookup
+from .expressions import lookup
 
 
 def route_key(value: Any) -> str:

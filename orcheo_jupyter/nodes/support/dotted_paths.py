@@ -5,43 +5,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ...common.dotted import MISSING, dig, split_path
 
-class _Missing:
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return "MISSING"
-
-    def __bool__(self) -> bool:
-        return False
-
-
-MISSING: Any = _Missing()
-
-
-def split_path(path: str) -> list[str]:
-    """``"a.b[0].c"`` or ``"a.b.0.c"`` -> ``["a", "b", "0", "c"]``."""
-    normalized = path.replace("[", ".").replace("]", "")
-    return [p for p in normalized.strip().split(".") if p != ""]
-
-
-def dig(root: Any, path: str | list[str]) -> Any:
-    """The value at a dotted path (mapping keys, list indexes), or MISSING."""
-    parts = split_path(path) if isinstance(path, str) else path
-    cur = root
-    for part in parts:
-        if isinstance(cur, Mapping):
-            if part not in cur:
-                return MISSING
-            cur = cur[part]
-        elif isinstance(cur, list | tuple):
-            try:
-                cur = cur[int(part)]
-            except (ValueError, IndexError):
-                return MISSING
-        else:
-            return MISSING
-    return cur
+__all__ = [
+    "MISSING",
+    "absolute_http_url",
+    "dig",
+    "is_template",
+    "lookup_state",
+    "put",
+    "split_path",
+]
 
 
 def lookup_state(state: Mapping[str, Any], path: str) -> Any:
