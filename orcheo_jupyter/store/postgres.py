@@ -11,24 +11,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from psycopg import AsyncConnection, errors
+from psycopg import errors
 from psycopg.types.json import Json
-from psycopg_pool import AsyncConnectionPool
 
 from .base import Conflict
 from .encoding import dumps
-from .postgres_pool import open_migrated, postgres_pool
+from .postgres_pool import PostgresStore
 from .records import (
     EventRecord,
     RunRecord,
     RunUpdate,
-    TransitionRecord,
-    resolve_shared,
 )
 from .run_queries import RunQueries
-from .spans import span_columns, span_of
-from .sql import PostgresDatabase, Steps, postgres_sql
-from .sqlite import _JSON_FIELDS, _RUN_COLUMNS, _UPDATABLE
+from .run_rows import INSERT_RUN, JSON_FIELDS, RUN_COLUMNS, run_record, update_statement
+from .sql import Steps, postgres_sql
 from .workflow_tables import PUT_DOCUMENT, WorkflowTables
 
 Row = dict[str, Any]
@@ -48,44 +44,21 @@ def _text(value: Any) -> Any:
     return value.replace("\x00", "\ufffd") if isinstance(value, str) else value
 
 
-class PostgresRepository(WorkflowTables, RunQueries):
+class PostgresRepository(PostgresStore, WorkflowTables, RunQueries):
     """The Repository protocol on a Postgres database (``postgresql://...`` DSN)."""
 
     def __init__(self, dsn: str, *, min_size: int = 1, max_size: int = 10) -> None:
-        self.dsn = dsn
-        self._pool = postgres_pool(
-            dsn, name="orcheo-repository", max_size=max_size, min_size=min_size
-        )
-        self._sql = PostgresDatabase(self._pool)
-
-    # --- lifecycle -------------------------------------------------------
-    async def open(self) -> None:
-        await open_migrated(self._pool)
-
-    async def close(self) -> None:
-        await self._pool.close()
-
-    @property
-    def pool(self) -> AsyncConnectionPool[AsyncConnection[Row]]:
-        return self._pool
+        super().__init__(dsn, name="orcheo-repository", max_size=max_size, min_size=min_size)
 
     async def _one(self, sql: str, params: tuple[Any, ...] = ()) -> Row | None:
         async with self._pool.connection() as conn:
             cur = await conn.execute(sql, params)
             return await cur.fetchone()
 
-    async def _all(self, sql: str, params: tuple[Any, ...] = ()) -> list[Row]:
-        async with self._pool.connection() as conn:
-            cur = await conn.execute(sql, params)
-            return await cur.fetchall()
-
     # --- runs ------------------------------------------------------------
     async def create_run(self, run: RunRecord, document_body: str | None = None) -> None:
         """Store a new run (and, if given, its document) in one transaction."""
-        values = tuple(
-            _json(getattr(run, c)) if c in _JSON_FIELDS else _text(getattr(run, c))
-            for c in _RUN_COLUMNS
-        )
+        values = _run_values(run)
         try:
             async with self._pool.connection() as conn, conn.transaction():
                 if document_body is not None:
@@ -103,10 +76,7 @@ class PostgresRepository(WorkflowTables, RunQueries):
             for run in runs:
                 cur = await conn.execute(
                     _INSERT_RUN + " ON CONFLICT (id) DO NOTHING",
-                    tuple(
-                        _json(getattr(run, c)) if c in _JSON_FIELDS else _text(getattr(run, c))
-                        for c in _RUN_COLUMNS
-                    ),
+                    _run_values(run),
                 )
                 stored.append(cur.rowcount == 1)
         return stored
@@ -138,53 +108,6 @@ class PostgresRepository(WorkflowTables, RunQueries):
                     )
             for sql, params in statements:
                 await conn.execute(sql, params)
-
-    async def list_events(
-        self, run_id: str, *, after: int = 0, limit: int | None = None
-    ) -> list[EventRecord]:
-        sql = "SELECT * FROM run_events WHERE run_id = %s AND seq > %s ORDER BY seq"
-        params: tuple[Any, ...] = (run_id, after)
-        if limit is not None:
-            sql += " LIMIT %s"
-            params += (limit,)
-        rows = await self._all(sql, params)
-        return [
-            EventRecord(r["run_id"], r["seq"], r["type"], r["at"], r["node"], r["data"])
-            for r in rows
-        ]
-
-    async def list_transitions(self, run_id: str) -> list[TransitionRecord]:
-        rows = await self._all(
-            "SELECT * FROM run_transitions WHERE run_id = %s ORDER BY n", (run_id,)
-        )
-        return [TransitionRecord(r["run_id"], r["status"], r["at"]) for r in rows]
-
-    # --- traces ----------------------------------------------------------
-    async def add_spans(self, run_id: str, spans: list[dict[str, Any]]) -> None:
-        """Keep finished spans with the run (a span stored twice is kept once)."""
-        rows = [(run_id, *span_columns(span)) for span in spans]
-        if not rows:
-            return
-        async with (
-            self._pool.connection() as conn,
-            conn.transaction(),
-            conn.cursor() as cur,
-        ):
-            await cur.executemany(
-                "INSERT INTO run_spans (run_id, span_id, trace_id, parent_span_id, name,"
-                " start_ns, end_ns, data) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
-                " ON CONFLICT DO NOTHING",
-                rows,
-            )
-
-    async def list_spans(self, run_id: str) -> list[dict[str, Any]]:
-        """The run's stored spans in start order."""
-        rows = await self._all(
-            "SELECT run_id, span_id, trace_id, parent_span_id, name, start_ns, end_ns,"
-            " data::text AS data FROM run_spans WHERE run_id = %s ORDER BY start_ns, span_id",
-            (run_id,),
-        )
-        return [span_of(r["data"], r) for r in rows]
 
     # --- leases and leader locks ----------------------------------------------
     async def try_lock(self, name: str, owner: str, ttl: float) -> bool:
@@ -227,26 +150,20 @@ class PostgresRepository(WorkflowTables, RunQueries):
         return None if row is None else str(row["owner"])
 
 
+def _run_values(run: RunRecord) -> tuple[Any, ...]:
+    return tuple(
+        _json(getattr(run, c)) if c in JSON_FIELDS else _text(getattr(run, c)) for c in RUN_COLUMNS
+    )
+
+
 def _run(row: Row) -> RunRecord:
-    data = {c: row[c] for c in _RUN_COLUMNS}
-    data["config"] = data["config"] or {}
-    data["node_states"] = data["node_states"] or {}
-    data["final_state"] = resolve_shared(data["final_state"], data["inputs"])
-    return RunRecord(**data)
+    return run_record({c: row[c] for c in RUN_COLUMNS})
 
 
 def _update_statement(update: RunUpdate) -> tuple[str, tuple[Any, ...]]:
-    unknown = set(update.fields) - _UPDATABLE
-    if unknown:
-        raise ValueError(f"cannot update run fields {sorted(unknown)}")
-    fields = dict(update.fields)
-    fields["updated_at"] = update.at
-    assignments = ", ".join(f"{k} = %s" for k in fields)
-    values = [_json(v) if k in _JSON_FIELDS else _text(v) for k, v in fields.items()]
-    return f"UPDATE runs SET {assignments} WHERE id = %s", (*values, update.run_id)
+    sql, params = update_statement(update, lambda k, v: _json(v) if k in JSON_FIELDS else _text(v))
+    return postgres_sql(sql), params
 
 
 _PUT_DOC = postgres_sql(PUT_DOCUMENT)
-_INSERT_RUN = (
-    f"INSERT INTO runs ({', '.join(_RUN_COLUMNS)}) VALUES ({', '.join('%s' for _ in _RUN_COLUMNS)})"
-)
+_INSERT_RUN = postgres_sql(INSERT_RUN)

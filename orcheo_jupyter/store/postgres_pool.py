@@ -15,6 +15,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from ..spec.values import loads_stored
 from .postgres_schema import migrate
+from .sql import Database, PostgresDatabase
 
 Row = dict[str, Any]
 Pool = AsyncConnectionPool[AsyncConnection[Row]]
@@ -43,3 +44,26 @@ async def open_migrated(pool: Pool) -> None:
     await pool.open(wait=True, timeout=30)
     async with pool.connection() as conn:
         await migrate(conn)
+
+
+class PostgresStore:
+    """A store on its own pool of the orcheo database, its schema migrated on open.
+
+    The base of the repository, the trigger store and the vault's store on
+    Postgres: each runs its ``store/sql.py`` steps on ``_sql``.
+    """
+
+    def __init__(self, dsn: str, *, name: str, max_size: int, min_size: int = 1) -> None:
+        self.dsn = dsn
+        self._pool = postgres_pool(dsn, name=name, max_size=max_size, min_size=min_size)
+        self._sql: Database = PostgresDatabase(self._pool)
+
+    @property
+    def pool(self) -> Pool:
+        return self._pool
+
+    async def open(self) -> None:
+        await open_migrated(self._pool)
+
+    async def close(self) -> None:
+        await self._pool.close()

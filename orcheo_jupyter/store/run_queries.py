@@ -1,15 +1,22 @@
-"""Reading runs: one implementation of ``get_run`` and ``list_runs`` for both databases.
+"""Reading runs, their events, transitions and spans: one implementation for both databases.
 
 Mixed into the repositories, which supply ``_sql`` and ``_records`` (how stored
 rows become ``RunRecord``: SQLite reads large inputs kept beside the row and
-decodes JSON text; Postgres gets JSON decoded by its connection).
+decodes JSON text; Postgres gets JSON decoded by its connection). Writing runs,
+events and updates stays in each repository: that is the tuned hot path.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from .base import NotFound
-from .records import RunRecord
-from .sql import Database, Row, Steps, page, rows, where
+from .records import EventRecord, RunRecord, TransitionRecord
+from .spans import SPAN_COLUMNS, span_columns, span_of
+from .sql import Database, Row, Steps, fetch_all, insert, page, rows, run_many, where
+
+#: A span stored twice (a retried flush) is kept once.
+ADD_SPAN = insert("run_spans", ("run_id", *SPAN_COLUMNS, "data"), "ON CONFLICT DO NOTHING")
 
 
 class RunQueries:
@@ -54,3 +61,47 @@ class RunQueries:
             return (yield from self._records(found)), total
 
         return await self._sql.read(steps)
+
+    async def list_events(
+        self, run_id: str, *, after: int = 0, limit: int | None = None
+    ) -> list[EventRecord]:
+        sql = "SELECT * FROM run_events WHERE run_id = ? AND seq > ? ORDER BY seq"
+        params: tuple[Any, ...] = (run_id, after)
+        if limit is not None:
+            sql += " LIMIT ?"
+            params += (limit,)
+        found = await self._sql.read(lambda: fetch_all(sql, params))
+        stored_json = self._sql.dialect.stored_json
+        return [
+            EventRecord(
+                r["run_id"], r["seq"], r["type"], r["at"], r["node"], *stored_json(r["data"])
+            )
+            for r in found
+        ]
+
+    async def list_transitions(self, run_id: str) -> list[TransitionRecord]:
+        found = await self._sql.read(
+            lambda: fetch_all(
+                "SELECT * FROM run_transitions WHERE run_id = ? ORDER BY n", (run_id,)
+            )
+        )
+        return [TransitionRecord(r["run_id"], r["status"], r["at"]) for r in found]
+
+    async def add_spans(self, run_id: str, spans: list[dict[str, Any]]) -> None:
+        """Keep finished spans with the run (a span stored twice is kept once)."""
+        found = [(run_id, *span_columns(span)) for span in spans]
+        if found:
+            await self._sql.write(lambda: run_many(ADD_SPAN, found))
+
+    async def list_spans(self, run_id: str) -> list[dict[str, Any]]:
+        """The run's stored spans in start order."""
+        columns = ", ".join(SPAN_COLUMNS)
+        data = self._sql.dialect.as_text("data")
+        found = await self._sql.read(
+            lambda: fetch_all(
+                f"SELECT run_id, {columns}, {data} AS data FROM run_spans"
+                " WHERE run_id = ? ORDER BY start_ns, span_id",
+                (run_id,),
+            )
+        )
+        return [span_of(r["data"], r) for r in found]

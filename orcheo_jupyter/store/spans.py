@@ -7,8 +7,9 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-_COLUMNS = ("span_id", "trace_id", "parent_span_id", "name", "start_ns", "end_ns")
-_DROPPED = (*_COLUMNS, "run_id")
+#: The columns beside ``run_id`` and ``data`` (the JSON text of the rest).
+SPAN_COLUMNS = ("span_id", "trace_id", "parent_span_id", "name", "start_ns", "end_ns")
+_DROPPED = (*SPAN_COLUMNS, "run_id")
 
 
 def span_columns(span: Mapping[str, Any]) -> tuple[Any, ...]:
@@ -32,7 +33,7 @@ def span_columns(span: Mapping[str, Any]) -> tuple[Any, ...]:
 def span_of(data: str | Mapping[str, Any], row: Mapping[str, Any]) -> dict[str, Any]:
     """A stored span as one dict again (the shape ``add_spans`` was given)."""
     rest = json.loads(data) if isinstance(data, str) else dict(data)
-    span = {name: row[name] for name in _COLUMNS}
+    span = {name: row[name] for name in SPAN_COLUMNS}
     span["start_ns"], span["end_ns"] = int(span["start_ns"]), int(span["end_ns"])
     span.update(rest)
     return span

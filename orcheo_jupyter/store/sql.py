@@ -135,6 +135,14 @@ class Dialect:
         """A JSON column's stored value as Python data."""
         return None if value is None else loads_stored(value)
 
+    def stored_json(self, value: Any) -> tuple[Any, str | None]:
+        """A JSON column as (Python data, its stored text when the driver gives text)."""
+        return (None, None) if value is None else (loads_stored(value), value)
+
+    def as_text(self, column: str) -> str:
+        """``column`` (JSON) selected as its stored text."""
+        return column
+
     def contains(self, column: str) -> str:
         """SQL true when the JSON array ``column`` holds the parameter's value."""
         return f"EXISTS (SELECT 1 FROM json_each({column}) WHERE value = ?)"
@@ -163,6 +171,12 @@ class PostgresDialect(Dialect):
 
     def from_json(self, value: Any) -> Any:
         return value  # decoded by the connection (``loads_stored``)
+
+    def stored_json(self, value: Any) -> tuple[Any, str | None]:
+        return value, None
+
+    def as_text(self, column: str) -> str:
+        return f"{column}::text"
 
     def contains(self, column: str) -> str:
         return f"{column} @> to_jsonb(?::text)"

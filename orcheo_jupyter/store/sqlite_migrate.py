@@ -1,9 +1,15 @@
-"""Numbered SQLite migrations, applied once even when several processes open the file."""
+"""Numbered SQLite migrations, applied once even when several processes open the file,
+and the store base that applies them on open."""
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, ClassVar
+
+from .sql import Database, SqliteDatabase
+from .sqlite_thread import SqliteThread
 
 
 def migrate(conn: sqlite3.Connection, migrations: Mapping[int, str]) -> None:
@@ -35,3 +41,26 @@ def split_statements(script: str) -> list[str]:
                 out.append(buf.strip())
             buf = ""
     return out
+
+
+class SqliteStore:
+    """A store on one SQLite file with its own connection thread, migrated on open.
+
+    The base of the repository, the trigger store and the vault's store on SQLite
+    (each file has its own ``migrations``): each runs its ``store/sql.py`` steps on
+    ``_sql`` and its hot writes on ``_db``.
+    """
+
+    migrations: ClassVar[Mapping[int, str]]
+
+    def __init__(self, path: str | Path, **thread_options: Any) -> None:
+        self.path = Path(path)
+        self._db = SqliteThread(self.path, **thread_options)
+        self._sql: Database = SqliteDatabase(self._db)
+
+    async def open(self) -> None:
+        await self._db.open()
+        await self._db.call(lambda conn: migrate(conn, self.migrations))
+
+    async def close(self) -> None:
+        await self._db.close()

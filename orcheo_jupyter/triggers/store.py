@@ -24,7 +24,6 @@ from ..store.sql import (
     Dialect,
     Duplicate,
     Row,
-    SqliteDatabase,
     Steps,
     drive,
     fetch_all,
@@ -38,8 +37,7 @@ from ..store.sql import (
     upsert,
     where,
 )
-from ..store.sqlite_migrate import migrate
-from ..store.sqlite_thread import SqliteThread
+from ..store.sqlite_migrate import SqliteStore
 from .records import Accepted, CronFire, CronState, Delivery, Job, PollState, merge_poll
 from .store_schema import (
     _DELIVERY_COLUMNS,
@@ -373,26 +371,22 @@ class SqlTriggerStore:
         )
 
 
-class SqliteTriggerStore(SqlTriggerStore):
+class SqliteTriggerStore(SqliteStore, SqlTriggerStore):
     """TriggerStore on one SQLite file (``<data dir>/triggers.sqlite``)."""
 
+    migrations = MIGRATIONS
+
     def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        self._db = SqliteThread(self.path)
-        self._sql = SqliteDatabase(self._db)
+        super().__init__(path)
         self._deliveries: GroupCommit[tuple[Delivery, Job], Accepted] = GroupCommit.sqlite(
             self._db, self._accept_batch
         )
         self._updates: GroupCommit[Job, None] = GroupCommit.sqlite(self._db, self._update_batch)
 
-    async def open(self) -> None:
-        await self._db.open()
-        await self._db.call(lambda conn: migrate(conn, MIGRATIONS))
-
     async def close(self) -> None:
         await self._deliveries.drain()
         await self._updates.drain()
-        await self._db.close()
+        await super().close()
 
     def _accept_batch(
         self, conn: sqlite3.Connection, items: Sequence[tuple[Delivery, Job]]

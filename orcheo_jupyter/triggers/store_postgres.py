@@ -8,25 +8,17 @@ insert a unique constraint refuses looks again and answers with the stored one.
 from __future__ import annotations
 
 from ..store.base import Conflict
-from ..store.postgres_pool import open_migrated, postgres_pool
-from ..store.sql import Duplicate, PostgresDatabase
+from ..store.postgres_pool import PostgresStore
+from ..store.sql import Duplicate
 from .records import Accepted, Delivery, Job
 from .store import SqlTriggerStore
 
 
-class PostgresTriggerStore(SqlTriggerStore):
+class PostgresTriggerStore(PostgresStore, SqlTriggerStore):
     """TriggerStore on the orcheo Postgres database (``ORCHEO_POSTGRES_DSN``)."""
 
     def __init__(self, dsn: str, *, max_size: int = 4) -> None:
-        self.dsn = dsn
-        self._pool = postgres_pool(dsn, name="orcheo-triggers", max_size=max_size)
-        self._sql = PostgresDatabase(self._pool)
-
-    async def open(self) -> None:
-        await open_migrated(self._pool)
-
-    async def close(self) -> None:
-        await self._pool.close()
+        super().__init__(dsn, name="orcheo-triggers", max_size=max_size)
 
     async def accept_delivery(self, delivery: Delivery, job: Job) -> Accepted:
         """Store the delivery and its job, unless an earlier delivery already stands for it."""

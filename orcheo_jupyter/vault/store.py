@@ -16,8 +16,7 @@ from typing import Any, Protocol
 from ..store import sql
 from ..store.base import Conflict, NotFound
 from ..store.group_commit import GroupCommit
-from ..store.sqlite_migrate import migrate
-from ..store.sqlite_thread import SqliteThread
+from ..store.sqlite_migrate import SqliteStore
 from .records import AuditEntry, CredentialRow
 
 SCHEMA_VERSION = 1
@@ -207,22 +206,18 @@ class SqlCredentialStore:
         return entries, total
 
 
-class SqliteCredentialStore(SqlCredentialStore):
+class SqliteCredentialStore(SqliteStore, SqlCredentialStore):
     """CredentialStore on one SQLite file (``<data dir>/vault.sqlite``)."""
 
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        self._db = SqliteThread(self.path)
-        self._sql = sql.SqliteDatabase(self._db)
-        self._audit: GroupCommit[AuditEntry, None] = GroupCommit.sqlite(self._db, _audit_batch)
+    migrations = {SCHEMA_VERSION: _SCHEMA}
 
-    async def open(self) -> None:
-        await self._db.open()
-        await self._db.call(lambda conn: migrate(conn, {SCHEMA_VERSION: _SCHEMA}))
+    def __init__(self, path: str | Path) -> None:
+        super().__init__(path)
+        self._audit: GroupCommit[AuditEntry, None] = GroupCommit.sqlite(self._db, _audit_batch)
 
     async def close(self) -> None:
         await self._audit.drain()
-        await self._db.close()
+        await super().close()
 
     async def audit(self, entry: AuditEntry) -> None:
         """Group-committed with the entries other tasks append meanwhile."""

@@ -7,20 +7,12 @@ with SQLite. The tables are part of the repository's versioned schema
 
 from __future__ import annotations
 
-from ..store.postgres_pool import open_migrated, postgres_pool
-from ..store.sql import PostgresDatabase
+from ..store.postgres_pool import PostgresStore
 from .store import SqlCredentialStore
 
 
-class PostgresCredentialStore(SqlCredentialStore):
+class PostgresCredentialStore(PostgresStore, SqlCredentialStore):
     """CredentialStore on the orcheo Postgres database (``ORCHEO_POSTGRES_DSN``)."""
 
     def __init__(self, dsn: str, *, max_size: int = 4) -> None:
-        self._pool = postgres_pool(dsn, name="orcheo-vault", max_size=max_size)
-        self._sql = PostgresDatabase(self._pool)
-
-    async def open(self) -> None:
-        await open_migrated(self._pool)
-
-    async def close(self) -> None:
-        await self._pool.close()
+        super().__init__(dsn, name="orcheo-vault", max_size=max_size)
