@@ -13,7 +13,6 @@ are recorded as missed, never dropped silently. Fires are also unique per
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
 from dataclasses import dataclass
@@ -28,7 +27,7 @@ from .config import CronConfig, TriggerSpec
 from .dispatcher import Dispatcher, iso, parse_iso
 from .records import CronFire, CronState, Job
 from .store import TriggerStore
-from .ticking import TickLoop
+from .ticking import TriggerTable
 
 log = logging.getLogger(__name__)
 
@@ -80,8 +79,10 @@ def next_slot(config: CronConfig, after: dt.datetime) -> dt.datetime | None:
     return slot
 
 
-class CronScheduler(TickLoop):
+class CronScheduler(TriggerTable[CronState, _Entry]):
     name = "cron"
+    kind = "cron"
+    config_type = CronConfig
 
     def __init__(
         self, store: TriggerStore, dispatcher: Dispatcher, *, clock: Clock | None = None
@@ -89,15 +90,10 @@ class CronScheduler(TickLoop):
         super().__init__(clock or SystemClock())
         self.store = store
         self.dispatcher = dispatcher
-        self._entries: dict[str, _Entry] = {}
-        self._stored: dict[str, CronState] = {}
-        self._lock = asyncio.Lock()
 
-    async def load(self) -> None:
-        """Read the stored last-fire times (before any trigger registers)."""
-        self._stored = {
-            f"{s.workflow_id}:{s.trigger_id}": s for s in await self.store.cron_states()
-        }
+    async def stored_states(self) -> list[CronState]:
+        """The stored last-fire times."""
+        return await self.store.cron_states()
 
     async def set_workflow(
         self, workflow_id: str, specs: list[TriggerSpec], version: int | None
@@ -105,19 +101,8 @@ class CronScheduler(TickLoop):
         """The workflow's cron triggers now (an empty list removes them)."""
         async with self._lock:
             now = self.clock.now()
-            wanted = {
-                s.key: s
-                for s in specs
-                if s.type == "cron" and s.enabled and isinstance(s.config, CronConfig)
-            }
-            drop = [
-                (workflow_id, key.split(":", 1)[1])
-                for key in list(self._entries)
-                if key.startswith(f"{workflow_id}:") and key not in wanted
-            ]
-            for wid, tid in drop:
-                self._entries.pop(f"{wid}:{tid}", None)
-                self._stored.pop(f"{wid}:{tid}", None)
+            wanted = self._wanted(specs)
+            drop = self._forget(workflow_id, wanted)
             save = []
             for key, spec in wanted.items():
                 assert isinstance(spec.config, CronConfig)

@@ -33,7 +33,7 @@ from .config import TriggerSpec
 from .dispatcher import Dispatcher, iso, parse_iso
 from .records import PollRaced, PollState
 from .store import TriggerStore
-from .ticking import TickLoop
+from .ticking import TriggerTable
 
 log = logging.getLogger(__name__)
 
@@ -88,8 +88,10 @@ def value_at(document: Any, path: str) -> Any:
     return current
 
 
-class HttpPoller(TickLoop):
+class HttpPoller(TriggerTable[PollState, _Entry]):
     name = "polling"
+    kind = "http_polling"
+    config_type = HttpPollingTriggerNode
 
     def __init__(
         self,
@@ -106,16 +108,11 @@ class HttpPoller(TickLoop):
         self.vault = vault
         self._transport = transport
         self._client: httpx.AsyncClient | None = None
-        self._entries: dict[str, _Entry] = {}
-        self._stored: dict[str, PollState] = {}
-        self._lock = asyncio.Lock()
         self._slots = asyncio.Semaphore(MAX_CONCURRENT_POLLS)
 
-    async def load(self) -> None:
-        """Read what every trigger last saw (before any trigger registers)."""
-        self._stored = {
-            f"{s.workflow_id}:{s.trigger_id}": s for s in await self.store.poll_states()
-        }
+    async def stored_states(self) -> list[PollState]:
+        """What every trigger last saw."""
+        return await self.store.poll_states()
 
     async def set_workflow(
         self, workflow_id: str, specs: list[TriggerSpec], version: int | None
@@ -123,25 +120,10 @@ class HttpPoller(TickLoop):
         """The workflow's polling triggers now (an empty list removes them)."""
         async with self._lock:
             now = self.clock.now()
-            wanted = {
-                s.key: s
-                for s in specs
-                if s.type == "http_polling"
-                and s.enabled
-                and isinstance(s.config, HttpPollingTriggerNode)
-            }
-            drop = [
-                key
-                for key in self._entries
-                if key.startswith(f"{workflow_id}:") and key not in wanted
-            ]
-            for key in drop:
-                self._entries.pop(key, None)
-                self._stored.pop(key, None)
+            wanted = self._wanted(specs)
+            drop = self._forget(workflow_id, wanted)
             if drop:
-                await self.store.drop_poll_states(
-                    [(wid, tid) for wid, _, tid in (k.partition(":") for k in drop)]
-                )
+                await self.store.drop_poll_states(drop)
             for key, spec in wanted.items():
                 assert isinstance(spec.config, HttpPollingTriggerNode)
                 config, target = spec.config, target_of(spec.config)

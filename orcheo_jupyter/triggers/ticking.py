@@ -1,13 +1,15 @@
-"""The loop cron and polling share: tick, then sleep until the next due time or a change."""
+"""What cron and polling share: the loop (tick, then sleep until the next due time or a
+change) and the table of registered triggers with their stored state."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 
 from .clock import Clock
+from .config import TriggerSpec
 
 log = logging.getLogger(__name__)
 
@@ -63,3 +65,56 @@ class TickLoop:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+
+
+class _Stored(Protocol):
+    @property
+    def workflow_id(self) -> str: ...
+    @property
+    def trigger_id(self) -> str: ...
+
+
+S = TypeVar("S", bound=_Stored)
+E = TypeVar("E")
+
+
+class TriggerTable(TickLoop, Generic[S, E]):
+    """A ``TickLoop`` over the registered triggers of one kind, keyed ``workflow:trigger``.
+
+    ``_entries`` holds what is registered now, ``_stored`` what the store last kept
+    for each trigger (read once by ``load``, before any registration), so a
+    restart resumes where it left off. Subclasses say which specs they take.
+    """
+
+    kind: str  # TriggerSpec.type
+    config_type: type
+
+    def __init__(self, clock: Clock) -> None:
+        super().__init__(clock)
+        self._entries: dict[str, E] = {}
+        self._stored: dict[str, S] = {}
+        self._lock = asyncio.Lock()
+
+    async def stored_states(self) -> list[S]:
+        raise NotImplementedError
+
+    async def load(self) -> None:
+        """Read what the store kept for every trigger (before any trigger registers)."""
+        self._stored = {f"{s.workflow_id}:{s.trigger_id}": s for s in await self.stored_states()}
+
+    def _wanted(self, specs: list[TriggerSpec]) -> dict[str, TriggerSpec]:
+        """The enabled specs of this kind, by key."""
+        return {
+            s.key: s
+            for s in specs
+            if s.type == self.kind and s.enabled and isinstance(s.config, self.config_type)
+        }
+
+    def _forget(self, workflow_id: str, wanted: dict[str, TriggerSpec]) -> list[tuple[str, str]]:
+        """Unregister the workflow's triggers not in ``wanted``; their (workflow, trigger) ids."""
+        prefix = f"{workflow_id}:"
+        drop = [k for k in self._entries if k.startswith(prefix) and k not in wanted]
+        for key in drop:
+            self._entries.pop(key, None)
+            self._stored.pop(key, None)
+        return [(workflow_id, key[len(prefix) :]) for key in drop]
