@@ -229,6 +229,14 @@ def parse_edit(raw: Any, index: int = 0) -> Any:
     op = raw.get("op")
     if op not in OPS:
         raise EditError(f"unknown op {op!r}; expected one of {', '.join(OPS)}", index=index)
+    node = raw.get("node")
+    new_id = node.get("id") if op == "add_node" and isinstance(node, dict) else None
+    if isinstance(new_id, str) and (not new_id.strip() or new_id in SENTINELS):
+        # The id rules are the engine's (one message on every surface), not the model's.
+        try:
+            check_new_id(GraphIR(), new_id)
+        except EditError as exc:
+            raise EditError(exc.reason, index=index, op=op) from None
     try:
         return _ADAPTER.validate_python(raw)
     except ValidationError as exc:

@@ -1,9 +1,10 @@
 /**
  * Applying and inverting diffs on a local copy of the document.
  *
- * The same rules are enforced in Python (orcheo_jupyter/widget/diffs.py); the
- * canvas applies a diff locally first so the UI never waits on the kernel, and
- * keeps the inverse for undo.
+ * The TypeScript twin of the edit engine (orcheo_jupyter/spec/edits.py): the canvas
+ * applies a diff locally first so the UI never waits on the kernel, and keeps the
+ * inverse for undo. Both engines must reproduce the shared fixtures in
+ * tests/ts/fixtures/edits (same documents, same refusals, same messages).
  */
 
 import {
@@ -17,10 +18,41 @@ import {
   JSONObject,
   NodeFields,
   Position,
+  RetryPolicy,
   WorkflowDocument
 } from './types';
 
-export class DiffError extends Error {}
+/**
+ * A refused diff. ``message`` says why (as Python's ``EditError.reason``); ``applyAll``
+ * adds which diff of the batch (``index``, ``op``).
+ */
+export class DiffError extends Error {
+  index: number | null = null;
+  op: string | null = null;
+}
+
+/** A string quoted as Python's repr() quotes it, so both engines word errors alike. */
+export function quote(text: string): string {
+  const q = text.includes("'") && !text.includes('"') ? '"' : "'";
+  let body = '';
+  for (const ch of text) {
+    if (ch === '\\' || ch === q) body += `\\${ch}`;
+    else if (ch === '\n') body += '\\n';
+    else if (ch === '\r') body += '\\r';
+    else if (ch === '\t') body += '\\t';
+    else if (ch.charCodeAt(0) < 0x20 || ch.charCodeAt(0) === 0x7f)
+      body += `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`;
+    else body += ch;
+  }
+  return q + body + q;
+}
+
+/** RetryPolicy's defaults (spec/models.py), filled in as Python's model fills them. */
+const RETRY_DEFAULTS = { max_attempts: 3, initial_interval: 0.5, backoff_factor: 2.0, max_interval: 30.0 };
+
+function withRetryDefaults(retry: unknown): unknown {
+  return retry && typeof retry === 'object' && !Array.isArray(retry) ? { ...RETRY_DEFAULTS, ...retry } : retry;
+}
 
 const SENTINELS = new Set([START, END]);
 
@@ -62,7 +94,7 @@ export function findNode(ir: GraphIR, id: string): IRNode | undefined {
 function requireNode(ir: GraphIR, id: string): IRNode {
   const node = findNode(ir, id);
   if (!node) {
-    throw new DiffError(`no node ${JSON.stringify(id)}`);
+    throw new DiffError(`no node ${quote(id)}`);
   }
   return node;
 }
@@ -76,10 +108,10 @@ export function checkNodeId(ir: GraphIR, id: string): void {
     throw new DiffError('a node id must be a non-empty string');
   }
   if (SENTINELS.has(id)) {
-    throw new DiffError(`node id ${JSON.stringify(id)} is reserved for the graph's start/end`);
+    throw new DiffError(`node id ${quote(id)} is reserved for the graph's start/end`);
   }
   if (findNode(ir, id)) {
-    throw new DiffError(`a node ${JSON.stringify(id)} already exists`);
+    throw new DiffError(`node ${quote(id)} already exists`);
   }
 }
 
@@ -119,7 +151,19 @@ export function invert(doc: WorkflowDocument, diff: Diff): Diff[] {
       const node = requireNode(ir, diff.id);
       const position = doc.canvas.positions[diff.id] ?? null;
       const back: Diff[] = [{ op: 'add_node', node: clone(node), position, index }];
-      // The node's pinned output comes back with it.
+      // Whatever removal takes along comes back too, in its place: edges, routes,
+      // the entrypoint and the pinned output.
+      ir.edges.forEach((e, i) => {
+        if (e.source === diff.id || e.target === diff.id)
+          back.push({ op: 'add_edge', source: e.source, target: e.target, index: i });
+      });
+      ir.conditional_edges.forEach((c, i) => {
+        const touched = c.source === diff.id || c.default === diff.id || Object.values(c.mapping).includes(diff.id);
+        if (!touched) return;
+        const { source, ...routing } = clone(c);
+        back.push({ op: 'set_conditional_edge', source, edge: routing, index: i });
+      });
+      if (entrypointOf(doc) === diff.id) back.push({ op: 'set_entrypoint', id: diff.id });
       if (doc.pinned && diff.id in doc.pinned)
         back.push({ op: 'set_pin', id: diff.id, output: clone(doc.pinned[diff.id]) });
       return back;
@@ -212,6 +256,7 @@ function validNode(node: IRNode): IRNode {
   } else if (node.kind !== 'subgraph') {
     throw new DiffError(`unknown node kind ${JSON.stringify((node as { kind: unknown }).kind)}`);
   }
+  if (node.retry) node.retry = withRetryDefaults(node.retry) as RetryPolicy;
   return node;
 }
 
@@ -321,7 +366,7 @@ export function apply(doc: WorkflowDocument, diff: Diff): void {
     case 'set_config': {
       const node = requireNode(ir, diff.id);
       if (node.kind === 'subgraph') {
-        throw new DiffError('a subgraph node has no config');
+        throw new DiffError(`node ${quote(diff.id)} is a subgraph and has no config`);
       }
       if (!diff.config || typeof diff.config !== 'object' || Array.isArray(diff.config)) {
         throw new DiffError('config must be an object');
@@ -332,39 +377,43 @@ export function apply(doc: WorkflowDocument, diff: Diff): void {
     case 'update_node': {
       const node = requireNode(ir, diff.id) as unknown as Record<string, unknown>;
       const allowed = node.kind === 'code' ? ['body', 'injected', 'retry', 'timeout'] : ['retry', 'timeout'];
-      for (const key of Object.keys(diff.fields)) {
+      for (const key of Object.keys(diff.fields).sort()) {
         if (!allowed.includes(key)) {
-          throw new DiffError(`field ${JSON.stringify(key)} cannot be set on a ${String(node.kind)} node`);
+          throw new DiffError(`field ${quote(key)} cannot be set on a ${String(node.kind)} node`);
+        }
+      }
+      for (const key of ['body', 'injected']) {
+        const value = (diff.fields as Record<string, unknown>)[key];
+        if (key in diff.fields && (value === null || value === undefined)) {
+          throw new DiffError(`${key} cannot be empty`);
         }
       }
       for (const [key, value] of Object.entries(diff.fields)) {
-        if (value === null || value === undefined) {
-          if (key === 'retry' || key === 'timeout') delete node[key];
-          else throw new DiffError(`${key} cannot be empty`);
-        } else {
-          node[key] = clone(value);
-        }
+        if (value === null || value === undefined) delete node[key];
+        else node[key] = key === 'retry' ? withRetryDefaults(clone(value)) : clone(value);
       }
       return;
     }
     case 'move': {
+      // Check every entry first: a refused diff leaves the document as it was.
+      for (const [id, p] of Object.entries(diff.positions)) {
+        if (p === null || SENTINELS.has(id)) continue;
+        if (!findNode(ir, id)) throw new DiffError(`no node ${quote(id)} to position`);
+        if (!Number.isFinite(p.x) || !Number.isFinite(p.y)) {
+          throw new DiffError(`position of ${quote(id)} must be finite numbers`);
+        }
+      }
       for (const [id, p] of Object.entries(diff.positions)) {
         if (SENTINELS.has(id)) continue;
-        if (p === null) {
-          delete positions[id];
-        } else {
-          if (!Number.isFinite(p.x) || !Number.isFinite(p.y)) {
-            throw new DiffError(`position of ${JSON.stringify(id)} must be finite numbers`);
-          }
-          positions[id] = { x: p.x, y: p.y };
-        }
+        if (p === null) delete positions[id];
+        else positions[id] = { x: p.x, y: p.y };
       }
       return;
     }
     case 'add_edge': {
       for (const end of [diff.source, diff.target]) {
         if (!isEndpoint(ir, end)) {
-          throw new DiffError(`edge end ${JSON.stringify(end)} is not a node`);
+          throw new DiffError(`edge end ${quote(end)} is not a node`);
         }
       }
       if (diff.source === END) throw new DiffError('an edge cannot leave __end__');
@@ -392,7 +441,7 @@ export function apply(doc: WorkflowDocument, diff: Diff): void {
       if (typeof edge.path !== 'string') throw new DiffError('a conditional edge needs a path');
       for (const target of [...Object.values(edge.mapping ?? {}), ...(edge.default ? [edge.default] : [])]) {
         if (!isEndpoint(ir, target) || target === START) {
-          throw new DiffError(`route target ${JSON.stringify(target)} is not a node`);
+          throw new DiffError(`route target ${quote(target)} is not a node`);
         }
       }
       const value: ConditionalEdge = {
@@ -433,15 +482,21 @@ export function apply(doc: WorkflowDocument, diff: Diff): void {
 /** Apply several diffs as one step; on failure the document is restored and the error rethrown. */
 export function applyAll(doc: WorkflowDocument, diffs: Diff[]): Diff[] {
   const undo: Diff[][] = [];
+  let index = 0;
   try {
     for (const diff of diffs) {
       const inverse = invert(doc, diff);
       apply(doc, diff);
       undo.push(inverse);
+      index++;
     }
   } catch (err) {
     for (const inverse of undo.reverse()) {
       for (const d of inverse) apply(doc, d);
+    }
+    if (err instanceof DiffError) {
+      err.index = index;
+      err.op = diffs[index].op;
     }
     throw err;
   }

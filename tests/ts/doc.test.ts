@@ -136,15 +136,15 @@ describe('apply and invert', () => {
     apply(doc, { op: 'move', positions: { a: { x: 1, y: 2 }, __end__: { x: 3, y: 3 } } });
     expect(doc.canvas.positions).toEqual({ a: { x: 1, y: 2 }, b: { x: 200, y: 0 } });
     expect(() => apply(doc, { op: 'move', positions: { a: { x: NaN, y: 0 } } })).toThrow(
-      'position of "a" must be finite numbers'
+      "position of 'a' must be finite numbers"
     );
   });
 
   it.each<[Diff, string]>([
-    [{ op: 'add_node', node: { id: 'a', kind: 'builtin', type: 'T', config: {} } }, 'a node "a" already exists'],
+    [{ op: 'add_node', node: { id: 'a', kind: 'builtin', type: 'T', config: {} } }, "node 'a' already exists"],
     [
       { op: 'add_node', node: { id: '__end__', kind: 'builtin', type: 'T', config: {} } },
-      `node id "__end__" is reserved for the graph's start/end`
+      "node id '__end__' is reserved for the graph's start/end"
     ],
     [
       { op: 'add_node', node: { id: ' ', kind: 'builtin', type: 'T', config: {} } },
@@ -152,21 +152,21 @@ describe('apply and invert', () => {
     ],
     [{ op: 'add_node', node: { id: 'c', kind: 'builtin', type: '', config: {} } }, 'a builtin node needs a type'],
     [{ op: 'add_node', node: { id: 'c', kind: 'weird' } as never }, 'unknown node kind "weird"'],
-    [{ op: 'remove_node', id: 'zz' }, 'no node "zz"'],
-    [{ op: 'rename_node', id: 'a', new_id: 'b' }, 'a node "b" already exists'],
-    [{ op: 'add_edge', source: 'a', target: 'zz' }, 'edge end "zz" is not a node'],
+    [{ op: 'remove_node', id: 'zz' }, "no node 'zz'"],
+    [{ op: 'rename_node', id: 'a', new_id: 'b' }, "node 'b' already exists"],
+    [{ op: 'add_edge', source: 'a', target: 'zz' }, "edge end 'zz' is not a node"],
     [{ op: 'add_edge', source: '__end__', target: 'a' }, 'an edge cannot leave __end__'],
     [{ op: 'add_edge', source: 'a', target: '__start__' }, 'an edge cannot enter __start__'],
     [{ op: 'add_edge', source: 'a', target: 'b' }, 'edge a → b already exists'],
     [{ op: 'remove_edge', source: 'b', target: 'a' }, 'no edge b → a'],
     [
       { op: 'set_conditional_edge', source: 'a', edge: { path: 'p', mapping: { x: '__start__' } } },
-      'route target "__start__" is not a node'
+      "route target '__start__' is not a node"
     ],
     [{ op: 'set_config', id: 'a', config: [] as never }, 'config must be an object'],
-    [{ op: 'update_node', id: 'a', fields: { body: 'x' } }, 'field "body" cannot be set on a builtin node'],
+    [{ op: 'update_node', id: 'a', fields: { body: 'x' } }, "field 'body' cannot be set on a builtin node"],
     [{ op: 'update_node', id: 'b', fields: { body: null as never } }, 'body cannot be empty'],
-    [{ op: 'set_entrypoint', id: 'zz' }, 'no node "zz"'],
+    [{ op: 'set_entrypoint', id: 'zz' }, "no node 'zz'"],
     [{ op: 'set_meta', name: '  ' }, 'a workflow needs a name'],
     [
       { op: 'set_comment', id: 'n', comment: { text: 'x', x: Infinity, y: 0 } },
@@ -248,7 +248,7 @@ describe('applyAll', () => {
         { op: 'add_node', node: { id: 'c', kind: 'builtin', type: 'T', config: {} } },
         { op: 'add_edge', source: 'c', target: 'missing' }
       ])
-    ).toThrow('edge end "missing" is not a node');
+    ).toThrow("edge end 'missing' is not a node");
     expect(dumps(doc)).toBe(before);
   });
 });
