@@ -1,125 +1,63 @@
 /**
- * Types of the workflow document (mirrors orcheo_jupyter/spec/models.py) and of
- * the messages the canvas exchanges with its host (Python widget or Lab document).
+ * Types of the workflow document and of the messages the canvas exchanges with its
+ * host (Python widget or Lab document).
+ *
+ * The document's types come from schema/workflow.schema.json (generated from
+ * orcheo_jupyter/spec/models.py) through schema.gen.ts; this module only says which
+ * members a document the canvas holds always has (Python writes every member with a
+ * default; normalize() fills the ones a hand-written file may omit).
  */
 
 import type { CodeFieldFactory } from './code';
+import type { JSONObject, JSONValue } from './json';
+import type * as Schema from './schema.gen';
 
-export type JSONValue = null | boolean | number | string | JSONValue[] | JSONObject;
-export interface JSONObject {
-  [key: string]: JSONValue;
-}
+export type { JSONObject, JSONValue } from './json';
 
 export const START = '__start__';
 export const END = '__end__';
 
-export interface RetryPolicy {
-  max_attempts?: number;
-  initial_interval?: number;
-  backoff_factor?: number;
-  max_interval?: number;
-}
+/** ``T`` with the members ``K`` always present. */
+type Filled<T, K extends keyof T> = Omit<T, K> & { [P in K]-?: Exclude<T[P], undefined> };
 
-interface NodeBase {
-  id: string;
-  retry?: RetryPolicy | null;
-  timeout?: number | null;
-}
+export type RetryPolicy = Schema.RetryPolicy;
+export type Edge = Schema.Edge;
+export type Position = Schema.Position;
+export type Trigger = Schema.Trigger;
+export type Viewport = Filled<Schema.Viewport, 'x' | 'y' | 'zoom'>;
+/** A sticky note on the canvas (layout only: it never changes what a workflow does). */
+export type CanvasComment = Filled<Schema.Comment, 'x' | 'y'>;
 
-export interface BuiltinNode extends NodeBase {
-  kind: 'builtin';
-  type: string;
-  config: JSONObject;
-}
-
-export interface CodeNode extends NodeBase {
-  kind: 'code';
-  config: JSONObject;
-  injected: string[];
-  body: string;
-}
-
-export interface SubgraphNode extends NodeBase {
-  kind: 'subgraph';
-  graph: GraphIR;
-}
-
+export type BuiltinNode = Filled<Schema.BuiltinNode, 'kind' | 'config'>;
+export type CodeNode = Filled<Schema.CodeNode, 'kind' | 'config' | 'injected'>;
+export type SubgraphNode = Omit<Filled<Schema.SubgraphNode, 'kind'>, 'graph'> & { graph: GraphIR };
 export type IRNode = BuiltinNode | CodeNode | SubgraphNode;
 
-export interface Edge {
-  source: string;
-  target: string;
-}
+export type ConditionalEdge = Filled<Schema.ConditionalEdge, 'mapping'>;
+/** A conditional edge without its source (what ``set_conditional_edge`` carries). */
+export type Routing = Omit<ConditionalEdge, 'source'>;
 
-export interface Routing {
-  path: string;
-  mapping: Record<string, string>;
-  default?: string | null;
-}
+export type GraphIR = Omit<
+  Filled<Schema.GraphIR, 'schema_version' | 'state_ref' | 'edges'>,
+  'nodes' | 'conditional_edges'
+> & { nodes: IRNode[]; conditional_edges: ConditionalEdge[] };
 
-export interface ConditionalEdge extends Routing {
-  source: string;
-}
+export type FrozenIRGraph = Omit<Filled<Schema.FrozenIRGraph, 'format'>, 'ir'> & { ir: GraphIR };
 
-export interface GraphIR {
-  schema_version: 1;
-  state_ref: string;
-  entrypoint?: string | null;
-  nodes: IRNode[];
-  edges: Edge[];
+export type ScriptIndex = Omit<Filled<Schema.ScriptIndex, 'nodes' | 'edges'>, 'conditional_edges'> & {
   conditional_edges: ConditionalEdge[];
-}
+};
+export type ScriptGraph = Omit<Filled<Schema.ScriptGraph, 'format'>, 'index'> & { index: ScriptIndex };
 
-export interface FrozenIRGraph {
-  format: 'frozen-ir';
-  entrypoint?: string | null;
-  ir: GraphIR;
-}
-
-export interface ScriptGraph {
-  format: 'langgraph-script';
-  source: string;
-  entrypoint?: string | null;
-  index: { nodes: string[]; edges: Edge[]; conditional_edges: ConditionalEdge[] };
-}
-
-export interface Position {
-  x: number;
-  y: number;
-}
-
-export interface Viewport {
-  x: number;
-  y: number;
-  zoom: number;
-}
-
-/** A sticky note on the canvas (layout only: it never changes what a workflow does). */
-export interface CanvasComment {
-  id: string;
-  text: string;
-  x: number;
-  y: number;
-}
-
-export interface CanvasLayout {
-  positions: Record<string, Position>;
-  viewport?: Viewport | null;
+export type CanvasLayout = Omit<Filled<Schema.Canvas, 'positions'>, 'comments' | 'viewport'> & {
   comments: CanvasComment[];
-}
+  viewport?: Viewport | null;
+};
 
-export interface WorkflowDocument {
-  id?: string | null;
-  name: string;
-  description?: string;
-  tags?: string[];
-  inputs_schema?: JSONObject;
-  triggers?: JSONValue[];
+export type WorkflowDocument = Omit<Schema.WorkflowDocument, 'canvas' | 'graph'> & {
   canvas: CanvasLayout;
   graph: FrozenIRGraph | ScriptGraph;
-  /** Node id -> output used instead of running the node (runs by hand and node tests). */
-  pinned?: Record<string, JSONValue>;
-}
+};
 
 /** One entry of the node catalog (GET /orcheo/api/nodes or registry.catalog()). */
 export interface CatalogEntry {
