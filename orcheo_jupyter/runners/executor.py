@@ -83,6 +83,10 @@ class _Call:
     stop: str | None = None
 
 
+#: How long an answer waits for the runner to settle a run it announced interrupted.
+SETTLING_SECONDS = 10.0
+
+
 @dataclass
 class _Hosted:
     """A run the pool executes: waiting for a runner, or on one."""
@@ -92,6 +96,9 @@ class _Hosted:
     settled: asyncio.Event = field(default_factory=asyncio.Event)
     stop: _Stop | None = None
     deaths: int = 0
+    #: The runner streamed an ``interrupted`` event: it is about to settle the run, and
+    #: a client that saw the event may already be answering it.
+    interrupted: bool = False
 
 
 class PoolExecutor(Executor):
@@ -208,6 +215,10 @@ class PoolExecutor(Executor):
         if kind == "events":
             for data in message.get("events", ()):
                 event = EventRecord(**data)
+                if event.type == "interrupted":
+                    hosted = self._hosted.get(event.run_id)
+                    if hosted is not None:
+                        hosted.interrupted = True
                 for sink in self.event_sinks:
                     sink(event)
                 for queue in self._followers.get(event.run_id, ()):
@@ -384,6 +395,11 @@ class PoolExecutor(Executor):
         return run_id
 
     async def resume(self, run_id: str, value: Any) -> str:
+        hosted = self._hosted.get(run_id)
+        if hosted is not None and hosted.interrupted:
+            # The answer can outrun the runner's "settled" (the client saw the
+            # ``interrupted`` event first): let that land, then check the stored status.
+            await within(hosted.settled.wait(), SETTLING_SECONDS)
         record = await super().get_run(run_id)
         if record.status != RunStatus.INTERRUPTED or run_id in self._hosted:
             state = "already being resumed" if run_id in self._hosted else record.status

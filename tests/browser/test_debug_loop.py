@@ -6,6 +6,8 @@ import json
 import time
 from typing import Any
 
+from playwright.sync_api import expect
+
 from tests.nodes.helpers import chain_doc, code, node
 
 from .lab import Lab
@@ -154,9 +156,7 @@ def test_debug_a_failed_node_in_the_notebook(page: Any, lab: Lab) -> None:
     source = added.locator(".jp-InputArea-editor").inner_text()
     assert source.split("\n") == ["%load_ext orcheo_jupyter", f"%orcheo debug {run_id} b", "state"]
     outputs = added.locator(".jp-OutputArea-output")
-    page.wait_for_function(
-        "el => /'results'/.test(el.textContent)", arg=added.element_handle(), timeout=60_000
-    )
+    expect(added).to_contain_text("'results'", timeout=60_000)
     text = "\n".join(outputs.nth(i).inner_text() for i in range(outputs.count()))
     assert "inserted a cell below to debug 'b'" in text
     assert "'results': {'a': {'x': 2}, 'wait': {'duration_seconds': 0.1}}" in text
@@ -251,9 +251,9 @@ def test_debug_in_notebook_opens_a_notebook_when_none_is_open(page: Any, lab: La
     page.click(f'{viewer} .oc-run-output button[data-action="debug-in-notebook"]')
     page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=60_000)
     first = cell(page, 0)  # the new notebook's empty cell is used, not left above ours
-    page.wait_for_function(
-        "el => /'results'/.test(el.textContent)", arg=first.element_handle(), timeout=90_000
-    )
+    # A locator, not an element handle: Lab may render the new notebook's cells again
+    # (a handle to the first rendering never sees the output).
+    expect(first).to_contain_text("'results'", timeout=90_000)
     assert first.locator(".jp-InputArea-editor").inner_text().split("\n") == [
         "%load_ext orcheo_jupyter",
         f"%orcheo debug {run_id} b",
