@@ -9,16 +9,38 @@ from typing import Any
 
 #: The columns beside ``run_id`` and ``data`` (the JSON text of the rest).
 SPAN_COLUMNS = ("span_id", "trace_id", "parent_span_id", "name", "start_ns", "end_ns")
-_DROPPED = (*SPAN_COLUMNS, "run_id")
+_DROPPED = frozenset((*SPAN_COLUMNS, "run_id"))
+# ASCII JSON: a lone surrogate in an attribute cannot break the database's encoding.
+_ENCODER = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"), default=str)
+# The C encoder, made once: ``json.dumps`` builds one per call, which costs more than
+# encoding a span (spans are written as runs settle, a dozen per run at least).
+_c_make = getattr(json.encoder, "c_make_encoder", None)
+_C_ENCODE = (
+    _c_make(
+        None,  # no circular-reference markers: records are trees made here
+        str,
+        json.encoder.encode_basestring_ascii,
+        None,
+        ":",
+        ",",
+        False,
+        False,
+        True,
+    )
+    if _c_make is not None
+    else None
+)
+
+
+def _encode(value: dict[str, Any]) -> str:
+    if _C_ENCODE is not None:
+        return "".join(_C_ENCODE(value, 0))
+    return _ENCODER.encode(value)
 
 
 def span_columns(span: Mapping[str, Any]) -> tuple[Any, ...]:
     """``(span_id, trace_id, parent_span_id, name, start_ns, end_ns, data)`` of ``span``."""
-    rest = dict(span)
-    for name in _DROPPED:
-        rest.pop(name, None)
-    # ASCII JSON: a lone surrogate in an attribute cannot break the database's encoding.
-    data = json.dumps(rest, ensure_ascii=True, separators=(",", ":"), default=str)
+    data = _encode({k: v for k, v in span.items() if k not in _DROPPED})
     return (
         str(span["span_id"]),
         str(span["trace_id"]),

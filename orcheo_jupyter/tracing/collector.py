@@ -99,16 +99,18 @@ def _plain_attributes(attributes: Any) -> dict[str, Any]:
 
 
 def span_records(spans: list[ReadableSpan]) -> list[dict[str, Any]]:
-    """Finished spans as JSON records; the service of a resource is worked out once."""
+    """Finished spans as JSON records; a resource's service and a trace id's hex form
+    are worked out once (a run's spans share both)."""
     pid = os.getpid()
     services: dict[int, dict[str, Any]] = {}
+    traces: dict[int, str] = {}
     records = []
     for span in spans:
         key = id(span.resource)
         service = services.get(key)
         if service is None:
             service = services[key] = _service(span, pid)
-        records.append(span_record(span, service))
+        records.append(span_record(span, service, traces))
     return records
 
 
@@ -117,17 +119,27 @@ def _service(span: ReadableSpan, pid: int) -> dict[str, Any]:
     return {"name": str(resource.get("service.name", "")), "pid": pid}
 
 
-def span_record(span: ReadableSpan, service: dict[str, Any] | None = None) -> dict[str, Any]:
+def span_record(
+    span: ReadableSpan,
+    service: dict[str, Any] | None = None,
+    traces: dict[int, str] | None = None,
+) -> dict[str, Any]:
     """A finished span as the JSON the store keeps and the API returns."""
     context = span.get_span_context()
     assert context is not None
     parent = span.parent
     status = span.status
     start = int(span.start_time or 0)
+    trace_id = traces.get(context.trace_id) if traces is not None else None
+    if trace_id is None:
+        trace_id = f"{context.trace_id:032x}"
+        if traces is not None:
+            traces[context.trace_id] = trace_id
+    events = span.events
     return {
-        "trace_id": format(context.trace_id, "032x"),
-        "span_id": format(context.span_id, "016x"),
-        "parent_span_id": format(parent.span_id, "016x") if parent is not None else None,
+        "trace_id": trace_id,
+        "span_id": f"{context.span_id:016x}",
+        "parent_span_id": f"{parent.span_id:016x}" if parent is not None else None,
         "name": span.name,
         "kind": span.kind.name.lower(),
         "start_ns": start,
@@ -140,7 +152,10 @@ def span_record(span: ReadableSpan, service: dict[str, Any] | None = None) -> di
                 "time_ns": int(event.timestamp or 0),
                 "attributes": _plain_attributes(event.attributes),
             }
-            for event in span.events
-        ],
-        "service": dict(service) if service is not None else _service(span, os.getpid()),
+            for event in events
+        ]
+        if events
+        else [],
+        # Shared by the spans of one batch: records are written or sent, never changed.
+        "service": service if service is not None else _service(span, os.getpid()),
     }

@@ -63,9 +63,7 @@ class TracingTransport(httpx.AsyncBaseTransport):
         }
         if url.port is not None:
             attributes[n.SERVER_PORT] = url.port
-        span = current.tracer.start_span(
-            request.method, kind=SpanKind.CLIENT, attributes=attributes
-        )
+        span = current.spans.start(request.method, attributes, kind=SpanKind.CLIENT)
         token = otel_context.attach(trace.set_span_in_context(span))
         try:
             headers: dict[str, str] = {}

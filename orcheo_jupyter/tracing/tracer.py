@@ -20,12 +20,14 @@ from opentelemetry.sdk.trace.export import (
     SimpleSpanProcessor,
     SpanExporter,
 )
+from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
 from .. import __version__
 from . import names as n
 from .collector import RunScope, RunSpanCollector, scope
 from .config import TraceSettings
+from .lean import OK, LeanSpan, Pipeline
 
 Scrub = Callable[[str], str]
 
@@ -64,6 +66,8 @@ class Tracing:
         self.provider = provider
         self.collector = collector
         self.tracer = provider.get_tracer("orcheo_jupyter", __version__)
+        #: Where orcheo's own spans start (see lean.py: the SDK's spans cost 60 µs each).
+        self.spans = Pipeline(self.tracer, InstrumentationScope("orcheo_jupyter", __version__))
 
     @classmethod
     def build(
@@ -135,7 +139,7 @@ class Tracing:
             attributes[n.WORKFLOW_ID] = workflow_id
         if version is not None:
             attributes[n.WORKFLOW_VERSION] = version
-        span = self.tracer.start_span(n.RUN, attributes=attributes)
+        span = self.spans.start(n.RUN, attributes)
         return RunSpan(span, RunScope(run_id, scrub))
 
     def start_submit(self, workflow_id: str | None, version: int | None) -> SubmitSpan:
@@ -144,7 +148,7 @@ class Tracing:
             attributes[n.WORKFLOW_ID] = workflow_id
         if version is not None:
             attributes[n.WORKFLOW_VERSION] = version
-        span = self.tracer.start_span(n.SUBMIT, kind=SpanKind.PRODUCER, attributes=attributes)
+        span = self.spans.start(n.SUBMIT, attributes, kind=SpanKind.PRODUCER)
         return SubmitSpan(span)
 
     async def store_spans(self, store: Any, run_id: str) -> None:
@@ -157,15 +161,10 @@ class Tracing:
 
     # --- nodes and calls ---------------------------------------------------------------
     def start_node(self, node_id: str) -> NodeSpan:
-        attributes: dict[str, Any] = {n.NODE_ID: node_id}
-        run = scope.get()
-        if run is not None:  # given here, the collector need not add it to a started span
-            attributes[n.RUN_ID] = run.run_id
-        span = self.tracer.start_span(n.NODE, attributes=attributes)
-        return NodeSpan(span)
+        return NodeSpan(self.spans.start(n.NODE, {n.NODE_ID: node_id}))
 
     def model_call(self, model: str) -> ModelCall:
-        return ModelCall(self.tracer, model)
+        return ModelCall(self.spans, model)
 
 
 class _Current:
@@ -194,7 +193,7 @@ class RunSpan(_Current):
         elif status == "cancelled":
             self.span.set_status(Status(StatusCode.ERROR, "cancelled"))
         elif status == "succeeded":
-            self.span.set_status(Status(StatusCode.OK))
+            self.span.set_status(OK)
         self._detach()
         scope.reset(self._scope_token)
         self.span.end()
@@ -230,11 +229,16 @@ class NodeSpan(_Current):
         )
 
     def end(self, status: str, attempts: int, error: str | None = None, kind: str = "") -> None:
-        self.span.set_attributes({n.NODE_ATTEMPTS: attempts, n.NODE_STATUS: status})
+        span = self.span
+        if isinstance(span, LeanSpan):  # our own plain values: no checks needed
+            span.attributes[n.NODE_ATTEMPTS] = attempts
+            span.attributes[n.NODE_STATUS] = status
+        else:
+            span.set_attributes({n.NODE_ATTEMPTS: attempts, n.NODE_STATUS: status})
         if error is not None:
             record_error(self.span, error, kind or "NodeFailed")
         elif status == "succeeded":
-            self.span.set_status(Status(StatusCode.OK))
+            self.span.set_status(OK)
         self._detach()
         self.span.end()
 
@@ -242,8 +246,8 @@ class NodeSpan(_Current):
 class ModelCall:
     """``with tracing.model_call(model) as call: ...; call.usage(...)``: one chat call."""
 
-    def __init__(self, tracer: trace.Tracer, model: str) -> None:
-        self._tracer = tracer
+    def __init__(self, spans: Pipeline, model: str) -> None:
+        self._spans = spans
         self.model = model
         self.span: Span | None = None
         self._started = 0.0
@@ -256,8 +260,8 @@ class ModelCall:
         }
         if name:
             attributes[n.GENAI_SYSTEM] = system
-        self.span = self._tracer.start_span(
-            f"chat {attributes[n.GENAI_REQUEST_MODEL]}", kind=SpanKind.CLIENT, attributes=attributes
+        self.span = self._spans.start(
+            f"chat {attributes[n.GENAI_REQUEST_MODEL]}", attributes, kind=SpanKind.CLIENT
         )
         self._token = otel_context.attach(trace.set_span_in_context(self.span))
         self._started = time.perf_counter()
