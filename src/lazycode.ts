@@ -7,12 +7,9 @@
 
 import { CodeField, CodeFieldFactory, CodeFieldOptions, textareaField } from './canvas/code';
 import { timeoutMessage } from './canvas/replies';
-import { CanvasModel } from './widgetmodel';
+import { CanvasModel, deadlineMs } from './widgetmodel';
 
 type Channel = CanvasModel;
-
-/** A kernel that never sends the editor leaves the text area in place after this long. */
-const FETCH_TIMEOUT_MS = 30_000;
 
 type EditorModule = { codeMirrorField: CodeFieldFactory };
 
@@ -24,11 +21,13 @@ const loaded: Map<string, Promise<EditorModule>> = ((globalThis as Record<symbol
 
 function fetchModule(model: Channel): Promise<EditorModule> {
   const request = Math.random().toString(36).slice(2);
+  // A kernel that never sends the editor leaves the text area in place after this long.
+  const timeoutMs = deadlineMs(model, 'reply_timeout');
   return new Promise<DataView | ArrayBuffer>((resolve, reject) => {
     const timer = setTimeout(() => {
       model.off('msg:custom', onMessage);
-      reject(new Error(timeoutMessage('the code editor request', FETCH_TIMEOUT_MS)));
-    }, FETCH_TIMEOUT_MS);
+      reject(new Error(timeoutMessage('the code editor request', timeoutMs)));
+    }, timeoutMs);
     const onMessage = (...args: unknown[]): void => {
       const msg = args[0] as { type?: string; request?: string } | undefined;
       if (msg?.type !== 'code_editor' || msg.request !== request) return;

@@ -7,7 +7,7 @@
 
 import { lazyCodeField } from './lazycode';
 import { PendingReplies } from './canvas/replies';
-import { CanvasModel } from './widgetmodel';
+import { CanvasModel, deadlineMs } from './widgetmodel';
 import { CanvasEditor } from './canvas/editor';
 import { inputsSchema, schemaForm } from './canvas/inputs';
 import {
@@ -25,11 +25,6 @@ import {
   TemplatePreview,
   WorkflowDocument
 } from './canvas/types';
-
-/** How long an edit or a debug question may wait for the kernel before the canvas says so. */
-const REPLY_TIMEOUT_MS = 30_000;
-/** A node test runs the node in the kernel, so it gets longer. */
-const NODE_TEST_TIMEOUT_MS = 300_000;
 
 interface Ack {
   type: 'ack';
@@ -72,7 +67,7 @@ function render({ model, el, catalog }: { model: CanvasModel; el: HTMLElement; c
     op: string,
     args: Record<string, unknown>,
     what: string,
-    timeoutMs = REPLY_TIMEOUT_MS
+    timeoutMs = deadlineMs(model, 'reply_timeout')
   ): Promise<T> => {
     const n = ++seq;
     const reply = asked.wait(n, timeoutMs, what).catch((err: Error) => {
@@ -85,7 +80,7 @@ function render({ model, el, catalog }: { model: CanvasModel; el: HTMLElement; c
   const debug: DebugHost = {
     runs: () => ask<RunChoice[]>('runs', {}, 'the list of runs'),
     testNode: (_doc: WorkflowDocument, node: string, runId: string | null) =>
-      ask<NodeTestResult>('test', { node, run_id: runId }, 'the node test', NODE_TEST_TIMEOUT_MS),
+      ask<NodeTestResult>('test', { node, run_id: runId }, 'the node test', deadlineMs(model, 'node_test_timeout')),
     preview: (_doc: WorkflowDocument, node: string, value: JSONValue, runId: string | null, includeState: boolean) =>
       ask<TemplatePreview>(
         'preview',
@@ -96,7 +91,7 @@ function render({ model, el, catalog }: { model: CanvasModel; el: HTMLElement; c
   const host: CanvasHost = {
     apply(diffs: Diff[]): Promise<void> {
       const n = ++seq;
-      const ack = pending.wait(n, REPLY_TIMEOUT_MS, 'the edit');
+      const ack = pending.wait(n, deadlineMs(model, 'reply_timeout'), 'the edit');
       model.send({ type: 'diffs', seq: n, view, diffs });
       return ack;
     },

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import math
+import os
 import threading
 import time
 from collections.abc import Mapping
@@ -58,6 +60,40 @@ def _credential_names() -> list[str]:
         return background.run(names(), timeout=5)
     except Exception:  # the vault is optional; the picker then lists nothing
         return []
+
+
+#: How long the canvas waits for the kernel (seconds), unless told otherwise.
+DEFAULT_REPLY_TIMEOUT = 30.0
+DEFAULT_NODE_TEST_TIMEOUT = 300.0
+_TIMEOUT_ENV = {
+    "reply_timeout": "ORCHEO_CANVAS_REPLY_TIMEOUT",
+    "node_test_timeout": "ORCHEO_CANVAS_NODE_TEST_TIMEOUT",
+}
+
+
+def _seconds(name: str, given: float | None, default: float) -> float:
+    """A canvas deadline: the argument, else its ``ORCHEO_CANVAS_*`` variable, else the default."""
+    source, value = name, given
+    if value is None:
+        source = _TIMEOUT_ENV[name]
+        raw = os.environ.get(source, "").strip()
+        if not raw:
+            return default
+        try:
+            value = float(raw)
+        except ValueError:
+            raise ValueError(f"{source} must be a number of seconds, got {raw!r}") from None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"{source} must be a number of seconds, got {type(value).__name__}")
+    if not math.isfinite(value) or value <= 0 or value > _MAX_TIMEOUT:
+        raise ValueError(
+            f"{source} must be more than 0 and at most {_MAX_TIMEOUT:g} seconds, got {value!r}"
+        )
+    return float(value)
+
+
+#: Browsers keep timers up to about 24.8 days; a longer deadline would fire at once.
+_MAX_TIMEOUT = 86_400.0
 
 
 def _as_workflow(source: Any) -> tuple[Workflow, Path | None]:
@@ -117,6 +153,13 @@ class Canvas(anywidget.AnyWidget):
     credentials = traitlets.List(traitlets.Unicode()).tag(sync=True)
     read_only = traitlets.Bool(False).tag(sync=True)
     height = traitlets.Unicode("560px").tag(sync=True)
+    #: Seconds an edit or a debug question waits for the kernel's answer before the
+    #: canvas says the kernel did not answer (a busy, stopped or restarted kernel
+    #: never does). ``ORCHEO_CANVAS_REPLY_TIMEOUT`` sets the default.
+    reply_timeout = traitlets.Float(DEFAULT_REPLY_TIMEOUT).tag(sync=True)
+    #: The same for a node test, which runs the node in the kernel
+    #: (``ORCHEO_CANVAS_NODE_TEST_TIMEOUT``).
+    node_test_timeout = traitlets.Float(DEFAULT_NODE_TEST_TIMEOUT).tag(sync=True)
 
     def __init__(
         self,
@@ -125,8 +168,16 @@ class Canvas(anywidget.AnyWidget):
         path: str | Path | None = None,
         height: str = "560px",
         read_only: bool = False,
+        reply_timeout: float | None = None,
+        node_test_timeout: float | None = None,
         **kwargs: Any,
     ) -> None:
+        timeouts = {
+            "reply_timeout": _seconds("reply_timeout", reply_timeout, DEFAULT_REPLY_TIMEOUT),
+            "node_test_timeout": _seconds(
+                "node_test_timeout", node_test_timeout, DEFAULT_NODE_TEST_TIMEOUT
+            ),
+        }
         wf, loaded_from = _as_workflow(workflow)
         doc = wf.document
         super().__init__(
@@ -138,6 +189,7 @@ class Canvas(anywidget.AnyWidget):
             credentials=_credential_names(),
             read_only=read_only or not isinstance(doc.graph, FrozenIRGraph),
             height=height,
+            **timeouts,
             **kwargs,
         )
         self.workflow = wf
@@ -149,6 +201,11 @@ class Canvas(anywidget.AnyWidget):
         self._debug = WidgetDebug(wf)
         self._unsubscribe = wf.subscribe(self._on_workflow)
         self.on_msg(self._on_message)
+
+    @traitlets.validate("reply_timeout", "node_test_timeout")
+    def _valid_timeout(self, proposal: Any) -> float:
+        name = proposal["trait"].name
+        return _seconds(name, proposal["value"], 0.0)
 
     def open(self) -> None:
         """Open the comm outside the running cell's request (see ``_unrecorded``)."""

@@ -5,7 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from .lab import Lab
-from .ui import CANVAS, cell_json, connect, counts, node_point, open_notebook, run_cell
+from .ui import (
+    CANVAS,
+    cell,
+    cell_json,
+    connect,
+    counts,
+    node_point,
+    open_notebook,
+    run_cell,
+    wait_kernel_idle,
+)
 
 CELLS = [
     # 0: a one-node workflow on the canvas
@@ -149,3 +159,46 @@ def test_run_from_the_notebook_canvas_asks_for_the_inputs_the_workflow_uses(
     output = page.locator(f"{CANVAS} .oc-panel .oc-node-output")
     output.wait_for()
     assert '"msg": "Hello Ada"' in output.inner_text()
+
+
+def test_an_edit_the_kernel_does_not_answer_says_so_and_is_not_lost(page: Any, lab: Lab) -> None:
+    cells = [
+        "from orcheo_jupyter import Workflow, Canvas\n"
+        "wf = Workflow('busy').add_node('greet', 'DebugNode').add_edge('START', 'greet')\n"
+        "Canvas(wf, height='480px', reply_timeout=2)",
+        # The kernel stops for 12 s (a SIGCONT from a child wakes it): it reads nothing.
+        "import os, signal, subprocess\n"
+        "subprocess.Popen(['sh', '-c', f'sleep 12; kill -CONT {os.getpid()}'])\n"
+        "os.kill(os.getpid(), signal.SIGSTOP); print('awake')",
+        "import json; print(json.dumps(sorted(n.id for n in wf.ir.nodes)))",
+    ]
+    open_notebook(page, lab, "canvas_busy_kernel.ipynb", cells)
+    run_cell(page, 0)
+    page.wait_for_selector(f'{CANVAS}[data-node-count="1"]', timeout=60_000)
+
+    # Start the cell without waiting for it: the kernel is busy (stopped) and reads no
+    # comm message until it runs again.
+    cell(page, 1).locator(".jp-InputArea-editor").click()
+    page.keyboard.press("Shift+Enter")
+    prompt = cell(page, 1).locator(".jp-InputPrompt")
+    page.wait_for_function("el => el.textContent.includes('[*]')", arg=prompt.element_handle())
+
+    # An edit on the canvas shows at once; its acknowledgement never comes in time.
+    page.fill(f"{CANVAS} .oc-palette-search", "debug")
+    page.dblclick(f'{CANVAS} .oc-palette-item[data-node-type="DebugNode"]')
+    page.wait_for_selector(f'{CANVAS}[data-node-count="2"]')
+    toast = page.locator(f"{CANVAS} .oc-toast")
+    toast.filter(has_text="did not answer").wait_for(timeout=30_000)
+    assert toast.inner_text() == (
+        "The kernel did not answer the edit within 2 s: "
+        "it may be busy running a cell, stopped or restarted."
+    )
+    assert "oc-toast-error" in (toast.get_attribute("class") or "")
+    # Said while the cell still runs: the canvas did not wait for the kernel.
+    assert "[*]" in prompt.inner_text()
+
+    # When the kernel runs again it applies the edit it had queued: nothing is lost.
+    wait_kernel_idle(page, timeout=60_000)
+    assert cell(page, 1).locator(".jp-OutputArea-output").first.inner_text().strip() == "awake"
+    assert cell_json(page, 2) == ["debug", "greet"]
+    assert page.locator(f'{CANVAS}[data-node-count="2"]').count() == 1

@@ -325,3 +325,43 @@ def test_run_button_pauses_at_the_breakpoints_it_carries(sent: Sent) -> None:
         assert time.monotonic() < deadline + 40, "no notice for a run that is not paused"
         time.sleep(0.02)
     assert "not interrupted" in sent.of("notice")[0]["message"]
+
+
+def test_kernel_deadlines_come_from_arguments_or_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("ORCHEO_CANVAS_REPLY_TIMEOUT", raising=False)
+    monkeypatch.delenv("ORCHEO_CANVAS_NODE_TEST_TIMEOUT", raising=False)
+    state = Canvas(_wf()).get_state()
+    assert (state["reply_timeout"], state["node_test_timeout"]) == (30.0, 300.0)
+    monkeypatch.setenv("ORCHEO_CANVAS_REPLY_TIMEOUT", "2.5")
+    monkeypatch.setenv("ORCHEO_CANVAS_NODE_TEST_TIMEOUT", "60")
+    state = Canvas(_wf()).get_state()
+    assert (state["reply_timeout"], state["node_test_timeout"]) == (2.5, 60.0)
+    canvas = Canvas(_wf(), reply_timeout=4, node_test_timeout=9)  # an argument wins
+    assert (canvas.reply_timeout, canvas.node_test_timeout) == (4.0, 9.0)
+    canvas.reply_timeout = 1  # synced to the views: the next request waits 1 s
+    assert canvas.get_state()["reply_timeout"] == 1.0
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "env", "message"),
+    [
+        ({"reply_timeout": 0}, "", "reply_timeout must be more than 0 and at most 86400 seconds"),
+        ({"node_test_timeout": -1}, "", "node_test_timeout must be more than 0"),
+        ({"reply_timeout": float("inf")}, "", "reply_timeout must be more than 0"),
+        ({"reply_timeout": "soon"}, "", "reply_timeout must be a number of seconds, got str"),
+        ({}, "soon", "ORCHEO_CANVAS_REPLY_TIMEOUT must be a number of seconds, got 'soon'"),
+        ({}, "0", "ORCHEO_CANVAS_REPLY_TIMEOUT must be more than 0"),
+    ],
+)
+def test_bad_kernel_deadlines_are_refused_naming_the_setting(
+    monkeypatch: pytest.MonkeyPatch, kwargs: dict[str, Any], env: str, message: str
+) -> None:
+    monkeypatch.setenv("ORCHEO_CANVAS_REPLY_TIMEOUT", env)
+    with pytest.raises((ValueError, TypeError), match=message):
+        Canvas(_wf(), **kwargs)
+    canvas = Canvas(_wf(), reply_timeout=3)
+    with pytest.raises(ValueError, match="reply_timeout must be more than 0"):
+        canvas.reply_timeout = 0
+    assert canvas.reply_timeout == 3.0
