@@ -75,6 +75,7 @@ test: lint typecheck pytest
 
 schema: install
 	$(BIN)/python -m orcheo_jupyter schema --write schema/workflow.schema.json
+	$(BIN)/python -m orcheo_jupyter schema --edits --write schema/edits.schema.json
 	npm run gen:types
 
 bench: install

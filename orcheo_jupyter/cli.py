@@ -279,10 +279,11 @@ def cmd_new(args: argparse.Namespace) -> int:
 def cmd_schema(args: argparse.Namespace) -> int:
     from .spec.schema import schema_text, write_schema
 
+    which = "edits" if args.edits else "document"
     if args.write:
-        print(write_schema(args.write))
+        print(write_schema(args.write, which))
     else:
-        sys.stdout.write(schema_text())
+        sys.stdout.write(schema_text(which))
     return EXIT_OK
 
 
@@ -467,6 +468,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("schema", help="print (or --write) the document's JSON Schema")
     p.add_argument("--write")
+    p.add_argument(
+        "--edits", action="store_true", help="the schema of one edit (canvas diff) instead"
+    )
     p.set_defaults(fn=cmd_schema)
 
     p = sub.add_parser(

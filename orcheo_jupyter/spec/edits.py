@@ -222,6 +222,11 @@ OPS = (
 LAYOUT_OPS = frozenset({"move", "set_viewport", "set_comment"})
 
 
+def edit_json_schema() -> dict[str, Any]:
+    """JSON Schema of one edit (published as schema/edits.schema.json)."""
+    return _ADAPTER.json_schema(mode="validation")
+
+
 def parse_edit(raw: Any, index: int = 0) -> Any:
     """Validate one edit's shape; the error names the edit, its op and the field."""
     if not isinstance(raw, dict):

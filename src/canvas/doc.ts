@@ -230,8 +230,8 @@ function unpin(doc: WorkflowDocument, id: string): void {
   if (!Object.keys(doc.pinned).length) delete doc.pinned;
 }
 
-function insertAt<T>(list: T[], item: T, index: number | undefined): void {
-  if (index === undefined || index < 0 || index > list.length) {
+function insertAt<T>(list: T[], item: T, index: number | null | undefined): void {
+  if (index === undefined || index === null || index < 0 || index > list.length) {
     list.push(item);
   } else {
     list.splice(index, 0, item);
@@ -462,8 +462,10 @@ export function apply(doc: WorkflowDocument, diff: Diff): void {
       return;
     }
     case 'set_viewport': {
-      if (diff.viewport === null) delete doc.canvas.viewport;
-      else doc.canvas.viewport = { x: diff.viewport.x, y: diff.viewport.y, zoom: diff.viewport.zoom };
+      // Members left out take the model's defaults, as in Python (Viewport in spec/models.py).
+      const v = diff.viewport;
+      if (v === null) delete doc.canvas.viewport;
+      else doc.canvas.viewport = { x: v.x ?? 0, y: v.y ?? 0, zoom: v.zoom ?? 1 };
       return;
     }
     case 'set_pin': {

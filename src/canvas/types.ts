@@ -10,6 +10,7 @@
 
 import type { CodeFieldFactory } from './code';
 import type { JSONObject, JSONValue } from './json';
+import type * as Edits from './edits.gen';
 import type * as Schema from './schema.gen';
 
 export type { JSONObject, JSONValue } from './json';
@@ -88,31 +89,15 @@ export interface RunEvent {
   data: { [key: string]: unknown };
 }
 
-/** A small change to the document; the unit of sync, undo and validation. */
-export type Diff =
-  | { op: 'add_node'; node: IRNode; position?: Position | null; index?: number }
-  | { op: 'remove_node'; id: string }
-  | { op: 'rename_node'; id: string; new_id: string }
-  | { op: 'set_config'; id: string; config: JSONObject }
-  | { op: 'update_node'; id: string; fields: NodeFields }
-  | { op: 'move'; positions: Record<string, Position | null> }
-  | { op: 'add_edge'; source: string; target: string; index?: number }
-  | { op: 'remove_edge'; source: string; target: string }
-  | { op: 'set_conditional_edge'; source: string; edge: Routing | null; index?: number }
-  | { op: 'set_entrypoint'; id: string | null }
-  | { op: 'set_viewport'; viewport: Viewport | null }
-  | { op: 'set_comment'; id: string; comment: { text: string; x: number; y: number } | null; index?: number }
-  | { op: 'set_meta'; name?: string; description?: string }
-  | { op: 'set_pin'; id: string; output: JSONValue }
-  | { op: 'remove_pin'; id: string };
+/**
+ * A small change to the document; the unit of sync, undo and validation. The shapes are
+ * the edit engine's (schema/edits.schema.json, generated into edits.gen.ts); a node the
+ * canvas adds is a full one.
+ */
+export type Diff = (Omit<Edits.AddNode, 'node'> & { node: IRNode }) | Exclude<Edits.Edit, Edits.AddNode>;
 
 /** Node members other than id/kind/config that the property panel edits. */
-export interface NodeFields {
-  body?: string;
-  injected?: string[];
-  retry?: RetryPolicy | null;
-  timeout?: number | null;
-}
+export type NodeFields = Edits.NodeFields;
 
 /** What the canvas needs from whoever owns the document. */
 export interface CanvasHost {

@@ -120,6 +120,8 @@ def test_checked_in_schema_is_current() -> None:
     assert checked_in == schema_text(), (
         "run `make schema` to regenerate schema/workflow.schema.json"
     )
+    edits = (REPO / "schema" / "edits.schema.json").read_text(encoding="utf-8")
+    assert edits == schema_text("edits"), "run `make schema` to regenerate schema/edits.schema.json"
 
 
 def test_schema_describes_the_document() -> None:

@@ -3,11 +3,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-import type { BuiltinNode, Trigger, WorkflowDocument } from '../../src/canvas/types';
+import type { BuiltinNode, Diff, Trigger, WorkflowDocument } from '../../src/canvas/types';
 
 const ROOT = join(__dirname, '..', '..');
 
-describe('document types generated from schema/workflow.schema.json', () => {
+describe('types generated from schema/workflow.schema.json and schema/edits.schema.json', () => {
   it('src/canvas/schema.gen.ts is what the generator writes from the checked-in schema', () => {
     // Exits 1 (and says to run `npm run gen:types`) when the schema moved on.
     expect(() =>
@@ -15,14 +15,43 @@ describe('document types generated from schema/workflow.schema.json', () => {
     ).not.toThrow();
   });
 
-  it('names every model of the schema', () => {
-    const schema = JSON.parse(readFileSync(join(ROOT, 'schema', 'workflow.schema.json'), 'utf-8')) as {
+  it.each([
+    ['workflow.schema.json', 'schema.gen.ts'],
+    ['edits.schema.json', 'edits.gen.ts']
+  ])('%s: every model of the schema has its type in %s', (schemaFile, generatedFile) => {
+    const schema = JSON.parse(readFileSync(join(ROOT, 'schema', schemaFile), 'utf-8')) as {
       $defs: Record<string, unknown>;
     };
-    const generated = readFileSync(join(ROOT, 'src', 'canvas', 'schema.gen.ts'), 'utf-8');
-    for (const name of [...Object.keys(schema.$defs), 'WorkflowDocument']) {
+    const generated = readFileSync(join(ROOT, 'src', 'canvas', generatedFile), 'utf-8');
+    for (const name of Object.keys(schema.$defs)) {
       expect(generated).toContain(`export interface ${name} {`);
     }
+  });
+
+  it('the canvas sends every op the edit engine accepts, and no other', () => {
+    const schema = JSON.parse(readFileSync(join(ROOT, 'schema', 'edits.schema.json'), 'utf-8')) as {
+      oneOf: { $ref: string }[];
+      $defs: Record<string, { properties: { op: { const: string } } }>;
+    };
+    const ops = schema.oneOf.map(ref => schema.$defs[ref.$ref.split('/').pop() as string].properties.op.const);
+    const all: Record<Diff['op'], true> = {
+      add_node: true,
+      remove_node: true,
+      rename_node: true,
+      set_config: true,
+      update_node: true,
+      move: true,
+      add_edge: true,
+      remove_edge: true,
+      set_conditional_edge: true,
+      set_entrypoint: true,
+      set_viewport: true,
+      set_comment: true,
+      set_meta: true,
+      set_pin: true,
+      remove_pin: true
+    };
+    expect(ops.sort()).toEqual(Object.keys(all).sort());
   });
 
   it('carries the models’ enums and discriminators (checked by tsc before vitest runs)', () => {
