@@ -165,10 +165,10 @@ def test_an_edit_the_kernel_does_not_answer_says_so_and_is_not_lost(page: Any, l
     cells = [
         "from orcheo_jupyter import Workflow, Canvas\n"
         "wf = Workflow('busy').add_node('greet', 'DebugNode').add_edge('START', 'greet')\n"
-        "Canvas(wf, height='480px', reply_timeout=2)",
-        # The kernel stops for 12 s (a SIGCONT from a child wakes it): it reads nothing.
+        "Canvas(wf, height='480px', reply_timeout=2, node_test_timeout=3)",
+        # The kernel stops for 20 s (a SIGCONT from a child wakes it): it reads nothing.
         "import os, signal, subprocess\n"
-        "subprocess.Popen(['sh', '-c', f'sleep 12; kill -CONT {os.getpid()}'])\n"
+        "subprocess.Popen(['sh', '-c', f'sleep 20; kill -CONT {os.getpid()}'])\n"
         "os.kill(os.getpid(), signal.SIGSTOP); print('awake')",
         "import json; print(json.dumps(sorted(n.id for n in wf.ir.nodes)))",
     ]
@@ -195,6 +195,16 @@ def test_an_edit_the_kernel_does_not_answer_says_so_and_is_not_lost(page: Any, l
     )
     assert "oc-toast-error" in (toast.get_attribute("class") or "")
     # Said while the cell still runs: the canvas did not wait for the kernel.
+    assert "[*]" in prompt.inner_text()
+
+    # A debug question (the new node is selected: test it) gets its own deadline.
+    page.click(f'{CANVAS} .oc-panel [data-action="test-node"]')
+    refused = page.locator(f'{CANVAS} .oc-panel .oc-test-error[data-node="debug"]')
+    refused.wait_for(timeout=30_000)
+    assert refused.inner_text().strip() == (
+        "The kernel did not answer the node test within 3 s: "
+        "it may be busy running a cell, stopped or restarted."
+    )
     assert "[*]" in prompt.inner_text()
 
     # When the kernel runs again it applies the edit it had queued: nothing is lost.
