@@ -253,12 +253,35 @@ function validNode(node: IRNode): IRNode {
     if (typeof node.body !== 'string') {
       throw new DiffError('a code node needs a body');
     }
-  } else if (node.kind !== 'subgraph') {
+  } else if (node.kind === 'subgraph') {
+    if (!node.graph || typeof node.graph !== 'object') throw new DiffError('a subgraph node needs a graph');
+    node.graph = filledGraph(node.graph);
+  } else {
     throw new DiffError(`unknown node kind ${JSON.stringify((node as { kind: unknown }).kind)}`);
   }
   if (node.retry) node.retry = withRetryDefaults(node.retry) as RetryPolicy;
   return node;
 }
+
+/** A subgraph's graph with the members it left out at the model's defaults (GraphIR). */
+function filledGraph(graph: Partial<GraphIR>): GraphIR {
+  return {
+    ...graph,
+    schema_version: graph.schema_version ?? 1,
+    state_ref: graph.state_ref ?? STANDARD_STATE,
+    entrypoint: graph.entrypoint ?? null,
+    nodes: (graph.nodes ?? []).map(validNode),
+    edges: graph.edges ?? [],
+    conditional_edges: (graph.conditional_edges ?? []).map(c => ({
+      ...c,
+      mapping: c.mapping ?? {},
+      default: c.default ?? null
+    }))
+  };
+}
+
+/** GraphIR's default state_ref (spec/models.py STANDARD_STATE). */
+const STANDARD_STATE = 'orcheo.graph.state.State';
 
 function renameIn(cond: ConditionalEdge, from: string, to: string): void {
   if (cond.source === from) {
