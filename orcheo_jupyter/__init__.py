@@ -14,6 +14,7 @@ from .lazy import lazy_exports
 
 if TYPE_CHECKING:
     from .spec import DocumentError, Problem, WorkflowDocument
+    from .spec.edits import EditError
     from .widget import Canvas  # noqa: F401 (anywidget: not in __all__, loaded on demand)
     from .workflow import RunResult, Workflow, resume
 
@@ -22,6 +23,7 @@ __version__ = "0.1.0"
 #: public name -> the submodule that defines it
 _LAZY = {
     "DocumentError": ".spec",
+    "EditError": ".spec.edits",
     "Problem": ".spec",
     "WorkflowDocument": ".spec",
     "RunResult": ".workflow",
@@ -65,6 +67,7 @@ def _jupyter_server_extension_points() -> list[dict[str, object]]:
 
 __all__ = [
     "DocumentError",
+    "EditError",
     "Problem",
     "RunResult",
     "Workflow",

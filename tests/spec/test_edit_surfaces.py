@@ -99,6 +99,9 @@ def test_every_surface_refuses_with_the_same_message(
 
 
 def test_workflow_refuses_a_duplicate_id_and_keeps_its_document() -> None:
+    import orcheo_jupyter
+
+    assert orcheo_jupyter.EditError is EditError  # the public name users catch
     wf = _workflow()
     before = wf.to_json()
     with pytest.raises(EditError, match="node 'a' already exists"):
