@@ -408,6 +408,7 @@ class Executor:
         payload: Any,
         opening: EventType,
         note: dict[str, Any] | None = None,
+        trace_parent: Any = None,
     ) -> None:
         observer, record = active.observer, active.record
         token = obs.current.set(observer)
@@ -421,6 +422,7 @@ class Executor:
                 version=record.version,
                 opening=str(opening),
                 scrub=observer.redactor.text,
+                continues=trace_parent,
             )
             if tracer is not None
             else None
@@ -621,10 +623,13 @@ class Executor:
         command: Command[Any] | None = None
         if not breakpoints.is_breakpoint(record.interrupt):  # a breakpoint just continues
             command = Command(resume=resume_map(run_id, record.interrupt or [], value))
+        trace_parent = await self._trace_parent(run_id)  # the resumed part continues it
         graph = await self._graph_of(record)
         active = self._activate(record)
         active.record.status = RunStatus.RUNNING  # claim it before the first await
-        active.task = asyncio.create_task(self._drive(active, graph, command, EventType.RESUMED))
+        active.task = asyncio.create_task(
+            self._drive(active, graph, command, EventType.RESUMED, trace_parent=trace_parent)
+        )
         return run_id
 
     async def recover(self, run_id: str, reason: str | None = None) -> str:
@@ -646,14 +651,27 @@ class Executor:
         snapshot = await self.checkpointer.aget_tuple(config) if self.checkpointer else None
         stored = await self.store.list_events(run_id, after=record.last_seq)
         start_seq = stored[-1].seq if stored else record.last_seq
-        active = self._activate(record, start_seq=start_seq)
-        payload = None if snapshot is not None else initial_state(record.inputs, record.config)
         # A run stored but never started (its process died first) starts now.
         opening = EventType.RESUMED if snapshot is not None or start_seq else EventType.RUN_STARTED
+        trace_parent = await self._trace_parent(run_id) if opening == EventType.RESUMED else None
+        active = self._activate(record, start_seq=start_seq)
+        payload = None if snapshot is not None else initial_state(record.inputs, record.config)
+        note = {"reason": reason} if reason else None
         active.task = asyncio.create_task(
-            self._drive(active, graph, payload, opening, {"reason": reason} if reason else None)
+            self._drive(active, graph, payload, opening, note, trace_parent=trace_parent)
         )
         return run_id
+
+    async def _trace_parent(self, run_id: str) -> Any:
+        """The span a resumed run's spans continue (its first), so a run is one trace."""
+        tracer = tracing.current
+        if tracer is None:
+            return None
+        try:
+            return await tracer.run_parent(self.store, run_id)
+        except Exception as exc:  # a trace is never worth failing a resume
+            log.warning("orcheo: run %s: its trace could not be continued: %s", run_id, exc)
+            return None
 
     async def checkpoints(self, run_id: str, *, values: bool = False) -> list[dict[str, Any]]:
         """The run's checkpoints, newest first: what time travel can re-run from.

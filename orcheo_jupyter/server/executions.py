@@ -195,7 +195,12 @@ class ResumeHandler(OrcheoHandler):
     )
     async def post(self, execution_id: str, *, body: ResumeRequest) -> None:
         executor = await self.executor()
-        run_id = await executor.resume(execution_id, body.value)
+        # A caller's ``traceparent``: the resumed part of the run links to its trace.
+        trace = tracing.attach(self.request.headers)
+        try:
+            run_id = await executor.resume(execution_id, body.value)
+        finally:
+            tracing.detach(trace)
         self.reply(202, {"execution_id": run_id}, location=self.api_url("executions", run_id))
 
 

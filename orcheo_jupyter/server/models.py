@@ -396,6 +396,12 @@ class SpanEvent(_Model):
     attributes: dict[str, Any]
 
 
+class SpanLink(_Model):
+    trace_id: str
+    span_id: str
+    attributes: dict[str, Any]
+
+
 class Span(_Model):
     """One OpenTelemetry span of the run, as stored with it."""
 
@@ -412,6 +418,11 @@ class Span(_Model):
     attributes: dict[str, Any]
     events: list[SpanEvent]
     service: dict[str, Any] = Field(description="service.name and pid of the process.")
+    links: list[SpanLink] = Field(
+        default_factory=list,
+        description="Spans of other traces this one relates to (a resumed part of a run "
+        "links the request that resumed it; orcheo.link says how).",
+    )
 
 
 class Trace(_Model):

@@ -136,7 +136,7 @@ def span_record(
         if traces is not None:
             traces[context.trace_id] = trace_id
     events = span.events
-    return {
+    record = {
         "trace_id": trace_id,
         "span_id": f"{context.span_id:016x}",
         "parent_span_id": f"{parent.span_id:016x}" if parent is not None else None,
@@ -159,3 +159,13 @@ def span_record(
         # Shared by the spans of one batch: records are written or sent, never changed.
         "service": service if service is not None else _service(span, os.getpid()),
     }
+    if span.links:  # e.g. a resumed part of a run: the request that resumed it
+        record["links"] = [
+            {
+                "trace_id": f"{link.context.trace_id:032x}",
+                "span_id": f"{link.context.span_id:016x}",
+                "attributes": _plain_attributes(link.attributes),
+            }
+            for link in span.links
+        ]
+    return record

@@ -15,6 +15,8 @@ NODE_ID = "orcheo.node.id"
 NODE_ATTEMPTS = "orcheo.node.attempts"
 NODE_STATUS = "orcheo.node.status"
 NODE_RETRY = "orcheo.node.retry"
+#: On a link: how the linked span relates (``resumed_by``: the request that resumed).
+LINK_KIND = "orcheo.link"
 
 # OpenTelemetry's GenAI and HTTP semantic conventions.
 GENAI_OPERATION = "gen_ai.operation.name"

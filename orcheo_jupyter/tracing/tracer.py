@@ -8,6 +8,7 @@ never reaches an exporter or the stored trace.
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -21,7 +22,7 @@ from opentelemetry.sdk.trace.export import (
     SpanExporter,
 )
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
-from opentelemetry.trace import Span, SpanKind, Status, StatusCode
+from opentelemetry.trace import Link, Span, SpanContext, SpanKind, Status, StatusCode, TraceFlags
 
 from .. import __version__
 from . import names as n
@@ -68,6 +69,7 @@ class Tracing:
         self.tracer = provider.get_tracer("orcheo_jupyter", __version__)
         #: Where orcheo's own spans start (see lean.py: the SDK's spans cost 60 µs each).
         self.spans = Pipeline(self.tracer, InstrumentationScope("orcheo_jupyter", __version__))
+        self._paused = Paused()
 
     @classmethod
     def build(
@@ -133,14 +135,54 @@ class Tracing:
         version: int | None,
         opening: str,
         scrub: Scrub,
+        continues: SpanContext | None = None,
     ) -> RunSpan:
+        """The span of one part of a run: its start, or a resume after an interrupt.
+
+        ``continues`` (see ``run_parent``) is the run's first span: a resumed part is
+        its child, in the same trace. A resume is caused by that run (the OpenTracing
+        "follows from", which OpenTelemetry models as the parent when it is in the
+        same trace) and answered by whoever resumed it: their trace, when the resume
+        request carried one, is a link.
+        """
         attributes: dict[str, Any] = {n.RUN_ID: run_id, n.RUN_OPENING: opening}
         if workflow_id:
             attributes[n.WORKFLOW_ID] = workflow_id
         if version is not None:
             attributes[n.WORKFLOW_VERSION] = version
-        span = self.spans.start(n.RUN, attributes)
-        return RunSpan(span, RunScope(run_id, scrub))
+        if continues is None:
+            span = self.spans.start(n.RUN, attributes)
+        else:
+            links = []
+            caller = trace.get_current_span().get_span_context()
+            if caller.is_valid and caller.trace_id != continues.trace_id:
+                links.append(Link(caller, {n.LINK_KIND: "resumed_by"}))
+            parent = trace.set_span_in_context(trace.NonRecordingSpan(continues))
+            span = self.spans.start(n.RUN, attributes, context=parent, links=links)
+        first = continues or span.get_span_context()
+        return RunSpan(span, RunScope(run_id, scrub), self._paused, first)
+
+    async def run_parent(self, store: Any, run_id: str) -> SpanContext | None:
+        """The first span of ``run_id``, which a resumed part of it continues.
+
+        Held here while the run waits (this process ran it), else read from the run's
+        stored spans (another process ran it, or this one restarted): its first
+        ``orcheo.run`` span, or its ``orcheo.submit`` span when the process that ran it
+        died before that span ended. None when neither is known (spans not stored).
+        """
+        held = self._paused.get(run_id)
+        if held is not None:
+            return held
+        stored = [s for s in await store.list_spans(run_id) if s["name"] in (n.RUN, n.SUBMIT)]
+        if not stored:
+            return None
+        first = min(stored, key=lambda s: (s["name"] != n.RUN, s["start_ns"], s["span_id"]))
+        return SpanContext(
+            int(first["trace_id"], 16),
+            int(first["span_id"], 16),
+            is_remote=True,
+            trace_flags=TraceFlags(TraceFlags.SAMPLED),  # stored, so it was recorded
+        )
 
     def start_submit(self, workflow_id: str | None, version: int | None) -> SubmitSpan:
         attributes: dict[str, Any] = {}
@@ -167,6 +209,26 @@ class Tracing:
         return ModelCall(self.spans, model)
 
 
+class Paused:
+    """The first span of each run that waits on an interrupt here (most recent last)."""
+
+    def __init__(self, limit: int = 10_000) -> None:
+        self._held: OrderedDict[str, SpanContext] = OrderedDict()
+        self._limit = limit
+
+    def hold(self, run_id: str, first: SpanContext) -> None:
+        self._held[run_id] = first
+        self._held.move_to_end(run_id)
+        while len(self._held) > self._limit:  # the oldest are still found in the store
+            self._held.popitem(last=False)
+
+    def get(self, run_id: str) -> SpanContext | None:
+        return self._held.get(run_id)
+
+    def pop(self, run_id: str) -> None:
+        self._held.pop(run_id, None)
+
+
 class _Current:
     """A span made current in this context until ``end``."""
 
@@ -181,12 +243,21 @@ class _Current:
 
 
 class RunSpan(_Current):
-    def __init__(self, span: Span, run: RunScope) -> None:
+    def __init__(
+        self, span: Span, run: RunScope, paused: Paused, first: SpanContext | None = None
+    ) -> None:
         super().__init__(span)
         self.run = run
         self._scope_token = scope.set(run)
+        self._paused = paused
+        self._first = first
 
     def end(self, status: str, error: str | None = None) -> None:
+        if status == "interrupted":
+            if self._first is not None and self._first.is_valid:
+                self._paused.hold(self.run.run_id, self._first)
+        else:
+            self._paused.pop(self.run.run_id)
         self.span.set_attribute(n.RUN_STATUS, status)
         if error is not None and status == "failed":
             record_error(self.span, error, "RunFailed", self.run.scrub)

@@ -6,6 +6,7 @@ wire; both make spans of one trace, and a caller's ``traceparent`` continues it.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 from collections.abc import Iterator
@@ -16,7 +17,7 @@ import pytest
 from orcheo_jupyter import tracing
 from tests.conftest import linear_doc
 
-from .conftest import Call
+from .conftest import Call, ask_doc
 from .test_executions import Create, Wait
 from .test_hooks import Hook, setup, signed_headers
 from .test_hooks import hook as hook  # the fixture
@@ -126,3 +127,72 @@ async def test_a_webhook_caller_s_traceparent_continues_into_the_run(
     assert run["parent_span_id"] == CALLER_SPAN
     assert node["parent_span_id"] == run["span_id"]
     assert run["attributes"]["orcheo.run.status"] == "succeeded"
+
+
+RESUMER_TRACE = "0af7651916cd43dd8448eb211c80319c"
+RESUMER_SPAN = "b7ad6b7169203331"
+
+
+def _resumed_run_is_one_trace(trace: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The whole run, first part and resumed part, as GET .../trace serves it."""
+    spans = trace["spans"]
+    assert len(trace["trace_ids"]) == 1
+    runs = [s for s in spans if s["name"] == "orcheo.run"]
+    first, resumed = runs
+    assert first["attributes"]["orcheo.run.status"] == "interrupted"
+    assert resumed["attributes"]["orcheo.run.opening"] == "resumed"
+    assert resumed["attributes"]["orcheo.run.status"] == "succeeded"
+    assert resumed["parent_span_id"] == first["span_id"]
+    nodes = [s for s in spans if s["name"] == "orcheo.node"]
+    assert [(n["attributes"]["orcheo.node.status"], n["parent_span_id"]) for n in nodes] == [
+        ("interrupted", first["span_id"]),
+        ("succeeded", resumed["span_id"]),
+    ]
+    return first, resumed
+
+
+async def test_a_run_resumed_over_rest_is_one_trace_linking_the_resumer(
+    api: Call, create_workflow: Create, wait_run: Wait
+) -> None:
+    wid = (await create_workflow(ask_doc()))["id"]
+    run_id = (await api("POST", "workflows", wid, "execute", json_body={})).body["execution_id"]
+    assert (await wait_run(run_id))["status"] == "interrupted"
+    reply = await api(
+        "POST",
+        "executions",
+        run_id,
+        "resume",
+        json_body={"value": "Ada"},
+        headers={"traceparent": f"00-{RESUMER_TRACE}-{RESUMER_SPAN}-01"},
+    )
+    assert reply.code == 202, reply.body
+    assert (await wait_run(run_id))["status"] == "succeeded"
+    trace = (await api("GET", "executions", run_id, "trace")).body
+    _, resumed = _resumed_run_is_one_trace(trace)
+    assert trace["trace_ids"] != [RESUMER_TRACE]
+    assert resumed["links"] == [
+        {
+            "trace_id": RESUMER_TRACE,
+            "span_id": RESUMER_SPAN,
+            "attributes": {"orcheo.link": "resumed_by"},
+        }
+    ]
+
+
+async def test_a_run_resumed_over_the_websocket_is_one_trace(
+    api: Call, jp_ws_fetch: Any, create_workflow: Create, wait_run: Wait
+) -> None:
+    wid = (await create_workflow(ask_doc()))["id"]
+    run_id = (await api("POST", "workflows", wid, "execute", json_body={})).body["execution_id"]
+    ws = await jp_ws_fetch("orcheo", "ws", "executions", run_id)
+    seen: list[str] = []
+    while not seen or seen[-1] != "interrupted":
+        seen.append(json.loads(await asyncio.wait_for(ws.read_message(), 30))["type"])
+    await ws.write_message(json.dumps({"type": "resume", "value": "Ada"}))
+    while seen[-1] != "run_finished":
+        seen.append(json.loads(await asyncio.wait_for(ws.read_message(), 60))["type"])
+    ws.close()
+    assert (await wait_run(run_id))["status"] == "succeeded"
+    trace = (await api("GET", "executions", run_id, "trace")).body
+    _, resumed = _resumed_run_is_one_trace(trace)
+    assert resumed.get("links", []) == []

@@ -1,0 +1,121 @@
+"""A run resumed after an interrupt is one trace: the resumed part is a child of the
+run's first span, whether this process still holds it or only the store does; the
+request that resumed it, when it carried a trace of its own, is a link."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from orcheo_jupyter import tracing
+from orcheo_jupyter.runtime.executor import Executor
+from orcheo_jupyter.settings import Settings
+from tests.nodes.helpers import chain_doc, code
+
+from .conftest import by_name, hex_id
+
+CALLER_TRACE = "0af7651916cd43dd8448eb211c80319c"
+CALLER_SPAN = "b7ad6b7169203331"
+
+
+def ask_doc() -> dict[str, Any]:
+    return chain_doc(
+        code("before", "return 1"),
+        code("ask", "return {'name': interrupt('name?')}"),
+        code("after", "return 2"),
+    )
+
+
+async def _paused(executor: Executor) -> str:
+    record = await executor.execute(ask_doc(), {})
+    assert record.status == "interrupted", record.error
+    return record.id
+
+
+def _one_trace(finished: Any, stored: list[dict[str, Any]]) -> tuple[Any, Any]:
+    first, resumed = sorted(by_name(finished, "orcheo.run"), key=lambda s: s.start_time)
+    assert first.attributes["orcheo.run.opening"] == "run_started"
+    assert first.attributes["orcheo.run.status"] == "interrupted"
+    assert resumed.attributes["orcheo.run.opening"] == "resumed"
+    assert resumed.attributes["orcheo.run.status"] == "succeeded"
+    # One trace: the resumed part is a child of the run's first span.
+    assert {s.context.trace_id for s in finished} == {first.context.trace_id}
+    assert resumed.parent.span_id == first.context.span_id
+    nodes = {s.attributes["orcheo.node.id"]: s for s in by_name(finished, "orcheo.node")}
+    assert nodes["after"].parent.span_id == resumed.context.span_id
+    # "ask" ran twice: interrupted under the first part, answered under the resumed one.
+    asks = [s for s in by_name(finished, "orcheo.node") if s.attributes["orcheo.node.id"] == "ask"]
+    assert sorted(s.attributes["orcheo.node.status"] for s in asks) == [
+        "interrupted",
+        "succeeded",
+    ]
+    # The store has the same, as GET .../trace serves it.
+    assert {s["trace_id"] for s in stored} == {hex_id(first.context.trace_id, 32)}
+    (stored_resumed,) = [
+        s for s in stored if s["attributes"].get("orcheo.run.opening") == "resumed"
+    ]
+    assert stored_resumed["parent_span_id"] == hex_id(first.context.span_id)
+    assert len(stored) == len(finished)
+    return first, resumed
+
+
+@pytest.mark.asyncio
+async def test_a_resume_in_the_same_process_continues_the_run_s_trace(
+    executor: Executor, spans: InMemorySpanExporter
+) -> None:
+    run_id = await _paused(executor)
+    await executor.resume(run_id, "Ada")
+    assert (await executor.wait(run_id)).status == "succeeded"
+    finished = spans.get_finished_spans()
+    _, resumed = _one_trace(finished, await executor.store.list_spans(run_id))
+    assert resumed.links == ()  # nobody's trace resumed it
+
+
+@pytest.mark.asyncio
+async def test_a_resume_elsewhere_finds_the_run_s_trace_in_the_store_and_links_the_caller(
+    tmp_path: Path,
+) -> None:
+    settings = Settings(data_dir=tmp_path / "data", durability="sync")
+    before = InMemorySpanExporter()
+    tracing.configure(exporters=[before], store=True)
+    first_process = await Executor.open(settings)
+    try:
+        run_id = await _paused(first_process)
+    finally:
+        await first_process.aclose()
+        tracing.reset()  # a new process: nothing of the run's trace held in memory
+
+    after = InMemorySpanExporter()
+    tracing.configure(exporters=[after], store=True)
+    second_process = await Executor.open(settings)
+    try:
+        # The resume request came with its caller's own trace.
+        token = tracing.attach({"traceparent": f"00-{CALLER_TRACE}-{CALLER_SPAN}-01"})
+        try:
+            await second_process.resume(run_id, "Ada")
+        finally:
+            tracing.detach(token)
+        assert (await second_process.wait(run_id)).status == "succeeded"
+        stored = await second_process.store.list_spans(run_id)
+    finally:
+        await second_process.aclose()
+        tracing.reset()
+    finished = (*before.get_finished_spans(), *after.get_finished_spans())
+    _, resumed = _one_trace(finished, stored)
+    (link,) = resumed.links
+    assert hex_id(link.context.trace_id, 32) == CALLER_TRACE
+    assert hex_id(link.context.span_id) == CALLER_SPAN
+    assert dict(link.attributes) == {"orcheo.link": "resumed_by"}
+    (stored_resumed,) = [
+        s for s in stored if s["attributes"].get("orcheo.run.opening") == "resumed"
+    ]
+    assert stored_resumed["links"] == [
+        {
+            "trace_id": CALLER_TRACE,
+            "span_id": CALLER_SPAN,
+            "attributes": {"orcheo.link": "resumed_by"},
+        }
+    ]
