@@ -128,6 +128,8 @@ def _replace_node(doc: WorkflowDocument, node_id: str, changes: dict[str, Any]) 
 
 def report(result: NodeTest) -> str:
     took = f"{result.duration_ms:.1f} ms"
+    if result.trace_id is not None:  # where to find its spans (a collector, or the trace API)
+        took += f" · trace {result.trace_id}"
     if result.error is not None:
         return f"✗ {result.node_id} failed · {took}\n{result.error}"
     pinned = " (pinned output)" if result.pinned else ""

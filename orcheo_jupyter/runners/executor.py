@@ -54,6 +54,8 @@ def _test_fields(result: dict[str, Any]) -> dict[str, Any]:
         "error": result.get("error"),
         "duration_ms": float(result.get("duration_ms") or 0.0),
         "pinned": bool(result.get("pinned")),
+        "test_id": result.get("test_id"),
+        "trace_id": result.get("trace_id"),
     }
 
 
@@ -457,6 +459,7 @@ class PoolExecutor(Executor):
                 "node": node_id,
                 "state": jsonable(dict(state)),
                 "workflow_id": workflow_id,
+                "trace": tracing.carrier(),  # the test's spans continue the caller's trace
             },
             f"node {node_id!r} could not be tested",
             call_id=test_id or new_test_id(),

@@ -205,12 +205,14 @@ class Runner:
 
     async def _test(self, message: dict[str, Any]) -> None:
         """Run one node alone ("test node"): the reply carries its output or error."""
+        from .. import tracing
         from ..runtime.single_node import NodeTestError
         from ..spec.io import document_from_data
         from ..spec.problems import DocumentError
 
         test_id = str(message.get("call"))
         reply: dict[str, Any]
+        trace = tracing.attach(message.get("trace"))  # the server's request, if traced
         try:
             tested = await self.executor.test_node(
                 document_from_data(message["document"]),
@@ -227,6 +229,8 @@ class Runner:
         except Exception as exc:
             log.exception("orcheo runner: test %s could not run", test_id)
             reply = {"error": f"{type(exc).__name__}: {exc}"}
+        finally:
+            tracing.detach(trace)
         self.channel.send({"t": "answer", "call": test_id, **reply})
 
     async def _history(self, message: dict[str, Any]) -> None:

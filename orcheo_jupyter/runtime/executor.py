@@ -47,7 +47,7 @@ from .outcomes import RunStateError, failure_message, resume_map
 from .prepared import PreparedDocuments
 from .script_scope import current_script, namespace_of, script_scope
 from .serialize import jsonable
-from .single_node import NodeTest, run_single_node
+from .single_node import NodeTest, new_test_id, run_single_node
 from .state import initial_state
 from .streams import run_events
 
@@ -786,8 +786,13 @@ class Executor:
         workflow_id: str | None = None,
         test_id: str | None = None,
     ) -> NodeTest:
-        """Run one node alone on ``state`` with this executor's services; stores nothing."""
-        return await run_single_node(
+        """Run one node alone on ``state`` with this executor's services.
+
+        Nothing of a run is stored; its spans are, when spans are kept (under the
+        test's id, as a run's are under the run's).
+        """
+        test_id = test_id or new_test_id()
+        tested = await run_single_node(
             document,
             node_id,
             state,
@@ -795,3 +800,7 @@ class Executor:
             workflow_id=workflow_id,
             test_id=test_id,
         )
+        tracer = tracing.current
+        if tracer is not None:
+            await self._store_spans(tracer, test_id)
+        return tested

@@ -16,7 +16,9 @@ from typing import Any
 
 from langgraph.errors import GraphBubbleUp
 
+from .. import tracing
 from ..spec.models import FrozenIRGraph, WorkflowDocument
+from ..tracing.names import TEST_ID_PREFIX
 from . import observer as obs
 from .build import as_document, check, node_action
 from .nodes_wrap import describe
@@ -30,6 +32,10 @@ class NodeTest:
     error: str | None
     duration_ms: float
     pinned: bool
+    #: The test's id: its spans are stored under it (GET /executions/{test_id}/trace).
+    test_id: str | None = None
+    #: The test's OpenTelemetry trace, when this process traces.
+    trace_id: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -38,11 +44,13 @@ class NodeTest:
             "error": self.error,
             "duration_ms": round(self.duration_ms, 3),
             "pinned": self.pinned,
+            "test_id": self.test_id,
+            "trace_id": self.trace_id,
         }
 
 
 def new_test_id() -> str:
-    return f"test-{uuid.uuid4().hex[:12]}"
+    return f"{TEST_ID_PREFIX}{uuid.uuid4().hex[:12]}"
 
 
 class NodeTestError(LookupError):
@@ -84,15 +92,23 @@ async def run_single_node(
     observer = obs.RunObserver(test_id, workflow_id=workflow_id or doc.id, services=services)
     token = obs.current.set(observer)
     config = {"configurable": {"thread_id": test_id}, "recursion_limit": 25}
+    tracer = tracing.current
+    span = (
+        tracer.start_node_test(test_id, node_id, workflow_id or doc.id, observer.redactor.text)
+        if tracer is not None
+        else None
+    )
     started = time.perf_counter()
+    error: str | None = None
     try:
         update = await action(dict(jsonable(dict(state))), config)
-        error = None
     except GraphBubbleUp:
         update, error = None, f"node {node_id!r} waits for human input: test it in a run"
     except Exception as exc:
         update, error = None, observer.redactor.text(str(exc) or describe(exc))
     finally:
+        if span is not None:
+            span.end(error)
         obs.current.reset(token)
     elapsed = (time.perf_counter() - started) * 1000
     output = None
@@ -101,4 +117,5 @@ async def run_single_node(
             update = observer.redactor.scrub(update)
         results = update.get("results") if isinstance(update, dict) else None
         output = results.get(node_id) if isinstance(results, dict) else update
-    return NodeTest(node_id, jsonable(output), error, elapsed, pinned)
+    trace_id = span.trace_id if span is not None else None
+    return NodeTest(node_id, jsonable(output), error, elapsed, pinned, test_id, trace_id)

@@ -550,6 +550,14 @@ class NodeTestResult(_Model):
     error: str | None = Field(description="Why it failed, as a run would record it.")
     duration_ms: float
     pinned: bool = Field(description="The pinned output was used instead of running it.")
+    test_id: str | None = Field(
+        None,
+        description="The test's id; with ORCHEO_TRACE_STORE its spans are read at "
+        "GET /executions/{test_id}/trace.",
+    )
+    trace_id: str | None = Field(
+        None, description="The test's OpenTelemetry trace id (32 hex digits), when traced."
+    )
     state_source: dict[str, Any] = Field(
         description='Where the state came from: {"kind": "given"} or {"kind": "checkpoint" | '
         '"events", "run_id", "checkpoint_id"?}.'

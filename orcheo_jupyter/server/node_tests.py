@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import tracing
 from .authz import EXECUTE, READ, WORKFLOWS, guard
 from .base import OrcheoHandler, operation
 from .errors import ApiError
@@ -40,10 +41,14 @@ class NodeTestHandler(OrcheoHandler):
         wid = stored.workflow_id
         doc = body.document or self.orcheo.documents.parsed(stored.checksum, stored.document)
         state, source = await _state_for(executor, wid, node, body.run_id, body.state)
+        # A caller's ``traceparent``: the test's spans continue the caller's trace.
+        trace = tracing.attach(self.request.headers)
         try:
             tested = await executor.test_node(doc, node, state, workflow_id=wid)
         except NodeTestError as exc:
             raise ApiError(404, "not_found", str(exc)) from None
+        finally:
+            tracing.detach(trace)
         self.reply(200, {**tested.as_dict(), "state_source": source})
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 RUN = "orcheo.run"
 SUBMIT = "orcheo.submit"
 NODE = "orcheo.node"
+#: One node run alone ("test node"); its spans are stored under the test id.
+NODE_TEST = "orcheo.node_test"
 
 RUN_ID = "orcheo.run.id"
 RUN_OPENING = "orcheo.run.opening"
@@ -15,6 +17,10 @@ NODE_ID = "orcheo.node.id"
 NODE_ATTEMPTS = "orcheo.node.attempts"
 NODE_STATUS = "orcheo.node.status"
 NODE_RETRY = "orcheo.node.retry"
+TEST_ID = "orcheo.test.id"
+#: How a node test's id starts; its spans are stored (and read back) under that id.
+TEST_ID_PREFIX = "test-"
+TEST_STATUS = "orcheo.test.status"
 #: On a link: how the linked span relates (``resumed_by``: the request that resumed).
 LINK_KIND = "orcheo.link"
 

@@ -193,6 +193,17 @@ class Tracing:
         span = self.spans.start(n.SUBMIT, attributes, kind=SpanKind.PRODUCER)
         return SubmitSpan(span)
 
+    def start_node_test(
+        self, test_id: str, node_id: str, workflow_id: str | None, scrub: Scrub
+    ) -> NodeTestSpan:
+        """The root of a node run alone: its node span (and the node's calls) nest here,
+        tagged and stored as the run ``test_id`` would be."""
+        attributes: dict[str, Any] = {n.RUN_ID: test_id, n.TEST_ID: test_id, n.NODE_ID: node_id}
+        if workflow_id:
+            attributes[n.WORKFLOW_ID] = workflow_id
+        span = self.spans.start(n.NODE_TEST, attributes)
+        return NodeTestSpan(span, RunScope(test_id, scrub))
+
     async def store_spans(self, store: Any, run_id: str) -> None:
         """Write the run's finished spans to ``store`` (when spans are kept)."""
         if self.collector is None:
@@ -264,6 +275,29 @@ class RunSpan(_Current):
         elif status == "cancelled":
             self.span.set_status(Status(StatusCode.ERROR, "cancelled"))
         elif status == "succeeded":
+            self.span.set_status(OK)
+        self._detach()
+        scope.reset(self._scope_token)
+        self.span.end()
+
+
+class NodeTestSpan(_Current):
+    def __init__(self, span: Span, run: RunScope) -> None:
+        super().__init__(span)
+        self.run = run
+        self._scope_token = scope.set(run)
+
+    @property
+    def trace_id(self) -> str | None:
+        context = self.span.get_span_context()
+        return f"{context.trace_id:032x}" if context.is_valid else None
+
+    def end(self, error: str | None) -> None:
+        """``error``: the node's failure as the test reports it (already scrubbed)."""
+        self.span.set_attribute(n.TEST_STATUS, "failed" if error is not None else "succeeded")
+        if error is not None:
+            record_error(self.span, error, "NodeTestFailed", self.run.scrub)
+        else:
             self.span.set_status(OK)
         self._detach()
         scope.reset(self._scope_token)

@@ -196,3 +196,37 @@ async def test_a_run_resumed_over_the_websocket_is_one_trace(
     trace = (await api("GET", "executions", run_id, "trace")).body
     _, resumed = _resumed_run_is_one_trace(trace)
     assert resumed.get("links", []) == []
+
+
+async def test_a_node_test_in_a_runner_is_traced_and_its_trace_is_read_by_test_id(
+    api: Call, create_workflow: Create
+) -> None:
+    wid = (await create_workflow(linear_doc("a", "b")))["id"]
+    reply = await api(
+        "POST",
+        "workflows",
+        wid,
+        "nodes",
+        "b",
+        "test",
+        json_body={"state": {"results": {}}},
+        headers={"traceparent": f"00-{CALLER_TRACE}-{CALLER_SPAN}-01"},
+    )
+    assert reply.code == 200, reply.body
+    assert reply.body["output"] == {"me": "b"}
+    test_id = reply.body["test_id"]
+    assert test_id.startswith("test-")
+    assert reply.body["trace_id"] == CALLER_TRACE
+    trace = await api("GET", "executions", test_id, "trace")
+    assert trace.code == 200, trace.body
+    assert trace.body["trace_ids"] == [CALLER_TRACE]
+    root, node = trace.body["spans"]
+    assert (root["name"], node["name"]) == ("orcheo.node_test", "orcheo.node")
+    assert root["parent_span_id"] == CALLER_SPAN
+    assert node["parent_span_id"] == root["span_id"]
+    assert root["attributes"]["orcheo.test.id"] == test_id
+    assert root["attributes"]["orcheo.workflow.id"] == wid
+    assert node["attributes"]["orcheo.node.id"] == "b"
+    assert root["service"]["pid"] != os.getpid()  # ran in a runner process
+    unknown = await api("GET", "executions", "test-000000000000", "trace")
+    assert unknown.code == 404
