@@ -16,6 +16,17 @@ Prepared = tuple[WorkflowDocument, str, str]
 _KEY = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
 
 
+#: Models whose canonical form is already known (by identity; the entry keeps the model
+#: alive, so its id is not reused while remembered).
+_known: LRU[int, Prepared] = LRU(64)
+
+
+def remember(doc: WorkflowDocument, checksum: str, text: str) -> None:
+    """``doc``'s checksum and stored text, computed elsewhere (the server's document
+    worker): encoding a 10,000-node model again holds the GIL for a tenth of a second."""
+    _known.put(id(doc), (doc, checksum, text))
+
+
 class PreparedDocuments:
     """``get(document) -> (doc, checksum, stored text)``, validating plain data once.
 
@@ -30,6 +41,9 @@ class PreparedDocuments:
     def get(self, document: WorkflowDocument | Mapping[str, Any]) -> Prepared:
         """Thread-safe: large documents are prepared on a worker thread."""
         if isinstance(document, WorkflowDocument):
+            known = _known.get(id(document))
+            if known is not None and known[0] is document:
+                return known
             return (document, *stored_form(document))
         try:
             key = _KEY.encode(document)

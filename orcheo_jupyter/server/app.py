@@ -35,6 +35,7 @@ from .routes import tornado_handlers
 if TYPE_CHECKING:
     from ..runtime import script_graph
     from ..runtime.executor import Executor
+    from .document_worker import DocumentWorker
     from .documents import Documents
     from .services import Services
 
@@ -113,6 +114,13 @@ class OrcheoApp(ExtensionApp):
         4 * GiB,
         help="Address-space limit of each runner process, in bytes (0: none); a run over it "
         "fails with 'out of memory in node X'. ORCHEO_RUNNER_MEMORY_LIMIT overrides.",
+    ).tag(config=True)
+    document_workers = Int(
+        1,
+        help="Processes that check big request bodies (64 KiB and more: decoding, validating "
+        "and compiling a workflow document), started on the first such body; 0 checks them on "
+        "the server's threads, where they stall its event loop for seconds. "
+        "ORCHEO_DOCUMENT_WORKERS overrides.",
     ).tag(config=True)
     trace_store = Bool(
         False,
@@ -221,6 +229,7 @@ class OrcheoApp(ExtensionApp):
         self._watching: asyncio.Future[None] | None = None
         self._previous_loader: script_graph.ScriptLoader | None = None
         self._documents: Documents | None = None
+        self._document_worker: DocumentWorker | None = None
         depth = self.orcheo_settings().max_input_depth
         #: Limits of API request bodies: run inputs' depth plus the request's envelope.
         self.body_limits = ValueLimits(min(depth + BODY_ENVELOPE, HIGHEST_MAX_DEPTH))
@@ -256,6 +265,18 @@ class OrcheoApp(ExtensionApp):
             )
             self._documents = Documents(limits)
         return self._documents
+
+    @property
+    def document_worker(self) -> DocumentWorker:
+        """Where big request bodies are checked (its processes start on first use)."""
+        if self._document_worker is None:
+            from .document_worker import DocumentWorker
+
+            count = _env_int("ORCHEO_DOCUMENT_WORKERS", self.document_workers)
+            if count < 0:
+                raise ValueError(f"document_workers must be 0 or more, not {count}")
+            self._document_worker = DocumentWorker(count)
+        return self._document_worker
 
     def initialize_handlers(self) -> None:
         self.handlers.extend(tornado_handlers())
@@ -399,6 +420,8 @@ class OrcheoApp(ExtensionApp):
                 await services.close()  # before the executor: they follow its runs
             await executor.aclose()
             script_graph.set_script_loader(self._previous_loader)
+        if self._document_worker is not None:
+            await self._document_worker.aclose()
         if "orcheo_jupyter.ingest.sandbox" in sys.modules:  # started only by script imports
             await asyncio.to_thread(sys.modules["orcheo_jupyter.ingest.sandbox"].shutdown)
 

@@ -8,7 +8,6 @@ document.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import json
 from collections.abc import Awaitable, Callable
@@ -22,11 +21,11 @@ from tornado.web import HTTPError, RequestHandler
 
 from ..runtime.serialize import jsonable
 from ..spec.problems import problems_from_validation
-from ..spec.surrogates import lone_surrogate_path
-from ..spec.values import value_problems
 from .authz import API, guard
 from .body_limit import BodyLimitMixin
+from .document_worker import Upload
 from .errors import AUTH_REQUIRED, ApiError, describe
+from .intake import decode_json, validate_body
 
 if TYPE_CHECKING:
     from ..runtime.executor import Executor
@@ -49,6 +48,9 @@ class Operation:
     query: type[BaseModel] | None = None
     errors: tuple[int, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
+    #: A large body reaches the method unparsed, as an ``Upload``: the method checks it
+    #: in the document worker together with what it does next (one trip, not two).
+    defer_large_body: bool = False
 
 
 Method = Callable[..., Awaitable[None]]
@@ -63,7 +65,9 @@ def operation(**spec: Any) -> Callable[[Method], Method]:
         async def wrapper(self: OrcheoHandler, *args: Any, **kwargs: Any) -> None:
             if op.query is not None:
                 kwargs["query"] = self.parse_query(op.query)
-            if op.body is not None:
+            if op.body is not None and op.defer_large_body and self.body_is_large():
+                kwargs["body"] = self.upload(op.body_code)
+            elif op.body is not None:
                 kwargs["body"] = await self.parse_body_off_loop(op.body, code=op.body_code)
             await fn(self, *args, **kwargs)
 
@@ -119,8 +123,9 @@ class ErrorsMixin:
         super().log_exception(typ, value, tb)  # type: ignore[misc]
 
 
-#: Request bodies at least this large are parsed and validated off the event loop.
-LARGE_BODY_BYTES = 256 * 1024
+#: Request bodies at least this large are parsed and validated in the document worker
+#: process (see ``document_worker.py`` for the measured crossover).
+LARGE_BODY_BYTES = 64 * 1024
 
 
 class OrcheoHandler(BodyLimitMixin, ErrorsMixin, ExtensionHandlerMixin, APIHandler):
@@ -172,98 +177,43 @@ class OrcheoHandler(BodyLimitMixin, ErrorsMixin, ExtensionHandlerMixin, APIHandl
                 [p.as_dict() for p in problems],
             ) from None
 
+    def media_type(self) -> str:
+        """The request's Content-Type without parameters, lower case."""
+        return self.request.headers.get("Content-Type", "").split(";")[0].strip().lower()
+
     def json_body(self) -> Any:
         """The request body as JSON data; 413/400 with the reason when it is not."""
-        raw = self.raw_body()
-        limit = self.body_limit()
-        if len(raw) > limit:
-            raise ApiError(
-                413,
-                "too_large",
-                f"request body is {len(raw):,} bytes; the limit is {limit:,} bytes",
-                {"size": len(raw), "limit": limit},
-            )
-        if not raw.strip():
-            return {}
-        media = self.request.headers.get("Content-Type", "").split(";")[0].strip().lower()
-        if media and media != "application/json" and not media.endswith("+json"):
-            raise ApiError(
-                415,
-                "unsupported_media_type",
-                f"request body must be JSON sent as Content-Type: application/json, not {media!r}",
-            )
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise ApiError(
-                400, "invalid_json", f"request body is not UTF-8 (byte {exc.start})"
-            ) from None
-        try:
-            # NaN and Infinity parse here and are refused below with their path, like 1e400.
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ApiError(
-                400,
-                "invalid_json",
-                f"request body is not valid JSON: {exc.msg} at line {exc.lineno} column "
-                f"{exc.colno} (character {exc.pos})",
-                {"line": exc.lineno, "column": exc.colno, "position": exc.pos},
-            ) from None
-        except ValueError as exc:
-            raise ApiError(400, "invalid_json", f"request body: {exc}") from None
-        except RecursionError:
-            limit = self.orcheo.body_limits.max_depth
-            raise ApiError(
-                400,
-                "invalid_value",
-                f"body: nested deeper than the limit of {limit} levels (max_input_depth, "
-                "ORCHEO_MAX_INPUT_DEPTH, plus the request's envelope)",
-                [{"field": "body", "code": "too_deep", "limit": limit}],
-            ) from None
-        # Paths as validation errors name them (``inputs.x``; ``body`` for the whole body).
-        problems = value_problems(data, "", self.orcheo.body_limits)
-        if problems:  # what no run or store could keep: refused before anything starts
-            details = [{**p.as_dict(), "field": p.field or "body"} for p in problems]
-            raise ApiError(
-                400,
-                "invalid_value",
-                "; ".join(f"{d['field']}: {d['message']}" for d in details),
-                details,
-            )
-        where = lone_surrogate_path(raw, data)
-        if where is not None:
-            raise ApiError(
-                400,
-                "invalid_json",
-                f"request {where} holds an unpaired UTF-16 surrogate escape "
-                "(\\ud800-\\udfff), which is not Unicode text and cannot be stored",
-                {"field": where},
-            )
-        return data
+        return decode_json(
+            self.raw_body(),
+            self.media_type(),
+            body_limit=self.body_limit(),
+            limits=self.orcheo.body_limits,
+        )
+
+    def body_is_large(self) -> bool:
+        """Whether this body is checked in the document worker rather than on the loop."""
+        return len(self.raw_body()) >= LARGE_BODY_BYTES
 
     async def parse_body_off_loop(self, model: type[M], *, code: str = "invalid_request") -> M:
-        """``parse_body``, on a worker thread when the body is large: validating a
-        10,000-node document takes seconds, and the loop keeps answering meanwhile."""
-        if len(self.raw_body()) < LARGE_BODY_BYTES:
+        """``parse_body``, in the document worker when the body is large: decoding and
+        validating a 10,000-node document holds the GIL for seconds, and the loop keeps
+        answering meanwhile."""
+        if not self.body_is_large():
             return self.parse_body(model, code=code)
-        return await asyncio.to_thread(self.parse_body, model, code=code)
+        return await self.orcheo.document_worker.parse(self.upload(code), model)
+
+    def upload(self, code: str) -> Upload:
+        """The body and the limits it is checked against, for the document worker."""
+        return Upload(
+            self.raw_body(),
+            self.media_type(),
+            self.body_limit(),
+            self.orcheo.body_limits.max_depth,
+            code,
+        )
 
     def parse_body(self, model: type[M], *, code: str = "invalid_request") -> M:
-        data = self.json_body()
-        if not isinstance(data, dict):
-            raise ApiError(422, code, f"request body must be a JSON object, not {_json_type(data)}")
-        try:
-            return model.model_validate(data, strict=True)
-        except ValidationError as exc:
-            problems = problems_from_validation(exc)
-            raise ApiError(
-                422,
-                code,
-                "; ".join(f"{p.field or 'body'}: {p.message}" for p in problems),
-                [p.as_dict() for p in problems],
-            ) from None
-        except RecursionError:
-            raise ApiError(422, code, "request body is nested too deeply") from None
+        return validate_body(self.json_body(), model, code)
 
     # --- output --------------------------------------------------------------
     def reply(self, status: int, data: Any = None, *, location: str | None = None) -> None:
@@ -291,15 +241,3 @@ class NotFoundHandler(OrcheoHandler):
         raise ApiError(404, "not_found", f"no such endpoint: {self.request.path}")
 
     get = post = put = delete = patch = _missing
-
-
-def _json_type(value: Any) -> str:
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, bool):
-        return "a boolean"
-    if value is None:
-        return "null"
-    return "a number"

@@ -15,16 +15,40 @@ from typing import Any
 from ..common.lru import LRU
 from ..ingest import ScriptLimits, index_script
 from ..nodes.registry import check_node
+from ..runtime import prepared
 from ..runtime.admission import is_large
 from ..runtime.build import build_graph
+from ..runtime.secrets import document_uses
 from ..spec.inputs import schema_problems
 from ..spec.io import document_from_data
 from ..spec.models import ScriptGraph, WorkflowDocument
 from ..spec.problems import DocumentError, Problem
 from ..spec.validate import validate_document
+from .document_worker import DocumentWorker, parse_stored
 
 #: Builds and compiles a document somewhere else; raises DocumentError if it cannot.
 CompileCheck = Callable[[WorkflowDocument], Awaitable[None]]
+
+
+def check_builds(doc: WorkflowDocument) -> None:
+    """Build and compile a frozen-ir document's graph: DocumentError naming what fails."""
+    try:
+        build_graph(doc).compile()
+    except DocumentError:
+        raise
+    except Exception as exc:  # LangGraph refuses the shape (e.g. an empty subgraph)
+        raise DocumentError(
+            [Problem("error", "graph_build", f"the graph cannot be built: {exc}")]
+        ) from None
+
+
+def check_frozen(doc: WorkflowDocument) -> None:
+    """What ``Documents.admit`` checks of a frozen-ir document, in one synchronous call
+    (the document worker runs it for big documents)."""
+    problems = schema_problems(doc)
+    if problems:
+        raise DocumentError(problems)
+    check_builds(doc)
 
 
 class Documents:
@@ -50,19 +74,12 @@ class Documents:
             index = await index_script(doc.graph.source, doc.graph.entrypoint, limits=self.limits)
             graph = doc.graph.model_copy(update={"index": index})
             return doc.model_copy(update={"graph": graph})
-        try:
-            if is_large(doc) and compile_elsewhere is not None:
-                await compile_elsewhere(doc)
-            elif is_large(doc):  # seconds for 10,000 nodes: off the loop
-                await asyncio.to_thread(lambda: build_graph(doc).compile())
-            else:
-                build_graph(doc).compile()
-        except DocumentError:
-            raise
-        except Exception as exc:  # LangGraph refuses the shape (e.g. an empty subgraph)
-            raise DocumentError(
-                [Problem("error", "graph_build", f"the graph cannot be built: {exc}")]
-            ) from None
+        if is_large(doc) and compile_elsewhere is not None:
+            await compile_elsewhere(doc)
+        elif is_large(doc):  # seconds for 10,000 nodes: off the loop
+            await asyncio.to_thread(check_builds, doc)
+        else:
+            check_builds(doc)
         return doc
 
     def problems(self, doc: WorkflowDocument) -> list[Problem]:
@@ -75,3 +92,27 @@ class Documents:
     def parsed(self, checksum: str, data: dict[str, Any]) -> WorkflowDocument:
         """A stored document as a model; parsed once per checksum."""
         return self._parsed.get_or_make(checksum, lambda: document_from_data(data))
+
+    def cached(self, checksum: str) -> WorkflowDocument | None:
+        """The stored document with this checksum, if parsed (or stored) since start."""
+        return self._parsed.get(checksum)
+
+    async def parsed_off_loop(
+        self, checksum: str, data: dict[str, Any], worker: DocumentWorker
+    ) -> WorkflowDocument:
+        """``parsed``, in the document worker when the document is large and not cached."""
+        found = self._parsed.get(checksum)
+        if found is not None or not is_large(data):
+            return found or self.parsed(checksum, data)
+        doc, _, text = await worker.call(parse_stored, data)
+        # What admitting a run reads of every node, cached per checksum: on a thread, where
+        # the loop gets the GIL every few milliseconds, not in one piece on the loop.
+        await asyncio.to_thread(document_uses, doc, checksum)
+        self.remember(doc, checksum, text)
+        return doc
+
+    def remember(self, doc: WorkflowDocument, checksum: str, text: str) -> None:
+        """A document just checked elsewhere: runs and triggers need not parse it again,
+        nor the executor encode it again."""
+        self._parsed.put(checksum, doc)
+        prepared.remember(doc, checksum, text)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from ..spec.models import WorkflowDocument
 from ..spec.problems import DocumentError
-from ..triggers.config import triggers_of
+from ..triggers.config import Triggers, triggers_of
 from .errors import ApiError
 
 if TYPE_CHECKING:
@@ -94,19 +94,24 @@ async def open_services(app: OrcheoApp, executor: Executor) -> Services:
     return Services(vault, triggers, vault_error)
 
 
-def check_triggers(doc: WorkflowDocument, workflow_id: str) -> None:
-    """DocumentError (422) naming each trigger setting that cannot work, before storing."""
-    _, problems = triggers_of(doc, workflow_id)
+def check_triggers(doc: WorkflowDocument, workflow_id: str) -> Triggers:
+    """DocumentError (422) naming each trigger setting that cannot work, before storing;
+    else the document's triggers and their warnings."""
+    specs, problems = triggers_of(doc, workflow_id)
     errors = [p for p in problems if p.severity == "error"]
     if errors:
         raise DocumentError(errors)
+    return specs, problems
 
 
-async def triggers_changed(app: OrcheoApp, workflow_id: str) -> None:
-    """Re-register a workflow's triggers after the API stored a new version of it."""
+async def triggers_changed(
+    app: OrcheoApp, workflow_id: str, stored: tuple[int, Triggers] | None = None
+) -> None:
+    """Re-register a workflow's triggers after the API stored a new version of it
+    (``stored``: that version's number and its triggers, so it is not read again)."""
     services: Services | None = getattr(app, "services", None)
     if services is not None:
-        await services.triggers.register(workflow_id)
+        await services.triggers.register(workflow_id, stored)
 
 
 async def triggers_removed(app: OrcheoApp, ref: str) -> None:

@@ -11,10 +11,13 @@ from ..runtime.admission import ManualStart, is_large
 from ..runtime.manual import ManualRefused
 from ..spec.io import stored_form, to_data
 from ..spec.models import WorkflowDocument
+from ..store.base import NotFound
 from ..store.records import VersionRecord, WorkflowRecord
 from .authz import EXECUTE, READ, WORKFLOWS, WRITE, guard
-from .base import OrcheoHandler, operation
+from .base import OrcheoHandler, dumps, operation
+from .document_worker import Stored, Upload, raise_failure, store_upload
 from .errors import ApiError
+from .intake import matching_id, with_final_id
 from .models import (
     MAX_INT,
     ExecuteRequest,
@@ -29,8 +32,6 @@ from .models import (
     WorkflowPage,
 )
 from .services import check_triggers, triggers_changed, triggers_removed
-
-RESERVED_IDS = frozenset({"import-python", "validate"})
 
 
 def _detail(
@@ -64,59 +65,78 @@ def parse_version(text: str) -> int:
 class _WorkflowBase(OrcheoHandler):
     auth_resource = WORKFLOWS
 
-    async def _store(
-        self, body: WorkflowInput, workflow_id: str | None = None
-    ) -> tuple[WorkflowDocument, str, str]:
-        """Admit the document; its canonical text and checksum with the id filled in."""
+    async def _store(self, body: WorkflowInput | Upload, workflow_id: str | None = None) -> Stored:
+        """Admit the document: what storing it needs, its id filled in.
+
+        A large body (``Upload``) is decoded, validated, compiled and encoded in the
+        document worker in one trip, by the same steps as below.
+        """
+        if isinstance(body, Upload):
+            outcome = raise_failure(
+                await self.orcheo.document_worker.call(store_upload, body, workflow_id, False)
+            )
+            if isinstance(outcome, Stored):
+                return outcome
+            body = outcome.body  # a script graph: its index is built here
+        assert isinstance(body, WorkflowInput)
         data = body.model_dump(mode="python")
-        if is_large(data):  # seconds for 10,000 nodes: off the loop
+        if is_large(data):  # more than a few hundred nodes in a small body: off the loop
             doc = await asyncio.to_thread(WorkflowDocument.model_validate, data)
         else:
             doc = WorkflowDocument.model_validate(data)
-        if workflow_id is not None and doc.id not in (None, workflow_id):
-            raise ApiError(
-                422,
-                "invalid_document",
-                f"document id {doc.id!r} does not match the workflow id {workflow_id!r} in the URL",
-                [
-                    {
-                        "severity": "error",
-                        "code": "id_mismatch",
-                        "message": "does not match the URL",
-                        "node": None,
-                        "field": "id",
-                    }
-                ],
-            )
+        matching_id(doc, workflow_id)
         compile_elsewhere = None
         if is_large(doc):  # a runner compiles it: the GIL stays with the server's loop
             compile_elsewhere = getattr(await self.executor(), "check_document", None)
         doc = await self.orcheo.documents.admit(doc, compile_elsewhere)
-        final_id = workflow_id or doc.id or uuid.uuid4().hex
-        if final_id in RESERVED_IDS:
-            raise ApiError(422, "invalid_document", f"workflow id {final_id!r} is reserved")
-        doc = doc.model_copy(update={"id": final_id})
-        check_triggers(doc, final_id)
-        if is_large(doc):
-            checksum, text = await asyncio.to_thread(stored_form, doc)
-        else:
-            checksum, text = stored_form(doc)
-        return doc, text, checksum
-
-    async def _create(self, body: WorkflowInput) -> None:
-        doc, text, checksum = await self._store(body)
+        doc = with_final_id(doc, workflow_id or doc.id or uuid.uuid4().hex)
         assert doc.id is not None
+        triggers = check_triggers(doc, doc.id)
+        if is_large(doc):
+            form = await asyncio.to_thread(stored_form, doc)
+        else:
+            form = stored_form(doc)
+        return Stored.of(doc, form, body.notices, triggers)
+
+    async def _create(self, body: WorkflowInput | Upload) -> None:
+        ready = await self._store(body)
         store = (await self.executor()).store
         workflow = await store.create_workflow(
-            doc.id, doc.name, doc.description, list(doc.tags), checksum, text
+            ready.id, ready.name, ready.description, ready.tags, ready.checksum, ready.text
         )
-        await triggers_changed(self.orcheo, workflow.id)
-        version = await store.get_version(workflow.id, 1)
-        self.reply(
+        await triggers_changed(self.orcheo, workflow.id, (1, ready.triggers))
+        self.reply_detail(
             201,
-            _detail(workflow, version, body.notices),
+            workflow,
+            1,
+            ready.text,
+            ready.notices,
             location=self.api_url("workflows", workflow.id),
         )
+
+    def reply_detail(
+        self,
+        status: int,
+        workflow: WorkflowRecord,
+        version: int,
+        text: str,
+        notices: list[str] | None = None,
+        *,
+        location: str | None = None,
+    ) -> None:
+        """The workflow with a stored version's document, as ``_detail`` gives it.
+
+        The document's stored text goes out as it is: decoding and encoding a
+        10,000-node document again would hold the loop for a tenth of a second.
+        """
+        fields = {**workflow.as_dict(), "version": version}
+        if notices:
+            fields["notices"] = notices
+        self.set_status(status)
+        if location is not None:
+            self.set_header("Location", location)
+        self.set_header("Content-Type", "application/json")
+        self.finish(f'{dumps(fields)[:-1]},"document":{text}}}')
 
 
 class WorkflowsHandler(_WorkflowBase):
@@ -152,10 +172,11 @@ class WorkflowsHandler(_WorkflowBase):
         tag="workflows",
         body=WorkflowInput,
         body_code="invalid_document",
+        defer_large_body=True,
         responses={201: WorkflowDetail},
         errors=(409, 413),
     )
-    async def post(self, *, body: WorkflowInput) -> None:
+    async def post(self, *, body: WorkflowInput | Upload) -> None:
         await self._create(body)
 
 
@@ -238,20 +259,26 @@ class WorkflowHandler(_WorkflowBase):
         tag="workflows",
         body=WorkflowInput,
         body_code="invalid_document",
+        defer_large_body=True,
         responses={200: WorkflowDetail},
         errors=(409, 413),
     )
-    async def put(self, workflow_id: str, *, body: WorkflowInput) -> None:
+    async def put(self, workflow_id: str, *, body: WorkflowInput | Upload) -> None:
         store = (await self.executor()).store
-        workflow = await store.get_workflow(workflow_id)
-        doc, text, checksum = await self._store(body, workflow.id)
+        try:
+            workflow = await store.get_workflow(workflow_id)
+        except NotFound:
+            if isinstance(body, Upload):  # an invalid body is a 422 first, as a small one is
+                check = store_upload, body, None, True
+                raise_failure(await self.orcheo.document_worker.call(*check))
+            raise
+        ready = await self._store(body, workflow.id)
         version = await store.add_version(
-            workflow.id, doc.name, doc.description, list(doc.tags), checksum, text
+            workflow.id, ready.name, ready.description, ready.tags, ready.checksum, ready.text
         )
-        await triggers_changed(self.orcheo, workflow.id)
+        await triggers_changed(self.orcheo, workflow.id, (version.version, ready.triggers))
         workflow = await store.get_workflow(workflow.id)
-        version = await store.get_version(workflow.id, version.version)
-        self.reply(200, _detail(workflow, version, body.notices))
+        self.reply_detail(200, workflow, version.version, ready.text, ready.notices)
 
     @guard(WRITE)
     @operation(
@@ -356,9 +383,14 @@ class ExecuteHandler(OrcheoHandler):
     async def post(self, workflow_id: str, *, body: ExecuteRequest) -> None:
         executor = await self.executor()
         # One store round trip: the version lookup resolves the id or slug itself.
-        version = await executor.store.get_version(workflow_id, body.version)
-        assert version.document is not None
-        doc = self.orcheo.documents.parsed(version.checksum, version.document)
+        version = await executor.store.get_version(workflow_id, body.version, with_document=False)
+        doc = self.orcheo.documents.cached(version.checksum)
+        if doc is None:  # not parsed since this server started: read and parse it
+            version = await executor.store.get_version(workflow_id, version.version)
+            assert version.document is not None
+            doc = await self.orcheo.documents.parsed_off_loop(
+                version.checksum, version.document, self.orcheo.document_worker
+            )
         config = body.config.model_dump(exclude_none=True) if body.config else None
         # A start by hand: the workflow's manual triggers decide (admission.admit).
         manual = ManualStart(getattr(self.current_user, "username", None), body.comment)

@@ -96,7 +96,11 @@ def _parse(
         return None, problems_from_validation(exc, prefix=prefix, node=node)
 
 
-def triggers_of(doc: WorkflowDocument, workflow_id: str) -> tuple[list[TriggerSpec], list[Problem]]:
+#: A document's triggers and the problems found in their settings.
+Triggers = tuple[list[TriggerSpec], list[Problem]]
+
+
+def triggers_of(doc: WorkflowDocument, workflow_id: str) -> Triggers:
     """Every trigger of the document, and the problems that keep some from working."""
     specs: list[TriggerSpec] = []
     problems: list[Problem] = []

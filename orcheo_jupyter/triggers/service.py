@@ -33,7 +33,7 @@ from ..spec.problems import DocumentError, Problem
 from ..spec.values import UnstorableValue
 from ..store.base import NotFound
 from .clock import Clock, SystemClock
-from .config import DispatchPolicy, TriggerSpec, WebhookConfig, triggers_of
+from .config import DispatchPolicy, Triggers, TriggerSpec, WebhookConfig, triggers_of
 from .cron import CronScheduler
 from .dispatcher import Dispatcher, iso
 from .polling import HttpPoller
@@ -157,29 +157,39 @@ class TriggerService:
         if errors:
             raise DocumentError(errors)
 
-    async def register(self, workflow_id: str) -> Registration | None:
-        """(Re)read the workflow's latest version and apply its triggers."""
+    async def register(
+        self, workflow_id: str, stored: tuple[int, Triggers] | None = None
+    ) -> Registration | None:
+        """(Re)read the workflow's latest version and apply its triggers.
+
+        ``stored`` is a version the caller just stored and its triggers: used as they
+        are while it is still the latest (reading and parsing a 10,000-node document
+        again would hold the server's loop for a tenth of a second or more).
+        """
         store = self.executor.store
         try:
             workflow = await store.get_workflow(workflow_id)
-            version = await store.get_version(workflow.id)
+            if stored is not None and stored[0] == workflow.latest_version:
+                number, (specs, problems) = stored
+            else:
+                version = await store.get_version(workflow.id)
+                assert version.document is not None
+                number = version.version
+                specs, problems = triggers_of(document_from_data(version.document), workflow.id)
         except NotFound:
             await self.unregister(workflow_id)
             return None
-        assert version.document is not None
-        doc = document_from_data(version.document)
-        specs, problems = triggers_of(doc, workflow.id)
         for problem in problems:
             log.warning("orcheo: workflow %s trigger problem: %s", workflow.id, problem)
         old = self._registrations.get(workflow.id)
         if old is not None and self._refs.get(old.slug) == workflow.id:
             del self._refs[old.slug]
-        registration = Registration(workflow.id, workflow.slug, version.version, specs, problems)
+        registration = Registration(workflow.id, workflow.slug, number, specs, problems)
         self._registrations[workflow.id] = registration
         self._refs[workflow.id] = workflow.id
         self._refs.setdefault(workflow.slug, workflow.id)
-        await self.cron.set_workflow(workflow.id, specs, version.version)
-        await self.poller.set_workflow(workflow.id, specs, version.version)
+        await self.cron.set_workflow(workflow.id, specs, number)
+        await self.poller.set_workflow(workflow.id, specs, number)
         return registration
 
     async def unregister(self, workflow_id: str) -> None:

@@ -64,6 +64,11 @@ Call = Callable[..., Awaitable[Reply]]
 @pytest.fixture
 def api(jp_fetch: Any) -> Call:
     """``await api("POST", "workflows", json={...})`` -> Reply; never raises on 4xx/5xx."""
+    return make_api(jp_fetch)
+
+
+def make_api(jp_fetch: Any) -> Call:
+    """``api`` over a given ``jp_fetch`` (a test may pass one with another timeout)."""
 
     async def call(
         method: str,
