@@ -226,6 +226,7 @@ def build_script(
             "key": compiled.key,
             "entrypoint": entrypoint,
             "allow": list(allow.modules),
+            "timeout": timeout,
         }
         conn.sendall(json.dumps(job).encode("utf-8"))
         conn.shutdown(socket.SHUT_WR)

@@ -16,14 +16,20 @@ import base64
 import contextlib
 import json
 import marshal
+import math
 import os
 import resource
+import signal
 import socket
 import sys
 from typing import Any
 
 #: Address space a child may use: generous for LangGraph, fatal for runaway lists.
 MEMORY_BYTES = 2 * 1024**3
+#: CPU seconds a child may use beyond its job's timeout before the kernel ends it.
+CPU_GRACE_SECONDS = 5
+PR_SET_PDEATHSIG = 1
+_fork_server_pid = os.getpid()
 
 
 def _problem(code: str, message: str) -> dict[str, Any]:
@@ -72,20 +78,44 @@ def run_job(job: dict[str, Any]) -> list[Any]:
     return ["ok", index_of(graph).model_dump(mode="json"), frozen, why]
 
 
+def _die_with_parent() -> None:
+    """SIGKILL this child when the fork server exits.
+
+    The server kills a child past its deadline; a server that is itself killed (or
+    crashes) cannot, and a looping script would spin on for ever. The fork server
+    exits when the server's end of its control socket closes, so this ties the
+    child's life to the server's. (Linux ``prctl(PR_SET_PDEATHSIG)``; elsewhere the
+    CPU limit below still ends it.)
+    """
+    with contextlib.suppress(OSError, AttributeError):
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != _fork_server_pid:  # it died before the call: no signal comes
+            os._exit(1)
+
+
+def _limit(kind: int, value: int) -> None:
+    with contextlib.suppress(ValueError, OSError):
+        _soft, hard = resource.getrlimit(kind)
+        soft = value if hard == resource.RLIM_INFINITY else min(hard, value)
+        resource.setrlimit(kind, (soft, hard))
+
+
 def _child(conn: socket.socket) -> None:
     """In the forked child: announce the pid, run one job, answer, exit."""
-    try:
-        _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-        limit = MEMORY_BYTES if hard == resource.RLIM_INFINITY else min(hard, MEMORY_BYTES)
-        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
-    except (ValueError, OSError):
-        pass
+    _die_with_parent()
+    _limit(resource.RLIMIT_AS, MEMORY_BYTES)
     conn.sendall(f"{os.getpid()}\n".encode())
     data = bytearray()
     while chunk := conn.recv(65536):
         data += chunk
     try:
-        reply = run_job(json.loads(data))
+        job = json.loads(data)
+        # A backstop for the server's deadline: CPU seconds past it end the child.
+        _limit(resource.RLIMIT_CPU, math.ceil(float(job.get("timeout", 60))) + CPU_GRACE_SECONDS)
+        reply = run_job(job)
     except BaseException as exc:  # the server must always get an answer
         reply = ["error", [_problem("script_error", f"{type(exc).__name__}: {exc}"[:1000])]]
     try:
@@ -115,6 +145,8 @@ def main() -> None:
     # Whatever a script or library prints goes nowhere near the replies.
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
+    global _fork_server_pid
+    _fork_server_pid = os.getpid()
     control = socket.socket(fileno=int(sys.argv[1]))
     control.sendall(b"ready")
     while True:
