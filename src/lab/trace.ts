@@ -70,7 +70,13 @@ export function spanLabel(span: TraceSpan): { title: string; note: string } {
     return { title: `node ${String(a['orcheo.node.id'] ?? '?')}`, note: attempts > 1 ? `${attempts} attempts` : '' };
   }
   if (span.name === 'orcheo.run') {
-    return { title: 'run', note: String(a['orcheo.run.status'] ?? '') };
+    // A run resumed after an interrupt (or recovered) is a child of its first part.
+    const opening = a['orcheo.run.opening'];
+    const title = opening === 'resumed' ? 'run (resumed)' : 'run';
+    return { title, note: String(a['orcheo.run.status'] ?? '') };
+  }
+  if (span.name === 'orcheo.node_test') {
+    return { title: `node test ${String(a['orcheo.node.id'] ?? '?')}`, note: String(a['orcheo.test.status'] ?? '') };
   }
   if (span.name === 'orcheo.submit') return { title: 'submit', note: '' };
   if (a['gen_ai.operation.name'] !== undefined) {
