@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from typing import Any
 
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
@@ -204,3 +205,48 @@ def test_trace_tab_shows_model_calls_with_tokens(page: Any, lab: Lab) -> None:
     assert "gen_ai.request.model\tchat" in detail
     assert "gen_ai.usage.total_tokens\t42" in detail
     assert "orcheo.model.latency_ms" in detail
+
+
+def _settled(lab: Lab, run_id: str, status: str, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while (found := lab.api("GET", f"orcheo/api/executions/{run_id}")["status"]) != status:
+        assert time.monotonic() < deadline, f"run {run_id} is {found}, not {status}"
+        time.sleep(0.2)
+
+
+def test_a_resumed_run_is_one_trace_in_the_trace_tab(page: Any, lab: Lab) -> None:
+    ask = {"kind": "code", "id": "ask", "body": "return {'name': interrupt('name?')}"}
+    doc = {
+        "name": "asks-in-lab",
+        "graph": {
+            "format": "frozen-ir",
+            "ir": {
+                "nodes": [ask],
+                "edges": [
+                    {"source": "__start__", "target": "ask"},
+                    {"source": "ask", "target": "__end__"},
+                ],
+            },
+        },
+    }
+    workflow = lab.api("POST", "orcheo/api/workflows", doc)
+    run_id = lab.api("POST", f"orcheo/api/workflows/{workflow['id']}/execute", {})["execution_id"]
+    _settled(lab, run_id, "interrupted")
+    lab.api("POST", f"orcheo/api/executions/{run_id}/resume", {"value": "Ada"})
+    _settled(lab, run_id, "succeeded")
+    viewer = _open_trace(page, lab, run_id, "succeeded")
+    page.wait_for_selector(f"{viewer} .oc-trace-row >> nth=4")
+    rows = _rows(page, viewer)
+    # The resumed part sits under the run's first part, with the node it ran.
+    assert [(r["name"], r["depth"], r["label"]) for r in rows] == [
+        ("orcheo.submit", "0", "submit"),
+        ("orcheo.run", "1", "run"),
+        ("orcheo.node", "2", "node ask"),
+        ("orcheo.run", "2", "run (resumed)"),
+        ("orcheo.node", "3", "node ask"),
+    ]
+    assert rows[3]["note"] == "succeeded"
+    summary = page.locator(f"{viewer} [data-trace-summary]").inner_text()
+    trace_ids = lab.api("GET", f"orcheo/api/executions/{run_id}/trace")["trace_ids"]
+    assert len(trace_ids) == 1
+    assert summary.startswith(f"Trace {trace_ids[0]} · 5 spans")  # one trace, whole run
