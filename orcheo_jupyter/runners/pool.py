@@ -124,25 +124,14 @@ class RunnerPool:
             return
         self._numbers += 1
         runner = RunnerProcess(self._numbers)
-        parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        env = dict(os.environ)
-        # Few malloc arenas: each reserves 64 MiB of address space, which the memory
-        # limit (RLIMIT_AS) counts although nothing is used.
-        env.setdefault("MALLOC_ARENA_MAX", "2")
-        try:
-            runner.proc = subprocess.Popen(
-                [sys.executable, "-m", "orcheo_jupyter.runners.runner", str(child.fileno())],
-                pass_fds=(child.fileno(),),
-                env=env,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,  # Ctrl+C in a terminal reaches the server, not them
-            )
-        except OSError as exc:
-            child.close()
-            parent.close()
-            self._start_failed(f"could not start a runner process: {exc}")
-            return
-        child.close()
+        started = _take_prestarted()
+        if started is None:
+            try:
+                started = _start_process()
+            except OSError as exc:
+                self._start_failed(f"could not start a runner process: {exc}")
+                return
+        runner.proc, parent = started
         runner.pid = runner.proc.pid
         self.runners.append(runner)
         reader, writer = await asyncio.open_unix_connection(sock=parent)
@@ -254,3 +243,67 @@ class RunnerPool:
         for task in list(self._tasks):
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+
+
+#: Runner processes started before the pool (``prestart``), each with the server's end
+#: of its socket; the pool's first spawns take them.
+_prestarted: list[tuple[subprocess.Popen[bytes], socket.socket]] = []
+
+
+def prestart(count: int) -> None:
+    """Start ``count`` runner processes now, for a pool that opens later.
+
+    A runner imports LangGraph before it reads its configuration, so one started
+    while the server still imports the runtime (the pool can only open after) is
+    ready seconds sooner, and the first run does not wait for those imports.
+    """
+    for _ in range(count - len(_prestarted)):
+        try:
+            _prestarted.append(_start_process())
+        except OSError as exc:  # the pool tries again, and reports it
+            log.warning("orcheo: could not start a runner process ahead: %s", exc)
+            return
+
+
+def discard_prestarted() -> None:
+    """End runner processes started ahead that no pool took (the runtime never opened)."""
+    while _prestarted:
+        proc, parent = _prestarted.pop()
+        parent.close()  # the runner reads end-of-file and exits
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(5.0)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def _take_prestarted() -> tuple[subprocess.Popen[bytes], socket.socket] | None:
+    while _prestarted:
+        proc, parent = _prestarted.pop(0)
+        if proc.poll() is None:
+            return proc, parent
+        parent.close()  # it died waiting: start another
+    return None
+
+
+def _start_process() -> tuple[subprocess.Popen[bytes], socket.socket]:
+    """A runner process and the server's end of its socket (OSError if it cannot start)."""
+    parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    env = dict(os.environ)
+    # Few malloc arenas: each reserves 64 MiB of address space, which the memory
+    # limit (RLIMIT_AS) counts although nothing is used.
+    env.setdefault("MALLOC_ARENA_MAX", "2")
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "orcheo_jupyter.runners.runner", str(child.fileno())],
+            pass_fds=(child.fileno(),),
+            env=env,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,  # Ctrl+C in a terminal reaches the server, not them
+        )
+    except OSError:
+        parent.close()
+        raise
+    finally:
+        child.close()
+    return proc, parent

@@ -319,6 +319,10 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     sock = socket.socket(fileno=int(args[0]))
     channel = BlockingChannel(sock)
+    # What every run needs, imported before the configuration is read: a runner started
+    # ahead (``pool.prestart``) does this while the server is still starting.
+    from ..runtime import executor  # noqa: F401  (LangGraph)
+
     config = channel.recv()
     if config is None:
         return 0

@@ -322,6 +322,7 @@ class OrcheoApp(ExtensionApp):
         return await asyncio.shield(self._begin_opening())
 
     async def _open(self) -> Executor:
+        self._prestart_runners()
         await asyncio.to_thread(_import_runtime)
         from ..distributed import open_executor
         from ..ingest import restricted_loader
@@ -352,6 +353,19 @@ class OrcheoApp(ExtensionApp):
             gc.collect()
             gc.freeze()
         return executor
+
+    def _prestart_runners(self) -> None:
+        """Start the runner processes before this process imports the runtime (seconds):
+        they import LangGraph meanwhile, and the first run does not wait for them."""
+        from ..distributed import executor_mode
+        from ..runners import pool
+
+        try:
+            settings = self.orcheo_settings()
+            if executor_mode(settings) == "local":
+                pool.prestart(self.runner_config(settings).count)
+        except ValueError:  # a bad setting: opening the runtime reports it
+            return
 
     async def _start_jupyter_server_extension(self, serverapp: Any) -> None:
         """The server is ready first: the runtime opens in the background, or on first use.
@@ -422,6 +436,8 @@ class OrcheoApp(ExtensionApp):
             script_graph.set_script_loader(self._previous_loader)
         if self._document_worker is not None:
             await self._document_worker.aclose()
+        if "orcheo_jupyter.runners.pool" in sys.modules:  # started ahead, never taken
+            await asyncio.to_thread(sys.modules["orcheo_jupyter.runners.pool"].discard_prestarted)
         if "orcheo_jupyter.ingest.sandbox" in sys.modules:  # started only by script imports
             await asyncio.to_thread(sys.modules["orcheo_jupyter.ingest.sandbox"].shutdown)
 
