@@ -1,8 +1,11 @@
-"""One walk along a dotted path (``user.tags.0``) for node config and templates.
+"""One walk along a dotted path (``user.tags.0``) for node config and templates, and
+the route key of the value found.
 
 The data nodes (``nodes/support/dotted_paths``) and template resolution
 (``runtime/expressions``) both follow paths through state; one function keeps
 their rules from drifting, with ``attributes`` for the one rule they differ in.
+Conditional edges, the ``%%orcheo`` builder and the LangGraph freezer all turn a
+value into a mapping key with ``route_key``.
 """
 
 from __future__ import annotations
@@ -55,3 +58,15 @@ def dig(root: Any, path: str | Sequence[str], *, attributes: bool = False) -> An
         else:
             return MISSING
     return cur
+
+
+def route_key(value: Any) -> str:
+    """``True``/``False`` -> ``"true"``/``"false"``, ``None`` (or MISSING) -> ``"null"``,
+    else ``str``: how a conditional edge's value is looked up in its mapping."""
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if value is None or value is MISSING:
+        return "null"
+    return str(value)

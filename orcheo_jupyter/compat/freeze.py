@@ -16,6 +16,7 @@ from typing import Any
 
 from langgraph.graph import StateGraph
 
+from ..common.dotted import route_key
 from ..runtime.state import State
 from ..spec.models import END, START, GraphIR
 from .nodes import OrcheoNode
@@ -66,7 +67,7 @@ def freeze(graph: StateGraph) -> tuple[GraphIR | None, str]:
                 {
                     "source": decision.name,
                     "path": f"results.{decision.name}.branch",
-                    "mapping": {_key(k): _end(str(v)) for k, v in dict(branch.ends).items()},
+                    "mapping": {route_key(k): _end(str(v)) for k, v in dict(branch.ends).items()},
                 }
             )
     entry = next((e["target"] for e in edges if e["source"] == START), None)
@@ -74,13 +75,3 @@ def freeze(graph: StateGraph) -> tuple[GraphIR | None, str]:
         {"entrypoint": entry, "nodes": nodes, "edges": edges, "conditional_edges": conditional}
     )
     return ir, ""
-
-
-def _key(value: Any) -> str:
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if value is None:
-        return "null"
-    return str(value)

@@ -18,6 +18,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from ..common.dotted import route_key
 from ..nodes.base import BaseNode
 from ..spec import edits
 from ..spec.edits import EditError
@@ -34,7 +35,7 @@ from ..spec.models import (
 from ..spec.problems import problems_from_validation
 from ..workflow import Workflow, _sentinel
 from .code_lines import CodeOrigin
-from .functions import MISSING, FunctionBody, FunctionError, function_body, route_key
+from .functions import MISSING, FunctionBody, FunctionError, function_body
 
 
 class BuilderError(Exception):

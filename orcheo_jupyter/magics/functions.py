@@ -29,6 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..common.dotted import route_key
 from ..spec.models import END, START
 
 _SECRET_NAME = re.compile(r"secret|token|passw|api_?key|credential|private_?key", re.IGNORECASE)
@@ -187,17 +188,6 @@ def _literal_returns(node: _FuncNode) -> list[str] | None:
         else:
             return None
     return list(dict.fromkeys(out)) or None
-
-
-def route_key(value: Any) -> str:
-    """A Python mapping key as the document compares it (True -> "true", None -> "null")."""
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if value is None:
-        return "null"
-    return str(value)
 
 
 def _prologue_params(

@@ -8,21 +8,10 @@ from typing import Any
 from langchain_core.runnables import RunnableConfig
 from langgraph.graph import END
 
-from ..common.dotted import MISSING
+from ..common.dotted import route_key
 from ..spec.models import END as END_SENTINEL
 from ..spec.models import ConditionalEdge
 from .expressions import lookup
-
-
-def route_key(value: Any) -> str:
-    """``True``/``False`` -> ``"true"``/``"false"``, ``None`` -> ``"null"``, else ``str``."""
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if value is None or value is MISSING:
-        return "null"
-    return str(value)
 
 
 def _target(name: str) -> str:

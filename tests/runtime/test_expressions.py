@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 
+from orcheo_jupyter.common.dotted import route_key
 from orcheo_jupyter.runtime.expressions import MISSING, lookup, render
-from orcheo_jupyter.runtime.routing import make_router, route_key
+from orcheo_jupyter.runtime.routing import make_router
 from orcheo_jupyter.spec.models import ConditionalEdge
 
 STATE: dict[str, Any] = {

@@ -18,15 +18,7 @@ def nest_dotted(flat: Mapping[str, Any]) -> dict[str, Any]:
     """``{"user.name": "Ada"}`` -> ``{"user": {"name": "Ada"}}``; later keys win."""
     out: dict[str, Any] = {}
     for key, value in flat.items():
-        parts = key.split(".")
-        cur = out
-        for part in parts[:-1]:
-            nxt = cur.get(part)
-            if not isinstance(nxt, dict):
-                nxt = {}
-                cur[part] = nxt
-            cur = nxt
-        cur[parts[-1]] = value
+        put(out, key.split("."), value)  # every dot splits: "a..b" keeps its empty key
     return out
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ...common.dotted import MISSING, dig, split_path
@@ -29,9 +29,9 @@ def lookup_state(state: Mapping[str, Any], path: str) -> Any:
     return dig(state.get("results", {}), parts)
 
 
-def put(target: dict[str, Any], path: str, value: Any) -> None:
+def put(target: dict[str, Any], path: str | Sequence[str], value: Any) -> None:
     """Set ``target[a][b] = value`` for ``"a.b"``, creating objects on the way."""
-    parts = split_path(path)
+    parts = split_path(path) if isinstance(path, str) else path
     if not parts:
         raise ValueError("empty path")
     cur = target
