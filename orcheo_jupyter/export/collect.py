@@ -43,29 +43,18 @@ class Collection:
     warnings: list[str] = field(default_factory=list)
 
 
-def _describe(problem: Problem) -> str:
-    where = []
-    if problem.node is not None:
-        where.append(f"node {problem.node!r}")
-    if problem.field:
-        where.append(problem.field)
-    return f"{' '.join(where)}: {problem.message}" if where else problem.message
-
-
 def check(doc: WorkflowDocument) -> list[Problem]:
     """Errors that keep a document from running: validation, building, trigger settings."""
-    from ..runtime.build import build_graph
+    from ..runtime.build import compile_check
     from ..triggers.config import triggers_of
 
     errors = [p for p in spec.validate_document(doc, check_node) if p.severity == "error"]
     # A script graph is built by running the script: export reads it, never runs it.
     if not errors and isinstance(doc.graph, FrozenIRGraph):
         try:
-            build_graph(doc).compile()
+            compile_check(doc)
         except DocumentError as exc:
             errors += [p for p in exc.problems if p.severity == "error"]
-        except Exception as exc:  # LangGraph refuses the shape (e.g. an empty subgraph)
-            errors.append(Problem("error", "graph_build", f"the graph cannot be built: {exc}"))
     _, trigger_problems = triggers_of(doc, doc.id or doc.name)
     errors += [p for p in trigger_problems if p.severity == "error"]
     return errors
@@ -179,7 +168,7 @@ def _from_reference(
     except DocumentError as exc:
         raise ExportError(
             [
-                ExportProblem(_describe(p), ref.cell.number, path.name)
+                ExportProblem(p.describe(), ref.cell.number, path.name)
                 for p in exc.problems
                 if p.severity == "error"
             ]
@@ -243,7 +232,7 @@ def collect(notebook: str | Path) -> Collection:
             )
     for item in found.values():
         problems += [
-            ExportProblem(_describe(p), item.cell, item.what) for p in check(item.document)
+            ExportProblem(p.describe(), item.cell, item.what) for p in check(item.document)
         ]
     if problems:
         problems.sort(key=lambda p: (p.cell or 0, p.line is None, p.line or 0))

@@ -184,19 +184,10 @@ def _split(
         line = line_of(problem)
         if not paths and line is not None and _EDGE_FIELD.match(problem.field or ""):
             problem = Problem(problem.severity, problem.code, problem.message, problem.node)
-        item = CellProblem(_describe(problem), line, source_line(source, line))
+        item = CellProblem(problem.describe(), line, source_line(source, line))
         (errors if problem.severity == "error" else warnings).append(item)
     errors.sort(key=lambda p: (p.line is None, p.line or 0))
     return errors, warnings
-
-
-def _describe(problem: Problem) -> str:
-    where = []
-    if problem.node is not None:
-        where.append(f"node {problem.node!r}")
-    if problem.field:
-        where.append(problem.field)
-    return f"{' '.join(where)}: {problem.message}" if where else problem.message
 
 
 # --- JSON / YAML document cells ---------------------------------------------------------

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, TypeVar
 from .. import spec
 from ..spec.io import stored_form
 from ..spec.models import FrozenIRGraph, WorkflowDocument
-from ..spec.problems import DocumentError, Problem
+from ..spec.problems import DocumentError
 from ..store.base import NotFound
 from ..store.records import RunRecord, WorkflowRecord
 from ..store.workflow_tables import slugify
@@ -81,19 +81,13 @@ async def find_record(name_or_id: str) -> WorkflowRecord | None:
 
 def admit(doc: WorkflowDocument) -> None:
     """The server's admission check: the document validates and LangGraph builds it."""
-    from ..runtime.build import build_graph  # LangGraph: loaded by the first cell, not load_ext
+    # LangGraph: loaded by the first cell, not load_ext
+    from ..runtime.build import build_graph, compile_check
 
     if not isinstance(doc.graph, FrozenIRGraph):
         build_graph(doc)
         return
-    try:
-        build_graph(doc).compile()
-    except DocumentError:
-        raise
-    except Exception as exc:  # LangGraph refuses the shape (e.g. an empty subgraph)
-        raise DocumentError(
-            [Problem("error", "graph_build", f"the graph cannot be built: {exc}")]
-        ) from None
+    compile_check(doc)
 
 
 async def save(doc: WorkflowDocument, path: Path | None) -> Saved:

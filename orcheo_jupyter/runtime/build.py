@@ -23,7 +23,7 @@ from ..spec.models import (
     SubgraphNode,
     WorkflowDocument,
 )
-from ..spec.problems import DocumentError, problems_from_validation
+from ..spec.problems import DocumentError, Problem, problems_from_validation
 from ..spec.validate import entry_of, validate_document, validate_ir
 from . import guard
 from . import observer as obs
@@ -66,6 +66,19 @@ def build_graph(
     return _build_ir(
         doc.graph.ir, scope=scope, fallback_entry=doc.graph.entrypoint, pinned=doc.pinned or None
     )
+
+
+def compile_check(document: WorkflowDocument) -> None:
+    """Build and compile ``document`` as a run would; DocumentError names what fails
+    (LangGraph's own refusals, e.g. an empty subgraph, as a ``graph_build`` problem)."""
+    try:
+        build_graph(document).compile()
+    except DocumentError:
+        raise
+    except Exception as exc:
+        raise DocumentError(
+            [Problem("error", "graph_build", f"the graph cannot be built: {exc}")]
+        ) from None
 
 
 def build_ir_graph(ir: GraphIR) -> StateGraph[Any, Any, Any, Any]:

@@ -21,13 +21,16 @@ class Problem:
     field: str | None = None
 
     def __str__(self) -> str:
+        return f"{self.severity}: {self.describe()}"
+
+    def describe(self) -> str:
+        """``node 'a' config.url: message`` (where it is, then what), without the severity."""
         where = []
         if self.node is not None:
             where.append(f"node {self.node!r}")
         if self.field:
             where.append(self.field)
-        prefix = f"{self.severity}: " + (f"{' '.join(where)}: " if where else "")
-        return prefix + self.message
+        return f"{' '.join(where)}: {self.message}" if where else self.message
 
     def as_dict(self) -> dict[str, Any]:
         return {
