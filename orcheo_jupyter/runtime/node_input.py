@@ -30,6 +30,13 @@ class NodeInput:
     source: Literal["checkpoint", "events"]
     checkpoint_id: str | None = None
 
+    def state_source(self) -> dict[str, Any]:
+        """Where the state came from, as "test node" answers it (REST and the canvas)."""
+        source: dict[str, Any] = {"kind": self.source, "run_id": self.run_id}
+        if self.checkpoint_id:
+            source["checkpoint_id"] = self.checkpoint_id
+        return source
+
 
 class NodeNotReached(LookupError):
     """The run never started that node (the message says which run and node)."""

@@ -226,6 +226,12 @@ class OrcheoHandler(BodyLimitMixin, ErrorsMixin, ExtensionHandlerMixin, APIHandl
         self.set_header("Content-Type", "application/json")
         self.finish(dumps(data))
 
+    def reply_page(self, items: list[Any], total: int, query: Any) -> None:
+        """200 with one page of a list (``Page``): the items, the total, and the page asked."""
+        self.reply(
+            200, {"items": items, "total": total, "limit": query.limit, "offset": query.offset}
+        )
+
     def api_url(self, *parts: str) -> str:
         base = self.base_url.rstrip("/")
         return "/".join([base, "orcheo", "api", *parts])

@@ -16,7 +16,7 @@ from ..vault.vault import MAX_VALUE_CHARS
 from .authz import CREDENTIALS, READ, WRITE, guard
 from .base import OrcheoHandler, operation
 from .errors import ApiError
-from .models import MAX_INT
+from .models import Page, PageQuery
 
 Scope = Literal["all"] | list[str]
 
@@ -117,18 +117,12 @@ class AuditOut(BaseModel):
     detail: str | None
 
 
-class AuditPage(BaseModel):
-    items: list[AuditOut]
-    total: int
-    limit: int
-    offset: int
+class AuditPage(Page[AuditOut]):
+    pass
 
 
-class AuditQuery(_Body):
-    model_config = ConfigDict(extra="ignore")
-
+class AuditQuery(PageQuery):
     limit: int = Field(100, ge=1, le=1000)
-    offset: int = Field(0, ge=0, le=MAX_INT)
 
 
 def _scope(scope: Scope | None) -> list[str] | None:
@@ -326,12 +320,4 @@ class CredentialAuditHandler(_CredentialBase):
         entries, total = await (await self.vault()).audit_log(
             name, limit=query.limit, offset=query.offset
         )
-        self.reply(
-            200,
-            {
-                "items": [e.as_dict() for e in entries],
-                "total": total,
-                "limit": query.limit,
-                "offset": query.offset,
-            },
-        )
+        self.reply_page([e.as_dict() for e in entries], total, query)

@@ -108,15 +108,7 @@ class ExecutionsHandler(OrcheoHandler):
             limit=query.limit,
             offset=query.offset,
         )
-        self.reply(
-            200,
-            {
-                "items": [summary(r) for r in runs],
-                "total": total,
-                "limit": query.limit,
-                "offset": query.offset,
-            },
-        )
+        self.reply_page([summary(r) for r in runs], total, query)
 
 
 class ExecutionHandler(_ExecutionBase):

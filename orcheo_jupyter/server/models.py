@@ -7,7 +7,7 @@ checked-in OpenAPI document from them, so the two cannot drift apart.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -35,6 +35,22 @@ class _Model(BaseModel):
 
 class _Body(_Model):
     model_config = ConfigDict(extra="forbid")
+
+
+T = TypeVar("T")
+
+
+class Page(_Model, Generic[T]):
+    """One page of a list: its items, how many there are in all, and the page asked for.
+
+    Each list answers a named subclass (``WorkflowPage``...), so the API document
+    keeps one schema name per list.
+    """
+
+    items: list[T]
+    total: int
+    limit: int
+    offset: int
 
 
 # --- requests ----------------------------------------------------------------
@@ -276,11 +292,8 @@ class WorkflowDetail(WorkflowSummary):
     )
 
 
-class WorkflowPage(_Model):
-    items: list[WorkflowSummary]
-    total: int
-    limit: int
-    offset: int
+class WorkflowPage(Page[WorkflowSummary]):
+    pass
 
 
 class VersionSummary(_Model):
@@ -347,11 +360,8 @@ class ExecutionSummary(_Model):
     last_seq: int
 
 
-class ExecutionPage(_Model):
-    items: list[ExecutionSummary]
-    total: int
-    limit: int
-    offset: int
+class ExecutionPage(Page[ExecutionSummary]):
+    pass
 
 
 class Event(_Model):

@@ -72,10 +72,7 @@ async def _state_for(
         found = await node_input(executor, run_id, node)
     except NodeNotReached as exc:
         raise ApiError(409, "no_input", str(exc)) from None
-    source = {"kind": found.source, "run_id": run_id}
-    if found.checkpoint_id:
-        source["checkpoint_id"] = found.checkpoint_id
-    return found.state, source
+    return found.state, found.state_source()
 
 
 class TemplatePreviewHandler(OrcheoHandler):

@@ -96,18 +96,18 @@ def _require_discriminators(node: Any, schemas: dict[str, Any]) -> None:
 
 
 def _operations(route: Route) -> list[tuple[str, Operation]]:
-    """Documented (method, operation) pairs; ``extra["methods"]`` repeats one for others."""
+    """Documented (method, operation) pairs, in METHODS order. A method that is another
+    one's function (``get = post``) is documented again as ``<operationId><Method>``."""
     found = []
     for method in METHODS:
         fn = getattr(route.handler, method, None)
         op = getattr(fn, "__orcheo_operation__", None)
-        if op is not None:
-            found.append((method, op))
-            for other in op.extra.get("methods", ()):
-                alias = replace(op, operation_id=f"{op.operation_id}{other.capitalize()}")
-                found.append((other, alias))
-    order = {m: i for i, m in enumerate(METHODS)}
-    return sorted(found, key=lambda pair: order[pair[0]])
+        if op is None:
+            continue
+        if getattr(fn, "__name__", method) != method:
+            op = replace(op, operation_id=f"{op.operation_id}{method.capitalize()}")
+        found.append((method, op))
+    return found
 
 
 def _models() -> list[tuple[type[BaseModel], JsonSchemaMode]]:

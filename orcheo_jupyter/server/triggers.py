@@ -19,7 +19,7 @@ from ..triggers.config import DispatchPolicy
 from ..triggers.records import Job
 from .authz import EXECUTE, READ, TRIGGERS, WRITE, guard
 from .base import OrcheoHandler, operation
-from .models import MAX_INT, RunConfig
+from .models import MAX_INT, Page, PageQuery, RunConfig
 from .services import check_triggers
 
 if TYPE_CHECKING:
@@ -148,19 +148,12 @@ class DeadLetter(BaseModel):
     finished_at: str | None
 
 
-class DeadLetterPage(BaseModel):
-    items: list[DeadLetter]
-    total: int
-    limit: int
-    offset: int
+class DeadLetterPage(Page[DeadLetter]):
+    pass
 
 
-class DeadLetterQuery(_Body):
-    model_config = ConfigDict(extra="ignore")
-
+class DeadLetterQuery(PageQuery):
     workflow_id: str | None = Field(None, max_length=200)
-    limit: int = Field(50, ge=1, le=500)
-    offset: int = Field(0, ge=0, le=MAX_INT)
 
 
 class RetryAccepted(BaseModel):
@@ -182,18 +175,8 @@ class DeliveryOut(BaseModel):
     body_bytes: int
 
 
-class DeliveryPage(BaseModel):
-    items: list[DeliveryOut]
-    total: int
-    limit: int
-    offset: int
-
-
-class PageQuery(_Body):
-    model_config = ConfigDict(extra="ignore")
-
-    limit: int = Field(50, ge=1, le=500)
-    offset: int = Field(0, ge=0, le=MAX_INT)
+class DeliveryPage(Page[DeliveryOut]):
+    pass
 
 
 _DEAD_FIELDS = tuple(DeadLetter.model_fields)
@@ -318,15 +301,7 @@ class DeadLettersHandler(_TriggerBase):
         jobs, total = await service.store.list_jobs(
             workflow_id=workflow_id, status="dead", limit=query.limit, offset=query.offset
         )
-        self.reply(
-            200,
-            {
-                "items": [_dead(j) for j in jobs],
-                "total": total,
-                "limit": query.limit,
-                "offset": query.offset,
-            },
-        )
+        self.reply_page([_dead(j) for j in jobs], total, query)
 
 
 class DeadLetterHandler(_TriggerBase):
@@ -394,12 +369,4 @@ class DeliveriesHandler(_TriggerBase):
         items, total = await service.store.list_deliveries(
             workflow.id, limit=query.limit, offset=query.offset
         )
-        self.reply(
-            200,
-            {
-                "items": [d.as_dict() for d in items],
-                "total": total,
-                "limit": query.limit,
-                "offset": query.offset,
-            },
-        )
+        self.reply_page([d.as_dict() for d in items], total, query)

@@ -153,15 +153,7 @@ class WorkflowsHandler(_WorkflowBase):
         items, total = await store.list_workflows(
             query=query.q, tag=query.tag, limit=query.limit, offset=query.offset
         )
-        self.reply(
-            200,
-            {
-                "items": [w.as_dict() for w in items],
-                "total": total,
-                "limit": query.limit,
-                "offset": query.offset,
-            },
-        )
+        self.reply_page([w.as_dict() for w in items], total, query)
 
     @guard(WRITE)
     @operation(

@@ -98,10 +98,7 @@ class WidgetDebug:
             raise DebugRequestError("no_input", str(exc)) from None
         except LookupError:
             raise DebugRequestError("not_found", f"no run {run_id!r}") from None
-        source: dict[str, Any] = {"kind": found.source, "run_id": run_id}
-        if found.checkpoint_id:
-            source["checkpoint_id"] = found.checkpoint_id
-        return found.state, source
+        return found.state, found.state_source()
 
     async def test(self, node: str, run_id: str | None) -> dict[str, Any]:
         from .. import local
