@@ -1,8 +1,8 @@
 """Small helpers below every layer: no import of any other orcheo_jupyter package.
 
 ``retry`` (backoff delays and ``Retry-After``), ``lru`` (a bounded cache),
-``dotted`` (walking a dotted path through data) and ``timestamps`` (the one UTC
-ISO form of every stored time) each exist once here,
-so spec, store, runtime, nodes, triggers and the client share one rule. The one
-batching class is ``store.group_commit.GroupCommit``.
+``dotted`` (walking a dotted path through data), ``records`` (the stores'
+records as JSON) and ``timestamps`` (the one UTC ISO form of every stored time)
+each exist once here, so spec, store, runtime, nodes, triggers and the client
+share one rule. The one batching class is ``store.group_commit.GroupCommit``.
 """

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
+
+from ..common.records import Record
 
 
 @dataclass(frozen=True)
-class WorkflowRecord:
+class WorkflowRecord(Record):
     id: str
     name: str
     slug: str
@@ -17,24 +19,18 @@ class WorkflowRecord:
     created_at: str
     updated_at: str
 
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
 
 @dataclass(frozen=True)
-class VersionRecord:
+class VersionRecord(Record):
     workflow_id: str
     version: int
     checksum: str
     created_at: str
     document: dict[str, Any] | None = None
 
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
 
 @dataclass
-class RunRecord:
+class RunRecord(Record):
     id: str
     checksum: str
     status: str
@@ -54,9 +50,6 @@ class RunRecord:
     started_at: str | None = None
     finished_at: str | None = None
     last_seq: int = 0
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @dataclass(frozen=True)

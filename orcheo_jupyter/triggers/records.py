@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
+
+from ..common.records import Record
 
 JobStatus = Literal["queued", "retrying", "succeeded", "cancelled", "interrupted", "dead"]
 OPEN_STATUSES = ("queued", "retrying")
@@ -11,7 +13,7 @@ Source = Literal["webhook", "cron", "manual", "http_polling"]
 
 
 @dataclass
-class Job:
+class Job(Record):
     """A run the dispatcher owes: started once, retried with backoff, or dead-lettered.
 
     ``run_id`` is the id of the current attempt's run, chosen before the run
@@ -39,13 +41,12 @@ class Job:
     error: str | None = None
     finished_at: str | None = None
 
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
 
 @dataclass(frozen=True)
-class Delivery:
+class Delivery(Record):
     """A webhook request that was accepted (stored before the 202 answer)."""
+
+    private = ("signature",)
 
     id: str
     workflow_id: str
@@ -59,11 +60,6 @@ class Delivery:
     query: dict[str, Any] = field(default_factory=dict)
     body_sha256: str = ""
     body_bytes: int = 0
-
-    def as_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data.pop("signature")
-        return data
 
 
 @dataclass(frozen=True)
@@ -88,7 +84,7 @@ FireStatus = Literal["fired", "skipped", "missed"]
 
 
 @dataclass(frozen=True)
-class CronFire:
+class CronFire(Record):
     workflow_id: str
     trigger_id: str
     scheduled_for: str
@@ -97,21 +93,20 @@ class CronFire:
     run_id: str | None = None
     detail: str | None = None
 
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
 
 PollStatus = Literal["baseline", "unchanged", "fired", "error"]
 
 
 @dataclass(frozen=True)
-class PollState:
+class PollState(Record):
     """What an HTTP polling trigger last saw.
 
     ``target`` is a digest of what is polled (URL, method, query, the deduplication
     path): polling something else starts from a new baseline. ``seen`` is a digest of
     the last value (None until a first good answer); a run starts when it changes.
     """
+
+    private = ("target", "seen")
 
     workflow_id: str
     trigger_id: str
@@ -121,9 +116,6 @@ class PollState:
     status: PollStatus
     detail: str | None = None
     run_id: str | None = None  # the last run this trigger started
-
-    def as_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if k not in ("target", "seen")}
 
 
 class PollRaced(Exception):

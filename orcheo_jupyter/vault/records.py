@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any, Literal
+
+from ..common.records import Record
 
 Kind = Literal["secret", "oauth"]
 KINDS: tuple[Kind, ...] = ("secret", "oauth")
@@ -41,7 +43,7 @@ class Health:
 
 
 @dataclass(frozen=True)
-class CredentialInfo:
+class CredentialInfo(Record):
     """A credential as the API shows it: everything except the value."""
 
     id: str
@@ -56,7 +58,7 @@ class CredentialInfo:
     health: Health
 
     def as_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        data = super().as_dict()
         data["scope"] = "all" if self.scope is None else list(self.scope)
         data["health"] = {
             "status": self.health.status,
@@ -70,7 +72,7 @@ Action = Literal["created", "rotated", "updated", "deleted", "read", "denied"]
 
 
 @dataclass(frozen=True)
-class AuditEntry:
+class AuditEntry(Record):
     """One thing done to or with a credential; every read of a value has one."""
 
     credential_id: str
@@ -83,6 +85,3 @@ class AuditEntry:
     node: str | None = None
     detail: str | None = None
     id: int | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
