@@ -18,10 +18,11 @@ import logging
 import os
 import socket
 from collections.abc import Callable, Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..common.timestamps import utcnow
+from ..runtime.admission import pending_run
 from ..runtime.events import EventType, RunStatus
 from ..runtime.executor import Executor
 from ..store.base import Conflict, Repository
@@ -93,20 +94,17 @@ async def store_failed_run(
 
     It is stored as failed so the run id a caller was given still answers, and says why.
     """
-    now = utcnow()
-    record = RunRecord(
-        id=run_id,
-        checksum=checksum,
-        status=str(RunStatus.FAILED),
+    pending = pending_run(
+        run_id,
+        checksum,
         inputs=dict(inputs),
-        created_at=now,
-        updated_at=now,
         workflow_id=workflow_id,
         version=version,
-        error=cause,
+        config={},
         owner=owner,
-        finished_at=now,
     )
+    now = pending.created_at
+    record = replace(pending, status=str(RunStatus.FAILED), error=cause, finished_at=now)
     try:
         await store.create_run(record)
     except Conflict:

@@ -95,15 +95,19 @@ def _delivery_values(d: Dialect, delivery: Delivery) -> list[Any]:
     ]
 
 
+#: The workflow's stored delivery with the same signature (a replay) or idempotency key.
+_DELIVERY_BY = {
+    column: "SELECT id, run_id, idempotency_key FROM trigger_deliveries"
+    f" WHERE workflow_id = ? AND {column} = ?"
+    for column in ("signature", "idempotency_key")
+}
+
+
 def _accept(d: Dialect, delivery: Delivery, job: Job) -> Steps[Accepted]:
     """Store the delivery and its job, unless an earlier delivery already stands for it."""
     wid = delivery.workflow_id
     if delivery.signature is not None:
-        seen = yield one(
-            "SELECT id, run_id, idempotency_key FROM trigger_deliveries"
-            " WHERE workflow_id = ? AND signature = ?",
-            (wid, delivery.signature),
-        )
+        seen = yield one(_DELIVERY_BY["signature"], (wid, delivery.signature))
         if seen is not None:
             same = (
                 delivery.idempotency_key is not None
@@ -111,11 +115,7 @@ def _accept(d: Dialect, delivery: Delivery, job: Job) -> Steps[Accepted]:
             )
             return Accepted("duplicate" if same else "replayed", seen["id"], seen["run_id"])
     if delivery.idempotency_key is not None:
-        seen = yield one(
-            "SELECT id, run_id FROM trigger_deliveries"
-            " WHERE workflow_id = ? AND idempotency_key = ?",
-            (wid, delivery.idempotency_key),
-        )
+        seen = yield one(_DELIVERY_BY["idempotency_key"], (wid, delivery.idempotency_key))
         if seen is not None:
             return Accepted("duplicate", seen["id"], seen["run_id"])
     yield run(_INSERT_JOB, _job_values(d, job, _JOB_COLUMNS))

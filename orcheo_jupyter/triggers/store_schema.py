@@ -126,17 +126,8 @@ _JOB_COLUMNS = (
     "finished_at",
 )
 _JOB_JSON = {"inputs", "config", "attempts"}
-_JOB_MUTABLE = (
-    "status",
-    "run_id",
-    "attempt",
-    "max_attempts",
-    "not_before",
-    "attempts",
-    "error",
-    "updated_at",
-    "finished_at",
-)
+#: What a job's update rewrites: everything from its status on except when it was created.
+_JOB_MUTABLE = tuple(c for c in _JOB_COLUMNS[_JOB_COLUMNS.index("status") :] if c != "created_at")
 _DELIVERY_COLUMNS = (
     "id",
     "workflow_id",
