@@ -224,17 +224,13 @@ def cmd_nodes(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from .evaluate import evaluate, read_cases
+    from .evaluate import CasesUnusable, evaluate, read_cases
 
     doc = spec.load(args.path)
     try:
-        cases = read_cases(Path(args.data), args.limit, args.split)
-    except OSError as exc:
-        raise CliError(f"cannot read {args.data}: {exc.strerror}") from None
-    except ValueError as exc:
-        raise CliError(f"{args.data}: {exc}") from None
-    if not cases:
-        raise CliError(f"{args.data}: no cases")
+        cases = read_cases(Path(args.data), args.limit, args.split, shown_as=args.data)
+    except CasesUnusable as exc:
+        raise CliError(str(exc)) from None
 
     async def go(executor: Any) -> int:
         result = await evaluate(executor, doc, cases, name=doc.name or Path(args.path).stem)

@@ -153,10 +153,24 @@ async def evaluate(
     return Evaluation(name, outcomes)
 
 
+class CasesUnusable(ValueError):
+    """The cases file cannot be read or holds no case; the message names it and says why."""
+
+
 def read_cases(
-    path: Path, limit: int | None = None, split: str | None = None
+    path: Path, limit: int | None = None, split: str | None = None, *, shown_as: str = ""
 ) -> list[dict[str, Any]]:
-    cases = load_dataset(path)
+    """The cases to evaluate (at least one), or CasesUnusable naming the file as ``shown_as``."""
+    name = shown_as or str(path)
+    try:
+        cases = load_dataset(path)
+    except OSError as exc:
+        raise CasesUnusable(f"cannot read {name}: {exc.strerror}") from None
+    except ValueError as exc:
+        raise CasesUnusable(f"{name}: {exc}") from None
     if split is not None:
         cases = [c for c in cases if c.get("split") == split]
-    return cases[:limit] if limit else cases
+    cases = cases[:limit] if limit else cases
+    if not cases:
+        raise CasesUnusable(f"{name}: no cases")
+    return cases

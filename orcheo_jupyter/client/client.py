@@ -14,7 +14,7 @@ import httpx
 
 from ..spec.io import to_data
 from ..spec.models import WorkflowDocument
-from .transport import Backoff, Transport
+from .transport import Backoff, Closing, Transport
 
 Document = WorkflowDocument | Mapping[str, Any] | Any  # also a Workflow (has .document)
 
@@ -34,7 +34,7 @@ def _seg(value: str) -> str:
     return quote(str(value), safe="")
 
 
-class OrcheoClient:
+class OrcheoClient(Closing):
     """A client of one server: ``OrcheoClient("http://127.0.0.1:8888", token)``.
 
     ``token`` is the Jupyter server token (sent as ``Authorization: token ...``) or a
@@ -72,12 +72,6 @@ class OrcheoClient:
 
     def close(self) -> None:
         self.http.close()
-
-    def __enter__(self) -> OrcheoClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def ws_url(self, execution_id: str, after: int = 0) -> str:
         """The WebSocket URL of a run's events, replaying after sequence number ``after``."""

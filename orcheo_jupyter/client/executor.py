@@ -20,7 +20,7 @@ from websockets.sync.client import ClientConnection, connect
 
 from .client import OrcheoClient
 from .errors import OrcheoAPIError, OrcheoConnectionError, RunTimeout
-from .transport import Backoff
+from .transport import Backoff, Closing
 
 TERMINAL_EVENTS = frozenset({"run_finished", "run_failed", "run_cancelled"})
 #: Events after which a run waits (for an answer) or is over.
@@ -31,7 +31,7 @@ MAX_MESSAGE = 64 * 1024 * 1024
 OnEvent = Callable[[dict[str, Any]], None]
 
 
-class HttpWorkflowExecutor:
+class HttpWorkflowExecutor(Closing):
     """Run workflows on a server: ``HttpWorkflowExecutor(url, token).run("greet", {...})``."""
 
     def __init__(
@@ -61,12 +61,6 @@ class HttpWorkflowExecutor:
 
     def close(self) -> None:
         self.client.close()
-
-    def __enter__(self) -> HttpWorkflowExecutor:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # --- runs ---------------------------------------------------------------------
     def submit(

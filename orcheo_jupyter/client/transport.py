@@ -15,7 +15,7 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
 import httpx
 
@@ -70,7 +70,20 @@ def _api_error(response: httpx.Response) -> OrcheoAPIError:
     )
 
 
-class Transport:
+class Closing:
+    """``with`` closes it: the client objects each own an HTTP connection pool."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class Transport(Closing):
     """One ``httpx.Client`` to one orcheo server, with auth and the retry policy."""
 
     def __init__(

@@ -272,7 +272,7 @@ class OrcheoMagics(Magics):
             self._show(workflow, path)
 
     def _cmd_evaluate(self, words: list[str], _raw: str) -> Any:
-        from ..evaluate import evaluate, read_cases
+        from ..evaluate import CasesUnusable, evaluate, read_cases
 
         parser = _parser("%orcheo evaluate")
         parser.add_argument("name")
@@ -285,13 +285,9 @@ class OrcheoMagics(Magics):
         if not data.is_absolute():
             data = self.here / data
         try:
-            cases = read_cases(data, args.limit, args.split)
-        except OSError as exc:
-            raise OrcheoCellError(f"cannot read {args.data}: {exc.strerror}") from None
-        except ValueError as exc:
-            raise OrcheoCellError(f"{args.data}: {exc}") from None
-        if not cases:
-            raise OrcheoCellError(f"{args.data}: no cases")
+            cases = read_cases(data, args.limit, args.split, shown_as=args.data)
+        except CasesUnusable as exc:
+            raise OrcheoCellError(str(exc)) from None
         doc, source, path = self._resolve(args.name)
         saved = self._ensure_saved(doc, path if source != "store" else None)
 
