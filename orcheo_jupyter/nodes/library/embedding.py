@@ -11,7 +11,7 @@ from pydantic import Field
 from ..base import BaseNode, NodeContext, NodeError
 from ..registry import register
 from ..support.embedding_models import LOCAL_MODEL, embed_texts, resolve_embeddings
-from ..support.rag_items import as_list, from_results
+from ..support.rag_items import objects_from
 
 _MODEL = Field(
     LOCAL_MODEL,
@@ -89,10 +89,8 @@ class ChunkEmbeddingNode(BaseNode):
     batch_size: int = Field(64, ge=1, le=4096, title="Batch size")
 
     async def run(self, state: Mapping[str, Any], ctx: NodeContext) -> Any:
-        chunks = as_list(
-            from_results(state, self.chunks, self.source_result_key, self.chunks_field, "chunks"),
-            "chunks",
-            "chunk",
+        chunks = objects_from(
+            state, self.chunks, self.source_result_key, self.chunks_field, "chunks", "chunk"
         )
         texts: list[str] = []
         for i, chunk in enumerate(chunks):

@@ -21,7 +21,7 @@ from pydantic import Field
 from ..base import BaseNode, NodeContext, NodeError
 from ..registry import register
 from ..support.embedding_models import words
-from ..support.rag_items import as_list, from_results, query_text, result_text
+from ..support.rag_items import as_list, from_results, objects_from, query_text, result_text
 from .ai_models import call_model, resolve_chat_model
 
 _STOP = (
@@ -205,12 +205,8 @@ class GroundedGeneratorNode(BaseNode):
 
     async def run(self, state: Mapping[str, Any], ctx: NodeContext) -> Any:
         query = query_text(state, self.query, self.query_key)
-        items = as_list(
-            from_results(
-                state, self.context, self.context_result_key, self.context_field, "context"
-            ),
-            "context",
-            "passage",
+        items = objects_from(
+            state, self.context, self.context_result_key, self.context_field, "context", "passage"
         )
         passages = _passages(items[: self.max_passages])
         if self.ai_model:
@@ -277,10 +273,11 @@ class CitationsFormatterNode(BaseNode):
     heading: str = Field("Sources:", title="Heading")
 
     async def run(self, state: Mapping[str, Any], ctx: NodeContext) -> Any:
-        citations = as_list(
-            from_results(
-                state, self.citations, self.source_result_key, self.citations_field, "citations"
-            ),
+        citations = objects_from(
+            state,
+            self.citations,
+            self.source_result_key,
+            self.citations_field,
             "citations",
             "citation",
         )
@@ -321,12 +318,8 @@ class SearchResultFormatterNode(BaseNode):
     snippet_chars: int = Field(200, ge=0, le=10_000, title="Snippet length")
 
     async def run(self, state: Mapping[str, Any], ctx: NodeContext) -> Any:
-        items = as_list(
-            from_results(
-                state, self.results, self.source_result_key, self.results_field, "results"
-            ),
-            "results",
-            "result",
+        items = objects_from(
+            state, self.results, self.source_result_key, self.results_field, "results", "result"
         )[: self.max_results]
         if not items:
             return {self.output_key: self.empty_message, "count": 0}
@@ -435,10 +428,11 @@ class HallucinationGuardNode(BaseNode):
             reply = str(
                 from_results(state, None, self.generator_result_key, self.response_field, "reply")
             )
-        citations = as_list(
-            from_results(
-                state, self.citations, self.generator_result_key, self.citations_field, "citations"
-            ),
+        citations = objects_from(
+            state,
+            self.citations,
+            self.generator_result_key,
+            self.citations_field,
             "citations",
             "citation",
         )

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..base import BaseNode, NodeContext, NodeError
 from ..registry import register
-from ..support.rag_items import as_list, from_results
+from ..support.rag_items import objects_from
 
 TEXT_TYPES = ("txt", "md", "markdown", "rst", "html", "htm", "json", "jsonl", "csv", "pdf")
 
@@ -267,10 +267,11 @@ class ChunkingStrategyNode(BaseNode):
     async def run(self, state: Mapping[str, Any], ctx: NodeContext) -> Any:
         if self.chunk_overlap >= self.chunk_size:
             raise NodeError("chunk_overlap", "must be smaller than chunk_size")
-        docs = as_list(
-            from_results(
-                state, self.documents, self.source_result_key, self.documents_field, "documents"
-            ),
+        docs = objects_from(
+            state,
+            self.documents,
+            self.source_result_key,
+            self.documents_field,
             "documents",
             "document",
         )
@@ -352,10 +353,11 @@ class MetadataExtractorNode(BaseNode):
     infer_title_from_first_line: bool = Field(True, title="Title from first line")
 
     async def run(self, state: Mapping[str, Any], ctx: NodeContext) -> Any:
-        docs = as_list(
-            from_results(
-                state, self.documents, self.source_result_key, self.documents_field, "documents"
-            ),
+        docs = objects_from(
+            state,
+            self.documents,
+            self.source_result_key,
+            self.documents_field,
             "documents",
             "document",
         )

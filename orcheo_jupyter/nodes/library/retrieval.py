@@ -20,7 +20,7 @@ from ..registry import register
 from ..support import vector_store as _vectors
 from ..support.embedding_models import LOCAL_MODEL, cosine, resolve_embeddings, words
 from ..support.plain_values import under_data_dir
-from ..support.rag_items import as_list, from_results, query_text, result_text
+from ..support.rag_items import as_list, objects_from, query_text, result_text
 
 _RESULTS = "{results: [{id, score, text, metadata, source}]}"
 
@@ -68,12 +68,8 @@ class VectorStoreUpsertNode(BaseNode):
     )
 
     async def run(self, state: Mapping[str, Any], ctx: NodeContext) -> Any:
-        records = as_list(
-            from_results(
-                state, self.records, self.source_result_key, self.embeddings_field, "records"
-            ),
-            "records",
-            "record",
+        records = objects_from(
+            state, self.records, self.source_result_key, self.embeddings_field, "records", "record"
         )
         for i, rec in enumerate(records):
             values = rec.get("values")
@@ -183,12 +179,8 @@ class SparseSearchNode(BaseNode):
             path = under_data_dir(self.vector_store.path, ctx.services)
             chunks = await asyncio.to_thread(_vectors.texts, path, self.vector_store.collection)
         else:
-            chunks = as_list(
-                from_results(
-                    state, self.chunks, self.source_result_key, self.chunks_field, "chunks"
-                ),
-                "chunks",
-                "chunk",
+            chunks = objects_from(
+                state, self.chunks, self.source_result_key, self.chunks_field, "chunks", "chunk"
             )
         texts = [result_text(c) for c in chunks]
         scores = bm25(query, [words(t) for t in texts], self.k1, self.b)
@@ -282,12 +274,8 @@ class ReRankerNode(BaseNode):
     length_penalty: float = Field(0.0, ge=0, le=1, title="Length penalty (per word)")
 
     async def run(self, state: Mapping[str, Any], ctx: NodeContext) -> Any:
-        items = as_list(
-            from_results(
-                state, self.results, self.source_result_key, self.results_field, "results"
-            ),
-            "results",
-            "result",
+        items = objects_from(
+            state, self.results, self.source_result_key, self.results_field, "results", "result"
         )
         query = query_text(state, self.query, self.query_key)
         texts = [result_text(it) for it in items]

@@ -54,6 +54,19 @@ def as_list(value: Any, field: str, what: str) -> list[dict[str, Any]]:
     return [dict(v) for v in value]
 
 
+def objects_from(
+    state: Mapping[str, Any],
+    given: Any,
+    result_key: str,
+    field: str,
+    config_field: str,
+    what: str,
+) -> list[dict[str, Any]]:
+    """The list of ``what`` objects a RAG node works on: ``given``, else the one an
+    upstream node put in ``results[result_key][field]``; NodeError naming the field."""
+    return as_list(from_results(state, given, result_key, field, config_field), config_field, what)
+
+
 def result_text(item: Mapping[str, Any]) -> str:
     for key in ("text", "content", "snippet", "description"):
         value = item.get(key)
