@@ -95,34 +95,33 @@ class CronScheduler(TriggerTable[CronState, _Entry]):
         """The stored last-fire times."""
         return await self.store.cron_states()
 
-    async def set_workflow(
-        self, workflow_id: str, specs: list[TriggerSpec], version: int | None
+    async def _register(
+        self,
+        workflow_id: str,
+        wanted: dict[str, TriggerSpec],
+        dropped: list[tuple[str, str]],
+        version: int | None,
+        now: dt.datetime,
     ) -> None:
-        """The workflow's cron triggers now (an empty list removes them)."""
-        async with self._lock:
-            now = self.clock.now()
-            wanted = self._wanted(specs)
-            drop = self._forget(workflow_id, wanted)
-            save = []
-            for key, spec in wanted.items():
-                assert isinstance(spec.config, CronConfig)
-                stored = self._stored.get(key)
-                # A trigger seen for the first time starts from now: the past is not owed.
-                last = parse_iso(stored.last_fire_at) if stored else now
-                self._entries[key] = _Entry(spec, spec.config, version, last)
-                state = CronState(
-                    workflow_id,
-                    spec.trigger_id,
-                    spec.config.expression,
-                    spec.config.timezone,
-                    iso(last),
-                )
-                if stored != state:
-                    save.append(state)
-                    self._stored[key] = state
-            if save or drop:
-                await self.store.save_cron_states(save, drop)
-        self._changed.set()
+        save = []
+        for key, spec in wanted.items():
+            assert isinstance(spec.config, CronConfig)
+            stored = self._stored.get(key)
+            # A trigger seen for the first time starts from now: the past is not owed.
+            last = parse_iso(stored.last_fire_at) if stored else now
+            self._entries[key] = _Entry(spec, spec.config, version, last)
+            state = CronState(
+                workflow_id,
+                spec.trigger_id,
+                spec.config.expression,
+                spec.config.timezone,
+                iso(last),
+            )
+            if stored != state:
+                save.append(state)
+                self._stored[key] = state
+        if save or dropped:
+            await self.store.save_cron_states(save, dropped)
 
     def next_fire(self, key: str) -> dt.datetime | None:
         entry = self._entries.get(key)

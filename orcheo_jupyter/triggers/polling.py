@@ -114,33 +114,30 @@ class HttpPoller(TriggerTable[PollState, _Entry]):
         """What every trigger last saw."""
         return await self.store.poll_states()
 
-    async def set_workflow(
-        self, workflow_id: str, specs: list[TriggerSpec], version: int | None
+    async def _register(
+        self,
+        workflow_id: str,
+        wanted: dict[str, TriggerSpec],
+        dropped: list[tuple[str, str]],
+        version: int | None,
+        now: dt.datetime,
     ) -> None:
-        """The workflow's polling triggers now (an empty list removes them)."""
-        async with self._lock:
-            now = self.clock.now()
-            wanted = self._wanted(specs)
-            drop = self._forget(workflow_id, wanted)
-            if drop:
-                await self.store.drop_poll_states(drop)
-            for key, spec in wanted.items():
-                assert isinstance(spec.config, HttpPollingTriggerNode)
-                config, target = spec.config, target_of(spec.config)
-                known = self._entries.get(key)
-                stored = self._stored.get(key)
-                if known is not None and known.target == target:
-                    known.spec, known.config, known.version = spec, config, version
-                    continue
-                due = now  # a new target: its baseline now
-                if stored is not None and stored.target == target:
-                    due = parse_iso(stored.polled_at) + dt.timedelta(
-                        seconds=config.interval_seconds
-                    )
-                else:
-                    stored = None
-                self._entries[key] = _Entry(spec, config, version, target, due, stored)
-        self._changed.set()
+        if dropped:
+            await self.store.drop_poll_states(dropped)
+        for key, spec in wanted.items():
+            assert isinstance(spec.config, HttpPollingTriggerNode)
+            config, target = spec.config, target_of(spec.config)
+            known = self._entries.get(key)
+            stored = self._stored.get(key)
+            if known is not None and known.target == target:
+                known.spec, known.config, known.version = spec, config, version
+                continue
+            due = now  # a new target: its baseline now
+            if stored is not None and stored.target == target:
+                due = parse_iso(stored.polled_at) + dt.timedelta(seconds=config.interval_seconds)
+            else:
+                stored = None
+            self._entries[key] = _Entry(spec, config, version, target, due, stored)
 
     def status(self, key: str) -> dict[str, Any] | None:
         """When the trigger polls next, and what its last poll saw."""

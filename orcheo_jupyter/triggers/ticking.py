@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -101,6 +102,27 @@ class TriggerTable(TickLoop, Generic[S, E]):
     async def load(self) -> None:
         """Read what the store kept for every trigger (before any trigger registers)."""
         self._stored = {f"{s.workflow_id}:{s.trigger_id}": s for s in await self.stored_states()}
+
+    async def set_workflow(
+        self, workflow_id: str, specs: list[TriggerSpec], version: int | None
+    ) -> None:
+        """The workflow's triggers of this kind now (an empty list removes them)."""
+        async with self._lock:
+            wanted = self._wanted(specs)
+            dropped = self._forget(workflow_id, wanted)
+            await self._register(workflow_id, wanted, dropped, version, self.clock.now())
+        self._changed.set()
+
+    async def _register(
+        self,
+        workflow_id: str,
+        wanted: dict[str, TriggerSpec],
+        dropped: list[tuple[str, str]],
+        version: int | None,
+        now: dt.datetime,
+    ) -> None:
+        """Enter ``wanted`` (by key) and keep the stored state in step (under the lock)."""
+        raise NotImplementedError
 
     def _wanted(self, specs: list[TriggerSpec]) -> dict[str, TriggerSpec]:
         """The enabled specs of this kind, by key."""
