@@ -160,9 +160,12 @@ def _run(row: Row) -> RunRecord:
     return run_record({c: row[c] for c in RUN_COLUMNS})
 
 
+def _column_value(column: str, value: Any) -> Any:
+    return _json(value) if column in JSON_FIELDS else _text(value)
+
+
 def _update_statement(update: RunUpdate) -> tuple[str, tuple[Any, ...]]:
-    sql, params = update_statement(update, lambda k, v: _json(v) if k in JSON_FIELDS else _text(v))
-    return postgres_sql(sql), params
+    return update_statement(update, _column_value, mark="%s")
 
 
 _PUT_DOC = postgres_sql(PUT_DOCUMENT)

@@ -40,17 +40,18 @@ INSERT_RUN = insert("runs", RUN_COLUMNS)
 
 
 def update_statement(
-    update: RunUpdate, encode: Callable[[str, Any], Any]
+    update: RunUpdate, encode: Callable[[str, Any], Any], mark: str = "?"
 ) -> tuple[str, tuple[Any, ...]]:
-    """``UPDATE runs`` for ``update`` (``?`` placeholders), values put through ``encode``."""
+    """``UPDATE runs`` for ``update`` with the driver's placeholder ``mark``, values put
+    through ``encode`` (column, value)."""
     unknown = set(update.fields) - _UPDATABLE
     if unknown:
         raise ValueError(f"cannot update run fields {sorted(unknown)}")
     fields = dict(update.fields)
     fields["updated_at"] = update.at
-    assignments = ", ".join(f"{k} = ?" for k in fields)
+    assignments = ", ".join(f"{k} = {mark}" for k in fields)
     values = [encode(k, v) for k, v in fields.items()]
-    return f"UPDATE runs SET {assignments} WHERE id = ?", (*values, update.run_id)
+    return f"UPDATE runs SET {assignments} WHERE id = {mark}", (*values, update.run_id)
 
 
 def run_record(data: dict[str, Any]) -> RunRecord:

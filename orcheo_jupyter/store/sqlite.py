@@ -186,10 +186,12 @@ def _batch_work(
     return work
 
 
+def _column_value(column: str, value: Any) -> Any:
+    return _dumps(value) if column in JSON_FIELDS and value is not None else value
+
+
 def _update_statement(update: RunUpdate) -> tuple[str, tuple[Any, ...]]:
-    return update_statement(
-        update, lambda k, v: _dumps(v) if k in JSON_FIELDS and v is not None else v
-    )
+    return update_statement(update, _column_value)
 
 
 _PUT_INPUTS = "INSERT OR REPLACE INTO run_inputs (run_id, inputs) VALUES (?, ?)"
