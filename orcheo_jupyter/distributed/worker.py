@@ -25,7 +25,7 @@ import socket
 import threading
 import uuid
 from collections.abc import Coroutine, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from celery import Celery, Task
 from redis.asyncio import Redis
@@ -38,6 +38,9 @@ from ..store.base import NotFound
 from .celery_app import enqueue, make_app, trace_headers
 from .config import TASK, WORKER_OWNER_PREFIX, Distributed, lease
 from .fanout import Hub, PublishingRepository, cancel_requested
+
+if TYPE_CHECKING:
+    from ..vault import Vault
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -60,6 +63,7 @@ class WorkerRuntime:
         self.redis: Redis
         self.celery: Celery = make_app(conf)
         self._tasks: list[asyncio.Task[None]] = []
+        self.vault: Vault | None = None
         self.call(self._open())
 
     def _serve(self) -> None:
@@ -98,11 +102,11 @@ class WorkerRuntime:
         ]
 
     async def _open_vault(self) -> None:
-        from ..runtime.secrets import SECRETS_SERVICE
         from ..vault import Vault
 
         try:
-            self.executor.services[SECRETS_SERVICE] = await Vault.open(self.settings)
+            self.vault = await Vault.open(self.settings)
+            self.executor.services = self.executor.services.replace(secrets=self.vault)
         except Exception as exc:  # runs that need no credential still run
             log.error("orcheo worker: the credentials vault is unavailable: %s", exc)
 
@@ -113,10 +117,9 @@ class WorkerRuntime:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         await self.hub.close()
-        vault = self.executor.services.get("vault")
         await self.executor.aclose()
-        if vault is not None:
-            await vault.close()
+        if self.vault is not None:
+            await self.vault.close()
         await self.redis.aclose()
 
     def close(self) -> None:

@@ -13,6 +13,8 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
+from ..runtime.services import NO_SERVICES, RuntimeServices
+
 
 @dataclass
 class NodeContext:
@@ -24,7 +26,7 @@ class NodeContext:
     attempt: int = 1
     config: Mapping[str, Any] = field(default_factory=dict)
     emit: Callable[[str, dict[str, Any]], None] = lambda kind, payload: None
-    services: Mapping[str, Any] = field(default_factory=dict)
+    services: RuntimeServices = NO_SERVICES
 
     @property
     def result_key(self) -> str:

@@ -125,11 +125,10 @@ class Runner:
             max_value_bytes=settings.max_value_bytes,
             trace_store=settings.trace_store,
         )
-        self.executor.services.setdefault("data_dir", settings.data_dir)
+        self.executor.services = self.executor.services.replace(data_dir=settings.data_dir)
         await self._open_vault(settings)
 
     async def _open_vault(self, settings: Any) -> None:
-        from ..runtime.secrets import SECRETS_SERVICE
         from ..vault import Vault
 
         try:
@@ -138,7 +137,7 @@ class Runner:
                 key=self.config.get("vault_key") or None,
                 key_file=self.config.get("vault_key_file") or None,
             )
-            self.executor.services[SECRETS_SERVICE] = self.vault
+            self.executor.services = self.executor.services.replace(secrets=self.vault)
         except Exception as exc:  # runs that need no credential still run
             log.error("orcheo runner: the credentials vault is unavailable: %s", exc)
 

@@ -37,7 +37,7 @@ from ..store.records import (
     reference,
     share_inputs,
 )
-from . import admission, breakpoints, secrets
+from . import admission, breakpoints
 from . import observer as obs
 from .admission import Admission, ManualStart, is_large, pending_run
 from .build import build_graph
@@ -47,6 +47,7 @@ from .outcomes import RunStateError, failure_message, resume_map
 from .prepared import PreparedDocuments
 from .script_scope import current_script, namespace_of, script_scope
 from .serialize import jsonable
+from .services import RuntimeServices
 from .single_node import NodeTest, new_test_id, run_single_node
 from .state import initial_state
 from .streams import run_events
@@ -79,7 +80,7 @@ class Executor:
         checkpointer: BaseCheckpointSaver[Any] | None = None,
         *,
         durability: Durability = "async",
-        services: dict[str, Any] | None = None,
+        services: RuntimeServices | None = None,
         recursion_limit: int = 1000,
         max_graphs: int = 128,
         max_value_bytes: int | None = DEFAULT_MAX_VALUE_BYTES,
@@ -95,8 +96,8 @@ class Executor:
         self.store = store
         self.checkpointer = checkpointer
         self.durability = durability
-        self.services = services if services is not None else {}
-        self.services.setdefault("executor", self)  # sub-workflow nodes reach the store
+        #: What nodes reach besides their state; sub-workflow nodes read this store.
+        self.services = (services or RuntimeServices()).replace(store=store)
         self.recursion_limit = recursion_limit
         #: The most one stored value (inputs, an event, a final state) may take.
         self.max_value_bytes = max_value_bytes
@@ -134,7 +135,8 @@ class Executor:
         kwargs.setdefault("trace_store", settings.trace_store)
         executor = cls(store, saver, durability=settings.durability, owns_resources=True, **kwargs)
         # Nodes that keep files (SQLite databases, vector stores) put them here.
-        executor.services.setdefault("data_dir", settings.data_dir)
+        if executor.services.data_dir is None:
+            executor.services = executor.services.replace(data_dir=settings.data_dir)
         return executor
 
     async def aclose(self) -> None:
@@ -212,7 +214,7 @@ class Executor:
             config=config,
             manual=manual,
             store=self.store,
-            resolver=self.services.get(secrets.SECRETS_SERVICE),
+            resolver=self.services.secrets,
             limits=self.value_limits,
         )
         try:

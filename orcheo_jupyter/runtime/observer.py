@@ -20,6 +20,7 @@ from ..store.records import reference
 from .events import EventType, NodeStatus, RunEvent
 from .redact import Redactor
 from .serialize import jsonable
+from .services import NO_SERVICES, RuntimeServices
 
 Sink = Callable[[RunEvent], None]
 log = logging.getLogger(__name__)
@@ -38,12 +39,12 @@ class RunObserver:
         *,
         workflow_id: str | None = None,
         start_seq: int = 0,
-        services: dict[str, Any] | None = None,
+        services: RuntimeServices = NO_SERVICES,
         loop: asyncio.AbstractEventLoop | None = None,
     ):
         self.run_id = run_id
         self.workflow_id = workflow_id
-        self.services = services or {}
+        self.services = services
         #: Secret values this run resolved: scrubbed from every event it emits.
         self.redactor = Redactor()
         self.seq = start_seq

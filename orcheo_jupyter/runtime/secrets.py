@@ -2,7 +2,7 @@
 
 A config value that is exactly a reference is resolved just before its node runs,
 through whatever implements ``SecretResolver`` in the run's services (the vault,
-set by the server under ``services["vault"]``). The value goes into the validated
+the ``secrets`` field of the run's ``RuntimeServices``). The value goes into the validated
 node model only: it is never written back to the stored config, the state, the
 checkpoints or the events, and the run's ``Redactor`` scrubs it from everything
 the node produces.
@@ -29,8 +29,6 @@ from ..spec.refs import NAME_PATTERN as NAME_PATTERN
 from ..spec.refs import SecretRef as SecretRef
 from ..spec.refs import parse_ref as parse_ref
 from . import observer as obs
-
-SECRETS_SERVICE = "vault"
 
 Path = tuple[str | int, ...]
 
@@ -176,9 +174,7 @@ async def inject(
     value cannot be had; the node then fails with that message.
     """
     observer = obs.current.get()
-    resolver: SecretResolver | None = (
-        observer.services.get(SECRETS_SERVICE) if observer is not None else None
-    )
+    resolver = observer.services.secrets if observer is not None else None
     out: Any = config
     for path, ref in refs:
         if resolver is None or observer is None:

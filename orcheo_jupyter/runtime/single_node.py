@@ -23,6 +23,7 @@ from . import observer as obs
 from .build import as_document, check, node_action
 from .nodes_wrap import describe
 from .serialize import jsonable
+from .services import NO_SERVICES, RuntimeServices
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ async def run_single_node(
     node_id: str,
     state: Mapping[str, Any],
     *,
-    services: dict[str, Any] | None = None,
+    services: RuntimeServices = NO_SERVICES,
     workflow_id: str | None = None,
     use_pins: bool = True,
     test_id: str | None = None,

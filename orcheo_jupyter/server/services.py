@@ -1,6 +1,6 @@
 """The services the server runs beside the executor: the vault and the trigger services.
 
-Opened once with the executor (the vault becomes ``executor.services["vault"]``,
+Opened once with the executor (the vault becomes ``executor.services.secrets``,
 so runs resolve ``[[credentials]]`` and refuse to start without them) and closed
 before it. A vault key that cannot be used does not stop the server: the
 credentials API answers 503 with the reason, and runs that need a credential are
@@ -49,7 +49,6 @@ class Services:
 
 
 async def open_services(app: OrcheoApp, executor: Executor) -> Services:
-    from ..runtime.secrets import SECRETS_SERVICE
     from ..triggers import DispatchPolicy, TriggerService, TriggerSettings
     from ..vault import Vault, VaultKeyError
 
@@ -60,7 +59,7 @@ async def open_services(app: OrcheoApp, executor: Executor) -> Services:
         vault = await Vault.open(
             settings, key=app.vault_key or None, key_file=app.vault_key_file or None
         )
-        executor.services[SECRETS_SERVICE] = vault
+        executor.services = executor.services.replace(secrets=vault)
     except (VaultKeyError, ValueError, OSError) as exc:
         vault_error = str(exc)
         app.log.error("orcheo: the credentials vault is unavailable: %s", exc)

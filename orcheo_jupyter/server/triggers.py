@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..runtime import secrets
 from ..runtime.admission import admit_batch
 from ..spec.io import stored_form
 from ..spec.models import Trigger
@@ -262,7 +261,7 @@ class DispatchHandler(_TriggerBase):
             [run.inputs for run in body.runs],
             workflow_id=version.workflow_id,
             checksum=version.checksum,
-            resolver=executor.services.get(secrets.SECRETS_SERVICE),
+            resolver=executor.services.secrets,
             limits=executor.value_limits,
         )
         config = body.config.model_dump(exclude_none=True) if body.config else None

@@ -381,7 +381,7 @@ class Dispatcher:
             workflow_id=job.workflow_id,
             checksum=doc.checksum,
             config=job.config,
-            resolver=self.executor.services.get(secrets.SECRETS_SERVICE),
+            resolver=self.executor.services.secrets,
             limits=self.executor.value_limits,
         )
         job.inputs = admitted.inputs
@@ -469,7 +469,7 @@ class Dispatcher:
                             run_id=job.run_id,
                         )
                     else:
-                        resolver = self.executor.services.get(secrets.SECRETS_SERVICE)
+                        resolver = self.executor.services.secrets
                         await secrets.check_document(
                             doc.doc, resolver, job.workflow_id, doc.checksum
                         )

@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 
 from ..runtime.executor import Executor
-from ..runtime.secrets import SECRETS_SERVICE
 from ..settings import Settings
 from .keys import VaultKeyError
 from .vault import Vault
@@ -25,11 +24,12 @@ async def attach_vault(executor: Executor, settings: Settings | None = None) -> 
     except (VaultKeyError, OSError, ValueError) as exc:
         log.warning("orcheo: runs here cannot use credentials: %s", exc)
         return None
-    executor.services[SECRETS_SERVICE] = vault
+    executor.services = executor.services.replace(secrets=vault)
     return vault
 
 
 async def detach_vault(executor: Executor) -> None:
-    vault = executor.services.pop(SECRETS_SERVICE, None)
+    vault = executor.services.secrets
+    executor.services = executor.services.replace(secrets=None)
     if isinstance(vault, Vault):
         await vault.close()

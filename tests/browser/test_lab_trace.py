@@ -17,6 +17,7 @@ from langchain_core.messages import AIMessage
 
 from orcheo_jupyter import tracing
 from orcheo_jupyter.runtime.executor import Executor
+from orcheo_jupyter.runtime.services import RuntimeServices
 from orcheo_jupyter.settings import Settings
 from tests.nodes.http_server import FaultServer
 
@@ -168,7 +169,7 @@ def _kernel_style_run(lab: Lab) -> str:
     async def run() -> None:
         executor = await Executor.open(
             Settings(data_dir=lab.home / "orcheo", trace_store=True),
-            services={"chat_models": {"fake:chat": model}},
+            services=RuntimeServices(chat_models={"fake:chat": model}),
         )
         try:
             record = await executor.execute(doc, {})

@@ -14,7 +14,6 @@ from typing import Any
 
 from orcheo_jupyter import local, spec
 from orcheo_jupyter.runtime import background
-from orcheo_jupyter.runtime.secrets import SECRETS_SERVICE
 from orcheo_jupyter.workflow import Workflow
 from tests.compat.scripts import CREDENTIALS, PLAIN_DICT, ROUTED, TASKS, WELCOME_LEGACY
 
@@ -56,7 +55,7 @@ def test_a_plain_langgraph_cell(shell: Shell) -> None:
 
 def test_credentials_resolve_in_the_kernel_and_stay_redacted(shell: Shell) -> None:
     async def store() -> None:
-        vault = (await local.executor()).services[SECRETS_SERVICE]
+        vault = (await local.executor()).services.secrets
         await vault.create("bot_token", value="tg-kernel-S3CRET")
         await vault.create("model_key", value="sk-kernel-K3Y")
 

@@ -9,6 +9,7 @@ from typing import Any
 from orcheo_jupyter.nodes import registry
 from orcheo_jupyter.nodes.base import NodeContext
 from orcheo_jupyter.runtime.executor import Executor
+from orcheo_jupyter.runtime.services import NO_SERVICES, RuntimeServices
 from orcheo_jupyter.store.records import RunRecord
 
 
@@ -64,7 +65,7 @@ async def run_node(
     state: Mapping[str, Any] | None = None,
     *,
     node_id: str = "n",
-    services: Mapping[str, Any] | None = None,
+    services: RuntimeServices = NO_SERVICES,
     events: list[tuple[str, dict[str, Any]]] | None = None,
 ) -> Any:
     """Validate a config and run the node directly, outside any graph."""
@@ -72,7 +73,7 @@ async def run_node(
     instance = model.model_validate(dict(config))
     ctx = NodeContext(
         node_id=node_id,
-        services=dict(services or {}),
+        services=services,
         emit=(lambda kind, data: events.append((kind, data)))
         if events is not None
         else (lambda kind, data: None),

@@ -21,6 +21,7 @@ from orcheo_jupyter.nodes.base import NodeError
 from orcheo_jupyter.nodes.library.ai import AgentNode, ChatModelNode
 from orcheo_jupyter.nodes.library.ai_models import register_chat_model, unregister_chat_model
 from orcheo_jupyter.runtime.executor import Executor
+from orcheo_jupyter.runtime.services import RuntimeServices
 from orcheo_jupyter.settings import Settings
 
 from .helpers import chain_doc, node, results, run, run_node
@@ -60,7 +61,7 @@ def usage(total: int) -> dict[str, int]:
 async def ai_executor(tmp_path: Any) -> AsyncIterator[tuple[Executor, dict[str, Any]]]:
     models: dict[str, Any] = {}
     executor = await Executor.open(
-        Settings(data_dir=tmp_path, durability="sync"), services={"chat_models": models}
+        Settings(data_dir=tmp_path, durability="sync"), services=RuntimeServices(chat_models=models)
     )
     yield executor, models
     await executor.aclose()
@@ -127,7 +128,7 @@ async def test_structured_output_through_the_answer_tool() -> None:
         "ChatModelNode",
         {"ai_model": "fake:judge", "prompt": "Classify: WIN $$$", "response_format": schema},
         node_id="judge",
-        services={"chat_models": {"fake:judge": model}},
+        services=RuntimeServices(chat_models={"fake:judge": model}),
     )
     assert out["structured_response"] == {"label": "spam", "score": 0.9}
     assert out["results"]["judge"]["structured_response"] == {"label": "spam", "score": 0.9}
@@ -152,7 +153,7 @@ async def test_structured_output_as_json_text_without_tool_calling() -> None:
             "prompt": "Count",
             "response_format": {"type": "object", "properties": {"n": {"type": "integer"}}},
         },
-        services={"chat_models": {"fake:plain": model}},
+        services=RuntimeServices(chat_models={"fake:plain": model}),
     )
     assert out["structured_response"] == {"n": 3}
     assert out["results"]["n"]["usage"]["estimated"] is True
@@ -169,7 +170,7 @@ async def test_off_schema_answers_fail_naming_response_format() -> None:
                 "response_format": {"type": "array"},
                 "max_format_retries": 1,
             },
-            services={"chat_models": {"fake:stubborn": model}},
+            services=RuntimeServices(chat_models={"fake:stubborn": model}),
         )
     assert str(err.value) == (
         "response_format: the model's answer does not match the schema after 2 tries: "
@@ -298,7 +299,7 @@ async def test_tool_errors_go_back_to_the_model() -> None:
         "AgentNode",
         {"ai_model": "m", "prompt": "go", "tools": tools},
         node_id="agent",
-        services={"chat_models": {"m": model}},
+        services=RuntimeServices(chat_models={"m": model}),
     )
     assert out["results"]["agent"]["content"] == "I give up"
     errors = [m.content for m in out["messages"] if isinstance(m, ToolMessage)]
@@ -358,7 +359,7 @@ async def test_max_iterations() -> None:
         await run_node(
             "AgentNode",
             {"ai_model": "m", "tools": [tool], "max_iterations": 2},
-            services={"chat_models": {"m": model}},
+            services=RuntimeServices(chat_models={"m": model}),
         )
     assert str(err.value) == "max_iterations: no final answer after 2 model call(s)"
 

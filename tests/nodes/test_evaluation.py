@@ -227,7 +227,7 @@ async def test_llm_judge_with_a_model_and_offline(executor: Executor) -> None:
             ],
         )
     )
-    executor.services["chat_models"] = {"fake:judge": judge}
+    executor.services = executor.services.replace(chat_models={"fake:judge": judge})
     doc = chain_doc(
         node(
             "judge",

@@ -13,6 +13,7 @@ from orcheo_jupyter.nodes.base import NodeError
 from orcheo_jupyter.nodes.library.http import HttpRequestNode
 from orcheo_jupyter.nodes.support.circuit_breakers import CircuitBreakers
 from orcheo_jupyter.runtime.executor import Executor
+from orcheo_jupyter.runtime.services import RuntimeServices
 from orcheo_jupyter.settings import Settings
 from orcheo_jupyter.spec.problems import DocumentError
 
@@ -46,11 +47,10 @@ class FakeClock:
 
 def services(
     sleeps: Sleeps | None = None, breakers: CircuitBreakers | None = None
-) -> dict[str, Any]:
-    return {
-        "sleep": sleeps or Sleeps(),
-        "http_circuit_breakers": breakers or CircuitBreakers(),
-    }
+) -> RuntimeServices:
+    return RuntimeServices(
+        sleep=sleeps or Sleeps(), http_circuit_breakers=breakers or CircuitBreakers()
+    )
 
 
 @pytest.mark.asyncio
@@ -270,7 +270,8 @@ def test_config_errors_before_running() -> None:
 @pytest.mark.asyncio
 async def test_in_a_workflow_run(server: FaultServer, tmp_path: Path) -> None:
     executor = await Executor.open(
-        Settings(data_dir=tmp_path), services={"http_circuit_breakers": CircuitBreakers()}
+        Settings(data_dir=tmp_path),
+        services=RuntimeServices(http_circuit_breakers=CircuitBreakers()),
     )
     try:
         doc = chain_doc(

@@ -88,7 +88,7 @@ async def test_email_node_starttls_login_with_a_secret_password(tmp_path: Path) 
     vault = await Vault.open(Settings(data_dir=data))
     await vault.create("smtp_pw", value=PASSWORD, scope=["mailer"])
     executor = await Executor.open(Settings(data_dir=data, durability="sync"))
-    executor.services["vault"] = vault
+    executor.services = executor.services.replace(secrets=vault)
     try:
         with SmtpServer(tmp_path, mode="starttls", users={"ada": PASSWORD}) as smtp:
             config = {

@@ -15,6 +15,7 @@ import pytest
 from langchain_core.messages import AIMessage
 
 from orcheo_jupyter.runtime.executor import Executor
+from orcheo_jupyter.runtime.services import RuntimeServices
 from orcheo_jupyter.settings import Settings
 from orcheo_jupyter.spec.problems import DocumentError
 from orcheo_jupyter.vault import Vault
@@ -62,9 +63,10 @@ async def test_agent_uses_a_stdio_mcp_server_with_a_secret_env(tmp_path: Path) -
         AIMessage("2 + 3 = 5 and A-17 has shipped."),
     )
     executor = await Executor.open(
-        Settings(data_dir=data, durability="sync"), services={"chat_models": {"fake:m": model}}
+        Settings(data_dir=data, durability="sync"),
+        services=RuntimeServices(chat_models={"fake:m": model}),
     )
-    executor.services["vault"] = vault
+    executor.services = executor.services.replace(secrets=vault)
     try:
         doc = chain_doc(
             node(
@@ -112,7 +114,7 @@ async def test_agent_uses_a_streamable_http_mcp_server(
     executor: Executor, http_server: str
 ) -> None:
     model = scripted(call("add", {"a": 40, "b": 2}, "c1"), AIMessage("42"))
-    executor.services["chat_models"] = {"fake:m": model}
+    executor.services = executor.services.replace(chat_models={"fake:m": model})
     doc = chain_doc(
         node(
             "agent",
@@ -130,7 +132,9 @@ async def test_agent_uses_a_streamable_http_mcp_server(
 
 @pytest.mark.asyncio
 async def test_unreachable_mcp_server_fails_naming_it(executor: Executor) -> None:
-    executor.services["chat_models"] = {"fake:m": scripted(AIMessage("never"))}
+    executor.services = executor.services.replace(
+        chat_models={"fake:m": scripted(AIMessage("never"))}
+    )
     doc = chain_doc(
         node(
             "agent",

@@ -253,7 +253,9 @@ async def test_model_backed_rewrite_and_answer(executor: Executor) -> None:
     answer_model = GenericFakeChatModel(
         messages=iter([AIMessage("It uses AES-256-GCM [2], never logged [9].")])
     )
-    executor.services["chat_models"] = {"fake:rw": rewrite_model, "fake:ans": answer_model}
+    executor.services = executor.services.replace(
+        chat_models={"fake:rw": rewrite_model, "fake:ans": answer_model}
+    )
     passages = [
         {"id": "a", "text": "Cron runs on schedules.", "source": "cron.md"},
         {"id": "b", "text": "The vault encrypts with AES-256-GCM.", "source": "vault.md"},

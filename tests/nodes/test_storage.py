@@ -188,7 +188,7 @@ async def pg_env(
     vault = await Vault.open(Settings(data_dir=data))
     await vault.create("pg_dsn", value=secret_dsn, scope=["orders"])
     executor = await Executor.open(Settings(data_dir=data, durability="sync"))
-    executor.services["vault"] = vault
+    executor.services = executor.services.replace(secrets=vault)
     try:
         yield executor, vault, secret_dsn
     finally:

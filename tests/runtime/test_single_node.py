@@ -114,7 +114,7 @@ async def test_credentials_in_a_tested_node_are_resolved_and_scrubbed(tmp_path: 
     data = tmp_path / "data"
     vault = await Vault.open(Settings(data_dir=data))
     executor = await Executor.open(Settings(data_dir=data, durability="sync"))
-    executor.services["vault"] = vault
+    executor.services = executor.services.replace(secrets=vault)
     try:
         await vault.create("pw", value="s3cret-value-123")
         doc = chain_doc(

@@ -159,7 +159,7 @@ async def test_agent_mcp(env: tuple[Executor, Path]) -> None:
         AIMessage("", tool_calls=[{"name": "add", "args": {"a": 1, "b": 2}, "id": "t1"}]),
         AIMessage("1 + 2 = 3"),
     )
-    executor.services["chat_models"] = {"fake:agent": model}
+    executor.services = executor.services.replace(chat_models={"fake:agent": model})
     record = await _run(
         executor,
         "agent-mcp",

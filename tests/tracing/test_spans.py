@@ -15,6 +15,7 @@ from opentelemetry.trace import SpanKind, StatusCode
 
 from orcheo_jupyter import tracing
 from orcheo_jupyter.runtime.executor import Executor
+from orcheo_jupyter.runtime.services import RuntimeServices
 from orcheo_jupyter.settings import Settings
 from orcheo_jupyter.vault import Vault
 from tests.nodes.helpers import chain_doc, code, node
@@ -34,9 +35,9 @@ async def env(
     vault = await Vault.open(Settings(data_dir=data))
     models: dict[str, Any] = {}
     executor = await Executor.open(
-        Settings(data_dir=data, durability="sync"), services={"chat_models": models}
+        Settings(data_dir=data, durability="sync"), services=RuntimeServices(chat_models=models)
     )
-    executor.services["vault"] = vault
+    executor.services = executor.services.replace(secrets=vault)
     try:
         yield executor, vault, models
     finally:

@@ -14,7 +14,6 @@ from tornado.httpserver import HTTPServer
 from tornado.testing import bind_unused_port
 from tornado.web import Application, RequestHandler
 
-from orcheo_jupyter.runtime.secrets import SECRETS_SERVICE
 from orcheo_jupyter.spec.io import document_from_data
 from orcheo_jupyter.triggers import Dispatcher, SqliteTriggerStore, triggers_of
 from orcheo_jupyter.triggers.polling import HttpPoller
@@ -243,7 +242,9 @@ async def vault(env: Env) -> AsyncIterator[Vault]:
     await store.open()
     v = Vault(store, Sealer(os.urandom(32)), cache_seconds=0)
     await v.create("feed_token", value="tok-s3cret", scope=["watch"])
-    env.executor.services[SECRETS_SERVICE] = v  # the run reads it too (the trigger node)
+    env.executor.services = env.executor.services.replace(
+        secrets=v
+    )  # the run reads it too (the trigger node)
     yield v
     await v.close()
 

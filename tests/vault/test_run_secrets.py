@@ -25,7 +25,7 @@ async def env(tmp_path: Path) -> AsyncIterator[tuple[Executor, Vault, Path]]:
     data = tmp_path / "data"
     vault = await Vault.open(Settings(data_dir=data))
     executor = await Executor.open(Settings(data_dir=data, durability="sync"))
-    executor.services["vault"] = vault
+    executor.services = executor.services.replace(secrets=vault)
     try:
         yield executor, vault, data
     finally:
@@ -132,7 +132,7 @@ async def test_runs_refuse_to_start_without_their_credentials(
     _, total = await executor.store.list_runs()
     assert total == 0  # nothing was stored or started
 
-    del executor.services["vault"]
+    executor.services = executor.services.replace(secrets=None)
     with pytest.raises(CredentialError, match="this executor has no vault"):
         await executor.submit(doc, workflow_id="caller")
 

@@ -3,7 +3,7 @@
 ``ai_model`` (``"openai:gpt-4o-mini"``) goes to LangChain's ``init_chat_model``;
 provider packages are the ``ai`` extra. Before that, two in-process sources are
 consulted, so notebooks and tests can supply a model without touching the
-production path: the run's ``services["chat_models"]`` mapping, then models
+production path: the run's ``services.chat_models`` mapping, then models
 registered with ``register_chat_model``. Either maps the ``ai_model`` string to a
 chat model or to a factory called with ``model_kwargs``.
 """
@@ -54,8 +54,7 @@ def resolve_chat_model(
     ai_model: str, model_kwargs: Mapping[str, Any], ctx: NodeContext
 ) -> BaseChatModel:
     """The chat model for ``ai_model``; errors name the field and never echo kwargs."""
-    overrides = ctx.services.get("chat_models") or {}
-    source = overrides.get(ai_model) if isinstance(overrides, Mapping) else None
+    source = ctx.services.chat_models.get(ai_model)
     if source is None:
         source = _registered.get(ai_model)
     if source is not None:

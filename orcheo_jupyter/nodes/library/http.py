@@ -152,8 +152,8 @@ class HttpRequestNode(BaseNode):
             raise HttpRequestError("url", "expected an absolute http:// or https:// URL")
         where = f"{self.method} {safe_url(url)}"
         host = _host_key(url)
-        breakers: CircuitBreakers = ctx.services.get("http_circuit_breakers", default_breakers)
-        sleep: Sleep = ctx.services.get("sleep", asyncio.sleep)
+        breakers: CircuitBreakers = ctx.services.http_circuit_breakers or default_breakers
+        sleep: Sleep = ctx.services.sleep or asyncio.sleep
         cb = self.circuit_breaker
         attempts = self.retries + 1
         kwargs = self._request_kwargs()

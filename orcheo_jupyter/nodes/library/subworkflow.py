@@ -34,8 +34,7 @@ class SubWorkflowError(NodeError):
 
 
 def _store(ctx: NodeContext) -> Any:
-    executor = ctx.services.get("executor")
-    store = getattr(executor, "store", None) or ctx.services.get("store")
+    store = ctx.services.store
     if store is None:
         raise SubWorkflowError(
             "workflow", "no workflow store in this run (run it through the Executor)"

@@ -1,7 +1,7 @@
 """Embedding models for the retrieval nodes, by name, like chat models.
 
 ``embed_model`` (``"openai:text-embedding-3-small"``) goes to LangChain's
-``init_embeddings``. Before that, the run's ``services["embeddings"]`` and models
+``init_embeddings``. Before that, the run's ``services.embeddings`` and models
 registered with ``register_embeddings`` are consulted. ``local:hashing`` is
 registered here: a deterministic feature-hashing embedder that needs no network
 and no model download, so indexing and search run offline and in tests.
@@ -77,8 +77,7 @@ register_embeddings(LOCAL_MODEL, HashingEmbeddings)
 def resolve_embeddings(
     name: str, kwargs: Mapping[str, Any], ctx: NodeContext, field: str = "embed_model"
 ) -> Embeddings:
-    overrides = ctx.services.get("embeddings") or {}
-    source = overrides.get(name) if isinstance(overrides, Mapping) else None
+    source = ctx.services.embeddings.get(name)
     if source is None:
         source = _registered.get(name)
     if source is not None:

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from ...runtime.services import RuntimeServices
 from ..base import NodeError
 
 
@@ -38,17 +39,16 @@ def jsonable(value: Any) -> Any:
     return str(value)
 
 
-def data_dir(services: Mapping[str, Any]) -> Path:
+def data_dir(services: RuntimeServices) -> Path:
     """The run's data directory (the executor's), else the process default."""
-    given = services.get("data_dir")
-    if given:
-        return Path(given)
+    if services.data_dir is not None:
+        return Path(services.data_dir)
     from ...settings import default_data_dir
 
     return default_data_dir()
 
 
-def under_data_dir(path: str, services: Mapping[str, Any]) -> Path:
+def under_data_dir(path: str, services: RuntimeServices) -> Path:
     """``path`` with ``~`` expanded; relative paths are taken under the data directory."""
     p = Path(path).expanduser()
     return p if p.is_absolute() else data_dir(services) / p
