@@ -29,17 +29,23 @@ def executor_mode(settings: Settings) -> str:
 async def open_executor(settings: Settings, runners: RunnerConfig | None = None) -> Executor:
     """The executor ``settings`` ask for, with its store and checkpoints open.
 
-    Local mode with ``runners`` (count > 0) executes runs in a pool of runner
-    processes; without, in this process.
+    One ``Executor`` whatever the mode; its backend decides where runs execute:
+    Celery workers, the server's runner processes (local mode with ``runners``,
+    count > 0), or this process.
     """
-    if executor_mode(settings) == "celery":
-        from .client import CeleryExecutor
-
-        return await CeleryExecutor.open(settings)
-    if runners is not None and runners.count > 0:
-        from ..runners.executor import PoolExecutor
-
-        return await PoolExecutor.open(settings, runners=runners)
     from ..runtime.executor import Executor
 
+    if executor_mode(settings) == "celery":
+        from .client import CeleryBackend
+
+        celery = await CeleryBackend.connect(settings)
+        try:
+            return await Executor.open(settings, backend=celery)
+        except BaseException:
+            await celery.close()
+            raise
+    if runners is not None and runners.count > 0:
+        from ..runners.backend import PoolBackend
+
+        return await Executor.open(settings, backend=PoolBackend(runners))
     return await Executor.open(settings)

@@ -1,10 +1,10 @@
 """The server side of Celery execution: store each run, queue it, follow it from the store.
 
-``CeleryExecutor`` keeps the ``Executor`` API the REST and WebSocket handlers use
-(submit, wait, events, cancel, resume, rerun, recover) but executes nothing in
-the server: runs are stored as pending and queued for ``orcheo-jupyter worker``
-processes. Documents are still validated and compiled here, so an invalid
-document is refused before anything is stored or queued.
+``CeleryBackend`` is the backend of the server's ``Executor`` in celery mode: the
+executor admits and stores each run as for any backend (so an invalid document or
+input is refused before anything is stored or queued, and inputs defaults are
+filled the same way), and this backend queues it for ``orcheo-jupyter worker``
+processes, follows it through the store and Redis, and cancels it across them.
 """
 
 from __future__ import annotations
@@ -12,19 +12,18 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, cast
 
-from langgraph.checkpoint.base import BaseCheckpointSaver
 from redis.asyncio import Redis
 
 from .. import tracing
+from ..runtime.backend import Probe, RunBackend
 from ..runtime.events import TERMINAL, TERMINAL_EVENTS, RunStatus
-from ..runtime.executor import Executor
-from ..runtime.outcomes import RunStateError, resume_map
+from ..runtime.outcomes import RunStateError
 from ..runtime.serialize import jsonable
 from ..runtime.waiting import TIMED_OUT, within
 from ..settings import Settings
-from ..spec.values import check_value
+from ..store.base import Repository
 from ..store.records import EventRecord, RunRecord
 from .celery_app import enqueue, make_app
 from .config import QUEUE, Distributed, lease
@@ -33,20 +32,11 @@ from .fanout import Hub, PublishingRepository, request_cancel
 _UNSETTLED = (RunStatus.PENDING, RunStatus.RUNNING)
 
 
-class CeleryExecutor(Executor):
-    mode = "celery"
+class CeleryBackend(RunBackend):
+    name = "celery"
     runs_here = False
 
-    def __init__(
-        self,
-        store: Any,
-        checkpointer: BaseCheckpointSaver | None = None,
-        *,
-        redis: Redis,
-        conf: Distributed,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(PublishingRepository(store, redis), checkpointer, **kwargs)
+    def __init__(self, redis: Redis, conf: Distributed) -> None:
         self.conf = conf
         self.redis = redis
         self.hub = Hub(redis)
@@ -57,25 +47,31 @@ class CeleryExecutor(Executor):
         self._resuming: dict[str, int] = {}
 
     @classmethod
-    async def open(cls, settings: Settings | None = None, **kwargs: Any) -> CeleryExecutor:
-        settings = settings or Settings.from_env()
+    async def connect(cls, settings: Settings) -> CeleryBackend:
+        """The broker ``settings`` name, reachable (or the error saying why not)."""
         conf = Distributed.from_settings(settings)
         redis = Redis.from_url(conf.broker_url)
         try:
             await redis.ping()
-            executor = await super().open(settings, redis=redis, conf=conf, **kwargs)
         except BaseException:
             await redis.aclose()
             raise
-        assert isinstance(executor, CeleryExecutor)
-        await executor.hub.start()
-        return executor
+        return cls(redis, conf)
 
-    async def aclose(self) -> None:
-        await super().aclose()
+    def wrap_store(self, store: Repository) -> Repository:
+        """Each commit of run events is announced on Redis, for followers on any server."""
+        return cast("Repository", PublishingRepository(store, self.redis))
+
+    async def open(self) -> None:
+        await self.hub.start()
+
+    async def close(self) -> None:
         await self.hub.close()
         self._sender.shutdown(wait=True)
         await self.redis.aclose()
+
+    def probes(self) -> dict[str, Probe]:
+        return {"broker": self.ping_broker}
 
     # --- broker ------------------------------------------------------------------
     async def _enqueue(self, run_id: str, action: str, value: Any = None) -> None:
@@ -101,7 +97,7 @@ class CeleryExecutor(Executor):
         return 0  # workers execute; each reports its own
 
     # --- starting runs -------------------------------------------------------------
-    async def start_stored(self, record: RunRecord, graph: Any = None) -> None:
+    async def start(self, record: RunRecord, graph: Any = None) -> None:
         """Queue the admitted, stored run for a worker (submit and rerun end here)."""
         await self._queue_or_fail(record, "start")
 
@@ -111,38 +107,28 @@ class CeleryExecutor(Executor):
         except Exception as exc:
             cause = f"the run could not be queued for a worker: {type(exc).__name__}: {exc}"
             if action == "start":
-                record = await self.store.get_run(record.id)
-                if await self.store.try_lock(lease(record.id), self.owner, 30):
+                ex = self.executor
+                record = await ex.store.get_run(record.id)
+                if await ex.store.try_lock(lease(record.id), ex.owner, 30):
                     try:
-                        await self.record_failed(record, cause)
+                        await ex.record_failed(record, cause)
                     finally:
-                        await self.store.release_lock(lease(record.id), self.owner)
+                        await ex.store.release_lock(lease(record.id), ex.owner)
             raise RunStateError(cause) from exc
 
-    async def recover(self, run_id: str, reason: str | None = None) -> str:
+    async def recover(self, record: RunRecord, reason: str | None) -> None:
         """Queue a run whose process died; a worker resumes it from its checkpoint."""
-        record = await self.store.get_run(run_id)
-        if record.status not in _UNSETTLED:
-            raise RunStateError(
-                f"run {run_id} is {record.status}; only a run left running can be recovered"
-            )
         await self._queue_or_fail(record, "recover")
-        return run_id
 
-    async def resume(self, run_id: str, value: Any) -> str:
-        """Answer a pending interrupt; a worker continues the run from its checkpoint."""
-        check_value(value, "value", self.value_limits)  # the checkpoint must hold it
-        record = await self.store.get_run(run_id)
-        if record.status != RunStatus.INTERRUPTED:
-            raise RunStateError(f"run {run_id} is {record.status}, not interrupted")
-        resume_map(run_id, record.interrupt or [], value)  # refuse a misaddressed answer now
+    async def resume(self, record: RunRecord, value: Any) -> None:
+        """Queue the answer to a pending interrupt; a worker continues the run."""
+        run_id = record.id
         # One answer per interrupt, even when two servers get one at the same moment.
         claim = f"orcheo:resume:{run_id}:{record.last_seq}"
-        if not await self.redis.set(claim, self.owner, nx=True, ex=24 * 3600):
+        if not await self.redis.set(claim, self.executor.owner, nx=True, ex=24 * 3600):
             raise RunStateError(f"run {run_id} is already being resumed")
         self._resuming[run_id] = record.last_seq
         await self._queue_or_fail(record, "resume", jsonable(value))
-        return run_id
 
     # --- following runs ------------------------------------------------------------
     def _settled(self, record: RunRecord) -> bool:
@@ -158,31 +144,32 @@ class CeleryExecutor(Executor):
         self._resuming.pop(record.id, None)
         return True
 
-    async def wait(self, run_id: str, timeout: float | None = None) -> RunRecord:
+    async def wait(self, run_id: str, timeout: float | None) -> RunRecord:
+        store = self.executor.store
+
         async def settle() -> RunRecord:
             with self.hub.watch(run_id) as changed:
                 while True:
                     changed.clear()
-                    record = await self.store.get_run(run_id)
+                    record = await store.get_run(run_id)
                     if self._settled(record):
                         return record
                     await within(changed.wait(), self.conf.poll_seconds)
 
         return await asyncio.wait_for(settle(), timeout)
 
-    async def get_run(self, run_id: str) -> RunRecord:
-        return await self.store.get_run(run_id)
+    def executing(self, run_id: str) -> bool:
+        return False  # workers execute
 
-    async def events(
-        self, run_id: str, *, after: int = 0, follow: bool = True
-    ) -> AsyncIterator[EventRecord]:
+    async def events(self, run_id: str, *, after: int, follow: bool) -> AsyncIterator[EventRecord]:
         """Stored events after ``after``, then each new stored event as workers commit it."""
         last = after
-        await self.store.get_run(run_id)  # NotFound before anything is sent
+        store = self.executor.store
+        await store.get_run(run_id)  # NotFound before anything is sent
         with self.hub.watch(run_id) as changed:
             while True:
                 changed.clear()
-                batch = await self.store.list_events(run_id, after=last)
+                batch = await store.list_events(run_id, after=last)
                 for event in batch:
                     last = event.seq
                     yield event
@@ -193,25 +180,26 @@ class CeleryExecutor(Executor):
                 if batch:
                     continue
                 if await within(changed.wait(), self.conf.poll_seconds) is TIMED_OUT:
-                    record = await self.store.get_run(run_id)
+                    record = await store.get_run(run_id)
                     if record.status in TERMINAL and record.last_seq <= last:
                         return
 
     # --- control -----------------------------------------------------------------------
-    async def cancel(self, run_id: str) -> RunRecord:
+    async def cancel(self, run_id: str) -> RunRecord | None:
         """Cancel wherever the run is: queued, executing on a worker, or interrupted."""
-        record = await self.store.get_run(run_id)
+        ex = self.executor
+        record = await ex.store.get_run(run_id)
         if record.status in TERMINAL:
             raise RunStateError(f"run {run_id} already {record.status}")
         await request_cancel(self.redis, run_id)
-        if await self.store.try_lock(lease(run_id), self.owner, self.conf.lease_seconds):
+        if await ex.store.try_lock(lease(run_id), ex.owner, self.conf.lease_seconds):
             try:  # no worker holds it: record the cancellation here
-                record = await self.store.get_run(run_id)
+                record = await ex.store.get_run(run_id)
                 if record.status not in TERMINAL:
-                    return await self.record_cancelled(record)
+                    return await ex.record_cancelled(record)
                 return record
             finally:
-                await self.store.release_lock(lease(run_id), self.owner)
+                await ex.store.release_lock(lease(run_id), ex.owner)
         try:
             record = await self.wait(run_id, timeout=max(30.0, self.conf.lease_seconds * 2))
         except TimeoutError:

@@ -33,6 +33,7 @@ from redis.asyncio import Redis
 from .. import ops, tracing
 from ..runtime.events import TERMINAL, RunStatus
 from ..runtime.executor import Executor
+from ..runtime.inprocess import InProcessBackend
 from ..settings import Settings
 from ..store.base import NotFound
 from .celery_app import enqueue, make_app, trace_headers
@@ -46,10 +47,6 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-class WorkerExecutor(Executor):
-    mode = "worker"
-
-
 class WorkerRuntime:
     """The worker process's loop thread, executor, leases, reaper and control listener."""
 
@@ -59,7 +56,7 @@ class WorkerRuntime:
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._serve, name="orcheo-worker-loop", daemon=True)
         self._thread.start()
-        self.executor: WorkerExecutor
+        self.executor: Executor
         self.redis: Redis
         self.celery: Celery = make_app(conf)
         self._tasks: list[asyncio.Task[None]] = []
@@ -81,9 +78,10 @@ class WorkerRuntime:
         await self.redis.ping()
         store = await open_repository(self.settings)
         saver = await open_checkpointer(self.settings)
-        self.executor = WorkerExecutor(
+        self.executor = Executor(
             PublishingRepository(store, self.redis),
             saver,
+            backend=InProcessBackend(name="worker"),
             durability=self.settings.durability,
             max_value_bytes=self.settings.max_value_bytes,
             owns_resources=True,

@@ -38,12 +38,7 @@ def probes(executor: Executor) -> dict[str, Probe]:
     if saver is not None:
         config: Any = {"configurable": {"thread_id": "orcheo-health", "checkpoint_ns": ""}}
         found["checkpoints"] = lambda: saver.aget_tuple(config)
-    broker = getattr(executor, "ping_broker", None)
-    if broker is not None:
-        found["broker"] = broker
-    runners = getattr(executor, "ping_runners", None)
-    if runners is not None:
-        found["runners"] = runners
+    found.update(executor.backend.probes())  # runners, a broker
     return found
 
 
@@ -55,6 +50,6 @@ async def check(executor: Executor, *, timeout: float = 5.0) -> dict[str, Any]:
     return {
         "status": "ok" if all(c["ok"] for c in checks.values()) else "unavailable",
         "version": __version__,
-        "executor": getattr(executor, "mode", "local"),
+        "executor": executor.backend.name,
         "checks": checks,
     }

@@ -12,13 +12,11 @@ import os
 import socket
 import uuid
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph.state import CompiledStateGraph
-from langgraph.types import Command
 
 from .. import tracing
 from ..common.lru import LRU
@@ -34,51 +32,36 @@ from ..store.records import (
     RunRecord,
     RunUpdate,
     TransitionRecord,
-    reference,
     share_inputs,
 )
 from . import admission, breakpoints
 from . import observer as obs
+from .active_runs import ActiveRun
 from .admission import Admission, ManualStart, is_large, pending_run
+from .backend import RunBackend
 from .build import build_graph
-from .checkpoints import CheckpointError, close_saver
+from .checkpoints import close_saver
 from .events import TERMINAL, EventType, RunStatus
-from .outcomes import RunStateError, failure_message, resume_map
+from .inprocess import InProcessBackend
+from .outcomes import RunStateError, resume_map
 from .prepared import PreparedDocuments
-from .script_scope import current_script, namespace_of, script_scope
+from .script_scope import namespace_of, script_scope
 from .serialize import jsonable
 from .services import RuntimeServices
-from .single_node import NodeTest, new_test_id, run_single_node
-from .state import initial_state
-from .streams import run_events
+from .single_node import NodeTest, new_test_id
 
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class _Active:
-    """A run this process is driving (or holds for a later resume)."""
-
-    record: RunRecord
-    observer: obs.RunObserver
-    task: asyncio.Task[None] | None = None
-    settled: asyncio.Event = field(default_factory=asyncio.Event)
-    #: Status changes made here; the group-committed store may not have them yet.
-    transitions: list[TransitionRecord] = field(default_factory=list)
-    #: Size of the run's stored inputs (known at submit; measured when first needed).
-    inputs_size: int | None = None
-
-
 class Executor:
-    #: Whether runs this executor starts execute in this process (the pool and Celery
-    #: backends hand them to other processes).
-    runs_here = True
+    """Runs of workflow documents; where they execute is its ``backend``'s business."""
 
     def __init__(
         self,
         store: Repository,
         checkpointer: BaseCheckpointSaver[Any] | None = None,
         *,
+        backend: RunBackend | None = None,
         durability: Durability = "async",
         services: RuntimeServices | None = None,
         recursion_limit: int = 1000,
@@ -93,7 +76,10 @@ class Executor:
         # OTEL_TRACES_EXPORTER / ORCHEO_TRACE_STORE (``trace_store`` overrides the latter).
         tracing.configure(store=trace_store)
 
-        self.store = store
+        #: Where runs execute: in this process unless a backend is given.
+        self.backend: RunBackend = backend if backend is not None else InProcessBackend()
+        self.backend.bind(self)
+        self.store = store = self.backend.wrap_store(store)
         self.checkpointer = checkpointer
         self.durability = durability
         #: What nodes reach besides their state; sub-workflow nodes read this store.
@@ -104,9 +90,11 @@ class Executor:
         #: How deeply run inputs may nest (ORCHEO_MAX_INPUT_DEPTH); checked on admission.
         self.value_limits = value_limits or ValueLimits.from_env()
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        self._writer = BatchWriter(store)
+        #: Commits the events and status changes of ``runs`` in batches.
+        self.writer = BatchWriter(store)
         self._graphs: LRU[str, CompiledStateGraph[Any, Any, Any, Any]] = LRU(max_graphs)
-        self._active: dict[str, _Active] = {}
+        #: Runs whose events and status this process writes (see ``activate``).
+        self.runs: dict[str, ActiveRun] = {}
         self._known_docs: set[str] = set()
         #: Size of each admitted run's stored inputs, until it starts (see start_stored).
         self._inputs_sizes: dict[str, int] = {}
@@ -118,7 +106,8 @@ class Executor:
 
     @classmethod
     async def open(cls, settings: Settings | None = None, **kwargs: Any) -> Executor:
-        """The backends ``settings`` name: SQLite files under the data dir by default."""
+        """The stores ``settings`` name (SQLite files under the data dir by default), with
+        ``backend`` (keyword; in-process by default) opened."""
         from ..store.factory import backend_name, open_repository
         from .savers import open_checkpointer
 
@@ -137,23 +126,34 @@ class Executor:
         # Nodes that keep files (SQLite databases, vector stores) put them here.
         if executor.services.data_dir is None:
             executor.services = executor.services.replace(data_dir=settings.data_dir)
+        try:
+            await executor.backend.open()
+        except BaseException:
+            await executor.aclose()
+            raise
         return executor
 
     async def aclose(self) -> None:
-        """Stop this process's runs (recorded as failed with the cause) and release files."""
-        for active in list(self._active.values()):
-            if active.task is not None and not active.task.done():
-                active.task.cancel("executor shutting down")
-        for active in list(self._active.values()):
-            if active.task is not None:
-                await asyncio.gather(active.task, return_exceptions=True)
-        await self._writer.close()
-        if self._owns_resources:
-            await self.store.close()
-            await close_saver(self.checkpointer)
+        """Stop the backend's runs (recorded as cancelled with the cause), release files."""
+        try:
+            await self.backend.stop()
+            await self.writer.close()
+            if self._owns_resources:
+                await self.store.close()
+                await close_saver(self.checkpointer)
+        finally:
+            await self.backend.close()
+
+    @property
+    def mode(self) -> str:
+        """The backend's name, as health checks report it."""
+        return self.backend.name
 
     # --- graphs --------------------------------------------------------------
     def _build(self, doc: WorkflowDocument) -> CompiledStateGraph[Any, Any, Any, Any]:
+        elsewhere = self.backend.build(doc)
+        if elsewhere is not None:
+            return elsewhere
         graph = build_graph(doc)
         with script_scope(namespace_of(graph)):
             return graph.compile(checkpointer=self.checkpointer)
@@ -163,14 +163,14 @@ class Executor:
     ) -> CompiledStateGraph[Any, Any, Any, Any]:
         return self._graphs.get_or_make(checksum, lambda: self._build(doc))
 
-    async def _graph_of(self, record: RunRecord) -> CompiledStateGraph[Any, Any, Any, Any]:
+    async def graph_of(self, record: RunRecord) -> CompiledStateGraph[Any, Any, Any, Any]:
         graph = self._graphs.get(record.checksum)
         if graph is not None:
             return graph
         body = await self.store.get_document(record.checksum)
         return self._compiled(record.checksum, loads(body))
 
-    def _run_config(self, run_id: str, config: Mapping[str, Any]) -> RunnableConfig:
+    def run_config(self, run_id: str, config: Mapping[str, Any]) -> RunnableConfig:
         configurable = dict(config.get("configurable", {}))
         configurable["thread_id"] = run_id
         return {
@@ -271,14 +271,14 @@ class Executor:
         record = admitted.record
         span.admitted(record.id)
         try:
-            if not self.runs_here:
+            if not self.backend.runs_here:
                 # Another process executes it: this span is stored before it gets there.
                 span.finish()
                 await self._store_spans(tracer, record.id)
             await self.start_stored(record, admitted.graph)
         except BaseException:
             span.end()
-            self._queue_spans(tracer, record.id)
+            self.queue_spans(tracer, record.id)
             raise
         # Executed here: the span waits in the collector and is stored with the run's.
         span.end()
@@ -313,12 +313,12 @@ class Executor:
         self._known_docs.add(record.checksum)
         return admitted
 
-    def _queue_spans(self, tracer: Any, run_id: str) -> None:
+    def queue_spans(self, tracer: Any, run_id: str) -> None:
         """The run's finished spans, committed with its next batch of events (before them)."""
         if tracer.collector is not None:
             spans = tracer.collector.take(run_id)
             if spans:
-                self._writer.add_spans(run_id, spans)
+                self.writer.add_spans(run_id, spans)
 
     async def _store_spans(self, tracer: Any, run_id: str) -> None:
         """The run's finished spans go to the store; a trace is never worth failing a run."""
@@ -330,26 +330,13 @@ class Executor:
     async def start_stored(
         self, record: RunRecord, graph: CompiledStateGraph[Any, Any, Any, Any] | None = None
     ) -> None:
-        """Execute a run stored as pending: from its start, or from a copied checkpoint.
+        """Execute a run stored as pending (from its start, or from a copied checkpoint)
+        where the backend executes runs."""
+        await self.backend.start(record, graph)
 
-        This is where backends differ: here the run is driven in this process; the
-        runner pool and Celery hand it to another process instead.
-        """
-        if graph is None:
-            graph = await self._graph_of(record)
-        payload = (
-            None if record.parent_checkpoint_id else initial_state(record.inputs, record.config)
-        )
-        active = self._activate(record)
-        active.inputs_size = self._inputs_sizes.pop(record.id, None)
-        mark_fresh = getattr(self.checkpointer, "mark_fresh", None)
-        if payload is not None and mark_fresh is not None:
-            # A new run id has no checkpoint: skip the lookup. Large inputs space its
-            # checkpoints out (each holds the whole state).
-            mark_fresh(record.id, active.inputs_size or 0)
-        active.task = asyncio.create_task(
-            self._drive(active, graph, payload, EventType.RUN_STARTED)
-        )
+    def admitted_inputs_size(self, run_id: str) -> int | None:
+        """The size of the run's stored inputs measured on admission (once)."""
+        return self._inputs_sizes.pop(run_id, None)
 
     async def execute(
         self,
@@ -361,8 +348,8 @@ class Executor:
         run_id = await self.submit(document, inputs, **kwargs)
         return await self.wait(run_id)
 
-    def _activate(self, record: RunRecord, start_seq: int | None = None) -> _Active:
-        active = self._active.get(record.id)
+    def activate(self, record: RunRecord, start_seq: int | None = None) -> ActiveRun:
+        active = self.runs.get(record.id)
         if active is None:
             observer = obs.RunObserver(
                 record.id,
@@ -371,16 +358,16 @@ class Executor:
                 services=self.services,
             )
             observer.max_value_bytes = self.max_value_bytes
-            observer.add_sink(self._writer.add_event)
+            observer.add_sink(self.writer.add_event)
             for sink in self.event_sinks:
                 observer.add_sink(sink)
             observer.node_states = dict(record.node_states or {})
-            active = _Active(record, observer)
-            self._active[record.id] = active
+            active = ActiveRun(record, observer)
+            self.runs[record.id] = active
         active.settled.clear()
         return active
 
-    def _set_status(self, active: _Active, status: RunStatus, **fields: Any) -> None:
+    def set_status(self, active: ActiveRun, status: RunStatus, **fields: Any) -> None:
         now = utcnow()
         record = active.record
         if active.observer.redactor:
@@ -400,152 +387,37 @@ class Executor:
             "owner": self.owner,
             **fields,
         }
-        self._writer.add_update(RunUpdate(record.id, now, changes))
+        self.writer.add_update(RunUpdate(record.id, now, changes))
         active.transitions.append(TransitionRecord(record.id, str(status), now))
-
-    async def _drive(
-        self,
-        active: _Active,
-        graph: CompiledStateGraph[Any, Any, Any, Any],
-        payload: Any,
-        opening: EventType,
-        note: dict[str, Any] | None = None,
-        trace_parent: Any = None,
-    ) -> None:
-        observer, record = active.observer, active.record
-        token = obs.current.set(observer)
-        # This task's context: a script graph's nodes and their tasks run in its scope.
-        current_script.set(namespace_of(graph))
-        tracer = tracing.current
-        run_span = (
-            tracer.start_run(
-                record.id,
-                workflow_id=record.workflow_id,
-                version=record.version,
-                opening=str(opening),
-                scrub=observer.redactor.text,
-                continues=trace_parent,
-            )
-            if tracer is not None
-            else None
-        )
-        try:
-            fields: dict[str, Any] = {"interrupt": None}
-            if record.started_at is None:
-                fields["started_at"] = utcnow()
-            data: dict[str, Any] = {}
-            if opening == EventType.RUN_STARTED:
-                if active.inputs_size is None:
-                    active.inputs_size = len(encode_json(record.inputs))
-                # Large inputs are stored once, on the run; the event points there.
-                inline = active.inputs_size <= obs.INLINE_BYTES
-                data["inputs"] = record.inputs if inline else reference("inputs")
-            observer.emit(opening, data={**data, **(note or {})})
-            self._set_status(active, RunStatus.RUNNING, **fields)
-            kwargs: dict[str, Any] = breakpoints.invoke_kwargs(record.config)
-            if self.checkpointer is not None:
-                kwargs["durability"] = self.durability
-            run_config = self._run_config(record.id, record.config)
-            result = await graph.ainvoke(payload, run_config, **kwargs)
-            flush_checkpoints = getattr(self.checkpointer, "flush", None)
-            if flush_checkpoints is not None:
-                # A last checkpoint that cannot be stored fails the run, plainly.
-                await flush_checkpoints(record.id)
-            interrupts = result.get("__interrupt__") if isinstance(result, dict) else None
-            paused = None
-            if not interrupts and ("interrupt_before" in kwargs or "interrupt_after" in kwargs):
-                paused = await breakpoints.paused_at(graph, run_config, record.config)
-            if interrupts or paused:
-                pending = paused or [
-                    {"id": i.id, "value": jsonable(i.value)} for i in interrupts or []
-                ]
-                observer.emit(
-                    EventType.INTERRUPTED,
-                    data={"interrupts": pending},
-                    what="the run's interrupt payload",
-                )
-                self._set_status(active, RunStatus.INTERRUPTED, interrupt=pending)
-            else:
-                final = jsonable({k: v for k, v in result.items() if k != "__interrupt__"})
-                observer.emit(
-                    EventType.RUN_FINISHED,
-                    data={"state": final},
-                    stored={"state": "final_state"},
-                    what="the run's final state",
-                )
-                self._set_status(
-                    active, RunStatus.SUCCEEDED, final_state=final, finished_at=utcnow()
-                )
-        except asyncio.CancelledError:
-            observer.emit(EventType.RUN_CANCELLED, data={"reason": "cancelled"})
-            self._set_status(active, RunStatus.CANCELLED, error="cancelled", finished_at=utcnow())
-        except Exception as exc:
-            limit = self._run_config(record.id, record.config)["recursion_limit"]
-            message = failure_message(exc, limit)  # the run's own limit, not the default
-            observer.emit(EventType.RUN_FAILED, data={"error": message})
-            self._set_status(active, RunStatus.FAILED, error=message, finished_at=utcnow())
-        finally:
-            if run_span is not None:
-                # Ended and queued with the status change it records: whoever sees the
-                # run settled (or paused) finds its spans stored.
-                run_span.end(str(record.status), record.error)
-                self._queue_spans(tracer, record.id)
-            obs.current.reset(token)
-            try:
-                # The checkpoint a resume or recovery starts from, and the stored
-                # events and status, are on disk before anyone is told the run settled.
-                flush_checkpoints = getattr(self.checkpointer, "flush", None)
-                if flush_checkpoints is not None:
-                    try:
-                        await flush_checkpoints(record.id)
-                    except CheckpointError as exc:  # the run already failed or stopped
-                        log.warning("orcheo: run %s: %s", record.id, exc)
-                await self._writer.flush()
-            finally:
-                if record.status in TERMINAL:
-                    self._active.pop(record.id, None)
-                active.task = None
-                active.settled.set()
 
     # --- waiting and reading ---------------------------------------------------
     async def wait(self, run_id: str, timeout: float | None = None) -> RunRecord:
         """The run once it is no longer running (finished, failed, cancelled or interrupted)."""
-
-        async def settle() -> RunRecord:
-            while True:
-                active = self._active.get(run_id)
-                if active is not None:
-                    await active.settled.wait()
-                    if active.task is None:
-                        return active.record
-                    continue
-                record = await self.store.get_run(run_id)
-                if record.status not in (RunStatus.PENDING, RunStatus.RUNNING):
-                    return record
-                await asyncio.sleep(0.05)  # driven by another process
-
-        return await asyncio.wait_for(settle(), timeout)
+        return await self.backend.wait(run_id, timeout)
 
     def executing(self, run_id: str) -> bool:
-        """Whether this process is executing ``run_id`` now."""
-        active = self._active.get(run_id)
-        return active is not None and active.task is not None
+        """Whether the backend is executing ``run_id`` now."""
+        return self.backend.executing(run_id)
 
     def runs_in_progress(self) -> int:
-        """Runs this process is executing now (not those waiting on an interrupt)."""
-        return sum(1 for active in self._active.values() if active.task is not None)
+        """Runs executing now (not those waiting on an interrupt)."""
+        return self.backend.runs_in_progress()
 
     async def transitions(self, run_id: str) -> list[TransitionRecord]:
         """The run's status changes in order, including ones not yet committed."""
         stored = await self.store.list_transitions(run_id)
-        active = self._active.get(run_id)
+        active = self.runs.get(run_id)
         if active is None:
             return stored
         seen = {(t.status, t.at) for t in stored}
         return stored + [t for t in active.transitions if (t.status, t.at) not in seen]
 
     async def get_run(self, run_id: str) -> RunRecord:
-        active = self._active.get(run_id)
+        return self.backend.observed(await self._record(run_id))
+
+    async def _record(self, run_id: str) -> RunRecord:
+        """The run as this process last wrote it, else as stored."""
+        active = self.runs.get(run_id)
         return active.record if active is not None else await self.store.get_run(run_id)
 
     def events(
@@ -556,19 +428,19 @@ class Executor:
         Every event is yielded exactly once and in order, whether it is replayed from
         the store, from memory, or arrives live (see ``runtime/streams.py``).
         """
-        return run_events(self.store, self._observer_of, run_id, after=after, follow=follow)
+        return self.backend.events(run_id, after=after, follow=follow)
 
-    def _observer_of(self, run_id: str) -> obs.RunObserver | None:
-        active = self._active.get(run_id)
+    def observer_of(self, run_id: str) -> obs.RunObserver | None:
+        active = self.runs.get(run_id)
         return active.observer if active is not None else None
 
     # --- control ---------------------------------------------------------------
     async def cancel(self, run_id: str) -> RunRecord:
-        active = self._active.get(run_id)
-        if active is not None and active.task is not None:
-            active.task.cancel()
-            await active.settled.wait()
-            return active.record
+        """Stop the run wherever the backend executes it, or record a run no one executes
+        (pending, or waiting on an interrupt) as cancelled."""
+        stopped = await self.backend.cancel(run_id)
+        if stopped is not None:
+            return stopped
         record = await self.get_run(run_id)
         if record.status in TERMINAL:
             raise RunStateError(f"run {run_id} already {record.status}")
@@ -604,34 +476,28 @@ class Executor:
     ) -> RunRecord:
         stored = await self.store.list_events(record.id, after=record.last_seq)
         start_seq = stored[-1].seq if stored else record.last_seq
-        active = self._activate(record, start_seq=start_seq)
+        active = self.activate(record, start_seq=start_seq)
         if node is not None:
             active.observer.emit(EventType.NODE_FAILED, node, {"error": error})
         active.observer.emit(event, data=data)
-        self._set_status(active, status, error=error, finished_at=utcnow())
-        await self._writer.flush()
-        self._active.pop(record.id, None)
+        self.set_status(active, status, error=error, finished_at=utcnow())
+        await self.writer.flush()
+        self.runs.pop(record.id, None)
         active.settled.set()
         return active.record
 
     async def resume(self, run_id: str, value: Any) -> str:
         """Answer a pending interrupt; the run continues from its checkpoint."""
         check_value(value, "value", self.value_limits)  # the checkpoint must hold it
-        record = await self.get_run(run_id)
+        await self.backend.settling(run_id)
+        record = await self._record(run_id)
         if record.status != RunStatus.INTERRUPTED:
             raise RunStateError(f"run {run_id} is {record.status}, not interrupted")
         if self.checkpointer is None:
             raise RunStateError("resuming needs a checkpointer")
-        command: Command[Any] | None = None
         if not breakpoints.is_breakpoint(record.interrupt):  # a breakpoint just continues
-            command = Command(resume=resume_map(run_id, record.interrupt or [], value))
-        trace_parent = await self._trace_parent(run_id)  # the resumed part continues it
-        graph = await self._graph_of(record)
-        active = self._activate(record)
-        active.record.status = RunStatus.RUNNING  # claim it before the first await
-        active.task = asyncio.create_task(
-            self._drive(active, graph, command, EventType.RESUMED, trace_parent=trace_parent)
-        )
+            resume_map(run_id, record.interrupt or [], value)  # refuse a misaddressed answer
+        await self.backend.resume(record, value)
         return run_id
 
     async def recover(self, run_id: str, reason: str | None = None) -> str:
@@ -644,36 +510,8 @@ class Executor:
             raise RunStateError(
                 f"run {run_id} is {record.status}; only a run left running can be recovered"
             )
-        if run_id in self._active:
-            raise RunStateError(f"run {run_id} is already running in this process")
-        # Stored before a lower limit was set: its checkpoints could never be written.
-        check_size("the run's inputs", encode_json(record.inputs), self.max_value_bytes)
-        graph = await self._graph_of(record)
-        config = self._run_config(run_id, record.config)
-        snapshot = await self.checkpointer.aget_tuple(config) if self.checkpointer else None
-        stored = await self.store.list_events(run_id, after=record.last_seq)
-        start_seq = stored[-1].seq if stored else record.last_seq
-        # A run stored but never started (its process died first) starts now.
-        opening = EventType.RESUMED if snapshot is not None or start_seq else EventType.RUN_STARTED
-        trace_parent = await self._trace_parent(run_id) if opening == EventType.RESUMED else None
-        active = self._activate(record, start_seq=start_seq)
-        payload = None if snapshot is not None else initial_state(record.inputs, record.config)
-        note = {"reason": reason} if reason else None
-        active.task = asyncio.create_task(
-            self._drive(active, graph, payload, opening, note, trace_parent=trace_parent)
-        )
+        await self.backend.recover(record, reason)
         return run_id
-
-    async def _trace_parent(self, run_id: str) -> Any:
-        """The span a resumed run's spans continue (its first), so a run is one trace."""
-        tracer = tracing.current
-        if tracer is None:
-            return None
-        try:
-            return await tracer.run_parent(self.store, run_id)
-        except Exception as exc:  # a trace is never worth failing a resume
-            log.warning("orcheo: run %s: its trace could not be continued: %s", run_id, exc)
-            return None
 
     async def checkpoints(self, run_id: str, *, values: bool = False) -> list[dict[str, Any]]:
         """The run's checkpoints, newest first: what time travel can re-run from.
@@ -681,9 +519,12 @@ class Executor:
         ``values`` adds each checkpoint's whole state (what a node received there).
         """
         record = await self.get_run(run_id)
-        graph = await self._graph_of(record)
+        graph = await self.graph_of(record)
+        elsewhere = await self.backend.history(record, graph, values)
+        if elsewhere is not None:
+            return elsewhere
         out = []
-        async for snap in graph.aget_state_history(self._run_config(run_id, {})):
+        async for snap in graph.aget_state_history(self.run_config(run_id, {})):
             item = {
                 "checkpoint_id": snap.config["configurable"]["checkpoint_id"],
                 "step": (snap.metadata or {}).get("step"),
@@ -699,8 +540,14 @@ class Executor:
     async def checkpoint(self, run_id: str, checkpoint_id: str) -> dict[str, Any]:
         """One checkpoint of the run with its whole state: what a fork starts from."""
         record = await self.get_run(run_id)
-        graph = await self._graph_of(record)
-        config = self._run_config(run_id, {})
+        graph = await self.graph_of(record)
+        elsewhere = await self.backend.history(record, graph, True)
+        if elsewhere is not None:
+            for item in elsewhere:
+                if item["checkpoint_id"] == checkpoint_id:
+                    return item
+            raise NotFound(f"run {run_id} has no checkpoint {checkpoint_id}")
+        config = self.run_config(run_id, {})
         config["configurable"]["checkpoint_id"] = checkpoint_id
         snap = await graph.aget_state(config)
         found = (snap.config or {}).get("configurable", {}).get("checkpoint_id")
@@ -730,7 +577,7 @@ class Executor:
         if state_patch and checkpoint_id is None:
             raise RunStateError("a state patch needs a checkpoint_id to fork from")
         source = await self.get_run(run_id)
-        await self._graph_of(source)  # the document still builds
+        await self.graph_of(source)  # the document still builds
         record = pending_run(
             uuid.uuid4().hex,
             source.checksum,
@@ -790,19 +637,14 @@ class Executor:
     ) -> NodeTest:
         """Run one node alone on ``state`` with this executor's services.
 
-        Nothing of a run is stored; its spans are, when spans are kept (under the
-        test's id, as a run's are under the run's).
+        Nothing of a run is stored; its spans are, when spans are kept and the node
+        runs in this process (under the test's id, as a run's are under the run's).
         """
         test_id = test_id or new_test_id()
-        tested = await run_single_node(
-            document,
-            node_id,
-            state,
-            services=self.services,
-            workflow_id=workflow_id,
-            test_id=test_id,
+        tested = await self.backend.test_node(
+            document, node_id, state, workflow_id=workflow_id, test_id=test_id
         )
         tracer = tracing.current
-        if tracer is not None:
+        if tracer is not None and self.backend.runs_here:
             await self._store_spans(tracer, test_id)
         return tested

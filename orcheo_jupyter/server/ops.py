@@ -84,13 +84,10 @@ class MetricsHandler(_OpsHandler):
     )
     async def get(self) -> None:
         executor = await self.executor()
-        depth = 0
-        queue_depth: Any = getattr(executor, "queue_depth", None)
-        if queue_depth is not None:
-            try:
-                depth = int(await queue_depth())
-            except Exception:  # the health check reports a broker that is down
-                depth = -1
+        try:
+            depth = await executor.backend.queue_depth()
+        except Exception:  # the health check reports a broker that is down
+            depth = -1
         body, content_type = metrics.render(
             in_progress=executor.runs_in_progress(), queue_depth=depth
         )

@@ -87,7 +87,7 @@ class _WorkflowBase(OrcheoHandler):
         matching_id(doc, workflow_id)
         compile_elsewhere = None
         if is_large(doc):  # a runner compiles it: the GIL stays with the server's loop
-            compile_elsewhere = getattr(await self.executor(), "check_document", None)
+            compile_elsewhere = (await self.executor()).backend.compiler()
         doc = await self.orcheo.documents.admit(doc, compile_elsewhere)
         doc = with_final_id(doc, workflow_id or doc.id or uuid.uuid4().hex)
         assert doc.id is not None

@@ -1,8 +1,8 @@
 """The runner-pool backend of ``Executor``: the server admits and stores runs, runners execute.
 
-Everything a run must pass (``Executor.admit``) and everything read from the store
-(status, transitions, checkpoints, re-runs) is shared with the in-process
-executor; what differs is where a stored run executes (``start_stored``,
+Everything a run must pass (``Executor.admit``), the run row, and everything read
+from the store (status, transitions, checkpoints, re-runs) is the executor's, as
+for every backend; this backend decides where a stored run executes (``start``,
 ``recover``, ``resume``) and how the server learns about it: committed events
 and "settled" notes arrive over each runner's socket, and followers get them from
 memory. The server also enforces what a runner cannot: a node past its timeout by
@@ -19,7 +19,7 @@ import logging
 import time
 import uuid
 from collections import deque
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,14 +27,13 @@ from langgraph.graph.state import CompiledStateGraph
 
 from .. import tracing
 from ..runtime.admission import is_large
+from ..runtime.backend import Probe, RunBackend
 from ..runtime.build import as_document
 from ..runtime.events import TERMINAL, TERMINAL_EVENTS, RunStatus
-from ..runtime.executor import Executor
-from ..runtime.outcomes import RunStateError, resume_map
+from ..runtime.outcomes import RunStateError
 from ..runtime.serialize import jsonable
 from ..runtime.single_node import NodeTest, NodeTestError, new_test_id, run_single_node
 from ..runtime.waiting import TIMED_OUT, within
-from ..settings import Settings
 from ..spec.io import to_data
 from ..spec.models import FrozenIRGraph, ScriptGraph, WorkflowDocument
 from ..spec.problems import DocumentError, Problem
@@ -103,12 +102,11 @@ class _Hosted:
     interrupted: bool = False
 
 
-class PoolExecutor(Executor):
-    mode = "runners"
+class PoolBackend(RunBackend):
+    name = "runners"
     runs_here = False
 
-    def __init__(self, store: Any, checkpointer: Any = None, *, runners: RunnerConfig, **kw: Any):
-        super().__init__(store, checkpointer, **kw)
+    def __init__(self, runners: RunnerConfig) -> None:
         self.pool = RunnerPool(runners, self._message, self._exited, self._kick)
         self._hosted: dict[str, _Hosted] = {}
         self._calls: dict[str, _Call] = {}
@@ -119,22 +117,11 @@ class PoolExecutor(Executor):
         self._assigner: asyncio.Task[None] | None = None
         self._chores: set[asyncio.Task[Any]] = set()
 
-    @classmethod
-    async def open(
-        cls, settings: Settings | None = None, *, runners: RunnerConfig | None = None, **kw: Any
-    ) -> PoolExecutor:
-        settings = settings or Settings.from_env()
-        if runners is None:
-            from .config import default_runners
+    async def open(self) -> None:
+        self.pool.start()
+        self._assigner = asyncio.create_task(self._assign(), name="orcheo-assign")
 
-            runners = RunnerConfig(default_runners(), settings)
-        executor = await super().open(settings, runners=runners, **kw)
-        assert isinstance(executor, PoolExecutor)
-        executor.pool.start()
-        executor._assigner = asyncio.create_task(executor._assign(), name="orcheo-assign")
-        return executor
-
-    async def aclose(self) -> None:
+    async def stop(self) -> None:
         """Runners stop their runs (stored as cancelled, as in-process runs are) and exit."""
         if self._assigner is not None:
             self._assigner.cancel()
@@ -146,7 +133,6 @@ class PoolExecutor(Executor):
                 await task
         for timer in self._deadlines.values():
             timer.cancel()
-        await super().aclose()
 
     def _chore(self, coro: Any) -> None:
         task = asyncio.get_running_loop().create_task(coro)
@@ -154,7 +140,7 @@ class PoolExecutor(Executor):
         task.add_done_callback(self._chores.discard)
 
     # --- handing runs to runners ----------------------------------------------------
-    async def start_stored(self, record: RunRecord, graph: Any = None) -> None:
+    async def start(self, record: RunRecord, graph: Any = None) -> None:
         self._host(record.id, {"op": "run", "run": record.id})
 
     def _host(self, run_id: str, order: dict[str, Any], deaths: int = 0) -> None:
@@ -194,9 +180,9 @@ class PoolExecutor(Executor):
                 runner.send(hosted.order)
 
     async def _fail_unstarted(self, run_id: str, message: str) -> None:
-        record = await self.store.get_run(run_id)
+        record = await self.executor.store.get_run(run_id)
         if record.status not in TERMINAL:
-            await self.record_failed(record, message)
+            await self.executor.record_failed(record, message)
         self._settle(run_id)
 
     def _settle(self, run_id: str, runner: RunnerProcess | None = None) -> None:
@@ -221,7 +207,7 @@ class PoolExecutor(Executor):
                     hosted = self._hosted.get(event.run_id)
                     if hosted is not None:
                         hosted.interrupted = True
-                for sink in self.event_sinks:
+                for sink in self.executor.event_sinks:
                     sink(event)
                 for queue in self._followers.get(event.run_id, ()):
                     queue.put_nowait(event)
@@ -291,9 +277,11 @@ class PoolExecutor(Executor):
         hosted = self._hosted.get(run_id)
         if hosted is None or hosted.runner is not runner:
             return
-        record = await self.store.get_run(run_id)
+        record = await self.executor.store.get_run(run_id)
         if message.get("op") == "run" and record.status in _UNSETTLED:
-            await self.record_failed(record, f"the run could not start: {message.get('error')}")
+            await self.executor.record_failed(
+                record, f"the run could not start: {message.get('error')}"
+            )
         self._settle(run_id, runner)
 
     def _exited(self, runner: RunnerProcess, cause: str) -> None:
@@ -320,14 +308,14 @@ class PoolExecutor(Executor):
     async def _rehome(
         self, run_id: str, hosted: _Hosted, runner: RunnerProcess, cause: str
     ) -> None:
-        record = await self.store.get_run(run_id)
+        record = await self.executor.store.get_run(run_id)
         stop = hosted.stop
         if stop is not None:
             if record.status not in TERMINAL:
                 if stop.status == RunStatus.CANCELLED:
-                    await self.record_cancelled(record)
+                    await self.executor.record_cancelled(record)
                 else:
-                    await self.record_failed(record, stop.message, stop.node)
+                    await self.executor.record_failed(record, stop.message, stop.node)
             self._settle(run_id)
             return
         resuming = hosted.order.get("op") == "resume"
@@ -336,7 +324,7 @@ class PoolExecutor(Executor):
             return
         deaths = hosted.deaths + 1
         if deaths >= MAX_RUNNER_DEATHS:
-            await self.record_failed(
+            await self.executor.record_failed(
                 record,
                 f"its runner process died {deaths} times while running it (last: {cause})",
             )
@@ -358,7 +346,13 @@ class PoolExecutor(Executor):
         # Whoever waited on the old entry waits on the new one.
         hosted.settled.set()
 
-    # --- the Executor API -------------------------------------------------------------
+    # --- what the executor delegates ----------------------------------------------------
+    def probes(self) -> dict[str, Probe]:
+        return {"runners": self.ping_runners}
+
+    def compiler(self) -> Callable[[WorkflowDocument], Awaitable[None]]:
+        return self.check_document
+
     async def ping_runners(self) -> None:
         """The health check: at least one runner is ready to take runs."""
         if self.pool.broken:
@@ -373,9 +367,9 @@ class PoolExecutor(Executor):
     def runs_in_progress(self) -> int:
         return sum(1 for hosted in self._hosted.values() if hosted.runner is not None)
 
-    async def get_run(self, run_id: str) -> RunRecord:
+    def observed(self, record: RunRecord) -> RunRecord:
         """The stored run; one whose answer is on its way to a runner is running already."""
-        record = await super().get_run(run_id)
+        run_id = record.id
         hosted = self._hosted.get(run_id)
         if (
             hosted is not None
@@ -385,42 +379,36 @@ class PoolExecutor(Executor):
             return dataclasses.replace(record, status=RunStatus.RUNNING, interrupt=None)
         return record
 
-    async def recover(self, run_id: str, reason: str | None = None) -> str:
-        record = await self.store.get_run(run_id)
-        if record.status not in _UNSETTLED:
-            raise RunStateError(
-                f"run {run_id} is {record.status}; only a run left running can be recovered"
-            )
+    async def recover(self, record: RunRecord, reason: str | None) -> None:
+        run_id = record.id
         if run_id in self._hosted:
             raise RunStateError(f"run {run_id} is already running in this server's runners")
         self._host(run_id, {"op": "run", "run": run_id, "reason": reason})
-        return run_id
 
-    async def resume(self, run_id: str, value: Any) -> str:
+    async def settling(self, run_id: str) -> None:
         hosted = self._hosted.get(run_id)
         if hosted is not None and hosted.interrupted:
             # The answer can outrun the runner's "settled" (the client saw the
             # ``interrupted`` event first): let that land, then check the stored status.
             await within(hosted.settled.wait(), SETTLING_SECONDS)
-        record = await super().get_run(run_id)
-        if record.status != RunStatus.INTERRUPTED or run_id in self._hosted:
-            state = "already being resumed" if run_id in self._hosted else record.status
-            raise RunStateError(f"run {run_id} is {state}, not interrupted")
-        resume_map(run_id, record.interrupt or [], value)  # refuse a misaddressed answer now
-        self._host(run_id, {"op": "resume", "run": run_id, "value": jsonable(value)})
-        return run_id
 
-    async def cancel(self, run_id: str) -> RunRecord:
+    async def resume(self, record: RunRecord, value: Any) -> None:
+        run_id = record.id
+        if run_id in self._hosted:
+            raise RunStateError(f"run {run_id} is already being resumed, not interrupted")
+        self._host(run_id, {"op": "resume", "run": run_id, "value": jsonable(value)})
+
+    async def cancel(self, run_id: str) -> RunRecord | None:
         hosted = self._hosted.get(run_id)
         if hosted is None:
-            return await super().cancel(run_id)  # interrupted, or pending and not ours
+            return None  # interrupted, or pending and not ours: the executor records it
         runner = hosted.runner
         if runner is None:  # still waiting for a runner
-            record = await self.store.get_run(run_id)
+            record = await self.executor.store.get_run(run_id)
             if record.status in TERMINAL:
                 raise RunStateError(f"run {run_id} already {record.status}")
             del self._hosted[run_id]
-            record = await self.record_cancelled(record)
+            record = await self.executor.record_cancelled(record)
             hosted.settled.set()
             for queue in self._followers.get(run_id, ()):
                 queue.put_nowait(None)
@@ -430,7 +418,7 @@ class PoolExecutor(Executor):
         if stopped is TIMED_OUT and self._hosted.get(run_id) is hosted and hosted.runner is runner:
             hosted.stop = _Stop(RunStatus.CANCELLED, "cancelled")
             runner.kill(f"run {run_id} was cancelled while a node of it never yielded")
-        return await self.wait(run_id)
+        return await self.executor.wait(run_id)
 
     async def test_node(
         self,
@@ -438,8 +426,8 @@ class PoolExecutor(Executor):
         node_id: str,
         state: Mapping[str, Any],
         *,
-        workflow_id: str | None = None,
-        test_id: str | None = None,
+        workflow_id: str | None,
+        test_id: str | None,
     ) -> NodeTest:
         """Run one node alone in a runner: a node that blocks or spins stalls only that runner.
 
@@ -476,7 +464,7 @@ class PoolExecutor(Executor):
         raise RuntimeError(f"node {node_id!r} could not be tested: {reply.get('error')}")
 
     # --- script and large graphs are built and read in runners only -------------------
-    def _build(self, doc: WorkflowDocument) -> CompiledStateGraph:
+    def build(self, doc: WorkflowDocument) -> CompiledStateGraph[Any, Any, Any, Any] | None:
         """A script's graph is never built here: building it executes the script.
 
         Imported scripts run where runs run. The server admitted the script when it
@@ -488,7 +476,7 @@ class PoolExecutor(Executor):
             # A large document was compiled when it was stored (in a runner); compiling
             # it again here would hold the server's GIL for seconds.
             return stand_in()
-        return super()._build(doc)
+        return None
 
     async def check_document(self, doc: WorkflowDocument) -> None:
         """Build and compile ``doc`` in a runner: DocumentError naming what fails."""
@@ -501,10 +489,13 @@ class PoolExecutor(Executor):
             message = f"the graph cannot be built: {reply.get('error') or reply.get('stopped')}"
             raise DocumentError([Problem("error", "graph_build", message)])
 
-    async def checkpoints(self, run_id: str, *, values: bool = False) -> list[dict[str, Any]]:
-        record = await self.get_run(run_id)
-        if not is_stand_in(await self._graph_of(record)):
-            return await super().checkpoints(run_id, values=values)
+    async def history(
+        self, record: RunRecord, graph: CompiledStateGraph[Any, Any, Any, Any], values: bool
+    ) -> list[dict[str, Any]] | None:
+        """A script's run: its graph lives in runners, and so does reading its states."""
+        if not is_stand_in(graph):
+            return None
+        run_id = record.id
         reply = await self._ask(
             {"op": "history", "run": run_id, "values": values},
             f"the checkpoints of run {run_id} could not be read",
@@ -516,16 +507,6 @@ class PoolExecutor(Executor):
         if "problems" in reply:
             raise DocumentError([Problem(**p) for p in reply["problems"]])
         raise RuntimeError(str(reply.get("stopped") or reply.get("error")))
-
-    async def checkpoint(self, run_id: str, checkpoint_id: str) -> dict[str, Any]:
-        record = await self.get_run(run_id)
-        if not is_stand_in(await self._graph_of(record)):
-            return await super().checkpoint(run_id, checkpoint_id)
-        # A script's run: its graph lives in runners, and so does reading its states.
-        for item in await self.checkpoints(run_id, values=True):
-            if item["checkpoint_id"] == checkpoint_id:
-                return item
-        raise NotFound(f"run {run_id} has no checkpoint {checkpoint_id}")
 
     async def _ask(
         self, order: dict[str, Any], failure: str, call_id: str | None = None
@@ -557,14 +538,14 @@ class PoolExecutor(Executor):
                 raise RuntimeError(f"no runner process was ready within {timeout:g}s")
             await asyncio.sleep(0.05)
 
-    async def wait(self, run_id: str, timeout: float | None = None) -> RunRecord:
+    async def wait(self, run_id: str, timeout: float | None) -> RunRecord:
         async def settle() -> RunRecord:
             while True:
                 hosted = self._hosted.get(run_id)
                 if hosted is not None:
                     await hosted.settled.wait()
                     continue
-                record = await self.get_run(run_id)
+                record = await self.executor.get_run(run_id)
                 if record.status not in _UNSETTLED:
                     return record
                 if run_id not in self._hosted:
@@ -572,9 +553,7 @@ class PoolExecutor(Executor):
 
         return await asyncio.wait_for(settle(), timeout)
 
-    async def events(
-        self, run_id: str, *, after: int = 0, follow: bool = True
-    ) -> AsyncIterator[EventRecord]:
+    async def events(self, run_id: str, *, after: int, follow: bool) -> AsyncIterator[EventRecord]:
         """Stored events after ``after``, then each batch a runner commits, as it arrives.
 
         A follower registers before it reads the store, skips what it has seen and
@@ -582,13 +561,13 @@ class PoolExecutor(Executor):
         across runner deaths too.
         """
         last = after
-        await self.store.get_run(run_id)  # NotFound before anything is yielded
+        await self.executor.store.get_run(run_id)  # NotFound before anything is yielded
         queue: asyncio.Queue[EventRecord | None] = asyncio.Queue()
         followers = self._followers.setdefault(run_id, set())
         followers.add(queue)
         try:
             while True:
-                for event in await self.store.list_events(run_id, after=last):
+                for event in await self.executor.store.list_events(run_id, after=last):
                     last = event.seq
                     yield event
                     if event.type in TERMINAL_EVENTS:
@@ -596,7 +575,7 @@ class PoolExecutor(Executor):
                 if not follow:
                     return
                 if run_id not in self._hosted:
-                    record = await self.store.get_run(run_id)
+                    record = await self.executor.store.get_run(run_id)
                     if record.status in TERMINAL and record.last_seq <= last:
                         return
                 while True:
