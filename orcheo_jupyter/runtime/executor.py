@@ -348,7 +348,10 @@ class Executor:
         run_id = await self.submit(document, inputs, **kwargs)
         return await self.wait(run_id)
 
+    # --- runs whose events this process writes (any backend's, through these) -------
     def activate(self, record: RunRecord, start_seq: int | None = None) -> ActiveRun:
+        """The run's entry in ``runs``: its observer numbers events after ``start_seq``
+        (default: the stored ``last_seq``) and hands them to the writer and sinks."""
         active = self.runs.get(record.id)
         if active is None:
             observer = obs.RunObserver(
@@ -368,6 +371,7 @@ class Executor:
         return active
 
     def set_status(self, active: ActiveRun, status: RunStatus, **fields: Any) -> None:
+        """Change the run's status (scrubbed of its secrets) and queue the row's update."""
         now = utcnow()
         record = active.record
         if active.observer.redactor:
