@@ -29,7 +29,7 @@ async def opened(tmp_path: Path) -> AsyncIterator[tuple[Executor, Vault]]:
     data = tmp_path / "data"
     vault = await Vault.open(Settings(data_dir=data))
     executor = await Executor.open(Settings(data_dir=data, durability="sync"))
-    executor.services["vault"] = vault
+    executor.services = executor.services.replace(secrets=vault)
     try:
         yield executor, vault
     finally:
