@@ -13,7 +13,8 @@ import psutil
 import pytest
 
 from orcheo_jupyter.runners import RunnerConfig, pool
-from orcheo_jupyter.runners.executor import PoolExecutor
+from orcheo_jupyter.runners.backend import PoolBackend
+from orcheo_jupyter.runtime.executor import Executor
 from orcheo_jupyter.settings import Settings
 from tests.conftest import linear_doc
 
@@ -24,12 +25,13 @@ async def test_the_pool_takes_the_runners_started_ahead(tmp_path: Path) -> None:
     ahead = sorted(proc.pid for proc, _ in pool._prestarted)
     assert len(ahead) == 2 and all(psutil.pid_exists(pid) for pid in ahead)
     settings = Settings(data_dir=tmp_path)
-    executor = await PoolExecutor.open(settings, runners=RunnerConfig(2, settings))
+    backend = PoolBackend(RunnerConfig(2, settings))
+    executor = await Executor.open(settings, backend=backend)
     try:
         deadline = time.monotonic() + 10
-        while len(executor.pool.runners) < 2 and time.monotonic() < deadline:
+        while len(backend.pool.runners) < 2 and time.monotonic() < deadline:
             await asyncio.sleep(0.01)  # the pool starts its runners in tasks
-        assert sorted(r.pid for r in executor.pool.runners) == ahead
+        assert sorted(r.pid for r in backend.pool.runners) == ahead
         assert pool._prestarted == []
         run_id = await executor.submit(linear_doc("a", "b"), {})
         deadline = time.monotonic() + 120
@@ -37,7 +39,7 @@ async def test_the_pool_takes_the_runners_started_ahead(tmp_path: Path) -> None:
             assert time.monotonic() < deadline, "the run never finished"
             await asyncio.sleep(0.05)
         assert record.status == "succeeded", record.error
-        assert {r.pid for r in executor.pool.runners} == set(ahead)  # none replaced
+        assert {r.pid for r in backend.pool.runners} == set(ahead)  # none replaced
     finally:
         await executor.aclose()
     for pid in ahead:
