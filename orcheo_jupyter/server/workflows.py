@@ -266,7 +266,13 @@ class WorkflowHandler(_WorkflowBase):
             raise
         ready = await self._store(body, workflow.id)
         version = await store.add_version(
-            workflow.id, ready.name, ready.description, ready.tags, ready.checksum, ready.text
+            workflow.id,
+            ready.name,
+            ready.description,
+            ready.tags,
+            ready.checksum,
+            ready.text,
+            with_document=False,  # the reply sends ready.text: decoding it again holds the loop
         )
         await triggers_changed(self.orcheo, workflow.id, (version.version, ready.triggers))
         workflow = await store.get_workflow(workflow.id)

@@ -52,6 +52,8 @@ class Repository(Protocol):
         tags: list[str],
         checksum: str,
         body: str,
+        *,
+        with_document: bool = True,
     ) -> VersionRecord: ...
     async def get_workflow(self, id_or_slug: str) -> WorkflowRecord: ...
     async def list_workflows(

@@ -88,6 +88,8 @@ class WorkflowTables:
         tags: list[str],
         checksum: str,
         body: str,
+        *,
+        with_document: bool = True,
     ) -> VersionRecord:
         d = self._sql.dialect
         for field, value in (("name", name), ("description", description)):
@@ -118,7 +120,7 @@ class WorkflowTables:
             return wid, version
 
         wid, version = await self._sql.write(steps)
-        return await self.get_version(wid, version)
+        return await self.get_version(wid, version, with_document=with_document)
 
     async def get_workflow(self, id_or_slug: str) -> WorkflowRecord:
         row = await self._sql.read(lambda: _workflow_row(id_or_slug), inline=True)
