@@ -16,6 +16,7 @@ from typing import Any
 
 from opentelemetry.context import Context
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
+from opentelemetry.trace import SpanKind, StatusCode
 
 from .names import RUN_ID
 
@@ -90,6 +91,11 @@ class RunSpanCollector(SpanProcessor):
         return True
 
 
+#: Enum names, read once (``Enum.name`` is a descriptor call per read).
+_KINDS = {kind: kind.name.lower() for kind in SpanKind}
+_CODES = {code: code.name.lower() for code in StatusCode}
+
+
 def _plain_attributes(attributes: Any) -> dict[str, Any]:
     plain = dict(attributes) if attributes else {}
     for key, value in plain.items():
@@ -141,10 +147,13 @@ def span_record(
         "span_id": f"{context.span_id:016x}",
         "parent_span_id": f"{parent.span_id:016x}" if parent is not None else None,
         "name": span.name,
-        "kind": span.kind.name.lower(),
+        "kind": _KINDS.get(span.kind) or span.kind.name.lower(),
         "start_ns": start,
         "end_ns": int(span.end_time or start),
-        "status": {"code": status.status_code.name.lower(), "message": status.description},
+        "status": {
+            "code": _CODES.get(status.status_code) or status.status_code.name.lower(),
+            "message": status.description,
+        },
         "attributes": _plain_attributes(span.attributes),
         "events": [
             {
