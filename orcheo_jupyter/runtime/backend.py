@@ -133,10 +133,12 @@ class RunBackend(ABC):
         workflow_id: str | None,
         test_id: str | None,
     ) -> NodeTest:
-        """Run one node alone on ``state``; stores nothing."""
-        from .single_node import run_single_node
+        """Run one node alone on ``state``, in this process; only its spans are stored."""
+        from .. import tracing
+        from .single_node import new_test_id, run_single_node
 
-        return await run_single_node(
+        test_id = test_id or new_test_id()
+        tested = await run_single_node(
             document,
             node_id,
             state,
@@ -144,6 +146,10 @@ class RunBackend(ABC):
             workflow_id=workflow_id,
             test_id=test_id,
         )
+        tracer = tracing.current
+        if tracer is not None:
+            await self.executor.store_spans(tracer, test_id)
+        return tested
 
     def probes(self) -> dict[str, Probe]:
         """Health checks of what this backend depends on (runners, a broker)."""

@@ -274,7 +274,7 @@ class Executor:
             if not self.backend.runs_here:
                 # Another process executes it: this span is stored before it gets there.
                 span.finish()
-                await self._store_spans(tracer, record.id)
+                await self.store_spans(tracer, record.id)
             await self.start_stored(record, admitted.graph)
         except BaseException:
             span.end()
@@ -320,7 +320,7 @@ class Executor:
             if spans:
                 self.writer.add_spans(run_id, spans)
 
-    async def _store_spans(self, tracer: Any, run_id: str) -> None:
+    async def store_spans(self, tracer: Any, run_id: str) -> None:
         """The run's finished spans go to the store; a trace is never worth failing a run."""
         try:
             await tracer.store_spans(self.store, run_id)
@@ -641,14 +641,10 @@ class Executor:
     ) -> NodeTest:
         """Run one node alone on ``state`` with this executor's services.
 
-        Nothing of a run is stored; its spans are, when spans are kept and the node
-        runs in this process (under the test's id, as a run's are under the run's).
+        Nothing of a run is stored; its spans are, when spans are kept (under the
+        test's id, as a run's are under the run's), by whichever process ran the node.
         """
         test_id = test_id or new_test_id()
-        tested = await self.backend.test_node(
+        return await self.backend.test_node(
             document, node_id, state, workflow_id=workflow_id, test_id=test_id
         )
-        tracer = tracing.current
-        if tracer is not None and self.backend.runs_here:
-            await self._store_spans(tracer, test_id)
-        return tested

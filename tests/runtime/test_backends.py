@@ -16,7 +16,9 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from orcheo_jupyter import tracing
 from orcheo_jupyter.distributed import open_executor
 from orcheo_jupyter.runners import RunnerConfig
 from orcheo_jupyter.runtime.events import RunStatus
@@ -92,3 +94,22 @@ async def test_inputs_defaults_and_refusals_are_the_same_on_every_backend(
     assert record.final_state is not None
     assert record.final_state["results"]["c"] == {"days": 7, "tags": ["new"]}
     assert record.final_state["inputs"] == {"name": "Ada", "days": 7, "tags": ["new"]}
+
+
+async def test_a_node_test_answers_the_same_and_its_spans_are_stored_on_every_backend(
+    executor: Executor,
+) -> None:
+    doc = code_doc("return {'twice': state['results']['a'] * 2}")
+    exporter = InMemorySpanExporter()
+    tracing.configure(exporters=[exporter], store=True)
+    try:
+        tested = await executor.test_node(doc, "c", {"results": {"a": 21}}, workflow_id="wf")
+    finally:
+        tracing.reset()
+    assert (tested.node_id, tested.output, tested.error) == ("c", {"twice": 42}, None)
+    assert tested.test_id is not None
+    if executor.backend.runs_here or executor.mode == "celery":
+        # The node ran in this process (Celery servers test nodes themselves): its
+        # spans are stored here, under the test's id, as a run's are under the run's.
+        stored = await executor.store.list_spans(tested.test_id)
+        assert sorted(s["name"] for s in stored) == ["orcheo.node", "orcheo.node_test"]
