@@ -14,9 +14,10 @@ What crosses the process boundary is bytes (the body, the canonical text) and
 pickled models, unpickled on a thread in short Python steps (each model's
 ``__setstate__``) that let the loop run in between.
 
-Crossover (``benchmarks/isolation.py --crossover``): the round trip costs a few
-milliseconds; parsing and validating in-process costs as much at about 10 KB of
-body, and 64 KiB (about 450 simple nodes) costs 10-20 ms on the loop.
+Crossover (``benchmarks/isolation.py --crossover``, benchmarks/README.md): below
+64 KiB (about 450 simple nodes) checking on the loop takes a few milliseconds and the
+round trip costs more; from about 140 KB the worker is no slower and the loop waits
+five times less.
 """
 
 from __future__ import annotations
