@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import os
@@ -13,7 +14,9 @@ import pytest
 import pytest_asyncio
 
 from orcheo_jupyter.runtime.executor import Executor
+from orcheo_jupyter.runtime.services import RuntimeServices
 from orcheo_jupyter.settings import Settings
+from orcheo_jupyter.vault import Vault
 
 # Real PostgreSQL / Redis servers for the tests that need them (session fixtures).
 pytest_plugins = ["tests.services"]
@@ -32,6 +35,21 @@ def _isolated_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pat
         os.environ.pop("ORCHEO_DATA_DIR", None)
     else:
         os.environ["ORCHEO_DATA_DIR"] = old
+
+
+@contextlib.asynccontextmanager
+async def vaulted_executor(
+    data: Path, services: RuntimeServices | None = None
+) -> AsyncIterator[tuple[Executor, Vault]]:
+    """An executor (``sync`` durability) whose runs read credentials from a vault in ``data``."""
+    vault = await Vault.open(Settings(data_dir=data))
+    executor = await Executor.open(Settings(data_dir=data, durability="sync"), services=services)
+    executor.services = executor.services.replace(secrets=vault)
+    try:
+        yield executor, vault
+    finally:
+        await executor.aclose()
+        await vault.close()
 
 
 @pytest_asyncio.fixture

@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 
 from orcheo_jupyter.runtime.executor import Executor
-from orcheo_jupyter.settings import Settings
-from orcheo_jupyter.vault import Vault
+from tests.conftest import vaulted_executor
 
 from .helpers import chain_doc, node, results, run
 from .smtp_server import SmtpServer
@@ -84,12 +83,8 @@ async def test_email_node_sends_text_html_and_attachments(
 
 @pytest.mark.asyncio
 async def test_email_node_starttls_login_with_a_secret_password(tmp_path: Path) -> None:
-    data = tmp_path / "data"
-    vault = await Vault.open(Settings(data_dir=data))
-    await vault.create("smtp_pw", value=PASSWORD, scope=["mailer"])
-    executor = await Executor.open(Settings(data_dir=data, durability="sync"))
-    executor.services = executor.services.replace(secrets=vault)
-    try:
+    async with vaulted_executor(tmp_path / "data") as (executor, vault):
+        await vault.create("smtp_pw", value=PASSWORD, scope=["mailer"])
         with SmtpServer(tmp_path, mode="starttls", users={"ada": PASSWORD}) as smtp:
             config = {
                 "smtp_host": "localhost",
@@ -141,9 +136,6 @@ async def test_email_node_starttls_login_with_a_secret_password(tmp_path: Path) 
             record = await run(executor, unverified)
             assert record.status == "failed"
             assert "verify_tls: TLS with localhost:" in (record.error or "")
-    finally:
-        await executor.aclose()
-        await vault.close()
 
 
 @pytest.mark.asyncio

@@ -16,9 +16,8 @@ from langchain_core.messages import AIMessage
 
 from orcheo_jupyter.runtime.executor import Executor
 from orcheo_jupyter.runtime.services import RuntimeServices
-from orcheo_jupyter.settings import Settings
 from orcheo_jupyter.spec.problems import DocumentError
-from orcheo_jupyter.vault import Vault
+from tests.conftest import vaulted_executor
 from tests.services import free_port
 
 from .helpers import chain_doc, node, results, run
@@ -53,21 +52,15 @@ def http_server() -> Iterator[str]:
 
 @pytest.mark.asyncio
 async def test_agent_uses_a_stdio_mcp_server_with_a_secret_env(tmp_path: Path) -> None:
-    data = tmp_path / "data"
-    vault = await Vault.open(Settings(data_dir=data))
-    await vault.create("shop_key", value="shop-KEY-123456", scope=["agent"])
     model = scripted(
         call("add", {"a": 2, "b": 3}, "c1"),
         call("order_status", {"order_id": "A-17"}, "c2"),
         call("order_status", {"order_id": "Z-0"}, "c3"),
         AIMessage("2 + 3 = 5 and A-17 has shipped."),
     )
-    executor = await Executor.open(
-        Settings(data_dir=data, durability="sync"),
-        services=RuntimeServices(chat_models={"fake:m": model}),
-    )
-    executor.services = executor.services.replace(secrets=vault)
-    try:
+    services = RuntimeServices(chat_models={"fake:m": model})
+    async with vaulted_executor(tmp_path / "data", services) as (executor, vault):
+        await vault.create("shop_key", value="shop-KEY-123456", scope=["agent"])
         doc = chain_doc(
             node(
                 "agent",
@@ -104,9 +97,6 @@ async def test_agent_uses_a_stdio_mcp_server_with_a_secret_env(tmp_path: Path) -
         # The secret reached the server's environment; the run shows only a mask.
         assert "(key -)" not in tool_messages[1]["content"]
         assert "shop-KEY-123456" not in str(record.final_state)
-    finally:
-        await executor.aclose()
-        await vault.close()
 
 
 @pytest.mark.asyncio

@@ -16,6 +16,7 @@ from orcheo_jupyter.nodes.library.storage import SQLiteNode
 from orcheo_jupyter.runtime.executor import Executor
 from orcheo_jupyter.settings import Settings
 from orcheo_jupyter.vault import Vault
+from tests.conftest import vaulted_executor
 from tests.services import PostgresServer
 
 from .helpers import chain_doc, node, results, run, run_node
@@ -184,16 +185,9 @@ async def pg_env(
         "INSERT INTO orders (customer, total) VALUES ('ada', 12.50), ('bob', 7), ('ada', 1.25)",
         database=dsn.rsplit("/", 1)[1],
     )
-    data = tmp_path / "data"
-    vault = await Vault.open(Settings(data_dir=data))
-    await vault.create("pg_dsn", value=secret_dsn, scope=["orders"])
-    executor = await Executor.open(Settings(data_dir=data, durability="sync"))
-    executor.services = executor.services.replace(secrets=vault)
-    try:
+    async with vaulted_executor(tmp_path / "data") as (executor, vault):
+        await vault.create("pg_dsn", value=secret_dsn, scope=["orders"])
         yield executor, vault, secret_dsn
-    finally:
-        await executor.aclose()
-        await vault.close()
 
 
 @pytest.mark.asyncio

@@ -11,9 +11,8 @@ from orcheo_jupyter.runtime.build import IGNORE_PINS
 from orcheo_jupyter.runtime.executor import Executor
 from orcheo_jupyter.runtime.node_input import NodeNotReached, latest_run_reaching, node_input
 from orcheo_jupyter.runtime.single_node import NodeTestError
-from orcheo_jupyter.settings import Settings
 from orcheo_jupyter.store.sqlite import SqliteRepository
-from orcheo_jupyter.vault import Vault
+from tests.conftest import vaulted_executor
 from tests.nodes.helpers import chain_doc, code, node
 
 pytestmark = pytest.mark.asyncio
@@ -111,11 +110,7 @@ async def test_a_pin_for_a_missing_node_is_refused(executor: Executor) -> None:
 
 
 async def test_credentials_in_a_tested_node_are_resolved_and_scrubbed(tmp_path: Path) -> None:
-    data = tmp_path / "data"
-    vault = await Vault.open(Settings(data_dir=data))
-    executor = await Executor.open(Settings(data_dir=data, durability="sync"))
-    executor.services = executor.services.replace(secrets=vault)
-    try:
+    async with vaulted_executor(tmp_path / "data") as (executor, vault):
         await vault.create("pw", value="s3cret-value-123")
         doc = chain_doc(
             {
@@ -129,6 +124,3 @@ async def test_credentials_in_a_tested_node_are_resolved_and_scrubbed(tmp_path: 
         )
         tested = await executor.test_node(doc, "c", {})
         assert tested.output == "x[redacted:pw]"
-    finally:
-        await executor.aclose()
-        await vault.close()

@@ -19,9 +19,8 @@ import pytest_asyncio
 
 from orcheo_jupyter.runtime.executor import Executor
 from orcheo_jupyter.runtime.redact import Redactor
-from orcheo_jupyter.settings import Settings
 from orcheo_jupyter.vault import Vault
-from tests.conftest import code_doc
+from tests.conftest import code_doc, vaulted_executor
 
 TOKEN = "tok-9f8e7d6c5b4a-SECRET"
 RAW = TOKEN.encode()
@@ -81,15 +80,8 @@ def test_ordinary_text_and_base64_are_left_alone() -> None:
 
 @pytest_asyncio.fixture
 async def env(tmp_path: Path) -> AsyncIterator[tuple[Executor, Vault]]:
-    data = tmp_path / "data"
-    vault = await Vault.open(Settings(data_dir=data))
-    executor = await Executor.open(Settings(data_dir=data, durability="sync"))
-    executor.services = executor.services.replace(secrets=vault)
-    try:
-        yield executor, vault
-    finally:
-        await executor.aclose()
-        await vault.close()
+    async with vaulted_executor(tmp_path / "data") as opened:
+        yield opened
 
 
 @pytest.mark.asyncio

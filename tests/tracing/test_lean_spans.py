@@ -15,8 +15,8 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from orcheo_jupyter import tracing
 from orcheo_jupyter.runtime.executor import Executor
-from orcheo_jupyter.settings import Settings
 from orcheo_jupyter.vault import Vault
+from tests.conftest import vaulted_executor
 from tests.nodes.helpers import chain_doc, code
 
 from .conftest import by_name
@@ -26,15 +26,8 @@ SECRET = "sk-LEAN-4f1d-NEVER-IN-A-SPAN"
 
 @pytest_asyncio.fixture
 async def opened(tmp_path: Path) -> AsyncIterator[tuple[Executor, Vault]]:
-    data = tmp_path / "data"
-    vault = await Vault.open(Settings(data_dir=data))
-    executor = await Executor.open(Settings(data_dir=data, durability="sync"))
-    executor.services = executor.services.replace(secrets=vault)
-    try:
-        yield executor, vault
-    finally:
-        await executor.aclose()
-        await vault.close()
+    async with vaulted_executor(tmp_path / "data") as opened:
+        yield opened
 
 
 @pytest.mark.asyncio

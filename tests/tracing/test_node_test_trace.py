@@ -15,8 +15,8 @@ from opentelemetry.trace import StatusCode
 from orcheo_jupyter.magics.debugging import report
 from orcheo_jupyter.runtime.executor import Executor
 from orcheo_jupyter.runtime.single_node import NodeTest
-from orcheo_jupyter.settings import Settings
 from orcheo_jupyter.vault import Vault
+from tests.conftest import vaulted_executor
 from tests.nodes.helpers import chain_doc, code, node
 from tests.nodes.http_server import FaultServer
 
@@ -27,15 +27,8 @@ SECRET = "tok-NODE-TEST-91c2-SECRET"
 
 @pytest_asyncio.fixture
 async def opened(tmp_path: Path) -> AsyncIterator[tuple[Executor, Vault]]:
-    data = tmp_path / "data"
-    vault = await Vault.open(Settings(data_dir=data))
-    executor = await Executor.open(Settings(data_dir=data, durability="sync"))
-    executor.services = executor.services.replace(secrets=vault)
-    try:
-        yield executor, vault
-    finally:
-        await executor.aclose()
-        await vault.close()
+    async with vaulted_executor(tmp_path / "data") as opened:
+        yield opened
 
 
 @pytest.mark.asyncio

@@ -16,8 +16,8 @@ from opentelemetry.trace import SpanKind, StatusCode
 from orcheo_jupyter import tracing
 from orcheo_jupyter.runtime.executor import Executor
 from orcheo_jupyter.runtime.services import RuntimeServices
-from orcheo_jupyter.settings import Settings
 from orcheo_jupyter.vault import Vault
+from tests.conftest import vaulted_executor
 from tests.nodes.helpers import chain_doc, code, node
 from tests.nodes.http_server import FaultServer
 from tests.nodes.test_ai import scripted, usage
@@ -31,18 +31,10 @@ TOKEN = "tok-5e1f-TRACE-SECRET-77"
 async def env(
     tmp_path: Path, spans: InMemorySpanExporter
 ) -> AsyncIterator[tuple[Executor, Vault, dict[str, Any]]]:
-    data = tmp_path / "data"
-    vault = await Vault.open(Settings(data_dir=data))
     models: dict[str, Any] = {}
-    executor = await Executor.open(
-        Settings(data_dir=data, durability="sync"), services=RuntimeServices(chat_models=models)
-    )
-    executor.services = executor.services.replace(secrets=vault)
-    try:
+    services = RuntimeServices(chat_models=models)
+    async with vaulted_executor(tmp_path / "data", services) as (executor, vault):
         yield executor, vault, models
-    finally:
-        await executor.aclose()
-        await vault.close()
 
 
 @pytest.mark.asyncio

@@ -14,7 +14,7 @@ from orcheo_jupyter.runtime.executor import Executor
 from orcheo_jupyter.runtime.secrets import CredentialError
 from orcheo_jupyter.settings import Settings
 from orcheo_jupyter.vault import Vault
-from tests.conftest import code_doc
+from tests.conftest import code_doc, vaulted_executor
 from tests.nodes.http_server import FaultServer
 
 TOKEN = "tok-9f8e7d6c5b4a-SECRET"
@@ -23,14 +23,8 @@ TOKEN = "tok-9f8e7d6c5b4a-SECRET"
 @pytest_asyncio.fixture
 async def env(tmp_path: Path) -> AsyncIterator[tuple[Executor, Vault, Path]]:
     data = tmp_path / "data"
-    vault = await Vault.open(Settings(data_dir=data))
-    executor = await Executor.open(Settings(data_dir=data, durability="sync"))
-    executor.services = executor.services.replace(secrets=vault)
-    try:
+    async with vaulted_executor(data) as (executor, vault):
         yield executor, vault, data
-    finally:
-        await executor.aclose()
-        await vault.close()
 
 
 def http_doc(url: str, headers: dict[str, str], **config: Any) -> dict[str, Any]:
