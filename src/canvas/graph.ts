@@ -185,7 +185,6 @@ export function updateOutline(outline: HTMLElement, ids: string[]): void {
   outline.replaceChildren(frag);
 }
 
-/** The toolbar's status text: the run's progress, or the document's mode. */
 /**
  * The toolbar's status text: the run's progress, or the document's mode. "2/3 done"
  * means two of the workflow's three nodes, not two of the nodes the run reached so far.
@@ -196,5 +195,12 @@ export function statusLine(run: RunSnapshot | null, readOnly: boolean, nodeIds: 
   // Nodes the run names that the drawn graph lacks (e.g. a nested node) still count.
   for (const id of Object.keys(run.nodes)) if (!id.includes('/')) ids.add(id);
   const done = [...ids].filter(id => run.nodes[id]?.status === 'succeeded').length;
-  return `Run ${run.id ? run.id.slice(0, 8) : ''}: ${runStatusText(run)} · ${done}/${ids.size} nodes done`;
+  const line = `Run ${run.id ? run.id.slice(0, 8) : ''}: ${runStatusText(run)} · ${done}/${ids.size} nodes done`;
+  // A finished run that "succeeded" with 3/4 done reads as a fault; say which nodes it never
+  // reached (a branch not taken, or the nodes after a failure).
+  if (!run.finishedAt) return line;
+  const skipped = [...ids].filter(id => !run.nodes[id]);
+  if (!skipped.length) return line;
+  const names = skipped.length <= 3 ? ` (${skipped.join(', ')})` : '';
+  return `${line} · ${skipped.length} not reached${names}`;
 }

@@ -15,6 +15,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from playwright.sync_api import expect
+
 from orcheo_jupyter import Workflow, spec
 from orcheo_jupyter.spec.models import Comment, Position
 
@@ -510,3 +512,36 @@ def test_status_line_counts_every_node_of_the_workflow(page: Any, lab: Lab) -> N
     )
     status = page.locator(f"{DOC} .oc-status").inner_text()
     assert status.endswith("1/3 nodes done"), status
+
+
+def test_status_line_names_the_nodes_a_finished_run_never_reached(page: Any, lab: Lab) -> None:
+    # A branch not taken: "succeeded · 3/4 nodes done" alone reads as a fault.
+    wf = (
+        Workflow("branchy")
+        .add_node("flag", "SetVariableNode", variables={"on": True})
+        .add_node(
+            "decide", "IfElseNode", conditions=[{"left": "{{flag.on}}", "operator": "is_truthy"}]
+        )
+        .add_node("pay", "SetVariableNode", variables={"status": "paid"})
+        .add_node("reject", "SetVariableNode", variables={"status": "rejected"})
+        .add_edge("START", "flag")
+        .add_edge("flag", "decide")
+        .add_conditional_edges(
+            "decide", "results.decide.condition", {"true": "pay", "false": "reject"}
+        )
+        .add_edge("pay", "END")
+        .add_edge("reject", "END")
+    )
+    _write(
+        lab,
+        "branchy",
+        wf,
+        {"flag": (0, 0), "decide": (0, 130), "pay": (-150, 260), "reject": (150, 260)},
+    )
+    _open(page, lab, "branchy", 4)
+    page.click(f'{DOC} .oc-button[data-action="run"]')
+    page.wait_for_selector(f'{DOC}[data-run-status="succeeded"]', timeout=60_000)
+    status = page.locator(f"{DOC} .oc-status")
+    expect(status).to_have_text(
+        re.compile(r"succeeded · 3/4 nodes done · 1 not reached \(reject\)$")
+    )
