@@ -720,7 +720,7 @@ export class CanvasEditor {
   /** Validation badges, run states and the status line. */
   private decorate(): void {
     const runNodes = this.run?.nodes ?? {};
-    decorate(this.cy, this.outline, this.problems, runNodes, this.painter);
+    decorate(this.cy, this.outline, this.problems, runNodes, this.painter, Boolean(this.run?.finishedAt));
     this.drawBadges(runNodes);
     this.statusEl.textContent = statusLine(
       this.run,

@@ -117,13 +117,18 @@ export function reconcile(cy: cytoscape.Core, doc: WorkflowDocument, els: Elemen
   });
 }
 
-/** Validation badges and run-state colours as classes, durations in labels; outline attributes. */
+/**
+ * Validation badges and run-state colours as classes, durations in labels; outline attributes.
+ * Once a run has finished, the nodes it never reached (a branch not taken, the nodes after a
+ * failure) are drawn faded and dashed, so a 3-of-4 run does not look like a fault.
+ */
 export function decorate(
   cy: cytoscape.Core,
   outline: HTMLElement,
   problems: Problem[],
   runNodes: Record<string, NodeRun>,
-  painter?: CardPainter
+  painter?: CardPainter,
+  finished = false
 ): void {
   const errors = new Set<string>();
   const warnings = new Set<string>();
@@ -141,6 +146,17 @@ export function decorate(
       if (!runNodes[n.id()]) n.removeClass(`has-run ${runClasses}`).data('label', n.data('base'));
     });
     cy.nodes('.run-warning').removeClass('run-warning');
+    cy.nodes('.run-unreached')
+      .removeClass('run-unreached')
+      .forEach(n => {
+        n.data('label', n.data('base'));
+      });
+    if (finished) {
+      cy.nodes().forEach(n => {
+        if (runNodes[n.id()] || !n.data('kind') || n.data('kind') === 'sentinel') return;
+        n.addClass('run-unreached').data('label', `${n.data('base')}\nnot reached`);
+      });
+    }
     for (const [id, state] of Object.entries(runNodes)) {
       const ele = cy.getElementById(id);
       if (ele.empty()) continue;
@@ -162,6 +178,7 @@ export function decorate(
     const id = li.dataset.nodeId ?? '';
     const state = runNodes[id];
     if (state) li.setAttribute('data-run-status', state.status);
+    else if (finished && id) li.setAttribute('data-run-status', 'not-reached');
     else li.removeAttribute('data-run-status');
     if (state?.warnings?.length) li.setAttribute('data-run-warnings', String(state.warnings.length));
     else li.removeAttribute('data-run-warnings');

@@ -174,6 +174,11 @@ export function stylesheet(theme: Theme): StylesheetJson {
       }
     });
   }
+  // A node a finished run never reached: faded and dashed, neither a success nor a fault.
+  sheet.push({
+    selector: 'node.run-unreached',
+    style: { opacity: 0.55, 'border-style': 'dashed', 'border-color': theme.skipped, 'border-width': 2 }
+  });
   // A node that ran but warned (e.g. an unresolved template) is amber, not green.
   sheet.push({
     selector: 'node.run-warning',

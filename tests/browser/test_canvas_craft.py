@@ -545,3 +545,13 @@ def test_status_line_names_the_nodes_a_finished_run_never_reached(page: Any, lab
     expect(status).to_have_text(
         re.compile(r"succeeded · 3/4 nodes done · 1 not reached \(reject\)$")
     )
+    # The branch not taken is drawn apart, in the outline and on the canvas.
+    unreached_row = page.locator(f'{DOC} .oc-outline [data-run-status="not-reached"]')
+    expect(unreached_row).to_have_count(1)
+    expect(unreached_row).to_have_attribute("data-node-id", "reject")
+    unreached = page.evaluate(
+        "sel => document.querySelector(sel).orcheoCanvas.cy"
+        ".nodes('.run-unreached').map(n => n.id())",
+        DOC,
+    )
+    assert unreached == ["reject"]
