@@ -157,6 +157,16 @@ export function decorate(
         n.addClass('run-unreached').data('label', `${n.data('base')}\nnot reached`);
       });
     }
+    // The connections a run went along, and (once it has finished) those it never took.
+    cy.edges('.run-taken, .run-untaken').removeClass('run-taken run-untaken');
+    if (Object.keys(runNodes).length) {
+      const ran = (id: string): boolean => Boolean(runNodes[id]) || id === START || id === END;
+      cy.edges().forEach(e => {
+        const [s, t] = [e.data('source') as string, e.data('target') as string];
+        if (ran(s) && ran(t) && (runNodes[s] || runNodes[t])) e.addClass('run-taken');
+        else if (finished) e.addClass('run-untaken');
+      });
+    }
     for (const [id, state] of Object.entries(runNodes)) {
       const ele = cy.getElementById(id);
       if (ele.empty()) continue;

@@ -174,6 +174,13 @@ export function stylesheet(theme: Theme): StylesheetJson {
       }
     });
   }
+  // The connections a run went along are drawn solid in the success colour; those a finished
+  // run never took fade with the nodes they lead to.
+  sheet.push({
+    selector: 'edge.run-taken:unselected',
+    style: { 'line-style': 'solid', 'line-color': theme.success, 'target-arrow-color': theme.success, width: 2.5 }
+  });
+  sheet.push({ selector: 'edge.run-untaken', style: { opacity: 0.4 } });
   // A node a finished run never reached: faded and dashed, neither a success nor a fault.
   sheet.push({
     selector: 'node.run-unreached',

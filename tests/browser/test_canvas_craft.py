@@ -555,3 +555,18 @@ def test_status_line_names_the_nodes_a_finished_run_never_reached(page: Any, lab
         DOC,
     )
     assert unreached == ["reject"]
+    # The connections the run went along, and those it never took.
+    edges = page.evaluate(
+        "sel => { const cy = document.querySelector(sel).orcheoCanvas.cy;"
+        " const ends = cls => cy.edges(cls).map(e => [e.data('source'), e.data('target')]);"
+        " return [ends('.run-taken'), ends('.run-untaken')]; }",
+        DOC,
+    )
+    taken, untaken = ({tuple(e) for e in side} for side in edges)
+    assert taken == {
+        ("__start__", "flag"),
+        ("flag", "decide"),
+        ("decide", "pay"),
+        ("pay", "__end__"),
+    }
+    assert untaken == {("decide", "reject"), ("reject", "__end__")}
