@@ -25,7 +25,7 @@ import random
 import time
 import uuid
 from collections import Counter, OrderedDict, deque
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,7 +43,7 @@ from ..spec.problems import DocumentError
 from ..store.base import Conflict, NotFound
 from ..store.group_commit import GroupCommit
 from ..store.records import RunRecord
-from .clock import Clock, SystemClock
+from .clock import Clock, SystemClock, first_of
 from .config import DispatchPolicy
 from .records import Job
 from .recovery import fail_run, owner_alive, store_failed_run
@@ -272,17 +272,13 @@ class Dispatcher:
                 _, _, job = heapq.heappop(self._delayed)
                 self._ready.setdefault(job.workflow_id, deque()).append(job)
             self._start_ready()
-            waits: list[asyncio.Task[Any]] = [asyncio.ensure_future(self._wake.wait())]
+            waits: list[Awaitable[Any]] = [self._wake.wait()]
             if self.limit < self.max_active and any(self._ready.values()):
-                waits.append(asyncio.ensure_future(asyncio.sleep(_RateMeter.BUCKET)))
+                waits.append(asyncio.sleep(_RateMeter.BUCKET))
             if self._delayed:
                 delay = (self._delayed[0][0] - now).total_seconds()
-                waits.append(asyncio.ensure_future(self.clock.sleep(delay)))
-            try:
-                await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                for waiter in waits:
-                    waiter.cancel()
+                waits.append(self.clock.sleep(delay))
+            await first_of(*waits)
 
     def arrived(self) -> None:
         """A delivery came in: while they come fast, fewer runs compete with accepting them."""

@@ -9,7 +9,7 @@ import datetime as dt
 import logging
 from typing import Any, Generic, Protocol, TypeVar
 
-from .clock import Clock
+from .clock import Clock, first_of
 from .config import TriggerSpec
 
 log = logging.getLogger(__name__)
@@ -46,15 +46,7 @@ class TickLoop:
                 log.exception("orcheo: %s tick failed; retrying in a second", self.name)
                 await self.clock.sleep(1.0)
                 continue
-            waits = [
-                asyncio.ensure_future(self.clock.sleep(self._seconds_to_next())),
-                asyncio.ensure_future(self._changed.wait()),
-            ]
-            try:
-                await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                for waiter in waits:
-                    waiter.cancel()
+            await first_of(self.clock.sleep(self._seconds_to_next()), self._changed.wait())
 
     def start(self) -> None:
         if self._task is None:
