@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import sqlite3
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
@@ -334,3 +335,20 @@ class PostgresDatabase:
 
 
 Database = SqliteDatabase | PostgresDatabase
+
+
+class SqlStore(ABC):
+    """The type callers hold for a store whose queries are written once on ``_sql``.
+
+    The repository, the trigger store and the credential store each derive their
+    queries from this; a backend's base (``SqliteStore``, ``PostgresStore``), listed
+    first among a concrete store's bases, supplies ``_sql``, ``open`` and ``close``.
+    """
+
+    _sql: Database
+
+    @abstractmethod
+    async def open(self) -> None: ...
+
+    @abstractmethod
+    async def close(self) -> None: ...

@@ -1,6 +1,6 @@
-"""Durable trigger state behind a small protocol; SQLite (its own file) is the embedded default.
+"""Durable trigger state; SQLite (its own file) is the embedded default.
 
-``SqlTriggerStore`` holds the queries once for SQLite and Postgres (see
+``TriggerStore`` holds the queries once for SQLite and Postgres (see
 ``store/sql.py``); the backends differ only in how deliveries and job updates
 reach the database. On SQLite they are group-committed: a webhook answers 202
 only after the transaction holding its delivery is committed, and hundreds of
@@ -15,15 +15,15 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from ..store.base import Conflict, NotFound
 from ..store.group_commit import GroupCommit
 from ..store.sql import (
-    Database,
     Dialect,
     Duplicate,
     Row,
+    SqlStore,
     Steps,
     drive,
     fetch_all,
@@ -135,59 +135,8 @@ def _state_values(s: CronState) -> tuple[Any, ...]:
     return tuple(getattr(s, c) for c in CRON_STATE_COLUMNS)
 
 
-class TriggerStore(Protocol):
-    async def open(self) -> None: ...
-    async def close(self) -> None: ...
-    async def accept_delivery(self, delivery: Delivery, job: Job) -> Accepted: ...
-    async def add_jobs(self, jobs: list[Job]) -> list[Job]:
-        """Store new jobs; a job whose dedupe key is taken comes back as the stored one."""
-        ...
-
-    async def update_job(self, job: Job) -> None: ...
-    async def get_job(self, job_id: str) -> Job: ...
-    async def open_jobs(self) -> list[Job]: ...
-    async def list_jobs(
-        self,
-        *,
-        workflow_id: str | None = None,
-        status: str | None = None,
-        limit: int = 50,
-        offset: int = 0,
-    ) -> tuple[list[Job], int]: ...
-    async def delete_job(self, job_id: str) -> None: ...
-    async def list_deliveries(
-        self, workflow_id: str, *, limit: int = 50, offset: int = 0
-    ) -> tuple[list[Delivery], int]: ...
-    async def cron_states(self) -> list[CronState]: ...
-    async def save_cron_states(
-        self, states: list[CronState], drop: list[tuple[str, str]]
-    ) -> None: ...
-
-    async def record_fires(
-        self, fires: list[CronFire], jobs: list[Job], states: list[CronState]
-    ) -> None:
-        """Fires, the jobs they start and the triggers' new last-fire times: all or nothing.
-
-        Conflict when a fire is already recorded (another process fired that slot).
-        """
-        ...
-
-    async def list_fires(
-        self, workflow_id: str, *, trigger_id: str | None = None, limit: int = 20
-    ) -> list[CronFire]: ...
-    async def poll_states(self) -> list[PollState]: ...
-    async def record_poll(
-        self, state: PollState, job: Job | None, *, expected: str | None
-    ) -> PollState: ...
-    async def drop_poll_states(self, keys: list[tuple[str, str]]) -> None: ...
-    async def policies(self) -> dict[str, dict[str, Any]]: ...
-    async def set_policy(self, workflow_id: str, data: dict[str, Any], at: str) -> None: ...
-
-
-class SqlTriggerStore:
-    """The TriggerStore queries, once for SQLite and Postgres (``self._sql``)."""
-
-    _sql: Database
+class TriggerStore(SqlStore):
+    """Durable trigger state: the queries, once for SQLite and Postgres (``self._sql``)."""
 
     @property
     def _d(self) -> Dialect:
@@ -371,7 +320,7 @@ class SqlTriggerStore:
         )
 
 
-class SqliteTriggerStore(SqliteStore, SqlTriggerStore):
+class SqliteTriggerStore(SqliteStore, TriggerStore):
     """TriggerStore on one SQLite file (``<data dir>/triggers.sqlite``)."""
 
     migrations = MIGRATIONS

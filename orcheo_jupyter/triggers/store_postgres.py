@@ -1,6 +1,6 @@
 """The TriggerStore on Postgres: webhook deliveries, jobs, cron state shared by all servers.
 
-The queries are ``SqlTriggerStore``'s; only accepting a delivery differs from
+The queries are ``TriggerStore``'s; only accepting a delivery differs from
 SQLite: several servers may store the same delivery at once, and the one whose
 insert a unique constraint refuses looks again and answers with the stored one.
 """
@@ -11,10 +11,10 @@ from ..store.base import Conflict
 from ..store.postgres_pool import PostgresStore
 from ..store.sql import Duplicate
 from .records import Accepted, Delivery, Job
-from .store import SqlTriggerStore
+from .store import TriggerStore
 
 
-class PostgresTriggerStore(PostgresStore, SqlTriggerStore):
+class PostgresTriggerStore(PostgresStore, TriggerStore):
     """TriggerStore on the orcheo Postgres database (``ORCHEO_POSTGRES_DSN``)."""
 
     def __init__(self, dsn: str, *, max_size: int = 4) -> None:

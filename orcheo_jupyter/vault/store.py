@@ -1,7 +1,7 @@
-"""Credential storage behind a small protocol; SQLite (its own file) is the embedded default.
+"""Credential storage; SQLite (its own file) is the embedded default.
 
 The vault only ever hands this layer sealed blobs, so a Postgres implementation
-(or any other) never sees a plaintext value. ``SqlCredentialStore`` holds the
+(or any other) never sees a plaintext value. ``CredentialStore`` holds the
 queries once for both databases (``store/sql.py``); on SQLite every call is one
 hop on the connection thread and audit entries are group-committed.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from ..store import sql
 from ..store.base import Conflict, NotFound
@@ -48,26 +48,6 @@ CREATE TABLE IF NOT EXISTS credential_audit (
 );
 CREATE INDEX IF NOT EXISTS credential_audit_by_name ON credential_audit(name, id);
 """
-
-
-class CredentialStore(Protocol):
-    async def open(self) -> None: ...
-    async def close(self) -> None: ...
-    async def insert(self, row: CredentialRow, audit: AuditEntry) -> None: ...
-    async def get(self, name: str) -> CredentialRow: ...
-    async def list_all(self) -> list[CredentialRow]: ...
-    async def replace(self, row: CredentialRow, expected_version: int, audit: AuditEntry) -> None:
-        """Store a new version of the row (rotation or metadata change); Conflict if raced."""
-        ...
-
-    async def delete(self, name: str, audit: AuditEntry) -> None: ...
-    async def audit(self, entry: AuditEntry) -> None:
-        """Append one entry; durable when the call returns."""
-        ...
-
-    async def list_audit(
-        self, name: str | None = None, *, limit: int = 100, offset: int = 0
-    ) -> tuple[list[AuditEntry], int]: ...
 
 
 _ROW_COLUMNS = (
@@ -142,10 +122,8 @@ def _audited(entries: Sequence[AuditEntry]) -> sql.Steps[None]:
     yield sql.many(_INSERT_AUDIT, _audit_rows(entries))
 
 
-class SqlCredentialStore:
-    """The CredentialStore queries, once for SQLite and Postgres (``self._sql``)."""
-
-    _sql: sql.Database
+class CredentialStore(sql.SqlStore):
+    """Sealed credential rows and their audit: the queries, once for SQLite and Postgres."""
 
     async def insert(self, row: CredentialRow, audit: AuditEntry) -> None:
         values = _row_values(self._sql.dialect, row)
@@ -206,7 +184,7 @@ class SqlCredentialStore:
         return entries, total
 
 
-class SqliteCredentialStore(SqliteStore, SqlCredentialStore):
+class SqliteCredentialStore(SqliteStore, CredentialStore):
     """CredentialStore on one SQLite file (``<data dir>/vault.sqlite``)."""
 
     migrations = {SCHEMA_VERSION: _SCHEMA}

@@ -8,10 +8,10 @@ with SQLite. The tables are part of the repository's versioned schema
 from __future__ import annotations
 
 from ..store.postgres_pool import PostgresStore
-from .store import SqlCredentialStore
+from .store import CredentialStore
 
 
-class PostgresCredentialStore(PostgresStore, SqlCredentialStore):
+class PostgresCredentialStore(PostgresStore, CredentialStore):
     """CredentialStore on the orcheo Postgres database (``ORCHEO_POSTGRES_DSN``)."""
 
     def __init__(self, dsn: str, *, max_size: int = 4) -> None:

@@ -14,7 +14,7 @@ import pytest_asyncio
 from orcheo_jupyter.store.base import Conflict, NotFound
 from orcheo_jupyter.store.sqlite_migrate import migrate
 from orcheo_jupyter.triggers.records import CronFire, CronState, Delivery, Job, PollState
-from orcheo_jupyter.triggers.store import SqliteTriggerStore, SqlTriggerStore
+from orcheo_jupyter.triggers.store import SqliteTriggerStore, TriggerStore
 from orcheo_jupyter.triggers.store_schema import MIGRATIONS
 
 pytestmark = pytest.mark.asyncio
@@ -22,8 +22,8 @@ AT = "2026-12-06T00:00:00.000000Z"
 
 
 @pytest_asyncio.fixture(params=["sqlite", "postgres"])
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[SqlTriggerStore]:
-    s: SqlTriggerStore
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[TriggerStore]:
+    s: TriggerStore
     if request.param == "postgres":
         from orcheo_jupyter.triggers.store_postgres import PostgresTriggerStore
 
@@ -41,7 +41,7 @@ def job(n: int, wid: str = "wf", **kw: Any) -> Job:
     )
 
 
-async def test_jobs_round_trip_filter_page_and_delete(store: SqlTriggerStore) -> None:
+async def test_jobs_round_trip_filter_page_and_delete(store: TriggerStore) -> None:
     stored = await store.add_jobs([job(1), job(2, "other"), job(3, config={"k": [1]})])
     assert [j.id for j in stored] == ["job-1", "job-2", "job-3"]
     got = await store.get_job("job-3")
@@ -62,7 +62,7 @@ async def test_jobs_round_trip_filter_page_and_delete(store: SqlTriggerStore) ->
         await store.delete_job("job-2")
 
 
-async def test_a_taken_dedupe_key_returns_the_stored_job(store: SqlTriggerStore) -> None:
+async def test_a_taken_dedupe_key_returns_the_stored_job(store: TriggerStore) -> None:
     [stored] = await store.add_jobs([job(1, dedupe_key="k")])
     assert stored.id == "job-1"
     [again] = await store.add_jobs([job(2, dedupe_key="k")])
@@ -70,7 +70,7 @@ async def test_a_taken_dedupe_key_returns_the_stored_job(store: SqlTriggerStore)
     assert (await store.list_jobs())[1] == 1
 
 
-async def test_deliveries_are_accepted_once(store: SqlTriggerStore) -> None:
+async def test_deliveries_are_accepted_once(store: TriggerStore) -> None:
     def delivery(n: int, key: str | None, sig: str | None) -> Delivery:
         return Delivery(
             f"d{n}", "wf", f"job-{n}", f"run-{n}", AT, "POST", key, sig, {"h": "v"}, {"q": 1}
@@ -85,7 +85,7 @@ async def test_deliveries_are_accepted_once(store: SqlTriggerStore) -> None:
     assert total == 1 and stored[0].headers == {"h": "v"} and stored[0].query == {"q": 1}
 
 
-async def test_cron_fires_state_and_conflicts(store: SqlTriggerStore) -> None:
+async def test_cron_fires_state_and_conflicts(store: TriggerStore) -> None:
     state = CronState("wf", "t", "*/5 * * * *", "UTC", AT)
     fire = CronFire("wf", "t", AT, "fired", AT, "run-1")
     await store.record_fires([fire], [job(1)], [state])
@@ -102,7 +102,7 @@ async def test_cron_fires_state_and_conflicts(store: SqlTriggerStore) -> None:
     assert await store.cron_states() == []
 
 
-async def test_polls_and_policies(store: SqlTriggerStore) -> None:
+async def test_polls_and_policies(store: TriggerStore) -> None:
     first = PollState("wf", "p", "https://x", "abc", AT, "baseline")
     assert await store.record_poll(first, None, expected=None) == first
     changed = PollState("wf", "p", "https://x", "def", AT, "fired", run_id="run-9")
@@ -117,7 +117,7 @@ async def test_polls_and_policies(store: SqlTriggerStore) -> None:
 
 
 async def test_concurrent_deliveries_share_commits_and_stay_unique(
-    store: SqlTriggerStore,
+    store: TriggerStore,
 ) -> None:
     deliveries = [
         Delivery(f"d{n}", "wf", f"job-{n}", f"run-{n}", AT, "POST", f"k{n % 10}") for n in range(50)
