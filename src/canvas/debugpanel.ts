@@ -290,7 +290,9 @@ export function debugSection(
       'Test node'
     );
     test.addEventListener('click', () => {
-      test.disabled = true;
+      // aria-disabled, not disabled: a disabled button drops the keyboard focus to the page.
+      if (test.getAttribute('aria-disabled') === 'true') return;
+      test.setAttribute('aria-disabled', 'true');
       result.dataset.testStatus = 'running';
       result.replaceChildren(h('div', { class: 'oc-muted' }, 'Testing…'));
       host
@@ -300,7 +302,7 @@ export function debugSection(
           err => ctx.session.record(id, { kind: 'refused', ...refusal(err) })
         )
         .finally(() => {
-          test.disabled = false;
+          test.removeAttribute('aria-disabled');
           if (result.isConnected) draw();
           else ctx.redraw();
         });

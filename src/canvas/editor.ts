@@ -788,6 +788,12 @@ export class CanvasEditor {
       this.panelTimer = window.setTimeout(() => this.renderPanel(), 400);
       return;
     }
+    // A keyboard user who pressed a panel button (Test node, Pin, Break...) keeps the focus on
+    // the same button of the redrawn panel, instead of losing it to the page.
+    const pressed =
+      active instanceof HTMLElement && this.panel.contains(active) && nodes.length === 1 && nodes[0] === shown
+        ? active.dataset.action
+        : undefined;
     renderPanel(
       this.panel,
       {
@@ -816,6 +822,9 @@ export class CanvasEditor {
       nodes,
       edges
     );
+    if (pressed && document.activeElement !== active) {
+      this.panel.querySelector<HTMLElement>(`[data-action="${CSS.escape(pressed)}"]`)?.focus();
+    }
   }
 
   // --- events ----------------------------------------------------------------------

@@ -232,6 +232,46 @@ def test_pin_badge_appears_after_pinning_and_survives_reload(page: Any, lab: Lab
     assert page.locator(badge).count() == 1
 
 
+def _focused_action(page: Any) -> str | None:
+    return page.evaluate("() => document.activeElement?.dataset?.action ?? null")  # type: ignore[no-any-return]
+
+
+def test_keyboard_user_tests_and_pins_a_node_without_losing_the_focus(page: Any, lab: Lab) -> None:
+    _stored_and_ran(lab, "dbg_keys")
+    _open(page, lab, "dbg_keys")
+    # Graph: start is at the top; ArrowDown walks greet, then shout; Enter opens its form.
+    page.focus(f"{DOC} .oc-graph")
+    for _ in range(3):
+        page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    panel = page.locator(f'{DOC} .oc-node-panel[data-node-id="shout"]')
+    panel.wait_for()
+    for _ in range(30):
+        if _focused_action(page) == "test-node":
+            break
+        page.keyboard.press("Tab")
+    assert _focused_action(page) == "test-node"
+    page.keyboard.press("Enter")
+    output = panel.locator(".oc-test-output")
+    output.wait_for()
+    assert json.loads(output.inner_text()) == {"loud": "Hello Ada!"}
+    # The panel redrew with the result; the keyboard is still on Test node, so Enter re-tests.
+    assert _focused_action(page) == "test-node"
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    for _ in range(10):
+        if _focused_action(page) == "pin-output":
+            break
+        page.keyboard.press("Tab")
+    assert _focused_action(page) == "pin-output"
+    page.keyboard.press("Enter")
+    page.wait_for_selector(f'{DOC} .oc-node-badges[data-node="shout"] [data-badge="pin"]')
+    # Still in the panel, on a button of it (not dropped to the page's body).
+    assert page.evaluate(
+        "sel => document.querySelector(sel).contains(document.activeElement)", f"{DOC} .oc-panel"
+    )
+
+
 def test_expression_preview_updates_as_you_type_and_tree_inserts_paths(page: Any, lab: Lab) -> None:
     _stored_and_ran(lab, "dbg_preview", "Ada")
     _open(page, lab, "dbg_preview")
