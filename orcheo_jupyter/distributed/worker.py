@@ -25,7 +25,7 @@ import socket
 import threading
 import uuid
 from collections.abc import Coroutine, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from celery import Celery, Task
 from redis.asyncio import Redis
@@ -41,6 +41,7 @@ from .config import TASK, WORKER_OWNER_PREFIX, Distributed, lease
 from .fanout import Hub, PublishingRepository, cancel_requested
 
 if TYPE_CHECKING:
+    from ..store.base import Repository
     from ..vault import Vault
 
 log = logging.getLogger(__name__)
@@ -79,7 +80,7 @@ class WorkerRuntime:
         store = await open_repository(self.settings)
         saver = await open_checkpointer(self.settings)
         self.executor = Executor(
-            PublishingRepository(store, self.redis),
+            cast("Repository", PublishingRepository(store, self.redis)),
             saver,
             backend=InProcessBackend(name="worker"),
             durability=self.settings.durability,

@@ -29,9 +29,12 @@ import resource
 import socket
 import sys
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from .wire import BlockingChannel
+
+if TYPE_CHECKING:
+    from ..store.base import Repository
 
 log = logging.getLogger("orcheo_jupyter.runner")
 
@@ -118,7 +121,7 @@ class Runner:
             await store.close()
             raise
         self.executor = Executor(
-            AnnouncingRepository(store, self.channel),
+            cast("Repository", AnnouncingRepository(store, self.channel)),
             saver,
             durability=settings.durability,
             owns_resources=True,

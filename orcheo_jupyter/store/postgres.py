@@ -14,18 +14,18 @@ from typing import Any
 from psycopg import errors
 from psycopg.types.json import Json
 
-from .base import Conflict
+from .base import Repository
 from .encoding import dumps
+from .errors import Conflict
 from .postgres_pool import PostgresStore
 from .records import (
     EventRecord,
     RunRecord,
     RunUpdate,
 )
-from .run_queries import RunQueries
 from .run_rows import INSERT_RUN, JSON_FIELDS, RUN_COLUMNS, run_record, update_statement
 from .sql import Steps, postgres_sql
-from .workflow_tables import PUT_DOCUMENT, WorkflowTables
+from .workflow_tables import PUT_DOCUMENT
 
 Row = dict[str, Any]
 
@@ -44,8 +44,8 @@ def _text(value: Any) -> Any:
     return value.replace("\x00", "\ufffd") if isinstance(value, str) else value
 
 
-class PostgresRepository(PostgresStore, WorkflowTables, RunQueries):
-    """The Repository protocol on a Postgres database (``postgresql://...`` DSN)."""
+class PostgresRepository(PostgresStore, Repository):
+    """The Repository on a Postgres database (``postgresql://...`` DSN)."""
 
     def __init__(self, dsn: str, *, min_size: int = 1, max_size: int = 10) -> None:
         super().__init__(dsn, name="orcheo-repository", max_size=max_size, min_size=min_size)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import NotFound
+from .errors import NotFound
 from .records import EventRecord, RunRecord, TransitionRecord
 from .spans import SPAN_COLUMNS, span_columns, span_of
 from .sql import Database, Row, Steps, fetch_all, insert, page, rows, run_many, where

@@ -12,22 +12,23 @@ from collections.abc import Callable
 from typing import Any
 
 from ..spec.values import loads_stored
-from .base import Conflict
+from .base import Repository
 from .encoding import dumps
+from .errors import Conflict
 from .records import (
     EventRecord,
     RunRecord,
     RunUpdate,
     reference,
 )
-from .run_queries import ADD_SPAN, RunQueries
+from .run_queries import ADD_SPAN
 from .run_rows import INSERT_RUN, JSON_FIELDS, RUN_COLUMNS, run_record, update_statement
 from .spans import span_columns
 from .sql import Row, Steps, placeholders, rows
 from .sqlite_locks import SqliteLocks
 from .sqlite_migrate import SqliteStore
 from .sqlite_schema import MIGRATIONS
-from .workflow_tables import PUT_DOCUMENT, WorkflowTables
+from .workflow_tables import PUT_DOCUMENT
 
 _dumps = dumps  # an ``Encoded`` value (events, final states) is written as it is
 
@@ -36,8 +37,8 @@ def _loads(text: str | None) -> Any:
     return None if text is None else loads_stored(text)
 
 
-class SqliteRepository(SqliteStore, WorkflowTables, RunQueries, SqliteLocks):
-    """The Repository protocol on one SQLite file."""
+class SqliteRepository(SqliteStore, SqliteLocks, Repository):
+    """The Repository on one SQLite file."""
 
     migrations = MIGRATIONS
 

@@ -11,7 +11,7 @@ import json
 import re
 
 from ..common.timestamps import utcnow
-from .base import Conflict, NotFound
+from .errors import Conflict, NotFound
 from .records import VersionRecord, WorkflowRecord
 from .sql import Database, Dialect, Row, Steps, fetch_one, insert, one, page, rows, run, where
 
