@@ -14,6 +14,7 @@ import re
 import sqlite3
 import time
 from collections.abc import Mapping
+from contextlib import closing
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -22,6 +23,7 @@ from ..base import BaseNode, NodeContext, NodeError
 from ..registry import register
 from ..support.inline_nodes import render
 from ..support.plain_values import jsonable, missing_extra, under_data_dir
+from ..support.sqlite_transaction import transaction
 
 Params = dict[str, Any] | list[Any] | None
 Fetch = Literal["none", "one", "all"]
@@ -156,8 +158,7 @@ class SQLiteNode(_SqlNode):
         deadline = time.monotonic() + self.timeout
         # A statement still running at the deadline is interrupted (checked every 10k steps).
         conn.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
-        try:
-            conn.execute("BEGIN")
+        with closing(conn), transaction(conn):
             cursor: sqlite3.Cursor | None = None
             for i, (sql, params) in enumerate(plan):
                 where = "query" if not multi else f"statements[{i}].query"
@@ -176,13 +177,6 @@ class SQLiteNode(_SqlNode):
             fetched = cursor.fetchmany(limit + 1) if limit else []
             columns = [d[0] for d in cursor.description or []]
             rowcount = cursor.rowcount
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-        finally:
-            conn.close()
         more = len(fetched) > limit
         rows = fetched[:limit]
         return self._output(columns, rows, more, rowcount if rowcount >= 0 else len(rows))

@@ -15,11 +15,13 @@ import json
 import sqlite3
 from array import array
 from collections.abc import Mapping, Sequence
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
 from ..base import NodeError
 from .embedding_models import normalise
+from .sqlite_transaction import transaction
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS collections (
@@ -53,49 +55,43 @@ def upsert(
     dims = {len(r["values"]) for r in records}
     if len(dims) > 1:
         raise NodeError("records", f"vectors of different lengths: {sorted(dims)}")
-    conn = _connect(path)
-    try:
-        conn.execute("BEGIN IMMEDIATE")
-        if replace:
-            conn.execute("DELETE FROM vectors WHERE collection = ?", (collection,))
-            conn.execute("DELETE FROM collections WHERE name = ?", (collection,))
-        if records:
-            dim = dims.pop()
-            known = conn.execute(
-                "SELECT model, dimensions FROM collections WHERE name = ?", (collection,)
-            ).fetchone()
-            if known is None:
-                conn.execute("INSERT INTO collections VALUES (?, ?, ?)", (collection, model, dim))
-            elif tuple(known) != (model, dim):
-                raise NodeError(
-                    "vector_store.collection",
-                    f"{collection!r} holds {known[1]}-dimension vectors of {known[0]!r}, "
-                    f"not {dim}-dimension vectors of {model!r} (use another collection "
-                    "or replace it)",
-                )
-            conn.executemany(
-                "INSERT OR REPLACE INTO vectors VALUES (?, ?, ?, ?, ?)",
-                [
-                    (
-                        collection,
-                        str(r["id"]),
-                        _blob(r["values"]),
-                        str(r.get("text") or ""),
-                        json.dumps(r.get("metadata") or {}, ensure_ascii=False, default=str),
+    with closing(_connect(path)) as conn:
+        with transaction(conn, "BEGIN IMMEDIATE"):
+            if replace:
+                conn.execute("DELETE FROM vectors WHERE collection = ?", (collection,))
+                conn.execute("DELETE FROM collections WHERE name = ?", (collection,))
+            if records:
+                dim = dims.pop()
+                known = conn.execute(
+                    "SELECT model, dimensions FROM collections WHERE name = ?", (collection,)
+                ).fetchone()
+                if known is None:
+                    conn.execute(
+                        "INSERT INTO collections VALUES (?, ?, ?)", (collection, model, dim)
                     )
-                    for r in records
-                ],
-            )
-        conn.execute("COMMIT")
+                elif tuple(known) != (model, dim):
+                    raise NodeError(
+                        "vector_store.collection",
+                        f"{collection!r} holds {known[1]}-dimension vectors of {known[0]!r}, "
+                        f"not {dim}-dimension vectors of {model!r} (use another collection "
+                        "or replace it)",
+                    )
+                conn.executemany(
+                    "INSERT OR REPLACE INTO vectors VALUES (?, ?, ?, ?, ?)",
+                    [
+                        (
+                            collection,
+                            str(r["id"]),
+                            _blob(r["values"]),
+                            str(r.get("text") or ""),
+                            json.dumps(r.get("metadata") or {}, ensure_ascii=False, default=str),
+                        )
+                        for r in records
+                    ],
+                )
         total = conn.execute(
             "SELECT count(*) FROM vectors WHERE collection = ?", (collection,)
         ).fetchone()[0]
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
-    finally:
-        conn.close()
     return {"upserted": len(records), "count": int(total)}
 
 
