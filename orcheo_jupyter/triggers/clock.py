@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Awaitable
-from typing import Any, Protocol
+from typing import Protocol
 
 
 class Clock(Protocol):
@@ -19,17 +18,6 @@ class Clock(Protocol):
         ...
 
     async def sleep(self, seconds: float) -> None: ...
-
-
-async def first_of(*waits: Awaitable[Any]) -> None:
-    """Wait until one of ``waits`` is done (a sleep ended, a wake-up came), then cancel the
-    rest, so a loop that waits again next round leaves no stale sleeper behind."""
-    tasks = [asyncio.ensure_future(w) for w in waits]
-    try:
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in tasks:
-            task.cancel()
 
 
 class SystemClock:

@@ -43,11 +43,12 @@ from ..spec.problems import DocumentError
 from ..store.base import Conflict, NotFound
 from ..store.group_commit import GroupCommit
 from ..store.records import RunRecord
-from .clock import Clock, SystemClock, first_of
+from .clock import Clock, SystemClock
 from .config import DispatchPolicy
 from .records import Job
 from .recovery import fail_run, owner_alive, store_failed_run
 from .store import TriggerStore
+from .tasks import cancel_and_wait, first_of
 
 log = logging.getLogger(__name__)
 
@@ -175,9 +176,7 @@ class Dispatcher:
         """
         self._stopping = True
         if self._loop_task is not None:
-            self._loop_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._loop_task
+            await cancel_and_wait(self._loop_task)
         if self._tasks:
             _, pending = await asyncio.wait(set(self._tasks), timeout=grace)
             for task in pending:

@@ -17,7 +17,6 @@ again after a crash is refused by the run's primary key. A repeated
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import logging
 from dataclasses import dataclass, field
@@ -40,6 +39,7 @@ from .polling import HttpPoller
 from .records import Accepted, Delivery, Job
 from .recovery import RecoveryReport, recover_orphans
 from .store import SqliteTriggerStore, TriggerStore
+from .tasks import cancel_and_wait
 from .webhook import RateLimiter, WebhookRejected, WebhookRequest, delivery_inputs, verify
 
 log = logging.getLogger(__name__)
@@ -138,9 +138,7 @@ class TriggerService:
 
     async def stop(self) -> None:
         if self._resync_task is not None:
-            self._resync_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._resync_task
+            await cancel_and_wait(self._resync_task)
         await self.cron.stop()
         await self.poller.stop()
         await self.dispatcher.stop(self.settings.shutdown_grace)

@@ -4,13 +4,13 @@ change) and the table of registered triggers with their stored state."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import logging
 from typing import Any, Generic, Protocol, TypeVar
 
-from .clock import Clock, first_of
+from .clock import Clock
 from .config import TriggerSpec
+from .tasks import cancel_and_wait, first_of
 
 log = logging.getLogger(__name__)
 
@@ -54,9 +54,7 @@ class TickLoop:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancel_and_wait(self._task)
             self._task = None
 
 
