@@ -259,6 +259,16 @@ export class CanvasEditor {
   }
 
   /** Show a message over the canvas (e.g. an edit the host refused). */
+  /**
+   * Give the canvas the keyboard where the user starts: the palette's search on an empty,
+   * editable workflow (add a node first), else the graph (arrows walk the nodes).
+   */
+  focusStart(): void {
+    const empty = this.cy.nodes().every(n => n.data('kind') === 'sentinel' || !n.data('kind'));
+    if (empty && !this.readOnly) this.palette.focusSearch();
+    else this.graphEl.focus({ preventScroll: true });
+  }
+
   toast(message: string, kind: 'error' | 'info' = 'error'): void {
     this.toastEl.textContent = message;
     this.toastEl.className = `oc-toast oc-toast-${kind}`;

@@ -50,6 +50,11 @@ export class Palette {
   }
 
   /** Roving tab stop: only the current item is in the tab order. */
+  /** Put the keyboard in the search box: where a new, empty workflow starts. */
+  focusSearch(): void {
+    this.search.focus({ preventScroll: true });
+  }
+
   private focusItem(index: number): void {
     const items = this.items();
     if (!items.length) return;

@@ -90,7 +90,7 @@ export class CanvasPanel extends Widget {
   /** Activating the tab (or clicking in it) gives the canvas the keyboard. */
   protected onActivateRequest(msg: Message): void {
     super.onActivateRequest(msg);
-    if (this.editor && !this.node.contains(document.activeElement)) this.editor.root.focus({ preventScroll: true });
+    if (this.editor && !this.editor.root.contains(document.activeElement)) this.editor.focusStart();
   }
 
   get canvas(): CanvasEditor | null {
@@ -170,12 +170,16 @@ export class CanvasPanel extends Widget {
       continueRun: id => void this.continueRun(id),
       codeField: this.editorServices ? labCodeField(this.editorServices) : undefined
     };
+    // The tab was activated before its file had loaded (File › New, the launcher), or a reload
+    // replaces a canvas the user was in: the keyboard goes to the new canvas.
+    const hadFocus = this.node.contains(document.activeElement);
     const root = document.createElement('div');
     this.node.replaceChildren(root);
     root.style.height = '100%';
     this.editor = new CanvasEditor(root, host, doc, catalog, { height: '100%' });
     if (doc.id) rememberFile(doc.id, this.context.path);
     if (this.legacyNotices.length) this.editor.toast(this.legacyNotices.join('; '), 'info');
+    if (hadFocus) this.editor.focusStart();
   }
 
   private showError(message: string): void {

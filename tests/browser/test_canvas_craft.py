@@ -143,6 +143,33 @@ def test_a_three_node_graph_is_built_with_the_keyboard_alone(page: Any, lab: Lab
     assert {(e.source, e.target) for e in ir.edges} == set(itertools.pairwise(chain))
 
 
+def test_a_new_or_opened_canvas_takes_the_keyboard_where_the_user_starts(
+    page: Any, lab: Lab
+) -> None:
+    # New Workflow from Lab's command palette, keys only: the search box has the
+    # keyboard, so typing a node's name and Enter adds it at once.
+    page.goto(lab.page_url("lab"))
+    page.wait_for_selector(".jp-LauncherCard", timeout=60_000)
+    page.keyboard.press("Control+Shift+c")
+    page.keyboard.type("New Workflow")
+    page.wait_for_selector(".lm-CommandPalette-item.lm-mod-active:has-text('New Workflow')")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(f'{DOC}[data-node-count="0"]')
+    page.wait_for_function("() => document.activeElement?.classList.contains('oc-palette-search')")
+    page.keyboard.type("Debug")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(f'{DOC}[data-node-count="1"]')
+    assert _canvas(page, "c.document.graph.ir.nodes.map(n => n.type)") == ["DebugNode"]
+    # A workflow that has nodes opens with the graph holding the keyboard: arrows walk it.
+    _three(lab, "focus")
+    _open(page, lab, "focus", 3)
+    page.wait_for_function(
+        "sel => document.activeElement === document.querySelector(sel)", arg=f"{DOC} .oc-graph"
+    )
+    page.keyboard.press("ArrowDown")
+    assert _selected(page) == ["__start__"]
+
+
 def test_graph_palette_and_toolbar_carry_aria_roles_labels_and_tooltips(
     page: Any, lab: Lab
 ) -> None:
