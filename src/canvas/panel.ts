@@ -489,7 +489,10 @@ function summary(ctx: PanelContext): HTMLElement {
     h(
       'div',
       { class: 'oc-help' },
-      'Double-click or drag a node from the palette to add it; drag from the output port of a node to another node, or select two and press C, to connect; Delete removes the selection; Ctrl+Z / Ctrl+Y undo and redo; ? lists every key.'
+      // A read-only graph (run viewer, langgraph-script) must not teach edits it refuses.
+      ctx.readOnly
+        ? 'Read-only view: click a node (or walk the graph with the arrow keys) to see what it received and returned; ? lists every key.'
+        : 'Double-click or drag a node from the palette to add it; drag from the output port of a node to another node, or select two and press C, to connect; Delete removes the selection; Ctrl+Z / Ctrl+Y undo and redo; ? lists every key.'
     )
   );
   return box;

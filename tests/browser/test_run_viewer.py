@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from playwright.sync_api import expect
+
 from .lab import Lab
 
 
@@ -69,3 +71,8 @@ def test_run_viewer_shows_timeline_and_node_outputs(page: Any, lab: Lab) -> None
         f'{viewer} [data-orcheo-canvas] [data-node-id="b"][data-run-status="succeeded"]',
         state="attached",
     )
+    # Its graph is read-only, and its help says so instead of teaching edits it refuses.
+    page.click(f"{viewer} [data-orcheo-canvas] .oc-graph", position={"x": 5, "y": 5})
+    help_text = page.locator(f"{viewer} [data-orcheo-canvas] .oc-panel .oc-help").last
+    expect(help_text).to_contain_text("Read-only view")
+    assert "Double-click or drag" not in help_text.inner_text()
