@@ -317,9 +317,12 @@ export class RunViewer extends Widget {
         style: `left:${left}%;width:${width}%`,
         title: `${s.node}: ${waiting ? stateLabel(s.status) : formatDuration(dur)}`
       });
+      // The duration stands after its bar, or before it when the bar ends near the right edge
+      // (a label clamped to the track would sit on the bar).
+      const place = left + width <= 80 ? `left:calc(${left + width}% + 4px)` : `right:calc(${100 - left}% + 4px)`;
       const label = h(
         'span',
-        { class: 'oc-gantt-dur', style: `left:calc(${Math.min(left + width, 80)}% + 4px)` },
+        { class: 'oc-gantt-dur', style: place },
         waiting ? stateLabel(s.status) : formatDuration(dur)
       );
       const warned = this.run.nodes[s.node]?.warnings?.length ?? 0;
