@@ -24,6 +24,7 @@ import { ForkPanel } from './fork';
 import { debugButton } from './notebookdebug';
 import { breakpointOf, pausedText, pauseView } from './pause';
 import { traceTab } from './trace';
+import { durationLabelPlace } from './bars';
 
 /** What the viewer can hand to the rest of Lab (absent: the matching buttons are not shown). */
 export interface RunTools {
@@ -317,12 +318,9 @@ export class RunViewer extends Widget {
         style: `left:${left}%;width:${width}%`,
         title: `${s.node}: ${waiting ? stateLabel(s.status) : formatDuration(dur)}`
       });
-      // The duration stands after its bar, or before it when the bar ends near the right edge
-      // (a label clamped to the track would sit on the bar).
-      const place = left + width <= 80 ? `left:calc(${left + width}% + 4px)` : `right:calc(${100 - left}% + 4px)`;
       const label = h(
         'span',
-        { class: 'oc-gantt-dur', style: place },
+        { class: 'oc-gantt-dur', style: durationLabelPlace(left, width) },
         waiting ? stateLabel(s.status) : formatDuration(dur)
       );
       const warned = this.run.nodes[s.node]?.warnings?.length ?? 0;

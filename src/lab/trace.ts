@@ -8,6 +8,7 @@
 import { h } from '../canvas/form';
 import { formatDuration } from '../canvas/overlay';
 import { OrcheoApi } from './api';
+import { durationLabelPlace } from './bars';
 
 export interface TraceSpan {
   trace_id: string;
@@ -173,11 +174,7 @@ export class TracePanel {
             class: `oc-trace-bar oc-trace-${span.kind}${error ? ' oc-failed' : ''}`,
             style: `left:${left}%;width:${width}%`
           }),
-          h(
-            'span',
-            { class: 'oc-trace-dur', style: `left:calc(${Math.min(left + width, 75)}% + 4px)` },
-            formatDuration(span.duration_ms)
-          )
+          h('span', { class: 'oc-trace-dur', style: durationLabelPlace(left, width) }, formatDuration(span.duration_ms))
         ),
         h('div', { class: 'oc-trace-note', 'data-note': '' }, error ? `⚠ ${note || 'error'}` : note)
       );

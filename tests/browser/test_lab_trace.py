@@ -23,6 +23,7 @@ from tests.nodes.http_server import FaultServer
 
 from .lab import Lab
 from .test_lab_runs import _palette_command
+from .ui import assert_durations_beside_bars
 
 
 def _open_trace(page: Any, lab: Lab, run_id: str, status: str) -> str:
@@ -199,6 +200,9 @@ def test_trace_tab_shows_model_calls_with_tokens(page: Any, lab: Lab) -> None:
         ("chat chat", "3"),
     ]
     assert rows[3]["note"] == "42 tokens (31 in / 11 out)"
+    assert_durations_beside_bars(
+        page.locator(f"{viewer} .oc-trace-row"), ".oc-trace-bar", ".oc-trace-dur"
+    )
     assert rows[1]["note"] == "succeeded"
     assert "42 tokens" in page.locator(f"{viewer} [data-trace-summary]").inner_text()
     page.click(f'{viewer} .oc-trace-row[data-span-name="chat chat"]')

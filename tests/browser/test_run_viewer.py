@@ -8,6 +8,7 @@ from typing import Any
 from playwright.sync_api import expect
 
 from .lab import Lab
+from .ui import assert_durations_beside_bars
 
 
 def _finished_run(lab: Lab) -> tuple[str, str]:
@@ -64,12 +65,7 @@ def test_run_viewer_shows_timeline_and_node_outputs(page: Any, lab: Lab) -> None
     assert {rows.nth(i).get_attribute("data-status") for i in range(rows.count())} == {"succeeded"}
     # Each duration reads right beside its bar, never on it (the last bar ends at the right
     # edge, so its duration stands before it).
-    for i in range(rows.count()):
-        bar = rows.nth(i).locator(".oc-gantt-bar").bounding_box()
-        dur = rows.nth(i).locator(".oc-gantt-dur").bounding_box()
-        gap_after = dur["x"] - (bar["x"] + bar["width"])
-        gap_before = bar["x"] - (dur["x"] + dur["width"])
-        assert 0 <= gap_after <= 8 or 0 <= gap_before <= 8, (i, bar, dur)
+    assert_durations_beside_bars(rows, ".oc-gantt-bar", ".oc-gantt-dur")
     page.click(f'{viewer} .oc-gantt-row[data-node="b"]')
     output = page.locator(f'{viewer} [data-node-output="b"]')
     output.wait_for()

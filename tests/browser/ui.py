@@ -110,3 +110,13 @@ def wait_attr(page: Any, selector: str, attr: str, value: str, timeout: float = 
 
 def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower())
+
+
+def assert_durations_beside_bars(rows: Any, bar: str, label: str) -> None:
+    """Each timeline row's duration label stands within 8 px of its bar, never on it."""
+    for i in range(rows.count()):
+        b = rows.nth(i).locator(bar).bounding_box()
+        d = rows.nth(i).locator(label).bounding_box()
+        gap_after = d["x"] - (b["x"] + b["width"])
+        gap_before = b["x"] - (d["x"] + d["width"])
+        assert 0 <= gap_after <= 8 or 0 <= gap_before <= 8, (i, b, d)
