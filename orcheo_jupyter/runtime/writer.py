@@ -13,11 +13,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from typing import Any
 
 from ..store.base import Repository
 from ..store.isolate import is_database_error, isolate
 from ..store.records import EventRecord, RunUpdate
+from ..store.spans import SpanRow
 from .progress import Progress
 
 log = logging.getLogger(__name__)
@@ -31,7 +31,7 @@ class BatchWriter:
         self._events: list[EventRecord] = []
         self._updates: list[RunUpdate] = []
         #: Runs' finished spans (tracing), written before the events queued with them.
-        self._spans: list[tuple[str, list[dict[str, Any]]]] = []
+        self._spans: list[tuple[str, Sequence[SpanRow]]] = []
         self._queued = 0
         self._wake = asyncio.Event()
         self._written = Progress()
@@ -55,7 +55,7 @@ class BatchWriter:
         self._updates.append(update)
         self._kick()
 
-    def add_spans(self, run_id: str, spans: list[dict[str, Any]]) -> None:
+    def add_spans(self, run_id: str, spans: Sequence[SpanRow]) -> None:
         self._spans.append((run_id, spans))
         self._kick()
 
@@ -169,7 +169,7 @@ class BatchWriter:
             self._spans.pop(0)
         return True
 
-    async def _write_spans(self, run_id: str, spans: list[dict[str, Any]]) -> None:
+    async def _write_spans(self, run_id: str, spans: Sequence[SpanRow]) -> None:
         """A run's spans; a trace that cannot be stored never holds back its events."""
         try:
             await self._store.add_spans(run_id, spans)

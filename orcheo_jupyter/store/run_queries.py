@@ -8,11 +8,12 @@ events and updates stays in each repository: that is the tuned hot path.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from .errors import NotFound
 from .records import EventRecord, RunRecord, TransitionRecord
-from .spans import SPAN_COLUMNS, span_columns, span_of
+from .spans import SPAN_COLUMNS, SpanRow, span_of
 from .sql import Database, Row, Steps, fetch_all, insert, page, rows, run_many, where
 
 #: A span stored twice (a retried flush) is kept once.
@@ -87,9 +88,9 @@ class RunQueries:
         )
         return [TransitionRecord(r["run_id"], r["status"], r["at"]) for r in found]
 
-    async def add_spans(self, run_id: str, spans: list[dict[str, Any]]) -> None:
+    async def add_spans(self, run_id: str, spans: Sequence[SpanRow]) -> None:
         """Keep finished spans with the run (a span stored twice is kept once)."""
-        found = [(run_id, *span_columns(span)) for span in spans]
+        found = [(run_id, *span) for span in spans]
         if found:
             await self._sql.write(lambda: run_many(ADD_SPAN, found))
 

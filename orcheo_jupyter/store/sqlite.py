@@ -8,7 +8,7 @@ transactions, and every write is one ``BEGIN IMMEDIATE`` transaction.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..spec.values import loads_stored
@@ -23,7 +23,7 @@ from .records import (
 )
 from .run_queries import ADD_SPAN
 from .run_rows import INSERT_RUN, JSON_FIELDS, RUN_COLUMNS, run_record, update_statement
-from .spans import span_columns
+from .spans import SpanRow
 from .sql import Row, Steps, placeholders, rows
 from .sqlite_locks import SqliteLocks
 from .sqlite_migrate import SqliteStore
@@ -105,7 +105,7 @@ class SqliteRepository(SqliteStore, SqliteLocks, Repository):
 
     def write_all_now(
         self,
-        spans: list[tuple[str, list[dict[str, Any]]]],
+        spans: list[tuple[str, Sequence[SpanRow]]],
         events: list[EventRecord],
         updates: list[RunUpdate],
     ) -> bool:
@@ -115,7 +115,7 @@ class SqliteRepository(SqliteStore, SqliteLocks, Repository):
         A settling run's spans ride on the commit that settles it: no second
         transaction per run.
         """
-        rows = [(run_id, *span_columns(span)) for run_id, kept in spans for span in kept]
+        rows = [(run_id, *span) for run_id, kept in spans for span in kept]
         batch = _batch_work(events, updates)
 
         def work(conn: sqlite3.Connection) -> None:
@@ -126,9 +126,9 @@ class SqliteRepository(SqliteStore, SqliteLocks, Repository):
         done, _ = self._db.transaction_now(work)
         return done
 
-    def add_spans_now(self, run_id: str, spans: list[dict[str, Any]]) -> bool:
+    def add_spans_now(self, run_id: str, spans: Sequence[SpanRow]) -> bool:
         """``add_spans`` on this thread if the database is free at once, else False."""
-        rows = [(run_id, *span_columns(span)) for span in spans]
+        rows = [(run_id, *span) for span in spans]
 
         def work(conn: sqlite3.Connection) -> None:
             conn.executemany(ADD_SPAN, rows)

@@ -26,9 +26,10 @@ from opentelemetry.trace import Link, Span, SpanContext, SpanKind, Status, Statu
 
 from .. import __version__
 from . import names as n
-from .collector import RunScope, RunSpanCollector, scope
+from .collector import RunSpanCollector
 from .config import TraceSettings
-from .lean import OK, LeanSpan, Pipeline
+from .lean import OK, LeanSpan, Pipeline, enter, leave
+from .scope import RunScope, scope
 
 Scrub = Callable[[str], str]
 
@@ -245,11 +246,11 @@ class _Current:
 
     def __init__(self, span: Span) -> None:
         self.span = span
-        self._token: object | None = otel_context.attach(trace.set_span_in_context(span))
+        self._token: object | None = enter(span)
 
     def _detach(self) -> None:
         if self._token is not None:
-            otel_context.detach(self._token)  # type: ignore[arg-type]
+            leave(self._token)
             self._token = None
 
 
@@ -335,17 +336,17 @@ class NodeSpan(_Current):
 
     def end(self, status: str, attempts: int, error: str | None = None, kind: str = "") -> None:
         span = self.span
-        if isinstance(span, LeanSpan):  # our own plain values: no checks needed
-            span.attributes[n.NODE_ATTEMPTS] = attempts
-            span.attributes[n.NODE_STATUS] = status
+        if type(span) is LeanSpan:  # our own plain values: no checks needed
+            span.set_plain(n.NODE_ATTEMPTS, attempts)
+            span.set_plain(n.NODE_STATUS, status)
         else:
             span.set_attributes({n.NODE_ATTEMPTS: attempts, n.NODE_STATUS: status})
         if error is not None:
-            record_error(self.span, error, kind or "NodeFailed")
+            record_error(span, error, kind or "NodeFailed")
         elif status == "succeeded":
-            self.span.set_status(OK)
+            span.set_status(OK)
         self._detach()
-        self.span.end()
+        span.end()
 
 
 class ModelCall:
@@ -368,7 +369,7 @@ class ModelCall:
         self.span = self._spans.start(
             f"chat {attributes[n.GENAI_REQUEST_MODEL]}", attributes, kind=SpanKind.CLIENT
         )
-        self._token = otel_context.attach(trace.set_span_in_context(self.span))
+        self._token = enter(self.span)
         self._started = time.perf_counter()
         return self
 
@@ -399,5 +400,5 @@ class ModelCall:
         if exc is not None:
             self.span.set_attribute(n.ERROR_TYPE, type(exc).__name__)
             record_error(self.span, str(exc) or type(exc).__name__, type(exc).__name__)
-        otel_context.detach(self._token)
+        leave(self._token)
         self.span.end()

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
 
 from orcheo_jupyter.runtime.writer import BatchWriter
 from orcheo_jupyter.store.records import EventRecord, RunUpdate
+from orcheo_jupyter.store.spans import SpanRow
+
+ROW: SpanRow = ("a", "4bf92f3577b34da6a3ce929d0e0e4736", None, "orcheo.run", 1, 2, "{}")
 
 pytestmark = pytest.mark.asyncio
 
@@ -100,7 +104,7 @@ class SpanStore:
 
     def write_all_now(
         self,
-        spans: list[tuple[str, list[dict[str, Any]]]],
+        spans: list[tuple[str, Sequence[SpanRow]]],
         events: list[EventRecord],
         updates: list[RunUpdate],
     ) -> bool:
@@ -115,14 +119,14 @@ class SpanStore:
     async def write_batch(self, events: list[EventRecord], updates: list[RunUpdate]) -> None:
         self.calls.append(("batch", [e.seq for e in events]))
 
-    async def add_spans(self, run_id: str, spans: list[dict[str, Any]]) -> None:
+    async def add_spans(self, run_id: str, spans: Sequence[SpanRow]) -> None:
         self.calls.append(("spans", run_id))
 
 
 async def test_a_settling_runs_spans_share_the_commit_of_its_events() -> None:
     store = SpanStore()
     writer = BatchWriter(store, delay=10)  # type: ignore[arg-type]
-    writer.add_spans("r", [{"span_id": "a"}])
+    writer.add_spans("r", [ROW])
     writer.add_event(_event(1))
     await writer.flush()
     assert store.calls == [("all_now", (["r"], [1]))]  # one transaction, nothing else
@@ -132,7 +136,7 @@ async def test_a_settling_runs_spans_share_the_commit_of_its_events() -> None:
 async def test_spans_that_cannot_be_written_at_once_never_hold_back_events() -> None:
     store = SpanStore(fail_all_now=True)
     writer = BatchWriter(store, delay=10)  # type: ignore[arg-type]
-    writer.add_spans("r", [{"span_id": "a"}])
+    writer.add_spans("r", [ROW])
     writer.add_event(_event(1))
     await writer.flush()
     assert store.calls == [("spans", "r"), ("batch", [1])]  # the drain: spans, then events

@@ -23,6 +23,7 @@ from orcheo_jupyter.store import (
     SqliteRepository,
 )
 from orcheo_jupyter.store.postgres import PostgresRepository
+from orcheo_jupyter.store.spans import span_columns
 from tests.conftest import linear_doc
 
 
@@ -379,12 +380,16 @@ async def test_spans_are_kept_with_their_run_once_each_in_start_order(repo: Repo
 
     # Nanoseconds since the epoch need 64 bits; the second batch repeats a span.
     late = 1_765_000_000_123_456_789
-    await repo.add_spans("r1", [span("00000000000000b2", late + 10, "00000000000000a1", n=2)])
+    b2 = span("00000000000000b2", late + 10, "00000000000000a1", n=2)
+    await repo.add_spans("r1", [span_columns(b2)])
     await repo.add_spans(
         "r1",
-        [span("00000000000000a1", late), span("00000000000000b2", late + 10, "00000000000000a1")],
+        [
+            span_columns(span("00000000000000a1", late)),
+            span_columns(span("00000000000000b2", late + 10, "00000000000000a1")),
+        ],
     )
-    await repo.add_spans("other", [span("00000000000000c3", late)])
+    await repo.add_spans("other", [span_columns(span("00000000000000c3", late))])
     spans = await repo.list_spans("r1")
     assert [s["span_id"] for s in spans] == ["00000000000000a1", "00000000000000b2"]
     assert spans[1] == span("00000000000000b2", late + 10, "00000000000000a1", n=2)

@@ -5,29 +5,22 @@ node's span as the current span, and the configured sampler decides."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from pathlib import Path
+from typing import Any
 
 import pytest
-import pytest_asyncio
-from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry import trace
+from opentelemetry.context import Context
+from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from orcheo_jupyter import tracing
 from orcheo_jupyter.runtime.executor import Executor
 from orcheo_jupyter.vault import Vault
-from tests.conftest import vaulted_executor
 from tests.nodes.helpers import chain_doc, code
 
 from .conftest import by_name
 
 SECRET = "sk-LEAN-4f1d-NEVER-IN-A-SPAN"
-
-
-@pytest_asyncio.fixture
-async def opened(tmp_path: Path) -> AsyncIterator[tuple[Executor, Vault]]:
-    async with vaulted_executor(tmp_path / "data") as opened:
-        yield opened
 
 
 @pytest.mark.asyncio
@@ -117,3 +110,52 @@ async def test_always_on_sampler_records_every_span(
     ]
     assert len({s.context.trace_id for s in finished}) == 1
     assert len(await executor.store.list_spans(record.id)) == 4
+
+
+class Recording(SpanProcessor):
+    """A processor a user adds: notes every span it is told of, and stamps a tenant on
+    each span as it starts (as baggage-to-attribute processors do)."""
+
+    def __init__(self) -> None:
+        self.started: list[tuple[Any, Any]] = []
+        self.ended: list[ReadableSpan] = []
+
+    def on_start(self, span: Any, parent_context: Context | None = None) -> None:
+        span.set_attribute("tenant", "acme")
+        self.started.append((span, parent_context))
+
+    def on_end(self, span: ReadableSpan) -> None:
+        self.ended.append(span)
+
+
+@pytest.mark.asyncio
+async def test_a_user_processor_sees_every_orcheo_span_start_and_end(
+    opened: tuple[Executor, Vault], spans: InMemorySpanExporter
+) -> None:
+    executor, _ = opened
+    tracing_now = tracing.current
+    assert tracing_now is not None
+    recording = Recording()
+    tracing_now.provider.add_span_processor(recording)
+    record = await executor.execute(chain_doc(code("a", "return 1"), code("b", "return 2")))
+    assert record.status == "succeeded", record.error
+    names = sorted(span.name for span, _ in recording.started)
+    assert names == ["orcheo.node", "orcheo.node", "orcheo.run", "orcheo.submit"]
+    # The same spans, started then ended: each is an SDK ReadableSpan when it ends.
+    assert len(recording.ended) == 4
+    assert {id(s) for s, _ in recording.started} == {id(s) for s in recording.ended}
+    assert all(isinstance(s, ReadableSpan) for s in recording.ended)
+    # on_start saw each span's parent in the context it was started in.
+    by_id = {s.context.span_id: s for s in recording.ended}
+    for span, parent_context in recording.started:
+        assert span.attributes["orcheo.run.id"] == record.id
+        parent = trace.get_current_span(parent_context).get_span_context()
+        if span.name == "orcheo.submit":
+            assert not parent.is_valid
+        else:
+            assert by_id[parent.span_id] is by_id[span.parent.span_id]
+    # What on_start wrote is exported and stored with the run.
+    assert {s.attributes["tenant"] for s in spans.get_finished_spans()} == {"acme"}
+    stored = await executor.store.list_spans(record.id)
+    assert len(stored) == 4
+    assert {s["attributes"]["tenant"] for s in stored} == {"acme"}

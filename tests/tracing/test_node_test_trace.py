@@ -4,11 +4,8 @@ node's span under it, the node's calls under that, stored under the test's id.""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
-import pytest_asyncio
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import StatusCode
 
@@ -16,19 +13,12 @@ from orcheo_jupyter.magics.debugging import report
 from orcheo_jupyter.runtime.executor import Executor
 from orcheo_jupyter.runtime.single_node import NodeTest
 from orcheo_jupyter.vault import Vault
-from tests.conftest import vaulted_executor
 from tests.nodes.helpers import chain_doc, code, node
 from tests.nodes.http_server import FaultServer
 
 from .conftest import by_name, hex_id
 
 SECRET = "tok-NODE-TEST-91c2-SECRET"
-
-
-@pytest_asyncio.fixture
-async def opened(tmp_path: Path) -> AsyncIterator[tuple[Executor, Vault]]:
-    async with vaulted_executor(tmp_path / "data") as opened:
-        yield opened
 
 
 @pytest.mark.asyncio
