@@ -76,7 +76,7 @@ class InProcessBackend(RunBackend):
         command: Command[Any] | None = None
         if not breakpoints.is_breakpoint(record.interrupt):  # a breakpoint just continues
             command = Command(resume=resume_map(record.id, record.interrupt or [], value))
-        trace_parent = await self._trace_parent(record.id)  # the resumed part continues it
+        trace_parent = await self._trace_parent(record)  # the resumed part continues it
         graph = await ex.graph_of(record)
         active = ex.activate(record)
         active.record.status = RunStatus.RUNNING  # claim it before the first await
@@ -98,7 +98,7 @@ class InProcessBackend(RunBackend):
         start_seq = stored[-1].seq if stored else record.last_seq
         # A run stored but never started (its process died first) starts now.
         opening = EventType.RESUMED if snapshot is not None or start_seq else EventType.RUN_STARTED
-        trace_parent = await self._trace_parent(run_id) if opening == EventType.RESUMED else None
+        trace_parent = await self._trace_parent(record) if opening == EventType.RESUMED else None
         active = ex.activate(record, start_seq=start_seq)
         payload = None if snapshot is not None else initial_state(record.inputs, record.config)
         note = {"reason": reason} if reason else None
@@ -146,15 +146,15 @@ class InProcessBackend(RunBackend):
         return sum(1 for active in self.executor.runs.values() if active.task is not None)
 
     # --- driving a graph --------------------------------------------------------------
-    async def _trace_parent(self, run_id: str) -> Any:
+    async def _trace_parent(self, record: RunRecord) -> Any:
         """The span a resumed run's spans continue (its first), so a run is one trace."""
         tracer = tracing.current
         if tracer is None:
             return None
         try:
-            return await tracer.run_parent(self.executor.store, run_id)
+            return await tracer.run_parent(self.executor.store, record.id, record.trace_parent)
         except Exception as exc:  # a trace is never worth failing a resume
-            log.warning("orcheo: run %s: its trace could not be continued: %s", run_id, exc)
+            log.warning("orcheo: run %s: its trace could not be continued: %s", record.id, exc)
             return None
 
     async def _drive(
@@ -188,6 +188,9 @@ class InProcessBackend(RunBackend):
             fields: dict[str, Any] = {"interrupt": None}
             if record.started_at is None:
                 fields["started_at"] = utcnow()
+            if run_span is not None and record.trace_parent is None:
+                # Kept on the run row: a resume by another process continues this trace.
+                fields["trace_parent"] = run_span.first
             data: dict[str, Any] = {}
             if opening == EventType.RUN_STARTED:
                 if active.inputs_size is None:

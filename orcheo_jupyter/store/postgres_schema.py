@@ -264,6 +264,13 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         """,
     ),
+    Migration(
+        7,
+        "the run's first span (W3C traceparent), so a resume elsewhere continues its trace",
+        """
+        ALTER TABLE runs ADD COLUMN trace_parent TEXT;
+        """,
+    ),
 )
 
 #: Any constant works; it only has to be the same in every process.

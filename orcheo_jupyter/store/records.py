@@ -50,6 +50,9 @@ class RunRecord(Record):
     started_at: str | None = None
     finished_at: str | None = None
     last_seq: int = 0
+    #: The run's first span as a W3C ``traceparent``, when traced: a part of the run
+    #: resumed by another process continues that trace, whether spans are stored or not.
+    trace_parent: str | None = None
 
 
 @dataclass(frozen=True)

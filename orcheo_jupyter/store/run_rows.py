@@ -34,6 +34,7 @@ RUN_COLUMNS = (
     "finished_at",
     "updated_at",
     "last_seq",
+    "trace_parent",
 )
 _UPDATABLE = set(RUN_COLUMNS) - {"id", "created_at"}
 INSERT_RUN = insert("runs", RUN_COLUMNS)

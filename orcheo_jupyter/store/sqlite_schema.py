@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 MIGRATIONS: dict[int, str] = {
     1: """
@@ -101,5 +101,9 @@ MIGRATIONS: dict[int, str] = {
         data TEXT NOT NULL,
         PRIMARY KEY (run_id, span_id)
     ) WITHOUT ROWID;
+    """,
+    # The run's first span (W3C traceparent), so a resume elsewhere continues its trace.
+    4: """
+    ALTER TABLE runs ADD COLUMN trace_parent TEXT;
     """,
 }

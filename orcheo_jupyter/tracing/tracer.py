@@ -163,17 +163,24 @@ class Tracing:
         first = continues or span.get_span_context()
         return RunSpan(span, RunScope(run_id, scrub), self._paused, first)
 
-    async def run_parent(self, store: Any, run_id: str) -> SpanContext | None:
+    async def run_parent(
+        self, store: Any, run_id: str, trace_parent: str | None = None
+    ) -> SpanContext | None:
         """The first span of ``run_id``, which a resumed part of it continues.
 
-        Held here while the run waits (this process ran it), else read from the run's
-        stored spans (another process ran it, or this one restarted): its first
+        Held here while the run waits (this process ran it), else the run row's
+        ``trace_parent`` (another process ran it, or this one restarted), else, for a
+        run stored before runs kept it, read from the run's stored spans: its first
         ``orcheo.run`` span, or its ``orcheo.submit`` span when the process that ran it
-        died before that span ended. None when neither is known (spans not stored).
+        died before that span ended. None when none is known.
         """
         held = self._paused.get(run_id)
         if held is not None:
             return held
+        if trace_parent:
+            parsed = parse_traceparent(trace_parent)
+            if parsed is not None:
+                return parsed
         stored = [s for s in await store.list_spans(run_id) if s["name"] in (n.RUN, n.SUBMIT)]
         if not stored:
             return None
@@ -221,6 +228,28 @@ class Tracing:
         return ModelCall(self.spans, model)
 
 
+def traceparent(context: SpanContext) -> str:
+    """``context`` as a W3C ``traceparent`` header value."""
+    return f"00-{context.trace_id:032x}-{context.span_id:016x}-{int(context.trace_flags):02x}"
+
+
+def parse_traceparent(value: str) -> SpanContext | None:
+    """The span a W3C ``traceparent`` names (remote), or None if it names none."""
+    parts = value.split("-")
+    if len(parts) != 4 or parts[0] != "00" or len(parts[1]) != 32 or len(parts[2]) != 16:
+        return None
+    try:
+        context = SpanContext(
+            int(parts[1], 16),
+            int(parts[2], 16),
+            is_remote=True,
+            trace_flags=TraceFlags(int(parts[3], 16) & 0xFF),
+        )
+    except ValueError:
+        return None
+    return context if context.is_valid else None
+
+
 class Paused:
     """The first span of each run that waits on an interrupt here (most recent last)."""
 
@@ -263,6 +292,12 @@ class RunSpan(_Current):
         self._scope_token = scope.set(run)
         self._paused = paused
         self._first = first
+
+    @property
+    def first(self) -> str | None:
+        """The run's first span as a W3C ``traceparent`` (None: not recorded)."""
+        first = self._first
+        return traceparent(first) if first is not None and first.is_valid else None
 
     def end(self, status: str, error: str | None = None) -> None:
         if status == "interrupted":

@@ -168,11 +168,14 @@ async def test_run_round_trips_every_field(repo: Repository) -> None:
         await repo.get_run("nope")
 
 
+TRACE_PARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+
+
 @pytest.mark.asyncio
 async def test_updates_record_each_transition(repo: Repository) -> None:
     await repo.create_run(run_record("r1"))
     steps = [
-        ("t1", {"status": "running", "started_at": "t1"}),
+        ("t1", {"status": "running", "started_at": "t1", "trace_parent": TRACE_PARENT}),
         ("t2", {"node_states": {"a": "succeeded"}, "last_seq": 3}),  # no status: no transition
         ("t3", {"status": "interrupted", "interrupt": [{"id": "i1", "value": {"q": 1}}]}),
         ("t4", {"status": "running", "interrupt": None}),
@@ -200,6 +203,7 @@ async def test_updates_record_each_transition(repo: Repository) -> None:
     )
     assert (run.started_at, run.finished_at, run.updated_at) == ("t1", "t6", "t7")
     assert run.node_states == {"a": "succeeded"}
+    assert run.trace_parent == TRACE_PARENT  # kept by the first part for the next ones
 
 
 @pytest.mark.asyncio

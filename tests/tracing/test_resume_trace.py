@@ -119,3 +119,42 @@ async def test_a_resume_elsewhere_finds_the_run_s_trace_in_the_store_and_links_t
             "attributes": {"orcheo.link": "resumed_by"},
         }
     ]
+
+
+@pytest.mark.asyncio
+async def test_a_resume_elsewhere_continues_the_trace_with_spans_exported_not_stored(
+    tmp_path: Path,
+) -> None:
+    settings = Settings(data_dir=tmp_path / "data", durability="sync")
+    before = InMemorySpanExporter()
+    tracing.configure(exporters=[before], store=False)
+    first_process = await Executor.open(settings)
+    try:
+        run_id = await _paused(first_process)
+        stored_row = await first_process.store.get_run(run_id)
+    finally:
+        await first_process.aclose()
+        tracing.reset()  # a new process: nothing of the run's trace held in memory
+    (first,) = by_name(before.get_finished_spans(), "orcheo.run")
+    # The run row names the run's first span; no span was stored.
+    assert stored_row.trace_parent == (
+        f"00-{hex_id(first.context.trace_id, 32)}-{hex_id(first.context.span_id)}"
+        f"-{int(first.context.trace_flags):02x}"
+    )
+    assert first.context.trace_flags.sampled
+
+    after = InMemorySpanExporter()
+    tracing.configure(exporters=[after], store=False)
+    second_process = await Executor.open(settings)
+    try:
+        assert await second_process.store.list_spans(run_id) == []
+        await second_process.resume(run_id, "Ada")
+        assert (await second_process.wait(run_id)).status == "succeeded"
+    finally:
+        await second_process.aclose()
+        tracing.reset()
+    (resumed,) = by_name(after.get_finished_spans(), "orcheo.run")
+    assert resumed.attributes["orcheo.run.opening"] == "resumed"
+    assert resumed.context.trace_id == first.context.trace_id
+    assert resumed.parent.span_id == first.context.span_id
+    assert {s.context.trace_id for s in after.get_finished_spans()} == {first.context.trace_id}
