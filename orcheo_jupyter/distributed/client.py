@@ -18,9 +18,10 @@ from redis.asyncio import Redis
 
 from .. import tracing
 from ..runtime.backend import Probe, RunBackend
-from ..runtime.events import TERMINAL, TERMINAL_EVENTS, RunStatus
+from ..runtime.events import TERMINAL, RunStatus
 from ..runtime.outcomes import RunStateError
 from ..runtime.serialize import jsonable
+from ..runtime.streams import Cursor
 from ..runtime.waiting import TIMED_OUT, within
 from ..settings import Settings
 from ..store.base import Repository
@@ -163,26 +164,22 @@ class CeleryBackend(RunBackend):
 
     async def events(self, run_id: str, *, after: int, follow: bool) -> AsyncIterator[EventRecord]:
         """Stored events after ``after``, then each new stored event as workers commit it."""
-        last = after
+        cursor = Cursor(after)
         store = self.executor.store
         await store.get_run(run_id)  # NotFound before anything is sent
         with self.hub.watch(run_id) as changed:
             while True:
                 changed.clear()
-                batch = await store.list_events(run_id, after=last)
-                for event in batch:
-                    last = event.seq
+                batch = await store.list_events(run_id, after=cursor.last)
+                for event in cursor.fresh(batch):
                     yield event
-                    if event.type in TERMINAL_EVENTS:
-                        return
-                if not follow:
+                if cursor.ended or not follow:
                     return
                 if batch:
                     continue
-                if await within(changed.wait(), self.conf.poll_seconds) is TIMED_OUT:
-                    record = await store.get_run(run_id)
-                    if record.status in TERMINAL and record.last_seq <= last:
-                        return
+                woke = await within(changed.wait(), self.conf.poll_seconds)
+                if woke is TIMED_OUT and cursor.caught_up(await store.get_run(run_id)):
+                    return
 
     # --- control -----------------------------------------------------------------------
     async def cancel(self, run_id: str) -> RunRecord | None:

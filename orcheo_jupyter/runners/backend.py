@@ -29,10 +29,11 @@ from .. import tracing
 from ..runtime.admission import is_large
 from ..runtime.backend import Probe, RunBackend
 from ..runtime.build import as_document
-from ..runtime.events import TERMINAL, TERMINAL_EVENTS, RunStatus
+from ..runtime.events import TERMINAL, RunStatus
 from ..runtime.outcomes import RunStateError
 from ..runtime.serialize import jsonable
 from ..runtime.single_node import NodeTest, NodeTestError, new_test_id, run_single_node
+from ..runtime.streams import Cursor
 from ..runtime.waiting import TIMED_OUT, within
 from ..spec.io import to_data
 from ..spec.models import FrozenIRGraph, ScriptGraph, WorkflowDocument
@@ -560,24 +561,20 @@ class PoolBackend(RunBackend):
         re-reads the store on any gap, so each event is yielded once and in order,
         across runner deaths too.
         """
-        last = after
-        await self.executor.store.get_run(run_id)  # NotFound before anything is yielded
+        cursor = Cursor(after)
+        store = self.executor.store
+        await store.get_run(run_id)  # NotFound before anything is yielded
         queue: asyncio.Queue[EventRecord | None] = asyncio.Queue()
         followers = self._followers.setdefault(run_id, set())
         followers.add(queue)
         try:
             while True:
-                for event in await self.executor.store.list_events(run_id, after=last):
-                    last = event.seq
+                for event in cursor.fresh(await store.list_events(run_id, after=cursor.last)):
                     yield event
-                    if event.type in TERMINAL_EVENTS:
-                        return
-                if not follow:
+                if cursor.ended or not follow:
                     return
-                if run_id not in self._hosted:
-                    record = await self.executor.store.get_run(run_id)
-                    if record.status in TERMINAL and record.last_seq <= last:
-                        return
+                if run_id not in self._hosted and cursor.caught_up(await store.get_run(run_id)):
+                    return
                 while True:
                     hosted = run_id in self._hosted
                     got = await within(queue.get(), 0.5 if hosted else 0.25)
@@ -585,14 +582,12 @@ class PoolBackend(RunBackend):
                         if hosted and run_id in self._hosted:
                             continue  # its runner streams whatever it commits
                         break  # driven elsewhere, or waiting on an interrupt: read the store
-                    if got is None or got.seq > last + 1:
+                    if got is None or got.seq > cursor.last + 1:
                         break  # settled here, or a gap: the store has the rest
-                    if got.seq <= last:
-                        continue
-                    last = got.seq
-                    yield got
-                    if got.type in TERMINAL_EVENTS:
-                        return
+                    if cursor.take(got):
+                        yield got
+                        if cursor.ended:
+                            return
         finally:
             followers.discard(queue)
             if not followers:
