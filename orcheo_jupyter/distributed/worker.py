@@ -72,13 +72,11 @@ class WorkerRuntime:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
 
     async def _open(self) -> None:
-        from ..runtime.savers import open_checkpointer
-        from ..store.factory import open_repository
+        from ..runtime.savers import open_stores
 
         self.redis = Redis.from_url(self.conf.broker_url)
         await self.redis.ping()
-        store = await open_repository(self.settings)
-        saver = await open_checkpointer(self.settings)
+        store, saver = await open_stores(self.settings)
         self.executor = Executor(
             cast("Repository", PublishingRepository(store, self.redis)),
             saver,

@@ -95,8 +95,7 @@ class Runner:
         from ..ingest import AllowList, ScriptLimits, restricted_loader
         from ..runtime import guard, script_graph
         from ..runtime.executor import Executor
-        from ..runtime.savers import open_checkpointer
-        from ..store.factory import open_repository
+        from ..runtime.savers import open_stores
         from .config import describe_bytes, settings_of
 
         settings = settings_of(self.config["settings"])
@@ -114,12 +113,7 @@ class Runner:
             else ""
         )
         guard.install(Guard(self.channel), memory=memory)
-        store = await open_repository(settings)
-        try:
-            saver = await open_checkpointer(settings)
-        except BaseException:
-            await store.close()
-            raise
+        store, saver = await open_stores(settings)
         self.executor = Executor(
             cast("Repository", AnnouncingRepository(store, self.channel)),
             saver,

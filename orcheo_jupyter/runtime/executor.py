@@ -108,17 +108,10 @@ class Executor:
     async def open(cls, settings: Settings | None = None, **kwargs: Any) -> Executor:
         """The stores ``settings`` name (SQLite files under the data dir by default), with
         ``backend`` (keyword; in-process by default) opened."""
-        from ..store.factory import backend_name, open_repository
-        from .savers import open_checkpointer
+        from .savers import open_stores
 
         settings = settings or Settings.from_env()
-        backend_name(settings.checkpoint_backend, "ORCHEO_CHECKPOINT_BACKEND")  # fail early
-        store = await open_repository(settings)
-        try:
-            saver = await open_checkpointer(settings)
-        except BaseException:
-            await store.close()
-            raise
+        store, saver = await open_stores(settings)
         kwargs.setdefault("max_value_bytes", settings.max_value_bytes)
         kwargs.setdefault("value_limits", ValueLimits(settings.max_input_depth))
         kwargs.setdefault("trace_store", settings.trace_store)

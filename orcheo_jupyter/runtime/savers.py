@@ -7,7 +7,8 @@ from typing import Any
 from langgraph.checkpoint.base import BaseCheckpointSaver
 
 from ..settings import Settings
-from ..store.factory import backend_name, postgres_dsn
+from ..store.base import Repository
+from ..store.factory import backend_name, open_repository, postgres_dsn
 from .checkpoints import open_sqlite_saver
 
 
@@ -27,3 +28,18 @@ async def open_checkpointer(settings: Settings) -> BaseCheckpointSaver[Any]:
         max_value_bytes=settings.max_value_bytes,
         wal_limit_bytes=settings.wal_limit_bytes,
     )
+
+
+async def open_stores(settings: Settings) -> tuple[Repository, BaseCheckpointSaver[Any]]:
+    """The repository and the checkpointer ``settings`` name: both open, or neither.
+
+    A misnamed checkpoint backend fails before the repository is opened.
+    """
+    backend_name(settings.checkpoint_backend, "ORCHEO_CHECKPOINT_BACKEND")
+    store = await open_repository(settings)
+    try:
+        saver = await open_checkpointer(settings)
+    except BaseException:
+        await store.close()
+        raise
+    return store, saver
