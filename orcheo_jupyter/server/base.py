@@ -1,9 +1,11 @@
 """Handler plumbing shared by every route: auth, JSON in and out, errors.
 
-``operation`` declares a handler method's request and response shapes; the
-decorator validates the query string and body with those models before the
-method runs, and ``openapi.py`` reads the same declaration to write the API
-document.
+``operation`` guards a handler method (the Jupyter user must be allowed its action)
+and declares its request and response shapes; the decorator validates the query
+string and body with those models before the method runs, and ``openapi.py`` reads
+the same declaration to write the API document. What every operation of a resource
+shares (its OpenAPI tag, the errors the whole family can answer) is declared once,
+on the family's handler class (``api_tag``, ``api_errors``).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import functools
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
 from jupyter_server.base.handlers import APIHandler
 from jupyter_server.extension.handler import ExtensionHandlerMixin
@@ -40,7 +42,6 @@ class Operation:
 
     operation_id: str
     summary: str
-    tag: str
     responses: dict[int, type[BaseModel] | None]
     description: str = ""
     body: type[BaseModel] | None = None
@@ -56,7 +57,23 @@ class Operation:
 Method = Callable[..., Awaitable[None]]
 
 
-def operation(**spec: Any) -> Callable[[Method], Method]:
+def operation(action: str, **spec: Any) -> Callable[[Method], Method]:
+    """Guard a handler method with ``action`` (``authz.guard``) and ``document`` it.
+
+    Every route behind Jupyter auth is declared this way, so no documented operation
+    lacks its authorization; only routes with their own rule (ops' monitoring, webhook
+    ingress) put ``document`` under another guard.
+    """
+    documented = document(**spec)
+    guarded = guard(action)
+
+    def decorate(fn: Method) -> Method:
+        return guarded(documented(fn))
+
+    return decorate
+
+
+def document(**spec: Any) -> Callable[[Method], Method]:
     """Declare a handler method's contract; validated arguments arrive as ``query``/``body``."""
     op = Operation(**spec)
 
@@ -129,7 +146,15 @@ LARGE_BODY_BYTES = 64 * 1024
 
 
 class OrcheoHandler(BodyLimitMixin, ErrorsMixin, ExtensionHandlerMixin, APIHandler):
-    """Base of every REST handler: requires an authenticated Jupyter user."""
+    """Base of every REST handler: requires an authenticated Jupyter user.
+
+    A resource's handlers share a base class naming, once for all their operations,
+    the ``auth_resource`` the Authorizer is asked about, the OpenAPI ``api_tag`` and
+    the ``api_errors`` statuses any of them may answer (a 503 while the vault is down).
+    """
+
+    api_tag: ClassVar[str]
+    api_errors: ClassVar[tuple[int, ...]] = ()
 
     @property
     def orcheo(self) -> OrcheoApp:

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..runtime.secrets import NAME_PATTERN
 from ..vault import CredentialInvalid, OAuthTokens, Vault
 from ..vault.vault import MAX_VALUE_CHARS
-from .authz import CREDENTIALS, READ, WRITE, guard
+from .authz import CREDENTIALS, READ, WRITE
 from .base import OrcheoHandler, operation
 from .errors import ApiError
 from .models import Page, PageQuery
@@ -154,6 +154,8 @@ def _invalid(exc: CredentialInvalid) -> ApiError:
 
 class _CredentialBase(OrcheoHandler):
     auth_resource = CREDENTIALS
+    api_tag = "credentials"
+    api_errors = (503,)  # the vault cannot open (no key)
 
     async def vault(self) -> Vault:
         await self.executor()
@@ -166,29 +168,26 @@ class _CredentialBase(OrcheoHandler):
 
 
 class CredentialsHandler(_CredentialBase):
-    @guard(READ)
     @operation(
+        READ,
         operation_id="listCredentials",
         summary="Credentials with their scope and health (never their values)",
-        tag="credentials",
         responses={200: CredentialList},
-        errors=(503,),
     )
     async def get(self) -> None:
         items = await (await self.vault()).list_credentials()
         self.reply(200, {"items": [c.as_dict() for c in items]})
 
-    @guard(WRITE)
     @operation(
+        WRITE,
         operation_id="createCredential",
         summary="Store a credential, sealed with AES-256-GCM",
         description="Nodes use it as [[name]] (or [[name#oauth.access_token]] for OAuth "
         "tokens) in their config; it is resolved when the node runs.",
-        tag="credentials",
         body=CredentialCreate,
         body_code="invalid_credential",
         responses={201: CredentialOut},
-        errors=(409, 503),
+        errors=(409,),
     )
     async def post(self, *, body: CredentialCreate) -> None:
         vault = await self.vault()
@@ -208,13 +207,11 @@ class CredentialsHandler(_CredentialBase):
 
 
 class CredentialsHealthHandler(_CredentialBase):
-    @guard(READ)
     @operation(
+        READ,
         operation_id="credentialsHealth",
         summary="Health of every credential (decryptable, not expired)",
-        tag="credentials",
         responses={200: HealthReport},
-        errors=(503,),
     )
     async def get(self) -> None:
         items = await (await self.vault()).list_credentials()
@@ -223,26 +220,23 @@ class CredentialsHealthHandler(_CredentialBase):
 
 
 class CredentialHandler(_CredentialBase):
-    @guard(READ)
     @operation(
+        READ,
         operation_id="getCredential",
         summary="One credential's metadata and health",
-        tag="credentials",
         responses={200: CredentialOut},
-        errors=(503,),
     )
     async def get(self, name: str) -> None:
         self.reply(200, (await (await self.vault()).info(name)).as_dict())
 
-    @guard(WRITE)
     @operation(
+        WRITE,
         operation_id="updateCredential",
         summary="Change a credential's scope or description (not its value: rotate it)",
-        tag="credentials",
         body=CredentialUpdate,
         body_code="invalid_credential",
         responses={200: CredentialOut},
-        errors=(409, 503),
+        errors=(409,),
     )
     async def put(self, name: str, *, body: CredentialUpdate) -> None:
         vault = await self.vault()
@@ -257,13 +251,11 @@ class CredentialHandler(_CredentialBase):
             raise _invalid(exc) from None
         self.reply(200, info.as_dict())
 
-    @guard(WRITE)
     @operation(
+        WRITE,
         operation_id="deleteCredential",
         summary="Delete a credential (its audit history stays)",
-        tag="credentials",
         responses={204: None},
-        errors=(503,),
     )
     async def delete(self, name: str) -> None:
         await (await self.vault()).delete(name, actor=self.actor)
@@ -271,15 +263,14 @@ class CredentialHandler(_CredentialBase):
 
 
 class CredentialRotateHandler(_CredentialBase):
-    @guard(WRITE)
     @operation(
+        WRITE,
         operation_id="rotateCredential",
         summary="Replace a credential's value (or OAuth tokens); runs use the new one at once",
-        tag="credentials",
         body=CredentialRotate,
         body_code="invalid_credential",
         responses={200: CredentialOut},
-        errors=(409, 503),
+        errors=(409,),
     )
     async def post(self, name: str, *, body: CredentialRotate) -> None:
         vault = await self.vault()
@@ -293,13 +284,11 @@ class CredentialRotateHandler(_CredentialBase):
 
 
 class CredentialHealthHandler(_CredentialBase):
-    @guard(READ)
     @operation(
+        READ,
         operation_id="credentialHealth",
         summary="Whether the credential can be used: decryptable and not expired",
-        tag="credentials",
         responses={200: HealthItem},
-        errors=(503,),
     )
     async def get(self, name: str) -> None:
         info = await (await self.vault()).info(name)
@@ -307,14 +296,12 @@ class CredentialHealthHandler(_CredentialBase):
 
 
 class CredentialAuditHandler(_CredentialBase):
-    @guard(READ)
     @operation(
+        READ,
         operation_id="credentialAudit",
         summary="What was done with the credential, newest first: every read of its value",
-        tag="credentials",
         query=AuditQuery,
         responses={200: AuditPage},
-        errors=(503,),
     )
     async def get(self, name: str, *, query: AuditQuery) -> None:
         entries, total = await (await self.vault()).audit_log(

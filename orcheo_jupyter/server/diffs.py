@@ -4,20 +4,17 @@ from __future__ import annotations
 
 from ..spec.diff import diff_documents
 from ..spec.io import document_from_data
-from .authz import READ, WORKFLOWS, guard
-from .base import OrcheoHandler, operation
+from .authz import READ
+from .base import operation
 from .models import VersionDiff
-from .workflows import parse_version
+from .workflows import WorkflowBase, parse_version
 
 
-class VersionDiffHandler(OrcheoHandler):
-    auth_resource = WORKFLOWS
-
-    @guard(READ)
+class VersionDiffHandler(WorkflowBase):
     @operation(
+        READ,
         operation_id="diffVersions",
         summary="Nodes, edges, config and triggers added, removed or changed from A to B",
-        tag="workflows",
         responses={200: VersionDiff},
     )
     async def get(self, workflow_id: str, version: str, other: str) -> None:

@@ -11,7 +11,7 @@ from ..runtime.events import TERMINAL, TERMINAL_EVENTS
 from ..store.encoding import encode_json
 from ..store.records import RunRecord, reference
 from ..tracing.names import TEST_ID_PREFIX
-from .authz import EXECUTE, EXECUTIONS, READ, guard
+from .authz import EXECUTE, EXECUTIONS, READ
 from .base import OrcheoHandler, operation
 from .models import (
     CheckpointDetail,
@@ -68,6 +68,7 @@ def _values(record: RunRecord, data: dict[str, Any], include: bool) -> None:
 
 class _ExecutionBase(OrcheoHandler):
     auth_resource = EXECUTIONS
+    api_tag = "executions"
 
     async def _execution(self, run_id: str, *, values: bool = True) -> dict[str, Any]:
         executor = await self.executor()
@@ -84,14 +85,11 @@ class _ExecutionBase(OrcheoHandler):
         return data
 
 
-class ExecutionsHandler(OrcheoHandler):
-    auth_resource = EXECUTIONS
-
-    @guard(READ)
+class ExecutionsHandler(_ExecutionBase):
     @operation(
+        READ,
         operation_id="listExecutions",
         summary="Runs, newest first, filtered by workflow, status and id prefix",
-        tag="executions",
         query=ExecutionListQuery,
         responses={200: ExecutionPage},
     )
@@ -112,22 +110,20 @@ class ExecutionsHandler(OrcheoHandler):
 
 
 class ExecutionHandler(_ExecutionBase):
-    @guard(READ)
     @operation(
+        READ,
         operation_id="getExecution",
         summary="A run: status, timestamps and transitions, error, final state when done",
-        tag="executions",
         query=ExecutionQuery,
         responses={200: Execution},
     )
     async def get(self, execution_id: str, *, query: ExecutionQuery) -> None:
         self.reply(200, await self._execution(execution_id, values=query.values))
 
-    @guard(EXECUTE)
     @operation(
+        EXECUTE,
         operation_id="cancelExecution",
         summary="Cancel a pending, running or interrupted run",
-        tag="executions",
         responses={200: Execution},
         errors=(409,),
     )
@@ -137,14 +133,11 @@ class ExecutionHandler(_ExecutionBase):
         self.reply(200, await self._execution(execution_id))
 
 
-class EventsHandler(OrcheoHandler):
-    auth_resource = EXECUTIONS
-
-    @guard(READ)
+class EventsHandler(_ExecutionBase):
     @operation(
+        READ,
         operation_id="listExecutionEvents",
         summary="The run's events after sequence number N, in order",
-        tag="executions",
         query=EventsQuery,
         responses={200: EventPage},
     )
@@ -174,14 +167,11 @@ class EventsHandler(OrcheoHandler):
         self.reply(200, {"items": items, "next_after": last, "done": done})
 
 
-class ResumeHandler(OrcheoHandler):
-    auth_resource = EXECUTIONS
-
-    @guard(EXECUTE)
+class ResumeHandler(_ExecutionBase):
     @operation(
+        EXECUTE,
         operation_id="resumeExecution",
         summary="Answer the run's pending interrupt; it continues in the background",
-        tag="executions",
         body=ResumeRequest,
         responses={202: ExecutionAccepted},
         errors=(409, 413),
@@ -197,14 +187,11 @@ class ResumeHandler(OrcheoHandler):
         self.reply(202, {"execution_id": run_id}, location=self.api_url("executions", run_id))
 
 
-class CheckpointsHandler(OrcheoHandler):
-    auth_resource = EXECUTIONS
-
-    @guard(READ)
+class CheckpointsHandler(_ExecutionBase):
     @operation(
+        READ,
         operation_id="listCheckpoints",
         summary="The run's checkpoints, newest first (what a re-run can start from)",
-        tag="executions",
         responses={200: CheckpointList},
     )
     async def get(self, execution_id: str) -> None:
@@ -213,14 +200,11 @@ class CheckpointsHandler(OrcheoHandler):
         self.reply(200, {"items": items})
 
 
-class CheckpointHandler(OrcheoHandler):
-    auth_resource = EXECUTIONS
-
-    @guard(READ)
+class CheckpointHandler(_ExecutionBase):
     @operation(
+        READ,
         operation_id="getCheckpoint",
         summary="One checkpoint of the run with its whole state (what a fork starts from)",
-        tag="executions",
         responses={200: CheckpointDetail},
     )
     async def get(self, execution_id: str, checkpoint_id: str) -> None:
@@ -228,14 +212,11 @@ class CheckpointHandler(OrcheoHandler):
         self.reply(200, await executor.checkpoint(execution_id, checkpoint_id))
 
 
-class RerunHandler(OrcheoHandler):
-    auth_resource = EXECUTIONS
-
-    @guard(EXECUTE)
+class RerunHandler(_ExecutionBase):
     @operation(
+        EXECUTE,
         operation_id="rerunExecution",
         summary="Start a new run from the start or from one of this run's checkpoints",
-        tag="executions",
         body=RerunRequest,
         responses={202: ExecutionAccepted},
         errors=(409, 413),
@@ -246,17 +227,14 @@ class RerunHandler(OrcheoHandler):
         self.reply(202, {"execution_id": run_id}, location=self.api_url("executions", run_id))
 
 
-class TraceHandler(OrcheoHandler):
-    auth_resource = EXECUTIONS
-
-    @guard(READ)
+class TraceHandler(_ExecutionBase):
     @operation(
+        READ,
         operation_id="getExecutionTrace",
         summary="The run's OpenTelemetry spans, stored with it (no collector needed)",
         description="Spans are kept when ORCHEO_TRACE_STORE (c.OrcheoApp.trace_store) is on; "
         "a run's spans appear as it settles or pauses. OTEL_TRACES_EXPORTER sends them "
         "to a collector as well. A node test's spans are read with its test_id.",
-        tag="executions",
         responses={200: Trace},
     )
     async def get(self, execution_id: str) -> None:

@@ -20,7 +20,7 @@ from tornado.web import RequestHandler
 from .. import tracing
 from ..ops import metrics
 from ..triggers import WebhookRejected, WebhookRequest
-from .base import ErrorsMixin, operation
+from .base import ErrorsMixin, document
 from .body_limit import BodyLimitMixin
 
 if TYPE_CHECKING:
@@ -39,6 +39,10 @@ class WebhookHandler(BodyLimitMixin, ErrorsMixin, ExtensionHandlerMixin, Request
     Every method is ``@allow_unauthenticated`` so Jupyter (with
     ``allow_unauthenticated_access=False``) neither warns about nor blocks it.
     """
+
+    api_tag = "webhooks"
+    #: What a workflow's webhook rules (or its absence, or a full queue) can answer.
+    api_errors = (400, 401, 405, 409, 413, 422, 429, 503)
 
     def body_limit(self) -> int:
         return self.orcheo.body_limit
@@ -112,7 +116,7 @@ class WebhookHandler(BodyLimitMixin, ErrorsMixin, ExtensionHandlerMixin, Request
         )
 
     @allow_unauthenticated
-    @operation(
+    @document(
         operation_id="receiveWebhook",
         summary="Start the workflow from another system (GET, PUT, PATCH, DELETE if allowed)",
         description="No Jupyter authentication: the workflow's webhook trigger sets the rules. "
@@ -121,9 +125,7 @@ class WebhookHandler(BodyLimitMixin, ErrorsMixin, ExtensionHandlerMixin, Request
         "Send an `Idempotency-Key` so a retried delivery never starts a second run. The body "
         "reaches the run as inputs.body (JSON, form fields or text), with inputs.headers, "
         "inputs.query, inputs.method and inputs.delivery_id.",
-        tag="webhooks",
         responses={202: DeliveryAccepted, 200: DeliveryAccepted},
-        errors=(400, 401, 405, 409, 413, 422, 429, 503),
         extra={"security": []},
     )
     async def post(self, ref: str) -> None:

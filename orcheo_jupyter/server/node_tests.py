@@ -9,24 +9,22 @@ from __future__ import annotations
 from typing import Any
 
 from .. import tracing
-from .authz import EXECUTE, READ, WORKFLOWS, guard
-from .base import OrcheoHandler, operation
+from .authz import EXECUTE, READ
+from .base import operation
 from .errors import ApiError
 from .models import NodeTestRequest, NodeTestResult, TemplatePreview, TemplatePreviewRequest
+from .workflows import WorkflowBase
 
 
-class NodeTestHandler(OrcheoHandler):
-    auth_resource = WORKFLOWS
-
-    @guard(EXECUTE)  # runs the node's code
+class NodeTestHandler(WorkflowBase):
     @operation(
+        EXECUTE,  # runs the node's code
         operation_id="testNode",
         summary="Run one node on the state it received in a run (or a given state)",
         description="The node runs as in a run (templates, credentials, retries, timeout, "
         "pinned output) but no run, version, event or checkpoint is stored and no other node "
         "starts. Without run_id or state, the latest run that reached the node is used. A "
         "node that fails answers 200 with its error.",
-        tag="workflows",
         body=NodeTestRequest,
         responses={200: NodeTestResult},
         errors=(409,),
@@ -75,18 +73,15 @@ async def _state_for(
     return found.state, found.state_source()
 
 
-class TemplatePreviewHandler(OrcheoHandler):
-    auth_resource = WORKFLOWS
-
-    @guard(READ)
+class TemplatePreviewHandler(WorkflowBase):
     @operation(
+        READ,
         operation_id="previewTemplates",
         summary="Resolve {{templates}} in a value against the state a node received",
         description="The same resolver as the runtime: an exact template yields the typed "
         "value, templates inside text are replaced by scalars, the first path segment falls "
         "back to results, and what cannot be resolved stays verbatim (listed in unresolved). "
         "Nothing runs and nothing is stored.",
-        tag="workflows",
         body=TemplatePreviewRequest,
         responses={200: TemplatePreview},
         errors=(409,),

@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 from ..nodes import registry
-from .authz import NODES, READ, guard
+from .authz import NODES, READ
 from .base import OrcheoHandler, operation
 from .models import NodeCatalog
 
 
 class NodesHandler(OrcheoHandler):
     auth_resource = NODES
+    api_tag = "nodes"
 
-    @guard(READ)
     @operation(
+        READ,
         operation_id="listNodeTypes",
         summary="Node types with category, icon and the JSON Schema of their config",
         description="Palettes and property forms are generated from this catalog.",
-        tag="nodes",
         responses={200: NodeCatalog},
     )
     async def get(self) -> None:

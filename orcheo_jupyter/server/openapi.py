@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
-from .authz import API, READ, guard
+from .authz import API, READ
 from .base import Operation, OrcheoHandler, operation
 from .models import ErrorBody, OpenAPIDocument
 from .routes import Route, routes
@@ -156,7 +156,8 @@ def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
 
 
 def _error_statuses(route: Route, op: Operation) -> list[int]:
-    statuses = {403, *op.errors}
+    family: Any = route.handler
+    statuses = {403, *family.api_errors, *op.errors}
     if route.path_params():
         statuses.add(404)
     if route.params or op.query is not None:
@@ -189,11 +190,12 @@ def build_openapi(base_url: str = "/") -> dict[str, Any]:
         ]
         if path_params:
             item["parameters"] = path_params
+        family: Any = route.handler  # its class names the tag of all its operations
         for method, op in _operations(route):
             entry: dict[str, Any] = {
                 "operationId": op.operation_id,
                 "summary": op.summary,
-                "tags": [op.tag],
+                "tags": [family.api_tag],
             }
             if op.description:
                 entry["description"] = op.description
@@ -275,13 +277,13 @@ def write_openapi(path: str | Path = CHECKED_IN) -> Path:
 
 class OpenAPIHandler(OrcheoHandler):
     auth_resource = API
+    api_tag = "meta"
     _cache: dict[str, str] = {}
 
-    @guard(READ)
     @operation(
+        READ,
         operation_id="getOpenAPI",
         summary="This API's OpenAPI document",
-        tag="meta",
         responses={200: OpenAPIDocument},
     )
     async def get(self) -> None:

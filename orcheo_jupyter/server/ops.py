@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 
 from ..ops import health, metrics
 from .authz import OPS, READ, guard
-from .base import OrcheoHandler, operation
+from .base import OrcheoHandler, document
 
 
 class CheckResult(BaseModel):
@@ -39,6 +39,7 @@ class HealthReport(BaseModel):
 
 class _OpsHandler(OrcheoHandler):
     auth_resource = OPS
+    api_tag = "operations"
 
     def _open_to_monitoring(self) -> bool:
         return not self.settings.get("authenticate_prometheus", True)
@@ -72,13 +73,12 @@ def monitoring(action: str) -> Callable[[F], F]:
 
 class MetricsHandler(_OpsHandler):
     @monitoring(READ)
-    @operation(
+    @document(
         operation_id="getMetrics",
         summary="Prometheus metrics of this server process (text exposition format)",
         description="Runs started and finished by status, node duration histogram, runs in "
         "progress, broker queue depth and webhook deliveries. Celery workers expose "
         "their own (orcheo-jupyter worker --metrics-port).",
-        tag="operations",
         responses={200: None},
         extra={"content": {200: {"text/plain": {"schema": {"type": "string"}}}}},
     )
@@ -96,11 +96,10 @@ class MetricsHandler(_OpsHandler):
 
 class HealthHandler(_OpsHandler):
     @monitoring(READ)
-    @operation(
+    @document(
         operation_id="getHealth",
         summary="Whether this server can reach its store, checkpoints and broker",
         description="200 when every check passes, 503 (same body) when any fails.",
-        tag="operations",
         responses={200: HealthReport, 503: HealthReport},
     )
     async def get(self) -> None:

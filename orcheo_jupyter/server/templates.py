@@ -3,34 +3,33 @@
 from __future__ import annotations
 
 from .. import templates
-from .authz import READ, WORKFLOWS, guard
+from .authz import READ, WORKFLOWS
 from .base import OrcheoHandler, operation
 from .errors import ApiError
 from .models import TemplateCatalog, TemplateDocument
 
 
-class TemplatesHandler(OrcheoHandler):
-    auth_resource = WORKFLOWS
+class _TemplateBase(OrcheoHandler):
+    auth_resource = WORKFLOWS  # reading templates is reading workflows
+    api_tag = "templates"
 
-    @guard(READ)
+
+class TemplatesHandler(_TemplateBase):
     @operation(
+        READ,
         operation_id="listTemplates",
         summary="Workflow templates (name, title, description, tags)",
-        tag="templates",
         responses={200: TemplateCatalog},
     )
     async def get(self) -> None:
         self.reply(200, {"items": templates.catalogue()})
 
 
-class TemplateHandler(OrcheoHandler):
-    auth_resource = WORKFLOWS
-
-    @guard(READ)
+class TemplateHandler(_TemplateBase):
     @operation(
+        READ,
         operation_id="getTemplate",
         summary="One template's workflow document (without an id: the caller names it)",
-        tag="templates",
         responses={200: TemplateDocument},
         errors=(404,),
     )

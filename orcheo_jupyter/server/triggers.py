@@ -16,7 +16,7 @@ from ..spec.io import stored_form
 from ..spec.models import Trigger
 from ..triggers.config import DispatchPolicy
 from ..triggers.records import Job
-from .authz import EXECUTE, READ, TRIGGERS, WRITE, guard
+from .authz import EXECUTE, READ, TRIGGERS, WRITE
 from .base import OrcheoHandler, operation
 from .models import MAX_INT, Page, PageQuery, RunConfig
 from .services import check_triggers
@@ -188,6 +188,7 @@ def _dead(job: Job) -> dict[str, Any]:
 
 class _TriggerBase(OrcheoHandler):
     auth_resource = TRIGGERS
+    api_tag = "triggers"
 
     async def triggers(self) -> TriggerService:
         await self.executor()
@@ -195,22 +196,20 @@ class _TriggerBase(OrcheoHandler):
 
 
 class WorkflowTriggersHandler(_TriggerBase):
-    @guard(READ)
     @operation(
+        READ,
         operation_id="getTriggers",
         summary="The workflow's triggers with their state: webhook path, next and last cron "
         "fires, next and last HTTP polls, dispatch policy and job counts",
-        tag="triggers",
         responses={200: TriggersDetail},
     )
     async def get(self, workflow_id: str) -> None:
         self.reply(200, await (await self.triggers()).describe(workflow_id))
 
-    @guard(WRITE)
     @operation(
+        WRITE,
         operation_id="updateTriggers",
         summary="Replace the workflow's triggers (a new version) and/or its dispatch policy",
-        tag="triggers",
         body=TriggersUpdate,
         body_code="invalid_document",
         responses={200: TriggersDetail},
@@ -237,15 +236,14 @@ class WorkflowTriggersHandler(_TriggerBase):
 
 
 class DispatchHandler(_TriggerBase):
-    @guard(EXECUTE)
     @operation(
+        EXECUTE,
         operation_id="dispatchRuns",
         summary="Queue a batch of runs; they start within the workflow's concurrency limit",
         description="Every run is stored before the answer (all or none). Failed runs are "
         "retried with exponential backoff up to the policy's max_attempts; then they are "
         "dead letters (GET /orcheo/api/dead-letters). Missing, expired or out-of-scope "
         "credentials refuse the whole batch with a 422 naming them.",
-        tag="triggers",
         body=DispatchRequest,
         responses={202: DispatchAccepted},
         errors=(413,),
@@ -283,11 +281,10 @@ class DispatchHandler(_TriggerBase):
 
 
 class DeadLettersHandler(_TriggerBase):
-    @guard(READ)
     @operation(
+        READ,
         operation_id="listDeadLetters",
         summary="Jobs that ran out of attempts, newest first, with every attempt's error",
-        tag="triggers",
         query=DeadLetterQuery,
         responses={200: DeadLetterPage},
     )
@@ -312,21 +309,19 @@ class DeadLetterHandler(_TriggerBase):
             raise NotFound(f"dead letter {job_id!r} not found (the job is {job.status})")
         return job
 
-    @guard(READ)
     @operation(
+        READ,
         operation_id="getDeadLetter",
         summary="One dead letter",
-        tag="triggers",
         responses={200: DeadLetter},
     )
     async def get(self, job_id: str) -> None:
         self.reply(200, _dead(await self._job(job_id)))
 
-    @guard(WRITE)
     @operation(
+        WRITE,
         operation_id="discardDeadLetter",
         summary="Forget a dead letter (its runs stay in the history)",
-        tag="triggers",
         responses={204: None},
     )
     async def delete(self, job_id: str) -> None:
@@ -336,11 +331,10 @@ class DeadLetterHandler(_TriggerBase):
 
 
 class DeadLetterRetryHandler(_TriggerBase):
-    @guard(EXECUTE)
     @operation(
+        EXECUTE,
         operation_id="retryDeadLetter",
         summary="Run a dead letter again, with a fresh budget of attempts",
-        tag="triggers",
         responses={202: RetryAccepted},
         errors=(409,),
     )
@@ -354,11 +348,10 @@ class DeadLetterRetryHandler(_TriggerBase):
 
 
 class DeliveriesHandler(_TriggerBase):
-    @guard(READ)
     @operation(
+        READ,
         operation_id="listDeliveries",
         summary="Webhook deliveries the workflow accepted, newest first, with their runs",
-        tag="triggers",
         query=PageQuery,
         responses={200: DeliveryPage},
     )

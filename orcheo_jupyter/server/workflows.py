@@ -13,7 +13,7 @@ from ..spec.io import stored_form, to_data
 from ..spec.models import WorkflowDocument
 from ..store.base import NotFound
 from ..store.records import VersionRecord, WorkflowRecord
-from .authz import EXECUTE, READ, WORKFLOWS, WRITE, guard
+from .authz import EXECUTE, READ, WORKFLOWS, WRITE
 from .base import OrcheoHandler, dumps, operation
 from .document_worker import Stored, Upload, raise_failure, store_upload
 from .errors import ApiError
@@ -62,8 +62,11 @@ def parse_version(text: str) -> int:
     return int(text)
 
 
-class _WorkflowBase(OrcheoHandler):
+class WorkflowBase(OrcheoHandler):
+    """The workflow routes' family, also of those in ``diffs.py`` and ``node_tests.py``."""
+
     auth_resource = WORKFLOWS
+    api_tag = "workflows"
 
     async def _store(self, body: WorkflowInput | Upload, workflow_id: str | None = None) -> Stored:
         """Admit the document: what storing it needs, its id filled in.
@@ -139,12 +142,11 @@ class _WorkflowBase(OrcheoHandler):
         self.finish(f'{dumps(fields)[:-1]},"document":{text}}}')
 
 
-class WorkflowsHandler(_WorkflowBase):
-    @guard(READ)
+class WorkflowsHandler(WorkflowBase):
     @operation(
+        READ,
         operation_id="listWorkflows",
         summary="List workflows, newest change first",
-        tag="workflows",
         query=WorkflowListQuery,
         responses={200: WorkflowPage},
     )
@@ -155,13 +157,12 @@ class WorkflowsHandler(_WorkflowBase):
         )
         self.reply_page([w.as_dict() for w in items], total, query)
 
-    @guard(WRITE)
     @operation(
+        WRITE,
         operation_id="createWorkflow",
         summary="Create a workflow from a workflow document (version 1)",
         description="The document must build: frozen-ir graphs are validated and compiled, "
         "langgraph-script graphs pass the script import guardrails.",
-        tag="workflows",
         body=WorkflowInput,
         body_code="invalid_document",
         defer_large_body=True,
@@ -172,16 +173,15 @@ class WorkflowsHandler(_WorkflowBase):
         await self._create(body)
 
 
-class ImportPythonHandler(_WorkflowBase):
-    @guard(WRITE)
+class ImportPythonHandler(WorkflowBase):
     @operation(
+        WRITE,
         operation_id="importPython",
         summary="Create a workflow from a LangGraph Python script",
         description="Scripts over 128 KiB (UTF-8) are refused before parsing (413). The script "
         "is compiled with RestrictedPython and an import allow-list, and its graph is built in "
         "a child process stopped after the configured time limit (default 60 s). The graph is "
         "the entrypoint named, else orcheo_workflow(), else the script's only StateGraph.",
-        tag="workflows",
         body=ImportPythonRequest,
         responses={201: WorkflowDetail},
         errors=(409, 413),
@@ -203,18 +203,15 @@ class ImportPythonHandler(_WorkflowBase):
         self.reply(201, _detail(workflow, version), location=self.api_url("workflows", workflow.id))
 
 
-class ValidateHandler(OrcheoHandler):
-    auth_resource = WORKFLOWS
-
-    @guard(READ)  # checks a document, stores nothing
+class ValidateHandler(WorkflowBase):
     @operation(
+        READ,  # checks a document, stores nothing
         operation_id="validateWorkflow",
         summary="Problems of a workflow document, found without storing or running it",
         description="The rules the server applies before it stores or runs a document (node "
         "configs against their node types, graph structure, inputs_schema), plus warnings such "
         "as unreachable nodes. A document that does not parse is answered with 422, its "
         "problems in the error's details. The canvas badges nodes with this answer.",
-        tag="workflows",
         body=WorkflowInput,
         body_code="invalid_document",
         responses={200: ValidationReport},
@@ -229,12 +226,11 @@ class ValidateHandler(OrcheoHandler):
         self.reply(200, report)
 
 
-class WorkflowHandler(_WorkflowBase):
-    @guard(READ)
+class WorkflowHandler(WorkflowBase):
     @operation(
+        READ,
         operation_id="getWorkflow",
         summary="A workflow and its latest document (by id or slug)",
-        tag="workflows",
         responses={200: WorkflowDetail},
     )
     async def get(self, workflow_id: str) -> None:
@@ -243,12 +239,11 @@ class WorkflowHandler(_WorkflowBase):
         version = await store.get_version(workflow.id)
         self.reply(200, _detail(workflow, version))
 
-    @guard(WRITE)
     @operation(
+        WRITE,
         operation_id="updateWorkflow",
         summary="Store a new immutable version of the workflow",
         description="An unchanged document keeps the latest version number.",
-        tag="workflows",
         body=WorkflowInput,
         body_code="invalid_document",
         defer_large_body=True,
@@ -278,11 +273,10 @@ class WorkflowHandler(_WorkflowBase):
         workflow = await store.get_workflow(workflow.id)
         self.reply_detail(200, workflow, version.version, ready.text, ready.notices)
 
-    @guard(WRITE)
     @operation(
+        WRITE,
         operation_id="deleteWorkflow",
         summary="Delete a workflow and its versions (its runs stay in the history)",
-        tag="workflows",
         responses={204: None},
     )
     async def delete(self, workflow_id: str) -> None:
@@ -292,14 +286,11 @@ class WorkflowHandler(_WorkflowBase):
         self.reply(204)
 
 
-class VersionsHandler(OrcheoHandler):
-    auth_resource = WORKFLOWS
-
-    @guard(READ)
+class VersionsHandler(WorkflowBase):
     @operation(
+        READ,
         operation_id="listVersions",
         summary="The workflow's versions, oldest first",
-        tag="workflows",
         responses={200: VersionList},
     )
     async def get(self, workflow_id: str) -> None:
@@ -315,14 +306,11 @@ class VersionsHandler(OrcheoHandler):
         )
 
 
-class VersionHandler(OrcheoHandler):
-    auth_resource = WORKFLOWS
-
-    @guard(READ)
+class VersionHandler(WorkflowBase):
     @operation(
+        READ,
         operation_id="getVersion",
         summary="One version of a workflow, with its document",
-        tag="workflows",
         responses={200: VersionDetail},
     )
     async def get(self, workflow_id: str, version: str) -> None:
@@ -332,15 +320,14 @@ class VersionHandler(OrcheoHandler):
         self.reply(200, record.as_dict())
 
 
-class RestoreVersionHandler(_WorkflowBase):
-    @guard(WRITE)
+class RestoreVersionHandler(WorkflowBase):
     @operation(
+        WRITE,
         operation_id="restoreVersion",
         summary="Make an earlier version current again, stored as a new version",
         description="The old document is checked as any save is (node configs, graph, "
         "triggers) and stored as the next version; no version is deleted or changed. "
         "Restoring the document the latest version already has keeps its number.",
-        tag="workflows",
         responses={200: WorkflowDetail},
         errors=(409,),
     )
@@ -363,17 +350,16 @@ class RestoreVersionHandler(_WorkflowBase):
         self.reply(200, {**_detail(workflow, current), "restored_from": number})
 
 
-class ExecuteHandler(OrcheoHandler):
-    auth_resource = WORKFLOWS
+class ExecuteHandler(WorkflowBase):
+    api_tag = "executions"  # a run of the workflow, documented with the other run routes
 
-    @guard(EXECUTE)
     @operation(
+        EXECUTE,
         operation_id="executeWorkflow",
         summary="Start a run of the workflow; answers at once with its id",
         description="The run continues in the background: follow it with GET "
         "/orcheo/api/executions/{id}, its events, or the WebSocket "
         "/orcheo/ws/executions/{id}?after=N.",
-        tag="executions",
         body=ExecuteRequest,
         responses={202: ExecutionAccepted},
         errors=(403, 413, 429),
