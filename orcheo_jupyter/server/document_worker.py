@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
     from ..spec.models import WorkflowDocument
     from ..triggers.config import Triggers
+    from .errors import Described
 
 log = logging.getLogger(__name__)
 
@@ -53,16 +54,6 @@ class Upload:
     body_limit: int
     max_depth: int
     code: str
-
-
-@dataclass(frozen=True)
-class Failure:
-    """What the client is told: an ``ApiError``'s fields."""
-
-    status: int
-    code: str
-    message: str
-    details: Any = None
 
 
 @dataclass(frozen=True)
@@ -102,7 +93,7 @@ class Parsed:
 
 
 # --- what the worker runs (also run on a thread when the worker is off) ------------------
-def parse_upload(upload: Upload, model: type[M]) -> M | Failure:
+def parse_upload(upload: Upload, model: type[M]) -> M | Described:
     """The body validated as ``model``, or the error."""
     from .intake import decode_json, validate_body
 
@@ -110,13 +101,13 @@ def parse_upload(upload: Upload, model: type[M]) -> M | Failure:
 
 
 def store_upload(upload: Upload, workflow_id: str | None, check_only: bool) -> Any:
-    """A workflow document body made ready to store (as ``_WorkflowBase._store``).
+    """A workflow document body made ready to store (as ``WorkflowBase._store``).
 
     ``workflow_id`` is the stored workflow an update replaces (None: a new one);
     ``check_only`` validates the body and stops (an update of a workflow that does
     not exist answers 404 only for a valid body, as the small-body path does).
     Returns ``Stored``, ``Parsed`` (a script graph: the server finishes it),
-    ``None`` (``check_only``) or ``Failure``.
+    ``None`` (``check_only``) or the error (``Described``).
     """
     return _guarded(lambda: _store(upload, workflow_id, check_only))
 
@@ -174,7 +165,7 @@ def _decode(upload: Upload, decode_json: Any) -> Any:
 
 
 def _guarded(step: Any) -> Any:
-    """``step()``, or the error the client would be told about its exception."""
+    """``step()``, or what the client would be told about its exception (``Described``)."""
     from .errors import describe
 
     try:
@@ -183,7 +174,7 @@ def _guarded(step: Any) -> Any:
         described = describe(exc)
         if described.status >= 500:
             log.exception("orcheo: checking a request body failed")
-        return Failure(described.status, described.code, described.message, described.details)
+        return described
 
 
 # --- the server side -------------------------------------------------------------------
@@ -310,10 +301,10 @@ class DocumentWorker:
 
 
 def raise_failure(outcome: Any) -> Any:
-    """``outcome``, unless it is a ``Failure``: then the ``ApiError`` it describes."""
-    if isinstance(outcome, Failure):
-        from .errors import ApiError
+    """``outcome``, unless it describes an error: then the ``ApiError`` it describes."""
+    from .errors import ApiError, Described
 
+    if isinstance(outcome, Described):
         raise ApiError(outcome.status, outcome.code, outcome.message, outcome.details)
     return outcome
 
@@ -330,7 +321,7 @@ def _serve() -> None:
         name, args = pickle.loads(orders.read(int.from_bytes(header, "big")))
         try:
             answer: tuple[bool, Any] = (True, FUNCTIONS[name](*args))
-        except BaseException as exc:  # _guarded turns the expected ones into Failures
+        except BaseException as exc:  # _guarded describes the expected ones
             log.exception("orcheo: document worker: %s failed", name)
             answer = (False, f"{type(exc).__name__}: {exc}")
         data = pickle.dumps(answer, pickle.HIGHEST_PROTOCOL)
