@@ -2,7 +2,8 @@
 
 ``retry`` (backoff delays and ``Retry-After``), ``lru`` (a bounded cache),
 ``dotted`` (walking a dotted path through data), ``records`` (the stores'
-records as JSON) and ``timestamps`` (the one UTC ISO form of every stored time)
-each exist once here, so spec, store, runtime, nodes, triggers and the client
-share one rule. The one batching class is ``store.group_commit.GroupCommit``.
+records as JSON), ``timestamps`` (the one UTC ISO form of every stored time) and
+``indentation`` (Python bodies under a new ``def``) each exist once here, so
+spec, store, runtime, nodes, triggers and the client share one rule. The one
+batching class is ``store.group_commit.GroupCommit``.
 """

@@ -18,6 +18,7 @@ import re
 import shlex
 from typing import Any
 
+from ..common.indentation import indent
 from ..spec.io import to_data
 from ..spec.models import (
     END,
@@ -31,7 +32,7 @@ from ..spec.models import (
     SubgraphNode,
     WorkflowDocument,
 )
-from .functions import body_of_def, inside_strings
+from .functions import body_of_def
 
 WIDTH = 96
 _NODE_KEYWORDS = frozenset({"retry", "timeout", "config", "injected"})
@@ -129,12 +130,8 @@ def _body_names(ir: GraphIR) -> set[str]:
 
 
 def wrap_def(name: str, params: list[str], body: str, is_async: bool) -> str:
-    inside = inside_strings(body)
-    lines = []
-    for row, text in enumerate(body.split("\n") if body else ["pass"], 1):
-        lines.append(text if row in inside or not text.strip() else f"    {text}")
     head = f"{'async ' if is_async else ''}def {name}({', '.join(params)}):"
-    return head + "\n" + "\n".join(lines)
+    return head + "\n" + indent(body or "pass")
 
 
 def code_signature(node: CodeNode) -> tuple[list[str], bool]:

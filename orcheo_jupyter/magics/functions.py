@@ -23,13 +23,13 @@ import io
 import linecache
 import re
 import sys
-import tokenize
 import types
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..common.dotted import route_key
+from ..common.indentation import inside_strings
 from ..spec.models import END, START
 
 _SECRET_NAME = re.compile(r"secret|token|passw|api_?key|credential|private_?key", re.IGNORECASE)
@@ -64,18 +64,6 @@ class FunctionBody:
     prologue: int = 0
     #: The line of ``filename`` holding the first written line of the body.
     first_line: int = 0
-
-
-def inside_strings(source: str) -> set[int]:
-    """1-based rows that start inside a multi-line string (never re-indent those)."""
-    rows: set[int] = set()
-    try:
-        for tok in tokenize.generate_tokens(io.StringIO(source).readline):
-            if tok.end[0] > tok.start[0] and tok.type not in (tokenize.NEWLINE, tokenize.NL):
-                rows.update(range(tok.start[0] + 1, tok.end[0] + 1))
-    except (tokenize.TokenError, SyntaxError):
-        pass
-    return rows
 
 
 def _source_of(fn: types.FunctionType) -> tuple[str, list[str]]:

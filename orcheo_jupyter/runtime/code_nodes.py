@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import ast
-import io
 import textwrap
-import tokenize
 import traceback
 import types
 from collections.abc import Callable
@@ -13,27 +11,13 @@ from typing import Any
 
 from langgraph.types import interrupt
 
+from ..common.indentation import indent
 from ..spec.models import CodeNode
 from ..spec.problems import DocumentError, Problem
 
 
 def filename_for(node_id: str) -> str:
     return f"<orcheo code node {node_id}>"
-
-
-def _indent(body: str) -> str:
-    """Indent the body under ``def run``, leaving the inside of multi-line strings as written."""
-    inside: set[int] = set()
-    try:
-        for tok in tokenize.generate_tokens(io.StringIO(body).readline):
-            if tok.end[0] > tok.start[0] and tok.type not in (tokenize.NEWLINE, tokenize.NL):
-                inside.update(range(tok.start[0] + 1, tok.end[0] + 1))
-    except (tokenize.TokenError, SyntaxError):
-        pass  # the parser reports the problem with its line
-    return "\n".join(
-        line if row in inside or not line.strip() else f"    {line}"
-        for row, line in enumerate(body.split("\n"), 1)
-    )
 
 
 def compile_body(node: CodeNode) -> tuple[Callable[..., Any], bool]:
@@ -43,7 +27,7 @@ def compile_body(node: CodeNode) -> tuple[Callable[..., Any], bool]:
     the line of the body (1-based), not of the wrapper.
     """
     body = node.body if node.body.strip() else "return None"
-    indented = _indent(textwrap.dedent(body))
+    indented = indent(textwrap.dedent(body))
     is_async = False
     source = f"def run(self, state, config):\n{indented}\n"
     try:
