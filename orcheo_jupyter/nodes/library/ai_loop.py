@@ -198,34 +198,23 @@ async def _run_tool(
     tool: ToolDef | None, name: str, args: dict[str, Any], call_id: str, log: list[dict[str, Any]]
 ) -> ToolMessage:
     """Run one tool call; failures go back to the model as an error result."""
-    if tool is None:
-        log.append({"name": name, "args": args, "ok": False})
+
+    def failed(reason: str, **entry: Any) -> ToolMessage:
+        log.append({"name": name, "args": args, "ok": False, **entry})
         return ToolMessage(
-            content=f"error: there is no tool named {name!r}",
-            tool_call_id=call_id,
-            name=name,
-            status="error",
+            content=f"error: {reason}", tool_call_id=call_id, name=name, status="error"
         )
+
+    if tool is None:
+        return failed(f"there is no tool named {name!r}")
     problems = schema_errors(tool.parameters, args, "args")
     if problems:
-        log.append({"name": name, "args": args, "ok": False})
-        return ToolMessage(
-            content=f"error: invalid arguments: {describe(problems)}",
-            tool_call_id=call_id,
-            name=name,
-            status="error",
-        )
+        return failed(f"invalid arguments: {describe(problems)}")
     try:
         result = await tool.call(args)
     except GraphBubbleUp:
         raise
     except Exception as exc:
-        log.append({"name": name, "args": args, "ok": False, "error": str(exc)})
-        return ToolMessage(
-            content=f"error: {type(exc).__name__}: {exc}",
-            tool_call_id=call_id,
-            name=name,
-            status="error",
-        )
+        return failed(f"{type(exc).__name__}: {exc}", error=str(exc))
     log.append({"name": name, "args": args, "ok": True})
     return ToolMessage(content=_tool_content(result), tool_call_id=call_id, name=name)
