@@ -237,18 +237,35 @@ class DocumentLoaderNode(BaseNode):
 Strategy = Literal["recursive", "markdown", "character"]
 
 
+class _DocumentsNode(BaseNode):
+    """A node that works on documents: given in its config, else an upstream node's."""
+
+    source_result_key: str = Field("document_loader", title="Source node")
+    documents_field: str = Field("documents", title="Documents field")
+    documents: list[dict[str, Any]] | None = Field(None, title="Documents")
+
+    def _documents(self, state: Mapping[str, Any]) -> list[dict[str, Any]]:
+        return objects_from(
+            state,
+            self.documents,
+            self.source_result_key,
+            self.documents_field,
+            "documents",
+            "document",
+        )
+
+
 @register(
     category="rag",
     icon="scissors",
     output="{chunks: [{id, document_id, chunk_index, content, metadata}], documents: n}",
 )
-class ChunkingStrategyNode(BaseNode):
+class ChunkingStrategyNode(_DocumentsNode):
     """Split documents into overlapping chunks (LangChain text splitters)."""
 
     source_result_key: str = Field(
         "document_loader", title="Source node", description="Node whose output has documents."
     )
-    documents_field: str = Field("documents", title="Documents field")
     documents: list[dict[str, Any]] | None = Field(
         None, title="Documents", description="Instead of the source node: e.g. {{load.documents}}."
     )
@@ -267,14 +284,7 @@ class ChunkingStrategyNode(BaseNode):
     async def run(self, state: Mapping[str, Any], ctx: NodeContext) -> Any:
         if self.chunk_overlap >= self.chunk_size:
             raise NodeError("chunk_overlap", "must be smaller than chunk_size")
-        docs = objects_from(
-            state,
-            self.documents,
-            self.source_result_key,
-            self.documents_field,
-            "documents",
-            "document",
-        )
+        docs = self._documents(state)
         try:
             from langchain_text_splitters import (
                 CharacterTextSplitter,
@@ -340,27 +350,17 @@ class ChunkingStrategyNode(BaseNode):
     icon="tags",
     output="{documents: [... with metadata + title, tags, static metadata]}",
 )
-class MetadataExtractorNode(BaseNode):
+class MetadataExtractorNode(_DocumentsNode):
     """Add metadata to documents (static values, tags, a title from the first line) and
     check that required keys are present."""
 
-    source_result_key: str = Field("document_loader", title="Source node")
-    documents_field: str = Field("documents", title="Documents field")
-    documents: list[dict[str, Any]] | None = Field(None, title="Documents")
     static_metadata: dict[str, Any] = Field(default_factory=dict, title="Static metadata")
     tags: list[str] = Field(default_factory=list, title="Tags")
     required_fields: list[str] = Field(default_factory=list, title="Required keys")
     infer_title_from_first_line: bool = Field(True, title="Title from first line")
 
     async def run(self, state: Mapping[str, Any], ctx: NodeContext) -> Any:
-        docs = objects_from(
-            state,
-            self.documents,
-            self.source_result_key,
-            self.documents_field,
-            "documents",
-            "document",
-        )
+        docs = self._documents(state)
         out = []
         for i, doc in enumerate(docs):
             meta = {**self.static_metadata, **dict(doc.get("metadata") or {})}
