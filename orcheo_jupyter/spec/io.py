@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from .legacy import legacy_document, looks_legacy
 from .models import FrozenIRGraph, GraphIR, WorkflowDocument
-from .problems import DocumentError, Problem, problems_from_validation
+from .problems import DocumentError, problems_from_validation
 
 SUFFIX = ".orcheo.json"
 
@@ -32,9 +32,7 @@ def read_document(data: Any, *, name: str | None = None) -> tuple[WorkflowDocume
     """Like ``document_from_data``, plus notices of what a conversion changed."""
     notices: list[str] = []
     if not isinstance(data, dict):
-        raise DocumentError(
-            [Problem("error", "type", f"expected a JSON object, got {type(data).__name__}")]
-        )
+        raise DocumentError.single("type", f"expected a JSON object, got {type(data).__name__}")
     fallback = name or "workflow"
     if "graph" in data or ("name" in data and "nodes" not in data and "format" not in data):
         payload = data
@@ -52,15 +50,10 @@ def read_document(data: Any, *, name: str | None = None) -> tuple[WorkflowDocume
             "graph": {"format": "frozen-ir", "entrypoint": ir.entrypoint, "ir": ir.model_dump()},
         }
     else:
-        raise DocumentError(
-            [
-                Problem(
-                    "error",
-                    "shape",
-                    "not a workflow document: expected a 'graph' member, a graph with 'format', "
-                    "a GraphIR with 'nodes', or a legacy graph",
-                )
-            ]
+        raise DocumentError.single(
+            "shape",
+            "not a workflow document: expected a 'graph' member, a graph with 'format', "
+            "a GraphIR with 'nodes', or a legacy graph",
         )
     try:
         return WorkflowDocument.model_validate(payload), notices
@@ -73,19 +66,11 @@ def loads(text: str | bytes, *, name: str | None = None) -> WorkflowDocument:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise DocumentError(
-            [
-                Problem(
-                    "error",
-                    "json",
-                    f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}",
-                )
-            ]
+        raise DocumentError.single(
+            "json", f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
         ) from None
     except UnicodeDecodeError as exc:
-        raise DocumentError(
-            [Problem("error", "encoding", f"not UTF-8 text: {exc.reason}")]
-        ) from None
+        raise DocumentError.single("encoding", f"not UTF-8 text: {exc.reason}") from None
     return document_from_data(data, name=name)
 
 
@@ -128,18 +113,16 @@ def load(path: str | Path) -> WorkflowDocument:
     try:
         raw = p.read_bytes()
     except FileNotFoundError:
-        raise DocumentError([Problem("error", "missing_file", f"no such file: {p}")]) from None
+        raise DocumentError.single("missing_file", f"no such file: {p}") from None
     except IsADirectoryError:
-        raise DocumentError(
-            [Problem("error", "missing_file", f"is a directory, not a file: {p}")]
-        ) from None
+        raise DocumentError.single("missing_file", f"is a directory, not a file: {p}") from None
     if p.suffix in {".yaml", ".yml"}:
         import yaml
 
         try:
             data = yaml.safe_load(raw)
         except yaml.YAMLError as exc:
-            raise DocumentError([Problem("error", "yaml", f"invalid YAML: {exc}")]) from None
+            raise DocumentError.single("yaml", f"invalid YAML: {exc}") from None
         return document_from_data(data, name=name_from_path(p))
     return loads(raw, name=name_from_path(p))
 

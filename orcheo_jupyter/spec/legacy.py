@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .models import END, START, GraphIR
-from .problems import DocumentError, Problem
+from .problems import DocumentError
 
 _START_NAMES = {"START", START}
 _END_NAMES = {"END", END}
@@ -110,26 +110,14 @@ def _edge_pair(edge: Any, index: int, member: str) -> tuple[str, str]:
     elif isinstance(edge, dict) and "source" in edge and "target" in edge:
         src, dst = edge["source"], edge["target"]
     else:
-        raise DocumentError(
-            [
-                Problem(
-                    "error",
-                    "legacy_edge",
-                    "expected a [source, target] pair or a {source, target} object",
-                    field=f"{member}[{index}]",
-                )
-            ]
+        raise DocumentError.single(
+            "legacy_edge",
+            "expected a [source, target] pair or a {source, target} object",
+            field=f"{member}[{index}]",
         )
     if not isinstance(src, str) or not isinstance(dst, str):
-        raise DocumentError(
-            [
-                Problem(
-                    "error",
-                    "legacy_edge",
-                    "edge ends must be node names",
-                    field=f"{member}[{index}]",
-                )
-            ]
+        raise DocumentError.single(
+            "legacy_edge", "edge ends must be node names", field=f"{member}[{index}]"
         )
     return _sentinel(src), _sentinel(dst)
 
@@ -166,8 +154,8 @@ def legacy_document(data: dict[str, Any], fallback_name: str) -> tuple[dict[str,
         ir = _convert(data, positions, notices)
     except (TypeError, AttributeError, KeyError) as exc:
         # A member of the wrong shape (a mapping that is a list, targets that are a number).
-        raise DocumentError(
-            [Problem("error", "legacy_shape", f"not a legacy graph Orcheo can read: {exc!r}")]
+        raise DocumentError.single(
+            "legacy_shape", f"not a legacy graph Orcheo can read: {exc!r}"
         ) from None
     payload: dict[str, Any] = {
         "name": data.get("name")
@@ -200,19 +188,13 @@ def _convert(
     for i, raw in enumerate(data.get("nodes", [])):
         name, ntype = raw.get("name"), raw.get("type")
         if not isinstance(name, str) or not name:
-            raise DocumentError(
-                [
-                    Problem(
-                        "error", "legacy_node", "node needs a string name", field=f"nodes[{i}].name"
-                    )
-                ]
+            raise DocumentError.single(
+                "legacy_node", "node needs a string name", field=f"nodes[{i}].name"
             )
         if ntype in _START_NAMES or ntype in _END_NAMES or name in _START_NAMES | _END_NAMES:
             continue
         if not isinstance(ntype, str) or not ntype:
-            raise DocumentError(
-                [Problem("error", "legacy_node", "node needs a type", node=name, field="type")]
-            )
+            raise DocumentError.single("legacy_node", "node needs a type", node=name, field="type")
         config = {
             k: v for k, v in raw.items() if k not in _NODE_META_KEYS and not _display_only(k, ntype)
         }
@@ -239,15 +221,8 @@ def _convert(
     edge_nodes: dict[str, dict[str, Any]] = {}
     for i, edge_node in enumerate(data.get("edge_nodes", [])):
         if not isinstance(edge_node, dict) or not isinstance(edge_node.get("name"), str):
-            raise DocumentError(
-                [
-                    Problem(
-                        "error",
-                        "legacy_edge_node",
-                        "expected an object with a name",
-                        field=f"edge_nodes[{i}]",
-                    )
-                ]
+            raise DocumentError.single(
+                "legacy_edge_node", "expected an object with a name", field=f"edge_nodes[{i}]"
             )
         edge_nodes[edge_node["name"]] = edge_node
 
@@ -255,15 +230,10 @@ def _convert(
     added_edge_nodes: set[str] = set()
     for i, cond in enumerate(data.get("conditional_edges", [])):
         if not isinstance(cond, dict) or "source" not in cond or "path" not in cond:
-            raise DocumentError(
-                [
-                    Problem(
-                        "error",
-                        "legacy_conditional_edge",
-                        "expected an object with source, path and mapping",
-                        field=f"conditional_edges[{i}]",
-                    )
-                ]
+            raise DocumentError.single(
+                "legacy_conditional_edge",
+                "expected an object with source, path and mapping",
+                field=f"conditional_edges[{i}]",
             )
         source, path = _sentinel(cond["source"]), cond["path"]
         if path in edge_nodes:
@@ -289,15 +259,10 @@ def _convert(
     # Parallel branches fan out from one node to several and join again.
     for i, branch in enumerate(data.get("parallel_branches", [])):
         if not isinstance(branch, dict) or "source" not in branch or "targets" not in branch:
-            raise DocumentError(
-                [
-                    Problem(
-                        "error",
-                        "legacy_parallel_branch",
-                        "expected an object with source and targets (and optionally join)",
-                        field=f"parallel_branches[{i}]",
-                    )
-                ]
+            raise DocumentError.single(
+                "legacy_parallel_branch",
+                "expected an object with source and targets (and optionally join)",
+                field=f"parallel_branches[{i}]",
             )
         src = _sentinel(branch["source"])
         for target in branch["targets"]:

@@ -49,6 +49,13 @@ class DocumentError(ValueError):
         self.problems = problems
         super().__init__("; ".join(str(p) for p in problems) or "invalid document")
 
+    @classmethod
+    def single(
+        cls, code: str, message: str, *, node: str | None = None, field: str | None = None
+    ) -> DocumentError:
+        """The error of one problem: most refusals name exactly one thing."""
+        return cls([Problem("error", code, message, node=node, field=field)])
+
 
 def format_loc(loc: tuple[Any, ...]) -> str:
     """Turn a pydantic error location into ``graph.ir.nodes[1].config`` form."""
