@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any, cast
 
 from langchain_core.runnables import RunnableConfig
-from langgraph.graph import END, START, StateGraph
+from langgraph.graph import START, StateGraph
 from langgraph.types import Command
 from pydantic import ValidationError
 
@@ -32,6 +32,7 @@ from .expressions import has_template, render
 from .nodes_wrap import NodeCall, NodeFailed, instrument
 from .script_graph import load_script_graph
 from .secrets import SecretUnavailable, find_refs, inject
+from .sentinels import to_langgraph
 from .state import State
 
 _PASS_THROUGH_KEYS = ("results", "messages", "structured_response")
@@ -122,7 +123,7 @@ def _build_ir(
     for node in ir.nodes:
         builder.add_node(node.id, node_action(node, scope=scope, pinned=pinned))
     for edge in ir.edges:
-        builder.add_edge(_lg(edge.source), _lg(edge.target))
+        builder.add_edge(to_langgraph(edge.source), to_langgraph(edge.target))
     if not any(e.source == "__start__" for e in ir.edges):
         entry = entry_of(ir, fallback_entry)
         if entry is not None:
@@ -133,14 +134,6 @@ def _build_ir(
         route, destinations = make_router(cond)
         builder.add_conditional_edges(cond.source, route, dict(destinations))
     return builder
-
-
-def _lg(name: str) -> str:
-    if name == "__start__":
-        return START
-    if name == "__end__":
-        return END
-    return name
 
 
 def _context(node_id: str, config: Mapping[str, Any], attempt: int) -> NodeContext:

@@ -9,13 +9,9 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.graph import END
 
 from ..common.dotted import route_key
-from ..spec.models import END as END_SENTINEL
 from ..spec.models import ConditionalEdge
 from .expressions import lookup
-
-
-def _target(name: str) -> str:
-    return END if name == END_SENTINEL else name
+from .sentinels import to_langgraph
 
 
 def make_router(edge: ConditionalEdge) -> tuple[Callable[..., str], dict[Hashable, str]]:
@@ -23,8 +19,8 @@ def make_router(edge: ConditionalEdge) -> tuple[Callable[..., str], dict[Hashabl
 
     Lookup order: mapping, then default, then the end of the run.
     """
-    mapping = {k: _target(v) for k, v in edge.mapping.items()}
-    default = _target(edge.default) if edge.default is not None else END
+    mapping = {k: to_langgraph(v) for k, v in edge.mapping.items()}
+    default = to_langgraph(edge.default) if edge.default is not None else END
     path = edge.path
 
     def route(state: Mapping[str, Any], config: RunnableConfig) -> str:

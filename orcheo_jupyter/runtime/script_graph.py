@@ -16,9 +16,10 @@ from typing import Any
 from langgraph.graph import StateGraph
 from langgraph.graph.state import CompiledStateGraph
 
-from ..spec.models import END, START, ConditionalEdge, Edge, ScriptIndex
+from ..spec.models import ConditionalEdge, Edge, ScriptIndex
 from ..spec.problems import DocumentError, Problem
 from .script_scope import mark_graph, script_scope
+from .sentinels import from_langgraph
 
 
 def _problem(message: str) -> DocumentError:
@@ -130,26 +131,20 @@ def load_script_graph(
 
 def index_of(graph: StateGraph[Any, Any, Any, Any]) -> ScriptIndex:
     """Nodes and edges of a StateGraph, as the canvas draws them read-only."""
-    edges = [Edge(source=_name(s), target=_name(t)) for s, t in sorted(graph.edges)]
+    edges = [
+        Edge(source=from_langgraph(s), target=from_langgraph(t)) for s, t in sorted(graph.edges)
+    ]
     for starts, end in sorted(graph.waiting_edges):
-        edges.extend(Edge(source=_name(s), target=_name(end)) for s in starts)
+        edges.extend(Edge(source=from_langgraph(s), target=from_langgraph(end)) for s in starts)
     conditional = []
     for source, branches in graph.branches.items():
         for name, branch in branches.items():
             ends = branch.ends or {}
             conditional.append(
                 ConditionalEdge(
-                    source=_name(source),
+                    source=from_langgraph(source),
                     path=name,
-                    mapping={str(k): _name(v) for k, v in ends.items()},
+                    mapping={str(k): from_langgraph(v) for k, v in ends.items()},
                 )
             )
     return ScriptIndex(nodes=list(graph.nodes), edges=edges, conditional_edges=conditional)
-
-
-def _name(value: str) -> str:
-    if value == "__start__":
-        return START
-    if value == "__end__":
-        return END
-    return value
