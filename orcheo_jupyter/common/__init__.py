@@ -3,7 +3,8 @@
 ``retry`` (backoff delays and ``Retry-After``), ``lru`` (a bounded cache),
 ``dotted`` (walking a dotted path through data), ``records`` (the stores'
 records as JSON), ``timestamps`` (the one UTC ISO form of every stored time) and
-``indentation`` (Python bodies under a new ``def``) each exist once here, so
+``indentation`` (Python bodies under a new ``def``) and ``span_rows`` (how a run's spans
+are laid out as stored rows: tracing makes them, the stores keep them) each exist once here, so
 spec, store, runtime, nodes, triggers and the client share one rule. The one
 batching class is ``store.group_commit.GroupCommit``.
 """

@@ -14,10 +14,10 @@ import asyncio
 import logging
 from collections.abc import Sequence
 
+from ..common.span_rows import SpanRow
 from ..store.base import Repository
 from ..store.isolate import is_database_error, isolate
 from ..store.records import EventRecord, RunUpdate
-from ..store.spans import SpanRow
 from .progress import Progress
 
 log = logging.getLogger(__name__)

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from ..common.span_rows import SPAN_COLUMNS, SpanRow, span_of
 from .errors import NotFound
 from .records import EventRecord, RunRecord, TransitionRecord
-from .spans import SPAN_COLUMNS, SpanRow, span_of
 from .sql import Database, Row, Steps, fetch_all, insert, page, rows, run_many, where
 
 #: A span stored twice (a retried flush) is kept once.

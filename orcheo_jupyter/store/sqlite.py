@@ -11,6 +11,7 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from ..common.span_rows import SpanRow
 from ..spec.values import loads_stored
 from .base import Repository
 from .encoding import dumps
@@ -23,7 +24,6 @@ from .records import (
 )
 from .run_queries import ADD_SPAN
 from .run_rows import INSERT_RUN, JSON_FIELDS, RUN_COLUMNS, run_record, update_statement
-from .spans import SpanRow
 from .sql import Row, Steps, placeholders, rows
 from .sqlite_locks import SqliteLocks
 from .sqlite_migrate import SqliteStore

@@ -14,7 +14,7 @@ from typing import Any
 from opentelemetry.context import Context
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 
-from ..store.spans import SpanRow, record_of
+from ..common.span_rows import SpanRow, record_of
 from .names import RUN_ID
 from .rows import span_rows
 from .scope import scope

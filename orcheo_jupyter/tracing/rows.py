@@ -1,4 +1,4 @@
-"""Finished spans as the rows the run store keeps (``store.spans.SpanRow``).
+"""Finished spans as the rows the run store keeps (``common.span_rows.SpanRow``).
 
 Made once per run, when its spans are taken, straight from the spans: no record dict
 in between. What every span of a run shares (its service, its trace id's hex form,
@@ -15,7 +15,7 @@ from typing import Any
 from opentelemetry.sdk.trace import Event, ReadableSpan
 from opentelemetry.trace import Link, SpanKind, StatusCode
 
-from ..store.spans import SpanRow, encode
+from ..common.span_rows import SpanRow, encode
 from .lean import LeanSpan
 
 # Enum names as JSON, worked out once (``Enum.name`` is a descriptor call per read),

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
+from orcheo_jupyter.common.span_rows import SpanRow
 from orcheo_jupyter.runtime.writer import BatchWriter
 from orcheo_jupyter.store.records import EventRecord, RunUpdate
-from orcheo_jupyter.store.spans import SpanRow
 
 ROW: SpanRow = ("a", "4bf92f3577b34da6a3ce929d0e0e4736", None, "orcheo.run", 1, 2, "{}")
 

@@ -13,6 +13,7 @@ import json
 import pytest
 
 from orcheo_jupyter import spec
+from orcheo_jupyter.common.span_rows import span_columns
 from orcheo_jupyter.store import (
     Conflict,
     EventRecord,
@@ -23,7 +24,6 @@ from orcheo_jupyter.store import (
     SqliteRepository,
 )
 from orcheo_jupyter.store.postgres import PostgresRepository
-from orcheo_jupyter.store.spans import span_columns
 from tests.conftest import linear_doc
 
 
