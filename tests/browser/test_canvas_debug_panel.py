@@ -236,6 +236,15 @@ def _focused_action(page: Any) -> str | None:
     return page.evaluate("() => document.activeElement?.dataset?.action ?? null")  # type: ignore[no-any-return]
 
 
+def _tab_to(page: Any, action: str, most: int) -> None:
+    """Press Tab (at most ``most`` times) until the button of ``action`` has the keyboard."""
+    for _ in range(most):
+        if _focused_action(page) == action:
+            break
+        page.keyboard.press("Tab")
+    assert _focused_action(page) == action
+
+
 def test_keyboard_user_tests_and_pins_a_node_without_losing_the_focus(page: Any, lab: Lab) -> None:
     _stored_and_ran(lab, "dbg_keys")
     _open(page, lab, "dbg_keys")
@@ -246,24 +255,14 @@ def test_keyboard_user_tests_and_pins_a_node_without_losing_the_focus(page: Any,
     page.keyboard.press("Enter")
     panel = page.locator(f'{DOC} .oc-node-panel[data-node-id="shout"]')
     panel.wait_for()
-    for _ in range(30):
-        if _focused_action(page) == "test-node":
-            break
-        page.keyboard.press("Tab")
-    assert _focused_action(page) == "test-node"
+    _tab_to(page, "test-node", 30)
     page.keyboard.press("Enter")
     output = panel.locator(".oc-test-output")
     output.wait_for()
     assert json.loads(output.inner_text()) == {"loud": "Hello Ada!"}
     # The panel redrew with the result; the keyboard is still on Test node, so Enter re-tests.
     assert _focused_action(page) == "test-node"
-    page.keyboard.press("Tab")
-    page.keyboard.press("Tab")
-    for _ in range(10):
-        if _focused_action(page) == "pin-output":
-            break
-        page.keyboard.press("Tab")
-    assert _focused_action(page) == "pin-output"
+    _tab_to(page, "pin-output", 12)
     page.keyboard.press("Enter")
     page.wait_for_selector(f'{DOC} .oc-node-badges[data-node="shout"] [data-badge="pin"]')
     # Still in the panel, on a button of it (not dropped to the page's body).
