@@ -7,14 +7,12 @@ the way; errors are ``OrcheoAPIError`` with the server's code and message.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, Unpack
 from urllib.parse import quote, urlsplit, urlunsplit
-
-import httpx
 
 from ..spec.io import to_data
 from ..spec.models import WorkflowDocument
-from .transport import Backoff, Closing, Transport
+from .transport import Closing, ConnectionOptions, Transport
 
 Document = WorkflowDocument | Mapping[str, Any] | Any  # also a Workflow (has .document)
 
@@ -39,31 +37,14 @@ class OrcheoClient(Closing):
 
     ``token`` is the Jupyter server token (sent as ``Authorization: token ...``) or a
     bearer token with ``auth_scheme="Bearer"``. ``timeout`` is per attempt;
-    ``backoff`` is the retry policy (see ``transport.py``).
+    ``backoff`` is the retry policy (see ``transport.py``); ``retry_posts``,
+    ``headers`` and ``transport`` as ``ConnectionOptions`` describes them.
     """
 
     def __init__(
-        self,
-        base_url: str,
-        token: str | None = None,
-        *,
-        auth_scheme: str = "token",
-        timeout: float | httpx.Timeout = 30.0,
-        backoff: Backoff | None = None,
-        retry_posts: bool = False,
-        headers: Mapping[str, str] | None = None,
-        transport: httpx.BaseTransport | None = None,
+        self, base_url: str, token: str | None = None, **options: Unpack[ConnectionOptions]
     ) -> None:
-        self.http = Transport(
-            base_url,
-            token,
-            auth_scheme=auth_scheme,
-            timeout=timeout,
-            backoff=backoff,
-            retry_posts=retry_posts,
-            headers=headers,
-            transport=transport,
-        )
+        self.http = Transport(base_url, token, **options)
 
     # --- plumbing -----------------------------------------------------------------
     @property

@@ -15,7 +15,7 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Self
+from typing import Any, Self, TypedDict, Unpack
 
 import httpx
 
@@ -83,6 +83,34 @@ class Closing:
         self.close()
 
 
+class ConnectionOptions(TypedDict, total=False):
+    """How a client talks to its server: the keyword options ``OrcheoClient`` takes.
+
+    Declared once here so the public client and the transport it hands them to
+    cannot drift apart; the defaults (in brackets) are applied by ``Transport``.
+    """
+
+    #: ``token`` (the Jupyter server token) or ``Bearer`` ["token"]
+    auth_scheme: str
+    #: per attempt [30 s]
+    timeout: float | httpx.Timeout
+    #: the retry policy [``Backoff()``]
+    backoff: Backoff | None
+    #: retry POSTs like the idempotent methods [False]
+    retry_posts: bool
+    #: extra headers sent with every request
+    headers: Mapping[str, str] | None
+    #: the httpx transport (``httpx.MockTransport`` in tests) [a real connection pool]
+    transport: httpx.BaseTransport | None
+
+
+def _check_options(options: Mapping[str, Any]) -> None:
+    unknown = sorted(options.keys() - ConnectionOptions.__optional_keys__)
+    if unknown:
+        known = ", ".join(sorted(ConnectionOptions.__optional_keys__))
+        raise TypeError(f"unexpected keyword argument {unknown[0]!r} (the options are: {known})")
+
+
 class Transport(Closing):
     """One ``httpx.Client`` to one orcheo server, with auth and the retry policy."""
 
@@ -91,30 +119,31 @@ class Transport(Closing):
         base_url: str,
         token: str | None = None,
         *,
-        auth_scheme: str = "token",
-        timeout: float | httpx.Timeout = 30.0,
-        backoff: Backoff | None = None,
-        retry_posts: bool = False,
-        headers: Mapping[str, str] | None = None,
-        transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
         rand: Callable[[], float] = random.random,
+        **options: Unpack[ConnectionOptions],
     ) -> None:
         if not base_url.startswith(("http://", "https://")):
             raise ValueError(f"base_url must start with http:// or https://, not {base_url!r}")
+        _check_options(options)
+        auth_scheme = options.get("auth_scheme", "token")
+        timeout = options.get("timeout", 30.0)
+        headers = options.get("headers") or {}
         self.base_url = base_url.rstrip("/")
         self.token = token
         self.auth_scheme = auth_scheme
-        self.backoff = backoff or Backoff()
-        self.retry_posts = retry_posts
+        self.backoff = options.get("backoff") or Backoff()
+        self.retry_posts = options.get("retry_posts", False)
         self._sleep = sleep
         self._rand = rand
-        all_headers = {"User-Agent": f"orcheo-jupyter-client/{__version__}", **(headers or {})}
+        all_headers = {"User-Agent": f"orcheo-jupyter-client/{__version__}", **headers}
         if token:
             all_headers["Authorization"] = f"{auth_scheme} {token}"
         self.headers = all_headers
         self.timeout = timeout
-        self._http = httpx.Client(headers=all_headers, timeout=timeout, transport=transport)
+        self._http = httpx.Client(
+            headers=all_headers, timeout=timeout, transport=options.get("transport")
+        )
         #: (attempt, wait in seconds, reason) of every retry, for logs and tests.
         self.retries: list[tuple[int, float, str]] = []
 
