@@ -9,6 +9,7 @@ prints what changed. ``test`` runs one node alone; ``state`` loads a node's inpu
 
 from __future__ import annotations
 
+import functools
 import json
 import keyword
 import re
@@ -16,7 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..runtime.executor import Executor
-from ..runtime.node_input import NodeInput, latest_run_reaching, node_input
+from ..runtime.node_input import NodeInput, NoRunReached, input_in, node_input, recent_runs
 from ..runtime.single_node import NodeTest
 from ..spec.io import loads
 from ..spec.models import BuiltinNode, CodeNode, FrozenIRGraph, WorkflowDocument
@@ -55,13 +56,12 @@ async def input_of(executor: Executor, run_id: str, node_id: str) -> NodeInput:
 
 async def default_input(executor: Executor, doc: WorkflowDocument, node_id: str) -> NodeInput:
     """The node's input in the latest run that reached it."""
-    run_id = await latest_run_reaching(executor, doc.id or "", node_id) if doc.id else None
-    if run_id is None:
-        raise OrcheoCellError(
-            f"no run of {doc.name!r} reached node {node_id!r} yet: run it first, "
-            "or pass --run RUN_ID or --state-var VAR"
-        )
-    return await node_input(executor, run_id, node_id)
+    runs = functools.partial(recent_runs, executor, doc.id)
+    try:
+        return await input_in(executor, node_id, None, runs, workflow=repr(doc.name))
+    except NoRunReached as exc:
+        hint = "run it first, or pass --run RUN_ID or --state-var VAR"
+        raise OrcheoCellError(f"{exc}: {hint}") from None
 
 
 def debug_cell(doc: WorkflowDocument, node: BuiltinNode | CodeNode, run_id: str) -> str:

@@ -6,10 +6,15 @@ just before the node, the input is rebuilt from the run's stored events: the
 run's initial state plus each earlier node's output under ``results`` (the
 shallow-merge reducer), which is the state for every task node; ``source`` says
 which of the two it is.
+
+Without a run named, every surface (REST, the canvas widget, ``%orcheo test``)
+takes the node's input in the newest run that reached it (``input_in``): one
+rule, so they cannot differ on which run that is.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -19,7 +24,11 @@ from .serialize import jsonable
 from .state import initial_state
 
 if TYPE_CHECKING:
+    from ..store.records import RunRecord
     from .executor import Executor
+
+#: How many of a workflow's newest stored runs are searched for one that reached a node.
+RECENT_RUNS = 50
 
 
 @dataclass(frozen=True)
@@ -40,6 +49,17 @@ class NodeInput:
 
 class NodeNotReached(LookupError):
     """The run never started that node (the message says which run and node)."""
+
+
+class NoRunReached(NodeNotReached):
+    """No run was named and none of the runs searched started the node yet.
+
+    The message says which node; each surface adds how its user makes such a run.
+    """
+
+    def __init__(self, node_id: str, workflow: str = "this workflow") -> None:
+        super().__init__(f"no run of {workflow} reached node {node_id!r} yet")
+        self.node_id = node_id
 
 
 async def node_input(executor: Executor, run_id: str, node_id: str) -> NodeInput:
@@ -77,8 +97,40 @@ async def _from_checkpoints(executor: Executor, run_id: str, node_id: str) -> No
     return None
 
 
-async def latest_run_reaching(executor: Executor, workflow_id: str, node_id: str) -> str | None:
-    """The newest run of the workflow that started ``node_id`` (for "test node" defaults)."""
-    runs, _ = await executor.store.list_runs(workflow_id=workflow_id, limit=50, offset=0)
-    # Each run records the state of every node it started: no event needs reading.
+def newest_reaching(runs: Iterable[RunRecord], node_id: str) -> str | None:
+    """The id of the first of ``runs`` (newest first) that started ``node_id``.
+
+    A run records the state of every node it started (running, succeeded, failed,
+    interrupted), so a run that failed at the node counts and one that failed
+    before it does not; no event needs reading.
+    """
     return next((run.id for run in runs if node_id in (run.node_states or {})), None)
+
+
+async def recent_runs(executor: Executor, workflow_id: str | None) -> list[RunRecord]:
+    """The workflow's newest stored runs (none for a workflow stored under no id)."""
+    if not workflow_id:
+        return []
+    runs, _ = await executor.store.list_runs(workflow_id=workflow_id, limit=RECENT_RUNS, offset=0)
+    return runs
+
+
+async def input_in(
+    executor: Executor,
+    node_id: str,
+    run_id: str | None,
+    runs: Callable[[], Awaitable[Iterable[RunRecord]]],
+    *,
+    workflow: str = "this workflow",
+) -> NodeInput:
+    """The node's input in ``run_id`` or, with none named, in the newest of ``runs``
+    that reached it (``runs`` is only read then; ``workflow`` names them in the error).
+
+    Raises ``NoRunReached`` when none did, ``NodeNotReached`` when the named run never
+    started the node, and the store's ``NotFound`` for an unknown run.
+    """
+    if run_id is None:
+        run_id = newest_reaching(await runs(), node_id)
+        if run_id is None:
+            raise NoRunReached(node_id, workflow)
+    return await node_input(executor, run_id, node_id)

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from .. import tracing
@@ -54,20 +55,15 @@ async def _state_for(
     executor: Any, workflow_id: str, node: str, run_id: str | None, state: Any
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The given state, or the node's input in a run (default: the latest that reached it)."""
-    from ..runtime.node_input import NodeNotReached, latest_run_reaching, node_input
+    from ..runtime.node_input import NodeNotReached, NoRunReached, input_in, recent_runs
 
     if state is not None:
         return dict(state), {"kind": "given"}
-    run_id = run_id or await latest_run_reaching(executor, workflow_id, node)
-    if run_id is None:
-        raise ApiError(
-            409,
-            "no_input",
-            f"no run of this workflow reached node {node!r} yet: run the workflow first, "
-            "or send a state",
-        )
+    runs = functools.partial(recent_runs, executor, workflow_id)
     try:
-        found = await node_input(executor, run_id, node)
+        found = await input_in(executor, node, run_id, runs)
+    except NoRunReached as exc:
+        raise ApiError(409, "no_input", f"{exc}: run the workflow first, or send a state") from None
     except NodeNotReached as exc:
         raise ApiError(409, "no_input", str(exc)) from None
     return found.state, found.state_source()

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..runtime.node_input import NodeNotReached, node_input
+from ..runtime.node_input import NodeNotReached, NoRunReached, input_in
 from ..runtime.serialize import jsonable
 from ..workflow import Workflow
 
@@ -82,18 +82,10 @@ class WidgetDebug:
         from .. import local
 
         executor = await local.executor()
-        if run_id is None:
-            run_id = next(
-                (r.id for r in await self._records() if node in (r.node_states or {})), None
-            )
-            if run_id is None:
-                raise DebugRequestError(
-                    "no_input",
-                    f"no run of this workflow reached node {node!r} yet: run the workflow "
-                    "first (▶ Run)",
-                )
         try:
-            found = await node_input(executor, run_id, node)
+            found = await input_in(executor, node, run_id, self._records)
+        except NoRunReached as exc:
+            raise DebugRequestError("no_input", f"{exc}: run the workflow first (▶ Run)") from None
         except NodeNotReached as exc:
             raise DebugRequestError("no_input", str(exc)) from None
         except LookupError:

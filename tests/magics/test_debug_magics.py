@@ -82,6 +82,18 @@ def test_test_and_push_a_builtin_nodes_config(shell: Shell, capsys: Any) -> None
     assert "KeyError: 'cost'" in shell.ns["_orcheo_test"]["error"]
 
 
+def test_test_without_a_run_that_reached_the_node_says_how_to_make_one(shell: Shell) -> None:
+    shell.ok(PRICES)
+    error = shell.cell("%orcheo test prices total")
+    assert str(error) == (
+        "no run of 'prices' reached node 'total' yet: run it first, "
+        "or pass --run RUN_ID or --state-var VAR"
+    )
+    run_id = _failed_run(shell)
+    error = shell.cell(f"%orcheo test prices total --run {run_id}")
+    assert error is None
+
+
 def test_push_refuses_a_changed_signature_and_a_missing_variable(shell: Shell) -> None:
     run_id = _failed_run(shell)
     shell.ok("def total(state):\n    return 1")

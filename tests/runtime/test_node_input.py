@@ -1,0 +1,100 @@
+"""Which run a node's input comes from when none is named: one rule for every surface."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import pytest
+
+from orcheo_jupyter.runtime.executor import Executor
+from orcheo_jupyter.runtime.node_input import (
+    NodeNotReached,
+    NoRunReached,
+    input_in,
+    newest_reaching,
+    recent_runs,
+)
+from orcheo_jupyter.store.base import NotFound
+from orcheo_jupyter.store.records import RunRecord
+from tests.nodes.helpers import chain_doc, code, node
+
+pytestmark = pytest.mark.asyncio
+
+
+def _run(run_id: str, **node_states: str) -> RunRecord:
+    at = "2026-12-06T10:00:00+00:00"
+    return RunRecord(run_id, "c", "failed", {}, at, at, node_states=dict(node_states))
+
+
+async def test_the_newest_run_that_started_the_node_is_taken() -> None:
+    runs = [  # newest first, as the stores and the widget list them
+        _run("failed-before", greet="failed"),
+        _run("failed-at", greet="succeeded", shout="failed"),
+        _run("older", greet="succeeded", shout="succeeded"),
+    ]
+    assert newest_reaching(runs, "shout") == "failed-at"
+    assert newest_reaching(runs, "greet") == "failed-before"
+    assert newest_reaching(runs[:1], "shout") is None
+    assert newest_reaching([], "shout") is None
+    assert newest_reaching([_run("paused", shout="interrupted")], "shout") == "paused"
+
+
+def _doc() -> dict[str, Any]:
+    fail = "if state['inputs']['who'] == 'boom':\n    raise ValueError('boom')\n"
+    return chain_doc(
+        node("greet", "SetVariableNode", variables={"text": "Hello {{inputs.who}}"}),
+        code("shout", fail + "return state['results']['greet']['text'].upper()"),
+        node("count", "SetVariableNode", variables={"n": "{{shout}}"}),
+        name="pipeline",
+        id="pipeline",
+    )
+
+
+async def _never() -> list[RunRecord]:
+    raise AssertionError("the runs are read only when no run is named")
+
+
+async def test_input_in_takes_the_named_run_or_the_latest_that_reached_the_node(
+    executor: Executor,
+) -> None:
+    stored = functools.partial(recent_runs, executor, "pipeline")
+    with pytest.raises(NoRunReached) as none:
+        await input_in(executor, "count", None, stored)
+    assert str(none.value) == "no run of this workflow reached node 'count' yet"
+    with pytest.raises(NoRunReached) as named_none:
+        await input_in(executor, "count", None, stored, workflow="'pipeline'")
+    assert str(named_none.value) == "no run of 'pipeline' reached node 'count' yet"
+
+    ada = await executor.execute(_doc(), {"who": "Ada"})
+    boom = await executor.execute(_doc(), {"who": "boom"})  # newer; fails at shout
+    assert (ada.status, boom.status) == ("succeeded", "failed")
+    assert [r.id for r in await recent_runs(executor, "pipeline")] == [boom.id, ada.id]
+
+    # A newer run that failed before the node is passed over ...
+    count = await input_in(executor, "count", None, stored)
+    assert count.run_id == ada.id
+    assert count.state["results"] == {"greet": {"text": "Hello Ada"}, "shout": "HELLO ADA"}
+    # ... and one that failed at the node is the one taken.
+    shout = await input_in(executor, "shout", None, stored)
+    assert shout.run_id == boom.id and shout.state["inputs"] == {"who": "boom"}
+    # A named run wins over the default, and the runs are not read for it.
+    named = await input_in(executor, "shout", ada.id, _never)
+    assert named.run_id == ada.id and named.state["inputs"] == {"who": "Ada"}
+
+    with pytest.raises(NodeNotReached, match=f"run {boom.id} never reached node 'count'") as not_:
+        await input_in(executor, "count", boom.id, _never)
+    assert not isinstance(not_.value, NoRunReached)
+    with pytest.raises(NotFound):
+        await input_in(executor, "count", "no-such-run", _never)
+
+
+async def test_recent_runs_are_the_workflows_newest_stored_ones(executor: Executor) -> None:
+    assert await recent_runs(executor, None) == []  # not stored under an id: no runs
+    assert await recent_runs(executor, "") == []
+    for who in ("a", "b", "c"):
+        await executor.execute(_doc(), {"who": who})
+    other = {**_doc(), "id": "other"}
+    await executor.execute(other, {"who": "d"})
+    runs = await recent_runs(executor, "pipeline")
+    assert [r.inputs["who"] for r in runs] == ["c", "b", "a"]
