@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from ..store.base import NotFound
 from .events import EventType
+from .expressions import render
 from .serialize import jsonable
 from .state import initial_state
 
@@ -134,3 +135,23 @@ async def input_in(
         if run_id is None:
             raise NoRunReached(node_id, workflow)
     return await node_input(executor, run_id, node_id)
+
+
+def template_preview(
+    value: Any, state: dict[str, Any], source: dict[str, Any], *, include_state: bool
+) -> dict[str, Any]:
+    """``{{templates}}`` in ``value`` resolved against a node's input as the runtime does.
+
+    The answer of both previews, REST's and the canvas widget's: the canvas reads the
+    one shape from either (``TemplatePreview`` documents it).
+    """
+    unresolved: list[str] = []
+    resolved = render(value, state, state.get("config") or {}, unresolved)
+    reply: dict[str, Any] = {
+        "value": jsonable(resolved),
+        "unresolved": unresolved,
+        "state_source": source,
+    }
+    if include_state:
+        reply["state"] = state
+    return reply

@@ -83,19 +83,10 @@ class TemplatePreviewHandler(WorkflowBase):
         errors=(409,),
     )
     async def post(self, workflow_id: str, node: str, *, body: TemplatePreviewRequest) -> None:
-        from ..runtime.expressions import render
-        from ..runtime.serialize import jsonable
+        from ..runtime.node_input import template_preview
 
         executor = await self.executor()
         wid = (await executor.store.get_workflow(workflow_id)).id
         state, source = await _state_for(executor, wid, node, body.run_id, body.state)
-        unresolved: list[str] = []
-        value = render(body.value, state, state.get("config") or {}, unresolved)
-        reply: dict[str, Any] = {
-            "value": jsonable(value),
-            "unresolved": unresolved,
-            "state_source": source,
-        }
-        if body.include_state:
-            reply["state"] = state
-        self.reply(200, reply)
+        preview = template_preview(body.value, state, source, include_state=body.include_state)
+        self.reply(200, preview)

@@ -11,8 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..runtime.node_input import NodeNotReached, NoRunReached, input_in
-from ..runtime.serialize import jsonable
+from ..runtime.node_input import NodeNotReached, NoRunReached, input_in, template_preview
 from ..workflow import Workflow
 
 #: Runs the run selector offers (newest first).
@@ -112,16 +111,5 @@ class WidgetDebug:
     async def preview(
         self, node: str, value: Any, run_id: str | None, include_state: bool
     ) -> dict[str, Any]:
-        from ..runtime.expressions import render
-
         state, source = await self._state(node, run_id)
-        unresolved: list[str] = []
-        resolved = render(value, state, state.get("config") or {}, unresolved)
-        reply: dict[str, Any] = {
-            "value": jsonable(resolved),
-            "unresolved": unresolved,
-            "state_source": source,
-        }
-        if include_state:
-            reply["state"] = state
-        return reply
+        return template_preview(value, state, source, include_state=include_state)

@@ -1,4 +1,4 @@
-"""Which run a node's input comes from when none is named: one rule for every surface."""
+"""A node's input when no run is named (one rule for every surface), and its preview."""
 
 from __future__ import annotations
 
@@ -14,12 +14,11 @@ from orcheo_jupyter.runtime.node_input import (
     input_in,
     newest_reaching,
     recent_runs,
+    template_preview,
 )
 from orcheo_jupyter.store.base import NotFound
 from orcheo_jupyter.store.records import RunRecord
 from tests.nodes.helpers import chain_doc, code, node
-
-pytestmark = pytest.mark.asyncio
 
 
 def _run(run_id: str, **node_states: str) -> RunRecord:
@@ -27,7 +26,7 @@ def _run(run_id: str, **node_states: str) -> RunRecord:
     return RunRecord(run_id, "c", "failed", {}, at, at, node_states=dict(node_states))
 
 
-async def test_the_newest_run_that_started_the_node_is_taken() -> None:
+def test_the_newest_run_that_started_the_node_is_taken() -> None:
     runs = [  # newest first, as the stores and the widget list them
         _run("failed-before", greet="failed"),
         _run("failed-at", greet="succeeded", shout="failed"),
@@ -55,6 +54,7 @@ async def _never() -> list[RunRecord]:
     raise AssertionError("the runs are read only when no run is named")
 
 
+@pytest.mark.asyncio
 async def test_input_in_takes_the_named_run_or_the_latest_that_reached_the_node(
     executor: Executor,
 ) -> None:
@@ -89,6 +89,7 @@ async def test_input_in_takes_the_named_run_or_the_latest_that_reached_the_node(
         await input_in(executor, "count", "no-such-run", _never)
 
 
+@pytest.mark.asyncio
 async def test_recent_runs_are_the_workflows_newest_stored_ones(executor: Executor) -> None:
     assert await recent_runs(executor, None) == []  # not stored under an id: no runs
     assert await recent_runs(executor, "") == []
@@ -98,3 +99,38 @@ async def test_recent_runs_are_the_workflows_newest_stored_ones(executor: Execut
     await executor.execute(other, {"who": "d"})
     runs = await recent_runs(executor, "pipeline")
     assert [r.inputs["who"] for r in runs] == ["c", "b", "a"]
+
+
+def test_template_preview_resolves_as_the_runtime_and_says_what_it_could_not() -> None:
+    state = {
+        "inputs": {"name": "Ada", "n": 3},
+        "results": {"a": {"hi": "Hello"}},
+        "config": {"configurable": {"tone": "dry"}},
+    }
+    source = {"kind": "checkpoint", "run_id": "r1", "checkpoint_id": "c1"}
+    value = {
+        "typed": "{{ inputs.n }}",
+        "text": "{{ a.hi }}, {{ inputs.name }} ({{ config.configurable.tone }})",
+        "missing": "x {{ results.nope }}",
+        "when": "{{ inputs }}",
+    }
+    preview = template_preview(value, state, source, include_state=False)
+    assert preview == {
+        "value": {
+            "typed": 3,
+            "text": "Hello, Ada (dry)",
+            "missing": "x {{ results.nope }}",
+            "when": {"name": "Ada", "n": 3},
+        },
+        "unresolved": ["{{ results.nope }}"],
+        "state_source": source,
+    }
+    assert template_preview("{{ a }}", state, source, include_state=True) == {
+        "value": {"hi": "Hello"},
+        "unresolved": [],
+        "state_source": source,
+        "state": state,
+    }
+    # A value JSON cannot hold is made safe, as every answer is.
+    odd = template_preview("{{ inputs.s }}", {"inputs": {"s": {1, 2}}}, source, include_state=False)
+    assert odd["value"] == [1, 2]
