@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..common.problem_list import ProblemListError
+
 
 @dataclass(frozen=True)
 class ExportProblem:
@@ -34,13 +36,9 @@ class ExportProblem:
         return f"{where}: {self.message}" if where else self.message
 
 
-class ExportError(Exception):
-    """The notebook cannot be exported; ``problems`` says where and why."""
+class ExportError(ProblemListError[ExportProblem]):
+    """The notebook cannot be exported; ``problems`` says where and why, one per line."""
 
-    def __init__(self, problems: list[ExportProblem] | str, *, title: str | None = None) -> None:
-        if isinstance(problems, str):
-            problems = [ExportProblem(problems)]
-        self.problems = problems
-        self.title = title
-        lines = [str(p) for p in problems]
-        super().__init__("\n".join([title, *lines]) if title else "\n".join(lines))
+    @classmethod
+    def problem(cls, message: str) -> ExportProblem:
+        return ExportProblem(message)

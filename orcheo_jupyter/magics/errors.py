@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..common.problem_list import ProblemListError
+
 _RED = "\x1b[0;31m"
 _DIM = "\x1b[2m"
 _RESET = "\x1b[0m"
@@ -26,16 +28,15 @@ class CellProblem:
         return f"line {self.line}: {self.message}" if self.line is not None else self.message
 
 
-class OrcheoCellError(Exception):
+class OrcheoCellError(ProblemListError[CellProblem]):
     """A cell or magic that could not do its job; rendered as one short line per problem."""
 
-    def __init__(self, problems: list[CellProblem] | str, *, title: str | None = None) -> None:
-        if isinstance(problems, str):
-            problems = [CellProblem(problems)]
-        self.problems = problems
-        self.title = title
-        text = "; ".join(str(p) for p in problems)
-        super().__init__(f"{title}: {text}" if title else text)
+    separator = "; "
+    title_separator = ": "
+
+    @classmethod
+    def problem(cls, message: str) -> CellProblem:
+        return CellProblem(message)
 
     @property
     def lines(self) -> list[int]:
