@@ -49,6 +49,12 @@ def _doc(
     }
 
 
+def _if_else(source: str, if_true: str, if_false: str) -> dict[str, Any]:
+    """The conditional edge after IfElseNode ``source``: it routes on the node's ``condition``."""
+    mapping = {"true": if_true, "false": if_false}
+    return {"source": source, "path": f"results.{source}.condition", "mapping": mapping}
+
+
 def _text(default: str, title: str) -> dict[str, Any]:
     return {"type": "string", "default": default, "title": title}
 
@@ -296,13 +302,7 @@ def approval() -> dict[str, Any]:
             ("approved", "__end__"),
             ("rejected", "__end__"),
         ],
-        conditional=[
-            {
-                "source": "decide",
-                "path": "results.decide.condition",
-                "mapping": {"true": "approved", "false": "rejected"},
-            }
-        ],
+        conditional=[_if_else("decide", "approved", "rejected")],
     )
 
 
@@ -403,13 +403,7 @@ def poll_dedupe_webhook() -> dict[str, Any]:
             ("notify", "__end__"),
             ("nothing_new", "__end__"),
         ],
-        conditional=[
-            {
-                "source": "any_new",
-                "path": "results.any_new.condition",
-                "mapping": {"true": "notify", "false": "nothing_new"},
-            }
-        ],
+        conditional=[_if_else("any_new", "notify", "nothing_new")],
     )
 
 
