@@ -201,6 +201,16 @@ def validate_ir(
                     field="entrypoint",
                 )
             )
+        else:  # LangGraph cannot build it: say so before a run or a store is tried
+            problems.append(
+                Problem(
+                    "error",
+                    "empty_graph",
+                    "graph has no nodes: add one and connect __start__ to it",
+                    node=scope.rstrip("/") or None,
+                    field="nodes",
+                )
+            )
     elif entry not in seen:
         problems.append(
             Problem(

@@ -73,13 +73,21 @@ export function localProblems(doc: WorkflowDocument, catalog: CatalogEntry[]): P
   }
   const entry = ir.edges.find(e => e.source === START)?.target ?? ir.entrypoint ?? doc.graph.entrypoint;
   if (!entry) {
-    if (ir.nodes.length)
-      out.push({
-        severity: 'error',
-        code: 'no_entrypoint',
-        message: 'graph has no entrypoint and no __start__ edge',
-        field: 'entrypoint'
-      });
+    out.push(
+      ir.nodes.length
+        ? {
+            severity: 'error',
+            code: 'no_entrypoint',
+            message: 'graph has no entrypoint and no __start__ edge',
+            field: 'entrypoint'
+          }
+        : {
+            severity: 'error',
+            code: 'empty_graph',
+            message: 'graph has no nodes: add one and connect __start__ to it',
+            field: 'nodes'
+          }
+    );
     return out;
   }
   link(START, entry);

@@ -73,6 +73,8 @@ def test_new_user_builds_runs_answers_and_reads_an_output(page: Any, lab: Lab, t
     page.wait_for_function(f"document.body.dataset.jpThemeLight === '{dark}'", timeout=60_000)
     page.click('.jp-LauncherCard[title*="Create a workflow document"]', timeout=60_000)
     page.wait_for_selector(f'{DOC}[data-node-count="0"]')
+    # A blank workflow says what it lacks to run, not "No problems found".
+    page.wait_for_selector(f'{DOC} .oc-panel .oc-problem[data-code="empty_graph"]')
     face = "dark" if theme.endswith("Dark") else "light"  # the canvas follows Lab's theme
     page.wait_for_function(
         "([sel, face]) => document.querySelector(sel).dataset.theme === face", arg=[DOC, face]

@@ -44,6 +44,14 @@ def test_entrypoint_missing_or_unknown() -> None:
     assert ("error", None, "entrypoint", "unknown_entrypoint") in problems(data)
 
 
+def test_an_empty_graph_or_subgraph_is_refused_by_name_before_langgraph_is_asked() -> None:
+    empty = {"name": "blank", "graph": {"format": "frozen-ir", "ir": {"nodes": []}}}
+    assert problems(empty) == [("error", None, "nodes", "empty_graph")]
+    data = linear_doc("a", "b")
+    data["graph"]["ir"]["nodes"][1] = {"kind": "subgraph", "id": "b", "graph": {"nodes": []}}
+    assert problems(data) == [("error", "b", "nodes", "empty_graph")]
+
+
 def test_unreachable_and_dead_end_nodes_are_warnings() -> None:
     data = linear_doc("a")
     ir = data["graph"]["ir"]

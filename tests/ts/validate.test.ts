@@ -102,7 +102,17 @@ describe('localProblems', () => {
         field: 'entrypoint'
       }
     ]);
-    expect(localProblems(docOf({}), CATALOG)).toEqual([]);
+  });
+
+  it('says an empty graph cannot run yet, as the server does', () => {
+    expect(localProblems(docOf({}), CATALOG)).toEqual([
+      {
+        severity: 'error',
+        code: 'empty_graph',
+        message: 'graph has no nodes: add one and connect __start__ to it',
+        field: 'nodes'
+      }
+    ]);
   });
 
   it('warns about unreachable nodes and nodes with no way to __end__', () => {
