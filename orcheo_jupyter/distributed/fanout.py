@@ -19,28 +19,24 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from ..store.announcing import AnnouncingRepository
 from ..store.records import EventRecord, RunUpdate
 from .config import CANCEL_KEY, CONTROL_CHANNEL, EVENTS_CHANNEL
 
 log = logging.getLogger(__name__)
 
 
-class PublishingRepository:
-    """A repository whose committed event batches are announced on Redis."""
+class PublishingRepository(AnnouncingRepository):
+    """A repository whose committed event batches are announced on Redis.
+
+    Never at once: announcing a batch needs a Redis round trip.
+    """
 
     def __init__(self, inner: Any, redis: Redis) -> None:
-        self._inner = inner
+        super().__init__(inner)
         self._redis = redis
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
-
-    def write_batch_now(self, events: list[EventRecord], updates: list[RunUpdate]) -> bool:
-        """Never at once: announcing the batch needs a Redis round trip."""
-        return not events and not updates
-
-    async def write_batch(self, events: list[EventRecord], updates: list[RunUpdate]) -> None:
-        await self._inner.write_batch(events, updates)
+    async def announce(self, events: list[EventRecord], updates: list[RunUpdate]) -> None:
         runs: dict[str, int] = {}
         for event in events:
             runs[event.run_id] = max(runs.get(event.run_id, 0), event.seq)

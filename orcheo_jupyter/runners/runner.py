@@ -31,10 +31,12 @@ import sys
 import threading
 from typing import TYPE_CHECKING, Any, cast
 
+from ..store.announcing import AnnouncingRepository
 from .wire import BlockingChannel
 
 if TYPE_CHECKING:
     from ..store.base import Repository
+    from ..store.records import EventRecord, RunUpdate
 
 log = logging.getLogger("orcheo_jupyter.runner")
 
@@ -57,29 +59,21 @@ class Guard:
         self._channel.send({"t": "spent", "run": run_id, "reason": reason})
 
 
-class AnnouncingRepository:
+class ReportingRepository(AnnouncingRepository):
     """The store, telling the server about each committed batch of events."""
 
+    announces_at_once = True  # a socket send, safe from any thread
+
     def __init__(self, inner: Any, channel: BlockingChannel) -> None:
-        self._inner = inner
+        super().__init__(inner)
         self._channel = channel
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
-
-    def _announce(self, events: list[Any]) -> None:
+    def announce_now(self, events: list[EventRecord], updates: list[RunUpdate]) -> None:
         if events:
             self._channel.send({"t": "events", "events": [e.as_dict() for e in events]})
 
-    def write_batch_now(self, events: list[Any], updates: list[Any]) -> bool:
-        if not self._inner.write_batch_now(events, updates):
-            return False
-        self._announce(events)
-        return True
-
-    async def write_batch(self, events: list[Any], updates: list[Any]) -> None:
-        await self._inner.write_batch(events, updates)
-        self._announce(events)
+    async def announce(self, events: list[EventRecord], updates: list[RunUpdate]) -> None:
+        self.announce_now(events, updates)
 
 
 class Runner:
@@ -115,7 +109,7 @@ class Runner:
         guard.install(Guard(self.channel), memory=memory)
         store, saver = await open_stores(settings)
         self.executor = Executor(
-            cast("Repository", AnnouncingRepository(store, self.channel)),
+            cast("Repository", ReportingRepository(store, self.channel)),
             saver,
             durability=settings.durability,
             owns_resources=True,
