@@ -88,6 +88,23 @@ def _parser(prog: str) -> _Parser:
     return _Parser(prog=prog, add_help=False, allow_abbrev=False)
 
 
+def _add_value_option(parser: _Parser, name: str) -> None:
+    """``--NAME JSON | --NAME-var VAR``: a value typed as JSON, or a notebook variable's."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(f"--{name}", default=None)
+    group.add_argument(f"--{name}-var", default=None)
+
+
+def _add_run_view_options(parser: _Parser) -> None:
+    """``-o VAR`` (keep the run's result there) and ``--quiet`` (no live run view)."""
+    parser.add_argument("-o", "--output", default=None)
+    parser.add_argument("--quiet", action="store_true")
+
+
+#: What ``_value_option`` answers when neither ``--NAME`` nor ``--NAME-var`` was given.
+_NOT_GIVEN: Any = object()
+
+
 def _json_option(text: str, what: str) -> Any:
     try:
         return json.loads(text)
@@ -400,16 +417,13 @@ class OrcheoMagics(Magics):
     def _cmd_run(self, words: list[str], _raw: str) -> None:
         parser = _parser("%orcheo run")
         parser.add_argument("name")
-        inputs = parser.add_mutually_exclusive_group()
-        inputs.add_argument("--inputs", default=None)
-        inputs.add_argument("--inputs-var", default=None)
+        _add_value_option(parser, "inputs")
         parser.add_argument("--config", default=None)
         parser.add_argument("--break-before", default=None)
         parser.add_argument("--break-after", default=None)
-        parser.add_argument("-o", "--output", default=None)
-        parser.add_argument("--quiet", action="store_true")
+        _add_run_view_options(parser)
         args = parser.parse_args(words)
-        values = self._inputs(args.inputs, args.inputs_var, "inputs")
+        values = self._value_option(args, "inputs", default={})
         if not isinstance(values, Mapping):
             raise OrcheoCellError(f"inputs must be a JSON object, got {type(values).__name__}")
         config = _json_option(args.config, "--config") if args.config else None
@@ -448,12 +462,13 @@ class OrcheoMagics(Magics):
         self._saved[stored_form(saved.document)[0]] = saved
         return saved
 
-    def _inputs(self, text: str | None, var: str | None, what: str) -> Any:
+    def _value_option(self, args: argparse.Namespace, name: str, default: Any = _NOT_GIVEN) -> Any:
+        """The value ``--NAME JSON`` or ``--NAME-var VAR`` gave; ``default`` when neither did."""
+        var = getattr(args, f"{name}_var")
         if var is not None:
-            if var not in self.ip.user_ns:
-                raise OrcheoCellError(f"no variable named {var!r} in the notebook")
-            return self.ip.user_ns[var]
-        return _json_option(text, f"--{what}") if text is not None else {}
+            return self._variable(var)
+        text = getattr(args, name)
+        return _json_option(text, f"--{name}") if text is not None else default
 
     def _follow(
         self,
@@ -505,11 +520,8 @@ class OrcheoMagics(Magics):
     def _cmd_resume(self, words: list[str], _raw: str) -> None:
         parser = _parser("%orcheo resume")
         parser.add_argument("run_id", nargs="?")
-        value = parser.add_mutually_exclusive_group()
-        value.add_argument("--value", default=None)
-        value.add_argument("--value-var", default=None)
-        parser.add_argument("-o", "--output", default=None)
-        parser.add_argument("--quiet", action="store_true")
+        _add_value_option(parser, "value")
+        _add_run_view_options(parser)
         args = parser.parse_args(words)
         run_id = args.run_id
         if run_id is None:
@@ -517,14 +529,13 @@ class OrcheoMagics(Magics):
             if not isinstance(last, RunResult) or last.status != "interrupted":
                 raise OrcheoCellError("no interrupted run to resume: name the run id")
             run_id = last.id
-        if args.value is None and args.value_var is None:
+        answer = self._value_option(args, "value")
+        if answer is _NOT_GIVEN:
             if not self._at_breakpoint(run_id):
                 raise OrcheoCellError(
                     "the run waits for an answer: give --value JSON or --value-var VAR"
                 )
-            answer: Any = None  # a breakpoint just continues
-        else:
-            answer = self._inputs(args.value, args.value_var, "value")
+            answer = None  # a breakpoint just continues
         name = self._run_name(run_id)
         live = self.live.get(name)
 
@@ -546,17 +557,14 @@ class OrcheoMagics(Magics):
         parser = _parser("%orcheo rerun")
         parser.add_argument("run_id")
         parser.add_argument("--checkpoint", default=None)
-        patch = parser.add_mutually_exclusive_group()
-        patch.add_argument("--patch", default=None)
-        patch.add_argument("--patch-var", default=None)
-        parser.add_argument("-o", "--output", default=None)
-        parser.add_argument("--quiet", action="store_true")
+        _add_value_option(parser, "patch")
+        _add_run_view_options(parser)
         args = parser.parse_args(words)
-        state_patch = None
-        if args.patch is not None or args.patch_var is not None:
-            state_patch = self._inputs(args.patch, args.patch_var, "patch")
-            if not isinstance(state_patch, Mapping):
-                raise OrcheoCellError("the state patch must be a JSON object / dict")
+        state_patch = self._value_option(args, "patch")
+        if state_patch is _NOT_GIVEN:
+            state_patch = None
+        elif not isinstance(state_patch, Mapping):
+            raise OrcheoCellError("the state patch must be a JSON object / dict")
         name = self._run_name(args.run_id)
 
         async def start(executor: Executor) -> str:

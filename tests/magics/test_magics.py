@@ -186,6 +186,10 @@ def test_run_argument_errors(shell: Shell) -> None:
         ("%orcheo run greet --inputs-var nothing", "no variable named 'nothing'"),
         ("%orcheo run ghost", "no workflow named 'ghost'"),
         ("%orcheo frobnicate", "unknown command 'frobnicate'"),
+        ("%orcheo rerun r1 --patch '[1]'", "the state patch must be a JSON object"),
+        ("%orcheo rerun r1 --patch null", "the state patch must be a JSON object"),
+        ("%orcheo rerun r1 --patch-var nothing", "no variable named 'nothing'"),
+        ("%orcheo rerun r1 --patch '{}' --patch-var x", "not allowed with argument --patch"),
     ]:
         error = shell.cell(line)
         assert isinstance(error, OrcheoCellError), line
@@ -250,8 +254,16 @@ workflow.add_edge("done", END)
     error = shell.cell("%orcheo resume --value '\"maybe\"'")  # fails the schema: asks again
     assert error is None
     assert shell.ns["_orcheo_run"].status == "interrupted"
-    shell.ok("%orcheo resume --value true")
-    done = shell.ns["_orcheo_run"]
+    for line, text in [
+        ("%orcheo resume", "the run waits for an answer: give --value JSON or --value-var VAR"),
+        ("%orcheo resume --value true --value-var x", "not allowed with argument --value"),
+        ("%orcheo resume --value-var nothing", "no variable named 'nothing'"),
+    ]:
+        error = shell.cell(line)
+        assert isinstance(error, OrcheoCellError) and text in str(error), (line, str(error))
+    shell.ns["ship_it"] = True
+    shell.ok("%orcheo resume --value-var ship_it -o shipped --quiet")
+    done = shell.ns["shipped"]
     assert (done.id, done.status) == (waiting.id, "succeeded")
     assert done.results["done"] == {"shipped": True}
     error = shell.cell(f"%orcheo resume {waiting.id} --value true")
