@@ -11,11 +11,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..runtime.secrets import NAME_PATTERN
-from ..vault import CredentialInvalid, OAuthTokens, Vault
+from ..vault import OAuthTokens, Vault
 from ..vault.vault import MAX_VALUE_CHARS
 from .authz import CREDENTIALS, READ, WRITE
 from .base import OrcheoHandler, operation
-from .errors import ApiError
 from .models import Page, PageQuery
 
 Scope = Literal["all"] | list[str]
@@ -135,23 +134,6 @@ def _tokens(body: OAuthInput | None) -> OAuthTokens | None:
     return OAuthTokens(body.access_token, body.refresh_token, body.token_type, body.expires_at)
 
 
-def _invalid(exc: CredentialInvalid) -> ApiError:
-    return ApiError(
-        422,
-        "invalid_credential",
-        str(exc),
-        [
-            {
-                "severity": "error",
-                "code": "invalid_credential",
-                "message": exc.message,
-                "node": None,
-                "field": exc.field,
-            }
-        ],
-    )
-
-
 class _CredentialBase(OrcheoHandler):
     auth_resource = CREDENTIALS
     api_tag = "credentials"
@@ -191,18 +173,15 @@ class CredentialsHandler(_CredentialBase):
     )
     async def post(self, *, body: CredentialCreate) -> None:
         vault = await self.vault()
-        try:
-            info = await vault.create(
-                body.name,
-                kind=body.kind,
-                value=body.value,
-                oauth=_tokens(body.oauth),
-                scope=_scope(body.scope),
-                description=body.description,
-                actor=self.actor,
-            )
-        except CredentialInvalid as exc:
-            raise _invalid(exc) from None
+        info = await vault.create(
+            body.name,
+            kind=body.kind,
+            value=body.value,
+            oauth=_tokens(body.oauth),
+            scope=_scope(body.scope),
+            description=body.description,
+            actor=self.actor,
+        )
         self.reply(201, info.as_dict(), location=self.api_url("credentials", info.name))
 
 
@@ -245,10 +224,7 @@ class CredentialHandler(_CredentialBase):
             kwargs["scope"] = _scope(body.scope)
         if body.description is not None:
             kwargs["description"] = body.description
-        try:
-            info = await vault.update(name, **kwargs)
-        except CredentialInvalid as exc:
-            raise _invalid(exc) from None
+        info = await vault.update(name, **kwargs)
         self.reply(200, info.as_dict())
 
     @operation(
@@ -274,12 +250,9 @@ class CredentialRotateHandler(_CredentialBase):
     )
     async def post(self, name: str, *, body: CredentialRotate) -> None:
         vault = await self.vault()
-        try:
-            info = await vault.rotate(
-                name, value=body.value, oauth=_tokens(body.oauth), actor=self.actor
-            )
-        except CredentialInvalid as exc:
-            raise _invalid(exc) from None
+        info = await vault.rotate(
+            name, value=body.value, oauth=_tokens(body.oauth), actor=self.actor
+        )
         self.reply(200, info.as_dict())
 
 

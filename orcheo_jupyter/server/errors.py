@@ -21,6 +21,7 @@ from ..spec.problems import DocumentError
 from ..spec.values import UnstorableValue
 from ..store.base import Conflict, NotFound
 from ..store.encoding import ValueTooLarge
+from ..vault.vault import CredentialInvalid
 
 AUTH_REQUIRED = (
     "authentication required: send a Jupyter token (Authorization: token ...), "
@@ -83,6 +84,15 @@ def describe(exc: BaseException | None, status: int = 500) -> Described:
     if isinstance(exc, CredentialError):  # before DocumentError, its base class
         problems = [p.as_dict() for p in exc.problems]
         return Described(422, "credential_unavailable", str(exc), problems)
+    if isinstance(exc, CredentialInvalid):  # a create, rotate or update the vault refuses
+        problem = {
+            "severity": "error",
+            "code": "invalid_credential",
+            "message": exc.message,
+            "node": None,
+            "field": exc.field,
+        }
+        return Described(422, "invalid_credential", str(exc), [problem])
     if isinstance(exc, UnstorableValue):  # the request's own values: a 400, before DocumentError
         problems = [p.as_dict() for p in exc.problems]
         return Described(400, "invalid_value", str(exc), problems)

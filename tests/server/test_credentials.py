@@ -107,6 +107,20 @@ async def test_bad_credential_requests_name_the_field(api: Call) -> None:
         assert [d["field"] for d in reply.error["details"]] == [field], reply.body
         assert VALUE not in json.dumps(reply.body)
     assert (await api("POST", "credentials", json_body={"name": "k", "value": VALUE})).code == 201
+    # Rotating and updating are refused the same way, naming the field.
+    refused = [
+        ("POST", "rotate", {"oauth": {"access_token": "a"}}, "oauth"),
+        ("POST", "rotate", {}, "value"),
+        ("PUT", None, {"scope": ["wf", " "]}, "scope.1"),
+    ]
+    for method, action, payload, field in refused:
+        path = ("credentials", "k", action) if action else ("credentials", "k")
+        reply = await api(method, *path, json_body=payload)
+        assert (reply.code, reply.error["code"]) == (422, "invalid_credential"), payload
+        assert reply.error["message"].startswith(f"{field}: "), reply.body
+        assert [(d["code"], d["field"]) for d in reply.error["details"]] == [
+            ("invalid_credential", field)
+        ], reply.body
     dup = await api("POST", "credentials", json_body={"name": "k", "value": VALUE})
     assert (dup.code, dup.error["message"]) == (409, "credential 'k' already exists")
     assert (
