@@ -22,11 +22,9 @@ from zoneinfo import ZoneInfo
 from croniter import croniter
 
 from ..store.base import Conflict
-from .clock import Clock, SystemClock
 from .config import CronConfig, TriggerSpec
-from .dispatcher import Dispatcher, iso, parse_iso
+from .dispatcher import iso, parse_iso
 from .records import CronFire, CronState, Job
-from .store import TriggerStore
 from .ticking import TriggerTable
 
 log = logging.getLogger(__name__)
@@ -83,13 +81,6 @@ class CronScheduler(TriggerTable[CronState, _Entry]):
     name = "cron"
     kind = "cron"
     config_type = CronConfig
-
-    def __init__(
-        self, store: TriggerStore, dispatcher: Dispatcher, *, clock: Clock | None = None
-    ) -> None:
-        super().__init__(clock or SystemClock())
-        self.store = store
-        self.dispatcher = dispatcher
 
     async def stored_states(self) -> list[CronState]:
         """The stored last-fire times."""

@@ -28,7 +28,7 @@ import httpx
 
 from ..nodes.library.trigger_nodes import HttpPollingTriggerNode
 from ..runtime.secrets import SecretUnavailable, parse_ref
-from .clock import Clock, SystemClock
+from .clock import Clock
 from .config import TriggerSpec
 from .dispatcher import Dispatcher, iso, parse_iso
 from .records import PollRaced, PollState
@@ -102,9 +102,7 @@ class HttpPoller(TriggerTable[PollState, _Entry]):
         vault: Any = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        super().__init__(clock or SystemClock())
-        self.store = store
-        self.dispatcher = dispatcher
+        super().__init__(store, dispatcher, clock=clock)
         self.vault = vault
         self._transport = transport
         self._client: httpx.AsyncClient | None = None

@@ -6,11 +6,15 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from typing import Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
-from .clock import Clock
+from .clock import Clock, SystemClock
 from .config import TriggerSpec
 from .tasks import cancel_and_wait, first_of
+
+if TYPE_CHECKING:
+    from .dispatcher import Dispatcher
+    from .store import TriggerStore
 
 log = logging.getLogger(__name__)
 
@@ -72,16 +76,21 @@ E = TypeVar("E")
 class TriggerTable(TickLoop, Generic[S, E]):
     """A ``TickLoop`` over the registered triggers of one kind, keyed ``workflow:trigger``.
 
-    ``_entries`` holds what is registered now, ``_stored`` what the store last kept
+    ``_entries`` holds what is registered now, ``_stored`` what ``store`` last kept
     for each trigger (read once by ``load``, before any registration), so a
-    restart resumes where it left off. Subclasses say which specs they take.
+    restart resumes where it left off; what a tick starts goes to ``dispatcher``.
+    Subclasses say which specs they take.
     """
 
     kind: str  # TriggerSpec.type
     config_type: type
 
-    def __init__(self, clock: Clock) -> None:
-        super().__init__(clock)
+    def __init__(
+        self, store: TriggerStore, dispatcher: Dispatcher, *, clock: Clock | None = None
+    ) -> None:
+        super().__init__(clock or SystemClock())
+        self.store = store
+        self.dispatcher = dispatcher
         self._entries: dict[str, E] = {}
         self._stored: dict[str, S] = {}
         self._lock = asyncio.Lock()
