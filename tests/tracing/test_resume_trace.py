@@ -4,15 +4,19 @@ request that resumed it, when it carried a trace of its own, is a link."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+import pytest_asyncio
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from orcheo_jupyter import tracing
 from orcheo_jupyter.runtime.executor import Executor
 from orcheo_jupyter.settings import Settings
+from orcheo_jupyter.store.records import RunRecord
 from tests.nodes.helpers import chain_doc, code
 
 from .conftest import by_name, hex_id
@@ -74,36 +78,67 @@ async def test_a_resume_in_the_same_process_continues_the_run_s_trace(
     assert resumed.links == ()  # nobody's trace resumed it
 
 
-@pytest.mark.asyncio
-async def test_a_resume_elsewhere_finds_the_run_s_trace_in_the_store_and_links_the_caller(
-    tmp_path: Path,
-) -> None:
+@dataclass
+class Elsewhere:
+    """A run interrupted in a first process, which is closed since with its tracing reset
+    (nothing of the run's trace held in memory), and a second process on the same data,
+    its tracing configured alike."""
+
+    run_id: str
+    row: RunRecord  # the run's row as the first process left it
+    first_spans: tuple[Any, ...]  # what the first process exported
+    executor: Executor  # the second process
+    exporter: InMemorySpanExporter  # what the second process exports
+    closed: bool = False
+
+    async def close(self) -> tuple[Any, ...]:
+        """Close the second process (once); the spans it exported, flushed."""
+        if not self.closed:
+            self.closed = True
+            await self.executor.aclose()
+            tracing.reset()
+        return tuple(self.exporter.get_finished_spans())
+
+
+@pytest_asyncio.fixture
+async def elsewhere(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Elsewhere]:
+    """``request.param``: "stored" keeps spans in the store too, "exported" only exports."""
+    store = {"stored": True, "exported": False}[request.param]
     settings = Settings(data_dir=tmp_path / "data", durability="sync")
     before = InMemorySpanExporter()
-    tracing.configure(exporters=[before], store=True)
+    tracing.configure(exporters=[before], store=store)
     first_process = await Executor.open(settings)
     try:
         run_id = await _paused(first_process)
+        row = await first_process.store.get_run(run_id)
     finally:
         await first_process.aclose()
-        tracing.reset()  # a new process: nothing of the run's trace held in memory
-
-    after = InMemorySpanExporter()
-    tracing.configure(exporters=[after], store=True)
-    second_process = await Executor.open(settings)
-    try:
-        # The resume request came with its caller's own trace.
-        token = tracing.attach({"traceparent": f"00-{CALLER_TRACE}-{CALLER_SPAN}-01"})
-        try:
-            await second_process.resume(run_id, "Ada")
-        finally:
-            tracing.detach(token)
-        assert (await second_process.wait(run_id)).status == "succeeded"
-        stored = await second_process.store.list_spans(run_id)
-    finally:
-        await second_process.aclose()
         tracing.reset()
-    finished = (*before.get_finished_spans(), *after.get_finished_spans())
+    after = InMemorySpanExporter()
+    tracing.configure(exporters=[after], store=store)
+    second_process = await Executor.open(settings)
+    opened = Elsewhere(run_id, row, before.get_finished_spans(), second_process, after)
+    try:
+        yield opened
+    finally:
+        await opened.close()
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("elsewhere", ["stored"], indirect=True)
+async def test_a_resume_elsewhere_finds_the_run_s_trace_in_the_store_and_links_the_caller(
+    elsewhere: Elsewhere,
+) -> None:
+    second_process, run_id = elsewhere.executor, elsewhere.run_id
+    # The resume request came with its caller's own trace.
+    token = tracing.attach({"traceparent": f"00-{CALLER_TRACE}-{CALLER_SPAN}-01"})
+    try:
+        await second_process.resume(run_id, "Ada")
+    finally:
+        tracing.detach(token)
+    assert (await second_process.wait(run_id)).status == "succeeded"
+    stored = await second_process.store.list_spans(run_id)
+    finished = (*elsewhere.first_spans, *await elsewhere.close())
     _, resumed = _one_trace(finished, stored)
     (link,) = resumed.links
     assert hex_id(link.context.trace_id, 32) == CALLER_TRACE
@@ -122,39 +157,25 @@ async def test_a_resume_elsewhere_finds_the_run_s_trace_in_the_store_and_links_t
 
 
 @pytest.mark.asyncio
+@pytest.mark.parametrize("elsewhere", ["exported"], indirect=True)
 async def test_a_resume_elsewhere_continues_the_trace_with_spans_exported_not_stored(
-    tmp_path: Path,
+    elsewhere: Elsewhere,
 ) -> None:
-    settings = Settings(data_dir=tmp_path / "data", durability="sync")
-    before = InMemorySpanExporter()
-    tracing.configure(exporters=[before], store=False)
-    first_process = await Executor.open(settings)
-    try:
-        run_id = await _paused(first_process)
-        stored_row = await first_process.store.get_run(run_id)
-    finally:
-        await first_process.aclose()
-        tracing.reset()  # a new process: nothing of the run's trace held in memory
-    (first,) = by_name(before.get_finished_spans(), "orcheo.run")
+    second_process, run_id = elsewhere.executor, elsewhere.run_id
+    (first,) = by_name(elsewhere.first_spans, "orcheo.run")
     # The run row names the run's first span; no span was stored.
-    assert stored_row.trace_parent == (
+    assert elsewhere.row.trace_parent == (
         f"00-{hex_id(first.context.trace_id, 32)}-{hex_id(first.context.span_id)}"
         f"-{int(first.context.trace_flags):02x}"
     )
     assert first.context.trace_flags.sampled
 
-    after = InMemorySpanExporter()
-    tracing.configure(exporters=[after], store=False)
-    second_process = await Executor.open(settings)
-    try:
-        assert await second_process.store.list_spans(run_id) == []
-        await second_process.resume(run_id, "Ada")
-        assert (await second_process.wait(run_id)).status == "succeeded"
-    finally:
-        await second_process.aclose()
-        tracing.reset()
-    (resumed,) = by_name(after.get_finished_spans(), "orcheo.run")
+    assert await second_process.store.list_spans(run_id) == []
+    await second_process.resume(run_id, "Ada")
+    assert (await second_process.wait(run_id)).status == "succeeded"
+    after = await elsewhere.close()
+    (resumed,) = by_name(after, "orcheo.run")
     assert resumed.attributes["orcheo.run.opening"] == "resumed"
     assert resumed.context.trace_id == first.context.trace_id
     assert resumed.parent.span_id == first.context.span_id
-    assert {s.context.trace_id for s in after.get_finished_spans()} == {first.context.trace_id}
+    assert {s.context.trace_id for s in after} == {first.context.trace_id}
