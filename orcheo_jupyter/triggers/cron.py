@@ -240,9 +240,6 @@ class CronScheduler(TriggerTable[CronState, _Entry]):
         return fires, jobs
 
     # --- the loop --------------------------------------------------------------------------
-    def _seconds_to_next(self) -> float:
-        now = self.clock.now()
+    def next_due(self) -> dt.datetime | None:
         upcoming = [s for s in (self.next_fire(k) for k in self._entries) if s is not None]
-        if not upcoming:
-            return 60.0
-        return max(0.0, min(60.0, (min(upcoming) - now).total_seconds()))
+        return min(upcoming, default=None)

@@ -271,11 +271,8 @@ class HttpPoller(TriggerTable[PollState, _Entry]):
         return str(secret)
 
     # --- the loop --------------------------------------------------------------------------
-    def _seconds_to_next(self) -> float:
-        if not self._entries:
-            return 60.0
-        soonest = min(e.due for e in self._entries.values())
-        return max(0.0, min(60.0, (soonest - self.clock.now()).total_seconds()))
+    def next_due(self) -> dt.datetime | None:
+        return min((e.due for e in self._entries.values()), default=None)
 
     async def stop(self) -> None:
         await super().stop()

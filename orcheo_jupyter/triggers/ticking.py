@@ -18,12 +18,15 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+#: The longest a loop sleeps between ticks, so a clock that jumps is noticed.
+MAX_SLEEP_SECONDS = 60.0
+
 
 class TickLoop:
     """Calls ``tick`` whenever something is due; ``changed`` (a registration) wakes it early.
 
-    Subclasses say what a tick does and how long until the next one is due (at most a
-    minute, so a clock that jumps is noticed).
+    Subclasses say what a tick does and when the next one is due; the loop sleeps
+    until then, at most ``MAX_SLEEP_SECONDS``.
     """
 
     name = "ticker"
@@ -36,8 +39,16 @@ class TickLoop:
     async def tick(self) -> Any:
         raise NotImplementedError
 
-    def _seconds_to_next(self) -> float:
+    def next_due(self) -> dt.datetime | None:
+        """When a tick next has something to do (None: nothing is registered)."""
         raise NotImplementedError
+
+    def seconds_to_next(self) -> float:
+        """How long to sleep before the next tick: until ``next_due``, within the bounds."""
+        due = self.next_due()
+        if due is None:
+            return MAX_SLEEP_SECONDS
+        return max(0.0, min(MAX_SLEEP_SECONDS, (due - self.clock.now()).total_seconds()))
 
     async def run(self) -> None:
         while True:
@@ -50,7 +61,7 @@ class TickLoop:
                 log.exception("orcheo: %s tick failed; retrying in a second", self.name)
                 await self.clock.sleep(1.0)
                 continue
-            await first_of(self.clock.sleep(self._seconds_to_next()), self._changed.wait())
+            await first_of(self.clock.sleep(self.seconds_to_next()), self._changed.wait())
 
     def start(self) -> None:
         if self._task is None:
