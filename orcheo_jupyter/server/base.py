@@ -257,6 +257,15 @@ class OrcheoHandler(BodyLimitMixin, ErrorsMixin, ExtensionHandlerMixin, APIHandl
             200, {"items": items, "total": total, "limit": query.limit, "offset": query.offset}
         )
 
+    def reply_started(self, run_id: str, **extra: Any) -> None:
+        """202 for a run that was started (execute, resume, re-run, retry): its id, and
+        a Location to follow it at (``/executions/{id}``, the OpenAPI link's target)."""
+        self.reply(
+            202,
+            {"execution_id": run_id, **extra},
+            location=self.api_url("executions", run_id),
+        )
+
     def api_url(self, *parts: str) -> str:
         base = self.base_url.rstrip("/")
         return "/".join([base, "orcheo", "api", *parts])

@@ -184,7 +184,7 @@ class ResumeHandler(_ExecutionBase):
             run_id = await executor.resume(execution_id, body.value)
         finally:
             tracing.detach(trace)
-        self.reply(202, {"execution_id": run_id}, location=self.api_url("executions", run_id))
+        self.reply_started(run_id)
 
 
 class CheckpointsHandler(_ExecutionBase):
@@ -224,7 +224,7 @@ class RerunHandler(_ExecutionBase):
     async def post(self, execution_id: str, *, body: RerunRequest) -> None:
         executor = await self.executor()
         run_id = await executor.rerun(execution_id, body.checkpoint_id, body.state_patch)
-        self.reply(202, {"execution_id": run_id}, location=self.api_url("executions", run_id))
+        self.reply_started(run_id)
 
 
 class TraceHandler(_ExecutionBase):

@@ -340,11 +340,7 @@ class DeadLetterRetryHandler(_TriggerBase):
     )
     async def post(self, job_id: str) -> None:
         job = await (await self.triggers()).dispatcher.retry_dead(job_id)
-        self.reply(
-            202,
-            {"execution_id": job.run_id, "job_id": job.id},
-            location=self.api_url("executions", job.run_id),
-        )
+        self.reply_started(job.run_id, job_id=job.id)
 
 
 class DeliveriesHandler(_TriggerBase):

@@ -397,4 +397,4 @@ class ExecuteHandler(WorkflowBase):
             raise ApiError(exc.status, exc.code, exc.message, headers=headers) from None
         finally:
             tracing.detach(trace)
-        self.reply(202, {"execution_id": run_id}, location=self.api_url("executions", run_id))
+        self.reply_started(run_id)

@@ -101,6 +101,9 @@ async def test_failed_runs_retry_then_become_dead_letters(api: Call, wait_run: W
 
     retried = await api("POST", "dead-letters", letter["id"], "retry")
     assert retried.code == 202 and retried.body["job_id"] == letter["id"]
+    assert list(retried.body) == ["execution_id", "job_id"]
+    location = f"/orcheo/api/executions/{retried.body['execution_id']}"
+    assert retried.headers["Location"].endswith(location)
     assert retried.body["execution_id"] not in {a["run_id"] for a in letter["attempts"]}
     deadline = time.monotonic() + 20
     while True:  # a fresh budget of 2 runs, spent, and dead again

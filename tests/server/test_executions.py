@@ -211,6 +211,7 @@ async def test_resume_answers_an_interrupt(
     assert missing.code == 422 and missing.error["details"][0]["field"] == "value"
     reply = await api("POST", "executions", run_id, "resume", json_body={"value": "Ada"})
     assert reply.code == 202 and reply.body == {"execution_id": run_id}
+    assert reply.headers["Location"].endswith(f"/orcheo/api/executions/{run_id}")
     run = await wait_run(run_id)
     assert run["status"] == "succeeded"
     assert run["final_state"]["results"]["ask"] == "Hello Ada"
@@ -255,6 +256,7 @@ class TestTimeTravel:
         assert reply.code == 202
         new_id = reply.body["execution_id"]
         assert new_id != run_id
+        assert reply.headers["Location"].endswith(f"/orcheo/api/executions/{new_id}")
         rerun = await wait_run(new_id)
         assert rerun["status"] == "succeeded"
         assert rerun["parent_run_id"] == run_id
