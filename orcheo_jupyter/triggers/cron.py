@@ -41,6 +41,13 @@ class _Entry:
     version: int | None
     last: dt.datetime  # last handled slot
 
+    def state(self, last: dt.datetime) -> CronState:
+        """What the store keeps for this trigger once ``last`` is its last handled slot."""
+        spec, config = self.spec, self.config
+        return CronState(
+            spec.workflow_id, spec.trigger_id, config.expression, config.timezone, iso(last)
+        )
+
 
 def _slots(
     config: CronConfig, after: dt.datetime, until: dt.datetime
@@ -100,14 +107,8 @@ class CronScheduler(TriggerTable[CronState, _Entry]):
             stored = self._stored.get(key)
             # A trigger seen for the first time starts from now: the past is not owed.
             last = parse_iso(stored.last_fire_at) if stored else now
-            self._entries[key] = _Entry(spec, spec.config, version, last)
-            state = CronState(
-                workflow_id,
-                spec.trigger_id,
-                spec.config.expression,
-                spec.config.timezone,
-                iso(last),
-            )
+            entry = self._entries[key] = _Entry(spec, spec.config, version, last)
+            state = entry.state(last)
             if stored != state:
                 save.append(state)
                 self._stored[key] = state
@@ -138,16 +139,7 @@ class CronScheduler(TriggerTable[CronState, _Entry]):
                 decided, new_jobs = self._decide(entry, slots, now, more)
                 fires += decided
                 jobs += new_jobs
-                spec = entry.spec
-                states.append(
-                    CronState(
-                        spec.workflow_id,
-                        spec.trigger_id,
-                        entry.config.expression,
-                        entry.config.timezone,
-                        iso(slots[-1]),
-                    )
-                )
+                states.append(entry.state(slots[-1]))
                 updates.append((entry, slots[-1]))
             if not fires:
                 return []
@@ -164,13 +156,7 @@ class CronScheduler(TriggerTable[CronState, _Entry]):
                 return []
             for entry, last in updates:
                 entry.last = last
-                self._stored[entry.spec.key] = CronState(
-                    entry.spec.workflow_id,
-                    entry.spec.trigger_id,
-                    entry.config.expression,
-                    entry.config.timezone,
-                    iso(last),
-                )
+                self._stored[entry.spec.key] = entry.state(last)
             for job in jobs:
                 self.dispatcher.add(job)
             return fires
