@@ -57,8 +57,9 @@ class ValueLimits:
             )
 
     @classmethod
-    def from_env(cls) -> ValueLimits:
-        text = os.environ.get("ORCHEO_MAX_INPUT_DEPTH", "").strip()
+    def from_env(cls, env: Mapping[str, str] | None = None) -> ValueLimits:
+        """``ORCHEO_MAX_INPUT_DEPTH`` from ``env`` (default: the process environment)."""
+        text = (os.environ if env is None else env).get("ORCHEO_MAX_INPUT_DEPTH", "").strip()
         if not text:
             return cls()
         try:
