@@ -7,7 +7,8 @@ refused for the same reasons with the same messages wherever it comes from:
 1. ``inputs_schema`` must be a valid JSON Schema;
 2. a start by a person (:class:`ManualStart`) must satisfy the workflow's manual
    triggers (allowed actors, required comment); their default payload stands in
-   for missing inputs;
+   for missing inputs; its run stores every step (``durability: sync`` in its
+   config), to fork from or inspect any step;
 3. inputs and run config must be storable (``spec/values.py``: depth, finite
    numbers, 64-bit integers);
 4. the inputs, with the schema's defaults filled in, must match ``inputs_schema``;
@@ -191,6 +192,9 @@ async def admit(
         )
         if policy is not None or manual.comment:
             run_config["manual"] = {"actor": manual.actor, "comment": manual.comment}
+        # A person debugs what they start: every step is stored, to fork from or inspect
+        # (forks copy the config). Triggered runs keep the server's coalescing policy.
+        run_config["durability"] = "sync"
     check_value(given, "inputs", limits)
     check_value(run_config, "config", limits)
     _check_recursion_limit(run_config)

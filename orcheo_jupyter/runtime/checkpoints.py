@@ -134,6 +134,8 @@ class BufferedSqliteSaver(SqliteSaver):
         #: Seconds between two persisted checkpoints of a thread, beyond min_interval,
         #: from the size of its last one (CHECKPOINT_BYTES_PER_SECOND).
         self._spacing: dict[str, float] = {}
+        #: Threads (runs) that persist every checkpoint whatever ``min_interval`` says.
+        self._every_step: set[str] = set()
         self._recorded = 0
         #: Threads whose deferred checkpoint could not be serialized, until flushed.
         self._unsaved: dict[str, BaseException] = {}
@@ -260,6 +262,7 @@ class BufferedSqliteSaver(SqliteSaver):
         else:
             self._last_persist.pop(thread_id, None)
             self._spacing.pop(thread_id, None)
+            self._every_step.discard(thread_id)
             late = self._unsaved.pop(thread_id, None)
             if late is not None:
                 failures.append(late)
@@ -283,6 +286,16 @@ class BufferedSqliteSaver(SqliteSaver):
                 f"the run's state cannot be checkpointed: {type(first).__name__}: {first}"
             )
 
+    def keep_every_step(self, thread_id: str) -> None:
+        """Persist each checkpoint of this run until its next ``flush(thread_id)``.
+
+        For runs a person starts (and their forks): each step is one to fork from or
+        inspect, and such runs are too few for the coalescing to matter.
+        """
+        self._every_step.add(thread_id)
+        self._last_persist.pop(thread_id, None)
+        self._spacing.pop(thread_id, None)
+
     def mark_fresh(self, thread_id: str, size_hint: int = 0) -> None:
         """A brand-new thread (run): its first read can skip the database.
 
@@ -294,7 +307,7 @@ class BufferedSqliteSaver(SqliteSaver):
         that interval as a checkpoint of that size would.
         """
         self._fresh.add(thread_id)
-        if self.min_interval > 0:
+        if self.min_interval > 0 and thread_id not in self._every_step:
             self._last_persist[thread_id] = asyncio.get_running_loop().time()
             if size_hint:
                 self._spacing[thread_id] = size_hint / CHECKPOINT_BYTES_PER_SECOND
@@ -344,7 +357,7 @@ class BufferedSqliteSaver(SqliteSaver):
         loop = asyncio.get_running_loop()
         waited = loop.time() - self._last_persist.get(thread_id, float("-inf"))
         interval = max(self.min_interval, self._spacing.get(thread_id, 0.0))
-        if waited >= interval:
+        if waited >= interval or thread_id in self._every_step:
             self._persist(thread_id, held)
         else:
             held.timer = loop.call_later(interval - waited, self._persist_due, thread_id)

@@ -202,7 +202,11 @@ class InProcessBackend(RunBackend):
             ex.set_status(active, RunStatus.RUNNING, **fields)
             kwargs: dict[str, Any] = breakpoints.invoke_kwargs(record.config)
             if ex.checkpointer is not None:
-                kwargs["durability"] = ex.durability
+                durability = record.config.get("durability", ex.durability)
+                kwargs["durability"] = durability
+                keep_every_step = getattr(ex.checkpointer, "keep_every_step", None)
+                if durability == "sync" and keep_every_step is not None:
+                    keep_every_step(record.id)  # each step is one to fork from
             run_config = ex.run_config(record.id, record.config)
             result = await graph.ainvoke(payload, run_config, **kwargs)
             flush_checkpoints = getattr(ex.checkpointer, "flush", None)

@@ -104,7 +104,7 @@ export class ForkPanel {
       h(
         'div',
         { class: 'oc-muted' },
-        'Steps only milliseconds apart may not all be stored (the server keeps at most one per checkpoint interval); ORCHEO_DURABILITY=sync stores every step.'
+        'Runs started by hand store every step. Runs started by a trigger may store fast steps together (ORCHEO_DURABILITY=sync stores them all).'
       ),
       refresh,
       this.list,
@@ -125,9 +125,15 @@ export class ForkPanel {
       this.status.textContent = `Cannot list the run's steps: ${(err as Error).message}`;
       return;
     }
-    this.status.textContent = items.length ? '' : 'This run has no stored steps to fork from.';
+    // At the end of a run nothing is left to run: a fork from there would do nothing.
+    const steps = items.filter(c => c.next.length > 0);
+    this.status.textContent = steps.length
+      ? ''
+      : items.length
+        ? 'Only the end of this run is stored, and nothing is left to run from there. Start the run by hand to fork from each of its steps.'
+        : 'This run has no stored steps to fork from.';
     this.list.replaceChildren();
-    for (const c of [...items].reverse()) {
+    for (const c of [...steps].reverse()) {
       const button = h(
         'button',
         { type: 'button', class: 'oc-fork-step', 'data-checkpoint-id': c.checkpoint_id, 'data-next': c.next.join(',') },

@@ -49,7 +49,7 @@ def _open_viewer(page: Any, lab: Lab, workflow_id: str, run_id: str, *, goto: bo
 
 
 def _stepper(name: str, b_body: str = "return state['results']['a']['x'] * 10") -> dict[str, Any]:
-    # The delay makes the checkpoint before b outlive the 20 ms checkpoint interval.
+    # A middle step that takes a moment, as real ones do.
     return chain_doc(
         node("a", "SetVariableNode", variables={"x": 2}),
         node("wait", "DelayNode", duration_seconds=0.1),
@@ -59,12 +59,22 @@ def _stepper(name: str, b_body: str = "return state['results']['a']['x'] * 10") 
 
 
 def test_fork_from_a_step_with_an_edited_state(page: Any, lab: Lab) -> None:
-    wid = _workflow(lab, _stepper("Forkable"))
+    # Two nodes that take no time: a run started by hand still stores each step.
+    doc = chain_doc(
+        node("a", "SetVariableNode", variables={"x": 2}),
+        code("b", "return state['results']['a']['x'] * 10"),
+        name="Forkable",
+    )
+    wid = _workflow(lab, doc)
     run_id = _start(lab, wid)
     assert _wait(lab, run_id, "succeeded", "failed")["status"] == "succeeded"
     viewer = _open_viewer(page, lab, wid, run_id)
 
     page.click(f"{viewer} [data-fork] > summary")
+    # Every step to fork from, oldest first; not the end, where nothing is left to run.
+    steps = page.locator(f"{viewer} .oc-fork-step")
+    expect(steps).to_have_count(3)
+    assert [b.get_attribute("data-next") for b in steps.all()] == ["__start__", "a", "b"]
     step = page.locator(f'{viewer} .oc-fork-step[data-next="b"]')
     assert "before b" in step.inner_text()
     step.click()

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
+from orcheo_jupyter.runtime.admission import ManualStart
 from orcheo_jupyter.runtime.checkpoints import close_saver, open_sqlite_saver
 from orcheo_jupyter.runtime.executor import Executor
 from orcheo_jupyter.store.sqlite import SqliteRepository
@@ -73,6 +74,34 @@ async def test_a_fast_run_under_the_async_policy_stores_only_its_last_checkpoint
     (last,) = await ex.checkpoints(record.id)
     assert last["step"] == 3 and last["next"] == []
     assert set(last["results"]) == {"a", "b", "c"}
+
+
+async def test_a_run_started_by_hand_and_its_fork_store_every_step_under_the_async_policy(
+    make: Factory, tmp_path: Path
+) -> None:
+    ex = await make(5.0)
+    record = await ex.execute(linear_doc("a", "b", "c"), {}, manual=ManualStart("ada"))
+    assert record.status == "succeeded" and record.config["durability"] == "sync"
+    # Each step is one to fork from, as under the sync policy.
+    assert _stored_checkpoints(tmp_path / "ck.sqlite", record.id) == 5
+    steps = await ex.checkpoints(record.id)
+    assert [(c["step"], c["next"]) for c in steps] == [
+        (3, []),
+        (2, ["c"]),
+        (1, ["b"]),
+        (0, ["a"]),
+        (-1, ["__start__"]),
+    ]
+    before_b = next(c for c in steps if c["next"] == ["b"])
+    fork_id = await ex.rerun(record.id, before_b["checkpoint_id"])
+    forked = await ex.wait(fork_id)
+    assert forked.status == "succeeded" and set(forked.final_state["results"]) == {"a", "b", "c"}
+    # The fork ran b and c, each step stored; the source run's rows are as they were.
+    assert [c["next"] for c in await ex.checkpoints(fork_id)][:3] == [[], ["c"], ["b"]]
+    assert _stored_checkpoints(tmp_path / "ck.sqlite", record.id) == 5
+    # A run no person started (a trigger's) still stores only its last checkpoint.
+    triggered = await ex.execute(linear_doc("a", "b", "c"), {})
+    assert _stored_checkpoints(tmp_path / "ck.sqlite", triggered.id) == 1
 
 
 async def test_a_slow_node_is_checkpointed_before_it_finishes(
