@@ -140,12 +140,39 @@ class ErrorsMixin:
         super().log_exception(typ, value, tb)  # type: ignore[misc]
 
 
+class Replies(RequestHandler):
+    """JSON answers, for the API's handlers and the webhook ingress alike."""
+
+    def reply(self, status: int, data: Any = None, *, location: str | None = None) -> None:
+        self.set_status(status)
+        if location is not None:
+            self.set_header("Location", location)
+        if data is None:
+            self.finish()
+            return
+        self.set_header("Content-Type", "application/json")
+        self.finish(dumps(data))
+
+    def reply_started(self, run_id: str, *, status: int = 202, **extra: Any) -> None:
+        """A run was started (execute, resume, re-run, retry, webhook): its id, and a
+        Location to follow it at (``/executions/{id}``, the OpenAPI link's target)."""
+        self.reply(
+            status,
+            {"execution_id": run_id, **extra},
+            location=self.api_url("executions", run_id),
+        )
+
+    def api_url(self, *parts: str) -> str:
+        base = str(self.settings.get("base_url", "/")).rstrip("/")  # Jupyter's base_url
+        return "/".join([base, "orcheo", "api", *parts])
+
+
 #: Request bodies at least this large are parsed and validated in the document worker
 #: process (see ``document_worker.py`` for the measured crossover).
 LARGE_BODY_BYTES = 64 * 1024
 
 
-class OrcheoHandler(BodyLimitMixin, ErrorsMixin, ExtensionHandlerMixin, APIHandler):
+class OrcheoHandler(BodyLimitMixin, ErrorsMixin, Replies, ExtensionHandlerMixin, APIHandler):
     """Base of every REST handler: requires an authenticated Jupyter user.
 
     A resource's handlers share a base class naming, once for all their operations,
@@ -241,34 +268,11 @@ class OrcheoHandler(BodyLimitMixin, ErrorsMixin, ExtensionHandlerMixin, APIHandl
         return validate_body(self.json_body(), model, code)
 
     # --- output --------------------------------------------------------------
-    def reply(self, status: int, data: Any = None, *, location: str | None = None) -> None:
-        self.set_status(status)
-        if location is not None:
-            self.set_header("Location", location)
-        if data is None:
-            self.finish()
-            return
-        self.set_header("Content-Type", "application/json")
-        self.finish(dumps(data))
-
     def reply_page(self, items: list[Any], total: int, query: Any) -> None:
         """200 with one page of a list (``Page``): the items, the total, and the page asked."""
         self.reply(
             200, {"items": items, "total": total, "limit": query.limit, "offset": query.offset}
         )
-
-    def reply_started(self, run_id: str, **extra: Any) -> None:
-        """202 for a run that was started (execute, resume, re-run, retry): its id, and
-        a Location to follow it at (``/executions/{id}``, the OpenAPI link's target)."""
-        self.reply(
-            202,
-            {"execution_id": run_id, **extra},
-            location=self.api_url("executions", run_id),
-        )
-
-    def api_url(self, *parts: str) -> str:
-        base = self.base_url.rstrip("/")
-        return "/".join([base, "orcheo", "api", *parts])
 
 
 class NotFoundHandler(OrcheoHandler):

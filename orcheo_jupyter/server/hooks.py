@@ -9,8 +9,7 @@ a repeated Idempotency-Key gets 200 with the same run id and starts nothing.
 
 from __future__ import annotations
 
-import json
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, cast
 
 from jupyter_server.auth.decorator import allow_unauthenticated
 from jupyter_server.extension.handler import ExtensionHandlerMixin
@@ -20,8 +19,9 @@ from tornado.web import RequestHandler
 from .. import tracing
 from ..ops import metrics
 from ..triggers import WebhookRejected, WebhookRequest
-from .base import ErrorsMixin, document
+from .base import ErrorsMixin, Replies, document
 from .body_limit import BodyLimitMixin
+from .errors import Described
 
 if TYPE_CHECKING:
     from .app import OrcheoApp
@@ -33,7 +33,7 @@ class DeliveryAccepted(BaseModel):
     duplicate: bool = Field(description="True when an earlier delivery had the same key.")
 
 
-class WebhookHandler(BodyLimitMixin, ErrorsMixin, ExtensionHandlerMixin, RequestHandler):
+class WebhookHandler(BodyLimitMixin, ErrorsMixin, Replies, ExtensionHandlerMixin, RequestHandler):
     """No Jupyter token, cookie or XSRF here: callers are other systems, checked per workflow.
 
     Every method is ``@allow_unauthenticated`` so Jupyter (with
@@ -62,15 +62,10 @@ class WebhookHandler(BodyLimitMixin, ErrorsMixin, ExtensionHandlerMixin, Request
     def orcheo(self) -> OrcheoApp:
         return cast("OrcheoApp", self.extensionapp)
 
-    def _error(
-        self, status: int, code: str, message: str, headers: dict[str, str], details: Any = None
-    ) -> None:
-        self.set_status(status)
-        for name, value in headers.items():
+    def _error(self, exc: WebhookRejected) -> None:
+        for name, value in exc.headers.items():
             self.set_header(name, value)
-        self.set_header("Content-Type", "application/json")
-        body = {"error": {"code": code, "message": message, "details": details}}
-        self.finish(json.dumps(body, separators=(",", ":")))
+        self.reply(exc.status, Described(exc.status, exc.code, exc.message, exc.details).body())
 
     async def _deliver(self, ref: str) -> None:
         self.raise_deferred_error()  # a body refused by its size, read and dropped
@@ -91,7 +86,7 @@ class WebhookHandler(BodyLimitMixin, ErrorsMixin, ExtensionHandlerMixin, Request
             accepted = await triggers.deliver(ref, request)
         except WebhookRejected as exc:
             metrics.record_webhook("rejected")
-            self._error(exc.status, exc.code, exc.message, exc.headers, exc.details)
+            self._error(exc)
             return
         except Exception:
             metrics.record_webhook("error")
@@ -100,19 +95,11 @@ class WebhookHandler(BodyLimitMixin, ErrorsMixin, ExtensionHandlerMixin, Request
             tracing.detach(trace)
         duplicate = accepted.outcome != "accepted"
         metrics.record_webhook("duplicate" if duplicate else "accepted")
-        self.set_status(200 if duplicate else 202)
-        base = str(self.settings.get("base_url", "/")).rstrip("/")
-        self.set_header("Location", f"{base}/orcheo/api/executions/{accepted.run_id}")
-        self.set_header("Content-Type", "application/json")
-        self.finish(
-            json.dumps(
-                {
-                    "execution_id": accepted.run_id,
-                    "delivery_id": accepted.delivery_id,
-                    "duplicate": duplicate,
-                },
-                separators=(",", ":"),
-            )
+        self.reply_started(
+            accepted.run_id,
+            status=200 if duplicate else 202,  # 200: an earlier delivery started it
+            delivery_id=accepted.delivery_id,
+            duplicate=duplicate,
         )
 
     @allow_unauthenticated

@@ -101,6 +101,7 @@ async def test_a_signed_delivery_starts_one_run_and_a_retry_gets_the_same_id(
         headers=signed_headers(body, "order-17", int(time.time()) + 1),
     )
     assert (again.code, again.body["execution_id"], again.body["duplicate"]) == (200, run_id, True)
+    assert again.headers["Location"] == first.headers["Location"]
 
     run = await wait_run(run_id)
     assert run["status"] == "succeeded"
@@ -126,6 +127,8 @@ async def test_bad_signatures_stale_timestamps_and_replays_start_nothing(
     forged = {**signed_headers(body), "X-Orcheo-Signature": "sha256=" + "0" * 64}
     bad = await hook("POST", "hooked", body=body, headers=forged)
     assert (bad.code, bad.error["code"]) == (401, "unauthorized")
+    assert bad.body == {"error": {**bad.error, "details": None}}  # the API's error shape
+    assert bad.headers["Content-Type"] == "application/json"
     stale = await hook(
         "POST", "hooked", body=body, headers=signed_headers(body, stamp=int(time.time()) - 600)
     )
