@@ -8,7 +8,7 @@ It is converted into a frozen-ir graph so the rest of the system sees one shape.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from .models import END, START, GraphIR
@@ -122,6 +122,37 @@ def _edge_pair(edge: Any, index: int, member: str) -> tuple[str, str]:
     return _sentinel(src), _sentinel(dst)
 
 
+#: The lists of objects beside nodes and edges: the problem code of a bad entry, what an
+#: entry must be, and the test it must pass.
+_ENTRY_RULES: dict[str, tuple[str, str, Callable[[dict[str, Any]], bool]]] = {
+    "edge_nodes": (
+        "legacy_edge_node",
+        "expected an object with a name",
+        lambda e: isinstance(e.get("name"), str),
+    ),
+    "conditional_edges": (
+        "legacy_conditional_edge",
+        "expected an object with source, path and mapping",
+        lambda e: "source" in e and "path" in e,
+    ),
+    "parallel_branches": (
+        "legacy_parallel_branch",
+        "expected an object with source and targets (and optionally join)",
+        lambda e: "source" in e and "targets" in e,
+    ),
+}
+
+
+def _entries(data: dict[str, Any], member: str) -> Iterator[dict[str, Any]]:
+    """The entries of the list ``member``, each checked by its rule; a bad one is refused
+    by its place (``edge_nodes[2]``)."""
+    code, expected, usable = _ENTRY_RULES[member]
+    for i, entry in enumerate(data.get(member, [])):
+        if not isinstance(entry, dict) or not usable(entry):
+            raise DocumentError.single(code, expected, field=f"{member}[{i}]")
+        yield entry
+
+
 def legacy_to_ir(data: dict[str, Any]) -> GraphIR:
     """Convert a legacy graph into GraphIR; raise DocumentError naming the bad part."""
     return _convert(data, {}, [])
@@ -219,22 +250,12 @@ def _convert(
     # Edge nodes are routers named by a conditional edge's ``path``. Here they become
     # real decision nodes between the source and the branches, routing on their result.
     edge_nodes: dict[str, dict[str, Any]] = {}
-    for i, edge_node in enumerate(data.get("edge_nodes", [])):
-        if not isinstance(edge_node, dict) or not isinstance(edge_node.get("name"), str):
-            raise DocumentError.single(
-                "legacy_edge_node", "expected an object with a name", field=f"edge_nodes[{i}]"
-            )
+    for edge_node in _entries(data, "edge_nodes"):
         edge_nodes[edge_node["name"]] = edge_node
 
     conditional: list[dict[str, Any]] = []
     added_edge_nodes: set[str] = set()
-    for i, cond in enumerate(data.get("conditional_edges", [])):
-        if not isinstance(cond, dict) or "source" not in cond or "path" not in cond:
-            raise DocumentError.single(
-                "legacy_conditional_edge",
-                "expected an object with source, path and mapping",
-                field=f"conditional_edges[{i}]",
-            )
+    for cond in _entries(data, "conditional_edges"):
         source, path = _sentinel(cond["source"]), cond["path"]
         if path in edge_nodes:
             router = edge_nodes[path]
@@ -257,13 +278,7 @@ def _convert(
         )
 
     # Parallel branches fan out from one node to several and join again.
-    for i, branch in enumerate(data.get("parallel_branches", [])):
-        if not isinstance(branch, dict) or "source" not in branch or "targets" not in branch:
-            raise DocumentError.single(
-                "legacy_parallel_branch",
-                "expected an object with source and targets (and optionally join)",
-                field=f"parallel_branches[{i}]",
-            )
+    for branch in _entries(data, "parallel_branches"):
         src = _sentinel(branch["source"])
         for target in branch["targets"]:
             edges.append({"source": src, "target": _sentinel(target)})

@@ -71,3 +71,36 @@ def test_bad_edge_shape_is_named() -> None:
             {"nodes": [{"name": "a", "type": "SetVariableNode"}], "edges": [["a"]]}
         )
     assert info.value.problems[0].field == "edges[0]"
+
+
+@pytest.mark.parametrize(
+    ("member", "entries", "code", "field", "message"),
+    [
+        ("edge_nodes", [{"name": "r"}, {"name": 5}], "legacy_edge_node", "edge_nodes[1]", "a name"),
+        ("edge_nodes", ["router"], "legacy_edge_node", "edge_nodes[0]", "a name"),
+        (
+            "conditional_edges",
+            [{"source": "a"}],
+            "legacy_conditional_edge",
+            "conditional_edges[0]",
+            "source, path and mapping",
+        ),
+        (
+            "parallel_branches",
+            [{"source": "a", "targets": ["a"]}, {"targets": ["a"]}],
+            "legacy_parallel_branch",
+            "parallel_branches[1]",
+            "source and targets",
+        ),
+    ],
+)
+def test_bad_entry_of_a_legacy_list_is_named(
+    member: str, entries: list[object], code: str, field: str, message: str
+) -> None:
+    with pytest.raises(spec.DocumentError) as info:
+        spec.document_from_data(
+            {"nodes": [{"name": "a", "type": "SetVariableNode"}], "edges": [], member: entries}
+        )
+    (problem,) = info.value.problems
+    assert (problem.code, problem.field) == (code, field)
+    assert problem.message.startswith(f"expected an object with {message}")
