@@ -27,7 +27,7 @@ from .. import __version__, ops
 from ..ingest.limits import DEFAULT_ALLOWED_IMPORTS, MAX_SCRIPT_BYTES
 from ..runners import RunnerConfig, default_runners
 from ..runners.config import GiB
-from ..settings import Settings
+from ..settings import ENVIRONMENT, Settings
 from ..spec.values import BODY_ENVELOPE, DEFAULT_MAX_DEPTH, HIGHEST_MAX_DEPTH, ValueLimits
 from .body_limit import DEFAULT_MAX_BODY_BYTES, max_body_bytes
 from .routes import tornado_handlers
@@ -49,22 +49,23 @@ _RUNTIME_MODULES = (
     "orcheo_jupyter.server.services",
 )
 
-#: traitlet name -> (Settings field, environment variable that overrides it)
-_SETTINGS_TRAITS = {
-    "data_dir": ("data_dir", "ORCHEO_DATA_DIR"),
-    "repository_backend": ("repository_backend", "ORCHEO_REPOSITORY_BACKEND"),
-    "repository_path": ("repository_path", "ORCHEO_REPOSITORY_SQLITE_PATH"),
-    "checkpoint_backend": ("checkpoint_backend", "ORCHEO_CHECKPOINT_BACKEND"),
-    "checkpoint_path": ("checkpoint_path", "ORCHEO_SQLITE_PATH"),
-    "postgres_dsn": ("postgres_dsn", "ORCHEO_POSTGRES_DSN"),
-    "durability": ("durability", "ORCHEO_DURABILITY"),
-    "executor": ("executor", "ORCHEO_EXECUTOR"),
-    "broker_url": ("broker_url", "ORCHEO_BROKER_URL"),
-    "max_value_bytes": ("max_value_bytes", "ORCHEO_MAX_VALUE_BYTES"),
-    "wal_limit_bytes": ("wal_limit_bytes", "ORCHEO_SQLITE_WAL_LIMIT_BYTES"),
-    "max_input_depth": ("max_input_depth", "ORCHEO_MAX_INPUT_DEPTH"),
-    "trace_store": ("trace_store", "ORCHEO_TRACE_STORE"),
-}
+#: Traitlets that set the Settings field of the same name, unless the variable that
+#: field declares (``settings.ENVIRONMENT``) is set.
+_SETTINGS_TRAITS = (
+    "data_dir",
+    "repository_backend",
+    "repository_path",
+    "checkpoint_backend",
+    "checkpoint_path",
+    "postgres_dsn",
+    "durability",
+    "executor",
+    "broker_url",
+    "max_value_bytes",
+    "wal_limit_bytes",
+    "max_input_depth",
+    "trace_store",
+)
 _PATH_FIELDS = {"data_dir", "repository_path", "checkpoint_path"}
 #: How often a server with nothing stored looks for a store that a kernel created.
 STORE_POLL_SECONDS = 2.0
@@ -284,9 +285,9 @@ class OrcheoApp(ExtensionApp):
     def orcheo_settings(self) -> Settings:
         """Traitlets, unless the matching ORCHEO_* variable is set."""
         overrides: dict[str, Any] = {}
-        for trait, (name, env) in _SETTINGS_TRAITS.items():
-            value = getattr(self, trait)
-            if value and not os.environ.get(env):
+        for name in _SETTINGS_TRAITS:
+            value = getattr(self, name)
+            if value and ENVIRONMENT[name].read(os.environ) is None:
                 overrides[name] = Path(value).expanduser() if name in _PATH_FIELDS else value
         return Settings.from_env(**overrides)
 

@@ -14,6 +14,7 @@ import pytest
 
 from orcheo_jupyter.server import app as app_module
 from orcheo_jupyter.server.app import OrcheoApp
+from orcheo_jupyter.settings import ENVIRONMENT
 
 from .conftest import Call
 
@@ -65,6 +66,26 @@ class TestTraitlets:
         assert (await api("POST", "workflows", json_body=_doc())).code == 201
         assert (tmp_path / "from-env" / "orcheo.sqlite").exists()
         assert not (tmp_path / "from-traitlet" / "orcheo.sqlite").exists()
+
+    async def test_the_variables_are_read_as_settings_reads_them(
+        self, jp_serverapp: Any, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        app = _app(jp_serverapp)
+        # A blank variable is unset, for the server as for Settings: the traitlet holds.
+        monkeypatch.setenv("ORCHEO_DURABILITY", "  ")
+        assert app.orcheo_settings().durability == "exit"
+        # An older name Settings still honours overrides the traitlet as the new one does.
+        app.broker_url = "redis://traitlet:6379/0"
+        monkeypatch.delenv("ORCHEO_BROKER_URL", raising=False)
+        monkeypatch.delenv("ORCHEO_REDIS_URL", raising=False)
+        assert app.orcheo_settings().broker_url == "redis://traitlet:6379/0"
+        monkeypatch.setenv("ORCHEO_REDIS_URL", "redis://env:6379/1")
+        assert app.orcheo_settings().broker_url == "redis://env:6379/1"
+
+
+def test_every_traitlet_named_like_a_setting_maps_onto_it() -> None:
+    traits = set(OrcheoApp.class_trait_names(config=True))
+    assert set(app_module._SETTINGS_TRAITS) == traits & set(ENVIRONMENT)
 
 
 async def test_stop_closes_the_executor_and_restores_the_script_loader(
