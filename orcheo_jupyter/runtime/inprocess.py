@@ -157,6 +157,22 @@ class InProcessBackend(RunBackend):
             log.warning("orcheo: run %s: its trace could not be continued: %s", record.id, exc)
             return None
 
+    async def _forked_from(self, record: RunRecord) -> dict[str, Any]:
+        """Where a fork starts, and the nodes whose results it carries from there: they
+        did not run in this run, so a viewer shows them as carried over, not unreached."""
+        carried: list[str] = []
+        saver = self.executor.checkpointer
+        if saver is not None:
+            snap = await saver.aget_tuple(self.executor.run_config(record.id, record.config))
+            results = snap.checkpoint["channel_values"].get("results") if snap else None
+            if isinstance(results, dict):
+                carried = sorted(results)
+        return {
+            "run_id": record.parent_run_id,
+            "checkpoint_id": record.parent_checkpoint_id,
+            "carried": carried,
+        }
+
     async def _drive(
         self,
         active: ActiveRun,
@@ -198,6 +214,8 @@ class InProcessBackend(RunBackend):
                 # Large inputs are stored once, on the run; the event points there.
                 inline = active.inputs_size <= obs.INLINE_BYTES
                 data["inputs"] = record.inputs if inline else reference("inputs")
+                if record.parent_checkpoint_id is not None:
+                    data["forked_from"] = await self._forked_from(record)
             observer.emit(opening, data={**data, **(note or {})})
             ex.set_status(active, RunStatus.RUNNING, **fields)
             kwargs: dict[str, Any] = breakpoints.invoke_kwargs(record.config)

@@ -161,10 +161,14 @@ export function decorate(
     cy.edges('.run-taken, .run-untaken').removeClass('run-taken run-untaken');
     if (Object.keys(runNodes).length) {
       const ran = (id: string): boolean => Boolean(runNodes[id]) || id === START || id === END;
+      // A fork's carried nodes were reached by the run it came from, not by this one: the
+      // connections among them (and from start to them) are neither taken nor untaken here.
+      const here = (id: string): boolean => Boolean(runNodes[id]) && runNodes[id].status !== 'carried';
+      const before = (id: string): boolean => runNodes[id]?.status === 'carried' || id === START;
       cy.edges().forEach(e => {
         const [s, t] = [e.data('source') as string, e.data('target') as string];
-        if (ran(s) && ran(t) && (runNodes[s] || runNodes[t])) e.addClass('run-taken');
-        else if (finished) e.addClass('run-untaken');
+        if (ran(s) && ran(t) && (here(s) || here(t))) e.addClass('run-taken');
+        else if (finished && !(before(s) && before(t))) e.addClass('run-untaken');
       });
     }
     for (const [id, state] of Object.entries(runNodes)) {
@@ -173,7 +177,7 @@ export function decorate(
       ele.removeClass(runClasses).addClass(`has-run run-${state.status}`);
       if (state.warnings?.length) ele.addClass('run-warning');
       const dur = formatDuration(state.durationMs);
-      const note = state.status === 'interrupted' ? stateLabel(state.status) : dur;
+      const note = state.status === 'interrupted' || state.status === 'carried' ? stateLabel(state.status) : dur;
       const warned = state.warnings?.length ? `warning · ${note}`.trim() : note;
       ele.data('label', warned ? `${ele.data('base')}\n${warned}` : ele.data('base'));
     }
@@ -223,11 +227,14 @@ export function statusLine(run: RunSnapshot | null, readOnly: boolean, nodeIds: 
   for (const id of Object.keys(run.nodes)) if (!id.includes('/')) ids.add(id);
   const done = [...ids].filter(id => run.nodes[id]?.status === 'succeeded').length;
   const line = `Run ${run.id ? run.id.slice(0, 8) : ''}: ${runStatusText(run)} · ${done}/${ids.size} nodes done`;
+  // A fork names the results it started with (those nodes ran in the run it came from).
+  const carried = [...ids].filter(id => run.nodes[id]?.status === 'carried').length;
+  const forked = carried ? `${line} · ${carried} carried over` : line;
+  if (!run.finishedAt) return forked;
   // A finished run that "succeeded" with 3/4 done reads as a fault; say which nodes it never
   // reached (a branch not taken, or the nodes after a failure).
-  if (!run.finishedAt) return line;
   const skipped = [...ids].filter(id => !run.nodes[id]);
-  if (!skipped.length) return line;
+  if (!skipped.length) return forked;
   const names = skipped.length <= 3 ? ` (${skipped.join(', ')})` : '';
-  return `${line} · ${skipped.length} not reached${names}`;
+  return `${forked} · ${skipped.length} not reached${names}`;
 }

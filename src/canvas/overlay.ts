@@ -53,6 +53,8 @@ export interface RunSnapshot {
   warnings: RunWarning[];
   /** The questions the run waits on while interrupted. */
   interrupts: PendingInterrupt[];
+  /** A fork from a step: the run it was forked from. */
+  forkedFrom?: string;
 }
 
 export function emptyRun(id: string | null = null): RunSnapshot {
@@ -61,7 +63,9 @@ export function emptyRun(id: string | null = null): RunSnapshot {
 
 /** How a node or run state reads to a person ("interrupted" waits on someone). */
 export function stateLabel(status: string): string {
-  return status === 'interrupted' ? 'waiting for input' : status === 'paused' ? 'paused at a breakpoint' : status;
+  if (status === 'interrupted') return 'waiting for input';
+  if (status === 'paused') return 'paused at a breakpoint';
+  return status === 'carried' ? 'carried over' : status;
 }
 
 /** Where a run paused at a breakpoint ("before fetch"), or null when it waits on a person. */
@@ -124,11 +128,20 @@ export function foldEvent(run: RunSnapshot, ev: RunEvent): boolean {
     return out;
   };
   switch (ev.type) {
-    case 'run_started':
+    case 'run_started': {
       run.status = 'running';
       run.inputs = data.inputs;
       run.startedAt = ev.at;
+      // A fork starts from a step of another run: the results it has from there are carried
+      // over (those nodes do not run in this run, yet they were reached).
+      const fork = data.forked_from as { run_id?: unknown; carried?: unknown } | undefined;
+      if (fork && typeof fork === 'object') {
+        if (typeof fork.run_id === 'string') run.forkedFrom = fork.run_id;
+        for (const id of Array.isArray(fork.carried) ? fork.carried.map(String) : [])
+          run.nodes[id] = { status: 'carried', attempt: 1 };
+      }
       break;
+    }
     case 'resumed':
       run.status = 'running';
       run.interrupts = [];

@@ -9,7 +9,16 @@ import type { StylesheetJson } from 'cytoscape';
 import { mix, Theme } from './theme';
 
 /** Run states that colour a node (the class is ``run-<state>``). */
-export const RUN_STATES = ['pending', 'running', 'retrying', 'succeeded', 'failed', 'interrupted', 'skipped'] as const;
+export const RUN_STATES = [
+  'pending',
+  'running',
+  'retrying',
+  'succeeded',
+  'failed',
+  'interrupted',
+  'skipped',
+  'carried'
+] as const;
 
 export function runColour(theme: Theme, state: string): string {
   switch (state) {
@@ -185,6 +194,11 @@ export function stylesheet(theme: Theme): StylesheetJson {
   sheet.push({
     selector: 'node.run-unreached',
     style: { opacity: 0.55, 'border-style': 'dashed', 'border-color': theme.skipped, 'border-width': 2 }
+  });
+  // A fork's node whose result came from the run it was forked from: reached, but not run here.
+  sheet.push({
+    selector: 'node.run-carried',
+    style: { 'border-style': 'dotted', 'border-width': 3, 'background-color': theme.card }
   });
   // A node that ran but warned (e.g. an unresolved template) is amber, not green.
   sheet.push({

@@ -232,6 +232,7 @@ export class RunViewer extends Widget {
           )
         : '',
       h('div', { class: 'oc-muted' }, `Run id: ${this.runId}`),
+      this.parentLine(),
       r.startedAt ? h('div', {}, `Started: ${r.startedAt}`) : '',
       r.finishedAt ? h('div', {}, `Finished: ${r.finishedAt}`) : '',
       r.error ? h('div', { class: 'oc-error-text' }, r.error) : ''
@@ -364,6 +365,19 @@ export class RunViewer extends Widget {
       n.output !== undefined ? h('div', { 'data-node-output': id }, h('strong', {}, 'Output'), pre(n.output)) : '',
       this.debugButton(id, 'Debug in notebook')
     );
+  }
+
+  /** "Forked from run X" (or "Re-run of run X"), with a way to open that run. */
+  private parentLine(): HTMLElement | string {
+    const parent = this.info?.parent_run_id;
+    if (typeof parent !== 'string') return '';
+    const what = this.info?.parent_checkpoint_id ? 'Forked from a step of run' : 'Re-run of run';
+    const open = this.tools.openRun;
+    const link = open
+      ? h('button', { type: 'button', class: 'oc-link-button', 'data-action': 'open-parent-run' }, parent.slice(0, 8))
+      : parent.slice(0, 8);
+    if (typeof link !== 'string') link.addEventListener('click', () => open?.(parent));
+    return h('div', { class: 'oc-muted', 'data-parent-run': parent }, `${what} `, link);
   }
 
   /** "Debug in notebook" for ``node`` (nothing when Lab offers no notebooks). */

@@ -108,6 +108,18 @@ def test_fork_from_a_step_with_an_edited_state(page: Any, lab: Lab) -> None:
     output = page.locator(f'{forked_viewer} [data-node-output="b"]')
     assert output.inner_text().split("\n", 1)[1].strip() == "50"
 
+    # a ran in the source run: the fork carries its result over, it did not skip it.
+    status = page.locator(f"{forked_viewer} [data-orcheo-canvas] .oc-status")
+    expect(status).to_have_text(f"Run {forked_id[:8]}: succeeded · 1/2 nodes done · 1 carried over")
+    page.wait_for_selector(
+        f'{forked_viewer} .oc-outline li[data-node-id="a"][data-run-status="carried"]',
+        state="attached",
+    )
+    parent = page.locator(f"{forked_viewer} [data-parent-run]")
+    assert parent.inner_text() == f"Forked from a step of run {run_id[:8]}"
+    parent.locator("button").click()  # back to the source run's tab
+    page.wait_for_selector(f"{viewer}:not(.lm-mod-hidden)")
+
     forked = lab.api("GET", f"{API}/executions/{forked_id}")
     assert forked["parent_run_id"] == run_id
     assert forked["final_state"]["results"]["b"] == 50

@@ -98,6 +98,18 @@ async def test_a_run_started_by_hand_and_its_fork_store_every_step_under_the_asy
     assert forked.status == "succeeded" and set(forked.final_state["results"]) == {"a", "b", "c"}
     # The fork ran b and c, each step stored; the source run's rows are as they were.
     assert [c["next"] for c in await ex.checkpoints(fork_id)][:3] == [[], ["c"], ["b"]]
+    # Its first event says where it starts and which results it carries from there.
+    started = (await ex.store.list_events(fork_id))[0]
+    assert started.type == "run_started"
+    assert started.data["forked_from"] == {
+        "run_id": record.id,
+        "checkpoint_id": before_b["checkpoint_id"],
+        "carried": ["a"],
+    }
+    assert [e.node for e in await ex.store.list_events(fork_id) if e.type == "node_finished"] == [
+        "b",
+        "c",
+    ]
     assert _stored_checkpoints(tmp_path / "ck.sqlite", record.id) == 5
     # A run no person started (a trigger's) still stores only its last checkpoint.
     triggered = await ex.execute(linear_doc("a", "b", "c"), {})
