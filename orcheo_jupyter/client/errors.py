@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 
@@ -30,6 +31,34 @@ class OrcheoAPIError(OrcheoError):
         self.url = url
         where = f" ({method} {url})" if method else ""
         super().__init__(f"{status} {code}: {message}{where}")
+
+
+def error_from_body(
+    status: int,
+    body: bytes,
+    reason: str,
+    *,
+    quote_other: bool = False,
+    method: str = "",
+    url: str = "",
+) -> OrcheoAPIError:
+    """The error an answer's body states (``{"error": {"code", "message", "details"}}``),
+    read the same for HTTP answers and refused WebSocket handshakes.
+
+    ``reason`` is the message when the body states none; with ``quote_other`` a body
+    that is not such an envelope (a proxy's page) is quoted instead, up to 300 characters.
+    """
+    try:
+        data = json.loads(body)
+    except ValueError:  # also a body that is not UTF-8
+        data = None
+    error = data.get("error") if isinstance(data, dict) else None
+    if isinstance(error, dict):
+        code = str(error.get("code", "http_error"))
+        message = str(error.get("message", reason))
+        return OrcheoAPIError(status, code, message, error.get("details"), method=method, url=url)
+    text = body.decode("utf-8", "replace") if quote_other else ""
+    return OrcheoAPIError(status, "http_error", text[:300] or reason, method=method, url=url)
 
 
 class OrcheoConnectionError(OrcheoError):

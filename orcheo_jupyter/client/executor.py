@@ -19,7 +19,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus, WebSocketExce
 from websockets.sync.client import ClientConnection, connect
 
 from .client import OrcheoClient
-from .errors import OrcheoAPIError, OrcheoConnectionError, RunTimeout
+from .errors import OrcheoAPIError, OrcheoConnectionError, RunTimeout, error_from_body
 from .transport import Backoff, Closing
 
 TERMINAL_EVENTS = frozenset({"run_finished", "run_failed", "run_cancelled"})
@@ -254,11 +254,7 @@ def _remaining(deadline: float | None) -> float | None:
 
 def _handshake_error(exc: InvalidStatus, url: str) -> OrcheoAPIError:
     response = exc.response
-    code, message = "http_error", f"WebSocket handshake refused ({response.status_code})"
-    try:
-        body = json.loads(bytes(response.body or b"").decode("utf-8"))
-        error = body.get("error", {}) if isinstance(body, dict) else {}
-        code, message = str(error.get("code", code)), str(error.get("message", message))
-    except (ValueError, AttributeError):
-        pass
-    return OrcheoAPIError(response.status_code, code, message, method="GET", url=url)
+    fallback = f"WebSocket handshake refused ({response.status_code})"
+    return error_from_body(
+        response.status_code, bytes(response.body or b""), fallback, method="GET", url=url
+    )

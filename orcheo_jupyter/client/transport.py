@@ -21,7 +21,7 @@ import httpx
 
 from .. import __version__
 from ..common.retry import backoff_delay, retry_after_seconds
-from .errors import OrcheoAPIError, OrcheoConnectionError
+from .errors import OrcheoAPIError, OrcheoConnectionError, error_from_body
 
 IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 #: Transport errors after which the request certainly never reached the server.
@@ -52,21 +52,14 @@ retry_after = retry_after_seconds
 
 
 def _api_error(response: httpx.Response) -> OrcheoAPIError:
-    code, message, details = "http_error", response.reason_phrase or "error", None
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if isinstance(body, dict) and isinstance(body.get("error"), dict):
-        error = body["error"]
-        code = str(error.get("code", code))
-        message = str(error.get("message", message))
-        details = error.get("details")
-    elif response.text:
-        message = response.text[:300]
     request = response.request
-    return OrcheoAPIError(
-        response.status_code, code, message, details, method=request.method, url=str(request.url)
+    return error_from_body(
+        response.status_code,
+        response.content,
+        response.reason_phrase or "error",
+        quote_other=True,
+        method=request.method,
+        url=str(request.url),
     )
 
 

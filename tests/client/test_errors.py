@@ -1,0 +1,69 @@
+"""The server's error envelope is read one way for HTTP answers and WebSocket handshakes."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+from websockets.datastructures import Headers
+from websockets.exceptions import InvalidStatus
+from websockets.http11 import Response
+
+from orcheo_jupyter.client import OrcheoAPIError, OrcheoClient
+from orcheo_jupyter.client.errors import error_from_body
+from orcheo_jupyter.client.executor import _handshake_error
+
+ENVELOPE = {"error": {"code": "not_found", "message": "no run 'r1'", "details": {"id": "r1"}}}
+
+
+def test_the_envelope_gives_code_message_and_details() -> None:
+    error = error_from_body(404, json.dumps(ENVELOPE).encode(), "Not Found", method="GET", url="u")
+    assert (error.status, error.code, error.message, error.details) == (
+        404,
+        "not_found",
+        "no run 'r1'",
+        {"id": "r1"},
+    )
+    assert str(error) == "404 not_found: no run 'r1' (GET u)"
+
+
+@pytest.mark.parametrize(
+    ("body", "quote", "message"),
+    [
+        (b"", True, "Bad Gateway"),
+        (b"<html>proxy says no</html>", True, "<html>proxy says no</html>"),
+        (b"<html>proxy says no</html>", False, "Bad Gateway"),
+        (b'{"error": "a string"}', False, "Bad Gateway"),
+        (b"\xff\xfe not utf-8", False, "Bad Gateway"),
+        (b'{"error": {"code": "busy"}}', True, "Bad Gateway"),
+    ],
+)
+def test_anything_else_is_an_http_error(body: bytes, quote: bool, message: str) -> None:
+    error = error_from_body(502, body, "Bad Gateway", quote_other=quote)
+    assert error.message == message
+    assert error.code == ("busy" if b"busy" in body else "http_error")
+
+
+def test_a_long_page_is_quoted_in_part() -> None:
+    assert error_from_body(500, b"x" * 1000, "r", quote_other=True).message == "x" * 300
+
+
+def test_http_answers_read_the_envelope() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(404, json=ENVELOPE)
+
+    client = OrcheoClient("http://example.invalid", "t", transport=httpx.MockTransport(handler))
+    with pytest.raises(OrcheoAPIError) as info:
+        client.get_execution("r1")
+    assert (info.value.code, info.value.details) == ("not_found", {"id": "r1"})
+    assert info.value.url == "http://example.invalid/orcheo/api/executions/r1"
+
+
+def test_a_refused_handshake_keeps_the_details_too() -> None:
+    refused = InvalidStatus(Response(404, "Not Found", Headers(), json.dumps(ENVELOPE).encode()))
+    error = _handshake_error(refused, "ws://h/orcheo/ws/executions/r1?after=0")
+    assert (error.status, error.code, error.message) == (404, "not_found", "no run 'r1'")
+    assert error.details == {"id": "r1"}
+    plain = _handshake_error(InvalidStatus(Response(403, "Forbidden", Headers(), b"no")), "ws://h")
+    assert (plain.code, plain.message) == ("http_error", "WebSocket handshake refused (403)")
