@@ -33,17 +33,10 @@ class OrcheoAPIError(OrcheoError):
         super().__init__(f"{status} {code}: {message}{where}")
 
 
-def error_from_body(
-    status: int,
-    body: bytes,
-    reason: str,
-    *,
-    quote_other: bool = False,
-    method: str = "",
-    url: str = "",
-) -> OrcheoAPIError:
-    """The error an answer's body states (``{"error": {"code", "message", "details"}}``),
-    read the same for HTTP answers and refused WebSocket handshakes.
+def error_envelope(body: bytes, reason: str, *, quote_other: bool = False) -> tuple[str, str, Any]:
+    """``(code, message, details)`` an answer's body states as the server's error envelope
+    (``{"error": {"code", "message", "details"}}``), read the same for HTTP answers and
+    refused WebSocket handshakes.
 
     ``reason`` is the message when the body states none; with ``quote_other`` a body
     that is not such an envelope (a proxy's page) is quoted instead, up to 300 characters.
@@ -54,11 +47,13 @@ def error_from_body(
         data = None
     error = data.get("error") if isinstance(data, dict) else None
     if isinstance(error, dict):
-        code = str(error.get("code", "http_error"))
-        message = str(error.get("message", reason))
-        return OrcheoAPIError(status, code, message, error.get("details"), method=method, url=url)
+        return (
+            str(error.get("code", "http_error")),
+            str(error.get("message", reason)),
+            error.get("details"),
+        )
     text = body.decode("utf-8", "replace") if quote_other else ""
-    return OrcheoAPIError(status, "http_error", text[:300] or reason, method=method, url=url)
+    return "http_error", text[:300] or reason, None
 
 
 class OrcheoConnectionError(OrcheoError):

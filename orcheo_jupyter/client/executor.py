@@ -19,7 +19,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus, WebSocketExce
 from websockets.sync.client import ClientConnection, connect
 
 from .client import OrcheoClient
-from .errors import OrcheoAPIError, OrcheoConnectionError, RunTimeout, error_from_body
+from .errors import OrcheoAPIError, OrcheoConnectionError, RunTimeout, error_envelope
 from .transport import Backoff, Closing
 
 TERMINAL_EVENTS = frozenset({"run_finished", "run_failed", "run_cancelled"})
@@ -253,8 +253,7 @@ def _remaining(deadline: float | None) -> float | None:
 
 
 def _handshake_error(exc: InvalidStatus, url: str) -> OrcheoAPIError:
-    response = exc.response
-    fallback = f"WebSocket handshake refused ({response.status_code})"
-    return error_from_body(
-        response.status_code, bytes(response.body or b""), fallback, method="GET", url=url
-    )
+    status = exc.response.status_code
+    body = bytes(exc.response.body or b"")
+    code, message, details = error_envelope(body, f"WebSocket handshake refused ({status})")
+    return OrcheoAPIError(status, code, message, details, method="GET", url=url)

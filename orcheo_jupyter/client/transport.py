@@ -21,7 +21,7 @@ import httpx
 
 from .. import __version__
 from ..common.retry import backoff_delay, retry_after_seconds
-from .errors import OrcheoAPIError, OrcheoConnectionError, error_from_body
+from .errors import OrcheoAPIError, OrcheoConnectionError, error_envelope
 
 IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 #: Transport errors after which the request certainly never reached the server.
@@ -52,14 +52,11 @@ retry_after = retry_after_seconds
 
 
 def _api_error(response: httpx.Response) -> OrcheoAPIError:
+    reason = response.reason_phrase or "error"
+    code, message, details = error_envelope(response.content, reason, quote_other=True)
     request = response.request
-    return error_from_body(
-        response.status_code,
-        response.content,
-        response.reason_phrase or "error",
-        quote_other=True,
-        method=request.method,
-        url=str(request.url),
+    return OrcheoAPIError(
+        response.status_code, code, message, details, method=request.method, url=str(request.url)
     )
 
 

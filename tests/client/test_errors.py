@@ -11,21 +11,15 @@ from websockets.exceptions import InvalidStatus
 from websockets.http11 import Response
 
 from orcheo_jupyter.client import OrcheoAPIError, OrcheoClient
-from orcheo_jupyter.client.errors import error_from_body
+from orcheo_jupyter.client.errors import error_envelope
 from orcheo_jupyter.client.executor import _handshake_error
 
 ENVELOPE = {"error": {"code": "not_found", "message": "no run 'r1'", "details": {"id": "r1"}}}
 
 
 def test_the_envelope_gives_code_message_and_details() -> None:
-    error = error_from_body(404, json.dumps(ENVELOPE).encode(), "Not Found", method="GET", url="u")
-    assert (error.status, error.code, error.message, error.details) == (
-        404,
-        "not_found",
-        "no run 'r1'",
-        {"id": "r1"},
-    )
-    assert str(error) == "404 not_found: no run 'r1' (GET u)"
+    found = error_envelope(json.dumps(ENVELOPE).encode(), "Not Found")
+    assert found == ("not_found", "no run 'r1'", {"id": "r1"})
 
 
 @pytest.mark.parametrize(
@@ -40,13 +34,12 @@ def test_the_envelope_gives_code_message_and_details() -> None:
     ],
 )
 def test_anything_else_is_an_http_error(body: bytes, quote: bool, message: str) -> None:
-    error = error_from_body(502, body, "Bad Gateway", quote_other=quote)
-    assert error.message == message
-    assert error.code == ("busy" if b"busy" in body else "http_error")
+    code, text, details = error_envelope(body, "Bad Gateway", quote_other=quote)
+    assert (code, text, details) == ("busy" if b"busy" in body else "http_error", message, None)
 
 
 def test_a_long_page_is_quoted_in_part() -> None:
-    assert error_from_body(500, b"x" * 1000, "r", quote_other=True).message == "x" * 300
+    assert error_envelope(b"x" * 1000, "r", quote_other=True)[1] == "x" * 300
 
 
 def test_http_answers_read_the_envelope() -> None:
@@ -58,6 +51,7 @@ def test_http_answers_read_the_envelope() -> None:
         client.get_execution("r1")
     assert (info.value.code, info.value.details) == ("not_found", {"id": "r1"})
     assert info.value.url == "http://example.invalid/orcheo/api/executions/r1"
+    assert str(info.value) == "404 not_found: no run 'r1' (GET " + info.value.url + ")"
 
 
 def test_a_refused_handshake_keeps_the_details_too() -> None:
