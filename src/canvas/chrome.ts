@@ -41,6 +41,7 @@ export const SHORTCUTS: [string, string][] = [
   ['Shift + arrow', 'Add the nearest node in that direction to the selection'],
   ['C', 'Connect the two selected nodes (first selected to second)'],
   ['Enter', 'Edit the selected node in the panel'],
+  ['Escape (in the panel)', 'Back to the graph, the node still selected'],
   ['Delete', 'Delete the selection'],
   ['Ctrl + C / Ctrl + V', 'Copy / paste nodes (also into another canvas)'],
   ['Ctrl + D', 'Duplicate the selection'],

@@ -55,6 +55,9 @@ export interface EditorOptions {
   readOnly?: boolean;
 }
 
+/** Panel buttons that replace each other when pressed (the focus moves to the other). */
+const PANEL_TWINS: Record<string, string> = { 'pin-output': 'unpin', unpin: 'pin-output' };
+
 export class CanvasEditor {
   readonly root: HTMLElement;
   readonly cy: cytoscape.Core;
@@ -833,7 +836,11 @@ export class CanvasEditor {
       edges
     );
     if (pressed && document.activeElement !== active) {
-      this.panel.querySelector<HTMLElement>(`[data-action="${CSS.escape(pressed)}"]`)?.focus();
+      // A toggle's button turns into its twin (Pin becomes Unpin); failing both, the graph.
+      const find = (action: string): HTMLElement | null =>
+        this.panel.querySelector<HTMLElement>(`[data-action="${CSS.escape(action)}"]`);
+      const twin = PANEL_TWINS[pressed];
+      (find(pressed) ?? (twin ? find(twin) : null) ?? this.graphEl).focus();
     }
   }
 
@@ -921,6 +928,13 @@ export class CanvasEditor {
           this.panel
             .querySelector<HTMLElement>('.oc-field input, .oc-field textarea, textarea.oc-code, input.oc-node-id')
             ?.focus(),
+        leavePanel: ev => {
+          const target = ev.target as HTMLElement;
+          // The code editor keeps Escape (it closes its completion list).
+          if (!this.panel.contains(target) || target.closest('.cm-editor')) return false;
+          this.graphEl.focus(); // a field edited there is committed as its focus leaves
+          return true;
+        },
         copy: () => void this.copy(),
         cut: () => this.cut(),
         paste: () => void this.paste(),

@@ -248,6 +248,8 @@ export interface KeyActions {
   navigate?: (dir: Direction, extend: boolean) => void;
   connect?: () => void;
   open?: () => void;
+  /** Escape in the side panel: the keyboard back to the graph (true when it went there). */
+  leavePanel?: (ev: KeyboardEvent) => boolean;
   copy?: () => void;
   cut?: () => void;
   paste?: () => void;
@@ -312,6 +314,10 @@ export function keyHandler(owns: (ev: KeyboardEvent) => boolean, actions: KeyAct
     }
     // Keys typed on the canvas are the canvas's: keep notebook command-mode shortcuts away.
     ev.stopPropagation();
+    if (ev.key === 'Escape' && !ev.defaultPrevented && actions.leavePanel?.(ev)) {
+      ev.preventDefault();
+      return;
+    }
     const target = ev.target as HTMLElement;
     if (target.closest('input, textarea, select, [contenteditable="true"]')) return;
     if (actions.onGraph?.(ev) && graphKey(ev, mod, key, actions)) {

@@ -236,6 +236,13 @@ def _focused_action(page: Any) -> str | None:
     return page.evaluate("() => document.activeElement?.dataset?.action ?? null")  # type: ignore[no-any-return]
 
 
+def _selected(page: Any) -> list[str]:
+    return page.evaluate(  # type: ignore[no-any-return]
+        "sel => document.querySelector(sel).orcheoCanvas.cy.$('node:selected').map(n => n.id())",
+        DOC,
+    )
+
+
 def _tab_to(page: Any, action: str, most: int) -> None:
     """Press Tab (at most ``most`` times) until the button of ``action`` has the keyboard."""
     for _ in range(most):
@@ -265,10 +272,20 @@ def test_keyboard_user_tests_and_pins_a_node_without_losing_the_focus(page: Any,
     _tab_to(page, "pin-output", 12)
     page.keyboard.press("Enter")
     page.wait_for_selector(f'{DOC} .oc-node-badges[data-node="shout"] [data-badge="pin"]')
-    # Still in the panel, on a button of it (not dropped to the page's body).
-    assert page.evaluate(
-        "sel => document.querySelector(sel).contains(document.activeElement)", f"{DOC} .oc-panel"
-    )
+    # Pin turned into Unpin, and the keyboard is on it (not dropped to the page's body).
+    page.wait_for_function("() => document.activeElement?.dataset?.action === 'unpin'")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(f'{DOC} .oc-node-badges[data-node="shout"]', state="detached")
+    page.wait_for_function("() => document.activeElement?.dataset?.action === 'pin-output'")
+    page.keyboard.press("Enter")  # pinned again, from the keyboard alone
+    page.wait_for_selector(f'{DOC} .oc-node-badges[data-node="shout"] [data-badge="pin"]')
+    # Escape gives the keyboard back to the graph, shout still selected: arrows walk on.
+    page.keyboard.press("Escape")
+    assert page.evaluate("() => document.activeElement.classList.contains('oc-graph')")
+    assert _selected(page) == ["shout"]
+    page.keyboard.press("ArrowUp")
+    page.wait_for_selector(f'{DOC} .oc-node-panel[data-node-id="greet"]')
+    assert _selected(page) == ["greet"]
 
 
 def test_expression_preview_updates_as_you_type_and_tree_inserts_paths(page: Any, lab: Lab) -> None:
