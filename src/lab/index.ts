@@ -139,17 +139,16 @@ const plugin: JupyterFrontEndPlugin<void> = {
     const cwd = (): string => browser?.model.path ?? '';
     /** The first free ``BASE.orcheo.json``, ``BASE1.orcheo.json``... in the browser's folder. */
     const freePath = async (base: string): Promise<string> => {
-      const contents = app.serviceManager.contents;
-      let path = '';
-      for (let i = 0; i < 1000; i++) {
-        path = PathExt.join(cwd(), i === 0 ? `${base}.orcheo.json` : `${base}${i}.orcheo.json`);
-        try {
-          await contents.get(path, { content: false });
-        } catch {
-          break;
-        }
-      }
-      return path;
+      // One listing of the folder, not a probe per name: a probe of a free name is a 404
+      // that the browser logs as an error.
+      const folder = await app.serviceManager.contents.get(cwd(), { content: true });
+      const taken = new Set(
+        Array.isArray(folder.content) ? (folder.content as { name: string }[]).map(item => item.name) : []
+      );
+      const name = (i: number): string => (i === 0 ? `${base}.orcheo.json` : `${base}${i}.orcheo.json`);
+      let i = 0;
+      while (taken.has(name(i))) i++;
+      return PathExt.join(cwd(), name(i));
     };
     const stemOf = (path: string): string => PathExt.basename(path).replace(/\.orcheo\.json$/, '');
     const newWorkflow = async (): Promise<void> => {

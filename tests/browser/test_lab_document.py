@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from playwright.sync_api import expect
+
 from orcheo_jupyter import Workflow, spec
 from orcheo_jupyter.spec.models import Position
 
@@ -81,15 +83,34 @@ def test_open_edit_save_writes_canonical_file(page: Any, lab: Lab) -> None:
     assert path.read_text() == text
 
 
+def _free_names(taken: set[str], count: int) -> list[str]:
+    names = [f"untitled{i or ''}.orcheo.json" for i in range(len(taken) + count + 1)]
+    return [n for n in names if n not in taken][:count]
+
+
 def test_launcher_new_workflow_creates_a_file_opened_on_the_canvas(page: Any, lab: Lab) -> None:
+    before = {p.name for p in lab.root.glob("untitled*.orcheo.json")}
+    refused: list[str] = []
+    page.on(
+        "response", lambda r: refused.append(f"{r.status} {r.url}") if r.status >= 400 else None
+    )
     page.goto(lab.page_url("lab"))
     page.click('.jp-LauncherCard[title*="Create a workflow document"]', timeout=60_000)
     page.wait_for_selector(f'{DOC}[data-node-count="0"]')
-    created = sorted(p.name for p in lab.root.glob("untitled*.orcheo.json"))
-    assert created, "no untitled workflow file was created"
-    doc = spec.load(lab.root / created[-1])
-    assert doc.graph.format == "frozen-ir"
-    assert doc.graph.ir.nodes == []  # type: ignore[union-attr]
+    # Again, from the command palette: the next free name, in the same folder.
+    page.keyboard.press("Control+Shift+c")
+    page.keyboard.type("New Workflow")
+    page.wait_for_selector(".lm-CommandPalette-item.lm-mod-active:has-text('New Workflow')")
+    page.keyboard.press("Enter")
+    expect(page.locator(".jp-OrcheoDocument")).to_have_count(2)
+    created = {p.name for p in lab.root.glob("untitled*.orcheo.json")} - before
+    assert sorted(created) == sorted(_free_names(before, 2))
+    for name in created:
+        doc = spec.load(lab.root / name)
+        assert doc.graph.format == "frozen-ir"
+        assert doc.graph.ir.nodes == []  # type: ignore[union-attr]
+    # Finding a free name asks for the folder once: no probe of a free name answers 404.
+    assert refused == []
 
 
 def test_conditional_routing_editor_writes_conditional_edges(page: Any, lab: Lab) -> None:
