@@ -222,12 +222,7 @@ class OrcheoHandler(BodyLimitMixin, ErrorsMixin, Replies, ExtensionHandlerMixin,
             return model.model_validate(values)
         except ValidationError as exc:
             problems = problems_from_validation(exc, prefix="query")
-            raise ApiError(
-                422,
-                "invalid_query",
-                "; ".join(f"{p.field}: {p.message}" for p in problems),
-                [p.as_dict() for p in problems],
-            ) from None
+            raise ApiError.listing(422, "invalid_query", problems) from None
 
     def media_type(self) -> str:
         """The request's Content-Type without parameters, lower case."""

@@ -17,7 +17,7 @@ from tornado import web
 from ..ingest.limits import ScriptTooLarge
 from ..runtime.outcomes import RunStateError
 from ..runtime.secrets import CredentialError
-from ..spec.problems import DocumentError
+from ..spec.problems import DocumentError, Problem
 from ..spec.values import UnstorableValue
 from ..store.base import Conflict, NotFound
 from ..store.encoding import ValueTooLarge
@@ -50,6 +50,17 @@ class ApiError(web.HTTPError):
 
     def __str__(self) -> str:
         return f"HTTP {self.status_code} {self.code}: {self.message}"
+
+    @classmethod
+    def listing(cls, status: int, code: str, problems: list[Problem]) -> ApiError:
+        """A refusal naming every field that does not fit (``a: ...; b: ...``; a problem
+        of no field is the whole ``body``), each problem in the details."""
+        return cls(
+            status,
+            code,
+            "; ".join(f"{p.field or 'body'}: {p.message}" for p in problems),
+            [p.as_dict() for p in problems],
+        )
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ refused with the same status, code, message and field paths either way.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -72,13 +73,8 @@ def decode_json(raw: bytes, media: str, *, body_limit: int, limits: ValueLimits)
     # Paths as validation errors name them (``inputs.x``; ``body`` for the whole body).
     problems = value_problems(data, "", limits)
     if problems:  # what no run or store could keep: refused before anything starts
-        details = [{**p.as_dict(), "field": p.field or "body"} for p in problems]
-        raise ApiError(
-            400,
-            "invalid_value",
-            "; ".join(f"{d['field']}: {d['message']}" for d in details),
-            details,
-        )
+        whole = [replace(p, field=p.field or "body") for p in problems]
+        raise ApiError.listing(400, "invalid_value", whole)
     where = lone_surrogate_path(raw, data)
     if where is not None:
         raise ApiError(
@@ -98,13 +94,7 @@ def validate_body(data: Any, model: type[M], code: str) -> M:
     try:
         return model.model_validate(data, strict=True)
     except ValidationError as exc:
-        problems = problems_from_validation(exc)
-        raise ApiError(
-            422,
-            code,
-            "; ".join(f"{p.field or 'body'}: {p.message}" for p in problems),
-            [p.as_dict() for p in problems],
-        ) from None
+        raise ApiError.listing(422, code, problems_from_validation(exc)) from None
     except RecursionError:
         raise ApiError(422, code, "request body is nested too deeply") from None
 
