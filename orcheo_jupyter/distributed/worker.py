@@ -197,11 +197,8 @@ class WorkerRuntime:
         ``trace`` (the message's W3C headers) makes the run's spans continue the
         sender's trace.
         """
-        token = tracing.attach(trace)
-        try:
+        with tracing.continued(trace):
             return await self._handle(run_id, action, value)
-        finally:
-            tracing.detach(token)
 
     async def _handle(self, run_id: str, action: str, value: Any = None) -> str:
         executor, store = self.executor, self.executor.store

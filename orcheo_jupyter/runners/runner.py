@@ -167,31 +167,34 @@ class Runner:
 
         executor = self.executor
         # The order's trace context: this run's spans continue the server's trace.
-        trace = tracing.attach(message.get("trace"))
-        try:
-            record = await executor.store.get_run(run_id)
-            if op == "resume":
-                await executor.resume(run_id, message.get("value"))
-            elif record.status in TERMINAL or record.status == RunStatus.INTERRUPTED:
-                self.channel.send({"t": "settled", "run": run_id, "status": str(record.status)})
-                return
-            elif (
-                record.status == RunStatus.PENDING
-                and not record.last_seq
-                and not (await executor.store.list_events(run_id, limit=1))
-            ):
-                await executor.start_stored(record)
-            else:
-                await executor.recover(run_id, message.get("reason"))
-            final = await executor.wait(run_id)
-            self.channel.send({"t": "settled", "run": run_id, "status": str(final.status)})
-        except Exception as exc:
-            log.exception("orcheo runner: run %s could not %s", run_id, op)
-            self.channel.send(
-                {"t": "refused", "run": run_id, "op": op, "error": f"{type(exc).__name__}: {exc}"}
-            )
-        finally:
-            tracing.detach(trace)
+        with tracing.continued(message.get("trace")):
+            try:
+                record = await executor.store.get_run(run_id)
+                if op == "resume":
+                    await executor.resume(run_id, message.get("value"))
+                elif record.status in TERMINAL or record.status == RunStatus.INTERRUPTED:
+                    self.channel.send({"t": "settled", "run": run_id, "status": str(record.status)})
+                    return
+                elif (
+                    record.status == RunStatus.PENDING
+                    and not record.last_seq
+                    and not (await executor.store.list_events(run_id, limit=1))
+                ):
+                    await executor.start_stored(record)
+                else:
+                    await executor.recover(run_id, message.get("reason"))
+                final = await executor.wait(run_id)
+                self.channel.send({"t": "settled", "run": run_id, "status": str(final.status)})
+            except Exception as exc:
+                log.exception("orcheo runner: run %s could not %s", run_id, op)
+                self.channel.send(
+                    {
+                        "t": "refused",
+                        "run": run_id,
+                        "op": op,
+                        "error": f"{type(exc).__name__}: {exc}",
+                    }
+                )
 
     async def _test(self, message: dict[str, Any]) -> None:
         """Run one node alone ("test node"): the reply carries its output or error."""
@@ -202,25 +205,23 @@ class Runner:
 
         test_id = str(message.get("call"))
         reply: dict[str, Any]
-        trace = tracing.attach(message.get("trace"))  # the server's request, if traced
-        try:
-            tested = await self.executor.test_node(
-                document_from_data(message["document"]),
-                str(message["node"]),
-                message.get("state") or {},
-                workflow_id=message.get("workflow_id"),
-                test_id=test_id,
-            )
-            reply = {"result": tested.as_dict()}
-        except NodeTestError as exc:
-            reply = {"not_found": str(exc)}
-        except DocumentError as exc:
-            reply = {"problems": [p.as_dict() for p in exc.problems]}
-        except Exception as exc:
-            log.exception("orcheo runner: test %s could not run", test_id)
-            reply = {"error": f"{type(exc).__name__}: {exc}"}
-        finally:
-            tracing.detach(trace)
+        with tracing.continued(message.get("trace")):  # the server's request, if traced
+            try:
+                tested = await self.executor.test_node(
+                    document_from_data(message["document"]),
+                    str(message["node"]),
+                    message.get("state") or {},
+                    workflow_id=message.get("workflow_id"),
+                    test_id=test_id,
+                )
+                reply = {"result": tested.as_dict()}
+            except NodeTestError as exc:
+                reply = {"not_found": str(exc)}
+            except DocumentError as exc:
+                reply = {"problems": [p.as_dict() for p in exc.problems]}
+            except Exception as exc:
+                log.exception("orcheo runner: test %s could not run", test_id)
+                reply = {"error": f"{type(exc).__name__}: {exc}"}
         self.channel.send({"t": "answer", "call": test_id, **reply})
 
     async def _history(self, message: dict[str, Any]) -> None:

@@ -179,11 +179,8 @@ class ResumeHandler(_ExecutionBase):
     async def post(self, execution_id: str, *, body: ResumeRequest) -> None:
         executor = await self.executor()
         # A caller's ``traceparent``: the resumed part of the run links to its trace.
-        trace = tracing.attach(self.request.headers)
-        try:
+        with tracing.continued(self.request.headers):
             run_id = await executor.resume(execution_id, body.value)
-        finally:
-            tracing.detach(trace)
         self.reply_started(run_id)
 
 

@@ -81,9 +81,9 @@ class WebhookHandler(BodyLimitMixin, ErrorsMixin, Replies, ExtensionHandlerMixin
             },
         )
         # A caller's W3C ``traceparent``: the run it starts continues the caller's trace.
-        trace = tracing.attach(self.request.headers)
         try:
-            accepted = await triggers.deliver(ref, request)
+            with tracing.continued(self.request.headers):
+                accepted = await triggers.deliver(ref, request)
         except WebhookRejected as exc:
             metrics.record_webhook("rejected")
             self._error(exc)
@@ -91,8 +91,6 @@ class WebhookHandler(BodyLimitMixin, ErrorsMixin, Replies, ExtensionHandlerMixin
         except Exception:
             metrics.record_webhook("error")
             raise
-        finally:
-            tracing.detach(trace)
         duplicate = accepted.outcome != "accepted"
         metrics.record_webhook("duplicate" if duplicate else "accepted")
         self.reply_started(

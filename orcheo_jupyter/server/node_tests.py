@@ -41,13 +41,11 @@ class NodeTestHandler(WorkflowBase):
         doc = body.document or self.orcheo.documents.parsed(stored.checksum, stored.document)
         state, source = await _state_for(executor, wid, node, body.run_id, body.state)
         # A caller's ``traceparent``: the test's spans continue the caller's trace.
-        trace = tracing.attach(self.request.headers)
         try:
-            tested = await executor.test_node(doc, node, state, workflow_id=wid)
+            with tracing.continued(self.request.headers):
+                tested = await executor.test_node(doc, node, state, workflow_id=wid)
         except NodeTestError as exc:
             raise ApiError(404, "not_found", str(exc)) from None
-        finally:
-            tracing.detach(trace)
         self.reply(200, {**tested.as_dict(), "state_source": source})
 
 

@@ -382,19 +382,17 @@ class ExecuteHandler(WorkflowBase):
             config = dict(config or {})
             config["breakpoints"] = {"before": body.break_before, "after": body.break_after}
         # A caller's W3C ``traceparent``: the run's spans continue the caller's trace.
-        trace = tracing.attach(self.request.headers)
         try:
-            run_id = await executor.submit(
-                doc,
-                body.inputs,
-                workflow_id=version.workflow_id,
-                version=version.version,
-                config=config,
-                manual=manual,
-            )
+            with tracing.continued(self.request.headers):
+                run_id = await executor.submit(
+                    doc,
+                    body.inputs,
+                    workflow_id=version.workflow_id,
+                    version=version.version,
+                    config=config,
+                    manual=manual,
+                )
         except ManualRefused as exc:
             headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
             raise ApiError(exc.status, exc.code, exc.message, headers=headers) from None
-        finally:
-            tracing.detach(trace)
         self.reply_started(run_id)

@@ -12,7 +12,8 @@ Celery worker, CLI, kernel); it reads the standard OTEL_* variables once.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from .config import TraceSettings, TracingConfigError
@@ -28,6 +29,7 @@ __all__ = [
     "attach",
     "carrier",
     "configure",
+    "continued",
     "current",
     "detach",
     "reset",
@@ -93,3 +95,14 @@ def detach(token: object | None) -> None:
         from opentelemetry import context
 
         context.detach(token)  # type: ignore[arg-type]
+
+
+@contextmanager
+def continued(headers: Mapping[str, Any] | None) -> Iterator[None]:
+    """Work inside continues the trace ``headers`` name (a caller's request, a queued
+    job, a server's order to a runner); this context's own trace is back however it ends."""
+    token = attach(headers)
+    try:
+        yield
+    finally:
+        detach(token)

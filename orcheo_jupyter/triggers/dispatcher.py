@@ -452,8 +452,7 @@ class Dispatcher:
             try:
                 doc = await self._document(job.workflow_id, job.version)
                 # The run continues the trace of the request that made the job.
-                trace = tracing.attach(self._traces.pop(job.id, None))
-                try:
+                with tracing.continued(self._traces.pop(job.id, None)):
                     if record is None:
                         await self.executor.submit(
                             doc.doc,
@@ -469,8 +468,6 @@ class Dispatcher:
                             doc.doc, resolver, job.workflow_id, doc.checksum
                         )
                         await self.executor.recover(job.run_id)
-                finally:
-                    tracing.detach(trace)
             except Conflict:
                 pass  # started before a crash, or by another process: follow that run
             except RunStateError:

@@ -131,11 +131,8 @@ async def test_a_resume_elsewhere_finds_the_run_s_trace_in_the_store_and_links_t
 ) -> None:
     second_process, run_id = elsewhere.executor, elsewhere.run_id
     # The resume request came with its caller's own trace.
-    token = tracing.attach({"traceparent": f"00-{CALLER_TRACE}-{CALLER_SPAN}-01"})
-    try:
+    with tracing.continued({"traceparent": f"00-{CALLER_TRACE}-{CALLER_SPAN}-01"}):
         await second_process.resume(run_id, "Ada")
-    finally:
-        tracing.detach(token)
     assert (await second_process.wait(run_id)).status == "succeeded"
     stored = await second_process.store.list_spans(run_id)
     finished = (*elsewhere.first_spans, *await elsewhere.close())
