@@ -28,6 +28,11 @@ class State(MessagesState):
     config: dict[str, Any]
 
 
+#: Run config keys that say how the run is stored, not what its nodes read: they stay
+#: out of the state's ``config`` (so a run started by hand has the state a notebook's has).
+STORAGE_OPTIONS = frozenset({"durability"})
+
+
 def initial_state(
     inputs: Mapping[str, Any], config: Mapping[str, Any] | None = None
 ) -> dict[str, Any]:
@@ -35,5 +40,5 @@ def initial_state(
     state: dict[str, Any] = {"messages": [], **inputs}
     state["inputs"] = dict(inputs)
     state["results"] = {}
-    state["config"] = dict(config or {})
+    state["config"] = {k: v for k, v in (config or {}).items() if k not in STORAGE_OPTIONS}
     return state
