@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from pathlib import Path
@@ -12,6 +13,8 @@ import psutil
 from websockets.exceptions import ConnectionClosedOK
 from websockets.sync.client import connect
 
+from orcheo_jupyter.runtime.executor import Executor
+from orcheo_jupyter.store.records import RunRecord
 from tests.server.headless import Headless, start_headless, wait_healthy
 
 RUNNER_MODULE = "orcheo_jupyter.runners.runner"
@@ -112,3 +115,13 @@ def cpu_seconds(processes: list[psutil.Process]) -> float:
             continue
         total += times.user + times.system
     return total
+
+
+async def settled(executor: Executor, run_id: str, seconds: float = 120) -> RunRecord:
+    """The run's record once it is no longer pending or running (read from the store, as
+    another process would see it)."""
+    deadline = time.monotonic() + seconds
+    while (record := await executor.get_run(run_id)).status in ("pending", "running"):
+        assert time.monotonic() < deadline, f"run {run_id} never finished"
+        await asyncio.sleep(0.05)
+    return record

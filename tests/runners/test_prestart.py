@@ -18,6 +18,8 @@ from orcheo_jupyter.runtime.executor import Executor
 from orcheo_jupyter.settings import Settings
 from tests.conftest import linear_doc
 
+from .helpers import settled
+
 
 @pytest.mark.asyncio
 async def test_the_pool_takes_the_runners_started_ahead(tmp_path: Path) -> None:
@@ -34,10 +36,7 @@ async def test_the_pool_takes_the_runners_started_ahead(tmp_path: Path) -> None:
         assert sorted(r.pid for r in backend.pool.runners) == ahead
         assert pool._prestarted == []
         run_id = await executor.submit(linear_doc("a", "b"), {})
-        deadline = time.monotonic() + 120
-        while (record := await executor.get_run(run_id)).status in ("pending", "running"):
-            assert time.monotonic() < deadline, "the run never finished"
-            await asyncio.sleep(0.05)
+        record = await settled(executor, run_id)
         assert record.status == "succeeded", record.error
         assert {r.pid for r in backend.pool.runners} == set(ahead)  # none replaced
     finally:

@@ -4,8 +4,6 @@ with its last events in one transaction."""
 
 from __future__ import annotations
 
-import asyncio
-import time
 from pathlib import Path
 
 import pytest
@@ -18,6 +16,8 @@ from orcheo_jupyter.settings import Settings
 from orcheo_jupyter.store.records import EventRecord
 from tests.conftest import linear_doc
 
+from .helpers import settled
+
 
 @pytest.mark.asyncio
 async def test_the_server_hears_a_runner_s_run_end_with_its_spans_stored(tmp_path: Path) -> None:
@@ -27,10 +27,7 @@ async def test_the_server_hears_a_runner_s_run_end_with_its_spans_stored(tmp_pat
     executor.event_sinks.append(heard.append)
     try:
         run_id = await executor.submit(linear_doc("a", "b"), {})
-        deadline = time.monotonic() + 120
-        while (record := await executor.get_run(run_id)).status in ("pending", "running"):
-            assert time.monotonic() < deadline, "the run never finished"
-            await asyncio.sleep(0.05)
+        record = await settled(executor, run_id)
         assert record.status == "succeeded", record.error
         stored = await executor.store.list_events(run_id)
         assert "orcheo.run" in {s["name"] for s in await executor.store.list_spans(run_id)}
