@@ -272,6 +272,14 @@ export class CanvasEditor {
     else this.graphEl.focus({ preventScroll: true });
   }
 
+  /**
+   * The document's errors by the rules the canvas itself knows (the server's, mirrored):
+   * a run or a store refused for them can be refused here, with no request.
+   */
+  localErrors(): Problem[] {
+    return localProblems(this.doc, [...this.catalog.values()]).filter(p => p.severity === 'error');
+  }
+
   toast(message: string, kind: 'error' | 'info' = 'error'): void {
     this.toastEl.textContent = message;
     this.toastEl.className = `oc-toast oc-toast-${kind}`;

@@ -212,6 +212,12 @@ export class CanvasPanel extends Widget {
   private async run(options?: RunOptions): Promise<void> {
     const editor = this.editor;
     if (!editor) return;
+    const errors = editor.localErrors();
+    if (errors.length) {
+      // The panel lists them already (the server's check finds the same): no request to fail.
+      editor.toast(`Cannot run: ${errors.length} problem${errors.length === 1 ? '' : 's'}, listed in the panel`);
+      return;
+    }
     const id = workflowIdFor(editor.document, this.context.path);
     // The file carries its workflow's id from the first run on, so a rename keeps it.
     this.adoptId(id);

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from orcheo_jupyter import spec
 
@@ -73,8 +74,16 @@ def test_new_user_builds_runs_answers_and_reads_an_output(page: Any, lab: Lab, t
     page.wait_for_function(f"document.body.dataset.jpThemeLight === '{dark}'", timeout=60_000)
     page.click('.jp-LauncherCard[title*="Create a workflow document"]', timeout=60_000)
     page.wait_for_selector(f'{DOC}[data-node-count="0"]')
-    # A blank workflow says what it lacks to run, not "No problems found".
+    # A blank workflow says what it lacks to run, not "No problems found"; Run says so too,
+    # with no request to the server that could only fail.
     page.wait_for_selector(f'{DOC} .oc-panel .oc-problem[data-code="empty_graph"]')
+    asked: list[str] = []
+    page.on("request", lambda r: "/orcheo/api/workflows" in r.url and asked.append(r.url))
+    page.click(f'{DOC} .oc-button[data-action="run"]')
+    expect(page.locator(f"{DOC} .oc-toast")).to_have_text(
+        "Cannot run: 1 problem, listed in the panel"
+    )
+    assert [u for u in asked if "/validate" not in u] == []
     face = "dark" if theme.endswith("Dark") else "light"  # the canvas follows Lab's theme
     page.wait_for_function(
         "([sel, face]) => document.querySelector(sel).dataset.theme === face", arg=[DOC, face]
