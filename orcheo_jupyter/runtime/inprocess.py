@@ -162,11 +162,15 @@ class InProcessBackend(RunBackend):
         did not run in this run, so a viewer shows them as carried over, not unreached."""
         carried: list[str] = []
         saver = self.executor.checkpointer
-        if saver is not None:
-            snap = await saver.aget_tuple(self.executor.run_config(record.id, record.config))
-            results = snap.checkpoint["channel_values"].get("results") if snap else None
-            if isinstance(results, dict):
-                carried = sorted(results)
+        try:
+            if saver is not None:
+                config = self.executor.run_config(record.id, record.config)
+                snap = await saver.aget_tuple(config)
+                results = snap.checkpoint["channel_values"].get("results") if snap else None
+                if isinstance(results, dict):
+                    carried = sorted(results)
+        except Exception as exc:  # what a viewer shows is never worth failing the fork
+            log.warning("orcheo: fork %s: its carried results are unknown: %s", record.id, exc)
         return {
             "run_id": record.parent_run_id,
             "checkpoint_id": record.parent_checkpoint_id,
