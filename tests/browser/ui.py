@@ -113,10 +113,23 @@ def slug(text: str) -> str:
 
 
 def assert_durations_beside_bars(rows: Any, bar: str, label: str) -> None:
-    """Each timeline row's duration label stands within 8 px of its bar, never on it."""
-    for i in range(rows.count()):
-        b = rows.nth(i).locator(bar).bounding_box()
-        d = rows.nth(i).locator(label).bounding_box()
+    """Each timeline row's duration label stands within 8 px of its bar, never on it.
+
+    Every row is measured in one browser call: a live timeline redraws its rows, so
+    measuring row by row could meet a row between two drawings.
+    """
+    boxes = rows.evaluate_all(
+        """(rows, [bar, label]) => rows.map(row => {
+            const box = el => {
+                const r = el.getBoundingClientRect();
+                return {x: r.x, width: r.width};
+            };
+            return [box(row.querySelector(bar)), box(row.querySelector(label))];
+        })""",
+        [bar, label],
+    )
+    assert boxes, "no timeline rows"
+    for i, (b, d) in enumerate(boxes):
         gap_after = d["x"] - (b["x"] + b["width"])
         gap_before = b["x"] - (d["x"] + d["width"])
         assert 0 <= gap_after <= 8 or 0 <= gap_before <= 8, (i, b, d)
