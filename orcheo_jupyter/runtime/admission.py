@@ -84,6 +84,24 @@ class Admitted:
 MAX_RECURSION_LIMIT = 100_000
 
 
+def _check_configurable(config: Mapping[str, Any]) -> None:
+    """``config.configurable`` is an object: the run's thread id is written into it."""
+    configurable = config.get("configurable")
+    if configurable is None or isinstance(configurable, Mapping):
+        return
+    raise DocumentError(
+        [
+            Problem(
+                "error",
+                "configurable",
+                f"must be an object of values templates read as "
+                f"{{{{config.configurable.x}}}}, not {type(configurable).__name__}",
+                field="config.configurable",
+            )
+        ]
+    )
+
+
 def _check_recursion_limit(config: Mapping[str, Any]) -> None:
     limit = config.get("recursion_limit")
     if limit is None:
@@ -197,6 +215,7 @@ async def admit(
         run_config["durability"] = "sync"
     check_value(given, "inputs", limits)
     check_value(run_config, "config", limits)
+    _check_configurable(run_config)
     _check_recursion_limit(run_config)
     breakpoints.check(doc, run_config)
     filled = checked_inputs(doc, given)

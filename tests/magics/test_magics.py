@@ -184,6 +184,7 @@ def test_run_argument_errors(shell: Shell) -> None:
         ("%orcheo run greet --inputs '{oops'", "--inputs is not valid JSON"),
         ("%orcheo run greet --inputs '[1]'", "inputs must be a JSON object"),
         ("%orcheo run greet --inputs-var nothing", "no variable named 'nothing'"),
+        ("%orcheo run greet --config '{\"configurable\": 1}'", "config.configurable: must be"),
         ("%orcheo run ghost", "no workflow named 'ghost'"),
         ("%orcheo frobnicate", "unknown command 'frobnicate'"),
         ("%orcheo rerun r1 --patch '[1]'", "the state patch must be a JSON object"),

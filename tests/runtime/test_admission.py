@@ -149,3 +149,16 @@ async def test_the_depth_limit_is_configurable_and_named(
     monkeypatch.setenv("ORCHEO_MAX_INPUT_DEPTH", "500")
     with pytest.raises(ValueError, match="max_input_depth must be between 1 and 200"):
         Settings.from_env()
+
+
+async def test_a_config_whose_configurable_is_not_an_object_is_refused_before_the_run(
+    executor: Executor,
+) -> None:
+    # %orcheo run --config '{"configurable": 1}' left a run "running" forever: the
+    # backend's task died building the LangGraph config and nothing stored the failure.
+    doc = code_doc("return 1")
+    with pytest.raises(DocumentError) as refused:
+        await executor.submit(doc, {}, config={"configurable": 1})
+    assert [p.field for p in refused.value.problems] == ["config.configurable"]
+    assert "must be an object" in str(refused.value)
+    assert await executor.store.list_runs() == ([], 0)
