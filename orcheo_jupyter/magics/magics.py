@@ -258,6 +258,10 @@ class OrcheoMagics(Magics):
     def _cmd_templates(self, words: list[str], _raw: str) -> None:
         from .. import templates
 
+        if words:
+            raise OrcheoCellError(
+                f"unrecognized arguments: {' '.join(words)}\nusage: %orcheo templates"
+            )
         for t in templates.catalogue():
             print(f"{t['name']:<24} {t['title']}: {t['description']}")
 
@@ -589,7 +593,7 @@ class OrcheoMagics(Magics):
 
     def _cmd_list(self, words: list[str], _raw: str) -> None:
         if words:
-            raise OrcheoCellError("usage: %orcheo list")
+            raise OrcheoCellError(f"unrecognized arguments: {' '.join(words)}\nusage: %orcheo list")
         records = background.run(storage.list_workflows())
         files = {p.name[: -len(storage.SUFFIX)] for p in self.here.glob(f"*{storage.SUFFIX}")}
         display(WorkflowsView(records, files))

@@ -187,6 +187,8 @@ def test_run_argument_errors(shell: Shell) -> None:
         ("%orcheo run greet --config '{\"configurable\": 1}'", "config.configurable: must be"),
         ("%orcheo run ghost", "no workflow named 'ghost'"),
         ("%orcheo frobnicate", "unknown command 'frobnicate'"),
+        ("%orcheo templates --all", "unrecognized arguments: --all"),
+        ("%orcheo list --all", "unrecognized arguments: --all\nusage: %orcheo list"),
         ("%orcheo rerun r1 --patch '[1]'", "the state patch must be a JSON object"),
         ("%orcheo rerun r1 --patch null", "the state patch must be a JSON object"),
         ("%orcheo rerun r1 --patch-var nothing", "no variable named 'nothing'"),
