@@ -252,6 +252,16 @@ class Workflow:
         self._changed()
         return self
 
+    def replace_document(self, document: WorkflowDocument) -> Workflow:
+        """Take ``document`` whole (a re-run ``%%orcheo`` cell): bound canvases redraw.
+
+        Keeping the object keeps every canvas and variable bound to it current; a
+        new object would leave them showing, and saving, the old graph.
+        """
+        self._doc = document.model_copy(deep=True)
+        self._changed()
+        return self
+
     def validate(self) -> list[Problem]:
         from .nodes.registry import check_node
 

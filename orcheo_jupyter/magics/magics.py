@@ -188,8 +188,7 @@ class OrcheoMagics(Magics):
             print(f"⚠ {warning}", file=sys.stderr)
         saved = background.run(storage.save(built.workflow.document, path))
         self._saved[stored_form(saved.document)[0]] = saved
-        workflow = Workflow.from_document(saved.document)
-        self._remember(args.name, workflow, path)
+        workflow = self._remember(args.name, Workflow.from_document(saved.document), path)
         what = (
             "new workflow" if saved.created else "unchanged" if not saved.changed else "new version"
         )
@@ -197,13 +196,22 @@ class OrcheoMagics(Magics):
         if not args.no_show:
             self._show(workflow, path)
 
-    def _remember(self, name: str, workflow: Workflow, path: Path | None) -> None:
+    def _remember(self, name: str, workflow: Workflow, path: Path | None) -> Workflow:
+        """Make ``workflow`` the kernel's live ``name``; returns the object now bound.
+
+        A name already live keeps its object, given the new document, so canvases
+        shown earlier (``%orcheo show``) redraw instead of editing and saving the old one.
+        """
+        known = self.live.get(name)
+        if known is not None and self.paths.get(name) == path:
+            workflow = known.replace_document(workflow.document)
         self.live[name] = workflow
         self.paths[name] = path
         ns = self.ip.user_ns
         free = name not in ns or isinstance(ns[name], Workflow)
         if name.isidentifier() and not keyword.iskeyword(name) and free:
             ns[name] = workflow
+        return workflow
 
     def _show(self, workflow: Workflow, path: Path | None) -> None:
         try:
@@ -283,8 +291,7 @@ class OrcheoMagics(Magics):
             raise OrcheoCellError(f"{path.name} exists; pick another name or add --force")
         saved = background.run(storage.save(spec.document_from_data(data), path))
         self._saved[stored_form(saved.document)[0]] = saved
-        workflow = Workflow.from_document(saved.document)
-        self._remember(args.name, workflow, path)
+        workflow = self._remember(args.name, Workflow.from_document(saved.document), path)
         print(
             f"saved {path.name} from template {args.template} · version {saved.version} "
             f"(id {saved.workflow_id})"

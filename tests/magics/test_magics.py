@@ -375,3 +375,26 @@ def test_run_refuses_inputs_no_run_can_keep(shell: Shell) -> None:
         assert text in str(error), (line, str(error))
     doc = spec.load(shell.folder / "greet.orcheo.json")
     assert store_call(lambda s: s.list_runs(workflow_id=doc.id))[1] == 0
+
+
+def test_a_rerun_cell_redraws_the_canvases_shown_before_and_their_save_keeps_it(
+    shell: Shell,
+) -> None:
+    # A re-run %%orcheo cell gave the kernel a new Workflow object: the canvas of an
+    # earlier `%orcheo show` stayed bound to the old one, drew the old graph and its
+    # Save wrote the old graph back over the file.
+    from ipywidgets.widgets.widget import _instances
+
+    one = "%%orcheo twice\nworkflow.add_node('a', 'DebugNode')\nworkflow.add_edge(START, 'a')\n"
+    shell.ok(one)
+    shell.ok("%orcheo show twice")
+    shown = _instances[
+        shell.display.outputs[-1]["data"]["application/vnd.jupyter.widget-view+json"]["model_id"]
+    ]
+    bound = shell.ns["twice"]
+    shell.ok(one + "workflow.add_node('b', 'DebugNode')\nworkflow.add_edge('a', 'b')\n")
+    assert shell.ns["twice"] is bound
+    assert [n["id"] for n in shown.document["graph"]["ir"]["nodes"]] == ["a", "b"]
+    shown._save()  # what the toolbar's Save asks the kernel to do
+    saved = spec.load(shell.folder / "twice.orcheo.json")
+    assert [n.id for n in saved.graph.ir.nodes] == ["a", "b"]
