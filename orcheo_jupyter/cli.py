@@ -104,6 +104,13 @@ def _report(record: Any) -> int:
     return EXIT_FAILED
 
 
+def _load(path: str) -> Any:
+    """A document file, or an upstream-style Python script (``workflow.py``)."""
+    from .compat.documents import load_file
+
+    return load_file(path)
+
+
 def _names(text: str | None) -> list[str]:
     return [n.strip() for n in (text or "").split(",") if n.strip()]
 
@@ -116,7 +123,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             "before": _names(args.break_before),
             "after": _names(args.break_after),
         }
-    doc = spec.load(args.path)
+    doc = _load(args.path)
 
     async def go(executor: Any) -> int:
         record = await executor.execute(doc, inputs, config=config)
@@ -130,7 +137,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_validate(args: argparse.Namespace) -> int:
     from .nodes.registry import check_node
 
-    doc = spec.load(args.path)
+    doc = _load(args.path)
     problems = spec.validate_document(doc, check_node)
     for problem in problems:
         print(problem)
@@ -226,7 +233,7 @@ def cmd_nodes(args: argparse.Namespace) -> int:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from .evaluate import CasesUnusable, evaluate, read_cases
 
-    doc = spec.load(args.path)
+    doc = _load(args.path)
     try:
         cases = read_cases(Path(args.data), args.limit, args.split, shown_as=args.data)
     except CasesUnusable as exc:
@@ -302,7 +309,7 @@ async def _document_at(ref: str, store: Any) -> Any:
     from .spec.io import document_from_data
 
     if Path(ref).exists() or "@" not in ref:
-        return spec.load(ref)
+        return _load(ref)
     workflow, _, number = ref.rpartition("@")
     if not number.isdigit():
         raise CliError(f"{ref!r}: expected a file or WORKFLOW@VERSION (a whole number)")
@@ -331,7 +338,7 @@ def cmd_test(args: argparse.Namespace) -> int:
     from .runtime.node_input import NodeNotReached, node_input
     from .runtime.single_node import NodeTestError
 
-    doc = spec.load(args.path)
+    doc = _load(args.path)
     state = _json_arg(args.state, "--state")
     if state is not None and not isinstance(state, dict):
         raise CliError(f"--state must be a JSON object, got {type(state).__name__}")

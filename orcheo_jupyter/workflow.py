@@ -106,10 +106,9 @@ class Workflow:
     @classmethod
     def load(cls, path: str | Path) -> Workflow:
         """A document (JSON/YAML, also Orcheo's legacy JSON) or a Python script (``.py``)."""
-        if Path(path).suffix == ".py":
-            source = Path(path).read_text(encoding="utf-8")
-            return cls.from_script(source, Path(path).stem)
-        return cls.from_document(spec.load(path))
+        from .compat.documents import load_file
+
+        return cls.from_document(load_file(path))
 
     @classmethod
     def from_script(cls, source: str, name: str, entrypoint: str | None = None) -> Workflow:

@@ -8,10 +8,12 @@ with its index.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
+from .. import spec
 from ..runtime.script_graph import exec_script, graph_from_namespace, index_of
 from ..spec.models import WorkflowDocument
 from ..spec.problems import DocumentError, problems_from_validation
@@ -49,3 +51,23 @@ def script_document(
         )
     except ValidationError as exc:
         raise DocumentError(problems_from_validation(exc)) from None
+
+
+def load_file(path: str | Path) -> WorkflowDocument:
+    """A document file (JSON/YAML, also Orcheo's legacy JSON) or a Python script (``.py``).
+
+    One reader for every local surface (CLI, ``Workflow.load``), so an upstream
+    ``workflow.py`` is accepted wherever a document file is.
+    """
+    p = Path(path)
+    if p.suffix != ".py":
+        return spec.load(p)
+    try:
+        source = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise DocumentError.single("missing_file", f"no such file: {p}") from None
+    except IsADirectoryError:
+        raise DocumentError.single("missing_file", f"is a directory, not a file: {p}") from None
+    except UnicodeDecodeError as exc:
+        raise DocumentError.single("encoding", f"not UTF-8 text: {exc.reason}") from None
+    return script_document(source, p.stem)

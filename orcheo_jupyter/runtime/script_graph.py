@@ -26,6 +26,16 @@ def _problem(message: str) -> DocumentError:
     return DocumentError([Problem("error", "script", message, field="graph.source")])
 
 
+def _call_entrypoint(name: str, fn: Callable[[], Any]) -> Any:
+    """Call the script's graph builder; what it raises is a problem of the script."""
+    try:
+        return fn()
+    except DocumentError:
+        raise
+    except Exception as exc:
+        raise _problem(f"{name}() raised {type(exc).__name__}: {exc}") from None
+
+
 def graph_from_namespace(
     namespace: Mapping[str, Any], entrypoint: str | None
 ) -> StateGraph[Any, Any, Any, Any]:
@@ -36,11 +46,12 @@ def graph_from_namespace(
             raise _problem(f"entrypoint {entrypoint!r} is not defined by the script")
         obj = namespace[entrypoint]
         if callable(obj) and not isinstance(obj, StateGraph | CompiledStateGraph):
-            obj = obj()
+            obj = _call_entrypoint(entrypoint, obj)
     elif callable(namespace.get("orcheo_workflow")):
-        obj = namespace["orcheo_workflow"]()
+        obj = _call_entrypoint("orcheo_workflow", namespace["orcheo_workflow"])
     elif callable(namespace.get("build_graph")):
-        obj = namespace["build_graph"]()  # upstream Orcheo's convention
+        # upstream Orcheo's convention
+        obj = _call_entrypoint("build_graph", namespace["build_graph"])
     else:
         found = [v for v in namespace.values() if isinstance(v, StateGraph | CompiledStateGraph)]
         if len(found) != 1:
@@ -81,14 +92,14 @@ def exec_script(
 
         # ``orcheo.*`` resolves to the compatibility namespace, for this script only.
         ns["__builtins__"] = compat_builtins()
-    code = (
-        source
-        if isinstance(source, CodeType)
-        # dont_inherit: this module's ``from __future__ import annotations`` must not
-        # turn the script's annotations into strings.
-        else compile(source, "<orcheo script>", "exec", dont_inherit=True)
-    )
     try:
+        code = (
+            source
+            if isinstance(source, CodeType)
+            # dont_inherit: this module's ``from __future__ import annotations`` must not
+            # turn the script's annotations into strings.
+            else compile(source, "<orcheo script>", "exec", dont_inherit=True)
+        )
         exec(code, ns)
     except SyntaxError as exc:
         raise _problem(f"syntax error on line {exc.lineno}: {exc.msg}") from None

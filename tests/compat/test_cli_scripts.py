@@ -1,0 +1,105 @@
+"""Upstream-style ``workflow.py`` files through the command line.
+
+Orcheo users keep workflows as Python files; ``validate``, ``run`` and ``test``
+take them wherever they take a document file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.compat.scripts import PLAIN_DICT, ROUTED
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    return {**os.environ, "ORCHEO_DATA_DIR": str(tmp_path / "data")}
+
+
+def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "orcheo_jupyter", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+
+
+def script(tmp_path: Path, name: str, source: str) -> str:
+    path = tmp_path / name
+    path.write_text(source)
+    return str(path)
+
+
+def test_validate_a_script(env: dict[str, str], tmp_path: Path) -> None:
+    path = script(tmp_path, "workflow.py", ROUTED)
+    proc = cli(env, "validate", path)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, f"{path}: ok\n", "")
+
+
+def test_run_a_plain_langgraph_script(env: dict[str, str], tmp_path: Path) -> None:
+    proc = cli(env, "run", script(tmp_path, "greet.py", PLAIN_DICT), "--inputs", '{"name": "Ada"}')
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == {"shout": "HELLO ADA!"}
+
+
+def test_run_a_script_of_node_classes(env: dict[str, str], tmp_path: Path) -> None:
+    path = script(tmp_path, "orders.py", ROUTED)
+    proc = cli(env, "run", path, "--inputs", '{"amount": 250, "tier": "gold"}')
+    assert proc.returncode == 0, proc.stderr
+    results = json.loads(proc.stdout)["results"]
+    assert results["large"] == {"label": "large 250"} and results["gold"] == {"discount": 0.2}
+
+
+def test_test_one_node_of_a_script(env: dict[str, str], tmp_path: Path) -> None:
+    path = script(tmp_path, "orders.py", ROUTED)
+    state = json.dumps({"inputs": {"amount": 7, "tier": "x"}, "results": {}})
+    proc = cli(env, "test", path, "order", "--state", state)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["output"] == {"amount": 7, "tier": "x"}
+
+
+BROKEN_BUILDER = """\
+from langgraph.graph import StateGraph
+from orcheo.graph.state import State
+from orcheo.nodes.logic import SetVariableNode
+
+
+def build_graph():
+    graph = StateGraph(State)
+    graph.add_node("x", SetVariableNode(name="x", variabels={"a": 1}))
+    return graph
+"""
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        (
+            BROKEN_BUILDER,
+            "error: graph.source: build_graph() raised NodeConfigError: "
+            "SetVariableNode(name='x'): config.variabels: unknown key",
+        ),
+        ("def build_graph(:\n", "error: graph.source: syntax error on line 1"),
+    ],
+)
+def test_a_broken_script_is_one_line(
+    env: dict[str, str], tmp_path: Path, source: str, message: str
+) -> None:
+    proc = cli(env, "validate", script(tmp_path, "broken.py", source))
+    assert proc.returncode == 1
+    assert proc.stderr.startswith(message), proc.stderr
+    assert "Traceback" not in proc.stderr and len(proc.stderr.splitlines()) == 1
+
+
+def test_a_missing_script(env: dict[str, str], tmp_path: Path) -> None:
+    proc = cli(env, "run", str(tmp_path / "nowhere.py"))
+    assert proc.returncode == 1
+    assert proc.stderr == f"error: no such file: {tmp_path / 'nowhere.py'}\n"
