@@ -250,6 +250,16 @@ class EventsQuery(_Body):
     )
 
 
+class WorkflowPutQuery(_Body):
+    model_config = ConfigDict(extra="ignore")
+
+    create: bool = Field(
+        False,
+        description="true creates a missing workflow under the path's id (201, version 1) "
+        "instead of answering 404: an editor saves a document it may never have stored.",
+    )
+
+
 class ExecutionQuery(_Body):
     model_config = ConfigDict(extra="ignore")
 

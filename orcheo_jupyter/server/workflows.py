@@ -30,6 +30,7 @@ from .models import (
     WorkflowInput,
     WorkflowListQuery,
     WorkflowPage,
+    WorkflowPutQuery,
 )
 from .services import check_triggers, triggers_changed, triggers_removed
 
@@ -101,8 +102,8 @@ class WorkflowBase(OrcheoHandler):
             form = stored_form(doc)
         return Stored.of(doc, form, body.notices, triggers)
 
-    async def _create(self, body: WorkflowInput | Upload) -> None:
-        ready = await self._store(body)
+    async def _create(self, body: WorkflowInput | Upload, workflow_id: str | None = None) -> None:
+        ready = await self._store(body, workflow_id)
         store = (await self.executor()).store
         workflow = await store.create_workflow(
             ready.id, ready.name, ready.description, ready.tags, ready.checksum, ready.text
@@ -243,18 +244,25 @@ class WorkflowHandler(WorkflowBase):
         WRITE,
         operation_id="updateWorkflow",
         summary="Store a new immutable version of the workflow",
-        description="An unchanged document keeps the latest version number.",
+        description="An unchanged document keeps the latest version number. A missing "
+        "workflow is a 404, unless create=true asks for it to be created under this id.",
+        query=WorkflowPutQuery,
         body=WorkflowInput,
         body_code="invalid_document",
         defer_large_body=True,
-        responses={200: WorkflowDetail},
+        responses={200: WorkflowDetail, 201: WorkflowDetail},
         errors=(409, 413),
     )
-    async def put(self, workflow_id: str, *, body: WorkflowInput | Upload) -> None:
+    async def put(
+        self, workflow_id: str, *, query: WorkflowPutQuery, body: WorkflowInput | Upload
+    ) -> None:
         store = (await self.executor()).store
         try:
             workflow = await store.get_workflow(workflow_id)
         except NotFound:
+            if query.create:
+                await self._create(body, workflow_id)
+                return
             if isinstance(body, Upload):  # an invalid body is a 422 first, as a small one is
                 check = store_upload, body, None, True
                 raise_failure(await self.orcheo.document_worker.call(*check))

@@ -129,15 +129,13 @@ export class OrcheoApi {
     return v.document ?? null;
   }
 
-  /** Store the document as a new version of workflow ``id`` (created when missing). */
-  async upsert(id: string, doc: WorkflowDocument): Promise<WorkflowDetail> {
+  /**
+   * Store the document as a new version of workflow ``id``, created when missing in
+   * the same request (``create=true``): no 404 to fall back from on a first run.
+   */
+  upsert(id: string, doc: WorkflowDocument): Promise<WorkflowDetail> {
     const body = JSON.stringify({ ...doc, id });
-    try {
-      return await this.request(`workflows/${encodeURIComponent(id)}`, { method: 'PUT', body });
-    } catch (err) {
-      if (err instanceof ApiError && err.status === 404) return this.request('workflows', { method: 'POST', body });
-      throw err;
-    }
+    return this.request(`workflows/${encodeURIComponent(id)}?create=true`, { method: 'PUT', body });
   }
 
   /**

@@ -100,6 +100,43 @@ async def test_put_with_another_id_in_the_body_is_422(api: Call) -> None:
     assert reply.error["details"][0]["field"] == "id"
 
 
+async def test_put_of_a_missing_workflow_is_404_unless_create_is_asked(api: Call) -> None:
+    doc = {**linear_doc("a", name="Drawn"), "id": "drawn-1"}
+    missing = await api("PUT", "workflows", "drawn-1", json_body=doc)
+    assert missing.code == 404
+    assert missing.error["message"] == "workflow 'drawn-1' not found"
+
+    created = await api("PUT", "workflows", "drawn-1", json_body=doc, params={"create": "true"})
+    assert created.code == 201
+    assert created.headers["Location"].endswith("/orcheo/api/workflows/drawn-1")
+    assert (created.body["id"], created.body["latest_version"]) == ("drawn-1", 1)
+    assert created.body["name"] == "Drawn"
+
+    doc["name"] = "Drawn again"
+    replaced = await api("PUT", "workflows", "drawn-1", json_body=doc, params={"create": "true"})
+    assert replaced.code == 200
+    assert (replaced.body["latest_version"], replaced.body["name"]) == (2, "Drawn again")
+    versions = await api("GET", "workflows", "drawn-1", "versions")
+    assert [v["version"] for v in versions.body["items"]] == [1, 2]
+
+
+async def test_put_create_refuses_bad_input_and_stores_nothing(api: Call) -> None:
+    other = {**linear_doc("a"), "id": "someone-else"}
+    wrong_id = await api("PUT", "workflows", "mine", json_body=other, params={"create": "true"})
+    assert wrong_id.code == 422
+    assert wrong_id.error["details"][0]["field"] == "id"
+    bad_flag = await api(
+        "PUT", "workflows", "mine", json_body=linear_doc("a"), params={"create": "maybe"}
+    )
+    assert bad_flag.code == 422
+    assert bad_flag.error["details"][0]["field"] == "query.create"
+    broken = linear_doc("a")
+    broken["graph"]["ir"]["nodes"][0]["type"] = "NoSuchNode"
+    refused = await api("PUT", "workflows", "mine", json_body=broken, params={"create": "1"})
+    assert refused.code == 422
+    assert (await api("GET", "workflows", "mine")).code == 404
+
+
 async def test_delete_then_404(api: Call) -> None:
     wid = (await api("POST", "workflows", json_body=linear_doc("a"))).body["id"]
     deleted = await api("DELETE", "workflows", wid)
