@@ -261,11 +261,13 @@ class InProcessBackend(RunBackend):
         except asyncio.CancelledError:
             observer.emit(EventType.RUN_CANCELLED, data={"reason": "cancelled"})
             ex.set_status(active, RunStatus.CANCELLED, error="cancelled", finished_at=utcnow())
-        except Exception as exc:
+        except BaseException as exc:  # a bare BaseException too: the run must settle
             limit = ex.run_config(record.id, record.config)["recursion_limit"]
             message = failure_message(exc, limit)  # the run's own limit, not the default
             observer.emit(EventType.RUN_FAILED, data={"error": message})
             ex.set_status(active, RunStatus.FAILED, error=message, finished_at=utcnow())
+            if isinstance(exc, KeyboardInterrupt | SystemExit | GeneratorExit):
+                raise  # the process's own stop (Ctrl+C in a kernel): recorded, not swallowed
         finally:
             if run_span is not None:
                 # Ended and queued with the status change it records: whoever sees the

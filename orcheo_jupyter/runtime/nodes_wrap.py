@@ -49,6 +49,39 @@ class NodeFailed(RuntimeError):
             super().__init__(f"node {node!r} failed{where}: {detail}")
 
 
+class Escaped(Exception):
+    """What node code raised beyond ``Exception`` (``SystemExit``, ``KeyboardInterrupt``...).
+
+    Left as it is, asyncio re-raises the first two out of the event loop (the whole
+    process stops, and with it every other run), and a bare ``BaseException`` passes
+    every handler that settles a run. Raised as this instead, it is an ordinary failure
+    of its node.
+    """
+
+    def __init__(self, raised: BaseException) -> None:
+        super().__init__(str(raised))
+        self.raised = raised
+
+
+def contained(call: NodeCall) -> NodeCall:
+    """``call``, with a ``BaseException`` it raises turned into ``Escaped``.
+
+    Cancellation and interrupts keep their meaning. This wraps the call itself, inside
+    any task ``asyncio.wait_for`` makes for it: a task would re-raise ``SystemExit``
+    into the loop before anyone awaiting it saw the error.
+    """
+
+    async def guarded(state: dict[str, Any], config: dict[str, Any], attempt: int) -> Any:
+        try:
+            return await call(state, config, attempt)
+        except (Exception, asyncio.CancelledError, GeneratorExit):
+            raise
+        except BaseException as exc:
+            raise Escaped(exc) from exc
+
+    return guarded
+
+
 def describe(exc: BaseException) -> str:
     text = str(exc)
     return clip(f"{type(exc).__name__}: {text}") if text else type(exc).__name__
@@ -64,6 +97,7 @@ def instrument(
 ) -> Callable[[dict[str, Any], RunnableConfig], Awaitable[Any]]:
     """A LangGraph node function around ``call(state, config, attempt)``."""
     attempts = retry.max_attempts if retry else 1
+    call = contained(call)
 
     async def node(state: dict[str, Any], config: RunnableConfig) -> Any:
         tracer = tracing.current
@@ -121,7 +155,9 @@ def instrument(
                 raise
             except Exception as exc:
                 elapsed = (time.perf_counter() - started) * 1000
-                cause: BaseException = exc
+                # What the code raised, its own type and line (not our wrapper's).
+                raised: BaseException = exc.raised if isinstance(exc, Escaped) else exc
+                cause = raised
                 if isinstance(exc, TimeoutError) and timeout is not None:
                     cause = TimeoutError(f"timed out after {timeout:g}s")
                 if attempt < attempts and retry is not None:
@@ -135,7 +171,7 @@ def instrument(
                     await asyncio.sleep(delay)
                     attempt += 1
                     continue
-                failure = NodeFailed(node_id, cause, line_of(exc) if line_of else None)
+                failure = NodeFailed(node_id, cause, line_of(raised) if line_of else None)
                 if observer is not None and observer.redactor:
                     # The original exception may carry the secret (in its message or
                     # its request): it must not reach LangGraph's error writes.
@@ -144,7 +180,7 @@ def instrument(
                     raise failure from None
                 if observer is not None:
                     observer.node_failed(node_id, str(failure), elapsed, failure.line)
-                raise failure from exc
+                raise failure from raised
             if observer is not None and observer.redactor:
                 result = observer.redactor.scrub(result)  # outputs become state and checkpoints
             if observer is not None:
