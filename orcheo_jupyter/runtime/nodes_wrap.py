@@ -13,7 +13,8 @@ from langgraph.errors import GraphBubbleUp
 from .. import tracing
 from ..common.retry import backoff_delay
 from ..spec.models import RetryPolicy
-from ..store.encoding import ValueTooLarge
+from ..spec.surrogates import printable
+from ..store.encoding import NotUnicode, ValueTooLarge
 from . import guard as guards
 from . import observer as obs
 
@@ -26,6 +27,7 @@ MAX_ERROR_CHARS = 16_384
 
 def clip(text: str, limit: int = MAX_ERROR_CHARS) -> str:
     """``text``, cut to ``limit`` characters with a note of how much was left out."""
+    text = printable(text)  # an error message must be storable whatever it quotes
     if len(text) <= limit:
         return text
     return f"{text[:limit]}... ({len(text) - limit} more characters not shown)"
@@ -187,9 +189,9 @@ def instrument(
                 elapsed = (time.perf_counter() - started) * 1000
                 try:
                     observer.node_finished(node_id, _output_of(node_id, result), elapsed)
-                except ValueTooLarge as exc:
-                    # Too big to store: the run fails here, before LangGraph puts the
-                    # output into its state and checkpoints.
+                except (ValueTooLarge, NotUnicode) as exc:
+                    # Too big (or not text) to store: the run fails here, before LangGraph
+                    # puts the output into its state and checkpoints.
                     failure = NodeFailed(node_id, str(exc))
                     observer.node_failed(node_id, str(failure), elapsed, failure.line)
                     raise failure from None

@@ -15,7 +15,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..common.timestamps import utcnow
-from ..store.encoding import DEFAULT_MAX_VALUE_BYTES, check_size, encode_json
+from ..spec.surrogates import has_lone_surrogate, surrogate_path
+from ..store.encoding import DEFAULT_MAX_VALUE_BYTES, NotUnicode, check_size, encode_json
 from ..store.records import reference
 from .events import EventType, NodeStatus, RunEvent
 from .redact import Redactor
@@ -79,7 +80,8 @@ class RunObserver:
 
         The event is encoded here, once (the store writes this text), and measured:
         ValueTooLarge (nothing recorded) when it exceeds ``max_value_bytes``, so an
-        oversized value fails its own run instead of the batch it would have joined.
+        oversized value fails its own run instead of the batch it would have joined;
+        NotUnicode when it holds text no UTF-8 store can encode.
         ``stored`` maps data keys to the run-row field that holds the same value:
         when the event is large, those keys become references (``{"$ref": "#/inputs"}``).
         ``what`` names the value in that error (default: the event).
@@ -98,6 +100,8 @@ class RunObserver:
         if what is None:
             what = f"the {type_} event" + (f" of node {node!r}" if node else "")
         check_size(what, text, self.max_value_bytes)
+        if has_lone_surrogate(text):  # the store could not encode it: the run's end lost
+            raise NotUnicode(what, surrogate_path(data) or "?")
         if stored and len(text) > INLINE_BYTES:
             data = {k: reference(stored[k]) if k in stored else v for k, v in data.items()}
             text = encode_json(data)

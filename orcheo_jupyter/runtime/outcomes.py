@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..spec.problems import DocumentError
-from ..store.encoding import ValueTooLarge
+from ..store.encoding import NotUnicode, ValueTooLarge
 
 
 class RunStateError(RuntimeError):
@@ -41,7 +41,7 @@ def failure_message(exc: BaseException, recursion_limit: int) -> str:
     from .checkpoints import CheckpointError
     from .nodes_wrap import NodeFailed, clip, describe
 
-    if isinstance(exc, NodeFailed | DocumentError | ValueTooLarge | CheckpointError):
+    if isinstance(exc, NodeFailed | DocumentError | ValueTooLarge | NotUnicode | CheckpointError):
         return clip(str(exc))
     if isinstance(exc, GraphRecursionError):
         return f"run stopped after {recursion_limit} steps (recursion limit); a loop may never end"

@@ -13,6 +13,8 @@ from typing import Any
 
 #: A ``\\uD800``-``\\uDFFF`` escape; only bodies holding one need the full walk.
 _ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+#: A lone surrogate in decoded text.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _show(key: str) -> str:
@@ -36,6 +38,19 @@ def lone_surrogate_path(raw: bytes, data: Any, root: str = "body") -> str | None
     """
     if not _ESCAPE.search(raw):
         return None
+    return surrogate_path(data, root)
+
+
+def has_lone_surrogate(text: str) -> bool:
+    """Whether ``text`` holds a lone surrogate (cheap for ASCII text: a flag CPython keeps)."""
+    return not text.isascii() and _SURROGATE.search(text) is not None
+
+
+def surrogate_path(data: Any, root: str = "") -> str | None:
+    """Where ``data`` (JSON-like values) holds a lone surrogate, or None.
+
+    The path starts at ``root`` (``body.a.b[2]``; with no root, ``a.b[2]``).
+    """
     stack: list[tuple[str, Any]] = [(root, data)]
     while stack:  # iterative: deep documents must not exhaust the stack here
         path, value = stack.pop()
@@ -44,10 +59,18 @@ def lone_surrogate_path(raw: bytes, data: Any, root: str = "body") -> str | None
                 return path
         elif isinstance(value, dict):
             for key, item in value.items():
-                where = f"{path}.{_show(key)}"
-                if _bad(key):
+                name = _show(str(key))
+                where = f"{path}.{name}" if path else name
+                if isinstance(key, str) and _bad(key):
                     return f"{where} (in the key)"
                 stack.append((where, item))
-        elif isinstance(value, list):
+        elif isinstance(value, list | tuple):
             stack.extend((f"{path}[{i}]", item) for i, item in enumerate(value))
     return None
+
+
+def printable(text: str) -> str:
+    """``text`` with each lone surrogate as its escape (``\\ud800``), so it can be stored."""
+    if not has_lone_surrogate(text):
+        return text
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")

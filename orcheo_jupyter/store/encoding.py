@@ -66,6 +66,17 @@ class ValueTooLarge(ValueError):
         )
 
 
+class NotUnicode(ValueError):
+    """A value holds a lone UTF-16 surrogate: no UTF-8 store can hold it (only its run fails)."""
+
+    def __init__(self, what: str, where: str) -> None:
+        self.what, self.where = what, where
+        super().__init__(
+            f"{what} holds an unpaired UTF-16 surrogate at {where} (\\ud800-\\udfff), "
+            "which is not Unicode text and cannot be stored"
+        )
+
+
 def check_size(what: str, text: str | bytes, limit: int | None, field: str | None = None) -> None:
     """ValueTooLarge naming ``what`` (and the request ``field``) when ``text`` exceeds ``limit``."""
     if limit is not None:
