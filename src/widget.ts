@@ -9,7 +9,7 @@ import { lazyCodeField } from './lazycode';
 import { PendingReplies } from './canvas/replies';
 import { CanvasModel, deadlineMs } from './widgetmodel';
 import { CanvasEditor } from './canvas/editor';
-import { inputsSchema, schemaForm } from './canvas/inputs';
+import { inputFieldErrors, inputsSchema, schemaForm } from './canvas/inputs';
 import {
   CanvasHost,
   CatalogEntry,
@@ -116,8 +116,28 @@ function render({ model, el, catalog }: { model: CanvasModel; el: HTMLElement; c
       } catch {
         last = {};
       }
-      const inputs = await ed.ask(`Run ${ed.document.name}`, schemaForm(schema, last as Record<string, never>), 'Run');
-      if (inputs === null) return;
+      // The kernel checks the inputs before the run (inputs_schema): a refused value is
+      // shown beside its field, with what was typed, and the form asks again.
+      let errors: Record<string, string> = {};
+      let inputs: JSONValue | null;
+      for (;;) {
+        const form = schemaForm(schema, last as Record<string, never>);
+        form.showErrors(errors);
+        inputs = await ed.ask(`Run ${ed.document.name}`, form, 'Run');
+        if (inputs === null) return;
+        last = inputs as object;
+        try {
+          await ask<unknown>('inputs', { inputs }, 'the inputs check');
+          break;
+        } catch (err) {
+          const bad = err instanceof DebugError ? inputFieldErrors(err.problems) : null;
+          if (!bad) {
+            ed.toast(`Cannot run: ${(err as Error).message}`);
+            return;
+          }
+          errors = bad;
+        }
+      }
       try {
         window.localStorage.setItem(key, JSON.stringify(inputs));
       } catch {

@@ -39,6 +39,8 @@ class WidgetDebug:
     async def handle(self, op: str, args: Mapping[str, Any]) -> Any:
         if op == "runs":
             return await self.runs()
+        if op == "inputs":
+            return self.check_inputs(args.get("inputs"))
         node = args.get("node")
         if not isinstance(node, str) or not node:
             raise DebugRequestError("bad_request", "node: expected a node id")
@@ -52,6 +54,23 @@ class WidgetDebug:
                 node, args.get("value"), run_id, bool(args.get("include_state"))
             )
         raise DebugRequestError("bad_request", f"op: unknown request {op!r}")
+
+    def check_inputs(self, inputs: Any) -> dict[str, Any]:
+        """The run's inputs with their defaults, or their problems (the form shows them).
+
+        The run form asks before it runs, so a refused value is shown beside its
+        field with what was typed, as in Lab, instead of a notice after the form closed.
+        """
+        from ..runtime.admission import admit_inputs
+        from ..spec.problems import DocumentError
+
+        if not isinstance(inputs, Mapping):
+            raise DebugRequestError("invalid_inputs", "inputs: expected an object")
+        try:
+            return admit_inputs(self.workflow.document, inputs)
+        except DocumentError as exc:  # UnstorableValue too
+            problems = [p.as_dict() for p in exc.problems]
+            raise DebugRequestError("invalid_inputs", str(exc), problems) from None
 
     async def _records(self) -> list[Any]:
         from .. import local

@@ -5,7 +5,7 @@
  */
 
 import { h, parseLoose } from './form';
-import { JSONObject, JSONValue, WorkflowDocument } from './types';
+import { JSONObject, JSONValue, Problem, WorkflowDocument } from './types';
 
 type Schema = Record<string, unknown>;
 
@@ -24,6 +24,20 @@ export interface SchemaForm {
 
 const INPUT_REF = /\{\{\s*inputs\.([A-Za-z_][A-Za-z0-9_]*)/g;
 const PATH_REF = /^inputs\.([A-Za-z_][A-Za-z0-9_]*)/;
+
+/**
+ * The problems about a run's inputs as form errors ("inputs.count" -> key "count",
+ * "inputs" -> the form as a whole), or null when none is about the inputs.
+ */
+export function inputFieldErrors(problems: readonly Problem[]): Record<string, string> | null {
+  const out: Record<string, string> = {};
+  for (const p of problems) {
+    if (!p.field || !(p.field === 'inputs' || p.field.startsWith('inputs.'))) continue;
+    const key = p.field === 'inputs' ? '' : p.field.slice('inputs.'.length).split('.')[0];
+    out[key] = out[key] ? `${out[key]}; ${p.message}` : p.message;
+  }
+  return Object.keys(out).length ? out : null;
+}
 
 /** The ``inputs.*`` keys a document's node configs and routes refer to, in order of appearance. */
 export function referencedInputs(doc: WorkflowDocument): string[] {

@@ -6,7 +6,7 @@
 
 import { Dialog, InputDialog, showDialog } from '@jupyterlab/apputils';
 import { Widget } from '@lumino/widgets';
-import { inputsSchema, schemaForm, SchemaForm } from '../canvas/inputs';
+import { inputFieldErrors, inputsSchema, schemaForm, SchemaForm } from '../canvas/inputs';
 import { JSONObject, RunOptions, WorkflowDocument } from '../canvas/types';
 import { ApiError, OrcheoApi } from './api';
 
@@ -82,14 +82,7 @@ async function askInputs(
 
 /** Field errors of a 422 about the inputs ("inputs.name" -> message), or null. */
 function inputErrors(err: unknown): Record<string, string> | null {
-  if (!(err instanceof ApiError) || err.status !== 422) return null;
-  const out: Record<string, string> = {};
-  for (const p of err.problems) {
-    if (!p.field || !(p.field === 'inputs' || p.field.startsWith('inputs.'))) continue;
-    const key = p.field === 'inputs' ? '' : p.field.slice('inputs.'.length).split('.')[0];
-    out[key] = out[key] ? `${out[key]}; ${p.message}` : p.message;
-  }
-  return Object.keys(out).length ? out : null;
+  return err instanceof ApiError && err.status === 422 ? inputFieldErrors(err.problems) : null;
 }
 
 /**

@@ -212,3 +212,45 @@ def test_an_edit_the_kernel_does_not_answer_says_so_and_is_not_lost(page: Any, l
     assert cell(page, 1).locator(".jp-OutputArea-output").first.inner_text().strip() == "awake"
     assert cell_json(page, 2) == ["debug", "greet"]
     assert page.locator(f'{CANVAS}[data-node-count="2"]').count() == 1
+
+
+def test_run_form_in_the_notebook_shows_a_refused_input_beside_its_field(
+    page: Any, lab: Lab
+) -> None:
+    # The kernel refused the inputs after the form had closed: a notice over the
+    # canvas ("Cannot run: error: inputs.count: ...") and the form to fill again.
+    cells = [
+        "from orcheo_jupyter import Workflow, Canvas\n"
+        "wf = (Workflow('counted').add_node('greet', 'SetVariableNode',"
+        " variables={'msg': 'Hello {{ inputs.name }} x{{ inputs.count }}'})\n"
+        "      .add_edge('START', 'greet').add_edge('greet', 'END'))\n"
+        "wf.document.inputs_schema = {'type': 'object', 'required': ['name', 'count'],"
+        " 'properties': {'name': {'type': 'string'},"
+        " 'count': {'type': 'integer', 'minimum': 1}}}\n"
+        "Canvas(wf, height='480px')",
+    ]
+    open_notebook(page, lab, "canvas_refused_inputs.ipynb", cells)
+    run_cell(page, 0)
+    page.wait_for_selector(f'{CANVAS}[data-node-count="1"]', timeout=60_000)
+    page.click(f'{CANVAS} .oc-button[data-action="run"]')
+    form = page.locator(f"{CANVAS} .oc-modal")
+    form.locator('[data-input="name"]').fill("Ada")
+    form.locator('[data-input="count"]').fill("0")
+    form.locator('[data-action="accept"]').click()
+
+    count = form.locator('.oc-field[data-field="count"]')
+    count.locator(".oc-field-error").filter(has_text="minimum").wait_for()
+    assert count.locator(".oc-field-error").inner_text() == "0 is less than the minimum of 1"
+    assert form.locator('[data-input="name"]').input_value() == "Ada"
+    assert form.locator('[data-input="count"]').input_value() == "0"
+    assert page.locator(f"{CANVAS}[data-run-status]").count() == 0
+
+    form.locator('[data-input="count"]').fill("2")
+    form.locator('[data-action="accept"]').click()
+    page.wait_for_selector(f'{CANVAS}[data-run-status="succeeded"]', timeout=60_000)
+    assert form.count() == 0
+    point = node_point(page, "greet")
+    page.mouse.click(point["x"], point["y"])
+    output = page.locator(f"{CANVAS} .oc-panel .oc-node-output")
+    output.wait_for()
+    assert '"msg": "Hello Ada x2"' in output.inner_text()

@@ -365,3 +365,22 @@ def test_bad_kernel_deadlines_are_refused_naming_the_setting(
     with pytest.raises(ValueError, match="reply_timeout must be more than 0"):
         canvas.reply_timeout = 0
     assert canvas.reply_timeout == 3.0
+
+
+def test_the_run_form_asks_the_kernel_to_check_its_inputs(sent: Sent) -> None:
+    wf = _templated()
+    wf.document.inputs_schema = {
+        "type": "object",
+        "required": ["name"],
+        "properties": {"name": {"type": "string"}, "n": {"type": "integer", "default": 3}},
+    }
+    canvas = Canvas(wf)
+    ok = _ask(canvas, sent, 1, "inputs", inputs={"name": "Ada"})
+    assert ok["ok"] is True and ok["result"] == {"name": "Ada", "n": 3}
+    refused = _ask(canvas, sent, 2, "inputs", inputs={"n": "x"})
+    assert refused["ok"] is False and refused["code"] == "invalid_inputs"
+    fields = sorted((p["field"], p["message"]) for p in refused["problems"])
+    assert [f for f, _ in fields] == ["inputs", "inputs.n"]
+    assert "'name' is a required property" in fields[0][1]
+    not_object = _ask(canvas, sent, 3, "inputs", inputs=[1])
+    assert (not_object["ok"], not_object["error"]) == (False, "inputs: expected an object")

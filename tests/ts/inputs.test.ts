@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+
+import { inputFieldErrors } from '../../src/canvas/inputs';
+import { Problem } from '../../src/canvas/types';
+
+const problem = (field: string | null, message: string): Problem => ({
+  severity: 'error',
+  code: 'inputs',
+  message,
+  node: null,
+  field
+});
+
+describe('inputFieldErrors', () => {
+  it('puts each problem about the inputs beside its field and joins two on one field', () => {
+    expect(
+      inputFieldErrors([
+        problem('inputs.count', '0 is less than the minimum of 1'),
+        problem('inputs.tags.0', 'expected a string'),
+        problem('inputs.count', 'expected an integer'),
+        problem('inputs', "'name' is a required property")
+      ])
+    ).toEqual({
+      count: '0 is less than the minimum of 1; expected an integer',
+      tags: 'expected a string',
+      '': "'name' is a required property"
+    });
+  });
+
+  it('is null when no problem is about the inputs', () => {
+    expect(inputFieldErrors([problem('config.recursion_limit', 'too big'), problem(null, 'x')])).toBeNull();
+    expect(inputFieldErrors([problem('inputsx', 'not an input')])).toBeNull();
+  });
+});
