@@ -72,6 +72,31 @@ class ScriptPolicy(RestrictingNodeTransformer):
             return
         super().check_name(node, name, allow_magic_methods)
 
+    def visit_Module(self, node: ast.Module) -> Any:
+        """RestrictedPython's, with the print collector placed after the docstring too.
+
+        Its own placement stops at a leading docstring, so a module-level ``print``
+        in a script that starts with a docstring, then ``from __future__ import ...``
+        (upstream's examples do) put an assignment above the future import, which
+        Python refuses to compile.
+        """
+        node = self.node_contents_visit(node)
+        position = 0
+        for position, child in enumerate(node.body):
+            docstring = (
+                position == 0
+                and isinstance(child, ast.Expr)
+                and isinstance(child.value, ast.Constant)
+                and isinstance(child.value.value, str)
+            )
+            future = isinstance(child, ast.ImportFrom) and child.module == "__future__"
+            if not (docstring or future):
+                break
+        else:
+            position = len(node.body)
+        self.inject_print_collector(node, position)
+        return node
+
     def visit_AnnAssign(self, node: ast.AnnAssign) -> Any:
         return self.node_contents_visit(node)
 

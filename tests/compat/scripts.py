@@ -175,3 +175,27 @@ WELCOME_LEGACY: dict[str, Any] = {
     "edges": [["START", "welcome"], ["welcome", "END"]],
     "inputs": {"name": "Ada"},
 }
+
+#: Like upstream's runnable examples: a docstring, postponed annotations, and a main
+#: block that prints (RestrictedPython collects prints at module level).
+MAIN_BLOCK = '''\
+"""Doubles a number; run me directly to see it."""
+
+from __future__ import annotations
+
+from langgraph.graph import END, START, StateGraph
+from orcheo.graph.state import State
+from orcheo.nodes.logic import SetVariableNode
+
+
+def build_graph() -> StateGraph:
+    graph = StateGraph(State)
+    graph.add_node("double", SetVariableNode(name="double", variables={"n": "{{inputs.n}}"}))
+    graph.add_edge(START, "double")
+    graph.add_edge("double", END)
+    return graph
+
+
+if __name__ == "__main__":
+    print(build_graph().compile().invoke({"inputs": {"n": 2}}))
+'''

@@ -12,7 +12,14 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from tests.compat.scripts import CREDENTIALS, PLAIN_DICT, ROUTED, TASKS, WELCOME_LEGACY
+from tests.compat.scripts import (
+    CREDENTIALS,
+    MAIN_BLOCK,
+    PLAIN_DICT,
+    ROUTED,
+    TASKS,
+    WELCOME_LEGACY,
+)
 
 from .conftest import Call
 
@@ -136,6 +143,16 @@ async def test_task_node_subclasses_keep_the_script_and_run(api: Call, wait_run:
     run = await _run(api, wait_run, created["id"], {"name": "bo", "items": [7]})
     assert run["final_state"]["results"]["count"] == {"count": 1, "first": 7}
     assert "many" not in run["final_state"]["results"]
+
+
+async def test_a_runnable_example_with_a_docstring_future_import_and_prints(
+    api: Call, wait_run: Wait
+) -> None:
+    # RestrictedPython put its print collector above ``from __future__``: 422.
+    created = await _import(api, MAIN_BLOCK)
+    assert created["document"]["graph"]["format"] == "frozen-ir"
+    run = await _run(api, wait_run, created["id"], {"n": 21})
+    assert run["final_state"]["results"] == {"double": {"n": 21}}
 
 
 async def test_unknown_orcheo_names_fail_clearly(api: Call) -> None:
