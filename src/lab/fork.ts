@@ -66,13 +66,10 @@ export function statePatch(
   return { patch };
 }
 
+/** A step the panel offers (never the end of a run: nothing is left to run from there). */
 function stepLabel(c: CheckpointSummary): string {
   const step = c.step === null ? '?' : String(c.step);
-  const where = !c.next.length
-    ? 'end of the run'
-    : c.next.includes('__start__')
-      ? 'the start (inputs)'
-      : `before ${c.next.join(', ')}`;
+  const where = c.next.includes('__start__') ? 'the start (inputs)' : `before ${c.next.join(', ')}`;
   return `Step ${step} · ${where}`;
 }
 

@@ -47,6 +47,8 @@ export class RunViewer extends Widget {
   private readonly spans = new Map<string, Span>();
   private t0: number | null = null;
   private selected: string | null = null;
+  /** A fork's ``final_state.results``: where its carried nodes' outputs are. */
+  private carriedResults: Record<string, unknown> | null = null;
   private stop: (() => void) | null = null;
   private timer = 0;
   private canvas: CanvasEditor | null = null;
@@ -295,10 +297,13 @@ export class RunViewer extends Widget {
 
   private drawGantt(): void {
     const spans = [...this.spans.values()];
-    if (!spans.length) {
+    const carried = this.carriedNodes();
+    if (!spans.length && !carried.length) {
       this.gantt.replaceChildren(h('div', { class: 'oc-muted' }, 'No node has run yet.'));
       return;
     }
+    this.gantt.replaceChildren(...carried.map(node => this.carriedRow(node)));
+    if (!spans.length) return;
     const now = Date.now();
     const t0 = Math.min(this.t0 ?? spans[0].start, ...spans.map(s => s.start));
     const ends = spans.map(s => s.end ?? (this.run.finishedAt ? Date.parse(this.run.finishedAt) : now));
@@ -307,7 +312,6 @@ export class RunViewer extends Widget {
       window.clearInterval(this.timer);
       this.timer = 0;
     }
-    this.gantt.replaceChildren();
     spans.forEach((s, i) => {
       const end = ends[i];
       const left = ((s.start - t0) / total) * 100;
@@ -336,14 +340,55 @@ export class RunViewer extends Widget {
         h('div', { class: 'oc-gantt-label' }, s.node),
         h('div', { class: 'oc-gantt-track' }, bar, label)
       );
-      if (s.node === this.selected) row.classList.add('jp-mod-selected');
-      row.addEventListener('click', () => {
-        this.selected = s.node;
-        this.drawGantt();
-        this.drawDetail();
-      });
+      this.selectable(row, s.node);
       this.gantt.append(row);
     });
+  }
+
+  /** A fork's nodes whose results came from the run it was forked from, in graph order. */
+  private carriedNodes(): string[] {
+    return Object.entries(this.run.nodes)
+      .filter(([, n]) => n.status === 'carried')
+      .map(([id]) => id);
+  }
+
+  /** A carried node's row: no bar (it did not run here), greyed, before the nodes that ran. */
+  private carriedRow(node: string): HTMLElement {
+    const source = this.run.forkedFrom ? ` from run ${this.run.forkedFrom.slice(0, 8)}` : '';
+    const row = h(
+      'div',
+      {
+        class: 'oc-gantt-row oc-carried',
+        'data-node': node,
+        'data-status': 'carried',
+        title: `${node}: result carried over${source}`
+      },
+      h('div', { class: 'oc-gantt-label' }, node),
+      h('div', { class: 'oc-gantt-track' }, h('span', { class: 'oc-gantt-dur' }, `carried over${source}`))
+    );
+    this.selectable(row, node);
+    return row;
+  }
+
+  private selectable(row: HTMLElement, node: string): void {
+    if (node === this.selected) row.classList.add('jp-mod-selected');
+    row.addEventListener('click', () => {
+      this.selected = node;
+      this.drawGantt();
+      this.drawDetail();
+    });
+  }
+
+  /** The results a fork started with, read from the run's state (once it has one). */
+  private async carriedOutput(node: string): Promise<void> {
+    if (this.carriedResults === null) {
+      const info = await this.api.execution(this.runId).catch(() => null);
+      const state = info?.final_state as { results?: unknown } | null | undefined;
+      const results = state?.results;
+      if (!results || typeof results !== 'object') return; // still running: asked again on the next click
+      this.carriedResults = results as Record<string, unknown>;
+    }
+    if (this.selected === node && node in this.carriedResults) this.drawDetail();
   }
 
   private drawDetail(): void {
@@ -354,6 +399,23 @@ export class RunViewer extends Widget {
       return;
     }
     const pre = (v: unknown): HTMLElement => h('pre', {}, JSON.stringify(v, null, 2) ?? 'null');
+    if (n.status === 'carried') {
+      const results = this.carriedResults;
+      if (!results || !(id in results)) void this.carriedOutput(id);
+      const source = this.run.forkedFrom ? `run ${this.run.forkedFrom.slice(0, 8)}` : 'the run it was forked from';
+      this.detail.replaceChildren(
+        h('h3', {}, `${id} · ${stateLabel(n.status)}`),
+        h(
+          'div',
+          { class: 'oc-muted' },
+          `Not run in this run: its result was carried over from ${source}, at the step this run started from.`
+        ),
+        results && id in results
+          ? h('div', { 'data-node-output': id }, h('strong', {}, 'Output'), pre(results[id]))
+          : ''
+      );
+      return;
+    }
     this.detail.replaceChildren(
       h(
         'h3',

@@ -115,6 +115,18 @@ def test_fork_from_a_step_with_an_edited_state(page: Any, lab: Lab) -> None:
         f'{forked_viewer} .oc-outline li[data-node-id="a"][data-run-status="carried"]',
         state="attached",
     )
+    # The timeline lists it too, greyed, without a bar; its output is the edited one.
+    rows = page.locator(f"{forked_viewer} .oc-gantt-row")
+    assert [r.get_attribute("data-node") for r in rows.all()] == ["a", "b"]
+    carried = page.locator(f'{forked_viewer} .oc-gantt-row[data-node="a"]')
+    assert carried.get_attribute("data-status") == "carried"
+    assert carried.inner_text().split("\n") == ["a", f"carried over from run {run_id[:8]}"]
+    expect(carried.locator(".oc-gantt-bar")).to_have_count(0)
+    carried.click()
+    detail = page.locator(f'{forked_viewer} [data-node-output="a"]')
+    detail.wait_for()
+    assert json.loads(detail.inner_text().split("\n", 1)[1]) == {"x": 5}
+    assert "Not run in this run" in page.locator(f"{forked_viewer} .oc-run-output").inner_text()
     parent = page.locator(f"{forked_viewer} [data-parent-run]")
     assert parent.inner_text() == f"Forked from a step of run {run_id[:8]}"
     parent.locator("button").click()  # back to the source run's tab
