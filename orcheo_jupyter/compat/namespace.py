@@ -103,8 +103,37 @@ def resolve_import(name: str, fromlist: Iterable[str] = ()) -> ModuleType:
             # ``from orcheo.nodes import logic``: a lower-case name is a module.
             if item.islower() and full.startswith(("orcheo.nodes.", "orcheo.edges.")):
                 orcheo_module(full)
+            elif item != "*" and not hasattr(module, item):
+                raise ImportError(missing_name(name, item), name=name)
         return module
     return orcheo_module(ROOT)
+
+
+def missing_name(module: str, item: str) -> str:
+    """Why ``from module import item`` fails here, naming the node type it looked for.
+
+    Python's own "cannot import name ... (unknown location)" says nothing of why;
+    upstream scripts import many integration nodes (MongoDB, WeCom, Telegram...)
+    that orcheo-jupyter does not ship.
+    """
+    nodeish = module.startswith(("orcheo.nodes", "orcheo.edges"))
+    if nodeish and item.endswith(("Node", "Edge")):
+        return (
+            f"orcheo-jupyter has no node type {item!r} (imported from {module}); "
+            "`orcheo-jupyter nodes` lists the node types it has, and a package can add "
+            "one through the 'orcheo_jupyter.nodes' entry point group"
+        )
+    provided = sorted(
+        k
+        for k, v in vars(orcheo_module(module)).items()
+        if not k.startswith("_") and not isinstance(v, ModuleType)
+    )
+    if nodeish:
+        provided.append("every node type `orcheo-jupyter nodes` lists")
+    return (
+        f"orcheo-jupyter's stand-in for {module} has no {item!r} "
+        f"(it provides: {', '.join(provided) or 'nothing'})"
+    )
 
 
 def compat_import(real_import: Callable[..., ModuleType]) -> Callable[..., ModuleType]:

@@ -166,7 +166,12 @@ async def test_unknown_orcheo_names_fail_clearly(api: Call) -> None:
         },
     )
     assert reply.code == 422
-    assert "NoSuchNode" in reply.error["message"]
+    assert reply.error["message"] == (
+        "error: graph.source: script raised ImportError: orcheo-jupyter has no node type "
+        "'NoSuchNode' (imported from orcheo.nodes.logic); `orcheo-jupyter nodes` lists the "
+        "node types it has, and a package can add one through the 'orcheo_jupyter.nodes' "
+        "entry point group"
+    )
     reply = await api(
         "POST",
         "workflows",
