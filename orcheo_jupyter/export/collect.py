@@ -125,7 +125,34 @@ def build_magic(
     saved_id = _saved_id(saved)
     if doc.id is None and saved_id is not None:
         doc.id = saved_id
+    drift = _drift(doc, saved)
+    if drift is not None:
+        warnings.append(
+            f"{saved.name} beside the notebook differs from cell {magic.cell.number} "
+            f"({magic.what}): {drift} (saved by a canvas, %orcheo push or an editor since "
+            f"the cell last ran); "
+            f"the bundle holds the cell's workflow. Re-run the cell to save it over the file, "
+            f"or `%orcheo code {magic.name}` to turn the file into a cell"
+        )
     return doc
+
+
+def _drift(built: WorkflowDocument, saved: Path) -> str | None:
+    """What the cell's saved file has that the cell does not build (layout aside), or None.
+
+    A canvas saves its edits to the file, not into the cell: export builds the cell,
+    so without this the bundle would drop those edits without a word.
+    """
+    from ..spec.diff import diff_documents
+
+    if not saved.exists():
+        return None
+    try:
+        on_disk = spec.load(saved)
+    except DocumentError:
+        return None
+    summary = str(diff_documents(built, on_disk)["summary"])
+    return None if summary in ("no changes", "layout changed only") else f"the file has {summary}"
 
 
 def _from_reference(

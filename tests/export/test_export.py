@@ -412,3 +412,29 @@ def test_a_bundle_with_pinned_outputs_warns(folder: Path) -> None:
     bundle = export_notebook(notebook, folder / "out")
     assert any("workflow 'pinned' carries pinned outputs for only" in w for w in bundle.warnings)
     assert spec.load(folder / "out" / "pinned.orcheo.json").pinned == {"only": {"x": 99}}
+
+
+def test_a_file_edited_since_its_cell_ran_is_named_and_the_cell_is_exported(folder: Path) -> None:
+    # A canvas's Save writes the file beside the notebook, not the cell: export built
+    # the cell and dropped those edits without a word.
+    body = (
+        "workflow.add_node('hello', 'SetVariableNode', variables={'x': 1})\n"
+        "workflow.add_edge(START, 'hello')\nworkflow.add_edge('hello', END)"
+    )
+    notebook = make_notebook(folder / "nb.ipynb", [f"%%orcheo greet\n{body}"])
+    built = build_cell(body, "greet", "python").workflow
+    built.set_position("hello", 40, 80)  # layout only: no warning
+    built.save(folder / "greet.orcheo.json")
+    assert export_notebook(notebook, folder / "out").warnings == []
+
+    built.add_node("extra", "DebugNode").add_edge("hello", "extra")
+    built.save(folder / "greet.orcheo.json")
+    bundle = export_notebook(notebook, folder / "out2")
+    assert bundle.warnings == [
+        "greet.orcheo.json beside the notebook differs from cell 1 (%%orcheo greet): the file "
+        "has 1 node added, 1 edge added (saved by a canvas, %orcheo push or an editor since "
+        "the cell last ran); the bundle holds the cell's workflow. Re-run the cell to save it "
+        "over the file, or `%orcheo code greet` to turn the file into a cell"
+    ]
+    exported = spec.load(folder / "out2" / "greet.orcheo.json")
+    assert [n.id for n in exported.graph.ir.nodes] == ["hello"]
