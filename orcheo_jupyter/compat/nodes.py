@@ -40,7 +40,13 @@ DECISION_TYPES = frozenset({"IfElseNode", "SwitchNode", "WhileNode"})
 
 
 def jsonable(value: Any) -> Any:
-    """Constructor arguments as document config: models become their set fields."""
+    """Constructor arguments as document config: models become their set fields.
+
+    A model *class* becomes its JSON Schema: upstream passes one as an AI node's
+    ``response_format`` (or a tool's ``args_schema``), where ours takes the schema.
+    """
+    if isinstance(value, type) and issubclass(value, BaseModel):
+        return value.model_json_schema()
     if isinstance(value, BaseModel):
         return jsonable(value.model_dump(mode="json", exclude_unset=True))
     if isinstance(value, Mapping):

@@ -199,3 +199,34 @@ def build_graph() -> StateGraph:
 if __name__ == "__main__":
     print(build_graph().compile().invoke({"inputs": {"n": 2}}))
 '''
+
+#: Like upstream's agent example: a pydantic class as the agent's response_format.
+STRUCTURED_AGENT = """\
+from langgraph.graph import END, START, StateGraph
+from orcheo.graph.state import State
+from orcheo.nodes.ai import AgentNode
+from pydantic import BaseModel
+
+
+class Verdict(BaseModel):
+    \"\"\"The triage decision.\"\"\"
+
+    label: str
+    urgent: bool
+
+
+def build_graph() -> StateGraph:
+    graph = StateGraph(State)
+    graph.add_node(
+        "triage",
+        AgentNode(
+            name="triage",
+            ai_model="fake:triage",
+            prompt="Triage: {{inputs.text}}",
+            response_format=Verdict,
+        ),
+    )
+    graph.add_edge(START, "triage")
+    graph.add_edge("triage", END)
+    return graph
+"""
