@@ -67,6 +67,10 @@ class RunnerProcess:
         if self.proc is not None and self.proc.poll() is None:
             with contextlib.suppress(ProcessLookupError):
                 self.proc.send_signal(signal.SIGKILL)
+        if self.proc is not None:
+            # With what its nodes started: a forked child holds the runner's socket open,
+            # and the pool, waiting for it to close, would never see the runner go.
+            end_group(self.proc.pid)
 
     def describe_exit(self) -> str:
         code = self.proc.poll() if self.proc is not None else None
@@ -178,6 +182,7 @@ class RunnerPool:
                     proc.kill()
                 with contextlib.suppress(Exception):
                     await asyncio.to_thread(proc.wait, 30)
+            end_group(proc.pid)
         if runner._writer is not None:
             runner._writer.close()
         runner.exited.set()
@@ -284,6 +289,16 @@ def _take_prestarted() -> tuple[subprocess.Popen[bytes], socket.socket] | None:
             return proc, parent
         parent.close()  # it died waiting: start another
     return None
+
+
+def end_group(pid: int) -> None:
+    """Kill what is left of the process group a runner led (``start_new_session``).
+
+    A node may start processes and return without waiting for them; they share its
+    runner's group, and without this they outlive the runner (adopted by init).
+    """
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)
 
 
 def _start_process() -> tuple[subprocess.Popen[bytes], socket.socket]:

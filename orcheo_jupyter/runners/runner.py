@@ -26,6 +26,7 @@ import contextlib
 import logging
 import os
 import resource
+import signal
 import socket
 import sys
 import threading
@@ -266,6 +267,15 @@ class Runner:
         self.channel.send({"t": "answer", "call": str(message.get("call")), **reply})
 
 
+def _drop_inherited(fd: int) -> None:
+    """Point ``fd`` at /dev/null (in a forked child): the server's socket is let go, and
+    the socket object the child still holds closes something harmless."""
+    with contextlib.suppress(OSError):
+        null = os.open(os.devnull, os.O_RDWR)
+        os.dup2(null, fd)
+        os.close(null)
+
+
 def _limit_memory(limit: int) -> None:
     if limit > 0:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
@@ -281,6 +291,10 @@ def _read_orders(channel: BlockingChannel, runner: Runner) -> None:
             # The server died (a graceful stop says "shutdown" first). Its runs here stay
             # running in the store, as after any crash: the next server recovers them
             # from their checkpoints. Stopping them now would record them as cancelled.
+            # Processes its nodes started leave with it: the whole group is killed (this
+            # process leads it), as the pool does for a runner that ends while it lives.
+            with contextlib.suppress(OSError):
+                os.killpg(os.getpid(), signal.SIGKILL)
             os._exit(0)
         runner.loop.call_soon_threadsafe(runner.order, message)
         if message.get("op") == "shutdown":
@@ -309,6 +323,9 @@ async def serve(channel: BlockingChannel, config: dict[str, Any]) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     sock = socket.socket(fileno=int(args[0]))
+    # A process a node forks must not hold the server's socket: the server learns that
+    # this runner died when the socket closes, which would wait for that child.
+    os.register_at_fork(after_in_child=lambda: _drop_inherited(sock.fileno()))
     channel = BlockingChannel(sock)
     # What every run needs, imported before the configuration is read: a runner started
     # ahead (``pool.prestart``) does this while the server is still starting.
