@@ -55,6 +55,9 @@ type Incoming =
       problems?: Problem[];
     };
 
+const DISCONNECTED =
+  'Disconnected from the kernel (restarted, or the canvas was closed in Python): re-run the cell to show a live canvas.';
+
 /** ``catalog`` comes with the bundle (see orcheo_jupyter/widget/bundle.py), not from the saved state. */
 function render({ model, el, catalog }: { model: CanvasModel; el: HTMLElement; catalog?: CatalogEntry[] }): () => void {
   let seq = 0;
@@ -63,6 +66,29 @@ function render({ model, el, catalog }: { model: CanvasModel; el: HTMLElement; c
   const pending = new PendingReplies<void>();
   // The debug loop runs in the kernel, next to the Workflow and its runs (request/reply).
   const asked = new PendingReplies<unknown>();
+  // A restarted kernel takes the widget's comm with it: sending then throws ("Cannot
+  // send"), and Lab's widget manager marks the model's comm dead. The canvas says so
+  // and turns read-only instead of failing each click with an uncaught page error.
+  let lost = false;
+  const disconnected = (): void => {
+    if (lost) return;
+    lost = true;
+    const closed = new Error(DISCONNECTED);
+    pending.dispose(closed);
+    asked.dispose(closed);
+    editor?.disconnect(DISCONNECTED);
+  };
+  const send = (message: Record<string, unknown>): void => {
+    if (lost) {
+      editor?.toast(DISCONNECTED);
+      return;
+    }
+    try {
+      model.send(message);
+    } catch {
+      disconnected();
+    }
+  };
   const ask = <T>(
     op: string,
     args: Record<string, unknown>,
@@ -73,7 +99,7 @@ function render({ model, el, catalog }: { model: CanvasModel; el: HTMLElement; c
     const reply = asked.wait(n, timeoutMs, what).catch((err: Error) => {
       throw err instanceof DebugError ? err : new DebugError(err.message, 'timeout', []);
     });
-    model.send({ type: 'debug', seq: n, view, op, args });
+    send({ type: 'debug', seq: n, view, op, args });
     return reply as Promise<T>;
   };
   // The kernel holds the document as edited (diffs arrive in order before a request).
@@ -92,21 +118,21 @@ function render({ model, el, catalog }: { model: CanvasModel; el: HTMLElement; c
     apply(diffs: Diff[]): Promise<void> {
       const n = ++seq;
       const ack = pending.wait(n, deadlineMs(model, 'reply_timeout'), 'the edit');
-      model.send({ type: 'diffs', seq: n, view, diffs });
+      send({ type: 'diffs', seq: n, view, diffs });
       return ack;
     },
     credentials: async () => model.get('credentials') ?? [],
     codeField: lazyCodeField(model),
-    save: () => model.send({ type: 'save' }),
+    save: () => send({ type: 'save' }),
     debug,
-    continueRun: (runId: string) => model.send({ type: 'continue', run_id: runId }),
+    continueRun: (runId: string) => send({ type: 'continue', run_id: runId }),
     // A run asks for the inputs the workflow declares (or the inputs.* keys it uses).
     run: async (options?: RunOptions) => {
       const ed = editor;
       const schema = ed ? inputsSchema(ed.document) : null;
       const breaks = options ?? { break_before: [], break_after: [] };
       if (!ed || !schema) {
-        model.send({ type: 'run', ...breaks });
+        send({ type: 'run', ...breaks });
         return;
       }
       const key = `orcheo-jupyter:run-inputs:${ed.document.id ?? ed.document.name}`;
@@ -143,7 +169,7 @@ function render({ model, el, catalog }: { model: CanvasModel; el: HTMLElement; c
       } catch {
         /* not remembered: the form starts from defaults next time */
       }
-      model.send({ type: 'run', inputs, ...breaks });
+      send({ type: 'run', inputs, ...breaks });
     }
   };
   const root = document.createElement('div');
@@ -153,7 +179,7 @@ function render({ model, el, catalog }: { model: CanvasModel; el: HTMLElement; c
     new Promise<void>(resolve => {
       const n = ++seq;
       pongs.set(n, resolve);
-      model.send({ type: 'ping', seq: n, view });
+      send({ type: 'ping', seq: n, view });
     });
   root.style.height = String(model.get('height') ?? '560px');
   el.append(root);
@@ -179,12 +205,14 @@ function render({ model, el, catalog }: { model: CanvasModel; el: HTMLElement; c
     ed.setProblems((model.get('problems') as Problem[]) ?? []);
     on('change:document', () => ed.setDocument(model.get('document') as WorkflowDocument));
     on('change:problems', () => ed.setProblems((model.get('problems') as Problem[]) ?? []));
+    on('comm_live_update', disconnected); // Lab's widget manager: the kernel restarted
+    if (lost) ed.disconnect(DISCONNECTED);
     on('msg:custom', (msg: unknown) => {
       const m = msg as Incoming;
       if (m.type === 'ack') {
         if (m.view !== view) {
           // Another view of the same widget made this edit: follow it.
-          if (m.ok && m.diffs && !ed.applyRemote(m.diffs)) model.send({ type: 'hello', view });
+          if (m.ok && m.diffs && !ed.applyRemote(m.diffs)) send({ type: 'hello', view });
           return;
         }
         // When Python applied it (wall clock, same machine): benchmarks/canvas.py reads it.
@@ -201,7 +229,7 @@ function render({ model, el, catalog }: { model: CanvasModel; el: HTMLElement; c
         if (m.document) ed.setDocument(m.document);
         if (m.events?.length) ed.setRun(m.events);
       } else if (m.type === 'remote') {
-        if (!ed.applyRemote(m.diffs)) model.send({ type: 'hello', view });
+        if (!ed.applyRemote(m.diffs)) send({ type: 'hello', view });
       } else if (m.type === 'debug_reply') {
         if (m.view !== view) return;
         if (m.ok) asked.resolve(m.seq, m.result);
@@ -213,7 +241,7 @@ function render({ model, el, catalog }: { model: CanvasModel; el: HTMLElement; c
         ed.toast(m.message, m.level);
       }
     });
-    model.send({ type: 'hello', view });
+    send({ type: 'hello', view });
   };
 
   // Cytoscape measures its container when created: wait until the output is in the page.

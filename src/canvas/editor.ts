@@ -80,7 +80,9 @@ export class CanvasEditor {
   private movedSentinels = new Set<string>();
   private panelTimer = 0;
   private toastTimer = 0;
-  private readonly forcedReadOnly: boolean;
+  private forcedReadOnly: boolean;
+  /** Why the canvas lost its host for good (shown in the toolbar), or null. */
+  private disconnectedNote: string | null = null;
   /** Breakpoints, the run tests use and each node's last test. */
   readonly debug: DebugSession;
   private badges: NodeBadges | null = null;
@@ -188,6 +190,19 @@ export class CanvasEditor {
 
   get readOnly(): boolean {
     return this.forcedReadOnly || !isEditable(this.doc);
+  }
+
+  /**
+   * The host is gone for good (the notebook's kernel restarted): the canvas turns
+   * read-only, says why in its toolbar and keeps showing what it last knew.
+   */
+  disconnect(message: string): void {
+    if (this.disconnectedNote !== null) return;
+    this.disconnectedNote = message;
+    this.forcedReadOnly = true;
+    this.root.setAttribute('data-disconnected', '');
+    this.afterChange(false);
+    this.toast(message);
   }
 
   /** Replace the document (a change made elsewhere, e.g. in Python or on disk). */
@@ -743,11 +758,13 @@ export class CanvasEditor {
     const runNodes = this.run?.nodes ?? {};
     decorate(this.cy, this.outline, this.problems, runNodes, this.painter, Boolean(this.run?.finishedAt));
     this.drawBadges(runNodes);
-    this.statusEl.textContent = statusLine(
-      this.run,
-      this.readOnly,
-      this.doc.graph.format === 'frozen-ir' ? irNodes(this.doc).map(n => n.id) : (this.doc.graph.index?.nodes ?? [])
-    );
+    this.statusEl.textContent =
+      this.disconnectedNote ??
+      statusLine(
+        this.run,
+        this.readOnly,
+        this.doc.graph.format === 'frozen-ir' ? irNodes(this.doc).map(n => n.id) : (this.doc.graph.index?.nodes ?? [])
+      );
     if (this.run) this.root.setAttribute('data-run-status', this.run.status);
     else this.root.removeAttribute('data-run-status');
     if (this.run?.warnings.length) this.root.setAttribute('data-run-warnings', String(this.run.warnings.length));

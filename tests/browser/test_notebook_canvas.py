@@ -254,3 +254,37 @@ def test_run_form_in_the_notebook_shows_a_refused_input_beside_its_field(
     output = page.locator(f"{CANVAS} .oc-panel .oc-node-output")
     output.wait_for()
     assert '"msg": "Hello Ada x2"' in output.inner_text()
+
+
+def test_a_canvas_whose_kernel_restarted_says_so_and_turns_read_only(page: Any, lab: Lab) -> None:
+    # After a restart the canvas kept offering edits; each one failed with an uncaught
+    # "Cannot send" page error and nothing on the canvas said why.
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    cells = [
+        "from orcheo_jupyter import Workflow, Canvas\n"
+        "wf = Workflow('restarted').add_node('greet', 'DebugNode').add_edge('START', 'greet')\n"
+        "Canvas(wf, height='480px')",
+    ]
+    open_notebook(page, lab, "canvas_restarted.ipynb", cells)
+    run_cell(page, 0)
+    page.wait_for_selector(f'{CANVAS}[data-node-count="1"]', timeout=60_000)
+    assert page.locator(f"{CANVAS} .oc-palette-search").is_visible()
+
+    page.click("text=Kernel >> nth=0")
+    page.click("text=Restart Kernel…")
+    page.click(".jp-Dialog button.jp-mod-accept")
+    page.wait_for_selector(f"{CANVAS}[data-disconnected][data-read-only]", state="attached")
+    message = (
+        "Disconnected from the kernel (restarted, or the canvas was closed in Python): "
+        "re-run the cell to show a live canvas."
+    )
+    assert page.locator(f"{CANVAS} .oc-status").inner_text() == message
+    assert not page.locator(f"{CANVAS} .oc-palette-search").is_visible()
+
+    page.click(f'{CANVAS} .oc-button[data-action="run"]')
+    toast = page.locator(f"{CANVAS} .oc-toast")
+    toast.wait_for()
+    assert toast.inner_text() == message
+    assert errors == []
+    wait_kernel_idle(page)
