@@ -20,7 +20,7 @@ import json
 import os
 from typing import Any
 
-from tornado.web import RequestHandler
+from tornado.web import HTTPError, RequestHandler
 
 #: Default of ``OrcheoApp.max_body_bytes`` (and of ``jupyter orcheo``'s max_body_size).
 DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024
@@ -99,6 +99,30 @@ class BodyLimitMixin(RequestHandler):
             return False  # answered once the body is in; prepare goes on (auth still decides)
         self._refuse(refusal)
         return True
+
+    def decode_argument(self, value: bytes, name: str | None = None) -> str:
+        """A path argument that is not UTF-8 (``/workflows/%ff``) is refused once the body
+        is read, like any refusal ``prepare`` makes: tornado decodes path arguments before
+        ``prepare`` and its 400 then went out with the body unread (the client often saw
+        a reset instead). Query arguments keep tornado's own 400, raised when read."""
+        try:
+            return super().decode_argument(value, name)
+        except HTTPError:
+            if getattr(self, "path_kwargs", None) is not None:  # after prepare: a query
+                raise
+            from .errors import ApiError
+
+            field = name or "path"
+            self.fail_after_body(
+                ApiError(
+                    400,
+                    "invalid_path",
+                    f"{field}: the URL path holds bytes that are not UTF-8 text "
+                    f"({value[:40]!r}); expected a percent-encoded UTF-8 name",
+                    {"field": field},
+                )
+            )
+            return value.decode("utf-8", "replace")
 
     def fail_after_body(self, error: Exception) -> None:
         """Raise ``error`` once the body is read (and dropped), when the method would run.
