@@ -67,3 +67,11 @@ def test_rag_offline_notebook_needs_no_network(
     assert "Sources:\n[1] deploy.md" in joined
     assert "<caption>docs_rag_eval</caption>" in joined
     assert (tmp_path / "data" / "vectors.sqlite").exists()
+
+
+def test_readme_names_every_demo_notebook() -> None:
+    """The README's list of demo notebooks (the Binder paragraph) misses none of them."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    listed = " ".join(readme.split("(`notebooks/`:", 1)[1].split(")", 1)[0].split()).lower()
+    missing = [p.stem for p in NOTEBOOKS if p.stem.replace("_", " ") not in listed]
+    assert missing == []
