@@ -19,6 +19,7 @@ from langgraph.graph import StateGraph
 from ..common.dotted import route_key
 from ..runtime.state import State
 from ..spec.models import END, START, GraphIR
+from .builder import frozen_ir_of
 from .nodes import OrcheoNode
 from .routers import decision_of
 
@@ -34,6 +35,9 @@ def _node_object(spec: Any) -> Any:
 
 def freeze(graph: StateGraph) -> tuple[GraphIR | None, str]:
     """``(ir, "")`` for a static graph, else ``(None, why it stays a script)``."""
+    built = frozen_ir_of(graph)
+    if built is not None:
+        return built, ""
     if graph.state_schema is not State:
         return None, "its state is not orcheo.graph.state.State"
     if graph.waiting_edges:

@@ -23,6 +23,7 @@ _STATIC: dict[str, Callable[[], dict[str, Any]]] = {
     "orcheo": dict,
     "orcheo.graph": dict,
     "orcheo.graph.state": lambda: _state_members(),
+    "orcheo.graph.builder": lambda: _builder_members(),
     "orcheo.nodes": lambda: _node_members(),
     "orcheo.nodes.base": lambda: _node_members(),
     "orcheo.edges": lambda: _edge_members(),
@@ -33,6 +34,12 @@ def _state_members() -> dict[str, Any]:
     from ..runtime.state import State, merge_results
 
     return {"State": State, "dict_reducer": merge_results}
+
+
+def _builder_members() -> dict[str, Any]:
+    from .builder import build_graph
+
+    return {"build_graph": build_graph}
 
 
 def _node_members() -> dict[str, Any]:
@@ -78,7 +85,7 @@ def orcheo_module(name: str) -> ModuleType:
     if name not in _STATIC and not nodeish:
         raise ImportError(
             f"orcheo-jupyter provides no module {name!r} (available: orcheo.graph.state, "
-            "orcheo.nodes.*, orcheo.edges)"
+            "orcheo.graph.builder, orcheo.nodes.*, orcheo.edges)"
         )
     module = ModuleType(name, f"orcheo-jupyter's stand-in for upstream {name}")
     module.__dict__.update(_STATIC.get(name, dict)())

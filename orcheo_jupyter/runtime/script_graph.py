@@ -16,6 +16,7 @@ from typing import Any
 from langgraph.graph import StateGraph
 from langgraph.graph.state import CompiledStateGraph
 
+from ..spec.legacy import looks_legacy
 from ..spec.models import ConditionalEdge, Edge, ScriptIndex
 from ..spec.problems import DocumentError, Problem
 from .script_scope import mark_graph, script_scope
@@ -41,6 +42,10 @@ def graph_from_namespace(
 ) -> StateGraph[Any, Any, Any, Any]:
     """The script's graph: ``entrypoint``, else ``orcheo_workflow()``, else ``build_graph()``
     (upstream Orcheo's name), else its one StateGraph."""
+    from ..compat.builder import build_graph as legacy_graph
+    from ..compat.builder import is_builder
+    from ..compat.routers import bind_routers
+
     if entrypoint:
         if entrypoint not in namespace:
             raise _problem(f"entrypoint {entrypoint!r} is not defined by the script")
@@ -49,8 +54,8 @@ def graph_from_namespace(
             obj = _call_entrypoint(entrypoint, obj)
     elif callable(namespace.get("orcheo_workflow")):
         obj = _call_entrypoint("orcheo_workflow", namespace["orcheo_workflow"])
-    elif callable(namespace.get("build_graph")):
-        # upstream Orcheo's convention
+    elif callable(namespace.get("build_graph")) and not is_builder(namespace["build_graph"]):
+        # upstream Orcheo's convention (its own builder, when imported, is not the script's)
         obj = _call_entrypoint("build_graph", namespace["build_graph"])
     else:
         found = [v for v in namespace.values() if isinstance(v, StateGraph | CompiledStateGraph)]
@@ -62,10 +67,12 @@ def graph_from_namespace(
         obj = found[0]
     if isinstance(obj, CompiledStateGraph):
         obj = obj.builder
+    if looks_legacy(obj):
+        # An entrypoint that returns upstream's graph config: build it as upstream's
+        # ``build_graph(config)`` would.
+        obj = legacy_graph(obj)
     if not isinstance(obj, StateGraph):
         raise _problem(f"entrypoint returned {type(obj).__name__}, expected a StateGraph")
-    from ..compat.routers import bind_routers
-
     return bind_routers(obj)
 
 

@@ -230,3 +230,43 @@ def build_graph() -> StateGraph:
     graph.add_edge("triage", END)
     return graph
 """
+
+#: Like upstream's SDK quickstart: the canvas's JSON config, built with
+#: ``orcheo.graph.builder.build_graph``.
+GRAPH_CONFIG = """\
+from typing import Any
+
+from orcheo.graph.builder import build_graph
+
+
+def greeting_config() -> dict[str, Any]:
+    return {
+        "nodes": [
+            {"name": "START", "type": "START"},
+            {
+                "name": "greet",
+                "type": "SetVariableNode",
+                "variables": {"text": "hi {{inputs.name}}"},
+            },
+            {
+                "name": "is_big",
+                "type": "IfElseNode",
+                "conditions": [{"left": "{{inputs.n}}", "operator": "greater_than", "right": 3}],
+            },
+            {"name": "big", "type": "SetVariableNode", "variables": {"size": "big"}},
+            {"name": "END", "type": "END"},
+        ],
+        "edges": [["START", "greet"], ["greet", "is_big"], ["big", "END"]],
+        "conditional_edges": [
+            {
+                "source": "is_big",
+                "path": "results.is_big.branch",
+                "mapping": {"true": "big", "false": "END"},
+            }
+        ],
+    }
+
+
+def orcheo_workflow():
+    return build_graph(greeting_config())
+"""
