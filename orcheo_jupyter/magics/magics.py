@@ -148,6 +148,9 @@ class OrcheoMagics(Magics):
         #: skips validation, compilation and the store round trips.
         self._saved: dict[str, storage.Saved] = {}
         self.directory: Path | None = None  # default: the kernel's working directory
+        #: Workflow name -> the document its %%orcheo cell last built (edits made since
+        #: elsewhere are kept as a version before a re-run cell replaces them).
+        self._built: dict[str, WorkflowDocument] = {}
 
     @property
     def ip(self) -> Any:
@@ -186,6 +189,8 @@ class OrcheoMagics(Magics):
         self.origins[args.name] = built.origins
         for warning in built.warnings:
             print(f"⚠ {warning}", file=sys.stderr)
+        self._keep_outside_edits(args.name, path)
+        self._built[args.name] = built.workflow.document.model_copy(deep=True)
         saved = background.run(storage.save(built.workflow.document, path))
         self._saved[stored_form(saved.document)[0]] = saved
         workflow = self._remember(args.name, Workflow.from_document(saved.document), path)
@@ -195,6 +200,26 @@ class OrcheoMagics(Magics):
         print(f"saved {path.name} · version {saved.version} ({what}, id {saved.workflow_id})")
         if not args.no_show:
             self._show(workflow, path)
+
+    def _keep_outside_edits(self, name: str, path: Path) -> None:
+        """Store the live workflow's edits made since its cell ran, before the cell replaces them.
+
+        A canvas (or Python) edits the live workflow, not the cell: re-running the cell
+        takes the cell's graph, so those edits are kept as a version and named.
+        """
+        live, before = self.live.get(name), self._built.get(name)
+        if live is None or before is None or self.paths.get(name) != path:
+            return
+        summary = str(diff_documents(before, live.document)["summary"])
+        if summary in ("no changes", "layout changed only"):
+            return
+        kept = self._ensure_saved(live.document, None)
+        print(
+            f"⚠ {name} had edits made outside this cell since it ran ({summary}); the cell "
+            f"replaces them. They are kept as version {kept.version}: "
+            f"`%orcheo code {name} --version {kept.version}` gives them as a cell",
+            file=sys.stderr,
+        )
 
     def _remember(self, name: str, workflow: Workflow, path: Path | None) -> Workflow:
         """Make ``workflow`` the kernel's live ``name``; returns the object now bound.

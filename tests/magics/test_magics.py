@@ -398,3 +398,33 @@ def test_a_rerun_cell_redraws_the_canvases_shown_before_and_their_save_keeps_it(
     shown._save()  # what the toolbar's Save asks the kernel to do
     saved = spec.load(shell.folder / "twice.orcheo.json")
     assert [n.id for n in saved.graph.ir.nodes] == ["a", "b"]
+
+
+def test_a_rerun_cell_keeps_the_edits_made_outside_it_as_a_version(
+    shell: Shell, capsys: Any
+) -> None:
+    # Canvas edits live in the kernel's Workflow, not in the cell: re-running the cell
+    # replaced them without a word, and unless a run had stored them they were gone.
+    one = (
+        "%%orcheo kept --no-show\n"
+        "workflow.add_node('a', 'DebugNode')\nworkflow.add_edge(START, 'a')\n"
+    )
+    shell.ok(one)
+    shell.ns["kept"].set_position("a", 10, 20)  # layout only: nothing to keep
+    shell.ok(one)
+    assert "outside this cell" not in capsys.readouterr().err
+    shell.ns["kept"].add_node("b", "DebugNode").add_edge("a", "b")  # what a canvas does
+    shell.ok(one)
+    err = capsys.readouterr().err
+    assert (
+        "⚠ kept had edits made outside this cell since it ran (1 node added, 1 edge added); "
+        "the cell replaces them. They are kept as version 2: "
+        "`%orcheo code kept --version 2` gives them as a cell"
+    ) in err
+    doc = spec.load(shell.folder / "kept.orcheo.json")
+    assert [n.id for n in doc.graph.ir.nodes] == ["a"]
+    stored = store_call(lambda s: s.get_version(doc.id, 2))
+    assert [n["id"] for n in stored.document["graph"]["ir"]["nodes"]] == ["a", "b"]
+    assert store_call(lambda s: s.get_workflow(doc.id)).latest_version == 3
+    shell.ok(one.replace("'a'", "'c'"))  # a changed cell, nothing edited elsewhere
+    assert "outside this cell" not in capsys.readouterr().err
