@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import logging
 import os
 import resource
@@ -30,8 +31,9 @@ import signal
 import socket
 import sys
 import threading
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, TextIO, cast
 
+from ..runtime.redact import scrub_any
 from ..store.announcing import AnnouncingRepository
 from .wire import BlockingChannel
 
@@ -276,6 +278,34 @@ def _drop_inherited(fd: int) -> None:
         os.close(null)
 
 
+class ScrubbedStream(io.TextIOBase):
+    """The runner's stdout or stderr (the server's log), without the secrets its runs know.
+
+    Node code may print or log a resolved credential; this process's output goes to
+    the server's log, where a secret must never appear.
+    """
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        self._stream.write(scrub_any(text))
+        return len(text)
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+    def fileno(self) -> int:
+        return self._stream.fileno()
+
+    def isatty(self) -> bool:
+        return self._stream.isatty()
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return self._stream.encoding
+
+
 def _limit_memory(limit: int) -> None:
     if limit > 0:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
@@ -334,6 +364,8 @@ def main(argv: list[str] | None = None) -> int:
     config = channel.recv()
     if config is None:
         return 0
+    sys.stdout = ScrubbedStream(sys.stdout)
+    sys.stderr = ScrubbedStream(sys.stderr)
     logging.basicConfig(level=logging.WARNING, format="[orcheo runner %(process)d] %(message)s")
     _limit_memory(int(config.get("memory_limit") or 0))
     try:

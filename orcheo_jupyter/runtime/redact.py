@@ -19,6 +19,7 @@ import dataclasses
 import json
 import re
 import threading
+import weakref
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote, quote_plus
@@ -61,6 +62,18 @@ def _variants(value: str) -> set[str]:
     return {f for f in forms if len(f) >= MIN_SECRET_LENGTH}
 
 
+#: Every redactor that knows a secret: text no single run owns (what node code prints
+#: or logs to the process's stdout and stderr) is scrubbed of all of them.
+_live: weakref.WeakSet[Redactor] = weakref.WeakSet()
+
+
+def scrub_any(text: str) -> str:
+    """``text`` without any secret a live run of this process has resolved."""
+    for redactor in list(_live):
+        text = redactor.text(text)
+    return text
+
+
 class Redactor:
     """Knows a run's resolved secret values and replaces them wherever they appear."""
 
@@ -83,6 +96,7 @@ class Redactor:
             ordered = sorted(self._names, key=len, reverse=True)  # longest match first
             self._pattern = re.compile("|".join(re.escape(v) for v in ordered))
             self._bytes = re.compile(b"|".join(re.escape(v.encode("utf-8")) for v in ordered))
+        _live.add(self)
 
     def text(self, text: str) -> str:
         pattern = self._pattern
