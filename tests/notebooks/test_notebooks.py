@@ -75,3 +75,18 @@ def test_readme_names_every_demo_notebook() -> None:
     listed = " ".join(readme.split("(`notebooks/`:", 1)[1].split(")", 1)[0].split()).lower()
     missing = [p.stem for p in NOTEBOOKS if p.stem.replace("_", " ") not in listed]
     assert missing == []
+
+
+def test_demo_texts_name_canvas_buttons_as_the_toolbar_shows_them() -> None:
+    """The toolbar draws SVG icons beside its labels: a glyph the canvas never shows
+    ("▶ Run", "💾 Save", "⊞ Layout", "⤢ Fit", "🔑") sends a reader looking for it."""
+    glyphs = "▶💾⊞⤢🔑"
+    found = [
+        (path.stem, glyph)
+        for path in NOTEBOOKS
+        for cell in nbformat.read(path, as_version=4).cells
+        if cell.cell_type == "markdown"
+        for glyph in glyphs
+        if glyph in cell.source
+    ]
+    assert found == []
