@@ -21,6 +21,7 @@ from ..spec.problems import DocumentError, Problem
 from ..spec.values import UnstorableValue
 from ..store.base import Conflict, NotFound
 from ..store.encoding import ValueTooLarge
+from ..store.errors import VersionConflict
 from ..vault.vault import CredentialInvalid
 
 AUTH_REQUIRED = (
@@ -118,6 +119,9 @@ def describe(exc: BaseException | None, status: int = 500) -> Described:
         return Described(404, "not_found", _text(exc, "not found"))
     if isinstance(exc, RunStateError):
         return Described(409, "invalid_state", _text(exc, "the run cannot do that now"))
+    if isinstance(exc, VersionConflict):
+        details = {"field": "base_version", "base_version": exc.base, "latest": exc.current}
+        return Described(409, "version_conflict", str(exc), details)
     if isinstance(exc, Conflict):
         return Described(409, "conflict", _text(exc, "conflicts with what is stored"))
     if isinstance(exc, web.HTTPError):

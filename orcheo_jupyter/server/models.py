@@ -258,6 +258,13 @@ class WorkflowPutQuery(_Body):
         description="true creates a missing workflow under the path's id (201, version 1) "
         "instead of answering 404: an editor saves a document it may never have stored.",
     )
+    base_version: int | None = Field(
+        None,
+        ge=1,
+        description="The version this edit was made from: when the workflow's latest "
+        "version is another (someone saved in between), 409 and nothing is stored, "
+        "instead of the later save silently replacing the other.",
+    )
 
 
 class ExecutionQuery(_Body):

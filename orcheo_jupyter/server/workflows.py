@@ -245,7 +245,8 @@ class WorkflowHandler(WorkflowBase):
         operation_id="updateWorkflow",
         summary="Store a new immutable version of the workflow",
         description="An unchanged document keeps the latest version number. A missing "
-        "workflow is a 404, unless create=true asks for it to be created under this id.",
+        "workflow is a 404, unless create=true asks for it to be created under this id. "
+        "With base_version, a workflow saved by someone else since is a 409.",
         query=WorkflowPutQuery,
         body=WorkflowInput,
         body_code="invalid_document",
@@ -276,6 +277,7 @@ class WorkflowHandler(WorkflowBase):
             ready.checksum,
             ready.text,
             with_document=False,  # the reply sends ready.text: decoding it again holds the loop
+            base_version=query.base_version,
         )
         await triggers_changed(self.orcheo, workflow.id, (version.version, ready.triggers))
         workflow = await store.get_workflow(workflow.id)

@@ -7,3 +7,14 @@ class NotFound(LookupError):
 
 class Conflict(ValueError):
     """The write clashes with what is stored (e.g. an id that already exists)."""
+
+
+class VersionConflict(Conflict):
+    """A new version was made from one that is no longer the latest (a lost update)."""
+
+    def __init__(self, workflow_id: str, base: int, current: int) -> None:
+        self.workflow_id, self.base, self.current = workflow_id, base, current
+        super().__init__(
+            f"base_version: workflow {workflow_id} is at version {current}, not {base}: it "
+            f"changed since this edit began; load version {current} and apply the edit again"
+        )

@@ -11,7 +11,7 @@ import json
 import re
 
 from ..common.timestamps import utcnow
-from .errors import Conflict, NotFound
+from .errors import Conflict, NotFound, VersionConflict
 from .records import VersionRecord, WorkflowRecord
 from .sql import Database, Dialect, Row, Steps, fetch_one, insert, one, page, rows, run, where
 
@@ -90,7 +90,13 @@ class WorkflowTables:
         body: str,
         *,
         with_document: bool = True,
+        base_version: int | None = None,
     ) -> VersionRecord:
+        """A new version (the latest again when ``body`` is unchanged).
+
+        ``base_version``: the version the edit was made from; VersionConflict when the
+        latest is another, checked in the same transaction as the write.
+        """
         d = self._sql.dialect
         for field, value in (("name", name), ("description", description)):
             d.check_text(field, value)
@@ -100,6 +106,8 @@ class WorkflowTables:
             yield from _locked(d)
             current = yield from _workflow_row(workflow_id)
             wid, latest_version = current["id"], current["latest_version"]
+            if base_version is not None and base_version != latest_version:
+                raise VersionConflict(wid, base_version, latest_version)
             latest = yield one(
                 "SELECT checksum FROM workflow_versions WHERE workflow_id = ? AND version = ?",
                 (wid, latest_version),

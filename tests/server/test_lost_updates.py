@@ -1,0 +1,79 @@
+"""Two editors saving one workflow: with ``base_version`` the later save is refused.
+
+``PUT /workflows/{id}`` stores a new version whatever the latest is, so of two people
+who loaded version 1 and saved, the second silently replaced the first's work. An
+editor that says which version its edit was made from (``?base_version=1``) now gets
+409 ``version_conflict`` and nothing is stored; the check is in the write's transaction,
+so of many concurrent saves from one version exactly one is stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from tests.conftest import linear_doc
+
+from .conftest import Call
+
+
+def _doc(*names: str) -> dict[str, Any]:
+    return linear_doc(*names, name="shared")
+
+
+async def test_a_save_from_an_older_version_is_refused_and_stores_nothing(api: Call) -> None:
+    created = await api("POST", "workflows", json_body=_doc("a"))
+    assert created.code == 201, created.body
+    wid = created.body["id"]
+
+    first = await api("PUT", "workflows", wid, json_body=_doc("a", "b"), params={"base_version": 1})
+    assert first.code == 200 and first.body["version"] == 2, first.body
+
+    late = await api("PUT", "workflows", wid, json_body=_doc("a", "c"), params={"base_version": 1})
+    assert late.code == 409, late.body
+    assert late.error["code"] == "version_conflict"
+    assert late.error["message"] == (
+        f"base_version: workflow {wid} is at version 2, not 1: it changed since this edit "
+        "began; load version 2 and apply the edit again"
+    )
+    assert late.error["details"] == {"field": "base_version", "base_version": 1, "latest": 2}
+
+    stored = await api("GET", "workflows", wid)
+    assert stored.body["latest_version"] == 2
+    assert [n["id"] for n in stored.body["document"]["graph"]["ir"]["nodes"]] == ["a", "b"]
+    versions = await api("GET", "workflows", wid, "versions")
+    assert [v["version"] for v in versions.body["items"]] == [1, 2]
+
+    again = await api("PUT", "workflows", wid, json_body=_doc("a", "c"), params={"base_version": 2})
+    assert again.code == 200 and again.body["version"] == 3
+    # Without base_version a save stores a new version as before.
+    blind = await api("PUT", "workflows", wid, json_body=_doc("d"))
+    assert blind.code == 200 and blind.body["version"] == 4
+
+
+async def test_a_bad_base_version_names_the_query_field(api: Call) -> None:
+    created = await api("POST", "workflows", json_body=_doc("a"))
+    wid = created.body["id"]
+    for bad in ("0", "-1", "two"):
+        reply = await api(
+            "PUT", "workflows", wid, json_body=_doc("b"), params={"base_version": bad}
+        )
+        assert reply.code == 422, reply.body
+        assert reply.error["code"] == "invalid_query"
+        assert reply.error["message"].startswith("query.base_version: ")
+    assert (await api("GET", "workflows", wid)).body["latest_version"] == 1
+
+
+async def test_of_concurrent_saves_from_one_version_exactly_one_is_stored(api: Call) -> None:
+    created = await api("POST", "workflows", json_body=_doc("a"))
+    wid = created.body["id"]
+    saves = [
+        api("PUT", "workflows", wid, json_body=_doc("a", f"n{i}"), params={"base_version": 1})
+        for i in range(8)
+    ]
+    replies = await asyncio.gather(*saves)
+    assert sorted(r.code for r in replies) == [200] + [409] * 7, [r.body for r in replies]
+    winner = next(r for r in replies if r.code == 200)
+    stored = await api("GET", "workflows", wid)
+    assert stored.body["latest_version"] == 2
+    assert stored.body["document"]["graph"] == winner.body["document"]["graph"]
