@@ -126,6 +126,7 @@ function render({ model, el, catalog }: { model: CanvasModel; el: HTMLElement; c
     save: () => send({ type: 'save' }),
     debug,
     continueRun: (runId: string) => send({ type: 'continue', run_id: runId }),
+    answerRun: (runId: string, value: JSONValue) => send({ type: 'continue', run_id: runId, value }),
     // A run asks for the inputs the workflow declares (or the inputs.* keys it uses).
     run: async (options?: RunOptions) => {
       const ed = editor;

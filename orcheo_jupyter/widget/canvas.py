@@ -273,7 +273,7 @@ class Canvas(anywidget.AnyWidget):
         elif kind == "debug":
             self._debug_request(content)
         elif kind == "continue":
-            self._continue(content.get("run_id"))
+            self._continue(content.get("run_id"), content.get("value"))
 
     def apply(self, diffs: list[dict[str, Any]]) -> None:
         """Apply canvas diffs from Python (the same path the browser uses)."""
@@ -372,14 +372,18 @@ class Canvas(anywidget.AnyWidget):
 
         future.add_done_callback(done)
 
-    def _continue(self, run_id: Any) -> None:
-        """Continue the run shown (paused at a breakpoint); its events light the canvas up."""
+    def _continue(self, run_id: Any, value: Any = None) -> None:
+        """Continue the run shown: past a breakpoint, or with the answer to its question.
+
+        Its events light the canvas up; an answer its schema refuses makes the run ask
+        again, with the reason, which the canvas shows.
+        """
         if not isinstance(run_id, str) or not run_id:
             self._notice("Cannot continue: no run is paused here", "error")
             return
         shown = [e for e in self._run_events if e.get("run_id") == run_id]
         after = int(shown[-1].get("seq") or 0) if shown else 0
-        future = background.submit(self.workflow.aresume(run_id, None, after=after))
+        future = background.submit(self.workflow.aresume(run_id, value, after=after))
 
         def done(fut: Any) -> None:
             exc = fut.exception()

@@ -850,6 +850,7 @@ export class CanvasEditor {
         debugChanged: () => this.decorate(),
         redraw: () => this.schedulePanel(),
         continueRun: this.host.continueRun ?? null,
+        answerRun: this.host.answerRun ?? null,
         select: id => {
           this.cy.elements().unselect();
           const ele = this.cy.getElementById(id);

@@ -11,7 +11,8 @@ import { configForm, FieldErrors, FormContext, h } from './form';
 import { iconElement } from './icons';
 import { TemplatePreviews } from './preview';
 import { EdgeDef } from './elements';
-import { NodeRun, RunSnapshot, formatDuration, pausedAt, runStatusText, stateLabel } from './overlay';
+import { NodeRun, PendingInterrupt, RunSnapshot, formatDuration, pausedAt, runStatusText, stateLabel } from './overlay';
+import { schemaForm } from './inputs';
 import { routingEditor } from './routing';
 import {
   END,
@@ -47,8 +48,46 @@ export interface PanelContext {
   redraw: () => void;
   /** Continue a run paused at a breakpoint; null where the host cannot. */
   continueRun: ((runId: string) => void) | null;
+  /** Answer an interrupted run's question; null where the host cannot (the run viewer can). */
+  answerRun?: ((runId: string, value: JSONValue) => void) | null;
   /** The code node editor the host supplies (CodeMirror); a text area otherwise. */
   codeField?: CodeFieldFactory;
+}
+
+/**
+ * The question an interrupted run waits on, with a form from its answer schema; the
+ * answer goes to the host, and a refused one comes back as the same question with
+ * the reason (the run asks again).
+ */
+function answerForm(
+  runId: string,
+  question: PendingInterrupt,
+  answer: (runId: string, value: JSONValue) => void
+): HTMLElement {
+  const form = schemaForm(question.schema ?? null, {}, 'answer');
+  const send = h(
+    'button',
+    { type: 'submit', class: 'oc-button oc-primary', 'data-action': 'answer-run' },
+    iconElement('play'),
+    'Send answer'
+  );
+  const box = h(
+    'form',
+    { class: 'oc-interrupt-form', 'data-node': question.node ?? '' },
+    h('div', { class: 'oc-interrupt-prompt' }, question.prompt || 'The run waits for an answer.'),
+    question.error ? h('div', { class: 'oc-error-text', role: 'alert' }, `Not accepted: ${question.error}`) : '',
+    form.element,
+    send
+  );
+  box.addEventListener('submit', ev => {
+    ev.preventDefault();
+    const { value, errors } = form.read();
+    form.showErrors(errors);
+    if (Object.keys(errors).length) return;
+    send.disabled = true;
+    answer(runId, value);
+  });
+  return box;
 }
 
 /** The code editor shown now: disposed when the panel is drawn again. */
@@ -478,7 +517,9 @@ function summary(ctx: PanelContext): HTMLElement {
         });
         runBox.append(go);
       }
-    } else if (r.status === 'interrupted')
+    } else if (r.status === 'interrupted' && r.id && ctx.answerRun && r.interrupts.length)
+      runBox.append(answerForm(r.id, r.interrupts[0], ctx.answerRun));
+    else if (r.status === 'interrupted')
       runBox.append(h('div', { class: 'oc-help' }, 'The run waits for an answer: open the run viewer to give it.'));
     box.append(runBox);
   }

@@ -120,6 +120,8 @@ export interface CanvasHost {
   debug?: DebugHost;
   /** Continue a run paused at a breakpoint (its events keep coming to the canvas). */
   continueRun?: (runId: string) => void;
+  /** Answer the question an interrupted run waits on (the notebook widget: in the kernel). */
+  answerRun?: (runId: string, value: JSONValue) => void;
   /** The editor for code node bodies (a text area when absent). */
   codeField?: CodeFieldFactory;
 }

@@ -288,3 +288,44 @@ def test_a_canvas_whose_kernel_restarted_says_so_and_turns_read_only(page: Any, 
     assert toast.inner_text() == message
     assert errors == []
     wait_kernel_idle(page)
+
+
+def test_notebook_canvas_answers_the_question_a_run_waits_on(page: Any, lab: Lab) -> None:
+    # The panel said "open the run viewer to give it", which a notebook widget has not.
+    cells = [
+        "from orcheo_jupyter import Workflow, Canvas\n"
+        "wf = (Workflow('ship').add_node('ask', 'HumanInputNode', prompt='Ship order 7?',"
+        " answer_schema={'type': 'object', 'required': ['ok'],"
+        " 'properties': {'ok': {'type': 'boolean'}, 'qty': {'type': 'integer', 'minimum': 1}}})\n"
+        "      .add_node('done', 'SetVariableNode', variables={'shipped': '{{ ask.answer }}'})\n"
+        "      .add_edge('START', 'ask').add_edge('ask', 'done').add_edge('done', 'END'))\n"
+        "Canvas(wf, height='560px')",
+    ]
+    open_notebook(page, lab, "canvas_answer.ipynb", cells)
+    run_cell(page, 0)
+    page.wait_for_selector(f'{CANVAS}[data-node-count="2"]', timeout=60_000)
+    page.click(f'{CANVAS} .oc-button[data-action="run"]')
+    page.wait_for_selector(f'{CANVAS}[data-run-status="interrupted"]', timeout=60_000)
+
+    form = page.locator(f'{CANVAS} .oc-panel .oc-interrupt-form[data-node="ask"]')
+    form.wait_for()
+    assert form.locator(".oc-interrupt-prompt").inner_text() == "Ship order 7?"
+    form.locator('[data-input="ok"]').check()
+    form.locator('[data-input="qty"]').fill("0")  # the schema refuses it: the run asks again
+    form.locator('[data-action="answer-run"]').click()
+    refused = page.locator(f"{CANVAS} .oc-panel .oc-interrupt-form .oc-error-text")
+    refused.wait_for(timeout=60_000)
+    assert "answer.qty: 0 is less than the minimum of 1" in refused.inner_text()
+    assert page.locator(f"{CANVAS}[data-run-status]").get_attribute("data-run-status") == (
+        "interrupted"
+    )
+
+    form.locator('[data-input="ok"]').check()
+    form.locator('[data-input="qty"]').fill("3")
+    form.locator('[data-action="answer-run"]').click()
+    page.wait_for_selector(f'{CANVAS}[data-run-status="succeeded"]', timeout=60_000)
+    point = node_point(page, "done")
+    page.mouse.click(point["x"], point["y"])
+    output = page.locator(f"{CANVAS} .oc-panel .oc-node-output")
+    output.wait_for()
+    assert '"shipped": {' in output.inner_text() and '"qty": 3' in output.inner_text()
