@@ -139,7 +139,13 @@ async def recover_orphans(
                 break
     for record in orphans:
         try:
-            await executor.recover(record.id)
+            # Said in the run's resumed (or run_started) event: a viewer tells a run
+            # continued after a crash from one resumed after an interrupt.
+            why = (
+                f"the process driving this run ({record.owner}) stopped; "
+                f"continued by {executor.owner}"
+            )
+            await executor.recover(record.id, why)
             report.resumed.append(record.id)
         except Exception as exc:
             cause = (

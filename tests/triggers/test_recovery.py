@@ -66,6 +66,10 @@ async def test_orphans_resume_or_fail_with_the_cause(env: Env) -> None:
     # A run that never started starts now (run_started); one that ran is resumed.
     assert (await store.list_events("pending-run"))[0].type == "run_started"
     assert (await store.list_events("running-run"))[0].type == "run_started"
+    # Each says why it started again, and where (a crash, not an interrupt's answer).
+    why = f"the process driving this run ({owner}) stopped; continued by {env.executor.owner}"
+    for run_id in ("pending-run", "running-run"):
+        assert (await store.list_events(run_id))[0].data == {"inputs": {}, "reason": why}
 
     failed = await store.get_run("no-document")
     assert failed.status == "failed"
