@@ -104,11 +104,11 @@ def _report(record: Any) -> int:
     return EXIT_FAILED
 
 
-def _load(path: str) -> Any:
+def _load(path: str, entrypoint: str | None = None) -> Any:
     """A document file, or an upstream-style Python script (``workflow.py``)."""
     from .compat.documents import load_file
 
-    return load_file(path)
+    return load_file(path, entrypoint)
 
 
 def _names(text: str | None) -> list[str]:
@@ -123,7 +123,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             "before": _names(args.break_before),
             "after": _names(args.break_after),
         }
-    doc = _load(args.path)
+    doc = _load(args.path, args.entrypoint)
 
     async def go(executor: Any) -> int:
         record = await executor.execute(doc, inputs, config=config)
@@ -137,7 +137,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_validate(args: argparse.Namespace) -> int:
     from .nodes.registry import check_node
 
-    doc = _load(args.path)
+    doc = _load(args.path, args.entrypoint)
     problems = spec.validate_document(doc, check_node)
     for problem in problems:
         print(problem)
@@ -233,7 +233,7 @@ def cmd_nodes(args: argparse.Namespace) -> int:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from .evaluate import CasesUnusable, evaluate, read_cases
 
-    doc = _load(args.path)
+    doc = _load(args.path, args.entrypoint)
     try:
         cases = read_cases(Path(args.data), args.limit, args.split, shown_as=args.data)
     except CasesUnusable as exc:
@@ -338,7 +338,7 @@ def cmd_test(args: argparse.Namespace) -> int:
     from .runtime.node_input import NodeNotReached, node_input
     from .runtime.single_node import NodeTestError
 
-    doc = _load(args.path)
+    doc = _load(args.path, args.entrypoint)
     state = _json_arg(args.state, "--state")
     if state is not None and not isinstance(state, dict):
         raise CliError(f"--state must be a JSON object, got {type(state).__name__}")
@@ -379,10 +379,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--run-id", action="store_true", help="print the run id on stderr")
     p.add_argument("--break-before", help="pause before these nodes (comma-separated)")
     p.add_argument("--break-after", help="pause after these nodes (comma-separated)")
+    p.add_argument(
+        "--entrypoint", help="for a Python script: the function or variable that makes its graph"
+    )
     p.set_defaults(fn=cmd_run)
 
     p = sub.add_parser("validate", help="check a document; one line per problem")
     p.add_argument("path")
+    p.add_argument(
+        "--entrypoint", help="for a Python script: the function or variable that makes its graph"
+    )
     p.set_defaults(fn=cmd_validate)
 
     p = sub.add_parser("runs", help="list stored runs")
@@ -434,6 +440,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=None)
     p.add_argument("--split", default=None)
     p.add_argument("--json", action="store_true", help="print scores as JSON")
+    p.add_argument(
+        "--entrypoint", help="for a Python script: the function or variable that makes its graph"
+    )
     p.set_defaults(fn=cmd_evaluate)
 
     p = sub.add_parser("templates", help="list the workflow templates")
@@ -455,6 +464,9 @@ def build_parser() -> argparse.ArgumentParser:
     where = p.add_mutually_exclusive_group()
     where.add_argument("--run", help="test on the state the node received in this run")
     where.add_argument("--state", help="test on this state (JSON object, or @file)")
+    p.add_argument(
+        "--entrypoint", help="for a Python script: the function or variable that makes its graph"
+    )
     p.set_defaults(fn=cmd_test)
 
     p = sub.add_parser("nodes", help="list node types")

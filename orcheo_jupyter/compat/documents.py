@@ -18,6 +18,7 @@ from ..runtime.script_graph import exec_script, graph_from_namespace, index_of
 from ..spec.models import WorkflowDocument
 from ..spec.problems import DocumentError, problems_from_validation
 from .freeze import freeze
+from .frontmatter import read_frontmatter
 
 
 def script_document(
@@ -28,7 +29,11 @@ def script_document(
     namespace: dict[str, Any] | None = None,
     **document_fields: Any,
 ) -> WorkflowDocument:
-    """The document for ``source`` (executed here, as plain Python)."""
+    """The document for ``source`` (executed here, as plain Python).
+
+    Without ``entrypoint``, the script's ``# /// orcheo`` block may name one.
+    """
+    entrypoint = entrypoint or read_frontmatter(source).entrypoint
     ns = exec_script(source) if namespace is None else namespace
     graph = graph_from_namespace(ns, entrypoint)
     ir, _why = freeze(graph)
@@ -53,14 +58,21 @@ def script_document(
         raise DocumentError(problems_from_validation(exc)) from None
 
 
-def load_file(path: str | Path) -> WorkflowDocument:
+def load_file(path: str | Path, entrypoint: str | None = None) -> WorkflowDocument:
     """A document file (JSON/YAML, also Orcheo's legacy JSON) or a Python script (``.py``).
 
     One reader for every local surface (CLI, ``Workflow.load``), so an upstream
-    ``workflow.py`` is accepted wherever a document file is.
+    ``workflow.py`` is accepted wherever a document file is. A script is named by
+    its ``# /// orcheo`` block, else by its file name; ``entrypoint`` is for scripts.
     """
     p = Path(path)
     if p.suffix != ".py":
+        if entrypoint:
+            raise DocumentError.single(
+                "entrypoint",
+                f"only a Python script (.py) has an entrypoint; {p.name} is a document",
+                field="entrypoint",
+            )
         return spec.load(p)
     try:
         source = p.read_text(encoding="utf-8")
@@ -70,4 +82,4 @@ def load_file(path: str | Path) -> WorkflowDocument:
         raise DocumentError.single("missing_file", f"is a directory, not a file: {p}") from None
     except UnicodeDecodeError as exc:
         raise DocumentError.single("encoding", f"not UTF-8 text: {exc.reason}") from None
-    return script_document(source, p.stem)
+    return script_document(source, read_frontmatter(source).name or p.stem, entrypoint)

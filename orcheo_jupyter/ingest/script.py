@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from ..compat.frontmatter import read_frontmatter
 from ..spec.models import ScriptIndex, WorkflowDocument
 from ..spec.problems import DocumentError, problems_from_validation
 from .compiler import MAX_SCRIPT_BYTES, compile_script, script_problem
@@ -40,6 +41,8 @@ async def build(
     compiled = await asyncio.to_thread(
         compile_script, script, allow=limits.allow, max_bytes=limits.max_bytes
     )
+    # After the size check: the script's own ``# /// orcheo`` block may name it.
+    entrypoint = entrypoint or read_frontmatter(script).entrypoint
     return await asyncio.to_thread(
         build_script, compiled, entrypoint, allow=limits.allow, timeout=limits.timeout
     )
@@ -68,6 +71,7 @@ async def import_script(
     the script with its index.
     """
     built = await build(script, entrypoint, limits=limits)
+    entrypoint = entrypoint or read_frontmatter(script).entrypoint
     graph: dict[str, Any]
     if built.frozen is not None:
         graph = {

@@ -136,6 +136,9 @@ def load_script_graph(
     *,
     loader: ScriptLoader | None = None,
 ) -> StateGraph[Any, Any, Any, Any]:
+    from ..compat.frontmatter import read_frontmatter
+
+    entrypoint = entrypoint or read_frontmatter(source).entrypoint
     loader = loader or _process_loader
     try:
         namespace = loader(source) if loader else exec_script(source)

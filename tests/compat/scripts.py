@@ -270,3 +270,40 @@ def greeting_config() -> dict[str, Any]:
 def orcheo_workflow():
     return build_graph(greeting_config())
 """
+
+#: A ``# /// orcheo`` block (upstream's upload metadata) naming the workflow and
+#: choosing between two graphs.
+FRONTMATTER = '''\
+# /// orcheo
+# name = "Daily digest"
+# config = "./digest.config.json"
+# entrypoint = "digest_graph"
+# ///
+"""Two graphs; the block says which one is the workflow."""
+
+from langgraph.graph import END, START, StateGraph
+
+
+def headline(state):
+    return {"headline": state.get("topic", "news").title()}
+
+
+def draft(state):
+    return {"draft": "draft"}
+
+
+def digest_graph():
+    graph = StateGraph(dict)
+    graph.add_node("headline", headline)
+    graph.add_edge(START, "headline")
+    graph.add_edge("headline", END)
+    return graph
+
+
+def draft_graph():
+    graph = StateGraph(dict)
+    graph.add_node("draft", draft)
+    graph.add_edge(START, "draft")
+    graph.add_edge("draft", END)
+    return graph
+'''
