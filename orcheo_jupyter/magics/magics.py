@@ -238,7 +238,7 @@ class OrcheoMagics(Magics):
             ns[name] = workflow
         return workflow
 
-    def _show(self, workflow: Workflow, path: Path | None) -> None:
+    def _show(self, workflow: Workflow, path: Path | None, read_only: bool = False) -> None:
         try:
             from ..widget import Canvas
         except Exception:  # no anywidget here: a static picture, or at least the summary
@@ -251,7 +251,7 @@ class OrcheoMagics(Magics):
 
             display(SVG(to_svg(workflow.document)))
             return
-        display(Canvas(workflow, path=path))
+        display(Canvas(workflow, path=path, read_only=read_only))
 
     # --- %orcheo ... ---------------------------------------------------------------------
     def _line(self, line: str) -> Any:
@@ -640,7 +640,11 @@ class OrcheoMagics(Magics):
         if args.version is None and source != "live":
             self.live[args.name] = workflow
             self.paths[args.name] = path
-        self._show(workflow, path if args.version is None else None)
+        # A past version is shown read-only: edited and saved, it would replace the file.
+        if args.version is None:
+            self._show(workflow, path)
+        else:
+            self._show(workflow, None, read_only=True)
 
     def _cmd_runs(self, words: list[str], _raw: str) -> None:
         parser = _parser("%orcheo runs")

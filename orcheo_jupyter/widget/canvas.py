@@ -338,6 +338,9 @@ class Canvas(anywidget.AnyWidget):
         self.send({"type": "notice", "level": level, "message": message})
 
     def _save(self) -> None:
+        if self.read_only:
+            self._notice("This canvas is read-only: nothing to save.", "error")
+            return
         target = self.path or Path(f"{self.workflow.name}.orcheo.json")
         try:
             written = self.workflow.save(target)

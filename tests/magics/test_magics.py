@@ -428,3 +428,37 @@ def test_a_rerun_cell_keeps_the_edits_made_outside_it_as_a_version(
     assert store_call(lambda s: s.get_workflow(doc.id)).latest_version == 3
     shell.ok(one.replace("'a'", "'c'"))  # a changed cell, nothing edited elsewhere
     assert "outside this cell" not in capsys.readouterr().err
+
+
+def test_a_past_version_is_shown_read_only_and_never_saved_over_the_file(shell: Shell) -> None:
+    # `%orcheo show NAME --version N` drew an editable canvas with no file: its Save
+    # wrote the old version over NAME.orcheo.json (the kernel's working directory).
+    from ipywidgets.widgets.widget import _instances
+
+    shell.ok(greet())
+    shell.ok(greet().replace("Hello", "Hi"))  # version 2, the file's
+    before = (shell.folder / "greet.orcheo.json").read_text()
+    shell.ok("%orcheo show greet --version 1")
+    shown = _instances[
+        shell.display.outputs[-1]["data"]["application/vnd.jupyter.widget-view+json"]["model_id"]
+    ]
+    assert shown.read_only is True
+    assert shown.document["graph"]["ir"]["nodes"][0]["config"]["variables"]["message"] == (
+        "Hello {{inputs.name}}!"
+    )
+    sent: list[Any] = []
+    shown.send = lambda content, buffers=None: sent.append(content)  # type: ignore[method-assign]
+    shown._save()  # what the toolbar's Save asks the kernel to do
+    assert (shell.folder / "greet.orcheo.json").read_text() == before
+    assert sent == [
+        {
+            "type": "notice",
+            "level": "error",
+            "message": "This canvas is read-only: nothing to save.",
+        }
+    ]
+    shell.ok("%orcheo show greet")
+    current = _instances[
+        shell.display.outputs[-1]["data"]["application/vnd.jupyter.widget-view+json"]["model_id"]
+    ]
+    assert current.read_only is False
