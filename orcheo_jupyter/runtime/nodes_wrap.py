@@ -189,10 +189,13 @@ def instrument(
                 elapsed = (time.perf_counter() - started) * 1000
                 try:
                     observer.node_finished(node_id, _output_of(node_id, result), elapsed)
-                except (ValueTooLarge, NotUnicode) as exc:
-                    # Too big (or not text) to store: the run fails here, before LangGraph
-                    # puts the output into its state and checkpoints.
-                    failure = NodeFailed(node_id, str(exc))
+                except (ValueError, TypeError, RecursionError) as exc:
+                    # Too big, not text, too deep, a cycle or an integer too long to write:
+                    # the run fails here, naming the node, before LangGraph puts the output
+                    # into its state and checkpoints.
+                    known = isinstance(exc, ValueTooLarge | NotUnicode)
+                    why = str(exc) if known else f"its output cannot be stored: {describe(exc)}"
+                    failure = NodeFailed(node_id, why)
                     observer.node_failed(node_id, str(failure), elapsed, failure.line)
                     raise failure from None
             return result

@@ -84,3 +84,24 @@ async def test_an_error_message_with_a_lone_surrogate_is_stored_escaped(
     events = await executor.store.list_events(record.id)
     assert events[-1].type == "run_failed" and events[-1].data == {"error": expected}
     await _next_run_succeeds(executor)
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    "body, cause",
+    [
+        ("d = []\nfor _ in range(100_000):\n    d = [d]\nreturn {'x': d}", "RecursionError: "),
+        ("d = {}\nd['d'] = d\nreturn {'x': d}", "RecursionError: "),
+        ("return {'x': 10 ** 5000}", "ValueError: Exceeds the limit (4300 digits)"),
+    ],
+)
+async def test_an_output_that_cannot_be_written_fails_its_node_by_name(
+    executor: Executor, body: str, cause: str
+) -> None:
+    record = await executor.execute(code_doc(body, node_id="odd"))
+    assert record.status == "failed"
+    assert record.error is not None
+    assert record.error.startswith(f"node 'odd' failed: its output cannot be stored: {cause}")
+    events = await executor.store.list_events(record.id)
+    assert [e.type for e in events][-2:] == ["node_failed", "run_failed"]
+    await _next_run_succeeds(executor)
