@@ -95,9 +95,27 @@ def _add_value_option(parser: _Parser, name: str) -> None:
     group.add_argument(f"--{name}-var", default=None)
 
 
+def _positive(text: str) -> int:
+    """argparse type of counts and version numbers: a whole number from 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 1, got {value}")
+    return value
+
+
+def _variable_name(text: str) -> str:
+    """argparse type of ``-o VAR``: a name the notebook can then use."""
+    if not text.isidentifier() or keyword.iskeyword(text):
+        raise argparse.ArgumentTypeError(f"expected a Python variable name, got {text!r}")
+    return text
+
+
 def _add_run_view_options(parser: _Parser) -> None:
     """``-o VAR`` (keep the run's result there) and ``--quiet`` (no live run view)."""
-    parser.add_argument("-o", "--output", default=None)
+    parser.add_argument("-o", "--output", default=None, type=_variable_name)
     parser.add_argument("--quiet", action="store_true")
 
 
@@ -277,8 +295,8 @@ class OrcheoMagics(Magics):
     def _cmd_diff(self, words: list[str], _raw: str) -> None:
         parser = _parser("%orcheo diff")
         parser.add_argument("name")
-        parser.add_argument("a", type=int)
-        parser.add_argument("b", type=int, nargs="?")
+        parser.add_argument("a", type=_positive)
+        parser.add_argument("b", type=_positive, nargs="?")
         args = parser.parse_args(words)
         before, _, _ = self._resolve(args.name, args.a)
         after, source, _ = self._resolve(args.name, args.b)
@@ -330,9 +348,9 @@ class OrcheoMagics(Magics):
         parser = _parser("%orcheo evaluate")
         parser.add_argument("name")
         parser.add_argument("data")
-        parser.add_argument("--limit", type=int, default=None)
+        parser.add_argument("--limit", type=_positive, default=None)
         parser.add_argument("--split", default=None)
-        parser.add_argument("-o", "--output", default=None)
+        parser.add_argument("-o", "--output", default=None, type=_variable_name)
         args = parser.parse_args(words)
         data = Path(args.data)
         if not data.is_absolute():
@@ -633,7 +651,7 @@ class OrcheoMagics(Magics):
     def _cmd_show(self, words: list[str], _raw: str) -> None:
         parser = _parser("%orcheo show")
         parser.add_argument("name")
-        parser.add_argument("--version", type=int, default=None)
+        parser.add_argument("--version", type=_positive, default=None)
         args = parser.parse_args(words)
         doc, source, path = self._resolve(args.name, args.version)
         workflow = self.live[args.name] if source == "live" else Workflow.from_document(doc)
@@ -649,7 +667,7 @@ class OrcheoMagics(Magics):
     def _cmd_runs(self, words: list[str], _raw: str) -> None:
         parser = _parser("%orcheo runs")
         parser.add_argument("name")
-        parser.add_argument("--limit", type=int, default=20)
+        parser.add_argument("--limit", type=_positive, default=20)
         args = parser.parse_args(words)
         record, runs = background.run(storage.list_runs(args.name, args.limit))
         display(RunsView(record, runs))
@@ -658,7 +676,7 @@ class OrcheoMagics(Magics):
         parser = _parser("%orcheo code")
         parser.add_argument("name")
         parser.add_argument("--print", action="store_true", dest="print_only")
-        parser.add_argument("--version", type=int, default=None)
+        parser.add_argument("--version", type=_positive, default=None)
         args = parser.parse_args(words)
         doc, _source, _path = self._resolve(args.name, args.version)
         code = document_to_code(doc)
