@@ -135,10 +135,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from .nodes.registry import check_node
+    from .triggers.config import document_problems
 
     doc = _load(args.path, args.entrypoint)
-    problems = spec.validate_document(doc, check_node)
+    problems = document_problems(doc)
     for problem in problems:
         print(problem)
     errors = [p for p in problems if p.severity == "error"]

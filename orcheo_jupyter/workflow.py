@@ -262,9 +262,10 @@ class Workflow:
         return self
 
     def validate(self) -> list[Problem]:
-        from .nodes.registry import check_node
+        """Every problem the server would refuse this document for (its triggers too)."""
+        from .triggers.config import document_problems
 
-        return spec.validate_document(self._doc, check_node)
+        return document_problems(self._doc)
 
     # --- listeners (e.g. canvases bound to this workflow) ----------------------------
     def subscribe(self, listener: Listener) -> Callable[[], None]:

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import spec
-from ..nodes.registry import check_node
 from ..spec.models import FrozenIRGraph, WorkflowDocument
 from ..spec.problems import DocumentError, Problem
 from .errors import ExportError, ExportProblem
@@ -46,17 +45,15 @@ class Collection:
 def check(doc: WorkflowDocument) -> list[Problem]:
     """Errors that keep a document from running: validation, building, trigger settings."""
     from ..runtime.build import compile_check
-    from ..triggers.config import triggers_of
+    from ..triggers.config import document_problems
 
-    errors = [p for p in spec.validate_document(doc, check_node) if p.severity == "error"]
+    errors = [p for p in document_problems(doc) if p.severity == "error"]
     # A script graph is built by running the script: export reads it, never runs it.
     if not errors and isinstance(doc.graph, FrozenIRGraph):
         try:
             compile_check(doc)
         except DocumentError as exc:
             errors += [p for p in exc.problems if p.severity == "error"]
-    _, trigger_problems = triggers_of(doc, doc.id or doc.name)
-    errors += [p for p in trigger_problems if p.severity == "error"]
     return errors
 
 

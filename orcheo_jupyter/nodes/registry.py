@@ -21,7 +21,7 @@ from pydantic import ValidationError
 
 from ..spec import legacy
 from ..spec.models import BuiltinNode
-from ..spec.problems import Problem, problems_from_validation
+from ..spec.problems import Problem, problems_from_errors
 from .base import BaseNode
 
 log = logging.getLogger(__name__)
@@ -162,7 +162,8 @@ def config_problems(model: builtins.type[BaseNode], config: dict[str, Any]) -> l
     fields: the runtime never resolves those, so what is stored is what runs.
     """
     try:
-        model.model_validate(config)
+        # A document's config as stored: trigger settings must name secrets by reference.
+        model.model_validate(config, context={"stored": True})
     except ValidationError as exc:
         deferred = model.deferred_fields
         kept = [
@@ -170,10 +171,7 @@ def config_problems(model: builtins.type[BaseNode], config: dict[str, Any]) -> l
             for e in exc.errors()
             if (e["loc"] and e["loc"][0] in deferred) or not _is_template(e.get("input"))
         ]
-        if not kept:
-            return []
-        filtered = ValidationError.from_exception_data(exc.title, kept)  # type: ignore[arg-type]
-        return problems_from_validation(filtered, prefix="config")
+        return problems_from_errors(kept, prefix="config")
     return []
 
 

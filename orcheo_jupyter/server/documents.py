@@ -14,7 +14,6 @@ from typing import Any
 
 from ..common.lru import LRU
 from ..ingest import ScriptLimits, index_script
-from ..nodes.registry import check_node
 from ..runtime import prepared
 from ..runtime.admission import is_large
 from ..runtime.build import build_graph
@@ -23,7 +22,7 @@ from ..spec.inputs import schema_problems
 from ..spec.io import document_from_data
 from ..spec.models import ScriptGraph, WorkflowDocument
 from ..spec.problems import DocumentError, Problem
-from ..spec.validate import validate_document
+from ..triggers.config import document_problems
 from .document_worker import DocumentWorker, parse_stored
 
 #: Builds and compiles a document somewhere else; raises DocumentError if it cannot.
@@ -85,9 +84,10 @@ class Documents:
     def problems(self, doc: WorkflowDocument) -> list[Problem]:
         """Errors and warnings of a document by the rules ``admit`` applies (canvas badges).
 
-        ``validate_document`` includes ``inputs_schema``, as every surface's check does.
+        ``document_problems`` includes ``inputs_schema`` and the document's triggers, as
+        every surface's check does.
         """
-        return validate_document(doc, check_node)
+        return document_problems(doc)
 
     def parsed(self, checksum: str, data: dict[str, Any]) -> WorkflowDocument:
         """A stored document as a model; parsed once per checksum."""

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 Severity = Literal["error", "warning"]
 
@@ -72,8 +74,15 @@ def problems_from_validation(
     exc: ValidationError, prefix: str = "", node: str | None = None
 ) -> list[Problem]:
     """Convert pydantic errors into one Problem per error, naming the field path."""
+    return problems_from_errors(exc.errors(include_url=False), prefix, node)
+
+
+def problems_from_errors(
+    errors: Iterable[ErrorDetails], prefix: str = "", node: str | None = None
+) -> list[Problem]:
+    """``problems_from_validation`` for a chosen part of a ValidationError's errors."""
     found = []
-    for err in exc.errors(include_url=False):
+    for err in errors:
         # Discriminated unions add the tag name ("builtin", "frozen-ir") to the
         # location; it is noise for a reader who wants the field path.
         loc = tuple(p for p in err["loc"] if p not in _TAGS)

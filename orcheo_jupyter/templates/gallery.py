@@ -338,12 +338,15 @@ def sql_report() -> dict[str, Any]:
     )
 
 
+_ITEMS_URL = "http://127.0.0.1:8000/items"
+
+
 def poll_dedupe_webhook() -> dict[str, Any]:
+    # The trigger polls a fixed URL (the services read it before any run); a run started
+    # by hand fetches inputs.source_url, by default the same list.
     return _doc(
         [
-            _node(
-                "poll", "HttpPollingTriggerNode", url="{{inputs.source_url}}", interval_seconds=300
-            ),
+            _node("poll", "HttpPollingTriggerNode", url=_ITEMS_URL, interval_seconds=300),
             _node("fetch", "HttpRequestNode", url="{{inputs.source_url}}", raise_for_status=True),
             _node(
                 "setup",
@@ -389,7 +392,7 @@ def poll_dedupe_webhook() -> dict[str, Any]:
             _node("nothing_new", "NoOpTaskNode"),
         ],
         {
-            "source_url": _text("http://127.0.0.1:8000/items", "Poll this URL (a JSON list)"),
+            "source_url": _text(_ITEMS_URL, "Fetch this URL (a JSON list)"),
             "webhook_url": _text("http://127.0.0.1:8000/hook", "Call this webhook"),
             "database": _text("dedupe.sqlite", "Seen-ids database"),
         },
@@ -464,7 +467,8 @@ TEMPLATES: dict[str, Template] = {
         Template(
             "poll-dedupe-webhook",
             "Polling → dedupe → webhook call",
-            "Poll a JSON list, remember seen ids in SQLite, post only new ones.",
+            "Poll a JSON list (set the URL in the poll node), remember seen ids in SQLite, "
+            "post only new ones.",
             ("polling", "sql", "http"),
             poll_dedupe_webhook,
         ),

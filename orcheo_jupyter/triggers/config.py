@@ -26,8 +26,10 @@ from ..nodes.library.trigger_nodes import (
 from ..nodes.library.trigger_nodes import (
     HmacConfig as HmacConfig,
 )
+from ..nodes.registry import check_node
 from ..spec.models import BuiltinNode, FrozenIRGraph, WorkflowDocument
 from ..spec.problems import Problem, problems_from_validation
+from ..spec.validate import validate_document
 
 #: One model per trigger kind, shared with the trigger nodes (``nodes/library/trigger_nodes.py``).
 WebhookConfig = WebhookTriggerNode
@@ -100,6 +102,19 @@ def _parse(
 Triggers = tuple[list[TriggerSpec], list[Problem]]
 
 
+def document_problems(doc: WorkflowDocument) -> list[Problem]:
+    """Every problem the server would refuse ``doc`` for, errors first: what validating
+    a document says on every surface (CLI, canvas, API, notebook) before storing it.
+
+    Trigger nodes are checked with the other nodes (``check_node``); the document's own
+    ``triggers`` list and the rules across triggers (one webhook, unique ids) are added.
+    """
+    problems = validate_document(doc, check_node)
+    _, found = triggers_of(doc, doc.id or doc.name)
+    problems += [p for p in found if p.node is None]
+    return sorted(problems, key=lambda p: p.severity != "error")
+
+
 def triggers_of(doc: WorkflowDocument, workflow_id: str) -> Triggers:
     """Every trigger of the document, and the problems that keep some from working."""
     specs: list[TriggerSpec] = []
@@ -118,17 +133,6 @@ def triggers_of(doc: WorkflowDocument, workflow_id: str) -> Triggers:
                 continue
             kind = _NODE_TYPES[node.type]
             prefix = f"graph.ir.nodes[{j}].config"
-            if any(isinstance(v, str) and "{{" in v for v in node.config.values()):
-                problems.append(
-                    Problem(
-                        "error",
-                        "trigger_template",
-                        "trigger settings are read before any run: {{templates}} cannot work",
-                        node=node.id,
-                        field=prefix,
-                    )
-                )
-                continue
             config, found = _parse(kind, dict(node.config), prefix, node.id)
             problems += found
             if config is not None:

@@ -23,7 +23,7 @@ import traitlets
 
 from ..nodes import registry
 from ..runtime import background
-from ..spec import DocumentError, WorkflowDocument, to_data, validate_document
+from ..spec import DocumentError, WorkflowDocument, to_data
 from ..spec.edits import EditError, apply_edits, changes_structure
 from ..spec.models import FrozenIRGraph
 from ..workflow import Workflow
@@ -216,7 +216,9 @@ class Canvas(anywidget.AnyWidget):
     # --- Python -> canvas --------------------------------------------------------
     @staticmethod
     def _problems_of(doc: WorkflowDocument) -> list[dict[str, Any]]:
-        return [p.as_dict() for p in validate_document(doc, registry.check_node)]
+        from ..triggers.config import document_problems
+
+        return [p.as_dict() for p in document_problems(doc)]
 
     def refresh(self) -> None:
         """Redraw from the workflow (after changing its document by other means)."""

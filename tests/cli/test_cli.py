@@ -120,6 +120,14 @@ def test_validate(env: dict[str, str], tmp_path: Path) -> None:
         "error: node 'b' type: unknown node type 'Nope'",
         "error: edges[3].target: edge target 'ghost' is not a node",
     ]
+    # What the server would refuse to store, the trigger list included.
+    timed = {**linear_doc("a"), "triggers": [{"type": "cron", "config": {"expression": "{{x}}"}}]}
+    late = cli(env, "validate", write(tmp_path, "late.json", timed))
+    assert late.returncode == 1
+    assert late.stdout.splitlines() == [
+        "error: triggers[0].config.expression: trigger settings are read before any run: "
+        "{{templates}} cannot work"
+    ]
 
 
 def test_interrupt_resume_and_history(env: dict[str, str], tmp_path: Path) -> None:

@@ -259,6 +259,48 @@ async def test_validate_reports_the_problems_the_server_would_refuse(api: Call) 
     assert taken.code == 422
 
 
+async def test_validate_names_the_trigger_settings_the_server_would_refuse(api: Call) -> None:
+    doc = linear_doc("a")
+    doc["graph"]["ir"]["nodes"].insert(
+        0,
+        {
+            "kind": "builtin",
+            "id": "hook",
+            "type": "WebhookTriggerNode",
+            "config": {"shared_secret_header": "X-Token", "shared_secret": "hunter2"},
+        },
+    )
+    doc["graph"]["ir"]["edges"][0] = {"source": "hook", "target": "a"}
+    doc["graph"]["ir"]["edges"].insert(0, {"source": "__start__", "target": "hook"})
+    doc["graph"]["ir"]["entrypoint"] = doc["graph"]["entrypoint"] = "hook"
+    doc["triggers"] = [{"type": "cron", "config": {"expression": "{{inputs.when}}"}}]
+    reply = await api("POST", "workflows", "validate", json_body=doc)
+    found = [(p["node"], p["field"], p["message"]) for p in reply.body["problems"]]
+    assert found == [
+        (
+            "hook",
+            "config.shared_secret",
+            "Value error, must be a [[credential]] reference: the document must not hold the "
+            "secret itself",
+        ),
+        (
+            None,
+            "triggers[0].config.expression",
+            "trigger settings are read before any run: {{templates}} cannot work",
+        ),
+    ]
+    # Storing refuses the node's setting first, then the trigger list's.
+    refused = await api("POST", "workflows", json_body=doc)
+    assert refused.code == 422
+    assert [p["field"] for p in refused.error["details"]] == ["config.shared_secret"]
+    assert "hunter2" not in json.dumps(reply.body) + json.dumps(refused.body)
+    doc["graph"]["ir"]["nodes"][0]["config"]["shared_secret"] = "[[hook_token]]"
+    refused = await api("POST", "workflows", json_body=doc)
+    assert [p["field"] for p in refused.error["details"]] == ["triggers[0].config.expression"]
+    doc["triggers"] = []
+    assert (await api("POST", "workflows", json_body=doc)).code == 201
+
+
 async def test_validate_a_clean_document_and_a_malformed_one(api: Call) -> None:
     reply = await api("POST", "workflows", "validate", json_body=linear_doc("a"))
     assert reply.code == 200 and reply.body == {"problems": []}

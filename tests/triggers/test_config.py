@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from orcheo_jupyter.nodes.registry import check_node
+from orcheo_jupyter.spec import validate_document
 from orcheo_jupyter.spec.io import document_from_data
 from orcheo_jupyter.triggers import CronConfig, DispatchPolicy, WebhookConfig, triggers_of
 from tests.conftest import linear_doc
@@ -83,6 +85,37 @@ def test_problems_name_the_field() -> None:
             "triggers",
             "2 enabled webhook triggers: a workflow has one webhook address, so enable only one",
         ),
+    ]
+
+
+def test_a_template_in_any_trigger_setting_is_named_by_validation_and_by_the_services() -> None:
+    doc = doc_with(
+        [{"type": "webhook", "config": {"idempotency_header": "{{inputs.header}}"}}],
+        {
+            "kind": "builtin",
+            "id": "poll",
+            "type": "HttpPollingTriggerNode",
+            "config": {"url": "{{inputs.url}}", "interval_seconds": 60},
+        },
+        {
+            "kind": "builtin",
+            "id": "nightly",
+            "type": "CronTriggerNode",
+            "config": {"expression": "0 3 * * *", "timezone": "{{inputs.zone}}"},
+        },
+    )
+    why = "trigger settings are read before any run: {{templates}} cannot work"
+    _, problems = triggers_of(doc, "wf")
+    assert [(p.code, p.node, p.field, p.message) for p in problems] == [
+        ("trigger_template", None, "triggers[0].config.idempotency_header", why),
+        ("trigger_template", "poll", "graph.ir.nodes[0].config.url", why),
+        ("trigger_template", "nightly", "graph.ir.nodes[1].config.timezone", why),
+    ]
+    # The check every surface runs before storing or running says the same, per node.
+    errors = [p for p in validate_document(doc, check_node) if p.severity == "error"]
+    assert [(p.code, p.node, p.field) for p in errors] == [
+        ("trigger_template", "poll", "config.url"),
+        ("trigger_template", "nightly", "config.timezone"),
     ]
 
 

@@ -26,11 +26,12 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from ...spec.refs import parse_ref
 from ..base import BaseNode, NodeContext
 from ..registry import register
-from ..support.dotted_paths import absolute_http_url, is_template
+from ..support.dotted_paths import absolute_http_url
 from .dates import check_zone
 
 _OUTPUT = "{trigger_type, trigger_config} (secrets masked)"
@@ -84,9 +85,27 @@ class HmacConfig(_Strict):
         return value
 
 
+#: Why a trigger setting cannot be a template: nothing exists yet to fill it in.
+TEMPLATE_IN_TRIGGER = "trigger settings are read before any run: {{templates}} cannot work"
+
+
 class _TriggerNode(BaseNode):
     #: Config fields whose values are credentials: masked in the node's output.
     secret_fields: ClassVar[frozenset[str]] = frozenset()
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        # The trigger services read every setting as stored, before any run, and the
+        # runtime resolves none of them: each is checked as written, templates too.
+        cls.deferred_fields = frozenset(cls.model_fields)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_templates(cls, value: Any) -> Any:
+        if isinstance(value, str) and "{{" in value:
+            raise PydanticCustomError("trigger_template", TEMPLATE_IN_TRIGGER)
+        return value
 
     async def run(self, state: Mapping[str, Any], ctx: NodeContext) -> Any:
         config = self.model_dump(mode="json")
@@ -227,8 +246,6 @@ class CronTriggerNode(_TriggerNode):
     @field_validator("expression")
     @classmethod
     def _parses(cls, value: str) -> str:
-        if is_template(value):
-            raise ValueError("trigger settings are read before any run: {{templates}} cannot work")
         problem = cron_problem(value)
         if problem:
             raise ValueError(problem)
@@ -237,8 +254,6 @@ class CronTriggerNode(_TriggerNode):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        if is_template(value):
-            raise ValueError("trigger settings are read before any run: {{templates}} cannot work")
         return check_zone(value)
 
     @field_validator("start_at", "end_at")
