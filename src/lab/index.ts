@@ -22,6 +22,7 @@ import { iconNames, iconSvg, setIconRenderer } from '../canvas/icons';
 import { RunViewer } from './runviewer';
 import { Sidebar } from './sidebar';
 import { showVersions } from './versions';
+import { pickTemplate } from './templatepicker';
 import { ToolbarButton } from '@jupyterlab/ui-components';
 import { ApiError } from './api';
 import { workflowIdFor } from './identity';
@@ -168,10 +169,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
         await showErrorMessage('Workflow from template', `Cannot list templates: ${String(err)}`);
         return;
       }
-      const labels = choices.map(t => `${t.title} (${t.name})`);
-      const picked = await InputDialog.getItem({ title: 'Workflow from template', items: labels });
-      if (!picked.button.accept || picked.value === null) return;
-      const template = choices[labels.indexOf(picked.value)];
+      const picked = await pickTemplate(choices);
+      const template = choices.find(t => t.name === picked);
       if (!template) return;
       const doc = await api.template(template.name);
       const path = await freePath(template.name);
