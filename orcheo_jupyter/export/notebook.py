@@ -74,6 +74,12 @@ def read_cells(path: Path) -> list[Cell]:
     """The notebook's cells; ExportError when the file is missing or not a notebook."""
     import nbformat
 
+    if path.name.endswith(SUFFIX) or path.suffix in (".yaml", ".yml", ".py"):
+        # A workflow is what a bundle is made of: export collects them from a notebook.
+        raise ExportError(
+            f"{path} is a workflow, not a notebook: export reads a .ipynb that holds "
+            f"%%orcheo cells; `python -m orcheo_jupyter run {path}` runs a workflow as it is"
+        )
     try:
         nb = nbformat.read(path, as_version=4)
     except FileNotFoundError:

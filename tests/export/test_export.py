@@ -438,3 +438,22 @@ def test_a_file_edited_since_its_cell_ran_is_named_and_the_cell_is_exported(fold
     ]
     exported = spec.load(folder / "out2" / "greet.orcheo.json")
     assert [n.id for n in exported.graph.ir.nodes] == ["hello"]
+
+
+def test_exporting_a_workflow_file_says_export_takes_a_notebook(folder: Path) -> None:
+    # A new user's natural guess; it answered with nbformat's "could not be converted
+    # from version 1 to version 2 because it's missing a key: cells".
+    Workflow("greet").add_node("a", "DebugNode").add_edge("START", "a").save()
+    done = subprocess.run(
+        [sys.executable, "-m", "orcheo_jupyter", "export", "greet.orcheo.json"],
+        capture_output=True,
+        text=True,
+        cwd=folder,
+    )
+    assert done.returncode != 0
+    assert done.stderr.strip() == (
+        "error: greet.orcheo.json is a workflow, not a notebook: export reads a .ipynb that "
+        "holds %%orcheo cells; `python -m orcheo_jupyter run greet.orcheo.json` runs a "
+        "workflow as it is"
+    )
+    assert not (folder / "greet_bundle").exists()
