@@ -146,7 +146,14 @@ async def load(
             "`%orcheo list` shows what exists"
         )
     store = (await _executor()).store
-    stored = await store.get_version(record.id, version)
+    try:
+        stored = await store.get_version(record.id, version)
+    except NotFound:
+        # The store names the workflow by its id; the notebook knows it by name.
+        raise LookupError(
+            f"workflow {name!r} has no version {version} "
+            f"(its latest is version {record.latest_version})"
+        ) from None
     assert stored.document is not None
     return spec.document_from_data(stored.document), path if path.exists() else None
 

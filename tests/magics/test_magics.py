@@ -195,6 +195,8 @@ def test_run_argument_errors(shell: Shell) -> None:
         ),
         ("%orcheo code greet --version -1", "argument --version: expected a whole number from 1"),
         ("%orcheo diff greet 0", "argument a: expected a whole number from 1, got 0"),
+        ("%orcheo diff greet 1 5", "workflow 'greet' has no version 5 (its latest is version 1)"),
+        ("%orcheo show greet --version 9", "workflow 'greet' has no version 9"),
         ("%orcheo run greet -o 1bad", "argument -o/--output: expected a Python variable name"),
         ("%orcheo resume r1 -o class", "expected a Python variable name, got 'class'"),
         ("%orcheo evaluate greet c.jsonl --limit -2", "argument --limit: expected a whole number"),
