@@ -6,12 +6,15 @@ live in ``ingest/``; this module runs trusted local documents as they are.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import inspect
 import sys
 import types
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from types import CodeType
-from typing import Any
+from typing import Any, get_origin
 
 from langgraph.graph import StateGraph
 from langgraph.graph.state import CompiledStateGraph
@@ -28,20 +31,69 @@ def _problem(message: str) -> DocumentError:
 
 
 def _call_entrypoint(name: str, fn: Callable[[], Any]) -> Any:
-    """Call the script's graph builder; what it raises is a problem of the script."""
+    """Call the script's graph builder (awaiting an async one); what it raises is a
+    problem of the script."""
     try:
-        return fn()
+        out = fn()
+        if inspect.isawaitable(out):
+            out = _await(out)
+        return out
     except DocumentError:
         raise
     except Exception as exc:
         raise _problem(f"{name}() raised {type(exc).__name__}: {exc}") from None
 
 
+def _await(awaitable: Any) -> Any:
+    """Run an async builder to completion, on a thread of its own: a notebook's or a
+    server's event loop may be running in this one."""
+
+    async def wait() -> Any:
+        return await awaitable
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, wait()).result()
+
+
+def _returns_graph(fn: Any) -> bool:
+    """A function annotated ``-> StateGraph`` (or ``CompiledStateGraph``) that takes no
+    required argument: upstream Orcheo counts it as a graph the script defines."""
+    try:
+        signature = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return False
+    annotation = signature.return_annotation
+    if isinstance(annotation, str):
+        named = annotation.split("[")[0].rsplit(".", 1)[-1] in {"StateGraph", "CompiledStateGraph"}
+    else:
+        origin = get_origin(annotation) or annotation
+        named = origin in (StateGraph, CompiledStateGraph)
+    return named and all(
+        p.default is not inspect.Parameter.empty
+        or p.kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+        for p in signature.parameters.values()
+    )
+
+
+def _defined_graphs(namespace: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    """The script's graphs and its own functions annotated to return one."""
+    module = namespace.get("__name__")
+
+    def counts(value: Any) -> bool:
+        if isinstance(value, StateGraph | CompiledStateGraph):
+            return True
+        return inspect.isfunction(value) and value.__module__ == module and _returns_graph(value)
+
+    return [(key, value) for key, value in namespace.items() if counts(value)]
+
+
 def graph_from_namespace(
     namespace: Mapping[str, Any], entrypoint: str | None
 ) -> StateGraph[Any, Any, Any, Any]:
-    """The script's graph: ``entrypoint``, else ``orcheo_workflow()``, else ``build_graph()``
-    (upstream Orcheo's name), else its one StateGraph."""
+    """The script's graph: ``entrypoint``, else ``orcheo_workflow`` (a graph or a
+    function), else ``build_graph()`` (upstream Orcheo's name), else the one graph
+    the script defines: a StateGraph value or a function annotated ``-> StateGraph``
+    (sync or async), as upstream finds it."""
     from ..compat.builder import build_graph as legacy_graph
     from ..compat.builder import is_builder
     from ..compat.routers import bind_routers
@@ -52,19 +104,24 @@ def graph_from_namespace(
         obj = namespace[entrypoint]
         if callable(obj) and not isinstance(obj, StateGraph | CompiledStateGraph):
             obj = _call_entrypoint(entrypoint, obj)
+    elif isinstance(namespace.get("orcheo_workflow"), StateGraph | CompiledStateGraph):
+        obj = namespace["orcheo_workflow"]
     elif callable(namespace.get("orcheo_workflow")):
         obj = _call_entrypoint("orcheo_workflow", namespace["orcheo_workflow"])
     elif callable(namespace.get("build_graph")) and not is_builder(namespace["build_graph"]):
         # upstream Orcheo's convention (its own builder, when imported, is not the script's)
         obj = _call_entrypoint("build_graph", namespace["build_graph"])
     else:
-        found = [v for v in namespace.values() if isinstance(v, StateGraph | CompiledStateGraph)]
+        found = _defined_graphs(namespace)
         if len(found) != 1:
+            names = f" ({', '.join(k for k, _ in found)})" if found else ""
             raise _problem(
-                f"script defines {len(found)} graphs; "
+                f"script defines {len(found)} graphs{names}; "
                 "define orcheo_workflow() or name an entrypoint"
             )
-        obj = found[0]
+        key, obj = found[0]
+        if not isinstance(obj, StateGraph | CompiledStateGraph):
+            obj = _call_entrypoint(key, obj)
     if isinstance(obj, CompiledStateGraph):
         obj = obj.builder
     if looks_legacy(obj):
