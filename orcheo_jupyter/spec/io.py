@@ -107,6 +107,31 @@ def name_from_path(path: Path) -> str:
     return base
 
 
+#: The SHA-256 of each file this process last read or wrote, by resolved path.
+_seen: dict[Path, str] = {}
+
+
+def _saw(p: Path, raw: bytes) -> None:
+    _seen[p.resolve()] = hashlib.sha256(raw).hexdigest()
+
+
+def changed_elsewhere(path: str | Path) -> bool:
+    """Whether the file differs from what this process last read or wrote there.
+
+    A writer that keeps a document in memory (a notebook's canvas) asks before
+    replacing the file, so another process's save is not lost without a word.
+    False when this process never read or wrote the file, or it is gone.
+    """
+    p = Path(path).resolve()
+    known = _seen.get(p)
+    if known is None:
+        return False
+    try:
+        return hashlib.sha256(p.read_bytes()).hexdigest() != known
+    except OSError:
+        return False
+
+
 def load(path: str | Path) -> WorkflowDocument:
     """Read a document (or a bare/legacy graph) from a file."""
     p = Path(path)
@@ -116,6 +141,7 @@ def load(path: str | Path) -> WorkflowDocument:
         raise DocumentError.single("missing_file", f"no such file: {p}") from None
     except IsADirectoryError:
         raise DocumentError.single("missing_file", f"is a directory, not a file: {p}") from None
+    _saw(p, raw)
     if p.suffix in {".yaml", ".yml"}:
         import yaml
 
@@ -131,8 +157,10 @@ def save(doc: WorkflowDocument, path: str | Path) -> Path:
     """Write the canonical form atomically, so a crash never leaves half a file."""
     p = Path(path)
     tmp = p.with_name(f".{p.name}.tmp")
-    tmp.write_text(dumps(doc), encoding="utf-8")
+    raw = dumps(doc).encode("utf-8")
+    tmp.write_bytes(raw)
     tmp.replace(p)
+    _saw(p, raw)
     return p
 
 

@@ -25,6 +25,7 @@ from ..nodes import registry
 from ..runtime import background
 from ..spec import DocumentError, WorkflowDocument, to_data
 from ..spec.edits import EditError, apply_edits, changes_structure
+from ..spec.io import changed_elsewhere
 from ..spec.models import FrozenIRGraph
 from ..workflow import Workflow
 from . import bundle
@@ -196,6 +197,8 @@ class Canvas(anywidget.AnyWidget):
         self.path: Path | None = Path(path) if path is not None else loaded_from
         self.last_error: str | None = None
         self._stale = False
+        #: A file changed elsewhere that the user chose to replace (a second Save).
+        self._replace_confirmed: Path | None = None
         self._lock = threading.Lock()
         self._run_events: list[dict[str, Any]] = []
         self._debug = WidgetDebug(wf)
@@ -344,6 +347,16 @@ class Canvas(anywidget.AnyWidget):
             self._notice("This canvas is read-only: nothing to save.", "error")
             return
         target = self.path or Path(f"{self.workflow.name}.orcheo.json")
+        if changed_elsewhere(target) and self._replace_confirmed != target.resolve():
+            self._replace_confirmed = target.resolve()
+            self._notice(
+                f"{target.name} changed on disk since this kernel read or wrote it (another "
+                f"kernel, Lab's editor or a program): not saved. Save again to replace it "
+                f"with this canvas's workflow.",
+                "error",
+            )
+            return
+        self._replace_confirmed = None
         try:
             written = self.workflow.save(target)
         except OSError as exc:

@@ -384,3 +384,35 @@ def test_the_run_form_asks_the_kernel_to_check_its_inputs(sent: Sent) -> None:
     assert "'name' is a required property" in fields[0][1]
     not_object = _ask(canvas, sent, 3, "inputs", inputs=[1])
     assert (not_object["ok"], not_object["error"]) == (False, "inputs: expected an object")
+
+
+def test_save_asks_before_replacing_a_file_another_process_changed(
+    tmp_path: Path, sent: Sent
+) -> None:
+    # Two kernels (or a kernel and Lab's editor) on one file: the later canvas Save
+    # replaced the other's saved work without a word.
+    path = _wf().save(tmp_path / "w.orcheo.json")
+    canvas = Canvas(path)
+    other = spec.load(path)
+    other.description = "saved by another kernel"
+    (tmp_path / "w.orcheo.json").write_text(spec.dumps(other), encoding="utf-8")  # not ours
+
+    canvas._on_message(canvas, {"type": "save"}, [])
+    assert spec.load(path).description == "saved by another kernel"
+    assert sent.of("notice") == [
+        {
+            "type": "notice",
+            "level": "error",
+            "message": "w.orcheo.json changed on disk since this kernel read or wrote it "
+            "(another kernel, Lab's editor or a program): not saved. Save again to replace it "
+            "with this canvas's workflow.",
+        }
+    ]
+    canvas._on_message(canvas, {"type": "save"}, [])  # the user's choice: replace it
+    assert spec.load(path).description == ""
+    assert sent.of("notice")[-1] == {"type": "notice", "level": "info", "message": f"Saved {path}"}
+
+    # This kernel's own writes (a re-run %%orcheo cell, Workflow.save) are not "elsewhere".
+    Workflow.from_document(spec.load(path)).add_node("z", "DebugNode").save(path)
+    canvas._on_message(canvas, {"type": "save"}, [])
+    assert sent.of("notice")[-1]["level"] == "info"
