@@ -107,7 +107,7 @@ def describe(exc: BaseException | None, status: int = 500) -> Described:
         return Described(422, "invalid_credential", str(exc), [problem])
     if isinstance(exc, UnstorableValue):  # the request's own values: a 400, before DocumentError
         problems = [p.as_dict() for p in exc.problems]
-        return Described(400, "invalid_value", str(exc), problems)
+        return Described(400, "invalid_value", exc.refusal, problems)
     if isinstance(exc, DocumentError):
         return Described(422, "invalid_document", str(exc), [p.as_dict() for p in exc.problems])
     if isinstance(exc, ScriptTooLarge):

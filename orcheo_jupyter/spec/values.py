@@ -42,6 +42,12 @@ class UnstorableValue(DocumentError):
     A client error in the request itself (HTTP 400), not a document problem.
     """
 
+    @property
+    def refusal(self) -> str:
+        """The problems as an API refusal words them (``inputs.a: ...; inputs.b: ...``):
+        every one is an error, so no severity prefix."""
+        return "; ".join(p.describe() for p in self.problems) or str(self)
+
 
 @dataclass(frozen=True)
 class ValueLimits:

@@ -265,7 +265,7 @@ class TriggerService:
             await self.dispatcher.admit(job)
         except UnstorableValue as exc:
             details = [p.as_dict() for p in exc.problems]
-            raise WebhookRejected(400, "invalid_value", str(exc), details=details) from None
+            raise WebhookRejected(400, "invalid_value", exc.refusal, details=details) from None
         except CredentialError as exc:
             log.warning(
                 "orcheo: webhook of workflow %s cannot start runs: %s", job.workflow_id, exc

@@ -98,6 +98,8 @@ async def test_a_webhook_refuses_them_before_any_202(
         reply = await deliver(case.inputs_json())
         assert reply.code == 400, (case.name, reply.body)
         assert reply.error["code"] == "invalid_value"
+        # Worded as the API's refusals are: the field first, no "error: " prefix.
+        assert reply.error["message"].startswith("inputs.body"), reply.error["message"]
         refused_as(case, reply.error["details"], "inputs.body.", "inputs.body")
     assert (await api("GET", "executions", params={"workflow_id": "open-hook"})).body["total"] == 0
     dead = await api("GET", "dead-letters")
