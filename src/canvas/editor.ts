@@ -842,6 +842,7 @@ export class CanvasEditor {
         readOnly: this.readOnly,
         credentials: () => this.host.credentials(),
         codeField: this.host.codeField,
+        triggerStatus: this.host.triggerStatus,
         edit: (diffs, label) => this.edit(diffs, label),
         remove: (n, e) => this.remove(n, e),
         debug: this.debug,

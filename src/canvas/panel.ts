@@ -25,6 +25,7 @@ import {
   JSONObject,
   JSONValue,
   Problem,
+  TriggerStatus,
   WorkflowDocument
 } from './types';
 
@@ -52,6 +53,54 @@ export interface PanelContext {
   answerRun?: ((runId: string, value: JSONValue) => void) | null;
   /** The code node editor the host supplies (CodeMirror); a text area otherwise. */
   codeField?: CodeFieldFactory;
+  /** A trigger node's state on the server; absent where nothing serves triggers. */
+  triggerStatus?: (nodeId: string) => Promise<TriggerStatus>;
+}
+
+/** The last answer per host and node: a redrawn panel shows it at once, then refreshes it. */
+const lastTriggerStatus = new WeakMap<object, Map<string, TriggerStatus>>();
+
+/** A trigger node's live state (webhook address, next fire), filled in when the host answers. */
+function triggerSection(id: string, status: (nodeId: string) => Promise<TriggerStatus>): HTMLElement {
+  const known = lastTriggerStatus.get(status) ?? new Map<string, TriggerStatus>();
+  lastTriggerStatus.set(status, known);
+  const body = h(
+    'div',
+    { class: 'oc-trigger-status', 'data-trigger-status': id },
+    h('div', { class: 'oc-muted' }, 'Checking…')
+  );
+  const show = (found: TriggerStatus): void => {
+    known.set(id, found);
+    const rows = found.rows.map(row => {
+      const value = h('code', { class: 'oc-trigger-value' }, row.value);
+      const line = h(
+        'div',
+        { class: 'oc-trigger-row', 'data-label': row.label },
+        h('span', { class: 'oc-label' }, row.label),
+        value
+      );
+      if (row.copy) {
+        const copy = h('button', { type: 'button', class: 'oc-small', 'data-action': 'copy-trigger-value' }, 'Copy');
+        copy.addEventListener('click', () => {
+          void navigator.clipboard?.writeText(row.value).then(
+            () => (copy.textContent = 'Copied'),
+            () => (copy.textContent = 'Select and copy it')
+          );
+        });
+        line.append(copy);
+      }
+      return line;
+    });
+    body.replaceChildren(...rows, found.note ? h('div', { class: 'oc-help' }, found.note) : '');
+  };
+  const before = known.get(id);
+  if (before) show(before);
+  status(id).then(show, (err: unknown) =>
+    body.replaceChildren(
+      h('div', { class: 'oc-error-text' }, `Cannot read the trigger's state: ${(err as Error).message}`)
+    )
+  );
+  return section('Trigger', body);
 }
 
 /**
@@ -344,6 +393,7 @@ function nodePanel(id: string, ctx: PanelContext): HTMLElement {
     idInput
   );
   if (problems.length) box.append(section('Problems', problemList(problems, ctx, false)));
+  if (entry?.trigger && ctx.triggerStatus) box.append(triggerSection(id, ctx.triggerStatus));
   const pinned = !!ctx.doc.pinned && id in ctx.doc.pinned;
   if (nodeRun) {
     const pin =

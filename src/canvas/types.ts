@@ -124,6 +124,16 @@ export interface CanvasHost {
   answerRun?: (runId: string, value: JSONValue) => void;
   /** The editor for code node bodies (a text area when absent). */
   codeField?: CodeFieldFactory;
+  /** What a trigger node is doing on the server (its webhook address, next fire); absent where nothing serves triggers. */
+  triggerStatus?: (nodeId: string) => Promise<TriggerStatus>;
+}
+
+/** A trigger node as the server runs it, in rows a person reads. */
+export interface TriggerStatus {
+  /** A label and its value; ``copy`` offers a button that copies the value. */
+  rows: { label: string; value: string; copy?: boolean }[];
+  /** Why the trigger is not live, or what to know about it. */
+  note?: string;
 }
 
 /** What a run started from the canvas carries besides its inputs. */

@@ -20,6 +20,31 @@ export interface TemplateSummary {
   tags: string[];
 }
 
+/** One trigger in ``GET /workflows/{id}/triggers`` (what the panel reads of it). */
+export interface TriggerItem {
+  id: string;
+  type: string;
+  enabled: boolean;
+  next_fire_at?: string | null;
+  last_fire_at?: string | null;
+  next_poll_at?: string | null;
+  last_poll?: { status?: string; polled_at?: string; detail?: string | null } | null;
+}
+
+/** ``GET /workflows/{id}/triggers``. */
+export interface TriggersDetail {
+  version: number;
+  webhook: {
+    trigger_id: string;
+    path: string;
+    methods: string[];
+    auth: string;
+    idempotency_header: string;
+    signature_header: string | null;
+  } | null;
+  triggers: TriggerItem[];
+}
+
 export interface WorkflowDetail extends WorkflowSummary {
   version: number;
   document: WorkflowDocument;
@@ -127,6 +152,11 @@ export class OrcheoApi {
       `workflows/${encodeURIComponent(id)}/versions/${version}`
     );
     return v.document ?? null;
+  }
+
+  /** The workflow's triggers as the server runs them (webhook address, next fires). */
+  triggers(id: string): Promise<TriggersDetail> {
+    return this.request(`workflows/${encodeURIComponent(id)}/triggers`);
   }
 
   /**

@@ -16,6 +16,7 @@ import { ApiError, OrcheoApi } from './api';
 import { rememberFile } from './files';
 import { workflowIdFor } from './identity';
 import { labDebugHost } from './debughost';
+import { labTriggerStatus } from './triggerstatus';
 import { startRun } from './start';
 
 export const FACTORY = 'Orcheo Canvas';
@@ -168,7 +169,8 @@ export class CanvasPanel extends Widget {
       validate: doc => this.api.validate(doc),
       debug: labDebugHost(this.api, doc => workflowIdFor(doc, this.context.path)),
       continueRun: id => void this.continueRun(id),
-      codeField: this.editorServices ? labCodeField(this.editorServices) : undefined
+      codeField: this.editorServices ? labCodeField(this.editorServices) : undefined,
+      triggerStatus: labTriggerStatus(this.api, () => workflowIdFor(this.editor?.document ?? doc, this.context.path))
     };
     // The tab was activated before its file had loaded (File › New, the launcher), or a reload
     // replaces a canvas the user was in: the keyboard goes to the new canvas.
