@@ -11,6 +11,7 @@ is available under its name, so new nodes need no change here.
 import asyncio
 import inspect
 from collections.abc import Mapping
+from dataclasses import replace
 from functools import cache
 from typing import Any, ClassVar
 
@@ -56,6 +57,41 @@ def jsonable(value: Any) -> Any:
     return value
 
 
+_HISTORY = (
+    "upstream's graph-store chat history is not part of orcheo-jupyter: the agent "
+    "sees the run's messages (use_history)"
+)
+#: Upstream's arguments that our node types do not take, and what to use instead.
+UPSTREAM_ONLY: dict[str, dict[str, str]] = {
+    "AgentNode": {
+        "predefined_tools": "upstream's named built-in tools are not shipped here; give "
+        "tools=[{name, description, node: {type, config}}] (a node type as a tool)",
+        "workflow_tools": "a graph object cannot be a tool here; give "
+        "tools=[{name, description, workflow: <stored workflow id or slug>}]",
+        "model_settings": "upstream does not use it either; pass model options as model_kwargs",
+        "max_messages": _HISTORY,
+        "reset_command": _HISTORY,
+        "use_graph_chat_history": _HISTORY,
+        "history_namespace": _HISTORY,
+        "history_key_template": _HISTORY,
+        "history_key_candidates": _HISTORY,
+        "history_value_field": _HISTORY,
+    },
+}
+
+
+def _explained(type_name: str, problems: list[Problem]) -> list[Problem]:
+    """Problems of upstream-only arguments say what to use instead."""
+    hints = UPSTREAM_ONLY.get(type_name, {})
+    out = []
+    for problem in problems:
+        key = (problem.field or "").removeprefix("config.")
+        if key in hints:
+            problem = replace(problem, message=f"{problem.message}: {hints[key]}")
+        out.append(problem)
+    return out
+
+
 class NodeConfigError(ValueError):
     """Upstream-style constructor arguments our node type does not accept."""
 
@@ -76,7 +112,7 @@ class OrcheoNode:
         data = jsonable(config)
         problems = registry.config_problems(spec.model, data)
         if problems:
-            raise NodeConfigError(self.type_name, name, problems)
+            raise NodeConfigError(self.type_name, name, _explained(self.type_name, problems))
         self.name = name
         self.config: dict[str, Any] = data
         self._call = builtin_call(BuiltinNode(id=name, type=self.type_name, config=data), name)
