@@ -29,7 +29,7 @@ from .. import tracing
 from ..runtime.admission import is_large
 from ..runtime.backend import Probe, RunBackend
 from ..runtime.build import as_document
-from ..runtime.events import TERMINAL, RunStatus
+from ..runtime.events import TERMINAL, EventType, RunStatus
 from ..runtime.outcomes import RunStateError
 from ..runtime.serialize import jsonable
 from ..runtime.single_node import NodeTest, NodeTestError, new_test_id, run_single_node
@@ -325,10 +325,11 @@ class PoolBackend(RunBackend):
             return
         deaths = hosted.deaths + 1
         if deaths >= MAX_RUNNER_DEATHS:
-            await self.executor.record_failed(
-                record,
-                f"its runner process died {deaths} times while running it (last: {cause})",
-            )
+            message = f"its runner process died {deaths} times while running it (last: {cause})"
+            node = await self._node_at_death(run_id)
+            if node is not None:  # the node whose code kills its process (os._exit, a crash)
+                message = f"node {node!r} failed: {message}"
+            await self.executor.record_failed(record, message, node)
             self._settle(run_id)
             return
         why = (
@@ -346,6 +347,24 @@ class PoolBackend(RunBackend):
         self._host(run_id, order, deaths)
         # Whoever waited on the old entry waits on the new one.
         hosted.settled.set()
+
+    async def _node_at_death(self, run_id: str) -> str | None:
+        """The node that had started and not ended when the run's runner last died, as far
+        as the stored events tell (a start not yet committed when the process died is not
+        known: the failure then names no node)."""
+        try:
+            events = await self.executor.store.list_events(run_id)
+        except Exception:  # the message is the better for it, never worth more
+            return None
+        running: dict[str, int] = {}
+        for event in events:
+            if event.node is None:
+                continue
+            if event.type == EventType.NODE_STARTED:
+                running[event.node] = event.seq
+            elif event.type in (EventType.NODE_FINISHED, EventType.NODE_FAILED):
+                running.pop(event.node, None)
+        return max(running, key=running.__getitem__) if running else None
 
     # --- what the executor delegates ----------------------------------------------------
     def probes(self) -> dict[str, Probe]:
