@@ -31,6 +31,17 @@ export interface TriggerItem {
   last_poll?: { status?: string; polled_at?: string; detail?: string | null } | null;
 }
 
+/** One credential as ``GET /credentials`` lists it (never its value). */
+export interface CredentialSummary {
+  name: string;
+  kind: 'secret' | 'oauth';
+  scope: 'all' | string[];
+  description: string;
+  rotated_at: string | null;
+  created_at: string;
+  health: { status: string; healthy: boolean; reason: string | null };
+}
+
 /** ``GET /workflows/{id}/triggers``. */
 export interface TriggersDetail {
   version: number;
@@ -265,6 +276,28 @@ export class OrcheoApi {
   async events(id: string, after = 0): Promise<{ items: RunEvent[]; done?: boolean; next_after?: number }> {
     const data = await this.request<unknown>(`executions/${encodeURIComponent(id)}/events?after=${after}`);
     return { ...(data as object), items: items<RunEvent>(data) };
+  }
+
+  /** The vault's credentials (metadata and health; values never leave the server). */
+  async credentialList(): Promise<CredentialSummary[]> {
+    return items<CredentialSummary>(await this.request<unknown>('credentials'));
+  }
+
+  /** Seal a new secret under ``name`` (referenced as ``[[name]]`` in node settings). */
+  createCredential(name: string, value: string, description: string): Promise<CredentialSummary> {
+    return this.request('credentials', { method: 'POST', body: JSON.stringify({ name, value, description }) });
+  }
+
+  /** Replace a credential's value; runs use the new one at once. */
+  rotateCredential(name: string, value: string): Promise<CredentialSummary> {
+    return this.request(`credentials/${encodeURIComponent(name)}/rotate`, {
+      method: 'POST',
+      body: JSON.stringify({ value })
+    });
+  }
+
+  deleteCredential(name: string): Promise<null> {
+    return this.request(`credentials/${encodeURIComponent(name)}`, { method: 'DELETE' });
   }
 
   /** Credential names for the [[secret]] picker; empty when the vault API is absent. */

@@ -5,6 +5,7 @@ import { h } from '../canvas/form';
 import { iconElement } from '../canvas/icons';
 import { ExecutionSummary, OrcheoApi, WorkflowSummary } from './api';
 import { startRun } from './start';
+import { CredentialsSection } from './credentials';
 
 export interface SidebarActions {
   openRun(id: string): void;
@@ -41,6 +42,7 @@ export class Sidebar extends Widget {
     private readonly actions: SidebarActions
   ) {
     super();
+    this.credentials = new CredentialsSection(api);
     this.id = 'orcheo-sidebar';
     this.addClass('jp-OrcheoSidebar');
     this.title.caption = 'Orcheo workflows and runs';
@@ -55,9 +57,13 @@ export class Sidebar extends Widget {
       this.messageEl,
       this.workflowsEl,
       h('h3', {}, this.runsTitle, this.versionsButton),
-      this.runsEl
+      this.runsEl,
+      this.credentials.node
     );
   }
+
+  /** The vault's credentials: add, rotate, delete (values go to the server only). */
+  private readonly credentials: CredentialsSection;
 
   protected onAfterShow(): void {
     void this.refresh();
@@ -135,7 +141,7 @@ export class Sidebar extends Widget {
       });
       this.workflowsEl.append(li);
     }
-    await this.refreshRuns();
+    await Promise.all([this.refreshRuns(), this.credentials.refresh()]);
   }
 
   async refreshRuns(): Promise<void> {
