@@ -68,6 +68,12 @@ def _node(doc: WorkflowDocument, node_id: str) -> Any:
     raise NodeTestError(f"the workflow has no node {node_id!r} (nodes: {known})")
 
 
+def check_testable(document: WorkflowDocument | Mapping[str, Any], node_id: str) -> None:
+    """NodeTestError when ``document`` has no node ``node_id`` that can be tested alone:
+    asked first, so a missing node is not reported as one no run has reached."""
+    _node(as_document(document), node_id)
+
+
 async def run_single_node(
     document: WorkflowDocument | Mapping[str, Any],
     node_id: str,

@@ -32,13 +32,17 @@ class NodeTestHandler(WorkflowBase):
     )
     async def post(self, workflow_id: str, node: str, *, body: NodeTestRequest) -> None:
         # Imported here: it loads LangGraph, which the server's start must not.
-        from ..runtime.single_node import NodeTestError
+        from ..runtime.single_node import NodeTestError, check_testable
 
         executor = await self.executor()
         stored = await executor.store.get_version(workflow_id, body.version)
         assert stored.document is not None
         wid = stored.workflow_id
         doc = body.document or self.orcheo.documents.parsed(stored.checksum, stored.document)
+        try:
+            check_testable(doc, node)  # a node that does not exist is a 404, whatever the runs
+        except NodeTestError as exc:
+            raise ApiError(404, "not_found", str(exc)) from None
         state, source = await _state_for(executor, wid, node, body.run_id, body.state)
         # A caller's ``traceparent``: the test's spans continue the caller's trace.
         try:

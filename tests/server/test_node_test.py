@@ -120,3 +120,19 @@ async def test_preview_resolves_templates_as_the_runtime_would(api: Call, wait_r
     )
     assert given.body["value"] == 3
     assert "state" not in given.body
+
+
+async def test_a_node_the_workflow_lacks_is_a_404_before_and_after_runs(
+    api: Call, wait_run: Wait
+) -> None:
+    """Not "no run reached node 'nope' yet" (a 409 that sends the user to run the workflow,
+    which could never help): the workflow has no such node."""
+    wid = (await api("POST", "workflows", json_body=_doc())).body["id"]
+    expected = "the workflow has no node 'nope' (nodes: greet, shout)"
+    before = await api("POST", "workflows", wid, "nodes", "nope", "test", json_body={})
+    assert before.code == 404, before.body
+    assert before.error == {"code": "not_found", "message": expected, "details": None}
+    run = await api("POST", "workflows", wid, "execute", json_body={"inputs": {"who": "Ada"}})
+    assert (await wait_run(run.body["execution_id"]))["status"] == "succeeded"
+    after = await api("POST", "workflows", wid, "nodes", "nope", "test", json_body={})
+    assert after.code == 404 and after.error["message"] == expected
