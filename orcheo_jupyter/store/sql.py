@@ -118,6 +118,17 @@ def page(
     return found, int(total["n"])
 
 
+#: After a LIKE pattern made by ``like_pattern``: its backslash escapes ``%``, ``_``, ``\``.
+LIKE_ESCAPE = "ESCAPE '\\'"
+
+
+def like_pattern(text: str) -> str:
+    """A LIKE pattern matching ``text`` anywhere, its ``%`` and ``_`` taken literally
+    (a search for "100%" or "my_flow" used to match every name, or "myXflow")."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
 class Dialect:
     """What differs between the databases; the base class is SQLite."""
 

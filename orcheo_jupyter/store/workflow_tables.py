@@ -13,7 +13,21 @@ import re
 from ..common.timestamps import utcnow
 from .errors import Conflict, NotFound, VersionConflict
 from .records import VersionRecord, WorkflowRecord
-from .sql import Database, Dialect, Row, Steps, fetch_one, insert, one, page, rows, run, where
+from .sql import (
+    LIKE_ESCAPE,
+    Database,
+    Dialect,
+    Row,
+    Steps,
+    fetch_one,
+    insert,
+    like_pattern,
+    one,
+    page,
+    rows,
+    run,
+    where,
+)
 
 PUT_DOCUMENT = insert("documents", ("checksum", "body", "created_at"), "ON CONFLICT DO NOTHING")
 _WORKFLOW_COLUMNS = (
@@ -138,10 +152,11 @@ class WorkflowTables:
         self, *, query: str | None = None, tag: str | None = None, limit: int = 50, offset: int = 0
     ) -> tuple[list[WorkflowRecord], int]:
         d = self._sql.dialect
-        like = None if not query else (f"%{query}%",) * 3
+        like = None if not query else (like_pattern(query),) * 3
+        match = f"{d.like} ? {LIKE_ESCAPE}"
         clause, params = where(
             [
-                (f"(name {d.like} ? OR description {d.like} ? OR slug {d.like} ?)", like),
+                (f"(name {match} OR description {match} OR slug {match})", like),
                 (d.contains("workflows.tags"), tag or None),
             ]
         )

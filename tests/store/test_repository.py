@@ -399,3 +399,26 @@ async def test_spans_are_kept_with_their_run_once_each_in_start_order(repo: Repo
     assert spans[1] == span("00000000000000b2", late + 10, "00000000000000a1", n=2)
     assert spans[0]["start_ns"] == late and spans[0]["parent_span_id"] is None
     assert await repo.list_spans("nobody") == []
+
+
+@pytest.mark.asyncio
+async def test_search_takes_percent_underscore_and_backslash_literally(repo: Repository) -> None:
+    """``%`` and ``_`` are LIKE wildcards: a search for "100%" or "my_flow" matched every
+    workflow, or "myXflow"; they (and a backslash) now mean themselves."""
+    c, b = body("a")
+    await repo.create_workflow("w1", "100% done", "", [], c, b)
+    await repo.create_workflow("w2", "1000 done", "", [], c, b)
+    await repo.create_workflow("w3", "my_flow", "", [], c, b)
+    await repo.create_workflow("w4", "myXflow", "", [], c, b)
+    await repo.create_workflow("w5", "C:\\temp", "", [], c, b)
+
+    async def found(query: str) -> list[str]:
+        return sorted(w.id for w in (await repo.list_workflows(query=query))[0])
+
+    assert await found("%") == ["w1"]
+    assert await found("100%") == ["w1"]
+    assert await found("_") == ["w3"]
+    assert await found("my_flow") == ["w3"]
+    assert await found("\\") == ["w5"]
+    assert await found("C:\\t") == ["w5"]
+    assert await found("flow") == ["w3", "w4"]
