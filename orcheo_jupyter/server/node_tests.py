@@ -89,6 +89,21 @@ class TemplatePreviewHandler(WorkflowBase):
 
         executor = await self.executor()
         wid = (await executor.store.get_workflow(workflow_id)).id
+        if body.state is None:  # the input is looked up by node: a missing one is a 404
+            await self._check_node(executor, wid, node)
         state, source = await _state_for(executor, wid, node, body.run_id, body.state)
         preview = template_preview(body.value, state, source, include_state=body.include_state)
         self.reply(200, preview)
+
+    async def _check_node(self, executor: Any, workflow_id: str, node: str) -> None:
+        from ..runtime.single_node import NodeTestError, check_testable
+        from ..spec.models import FrozenIRGraph
+
+        stored = await executor.store.get_version(workflow_id)
+        assert stored.document is not None
+        doc = self.orcheo.documents.parsed(stored.checksum, stored.document)
+        if isinstance(doc.graph, FrozenIRGraph):  # a script's nodes are its own to name
+            try:
+                check_testable(doc, node)
+            except NodeTestError as exc:
+                raise ApiError(404, "not_found", str(exc)) from None

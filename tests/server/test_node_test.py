@@ -136,3 +136,7 @@ async def test_a_node_the_workflow_lacks_is_a_404_before_and_after_runs(
     assert (await wait_run(run.body["execution_id"]))["status"] == "succeeded"
     after = await api("POST", "workflows", wid, "nodes", "nope", "test", json_body={})
     assert after.code == 404 and after.error["message"] == expected
+    # The template preview looks its input up by node too.
+    body = {"value": "{{inputs.who}}"}
+    preview = await api("POST", "workflows", wid, "nodes", "nope", "preview", json_body=body)
+    assert preview.code == 404 and preview.error["message"] == expected
