@@ -3,35 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.cli.helpers import cli, cli_env, write
 from tests.conftest import code_doc, linear_doc
 
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    return {**os.environ, "ORCHEO_DATA_DIR": str(tmp_path / "data")}
-
-
-def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "orcheo_jupyter", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
-
-
-def write(tmp_path: Path, name: str, data: object) -> str:
-    path = tmp_path / name
-    path.write_text(data if isinstance(data, str) else json.dumps(data))
-    return str(path)
+    return cli_env(tmp_path)
 
 
 def stored_runs(env: dict[str, str]) -> int:

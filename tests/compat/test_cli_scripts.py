@@ -7,51 +7,33 @@ take them wherever they take a document file.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.cli.helpers import cli, cli_env, write
 from tests.compat.scripts import PLAIN_DICT, ROUTED
 
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    return {**os.environ, "ORCHEO_DATA_DIR": str(tmp_path / "data")}
-
-
-def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "orcheo_jupyter", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
-
-
-def script(tmp_path: Path, name: str, source: str) -> str:
-    path = tmp_path / name
-    path.write_text(source)
-    return str(path)
+    return cli_env(tmp_path)
 
 
 def test_validate_a_script(env: dict[str, str], tmp_path: Path) -> None:
-    path = script(tmp_path, "workflow.py", ROUTED)
+    path = write(tmp_path, "workflow.py", ROUTED)
     proc = cli(env, "validate", path)
     assert (proc.returncode, proc.stdout, proc.stderr) == (0, f"{path}: ok\n", "")
 
 
 def test_run_a_plain_langgraph_script(env: dict[str, str], tmp_path: Path) -> None:
-    proc = cli(env, "run", script(tmp_path, "greet.py", PLAIN_DICT), "--inputs", '{"name": "Ada"}')
+    proc = cli(env, "run", write(tmp_path, "greet.py", PLAIN_DICT), "--inputs", '{"name": "Ada"}')
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout) == {"shout": "HELLO ADA!"}
 
 
 def test_run_a_script_of_node_classes(env: dict[str, str], tmp_path: Path) -> None:
-    path = script(tmp_path, "orders.py", ROUTED)
+    path = write(tmp_path, "orders.py", ROUTED)
     proc = cli(env, "run", path, "--inputs", '{"amount": 250, "tier": "gold"}')
     assert proc.returncode == 0, proc.stderr
     results = json.loads(proc.stdout)["results"]
@@ -59,7 +41,7 @@ def test_run_a_script_of_node_classes(env: dict[str, str], tmp_path: Path) -> No
 
 
 def test_test_one_node_of_a_script(env: dict[str, str], tmp_path: Path) -> None:
-    path = script(tmp_path, "orders.py", ROUTED)
+    path = write(tmp_path, "orders.py", ROUTED)
     state = json.dumps({"inputs": {"amount": 7, "tier": "x"}, "results": {}})
     proc = cli(env, "test", path, "order", "--state", state)
     assert proc.returncode == 0, proc.stderr
@@ -93,7 +75,7 @@ def build_graph():
 def test_a_broken_script_is_one_line(
     env: dict[str, str], tmp_path: Path, source: str, message: str
 ) -> None:
-    proc = cli(env, "validate", script(tmp_path, "broken.py", source))
+    proc = cli(env, "validate", write(tmp_path, "broken.py", source))
     assert proc.returncode == 1
     assert proc.stderr.startswith(message), proc.stderr
     assert "Traceback" not in proc.stderr and len(proc.stderr.splitlines()) == 1
