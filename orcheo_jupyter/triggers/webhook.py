@@ -170,8 +170,18 @@ def _body(request: WebhookRequest) -> Any:
     media = (request.header("Content-Type") or "").split(";")[0].strip().lower()
     if media == "application/json" or media.endswith("+json"):
         try:
-            data = json.loads(request.body)  # NaN, 1e400...: refused on admission, by path
-        except (UnicodeDecodeError, ValueError) as exc:
+            # UTF-8 only (a BOM tolerated), as the API reads bodies: json.loads would take
+            # UTF-16 or UTF-32 bytes too, and call anything else "not valid JSON".
+            text = request.body.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise WebhookRejected(
+                400,
+                "invalid_json",
+                f"body is not UTF-8 text (byte {exc.start}); send JSON as UTF-8",
+            ) from None
+        try:
+            data = json.loads(text)  # NaN, 1e400...: refused on admission, by path
+        except ValueError as exc:
             raise WebhookRejected(400, "invalid_json", f"body is not valid JSON: {exc}") from None
         except RecursionError:
             raise WebhookRejected(

@@ -273,3 +273,20 @@ async def test_pinned_outputs_serve_manual_runs_but_webhook_runs_ignore_them(
     hooked_run = await wait_run(delivered.body["execution_id"])
     assert hooked_run["status"] == "succeeded", hooked_run["error"]
     assert hooked_run["final_state"]["results"]["c"] == {"order": 5}
+
+
+async def test_a_json_body_that_is_not_utf8_is_refused_saying_so(api: Call, hook: Hook) -> None:
+    """json.loads took UTF-16 bytes as JSON, and called other bytes "not valid JSON:
+    Expecting value"; a webhook reads UTF-8 (a BOM is fine), as the API does."""
+    workflow = await setup(api)
+    for body, byte in (('{"a": 1}'.encode("utf-16"), 0), (b'{"a": "\xff"}', 7)):
+        refused = await hook("POST", "hooked", body=body, headers=signed_headers(body))
+        assert refused.code == 400, refused.body
+        assert refused.error["code"] == "invalid_json"
+        assert refused.error["message"] == (
+            f"body is not UTF-8 text (byte {byte}); send JSON as UTF-8"
+        )
+    assert await runs_of(api, workflow["id"]) == []
+    with_bom = b'\xef\xbb\xbf{"a": 1}'
+    accepted = await hook("POST", "hooked", body=with_bom, headers=signed_headers(with_bom))
+    assert accepted.code == 202, accepted.body
