@@ -368,6 +368,13 @@ def cmd_export(args: argparse.Namespace) -> int:
     return export(args)
 
 
+def _entrypoint_option(p: argparse.ArgumentParser) -> None:
+    """``--entrypoint``: which function or variable of a script makes its graph."""
+    p.add_argument(
+        "--entrypoint", help="for a Python script: the function or variable that makes its graph"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="orcheo-jupyter", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -379,16 +386,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--run-id", action="store_true", help="print the run id on stderr")
     p.add_argument("--break-before", help="pause before these nodes (comma-separated)")
     p.add_argument("--break-after", help="pause after these nodes (comma-separated)")
-    p.add_argument(
-        "--entrypoint", help="for a Python script: the function or variable that makes its graph"
-    )
+    _entrypoint_option(p)
     p.set_defaults(fn=cmd_run)
 
     p = sub.add_parser("validate", help="check a document; one line per problem")
     p.add_argument("path")
-    p.add_argument(
-        "--entrypoint", help="for a Python script: the function or variable that makes its graph"
-    )
+    _entrypoint_option(p)
     p.set_defaults(fn=cmd_validate)
 
     p = sub.add_parser("runs", help="list stored runs")
@@ -440,9 +443,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=None)
     p.add_argument("--split", default=None)
     p.add_argument("--json", action="store_true", help="print scores as JSON")
-    p.add_argument(
-        "--entrypoint", help="for a Python script: the function or variable that makes its graph"
-    )
+    _entrypoint_option(p)
     p.set_defaults(fn=cmd_evaluate)
 
     p = sub.add_parser("templates", help="list the workflow templates")
@@ -464,9 +465,7 @@ def build_parser() -> argparse.ArgumentParser:
     where = p.add_mutually_exclusive_group()
     where.add_argument("--run", help="test on the state the node received in this run")
     where.add_argument("--state", help="test on this state (JSON object, or @file)")
-    p.add_argument(
-        "--entrypoint", help="for a Python script: the function or variable that makes its graph"
-    )
+    _entrypoint_option(p)
     p.set_defaults(fn=cmd_test)
 
     p = sub.add_parser("nodes", help="list node types")
