@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from .. import spec
-from ..runtime.script_graph import exec_script, graph_from_namespace, index_of
+from ..runtime.script_graph import check_compiles, exec_script, graph_from_namespace, index_of
 from ..spec.models import WorkflowDocument
 from ..spec.problems import DocumentError, problems_from_validation
 from .freeze import freeze
@@ -36,6 +36,7 @@ def script_document(
     entrypoint = entrypoint or read_frontmatter(source).entrypoint
     ns = exec_script(source) if namespace is None else namespace
     graph = graph_from_namespace(ns, entrypoint)
+    check_compiles(graph)
     ir, _why = freeze(graph)
     if ir is not None:
         graph_data: dict[str, Any] = {

@@ -43,7 +43,7 @@ def _problem(code: str, message: str) -> dict[str, Any]:
 
 
 def run_job(job: dict[str, Any]) -> list[Any]:
-    from ..runtime.script_graph import graph_from_namespace, index_of
+    from ..runtime.script_graph import check_compiles, graph_from_namespace, index_of
     from ..spec.problems import DocumentError
     from .policy import AllowList, script_module
 
@@ -65,9 +65,9 @@ def run_job(job: dict[str, Any]) -> list[Any]:
             [_problem("script_error", f"building the graph raised {type(exc).__name__}: {exc}")],
         ]
     try:
-        graph.compile()
-    except Exception as exc:
-        return ["error", [_problem("graph", f"the graph does not compile: {exc}")]]
+        check_compiles(graph)
+    except DocumentError as exc:
+        return ["error", [p.as_dict() for p in exc.problems]]
     from ..compat.freeze import freeze
 
     try:

@@ -30,6 +30,20 @@ def _problem(message: str) -> DocumentError:
     return DocumentError([Problem("error", "script", message, field="graph.source")])
 
 
+def check_compiles(graph: StateGraph[Any, Any, Any, Any]) -> None:
+    """DocumentError (``graph.source``) when LangGraph cannot compile the script's graph.
+
+    Every surface that takes a script checks this when it reads it (REST import, the
+    CLI, ``Workflow.load``), so none accepts a graph that could only fail when run.
+    """
+    try:
+        graph.compile()
+    except Exception as exc:
+        raise DocumentError.single(
+            "graph", f"the graph does not compile: {exc}", field="graph.source"
+        ) from None
+
+
 def _call_entrypoint(name: str, fn: Callable[[], Any]) -> Any:
     """Call the script's graph builder (awaiting an async one); what it raises is a
     problem of the script."""

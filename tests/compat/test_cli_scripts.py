@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from orcheo_jupyter import Workflow
+from orcheo_jupyter.spec import DocumentError
 from tests.cli.helpers import cli, cli_env, write
 from tests.compat.scripts import PLAIN_DICT, ROUTED
 
@@ -61,6 +63,31 @@ def build_graph():
 """
 
 
+#: A graph with nothing in it: LangGraph cannot compile it, so no surface takes it.
+EMPTY_GRAPH = """\
+from typing_extensions import TypedDict
+from langgraph.graph import StateGraph
+
+
+class State(TypedDict):
+    x: int
+
+
+graph = StateGraph(State)
+"""
+
+
+def test_a_graph_that_cannot_compile_is_refused_on_load_as_over_rest() -> None:
+    with pytest.raises(DocumentError) as err:
+        Workflow.from_script(EMPTY_GRAPH, "empty")
+    (problem,) = err.value.problems
+    assert (problem.field, problem.message.split(":")[0]) == (
+        "graph.source",
+        "the graph does not compile",
+    )
+    assert "Graph must have an entrypoint" in problem.message
+
+
 @pytest.mark.parametrize(
     ("source", "message"),
     [
@@ -70,6 +97,10 @@ def build_graph():
             "SetVariableNode(name='x'): config.variabels: unknown key",
         ),
         ("def build_graph(:\n", "error: graph.source: syntax error on line 1"),
+        (
+            EMPTY_GRAPH,
+            "error: graph.source: the graph does not compile: Graph must have an entrypoint",
+        ),
     ],
 )
 def test_a_broken_script_is_one_line(

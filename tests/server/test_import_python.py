@@ -114,6 +114,20 @@ async def test_import_indexes_the_graph_and_runs_it(api: Call, wait_run: Wait) -
     assert run["final_state"]["log"] == ["bump 2", "double"]
 
 
+async def test_a_graph_that_cannot_compile_is_refused_naming_why(api: Call) -> None:
+    empty = "from typing_extensions import TypedDict\nfrom langgraph.graph import StateGraph\n\n\n"
+    empty += "class State(TypedDict):\n    x: int\n\n\ngraph = StateGraph(State)\n"
+    reply = await api(
+        "POST", "workflows", "import-python", json_body={"script": empty, "name": "empty"}
+    )
+    assert reply.code == 422
+    (problem,) = reply.error["details"]
+    assert problem["field"] == "graph.source"
+    assert problem["message"].startswith(
+        "the graph does not compile: Graph must have an entrypoint"
+    )
+
+
 async def test_entrypoint_names_one_of_several_graphs(api: Call) -> None:
     refused = await _import(api, TWO_GRAPHS)
     assert refused.code == 422
