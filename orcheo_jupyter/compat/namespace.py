@@ -43,7 +43,10 @@ def _builder_members() -> dict[str, Any]:
 
 
 def _node_members() -> dict[str, Any]:
+    from .stores import STAND_INS
+
     return {
+        **STAND_INS,
         "TaskNode": nodes.TaskNode,
         "AINode": nodes.AINode,
         "DecisionNode": nodes.DecisionNode,

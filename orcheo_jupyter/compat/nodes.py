@@ -26,6 +26,7 @@ from ..runtime.expressions import render
 from ..runtime.secrets import find_refs, inject
 from ..spec.models import BuiltinNode
 from ..spec.problems import Problem
+from .stores import StoreStandIn
 
 #: Upstream's names for routing classes (now "edges") -> our decision node types.
 EDGE_ALIASES = {
@@ -48,6 +49,8 @@ def jsonable(value: Any) -> Any:
     """
     if isinstance(value, type) and issubclass(value, BaseModel):
         return value.model_json_schema()
+    if isinstance(value, StoreStandIn):
+        return jsonable(value.orcheo_config())
     if isinstance(value, BaseModel):
         return jsonable(value.model_dump(mode="json", exclude_unset=True))
     if isinstance(value, Mapping):

@@ -19,7 +19,7 @@ from orcheo.nodes.wecom import WeComSendMessageNode
 """
 
 HELPER = """\
-from orcheo.nodes.conversational_search.vector_store import InMemoryVectorStore
+from orcheo.nodes.conversational_search.models import VectorRecord
 """
 
 STATE_MEMBER = """\
@@ -38,9 +38,10 @@ from orcheo.graph.state import State, WorkflowState
         ),
         (
             HELPER,
-            "orcheo-jupyter's stand-in for orcheo.nodes.conversational_search.vector_store "
-            "has no 'InMemoryVectorStore' (it provides: AINode, BaseNode, Condition, "
-            "DecisionNode, SwitchCase, TaskNode, every node type `orcheo-jupyter nodes` lists)",
+            "orcheo-jupyter's stand-in for orcheo.nodes.conversational_search.models "
+            "has no 'VectorRecord' (it provides: AINode, BaseNode, BaseVectorStore, "
+            "Condition, DecisionNode, InMemoryVectorStore, PineconeVectorStore, SwitchCase, "
+            "TaskNode, every node type `orcheo-jupyter nodes` lists)",
         ),
         (
             STATE_MEMBER,

@@ -107,9 +107,12 @@ async def test_index_then_search_then_answer_with_citations(tmp_path: Path) -> N
         assert out["chunk_embedding"]["dimensions"] == 384
         assert out["upsert"] == {
             "upserted": len(chunks),
+            "indexed": len(chunks),
+            "ids": [c["id"] for c in chunks],
             "count": len(chunks),
             "collection": "handbook",
             "path": "vectors.sqlite",
+            "namespace": None,
         }
         assert (data / "vectors.sqlite").exists()
 

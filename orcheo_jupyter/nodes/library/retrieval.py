@@ -7,34 +7,22 @@ The vector store is a SQLite file under the data directory by default
 
 from __future__ import annotations
 
-import asyncio
 import math
 from collections import Counter
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from ..base import BaseNode, NodeContext, NodeError
 from ..registry import register
-from ..support import vector_store as _vectors
+from ..support import vector_backends as _vectors
 from ..support.embedding_models import LOCAL_MODEL, cosine, resolve_embeddings, words
-from ..support.plain_values import under_data_dir
-from ..support.rag_items import as_list, objects_from, query_text, result_text
+from ..support.rag_items import as_list, from_results, objects_from, query_text, result_text
+from ..support.sparse_models import LOCAL_SPARSE, sparse_encoder
+from ..support.vector_backends import VectorStoreConfig
 
 _RESULTS = "{results: [{id, score, text, metadata, source}]}"
-
-
-class VectorStoreConfig(BaseModel):
-    """Where vectors live: a SQLite file (relative paths: the data dir) and a collection."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    type: Literal["sqlite"] = Field("sqlite", title="Type")
-    path: str = Field("vectors.sqlite", min_length=1, title="File")
-    collection: str = Field(
-        "default", min_length=1, max_length=200, title="Collection", description="Index name."
-    )
 
 
 _STORE = Field(default_factory=VectorStoreConfig, title="Vector store")
@@ -48,16 +36,50 @@ _QUERY = Field(None, title="Query", description="Default: inputs.<query_key>.")
 _QUERY_KEY = Field("message", title="Inputs key of the query")
 
 
-@register(category="rag", icon="database", output="{upserted, count, collection, path}")
+def _embedding_payload(
+    payload: Any, names: list[str] | None, field: str
+) -> tuple[list[dict[str, Any]], list[str] | None]:
+    """Records from a list, or from upstream's {embedding name: [records]} (``names``
+    selects among them); with the names taken when the payload had them."""
+    if isinstance(payload, Mapping):
+        chosen = list(names) if names else list(payload)
+        missing = [n for n in chosen if n not in payload]
+        if missing:
+            raise NodeError(
+                "embedding_names", f"{missing} not among the embeddings {sorted(payload)}"
+            )
+        records: list[dict[str, Any]] = []
+        for name in chosen:
+            records += as_list(payload[name], f"{field}.{name}", "record")
+        return records, chosen
+    if names:
+        raise NodeError(
+            "embedding_names", "the embeddings are one list, not {name: records}; unset it"
+        )
+    return as_list(payload, field, "record"), None
+
+
+@register(
+    category="rag",
+    icon="database",
+    output="{upserted, indexed, ids, count, collection, path, namespace[, embedding_names]}",
+)
 class VectorStoreUpsertNode(BaseNode):
     """Store embedded chunks in the vector store (insert or replace by id)."""
 
     source_result_key: str = Field("chunk_embedding", title="Source node")
     embeddings_field: str = Field("chunk_embeddings", title="Embeddings field")
-    records: list[dict[str, Any]] | None = Field(
+    records: list[dict[str, Any]] | dict[str, Any] | None = Field(
         None,
         title="Records",
-        description="Instead of the source node: [{id, values, text, metadata}].",
+        description="Instead of the source node: [{id, values, text, metadata}] "
+        "(or {embedding name: [records]}).",
+    )
+    embedding_names: list[str] | None = Field(
+        None,
+        title="Embedding names",
+        description="Of {name: records} embeddings (ChunkEmbeddingNode's specs), store "
+        "these; default: all.",
     )
     embed_model: str | None = Field(
         None, title="Embedding model", description="Default: the source node's model."
@@ -68,29 +90,39 @@ class VectorStoreUpsertNode(BaseNode):
     )
 
     async def run(self, state: Mapping[str, Any], ctx: NodeContext) -> Any:
-        records = objects_from(
-            state, self.records, self.source_result_key, self.embeddings_field, "records", "record"
+        payload = from_results(
+            state, self.records, self.source_result_key, self.embeddings_field, "records"
         )
+        records, names = _embedding_payload(payload, self.embedding_names, "records")
+        if names is not None and not records:
+            raise NodeError("records", "no vector records to store")
         for i, rec in enumerate(records):
             values = rec.get("values")
+            sparse = rec.get("sparse_values")
             if (
                 rec.get("id") in (None, "")
                 or not isinstance(values, list)
-                or not values
+                or (not values and not sparse)
                 or not all(isinstance(v, int | float) for v in values)
             ):
                 raise NodeError(f"records[{i}]", "expected {id, values: [numbers], text, metadata}")
         model = self.embed_model
-        if model is None:
-            source = (state.get("results") or {}).get(self.source_result_key) or {}
-            model = source.get("model") if isinstance(source, Mapping) else None
+        source = (state.get("results") or {}).get(self.source_result_key) or {}
+        if model is None and isinstance(source, Mapping):
+            model = source.get("model")
         model = model or LOCAL_MODEL
-        path = under_data_dir(self.vector_store.path, ctx.services)
-        collection = self.vector_store.collection
-        out = await asyncio.to_thread(
-            _vectors.upsert, path, collection, str(model), records, self.replace_collection
-        )
-        return {**out, "collection": collection, "path": self.vector_store.path}
+        cfg = self.vector_store
+        out = await _vectors.upsert(cfg, ctx, str(model), records, self.replace_collection)
+        extra = {"embedding_names": names} if names is not None else {}
+        return {
+            **out,
+            "indexed": len(records),
+            "ids": [str(r["id"]) for r in records],
+            "collection": cfg.collection,
+            "path": _vectors.location(cfg),
+            "namespace": cfg.namespace,
+            **extra,
+        }
 
 
 @register(category="rag", icon="search", output=_RESULTS)
@@ -115,11 +147,9 @@ class DenseSearchNode(BaseNode):
         query = query_text(state, self.query, self.query_key)
         model = resolve_embeddings(self.embed_model, self.model_kwargs, ctx)
         vector = [float(v) for v in await model.aembed_query(query)]
-        path = under_data_dir(self.vector_store.path, ctx.services)
-        found = await asyncio.to_thread(
-            _vectors.search,
-            path,
-            self.vector_store.collection,
+        found = await _vectors.search(
+            self.vector_store,
+            ctx,
             self.embed_model,
             vector,
             self.top_k,
@@ -172,12 +202,38 @@ class SparseSearchNode(BaseNode):
     k1: float = Field(1.5, ge=0, le=10, title="BM25 k1")
     b: float = Field(0.75, ge=0, le=1, title="BM25 b")
     source_name: str = Field("sparse", title="Retriever name")
+    embed_model: str = Field(
+        "",
+        title="Candidate model",
+        description="With a vector store: rank only the vector_store_candidate_k chunks "
+        "nearest by this embedding model; empty: every chunk of the collection.",
+    )
+    model_kwargs: dict[str, Any] = Field(default_factory=dict, title="Model options")
+    vector_store_candidate_k: int = Field(50, ge=1, le=10_000, title="Candidates")
+    sparse_model: str | None = Field(
+        None,
+        title="Sparse model",
+        description="local:bm25 (the default, built in); upstream's pinecone:bm25 needs "
+        "Pinecone's encoder, which is not shipped.",
+    )
+    sparse_kwargs: dict[str, Any] = Field(default_factory=dict, title="Sparse model options")
+
+    async def _candidates(self, query: str, ctx: NodeContext) -> list[dict[str, Any]]:
+        assert self.vector_store is not None
+        if not self.embed_model:
+            return await _vectors.texts(self.vector_store, ctx)
+        model = resolve_embeddings(self.embed_model, self.model_kwargs, ctx)
+        vector = [float(v) for v in await model.aembed_query(query)]
+        found = await _vectors.search(
+            self.vector_store, ctx, self.embed_model, vector, self.vector_store_candidate_k, -1, {}
+        )
+        return [{"id": f["id"], "content": f["text"], "metadata": f["metadata"]} for f in found]
 
     async def run(self, state: Mapping[str, Any], ctx: NodeContext) -> Any:
+        sparse_encoder(self.sparse_model or LOCAL_SPARSE, self.sparse_kwargs, "sparse_model")
         query = query_text(state, self.query, self.query_key)
         if self.vector_store is not None and self.chunks is None:
-            path = under_data_dir(self.vector_store.path, ctx.services)
-            chunks = await asyncio.to_thread(_vectors.texts, path, self.vector_store.collection)
+            chunks = await self._candidates(query, ctx)
         else:
             chunks = objects_from(
                 state, self.chunks, self.source_result_key, self.chunks_field, "chunks", "chunk"

@@ -106,7 +106,7 @@ def count(path: Path, collection: str) -> int:
         conn.close()
 
 
-def _matches(meta: Mapping[str, Any], wanted: Mapping[str, Any]) -> bool:
+def matches(meta: Mapping[str, Any], wanted: Mapping[str, Any]) -> bool:
     for key, value in wanted.items():
         have = meta.get(key)
         if isinstance(value, list):
@@ -152,7 +152,7 @@ def search(
             score = sum(a * b for a, b in zip(q, vec, strict=False))
             if score < threshold:
                 continue
-            if where and not _matches(json.loads(meta_json), where):
+            if where and not matches(json.loads(meta_json), where):
                 continue
             item = (score, doc_id, text, meta_json)
             if len(best) < top_k:
