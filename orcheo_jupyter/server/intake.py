@@ -9,38 +9,18 @@ refused with the same status, code, message and field paths either way.
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from ..spec.json_text import UnreadableJson, read_json
 from ..spec.models import WorkflowDocument
 from ..spec.problems import problems_from_validation
-from ..spec.surrogates import lone_surrogate_path
 from ..spec.values import ValueLimits, value_problems
 from .errors import ApiError
 
 M = TypeVar("M", bound=BaseModel)
-
-
-class DuplicateKey(ValueError):
-    def __init__(self, key: str) -> None:
-        super().__init__(key)
-        self.key = key
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """An object's members; DuplicateKey when one key is given twice (json keeps the last,
-    silently: ``{"inputs": a, "inputs": b}`` would run with b). As fast as plain loads."""
-    data = dict(pairs)
-    if len(data) != len(pairs):
-        seen: set[str] = set()
-        for key, _ in pairs:
-            if key in seen:
-                raise DuplicateKey(key)
-            seen.add(key)
-    return data
 
 
 def decode_json(raw: bytes, media: str, *, body_limit: int, limits: ValueLimits) -> Any:
@@ -64,31 +44,9 @@ def decode_json(raw: bytes, media: str, *, body_limit: int, limits: ValueLimits)
             f"request body must be JSON sent as Content-Type: application/json, not {media!r}",
         )
     try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        message = f"request body is not UTF-8 (byte {exc.start})"
-        raise ApiError(400, "invalid_json", message) from None
-    try:
-        # NaN and Infinity parse here and are refused below with their path, like 1e400.
-        data = json.loads(text, object_pairs_hook=_unique_keys)
-    except DuplicateKey as exc:
-        raise ApiError(
-            400,
-            "invalid_json",
-            f"request body: the key {exc.key!r} appears twice in one object; each key may "
-            "appear once (which value was meant cannot be told)",
-            {"field": "body", "key": exc.key},
-        ) from None
-    except json.JSONDecodeError as exc:
-        raise ApiError(
-            400,
-            "invalid_json",
-            f"request body is not valid JSON: {exc.msg} at line {exc.lineno} column "
-            f"{exc.colno} (character {exc.pos})",
-            {"line": exc.lineno, "column": exc.colno, "position": exc.pos},
-        ) from None
-    except ValueError as exc:
-        raise ApiError(400, "invalid_json", f"request body: {exc}") from None
+        data = read_json(raw, subject="request body")
+    except UnreadableJson as exc:
+        raise ApiError(400, "invalid_json", exc.message, exc.details) from None
     except RecursionError:
         raise ApiError(
             400,
@@ -102,15 +60,6 @@ def decode_json(raw: bytes, media: str, *, body_limit: int, limits: ValueLimits)
     if problems:  # what no run or store could keep: refused before anything starts
         whole = [replace(p, field=p.field or "body") for p in problems]
         raise ApiError.listing(400, "invalid_value", whole)
-    where = lone_surrogate_path(raw, data)
-    if where is not None:
-        raise ApiError(
-            400,
-            "invalid_json",
-            f"request {where} holds an unpaired UTF-16 surrogate escape "
-            "(\\ud800-\\udfff), which is not Unicode text and cannot be stored",
-            {"field": where},
-        )
     return data
 
 

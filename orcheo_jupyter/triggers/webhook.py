@@ -16,13 +16,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
-from ..spec.surrogates import lone_surrogate_path
+from ..spec.json_text import UnreadableJson, read_json
 from .config import WebhookConfig
 
 SecretLookup = Callable[[str], Awaitable[str]]
@@ -170,19 +169,9 @@ def _body(request: WebhookRequest) -> Any:
     media = (request.header("Content-Type") or "").split(";")[0].strip().lower()
     if media == "application/json" or media.endswith("+json"):
         try:
-            # UTF-8 only (a BOM tolerated), as the API reads bodies: json.loads would take
-            # UTF-16 or UTF-32 bytes too, and call anything else "not valid JSON".
-            text = request.body.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise WebhookRejected(
-                400,
-                "invalid_json",
-                f"body is not UTF-8 text (byte {exc.start}); send JSON as UTF-8",
-            ) from None
-        try:
-            data = json.loads(text)  # NaN, 1e400...: refused on admission, by path
-        except ValueError as exc:
-            raise WebhookRejected(400, "invalid_json", f"body is not valid JSON: {exc}") from None
+            return read_json(request.body)  # NaN, 1e400...: refused on admission, by path
+        except UnreadableJson as exc:
+            raise WebhookRejected(400, "invalid_json", exc.message, details=exc.details) from None
         except RecursionError:
             raise WebhookRejected(
                 400,
@@ -191,15 +180,6 @@ def _body(request: WebhookRequest) -> Any:
                 "ORCHEO_MAX_INPUT_DEPTH)",
                 details=[{"field": "inputs.body", "code": "too_deep"}],
             ) from None
-        where = lone_surrogate_path(request.body, data)
-        if where is not None:
-            raise WebhookRejected(
-                400,
-                "invalid_json",
-                f"{where} holds an unpaired UTF-16 surrogate escape (\\ud800-\\udfff), "
-                "which is not Unicode text and cannot be stored",
-            )
-        return data
     try:
         text = request.body.decode("utf-8")
     except UnicodeDecodeError:

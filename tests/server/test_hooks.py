@@ -290,3 +290,31 @@ async def test_a_json_body_that_is_not_utf8_is_refused_saying_so(api: Call, hook
     with_bom = b'\xef\xbb\xbf{"a": 1}'
     accepted = await hook("POST", "hooked", body=with_bom, headers=signed_headers(with_bom))
     assert accepted.code == 202, accepted.body
+
+
+async def test_a_json_body_naming_a_key_twice_is_refused_naming_it(
+    api: Call, hook: Hook, wait_run: Callable[..., Awaitable[dict[str, Any]]]
+) -> None:
+    """json kept the last value, so {"order": 1, "order": 2} ran with 2; the API refused it.
+    Webhooks read JSON with the API's reader, so which value was meant is asked, not guessed."""
+    workflow = await setup(api)
+    for body, key in (
+        (b'{"order": 1, "order": 2}', "order"),
+        (b'{"order": {"id": 1, "id": 2}}', "id"),
+    ):
+        refused = await hook("POST", "hooked", body=body, headers=signed_headers(body))
+        assert refused.code == 400, refused.body
+        assert refused.error["code"] == "invalid_json"
+        assert refused.error["message"] == (
+            f"body: the key '{key}' appears twice in one object; each key may appear once "
+            "(which value was meant cannot be told)"
+        )
+        assert refused.error["details"] == {"field": "body", "key": key}
+    assert await runs_of(api, workflow["id"]) == []
+    same_key_apart = b'{"a": {"id": 1}, "b": {"id": 2}}'
+    accepted = await hook(
+        "POST", "hooked", body=same_key_apart, headers=signed_headers(same_key_apart)
+    )
+    assert accepted.code == 202, accepted.body
+    run = await wait_run(accepted.body["execution_id"])
+    assert run["final_state"]["results"]["c"] == {"a": {"id": 1}, "b": {"id": 2}}

@@ -193,6 +193,25 @@ async def test_unreadable_bodies_are_4xx_with_the_reason(
     assert fragment in reply.error["message"]
 
 
+async def test_a_body_led_by_a_utf8_bom_is_read_as_webhooks_read_it(api: Call) -> None:
+    """The API called a BOM "not valid JSON: Unexpected UTF-8 BOM" while webhooks took it;
+    both read JSON with one reader now (RFC 8259 lets a parser ignore the BOM)."""
+    bom = b"\xef\xbb\xbf"
+    body = bom + json.dumps(linear_doc("a") | {"name": "with bom"}).encode()
+    created = await api(
+        "POST", "workflows", body=body, headers={"Content-Type": "application/json"}
+    )
+    assert created.code == 201, created.body
+    assert created.body["name"] == "with bom"
+    bad = bom + b'{"name": "\xff"}'
+    refused = await api("POST", "workflows", body=bad, headers={"Content-Type": "application/json"})
+    assert refused.code == 400, refused.body
+    # The byte is counted from the start of the body, BOM included.
+    assert refused.error["message"] == (
+        "request body is not UTF-8 text (byte 13); send JSON as UTF-8"
+    )
+
+
 async def test_bad_json_names_the_position(api: Call) -> None:
     reply = await api(
         "POST",
