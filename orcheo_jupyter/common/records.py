@@ -1,4 +1,5 @@
-"""The base of the records stores return: one ``as_dict`` for all of them."""
+"""The base of the records stores return (and of ``spec.problems.Problem``): one
+``as_dict`` for all of them."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ from typing import Any, ClassVar, cast
 
 
 class Record:
-    """A dataclass a store returns; ``as_dict`` is its JSON shape (every field but
-    those named in ``private``, which stay inside the server)."""
+    """A dataclass a store returns, or a document problem; ``as_dict`` is its JSON shape
+    (every field but those named in ``private``, which stay inside the server)."""
 
     private: ClassVar[tuple[str, ...]] = ()
 

@@ -9,12 +9,14 @@ from typing import Any, Literal
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
+from ..common.records import Record
+
 Severity = Literal["error", "warning"]
 
 
 @dataclass(frozen=True)
-class Problem:
-    """One finding: which node and field, and what is wrong."""
+class Problem(Record):
+    """One finding: which node and field, and what is wrong; ``as_dict`` is every field."""
 
     severity: Severity
     code: str
@@ -33,15 +35,6 @@ class Problem:
         if self.field:
             where.append(self.field)
         return f"{' '.join(where)}: {self.message}" if where else self.message
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "severity": self.severity,
-            "code": self.code,
-            "message": self.message,
-            "node": self.node,
-            "field": self.field,
-        }
 
 
 class DocumentError(ValueError):
