@@ -16,6 +16,7 @@ from functools import cache
 from typing import Any, ClassVar
 
 from langchain_core.runnables import RunnableConfig
+from langgraph.graph import StateGraph
 from pydantic import BaseModel, ConfigDict
 
 from ..nodes import registry
@@ -41,6 +42,19 @@ EDGE_ALIASES = {
 DECISION_TYPES = frozenset({"IfElseNode", "SwitchNode", "WhileNode"})
 
 
+def graph_argument(graph: StateGraph) -> dict[str, Any]:
+    """A graph passed to a node (upstream's ``pipeline=StateGraph(...)``) as its frozen-ir."""
+    from .freeze import freeze
+
+    ir, why = freeze(graph)
+    if ir is None:
+        raise TypeError(
+            f"a graph given to a node must be made of node classes only (here {why}), "
+            "so it can be stored in the node's config"
+        )
+    return ir.model_dump(mode="json", exclude_none=True)
+
+
 def jsonable(value: Any) -> Any:
     """Constructor arguments as document config: models become their set fields.
 
@@ -51,6 +65,8 @@ def jsonable(value: Any) -> Any:
         return value.model_json_schema()
     if isinstance(value, StoreStandIn):
         return jsonable(value.orcheo_config())
+    if isinstance(value, StateGraph):
+        return graph_argument(value)
     if isinstance(value, BaseModel):
         return jsonable(value.model_dump(mode="json", exclude_unset=True))
     if isinstance(value, Mapping):

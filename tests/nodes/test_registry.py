@@ -33,11 +33,12 @@ EXPECTED = {
     "ContextCompressorNode", "DenseSearchNode", "DocumentLoaderNode", "GroundedGeneratorNode",
     "HallucinationGuardNode", "HybridFusionNode", "MetadataExtractorNode", "QueryRewriteNode",
     "ReRankerNode", "SearchResultFormatterNode", "SparseSearchNode", "TextEmbeddingNode",
-    "VectorStoreUpsertNode",
+    "VectorStoreUpsertNode", "IncrementalIndexerNode",
     # evaluation
     "AnswerQualityEvaluationNode", "BleuMetricsNode", "DatasetNode", "LLMJudgeNode",
     "RetrievalEvaluationNode", "RougeMetricsNode", "SemanticSimilarityMetricsNode",
-    "TokenF1MetricsNode",
+    "TokenF1MetricsNode", "QReCCDatasetNode", "MultiDoc2DialDatasetNode",
+    "MultiDoc2DialCorpusLoaderNode", "ConversationalBatchEvalNode", "AnalyticsExportNode",
     # communication
     "DiscordWebhookNode",
 }  # fmt: skip

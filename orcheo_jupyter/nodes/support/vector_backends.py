@@ -216,3 +216,16 @@ def location(cfg: VectorStoreConfig) -> str:
     if cfg.type == "memory":
         return "memory"
     return cfg.path
+
+
+async def metadata_of(
+    cfg: VectorStoreConfig, ctx: NodeContext, ids: Sequence[str]
+) -> dict[str, dict[str, Any]]:
+    """The stored metadata of those ``ids`` the collection has (to skip unchanged chunks)."""
+    if cfg.type == "pinecone":
+        raise _unreachable(cfg)
+    if cfg.type == "memory":
+        rows = memory_records(cfg.collection)
+        return {i: rows[i]["metadata"] for i in ids if i in rows}
+    path = under_data_dir(cfg.path, ctx.services)
+    return await asyncio.to_thread(_sqlite.metadata_of, path, cfg.collection, ids)

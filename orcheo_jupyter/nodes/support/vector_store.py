@@ -189,3 +189,23 @@ def texts(path: Path, collection: str) -> list[dict[str, Any]]:
     finally:
         conn.close()
     return [{"id": i, "content": t, "metadata": json.loads(m)} for i, t, m in rows]
+
+
+def metadata_of(path: Path, collection: str, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """The stored metadata of those ``ids`` the collection has."""
+    if not path.exists() or not ids:
+        return {}
+    conn = _connect(path)
+    try:
+        out: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(ids), 500):
+            part = list(ids[start : start + 500])
+            rows = conn.execute(
+                "SELECT id, metadata FROM vectors WHERE collection = ? AND id IN "
+                f"({', '.join('?' * len(part))})",
+                (collection, *part),
+            )
+            out.update({i: json.loads(m) for i, m in rows})
+        return out
+    finally:
+        conn.close()
