@@ -260,10 +260,12 @@ class WorkflowPutQuery(_Body):
     )
     base_version: int | None = Field(
         None,
-        ge=1,
+        ge=0,
         description="The version this edit was made from: when the workflow's latest "
         "version is another (someone saved in between), 409 and nothing is stored, "
-        "instead of the later save silently replacing the other.",
+        "instead of the later save silently replacing the other. 0: the edit was made "
+        "from no stored version, so with create=true a workflow someone else created "
+        "since is a 409 too.",
     )
 
 

@@ -11,7 +11,8 @@ from ..runtime.admission import ManualStart, is_large
 from ..runtime.manual import ManualRefused
 from ..spec.io import stored_form, to_data
 from ..spec.models import WorkflowDocument
-from ..store.base import NotFound
+from ..store.base import Conflict, NotFound
+from ..store.errors import VersionConflict
 from ..store.records import VersionRecord, WorkflowRecord
 from .authz import EXECUTE, READ, WORKFLOWS, WRITE
 from .base import OrcheoHandler, dumps, operation
@@ -262,7 +263,13 @@ class WorkflowHandler(WorkflowBase):
             workflow = await store.get_workflow(workflow_id)
         except NotFound:
             if query.create:
-                await self._create(body, workflow_id)
+                try:
+                    await self._create(body, workflow_id)
+                except Conflict as exc:  # created by someone else since get_workflow
+                    if query.base_version != 0:
+                        raise
+                    latest = (await store.get_workflow(workflow_id)).latest_version
+                    raise VersionConflict(workflow_id, 0, latest) from exc
                 return
             if isinstance(body, Upload):  # an invalid body is a 422 first, as a small one is
                 check = store_upload, body, None, True

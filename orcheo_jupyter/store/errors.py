@@ -14,7 +14,12 @@ class VersionConflict(Conflict):
 
     def __init__(self, workflow_id: str, base: int, current: int) -> None:
         self.workflow_id, self.base, self.current = workflow_id, base, current
+        what = (
+            f"was stored (version {current}) since this edit began from no stored version"
+            if base == 0
+            else f"is at version {current}, not {base}: it changed since this edit began"
+        )
         super().__init__(
-            f"base_version: workflow {workflow_id} is at version {current}, not {base}: it "
-            f"changed since this edit began; load version {current} and apply the edit again"
+            f"base_version: workflow {workflow_id} {what}; load version {current} and apply "
+            "the edit again"
         )

@@ -54,7 +54,7 @@ async def test_a_save_from_an_older_version_is_refused_and_stores_nothing(api: C
 async def test_a_bad_base_version_names_the_query_field(api: Call) -> None:
     created = await api("POST", "workflows", json_body=_doc("a"))
     wid = created.body["id"]
-    for bad in ("0", "-1", "two"):
+    for bad in ("-1", "two", "1.5"):
         reply = await api(
             "PUT", "workflows", wid, json_body=_doc("b"), params={"base_version": bad}
         )
@@ -62,6 +62,45 @@ async def test_a_bad_base_version_names_the_query_field(api: Call) -> None:
         assert reply.error["code"] == "invalid_query"
         assert reply.error["message"].startswith("query.base_version: ")
     assert (await api("GET", "workflows", wid)).body["latest_version"] == 1
+
+
+async def test_base_version_0_creates_only_a_workflow_nobody_stored_yet(api: Call) -> None:
+    """An editor of a document never stored says so (0): a workflow created since is a 409."""
+    wid = "fresh-flow"
+    first = await api(
+        "PUT", "workflows", wid, json_body=_doc("a"), params={"create": "true", "base_version": 0}
+    )
+    assert first.code == 201 and first.body["version"] == 1, first.body
+
+    late = await api(
+        "PUT", "workflows", wid, json_body=_doc("b"), params={"create": "true", "base_version": 0}
+    )
+    assert late.code == 409, late.body
+    assert late.error["code"] == "version_conflict"
+    assert late.error["message"] == (
+        f"base_version: workflow {wid} was stored (version 1) since this edit began from no "
+        "stored version; load version 1 and apply the edit again"
+    )
+    assert late.error["details"] == {"field": "base_version", "base_version": 0, "latest": 1}
+    stored = await api("GET", "workflows", wid)
+    assert stored.body["latest_version"] == 1
+    assert [n["id"] for n in stored.body["document"]["graph"]["ir"]["nodes"]] == ["a"]
+
+    # Two editors creating one id at once: one is stored, the other told.
+    replies = await asyncio.gather(
+        *(
+            api(
+                "PUT",
+                "workflows",
+                "raced",
+                json_body=_doc(f"n{i}"),
+                params={"create": "true", "base_version": 0},
+            )
+            for i in range(4)
+        )
+    )
+    assert sorted(r.code for r in replies) == [201, 409, 409, 409], [r.body for r in replies]
+    assert {r.error["code"] for r in replies if r.code == 409} == {"version_conflict"}
 
 
 async def test_of_concurrent_saves_from_one_version_exactly_one_is_stored(api: Call) -> None:
