@@ -173,10 +173,13 @@ export class OrcheoApi {
   /**
    * Store the document as a new version of workflow ``id``, created when missing in
    * the same request (``create=true``): no 404 to fall back from on a first run.
+   * ``baseVersion`` is the version the edits were made from (0: none was stored); a
+   * workflow stored by someone else since is a 409 ``version_conflict``.
    */
-  upsert(id: string, doc: WorkflowDocument): Promise<WorkflowDetail> {
+  upsert(id: string, doc: WorkflowDocument, baseVersion?: number): Promise<WorkflowDetail> {
     const body = JSON.stringify({ ...doc, id });
-    return this.request(`workflows/${encodeURIComponent(id)}?create=true`, { method: 'PUT', body });
+    const base = baseVersion === undefined ? '' : `&base_version=${baseVersion}`;
+    return this.request(`workflows/${encodeURIComponent(id)}?create=true${base}`, { method: 'PUT', body });
   }
 
   /**

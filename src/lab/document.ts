@@ -12,12 +12,14 @@ import { dumps } from '../canvas/canonical';
 // Type only: the editor (cytoscape, dagre, forms) is a chunk loaded when the first canvas opens.
 import type { CanvasEditor } from '../canvas/editor';
 import { CanvasHost, Diff, RunOptions, WorkflowDocument } from '../canvas/types';
-import { ApiError, OrcheoApi } from './api';
+import { ApiError, OrcheoApi, WorkflowDetail } from './api';
+import { askConflict } from './conflict';
 import { rememberFile } from './files';
 import { workflowIdFor } from './identity';
 import { labDebugHost } from './debughost';
 import { labTriggerStatus } from './triggerstatus';
 import { startRun } from './start';
+import { findBase, rememberBase, rememberedBase, sameDocument, versionConflict, when } from './storedversion';
 
 export const FACTORY = 'Orcheo Canvas';
 export const FILE_TYPE = 'orcheo-workflow';
@@ -58,6 +60,7 @@ export class CanvasPanel extends Widget {
     this.path = next;
     const editor = this.editor;
     if (editor?.document.id) rememberFile(editor.document.id, next);
+    if (this.baseId && this.base) rememberBase(this.baseId, next, this.base);
     if (!editor || editor.document.id || before === next) return;
     const id = workflowIdFor(editor.document, before);
     try {
@@ -182,6 +185,133 @@ export class CanvasPanel extends Widget {
     if (doc.id) rememberFile(doc.id, this.context.path);
     if (this.legacyNotices.length) this.editor.toast(this.legacyNotices.join('; '), 'info');
     if (hadFocus) this.editor.focusStart();
+    void this.findBase(doc);
+  }
+
+  /**
+   * The stored version the canvas's edits are made from, named when Run stores them
+   * (``base_version``): 0 for a workflow never stored, undefined when unknown (the
+   * API did not answer), then Run stores without the check, as before.
+   */
+  private base: number | undefined;
+  /** The workflow ``base`` is a version of. */
+  private baseId = '';
+  private baseFound: Promise<void> = Promise.resolve();
+  private baseSearch = 0;
+
+  /** The stored version this canvas's edits are made from (see ``base``). */
+  get baseVersion(): number | undefined {
+    return this.base;
+  }
+
+  private setBase(id: string, version: number | undefined): void {
+    this.base = version;
+    this.baseId = id;
+    this.node.dataset.baseVersion = version === undefined ? '' : String(version);
+    if (version) rememberBase(id, this.context.path, version);
+  }
+
+  /**
+   * Find which stored version the file's document ``doc`` is (or was edited from);
+   * when it is an earlier one than the server's latest, say so at once.
+   */
+  private findBase(doc: WorkflowDocument): Promise<void> {
+    const search = ++this.baseSearch;
+    const path = this.context.path;
+    const id = workflowIdFor(doc, path);
+    this.baseFound = (async () => {
+      let latest: WorkflowDetail;
+      try {
+        latest = await this.api.workflow(id);
+      } catch (err) {
+        if (search !== this.baseSearch) return;
+        if (err instanceof ApiError && err.status === 404) this.setBase(id, 0);
+        else this.setBase(id, undefined);
+        return;
+      }
+      const base = await findBase(doc, latest, rememberedBase(id, path), v => this.api.version(id, v));
+      if (search !== this.baseSearch) return;
+      this.setBase(id, base.version);
+      if (base.source === 'older') {
+        const at = when(latest.updated_at);
+        this.editor?.toast(
+          `This file holds version ${base.version} of the stored workflow; the server has version ` +
+            `${latest.version}${at ? ` (stored ${at})` : ''}. Run asks before replacing it; Versions compares them.`,
+          'info'
+        );
+      }
+    })();
+    return this.baseFound;
+  }
+
+  /**
+   * Store the canvas as a new version made from ``base``. When someone else stored a
+   * version since, ask: reload theirs, overwrite with mine, or cancel. False when
+   * nothing was stored (the run must not start).
+   */
+  private async store(editor: CanvasEditor, id: string): Promise<boolean> {
+    await this.baseFound;
+    if (this.baseId !== id) await this.findBase(editor.document);
+    let base = this.base;
+    for (;;) {
+      try {
+        const stored = await this.api.upsert(id, editor.document, base);
+        this.setBase(id, stored.version);
+        return true;
+      } catch (err) {
+        const conflict = versionConflict(err);
+        if (!conflict) throw err;
+        let theirs: WorkflowDetail;
+        try {
+          theirs = await this.api.workflow(id);
+        } catch (again) {
+          if (!(again instanceof ApiError) || again.status !== 404) throw again;
+          base = 0; // deleted since the conflict: store it afresh
+          continue;
+        }
+        if (sameDocument(theirs.document, editor.document)) {
+          // They stored what this canvas holds: nothing to overwrite, nothing lost.
+          this.setBase(id, theirs.version);
+          return true;
+        }
+        const name = editor.document.name || theirs.name || id;
+        const choice = await askConflict(
+          this.api,
+          theirs.id,
+          name,
+          { base: conflict.base, latest: theirs.version },
+          theirs.updated_at ?? null
+        );
+        if (choice === 'overwrite') {
+          base = theirs.version;
+          continue;
+        }
+        if (choice === 'reload') this.takeStored(editor, id, theirs);
+        else
+          editor.toast(
+            `Not stored, not run: the server keeps version ${theirs.version}, the canvas your edits.`,
+            'info'
+          );
+        return false;
+      }
+    }
+  }
+
+  /** Show the server's latest version instead of the canvas's edits ("Reload theirs"). */
+  private takeStored(editor: CanvasEditor, id: string, detail: WorkflowDetail): void {
+    const doc: WorkflowDocument = { ...detail.document, id: editor.document.id || detail.id };
+    const text = dumps(doc);
+    this.lastText = text;
+    this.context.model.fromString(text);
+    const dirty = text !== this.diskText;
+    this.context.model.dirty = dirty;
+    editor.setDocument(doc);
+    this.setBase(id, detail.version);
+    editor.toast(
+      `Showing version ${detail.version} from the server; your edits were discarded.` +
+        (dirty ? ' Save to write it to the file.' : ''),
+      'info'
+    );
   }
 
   private showError(message: string): void {
@@ -206,8 +336,10 @@ export class CanvasPanel extends Widget {
       this.showError(doc);
       return;
     }
-    if (this.editor) this.editor.setDocument(doc);
-    else void this.load();
+    if (this.editor) {
+      this.editor.setDocument(doc);
+      void this.findBase(doc);
+    } else void this.load();
   }
 
   /** Store the document as a workflow version on the server, run it and light up the canvas. */
@@ -225,7 +357,7 @@ export class CanvasPanel extends Widget {
     this.adoptId(id);
     rememberFile(id, this.context.path);
     try {
-      await this.api.upsert(id, editor.document);
+      if (!(await this.store(editor, id))) return;
       const runId = await startRun(this.api, id, editor.document.name || id, editor.document, options);
       if (runId === null) {
         editor.toast('Run not started', 'info');
