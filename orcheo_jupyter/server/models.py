@@ -222,6 +222,12 @@ class PageQuery(_Body):
 class WorkflowListQuery(PageQuery):
     q: str | None = Field(None, max_length=200, description="Text in name, description or slug.")
     tag: str | None = Field(None, max_length=200)
+    id: str | None = Field(
+        None,
+        max_length=200,
+        description="Only the workflow with this id or slug: an editor asks whether its "
+        "document was ever stored and gets an empty page, not a 404, when it was not.",
+    )
 
 
 class ExecutionListQuery(PageQuery):

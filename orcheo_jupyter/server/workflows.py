@@ -155,7 +155,7 @@ class WorkflowsHandler(WorkflowBase):
     async def get(self, *, query: WorkflowListQuery) -> None:
         store = (await self.executor()).store
         items, total = await store.list_workflows(
-            query=query.q, tag=query.tag, limit=query.limit, offset=query.offset
+            query=query.q, tag=query.tag, limit=query.limit, offset=query.offset, ref=query.id
         )
         self.reply_page([w.as_dict() for w in items], total, query)
 

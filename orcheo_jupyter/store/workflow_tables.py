@@ -149,8 +149,15 @@ class WorkflowTables:
         return _workflow(self._sql.dialect, row)
 
     async def list_workflows(
-        self, *, query: str | None = None, tag: str | None = None, limit: int = 50, offset: int = 0
+        self,
+        *,
+        query: str | None = None,
+        tag: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+        ref: str | None = None,
     ) -> tuple[list[WorkflowRecord], int]:
+        """A page of workflows; ``ref``: only the one with that id or slug (a page of 0 or 1)."""
         d = self._sql.dialect
         like = None if not query else (like_pattern(query),) * 3
         match = f"{d.like} ? {LIKE_ESCAPE}"
@@ -158,6 +165,7 @@ class WorkflowTables:
             [
                 (f"(name {match} OR description {match} OR slug {match})", like),
                 (d.contains("workflows.tags"), tag or None),
+                ("(id = ? OR slug = ?)", None if ref is None else (ref, ref)),
             ]
         )
         found, total = await self._sql.read(

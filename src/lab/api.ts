@@ -158,6 +158,21 @@ export class OrcheoApi {
     return this.request(`workflows/${encodeURIComponent(id)}`);
   }
 
+  /**
+   * The stored workflow with this id (or slug), or null when there is none: asked
+   * through the list (an empty page), so a document never stored costs no 404.
+   */
+  async storedWorkflow(id: string): Promise<WorkflowDetail | null> {
+    const page = await this.request<unknown>(`workflows?limit=1&id=${encodeURIComponent(id)}`);
+    if (!items<WorkflowSummary>(page).length) return null;
+    try {
+      return await this.workflow(id);
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 404) return null; // deleted in between
+      throw err;
+    }
+  }
+
   async version(id: string, version: number): Promise<WorkflowDocument | null> {
     const v = await this.request<{ document?: WorkflowDocument }>(
       `workflows/${encodeURIComponent(id)}/versions/${version}`

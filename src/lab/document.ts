@@ -64,9 +64,9 @@ export class CanvasPanel extends Widget {
     if (!editor || editor.document.id || before === next) return;
     const id = workflowIdFor(editor.document, before);
     try {
-      await this.api.workflow(id);
-    } catch (err) {
-      if (err instanceof ApiError && err.status === 404) return; // never stored: nothing to keep
+      if (!(await this.api.storedWorkflow(id))) return; // never stored: nothing to keep
+    } catch {
+      /* the API did not answer: keep the id, as a stored workflow would need */
     }
     this.adoptId(id);
   }
@@ -220,13 +220,15 @@ export class CanvasPanel extends Widget {
     const path = this.context.path;
     const id = workflowIdFor(doc, path);
     this.baseFound = (async () => {
-      let latest: WorkflowDetail;
+      let latest: WorkflowDetail | null;
       try {
-        latest = await this.api.workflow(id);
-      } catch (err) {
-        if (search !== this.baseSearch) return;
-        if (err instanceof ApiError && err.status === 404) this.setBase(id, 0);
-        else this.setBase(id, undefined);
+        latest = await this.api.storedWorkflow(id);
+      } catch {
+        if (search === this.baseSearch) this.setBase(id, undefined);
+        return;
+      }
+      if (!latest) {
+        if (search === this.baseSearch) this.setBase(id, 0);
         return;
       }
       const base = await findBase(doc, latest, rememberedBase(id, path), v => this.api.version(id, v));
@@ -261,11 +263,8 @@ export class CanvasPanel extends Widget {
       } catch (err) {
         const conflict = versionConflict(err);
         if (!conflict) throw err;
-        let theirs: WorkflowDetail;
-        try {
-          theirs = await this.api.workflow(id);
-        } catch (again) {
-          if (!(again instanceof ApiError) || again.status !== 404) throw again;
+        const theirs = await this.api.storedWorkflow(id);
+        if (!theirs) {
           base = 0; // deleted since the conflict: store it afresh
           continue;
         }

@@ -64,6 +64,25 @@ async def test_list_filters_and_paginates(api: Call) -> None:
     assert bad.error["details"][0]["field"] == "query.limit"
 
 
+async def test_list_by_id_or_slug_is_one_workflow_or_an_empty_page(api: Call) -> None:
+    """An editor asks whether its document was stored: an empty page, never a 404."""
+    created = await api(
+        "POST", "workflows", json_body={**linear_doc("a", name="Mine"), "id": "w-1"}
+    )
+    assert created.code == 201
+    other = await api("POST", "workflows", json_body={**linear_doc("a", name="w-1 copy")})
+    assert other.code == 201
+    for ref in ("w-1", "mine"):
+        found = await api("GET", "workflows", params={"id": ref})
+        assert found.code == 200
+        assert [(w["id"], w["latest_version"]) for w in found.body["items"]] == [("w-1", 1)]
+        assert found.body["total"] == 1
+    missing = await api("GET", "workflows", params={"id": "w-"})
+    assert missing.code == 200 and missing.body["items"] == [] and missing.body["total"] == 0
+    too_long = await api("GET", "workflows", params={"id": "x" * 201})
+    assert too_long.code == 422 and too_long.error["details"][0]["field"] == "query.id"
+
+
 async def test_put_stores_a_new_immutable_version(api: Call) -> None:
     created = (await api("POST", "workflows", json_body=linear_doc("a"))).body
     wid = created["id"]
