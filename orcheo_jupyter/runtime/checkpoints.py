@@ -40,7 +40,7 @@ from langgraph.checkpoint.sqlite import SqliteSaver
 
 from ..store.encoding import DEFAULT_MAX_VALUE_BYTES, check_size
 from ..store.sqlite_thread import DEFAULT_WAL_LIMIT_BYTES, SqliteThread
-from .progress import Progress
+from .write_behind import WriteBehind
 
 log = logging.getLogger(__name__)
 Statement = tuple[str, Any, bool]  # sql, params, executemany?
@@ -139,12 +139,9 @@ class BufferedSqliteSaver(SqliteSaver):
         self._recorded = 0
         #: Threads whose deferred checkpoint could not be serialized, until flushed.
         self._unsaved: dict[str, BaseException] = {}
-        self._queued = 0
-        self._wake = asyncio.Event()
-        self._written = Progress()
-        self._task: asyncio.Task[None] | None = None
-        #: One drain at a time (the flusher task or a caller of ``flush``), so order holds.
-        self._draining = asyncio.Lock()
+        self._behind = WriteBehind(
+            "orcheo-checkpoints", drain=self._drain, write_now=self._write_now
+        )
 
     # --- recording the sync saver's writes -------------------------------------
     @contextmanager
@@ -170,28 +167,18 @@ class BufferedSqliteSaver(SqliteSaver):
         self._fresh.discard(thread_id)
         self._pending.extend(sink)
         self._pending_threads[thread_id] = self._pending_threads.get(thread_id, 0) + 1
-        self._queued += 1
-        self._wake.set()
-        if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(
-                self._flusher(), name="orcheo-checkpoints"
-            )
+        self._behind.queue()
+        self._behind.wake.set()
         return result
 
-    async def _flusher(self) -> None:
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
-            await self._drain()
-
     async def _drain(self) -> None:
-        async with self._draining:
-            while self._pending:
-                batch, self._pending = self._pending, []
-                threads, self._pending_threads = self._pending_threads, {}
-                mark = self._queued
-                await self._commit(batch, threads)
-                self._written.advance(mark)
+        """Commit the queue, batch by batch (under WriteBehind's drain lock)."""
+        while self._pending:
+            batch, self._pending = self._pending, []
+            threads, self._pending_threads = self._pending_threads, {}
+            mark = self._behind.queued
+            await self._commit(batch, threads)
+            self._behind.written.advance(mark)
 
     async def _commit(self, batch: list[Statement], threads: dict[str, int]) -> None:
         """Commit ``batch``, retrying a few times (a busy file, a full disk).
@@ -229,16 +216,14 @@ class BufferedSqliteSaver(SqliteSaver):
                 await asyncio.sleep(0.05 * 2 ** (attempt - 1))
 
     def _write_now(self) -> bool:
-        """Commit the queue here and now if SQLite is free at once (see BatchWriter)."""
-        if self._draining.locked():
-            return False
+        """Commit the queue here and now if SQLite is free at once (see write_behind)."""
         try:
             done, _ = self._db.transaction_now(_replay(self._pending))
         except Exception:  # the drain retries it, and logs why
             return False
         if done:
             self._pending, self._pending_threads = [], {}
-            self._written.advance(self._queued)
+            self._behind.written.advance(self._behind.queued)
         return done
 
     async def flush(self, thread_id: str | None = None) -> None:
@@ -266,11 +251,7 @@ class BufferedSqliteSaver(SqliteSaver):
             late = self._unsaved.pop(thread_id, None)
             if late is not None:
                 failures.append(late)
-        target = self._queued
-        if self._written.done < target and not self._write_now():
-            if not self._draining.locked():
-                await asyncio.shield(self._drain())  # see BatchWriter.flush
-            await self._written.reached(target)
+        await self._behind.flush()
         if thread_id is None:
             self._unsaved.clear()
         elif thread_id in self._unsaved:  # its rows could not be written just now
@@ -393,7 +374,7 @@ class BufferedSqliteSaver(SqliteSaver):
         if (
             thread_id in self._held
             or thread_id in self._pending_threads
-            or self._written.done < self._queued
+            or self._behind.uncommitted
         ):
             await self.flush()
         return await self._db.call(lambda _: self.get_tuple(config), inline=True)
@@ -419,10 +400,7 @@ class BufferedSqliteSaver(SqliteSaver):
 
     async def aclose(self) -> None:
         await self.flush()
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+        await self._behind.close()
         await self._db.close()
 
 

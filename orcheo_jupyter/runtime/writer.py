@@ -18,7 +18,7 @@ from ..common.span_rows import SpanRow
 from ..store.base import Repository
 from ..store.isolate import is_database_error, isolate
 from ..store.records import EventRecord, RunUpdate
-from .progress import Progress
+from .write_behind import WriteBehind
 
 log = logging.getLogger(__name__)
 
@@ -32,20 +32,13 @@ class BatchWriter:
         self._updates: list[RunUpdate] = []
         #: Runs' finished spans (tracing), written before the events queued with them.
         self._spans: list[tuple[str, Sequence[SpanRow]]] = []
-        self._queued = 0
-        self._wake = asyncio.Event()
-        self._written = Progress()
-        self._task: asyncio.Task[None] | None = None
-        self._closed = False
-        #: One drain at a time (the flusher task or a caller of ``flush``), so order holds.
-        self._draining = asyncio.Lock()
+        self._behind = WriteBehind("orcheo-writer", drain=self._drain, write_now=self._write_now)
 
     def _kick(self) -> None:
-        self._queued += 1
-        if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._run(), name="orcheo-writer")
-        if self._timer is None and not self._wake.is_set():
-            self._timer = asyncio.get_running_loop().call_later(self._delay, self._wake.set)
+        behind = self._behind
+        behind.queue()
+        if self._timer is None and not behind.wake.is_set():
+            self._timer = asyncio.get_running_loop().call_later(self._delay, behind.wake.set)
 
     def add_event(self, event: EventRecord) -> None:
         self._events.append(event)
@@ -60,27 +53,10 @@ class BatchWriter:
         self._kick()
 
     async def flush(self) -> None:
-        """Return once everything queued before the call is committed.
-
-        When nobody else is writing, the queue is committed here and now if the store
-        can do that without waiting (no task, no trip around the loop, nothing a
-        cancel can interrupt); else drained in a task of its own, shielded so that a
-        caller cancelled mid-write (a run stopped at shutdown) cannot cut a batch in
-        half and lose it.
-        """
-        target = self._queued
-        if self._written.done >= target or self._write_now():
-            return
-        if not self._draining.locked():
-            await asyncio.shield(self._drain())
-            if self._written.done >= target:
-                return
-        self._wake.set()
-        await self._written.reached(target)
+        """Return once everything queued before the call is committed (``write_behind``)."""
+        await self._behind.flush()
 
     def _write_now(self) -> bool:
-        if self._draining.locked():  # a write is under way: ours must follow it
-            return False
         all_now = getattr(self._store, "write_all_now", None)
         try:
             if self._spans and all_now is not None:
@@ -99,31 +75,23 @@ class BatchWriter:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        self._written.advance(self._queued)
+        self._behind.written.advance(self._behind.queued)
         return True
 
-    async def _run(self) -> None:
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
-            await self._drain()
-            if self._closed:
-                return
-
     async def _drain(self) -> None:
-        async with self._draining:
-            if self._timer is not None:
-                self._timer.cancel()
-                self._timer = None
-            while self._events or self._updates or self._spans:
-                events, updates, spans = self._events, self._updates, self._spans
-                self._events, self._updates, self._spans = [], [], []
-                mark = self._queued
-                for run_id, finished in spans:
-                    await self._write_spans(run_id, finished)
-                if events or updates:
-                    await self._write(events, updates)
-                self._written.advance(mark)
+        """Commit the queue, batch by batch (under WriteBehind's drain lock)."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        while self._events or self._updates or self._spans:
+            events, updates, spans = self._events, self._updates, self._spans
+            self._events, self._updates, self._spans = [], [], []
+            mark = self._behind.queued
+            for run_id, finished in spans:
+                await self._write_spans(run_id, finished)
+            if events or updates:
+                await self._write(events, updates)
+            self._behind.written.advance(mark)
 
     async def _write(self, events: list[EventRecord], updates: list[RunUpdate]) -> None:
         """Commit a batch; an item that cannot be stored is logged and left out alone.
@@ -184,14 +152,7 @@ class BatchWriter:
 
     async def close(self) -> None:
         await self.flush()
-        self._closed = True
-        if self._task is not None:
-            self._wake.set()
-            try:
-                await asyncio.wait_for(self._task, 5)
-            except (TimeoutError, asyncio.CancelledError):
-                self._task.cancel()
-            self._task = None
+        await self._behind.close()
 
 
 def _what(item: EventRecord | RunUpdate) -> str:
