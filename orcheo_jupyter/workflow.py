@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -302,23 +301,9 @@ class Workflow:
 
     async def _follow(self, executor: Any, run_id: str, after: int) -> RunRecord:
         """Deliver the run's events after ``after`` to the listeners until it settles."""
-        last = after
-
-        async def forward(after: int, follow: bool) -> None:
-            nonlocal last
-            async for event in executor.events(run_id, after=after, follow=follow):
-                last = event.seq
-                self.notify("run_event", event.as_dict())
-
-        live = asyncio.create_task(forward(after, True))
-        try:
-            record: RunRecord = await executor.wait(run_id)
-        finally:
-            # An interrupted run has no terminal event: stop following, then deliver
-            # whatever the live follower had not reached yet.
-            live.cancel()
-            await asyncio.gather(live, return_exceptions=True)
-        await forward(last, False)
+        record: RunRecord = await executor.follow(
+            run_id, lambda event: self.notify("run_event", event.as_dict()), after=after
+        )
         return record
 
     async def aresume(self, run_id: str, value: Any = None, *, after: int = 0) -> RunResult:

@@ -9,14 +9,13 @@ while the run goes. Ctrl-C (interrupt the kernel) cancels the run.
 
 from __future__ import annotations
 
-import asyncio
 import queue
 import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from ..runtime import background
-from ..store.records import RunRecord
+from ..store.records import EventRecord, RunRecord
 from .display import RunView
 
 if TYPE_CHECKING:
@@ -38,26 +37,14 @@ async def _drive(
     executor = await local.executor()
     run_id = await start(executor)
     out.put(("started", run_id))
-    last = 0
 
-    async def forward(after: int, follow: bool) -> None:
-        nonlocal last
-        async for event in executor.events(run_id, after=after, follow=follow):
-            last = event.seq
-            data = event.as_dict()
-            if on_event is not None:
-                on_event(data)
-            out.put(("event", data))
+    def deliver(event: EventRecord) -> None:
+        data = event.as_dict()
+        if on_event is not None:
+            on_event(data)
+        out.put(("event", data))
 
-    live = asyncio.create_task(forward(0, True))
-    try:
-        record = await executor.wait(run_id)
-    finally:
-        # An interrupted run has no terminal event: stop following, then deliver
-        # whatever the live follower had not reached yet.
-        live.cancel()
-        await asyncio.gather(live, return_exceptions=True)
-    await forward(last, False)
+    record = await executor.follow(run_id, deliver)
     return record
 
 

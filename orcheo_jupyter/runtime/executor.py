@@ -11,7 +11,7 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
@@ -426,6 +426,30 @@ class Executor:
         the store, from memory, or arrives live (see ``runtime/streams.py``).
         """
         return self.backend.events(run_id, after=after, follow=follow)
+
+    async def follow(
+        self, run_id: str, on_event: Callable[[EventRecord], None], *, after: int = 0
+    ) -> RunRecord:
+        """Give ``on_event`` each event after ``after`` as it happens, until the run
+        settles; the settled run. For a view of a run (a cell's output, a canvas)."""
+        last = after
+
+        async def forward(after: int, follow: bool) -> None:
+            nonlocal last
+            async for event in self.events(run_id, after=after, follow=follow):
+                last = event.seq
+                on_event(event)
+
+        live = asyncio.create_task(forward(after, True))
+        try:
+            record = await self.wait(run_id)
+        finally:
+            # An interrupted run has no terminal event: stop following, then deliver
+            # whatever the live follower had not reached yet.
+            live.cancel()
+            await asyncio.gather(live, return_exceptions=True)
+        await forward(last, False)
+        return record
 
     def observer_of(self, run_id: str) -> obs.RunObserver | None:
         active = self.runs.get(run_id)
