@@ -83,10 +83,6 @@ _HISTORY = (
 #: Upstream's arguments that our node types do not take, and what to use instead.
 UPSTREAM_ONLY: dict[str, dict[str, str]] = {
     "AgentNode": {
-        "predefined_tools": "upstream's named built-in tools are not shipped here; give "
-        "tools=[{name, description, node: {type, config}}] (a node type as a tool)",
-        "workflow_tools": "a graph object cannot be a tool here; give "
-        "tools=[{name, description, workflow: <stored workflow id or slug>}]",
         "model_settings": "upstream does not use it either; pass model options as model_kwargs",
         "max_messages": _HISTORY,
         "reset_command": _HISTORY,

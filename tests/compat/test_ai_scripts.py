@@ -57,18 +57,6 @@ def test_a_pydantic_response_format_becomes_its_schema_and_structures_the_answer
     ("argument", "hint"),
     [
         (
-            'predefined_tools=["lookup"]',
-            "config.predefined_tools: unknown key (not part of the document format): upstream's "
-            "named built-in tools are not shipped here; give tools=[{name, description, "
-            "node: {type, config}}] (a node type as a tool)",
-        ),
-        (
-            'workflow_tools=[{"name": "t", "description": "d", "graph": None}]',
-            "config.workflow_tools: unknown key (not part of the document format): a graph "
-            "object cannot be a tool here; give tools=[{name, description, workflow: "
-            "<stored workflow id or slug>}]",
-        ),
-        (
             "use_graph_chat_history=True",
             "config.use_graph_chat_history: unknown key (not part of the document format): "
             "upstream's graph-store chat history is not part of orcheo-jupyter: the agent "
@@ -84,3 +72,72 @@ def test_upstream_only_agent_arguments_say_what_to_use_instead(argument: str, hi
     assert (
         problem.message == f"build_graph() raised NodeConfigError: AgentNode(name='triage'): {hint}"
     )
+
+
+TOOL_AGENT = """\
+from langgraph.graph import END, START, StateGraph
+from pydantic import BaseModel, Field
+from orcheo.graph.state import State
+from orcheo.nodes import AgentNode, SetVariableNode
+
+
+class Stamp(BaseModel):
+    \"\"\"Input for the tool workflow.\"\"\"
+
+    timestamp: int = Field(..., description="The timestamp to record.")
+
+
+def stamp_graph():
+    graph = StateGraph(State)
+    record = SetVariableNode(name="record", variables={"at": "{{inputs.timestamp}}"})
+    graph.add_node("record", record)
+    graph.add_edge(START, "record")
+    graph.add_edge("record", END)
+    return graph
+
+
+def build_graph():
+    graph = StateGraph(State)
+    graph.add_node("agent", AgentNode(
+        name="agent",
+        ai_model="fake:tools",
+        predefined_tools=["greet_user"],
+        workflow_tools=[{
+            "name": "stamp", "description": "Record a timestamp.",
+            "graph": stamp_graph(), "args_schema": Stamp,
+        }],
+    ))
+    graph.add_edge(START, "agent")
+    graph.add_edge("agent", END)
+    return graph
+"""
+
+
+@pytest.fixture
+def tools_model() -> Iterator[None]:
+    calls = AIMessage(
+        "",
+        tool_calls=[
+            {"name": "greet_user", "args": {"username": "Ada"}, "id": "1"},
+            {"name": "stamp", "args": {"timestamp": 42}, "id": "2"},
+        ],
+    )
+    register_chat_model("fake:tools", ToolModel(messages=iter([calls, AIMessage("ok")])))
+    yield
+    unregister_chat_model("fake:tools")
+
+
+def test_predefined_and_graph_tools_of_a_script_are_stored_and_called(tools_model: None) -> None:
+    wf = Workflow.from_script(TOOL_AGENT, "tools")
+    [agent] = wf.ir.nodes
+    [tool] = agent.config["workflow_tools"]
+    assert tool["args_schema"]["required"] == ["timestamp"]
+    assert [n["id"] for n in tool["graph"]["nodes"]] == ["record"]
+    result = wf.run({})
+    assert result.status == "succeeded", result.error
+    assert result.state["results"]["agent"]["tool_calls"] == [
+        {"name": "greet_user", "args": {"username": "Ada"}, "ok": True},
+        {"name": "stamp", "args": {"timestamp": 42}, "ok": True},
+    ]
+    tool_messages = [m for m in result.state["messages"] if m["type"] == "tool"]
+    assert [m["content"] for m in tool_messages] == ["Hello, Ada!", '{"record": {"at": 42}}']

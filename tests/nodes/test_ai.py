@@ -410,7 +410,7 @@ def test_ai_config_errors_before_running() -> None:
     assert err.value.errors()[0]["loc"] == ("response_format",)
     with pytest.raises(ValidationError) as err:
         AgentNode.model_validate({"ai_model": "m", "tools": [{"name": "t", "description": "d"}]})
-    assert "set exactly one of node or workflow" in str(err.value)
+    assert "set exactly one of node, workflow or graph" in str(err.value)
     tool = {"name": "t", "description": "d", "node": {"type": "DebugNode"}}
     with pytest.raises(ValidationError) as err:
         AgentNode.model_validate({"ai_model": "m", "tools": [tool, tool]})
@@ -418,3 +418,87 @@ def test_ai_config_errors_before_running() -> None:
     with pytest.raises(ValidationError) as err:
         AgentNode.model_validate({"ai_model": "m", "tools": [{**tool, "name": "bad name!"}]})
     assert err.value.errors()[0]["loc"] == ("tools", 0, "name")
+
+
+@pytest.mark.asyncio
+async def test_agent_calls_upstreams_predefined_and_graph_tools(
+    ai_executor: tuple[Executor, dict[str, Any]],
+) -> None:
+    executor, models = ai_executor
+    model = scripted(
+        AIMessage(
+            "",
+            tool_calls=[
+                {"name": "greet_user", "args": {"username": "John Doe"}, "id": "t1"},
+                {"name": "stamp", "args": {"timestamp": 123}, "id": "t2"},
+                {"name": "stamp_value", "args": {"timestamp": 7}, "id": "t3"},
+            ],
+        ),
+        AIMessage("Done."),
+    )
+    models["fake:agent"] = model
+    graph = {
+        "entrypoint": "set_variable",
+        "nodes": [
+            node(
+                "set_variable",
+                "SetVariableNode",
+                variables={"at": "{{inputs.timestamp}}", "run_of": "{{config.configurable.who}}"},
+            )
+        ],
+        "edges": [
+            {"source": "__start__", "target": "set_variable"},
+            {"source": "set_variable", "target": "__end__"},
+        ],
+    }
+    args = {"type": "object", "properties": {"timestamp": {"type": "integer"}}}
+    doc = chain_doc(
+        node(
+            "agent",
+            "AgentNode",
+            ai_model="fake:agent",
+            prompt="Greet John Doe and stamp 123",
+            predefined_tools=["greet_user"],
+            workflow_tools=[
+                {"name": "stamp", "description": "Stamp", "graph": graph, "args_schema": args},
+                {
+                    "name": "stamp_value",
+                    "description": "Stamp, return the time only",
+                    "graph": graph,
+                    "output_path": "results.set_variable.at",
+                },
+            ],
+        )
+    )
+    record = await executor.execute(doc, {}, config={"configurable": {"who": "ada"}})
+    assert results(record)["agent"]["content"] == "Done."
+    tool_results = [m.content for m in model.received[1] if isinstance(m, ToolMessage)]
+    assert tool_results[0] == "Hello, John Doe!"
+    assert json.loads(tool_results[1]) == {"set_variable": {"at": 123, "run_of": "ada"}}
+    assert tool_results[2] == "7"
+    offered = {t["function"]["name"]: t["function"] for t in model.bound[0]}
+    assert offered["greet_user"]["parameters"]["required"] == ["username"]
+    assert offered["stamp"]["parameters"] == args
+
+
+def test_predefined_tool_problems_are_named() -> None:
+    with pytest.raises(ValidationError, match=r"unknown predefined tool 'lookup' \(known: "):
+        AgentNode(ai_model="x:y", predefined_tools=["lookup"])
+    with pytest.raises(ValidationError, match="tool names must be unique: greet_user"):
+        AgentNode(
+            ai_model="x:y",
+            predefined_tools=["greet_user"],
+            workflow_tools=[
+                {"name": "greet_user", "description": "d", "graph": {"nodes": [], "edges": []}}
+            ],
+        )
+
+
+@pytest.mark.asyncio
+async def test_a_mongodb_predefined_tool_fails_naming_the_service() -> None:
+    with pytest.raises(NodeError, match="'mongodb_find' needs a MongoDB server, which"):
+        await run_node(
+            "AgentNode",
+            {"ai_model": "fake:none", "predefined_tools": ["mongodb_find"]},
+            services=RuntimeServices(chat_models={"fake:none": scripted("unused")}),
+        )

@@ -14,8 +14,11 @@ from typing import Any
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage, convert_to_messages
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from ..base import BaseNode, NodeContext
+from ..base import BaseNode, NodeContext, NodeError
 from ..registry import get, register
+from ..support import predefined_tools as predefined
+from ..support.dotted_paths import MISSING, dig
+from ..support.inline_graphs import compiled_graph, run_graph
 from ..support.inline_nodes import InlineNode, run_inline
 from ..support.schema_checks import check_schema
 from .ai_loop import AnswerFormat, Outcome, ToolDef, converse
@@ -122,7 +125,7 @@ _TOOL_NAME = r"^[A-Za-z0-9_-]{1,64}$"
 
 
 class AgentTool(BaseModel):
-    """A tool for the agent: a node or a stored workflow the model may call."""
+    """A tool for the agent: a node, a stored workflow or a graph the model may call."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -138,8 +141,21 @@ class AgentTool(BaseModel):
         None, title="Workflow", description="Stored workflow run with the arguments as inputs."
     )
     version: int | None = Field(None, ge=1, title="Workflow version")
+    graph: dict[str, Any] | None = Field(
+        None,
+        title="Graph",
+        description="A graph (frozen-ir: nodes, edges) run with the arguments as inputs, "
+        "as upstream's workflow_tools.",
+    )
     args_schema: dict[str, Any] | None = Field(
         None, title="Arguments schema", description="JSON Schema of the tool's arguments."
+    )
+    output_path: str | None = Field(
+        None,
+        min_length=1,
+        title="Output path",
+        description="Workflow or graph tools: a dotted path in the final state to return "
+        "(default: its structured response, else its results).",
     )
 
     @field_validator("args_schema")
@@ -149,8 +165,8 @@ class AgentTool(BaseModel):
 
     @model_validator(mode="after")
     def _one_target(self) -> AgentTool:
-        if (self.node is None) == (self.workflow is None):
-            raise ValueError("set exactly one of node or workflow")
+        if [self.node, self.workflow, self.graph].count(None) != 2:
+            raise ValueError("set exactly one of node, workflow or graph")
         return self
 
 
@@ -169,13 +185,37 @@ def _node_args_schema(node: InlineNode) -> dict[str, Any]:
     return params
 
 
+def _tool_output(final: Mapping[str, Any], path: str | None) -> Any:
+    """What a workflow or graph tool returns to the model."""
+    if path is not None:
+        found = dig(final, path)
+        if found is MISSING:
+            raise NodeError("output_path", f"{path!r} is not in the tool's final state")
+        return found
+    if final.get("structured_response") is not None:
+        return final["structured_response"]
+    return final.get("results") or {}
+
+
 @register(category="ai", icon="bot", output=_OUTPUT)
 class AgentNode(_ChatNode):
     """A chat model that calls tools (nodes or stored workflows) until it can answer."""
 
-    deferred_fields = frozenset({"tools"})
+    deferred_fields = frozenset({"tools", "workflow_tools"})
 
     tools: list[AgentTool] = Field(default_factory=list, title="Tools")
+    predefined_tools: list[str] = Field(
+        default_factory=list,
+        title="Built-in tools",
+        description="Upstream's named tools: greet_user (mongodb_find and "
+        "mongodb_update_one need MongoDB, not shipped).",
+    )
+    workflow_tools: list[AgentTool] = Field(
+        default_factory=list,
+        title="Graph tools",
+        description="Upstream's name for tools that run a graph: [{name, description, "
+        "graph, args_schema, output_path}]; they join tools.",
+    )
     mcp_servers: dict[str, McpServer] = Field(
         default_factory=dict,
         title="MCP servers",
@@ -186,19 +226,50 @@ class AgentNode(_ChatNode):
         10, ge=1, le=100, title="Max model calls", description="Fail if no answer by then."
     )
 
-    @field_validator("tools")
+    @field_validator("predefined_tools")
     @classmethod
-    def _unique_names(cls, value: list[AgentTool]) -> list[AgentTool]:
-        names = [t.name for t in value]
+    def _known_tools(cls, value: list[str]) -> list[str]:
+        return predefined.check_names(value)
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> AgentNode:
+        names = [t.name for t in self.tools + self.workflow_tools] + self.predefined_tools
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             raise ValueError(f"tool names must be unique: {', '.join(duplicates)}")
-        return value
+        return self
+
+    def _builtin_defs(self) -> list[ToolDef]:
+        missing = predefined.unavailable(self.predefined_tools)
+        if missing is not None:
+            raise missing
+        defs = []
+        for name in self.predefined_tools:
+            description, params = predefined.BUILT_IN[name]
+
+            async def call_builtin(args: dict[str, Any], name: str = name) -> Any:
+                return await predefined.call(name, args)
+
+            defs.append(ToolDef(name, description, dict(params), call_builtin))
+        return defs
 
     async def _tool_defs(self, state: Mapping[str, Any], ctx: NodeContext) -> list[ToolDef]:
-        defs = []
-        for i, tool in enumerate(self.tools):
-            if tool.node is not None:
+        defs = self._builtin_defs()
+        listed = [(f"tools[{i}]", t) for i, t in enumerate(self.tools)]
+        listed += [(f"workflow_tools[{i}]", t) for i, t in enumerate(self.workflow_tools)]
+        for where, tool in listed:
+            if tool.graph is not None:
+                graph = compiled_graph(tool.graph, f"{where}.graph")
+                params: dict[str, Any] | None = tool.args_schema or {"type": "object"}
+
+                async def call_graph(
+                    args: dict[str, Any], graph: Any = graph, tool: AgentTool = tool
+                ) -> Any:
+                    final = await run_graph(graph, args, state, ctx)
+                    return _tool_output(final, tool.output_path)
+
+                defs.append(ToolDef(tool.name, tool.description, dict(params or {}), call_graph))
+            elif tool.node is not None:
                 node = tool.node
                 explicit = tool.args_schema is not None
                 params = tool.args_schema if explicit else _node_args_schema(node)
@@ -206,15 +277,16 @@ class AgentNode(_ChatNode):
                 async def call_node(
                     args: dict[str, Any],
                     node: InlineNode = node,
-                    i: int = i,
+                    name: str = tool.name,
+                    where: str = where,
                     explicit: bool = explicit,
                 ) -> Any:
                     return await run_inline(
                         node,
                         {**state, "args": args},
                         ctx,
-                        node_id=f"{ctx.node_id}/{self.tools[i].name}",
-                        field=f"tools[{i}].node",
+                        node_id=f"{ctx.node_id}/{name}",
+                        field=f"{where}.node",
                         overrides=None if explicit else args,
                     )
 
@@ -227,14 +299,15 @@ class AgentNode(_ChatNode):
                     params = (record.document or {}).get("inputs_schema") or {"type": "object"}
 
                 async def call_workflow(
-                    args: dict[str, Any], ref: str = ref, version: int | None = version
+                    args: dict[str, Any],
+                    ref: str = ref,
+                    version: int | None = version,
+                    tool: AgentTool = tool,
                 ) -> Any:
                     _, _, final = await run_child(ctx, state, ref, version, args)
-                    if final.get("structured_response") is not None:
-                        return final["structured_response"]
-                    return final.get("results") or {}
+                    return _tool_output(final, tool.output_path)
 
-                defs.append(ToolDef(tool.name, tool.description, dict(params), call_workflow))
+                defs.append(ToolDef(tool.name, tool.description, dict(params or {}), call_workflow))
         return defs
 
     async def run(self, state: Mapping[str, Any], ctx: NodeContext) -> Any:

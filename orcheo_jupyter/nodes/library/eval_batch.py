@@ -11,7 +11,6 @@ per-conversation breakdown from the batch node.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 from collections import deque
 from collections.abc import Mapping
@@ -19,41 +18,9 @@ from typing import Any
 
 from pydantic import Field
 
-from ...common.lru import LRU
 from ..base import BaseNode, NodeContext, NodeError
 from ..registry import register
-
-_pipelines: LRU[str, Any] = LRU(32)
-
-
-def _compiled(pipeline: Mapping[str, Any]) -> Any:
-    """The pipeline graph, compiled once per content; it never checkpoints (a turn
-    is a pure function of its inputs, and many run at once inside one node)."""
-    from ...runtime.build import build_graph
-    from ...spec.problems import DocumentError
-
-    text = json.dumps(pipeline, sort_keys=True, default=str)
-    key = hashlib.sha256(text.encode()).hexdigest()
-
-    def build() -> Any:
-        doc = {"name": "pipeline", "graph": {"format": "frozen-ir", "ir": dict(pipeline)}}
-        try:
-            return build_graph(doc).compile(checkpointer=False)
-        except DocumentError as exc:
-            raise NodeError("pipeline", f"not a valid graph: {exc}") from None
-
-    return _pipelines.get_or_make(key, build)
-
-
-def _user_config(config: Mapping[str, Any]) -> dict[str, Any]:
-    """The run config a turn sees: the run's own configurable values, no internals."""
-    configurable = config.get("configurable") or {}
-    out: dict[str, Any] = {
-        "configurable": {k: v for k, v in configurable.items() if not str(k).startswith("__")}
-    }
-    if "recursion_limit" in config:
-        out["recursion_limit"] = config["recursion_limit"]
-    return out
+from ..support.inline_graphs import compiled_graph, run_graph
 
 
 @register(
@@ -124,16 +91,12 @@ class ConversationalBatchEvalNode(BaseNode):
     async def _turn(
         self, graph: Any, turn: Mapping[str, Any], history: list[str], state: Any, ctx: NodeContext
     ) -> str:
-        from ...runtime.state import initial_state
-
         question = str(turn.get("raw_question", turn.get("user_utterance", "")))
         if graph is None:
             own = turn.get(self.prediction_field)
             return str(own) if own is not None else question
         inputs = {"message": question, "query": question, "history": history}
-        final = await graph.ainvoke(
-            initial_state(inputs, state.get("config")), _user_config(ctx.config)
-        )
+        final = await run_graph(graph, inputs, state, ctx)
         return self._prediction(final, question)
 
     async def _conversation(
@@ -158,7 +121,7 @@ class ConversationalBatchEvalNode(BaseNode):
 
     async def run(self, state: Mapping[str, Any], ctx: NodeContext) -> Any:
         conversations = self._conversations(state)
-        graph = _compiled(self.pipeline) if self.pipeline else None
+        graph = compiled_graph(self.pipeline, "pipeline") if self.pipeline else None
         gate = asyncio.Semaphore(self.max_concurrency or 1)
 
         async def limited(conv: Any) -> dict[str, Any]:
