@@ -59,7 +59,28 @@ class PineconeVectorStore(BaseVectorStore):
         }
 
 
+class BaseMemoryStore(StoreStandIn):
+    """Upstream's conversation memory base class."""
+
+
+class InMemoryMemoryStore(BaseMemoryStore):
+    """Conversations held by the process running the workflow (our ``memory`` type)."""
+
+    max_sessions: int | str | None = None
+    max_total_turns: int | str | None = None
+    namespace: str = Field("default", min_length=1, max_length=200)
+
+    def orcheo_config(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"type": "memory", "namespace": self.namespace}
+        for key in ("max_sessions", "max_total_turns"):
+            if getattr(self, key) is not None:
+                out[key] = getattr(self, key)
+        return out
+
+
 STAND_INS: dict[str, type[StoreStandIn]] = {
+    "BaseMemoryStore": BaseMemoryStore,
+    "InMemoryMemoryStore": InMemoryMemoryStore,
     "BaseVectorStore": BaseVectorStore,
     "InMemoryVectorStore": InMemoryVectorStore,
     "PineconeVectorStore": PineconeVectorStore,

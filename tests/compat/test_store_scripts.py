@@ -116,3 +116,41 @@ def test_a_pinecone_store_becomes_document_config() -> None:
         "client_kwargs": {"api_key": "[[pinecone_api_key]]"},
     }
     assert wf.validate() == []
+
+
+CONVERSATION = """\
+from langgraph.graph import END, START, StateGraph
+from orcheo.graph.state import State
+from orcheo.nodes.conversational_search.conversation import (
+    ConversationStateNode, InMemoryMemoryStore,
+)
+
+
+def orcheo_workflow():
+    memory = InMemoryMemoryStore(max_sessions="{{config.configurable.sessions}}")
+    graph = StateGraph(State)
+    graph.add_node("state", ConversationStateNode(name="state", memory_store=memory))
+    graph.add_edge(START, "state")
+    graph.add_edge("state", END)
+    return graph
+"""
+
+
+def test_an_in_memory_memory_store_keeps_the_conversation_in_the_process() -> None:
+    from orcheo_jupyter.nodes.support import conversation_memory
+
+    conversation_memory.forget_memory()
+    wf = Workflow.from_script(CONVERSATION, "chat")
+    [state] = wf.ir.nodes
+    assert state.config["memory_store"] == {
+        "type": "memory",
+        "namespace": "default",
+        "max_sessions": "{{config.configurable.sessions}}",
+    }
+    config = {"configurable": {"sessions": 5}}
+    wf.run({"session_id": "s", "user_message": "hello"}, config=config)
+    result = wf.run({"session_id": "s", "user_message": "again"}, config=config)
+    assert result.status == "succeeded", result.error
+    history = result.state["results"]["state"]["conversation_history"]
+    assert [t["content"] for t in history] == ["hello", "again"]
+    conversation_memory.forget_memory()

@@ -41,6 +41,10 @@ EXPECTED = {
     "MultiDoc2DialCorpusLoaderNode", "ConversationalBatchEvalNode", "AnalyticsExportNode",
     # communication
     "DiscordWebhookNode",
+    # conversation
+    "ConversationStateNode", "SessionManagementNode", "MemorySummarizerNode",
+    "AnswerCachingNode", "TopicShiftDetectorNode", "QueryClarificationNode",
+    "CoreferenceResolverNode", "QueryClassifierNode",
 }  # fmt: skip
 
 

@@ -11,6 +11,7 @@ import importlib
 
 BUILTIN_MODULES = (
     "ai",
+    "conversation",
     "data",
     "dates",
     "debug",
