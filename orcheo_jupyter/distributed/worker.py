@@ -7,6 +7,11 @@ renewed every lease/3 seconds, so:
 
 - a message delivered twice (Redis re-delivers unacknowledged messages) finds the
   lease held and is retried later instead of executing the run a second time;
+- a worker that stalls past its lease (alive, but its loop held up) may lose the run
+  to another worker: every write of its run's events, status and checkpoints is
+  fenced by the lease in the write's own transaction (``store.fencing``), so nothing
+  it buffered lands beside the new holder's; when a renewal (or a refused write)
+  shows the lease is another worker's, it stops executing the run;
 - when a worker dies, its leases lapse; its messages come back from the broker
   and the runs continue from their last checkpoints on another worker. A reaper
   (one worker at a time, under a leader lock) re-queues ``running`` runs whose
@@ -23,7 +28,6 @@ import logging
 import os
 import socket
 import threading
-import uuid
 from collections.abc import Coroutine, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -34,8 +38,11 @@ from .. import ops, tracing
 from ..runtime.events import TERMINAL, RunStatus
 from ..runtime.executor import Executor
 from ..runtime.inprocess import InProcessBackend
+from ..runtime.owners import process_owner
 from ..settings import Settings
 from ..store.base import NotFound
+from ..store.factory import backend_name
+from ..store.fencing import Fence, FencedRepository
 from .celery_app import enqueue, make_app, trace_headers
 from .config import TASK, WORKER_OWNER_PREFIX, Distributed, lease
 from .fanout import Hub, PublishingRepository, cancel_requested
@@ -62,6 +69,9 @@ class WorkerRuntime:
         self.celery: Celery = make_app(conf)
         self._tasks: list[asyncio.Task[None]] = []
         self.vault: Vault | None = None
+        #: Runs this worker handles under their lease, and those whose lease it lost.
+        self._leased: set[str] = set()
+        self._lost: set[str] = set()
         self.call(self._open())
 
     def _serve(self) -> None:
@@ -77,8 +87,14 @@ class WorkerRuntime:
         self.redis = Redis.from_url(self.conf.broker_url)
         await self.redis.ping()
         store, saver = await open_stores(self.settings)
+        owner = process_owner(WORKER_OWNER_PREFIX)
+        fence = Fence(owner, lease)
+        if self._one_postgres():
+            # Checkpoints share the leases' database: their writes are fenced too.
+            saver.fenced = True  # type: ignore[attr-defined]
+        fenced = FencedRepository(store, fence, self._lose)
         self.executor = Executor(
-            cast("Repository", PublishingRepository(store, self.redis)),
+            cast("Repository", PublishingRepository(fenced, self.redis)),
             saver,
             backend=InProcessBackend(name="worker"),
             durability=self.settings.durability,
@@ -86,9 +102,8 @@ class WorkerRuntime:
             owns_resources=True,
             trace_store=self.settings.trace_store,
         )
-        self.executor.owner = (
-            f"{WORKER_OWNER_PREFIX}{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        )
+        self.executor.owner = owner
+        self.executor.fence = fence
         ops.attach(self.executor)
         await self._open_vault()
         self.hub = Hub(self.redis, on_control=self._control)
@@ -97,6 +112,14 @@ class WorkerRuntime:
             asyncio.create_task(self._heartbeat(), name="orcheo-leases"),
             asyncio.create_task(self._reaper(), name="orcheo-reaper"),
         ]
+
+    def _one_postgres(self) -> bool:
+        """Whether runs and checkpoints are in one Postgres database (ORCHEO_POSTGRES_DSN)."""
+        settings = self.settings
+        return (
+            backend_name(settings.repository_backend, "ORCHEO_REPOSITORY_BACKEND") == "postgres"
+            and backend_name(settings.checkpoint_backend, "ORCHEO_CHECKPOINT_BACKEND") == "postgres"
+        )
 
     async def _open_vault(self) -> None:
         from ..vault import Vault
@@ -130,10 +153,36 @@ class WorkerRuntime:
         while True:
             await asyncio.sleep(every)
             try:
-                await self.executor.store.renew_locks(self.executor.owner, self.conf.lease_seconds)
+                await self.renew()
             except Exception as exc:
                 log.warning("orcheo worker: renewing leases failed: %s", exc)
             ops.metrics.RUNS_IN_PROGRESS.set(self.executor.runs_in_progress())
+
+    async def renew(self) -> set[str]:
+        """Extend the lease of every run handled here; the runs whose lease another
+        worker took meanwhile (this one stalled past it) are stopped here."""
+        held = sorted(self._leased)
+        kept = await self.executor.store.renew_leases(
+            self.executor.owner, [lease(run_id) for run_id in held], self.conf.lease_seconds
+        )
+        # A run whose handling ended during the renewal released its lease: not lost.
+        lost = {run_id for run_id in held if lease(run_id) not in kept} & self._leased
+        self._lose(lost)
+        return lost
+
+    def _lose(self, run_ids: set[str]) -> None:
+        """Stop executing runs whose lease is another worker's: their writes are refused
+        anyway (fenced), and the new holder executes them."""
+        for run_id in sorted(run_ids - self._lost):
+            self._lost.add(run_id)
+            log.warning(
+                "orcheo worker: run %s: its lease was taken by another worker (this one"
+                " stalled past it); stopping it here, nothing more of it is written",
+                run_id,
+            )
+            active = self.executor.runs.get(run_id)
+            if active is not None and active.task is not None and not active.task.done():
+                active.task.cancel("lease lost")
 
     async def _reaper(self) -> None:
         """Re-queue runs whose message is gone: one worker at a time, every lease period.
@@ -205,34 +254,41 @@ class WorkerRuntime:
         owner = executor.owner
         if not await store.try_lock(lease(run_id), owner, self.conf.lease_seconds):
             return "busy"
+        self._leased.add(run_id)
         try:
-            try:
-                record = await store.get_run(run_id)
-            except NotFound:
-                return "missing"
-            if record.status in TERMINAL:
-                return "done"
-            if await cancel_requested(self.redis, run_id):
-                await executor.record_cancelled(record)
-                return "cancelled"
-            if action == "resume":
-                if record.status != RunStatus.INTERRUPTED:
-                    return "stale"
-                await executor.resume(run_id, value)
-            elif record.status == RunStatus.INTERRUPTED:
-                return "waiting"
-            elif record.status == RunStatus.PENDING and not await store.list_events(
-                run_id, limit=1
-            ):
-                await executor.start_stored(record)
-            else:
-                await executor.recover(run_id)
-            if await cancel_requested(self.redis, run_id):
-                await executor.cancel(run_id)
-            final = await executor.wait(run_id)
-            return str(final.status)
+            outcome = await self._execute(run_id, action, value)
+            return "lost" if run_id in self._lost else outcome
         finally:
+            self._leased.discard(run_id)
+            self._lost.discard(run_id)
             await store.release_lock(lease(run_id), owner)
+
+    async def _execute(self, run_id: str, action: str, value: Any) -> str:
+        """Execute the message's action on a run whose lease this worker holds."""
+        executor, store = self.executor, self.executor.store
+        try:
+            record = await store.get_run(run_id)
+        except NotFound:
+            return "missing"
+        if record.status in TERMINAL:
+            return "done"
+        if await cancel_requested(self.redis, run_id):
+            await executor.record_cancelled(record)
+            return "cancelled"
+        if action == "resume":
+            if record.status != RunStatus.INTERRUPTED:
+                return "stale"
+            await executor.resume(run_id, value)
+        elif record.status == RunStatus.INTERRUPTED:
+            return "waiting"
+        elif record.status == RunStatus.PENDING and not await store.list_events(run_id, limit=1):
+            await executor.start_stored(record)
+        else:
+            await executor.recover(run_id)
+        if await cancel_requested(self.redis, run_id):
+            await executor.cancel(run_id)
+        final = await executor.wait(run_id)
+        return str(final.status)
 
 
 _runtime: WorkerRuntime | None = None

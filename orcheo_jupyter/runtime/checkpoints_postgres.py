@@ -20,6 +20,7 @@ from psycopg.rows import DictRow, dict_row
 from psycopg_pool import AsyncConnectionPool
 
 from ..store.encoding import DEFAULT_MAX_VALUE_BYTES
+from ..store.fencing import LeaseLost, current_lease
 from .checkpoints import check_rows
 
 #: Serialises ``setup()`` across processes starting together (LangGraph's own
@@ -35,6 +36,9 @@ class PooledPostgresSaver(AsyncPostgresSaver):
     """
 
     max_value_bytes: int | None = DEFAULT_MAX_VALUE_BYTES
+    #: Checkpoint writes of a run executed under a lease (``current_lease``) check it in
+    #: their own transaction; set when the repository's ``orcheo_locks`` share this database.
+    fenced: bool = False
 
     def _dump_blobs(self, *args: Any, **kwargs: Any) -> Any:
         rows = super()._dump_blobs(*args, **kwargs)
@@ -53,6 +57,17 @@ class PooledPostgresSaver(AsyncPostgresSaver):
         if not isinstance(self.conn, AsyncConnectionPool) or self.pipe is not None:
             async with super()._cursor(pipeline=pipeline) as cur:
                 yield cur
+            return
+        lease = current_lease.get() if self.fenced and pipeline else None
+        if lease is not None:
+            async with self.conn.connection() as conn, conn.transaction():
+                cur = await conn.execute(
+                    "SELECT 1 FROM orcheo_locks WHERE name = %s AND owner = %s FOR SHARE", lease
+                )
+                if await cur.fetchone() is None:
+                    raise LeaseLost(f"{lease[0]} is no longer held by {lease[1]}")
+                async with conn.cursor(binary=True, row_factory=dict_row) as cur:
+                    yield cur
             return
         async with self.conn.connection() as conn:
             if pipeline and self.supports_pipeline:

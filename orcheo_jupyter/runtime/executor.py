@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import socket
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
@@ -27,6 +25,7 @@ from ..spec.models import WorkflowDocument
 from ..spec.values import ValueLimits, check_value
 from ..store.base import NotFound, Repository
 from ..store.encoding import DEFAULT_MAX_VALUE_BYTES, check_size, encode_json
+from ..store.fencing import Fence
 from ..store.records import (
     EventRecord,
     RunRecord,
@@ -44,6 +43,7 @@ from .checkpoints import close_saver
 from .events import TERMINAL, EventType, RunStatus
 from .inprocess import InProcessBackend
 from .outcomes import RunStateError, resume_map
+from .owners import process_owner
 from .prepared import PreparedDocuments
 from .script_scope import namespace_of, script_scope
 from .serialize import jsonable
@@ -89,7 +89,7 @@ class Executor:
         self.max_value_bytes = max_value_bytes
         #: How deeply run inputs may nest (ORCHEO_MAX_INPUT_DEPTH); checked on admission.
         self.value_limits = value_limits or ValueLimits.from_env()
-        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.owner = process_owner()
         #: Commits the events and status changes of ``runs`` in batches.
         self.writer = BatchWriter(store)
         self._graphs: LRU[str, CompiledStateGraph[Any, Any, Any, Any]] = LRU(max_graphs)
@@ -103,6 +103,9 @@ class Executor:
         self._owns_resources = owns_resources
         #: Extra observers of every run's events (metrics, structured logs).
         self.event_sinks: list[obs.Sink] = []
+        #: Set where runs execute under leases (Celery workers): a run's checkpoints are
+        #: written under its lease (see ``store.fencing``), like its events.
+        self.fence: Fence | None = None
 
     @classmethod
     async def open(cls, settings: Settings | None = None, **kwargs: Any) -> Executor:

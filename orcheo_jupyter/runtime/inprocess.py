@@ -18,6 +18,7 @@ from langgraph.types import Command
 from .. import tracing
 from ..common.timestamps import utcnow
 from ..store.encoding import check_size, encode_json
+from ..store.fencing import current_lease
 from ..store.records import EventRecord, RunRecord, reference
 from . import breakpoints
 from . import observer as obs
@@ -189,6 +190,8 @@ class InProcessBackend(RunBackend):
         ex = self.executor
         observer, record = active.observer, active.record
         token = obs.current.set(observer)
+        if ex.fence is not None:  # this task's (and its graph's) writes: under the lease
+            current_lease.set((ex.fence.lease(record.id), ex.fence.owner))
         # This task's context: a script graph's nodes and their tasks run in its scope.
         current_script.set(namespace_of(graph))
         tracer = tracing.current

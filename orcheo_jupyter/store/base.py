@@ -10,6 +10,7 @@ from __future__ import annotations
 from abc import abstractmethod
 
 from .errors import Conflict, NotFound
+from .fencing import Fence
 from .records import EventRecord, RunRecord, RunUpdate
 from .run_queries import RunQueries
 from .sql import SqlStore
@@ -33,6 +34,13 @@ class Repository(SqlStore, WorkflowTables, RunQueries):
         """The same, synchronously, when it can be done at once without waiting (else
         False and nothing written): a flush that cannot be cancelled halfway."""
 
+    @abstractmethod
+    async def write_fenced(
+        self, events: list[EventRecord], updates: list[RunUpdate], fence: Fence
+    ) -> set[str]:
+        """``write_batch`` of the runs whose lease ``fence.owner`` holds, checked (and
+        held against a take-over) in the write's own transaction; the runs refused."""
+
     # Leases and leader locks shared by processes (cron leadership, run ownership).
     @abstractmethod
     async def try_lock(self, name: str, owner: str, ttl: float) -> bool:
@@ -44,6 +52,11 @@ class Repository(SqlStore, WorkflowTables, RunQueries):
 
     @abstractmethod
     async def renew_locks(self, owner: str, ttl: float) -> int: ...
+
+    @abstractmethod
+    async def renew_leases(self, owner: str, names: list[str], ttl: float) -> set[str]:
+        """Extend ``names`` that ``owner`` still holds (expired or not, as long as no one
+        took them); the names it holds, so a missing one was taken by another owner."""
 
     @abstractmethod
     async def lock_owner(self, name: str) -> str | None: ...

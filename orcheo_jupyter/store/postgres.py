@@ -17,6 +17,7 @@ from psycopg.types.json import Json
 from .base import Repository
 from .encoding import dumps
 from .errors import Conflict
+from .fencing import Fence, runs_of, split_by_run
 from .postgres_pool import PostgresStore
 from .records import (
     EventRecord,
@@ -93,21 +94,27 @@ class PostgresRepository(PostgresStore, Repository):
         """Events and run updates of possibly many runs, in one transaction, in order."""
         if not events and not updates:
             return
-        statements = [_update_statement(u) for u in updates]
-        rows = [
-            (e.run_id, e.seq, _text(e.type), _text(e.node), e.at, _json(e.data, e.text))
-            for e in events
-        ]
         async with self._pool.connection() as conn, conn.transaction():
-            if rows:
-                async with conn.cursor() as cur:
-                    await cur.executemany(
-                        "INSERT INTO run_events (run_id, seq, type, node, at, data)"
-                        " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
-                        rows,
-                    )
-            for sql, params in statements:
-                await conn.execute(sql, params)
+            await _write_runs(conn, events, updates)
+
+    async def write_fenced(
+        self, events: list[EventRecord], updates: list[RunUpdate], fence: Fence
+    ) -> set[str]:
+        """The lease rows are read FOR SHARE: a take-over (``try_lock``) waits for this
+        commit, then finds these events stored."""
+        runs = runs_of(events, updates)
+        if not runs:
+            return set()
+        names = {fence.lease(run_id): run_id for run_id in runs}
+        async with self._pool.connection() as conn, conn.transaction():
+            cur = await conn.execute(
+                "SELECT name FROM orcheo_locks WHERE name = ANY(%s) AND owner = %s FOR SHARE",
+                (list(names), fence.owner),
+            )
+            held = {names[row["name"]] for row in await cur.fetchall()}
+            refused = runs - held
+            await _write_runs(conn, *split_by_run(events, updates, refused))
+        return refused
 
     # --- leases and leader locks ----------------------------------------------
     async def try_lock(self, name: str, owner: str, ttl: float) -> bool:
@@ -141,6 +148,17 @@ class PostgresRepository(PostgresStore, Repository):
             )
             return cur.rowcount
 
+    async def renew_leases(self, owner: str, names: list[str], ttl: float) -> set[str]:
+        if not names:
+            return set()
+        async with self._pool.connection() as conn:
+            cur = await conn.execute(
+                "UPDATE orcheo_locks SET expires_at = clock_timestamp() + make_interval(secs => %s)"
+                " WHERE owner = %s AND name = ANY(%s) RETURNING name",
+                (float(ttl), owner, list(names)),
+            )
+            return {str(row["name"]) for row in await cur.fetchall()}
+
     async def lock_owner(self, name: str) -> str | None:
         """Who holds ``name`` now (None when free or expired)."""
         row = await self._one(
@@ -148,6 +166,22 @@ class PostgresRepository(PostgresStore, Repository):
             (name,),
         )
         return None if row is None else str(row["owner"])
+
+
+async def _write_runs(conn: Any, events: list[EventRecord], updates: list[RunUpdate]) -> None:
+    """Events and run updates, in order, inside the caller's transaction."""
+    rows = [
+        (e.run_id, e.seq, _text(e.type), _text(e.node), e.at, _json(e.data, e.text)) for e in events
+    ]
+    if rows:
+        async with conn.cursor() as cur:
+            await cur.executemany(
+                "INSERT INTO run_events (run_id, seq, type, node, at, data)"
+                " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                rows,
+            )
+    for sql, params in (_update_statement(u) for u in updates):
+        await conn.execute(sql, params)
 
 
 def _run_values(run: RunRecord) -> tuple[Any, ...]:

@@ -16,6 +16,7 @@ from ..spec.values import loads_stored
 from .base import Repository
 from .encoding import dumps
 from .errors import Conflict
+from .fencing import Fence, runs_of, split_by_run
 from .records import (
     EventRecord,
     RunRecord,
@@ -95,6 +96,28 @@ class SqliteRepository(SqliteStore, SqliteLocks, Repository):
         """Events and run updates of possibly many runs, in one transaction, in order."""
         if events or updates:
             await self._db.transaction(_batch_work(events, updates), inline=True)
+
+    async def write_fenced(
+        self, events: list[EventRecord], updates: list[RunUpdate], fence: Fence
+    ) -> set[str]:
+        """One immediate transaction: no other process can take a lease before it commits."""
+        runs = runs_of(events, updates)
+        if not runs:
+            return set()
+        await self._lock_table()
+        names = {fence.lease(run_id): run_id for run_id in runs}
+
+        def work(conn: sqlite3.Connection) -> set[str]:
+            found = conn.execute(
+                f"SELECT name FROM orcheo_locks WHERE owner = ? AND name IN"
+                f" ({placeholders(len(names))})",
+                (fence.owner, *names),
+            ).fetchall()
+            refused = runs - {names[row[0]] for row in found}
+            _batch_work(*split_by_run(events, updates, refused))(conn)
+            return refused
+
+        return await self._db.transaction(work, inline=True)
 
     def write_batch_now(self, events: list[EventRecord], updates: list[RunUpdate]) -> bool:
         """``write_batch`` on this thread if the database is free at once, else False."""

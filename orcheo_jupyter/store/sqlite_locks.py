@@ -79,6 +79,26 @@ class SqliteLocks:
 
         return int(await self._db.transaction(work))
 
+    async def renew_leases(self, owner: str, names: list[str], ttl: float) -> set[str]:
+        """Extend ``names`` ``owner`` still holds (expired or not, unless taken); those held."""
+        await self._lock_table()
+        if not names:
+            return set()
+
+        def work(conn: sqlite3.Connection) -> set[str]:
+            marks = ", ".join("?" * len(names))
+            held = conn.execute(
+                f"SELECT name FROM orcheo_locks WHERE owner = ? AND name IN ({marks})",
+                (owner, *names),
+            ).fetchall()
+            conn.execute(
+                f"UPDATE orcheo_locks SET expires_at = ? WHERE owner = ? AND name IN ({marks})",
+                (time.time() + float(ttl), owner, *names),
+            )
+            return {str(row[0]) for row in held}
+
+        return set(await self._db.transaction(work))
+
     async def lock_owner(self, name: str) -> str | None:
         """Who holds ``name`` now (None when free or expired)."""
         await self._lock_table()

@@ -322,6 +322,34 @@ async def test_locks_have_one_holder_expire_and_renew(repo: Repository) -> None:
 
 
 @pytest.mark.asyncio
+async def test_fenced_writes_store_only_runs_whose_lease_the_writer_holds(
+    repo: Repository,
+) -> None:
+    """A worker that lost a run's lease to another writes nothing more of it."""
+    from orcheo_jupyter.store.fencing import Fence
+
+    await repo.create_run(run_record("mine"))
+    await repo.create_run(run_record("taken"))
+    assert await repo.try_lock("run:mine", "w1", 0.2)
+    assert await repo.try_lock("run:taken", "w1", 0.2)
+    await asyncio.sleep(0.3)  # both lapse; w2 takes one of them
+    assert await repo.try_lock("run:taken", "w2", 30)
+    fence = Fence("w1", lambda run_id: f"run:{run_id}")
+    events = [EventRecord(r, 1, "run_started", "t1", None, {}) for r in ("mine", "taken")]
+    updates = [RunUpdate(r, "t1", {"status": "running", "last_seq": 1}) for r in ("mine", "taken")]
+    # Lapsed but taken by no one: still w1's to write (and to renew).
+    assert await repo.write_fenced(events, updates, fence) == {"taken"}
+    assert [e.type for e in await repo.list_events("mine")] == ["run_started"]
+    assert await repo.list_events("taken") == []
+    assert (await repo.get_run("taken")).status == "pending"
+    assert (await repo.get_run("mine")).status == "running"
+    assert await repo.renew_leases("w1", ["run:mine", "run:taken"], 30) == {"run:mine"}
+    assert await repo.lock_owner("run:mine") == "w1"  # renewed although it had lapsed
+    assert await repo.lock_owner("run:taken") == "w2"
+    assert await repo.write_fenced([], [], fence) == set()
+
+
+@pytest.mark.asyncio
 async def test_contended_lock_has_exactly_one_winner(repo: Repository) -> None:
     results = await asyncio.gather(*(repo.try_lock("leader", f"o{i}", 30) for i in range(10)))
     assert sum(results) == 1
