@@ -33,7 +33,7 @@ EXPECTED = {
     "ContextCompressorNode", "DenseSearchNode", "DocumentLoaderNode", "GroundedGeneratorNode",
     "HallucinationGuardNode", "HybridFusionNode", "MetadataExtractorNode", "QueryRewriteNode",
     "ReRankerNode", "SearchResultFormatterNode", "SparseSearchNode", "TextEmbeddingNode",
-    "VectorStoreUpsertNode", "IncrementalIndexerNode",
+    "VectorStoreUpsertNode", "IncrementalIndexerNode", "WebSearchNode", "PineconeRerankNode",
     # evaluation
     "AnswerQualityEvaluationNode", "BleuMetricsNode", "DatasetNode", "LLMJudgeNode",
     "RetrievalEvaluationNode", "RougeMetricsNode", "SemanticSimilarityMetricsNode",

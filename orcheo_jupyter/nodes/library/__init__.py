@@ -38,6 +38,7 @@ BUILTIN_MODULES = (
     "trigger_nodes",
     "validation",
     "web",
+    "web_search",
 )
 
 
