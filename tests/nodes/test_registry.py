@@ -44,7 +44,9 @@ EXPECTED = {
     # conversation
     "ConversationStateNode", "SessionManagementNode", "MemorySummarizerNode",
     "AnswerCachingNode", "TopicShiftDetectorNode", "QueryClarificationNode",
-    "CoreferenceResolverNode", "QueryClassifierNode",
+    "CoreferenceResolverNode", "QueryClassifierNode", "PolicyComplianceNode",
+    "MemoryPrivacyNode", "TurnAnnotationNode", "MultiHopPlannerNode", "SourceRouterNode",
+    "StreamingGeneratorNode",
 }  # fmt: skip
 
 
