@@ -26,8 +26,20 @@ function asDebugError(err: unknown): DebugError {
   return new DebugError(err instanceof Error ? err.message : String(err));
 }
 
-/** ``workflowId`` gives the id the document is stored under (it may change with a rename). */
-export function labDebugHost(api: OrcheoApi, workflowId: (doc: WorkflowDocument) => string): DebugHost {
+/**
+ * ``workflowId`` gives the id the document is stored under (it may change with a
+ * rename); ``stored`` says whether workflow ``id`` is stored (undefined: not known),
+ * so a workflow known never to have been stored is told so without a request the
+ * browser's console would show as a 404.
+ */
+export function labDebugHost(
+  api: OrcheoApi,
+  workflowId: (doc: WorkflowDocument) => string,
+  stored: (id: string) => Promise<boolean | undefined> = () => Promise.resolve(undefined)
+): DebugHost {
+  const notStored = async (id: string): Promise<void> => {
+    if ((await stored(id)) === false) throw new DebugError(NOT_STORED, 'not_found');
+  };
   const node = (doc: WorkflowDocument, id: string, what: string): string =>
     `workflows/${encodeURIComponent(workflowId(doc))}/nodes/${encodeURIComponent(id)}/${what}`;
   return {
@@ -37,6 +49,7 @@ export function labDebugHost(api: OrcheoApi, workflowId: (doc: WorkflowDocument)
     },
     async testNode(doc: WorkflowDocument, id: string, runId: string | null): Promise<NodeTestResult> {
       const wid = workflowId(doc);
+      await notStored(wid);
       const body: Record<string, unknown> = { document: { ...doc, id: wid } };
       if (runId) body.run_id = runId;
       try {
@@ -52,6 +65,7 @@ export function labDebugHost(api: OrcheoApi, workflowId: (doc: WorkflowDocument)
       runId: string | null,
       includeState: boolean
     ): Promise<TemplatePreview> {
+      await notStored(workflowId(doc));
       const body: Record<string, unknown> = { value, include_state: includeState };
       if (runId) body.run_id = runId;
       try {

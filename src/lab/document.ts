@@ -170,7 +170,11 @@ export class CanvasPanel extends Widget {
       run: options => void this.run(options),
       openRun: id => this.openRun(id),
       validate: doc => this.api.validate(doc),
-      debug: labDebugHost(this.api, doc => workflowIdFor(doc, this.context.path)),
+      debug: labDebugHost(
+        this.api,
+        doc => workflowIdFor(doc, this.context.path),
+        id => this.isStored(id)
+      ),
       continueRun: id => void this.continueRun(id),
       codeField: this.editorServices ? labCodeField(this.editorServices) : undefined,
       triggerStatus: labTriggerStatus(this.api, () => workflowIdFor(this.editor?.document ?? doc, this.context.path))
@@ -202,6 +206,13 @@ export class CanvasPanel extends Widget {
   /** The stored version this canvas's edits are made from (see ``base``). */
   get baseVersion(): number | undefined {
     return this.base;
+  }
+
+  /** Whether workflow ``id`` is stored (false: known never stored; undefined: not known). */
+  private async isStored(id: string): Promise<boolean | undefined> {
+    await this.baseFound;
+    if (id !== this.baseId || this.base === undefined) return undefined;
+    return this.base > 0;
   }
 
   private setBase(id: string, version: number | undefined): void {

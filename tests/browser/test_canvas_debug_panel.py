@@ -166,6 +166,8 @@ def test_test_node_shows_output_or_error_and_stores_nothing(page: Any, lab: Lab)
 
 def test_node_of_a_workflow_never_run_says_to_run_it_first(page: Any, lab: Lab) -> None:
     spec.save(spec.document_from_data(_document("dbg_never")), lab.root / "dbg_never.orcheo.json")
+    refused: list[str] = []
+    page.on("response", lambda r: r.status >= 400 and refused.append(f"{r.status} {r.url}"))
     _open(page, lab, "dbg_never")
     panel = _select(page, "shout")
     # No preview without a run: said once, not under every template field.
@@ -177,6 +179,9 @@ def test_node_of_a_workflow_never_run_says_to_run_it_first(page: Any, lab: Lab) 
     error = panel.locator(".oc-test-error")
     error.wait_for()
     assert "has not run yet" in error.inner_text()
+    # Said without asking the server about a workflow it does not have: a 404 in the
+    # browser's console looks like a bug to a new user.
+    assert refused == []
 
 
 def test_pin_badge_appears_after_pinning_and_survives_reload(page: Any, lab: Lab) -> None:
