@@ -102,9 +102,11 @@ export async function findBase(
   return { version: latest.version, source: 'assumed' };
 }
 
-/** A timestamp as people read it ("2026-12-06 22:41:07"), or '' when there is none. */
+/** A server timestamp as people read it ("2026-12-06 22:41:07 UTC"), or '' when there is none. */
 export function when(at: string | null | undefined): string {
-  return at ? at.replace('T', ' ').slice(0, 19) : '';
+  if (!at) return '';
+  const utc = /(Z|[+-]00:?00)$/.test(at) ? ' UTC' : '';
+  return at.replace('T', ' ').slice(0, 19) + utc;
 }
 
 /** The conflict dialog's explanation: what happened, which version the server has. */

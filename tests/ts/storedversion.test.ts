@@ -139,7 +139,7 @@ describe('the conflict dialog text', () => {
   it('says which version the edits were made from and which the server has', () => {
     expect(conflictText('flow', { base: 1, latest: 2 }, '2026-12-06T22:41:07.123456+00:00')).toBe(
       '"flow" changed on the server while you were editing: your canvas was made from version 1, ' +
-        'the server now has version 2 (stored 2026-12-06 22:41:07). Storing your canvas would replace those changes.'
+        'the server now has version 2 (stored 2026-12-06 22:41:07 UTC). Storing your canvas would replace those changes.'
     );
   });
 
@@ -158,7 +158,9 @@ describe('the conflict dialog text', () => {
   });
 
   it('writes timestamps as people read them', () => {
-    expect(when('2026-12-06T22:41:07.5+00:00')).toBe('2026-12-06 22:41:07');
+    expect(when('2026-12-06T22:41:07.5+00:00')).toBe('2026-12-06 22:41:07 UTC');
+    expect(when('2026-12-06T22:41:07Z')).toBe('2026-12-06 22:41:07 UTC');
+    expect(when('2026-12-06T22:41:07')).toBe('2026-12-06 22:41:07');
     expect(when(null)).toBe('');
   });
 });
