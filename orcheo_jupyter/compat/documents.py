@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from .. import spec
 from ..runtime.script_graph import check_compiles, exec_script, graph_from_namespace, index_of
+from ..spec.io import read_text
 from ..spec.models import WorkflowDocument
 from ..spec.problems import DocumentError, problems_from_validation
 from .freeze import freeze
@@ -75,12 +76,5 @@ def load_file(path: str | Path, entrypoint: str | None = None) -> WorkflowDocume
                 field="entrypoint",
             )
         return spec.load(p)
-    try:
-        source = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise DocumentError.single("missing_file", f"no such file: {p}") from None
-    except IsADirectoryError:
-        raise DocumentError.single("missing_file", f"is a directory, not a file: {p}") from None
-    except UnicodeDecodeError as exc:
-        raise DocumentError.single("encoding", f"not UTF-8 text: {exc.reason}") from None
+    source = read_text(p)
     return script_document(source, read_frontmatter(source).name or p.stem, entrypoint)

@@ -132,15 +132,31 @@ def changed_elsewhere(path: str | Path) -> bool:
         return False
 
 
+def read_file(path: Path) -> bytes:
+    """A workflow file's bytes (a document or a script); DocumentError naming the path
+    when there is no file to read."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise DocumentError.single("missing_file", f"no such file: {path}") from None
+    except IsADirectoryError:
+        raise DocumentError.single("missing_file", f"is a directory, not a file: {path}") from None
+
+
+def read_text(path: Path) -> str:
+    """A workflow file as text (``read_file``), refused when it is not UTF-8. Line ends
+    are read as ``open`` reads them (universal newlines: ``\r\n`` and ``\r`` become ``\n``)."""
+    try:
+        text = read_file(path).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DocumentError.single("encoding", f"not UTF-8 text: {exc.reason}") from None
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
 def load(path: str | Path) -> WorkflowDocument:
     """Read a document (or a bare/legacy graph) from a file."""
     p = Path(path)
-    try:
-        raw = p.read_bytes()
-    except FileNotFoundError:
-        raise DocumentError.single("missing_file", f"no such file: {p}") from None
-    except IsADirectoryError:
-        raise DocumentError.single("missing_file", f"is a directory, not a file: {p}") from None
+    raw = read_file(p)
     _saw(p, raw)
     if p.suffix in {".yaml", ".yml"}:
         import yaml
