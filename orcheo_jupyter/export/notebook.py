@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, NoReturn
 
+from ..magics.cell_options import add_cell_options
 from .errors import ExportError, ExportProblem
 
 MAGIC = "%%orcheo"
@@ -106,12 +107,9 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _magic_parser() -> _Parser:
-    # The same options as the cell magic (magics/magics.py); --no-show only matters there.
+    # The cell magic's own options; --no-show only matters there.
     parser = _Parser(prog=MAGIC, add_help=False, allow_abbrev=False)
-    parser.add_argument("name")
-    parser.add_argument("--format", choices=("python", "json", "yaml"), default="python")
-    parser.add_argument("--no-show", action="store_true")
-    parser.add_argument("--dir", default=None)
+    add_cell_options(parser)
     return parser
 
 

@@ -32,6 +32,7 @@ from ..store.base import NotFound
 from ..workflow import RunResult, Workflow
 from . import running, storage
 from .cell import build_cell
+from .cell_options import add_cell_options
 from .code_lines import CodeOrigin, cite_cells
 from .codegen import document_to_code
 from .display import RunsView, RunView, WorkflowsView
@@ -195,10 +196,7 @@ class OrcheoMagics(Magics):
     # --- %%orcheo NAME -----------------------------------------------------------------
     def _cell(self, line: str, cell: str) -> None:
         parser = _parser("%%orcheo")
-        parser.add_argument("name")
-        parser.add_argument("--format", choices=("python", "json", "yaml"), default="python")
-        parser.add_argument("--no-show", action="store_true")
-        parser.add_argument("--dir", default=None)
+        add_cell_options(parser)
         args = parser.parse_args(_split(line))
         directory = Path(args.dir).expanduser() if args.dir else self.here
         path = storage.file_for(args.name, directory)
