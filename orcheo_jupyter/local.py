@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
+import sys
 
 from .runtime import background
 from .runtime.executor import Executor
+from .runtime.owners import KERNEL_OWNER_PREFIX, process_owner
 from .settings import Settings
 from .vault.attach import attach_vault, detach_vault
 
@@ -24,8 +26,18 @@ async def executor() -> Executor:
         if _executor is None:
             settings = Settings.from_env()
             _executor = await Executor.open(settings)
+            if in_kernel():
+                # The server fails this kernel's unfinished runs once the kernel is gone.
+                _executor.owner = process_owner(KERNEL_OWNER_PREFIX)
             await attach_vault(_executor, settings)  # [[credentials]] resolve here too
         return _executor
+
+
+def in_kernel() -> bool:
+    """Whether this process is a Jupyter kernel (an IPython shell with a kernel)."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    return getattr(shell, "kernel", None) is not None
 
 
 async def reset() -> None:

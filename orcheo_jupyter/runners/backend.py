@@ -29,7 +29,7 @@ from .. import tracing
 from ..runtime.admission import is_large
 from ..runtime.backend import Probe, RunBackend
 from ..runtime.build import as_document
-from ..runtime.events import TERMINAL, EventType, RunStatus
+from ..runtime.events import TERMINAL, RunStatus, running_node
 from ..runtime.outcomes import RunStateError
 from ..runtime.serialize import jsonable
 from ..runtime.single_node import NodeTest, NodeTestError, new_test_id, run_single_node
@@ -356,15 +356,7 @@ class PoolBackend(RunBackend):
             events = await self.executor.store.list_events(run_id)
         except Exception:  # the message is the better for it, never worth more
             return None
-        running: dict[str, int] = {}
-        for event in events:
-            if event.node is None:
-                continue
-            if event.type == EventType.NODE_STARTED:
-                running[event.node] = event.seq
-            elif event.type in (EventType.NODE_FINISHED, EventType.NODE_FAILED):
-                running.pop(event.node, None)
-        return max(running, key=running.__getitem__) if running else None
+        return running_node(events)
 
     # --- what the executor delegates ----------------------------------------------------
     def probes(self) -> dict[str, Probe]:

@@ -47,3 +47,35 @@ TERMINAL_EVENTS = frozenset({EventType.RUN_FINISHED, EventType.RUN_FAILED, Event
 
 
 RunEvent = EventRecord
+
+
+_NODE_STATE_OF: dict[str, str] = {
+    EventType.NODE_STARTED: NodeStatus.RUNNING,
+    EventType.NODE_FINISHED: NodeStatus.SUCCEEDED,
+    EventType.NODE_RETRYING: NodeStatus.RETRYING,
+    EventType.NODE_FAILED: NodeStatus.FAILED,
+}
+
+
+def node_states_after(states: dict[str, str], events: list[EventRecord]) -> dict[str, str]:
+    """``states`` (a run row's, as of its last update) brought up to ``events`` stored since."""
+    states = dict(states)
+    for event in events:
+        state = _NODE_STATE_OF.get(event.type)
+        if event.node is not None and state is not None:
+            states[event.node] = state
+    return states
+
+
+def running_node(events: list[EventRecord]) -> str | None:
+    """The node that had started and not ended, as far as ``events`` tell (the last one
+    started, when several ran at once): what a run was doing when its process died."""
+    running: dict[str, int] = {}
+    for event in events:
+        if event.node is None:
+            continue
+        if event.type == EventType.NODE_STARTED:
+            running[event.node] = event.seq
+        elif event.type in (EventType.NODE_FINISHED, EventType.NODE_FAILED):
+            running.pop(event.node, None)
+    return max(running, key=running.__getitem__) if running else None

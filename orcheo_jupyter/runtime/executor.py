@@ -40,7 +40,7 @@ from .admission import Admission, ManualStart, is_large, pending_run
 from .backend import RunBackend
 from .build import build_graph
 from .checkpoints import close_saver
-from .events import TERMINAL, EventType, RunStatus
+from .events import TERMINAL, EventType, NodeStatus, RunStatus, node_states_after
 from .inprocess import InProcessBackend
 from .outcomes import RunStateError, resume_map
 from .owners import process_owner
@@ -483,8 +483,6 @@ class Executor:
         self, record: RunRecord, message: str, node: str | None = None
     ) -> RunRecord:
         """Store the failure of a run whose process was stopped (a node over its limit)."""
-        if node is not None:
-            record.node_states = {**(record.node_states or {}), node: "failed"}
         return await self.record_ended(
             record, RunStatus.FAILED, EventType.RUN_FAILED, message, {"error": message}, node
         )
@@ -500,6 +498,11 @@ class Executor:
     ) -> RunRecord:
         stored = await self.store.list_events(record.id, after=record.last_seq)
         start_seq = stored[-1].seq if stored else record.last_seq
+        # The row's node states date from its last status change: the stored events
+        # since then say which nodes finished (and which was running) when it stopped.
+        record.node_states = node_states_after(record.node_states or {}, stored)
+        if node is not None:
+            record.node_states[node] = str(NodeStatus.FAILED)
         active = self.activate(record, start_seq=start_seq)
         if node is not None:
             active.observer.emit(EventType.NODE_FAILED, node, {"error": error})

@@ -41,6 +41,8 @@ if TYPE_CHECKING:
 
 #: What opening the runtime imports (LangGraph, LangChain, the vault, the triggers),
 #: loaded in a worker thread so the event loop keeps answering meanwhile.
+#: jupyter_server's event of kernel starts, restarts and shutdowns.
+KERNEL_ACTIONS = "https://events.jupyter.org/jupyter_server/kernel_actions/v1"
 _RUNTIME_MODULES = (
     "orcheo_jupyter.runtime.executor",
     "orcheo_jupyter.runtime.script_graph",
@@ -380,10 +382,28 @@ class OrcheoApp(ExtensionApp):
         """
         if self._opening is not None or self._stopped:
             return
+        self._watch_kernels(serverapp)
         if self._runtime_needed_now():
             self._begin_opening()
         else:
             self._watching = asyncio.ensure_future(self._open_once_stored())
+
+    def _watch_kernels(self, serverapp: Any) -> None:
+        """A kernel restarted or shut down may leave runs it was executing: sweep them now
+        (failed, naming the cause; see ``triggers.kernel_runs``), not at the next round."""
+        events = getattr(serverapp, "event_logger", None)
+        if events is None:
+            return
+
+        async def kernel_action(logger: Any, schema_id: str, data: dict[str, Any]) -> None:
+            services = getattr(self, "services", None)
+            if data.get("action") in ("restart", "shutdown") and services is not None:
+                services.triggers.kernel_runs.wake()
+
+        try:
+            events.add_listener(schema_id=KERNEL_ACTIONS, listener=kernel_action)
+        except Exception as exc:  # an older jupyter_server: the periodic sweep remains
+            self.log.debug("orcheo: kernel actions not observed: %s", exc)
 
     def _runtime_needed_now(self) -> bool:
         settings = self.orcheo_settings()

@@ -63,6 +63,18 @@ class RunQueries:
 
         return await self._sql.read(steps)
 
+    async def unsettled_owned(self, owner_prefix: str) -> list[tuple[str, str]]:
+        """(run id, owner) of the pending and running runs whose owner starts with
+        ``owner_prefix``: a sweep's cheap look, not whole runs."""
+        found = await self._sql.read(
+            lambda: fetch_all(
+                "SELECT id, owner FROM runs WHERE status IN ('pending', 'running')"
+                " AND substr(owner, 1, ?) = ?",
+                (len(owner_prefix), owner_prefix),
+            )
+        )
+        return [(str(r["id"]), str(r["owner"])) for r in found]
+
     async def list_events(
         self, run_id: str, *, after: int = 0, limit: int | None = None
     ) -> list[EventRecord]:

@@ -25,6 +25,7 @@ from ..common.timestamps import utcnow
 from ..runtime.admission import pending_run
 from ..runtime.events import EventType, RunStatus
 from ..runtime.executor import Executor
+from ..runtime.owners import KERNEL_OWNER_PREFIX
 from ..store.base import Conflict, Repository
 from ..store.records import EventRecord, RunRecord, RunUpdate
 
@@ -35,6 +36,8 @@ def owner_alive(owner: str | None) -> bool:
     """Whether the process named by a run's owner may still be driving it."""
     if not owner:
         return False
+    if owner.startswith(KERNEL_OWNER_PREFIX):
+        return True  # a kernel's run: failed by the kernel sweep once the kernel is gone
     parts = owner.split(":")
     if len(parts) < 3 or not parts[-2].isdigit():
         return True  # not ours to judge

@@ -35,6 +35,7 @@ from .clock import Clock, SystemClock
 from .config import DispatchPolicy, Triggers, TriggerSpec, WebhookConfig, triggers_of
 from .cron import CronScheduler
 from .dispatcher import Dispatcher, iso
+from .kernel_runs import KernelRunSweeper
 from .polling import HttpPoller
 from .records import Accepted, Delivery, Job
 from .recovery import RecoveryReport, recover_orphans
@@ -98,6 +99,8 @@ class TriggerService:
         self.cron = CronScheduler(store, self.dispatcher, clock=self.clock)
         self.poller = HttpPoller(store, self.dispatcher, clock=self.clock, vault=vault)
         self.recovery = RecoveryReport()
+        #: Fails the runs of notebook kernels that stopped mid-run.
+        self.kernel_runs = KernelRunSweeper(executor)
         self._registrations: dict[str, Registration] = {}
         self._refs: dict[str, str] = {}  # id or slug -> workflow id
         self._limiter = RateLimiter()
@@ -125,6 +128,7 @@ class TriggerService:
             # Runs of open jobs are the dispatcher's: it resumes them within their limits.
             owed = {job.run_id for job in await self.store.open_jobs()}
             self.recovery = await recover_orphans(self.executor, exclude=owed)
+            self.kernel_runs.start()
         await self.dispatcher.start()
         await self.cron.load()
         await self.poller.load()
@@ -137,6 +141,7 @@ class TriggerService:
             self._resync_task = asyncio.create_task(self._resync_loop(), name="orcheo-resync")
 
     async def stop(self) -> None:
+        await self.kernel_runs.stop()
         if self._resync_task is not None:
             await cancel_and_wait(self._resync_task)
         await self.cron.stop()

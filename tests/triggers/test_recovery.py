@@ -79,3 +79,58 @@ async def test_orphans_resume_or_fail_with_the_cause(env: Env) -> None:
     events = await store.list_events("no-document")
     assert [e.type for e in events] == ["run_failed"]
     assert (await store.get_run("alive")).status == "running"
+
+
+@pytest.mark.asyncio
+async def test_runs_of_a_stopped_kernel_fail_and_no_other_run_is_swept(env: Env) -> None:
+    """Start-up recovery leaves a kernel's runs to the kernel sweep, which fails them once
+    the kernel process is gone; runner, server and worker runs are never its business."""
+    from orcheo_jupyter.store.records import EventRecord, RunUpdate
+    from orcheo_jupyter.triggers.kernel_runs import KERNEL_STOPPED, KernelRunSweeper
+
+    wid = await env.workflow(code_doc("return 41 + 1"), "kerneled")
+    checksum = (await env.executor.store.get_version(wid, 1)).checksum
+    now = utcnow()
+    dead = dead_owner()
+    owners = {
+        "kernel-dead": f"kernel@{dead}",
+        "kernel-dead-pending": f"kernel@{dead}",
+        "kernel-alive": f"kernel@{socket.gethostname()}:{os.getpid()}:abc",
+        "kernel-elsewhere": "kernel@other-host:1:abc",
+        "runner-dead": dead,
+        "worker-dead": f"celery@{dead}",
+    }
+    store = env.executor.store
+    for run_id, owner in owners.items():
+        status = "pending" if run_id.endswith("pending") else "running"
+        await store.create_run(
+            RunRecord(run_id, checksum, status, {}, now, now, workflow_id=wid, owner=owner)
+        )
+    # The kernel ran node c and had started node d when it died.
+    started = [
+        EventRecord("kernel-dead", 1, "run_started", now),
+        EventRecord("kernel-dead", 2, "node_started", now, "c"),
+        EventRecord("kernel-dead", 3, "node_finished", now, "c", {"output": 1}),
+        EventRecord("kernel-dead", 4, "node_started", now, "d"),
+    ]
+    await store.write_batch(started, [RunUpdate("kernel-dead", now, {"last_seq": 1})])
+
+    report = await recover_orphans(env.executor, exclude={"runner-dead"})
+    assert not [r for r in report.resumed + list(report.failed) if r.startswith("kernel")]
+
+    swept = await KernelRunSweeper(env.executor).sweep()
+    assert sorted(swept) == ["kernel-dead", "kernel-dead-pending"]
+    run = await store.get_run("kernel-dead")
+    assert run.status == "failed"
+    assert run.error == f"{KERNEL_STOPPED} while node 'd' was running"
+    assert run.node_states == {"c": "succeeded", "d": "failed"}
+    events = await store.list_events("kernel-dead")
+    assert [(e.seq, e.type, e.node) for e in events[4:]] == [
+        (5, "node_failed", "d"),
+        (6, "run_failed", None),
+    ]
+    pending = await store.get_run("kernel-dead-pending")
+    assert (pending.status, pending.error) == ("failed", KERNEL_STOPPED)
+    for run_id in ("kernel-alive", "kernel-elsewhere", "runner-dead", "worker-dead"):
+        assert (await store.get_run(run_id)).status == "running", run_id
+    assert await KernelRunSweeper(env.executor).sweep() == []  # once
