@@ -17,6 +17,7 @@ from ..spec.surrogates import printable
 from ..store.encoding import NotUnicode, ValueTooLarge
 from . import guard as guards
 from . import observer as obs
+from .serialize import Unstorable, check_storable
 
 NodeCall = Callable[[dict[str, Any], dict[str, Any], int], Awaitable[Any]]
 
@@ -185,19 +186,23 @@ def instrument(
                 raise failure from raised
             if observer is not None and observer.redactor:
                 result = observer.redactor.scrub(result)  # outputs become state and checkpoints
-            if observer is not None:
-                elapsed = (time.perf_counter() - started) * 1000
-                try:
+            elapsed = (time.perf_counter() - started) * 1000
+            try:
+                # A lock, a socket, a generator, an object of the node's own class: the
+                # checkpoint would refuse it later, naming no node.
+                check_storable(result)
+                if observer is not None:
                     observer.node_finished(node_id, _output_of(node_id, result), elapsed)
-                except (ValueError, TypeError, RecursionError) as exc:
-                    # Too big, not text, too deep, a cycle or an integer too long to write:
-                    # the run fails here, naming the node, before LangGraph puts the output
-                    # into its state and checkpoints.
-                    known = isinstance(exc, ValueTooLarge | NotUnicode)
-                    why = str(exc) if known else f"its output cannot be stored: {describe(exc)}"
-                    failure = NodeFailed(node_id, why)
+            except (ValueError, TypeError, RecursionError) as exc:
+                # Too big, not text, too deep, a cycle or an integer too long to write:
+                # the run fails here, naming the node, before LangGraph puts the output
+                # into its state and checkpoints.
+                known = isinstance(exc, ValueTooLarge | NotUnicode | Unstorable)
+                why = str(exc) if known else f"its output cannot be stored: {describe(exc)}"
+                failure = NodeFailed(node_id, why)
+                if observer is not None:
                     observer.node_failed(node_id, str(failure), elapsed, failure.line)
-                    raise failure from None
+                raise failure from None
             return result
 
     node.__name__ = f"orcheo_node_{node_id}"

@@ -200,3 +200,38 @@ def test_code_magic_inserts_a_cell(setup: Setup) -> None:
     (payload,) = [p for p in reply.payload if p.get("source") == "set_next_input"]
     assert payload["text"].startswith("%%orcheo shared\n")
     assert payload["replace"] is False
+
+
+def test_an_unstorable_node_output_is_named_in_the_kernel_and_on_the_server(
+    setup: Setup,
+) -> None:
+    """Workflow.run in the kernel: a node returning a generator fails naming the node, the
+    value and where it is, in the kernel's result and in what the server shows of the run."""
+    reply = setup.kernel.ok(
+        "from orcheo_jupyter import Workflow\n"
+        'wf = Workflow("leaky")\n'
+        'wf.add_code_node("fetch", "return {\'rows\': (r for r in range(3))}")\n'
+        'wf.add_edge("START", "fetch").add_edge("fetch", "END")\n'
+        "res = wf.run()\n"
+        "print(res.status)\n"
+        "print(res.error)\n"
+        "print(res.id)\n"
+    )
+    status, error, run_id = reply.texts()[-1].strip().split("\n")
+    expected = (
+        "node 'fetch' failed: it returned a value that cannot be stored: a generator object"
+        " at results.fetch.rows; return JSON-like data (dicts, lists, strings, numbers,"
+        " booleans, None)"
+    )
+    assert (status, error) == ("failed", expected)
+    raised = setup.kernel.run("res.raise_for_status()")
+    (shown,) = raised.of_type("error")
+    assert shown["content"]["evalue"] == expected
+    run = setup.api.get_execution(run_id)
+    assert (run["status"], run["error"]) == ("failed", expected)
+    events = setup.api.events(run_id)["items"]
+    assert [(e["type"], e["node"]) for e in events][-2:] == [
+        ("node_failed", "fetch"),
+        ("run_failed", None),
+    ]
+    assert events[-2]["data"]["error"] == expected
