@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ...common.dotted import route_key
 from ..base import BaseNode, NodeContext, NodeError
 from ..registry import register
 from .conditions import Condition, ConditionLogic, evaluate
@@ -60,14 +61,10 @@ class SwitchCase(BaseModel):
 
 
 def _switch_key(value: Any, case_sensitive: bool) -> Any:
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if value is None:
-        return "null"
-    if isinstance(value, int | float | str):
-        text = str(value)
+    """A scalar as a conditional edge names it (``common.dotted.route_key``: True is
+    "true", None "null", 5 "5"), folded when matching ignores case; others as they are."""
+    if value is None or isinstance(value, int | float | str):  # bool is an int
+        text = route_key(value)
         return text if case_sensitive else text.casefold()
     return value
 
