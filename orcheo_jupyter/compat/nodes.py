@@ -140,6 +140,16 @@ class OrcheoNode:
     async def __call__(self, state: dict[str, Any], config: RunnableConfig) -> Any:
         return await self._call(state, dict(config or {}), 1)
 
+    async def run(self, state: Mapping[str, Any], config: RunnableConfig | None = None) -> Any:
+        """The node's own output for ``state`` (upstream's ``node.run``, which script
+        TaskNodes call to use a node inside their own code)."""
+        full = {"inputs": {}, "results": {}, "messages": [], **_serialize(dict(state))}
+        update = await self._call(full, dict(config or {}), 1)
+        results = update.get("results") if isinstance(update, Mapping) else None
+        if isinstance(results, Mapping) and self.name in results:
+            return results[self.name]
+        return update
+
     def __repr__(self) -> str:
         return f"{self.type_name}(name={self.name!r}, **{self.config!r})"
 

@@ -78,7 +78,21 @@ class InMemoryMemoryStore(BaseMemoryStore):
         return out
 
 
-STAND_INS: dict[str, type[StoreStandIn]] = {
+class SearchResult(BaseModel):
+    """Upstream's search result model: what the retrieval nodes return per hit."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    score: float = 0.0
+    text: str = ""
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    source: str | None = None
+    sources: list[str] = Field(default_factory=list)
+
+
+STAND_INS: dict[str, type[BaseModel]] = {
+    "SearchResult": SearchResult,
     "BaseMemoryStore": BaseMemoryStore,
     "InMemoryMemoryStore": InMemoryMemoryStore,
     "BaseVectorStore": BaseVectorStore,

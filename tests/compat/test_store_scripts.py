@@ -154,3 +154,44 @@ def test_an_in_memory_memory_store_keeps_the_conversation_in_the_process() -> No
     history = result.state["results"]["state"]["conversation_history"]
     assert [t["content"] for t in history] == ["hello", "again"]
     conversation_memory.forget_memory()
+
+
+VARIANTS = """\
+from langgraph.graph import END, START, StateGraph
+from pydantic import Field
+from orcheo.graph.state import State
+from orcheo.nodes.base import TaskNode
+from orcheo.nodes.conversational_search.models import SearchResult
+from orcheo.nodes.conversational_search.retrieval import SparseSearchNode
+
+
+class EveryQuery(TaskNode):
+    # Runs a node of its own for each query, as upstream's evaluation demo does.
+
+    search: SparseSearchNode = Field(description="the node to run per query")
+
+    async def run(self, state, config):
+        out = []
+        chunks = state["inputs"]["chunks"]
+        for query in state["inputs"]["queries"]:
+            found = await self.search.run({"inputs": {"message": query, "chunks": chunks}}, config)
+            out.append([SearchResult.model_validate(r).id for r in found["results"]])
+        return {"ids": out}
+
+
+def orcheo_workflow():
+    search = SparseSearchNode(name="search", chunks="{{inputs.chunks}}", top_k=1)
+    graph = StateGraph(State)
+    graph.add_node("every", EveryQuery(name="every", search=search))
+    graph.add_edge(START, "every")
+    graph.add_edge("every", END)
+    return graph
+"""
+
+
+def test_a_task_node_runs_a_node_class_itself() -> None:
+    wf = Workflow.from_script(VARIANTS, "variants")
+    chunks = [{"id": "a", "content": "green tea"}, {"id": "b", "content": "black coffee"}]
+    result = wf.run({"queries": ["coffee", "tea"], "chunks": chunks})
+    assert result.status == "succeeded", result.error
+    assert result.state["results"]["every"] == {"ids": [["b"], ["a"]]}

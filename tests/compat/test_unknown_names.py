@@ -39,9 +39,10 @@ from orcheo.graph.state import State, WorkflowState
         (
             HELPER,
             "orcheo-jupyter's stand-in for orcheo.nodes.conversational_search.models "
-            "has no 'VectorRecord' (it provides: AINode, BaseNode, BaseVectorStore, "
-            "Condition, DecisionNode, InMemoryVectorStore, PineconeVectorStore, SwitchCase, "
-            "TaskNode, every node type `orcheo-jupyter nodes` lists)",
+            "has no 'VectorRecord' (it provides: AINode, BaseMemoryStore, BaseNode, "
+            "BaseVectorStore, Condition, DecisionNode, InMemoryMemoryStore, InMemoryVectorStore, "
+            "PineconeVectorStore, SearchResult, SwitchCase, TaskNode, every node type "
+            "`orcheo-jupyter nodes` lists)",
         ),
         (
             STATE_MEMBER,

@@ -206,7 +206,14 @@ async def test_dataset_node_reads_jsonl_csv_and_json(executor: Executor, tmp_pat
         {"question": "Who?", "answer": "Ada"},
         {"question": "What?", "answer": "Code"},
     ]
-    assert out["json"] == {"dataset": [{"q": 1}], "count": 1, "split": None}
+    assert out["json"] == {
+        "dataset": [{"q": 1}],
+        "count": 1,
+        "split": None,
+        "limit": None,
+        "references": {},
+        "keyword_corpus": [],
+    }
     record = await run(
         executor, chain_doc(node("d", "DatasetNode", path=str(tmp_path / "bad.jsonl")))
     )

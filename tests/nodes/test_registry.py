@@ -46,7 +46,8 @@ EXPECTED = {
     "AnswerCachingNode", "TopicShiftDetectorNode", "QueryClarificationNode",
     "CoreferenceResolverNode", "QueryClassifierNode", "PolicyComplianceNode",
     "MemoryPrivacyNode", "TurnAnnotationNode", "MultiHopPlannerNode", "SourceRouterNode",
-    "StreamingGeneratorNode",
+    "StreamingGeneratorNode", "UserFeedbackCollectionNode", "FeedbackIngestionNode",
+    "DataAugmentationNode", "FailureAnalysisNode", "ABTestingNode",
 }  # fmt: skip
 
 

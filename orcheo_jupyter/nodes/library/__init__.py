@@ -19,6 +19,7 @@ BUILTIN_MODULES = (
     "embedding",
     "eval_batch",
     "eval_datasets",
+    "eval_feedback",
     "evaluation",
     "feeds",
     "foreach",

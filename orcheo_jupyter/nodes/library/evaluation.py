@@ -291,9 +291,29 @@ def load_dataset(path: Path) -> list[dict[str, Any]]:
     return [dict(r) for r in rows]
 
 
-@register(category="evaluation", icon="table", output="{dataset: [case], count, split}")
+async def _json_source(path: str, field: str, timeout: float) -> Any:
+    from .eval_datasets import load_json
+
+    return await load_json(path, field, 256 * 1024 * 1024, timeout)
+
+
+def _keyword_corpus(docs_path: str) -> list[dict[str, str]]:
+    """Upstream's keyword corpus: every .md file of a folder, by name."""
+    return [
+        {"id": p.name, "content": p.read_text(encoding="utf-8").strip(), "source": p.name}
+        for p in sorted(Path(os.path.expanduser(docs_path)).glob("*.md"))
+    ]
+
+
+@register(
+    category="evaluation",
+    icon="table",
+    output="{dataset: [case], count, split, limit, references: {id: answer}, "
+    "keyword_corpus: [{id, content, source}]}",
+)
 class DatasetNode(BaseNode):
-    """Load evaluation cases from a JSONL, JSON or CSV file (or inline), filtered by split."""
+    """Load evaluation cases from a JSONL, JSON or CSV file (or inline), filtered by split;
+    or from upstream's four files (golden answers, queries, relevance labels, docs)."""
 
     path: str | None = Field(
         None, title="File", description=".jsonl, .json or .csv; relative to the working directory."
@@ -302,9 +322,86 @@ class DatasetNode(BaseNode):
     dataset_key: str = Field("dataset", title="Inputs key", description="Cases from inputs.<key>.")
     split: str | None = Field(None, title="Split", description="Keep cases whose split is this.")
     limit: int | None = Field(None, ge=1, title="Most cases")
+    references: dict[str, str] = Field(
+        default_factory=dict, title="References", description="Case id -> expected answer."
+    )
+    keyword_corpus: list[dict[str, Any]] = Field(default_factory=list, title="Keyword corpus")
+    golden_path: str | None = Field(
+        None,
+        title="Golden answers",
+        description="[{id, query, expected_answer, "
+        "expected_citations}] (a file or URL; with the three paths below).",
+    )
+    queries_path: str | None = Field(
+        None, title="Queries", description="[{id, question}]: cases labelled by labels_path."
+    )
+    labels_path: str | None = Field(
+        None, title="Relevance labels", description="[{query_id, doc_id}]."
+    )
+    docs_path: str | None = Field(
+        None, title="Docs folder", description="Its .md files are the keyword corpus."
+    )
+    http_timeout: float = Field(30.0, gt=0, le=3600, title="Download timeout (s)")
+
+    async def _from_sources(self) -> tuple[list[dict[str, Any]], dict[str, str], list[Any]]:
+        paths = {
+            "golden_path": self.golden_path,
+            "queries_path": self.queries_path,
+            "labels_path": self.labels_path,
+            "docs_path": self.docs_path,
+        }
+        missing = [k for k, v in paths.items() if not v]
+        if missing:
+            raise NodeError(missing[0], f"set {', '.join(missing)} too, to load from files")
+        golden, queries, labels = [
+            await _json_source(str(paths[k]), k, self.http_timeout)
+            for k in ("golden_path", "queries_path", "labels_path")
+        ]
+        for key, data in (
+            ("golden_path", golden),
+            ("queries_path", queries),
+            ("labels_path", labels),
+        ):
+            if not isinstance(data, list) or not all(isinstance(x, Mapping) for x in data):
+                raise NodeError(key, "expected a JSON list of objects")
+        relevant: dict[str, list[str]] = {}
+        for label in labels:
+            relevant.setdefault(str(label.get("query_id")), []).append(str(label.get("doc_id")))
+        cases: list[dict[str, Any]] = []
+        references: dict[str, str] = {}
+        for item in golden:
+            case_id = str(item.get("id"))
+            cases.append(
+                {
+                    "id": case_id,
+                    "query": item.get("query", ""),
+                    "relevant_ids": [str(d) for d in item.get("expected_citations") or [] if d],
+                    "split": self.split or item.get("split", "test"),
+                }
+            )
+            references[case_id] = str(item.get("expected_answer", ""))
+        for item in queries:
+            case_id = str(item.get("id"))
+            cases.append(
+                {
+                    "id": case_id,
+                    "query": item.get("question", ""),
+                    "relevant_ids": relevant.get(case_id, []),
+                    "split": self.split or item.get("split", "test"),
+                }
+            )
+        try:
+            corpus = self.keyword_corpus or await asyncio.to_thread(
+                _keyword_corpus, str(self.docs_path)
+            )
+        except (OSError, UnicodeDecodeError) as exc:
+            raise NodeError("docs_path", f"cannot read {self.docs_path}: {exc}") from None
+        return cases, references, corpus
 
     async def run(self, state: Mapping[str, Any], ctx: NodeContext) -> Any:
         cases: list[dict[str, Any]] = list(self.dataset)
+        references = dict(self.references)
+        corpus = list(self.keyword_corpus)
         if self.path:
             path = Path(os.path.expanduser(self.path))
             try:
@@ -316,8 +413,20 @@ class DatasetNode(BaseNode):
         from_inputs = (state.get("inputs") or {}).get(self.dataset_key)
         if not cases and isinstance(from_inputs, list):
             cases = [dict(c) for c in from_inputs if isinstance(c, Mapping)]
+        if not cases and any(
+            (self.golden_path, self.queries_path, self.labels_path, self.docs_path)
+        ):
+            cases, loaded, corpus = await self._from_sources()
+            references = references or loaded
         if self.split is not None:
             cases = [c for c in cases if c.get("split") == self.split]
         if self.limit is not None:
             cases = cases[: self.limit]
-        return {"dataset": cases, "count": len(cases), "split": self.split}
+        return {
+            "dataset": cases,
+            "count": len(cases),
+            "split": self.split,
+            "limit": self.limit,
+            "references": references,
+            "keyword_corpus": corpus,
+        }

@@ -1,5 +1,5 @@
 """Conversation memory for the conversational nodes: turns per session, summaries
-with an expiry, and cached answers.
+with an expiry, cached answers and user feedback.
 
 ``sqlite`` (default) keeps them in a file under the data directory, so a conversation
 continues across runs, kernels and runner processes; ``memory`` keeps them in the
@@ -36,6 +36,11 @@ CREATE TABLE IF NOT EXISTS sessions (
 CREATE TABLE IF NOT EXISTS summaries (
     namespace TEXT NOT NULL, session TEXT NOT NULL, summary TEXT NOT NULL, expires REAL,
     PRIMARY KEY (namespace, session)
+);
+CREATE TABLE IF NOT EXISTS feedback (
+    namespace TEXT NOT NULL, session TEXT NOT NULL, rating TEXT NOT NULL,
+    comment TEXT NOT NULL, entry TEXT NOT NULL,
+    PRIMARY KEY (namespace, session, rating, comment)
 );
 CREATE TABLE IF NOT EXISTS answers (
     namespace TEXT NOT NULL, query TEXT NOT NULL, reply TEXT NOT NULL, expires REAL,
@@ -238,3 +243,26 @@ def cache_answer(
             "answers WHERE namespace = ? ORDER BY used DESC, rowid DESC LIMIT ?)",
             (ns, ns, max_entries),
         )
+
+
+def add_feedback(
+    cfg: MemoryStoreConfig, services: Any, entries: Sequence[Mapping[str, Any]]
+) -> tuple[int, int]:
+    """Store feedback entries not stored yet (same session, rating and comment);
+    (how many were new, how many the store holds)."""
+    ns = cfg.namespace
+    added = 0
+    with _db(cfg, services) as conn:
+        for entry in entries:
+            key = [
+                json.dumps(entry.get(k), default=str) for k in ("session_id", "rating", "comment")
+            ]
+            cur = conn.execute(
+                "INSERT OR IGNORE INTO feedback VALUES (?, ?, ?, ?, ?)",
+                (ns, *key, json.dumps(dict(entry), default=str)),
+            )
+            added += cur.rowcount
+        size = conn.execute("SELECT count(*) FROM feedback WHERE namespace = ?", (ns,)).fetchone()[
+            0
+        ]
+    return added, int(size)
