@@ -6,6 +6,7 @@
 
 import type { IEditorServices } from '@jupyterlab/codeeditor';
 import { ABCWidgetFactory, DocumentRegistry, DocumentWidget, IDocumentWidget } from '@jupyterlab/docregistry';
+import { Contents } from '@jupyterlab/services';
 import { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 import { dumps } from '../canvas/canonical';
@@ -35,7 +36,9 @@ export class CanvasPanel extends Widget {
     readonly context: DocumentRegistry.Context,
     private readonly api: OrcheoApi,
     private readonly openRun: (id: string) => void,
-    private readonly editorServices: IEditorServices | null = null
+    private readonly editorServices: IEditorServices | null = null,
+    /** Reads the file on disk (what "Reload theirs" compares with); null: not read. */
+    private readonly contents: Contents.IManager | null = null
   ) {
     super();
     this.addClass('jp-OrcheoDocument');
@@ -296,7 +299,7 @@ export class CanvasPanel extends Widget {
           base = theirs.version;
           continue;
         }
-        if (choice === 'reload') this.takeStored(editor, id, theirs);
+        if (choice === 'reload') await this.takeStored(editor, id, theirs);
         else
           editor.toast(
             `Not stored, not run: the server keeps version ${theirs.version}, the canvas your edits.`,
@@ -307,8 +310,36 @@ export class CanvasPanel extends Widget {
     }
   }
 
-  /** Show the server's latest version instead of the canvas's edits ("Reload theirs"). */
-  private takeStored(editor: CanvasEditor, id: string, detail: WorkflowDetail): void {
+  /** The document in the file on disk now; null when it cannot be read or is not one. */
+  private async diskDocument(): Promise<{ text: string; doc: WorkflowDocument } | null> {
+    if (!this.contents) return null;
+    try {
+      const model = await this.contents.get(this.context.path, { type: 'file', format: 'text', content: true });
+      const text = String(model.content);
+      const doc = this.parse(text);
+      return typeof doc === 'string' ? null : { text, doc };
+    } catch {
+      return null;
+    }
+  }
+
+  /**
+   * Show the server's latest version instead of the canvas's edits ("Reload theirs").
+   * When the file on disk holds it already (a notebook cell or another tab stored and
+   * saved it), the tab reloads the file and is clean: nothing to save, no "File Changed".
+   */
+  private async takeStored(editor: CanvasEditor, id: string, detail: WorkflowDetail): Promise<void> {
+    const disk = await this.diskDocument();
+    if (disk && sameDocument(disk.doc, detail.document)) {
+      this.diskText = disk.text; // the text revert brings back: the tab is clean again
+      await this.context.revert();
+      this.setBase(id, detail.version);
+      editor.toast(
+        `Showing version ${detail.version} from the server (the file holds it too); your edits were discarded.`,
+        'info'
+      );
+      return;
+    }
     const doc: WorkflowDocument = { ...detail.document, id: editor.document.id || detail.id };
     const text = dumps(doc);
     this.lastText = text;
@@ -424,13 +455,15 @@ export class CanvasFactory extends ABCWidgetFactory<IDocumentWidget<CanvasPanel>
     options: DocumentRegistry.IWidgetFactoryOptions<IDocumentWidget<CanvasPanel>>,
     private readonly api: OrcheoApi,
     private readonly openRun: (id: string) => void,
-    private readonly editorServices: IEditorServices | null = null
+    private readonly editorServices: IEditorServices | null = null,
+    /** Reads the file on disk (what "Reload theirs" compares with); null: not read. */
+    private readonly contents: Contents.IManager | null = null
   ) {
     super(options);
   }
 
   protected createNewWidget(context: DocumentRegistry.Context): IDocumentWidget<CanvasPanel> {
-    const content = new CanvasPanel(context, this.api, this.openRun, this.editorServices);
+    const content = new CanvasPanel(context, this.api, this.openRun, this.editorServices, this.contents);
     const widget = new DocumentWidget({ content, context });
     widget.addClass('jp-OrcheoDocumentWidget');
     return widget;

@@ -114,7 +114,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
       { name: FACTORY, label: 'Workflow Canvas', modelName: 'text', fileTypes: [FILE_TYPE], defaultFor: [FILE_TYPE] },
       api,
       openRun,
-      editorServices
+      editorServices,
+      app.serviceManager.contents
     );
     factory.widgetCreated.connect((_, widget) => {
       widget.title.icon = orcheoIcon;

@@ -188,3 +188,27 @@ def test_two_tabs_of_a_new_file_the_second_run_asks(page: Any, lab: Lab) -> None
     assert "the server now has version 1" in text
     dialog.locator("button", has_text="Cancel").click()
     assert _stored(lab, wid)[0] == [1]
+
+
+def test_reload_theirs_when_the_file_holds_theirs_leaves_the_tab_clean(page: Any, lab: Lab) -> None:
+    """A notebook's %%orcheo cell stores version 2 and writes it to the file the tab shows."""
+    wid = "shared-notebook"
+    _open_stored(page, lab, wid, "first")
+    theirs = _doc(wid, "first", "theirs")
+    lab.api("PUT", f"orcheo/api/workflows/{wid}", theirs)
+    path = lab.root / f"{wid}.orcheo.json"
+    spec.save(spec.document_from_data(theirs), path)
+    written = path.read_text()
+    _add_debug_node(page, 2)
+
+    dialog = _run_into_conflict(page)
+    dialog.locator("button", has_text="Reload theirs").click()
+    page.wait_for_selector(f'{DOC} .oc-toast:has-text("the file holds it too")')
+    assert _canvas_nodes(page) == ["first", "theirs"]
+    # The tab took the file as it is on disk: nothing to save, so no "File Changed" later.
+    page.wait_for_selector(f"{CURRENT_TAB}:not(.jp-mod-dirty)")
+    page.wait_for_selector('.jp-OrcheoDocument[data-base-version="2"]')
+    assert path.read_text() == written
+    assert _stored(lab, wid) == ([1, 2], ["first", "theirs"])
+    page.click(f'{DOC} .oc-button[data-action="run"]')
+    assert _wait_run(lab, wid, 1)["version"] == 2
