@@ -122,3 +122,47 @@ async def test_streaming_generator_frames_the_answer_and_emits_each_frame() -> N
     assert [e[1]["message"] for e in events] == [f["chunk"] for f in out["frames"]]
     with pytest.raises(NodeError, match="ai_model: not set: a streaming generator needs"):
         await run_node("StreamingGeneratorNode", {}, {"inputs": {"prompt": "x"}})
+
+
+@pytest.mark.asyncio
+async def test_search_result_adapter_reads_each_field_at_its_path() -> None:
+    rows = {
+        "results": [
+            {"id": 7, "score": "0.5", "raw": {"reason": "cosy", "city": "Oslo"}},
+            None,
+            {"id": "b", "score": "high", "raw": "not a mapping", "sources": "db"},
+        ]
+    }
+    out = await run_node(
+        "SearchResultAdapterNode",
+        {
+            "source_result_key": "hybrid_search",
+            "text_field": "raw.reason",
+            "metadata_field": "raw",
+            "source_name": "mongodb",
+            "default_score": 0.1,
+        },
+        {"results": {"hybrid_search": rows}},
+    )
+    assert out == {
+        "results": [
+            {
+                "id": "7",
+                "score": 0.5,
+                "text": "cosy",
+                "metadata": {"reason": "cosy", "city": "Oslo"},
+                "source": "mongodb",
+                "sources": ["mongodb"],
+            },
+            {
+                "id": "b",
+                "score": 0.1,
+                "text": "",
+                "metadata": {},
+                "source": "mongodb",
+                "sources": ["db"],
+            },
+        ]
+    }
+    empty = await run_node("SearchResultAdapterNode", {}, {"results": {}})
+    assert empty == {"results": []}

@@ -47,7 +47,7 @@ EXPECTED = {
     "CoreferenceResolverNode", "QueryClassifierNode", "PolicyComplianceNode",
     "MemoryPrivacyNode", "TurnAnnotationNode", "MultiHopPlannerNode", "SourceRouterNode",
     "StreamingGeneratorNode", "UserFeedbackCollectionNode", "FeedbackIngestionNode",
-    "DataAugmentationNode", "FailureAnalysisNode", "ABTestingNode",
+    "DataAugmentationNode", "FailureAnalysisNode", "ABTestingNode", "SearchResultAdapterNode",
 }  # fmt: skip
 
 
