@@ -212,3 +212,23 @@ def test_reload_theirs_when_the_file_holds_theirs_leaves_the_tab_clean(page: Any
     assert _stored(lab, wid) == ([1, 2], ["first", "theirs"])
     page.click(f'{DOC} .oc-button[data-action="run"]')
     assert _wait_run(lab, wid, 1)["version"] == 2
+
+
+def test_a_file_holding_an_older_version_says_so_on_opening(page: Any, lab: Lab) -> None:
+    """Stored on (CLI, another machine) while the file stayed at version 1."""
+    wid = "behind"
+    spec.save(spec.document_from_data(_doc(wid, "first")), lab.root / f"{wid}.orcheo.json")
+    lab.api("PUT", f"orcheo/api/workflows/{wid}?create=true", _doc(wid, "first"))
+    lab.api("PUT", f"orcheo/api/workflows/{wid}", _doc(wid, "first", "theirs"))
+    page.goto(lab.page_url(f"lab/tree/{wid}.orcheo.json"))
+    page.wait_for_selector(f'{DOC}[data-node-count="1"]', timeout=60_000)
+    page.wait_for_selector(
+        f'{DOC} .oc-toast:has-text("This file holds version 1 of the stored workflow; '
+        'the server has version 2")'
+    )
+    page.wait_for_selector('.jp-OrcheoDocument[data-base-version="1"]')
+    # Running the file as it is would take theirs back out: Run asks first.
+    dialog = _run_into_conflict(page)
+    assert "your canvas was made from version 1" in dialog.inner_text()
+    dialog.locator("button", has_text="Cancel").click()
+    assert _stored(lab, wid) == ([1, 2], ["first", "theirs"])
