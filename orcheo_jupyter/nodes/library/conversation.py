@@ -52,8 +52,8 @@ def _turn(value: Any, where: str) -> dict[str, Any]:
 
 
 @register(
-    category="conversation",
-    icon="messages-square",
+    category="rag",
+    icon="message-square",
     output="{session_id, conversation_history: [{role, content, metadata}], turn_count, "
     "summary, truncated}",
 )
@@ -92,8 +92,8 @@ class ConversationStateNode(BaseNode):
 
 
 @register(
-    category="conversation",
-    icon="messages-square",
+    category="rag",
+    icon="message-circle",
     output="{history: [{role, content, metadata}], turn_count}",
 )
 class SessionManagementNode(BaseNode):
@@ -117,7 +117,7 @@ class SessionManagementNode(BaseNode):
 
 
 @register(
-    category="conversation", icon="archive", output="{summary, turns_summarized, ttl_seconds}"
+    category="rag", icon="shrink", output="{summary, turns_summarized, ttl_seconds}"
 )
 class MemorySummarizerNode(BaseNode):
     """Store a compact summary of the session (the given one, or its turns abridged)."""
@@ -170,7 +170,7 @@ class MemorySummarizerNode(BaseNode):
         }
 
 
-@register(category="conversation", icon="database-zap", output="{cached, reply}")
+@register(category="rag", icon="database", output="{cached, reply}")
 class AnswerCachingNode(BaseNode):
     """Answer a repeated question from the cache; otherwise cache the new answer."""
 
@@ -223,7 +223,7 @@ _STOPWORDS = ["the", "a", "an", "and", "or", "of", "it", "this", "that", "to", "
 
 
 @register(
-    category="conversation",
+    category="rag",
     icon="shuffle",
     output="{is_shift, similarity, route: continue|clarify, reason}",
 )
@@ -270,8 +270,8 @@ class TopicShiftDetectorNode(BaseNode):
 
 
 @register(
-    category="conversation",
-    icon="circle-help",
+    category="rag",
+    icon="help",
     output="{clarifications: [question], needs_clarification, context_hint}",
 )
 class QueryClarificationNode(BaseNode):
@@ -320,7 +320,7 @@ def _message_texts(history: list[Any]) -> list[str]:
     return out
 
 
-@register(category="conversation", icon="link", output="{query, resolved, antecedent}")
+@register(category="rag", icon="link", output="{query, resolved, antecedent}")
 class CoreferenceResolverNode(BaseNode):
     """Replace the query's first pronoun by the previous message (inputs.history)."""
 
@@ -354,7 +354,7 @@ class CoreferenceResolverNode(BaseNode):
 
 
 @register(
-    category="conversation",
+    category="rag",
     icon="tags",
     output="{classification: search|clarification|finalization, confidence}",
 )

@@ -25,7 +25,7 @@ from ..support.inline_graphs import compiled_graph, run_graph
 
 @register(
     category="evaluation",
-    icon="messages-square",
+    icon="list-checks",
     output="{predictions, references, per_conversation: {id: {num_turns[, predictions, "
     "references]}}, total_turns, total_conversations}",
 )
@@ -161,7 +161,7 @@ def _table(metrics: Mapping[str, float]) -> str:
 
 @register(
     category="evaluation",
-    icon="file-bar-chart",
+    icon="table",
     output="{report: {dataset, metrics, per_conversation, config}, report_json, table} "
     "(without metric nodes: {export: {metrics, feedback_count, average_rating, "
     "feedback_categories}})",

@@ -252,7 +252,7 @@ class MultiDoc2DialDatasetNode(_ConversationDataset):
         return self._output(conversations)
 
 
-@register(category="evaluation", icon="files", output="{documents: [document], count}")
+@register(category="evaluation", icon="folder-open", output="{documents: [document], count}")
 class MultiDoc2DialCorpusLoaderNode(BaseNode):
     """MultiDoc2Dial's document corpus (doc2dial_doc.json) as documents to index."""
 

@@ -20,7 +20,7 @@ from ..support.conversation_memory import MemoryStoreConfig
 
 @register(
     category="evaluation",
-    icon="star",
+    icon="user-round-pen",
     output="{feedback: {session_id, rating, comment, timestamp}}",
 )
 class UserFeedbackCollectionNode(BaseNode):
@@ -47,7 +47,7 @@ class UserFeedbackCollectionNode(BaseNode):
         }
 
 
-@register(category="evaluation", icon="inbox", output="{ingested, store_size}")
+@register(category="evaluation", icon="database", output="{ingested, store_size}")
 class FeedbackIngestionNode(BaseNode):
     """Store feedback entries, skipping ones already stored (same session, rating, comment)."""
 
@@ -65,7 +65,7 @@ class FeedbackIngestionNode(BaseNode):
         return {"ingested": ingested, "store_size": size}
 
 
-@register(category="evaluation", icon="copy-plus", output="{augmented_dataset, augmented_count}")
+@register(category="evaluation", icon="copy", output="{augmented_dataset, augmented_count}")
 class DataAugmentationNode(BaseNode):
     """Variants of each case's query ('(variant N: please elaborate)'), multiplier per case."""
 

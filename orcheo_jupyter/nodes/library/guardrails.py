@@ -27,7 +27,7 @@ def _history(state: Mapping[str, Any], key: str) -> list[dict[str, Any]]:
 
 
 @register(
-    category="conversation",
+    category="rag",
     icon="shield-check",
     output="{compliant, violations, sanitized, audit_log: [{timestamp, violations, "
     "original_length, sanitized_length}]}",
@@ -73,7 +73,7 @@ class PolicyComplianceNode(BaseNode):
 
 
 @register(
-    category="conversation",
+    category="rag",
     icon="eye-off",
     output="{sanitized_history: [turn], redaction_count, truncated}",
 )
@@ -108,7 +108,7 @@ class MemoryPrivacyNode(BaseNode):
 
 
 @register(
-    category="conversation",
+    category="rag",
     icon="tags",
     output="{annotations: [{role, content, is_question, sentiment}]}",
 )

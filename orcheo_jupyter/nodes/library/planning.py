@@ -16,7 +16,7 @@ from .conversation import _query
 
 
 @register(
-    category="conversation",
+    category="rag",
     icon="list-ordered",
     output="{plan: [{id: hop-N, query, depends_on}], hop_count}",
 )

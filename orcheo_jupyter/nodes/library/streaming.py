@@ -16,7 +16,7 @@ from .ai_models import resolve_chat_model
 
 @register(
     category="ai",
-    icon="radio",
+    icon="quote",
     output="{reply, stream: [{index, token}], frames: [{index, chunk, size}], token_count, "
     "truncated}",
 )
