@@ -116,9 +116,7 @@ class SessionManagementNode(BaseNode):
         return {"history": history, "turn_count": len(history)}
 
 
-@register(
-    category="rag", icon="shrink", output="{summary, turns_summarized, ttl_seconds}"
-)
+@register(category="rag", icon="shrink", output="{summary, turns_summarized, ttl_seconds}")
 class MemorySummarizerNode(BaseNode):
     """Store a compact summary of the session (the given one, or its turns abridged)."""
 
