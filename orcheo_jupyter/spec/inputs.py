@@ -13,9 +13,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-import jsonschema
-from jsonschema.validators import validator_for
-
+from ..common.jsonschema_import import jsonschema, validator_for
 from ..common.lru import LRU
 from .models import WorkflowDocument
 from .problems import DocumentError, Problem

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-# jsonschema is imported inside the functions: with its optional format checkers
-# installed (Jupyter pulls them in) the import takes seconds, which every CLI start
-# would pay for nodes that are never run.
+# jsonschema is imported inside the functions (through common.jsonschema_import, which
+# keeps its optional IRI grammar out of the import): nodes that are never run pay nothing.
 
 
 def check_schema(schema: Any) -> dict[str, Any]:
     """The schema itself, if it is a valid JSON Schema; ValueError otherwise."""
     if not isinstance(schema, dict):
         raise ValueError(f"expected a JSON Schema object, got {type(schema).__name__}")
-    import jsonschema
-    from jsonschema.validators import validator_for
+    from ...common.jsonschema_import import jsonschema, validator_for
 
     cls = validator_for(schema, default=jsonschema.Draft202012Validator)
     try:
@@ -30,8 +28,7 @@ def schema_errors(schema: dict[str, Any], value: Any, root: str) -> list[dict[st
 
     ``path`` reads like ``answer.items[2].age``, so a message names the field.
     """
-    import jsonschema
-    from jsonschema.validators import validator_for
+    from ...common.jsonschema_import import jsonschema, validator_for
 
     cls = validator_for(schema, default=jsonschema.Draft202012Validator)
     validator = cls(schema, format_checker=cls.FORMAT_CHECKER)
