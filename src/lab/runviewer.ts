@@ -25,6 +25,7 @@ import { debugButton } from './notebookdebug';
 import { breakpointOf, pausedText, pauseView } from './pause';
 import { traceTab } from './trace';
 import { durationLabelPlace } from './bars';
+import { when } from './storedversion';
 
 /** What the viewer can hand to the rest of Lab (absent: the matching buttons are not shown). */
 export interface RunTools {
@@ -235,8 +236,8 @@ export class RunViewer extends Widget {
         : '',
       h('div', { class: 'oc-muted' }, `Run id: ${this.runId}`),
       this.parentLine(),
-      r.startedAt ? h('div', {}, `Started: ${r.startedAt}`) : '',
-      r.finishedAt ? h('div', {}, `Finished: ${r.finishedAt}`) : '',
+      r.startedAt ? h('div', { title: r.startedAt }, `Started: ${when(r.startedAt)}`) : '',
+      r.finishedAt ? h('div', { title: r.finishedAt }, `Finished: ${when(r.finishedAt)}`) : '',
       r.error ? h('div', { class: 'oc-error-text' }, r.error) : ''
     );
     this.drawAnswer();

@@ -102,11 +102,14 @@ export async function findBase(
   return { version: latest.version, source: 'assumed' };
 }
 
-/** A server timestamp as people read it ("2026-12-06 22:41:07 UTC"), or '' when there is none. */
+/**
+ * A server timestamp (ISO 8601) in the browser's local time, as the run pickers show
+ * times; '' when there is none, the text itself when it is not a time.
+ */
 export function when(at: string | null | undefined): string {
   if (!at) return '';
-  const utc = /(Z|[+-]00:?00)$/.test(at) ? ' UTC' : '';
-  return at.replace('T', ' ').slice(0, 19) + utc;
+  const d = new Date(at);
+  return Number.isNaN(d.getTime()) ? at : d.toLocaleString();
 }
 
 /** The conflict dialog's explanation: what happened, which version the server has. */

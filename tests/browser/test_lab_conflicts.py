@@ -8,7 +8,6 @@ Cancel, each doing what it says to the stored versions and the canvas.
 
 from __future__ import annotations
 
-import re
 import time
 from typing import Any
 
@@ -94,10 +93,12 @@ def test_cancel_and_reload_theirs_after_a_rest_change(page: Any, lab: Lab) -> No
     dialog = _run_into_conflict(page)
     expect(dialog.locator(".jp-Dialog-header")).to_have_text("This workflow changed on the server")
     text = dialog.locator("[data-conflict-text]").inner_text()
-    assert re.search(
-        r"your canvas was made from version 1, the server now has version 2 "
-        r"\(stored 20\d\d-\d\d-\d\d \d\d:\d\d:\d\d UTC\)\. Storing your canvas would replace",
-        text,
+    # When version 2 was stored, in the browser's local time as the run pickers show times.
+    stored_at = lab.api("GET", f"orcheo/api/workflows/{wid}")["updated_at"]
+    local = page.evaluate("at => new Date(at).toLocaleString()", stored_at)
+    assert (
+        f"your canvas was made from version 1, the server now has version 2 (stored {local}). "
+        "Storing your canvas would replace those changes." in text
     ), text
     # What they changed, from version 1 to 2.
     dialog.locator('[data-diff="1-2"]').wait_for()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from typing import Any
 
 from playwright.sync_api import expect
@@ -68,6 +69,15 @@ def test_run_viewer_shows_timeline_and_node_outputs(page: Any, lab: Lab) -> None
     # Each duration reads right beside its bar, never on it (the last bar ends at the right
     # edge, so its duration stands before it).
     assert_durations_beside_bars(rows, ".oc-gantt-bar", ".oc-gantt-dur")
+    # Times read as the run pickers show them (local time), the exact instant on hover.
+    run = lab.api("GET", f"orcheo/api/executions/{run_id}")
+    started = page.locator(f"{viewer} div", has_text="Started: ").last
+    instant = started.get_attribute("title")
+    seconds = datetime.fromisoformat(instant) - datetime.fromisoformat(run["started_at"])
+    assert abs(seconds.total_seconds()) < 1  # the run_started event's time
+    local = page.evaluate("at => new Date(at).toLocaleString()", instant)
+    expect(started).to_have_text(f"Started: {local}")
+    assert "T" not in started.inner_text()
     page.click(f'{viewer} .oc-gantt-row[data-node="b"]')
     output = page.locator(f'{viewer} [data-node-output="b"]')
     output.wait_for()

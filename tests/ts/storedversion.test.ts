@@ -137,9 +137,11 @@ describe('findBase', () => {
 
 describe('the conflict dialog text', () => {
   it('says which version the edits were made from and which the server has', () => {
-    expect(conflictText('flow', { base: 1, latest: 2 }, '2026-12-06T22:41:07.123456+00:00')).toBe(
+    const at = '2026-12-06T22:41:07.123456+00:00';
+    const local = new Date(Date.UTC(2026, 11, 6, 22, 41, 7, 123)).toLocaleString();
+    expect(conflictText('flow', { base: 1, latest: 2 }, at)).toBe(
       '"flow" changed on the server while you were editing: your canvas was made from version 1, ' +
-        'the server now has version 2 (stored 2026-12-06 22:41:07 UTC). Storing your canvas would replace those changes.'
+        `the server now has version 2 (stored ${local}). Storing your canvas would replace those changes.`
     );
   });
 
@@ -157,10 +159,11 @@ describe('the conflict dialog text', () => {
     expect(cancel).toBe('Cancel: nothing is stored; your edits stay on the canvas.');
   });
 
-  it('writes timestamps as people read them', () => {
-    expect(when('2026-12-06T22:41:07.5+00:00')).toBe('2026-12-06 22:41:07 UTC');
-    expect(when('2026-12-06T22:41:07Z')).toBe('2026-12-06 22:41:07 UTC');
-    expect(when('2026-12-06T22:41:07')).toBe('2026-12-06 22:41:07');
+  it('writes server timestamps in local time, as the run pickers do', () => {
+    const local = new Date(Date.UTC(2026, 11, 6, 22, 41, 7, 500)).toLocaleString();
+    expect(when('2026-12-06T22:41:07.5+00:00')).toBe(local);
+    expect(when('2026-12-06T22:41:07.500Z')).toBe(local);
+    expect(when('not a time')).toBe('not a time');
     expect(when(null)).toBe('');
   });
 });
