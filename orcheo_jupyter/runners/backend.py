@@ -40,6 +40,7 @@ from ..spec.models import FrozenIRGraph, ScriptGraph, WorkflowDocument
 from ..spec.problems import DocumentError, Problem
 from ..store.base import NotFound
 from ..store.records import EventRecord, RunRecord
+from . import answers
 from .config import STOP_GRACE_SECONDS, RunnerConfig
 from .pool import RunnerPool, RunnerProcess
 from .stand_in import is_stand_in, stand_in
@@ -466,10 +467,7 @@ class PoolBackend(RunBackend):
         )
         if "result" in reply:
             return NodeTest(**_test_fields(reply["result"]))
-        if "not_found" in reply:
-            raise NodeTestError(str(reply["not_found"]))
-        if "problems" in reply:
-            raise DocumentError([Problem(**p) for p in reply["problems"]])
+        answers.raise_refusal(reply, NodeTestError)
         if "stopped" in reply:
             elapsed = (time.perf_counter() - started) * 1000
             return NodeTest(node_id, None, str(reply["stopped"]), elapsed, False)
@@ -495,8 +493,7 @@ class PoolBackend(RunBackend):
         reply = await self._ask(
             {"op": "check", "document": to_data(doc)}, "the document could not be checked"
         )
-        if "problems" in reply:
-            raise DocumentError([Problem(**p) for p in reply["problems"]])
+        answers.raise_refusal(reply)
         if "result" not in reply:
             message = f"the graph cannot be built: {reply.get('error') or reply.get('stopped')}"
             raise DocumentError([Problem("error", "graph_build", message)])
@@ -514,10 +511,7 @@ class PoolBackend(RunBackend):
         )
         if "result" in reply:
             return list(reply["result"])
-        if "not_found" in reply:
-            raise NotFound(str(reply["not_found"]))
-        if "problems" in reply:
-            raise DocumentError([Problem(**p) for p in reply["problems"]])
+        answers.raise_refusal(reply, NotFound)
         raise RuntimeError(str(reply.get("stopped") or reply.get("error")))
 
     async def _ask(

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any, TextIO, cast
 
 from ..runtime.redact import scrub_any
 from ..store.announcing import AnnouncingRepository
+from . import answers
 from .wire import BlockingChannel
 
 if TYPE_CHECKING:
@@ -204,7 +205,6 @@ class Runner:
         from .. import tracing
         from ..runtime.single_node import NodeTestError
         from ..spec.io import document_from_data
-        from ..spec.problems import DocumentError
 
         test_id = str(message.get("call"))
         reply: dict[str, Any]
@@ -218,19 +218,13 @@ class Runner:
                     test_id=test_id,
                 )
                 reply = {"result": tested.as_dict()}
-            except NodeTestError as exc:
-                reply = {"not_found": str(exc)}
-            except DocumentError as exc:
-                reply = {"problems": [p.as_dict() for p in exc.problems]}
             except Exception as exc:
-                log.exception("orcheo runner: test %s could not run", test_id)
-                reply = {"error": f"{type(exc).__name__}: {exc}"}
+                reply = answers.failure(exc, NodeTestError, f"test {test_id} could not run")
         self.channel.send({"t": "answer", "call": test_id, **reply})
 
     async def _history(self, message: dict[str, Any]) -> None:
         """A run's checkpoints, read with its graph (the server never builds a script's)."""
         from ..runtime.serialize import jsonable
-        from ..spec.problems import DocumentError
         from ..store.base import NotFound
 
         call = str(message.get("call"))
@@ -240,13 +234,9 @@ class Runner:
                 str(message.get("run")), values=bool(message.get("values"))
             )
             reply = {"result": jsonable(history)}
-        except NotFound as exc:
-            reply = {"not_found": str(exc)}
-        except DocumentError as exc:
-            reply = {"problems": [p.as_dict() for p in exc.problems]}
         except Exception as exc:
-            log.exception("orcheo runner: checkpoints of %s could not be read", message.get("run"))
-            reply = {"error": f"{type(exc).__name__}: {exc}"}
+            what = f"checkpoints of {message.get('run')} could not be read"
+            reply = answers.failure(exc, NotFound, what)
         self.channel.send({"t": "answer", "call": call, **reply})
 
     async def _check(self, message: dict[str, Any]) -> None:
@@ -263,8 +253,8 @@ class Runner:
             await asyncio.to_thread(check)  # this runner's runs keep their loop meanwhile
             reply = {"result": True}
         except DocumentError as exc:
-            reply = {"problems": [p.as_dict() for p in exc.problems]}
-        except Exception as exc:
+            reply = answers.failure(exc)
+        except Exception as exc:  # the build's own words: "the graph cannot be built: ..."
             reply = {"error": str(exc) or type(exc).__name__}
         self.channel.send({"t": "answer", "call": str(message.get("call")), **reply})
 
