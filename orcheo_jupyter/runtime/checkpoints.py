@@ -40,6 +40,7 @@ from langgraph.checkpoint.sqlite import SqliteSaver
 
 from ..store.encoding import DEFAULT_MAX_VALUE_BYTES, check_size
 from ..store.sqlite_thread import DEFAULT_WAL_LIMIT_BYTES, SqliteThread
+from .serialize import Unstorable, check_storable
 from .write_behind import WriteBehind
 
 log = logging.getLogger(__name__)
@@ -87,6 +88,43 @@ class CheckpointError(RuntimeError):
     """A run's state could not be stored as a checkpoint (so it could not resume)."""
 
 
+def _node_of(task_path: str) -> str | None:
+    """The node of a LangGraph task path (``~__pregel_pull, make``), when it says."""
+    prefix = "~__pregel_pull, "
+    if not task_path.startswith(prefix):
+        return None
+    return task_path[len(prefix) :].split(",")[0].strip() or None
+
+
+def unstorable_writes(writes: Sequence[tuple[str, Any]], task_path: str) -> CheckpointError | None:
+    """The first value of a node's writes the checkpoint cannot store, naming the node
+    (a script graph's node: its outputs are not checked when it returns, as ours are)."""
+    for channel, value in writes:
+        try:
+            check_storable(value, channel)
+        except Unstorable as found:
+            node = _node_of(task_path)
+            who = f"node {node!r} failed" if node else "a node failed"
+            return CheckpointError(f"{who}: {found}")
+        except RecursionError:
+            return None
+    return None
+
+
+def unstorable_state(values: Any) -> CheckpointError | None:
+    """The first value of a state the checkpoint cannot store, with its path."""
+    try:
+        check_storable(dict(values))
+    except Unstorable as found:
+        return CheckpointError(
+            f"the run's state cannot be checkpointed: it holds {found.what} at {found.path};"
+            " nodes must return JSON-like data (dicts, lists, strings, numbers, booleans, None)"
+        )
+    except (RecursionError, TypeError, ValueError):
+        return None
+    return None
+
+
 @dataclass
 class _Held:
     """The latest checkpoint of a thread, not yet serialized, with its writes."""
@@ -131,6 +169,9 @@ class BufferedSqliteSaver(SqliteSaver):
         self._pending: list[Statement] = []
         self._pending_threads: dict[str, int] = {}
         self._fresh: set[str] = set()
+        #: Each thread's task writes since its last stored checkpoint: whose output a
+        #: state that cannot be stored came from.
+        self._writes_since: dict[str, list[tuple[Sequence[tuple[str, Any]], str]]] = {}
         #: Seconds between two persisted checkpoints of a thread, beyond min_interval,
         #: from the size of its last one (CHECKPOINT_BYTES_PER_SECOND).
         self._spacing: dict[str, float] = {}
@@ -158,6 +199,15 @@ class BufferedSqliteSaver(SqliteSaver):
         self._local.sink = sink
         try:
             result = fn(*args)
+        except (TypeError, ValueError) as exc:  # a value msgpack cannot hold: say which
+            named = None
+            if fn == self.put_writes:
+                named = unstorable_writes(args[1], args[3])
+            elif fn == self.put:
+                named = unstorable_state(args[1]["channel_values"])
+            if named is not None:
+                raise named from exc
+            raise
         finally:
             self._local.sink = None
         size = 0
@@ -248,6 +298,7 @@ class BufferedSqliteSaver(SqliteSaver):
             self._last_persist.pop(thread_id, None)
             self._spacing.pop(thread_id, None)
             self._every_step.discard(thread_id)
+            self._writes_since.pop(thread_id, None)
             late = self._unsaved.pop(thread_id, None)
             if late is not None:
                 failures.append(late)
@@ -295,9 +346,18 @@ class BufferedSqliteSaver(SqliteSaver):
 
     # --- coalescing ------------------------------------------------------------------
     def _persist(self, thread_id: str, held: _Held) -> None:
-        self._record(
-            thread_id, self.put, held.config, held.checkpoint, held.metadata, held.versions
-        )
+        try:
+            self._record(
+                thread_id, self.put, held.config, held.checkpoint, held.metadata, held.versions
+            )
+        except CheckpointError as exc:
+            # The nodes' writes that made this state name the one that returned it.
+            for writes, task_path in self._writes_since.get(thread_id, ()):
+                named = unstorable_writes(writes, task_path)
+                if named is not None:
+                    raise named from exc
+            raise
+        self._writes_since.pop(thread_id, None)
         size = self._recorded
         for config, writes, task_id, task_path in held.writes:
             self._record(thread_id, self.put_writes, config, writes, task_id, task_path)
@@ -359,6 +419,7 @@ class BufferedSqliteSaver(SqliteSaver):
         task_path: str = "",
     ) -> None:
         thread_id = str(config["configurable"]["thread_id"])
+        self._writes_since.setdefault(thread_id, []).append((writes, task_path))
         held = self._held.get(thread_id)
         if held is not None and held.checkpoint["id"] == config["configurable"].get(
             "checkpoint_id"

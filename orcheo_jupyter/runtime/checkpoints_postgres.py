@@ -10,10 +10,12 @@ and rows are LangGraph's own, readable by any LangGraph tool.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
+from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import ChannelVersions, Checkpoint, CheckpointMetadata
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from psycopg import AsyncConnection, AsyncCursor
 from psycopg.rows import DictRow, dict_row
@@ -21,11 +23,13 @@ from psycopg_pool import AsyncConnectionPool
 
 from ..store.encoding import DEFAULT_MAX_VALUE_BYTES
 from ..store.fencing import LeaseLost, current_lease
-from .checkpoints import check_rows
+from .checkpoints import check_rows, unstorable_state, unstorable_writes
 
 #: Serialises ``setup()`` across processes starting together (LangGraph's own
 #: migrations are not safe to run concurrently).
 _SETUP_LOCK = 0x6F72636863  # "orchc"
+#: Threads whose task writes since their last checkpoint are kept (see ``aput_writes``).
+_WRITES_KEPT = 256
 
 
 class PooledPostgresSaver(AsyncPostgresSaver):
@@ -40,14 +44,62 @@ class PooledPostgresSaver(AsyncPostgresSaver):
     #: their own transaction; set when the repository's ``orcheo_locks`` share this database.
     fenced: bool = False
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._writes_since: dict[str, list[tuple[Sequence[tuple[str, Any]], str]]] = {}
+
+    async def aput_writes(
+        self,
+        config: RunnableConfig,
+        writes: Sequence[tuple[str, Any]],
+        task_id: str,
+        task_path: str = "",
+    ) -> None:
+        # Kept until the thread's next checkpoint: whose output a state that cannot be
+        # stored came from.
+        thread_id = str(config["configurable"]["thread_id"])
+        self._writes_since.setdefault(thread_id, []).append((writes, task_path))
+        while len(self._writes_since) > _WRITES_KEPT:  # runs that failed keep theirs
+            self._writes_since.pop(next(iter(self._writes_since)))
+        await super().aput_writes(config, writes, task_id, task_path)
+
+    async def aput(
+        self,
+        config: RunnableConfig,
+        checkpoint: Checkpoint,
+        metadata: CheckpointMetadata,
+        new_versions: ChannelVersions,
+    ) -> RunnableConfig:
+        stored = await super().aput(config, checkpoint, metadata, new_versions)
+        self._writes_since.pop(str(config["configurable"]["thread_id"]), None)
+        return stored
+
     def _dump_blobs(self, *args: Any, **kwargs: Any) -> Any:
-        rows = super()._dump_blobs(*args, **kwargs)
+        thread_id = str(args[0]) if args else ""
+        try:
+            rows = super()._dump_blobs(*args, **kwargs)
+        except (TypeError, ValueError) as exc:  # a value msgpack cannot hold: say which
+            for writes, task_path in self._writes_since.pop(thread_id, ()):
+                named = unstorable_writes(writes, task_path)
+                if named is not None:
+                    raise named from exc
+            named = unstorable_state(args[2]) if len(args) > 2 else None
+            if named is not None:
+                raise named from exc
+            raise
+        self._writes_since.pop(thread_id, None)
         if self.max_value_bytes is not None:
             check_rows(rows, self.max_value_bytes)
         return rows
 
     def _dump_writes(self, *args: Any, **kwargs: Any) -> Any:
-        rows = super()._dump_writes(*args, **kwargs)
+        try:
+            rows = super()._dump_writes(*args, **kwargs)
+        except (TypeError, ValueError) as exc:  # name the node and the value
+            named = unstorable_writes(args[5], args[4]) if len(args) > 5 else None
+            if named is not None:
+                raise named from exc
+            raise
         if self.max_value_bytes is not None:
             check_rows(rows, self.max_value_bytes)
         return rows

@@ -311,3 +311,43 @@ async def test_inputs_schema_defaults_fill_what_the_caller_left_out(executor: Ex
     assert stored.inputs == {"factor": 10, "n": 2}  # a rerun starts from the same inputs
     override = await executor.execute(doc, {"n": 2, "factor": 3})
     assert override.final_state["results"]["c"] == 6
+
+
+LOCKING_SCRIPT = """
+import threading
+from typing import TypedDict
+
+from langgraph.graph import END, START, StateGraph
+
+
+class S(TypedDict, total=False):
+    out: object
+
+
+def make(state):
+    return {"out": {"ok": 1, "lock": threading.Lock()}}
+
+
+graph = StateGraph(S)
+graph.add_node("make", make)
+graph.add_edge(START, "make")
+graph.add_edge("make", END)
+orcheo_workflow = graph
+"""
+
+
+@pytest.mark.asyncio
+async def test_a_script_node_returning_what_checkpoints_cannot_store_is_named(
+    executor: Executor,
+) -> None:
+    """A script graph's nodes are its own (not wrapped as ours are): the checkpoint's
+    refusal names the node and where the value is, not msgpack's bare TypeError."""
+    doc = {"name": "locking", "graph": {"format": "langgraph-script", "source": LOCKING_SCRIPT}}
+    record = await executor.execute(doc)
+    assert (record.status, record.error) == (
+        "failed",
+        "node 'make' failed: it returned a value that cannot be stored: a _thread.lock object"
+        " at out.lock; return JSON-like data (dicts, lists, strings, numbers, booleans, None)",
+    )
+    events = await executor.store.list_events(record.id)
+    assert events[-1].type == "run_failed" and events[-1].data == {"error": record.error}
