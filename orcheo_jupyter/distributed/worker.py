@@ -24,6 +24,7 @@ import argparse
 import asyncio
 import contextlib
 import datetime as dt
+import itertools
 import logging
 import os
 import socket
@@ -70,7 +71,11 @@ class WorkerRuntime:
         self._tasks: list[asyncio.Task[None]] = []
         self.vault: Vault | None = None
         #: Runs this worker handles under their lease, and those whose lease it lost.
-        self._leased: set[str] = set()
+        #: Runs this worker handles under their lease (each handling numbered: a renewal
+        #: that overlaps the end of one and the start of the next must not confuse them),
+        #: and those whose lease it lost.
+        self._leased: dict[str, int] = {}
+        self._handlings = itertools.count(1)
         self._lost: set[str] = set()
         self.call(self._open())
 
@@ -161,12 +166,17 @@ class WorkerRuntime:
     async def renew(self) -> set[str]:
         """Extend the lease of every run handled here; the runs whose lease another
         worker took meanwhile (this one stalled past it) are stopped here."""
-        held = sorted(self._leased)
+        held = dict(self._leased)
         kept = await self.executor.store.renew_leases(
             self.executor.owner, [lease(run_id) for run_id in held], self.conf.lease_seconds
         )
-        # A run whose handling ended during the renewal released its lease: not lost.
-        lost = {run_id for run_id in held if lease(run_id) not in kept} & self._leased
+        # A handling that ended during the renewal released its lease (and one that began
+        # since took it anew): neither is lost.
+        lost = {
+            run_id
+            for run_id, handling in held.items()
+            if lease(run_id) not in kept and self._leased.get(run_id) == handling
+        }
         self._lose(lost)
         return lost
 
@@ -174,6 +184,8 @@ class WorkerRuntime:
         """Stop executing runs whose lease is another worker's: their writes are refused
         anyway (fenced), and the new holder executes them."""
         for run_id in sorted(run_ids - self._lost):
+            if run_id not in self._leased:
+                continue  # not handled here now (a late write of a handling that ended)
             self._lost.add(run_id)
             log.warning(
                 "orcheo worker: run %s: its lease was taken by another worker (this one"
@@ -254,12 +266,12 @@ class WorkerRuntime:
         owner = executor.owner
         if not await store.try_lock(lease(run_id), owner, self.conf.lease_seconds):
             return "busy"
-        self._leased.add(run_id)
+        self._leased[run_id] = next(self._handlings)
         try:
             outcome = await self._execute(run_id, action, value)
             return "lost" if run_id in self._lost else outcome
         finally:
-            self._leased.discard(run_id)
+            self._leased.pop(run_id, None)
             self._lost.discard(run_id)
             await store.release_lock(lease(run_id), owner)
 

@@ -220,3 +220,48 @@ def test_a_renewal_that_finds_the_lease_taken_stops_the_run_at_once(
     assert query(dsn, "SELECT status FROM runs WHERE id = %s", run_id) == [("running",)]
     assert lease_owner(dsn, run_id) == "celery@elsewhere:1:x"  # A never released B's lease
     assert not a.executor.runs
+
+
+@pytest.mark.timeout(120)
+def test_a_renewal_overlapping_the_next_handling_of_the_run_loses_nothing(
+    workers: tuple[WorkerRuntime, WorkerRuntime], dsn: str
+) -> None:
+    """A run paused (interrupted) releases its lease; its answer may come back to the same
+    worker at once. A renewal that began during the first handling and ends during the
+    second must not take the second's lease for lost (it cancelled the resumed run)."""
+    a, _ = workers
+    doc = code_doc(
+        "import asyncio\nawait asyncio.sleep(1)\nreturn {'got': interrupt('name?')}",
+        node_id="ask",
+    )
+    run_id = store_run(a, doc)
+    stop_heartbeat(a)  # renewed below, by hand
+    store = a.executor.store
+    real = store.renew_leases
+    updated, answered = asyncio.Event(), asyncio.Event()
+    first_done, second_started = asyncio.Event(), asyncio.Event()
+
+    async def renew_leases(owner: str, names: list[str], ttl: float) -> set[str]:
+        await first_done.wait()  # the first handling ended: its lease was released
+        kept = await real(owner, names, ttl)
+        updated.set()
+        await second_started.wait()  # the answer's handling took the lease anew
+        answered.set()
+        return kept
+
+    store.renew_leases = renew_leases  # type: ignore[method-assign]
+    first = handle(a, run_id)
+    until(lambda: a.executor.observer_of(run_id) is not None, "the run to start")
+    renewal = asyncio.run_coroutine_threadsafe(a.renew(), a.loop)
+    assert first.result(timeout=30) == "interrupted"
+    a.loop.call_soon_threadsafe(first_done.set)
+    until(updated.is_set, "the renewal's update")
+    second = asyncio.run_coroutine_threadsafe(a.handle(run_id, "resume", "Ada"), a.loop)
+    until(lambda: run_id in a._leased, "the answer's handling to take the lease")
+    a.loop.call_soon_threadsafe(second_started.set)
+    assert renewal.result(timeout=30) == set()
+    assert second.result(timeout=30) == "succeeded"
+    [(status, final_state)] = query(
+        dsn, "SELECT status, final_state FROM runs WHERE id = %s", run_id
+    )
+    assert (status, final_state["results"]["ask"]) == ("succeeded", {"got": "Ada"})
