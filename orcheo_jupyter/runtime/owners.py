@@ -31,3 +31,14 @@ def owner_process(owner: str | None, prefix: str) -> tuple[str, int] | None:
     if len(parts) < 3 or not parts[-2].isdigit():
         return None
     return ":".join(parts[:-2]), int(parts[-2])
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` exists on this machine (a zombie counts until reaped)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True

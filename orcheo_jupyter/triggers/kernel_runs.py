@@ -21,14 +21,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import socket
 from collections.abc import Callable
 
 from ..distributed.config import lease
 from ..runtime.events import RunStatus, running_node
 from ..runtime.executor import Executor
-from ..runtime.owners import KERNEL_OWNER_PREFIX, owner_process
+from ..runtime.owners import KERNEL_OWNER_PREFIX, owner_process, pid_alive
 from ..runtime.waiting import within
 
 log = logging.getLogger(__name__)
@@ -36,17 +35,6 @@ log = logging.getLogger(__name__)
 KERNEL_STOPPED = "the kernel running this run stopped (restart or shutdown)"
 #: How often kernels' unsettled runs are looked at without a kernel event.
 SWEEP_SECONDS = 5.0
-
-
-def pid_alive(pid: int) -> bool:
-    """Whether process ``pid`` exists on this machine (a zombie counts until reaped)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def kernel_stopped(node: str | None) -> str:

@@ -25,7 +25,7 @@ from ..common.timestamps import utcnow
 from ..runtime.admission import pending_run
 from ..runtime.events import EventType, RunStatus
 from ..runtime.executor import Executor
-from ..runtime.owners import KERNEL_OWNER_PREFIX
+from ..runtime.owners import KERNEL_OWNER_PREFIX, owner_process, pid_alive
 from ..store.base import Conflict, Repository
 from ..store.records import EventRecord, RunRecord, RunUpdate
 
@@ -38,21 +38,15 @@ def owner_alive(owner: str | None) -> bool:
         return False
     if owner.startswith(KERNEL_OWNER_PREFIX):
         return True  # a kernel's run: failed by the kernel sweep once the kernel is gone
-    parts = owner.split(":")
-    if len(parts) < 3 or not parts[-2].isdigit():
+    process = owner_process(owner, "")
+    if process is None:
         return True  # not ours to judge
-    host, pid = ":".join(parts[:-2]), int(parts[-2])
+    host, pid = process
     if host != socket.gethostname():
         return True  # another machine: we cannot tell
     if pid == os.getpid():
         return True  # an executor of this very process
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return pid_alive(pid)
 
 
 @dataclass
