@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from playwright.sync_api import expect
+
 from orcheo_jupyter import Workflow, spec
 from orcheo_jupyter.spec.models import Position
 
@@ -130,8 +132,9 @@ def test_invalid_config_is_flagged_on_the_node_in_problems_and_at_the_field(
     # Fixing a value clears its error after the edit (and only its error).
     select.select_option(label="upper")
     page.wait_for_selector(f'{DOC}[data-problem-count="1"]:not([data-validating])')
+    # The panel is redrawn just after the problems arrive: wait for it, not only for them.
     operation = page.locator(f'{DOC} .oc-panel .oc-field[data-field="operation"]')
-    assert operation.locator(".oc-field-error").count() == 0
+    expect(operation.locator(".oc-field-error")).to_have_count(0)
     assert page.locator(f'{DOC} .oc-panel .oc-field[data-field="max_length"].oc-invalid').count()
 
 
