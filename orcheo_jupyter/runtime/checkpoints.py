@@ -111,6 +111,38 @@ def unstorable_writes(writes: Sequence[tuple[str, Any]], task_path: str) -> Chec
     return None
 
 
+class WritesSince:
+    """Each thread's task writes since its last stored checkpoint.
+
+    A script graph's nodes are not checked as they return, so when a checkpoint cannot
+    be stored these writes name the node whose output the state came from. A thread's
+    writes go when its checkpoint is stored; those of runs that failed first stay until
+    ``threads`` newer threads push them out.
+    """
+
+    def __init__(self, threads: int = 256) -> None:
+        self._threads = threads
+        self._by_thread: dict[str, list[tuple[Sequence[tuple[str, Any]], str]]] = {}
+
+    def add(self, thread_id: str, writes: Sequence[tuple[str, Any]], task_path: str) -> None:
+        self._by_thread.setdefault(thread_id, []).append((writes, task_path))
+        while len(self._by_thread) > self._threads:
+            self._by_thread.pop(next(iter(self._by_thread)))
+
+    def stored(self, thread_id: str) -> None:
+        """The thread's checkpoint was stored (or the thread ended): forget its writes."""
+        self._by_thread.pop(thread_id, None)
+
+    def culprit(self, thread_id: str) -> CheckpointError | None:
+        """The error naming the first node among the thread's writes whose value cannot be
+        stored; None when they all can (then the state's own path is all there is)."""
+        for writes, task_path in self._by_thread.pop(thread_id, ()):
+            named = unstorable_writes(writes, task_path)
+            if named is not None:
+                return named
+        return None
+
+
 def unstorable_state(values: Any) -> CheckpointError | None:
     """The first value of a state the checkpoint cannot store, with its path."""
     try:
@@ -169,9 +201,7 @@ class BufferedSqliteSaver(SqliteSaver):
         self._pending: list[Statement] = []
         self._pending_threads: dict[str, int] = {}
         self._fresh: set[str] = set()
-        #: Each thread's task writes since its last stored checkpoint: whose output a
-        #: state that cannot be stored came from.
-        self._writes_since: dict[str, list[tuple[Sequence[tuple[str, Any]], str]]] = {}
+        self._writes_since = WritesSince()
         #: Seconds between two persisted checkpoints of a thread, beyond min_interval,
         #: from the size of its last one (CHECKPOINT_BYTES_PER_SECOND).
         self._spacing: dict[str, float] = {}
@@ -298,7 +328,7 @@ class BufferedSqliteSaver(SqliteSaver):
             self._last_persist.pop(thread_id, None)
             self._spacing.pop(thread_id, None)
             self._every_step.discard(thread_id)
-            self._writes_since.pop(thread_id, None)
+            self._writes_since.stored(thread_id)
             late = self._unsaved.pop(thread_id, None)
             if late is not None:
                 failures.append(late)
@@ -352,12 +382,11 @@ class BufferedSqliteSaver(SqliteSaver):
             )
         except CheckpointError as exc:
             # The nodes' writes that made this state name the one that returned it.
-            for writes, task_path in self._writes_since.get(thread_id, ()):
-                named = unstorable_writes(writes, task_path)
-                if named is not None:
-                    raise named from exc
+            named = self._writes_since.culprit(thread_id)
+            if named is not None:
+                raise named from exc
             raise
-        self._writes_since.pop(thread_id, None)
+        self._writes_since.stored(thread_id)
         size = self._recorded
         for config, writes, task_id, task_path in held.writes:
             self._record(thread_id, self.put_writes, config, writes, task_id, task_path)
@@ -419,7 +448,7 @@ class BufferedSqliteSaver(SqliteSaver):
         task_path: str = "",
     ) -> None:
         thread_id = str(config["configurable"]["thread_id"])
-        self._writes_since.setdefault(thread_id, []).append((writes, task_path))
+        self._writes_since.add(thread_id, writes, task_path)
         held = self._held.get(thread_id)
         if held is not None and held.checkpoint["id"] == config["configurable"].get(
             "checkpoint_id"

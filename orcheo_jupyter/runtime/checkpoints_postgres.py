@@ -23,13 +23,11 @@ from psycopg_pool import AsyncConnectionPool
 
 from ..store.encoding import DEFAULT_MAX_VALUE_BYTES
 from ..store.fencing import LeaseLost, current_lease
-from .checkpoints import check_rows, unstorable_state, unstorable_writes
+from .checkpoints import WritesSince, check_rows, unstorable_state, unstorable_writes
 
 #: Serialises ``setup()`` across processes starting together (LangGraph's own
 #: migrations are not safe to run concurrently).
 _SETUP_LOCK = 0x6F72636863  # "orchc"
-#: Threads whose task writes since their last checkpoint are kept (see ``aput_writes``).
-_WRITES_KEPT = 256
 
 
 class PooledPostgresSaver(AsyncPostgresSaver):
@@ -46,7 +44,7 @@ class PooledPostgresSaver(AsyncPostgresSaver):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._writes_since: dict[str, list[tuple[Sequence[tuple[str, Any]], str]]] = {}
+        self._writes_since = WritesSince()
 
     async def aput_writes(
         self,
@@ -55,12 +53,7 @@ class PooledPostgresSaver(AsyncPostgresSaver):
         task_id: str,
         task_path: str = "",
     ) -> None:
-        # Kept until the thread's next checkpoint: whose output a state that cannot be
-        # stored came from.
-        thread_id = str(config["configurable"]["thread_id"])
-        self._writes_since.setdefault(thread_id, []).append((writes, task_path))
-        while len(self._writes_since) > _WRITES_KEPT:  # runs that failed keep theirs
-            self._writes_since.pop(next(iter(self._writes_since)))
+        self._writes_since.add(str(config["configurable"]["thread_id"]), writes, task_path)
         await super().aput_writes(config, writes, task_id, task_path)
 
     async def aput(
@@ -71,7 +64,7 @@ class PooledPostgresSaver(AsyncPostgresSaver):
         new_versions: ChannelVersions,
     ) -> RunnableConfig:
         stored = await super().aput(config, checkpoint, metadata, new_versions)
-        self._writes_since.pop(str(config["configurable"]["thread_id"]), None)
+        self._writes_since.stored(str(config["configurable"]["thread_id"]))
         return stored
 
     def _dump_blobs(self, *args: Any, **kwargs: Any) -> Any:
@@ -79,15 +72,13 @@ class PooledPostgresSaver(AsyncPostgresSaver):
         try:
             rows = super()._dump_blobs(*args, **kwargs)
         except (TypeError, ValueError) as exc:  # a value msgpack cannot hold: say which
-            for writes, task_path in self._writes_since.pop(thread_id, ()):
-                named = unstorable_writes(writes, task_path)
-                if named is not None:
-                    raise named from exc
-            named = unstorable_state(args[2]) if len(args) > 2 else None
+            named = self._writes_since.culprit(thread_id)
+            if named is None and len(args) > 2:
+                named = unstorable_state(args[2])
             if named is not None:
                 raise named from exc
             raise
-        self._writes_since.pop(thread_id, None)
+        self._writes_since.stored(thread_id)
         if self.max_value_bytes is not None:
             check_rows(rows, self.max_value_bytes)
         return rows
