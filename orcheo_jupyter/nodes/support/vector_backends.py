@@ -122,11 +122,7 @@ def _memory_search(
     if known is None:
         raise NodeError("vector_store.collection", f"no collection {collection!r} in memory")
     if known[1] and known != (model, len(query)):
-        raise NodeError(
-            "embed_model",
-            f"{collection!r} was indexed with {known[0]!r} ({known[1]} dimensions); "
-            f"the query uses {model!r} ({len(query)} dimensions)",
-        )
+        raise _sqlite.other_model(collection, known, model, len(query))
     q = normalise(query)
     best: list[tuple[float, str, int]] = []
     for n, row in enumerate(rows):
@@ -141,16 +137,7 @@ def _memory_search(
     out = []
     for score, _, n in sorted(best, reverse=True):
         row = rows[n]
-        meta = row["metadata"]
-        out.append(
-            {
-                "id": row["id"],
-                "score": round(score, 6),
-                "text": row["text"],
-                "metadata": meta,
-                "source": meta.get("source") or meta.get("document_id") or row["id"],
-            }
-        )
+        out.append(_sqlite.hit(row["id"], score, row["text"], row["metadata"]))
     return out
 
 

@@ -117,6 +117,26 @@ def matches(meta: Mapping[str, Any], wanted: Mapping[str, Any]) -> bool:
     return True
 
 
+def other_model(collection: str, known: tuple[str, int], model: str, dimensions: int) -> NodeError:
+    """A query embedded by another model (or size) than the collection was indexed with."""
+    return NodeError(
+        "embed_model",
+        f"{collection!r} was indexed with {known[0]!r} ({known[1]} dimensions); "
+        f"the query uses {model!r} ({dimensions} dimensions)",
+    )
+
+
+def hit(doc_id: str, score: float, text: str, meta: dict[str, Any]) -> dict[str, Any]:
+    """One search result, as every vector store returns it."""
+    return {
+        "id": doc_id,
+        "score": round(score, 6),
+        "text": text,
+        "metadata": meta,
+        "source": meta.get("source") or meta.get("document_id") or doc_id,
+    }
+
+
 def search(
     path: Path,
     collection: str,
@@ -136,11 +156,7 @@ def search(
         if known is None:
             raise NodeError("vector_store.collection", f"no collection {collection!r} in {path}")
         if tuple(known) != (model, len(query)):
-            raise NodeError(
-                "embed_model",
-                f"{collection!r} was indexed with {known[0]!r} ({known[1]} dimensions); "
-                f"the query uses {model!r} ({len(query)} dimensions)",
-            )
+            raise other_model(collection, tuple(known), model, len(query))
         q = normalise(query)
         best: list[tuple[float, str, str, str]] = []
         rows = conn.execute(
@@ -163,16 +179,7 @@ def search(
         conn.close()
     out = []
     for score, doc_id, text, meta_json in sorted(best, reverse=True):
-        meta = json.loads(meta_json)
-        out.append(
-            {
-                "id": doc_id,
-                "score": round(score, 6),
-                "text": text,
-                "metadata": meta,
-                "source": meta.get("source") or meta.get("document_id") or doc_id,
-            }
-        )
+        out.append(hit(doc_id, score, text, json.loads(meta_json)))
     return out
 
 
