@@ -70,7 +70,6 @@ class WorkerRuntime:
         self.celery: Celery = make_app(conf)
         self._tasks: list[asyncio.Task[None]] = []
         self.vault: Vault | None = None
-        #: Runs this worker handles under their lease, and those whose lease it lost.
         #: Runs this worker handles under their lease (each handling numbered: a renewal
         #: that overlaps the end of one and the start of the next must not confuse them),
         #: and those whose lease it lost.
