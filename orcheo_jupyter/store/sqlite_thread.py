@@ -21,10 +21,11 @@ import os
 import queue
 import sqlite3
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
+
+from ..common.sqlite_files import wal_mode
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -91,30 +92,12 @@ class SqliteThread:
         self._inflight = 0
         self._count = threading.Lock()
 
-    def _wal_mode(self, conn: sqlite3.Connection) -> None:
-        """Switch to WAL, waiting out another process that holds the file meanwhile.
-
-        Changing the journal mode needs the file to itself and SQLite answers "database
-        is locked" at once, without its busy handler, while another connection (two
-        processes opening a new data dir together) is mid-transaction: retried up to the
-        busy timeout.
-        """
-        deadline = time.monotonic() + self._busy_timeout_ms / 1000
-        while True:
-            try:
-                conn.execute("PRAGMA journal_mode=WAL")
-                return
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) or time.monotonic() >= deadline:
-                    raise
-                time.sleep(0.02)
-
     def _connect(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         conn.row_factory = sqlite3.Row
         conn.execute(f"PRAGMA busy_timeout={self._busy_timeout_ms}")
-        self._wal_mode(conn)
+        wal_mode(conn, self._busy_timeout_ms / 1000)
         # NORMAL in WAL mode survives process crashes (only power loss can drop the
         # last commits) and saves an fsync per transaction.
         conn.execute("PRAGMA synchronous=NORMAL")

@@ -16,11 +16,11 @@ import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ...common.sqlite_files import open_shared
 from .plain_values import under_data_dir
 
 _SCHEMA = """
@@ -83,13 +83,8 @@ def _db(cfg: MemoryStoreConfig, services: Any) -> Iterator[sqlite3.Connection]:
             with _memory_db:
                 yield _memory_db
         return
-    path: Path = under_data_dir(cfg.path, services)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(path, timeout=30)
+    conn = open_shared(under_data_dir(cfg.path, services), _SCHEMA)
     try:
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA busy_timeout=30000")
-        conn.executescript(_SCHEMA)
         with conn:
             yield conn
     finally:

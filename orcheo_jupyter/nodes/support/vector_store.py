@@ -19,6 +19,7 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
+from ...common.sqlite_files import open_shared
 from ..base import NodeError
 from .embedding_models import normalise
 from .sqlite_transaction import transaction
@@ -35,12 +36,7 @@ CREATE TABLE IF NOT EXISTS vectors (
 
 
 def _connect(path: Path) -> sqlite3.Connection:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(path, timeout=30, isolation_level=None)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA busy_timeout=30000")
-    conn.executescript(_SCHEMA)
-    return conn
+    return open_shared(path, _SCHEMA, isolation_level=None)
 
 
 def _blob(values: Sequence[float]) -> bytes:
