@@ -328,7 +328,15 @@ def test_versions_from_the_canvas_tab_restore_into_the_open_file(page: Any, lab:
     status = dialog.locator("[data-versions-status]")
     assert "canvased.orcheo.json now holds the restored version." in status.inner_text()
     deadline = time.monotonic() + 15
-    while json.loads(path.read_text()) != v1:
+
+    def on_disk() -> Any:
+        # Jupyter saves a file in place (a backup beside it): a read can meet it half written.
+        try:
+            return json.loads(path.read_text())
+        except json.JSONDecodeError:
+            return None
+
+    while on_disk() != v1:
         assert time.monotonic() < deadline, path.read_text()
         time.sleep(0.2)
     page.click(".jp-Dialog .jp-mod-reject")
