@@ -28,6 +28,8 @@ class RunnerConfig:
     settings: Settings
     #: Address-space limit of each runner, in bytes (0: none).
     memory_limit: int = 4 * GiB
+    #: Nice increment of each runner: user code yields the CPU to the server and kernels.
+    nice: int = 10
     vault_key: str | None = None
     vault_key_file: str | None = None
     script: dict[str, Any] = field(default_factory=dict)
@@ -45,6 +47,7 @@ class RunnerConfig:
         return {
             "settings": settings,
             "memory_limit": self.memory_limit,
+            "nice": self.nice,
             "vault_key": self.vault_key,
             "vault_key_file": self.vault_key_file,
             "script": self.script,

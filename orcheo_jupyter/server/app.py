@@ -118,6 +118,12 @@ class OrcheoApp(ExtensionApp):
         help="Address-space limit of each runner process, in bytes (0: none); a run over it "
         "fails with 'out of memory in node X'. ORCHEO_RUNNER_MEMORY_LIMIT overrides.",
     ).tag(config=True)
+    runner_nice = Int(
+        10,
+        help="CPU priority each runner process gives up (a nice increment, 0-19), so that "
+        "JupyterLab and kernels are served first while runs keep every core busy. "
+        "ORCHEO_RUNNER_NICE overrides.",
+    ).tag(config=True)
     document_workers = Int(
         1,
         help="Processes that check big request bodies (64 KiB and more: decoding, validating "
@@ -301,10 +307,14 @@ class OrcheoApp(ExtensionApp):
             count = default_runners()
         if memory < 0:
             raise ValueError(f"runner_memory_limit must be 0 or more bytes, not {memory}")
+        nice = _env_int("ORCHEO_RUNNER_NICE", self.runner_nice)
+        if not 0 <= nice <= 19:
+            raise ValueError(f"runner_nice must be from 0 to 19, not {nice}")
         return RunnerConfig(
             count,
             settings,
             memory_limit=memory,
+            nice=nice,
             vault_key=self.vault_key or None,
             vault_key_file=self.vault_key_file or None,
             script={

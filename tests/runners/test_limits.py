@@ -40,3 +40,27 @@ def test_memory_limit_is_configurable(tmp_path: Path) -> None:
         assert run["status"] == "failed" and "2 GiB" in run["error"], run["error"]
     finally:
         server.stop()
+
+
+NICENESS = "import os\nreturn os.nice(0)"
+
+
+def test_runs_yield_the_cpu_to_the_server_and_kernels(tmp_path: Path) -> None:
+    """Runners run user code at a lower CPU priority (nice +10, configurable)."""
+    base = psutil.Process().nice()
+    server = start(tmp_path / "server", runners=1)
+    try:
+        api = client(server)
+        assert psutil.Process(server.proc.pid).nice() == base
+        run = wait_status(api, execute(api, code_workflow(api, NICENESS)), timeout=60)
+        assert run["final_state"]["results"]["c"] == min(base + 10, 19), run
+        assert [p.nice() for p in runner_processes(server.proc.pid)] == [min(base + 10, 19)]
+    finally:
+        server.stop()
+    server = start(tmp_path / "server3", runners=1, ORCHEO_RUNNER_NICE="3")
+    try:
+        api = client(server)
+        run = wait_status(api, execute(api, code_workflow(api, NICENESS)), timeout=60)
+        assert run["final_state"]["results"]["c"] == min(base + 3, 19), run
+    finally:
+        server.stop()
