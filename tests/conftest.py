@@ -37,6 +37,16 @@ def _isolated_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pat
         os.environ["ORCHEO_DATA_DIR"] = old
 
 
+@pytest.fixture(autouse=True)
+def _fresh_vector_memory() -> Iterator[None]:
+    """In-memory vector stores live as long as the process: each test starts with none."""
+    from orcheo_jupyter.nodes.support import vector_backends
+
+    vector_backends.clear_memory()
+    yield
+    vector_backends.clear_memory()
+
+
 @contextlib.asynccontextmanager
 async def vaulted_executor(
     data: Path, services: RuntimeServices | None = None

@@ -3,11 +3,6 @@ nodes and a script's own TaskNode, ``PineconeVectorStore(...)`` as document conf
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-
-from orcheo_jupyter.nodes.support import vector_backends
 from orcheo_jupyter.workflow import Workflow
 
 #: Index documents given as inputs when there are any, then answer from the index.
@@ -78,13 +73,6 @@ def orcheo_workflow():
     graph.add_edge("upsert", END)
     return graph
 """
-
-
-@pytest.fixture(autouse=True)
-def fresh_memory() -> Iterator[None]:
-    vector_backends.clear_memory()
-    yield
-    vector_backends.clear_memory()
 
 
 def test_an_in_memory_store_is_shared_by_the_nodes_and_the_scripts_task_node() -> None:

@@ -5,7 +5,6 @@ incremental indexer. Offline (pipelines of plain node types, local embeddings)."
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -63,13 +62,6 @@ MD2D = {
         }
     }
 }
-
-
-@pytest.fixture(autouse=True)
-def fresh_memory() -> Iterator[None]:
-    vector_backends.clear_memory()
-    yield
-    vector_backends.clear_memory()
 
 
 @pytest.mark.asyncio

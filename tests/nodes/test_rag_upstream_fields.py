@@ -4,7 +4,6 @@ that loads but fails naming the service when a run reaches it. Offline throughou
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -35,13 +34,6 @@ SPECS: dict[str, Any] = {
     "dense_embedding_specs": {"dense": {"embed_model": "local:hashing"}},
     "sparse_embedding_specs": {"bm25": {"sparse_model": "local:bm25"}},
 }
-
-
-@pytest.fixture(autouse=True)
-def fresh_memory() -> Iterator[None]:
-    vector_backends.clear_memory()
-    yield
-    vector_backends.clear_memory()
 
 
 @pytest.mark.asyncio
