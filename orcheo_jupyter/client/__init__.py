@@ -6,7 +6,13 @@ and jitter (honouring Retry-After) and send the token on every request.
 """
 
 from .client import OrcheoClient
-from .errors import OrcheoAPIError, OrcheoConnectionError, OrcheoError, RunTimeout
+from .errors import (
+    OrcheoAPIError,
+    OrcheoConnectionError,
+    OrcheoError,
+    RunTimeout,
+    VersionConflictError,
+)
 from .executor import HttpWorkflowExecutor
 from .transport import Backoff, retry_after
 
@@ -18,5 +24,6 @@ __all__ = [
     "OrcheoConnectionError",
     "OrcheoError",
     "RunTimeout",
+    "VersionConflictError",
     "retry_after",
 ]

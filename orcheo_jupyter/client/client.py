@@ -2,6 +2,10 @@
 
 Answers are the server's JSON (dicts and lists), so nothing is lost or renamed on
 the way; errors are ``OrcheoAPIError`` with the server's code and message.
+
+The client remembers which version of each workflow it last loaded or stored, and
+``update_workflow`` sends it as ``base_version``: a workflow someone else stored
+since is ``VersionConflictError`` and nothing is stored over their version.
 """
 
 from __future__ import annotations
@@ -10,8 +14,9 @@ from collections.abc import Iterator, Mapping
 from typing import Any, Unpack
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from ..spec.io import to_data
+from ..spec.io import stored_form, to_data
 from ..spec.models import WorkflowDocument
+from .errors import OrcheoAPIError, VersionConflictError
 from .transport import Closing, ConnectionOptions, Transport
 
 Document = WorkflowDocument | Mapping[str, Any] | Any  # also a Workflow (has .document)
@@ -45,6 +50,9 @@ class OrcheoClient(Closing):
         self, base_url: str, token: str | None = None, **options: Unpack[ConnectionOptions]
     ) -> None:
         self.http = Transport(base_url, token, **options)
+        #: Workflow id or slug -> the version this client last loaded or stored (the
+        #: base of the next update_workflow).
+        self._versions: dict[str, int] = {}
 
     # --- plumbing -----------------------------------------------------------------
     @property
@@ -83,11 +91,24 @@ class OrcheoClient(Closing):
 
     def create_workflow(self, document: Document) -> dict[str, Any]:
         """Version 1 of a new workflow; the answer carries its id and stored document."""
-        return self.http.request("POST", "workflows", json=_document(document))
+        return self._loaded(self.http.request("POST", "workflows", json=_document(document)))
 
     def get_workflow(self, workflow_id: str) -> dict[str, Any]:
-        """A workflow (by id or slug) and its latest document."""
-        return self.http.request("GET", f"workflows/{_seg(workflow_id)}")
+        """A workflow (by id or slug) and its latest document (the base of the next update)."""
+        return self._loaded(self.http.request("GET", f"workflows/{_seg(workflow_id)}"), workflow_id)
+
+    def known_version(self, workflow_id: str) -> int | None:
+        """The version of the workflow this client last loaded or stored (None: neither)."""
+        return self._versions.get(workflow_id)
+
+    def _loaded(self, answer: dict[str, Any], *keys: str) -> dict[str, Any]:
+        """Remember the version an answer carries, under the workflow's id, slug and ``keys``."""
+        version = answer.get("version", answer.get("latest_version"))
+        if isinstance(version, int):
+            for key in (answer.get("id"), answer.get("slug"), *keys):
+                if isinstance(key, str):
+                    self._versions[key] = version
+        return answer
 
     def get_document(self, workflow_id: str, version: int | None = None) -> WorkflowDocument:
         """A stored document as the pydantic model."""
@@ -97,9 +118,76 @@ class OrcheoClient(Closing):
             data = self.get_version(workflow_id, version)["document"]
         return WorkflowDocument.model_validate(data)
 
-    def update_workflow(self, workflow_id: str, document: Document) -> dict[str, Any]:
-        """A new immutable version (an unchanged document keeps the latest number)."""
-        return self.http.request("PUT", f"workflows/{_seg(workflow_id)}", json=_document(document))
+    def update_workflow(
+        self,
+        workflow_id: str,
+        document: Document,
+        *,
+        base_version: int | None = None,
+        overwrite: bool = False,
+        create: bool = False,
+    ) -> dict[str, Any]:
+        """A new immutable version (an unchanged document keeps the latest number).
+
+        The edit is taken to be made from ``base_version``, by default the version this
+        client last loaded or stored: when someone stored another since, the server
+        refuses it (``VersionConflictError``, nothing stored). ``create=True`` creates a
+        workflow missing under this id; never loaded here, it expects none to exist
+        (``base_version=0``). ``overwrite=True`` stores it whatever the latest is (the
+        version it replaces stays in the history).
+        """
+        base = None if overwrite else base_version
+        if base is None and not overwrite:
+            base = self._versions.get(workflow_id, 0 if create else None)
+        if base is None and not overwrite:
+            raise ValueError(
+                f"update_workflow({workflow_id!r}): this client has not loaded or stored "
+                "that workflow, so which version the edit was made from is unknown: call "
+                f"get_workflow({workflow_id!r}) first or pass base_version=N (the version "
+                "it was made from), or overwrite=True to store it whatever the latest is"
+            )
+        params: dict[str, Any] = {"base_version": base}
+        if create:
+            params["create"] = "true"
+        data = _document(document)
+        retries = len(self.http.retries)
+        try:
+            answer = self.http.request(
+                "PUT", f"workflows/{_seg(workflow_id)}", json=data, params=params
+            )
+        except OrcheoAPIError as exc:
+            details = exc.details if isinstance(exc.details, dict) else {}
+            if exc.code != "version_conflict" or not isinstance(details.get("latest"), int):
+                raise
+            conflict = VersionConflictError(
+                workflow_id, int(details.get("base_version") or 0), details["latest"], exc
+            )
+            # A retried PUT whose first attempt was stored meets its own version.
+            mine = self._own_retried_write(
+                workflow_id, data, conflict, len(self.http.retries) > retries
+            )
+            if mine is None:
+                raise conflict from None
+            answer = mine
+        return self._loaded(answer, workflow_id)
+
+    def _own_retried_write(
+        self, workflow_id: str, data: dict[str, Any], conflict: VersionConflictError, retried: bool
+    ) -> dict[str, Any] | None:
+        """The latest version when it is this very document, stored by an attempt whose
+        answer was lost before the retry that met the conflict; else None."""
+        if not retried or conflict.latest != conflict.base_version + 1:
+            return None
+        # Not get_workflow: theirs must not become this client's base unseen.
+        latest: dict[str, Any] = self.http.request("GET", f"workflows/{_seg(workflow_id)}")
+        if latest.get("version") != conflict.latest:
+            return None
+        try:
+            ours = WorkflowDocument.model_validate({**data, "id": latest["id"]})
+            theirs = WorkflowDocument.model_validate(latest["document"])
+        except ValueError:
+            return None
+        return latest if stored_form(ours)[0] == stored_form(theirs)[0] else None
 
     def delete_workflow(self, workflow_id: str) -> None:
         self.http.request("DELETE", f"workflows/{_seg(workflow_id)}")
@@ -118,7 +206,7 @@ class OrcheoClient(Closing):
         body: dict[str, Any] = {"script": script, "name": name}
         if entrypoint is not None:
             body["entrypoint"] = entrypoint
-        return self.http.request("POST", "workflows/import-python", json=body)
+        return self._loaded(self.http.request("POST", "workflows/import-python", json=body))
 
     # --- executions ---------------------------------------------------------------
     def execute(

@@ -33,6 +33,29 @@ class OrcheoAPIError(OrcheoError):
         super().__init__(f"{status} {code}: {message}{where}")
 
 
+class VersionConflictError(OrcheoAPIError):
+    """409 ``version_conflict``: someone stored the workflow since the version this edit
+    was made from, and nothing was stored (their version stays the latest).
+
+    ``base_version`` is the version the edit was made from (0: none, a create),
+    ``latest`` the server's. To proceed: load theirs (``get_workflow``) and apply the
+    edit again, or store yours on top with ``update_workflow(..., overwrite=True)``.
+    """
+
+    def __init__(self, workflow_id: str, base_version: int, latest: int, cause: OrcheoAPIError):
+        self.workflow_id, self.base_version, self.latest = workflow_id, base_version, latest
+        since = "none (a new workflow)" if base_version == 0 else f"version {base_version}"
+        message = (
+            f"workflow {workflow_id} was stored by someone else since this edit began: this "
+            f"edit was made from {since}, the server has version {latest}; nothing was "
+            f"stored. get_workflow({workflow_id!r}) loads theirs (then apply the edit "
+            "again), update_workflow(..., overwrite=True) stores yours on top"
+        )
+        super().__init__(
+            cause.status, cause.code, message, cause.details, method=cause.method, url=cause.url
+        )
+
+
 def error_envelope(body: bytes, reason: str, *, quote_other: bool = False) -> tuple[str, str, Any]:
     """``(code, message, details)`` an answer's body states as the server's error envelope
     (``{"error": {"code", "message", "details"}}``), read the same for HTTP answers and

@@ -92,7 +92,7 @@ def start_server(root: Path, data_dir: Path | None = None) -> Server:
 class Fault:
     """What the proxy does to the next request whose path contains ``path``."""
 
-    kind: str  # "status" | "reset" | "delay"
+    kind: str  # "status" | "reset" | "delay" | "lose_reply" (forwarded, then the reply dropped)
     path: str = ""
     status: int = 503
     headers: dict[str, str] = field(default_factory=dict)
@@ -151,6 +151,10 @@ class FaultProxy:
                 reply = outer._client.request(
                     self.command, outer.target + self.path, content=body, headers=headers
                 )
+                if fault is not None and fault.kind == "lose_reply":  # the server acted on it
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    self.close_connection = True
+                    return
                 self.send_response(reply.status_code)
                 for key, value in reply.headers.items():
                     if key.lower() not in (
