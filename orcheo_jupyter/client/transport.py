@@ -20,6 +20,7 @@ from typing import Any, Self, TypedDict, Unpack
 import httpx
 
 from .. import __version__
+from ..common.options import check_options
 from ..common.retry import backoff_delay, retry_after_seconds
 from .errors import OrcheoAPIError, OrcheoConnectionError, error_envelope
 
@@ -94,13 +95,6 @@ class ConnectionOptions(TypedDict, total=False):
     transport: httpx.BaseTransport | None
 
 
-def _check_options(options: Mapping[str, Any]) -> None:
-    unknown = sorted(options.keys() - ConnectionOptions.__optional_keys__)
-    if unknown:
-        known = ", ".join(sorted(ConnectionOptions.__optional_keys__))
-        raise TypeError(f"unexpected keyword argument {unknown[0]!r} (the options are: {known})")
-
-
 class Transport(Closing):
     """One ``httpx.Client`` to one orcheo server, with auth and the retry policy."""
 
@@ -115,7 +109,7 @@ class Transport(Closing):
     ) -> None:
         if not base_url.startswith(("http://", "https://")):
             raise ValueError(f"base_url must start with http:// or https://, not {base_url!r}")
-        _check_options(options)
+        check_options(options, ConnectionOptions)
         auth_scheme = options.get("auth_scheme", "token")
         timeout = options.get("timeout", 30.0)
         headers = options.get("headers") or {}

@@ -33,7 +33,7 @@ import time
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from ..common.lru import LRU
 from ..common.timestamps import utcnow
@@ -60,6 +60,23 @@ class ManualStart:
 
     actor: str | None = None
     comment: str | None = None
+
+
+class StartOptions(TypedDict, total=False):
+    """How a run starts besides its document and inputs: the keyword options of
+    ``Executor.admit``, ``submit`` and ``execute``, declared once for all three (the
+    defaults, in brackets, are applied by ``Executor.admit``)."""
+
+    #: The stored workflow the run belongs to [the document's id].
+    workflow_id: str | None
+    #: The stored version it runs [None: a document that is not stored].
+    version: int | None
+    #: The run config: ``configurable``, ``recursion_limit``, ``breakpoints``... [{}]
+    config: Mapping[str, Any] | None
+    #: The run's id [a new one].
+    run_id: str | None
+    #: A start by a person: the workflow's manual triggers decide [None: not by hand].
+    manual: ManualStart | None
 
 
 @dataclass

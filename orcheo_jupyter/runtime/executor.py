@@ -10,7 +10,7 @@ import asyncio
 import logging
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping
-from typing import Any
+from typing import Any, Unpack
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
@@ -18,6 +18,7 @@ from langgraph.graph.state import CompiledStateGraph
 
 from .. import tracing
 from ..common.lru import LRU
+from ..common.options import check_options
 from ..common.timestamps import utcnow
 from ..settings import Durability, Settings
 from ..spec.io import loads
@@ -36,7 +37,7 @@ from ..store.records import (
 from . import admission, breakpoints
 from . import observer as obs
 from .active_runs import ActiveRun
-from .admission import Admission, ManualStart, is_large, pending_run
+from .admission import Admission, StartOptions, is_large, pending_run
 from .backend import RunBackend
 from .build import build_graph
 from .checkpoints import close_saver
@@ -179,12 +180,7 @@ class Executor:
         self,
         document: WorkflowDocument | Mapping[str, Any],
         inputs: Mapping[str, Any] | None = None,
-        *,
-        workflow_id: str | None = None,
-        version: int | None = None,
-        config: Mapping[str, Any] | None = None,
-        run_id: str | None = None,
-        manual: ManualStart | None = None,
+        **start: Unpack[StartOptions],
     ) -> Admission:
         """Everything a run must pass before it exists, for every backend.
 
@@ -192,8 +188,9 @@ class Executor:
         ``admission.admit`` (inputs_schema, manual-trigger rules when ``manual``, storable
         values, defaults and the inputs check, credentials, the manual cooldown), then the
         size of the stored inputs. Nothing is stored; ``Admission.withdraw`` gives back
-        the cooldown when the run is not stored after all.
+        the cooldown when the run is not stored after all. ``start``: see ``StartOptions``.
         """
+        check_options(start, StartOptions)
         if is_large(document):
             # Seconds of validation and compilation must not stall the loop (a server's).
             doc, checksum, body = await asyncio.to_thread(self._prepared.get, document)
@@ -202,24 +199,25 @@ class Executor:
         else:
             doc, checksum, body = self._prepared.get(document)
         graph = self._compiled(checksum, doc)
+        workflow_id = start.get("workflow_id") or doc.id
         admitted = await admission.admit(
             doc,
             inputs,
-            workflow_id=workflow_id or doc.id,
+            workflow_id=workflow_id,
             checksum=checksum,
-            config=config,
-            manual=manual,
+            config=start.get("config"),
+            manual=start.get("manual"),
             store=self.store,
             resolver=self.services.secrets,
             limits=self.value_limits,
         )
         try:
             record = pending_run(
-                run_id or uuid.uuid4().hex,
+                start.get("run_id") or uuid.uuid4().hex,
                 checksum,
                 inputs=jsonable(admitted.inputs),
-                workflow_id=workflow_id or doc.id,
-                version=version,
+                workflow_id=workflow_id,
+                version=start.get("version"),
                 config=jsonable(admitted.config),
                 owner=self.owner,
             )
@@ -237,30 +235,21 @@ class Executor:
         self,
         document: WorkflowDocument | Mapping[str, Any],
         inputs: Mapping[str, Any] | None = None,
-        *,
-        workflow_id: str | None = None,
-        version: int | None = None,
-        config: Mapping[str, Any] | None = None,
-        run_id: str | None = None,
-        manual: ManualStart | None = None,
+        **start: Unpack[StartOptions],
     ) -> str:
         """Admit, store the run as pending and start it; returns the run id at once.
 
         A run that may not start raises DocumentError (or ManualRefused, for a start by
-        hand: ``manual``) and stores nothing.
+        hand: ``manual``) and stores nothing. ``start``: see ``StartOptions``.
         """
         tracer = tracing.current
         if tracer is None:
-            admitted = await self._admit_and_store(
-                document, inputs, workflow_id, version, config, run_id, manual
-            )
+            admitted = await self._admit_and_store(document, inputs, start)
             await self.start_stored(admitted.record, admitted.graph)
             return admitted.record.id
-        span = tracer.start_submit(workflow_id, version)
+        span = tracer.start_submit(start.get("workflow_id"), start.get("version"))
         try:
-            admitted = await self._admit_and_store(
-                document, inputs, workflow_id, version, config, run_id, manual
-            )
+            admitted = await self._admit_and_store(document, inputs, start)
         except BaseException as exc:
             span.end(exc)
             raise
@@ -284,21 +273,9 @@ class Executor:
         self,
         document: WorkflowDocument | Mapping[str, Any],
         inputs: Mapping[str, Any] | None,
-        workflow_id: str | None,
-        version: int | None,
-        config: Mapping[str, Any] | None,
-        run_id: str | None,
-        manual: ManualStart | None,
+        start: StartOptions,
     ) -> Admission:
-        admitted = await self.admit(
-            document,
-            inputs,
-            workflow_id=workflow_id,
-            version=version,
-            config=config,
-            run_id=run_id,
-            manual=manual,
-        )
+        admitted = await self.admit(document, inputs, **start)
         record = admitted.record
         known = record.checksum in self._known_docs
         try:
@@ -338,10 +315,10 @@ class Executor:
         self,
         document: WorkflowDocument | Mapping[str, Any],
         inputs: Mapping[str, Any] | None = None,
-        **kwargs: Any,
+        **start: Unpack[StartOptions],
     ) -> RunRecord:
         """Submit and wait until the run finishes, fails, is cancelled or interrupted."""
-        run_id = await self.submit(document, inputs, **kwargs)
+        run_id = await self.submit(document, inputs, **start)
         return await self.wait(run_id)
 
     # --- runs whose events this process writes (any backend's, through these) -------

@@ -52,6 +52,26 @@ async def test_submit_refuses_inputs_that_do_not_fit_and_stores_nothing(
     assert record.status == "succeeded" and record.inputs == {"name": "Ada", "days": 7}
 
 
+async def test_the_start_options_are_checked_by_name_and_honoured(executor: Executor) -> None:
+    # admit, submit and execute take one declared set of options (StartOptions): a
+    # misspelt one is refused as a keyword parameter would be, before anything is stored.
+    with pytest.raises(TypeError, match=r"unexpected keyword argument 'workflow' \(the options"):
+        await executor.submit(_schema_doc(), {"name": "Ada"}, workflow="wf-1")  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="'runid'"):
+        await executor.execute(_schema_doc(), {"name": "Ada"}, runid="r1")  # type: ignore[call-arg]
+    assert await _runs(executor) == 0
+    record = await executor.execute(
+        _schema_doc(),
+        {"name": "Ada"},
+        workflow_id="wf-1",
+        version=3,
+        config={"configurable": {"team": "x"}},
+        run_id="run-given",
+    )
+    assert (record.id, record.workflow_id, record.version) == ("run-given", "wf-1", 3)
+    assert record.config["configurable"]["team"] == "x"
+
+
 async def test_a_schema_that_is_not_json_schema_refuses_every_run(executor: Executor) -> None:
     doc = linear_doc("a")
     doc["inputs_schema"] = {"type": "objekt"}
