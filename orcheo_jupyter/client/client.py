@@ -10,10 +10,11 @@ since is ``VersionConflictError`` and nothing is stored over their version.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from typing import Any, Unpack
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, TypedDict, Unpack
 from urllib.parse import quote, urlsplit, urlunsplit
 
+from ..common.options import check_options
 from ..spec.io import stored_form, to_data
 from ..spec.models import WorkflowDocument
 from .errors import OrcheoAPIError, VersionConflictError
@@ -31,6 +32,33 @@ def _document(document: Document) -> dict[str, Any]:
     raise TypeError(
         f"expected a WorkflowDocument, a Workflow or a document dict, got {type(document).__name__}"
     )
+
+
+class ExecuteOptions(TypedDict, total=False):
+    """How a run starts besides its workflow and inputs: the keyword options of
+    ``OrcheoClient.execute`` and ``HttpWorkflowExecutor.submit``/``run``, declared once.
+    Each is a field of the execute route's body (the server's defaults in brackets)."""
+
+    #: The workflow version to run [the latest].
+    version: int | None
+    #: The run config: ``configurable``, ``recursion_limit`` [{}].
+    config: Mapping[str, Any] | None
+    #: Pause before these nodes; resume continues the run [none].
+    break_before: Sequence[str]
+    #: Pause after these nodes [none].
+    break_after: Sequence[str]
+    #: Why the run is started: required when a manual trigger asks for one [None].
+    comment: str | None
+
+
+def _execute_body(inputs: Mapping[str, Any] | None, options: ExecuteOptions) -> dict[str, Any]:
+    check_options(options, ExecuteOptions)
+    body: dict[str, Any] = {"inputs": dict(inputs or {})}
+    for name, value in options.items():
+        if value is None:
+            continue  # the server's default
+        body[name] = dict(value) if isinstance(value, Mapping) else value
+    return body
 
 
 def _seg(value: str) -> str:
@@ -213,16 +241,12 @@ class OrcheoClient(Closing):
         self,
         workflow_id: str,
         inputs: Mapping[str, Any] | None = None,
-        *,
-        version: int | None = None,
-        config: Mapping[str, Any] | None = None,
+        **options: Unpack[ExecuteOptions],
     ) -> str:
-        """Start a run; returns its execution id at once (the run goes on server-side)."""
-        body: dict[str, Any] = {"inputs": dict(inputs or {})}
-        if version is not None:
-            body["version"] = version
-        if config is not None:
-            body["config"] = dict(config)
+        """Start a run; returns its execution id at once (the run goes on server-side).
+
+        ``options``: see ``ExecuteOptions``."""
+        body = _execute_body(inputs, options)
         answer = self.http.request("POST", f"workflows/{_seg(workflow_id)}/execute", json=body)
         return str(answer["execution_id"])
 

@@ -12,15 +12,14 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import Any, Unpack
 
-import httpx
 from websockets.exceptions import ConnectionClosed, InvalidStatus, WebSocketException
 from websockets.sync.client import ClientConnection, connect
 
-from .client import OrcheoClient
+from .client import ExecuteOptions, OrcheoClient
 from .errors import OrcheoAPIError, OrcheoConnectionError, RunTimeout, error_envelope
-from .transport import Backoff, Closing
+from .transport import Closing, ConnectionOptions
 
 TERMINAL_EVENTS = frozenset({"run_finished", "run_failed", "run_cancelled"})
 #: Events after which a run waits (for an answer) or is over.
@@ -32,7 +31,11 @@ OnEvent = Callable[[dict[str, Any]], None]
 
 
 class HttpWorkflowExecutor(Closing):
-    """Run workflows on a server: ``HttpWorkflowExecutor(url, token).run("greet", {...})``."""
+    """Run workflows on a server: ``HttpWorkflowExecutor(url, token).run("greet", {...})``.
+
+    ``options`` are the connection options of ``OrcheoClient`` (``ConnectionOptions``),
+    for the client made here when none is given.
+    """
 
     def __init__(
         self,
@@ -40,17 +43,18 @@ class HttpWorkflowExecutor(Closing):
         token: str | None = None,
         *,
         client: OrcheoClient | None = None,
-        auth_scheme: str = "token",
-        timeout: float | httpx.Timeout = 30.0,
-        backoff: Backoff | None = None,
         poll_interval: float = 0.5,
         use_websocket: bool = True,
+        **options: Unpack[ConnectionOptions],
     ) -> None:
         if client is None:
             if base_url is None:
                 raise ValueError("HttpWorkflowExecutor needs base_url (or an OrcheoClient)")
-            client = OrcheoClient(
-                base_url, token, auth_scheme=auth_scheme, timeout=timeout, backoff=backoff
+            client = OrcheoClient(base_url, token, **options)
+        elif options:
+            raise TypeError(
+                f"connection options ({', '.join(sorted(options))}) go to the OrcheoClient "
+                "given as client, not to HttpWorkflowExecutor"
             )
         self.client = client
         self.poll_interval = poll_interval
@@ -67,25 +71,24 @@ class HttpWorkflowExecutor(Closing):
         self,
         workflow_id: str,
         inputs: Mapping[str, Any] | None = None,
-        *,
-        version: int | None = None,
-        config: Mapping[str, Any] | None = None,
+        **options: Unpack[ExecuteOptions],
     ) -> str:
-        """Start a run; its execution id."""
-        return self.client.execute(workflow_id, inputs, version=version, config=config)
+        """Start a run; its execution id. ``options``: see ``ExecuteOptions``."""
+        return self.client.execute(workflow_id, inputs, **options)
 
     def run(
         self,
         workflow_id: str,
         inputs: Mapping[str, Any] | None = None,
         *,
-        version: int | None = None,
-        config: Mapping[str, Any] | None = None,
         timeout: float | None = None,
         on_event: OnEvent | None = None,
+        **options: Unpack[ExecuteOptions],
     ) -> dict[str, Any]:
-        """Run and wait: the execution once it finished, failed, was cancelled or asks for input."""
-        execution_id = self.submit(workflow_id, inputs, version=version, config=config)
+        """Run and wait: the execution once it finished, failed, was cancelled or asks for input.
+
+        ``options``: see ``ExecuteOptions``."""
+        execution_id = self.submit(workflow_id, inputs, **options)
         return self.wait(execution_id, timeout=timeout, on_event=on_event)
 
     def resume(

@@ -98,6 +98,40 @@ def test_run_and_wait_follows_the_websocket(
     assert events["items"][0]["seq"] == 3 and events["done"] is True
 
 
+def test_every_execute_option_reaches_the_server(
+    client: OrcheoClient, executor: HttpWorkflowExecutor
+) -> None:
+    # ExecuteOptions is declared once for OrcheoClient.execute and the executor's
+    # submit/run: each is a field of the execute route's body (comment and breakpoints
+    # were missing from the SDK while the route had them).
+    doc = linear_doc("a", "b", name=unique("opts"))
+    doc["triggers"] = [{"type": "manual", "config": {"require_comment": True}}]
+    wid = client.create_workflow(doc)["id"]
+    with pytest.raises(OrcheoAPIError) as refused:
+        executor.run(wid, timeout=30)
+    assert (refused.value.status, refused.value.code) == (422, "comment_required")
+    paused = executor.run(
+        wid,
+        {"x": 1},
+        version=1,
+        config={"configurable": {"team": "ops"}},
+        comment="month end",
+        break_after=("a",),
+        timeout=30,
+    )
+    assert paused["status"] == "interrupted"
+    assert paused["config"]["manual"]["comment"] == "month end"
+    assert paused["config"]["configurable"]["team"] == "ops"
+    assert paused["config"]["breakpoints"] == {"before": [], "after": ["a"]}
+    done = executor.resume(paused["id"], None, timeout=30)
+    assert done["status"] == "succeeded"
+    assert done["final_state"]["results"]["b"] == {"me": "b"}
+    run_id = client.execute(wid, comment="again", break_before=["b"])
+    assert executor.wait(run_id, timeout=30)["config"]["breakpoints"]["before"] == ["b"]
+    with pytest.raises(TypeError, match=r"unexpected keyword argument 'comments'"):
+        executor.submit(wid, comments="typo")  # type: ignore[call-arg]
+
+
 def test_interrupt_resume_and_failed_runs(
     client: OrcheoClient, executor: HttpWorkflowExecutor
 ) -> None:

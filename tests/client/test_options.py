@@ -54,6 +54,28 @@ def test_the_executor_passes_its_options_on() -> None:
     assert executor.client.http.backoff == Backoff(4, 1.0)
 
 
+def test_the_executor_takes_every_connection_option() -> None:
+    # Its own client gets all of ConnectionOptions (it had restated three of them).
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={"id": "e1", "status": "succeeded"})
+
+    executor = HttpWorkflowExecutor(
+        "http://example.invalid",
+        "t",
+        retry_posts=True,
+        headers={"X-Team": "ops"},
+        transport=httpx.MockTransport(handler),
+    )
+    assert executor.client.http.retry_posts is True
+    assert executor.cancel("e1")["status"] == "succeeded"
+    assert seen[0].headers["X-Team"] == "ops"
+    with pytest.raises(TypeError, match=r"connection options \(timeout\) go to the OrcheoClient"):
+        HttpWorkflowExecutor(client=executor.client, timeout=3.0)
+
+
 def test_an_unknown_option_is_refused_by_name() -> None:
     with pytest.raises(TypeError, match=r"unexpected keyword argument 'retry_post' \(the options"):
         OrcheoClient("http://example.invalid", "t", retry_post=True)  # type: ignore[call-arg]
