@@ -20,9 +20,13 @@ def option_names(declared: Any) -> frozenset[str]:
 
 
 def check_options(options: Mapping[str, Any], declared: Any) -> None:
-    """TypeError naming the first option ``declared`` (a ``TypedDict``) does not know."""
+    """TypeError naming the first option ``declared`` (a ``TypedDict``) does not know, or
+    the first of its required options missing."""
     known = option_names(declared)
     unknown = sorted(options.keys() - known)
     if unknown:
         names = ", ".join(sorted(known))
         raise TypeError(f"unexpected keyword argument {unknown[0]!r} (the options are: {names})")
+    missing = sorted(declared.__required_keys__ - options.keys())
+    if missing:
+        raise TypeError(f"missing required keyword argument {missing[0]!r}")

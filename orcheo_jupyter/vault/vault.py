@@ -18,8 +18,9 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
+from ..common.options import check_options
 from ..common.timestamps import utcnow
 from ..runtime.secrets import NAME_PATTERN, SecretRef, SecretUnavailable
 from ..settings import Settings
@@ -41,6 +42,25 @@ class CredentialInvalid(ValueError):
         self.field = field
         self.message = message
         super().__init__(f"{field}: {message}")
+
+
+class _ReaderWorkflow(TypedDict):
+    #: The workflow the value is for: the credential's scope decides (None: no workflow).
+    #: Required, so declared in a total TypedDict of its own: ``Required[...]`` is not
+    #: seen at run time under postponed annotations, and ``check_options`` checks it then.
+    workflow_id: str | None
+
+
+class Reader(_ReaderWorkflow, total=False):
+    """Who reads a credential, as its audit entry records it: the keyword options of
+    ``Vault.read`` and ``Vault.read_audited``, declared once for both."""
+
+    #: The run that reads it.
+    run_id: str | None
+    #: The node of that run.
+    node: str | None
+    #: Who else reads it ("webhook", "http_polling") [``run`` when a run_id is given].
+    actor: str | None
 
 
 @dataclass(frozen=True)
@@ -233,38 +253,26 @@ class Vault:
         return str(opened["access_token"])
 
     # --- reads (audited) -----------------------------------------------------------
-    async def read(
-        self,
-        ref: SecretRef | str,
-        *,
-        workflow_id: str | None,
-        run_id: str | None = None,
-        node: str | None = None,
-        actor: str | None = None,
-    ) -> str:
-        """The value for this workflow, after an audit entry of the read is durable."""
-        value, audited = await self.read_audited(
-            ref, workflow_id=workflow_id, run_id=run_id, node=node, actor=actor
-        )
+    async def read(self, ref: SecretRef | str, **reader: Unpack[Reader]) -> str:
+        """The value for this workflow, after an audit entry of the read is durable.
+
+        ``reader``: who reads, see ``Reader``."""
+        value, audited = await self.read_audited(ref, **reader)
         await audited
         return value
 
     async def read_audited(
-        self,
-        ref: SecretRef | str,
-        *,
-        workflow_id: str | None,
-        run_id: str | None = None,
-        node: str | None = None,
-        actor: str | None = None,
+        self, ref: SecretRef | str, **reader: Unpack[Reader]
     ) -> tuple[str, asyncio.Future[None]]:
         """The value, and the commit of its audit entry, which the caller must await.
 
         For callers that can overlap that commit with their own durable write (a
         webhook check awaits it together with the delivery, before answering).
         """
+        check_options(reader, Reader)
         if isinstance(ref, str):
             ref = SecretRef(ref)
+        workflow_id, run_id = reader["workflow_id"], reader.get("run_id")
         row = await self._row(ref.name)
         problem = self._problem(row, ref, workflow_id)
         entry = AuditEntry(
@@ -272,10 +280,10 @@ class Vault:
             name=ref.name,
             action="denied" if problem else "read",
             at=utcnow(),
-            actor=actor or ("run" if run_id else None),
+            actor=reader.get("actor") or ("run" if run_id else None),
             workflow_id=workflow_id,
             run_id=run_id,
-            node=node,
+            node=reader.get("node"),
             detail=problem or ref.field,
         )
         audited = asyncio.ensure_future(self.store.audit(entry))

@@ -63,6 +63,31 @@ async def test_values_are_sealed_on_disk_and_reads_are_audited(
 
 
 @pytest.mark.asyncio
+async def test_read_and_read_audited_take_one_declared_reader(vault: Vault) -> None:
+    # Who reads (vault.Reader) is declared once for both: a misspelt or missing part is
+    # refused by name before anything is read or audited.
+    await vault.create("api", value=SECRET)
+    with pytest.raises(TypeError, match=r"unexpected keyword argument 'run'"):
+        await vault.read("api", workflow_id="wf-1", run="r1")  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match=r"missing required keyword argument 'workflow_id'"):
+        await vault.read_audited("api", run_id="r1")  # type: ignore[call-arg]
+    assert (await vault.audit_log("api"))[1] == 1  # only the creation
+    value, audited = await vault.read_audited("api", workflow_id="wf-2", actor="webhook")
+    await audited
+    assert value == SECRET
+    read = (await vault.audit_log("api"))[0][0]
+    assert (read.action, read.actor, read.workflow_id, read.run_id) == (
+        "read",
+        "webhook",
+        "wf-2",
+        None,
+    )
+    await vault.read("api", workflow_id="wf-2", run_id="r7", node="n")
+    read = (await vault.audit_log("api"))[0][0]
+    assert (read.actor, read.run_id, read.node) == ("run", "r7", "n")
+
+
+@pytest.mark.asyncio
 async def test_scope_limits_which_workflows_may_read(vault: Vault) -> None:
     await vault.create("deploy_key", value=SECRET, scope=["deployer", "ops"])
     assert await vault.read("deploy_key", workflow_id="ops") == SECRET
