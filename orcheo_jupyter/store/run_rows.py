@@ -12,30 +12,10 @@ from typing import Any
 
 from .records import RunRecord, RunUpdate, resolve_shared
 from .sql import insert
+from .tables import RUNS
 
-JSON_FIELDS = {"inputs", "config", "final_state", "node_states", "interrupt"}
-RUN_COLUMNS = (
-    "id",
-    "workflow_id",
-    "version",
-    "checksum",
-    "status",
-    "inputs",
-    "config",
-    "error",
-    "final_state",
-    "node_states",
-    "interrupt",
-    "parent_run_id",
-    "parent_checkpoint_id",
-    "owner",
-    "created_at",
-    "started_at",
-    "finished_at",
-    "updated_at",
-    "last_seq",
-    "trace_parent",
-)
+RUN_COLUMNS = RUNS.names
+JSON_FIELDS = RUNS.json_names
 _UPDATABLE = set(RUN_COLUMNS) - {"id", "created_at"}
 INSERT_RUN = insert("runs", RUN_COLUMNS)
 

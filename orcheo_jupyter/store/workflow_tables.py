@@ -28,19 +28,11 @@ from .sql import (
     run,
     where,
 )
+from .tables import DOCUMENTS, WORKFLOW_VERSIONS, WORKFLOWS
 
-PUT_DOCUMENT = insert("documents", ("checksum", "body", "created_at"), "ON CONFLICT DO NOTHING")
-_WORKFLOW_COLUMNS = (
-    "id",
-    "name",
-    "slug",
-    "description",
-    "tags",
-    "latest_version",
-    "created_at",
-    "updated_at",
-)
-_INSERT_VERSION = insert("workflow_versions", ("workflow_id", "version", "checksum", "created_at"))
+PUT_DOCUMENT = insert("documents", DOCUMENTS.names, "ON CONFLICT DO NOTHING")
+_WORKFLOW_COLUMNS = WORKFLOWS.names
+_INSERT_VERSION = insert("workflow_versions", WORKFLOW_VERSIONS.names)
 _DOCUMENT_BODY = "SELECT body FROM documents WHERE checksum = ?"
 _WORKFLOW_LOCK = "orcheo:workflows"  # one key shared by every process
 

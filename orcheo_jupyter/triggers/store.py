@@ -41,6 +41,7 @@ from ..store.sqlite_migrate import SqliteStore
 from .records import Accepted, CronFire, CronState, Delivery, Job, PollState, merge_poll
 from .store_schema import (
     _DELIVERY_COLUMNS,
+    _DELIVERY_JSON,
     _JOB_COLUMNS,
     _JOB_JSON,
     _JOB_MUTABLE,
@@ -56,7 +57,6 @@ _UPDATE_JOB = f"UPDATE trigger_jobs SET {', '.join(f'{c} = ?' for c in _JOB_MUTA
 _UPSERT_STATE = upsert("cron_state", CRON_STATE_COLUMNS, ("workflow_id", "trigger_id"))
 _UPSERT_POLL = upsert("poll_state", POLL_COLUMNS, ("workflow_id", "trigger_id"))
 _INSERT_FIRE = insert("cron_fires", FIRE_COLUMNS)
-_DELIVERY_JSON = ("headers", "query")
 _CRON_STATES = "SELECT * FROM cron_state"
 _DROP_POLL = "DELETE FROM poll_state WHERE workflow_id = ? AND trigger_id = ?"
 

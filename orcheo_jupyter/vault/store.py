@@ -15,65 +15,17 @@ from typing import Any
 
 from ..store import sql
 from ..store.base import Conflict, NotFound
+from ..store.ddl import create_all
 from ..store.group_commit import GroupCommit
 from ..store.sqlite_migrate import SqliteStore
+from ..store.tables import CREDENTIAL_AUDIT, CREDENTIALS
 from .records import AuditEntry, CredentialRow
 
 SCHEMA_VERSION = 1
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS credentials (
-    id TEXT PRIMARY KEY,
-    name TEXT NOT NULL UNIQUE,
-    kind TEXT NOT NULL,
-    scope TEXT,
-    description TEXT NOT NULL DEFAULT '',
-    sealed BLOB NOT NULL,
-    key_id TEXT NOT NULL,
-    expires_at TEXT,
-    created_at TEXT NOT NULL,
-    rotated_at TEXT,
-    version INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS credential_audit (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    credential_id TEXT NOT NULL,
-    name TEXT NOT NULL,
-    action TEXT NOT NULL,
-    at TEXT NOT NULL,
-    actor TEXT,
-    workflow_id TEXT,
-    run_id TEXT,
-    node TEXT,
-    detail TEXT
-);
-CREATE INDEX IF NOT EXISTS credential_audit_by_name ON credential_audit(name, id);
-"""
-
-
-_ROW_COLUMNS = (
-    "id",
-    "name",
-    "kind",
-    "scope",
-    "description",
-    "sealed",
-    "key_id",
-    "expires_at",
-    "created_at",
-    "rotated_at",
-    "version",
-)
-_AUDIT_COLUMNS = (
-    "credential_id",
-    "name",
-    "action",
-    "at",
-    "actor",
-    "workflow_id",
-    "run_id",
-    "node",
-    "detail",
-)
+_SCHEMA = create_all("sqlite", CREDENTIALS, CREDENTIAL_AUDIT)
+_ROW_COLUMNS = CREDENTIALS.names
+#: What an audit entry gives (the database numbers it).
+_AUDIT_COLUMNS = CREDENTIAL_AUDIT.written
 
 
 _INSERT_ROW = sql.insert("credentials", _ROW_COLUMNS)
