@@ -17,6 +17,16 @@ attribute, an import or ``eval`` without passing the script's guards:
 - ``asyncio``: coroutines, tasks and synchronisation only: no event loop, no
   subprocesses, no threads (a task's ``get_loop`` is refused by the getattr guard).
 
+Three stand-ins serve what upstream's example scripts import for the
+``if __name__ == "__main__":`` block they run locally (it never runs here):
+
+- ``pprint``: its formatting functions (pure);
+- ``dotenv``: reads nothing: a script from HTTP does not load the server's
+  ``.env`` files into its environment (credentials come from the vault);
+- ``langgraph.checkpoint.memory``: ``InMemorySaver`` refuses to be built with a
+  clear message: orcheo-jupyter checkpoints every run itself (the real saver's
+  serializer would also hand scripts ``pickle``).
+
 Facades are sealed: the allow-list never admits their submodules.
 """
 
@@ -227,8 +237,63 @@ def _asyncio() -> ModuleType:
     )
 
 
+_PPRINT_NAMES = ["pformat", "pprint", "pp", "saferepr", "isreadable", "isrecursive"]
+
+
+def _pprint() -> ModuleType:
+    import pprint
+
+    return _module("pprint", "pprint's formatting functions", _copy(pprint, _PPRINT_NAMES))
+
+
+def _dotenv() -> ModuleType:
+    def load_dotenv(*args: Any, **kwargs: Any) -> bool:
+        """Load nothing: scripts get credentials from the vault ([[name]] references)."""
+        return False
+
+    def dotenv_values(*args: Any, **kwargs: Any) -> dict[str, str | None]:
+        return {}
+
+    def find_dotenv(*args: Any, **kwargs: Any) -> str:
+        return ""
+
+    return _module(
+        "dotenv",
+        "python-dotenv for imported scripts: reads no .env file (credentials: the vault)",
+        {"load_dotenv": load_dotenv, "dotenv_values": dotenv_values, "find_dotenv": find_dotenv},
+    )
+
+
+class _NoInMemorySaver:
+    """Upstream's examples build one in their ``__main__`` block, which does not run here."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        raise TypeError(
+            "InMemorySaver is not available to imported scripts: orcheo-jupyter stores "
+            "every run's checkpoints itself; compile the graph without a checkpointer"
+        )
+
+
+def _checkpoint_memory() -> ModuleType:
+    return _module(
+        "langgraph.checkpoint.memory",
+        "names only: imported scripts are checkpointed by orcheo-jupyter",
+        {"InMemorySaver": _NoInMemorySaver, "MemorySaver": _NoInMemorySaver},
+    )
+
+
 #: Modules that scripts only ever see as a facade (and never their submodules).
-SEALED = ("operator", "string", "typing", "typing_extensions", "pydantic", "asyncio")
+SEALED = (
+    "operator",
+    "string",
+    "typing",
+    "typing_extensions",
+    "pydantic",
+    "asyncio",
+    "pprint",
+    "dotenv",
+    "langgraph.checkpoint.memory",
+)
 
 
 @lru_cache(maxsize=1)
@@ -240,6 +305,9 @@ def _shared() -> dict[str, ModuleType]:
         "typing_extensions": _typing(typing_extensions),
         "pydantic": _pydantic(),
         "asyncio": _asyncio(),
+        "pprint": _pprint(),
+        "dotenv": _dotenv(),
+        "langgraph.checkpoint.memory": _checkpoint_memory(),
     }
 
 

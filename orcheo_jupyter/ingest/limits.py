@@ -40,6 +40,11 @@ DEFAULT_ALLOWED_IMPORTS: tuple[str, ...] = (
     "textwrap",
     "statistics",
     "decimal",
+    # Stand-ins (ingest.facades): upstream's examples import these for their
+    # ``__main__`` block, which never runs on import.
+    "pprint",
+    "dotenv",
+    "langgraph.checkpoint.memory",
 )
 
 

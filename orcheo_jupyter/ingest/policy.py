@@ -203,6 +203,9 @@ def _guarded_import(
             raise ImportError(f"import of {name!r} is not allowed (allowed: {allow.describe()})")
         if is_orcheo_name(name):
             return resolve_import(name, names)
+        if "." in name and name in facades and not names:
+            # ``import a.b.c`` binds ``a``, the real package: only ``from`` reaches it.
+            raise ImportError(f"{name} is a stand-in here: write 'from {name} import ...'")
         module = facades.get(name) or builtins.__import__(name, globals, locals, names, 0)
         for item in names:
             value = getattr(module, item, None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -112,6 +113,86 @@ async def test_import_indexes_the_graph_and_runs_it(api: Call, wait_run: Wait) -
     assert run["status"] == "succeeded", run["error"]
     assert run["final_state"]["count"] == 4
     assert run["final_state"]["log"] == ["bump 2", "double"]
+
+
+#: Shaped like upstream's agent examples: pprint, dotenv and an in-memory saver are
+#: imported for the ``__main__`` block that runs the graph locally.
+LOCAL_MAIN = """\
+import asyncio
+import os
+from pprint import pformat, pprint
+from dotenv import load_dotenv
+from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.graph import END, START, StateGraph
+from typing_extensions import TypedDict
+
+LOADED = load_dotenv()
+
+
+class State(TypedDict, total=False):
+    seen: str
+    loaded: bool
+
+
+def show(state: State) -> dict:
+    return {"seen": pformat({"b": 1, "a": [1, 2]}), "loaded": LOADED}
+
+
+def build_graph():
+    graph = StateGraph(State)
+    graph.add_node("show", show)
+    graph.add_edge(START, "show")
+    graph.add_edge("show", END)
+    return graph
+
+
+if __name__ == "__main__":
+    app = build_graph().compile(checkpointer=InMemorySaver())
+    pprint(asyncio.run(app.ainvoke({}, {"configurable": {"thread_id": "1"}})))
+"""
+
+
+async def test_upstream_style_local_main_imports_are_served_by_stand_ins(
+    api: Call, wait_run: Wait, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A .env where the server runs: an imported script must not load it.
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text("ORCHEO_TEST_FROM_DOTENV=leaked\n")
+    script = LOCAL_MAIN.replace("import os\n", "")
+    reply = await _import(api, script)
+    assert reply.code == 201, reply.body
+    assert reply.body["document"]["graph"]["index"]["nodes"] == ["show"]
+    run_id = (await api("POST", "workflows", reply.body["id"], "execute", json_body={})).body[
+        "execution_id"
+    ]
+    run = await wait_run(run_id)
+    assert run["status"] == "succeeded", run["error"]
+    assert run["final_state"] == {"seen": "{'a': [1, 2], 'b': 1}", "loaded": False}
+    assert "ORCHEO_TEST_FROM_DOTENV" not in os.environ
+
+    # os is still refused; an in-memory saver built outside the main block says why.
+    refused = await _import(api, LOCAL_MAIN)
+    assert refused.code == 422 and "import of 'os' is not allowed" in refused.error["message"]
+    eager = script.replace(
+        "LOADED = load_dotenv()", "LOADED = load_dotenv()\nSAVER = InMemorySaver()"
+    )
+    refused = await _import(api, eager)
+    assert refused.code == 422
+    assert (
+        "InMemorySaver is not available to imported scripts: orcheo-jupyter stores every "
+        "run's checkpoints itself" in refused.error["message"]
+    )
+    for sub, why in [
+        ("from dotenv.main import load_dotenv\n", "import of 'dotenv.main' is not allowed"),
+        ("from pprint import PrettyPrinter\n", "cannot import name 'PrettyPrinter'"),
+        (
+            "import langgraph.checkpoint.memory as m\n",
+            "langgraph.checkpoint.memory is a stand-in here: "
+            "write 'from langgraph.checkpoint.memory import ...'",
+        ),
+    ]:
+        refused = await _import(api, sub)
+        assert refused.code == 422 and why in refused.error["message"], refused.error
 
 
 async def test_a_graph_that_cannot_compile_is_refused_naming_why(api: Call) -> None:
