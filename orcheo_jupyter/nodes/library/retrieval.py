@@ -21,6 +21,7 @@ from ..support.embedding_models import LOCAL_MODEL, cosine, resolve_embeddings, 
 from ..support.rag_items import as_list, from_results, objects_from, query_text, result_text
 from ..support.sparse_models import LOCAL_SPARSE, sparse_encoder
 from ..support.vector_backends import VectorStoreConfig
+from ..support.vector_store import VectorQuery
 
 _RESULTS = "{results: [{id, score, text, metadata, source}]}"
 
@@ -147,15 +148,10 @@ class DenseSearchNode(BaseNode):
         query = query_text(state, self.query, self.query_key)
         model = resolve_embeddings(self.embed_model, self.model_kwargs, ctx)
         vector = [float(v) for v in await model.aembed_query(query)]
-        found = await _vectors.search(
-            self.vector_store,
-            ctx,
-            self.embed_model,
-            vector,
-            self.top_k,
-            self.score_threshold,
-            self.filter_metadata,
+        query_vector = VectorQuery(
+            self.embed_model, vector, self.top_k, self.score_threshold, self.filter_metadata
         )
+        found = await _vectors.search(self.vector_store, ctx, query_vector)
         for item in found:
             item["retriever"] = self.source_name
         return {"results": found, "query": query}
@@ -224,9 +220,8 @@ class SparseSearchNode(BaseNode):
             return await _vectors.texts(self.vector_store, ctx)
         model = resolve_embeddings(self.embed_model, self.model_kwargs, ctx)
         vector = [float(v) for v in await model.aembed_query(query)]
-        found = await _vectors.search(
-            self.vector_store, ctx, self.embed_model, vector, self.vector_store_candidate_k, -1, {}
-        )
+        nearest = VectorQuery(self.embed_model, vector, self.vector_store_candidate_k)
+        found = await _vectors.search(self.vector_store, ctx, nearest)
         return [{"id": f["id"], "content": f["text"], "metadata": f["metadata"]} for f in found]
 
     async def run(self, state: Mapping[str, Any], ctx: NodeContext) -> Any:

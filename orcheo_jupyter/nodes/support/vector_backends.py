@@ -24,6 +24,7 @@ from ..base import NodeContext, NodeError
 from . import vector_store as _sqlite
 from .embedding_models import normalise
 from .plain_values import under_data_dir
+from .vector_store import VectorQuery
 
 
 class VectorStoreConfig(BaseModel):
@@ -107,32 +108,25 @@ def _memory_upsert(
         return {"upserted": len(records), "count": len(held["records"])}
 
 
-def _memory_search(
-    collection: str,
-    model: str,
-    query: Sequence[float],
-    top_k: int,
-    threshold: float,
-    where: Mapping[str, Any],
-) -> list[dict[str, Any]]:
+def _memory_search(collection: str, query: VectorQuery) -> list[dict[str, Any]]:
     with _lock:
         held = _memory.get(collection)
         rows = list(held["records"].values()) if held else []
         known = (held["model"], held["dimensions"]) if held else None
     if known is None:
         raise NodeError("vector_store.collection", f"no collection {collection!r} in memory")
-    if known[1] and known != (model, len(query)):
-        raise _sqlite.other_model(collection, known, model, len(query))
-    q = normalise(query)
+    if known[1]:  # a collection of sparse records only has no dense model yet
+        query.check_model(collection, known)
+    q = normalise(query.vector)
     best: list[tuple[float, str, int]] = []
     for n, row in enumerate(rows):
         if not row["values"]:
             continue
         score = sum(a * b for a, b in zip(q, normalise(row["values"]), strict=False))
-        if score < threshold or (where and not _sqlite.matches(row["metadata"], where)):
+        if not query.wants(score, row["metadata"]):
             continue
         heapq.heappush(best, (score, row["id"], n))
-        if len(best) > top_k:
+        if len(best) > query.top_k:
             heapq.heappop(best)
     out = []
     for score, _, n in sorted(best, reverse=True):
@@ -165,23 +159,15 @@ async def upsert(
 
 
 async def search(
-    cfg: VectorStoreConfig,
-    ctx: NodeContext,
-    model: str,
-    query: Sequence[float],
-    top_k: int,
-    threshold: float,
-    where: Mapping[str, Any],
+    cfg: VectorStoreConfig, ctx: NodeContext, query: VectorQuery
 ) -> list[dict[str, Any]]:
-    """The ``top_k`` records nearest to ``query`` (cosine), best first."""
+    """What ``query`` asks of the configured store, best first."""
     if cfg.type == "pinecone":
         raise _unreachable(cfg)
     if cfg.type == "memory":
-        return _memory_search(cfg.collection, model, query, top_k, threshold, where)
+        return _memory_search(cfg.collection, query)
     path = under_data_dir(cfg.path, ctx.services)
-    return await asyncio.to_thread(
-        _sqlite.search, path, cfg.collection, model, query, top_k, threshold, where
-    )
+    return await asyncio.to_thread(_sqlite.search, path, cfg.collection, query)
 
 
 async def texts(cfg: VectorStoreConfig, ctx: NodeContext) -> list[dict[str, Any]]:

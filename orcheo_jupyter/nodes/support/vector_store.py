@@ -16,6 +16,7 @@ import sqlite3
 from array import array
 from collections.abc import Mapping, Sequence
 from contextlib import closing
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -113,13 +114,35 @@ def matches(meta: Mapping[str, Any], wanted: Mapping[str, Any]) -> bool:
     return True
 
 
-def other_model(collection: str, known: tuple[str, int], model: str, dimensions: int) -> NodeError:
-    """A query embedded by another model (or size) than the collection was indexed with."""
-    return NodeError(
-        "embed_model",
-        f"{collection!r} was indexed with {known[0]!r} ({known[1]} dimensions); "
-        f"the query uses {model!r} ({dimensions} dimensions)",
-    )
+@dataclass(frozen=True)
+class VectorQuery:
+    """A search, as every vector store takes it: the ``top_k`` records nearest to
+    ``vector`` (cosine), which ``model`` embedded, scoring at least ``threshold`` and
+    whose metadata has ``where`` (key: value, or a list of allowed values)."""
+
+    model: str
+    vector: Sequence[float]
+    top_k: int
+    threshold: float = -1.0  # the least cosine: every record
+    where: Mapping[str, Any] = field(default_factory=dict)
+
+    def check_model(self, collection: str, known: tuple[str, int]) -> None:
+        """NodeError when the collection was indexed with another model (or size)."""
+        if tuple(known) != (self.model, len(self.vector)):
+            raise NodeError(
+                "embed_model",
+                f"{collection!r} was indexed with {known[0]!r} ({known[1]} dimensions); "
+                f"the query uses {self.model!r} ({len(self.vector)} dimensions)",
+            )
+
+    def wants(self, score: float, meta: Mapping[str, Any] | str) -> bool:
+        """Whether a record of this score and metadata (or its JSON, read only when a
+        filter needs it) is a result."""
+        if score < self.threshold:
+            return False
+        if not self.where:
+            return True
+        return matches(json.loads(meta) if isinstance(meta, str) else meta, self.where)
 
 
 def hit(doc_id: str, score: float, text: str, meta: dict[str, Any]) -> dict[str, Any]:
@@ -133,15 +156,7 @@ def hit(doc_id: str, score: float, text: str, meta: dict[str, Any]) -> dict[str,
     }
 
 
-def search(
-    path: Path,
-    collection: str,
-    model: str,
-    query: Sequence[float],
-    top_k: int,
-    threshold: float,
-    where: Mapping[str, Any],
-) -> list[dict[str, Any]]:
+def search(path: Path, collection: str, query: VectorQuery) -> list[dict[str, Any]]:
     if not path.exists():
         raise NodeError("vector_store.path", f"no vector store at {path} (upsert first)")
     conn = _connect(path)
@@ -151,9 +166,8 @@ def search(
         ).fetchone()
         if known is None:
             raise NodeError("vector_store.collection", f"no collection {collection!r} in {path}")
-        if tuple(known) != (model, len(query)):
-            raise other_model(collection, tuple(known), model, len(query))
-        q = normalise(query)
+        query.check_model(collection, tuple(known))
+        q = normalise(query.vector)
         best: list[tuple[float, str, str, str]] = []
         rows = conn.execute(
             "SELECT id, embedding, text, metadata FROM vectors WHERE collection = ?", (collection,)
@@ -162,12 +176,10 @@ def search(
             vec = array("f")
             vec.frombytes(blob)
             score = sum(a * b for a, b in zip(q, vec, strict=False))
-            if score < threshold:
-                continue
-            if where and not matches(json.loads(meta_json), where):
+            if not query.wants(score, meta_json):
                 continue
             item = (score, doc_id, text, meta_json)
-            if len(best) < top_k:
+            if len(best) < query.top_k:
                 heapq.heappush(best, item)
             elif item > best[0]:
                 heapq.heapreplace(best, item)
