@@ -93,23 +93,20 @@ class CronScheduler(TriggerTable[CronState, _Entry]):
         """The stored last-fire times."""
         return await self.store.cron_states()
 
-    async def _register(
-        self,
-        workflow_id: str,
-        wanted: dict[str, TriggerSpec],
-        dropped: list[tuple[str, str]],
-        version: int | None,
-        now: dt.datetime,
-    ) -> None:
+    def _enter(self, spec: TriggerSpec, version: int | None, now: dt.datetime) -> _Entry:
+        assert isinstance(spec.config, CronConfig)
+        stored = self._stored.get(spec.key)
+        # A trigger seen for the first time starts from now: the past is not owed.
+        last = parse_iso(stored.last_fire_at) if stored else now
+        return _Entry(spec, spec.config, version, last)
+
+    async def _keep(self, entered: list[str], dropped: list[tuple[str, str]]) -> None:
+        """Store each entered trigger's schedule and last slot where they changed."""
         save = []
-        for key, spec in wanted.items():
-            assert isinstance(spec.config, CronConfig)
-            stored = self._stored.get(key)
-            # A trigger seen for the first time starts from now: the past is not owed.
-            last = parse_iso(stored.last_fire_at) if stored else now
-            entry = self._entries[key] = _Entry(spec, spec.config, version, last)
-            state = entry.state(last)
-            if stored != state:
+        for key in entered:
+            entry = self._entries[key]
+            state = entry.state(entry.last)
+            if self._stored.get(key) != state:
                 save.append(state)
                 self._stored[key] = state
         if save or dropped:

@@ -112,30 +112,23 @@ class HttpPoller(TriggerTable[PollState, _Entry]):
         """What every trigger last saw."""
         return await self.store.poll_states()
 
-    async def _register(
-        self,
-        workflow_id: str,
-        wanted: dict[str, TriggerSpec],
-        dropped: list[tuple[str, str]],
-        version: int | None,
-        now: dt.datetime,
-    ) -> None:
+    def _enter(self, spec: TriggerSpec, version: int | None, now: dt.datetime) -> _Entry:
+        assert isinstance(spec.config, HttpPollingTriggerNode)
+        config, target = spec.config, target_of(spec.config)
+        known = self._entries.get(spec.key)
+        if known is not None and known.target == target:
+            known.spec, known.config, known.version = spec, config, version
+            return known
+        stored = self._stored.get(spec.key)
+        if stored is None or stored.target != target:  # a new target: its baseline now
+            return _Entry(spec, config, version, target, now, None)
+        due = parse_iso(stored.polled_at) + dt.timedelta(seconds=config.interval_seconds)
+        return _Entry(spec, config, version, target, due, stored)
+
+    async def _keep(self, entered: list[str], dropped: list[tuple[str, str]]) -> None:
+        """What a trigger saw is stored by its polls; a dropped trigger's is forgotten."""
         if dropped:
             await self.store.drop_poll_states(dropped)
-        for key, spec in wanted.items():
-            assert isinstance(spec.config, HttpPollingTriggerNode)
-            config, target = spec.config, target_of(spec.config)
-            known = self._entries.get(key)
-            stored = self._stored.get(key)
-            if known is not None and known.target == target:
-                known.spec, known.config, known.version = spec, config, version
-                continue
-            due = now  # a new target: its baseline now
-            if stored is not None and stored.target == target:
-                due = parse_iso(stored.polled_at) + dt.timedelta(seconds=config.interval_seconds)
-            else:
-                stored = None
-            self._entries[key] = _Entry(spec, config, version, target, due, stored)
 
     def status(self, key: str) -> dict[str, Any] | None:
         """When the trigger polls next, and what its last poll saw."""

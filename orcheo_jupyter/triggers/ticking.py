@@ -90,7 +90,8 @@ class TriggerTable(TickLoop, Generic[S, E]):
     ``_entries`` holds what is registered now, ``_stored`` what ``store`` last kept
     for each trigger (read once by ``load``, before any registration), so a
     restart resumes where it left off; what a tick starts goes to ``dispatcher``.
-    Subclasses say which specs they take.
+    Subclasses say which specs they take, how a spec becomes an entry (``_enter``)
+    and what the store keeps when the registrations change (``_keep``).
     """
 
     kind: str  # TriggerSpec.type
@@ -120,18 +121,19 @@ class TriggerTable(TickLoop, Generic[S, E]):
         async with self._lock:
             wanted = self._wanted(specs)
             dropped = self._forget(workflow_id, wanted)
-            await self._register(workflow_id, wanted, dropped, version, self.clock.now())
+            now = self.clock.now()
+            for key, spec in wanted.items():
+                self._entries[key] = self._enter(spec, version, now)
+            await self._keep(list(wanted), dropped)
         self._changed.set()
 
-    async def _register(
-        self,
-        workflow_id: str,
-        wanted: dict[str, TriggerSpec],
-        dropped: list[tuple[str, str]],
-        version: int | None,
-        now: dt.datetime,
-    ) -> None:
-        """Enter ``wanted`` (by key) and keep the stored state in step (under the lock)."""
+    def _enter(self, spec: TriggerSpec, version: int | None, now: dt.datetime) -> E:
+        """The entry of a wanted trigger, from what is registered and stored of it."""
+        raise NotImplementedError
+
+    async def _keep(self, entered: list[str], dropped: list[tuple[str, str]]) -> None:
+        """Keep the store in step with the entries just made (by key) and the triggers
+        dropped (their (workflow, trigger) ids); called under the lock."""
         raise NotImplementedError
 
     def _wanted(self, specs: list[TriggerSpec]) -> dict[str, TriggerSpec]:
