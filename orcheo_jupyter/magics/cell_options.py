@@ -11,8 +11,10 @@ import argparse
 
 
 def add_cell_options(parser: argparse.ArgumentParser) -> None:
-    """NAME, ``--format python|json|yaml``, ``--no-show``, ``--dir DIR``."""
+    """NAME, ``--format python|json|yaml``, ``--no-show``, ``--dir DIR``, ``--force``
+    (store the cell over a version someone else stored since this kernel's)."""
     parser.add_argument("name")
     parser.add_argument("--format", choices=("python", "json", "yaml"), default="python")
     parser.add_argument("--no-show", action="store_true")
     parser.add_argument("--dir", default=None)
+    parser.add_argument("--force", action="store_true")

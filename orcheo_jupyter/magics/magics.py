@@ -29,12 +29,14 @@ from ..spec.io import stored_form
 from ..spec.models import CodeNode, WorkflowDocument
 from ..spec.problems import DocumentError
 from ..store.base import NotFound
+from ..store.errors import VersionConflict
 from ..workflow import RunResult, Workflow
 from . import running, storage
 from .cell import build_cell
 from .cell_options import add_cell_options
 from .code_lines import CodeOrigin, cite_cells
 from .codegen import document_to_code
+from .conflicts import conflict_message
 from .display import RunsView, RunView, WorkflowsView
 from .errors import CellProblem, OrcheoCellError
 
@@ -42,11 +44,13 @@ if TYPE_CHECKING:
     from ..runtime.executor import Executor
 
 USAGE = """\
-%%orcheo NAME [--format python|json|yaml] [--no-show] [--dir DIR]
+%%orcheo NAME [--format python|json|yaml] [--no-show] [--dir DIR] [--force]
     The cell builds workflow NAME (Python with `workflow.add_node(...)`, or the document
     as JSON/YAML), validates it, saves NAME.orcheo.json and the store, shows the canvas.
+    A version stored by someone else since this kernel's is never replaced: the cell
+    says so and stores nothing; --force stores it on top (theirs stays a version).
 %orcheo run NAME [--inputs JSON | --inputs-var VAR] [--config JSON] [-o VAR] [--quiet]
-                [--break-before A,B] [--break-after C]   pause there (resume continues)
+                [--break-before A,B] [--break-after C] [--force]   pause there (resume continues)
 %orcheo resume [RUN_ID] [--value JSON | --value-var VAR] [-o VAR] [--quiet]
                                   answer an interrupt (at a breakpoint: no value, it continues)
 %orcheo rerun RUN_ID [--checkpoint ID] [--patch JSON | --patch-var VAR]
@@ -58,12 +62,12 @@ USAGE = """\
 %orcheo diff NAME A [B]           what changed from version A to B (default: the current one)
 %orcheo new NAME --template T [--force] [--no-show]   a workflow from the templates gallery
 %orcheo templates                 the templates gallery
-%orcheo evaluate NAME DATA [--limit N] [--split S] [-o VAR]
+%orcheo evaluate NAME DATA [--limit N] [--split S] [-o VAR] [--force]
                                   one stored run per case of DATA (.jsonl/.json/.csv); a score table
 %orcheo test NAME NODE [--run RUN_ID | --state-var VAR] [--config-var VAR]
                                   run one node alone (default: on its input in the latest run)
 %orcheo debug RUN_ID NODE         a cell with the node's input `state` and its code or config
-%orcheo push NAME NODE [--from VAR]   store the edited function/config as a new version
+%orcheo push NAME NODE [--from VAR] [--force]   store the edited function/config as a new version
 %orcheo state RUN_ID NODE         the state a node received in a run (state = %orcheo state ...)
 %orcheo export ...                bundle the notebook's workflows for deployment"""
 
@@ -170,6 +174,9 @@ class OrcheoMagics(Magics):
         #: Workflow name -> the document its %%orcheo cell last built (edits made since
         #: elsewhere are kept as a version before a re-run cell replaces them).
         self._built: dict[str, WorkflowDocument] = {}
+        #: Workflow id -> the version this kernel last loaded or stored: the version its
+        #: edits are made from (``base_version``), so someone else's is never replaced.
+        self._bases: dict[str, int] = {}
 
     @property
     def ip(self) -> Any:
@@ -205,10 +212,12 @@ class OrcheoMagics(Magics):
         self.origins[args.name] = built.origins
         for warning in built.warnings:
             print(f"⚠ {warning}", file=sys.stderr)
-        self._keep_outside_edits(args.name, path)
+        retry = f"re-running this cell as `%%orcheo {line.strip()} --force`"
+        self._keep_outside_edits(args.name, path, args.force, retry)
+        saved = self._store(
+            args.name, built.workflow.document, path, args.force, "not saved", retry
+        )
         self._built[args.name] = built.workflow.document.model_copy(deep=True)
-        saved = background.run(storage.save(built.workflow.document, path))
-        self._saved[stored_form(saved.document)[0]] = saved
         workflow = self._remember(args.name, Workflow.from_document(saved.document), path)
         what = (
             "new workflow" if saved.created else "unchanged" if not saved.changed else "new version"
@@ -217,7 +226,7 @@ class OrcheoMagics(Magics):
         if not args.no_show:
             self._show(workflow, path)
 
-    def _keep_outside_edits(self, name: str, path: Path) -> None:
+    def _keep_outside_edits(self, name: str, path: Path, force: bool, retry: str) -> None:
         """Store the live workflow's edits made since its cell ran, before the cell replaces them.
 
         A canvas (or Python) edits the live workflow, not the cell: re-running the cell
@@ -229,7 +238,7 @@ class OrcheoMagics(Magics):
         summary = str(diff_documents(before, live.document)["summary"])
         if summary in ("no changes", "layout changed only"):
             return
-        kept = self._ensure_saved(live.document, None)
+        kept = self._store(name, live.document, None, force, "not saved", retry)
         print(
             f"⚠ {name} had edits made outside this cell since it ran ({summary}); the cell "
             f"replaces them. They are kept as version {kept.version}: "
@@ -285,10 +294,23 @@ class OrcheoMagics(Magics):
         self, name: str, version: int | None = None
     ) -> tuple[WorkflowDocument, str, Path | None]:
         """A workflow by name: this kernel's live one, the file here, or the store."""
+        doc, source, path, _ = self._read(name, version)
+        return doc, source, path
+
+    def _read(
+        self, name: str, version: int | None = None
+    ) -> tuple[WorkflowDocument, str, Path | None, int | None]:
+        """``_resolve``, with the stored version read (None: live or the file)."""
         if version is None and name in self.live:
-            return self.live[name].document, "live", self.paths.get(name)
-        doc, path = background.run(storage.load(name, self.here, version))
-        return doc, "file" if path is not None and version is None else "store", path
+            return self.live[name].document, "live", self.paths.get(name), None
+        doc, path, stored = background.run(storage.load(name, self.here, version))
+        source = "file" if path is not None and version is None else "store"
+        return doc, source, path, stored
+
+    def _loaded(self, doc: WorkflowDocument, version: int | None) -> None:
+        """This kernel edits ``doc`` from here on: its stored version is the base."""
+        if doc.id is not None and version is not None:
+            self._bases[doc.id] = version
 
     def _cmd_diff(self, words: list[str], _raw: str) -> None:
         parser = _parser("%orcheo diff")
@@ -320,7 +342,7 @@ class OrcheoMagics(Magics):
         parser = _parser("%orcheo new")
         parser.add_argument("name")
         parser.add_argument("--template", required=True)
-        parser.add_argument("--force", action="store_true")
+        parser.add_argument("--force", action="store_true")  # the file and the stored workflow
         parser.add_argument("--no-show", action="store_true")
         args = parser.parse_args(words)
         try:
@@ -330,8 +352,9 @@ class OrcheoMagics(Magics):
         path = storage.file_for(args.name, self.here)
         if path.exists() and not args.force:
             raise OrcheoCellError(f"{path.name} exists; pick another name or add --force")
-        saved = background.run(storage.save(spec.document_from_data(data), path))
-        self._saved[stored_form(saved.document)[0]] = saved
+        retry = f"`%orcheo new {args.name} --template {args.template} --force`"
+        doc = spec.document_from_data(data)
+        saved = self._store(args.name, doc, path, args.force, "not saved", retry)
         workflow = self._remember(args.name, Workflow.from_document(saved.document), path)
         print(
             f"saved {path.name} from template {args.template} · version {saved.version} "
@@ -349,6 +372,7 @@ class OrcheoMagics(Magics):
         parser.add_argument("--limit", type=_positive, default=None)
         parser.add_argument("--split", default=None)
         parser.add_argument("-o", "--output", default=None, type=_variable_name)
+        parser.add_argument("--force", action="store_true")
         args = parser.parse_args(words)
         data = Path(args.data)
         if not data.is_absolute():
@@ -357,8 +381,8 @@ class OrcheoMagics(Magics):
             cases = read_cases(data, args.limit, args.split, shown_as=args.data)
         except CasesUnusable as exc:
             raise OrcheoCellError(str(exc)) from None
-        doc, source, path = self._resolve(args.name)
-        saved = self._ensure_saved(doc, path if source != "store" else None)
+        retry = f"`%orcheo evaluate {_raw.strip()} --force`"
+        saved = self._save_resolved(args.name, args.force, "not evaluated", retry)
 
         async def go() -> Any:
             from .. import local
@@ -445,8 +469,9 @@ class OrcheoMagics(Magics):
         parser.add_argument("name")
         parser.add_argument("node")
         parser.add_argument("--from", dest="source", default=None)
+        parser.add_argument("--force", action="store_true")
         args = parser.parse_args(words)
-        doc, source, path = self._resolve(args.name)
+        doc, source, path, version = self._read(args.name)
         node = _debugging().find_node(doc, args.node)
         fn_name = _debugging().function_name(node.id)
         if isinstance(node, CodeNode):
@@ -454,7 +479,11 @@ class OrcheoMagics(Magics):
         else:
             variable = args.source or f"{fn_name}_config"
             edited = _debugging().with_config(doc, node.id, self._variable(variable))
-        saved = self._ensure_saved(edited, path if source != "store" else None)
+        if source == "store":
+            self._loaded(doc, version)
+        retry = f"`%orcheo push {_raw.strip()} --force`"
+        target = path if source != "store" else None
+        saved = self._ensure_saved(args.name, edited, target, args.force, "not pushed", retry)
         self._remember(args.name, Workflow.from_document(saved.document), path)
         diff = diff_documents(doc, saved.document)
         where = path.name if path is not None and source != "store" else "the store"
@@ -473,6 +502,7 @@ class OrcheoMagics(Magics):
         parser.add_argument("--config", default=None)
         parser.add_argument("--break-before", default=None)
         parser.add_argument("--break-after", default=None)
+        parser.add_argument("--force", action="store_true")
         _add_run_view_options(parser)
         args = parser.parse_args(words)
         values = self._value_option(args, "inputs", default={})
@@ -487,8 +517,8 @@ class OrcheoMagics(Magics):
                 "before": _names(args.break_before),
                 "after": _names(args.break_after),
             }
-        doc, source, path = self._resolve(args.name)
-        saved = self._ensure_saved(doc, path if source != "store" else None)
+        retry = f"`%orcheo run {_raw.strip()} --force`"
+        saved = self._save_resolved(args.name, args.force, "not run", retry)
         live = self.live.get(args.name)
         if live is not None and live.document.id is None:
             live.document.id = saved.workflow_id
@@ -504,14 +534,49 @@ class OrcheoMagics(Magics):
 
         self._follow(args.name, start, live, args.output, args.quiet)
 
-    def _ensure_saved(self, doc: WorkflowDocument, path: Path | None) -> storage.Saved:
+    def _save_resolved(self, name: str, force: bool, what: str, retry: str) -> storage.Saved:
+        """The stored version of workflow ``name`` as this kernel has it (live, the file
+        here, or the store), saving it first when it changed."""
+        doc, source, path, version = self._read(name)
+        if source == "store":
+            self._loaded(doc, version)
+        target = path if source != "store" else None
+        return self._ensure_saved(name, doc, target, force, what, retry)
+
+    def _ensure_saved(
+        self,
+        name: str,
+        doc: WorkflowDocument,
+        path: Path | None,
+        force: bool,
+        what: str,
+        retry: str,
+    ) -> storage.Saved:
         """The stored version of ``doc``, saving it (file and store) when it changed."""
         if doc.id is not None:
             known = self._saved.get(stored_form(doc)[0])
             if known is not None and (path is None or (path == known.path and path.exists())):
                 return known
-        saved = background.run(storage.save(doc, path))
+        return self._store(name, doc, path, force, what, retry)
+
+    def _store(
+        self,
+        name: str,
+        doc: WorkflowDocument,
+        path: Path | None,
+        force: bool,
+        what: str,
+        retry: str,
+    ) -> storage.Saved:
+        """Save ``doc`` from this kernel's base version; a version someone else stored
+        since is a cell error saying ``name`` was ``what`` and how to go on (``retry``
+        stores it on top)."""
+        try:
+            saved = background.run(storage.save(doc, path, bases=self._bases, force=force))
+        except VersionConflict as conflict:
+            raise OrcheoCellError(conflict_message(name, conflict, what, retry, path)) from None
         self._saved[stored_form(saved.document)[0]] = saved
+        self._bases[saved.workflow_id] = saved.version
         return saved
 
     def _value_option(self, args: argparse.Namespace, name: str, default: Any = _NOT_GIVEN) -> Any:
@@ -651,9 +716,10 @@ class OrcheoMagics(Magics):
         parser.add_argument("name")
         parser.add_argument("--version", type=_positive, default=None)
         args = parser.parse_args(words)
-        doc, source, path = self._resolve(args.name, args.version)
+        doc, source, path, version = self._read(args.name, args.version)
         workflow = self.live[args.name] if source == "live" else Workflow.from_document(doc)
         if args.version is None and source != "live":
+            self._loaded(doc, version)
             self.live[args.name] = workflow
             self.paths[args.name] = path
         # A past version is shown read-only: edited and saved, it would replace the file.
@@ -676,8 +742,10 @@ class OrcheoMagics(Magics):
         parser.add_argument("--print", action="store_true", dest="print_only")
         parser.add_argument("--version", type=_positive, default=None)
         args = parser.parse_args(words)
-        doc, _source, _path = self._resolve(args.name, args.version)
+        doc, _source, _path, version = self._read(args.name, args.version)
         code = document_to_code(doc)
+        if not args.print_only:  # the cell inserted is an edit of that version
+            self._loaded(doc, version)
         if args.print_only:
             print(code, end="")
             return None

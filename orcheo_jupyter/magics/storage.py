@@ -9,7 +9,7 @@ server's run history. Everything here runs on the background loop.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
@@ -18,7 +18,8 @@ from .. import spec
 from ..spec.io import stored_form
 from ..spec.models import FrozenIRGraph, WorkflowDocument
 from ..spec.problems import DocumentError
-from ..store.base import NotFound
+from ..store.base import Conflict, NotFound
+from ..store.errors import VersionConflict
 from ..store.records import RunRecord, WorkflowRecord
 from ..store.workflow_tables import slugify
 
@@ -90,11 +91,24 @@ def admit(doc: WorkflowDocument) -> None:
     compile_check(doc)
 
 
-async def save(doc: WorkflowDocument, path: Path | None) -> Saved:
+async def save(
+    doc: WorkflowDocument,
+    path: Path | None,
+    *,
+    bases: Mapping[str, int] | None = None,
+    force: bool = False,
+) -> Saved:
     """Store ``doc`` (new workflow or new version) and write ``path`` when given.
 
     The workflow id comes from the document, else from the file already at
     ``path``, else from a stored workflow of the same name; else it is new.
+
+    Someone else's version is never replaced silently: the edit's base version
+    (``base_version``) is ``bases[id]`` (what this kernel last loaded or stored), else
+    the stored version the file at ``path`` holds, else the one ``doc`` equals, else 0
+    (made from no stored version). When the latest is another and ``doc`` is not it,
+    ``VersionConflict`` is raised and nothing is stored or written; ``force`` stores
+    it on top all the same.
     """
     admit(doc)
     store = (await _executor()).store
@@ -116,15 +130,18 @@ async def save(doc: WorkflowDocument, path: Path | None) -> Saved:
     workflow_id = workflow_id or uuid.uuid4().hex
     stored = doc.model_copy(update={"id": workflow_id})
     checksum, text = stored_form(stored)
+    fields = (stored.name, stored.description, list(stored.tags), checksum, text)
     if existing is None:
-        await store.create_workflow(
-            workflow_id, stored.name, stored.description, list(stored.tags), checksum, text
-        )
-        version, created, changed = 1, True, True
-    else:
-        added = await store.add_version(
-            workflow_id, stored.name, stored.description, list(stored.tags), checksum, text
-        )
+        try:
+            await store.create_workflow(workflow_id, *fields)
+            version, created, changed = 1, True, True
+        except Conflict:  # created by someone else since get_workflow
+            existing = await store.get_workflow(workflow_id)
+            if not force:
+                raise VersionConflict(workflow_id, 0, existing.latest_version) from None
+    if existing is not None:
+        base = None if force else await _base_version(existing, checksum, path, bases or {})
+        added = await store.add_version(workflow_id, *fields, base_version=base)
         version, created = added.version, False
         changed = version != existing.latest_version
     if path is not None:
@@ -132,13 +149,40 @@ async def save(doc: WorkflowDocument, path: Path | None) -> Saved:
     return Saved(stored, workflow_id, version, created, changed, path)
 
 
+async def _base_version(
+    existing: WorkflowRecord, checksum: str, path: Path | None, bases: Mapping[str, int]
+) -> int:
+    """The version an edit was made from, as ``save`` describes it; the latest when the
+    edit is that version unchanged (storing it replaces nothing)."""
+    store = (await _executor()).store
+    latest = await store.get_version(existing.id, with_document=False)
+    if latest.checksum == checksum:
+        return latest.version
+    if existing.id in bases:
+        return bases[existing.id]
+    versions = {v.checksum: v.version for v in await store.list_versions(existing.id)}
+    if path is not None and path.exists():
+        try:
+            on_file = spec.load(path)
+        except DocumentError:
+            on_file = None
+        if on_file is not None and on_file.id == existing.id:
+            found = versions.get(stored_form(on_file)[0])
+            if found is not None:
+                return found
+    return versions.get(checksum, 0)
+
+
 async def load(
     name: str, directory: Path, version: int | None = None
-) -> tuple[WorkflowDocument, Path | None]:
-    """A workflow by name: the file beside the notebook first, then the store."""
+) -> tuple[WorkflowDocument, Path | None, int | None]:
+    """A workflow by name: the file beside the notebook first, then the store.
+
+    The version is the stored one read (None for the file).
+    """
     path = file_for(name, directory) if "/" not in name else Path(name)
     if version is None and path.exists():
-        return spec.load(path), path
+        return spec.load(path), path, None
     record = await find_record(name)
     if record is None:
         raise LookupError(
@@ -155,7 +199,8 @@ async def load(
             f"(its latest is version {record.latest_version})"
         ) from None
     assert stored.document is not None
-    return spec.document_from_data(stored.document), path if path.exists() else None
+    doc = spec.document_from_data(stored.document)
+    return doc, path if path.exists() else None, stored.version
 
 
 async def list_workflows(limit: int = 200) -> list[WorkflowRecord]:

@@ -8,6 +8,7 @@ WebSocket by replaying the store.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -89,32 +90,49 @@ class Setup:
 
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
-    root = tmp_path_factory.mktemp("shared")
+    with kernel_beside_server(tmp_path_factory.mktemp("shared")) as both:
+        yield both
+
+
+@contextlib.contextmanager
+def kernel_beside_server(root: Path) -> Iterator[Setup]:
+    """A server and a kernel with the extension loaded, sharing one store under ``root``."""
     data = root / "orcheo-data"
     folder = root / "notebooks"
     folder.mkdir()
-    with running_server(root / "server", data) as server:
-        env = {
-            **os.environ,
-            "ORCHEO_DATA_DIR": str(data),
-            "JUPYTER_CONFIG_DIR": str(root / "k-config"),
-            "JUPYTER_DATA_DIR": str(root / "k-data"),
-            "JUPYTER_RUNTIME_DIR": str(root / "k-runtime"),
-            "IPYTHONDIR": str(root / "k-ipython"),
-        }
-        manager = KernelManager(kernel_name="python3")
-        manager.start_kernel(cwd=str(folder), env=env)
-        client = manager.blocking_client()
-        client.start_channels()
-        try:
-            client.wait_for_ready(timeout=120)
-            kernel = Kernel(client)
-            kernel.ok("%load_ext orcheo_jupyter")
-            with OrcheoClient(server.url, server.token) as api:
-                yield Setup(server, kernel, folder, api)
-        finally:
-            client.stop_channels()
-            manager.shutdown_kernel(now=True)
+    with (
+        running_server(root / "server", data) as server,
+        kernel_on(data, folder, root / "kernel") as kernel,
+        OrcheoClient(server.url, server.token) as api,
+    ):
+        yield Setup(server, kernel, folder, api)
+
+
+@contextlib.contextmanager
+def kernel_on(data: Path, folder: Path, home: Path) -> Iterator[Kernel]:
+    """A kernel in ``folder`` on the store in ``data`` (its Jupyter dirs under ``home``),
+    the extension loaded: a notebook's kernel, as a Jupyter server starts it."""
+    home.mkdir(parents=True, exist_ok=True)
+    env = {
+        **os.environ,
+        "ORCHEO_DATA_DIR": str(data),
+        "JUPYTER_CONFIG_DIR": str(home / "config"),
+        "JUPYTER_DATA_DIR": str(home / "data"),
+        "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
+        "IPYTHONDIR": str(home / "ipython"),
+    }
+    manager = KernelManager(kernel_name="python3")
+    manager.start_kernel(cwd=str(folder), env=env)
+    client = manager.blocking_client()
+    client.start_channels()
+    try:
+        client.wait_for_ready(timeout=120)
+        kernel = Kernel(client)
+        kernel.ok("%load_ext orcheo_jupyter")
+        yield kernel
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
 
 
 SLOW = """%%orcheo shared --no-show
