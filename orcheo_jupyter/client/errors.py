@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 
@@ -54,29 +53,6 @@ class VersionConflictError(OrcheoAPIError):
         super().__init__(
             cause.status, cause.code, message, cause.details, method=cause.method, url=cause.url
         )
-
-
-def error_envelope(body: bytes, reason: str, *, quote_other: bool = False) -> tuple[str, str, Any]:
-    """``(code, message, details)`` an answer's body states as the server's error envelope
-    (``{"error": {"code", "message", "details"}}``), read the same for HTTP answers and
-    refused WebSocket handshakes.
-
-    ``reason`` is the message when the body states none; with ``quote_other`` a body
-    that is not such an envelope (a proxy's page) is quoted instead, up to 300 characters.
-    """
-    try:
-        data = json.loads(body)
-    except ValueError:  # also a body that is not UTF-8
-        data = None
-    error = data.get("error") if isinstance(data, dict) else None
-    if isinstance(error, dict):
-        return (
-            str(error.get("code", "http_error")),
-            str(error.get("message", reason)),
-            error.get("details"),
-        )
-    text = body.decode("utf-8", "replace") if quote_other else ""
-    return "http_error", text[:300] or reason, None
 
 
 class OrcheoConnectionError(OrcheoError):

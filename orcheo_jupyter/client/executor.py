@@ -17,8 +17,9 @@ from typing import Any, Unpack
 from websockets.exceptions import ConnectionClosed, InvalidStatus, WebSocketException
 from websockets.sync.client import ClientConnection, connect
 
+from ..common.api_errors import ErrorEnvelope
 from .client import ExecuteOptions, OrcheoClient
-from .errors import OrcheoAPIError, OrcheoConnectionError, RunTimeout, error_envelope
+from .errors import OrcheoAPIError, OrcheoConnectionError, RunTimeout
 from .transport import Closing, ConnectionOptions
 
 TERMINAL_EVENTS = frozenset({"run_finished", "run_failed", "run_cancelled"})
@@ -258,5 +259,5 @@ def _remaining(deadline: float | None) -> float | None:
 def _handshake_error(exc: InvalidStatus, url: str) -> OrcheoAPIError:
     status = exc.response.status_code
     body = bytes(exc.response.body or b"")
-    code, message, details = error_envelope(body, f"WebSocket handshake refused ({status})")
-    return OrcheoAPIError(status, code, message, details, method="GET", url=url)
+    found = ErrorEnvelope.read(status, body, f"WebSocket handshake refused ({status})")
+    return OrcheoAPIError(status, found.code, found.message, found.details, method="GET", url=url)

@@ -20,9 +20,10 @@ from typing import Any, Self, TypedDict, Unpack
 import httpx
 
 from .. import __version__
+from ..common.api_errors import ErrorEnvelope
 from ..common.options import check_options
 from ..common.retry import backoff_delay, retry_after_seconds
-from .errors import OrcheoAPIError, OrcheoConnectionError, error_envelope
+from .errors import OrcheoAPIError, OrcheoConnectionError
 
 IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 #: Transport errors after which the request certainly never reached the server.
@@ -54,10 +55,15 @@ retry_after = retry_after_seconds
 
 def _api_error(response: httpx.Response) -> OrcheoAPIError:
     reason = response.reason_phrase or "error"
-    code, message, details = error_envelope(response.content, reason, quote_other=True)
+    found = ErrorEnvelope.read(response.status_code, response.content, reason, quote_other=True)
     request = response.request
     return OrcheoAPIError(
-        response.status_code, code, message, details, method=request.method, url=str(request.url)
+        found.status,
+        found.code,
+        found.message,
+        found.details,
+        method=request.method,
+        url=str(request.url),
     )
 
 

@@ -7,7 +7,8 @@ records as JSON), ``timestamps`` (the one UTC ISO form of every stored time) and
 are laid out as stored rows: tracing makes them, the stores keep them) and ``problem_list``
 (an error listing every problem found, for the export and the magics) and ``jsonschema_import``
 (jsonschema without its import-time IRI grammar build) and ``sqlite_files`` (shared SQLite files
-in WAL mode) and ``options`` (keyword options declared once as a TypedDict) each exist
-once here, so spec, store, runtime, nodes, triggers and the surfaces share one rule. The one
+in WAL mode) and ``options`` (keyword options declared once as a TypedDict) and
+``api_errors`` (an API error's wire format, written by the server, read by the SDK) each
+exist once here, so spec, store, runtime, nodes, triggers and the surfaces share one rule. The one
 batching class is ``store.group_commit.GroupCommit``.
 """

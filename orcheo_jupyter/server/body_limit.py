@@ -22,6 +22,8 @@ from typing import Any
 
 from tornado.web import HTTPError, RequestHandler
 
+from ..common.api_errors import ErrorEnvelope
+
 #: Default of ``OrcheoApp.max_body_bytes`` (and of ``jupyter orcheo``'s max_body_size).
 DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024
 MAX_BODY_ENV = "ORCHEO_MAX_BODY_BYTES"
@@ -55,7 +57,7 @@ def _too_large(size: int, limit: int, *, announced: bool) -> dict[str, Any]:
         f"(OrcheoApp.max_body_bytes / {MAX_BODY_ENV})"
     )
     details = {"field": "body", "size": size, "limit": limit}
-    return {"error": {"code": "too_large", "message": message, "details": details}}
+    return ErrorEnvelope(413, "too_large", message, details).body()
 
 
 class BodyLimitMixin(RequestHandler):

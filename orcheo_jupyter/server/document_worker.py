@@ -36,9 +36,9 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
+    from ..common.api_errors import ErrorEnvelope
     from ..spec.models import WorkflowDocument
     from ..triggers.config import Triggers
-    from .errors import Described
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +93,7 @@ class Parsed:
 
 
 # --- what the worker runs (also run on a thread when the worker is off) ------------------
-def parse_upload(upload: Upload, model: type[M]) -> M | Described:
+def parse_upload(upload: Upload, model: type[M]) -> M | ErrorEnvelope:
     """The body validated as ``model``, or the error."""
     from .intake import decode_json, validate_body
 
@@ -107,7 +107,7 @@ def store_upload(upload: Upload, workflow_id: str | None, check_only: bool) -> A
     ``check_only`` validates the body and stops (an update of a workflow that does
     not exist answers 404 only for a valid body, as the small-body path does).
     Returns ``Stored``, ``Parsed`` (a script graph: the server finishes it),
-    ``None`` (``check_only``) or the error (``Described``).
+    ``None`` (``check_only``) or the error (``ErrorEnvelope``).
     """
     return _guarded(lambda: _store(upload, workflow_id, check_only))
 
@@ -165,7 +165,7 @@ def _decode(upload: Upload, decode_json: Any) -> Any:
 
 
 def _guarded(step: Any) -> Any:
-    """``step()``, or what the client would be told about its exception (``Described``)."""
+    """``step()``, or what the client would be told about its exception (``ErrorEnvelope``)."""
     from .errors import describe
 
     try:
@@ -302,9 +302,10 @@ class DocumentWorker:
 
 def raise_failure(outcome: Any) -> Any:
     """``outcome``, unless it describes an error: then the ``ApiError`` it describes."""
-    from .errors import ApiError, Described
+    from ..common.api_errors import ErrorEnvelope
+    from .errors import ApiError
 
-    if isinstance(outcome, Described):
+    if isinstance(outcome, ErrorEnvelope):
         raise ApiError(outcome.status, outcome.code, outcome.message, outcome.details)
     return outcome
 

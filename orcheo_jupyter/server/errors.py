@@ -8,12 +8,12 @@ secrets or internals, so it only goes to the server log.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from http.client import responses
 from typing import Any
 
 from tornado import web
 
+from ..common.api_errors import ErrorEnvelope
 from ..ingest.limits import ScriptTooLarge
 from ..runtime.outcomes import RunStateError
 from ..runtime.secrets import CredentialError
@@ -64,17 +64,6 @@ class ApiError(web.HTTPError):
         )
 
 
-@dataclass(frozen=True)
-class Described:
-    status: int
-    code: str
-    message: str
-    details: Any = None
-
-    def body(self) -> dict[str, Any]:
-        return {"error": {"code": self.code, "message": self.message, "details": self.details}}
-
-
 _HTTP_CODES = {
     400: "bad_request",
     401: "unauthorized",
@@ -89,13 +78,13 @@ _HTTP_CODES = {
 }
 
 
-def describe(exc: BaseException | None, status: int = 500) -> Described:
+def describe(exc: BaseException | None, status: int = 500) -> ErrorEnvelope:
     """What the client is told about ``exc`` (or about a bare status code)."""
     if isinstance(exc, ApiError):
-        return Described(exc.status_code, exc.code, exc.message, exc.details)
+        return ErrorEnvelope(exc.status_code, exc.code, exc.message, exc.details)
     if isinstance(exc, CredentialError):  # before DocumentError, its base class
         problems = [p.as_dict() for p in exc.problems]
-        return Described(422, "credential_unavailable", str(exc), problems)
+        return ErrorEnvelope(422, "credential_unavailable", str(exc), problems)
     if isinstance(exc, CredentialInvalid):  # a create, rotate or update the vault refuses
         problem = {
             "severity": "error",
@@ -104,39 +93,41 @@ def describe(exc: BaseException | None, status: int = 500) -> Described:
             "node": None,
             "field": exc.field,
         }
-        return Described(422, "invalid_credential", str(exc), [problem])
+        return ErrorEnvelope(422, "invalid_credential", str(exc), [problem])
     if isinstance(exc, UnstorableValue):  # the request's own values: a 400, before DocumentError
         problems = [p.as_dict() for p in exc.problems]
-        return Described(400, "invalid_value", exc.refusal, problems)
+        return ErrorEnvelope(400, "invalid_value", exc.refusal, problems)
     if isinstance(exc, DocumentError):
-        return Described(422, "invalid_document", str(exc), [p.as_dict() for p in exc.problems])
+        return ErrorEnvelope(422, "invalid_document", str(exc), [p.as_dict() for p in exc.problems])
     if isinstance(exc, ScriptTooLarge):
-        return Described(413, "too_large", str(exc), {"size": exc.size, "limit": exc.limit})
+        return ErrorEnvelope(413, "too_large", str(exc), {"size": exc.size, "limit": exc.limit})
     if isinstance(exc, ValueTooLarge):
         details = {"field": exc.field or exc.what, "size": exc.size, "limit": exc.limit}
-        return Described(413, "too_large", str(exc), details)
+        return ErrorEnvelope(413, "too_large", str(exc), details)
     if isinstance(exc, NotFound):
-        return Described(404, "not_found", _text(exc, "not found"))
+        return ErrorEnvelope(404, "not_found", _text(exc, "not found"))
     if isinstance(exc, RunStateError):
-        return Described(409, "invalid_state", _text(exc, "the run cannot do that now"))
+        return ErrorEnvelope(409, "invalid_state", _text(exc, "the run cannot do that now"))
     if isinstance(exc, VersionConflict):
         details = {"field": "base_version", "base_version": exc.base, "latest": exc.current}
-        return Described(409, "version_conflict", str(exc), details)
+        return ErrorEnvelope(409, "version_conflict", str(exc), details)
     if isinstance(exc, Conflict):
-        return Described(409, "conflict", _text(exc, "conflicts with what is stored"))
+        return ErrorEnvelope(409, "conflict", _text(exc, "conflicts with what is stored"))
     if isinstance(exc, web.HTTPError):
         code = exc.status_code
         message = exc.log_message % exc.args if exc.log_message and exc.args else exc.log_message
         if code == 403 and not message:
             message = AUTH_REQUIRED
-        return Described(
+        return ErrorEnvelope(
             code,
             _HTTP_CODES.get(code, "http_error"),
             message or exc.reason or responses.get(code, "error"),
         )
     if exc is None and status < 500:
-        return Described(status, _HTTP_CODES.get(status, "http_error"), responses.get(status, ""))
-    return Described(500, "internal_error", "internal server error; the server log has details")
+        return ErrorEnvelope(
+            status, _HTTP_CODES.get(status, "http_error"), responses.get(status, "")
+        )
+    return ErrorEnvelope(500, "internal_error", "internal server error; the server log has details")
 
 
 def _text(exc: BaseException, fallback: str) -> str:

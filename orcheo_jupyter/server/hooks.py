@@ -17,11 +17,11 @@ from pydantic import BaseModel, Field
 from tornado.web import RequestHandler
 
 from .. import tracing
+from ..common.api_errors import ErrorEnvelope
 from ..ops import metrics
 from ..triggers import WebhookRejected, WebhookRequest
 from .base import ErrorsMixin, Replies, document
 from .body_limit import BodyLimitMixin
-from .errors import Described
 
 if TYPE_CHECKING:
     from .app import OrcheoApp
@@ -65,7 +65,7 @@ class WebhookHandler(BodyLimitMixin, ErrorsMixin, Replies, ExtensionHandlerMixin
     def _error(self, exc: WebhookRejected) -> None:
         for name, value in exc.headers.items():
             self.set_header(name, value)
-        self.reply(exc.status, Described(exc.status, exc.code, exc.message, exc.details).body())
+        self.reply(exc.status, ErrorEnvelope(exc.status, exc.code, exc.message, exc.details).body())
 
     async def _deliver(self, ref: str) -> None:
         self.raise_deferred_error()  # a body refused by its size, read and dropped

@@ -11,15 +11,27 @@ from websockets.exceptions import InvalidStatus
 from websockets.http11 import Response
 
 from orcheo_jupyter.client import OrcheoAPIError, OrcheoClient
-from orcheo_jupyter.client.errors import error_envelope
 from orcheo_jupyter.client.executor import _handshake_error
+from orcheo_jupyter.common.api_errors import ErrorEnvelope
 
 ENVELOPE = {"error": {"code": "not_found", "message": "no run 'r1'", "details": {"id": "r1"}}}
 
 
 def test_the_envelope_gives_code_message_and_details() -> None:
-    found = error_envelope(json.dumps(ENVELOPE).encode(), "Not Found")
-    assert found == ("not_found", "no run 'r1'", {"id": "r1"})
+    found = ErrorEnvelope.read(404, json.dumps(ENVELOPE).encode(), "Not Found")
+    assert found == ErrorEnvelope(404, "not_found", "no run 'r1'", {"id": "r1"})
+
+
+def test_what_the_server_writes_the_client_reads_back() -> None:
+    # One definition of the wire format for both sides (the server's describe() makes it).
+    from orcheo_jupyter.server.errors import describe
+    from orcheo_jupyter.store.base import NotFound
+
+    written = describe(NotFound("no run 'r1'"))
+    assert written.body() == {
+        "error": {"code": "not_found", "message": "no run 'r1'", "details": None}
+    }
+    assert ErrorEnvelope.read(404, json.dumps(written.body()).encode(), "Not Found") == written
 
 
 @pytest.mark.parametrize(
@@ -34,12 +46,13 @@ def test_the_envelope_gives_code_message_and_details() -> None:
     ],
 )
 def test_anything_else_is_an_http_error(body: bytes, quote: bool, message: str) -> None:
-    code, text, details = error_envelope(body, "Bad Gateway", quote_other=quote)
-    assert (code, text, details) == ("busy" if b"busy" in body else "http_error", message, None)
+    found = ErrorEnvelope.read(502, body, "Bad Gateway", quote_other=quote)
+    code = "busy" if b"busy" in body else "http_error"
+    assert found == ErrorEnvelope(502, code, message, None)
 
 
 def test_a_long_page_is_quoted_in_part() -> None:
-    assert error_envelope(b"x" * 1000, "r", quote_other=True)[1] == "x" * 300
+    assert ErrorEnvelope.read(502, b"x" * 1000, "r", quote_other=True).message == "x" * 300
 
 
 def test_http_answers_read_the_envelope() -> None:
