@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..runtime.admission import admit_batch
 from ..spec.io import stored_form
 from ..spec.models import Trigger
+from ..store.errors import VersionConflict
 from ..triggers.config import DispatchPolicy
 from ..triggers.records import Job
 from .authz import EXECUTE, READ, TRIGGERS, WRITE
@@ -25,6 +26,9 @@ if TYPE_CHECKING:
     from ..triggers import TriggerService
 
 MAX_BATCH = 1000
+#: Times a triggers update is applied to the latest version when saves keep landing
+#: between its read and its write (each retry re-reads what they stored).
+_TRIGGER_WRITE_ATTEMPTS = 3
 
 
 class _Body(BaseModel):
@@ -220,15 +224,27 @@ class WorkflowTriggersHandler(_TriggerBase):
         store = (await self.executor()).store
         workflow = await store.get_workflow(workflow_id)
         if body.triggers is not None:
-            latest = await store.get_version(workflow.id)
-            assert latest.document is not None
-            doc = self.orcheo.documents.parsed(latest.checksum, latest.document)
-            doc = doc.model_copy(update={"triggers": list(body.triggers)})
-            check_triggers(doc, workflow.id)
-            checksum, text = stored_form(doc)
-            await store.add_version(
-                workflow.id, doc.name, doc.description, list(doc.tags), checksum, text
-            )
+            for attempt in range(_TRIGGER_WRITE_ATTEMPTS):
+                latest = await store.get_version(workflow.id)
+                assert latest.document is not None
+                doc = self.orcheo.documents.parsed(latest.checksum, latest.document)
+                doc = doc.model_copy(update={"triggers": list(body.triggers)})
+                check_triggers(doc, workflow.id)
+                checksum, text = stored_form(doc)
+                try:  # on the version read: a save made meanwhile is not replaced
+                    await store.add_version(
+                        workflow.id,
+                        doc.name,
+                        doc.description,
+                        list(doc.tags),
+                        checksum,
+                        text,
+                        base_version=latest.version,
+                    )
+                    break
+                except VersionConflict:
+                    if attempt + 1 == _TRIGGER_WRITE_ATTEMPTS:
+                        raise  # 409: saved again and again meanwhile
             await service.register(workflow.id)
         if body.policy is not None:
             await service.dispatcher.set_policy(workflow.id, body.policy)

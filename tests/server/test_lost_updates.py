@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
+
 from tests.conftest import linear_doc
 
 from .conftest import Call
@@ -116,3 +118,43 @@ async def test_of_concurrent_saves_from_one_version_exactly_one_is_stored(api: C
     stored = await api("GET", "workflows", wid)
     assert stored.body["latest_version"] == 2
     assert stored.body["document"]["graph"] == winner.body["document"]["graph"]
+
+
+async def test_a_triggers_update_keeps_a_save_made_while_it_was_applied(
+    api: Call, jp_serverapp: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PUT /triggers reads the latest version and stores it with new triggers: a save that
+    lands between the read and the write is kept (the update is applied to it), where it
+    was replaced by the triggers on the older graph."""
+    created = await api("POST", "workflows", json_body=_doc("a"))
+    wid = created.body["id"]
+    (orcheo,) = [
+        a
+        for a in jp_serverapp.extension_manager.extension_apps["orcheo_jupyter"]
+        if hasattr(a, "get_executor")
+    ]
+    store = (await orcheo.get_executor()).store
+    original = store.add_version
+    someone: list[Any] = []
+
+    async def meanwhile(*args: Any, **kwargs: Any) -> Any:
+        if not someone:  # someone else's save lands just before the triggers' write
+            someone.append(None)  # their own write goes straight through
+            theirs = {**_doc("a", "theirs"), "id": wid}
+            someone[0] = await api(
+                "PUT", "workflows", wid, json_body=theirs, params={"base_version": 1}
+            )
+        return await original(*args, **kwargs)
+
+    monkeypatch.setattr(store, "add_version", meanwhile)
+    update = {
+        "triggers": [{"type": "cron", "id": "nightly", "config": {"expression": "0 3 * * *"}}]
+    }
+    reply = await api("PUT", "workflows", wid, "triggers", json_body=update)
+    assert reply.code == 200, reply.body
+    assert someone[0].code == 200 and someone[0].body["version"] == 2
+    stored = await api("GET", "workflows", wid)
+    assert stored.body["latest_version"] == 3
+    document = stored.body["document"]
+    assert [n["id"] for n in document["graph"]["ir"]["nodes"]] == ["a", "theirs"]
+    assert [t["id"] for t in document["triggers"]] == ["nightly"]
