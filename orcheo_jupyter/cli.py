@@ -111,18 +111,15 @@ def _load(path: str, entrypoint: str | None = None) -> Any:
     return load_file(path, entrypoint)
 
 
-def _names(text: str | None) -> list[str]:
-    return [n.strip() for n in (text or "").split(",") if n.strip()]
-
-
 def cmd_run(args: argparse.Namespace) -> int:
     inputs = _inputs(args.inputs)  # admitted (defaults, inputs_schema) when the run is submitted
-    config = _json_arg(args.config, "--config") or {}
-    if args.break_before or args.break_after:
-        config["breakpoints"] = {
-            "before": _names(args.break_before),
-            "after": _names(args.break_after),
-        }
+    from .runtime.breakpoints import into_config, node_list
+
+    config = into_config(
+        _json_arg(args.config, "--config") or {},
+        node_list(args.break_before),
+        node_list(args.break_after),
+    )
     doc = _load(args.path, args.entrypoint)
 
     async def go(executor: Any) -> int:

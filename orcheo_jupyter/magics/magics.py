@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from IPython.core.magic import Magics, line_cell_magic, magics_class
 from IPython.display import display
 
-from ..runtime import background
+from ..runtime import background, breakpoints
 from ..runtime.outcomes import RunStateError
 from ..spec.diff import diff_documents, format_diff
 from ..spec.io import stored_form
@@ -143,10 +143,6 @@ def _message(exc: BaseException) -> str:
     if isinstance(exc, KeyError) and len(text) > 1 and text[0] == text[-1] and text[0] in "'\"":
         return text[1:-1]
     return text
-
-
-def _names(text: str | None) -> list[str]:
-    return [n.strip() for n in (text or "").split(",") if n.strip()]
 
 
 def _split(line: str) -> list[str]:
@@ -511,12 +507,11 @@ class OrcheoMagics(Magics):
         config = _json_option(args.config, "--config") if args.config else None
         if config is not None and not isinstance(config, dict):
             raise OrcheoCellError('--config must be a JSON object such as {"configurable": {...}}')
-        if args.break_before or args.break_after:
-            config = dict(config or {})
-            config["breakpoints"] = {
-                "before": _names(args.break_before),
-                "after": _names(args.break_after),
-            }
+        config = breakpoints.into_config(
+            config,
+            breakpoints.node_list(args.break_before),
+            breakpoints.node_list(args.break_after),
+        )
         retry = f"`%orcheo run {_raw.strip()} --force`"
         saved = self._save_resolved(args.name, args.force, "not run", retry)
         live = self.live.get(args.name)

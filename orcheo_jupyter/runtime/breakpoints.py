@@ -9,7 +9,7 @@ interrupt whose payload says where it stopped and shows the state, and
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..spec.models import FrozenIRGraph, WorkflowDocument
@@ -22,6 +22,22 @@ if TYPE_CHECKING:
 BREAKPOINTS = "breakpoints"
 #: The interrupt id a breakpoint pause is recorded under.
 BREAKPOINT_ID = "breakpoint"
+
+
+def into_config(
+    config: Mapping[str, Any] | None, before: Sequence[str], after: Sequence[str]
+) -> dict[str, Any] | None:
+    """A run config with breakpoints before and after these nodes: how every surface
+    (REST, CLI, magics, the canvas) puts the breakpoints a person asks for into the
+    config. ``config`` as it is when there are none."""
+    if not before and not after:
+        return None if config is None else dict(config)
+    return {**(config or {}), BREAKPOINTS: {"before": list(before), "after": list(after)}}
+
+
+def node_list(text: str | None) -> list[str]:
+    """Node ids as a command line gives them: ``"a, b"``."""
+    return [n.strip() for n in (text or "").split(",") if n.strip()]
 
 
 def requested(config: Mapping[str, Any]) -> dict[str, list[str]]:

@@ -7,6 +7,7 @@ import uuid
 from typing import Any
 
 from .. import tracing
+from ..runtime import breakpoints
 from ..runtime.admission import ManualStart, is_large
 from ..runtime.manual import ManualRefused
 from ..spec.io import stored_form, to_data
@@ -395,9 +396,7 @@ class ExecuteHandler(WorkflowBase):
         config = body.config.model_dump(exclude_none=True) if body.config else None
         # A start by hand: the workflow's manual triggers decide (admission.admit).
         manual = ManualStart(getattr(self.current_user, "username", None), body.comment)
-        if body.break_before or body.break_after:
-            config = dict(config or {})
-            config["breakpoints"] = {"before": body.break_before, "after": body.break_after}
+        config = breakpoints.into_config(config, body.break_before, body.break_after)
         # A caller's W3C ``traceparent``: the run's spans continue the caller's trace.
         try:
             with tracing.continued(self.request.headers):

@@ -22,7 +22,7 @@ import anywidget
 import traitlets
 
 from ..nodes import registry
-from ..runtime import background
+from ..runtime import background, breakpoints
 from ..spec import DocumentError, WorkflowDocument, to_data
 from ..spec.edits import EditError, apply_edits, changes_structure
 from ..spec.io import changed_elsewhere
@@ -373,12 +373,10 @@ class Canvas(anywidget.AnyWidget):
         Breakpoints toggled on the canvas travel in the run's config, so the run
         pauses there as an interrupt the canvas shows.
         """
-        config = None
-        if break_before or break_after:
-            if not isinstance(break_before, list) or not isinstance(break_after, list):
-                self._notice("Cannot run: breakpoints must be lists of node ids", "error")
-                return
-            config = {"breakpoints": {"before": break_before, "after": break_after}}
+        if not isinstance(break_before, list | tuple) or not isinstance(break_after, list | tuple):
+            self._notice("Cannot run: breakpoints must be lists of node ids", "error")
+            return
+        config = breakpoints.into_config(None, break_before, break_after)
         future = background.submit(self.workflow.arun(dict(inputs), config=config))
 
         def done(fut: Any) -> None:

@@ -69,3 +69,19 @@ async def test_fork_from_a_checkpoint_with_an_edited_state(executor: Executor) -
     assert (await executor.get_run(first.id)).final_state["results"]["b"] == 20  # type: ignore[index]
     with pytest.raises(RunStateError, match="a state patch needs a checkpoint_id"):
         await executor.rerun(first.id, None, state_patch={"results": {"b": 1}})
+
+
+async def test_every_surface_puts_breakpoints_into_the_config_one_way() -> None:
+    # REST, the CLI, the magics and the canvas all build the config with into_config.
+    from orcheo_jupyter.runtime.breakpoints import into_config, node_list, requested
+
+    assert into_config(None, [], []) is None
+    given = {"configurable": {"team": "ops"}}
+    assert into_config(given, (), []) == given
+    config = into_config(given, node_list(" b, c ,"), ("c",))
+    assert config == {
+        "configurable": {"team": "ops"},
+        "breakpoints": {"before": ["b", "c"], "after": ["c"]},
+    }
+    assert requested(config) == {"before": ["b", "c"], "after": ["c"]}
+    assert given == {"configurable": {"team": "ops"}}  # the caller's config is not changed
