@@ -20,7 +20,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from ..store.announcing import AnnouncingRepository
-from ..store.records import EventRecord, RunUpdate
+from ..store.records import RunBatch
 from .config import CANCEL_KEY, CONTROL_CHANNEL, EVENTS_CHANNEL
 
 log = logging.getLogger(__name__)
@@ -36,11 +36,11 @@ class PublishingRepository(AnnouncingRepository):
         super().__init__(inner)
         self._redis = redis
 
-    async def announce(self, events: list[EventRecord], updates: list[RunUpdate]) -> None:
+    async def announce(self, batch: RunBatch) -> None:
         runs: dict[str, int] = {}
-        for event in events:
+        for event in batch.events:
             runs[event.run_id] = max(runs.get(event.run_id, 0), event.seq)
-        for update in updates:
+        for update in batch.updates:
             runs.setdefault(update.run_id, 0)
         if runs:
             try:

@@ -40,7 +40,7 @@ from .wire import BlockingChannel
 
 if TYPE_CHECKING:
     from ..store.base import Repository
-    from ..store.records import EventRecord, RunUpdate
+    from ..store.records import RunBatch
 
 log = logging.getLogger("orcheo_jupyter.runner")
 
@@ -72,12 +72,12 @@ class ReportingRepository(AnnouncingRepository):
         super().__init__(inner)
         self._channel = channel
 
-    def announce_now(self, events: list[EventRecord], updates: list[RunUpdate]) -> None:
-        if events:
-            self._channel.send({"t": "events", "events": [e.as_dict() for e in events]})
+    def announce_now(self, batch: RunBatch) -> None:
+        if batch.events:
+            self._channel.send({"t": "events", "events": [e.as_dict() for e in batch.events]})
 
-    async def announce(self, events: list[EventRecord], updates: list[RunUpdate]) -> None:
-        self.announce_now(events, updates)
+    async def announce(self, batch: RunBatch) -> None:
+        self.announce_now(batch)
 
 
 class Runner:

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from ..common.span_rows import SpanRow
 from ..store.base import Repository
 from ..store.isolate import is_database_error, isolate
-from ..store.records import EventRecord, RunUpdate
+from ..store.records import EventRecord, RunBatch, RunUpdate
 from .write_behind import WriteBehind
 
 log = logging.getLogger(__name__)
@@ -57,21 +57,13 @@ class BatchWriter:
         await self._behind.flush()
 
     def _write_now(self) -> bool:
-        all_now = getattr(self._store, "write_all_now", None)
+        # Spans first, in the same commit as the events and updates.
         try:
-            if self._spans and all_now is not None:
-                # Spans first, in the same commit as the events and updates.
-                if not all_now(self._spans, self._events, self._updates):
-                    return False
-                self._spans = []
-            else:
-                if self._spans and not self._write_spans_now():
-                    return False
-                if not self._store.write_batch_now(self._events, self._updates):
-                    return False
+            if not self._store.write_batch_now(RunBatch(self._events, self._updates, self._spans)):
+                return False
         except Exception:  # the drain retries it (spans on their own), and logs why
             return False
-        self._events, self._updates = [], []
+        self._events, self._updates, self._spans = [], [], []
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
@@ -84,13 +76,13 @@ class BatchWriter:
             self._timer.cancel()
             self._timer = None
         while self._events or self._updates or self._spans:
-            events, updates, spans = self._events, self._updates, self._spans
+            batch = RunBatch(self._events, self._updates, self._spans)
             self._events, self._updates, self._spans = [], [], []
             mark = self._behind.queued
-            for run_id, finished in spans:
+            for run_id, finished in batch.spans:
                 await self._write_spans(run_id, finished)
-            if events or updates:
-                await self._write(events, updates)
+            if batch.events or batch.updates:
+                await self._write(batch.events, batch.updates)
             self._behind.written.advance(mark)
 
     async def _write(self, events: list[EventRecord], updates: list[RunUpdate]) -> None:
@@ -122,21 +114,6 @@ class BatchWriter:
             await asyncio.sleep(0.05 * 2**attempt)
         log.error("orcheo: gave up writing %d events/updates", len(pending))
 
-    def _write_spans_now(self) -> bool:
-        """The queued spans, committed here if the store can do it at once (SQLite)."""
-        now = getattr(self._store, "add_spans_now", None)
-        if now is None:
-            return False
-        while self._spans:
-            run_id, spans = self._spans[0]
-            try:
-                if not now(run_id, spans):
-                    return False
-            except Exception:  # the drain retries it, and logs why
-                return False
-            self._spans.pop(0)
-        return True
-
     async def _write_spans(self, run_id: str, spans: Sequence[SpanRow]) -> None:
         """A run's spans; a trace that cannot be stored never holds back its events."""
         try:
@@ -147,7 +124,7 @@ class BatchWriter:
     async def _write_part(self, part: Sequence[EventRecord | RunUpdate]) -> list[None]:
         events = [item for item in part if isinstance(item, EventRecord)]
         updates = [item for item in part if isinstance(item, RunUpdate)]
-        await self._store.write_batch(events, updates)
+        await self._store.write_batch(RunBatch(events, updates))
         return [None] * len(part)
 
     async def close(self) -> None:

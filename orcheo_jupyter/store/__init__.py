@@ -3,6 +3,7 @@
 from .base import Conflict, NotFound, Repository
 from .records import (
     EventRecord,
+    RunBatch,
     RunRecord,
     RunUpdate,
     TransitionRecord,
@@ -16,6 +17,7 @@ __all__ = [
     "EventRecord",
     "NotFound",
     "Repository",
+    "RunBatch",
     "RunRecord",
     "RunUpdate",
     "SqliteRepository",

@@ -3,18 +3,16 @@
 A runner process tells its server over its socket; a Celery worker (and a server
 handing runs to workers) announces on Redis. Followers elsewhere learn of new
 events only from these announcements, so every write that commits events comes
-through here: the awaited ``write_batch`` and the at-once paths a flush takes
-(``write_batch_now``, and ``write_all_now``, which a settling run's spans ride on).
+through here: the awaited ``write_batch`` and the at-once ``write_batch_now`` a
+flush takes (whose batch also carries a settling run's spans).
 Everything else is the inner repository's own.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from ..common.span_rows import SpanRow
-from .records import EventRecord, RunUpdate
+from .records import RunBatch
 
 
 class AnnouncingRepository:
@@ -34,36 +32,24 @@ class AnnouncingRepository:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
 
-    async def announce(self, events: list[EventRecord], updates: list[RunUpdate]) -> None:
-        """Tell the listeners that ``events`` and ``updates`` are committed."""
+    async def announce(self, batch: RunBatch) -> None:
+        """Tell the listeners that the batch's events and updates are committed."""
         raise NotImplementedError
 
-    def announce_now(self, events: list[EventRecord], updates: list[RunUpdate]) -> None:
+    def announce_now(self, batch: RunBatch) -> None:
         """``announce`` on the caller's thread, without waiting (``announces_at_once``)."""
         raise NotImplementedError
 
-    async def write_batch(self, events: list[EventRecord], updates: list[RunUpdate]) -> None:
-        await self._inner.write_batch(events, updates)
-        await self.announce(events, updates)
+    async def write_batch(self, batch: RunBatch) -> None:
+        await self._inner.write_batch(batch)
+        await self.announce(batch)
 
-    def write_batch_now(self, events: list[EventRecord], updates: list[RunUpdate]) -> bool:
+    def write_batch_now(self, batch: RunBatch) -> bool:
+        """The inner store's at-once write (spans included), announced; False (nothing
+        written) when the announcement would wait and there is something to write."""
         if not self.announces_at_once:
-            return not events and not updates  # nothing to write, nothing to announce
-        if not self._inner.write_batch_now(events, updates):
+            return batch.empty
+        if not self._inner.write_batch_now(batch):
             return False
-        self.announce_now(events, updates)
-        return True
-
-    def write_all_now(
-        self,
-        spans: list[tuple[str, Sequence[SpanRow]]],
-        events: list[EventRecord],
-        updates: list[RunUpdate],
-    ) -> bool:
-        """The inner store's one-transaction write of spans, events and updates, announced;
-        False (nothing written) when it has none or the announcement would wait."""
-        write = getattr(self._inner, "write_all_now", None)
-        if write is None or not self.announces_at_once or not write(spans, events, updates):
-            return False
-        self.announce_now(events, updates)
+        self.announce_now(batch)
         return True

@@ -11,7 +11,7 @@ from abc import abstractmethod
 
 from .errors import Conflict, NotFound
 from .fencing import Fence
-from .records import EventRecord, RunRecord, RunUpdate
+from .records import RunBatch, RunRecord
 from .run_queries import RunQueries
 from .sql import SqlStore
 from .workflow_tables import WorkflowTables
@@ -27,17 +27,17 @@ class Repository(SqlStore, WorkflowTables, RunQueries):
     async def create_run(self, run: RunRecord, document_body: str | None = None) -> None: ...
 
     @abstractmethod
-    async def write_batch(self, events: list[EventRecord], updates: list[RunUpdate]) -> None: ...
+    async def write_batch(self, batch: RunBatch) -> None:
+        """The batch's spans, events and run updates (of possibly many runs), in that
+        order, in one transaction."""
 
     @abstractmethod
-    def write_batch_now(self, events: list[EventRecord], updates: list[RunUpdate]) -> bool:
+    def write_batch_now(self, batch: RunBatch) -> bool:
         """The same, synchronously, when it can be done at once without waiting (else
         False and nothing written): a flush that cannot be cancelled halfway."""
 
     @abstractmethod
-    async def write_fenced(
-        self, events: list[EventRecord], updates: list[RunUpdate], fence: Fence
-    ) -> set[str]:
+    async def write_fenced(self, batch: RunBatch, fence: Fence) -> set[str]:
         """``write_batch`` of the runs whose lease ``fence.owner`` holds, checked (and
         held against a take-over) in the write's own transaction; the runs refused."""
 

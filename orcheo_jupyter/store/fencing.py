@@ -11,13 +11,12 @@ transaction as the write, so a stale process can never write after losing a run.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
-from ..common.span_rows import SpanRow
-from .records import EventRecord, RunUpdate
+from .records import RunBatch
 
 
 class LeaseLost(RuntimeError):
@@ -38,22 +37,6 @@ class Fence:
 current_lease: ContextVar[tuple[str, str] | None] = ContextVar("orcheo_lease", default=None)
 
 
-def split_by_run(
-    events: list[EventRecord], updates: list[RunUpdate], refused: set[str]
-) -> tuple[list[EventRecord], list[RunUpdate]]:
-    """``events`` and ``updates`` without those of the ``refused`` runs (order kept)."""
-    if not refused:
-        return events, updates
-    return (
-        [e for e in events if e.run_id not in refused],
-        [u for u in updates if u.run_id not in refused],
-    )
-
-
-def runs_of(events: list[EventRecord], updates: list[RunUpdate]) -> set[str]:
-    return {e.run_id for e in events} | {u.run_id for u in updates}
-
-
 class FencedRepository:
     """Forwards every call to ``inner``; run events and updates are written fenced.
 
@@ -70,18 +53,10 @@ class FencedRepository:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
 
-    async def write_batch(self, events: list[EventRecord], updates: list[RunUpdate]) -> None:
-        refused = await self._inner.write_fenced(events, updates, self.fence)
+    async def write_batch(self, batch: RunBatch) -> None:
+        refused = await self._inner.write_fenced(batch, self.fence)
         if refused:
             self._on_lost(refused)
 
-    def write_batch_now(self, events: list[EventRecord], updates: list[RunUpdate]) -> bool:
-        return not events and not updates
-
-    def write_all_now(
-        self,
-        spans: list[tuple[str, Sequence[SpanRow]]],
-        events: list[EventRecord],
-        updates: list[RunUpdate],
-    ) -> bool:
-        return False
+    def write_batch_now(self, batch: RunBatch) -> bool:
+        return batch.empty

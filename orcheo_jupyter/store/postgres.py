@@ -17,13 +17,10 @@ from psycopg.types.json import Json
 from .base import Repository
 from .encoding import dumps
 from .errors import Conflict
-from .fencing import Fence, runs_of, split_by_run
+from .fencing import Fence
 from .postgres_pool import PostgresStore
-from .records import (
-    EventRecord,
-    RunRecord,
-    RunUpdate,
-)
+from .records import RunBatch, RunRecord, RunUpdate
+from .run_queries import ADD_SPAN
 from .run_rows import INSERT_RUN, JSON_FIELDS, RUN_COLUMNS, run_record, update_statement
 from .sql import Steps, postgres_sql
 from .workflow_tables import PUT_DOCUMENT
@@ -86,23 +83,21 @@ class PostgresRepository(PostgresStore, Repository):
         yield from ()  # one read: the rows hold everything
         return [_run(r) for r in found]
 
-    def write_batch_now(self, events: list[EventRecord], updates: list[RunUpdate]) -> bool:
+    def write_batch_now(self, batch: RunBatch) -> bool:
         """Never at once: every statement is a network round trip."""
-        return not events and not updates
+        return batch.empty
 
-    async def write_batch(self, events: list[EventRecord], updates: list[RunUpdate]) -> None:
-        """Events and run updates of possibly many runs, in one transaction, in order."""
-        if not events and not updates:
+    async def write_batch(self, batch: RunBatch) -> None:
+        """Spans, events and run updates of possibly many runs, in one transaction, in order."""
+        if batch.empty:
             return
         async with self._pool.connection() as conn, conn.transaction():
-            await _write_runs(conn, events, updates)
+            await _write_runs(conn, batch)
 
-    async def write_fenced(
-        self, events: list[EventRecord], updates: list[RunUpdate], fence: Fence
-    ) -> set[str]:
+    async def write_fenced(self, batch: RunBatch, fence: Fence) -> set[str]:
         """The lease rows are read FOR SHARE: a take-over (``try_lock``) waits for this
         commit, then finds these events stored."""
-        runs = runs_of(events, updates)
+        runs = batch.runs()
         if not runs:
             return set()
         names = {fence.lease(run_id): run_id for run_id in runs}
@@ -113,7 +108,7 @@ class PostgresRepository(PostgresStore, Repository):
             )
             held = {names[row["name"]] for row in await cur.fetchall()}
             refused = runs - held
-            await _write_runs(conn, *split_by_run(events, updates, refused))
+            await _write_runs(conn, batch.without(refused))
         return refused
 
     # --- leases and leader locks ----------------------------------------------
@@ -168,19 +163,24 @@ class PostgresRepository(PostgresStore, Repository):
         return None if row is None else str(row["owner"])
 
 
-async def _write_runs(conn: Any, events: list[EventRecord], updates: list[RunUpdate]) -> None:
-    """Events and run updates, in order, inside the caller's transaction."""
-    rows = [
-        (e.run_id, e.seq, _text(e.type), _text(e.node), e.at, _json(e.data, e.text)) for e in events
+async def _write_runs(conn: Any, batch: RunBatch) -> None:
+    """Spans, events and run updates, in order, inside the caller's transaction."""
+    spans = batch.span_rows()
+    events = [
+        (e.run_id, e.seq, _text(e.type), _text(e.node), e.at, _json(e.data, e.text))
+        for e in batch.events
     ]
-    if rows:
+    if spans or events:
         async with conn.cursor() as cur:
-            await cur.executemany(
-                "INSERT INTO run_events (run_id, seq, type, node, at, data)"
-                " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
-                rows,
-            )
-    for sql, params in (_update_statement(u) for u in updates):
+            if spans:
+                await cur.executemany(_ADD_SPAN, spans)
+            if events:
+                await cur.executemany(
+                    "INSERT INTO run_events (run_id, seq, type, node, at, data)"
+                    " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                    events,
+                )
+    for sql, params in (_update_statement(u) for u in batch.updates):
         await conn.execute(sql, params)
 
 
@@ -203,4 +203,5 @@ def _update_statement(update: RunUpdate) -> tuple[str, tuple[Any, ...]]:
 
 
 _PUT_DOC = postgres_sql(PUT_DOCUMENT)
+_ADD_SPAN = postgres_sql(ADD_SPAN)
 _INSERT_RUN = postgres_sql(INSERT_RUN)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..common.records import Record
+from ..common.span_rows import SpanRow
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,48 @@ class EventRecord:
             "node": self.node,
             "data": self.data,
         }
+
+
+@dataclass(frozen=True)
+class RunBatch:
+    """What one commit of run writes holds, in the order it is written: runs' finished
+    spans, their events, then run updates.
+
+    The write-behind (``runtime/writer.py``) builds one per flush; the stores and the
+    repositories in front of them (announcing, fencing) pass it on whole.
+    """
+
+    events: list[EventRecord] = field(default_factory=list)
+    updates: list[RunUpdate] = field(default_factory=list)
+    #: (run id, its finished spans) for traced runs: a settling run's spans ride on
+    #: the commit that settles it.
+    spans: list[tuple[str, Sequence[SpanRow]]] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not self.events and not self.updates and not self.spans
+
+    def runs(self) -> set[str]:
+        """The ids of the runs the batch writes for."""
+        return (
+            {e.run_id for e in self.events}
+            | {u.run_id for u in self.updates}
+            | {run_id for run_id, _ in self.spans}
+        )
+
+    def without(self, refused: set[str]) -> RunBatch:
+        """The batch without what it holds for the ``refused`` runs (order kept)."""
+        if not refused:
+            return self
+        return RunBatch(
+            [e for e in self.events if e.run_id not in refused],
+            [u for u in self.updates if u.run_id not in refused],
+            [s for s in self.spans if s[0] not in refused],
+        )
+
+    def span_rows(self) -> list[tuple[Any, ...]]:
+        """The spans as ``run_spans`` rows (``run_queries.ADD_SPAN``)."""
+        return [(run_id, *span) for run_id, kept in self.spans for span in kept]
 
 
 def reference(field: str) -> dict[str, str]:

@@ -8,21 +8,15 @@ transactions, and every write is one ``BEGIN IMMEDIATE`` transaction.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
-from ..common.span_rows import SpanRow
 from ..spec.values import loads_stored
 from .base import Repository
 from .encoding import dumps
 from .errors import Conflict
-from .fencing import Fence, runs_of, split_by_run
-from .records import (
-    EventRecord,
-    RunRecord,
-    RunUpdate,
-    reference,
-)
+from .fencing import Fence
+from .records import RunBatch, RunRecord, RunUpdate, reference
 from .run_queries import ADD_SPAN
 from .run_rows import INSERT_RUN, JSON_FIELDS, RUN_COLUMNS, run_record, update_statement
 from .sql import Row, Steps, placeholders, rows
@@ -92,16 +86,14 @@ class SqliteRepository(SqliteStore, SqliteLocks, Repository):
             inputs = {r["run_id"]: r["inputs"] for r in kept}
         return [_run(row, inputs.get(row["id"])) for row in found]
 
-    async def write_batch(self, events: list[EventRecord], updates: list[RunUpdate]) -> None:
-        """Events and run updates of possibly many runs, in one transaction, in order."""
-        if events or updates:
-            await self._db.transaction(_batch_work(events, updates), inline=True)
+    async def write_batch(self, batch: RunBatch) -> None:
+        """Spans, events and run updates of possibly many runs, in one transaction, in order."""
+        if not batch.empty:
+            await self._db.transaction(_batch_work(batch), inline=True)
 
-    async def write_fenced(
-        self, events: list[EventRecord], updates: list[RunUpdate], fence: Fence
-    ) -> set[str]:
+    async def write_fenced(self, batch: RunBatch, fence: Fence) -> set[str]:
         """One immediate transaction: no other process can take a lease before it commits."""
-        runs = runs_of(events, updates)
+        runs = batch.runs()
         if not runs:
             return set()
         await self._lock_table()
@@ -114,49 +106,20 @@ class SqliteRepository(SqliteStore, SqliteLocks, Repository):
                 (fence.owner, *names),
             ).fetchall()
             refused = runs - {names[row[0]] for row in found}
-            _batch_work(*split_by_run(events, updates, refused))(conn)
+            _batch_work(batch.without(refused))(conn)
             return refused
 
         return await self._db.transaction(work, inline=True)
 
-    def write_batch_now(self, events: list[EventRecord], updates: list[RunUpdate]) -> bool:
-        """``write_batch`` on this thread if the database is free at once, else False."""
-        if not events and not updates:
-            return True
-        done, _ = self._db.transaction_now(_batch_work(events, updates))
-        return done
-
-    def write_all_now(
-        self,
-        spans: list[tuple[str, Sequence[SpanRow]]],
-        events: list[EventRecord],
-        updates: list[RunUpdate],
-    ) -> bool:
-        """Runs' finished spans, then events and updates, in one transaction on this
-        thread if the database is free at once, else False (nothing written).
+    def write_batch_now(self, batch: RunBatch) -> bool:
+        """``write_batch`` on this thread if the database is free at once, else False.
 
         A settling run's spans ride on the commit that settles it: no second
         transaction per run.
         """
-        rows = [(run_id, *span) for run_id, kept in spans for span in kept]
-        batch = _batch_work(events, updates)
-
-        def work(conn: sqlite3.Connection) -> None:
-            if rows:
-                conn.executemany(ADD_SPAN, rows)
-            batch(conn)
-
-        done, _ = self._db.transaction_now(work)
-        return done
-
-    def add_spans_now(self, run_id: str, spans: Sequence[SpanRow]) -> bool:
-        """``add_spans`` on this thread if the database is free at once, else False."""
-        rows = [(run_id, *span) for span in spans]
-
-        def work(conn: sqlite3.Connection) -> None:
-            conn.executemany(ADD_SPAN, rows)
-
-        done, _ = self._db.transaction_now(work)
+        if batch.empty:
+            return True
+        done, _ = self._db.transaction_now(_batch_work(batch))
         return done
 
 
@@ -188,21 +151,22 @@ def _run(row: sqlite3.Row, inputs: str | None = None) -> RunRecord:
     return run_record(data)
 
 
-def _batch_work(
-    events: list[EventRecord], updates: list[RunUpdate]
-) -> Callable[[sqlite3.Connection], None]:
-    rows = [
+def _batch_work(batch: RunBatch) -> Callable[[sqlite3.Connection], None]:
+    spans = batch.span_rows()
+    events = [
         (e.run_id, e.seq, e.type, e.node, e.at, e.text if e.text is not None else _dumps(e.data))
-        for e in events
+        for e in batch.events
     ]
-    statements = [_update_statement(u) for u in updates]
+    statements = [_update_statement(u) for u in batch.updates]
 
     def work(conn: sqlite3.Connection) -> None:
-        if rows:
+        if spans:
+            conn.executemany(ADD_SPAN, spans)
+        if events:
             conn.executemany(
                 "INSERT OR IGNORE INTO run_events (run_id, seq, type, node, at, data)"
                 " VALUES (?, ?, ?, ?, ?, ?)",
-                rows,
+                events,
             )
         for sql, params in statements:
             conn.execute(sql, params)

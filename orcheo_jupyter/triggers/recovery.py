@@ -27,7 +27,7 @@ from ..runtime.events import EventType, RunStatus
 from ..runtime.executor import Executor
 from ..runtime.owners import KERNEL_OWNER_PREFIX, owner_process, pid_alive
 from ..store.base import Conflict, Repository
-from ..store.records import EventRecord, RunRecord, RunUpdate
+from ..store.records import EventRecord, RunBatch, RunRecord, RunUpdate
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +73,7 @@ async def fail_run(store: Repository, record: RunRecord, cause: str, owner: str)
             "owner": owner,
         },
     )
-    await store.write_batch([event], [update])
+    await store.write_batch(RunBatch([event], [update]))
 
 
 async def store_failed_run(
@@ -107,7 +107,7 @@ async def store_failed_run(
     except Conflict:
         return  # an earlier attempt stored it
     event = EventRecord(run_id, 1, str(EventType.RUN_FAILED), now, None, {"error": cause})
-    await store.write_batch([event], [RunUpdate(run_id, now, {"last_seq": 1})])
+    await store.write_batch(RunBatch([event], [RunUpdate(run_id, now, {"last_seq": 1})]))
 
 
 async def recover_orphans(

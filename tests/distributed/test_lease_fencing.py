@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,7 @@ import pytest
 from orcheo_jupyter.distributed.config import Distributed
 from orcheo_jupyter.distributed.worker import WorkerRuntime
 from orcheo_jupyter.settings import Settings
-from orcheo_jupyter.store.records import EventRecord, RunUpdate
+from orcheo_jupyter.store.records import RunBatch
 from tests.conftest import code_doc
 from tests.services import PostgresServer
 
@@ -44,15 +44,12 @@ class HeldWrites:
     def release(self) -> None:
         self._loop.call_soon_threadsafe(self._open.set)
 
-    async def write_batch(self, events: list[EventRecord], updates: list[RunUpdate]) -> None:
+    async def write_batch(self, batch: RunBatch) -> None:
         await self._open.wait()
-        await self._inner.write_batch(events, updates)
+        await self._inner.write_batch(batch)
 
-    def write_batch_now(self, events: list[EventRecord], updates: list[RunUpdate]) -> bool:
-        return not events and not updates
-
-    def write_all_now(self, spans: Sequence[Any], events: Any, updates: Any) -> bool:
-        return False
+    def write_batch_now(self, batch: RunBatch) -> bool:
+        return batch.empty
 
 
 @pytest.fixture

@@ -55,7 +55,7 @@ STARTER = textwrap.dedent(
     import asyncio, sys
     from orcheo_jupyter.settings import Settings
     from orcheo_jupyter.runtime.executor import Executor
-    from orcheo_jupyter.store import RunRecord, EventRecord, RunUpdate
+    from orcheo_jupyter.store import RunRecord, EventRecord, RunUpdate, RunBatch
 
     async def main(dsn, tag):
         settings = Settings(repository_backend="postgres", checkpoint_backend="postgres",
@@ -66,11 +66,11 @@ STARTER = textwrap.dedent(
             rid = f"{tag}-{i}"
             await repo.create_run(RunRecord(id=rid, checksum="c", status="pending", inputs={},
                                             created_at="t", updated_at="t"))
-            await repo.write_batch(
+            await repo.write_batch(RunBatch(
                 [EventRecord(rid, s, "e", "t", None, {"s": s}) for s in range(1, 6)],
                 [RunUpdate(rid, "t", {"status": "running"}),
                  RunUpdate(rid, "t", {"status": "succeeded", "last_seq": 5})],
-            )
+            ))
         await ex.aclose()
 
     asyncio.run(main(sys.argv[1], sys.argv[2]))

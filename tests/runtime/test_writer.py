@@ -10,7 +10,7 @@ import pytest
 
 from orcheo_jupyter.common.span_rows import SpanRow
 from orcheo_jupyter.runtime.writer import BatchWriter
-from orcheo_jupyter.store.records import EventRecord, RunUpdate
+from orcheo_jupyter.store.records import EventRecord, RunBatch
 
 ROW: SpanRow = ("a", "4bf92f3577b34da6a3ce929d0e0e4736", None, "orcheo.run", 1, 2, "{}")
 
@@ -23,12 +23,12 @@ class SlowStore:
     def __init__(self) -> None:
         self.events: list[EventRecord] = []
 
-    def write_batch_now(self, events: list[EventRecord], updates: list[RunUpdate]) -> bool:
+    def write_batch_now(self, batch: RunBatch) -> bool:
         return False
 
-    async def write_batch(self, events: list[EventRecord], updates: list[RunUpdate]) -> None:
+    async def write_batch(self, batch: RunBatch) -> None:
         await asyncio.sleep(0.1)
-        self.events += events
+        self.events += batch.events
 
 
 async def test_a_flush_cancelled_mid_write_still_commits_its_batch() -> None:
@@ -62,9 +62,9 @@ class FreeStore(SlowStore):
         super().__init__()
         self.now: list[int] = []
 
-    def write_batch_now(self, events: list[EventRecord], updates: list[RunUpdate]) -> bool:
-        self.now += [e.seq for e in events]
-        self.events += events
+    def write_batch_now(self, batch: RunBatch) -> bool:
+        self.now += [e.seq for e in batch.events]
+        self.events += batch.events
         return True
 
 
@@ -96,28 +96,22 @@ async def test_a_flush_during_a_slow_write_waits_for_it_and_keeps_order() -> Non
 
 
 class SpanStore:
-    """Records which writes a flush makes; ``all_now`` can be told to fail."""
+    """Records which writes a flush makes; the at-once write can be told to fail."""
 
-    def __init__(self, fail_all_now: bool = False) -> None:
-        self.fail_all_now = fail_all_now
+    def __init__(self, fail_now: bool = False) -> None:
+        self.fail_now = fail_now
         self.calls: list[tuple[str, Any]] = []
 
-    def write_all_now(
-        self,
-        spans: list[tuple[str, Sequence[SpanRow]]],
-        events: list[EventRecord],
-        updates: list[RunUpdate],
-    ) -> bool:
-        if self.fail_all_now:
+    def write_batch_now(self, batch: RunBatch) -> bool:
+        if self.fail_now:
             raise ValueError("span not storable")
-        self.calls.append(("all_now", ([r for r, _ in spans], [e.seq for e in events])))
+        spans = [r for r, _ in batch.spans]
+        self.calls.append(("now", (spans, [e.seq for e in batch.events])))
         return True
 
-    def write_batch_now(self, events: list[EventRecord], updates: list[RunUpdate]) -> bool:
-        return False  # busy: the drain writes them
-
-    async def write_batch(self, events: list[EventRecord], updates: list[RunUpdate]) -> None:
-        self.calls.append(("batch", [e.seq for e in events]))
+    async def write_batch(self, batch: RunBatch) -> None:
+        assert not batch.spans  # the drain writes spans on their own, isolated
+        self.calls.append(("batch", [e.seq for e in batch.events]))
 
     async def add_spans(self, run_id: str, spans: Sequence[SpanRow]) -> None:
         self.calls.append(("spans", run_id))
@@ -129,12 +123,12 @@ async def test_a_settling_runs_spans_share_the_commit_of_its_events() -> None:
     writer.add_spans("r", [ROW])
     writer.add_event(_event(1))
     await writer.flush()
-    assert store.calls == [("all_now", (["r"], [1]))]  # one transaction, nothing else
+    assert store.calls == [("now", (["r"], [1]))]  # one transaction, nothing else
     await writer.close()
 
 
 async def test_spans_that_cannot_be_written_at_once_never_hold_back_events() -> None:
-    store = SpanStore(fail_all_now=True)
+    store = SpanStore(fail_now=True)
     writer = BatchWriter(store, delay=10)  # type: ignore[arg-type]
     writer.add_spans("r", [ROW])
     writer.add_event(_event(1))

@@ -17,7 +17,7 @@ from orcheo_jupyter.distributed.config import EVENTS_CHANNEL
 from orcheo_jupyter.distributed.fanout import PublishingRepository
 from orcheo_jupyter.runners.runner import ReportingRepository
 from orcheo_jupyter.runtime.writer import BatchWriter
-from orcheo_jupyter.store import EventRecord, RunRecord, RunUpdate, SqliteRepository
+from orcheo_jupyter.store import EventRecord, RunBatch, RunRecord, RunUpdate, SqliteRepository
 
 pytestmark = pytest.mark.asyncio
 
@@ -71,7 +71,7 @@ async def _settle_with_spans(store: Any) -> None:
 
 
 async def test_a_runner_reports_the_batch_its_spans_ride_on(repo: SqliteRepository) -> None:
-    # The spans and events are one at-once transaction (write_all_now): before, that
+    # The spans and events are one at-once transaction (write_batch_now): before, that
     # went straight to the inner store, and the server never heard of run_finished.
     channel = Channel()
     await _settle_with_spans(ReportingRepository(repo, channel))  # type: ignore[arg-type]
@@ -97,13 +97,13 @@ async def test_a_batch_is_committed_at_once_only_when_its_announcement_need_not_
 ) -> None:
     redis, channel = Redis(), Channel()
     publishing = PublishingRepository(repo, redis)  # type: ignore[arg-type]
-    assert publishing.write_batch_now([], []) is True  # nothing to write or announce
-    assert publishing.write_batch_now([_event(1)], []) is False
-    assert publishing.write_all_now([("r", [SPAN])], [_event(1)], []) is False
+    assert publishing.write_batch_now(RunBatch()) is True  # nothing to write or announce
+    assert publishing.write_batch_now(RunBatch([_event(1)])) is False
+    assert publishing.write_batch_now(RunBatch([_event(1)], spans=[("r", [SPAN])])) is False
     assert await repo.list_events("r") == [] and await repo.list_spans("r") == []
 
     reporting = ReportingRepository(repo, channel)  # type: ignore[arg-type]
-    assert reporting.write_batch_now([_event(1)], []) is True
+    assert reporting.write_batch_now(RunBatch([_event(1)])) is True
     assert [e.seq for e in await repo.list_events("r")] == [1]
     assert [[e["seq"] for e in m["events"]] for m in channel.sent] == [[1]]
     assert redis.published == []
@@ -112,7 +112,9 @@ async def test_a_batch_is_committed_at_once_only_when_its_announcement_need_not_
 async def test_everything_else_is_the_inner_repositorys(repo: SqliteRepository) -> None:
     redis = Redis()
     publishing = PublishingRepository(repo, redis)  # type: ignore[arg-type]
-    await publishing.write_batch([_event(1)], [RunUpdate("r", "t1", {"status": "running"})])
+    await publishing.write_batch(
+        RunBatch([_event(1)], [RunUpdate("r", "t1", {"status": "running"})])
+    )
     assert (await publishing.get_run("r")).status == "running"
     assert publishing.path == repo.path
     assert redis.published == [(EVENTS_CHANNEL, {"runs": {"r": 1}})]

@@ -13,18 +13,21 @@ import json
 import pytest
 
 from orcheo_jupyter import spec
-from orcheo_jupyter.common.span_rows import span_columns
+from orcheo_jupyter.common.span_rows import SpanRow, span_columns
 from orcheo_jupyter.store import (
     Conflict,
     EventRecord,
     NotFound,
     Repository,
+    RunBatch,
     RunRecord,
     RunUpdate,
     SqliteRepository,
 )
 from orcheo_jupyter.store.postgres import PostgresRepository
 from tests.conftest import linear_doc
+
+SPAN: SpanRow = ("a1", "4bf92f3577b34da6a3ce929d0e0e4736", None, "orcheo.run", 1, 2, "{}")
 
 
 def body(*names: str, name: str = "wf") -> tuple[str, str]:
@@ -105,11 +108,16 @@ async def test_batch_is_all_or_nothing(repo: Repository) -> None:
     )
     await repo.create_run(run, b)
     events = [EventRecord("r1", 1, "run_started", "t1", None, {})]
-    await repo.write_batch(events, [RunUpdate("r1", "t1", {"status": "running", "last_seq": 1})])
+    await repo.write_batch(
+        RunBatch(events, [RunUpdate("r1", "t1", {"status": "running", "last_seq": 1})])
+    )
     bad = [EventRecord("r1", 2, "node_started", "t2", "a", {})]
     with pytest.raises(ValueError, match="cannot update run fields"):
-        await repo.write_batch(bad, [RunUpdate("r1", "t2", {"nonsense": 1})])
+        await repo.write_batch(
+            RunBatch(bad, [RunUpdate("r1", "t2", {"nonsense": 1})], [("r1", [SPAN])])
+        )
     assert [e.seq for e in await repo.list_events("r1")] == [1]
+    assert await repo.list_spans("r1") == []  # the spans went with the failed batch
     stored = await repo.get_run("r1")
     assert stored.status == "running" and stored.inputs == {"x": 1}
     assert [t.status for t in await repo.list_transitions("r1")] == ["pending", "running"]
@@ -184,7 +192,7 @@ async def test_updates_record_each_transition(repo: Repository) -> None:
         ("t7", {"status": "succeeded", "error": None}),  # same status again: nothing new
     ]
     for at, fields in steps:
-        await repo.write_batch([], [RunUpdate("r1", at, fields)])
+        await repo.write_batch(RunBatch([], [RunUpdate("r1", at, fields)]))
     transitions = await repo.list_transitions("r1")
     assert [(t.status, t.at) for t in transitions] == [
         ("pending", "t0"),
@@ -211,10 +219,10 @@ async def test_events_replay_from_any_sequence_number(repo: Repository) -> None:
     await repo.create_run(run_record("r1"))
     await repo.create_run(run_record("r2"))
     first = [EventRecord("r1", s, "e", f"t{s}", "n" if s % 2 else None, {"s": s}) for s in (1, 2)]
-    await repo.write_batch([*first, EventRecord("r2", 1, "other", "t", None, {})], [])
+    await repo.write_batch(RunBatch([*first, EventRecord("r2", 1, "other", "t", None, {})]))
     later = [EventRecord("r1", s, "e", f"t{s}", None, {"s": s, "k": [s]}) for s in (3, 4, 5)]
     # a replayed (duplicate) event is ignored, never an error
-    await repo.write_batch([first[1], *later], [RunUpdate("r1", "t5", {"last_seq": 5})])
+    await repo.write_batch(RunBatch([first[1], *later], [RunUpdate("r1", "t5", {"last_seq": 5})]))
     events = await repo.list_events("r1")
     assert [e.seq for e in events] == [1, 2, 3, 4, 5]
     assert events[0] == EventRecord("r1", 1, "e", "t1", "n", {"s": 1})
@@ -231,7 +239,7 @@ async def test_list_runs_filters_orders_and_pages(repo: Repository) -> None:
         await repo.create_run(
             run_record(f"r{i}", workflow_id="wa" if i < 4 else "wb", at=f"2024-01-0{i + 1}")
         )
-    await repo.write_batch([], [RunUpdate("r1", "x", {"status": "succeeded"})])
+    await repo.write_batch(RunBatch([], [RunUpdate("r1", "x", {"status": "succeeded"})]))
     runs, total = await repo.list_runs(limit=3)
     assert total == 6 and [r.id for r in runs] == ["r5", "r4", "r3"]
     runs, _ = await repo.list_runs(limit=3, offset=3)
@@ -337,16 +345,18 @@ async def test_fenced_writes_store_only_runs_whose_lease_the_writer_holds(
     fence = Fence("w1", lambda run_id: f"run:{run_id}")
     events = [EventRecord(r, 1, "run_started", "t1", None, {}) for r in ("mine", "taken")]
     updates = [RunUpdate(r, "t1", {"status": "running", "last_seq": 1}) for r in ("mine", "taken")]
+    spans = [(r, [SPAN]) for r in ("mine", "taken")]
     # Lapsed but taken by no one: still w1's to write (and to renew).
-    assert await repo.write_fenced(events, updates, fence) == {"taken"}
+    assert await repo.write_fenced(RunBatch(events, updates, spans), fence) == {"taken"}
     assert [e.type for e in await repo.list_events("mine")] == ["run_started"]
-    assert await repo.list_events("taken") == []
+    assert [s["name"] for s in await repo.list_spans("mine")] == ["orcheo.run"]
+    assert await repo.list_events("taken") == [] and await repo.list_spans("taken") == []
     assert (await repo.get_run("taken")).status == "pending"
     assert (await repo.get_run("mine")).status == "running"
     assert await repo.renew_leases("w1", ["run:mine", "run:taken"], 30) == {"run:mine"}
     assert await repo.lock_owner("run:mine") == "w1"  # renewed although it had lapsed
     assert await repo.lock_owner("run:taken") == "w2"
-    assert await repo.write_fenced([], [], fence) == set()
+    assert await repo.write_fenced(RunBatch(), fence) == set()
 
 
 @pytest.mark.asyncio

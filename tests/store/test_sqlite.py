@@ -14,7 +14,7 @@ from orcheo_jupyter.store import SqliteRepository
 WRITER = textwrap.dedent(
     """
     import asyncio, sys
-    from orcheo_jupyter.store import SqliteRepository, RunRecord, EventRecord, RunUpdate
+    from orcheo_jupyter.store import SqliteRepository, RunRecord, EventRecord, RunUpdate, RunBatch
 
     async def main(path, tag):
         repo = SqliteRepository(path)
@@ -23,10 +23,10 @@ WRITER = textwrap.dedent(
             rid = f"{tag}-{i}"
             await repo.create_run(RunRecord(id=rid, checksum="c", status="pending", inputs={},
                                             created_at="t", updated_at="t"))
-            await repo.write_batch(
+            await repo.write_batch(RunBatch(
                 [EventRecord(rid, s, "e", "t", None, {"s": s}) for s in range(1, 6)],
                 [RunUpdate(rid, "t", {"status": "succeeded", "last_seq": 5})],
-            )
+            ))
         await repo.close()
 
     asyncio.run(main(sys.argv[1], sys.argv[2]))

@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from orcheo_jupyter.common.timestamps import utcnow
-from orcheo_jupyter.store.records import RunRecord
+from orcheo_jupyter.store.records import RunBatch, RunRecord
 from orcheo_jupyter.triggers import owner_alive, recover_orphans
 from tests.conftest import code_doc
 
@@ -113,7 +113,7 @@ async def test_runs_of_a_stopped_kernel_fail_and_no_other_run_is_swept(env: Env)
         EventRecord("kernel-dead", 3, "node_finished", now, "c", {"output": 1}),
         EventRecord("kernel-dead", 4, "node_started", now, "d"),
     ]
-    await store.write_batch(started, [RunUpdate("kernel-dead", now, {"last_seq": 1})])
+    await store.write_batch(RunBatch(started, [RunUpdate("kernel-dead", now, {"last_seq": 1})]))
 
     report = await recover_orphans(env.executor, exclude={"runner-dead"})
     assert not [r for r in report.resumed + list(report.failed) if r.startswith("kernel")]
