@@ -7,7 +7,9 @@ checked-in OpenAPI document from them, so the two cannot drift apart.
 
 from __future__ import annotations
 
-from typing import Any, Generic, Literal, TypeVar
+import dataclasses
+from collections.abc import Callable
+from typing import Any, Generic, Literal, TypeVar, get_type_hints
 
 from pydantic import (
     BaseModel,
@@ -15,11 +17,13 @@ from pydantic import (
     Field,
     ModelWrapValidatorHandler,
     PrivateAttr,
+    create_model,
     model_validator,
 )
 
 from ..spec.legacy import legacy_document, looks_legacy
 from ..spec.models import WorkflowDocument
+from ..store.records import VersionRecord, WorkflowRecord
 from .limits import MAX_INT
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
@@ -38,6 +42,35 @@ class _Body(_Model):
 
 
 T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
+
+
+def record_fields(
+    record: type[Any], *, leave_out: tuple[str, ...] = ()
+) -> Callable[[type[M]], type[M]]:
+    """Make the decorated response model carry ``record``'s fields, each required (an
+    answer always holds them all), except the record's ``private`` ones and ``leave_out``.
+
+    A store record's shape is what the API answers with (``Record.as_dict``): the
+    model takes it from the dataclass instead of restating it, so the two cannot drift.
+    The store knows nothing of this; the model may add fields of its own.
+    """
+
+    def derive(model: type[M]) -> type[M]:
+        hints = get_type_hints(record)
+        hidden = (*getattr(record, "private", ()), *leave_out)
+        fields: dict[str, Any] = {
+            f.name: (hints[f.name], ...) for f in dataclasses.fields(record) if f.name not in hidden
+        }
+        return create_model(
+            model.__name__,
+            __base__=model,
+            __module__=model.__module__,
+            __doc__=model.__doc__,
+            **fields,
+        )
+
+    return derive
 
 
 class Page(_Model, Generic[T]):
@@ -296,15 +329,9 @@ class ErrorBody(_Model):
     error: ErrorDetail
 
 
+@record_fields(WorkflowRecord)
 class WorkflowSummary(_Model):
-    id: str
-    name: str
-    slug: str
-    description: str
-    tags: list[str]
-    latest_version: int
-    created_at: str
-    updated_at: str
+    pass
 
 
 class WorkflowDetail(WorkflowSummary):
@@ -321,11 +348,9 @@ class WorkflowPage(Page[WorkflowSummary]):
     pass
 
 
+@record_fields(VersionRecord, leave_out=("document",))
 class VersionSummary(_Model):
-    workflow_id: str
-    version: int
-    checksum: str
-    created_at: str
+    pass
 
 
 class VersionDetail(VersionSummary):

@@ -16,10 +16,10 @@ from ..spec.io import stored_form
 from ..spec.models import Trigger
 from ..store.errors import VersionConflict
 from ..triggers.config import DispatchPolicy
-from ..triggers.records import Job
+from ..triggers.records import Delivery, Job
 from .authz import EXECUTE, READ, TRIGGERS, WRITE
 from .base import OrcheoHandler, operation
-from .models import MAX_INT, Page, PageQuery, RunConfig
+from .models import MAX_INT, Page, PageQuery, RunConfig, record_fields
 from .services import check_triggers
 
 if TYPE_CHECKING:
@@ -164,18 +164,9 @@ class RetryAccepted(BaseModel):
     job_id: str
 
 
+@record_fields(Delivery)
 class DeliveryOut(BaseModel):
-    id: str
-    workflow_id: str
-    job_id: str
-    run_id: str
-    received_at: str
-    method: str
-    idempotency_key: str | None
-    headers: dict[str, str]
-    query: dict[str, Any]
-    body_sha256: str
-    body_bytes: int
+    pass
 
 
 class DeliveryPage(Page[DeliveryOut]):

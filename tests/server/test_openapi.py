@@ -15,6 +15,8 @@ from pathlib import Path
 
 from orcheo_jupyter.server.openapi import CHECKED_IN, build_openapi, openapi_text
 from orcheo_jupyter.server.routes import routes
+from orcheo_jupyter.store.records import VersionRecord, WorkflowRecord
+from orcheo_jupyter.triggers.records import Delivery
 
 from .conftest import Call
 from .headless import Headless
@@ -42,6 +44,25 @@ def test_document_covers_every_route_and_operation() -> None:
     assert execute["responses"]["202"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/ExecutionAccepted"
     }
+
+
+def test_record_shaped_answers_document_exactly_what_the_record_answers() -> None:
+    """Summaries of workflows and versions and stored deliveries are the store records'
+    ``as_dict`` (private fields left out): the document lists those keys, all required."""
+    schemas = build_openapi()["components"]["schemas"]
+    at = "2026-12-07T00:00:00+00:00"
+    answers = {
+        "WorkflowSummary": WorkflowRecord("w", "n", "n", "", ["t"], 1, at, at).as_dict(),
+        "VersionSummary": {
+            k: v for k, v in VersionRecord("w", 1, "c", at).as_dict().items() if k != "document"
+        },
+        "DeliveryOut": Delivery("d", "w", "j", "r", at, "POST", signature="s").as_dict(),
+    }
+    for name, answer in answers.items():
+        schema = schemas[name]
+        assert list(schema["properties"]) == list(answer), name
+        assert schema["required"] == list(answer), name
+    assert "signature" not in schemas["DeliveryOut"]["properties"]  # stays inside the server
 
 
 async def test_served_document_uses_the_server_base_url(api: Call, jp_base_url: str) -> None:
