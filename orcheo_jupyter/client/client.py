@@ -61,6 +61,15 @@ def _execute_body(inputs: Mapping[str, Any] | None, options: ExecuteOptions) -> 
     return body
 
 
+def _conflict(exc: OrcheoAPIError, workflow_id: str, method: str) -> OrcheoAPIError:
+    """A 409 ``version_conflict`` as ``VersionConflictError``; any other error as it is."""
+    details = exc.details if isinstance(exc.details, dict) else {}
+    if exc.code != "version_conflict" or not isinstance(details.get("latest"), int):
+        return exc
+    base = int(details.get("base_version") or 0)
+    return VersionConflictError(workflow_id, base, details["latest"], exc, method=method)
+
+
 def _seg(value: str) -> str:
     return quote(str(value), safe="")
 
@@ -164,16 +173,7 @@ class OrcheoClient(Closing):
         (``base_version=0``). ``overwrite=True`` stores it whatever the latest is (the
         version it replaces stays in the history).
         """
-        base = None if overwrite else base_version
-        if base is None and not overwrite:
-            base = self._versions.get(workflow_id, 0 if create else None)
-        if base is None and not overwrite:
-            raise ValueError(
-                f"update_workflow({workflow_id!r}): this client has not loaded or stored "
-                "that workflow, so which version the edit was made from is unknown: call "
-                f"get_workflow({workflow_id!r}) first or pass base_version=N (the version "
-                "it was made from), or overwrite=True to store it whatever the latest is"
-            )
+        base = self._base("update_workflow", workflow_id, base_version, overwrite, create)
         params: dict[str, Any] = {"base_version": base}
         if create:
             params["create"] = "true"
@@ -184,12 +184,9 @@ class OrcheoClient(Closing):
                 "PUT", f"workflows/{_seg(workflow_id)}", json=data, params=params
             )
         except OrcheoAPIError as exc:
-            details = exc.details if isinstance(exc.details, dict) else {}
-            if exc.code != "version_conflict" or not isinstance(details.get("latest"), int):
+            conflict = _conflict(exc, workflow_id, "update_workflow")
+            if not isinstance(conflict, VersionConflictError):
                 raise
-            conflict = VersionConflictError(
-                workflow_id, int(details.get("base_version") or 0), details["latest"], exc
-            )
             # A retried PUT whose first attempt was stored meets its own version.
             mine = self._own_retried_write(
                 workflow_id, data, conflict, len(self.http.retries) > retries
@@ -198,6 +195,49 @@ class OrcheoClient(Closing):
                 raise conflict from None
             answer = mine
         return self._loaded(answer, workflow_id)
+
+    def restore_version(
+        self,
+        workflow_id: str,
+        version: int,
+        *,
+        base_version: int | None = None,
+        overwrite: bool = False,
+    ) -> dict[str, Any]:
+        """Store version ``version``'s document as the new latest (``restored_from`` says
+        which), from ``base_version`` as ``update_workflow`` stores edits: by default the
+        version this client last loaded or stored, so a version someone stored since is
+        ``VersionConflictError`` and nothing is stored; ``overwrite=True`` restores anyway."""
+        base = self._base("restore_version", workflow_id, base_version, overwrite, False)
+        path = f"workflows/{_seg(workflow_id)}/versions/{int(version)}/restore"
+        try:
+            answer = self.http.request("POST", path, params={"base_version": base})
+        except OrcheoAPIError as exc:
+            raise _conflict(exc, workflow_id, "restore_version") from None
+        return self._loaded(answer, workflow_id)
+
+    def _base(
+        self,
+        method: str,
+        workflow_id: str,
+        base_version: int | None,
+        overwrite: bool,
+        create: bool,
+    ) -> int | None:
+        """The base_version ``method`` sends (None: overwrite); a ValueError when unknown."""
+        if overwrite:
+            return None
+        base = base_version
+        if base is None:
+            base = self._versions.get(workflow_id, 0 if create else None)
+        if base is None:
+            raise ValueError(
+                f"{method}({workflow_id!r}): this client has not loaded or stored "
+                "that workflow, so which version the edit was made from is unknown: call "
+                f"get_workflow({workflow_id!r}) first or pass base_version=N (the version "
+                "it was made from), or overwrite=True to store it whatever the latest is"
+            )
+        return base
 
     def _own_retried_write(
         self, workflow_id: str, data: dict[str, Any], conflict: VersionConflictError, retried: bool

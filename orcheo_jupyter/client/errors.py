@@ -41,14 +41,22 @@ class VersionConflictError(OrcheoAPIError):
     edit again, or store yours on top with ``update_workflow(..., overwrite=True)``.
     """
 
-    def __init__(self, workflow_id: str, base_version: int, latest: int, cause: OrcheoAPIError):
+    def __init__(
+        self,
+        workflow_id: str,
+        base_version: int,
+        latest: int,
+        cause: OrcheoAPIError,
+        *,
+        method: str = "update_workflow",
+    ) -> None:
         self.workflow_id, self.base_version, self.latest = workflow_id, base_version, latest
         since = "none (a new workflow)" if base_version == 0 else f"version {base_version}"
         message = (
             f"workflow {workflow_id} was stored by someone else since this edit began: this "
             f"edit was made from {since}, the server has version {latest}; nothing was "
             f"stored. get_workflow({workflow_id!r}) loads theirs (then apply the edit "
-            "again), update_workflow(..., overwrite=True) stores yours on top"
+            f"again), {method}(..., overwrite=True) stores yours on top"
         )
         super().__init__(
             cause.status, cause.code, message, cause.details, method=cause.method, url=cause.url

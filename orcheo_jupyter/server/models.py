@@ -308,6 +308,18 @@ class WorkflowPutQuery(_Body):
     )
 
 
+class RestoreQuery(_Body):
+    model_config = ConfigDict(extra="ignore")
+
+    base_version: int | None = Field(
+        None,
+        ge=1,
+        description="The latest version when the restore was chosen: when another is the "
+        "latest now (someone saved in between), 409 and nothing is stored, instead of the "
+        "restore silently replacing their version.",
+    )
+
+
 class ExecutionQuery(_Body):
     model_config = ConfigDict(extra="ignore")
 

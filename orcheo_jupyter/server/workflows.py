@@ -25,6 +25,7 @@ from .models import (
     ExecuteRequest,
     ExecutionAccepted,
     ImportPythonRequest,
+    RestoreQuery,
     ValidationReport,
     VersionDetail,
     VersionList,
@@ -345,11 +346,13 @@ class RestoreVersionHandler(WorkflowBase):
         summary="Make an earlier version current again, stored as a new version",
         description="The old document is checked as any save is (node configs, graph, "
         "triggers) and stored as the next version; no version is deleted or changed. "
-        "Restoring the document the latest version already has keeps its number.",
+        "Restoring the document the latest version already has keeps its number. With "
+        "base_version, a workflow saved by someone else since is a 409.",
+        query=RestoreQuery,
         responses={200: WorkflowDetail},
         errors=(409,),
     )
-    async def post(self, workflow_id: str, version: str) -> None:
+    async def post(self, workflow_id: str, version: str, *, query: RestoreQuery) -> None:
         number = parse_version(version)
         store = (await self.executor()).store
         workflow = await store.get_workflow(workflow_id)
@@ -360,7 +363,13 @@ class RestoreVersionHandler(WorkflowBase):
         check_triggers(doc, workflow.id)
         checksum, text = stored_form(doc)
         stored = await store.add_version(
-            workflow.id, doc.name, doc.description, list(doc.tags), checksum, text
+            workflow.id,
+            doc.name,
+            doc.description,
+            list(doc.tags),
+            checksum,
+            text,
+            base_version=query.base_version,
         )
         await triggers_changed(self.orcheo, workflow.id)
         workflow = await store.get_workflow(workflow.id)

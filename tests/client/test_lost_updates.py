@@ -146,3 +146,31 @@ def test_a_retried_save_whose_first_answer_was_lost_is_not_its_own_conflict(
         assert len(proxy.requests_to(f"/workflows/{wid}?", "PUT")) == 2  # stored, then retried
         assert flaky.known_version(wid) == 2
     assert [v["version"] for v in client.list_versions(wid)] == [1, 2]
+
+
+def test_a_restore_chosen_before_someone_else_stored_is_refused(
+    client: OrcheoClient, other: OrcheoClient
+) -> None:
+    name = f"restored-{uuid.uuid4().hex[:8]}"
+    wid = client.create_workflow(_doc("a", name=name))["id"]
+    client.update_workflow(wid, _doc("a", "b", name=name))
+    assert other.get_workflow(wid)["version"] == 2  # both see version 2 as the latest
+    client.update_workflow(wid, _doc("a", "b", "c", name=name))
+
+    with pytest.raises(VersionConflictError) as info:
+        other.restore_version(wid, 1)
+    assert (info.value.base_version, info.value.latest) == (2, 3)
+    assert str(info.value).endswith(
+        "restore_version(..., overwrite=True) stores yours on top (POST "
+        f"{other.base_url}/orcheo/api/workflows/{wid}/versions/1/restore?base_version=2)"
+    )
+    assert _node_ids(client.get_workflow(wid)) == ["a", "b", "c"]
+    assert [v["version"] for v in client.list_versions(wid)] == [1, 2, 3]
+
+    restored = other.restore_version(wid, 1, overwrite=True)
+    assert (restored["version"], restored["restored_from"]) == (4, 1)
+    assert _node_ids(restored) == ["a"] and other.known_version(wid) == 4
+    # Restoring from the version just loaded needs no overwrite.
+    assert other.restore_version(wid, 3)["version"] == 5
+    with pytest.raises(ValueError, match=r"^restore_version\("):
+        OrcheoClient(client.base_url, "unused").restore_version(wid, 1)

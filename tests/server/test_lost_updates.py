@@ -158,3 +158,24 @@ async def test_a_triggers_update_keeps_a_save_made_while_it_was_applied(
     document = stored.body["document"]
     assert [n["id"] for n in document["graph"]["ir"]["nodes"]] == ["a", "theirs"]
     assert [t["id"] for t in document["triggers"]] == ["nightly"]
+
+
+async def test_a_restore_with_an_older_base_version_is_refused(api: Call) -> None:
+    wid = (await api("POST", "workflows", json_body=_doc("a"))).body["id"]
+    await api("PUT", "workflows", wid, json_body=_doc("a", "b"))
+    await api("PUT", "workflows", wid, json_body=_doc("a", "c"))
+    late = await api(
+        "POST", "workflows", wid, "versions", "1", "restore", params={"base_version": 2}
+    )
+    assert late.code == 409, late.body
+    assert late.error["code"] == "version_conflict"
+    assert late.error["details"] == {"field": "base_version", "base_version": 2, "latest": 3}
+    assert (await api("GET", "workflows", wid)).body["latest_version"] == 3
+    bad = await api(
+        "POST", "workflows", wid, "versions", "1", "restore", params={"base_version": "0"}
+    )
+    assert bad.code == 422 and bad.error["message"].startswith("query.base_version: ")
+    done = await api(
+        "POST", "workflows", wid, "versions", "1", "restore", params={"base_version": 3}
+    )
+    assert done.code == 200 and done.body["version"] == 4 and done.body["restored_from"] == 1
