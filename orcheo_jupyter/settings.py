@@ -67,8 +67,7 @@ def _milliseconds(text: str, name: str) -> float:
         raise ValueError(f"{name} must be a number of milliseconds, not {text!r}") from None
 
 
-def flag(text: str, name: str) -> bool:
-    """A true/false setting (1/0, true/false, yes/no, on/off); a ValueError naming it else."""
+def _flag(text: str, name: str) -> bool:
     raw = text.strip().lower()
     if raw in ("0", "false", "no", "off"):
         return False
@@ -154,7 +153,7 @@ class Settings:
         default=DEFAULT_MAX_DEPTH, metadata=_env("ORCHEO_MAX_INPUT_DEPTH", parse=_input_depth)
     )
     #: Keep each run's OpenTelemetry spans with the run (its Trace tab, GET .../trace).
-    trace_store: bool = field(default=False, metadata=_env("ORCHEO_TRACE_STORE", parse=flag))
+    trace_store: bool = field(default=False, metadata=_env("ORCHEO_TRACE_STORE", parse=_flag))
 
     @property
     def checkpoint_min_interval(self) -> float:

@@ -4,10 +4,7 @@ Reading and checking happen first, before the server listens, so a broken bundle
 stops the server with the file and the problem instead of serving half of it.
 Storing is an upsert by the document's id: a new workflow, a new version when the
 document changed, nothing when it did not, so restarts and redeployments are safe.
-A bundle document that is an older stored version (the bundle deployed before, and
-someone stored a version on this server since: Lab, a notebook, the REST API) is not
-stored over theirs: a restart would otherwise revert their edits each time. The
-trigger services then register the stored workflows and arm their triggers.
+The trigger services then register the stored workflows and arm their triggers.
 """
 
 from __future__ import annotations
@@ -22,7 +19,6 @@ from ..spec.io import stored_form
 from ..spec.models import WorkflowDocument
 from ..spec.problems import DocumentError
 from ..store.base import NotFound, Repository
-from ..store.errors import VersionConflict
 from .bundle import MANIFEST
 from .collect import check
 from .notebook import SUFFIX
@@ -44,9 +40,7 @@ class Installed:
     workflow_id: str
     slug: str
     version: int
-    outcome: str  # "created" | "updated" | "unchanged" | "kept" (theirs, see ``install``)
-    #: "kept": the stored version the bundle's document is (older than ``version``).
-    bundled: int | None = None
+    outcome: str  # "created" | "updated" | "unchanged"
 
 
 def _files(directory: Path) -> list[Path]:
@@ -99,14 +93,8 @@ async def _find_by_name(store: Repository, name: str) -> str | None:
             return None
 
 
-async def install(
-    store: Repository, documents: list[BundledDocument], *, overwrite: bool = False
-) -> list[Installed]:
-    """Store each document under its id (created, new version, or unchanged).
-
-    A document that is an older stored version is "kept": the latest (stored on this
-    server since the bundle's was) stays, unless ``overwrite`` stores the bundle's on top.
-    """
+async def install(store: Repository, documents: list[BundledDocument]) -> list[Installed]:
+    """Store each document under its id (created, new version, or unchanged)."""
     done = []
     for item in documents:
         doc = item.document
@@ -122,34 +110,9 @@ async def install(
             )
             done.append(Installed(doc.name, record.id, record.slug, 1, "created"))
             continue
-        latest = await store.get_version(workflow_id, with_document=False)
-        if latest.checksum != checksum and not overwrite:
-            bundled = next(
-                (
-                    v.version
-                    for v in await store.list_versions(workflow_id)
-                    if v.checksum == checksum
-                ),
-                None,
-            )
-            if bundled is not None:
-                done.append(
-                    Installed(doc.name, before.id, before.slug, latest.version, "kept", bundled)
-                )
-                continue
-        try:
-            version = await store.add_version(
-                workflow_id,
-                doc.name,
-                doc.description,
-                tags,
-                checksum,
-                text,
-                base_version=None if overwrite else latest.version,
-            )
-        except VersionConflict as exc:  # stored by someone else just now: theirs stays
-            done.append(Installed(doc.name, before.id, before.slug, exc.current, "kept"))
-            continue
+        version = await store.add_version(
+            workflow_id, doc.name, doc.description, tags, checksum, text
+        )
         record = await store.get_workflow(workflow_id)
         outcome = "unchanged" if version.version == before.latest_version else "updated"
         done.append(Installed(doc.name, record.id, record.slug, version.version, outcome))

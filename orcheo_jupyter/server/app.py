@@ -27,7 +27,7 @@ from .. import __version__, ops
 from ..ingest.limits import DEFAULT_ALLOWED_IMPORTS, MAX_SCRIPT_BYTES
 from ..runners import RunnerConfig, default_runners
 from ..runners.config import GiB
-from ..settings import ENVIRONMENT, Settings, flag
+from ..settings import ENVIRONMENT, Settings
 from ..spec.values import BODY_ENVELOPE, DEFAULT_MAX_DEPTH, HIGHEST_MAX_DEPTH, ValueLimits
 from .body_limit import DEFAULT_MAX_BODY_BYTES, max_body_bytes
 from .routes import tornado_handlers
@@ -221,13 +221,6 @@ class OrcheoApp(ExtensionApp):
         "(a new version only when a document changed) and their triggers armed. "
         "ORCHEO_BUNDLE overrides.",
     ).tag(config=True)
-    bundle_overwrite = Bool(
-        False,
-        help="Store a bundle document over a version stored on this server since the bundle's "
-        "was (Lab, a notebook, the REST API). Off: such a workflow keeps that version and a "
-        "warning names both, so a restart never reverts edits made on the server. "
-        "ORCHEO_BUNDLE_OVERWRITE overrides.",
-    ).tag(config=True)
     aliases = {**ExtensionApp.aliases, "bundle": "OrcheoApp.bundle"}  # jupyter orcheo --bundle DIR
 
     @default("open_browser")
@@ -252,7 +245,6 @@ class OrcheoApp(ExtensionApp):
         if self.log_format or os.environ.get("ORCHEO_LOG_FORMAT"):
             ops.logs.configure(os.environ.get("ORCHEO_LOG_FORMAT") or self.log_format)
         self.log.info("orcheo: data in %s", self.orcheo_settings().data_dir)
-        self._bundle_overwrite = False
         self._bundle = self._read_bundle()
 
     def _read_bundle(self) -> list[Any]:
@@ -262,12 +254,9 @@ class OrcheoApp(ExtensionApp):
             return []
         from ..export.deploy import BundleError, read_bundle
 
-        raw = os.environ.get("ORCHEO_BUNDLE_OVERWRITE", "").strip()
         try:
-            read = flag(raw, "ORCHEO_BUNDLE_OVERWRITE") if raw else self.bundle_overwrite
-            self._bundle_overwrite = read
             return read_bundle(path)
-        except (BundleError, ValueError) as exc:
+        except BundleError as exc:
             self.log.critical("orcheo: cannot serve the bundle: %s", exc)
             raise SystemExit(f"orcheo: cannot serve the bundle: {exc}") from None
 
@@ -362,20 +351,7 @@ class OrcheoApp(ExtensionApp):
             from ..export.deploy import install
 
             log = getattr(getattr(self, "serverapp", None), "log", None) or self.log
-            overwrite = self._bundle_overwrite
-            for done in await install(executor.store, self._bundle, overwrite=overwrite):
-                if done.outcome == "kept":
-                    log.warning(
-                        "orcheo: bundle workflow %s: kept version %d, stored on this server "
-                        "since the bundle's document (%s; id %s); nothing stored. "
-                        "ORCHEO_BUNDLE_OVERWRITE=true (c.OrcheoApp.bundle_overwrite) stores "
-                        "the bundle's over it",
-                        done.name,
-                        done.version,
-                        f"its version {done.bundled}" if done.bundled else "stored just now",
-                        done.workflow_id,
-                    )
-                    continue
+            for done in await install(executor.store, self._bundle):
                 log.info(
                     "orcheo: bundle workflow %s: %s (id %s, version %d, /orcheo/hooks/%s)",
                     done.name,

@@ -9,7 +9,6 @@ import httpx
 import pytest
 
 from orcheo_jupyter import spec
-from orcheo_jupyter.client import OrcheoClient
 from orcheo_jupyter.export import export_notebook
 from orcheo_jupyter.export.bundle import Bundle
 from tests.export.fresh_venv import wait_run
@@ -98,61 +97,6 @@ def test_restarts_keep_versions_and_a_changed_document_is_a_new_version(
         assert (got["latest_version"], got["document"]["description"]) == (2, "now described")
     finally:
         server.stop()
-
-
-def test_a_restart_never_reverts_a_version_stored_on_the_server_since(
-    bundle: Bundle, tmp_path: Path
-) -> None:
-    """The bundle was deployed as version 1; someone stored version 2 on the server (Lab, a
-    notebook, REST). Restarting with the same bundle keeps theirs, saying so; the override
-    stores the bundle's on top."""
-    root = tmp_path / "server"
-    sched = bundle.workflows[1].id
-    server = start_headless(root, "--bundle", str(bundle.directory))
-    try:
-        with OrcheoClient(server.url, server.token) as api:
-            theirs = api.get_workflow(sched)["document"]
-            theirs["description"] = "edited on the server"
-            assert api.update_workflow(sched, theirs)["version"] == 2
-    finally:
-        server.stop()
-
-    server = start_headless(root, "--bundle", str(bundle.directory))
-    try:
-        got = httpx.get(f"{server.api}/workflows/{sched}", headers=server.headers).json()
-        assert (got["latest_version"], got["document"]["description"]) == (
-            2,
-            "edited on the server",
-        )
-    finally:
-        assert server.stop() == 0
-    assert _log_lines(server.log, "bundle workflow sched") == [
-        "orcheo: bundle workflow sched: kept version 2, stored on this server since the "
-        f"bundle's document (its version 1; id {sched}); nothing stored. "
-        "ORCHEO_BUNDLE_OVERWRITE=true (c.OrcheoApp.bundle_overwrite) stores the bundle's "
-        "over it"
-    ]
-    assert "bundle workflow hooked: unchanged" in "".join(_log_lines(server.log, "hooked"))
-
-    server = start_headless(
-        root, "--bundle", str(bundle.directory), env={"ORCHEO_BUNDLE_OVERWRITE": "true"}
-    )
-    try:
-        got = httpx.get(f"{server.api}/workflows/{sched}", headers=server.headers).json()
-        assert (got["latest_version"], got["document"]["description"]) == (3, "")
-        versions = httpx.get(f"{server.api}/workflows/{sched}/versions", headers=server.headers)
-        assert [v["version"] for v in versions.json()["items"]] == [1, 2, 3]
-    finally:
-        server.stop()
-
-    with pytest.raises(RuntimeError, match="jupyter orcheo exited") as caught:
-        start_headless(
-            root, "--bundle", str(bundle.directory), env={"ORCHEO_BUNDLE_OVERWRITE": "maybe"}
-        )
-    assert (
-        "orcheo: cannot serve the bundle: ORCHEO_BUNDLE_OVERWRITE must be true or false, "
-        "not 'maybe'" in str(caught.value)
-    )
 
 
 def test_a_bundle_that_cannot_be_served_stops_the_server(bundle: Bundle, tmp_path: Path) -> None:
