@@ -88,3 +88,56 @@ def test_canvas_edits_are_not_stored_over_a_version_stored_since(
     canvas._on_message(canvas, {"type": "diffs", "seq": 2, "view": "v", "diffs": again}, [])
     shell.ok("%orcheo run greet --quiet")
     assert store_call(lambda s: s.get_workflow(wid)).latest_version == 4
+
+
+def _new_kernel(shell: Shell) -> None:
+    """What a kernel restart forgets: the versions it loaded and stored, its workflows."""
+    magics = shell.ip.magics_manager.registry["OrcheoMagics"]
+    magics._bases.clear()
+    magics._saved.clear()
+    magics._built.clear()
+    magics.live.clear()
+
+
+def _save_file(edit: Any) -> None:
+    """A canvas Save (or a hand edit): the file changes, the store does not."""
+    doc = spec.load("greet.orcheo.json")
+    spec.save(edit(doc.model_copy(deep=True)), "greet.orcheo.json")
+
+
+def _moved(doc: Any) -> Any:
+    doc.canvas.positions = {"hello": {"x": 120.0, "y": 40.0}}
+    return doc
+
+
+def _reconfigured(doc: Any) -> Any:
+    doc.graph.ir.nodes[0].config = {"variables": {"text": "saved on the canvas"}}
+    return _moved(doc)
+
+
+def test_after_a_restart_edits_saved_to_the_file_are_stored_on_their_version(
+    shell: Shell,
+) -> None:
+    shell.ok(CELL)
+    wid = spec.load(shell.folder / "greet.orcheo.json").id
+    _save_file(_reconfigured)
+    _new_kernel(shell)
+
+    shell.ok("%orcheo run greet --quiet")
+    assert shell.ns["_orcheo_run"].results["hello"] == {"text": "saved on the canvas"}
+    assert store_call(lambda s: s.get_workflow(wid)).latest_version == 2
+
+
+def test_after_a_restart_a_moved_file_still_names_its_version(shell: Shell) -> None:
+    shell.ok(CELL)
+    wid = spec.load(shell.folder / "greet.orcheo.json").id
+    assert wid is not None
+    _save_file(_moved)
+    _someone_else_stores(wid)
+    _new_kernel(shell)
+
+    error = shell.cell("%orcheo run greet --quiet")
+    assert type(error).__name__ == "OrcheoCellError"
+    assert "was stored as version 2 by someone else" in str(error)
+    assert "since version 1, which this edit was made from" in str(error)
+    assert store_call(lambda s: s.get_workflow(wid)).latest_version == 2
