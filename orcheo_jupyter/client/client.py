@@ -224,20 +224,14 @@ class OrcheoClient(Closing):
         overwrite: bool,
         create: bool,
     ) -> int | None:
-        """The base_version ``method`` sends (None: overwrite); a ValueError when unknown."""
+        """The base_version ``method`` sends; None (store on top) with ``overwrite`` or
+        from a client that never loaded or stored the workflow: a deploy script stores
+        what it holds, as it always has, unless it names ``base_version``."""
         if overwrite:
             return None
-        base = base_version
-        if base is None:
-            base = self._versions.get(workflow_id, 0 if create else None)
-        if base is None:
-            raise ValueError(
-                f"{method}({workflow_id!r}): this client has not loaded or stored "
-                "that workflow, so which version the edit was made from is unknown: call "
-                f"get_workflow({workflow_id!r}) first or pass base_version=N (the version "
-                "it was made from), or overwrite=True to store it whatever the latest is"
-            )
-        return base
+        if base_version is not None:
+            return base_version
+        return self._versions.get(workflow_id, 0 if create else None)
 
     def _own_retried_write(
         self, workflow_id: str, data: dict[str, Any], conflict: VersionConflictError, retried: bool

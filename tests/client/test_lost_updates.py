@@ -98,21 +98,19 @@ def test_an_explicit_base_version_and_a_slug_work_as_the_remembered_one(
     assert other.update_workflow(slug, _doc("x", name=name), base_version=2)["version"] == 3
 
 
-def test_a_client_that_never_loaded_the_workflow_must_say_how_to_store(
+def test_a_client_that_never_loaded_the_workflow_stores_on_top_as_a_deploy_script_does(
     client: OrcheoClient, other: OrcheoClient
 ) -> None:
     name = f"unknown-{uuid.uuid4().hex[:8]}"
     wid = client.create_workflow(_doc("a", name=name))["id"]
-    with pytest.raises(ValueError) as info:
-        other.update_workflow(wid, _doc("b", name=name))
-    assert str(info.value) == (
-        f"update_workflow('{wid}'): this client has not loaded or stored that workflow, so "
-        "which version the edit was made from is unknown: call "
-        f"get_workflow('{wid}') first or pass base_version=N (the version it was made "
-        "from), or overwrite=True to store it whatever the latest is"
-    )
-    assert client.get_workflow(wid)["latest_version"] == 1
-    assert other.update_workflow(wid, _doc("b", name=name), overwrite=True)["version"] == 2
+    assert client.update_workflow(wid, _doc("a", "b", name=name))["version"] == 2
+    # ``other`` never loaded it: it stores what it holds, and from then on it is checked.
+    assert other.update_workflow(wid, _doc("c", name=name))["version"] == 3
+    assert other.known_version(wid) == 3
+    client.update_workflow(wid, _doc("d", name=name), overwrite=True)
+    with pytest.raises(VersionConflictError):
+        other.update_workflow(wid, _doc("e", name=name))
+    assert _node_ids(client.get_workflow(wid)) == ["d"]
 
 
 def test_the_first_save_of_a_new_id_creates_it_once(
@@ -172,5 +170,6 @@ def test_a_restore_chosen_before_someone_else_stored_is_refused(
     assert _node_ids(restored) == ["a"] and other.known_version(wid) == 4
     # Restoring from the version just loaded needs no overwrite.
     assert other.restore_version(wid, 3)["version"] == 5
-    with pytest.raises(ValueError, match=r"^restore_version\("):
-        OrcheoClient(client.base_url, "unused").restore_version(wid, 1)
+    # A client that never loaded it restores on top, as a script does.
+    with OrcheoClient(client.base_url, client.http.token) as blind:
+        assert blind.restore_version(wid, 1)["version"] == 6
