@@ -101,7 +101,8 @@ class WorkflowTables:
         """A new version (the latest again when ``body`` is unchanged).
 
         ``base_version``: the version the edit was made from; VersionConflict when the
-        latest is another, checked in the same transaction as the write.
+        latest is another (and ``body`` is not the latest's), checked in the same
+        transaction as the write.
         """
         d = self._sql.dialect
         for field, value in (("name", name), ("description", description)):
@@ -112,14 +113,14 @@ class WorkflowTables:
             yield from _locked(d)
             current = yield from _workflow_row(workflow_id)
             wid, latest_version = current["id"], current["latest_version"]
-            if base_version is not None and base_version != latest_version:
-                raise VersionConflict(wid, base_version, latest_version)
             latest = yield one(
                 "SELECT checksum FROM workflow_versions WHERE workflow_id = ? AND version = ?",
                 (wid, latest_version),
             )
             if latest is not None and latest["checksum"] == checksum:
-                return wid, latest_version
+                return wid, latest_version  # replaces nothing, whatever it was made from
+            if base_version is not None and base_version != latest_version:
+                raise VersionConflict(wid, base_version, latest_version)
             version = latest_version + 1
             slug = (
                 current["slug"] if name == current["name"] else (yield from _free_slug(name, wid))

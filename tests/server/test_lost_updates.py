@@ -46,6 +46,10 @@ async def test_a_save_from_an_older_version_is_refused_and_stores_nothing(api: C
     versions = await api("GET", "workflows", wid, "versions")
     assert [v["version"] for v in versions.body["items"]] == [1, 2]
 
+    # The same edit saved from the older version replaces nothing: not a conflict.
+    same = await api("PUT", "workflows", wid, json_body=_doc("a", "b"), params={"base_version": 1})
+    assert same.code == 200 and same.body["version"] == 2, same.body
+
     again = await api("PUT", "workflows", wid, json_body=_doc("a", "c"), params={"base_version": 2})
     assert again.code == 200 and again.body["version"] == 3
     # Without base_version a save stores a new version as before.
