@@ -20,7 +20,8 @@ attribute, an import or ``eval`` without passing the script's guards:
 Three stand-ins serve what upstream's example scripts import for the
 ``if __name__ == "__main__":`` block they run locally (it never runs here):
 
-- ``pprint``: its formatting functions (pure);
+- ``pprint``: its formatting functions; ``pprint``/``pp`` keep nothing, as a
+  script's ``print`` (collected, never written to the process's stdout);
 - ``dotenv``: reads nothing: a script from HTTP does not load the server's
   ``.env`` files into its environment (credentials come from the vault);
 - ``langgraph.checkpoint.memory``: ``InMemorySaver`` refuses to be built with a
@@ -237,13 +238,20 @@ def _asyncio() -> ModuleType:
     )
 
 
-_PPRINT_NAMES = ["pformat", "pprint", "pp", "saferepr", "isreadable", "isrecursive"]
+_PPRINT_NAMES = ["pformat", "saferepr", "isreadable", "isrecursive"]
 
 
 def _pprint() -> ModuleType:
     import pprint
 
-    return _module("pprint", "pprint's formatting functions", _copy(pprint, _PPRINT_NAMES))
+    def printed(obj: Any, *args: Any, **kwargs: Any) -> None:
+        """Keeps nothing, as a script's ``print``: never the server's or a runner's log."""
+
+    return _module(
+        "pprint",
+        "pprint's formatting functions; pprint/pp print nothing, as a script's print",
+        {**_copy(pprint, _PPRINT_NAMES), "pprint": printed, "pp": printed},
+    )
 
 
 def _dotenv() -> ModuleType:

@@ -135,6 +135,7 @@ class State(TypedDict, total=False):
 
 
 def show(state: State) -> dict:
+    pprint(state)  # kept nowhere, as print in a script
     return {"seen": pformat({"b": 1, "a": [1, 2]}), "loaded": LOADED}
 
 
