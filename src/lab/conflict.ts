@@ -2,6 +2,7 @@
  * The dialog shown when Run would store the canvas over a version someone else
  * stored since the canvas's edits began: what happened, what changed on the
  * server, and the three ways out (reload theirs, overwrite with mine, cancel).
+ * What it says (conflictContent) is shared with the Versions dialog's restore conflict.
  */
 
 import { Dialog, showDialog } from '@jupyterlab/apputils';
@@ -10,12 +11,39 @@ import { h } from '../canvas/form';
 import { OrcheoApi } from './api';
 import { diff } from './debugapi';
 import { choicesText, conflictText, VersionConflict } from './storedversion';
-import { renderDiff } from './versions';
+import { renderDiff } from './diffview';
 
 export type ConflictChoice = 'reload' | 'overwrite' | 'cancel';
 
 const RELOAD = 'Reload theirs';
 const OVERWRITE = 'Overwrite';
+
+/**
+ * What a conflict dialog says: ``text`` (what happened), what changed on the server from
+ * the version the user saw to the latest (the Versions diff), and ``choices`` (what each
+ * way out does). Shared by Run's store conflict and the Versions dialog's restore conflict.
+ */
+export function conflictContent(
+  api: OrcheoApi,
+  workflowId: string,
+  conflict: VersionConflict,
+  text: string,
+  choices: string[]
+): { text: HTMLElement; changes: HTMLElement; choices: HTMLElement } {
+  const changes = h('div', { class: 'oc-conflict-changes', 'data-conflict-changes': '' });
+  if (conflict.base >= 1) {
+    changes.append(h('div', { class: 'oc-muted' }, `What changed on the server since version ${conflict.base}:`));
+    diff(api, workflowId, conflict.base, conflict.latest).then(
+      d => changes.append(renderDiff(d)),
+      (err: Error) => changes.append(h('div', { class: 'oc-muted' }, `(cannot compare the versions: ${err.message})`))
+    );
+  }
+  return {
+    text: h('p', { 'data-conflict-text': '' }, text),
+    changes,
+    choices: h('ul', { class: 'oc-conflict-choices' }, ...choices.map(choice => h('li', {}, choice)))
+  };
+}
 
 class ConflictBody extends Widget {
   constructor(api: OrcheoApi, workflowId: string, name: string, conflict: VersionConflict, storedAt: string | null) {
@@ -23,19 +51,14 @@ class ConflictBody extends Widget {
     this.addClass('jp-OrcheoConflict');
     this.node.dataset.base = String(conflict.base);
     this.node.dataset.latest = String(conflict.latest);
-    const changes = h('div', { class: 'oc-conflict-changes', 'data-conflict-changes': '' });
-    this.node.append(
-      h('p', { 'data-conflict-text': '' }, conflictText(name, conflict, storedAt)),
-      changes,
-      h('ul', { class: 'oc-conflict-choices' }, ...choicesText(conflict).map(text => h('li', {}, text)))
+    const content = conflictContent(
+      api,
+      workflowId,
+      conflict,
+      conflictText(name, conflict, storedAt),
+      choicesText(conflict)
     );
-    if (conflict.base >= 1) {
-      changes.append(h('div', { class: 'oc-muted' }, `What changed on the server since version ${conflict.base}:`));
-      diff(api, workflowId, conflict.base, conflict.latest).then(
-        d => changes.append(renderDiff(d)),
-        (err: Error) => changes.append(h('div', { class: 'oc-muted' }, `(cannot compare the versions: ${err.message})`))
-      );
-    }
+    this.node.append(content.text, content.changes, content.choices);
   }
 }
 

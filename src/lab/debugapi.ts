@@ -96,11 +96,17 @@ export function diff(api: OrcheoApi, workflowId: string, from: number, to: numbe
   return api.request<VersionDiff>(`workflows/${enc(workflowId)}/versions/${from}/diff/${to}`);
 }
 
-/** Make ``version`` current again; the server stores it as a new version (history is kept). */
+/**
+ * Make ``version`` current again; the server stores it as a new version (history is
+ * kept). ``baseVersion`` is the latest the user saw: a version stored by someone else
+ * since is a 409 ``version_conflict`` and nothing is stored.
+ */
 export function restore(
   api: OrcheoApi,
   workflowId: string,
-  version: number
+  version: number,
+  baseVersion?: number
 ): Promise<WorkflowDetail & { restored_from: number; document: WorkflowDocument }> {
-  return api.request(`workflows/${enc(workflowId)}/versions/${version}/restore`, { method: 'POST' });
+  const base = baseVersion === undefined ? '' : `?base_version=${baseVersion}`;
+  return api.request(`workflows/${enc(workflowId)}/versions/${version}/restore${base}`, { method: 'POST' });
 }

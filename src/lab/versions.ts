@@ -6,83 +6,24 @@
  */
 
 import { Dialog, showDialog } from '@jupyterlab/apputils';
+import { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 import { h } from '../canvas/form';
 import { WorkflowDocument } from '../canvas/types';
 import { OrcheoApi } from './api';
-import { diff, DiffSection, FieldChange, restore, VersionDiff, versions, VersionSummary } from './debugapi';
-
-function show(value: unknown): string {
-  const text = JSON.stringify(value) ?? 'undefined';
-  return text.length > 120 ? text.slice(0, 117) + '…' : text;
-}
-
-function changeItem(c: FieldChange): HTMLElement {
-  const li = h('li', { class: 'oc-diff-field', 'data-field': c.field });
-  if (c.text_diff) {
-    li.append(h('code', {}, c.field), h('pre', { class: 'oc-diff-text' }, c.text_diff));
-  } else if (!('before' in c)) {
-    li.append(h('code', {}, c.field), ` added: ${show(c.after)}`);
-  } else if (!('after' in c)) {
-    li.append(h('code', {}, c.field), ` removed (was ${show(c.before)})`);
-  } else {
-    li.append(h('code', {}, c.field), `: ${show(c.before)} → ${show(c.after)}`);
-  }
-  return li;
-}
-
-type Labeler = (item: Record<string, unknown>) => string;
-
-const SECTIONS: [keyof Pick<VersionDiff, 'nodes' | 'edges' | 'conditional_edges' | 'triggers'>, string, Labeler][] = [
-  ['nodes', 'Nodes', n => `${String(n.id)}${n.type ? ` (${String(n.type)})` : n.kind ? ` (${String(n.kind)})` : ''}`],
-  ['edges', 'Edges', e => `${String(e.source)} → ${String(e.target)}`],
-  ['conditional_edges', 'Conditional edges', c => `from ${String(c.source)}${c.path ? ` on ${String(c.path)}` : ''}`],
-  ['triggers', 'Triggers', t => `${String(t.id ?? t.type)}${t.type ? ` (${String(t.type)})` : ''}`]
-];
-
-const MARK = { added: '+', removed: '−', changed: '~' } as const;
-
-/** The diff as sections of added / removed / changed items, each change field by field. */
-export function renderDiff(d: VersionDiff): HTMLElement {
-  const out = h('div', { class: 'oc-diff', 'data-diff': `${d.from_version}-${d.to_version}` });
-  out.append(
-    h(
-      'div',
-      { class: 'oc-diff-summary', 'data-diff-summary': '' },
-      `v${d.from_version} → v${d.to_version}: ${d.summary}`
-    )
-  );
-  for (const [key, title, label] of SECTIONS) {
-    const section: DiffSection = d[key];
-    const items = h('ul', {});
-    for (const kind of ['added', 'removed', 'changed'] as const) {
-      for (const item of section[kind] ?? []) {
-        const li = h(
-          'li',
-          { class: `oc-diff-${kind}`, 'data-kind': kind, 'data-item': label(item) },
-          h('span', { class: 'oc-diff-mark' }, MARK[kind]),
-          ` ${label(item)} ${kind}`
-        );
-        const changes = (item as { changes?: FieldChange[] }).changes;
-        if (changes?.length) li.append(h('ul', {}, ...changes.map(changeItem)));
-        items.append(li);
-      }
-    }
-    if (items.childElementCount) out.append(h('section', { 'data-section': key }, h('h4', {}, title), items));
-  }
-  if (d.document.length) {
-    out.append(
-      h(
-        'section',
-        { 'data-section': 'document' },
-        h('h4', {}, 'Workflow settings'),
-        h('ul', {}, ...d.document.map(changeItem))
-      )
-    );
-  }
-  if (d.layout_changed) out.append(h('div', { class: 'oc-muted' }, 'The layout (node positions) changed too.'));
-  return out;
-}
+import { conflictContent } from './conflict';
+import { diff, restore, versions, VersionSummary } from './debugapi';
+import { renderDiff } from './diffview';
+import {
+  notRestoredText,
+  RestoreChoice,
+  restoreChoicesText,
+  restoreConflictText,
+  restoredText,
+  restoreOnBase,
+  StoredVersion
+} from './restoreconflict';
+import { VersionConflict } from './storedversion';
 
 class VersionsBody extends Widget {
   private list: VersionSummary[] = [];
@@ -95,16 +36,25 @@ class VersionsBody extends Widget {
     'Restore'
   );
   private readonly status = h('div', { class: 'oc-muted', role: 'status', 'data-versions-status': '' });
+  /** Where a restore conflict asks what to do (a dialog cannot open over this one: Lab queues them). */
+  private readonly question = h('div', { class: 'oc-restore-question' });
   private shown = '';
+  /** A restore is under way (sent, or waiting for the user's answer to a conflict). */
+  private busy = false;
+  /** Answers the open restore conflict; null when none is open. */
+  private answer: ((choice: RestoreChoice) => void) | null = null;
 
   constructor(
     private readonly api: OrcheoApi,
     private readonly workflowId: string,
+    /** The workflow's name, as the conflict text names it. */
+    private readonly name: string,
     /** Applies a restore to open files; what it did, for the status line. */
     private readonly restored: (doc: WorkflowDocument, version: number) => string[]
   ) {
     super();
     this.addClass('jp-OrcheoVersions');
+    this.question.hidden = true;
     this.node.append(
       h(
         'div',
@@ -114,6 +64,7 @@ class VersionsBody extends Widget {
         this.restoreButton
       ),
       this.status,
+      this.question,
       this.output
     );
     this.from.addEventListener('change', () => void this.showDiff());
@@ -149,13 +100,19 @@ class VersionsBody extends Widget {
     await this.showDiff();
   }
 
+  /** Restore offers the "from" version, unless it is the current one or a restore is under way. */
+  private updateRestoreButton(): void {
+    const a = Number(this.from.value);
+    this.restoreButton.textContent = `Restore v${a}`;
+    this.restoreButton.disabled = this.busy || !a || a === this.latest;
+    this.restoreButton.title =
+      a === this.latest ? `v${a} is already the current version` : `Store v${a}'s document as a new current version`;
+  }
+
   private async showDiff(): Promise<void> {
     const a = Number(this.from.value);
     const b = Number(this.to.value);
-    this.restoreButton.textContent = `Restore v${a}`;
-    this.restoreButton.disabled = !a || a === this.latest;
-    this.restoreButton.title =
-      a === this.latest ? `v${a} is already the current version` : `Store v${a}'s document as a new current version`;
+    this.updateRestoreButton();
     if (!a || !b || this.list.length < 2) {
       this.output.replaceChildren();
       return;
@@ -177,24 +134,113 @@ class VersionsBody extends Widget {
     }
   }
 
+  /**
+   * Store the "from" version again as the current one, made from the latest this list
+   * shows: when someone stored a version since, ask before anything is stored.
+   */
   private async restore(): Promise<void> {
     const version = Number(this.from.value);
+    const shown = this.latest;
+    this.busy = true;
     this.restoreButton.disabled = true;
     this.status.textContent = `Restoring v${version}…`;
     try {
-      const detail = await restore(this.api, this.workflowId, version);
-      const notes = this.restored(detail.document, detail.version);
-      this.status.textContent = [
-        detail.version === version
-          ? `v${version} is already current.`
-          : `Restored v${version} as v${detail.version}, now the current version.`,
-        ...notes
-      ].join(' ');
-      await this.load(version, detail.version);
+      const outcome = await restoreOnBase(version, shown, {
+        restore: base => restore(this.api, this.workflowId, version, base),
+        versions: () => versions(this.api, this.workflowId),
+        ask: (conflict, latest) => this.ask(version, conflict, latest)
+      });
+      this.busy = false;
+      if (outcome.kind === 'restored') {
+        const { detail } = outcome;
+        const notes = this.restored(detail.document, detail.version);
+        this.status.textContent = [restoredText(version, detail.version, outcome.base, shown), ...notes].join(' ');
+        await this.load(version, detail.version);
+        return;
+      }
+      if (outcome.kind === 'refresh') await this.load(version, outcome.latest.version);
+      else this.updateRestoreButton();
+      this.status.textContent = notRestoredText(version, outcome.kind, outcome.latest);
     } catch (err) {
+      this.busy = false;
       this.status.textContent = `Cannot restore v${version}: ${(err as Error).message}`;
-      this.restoreButton.disabled = false;
+      this.updateRestoreButton();
     }
+  }
+
+  /** Show what happened on the server and wait for the user's choice. */
+  private ask(version: number, conflict: VersionConflict, latest: StoredVersion): Promise<RestoreChoice> {
+    return new Promise(resolve => {
+      const answer = (choice: RestoreChoice): void => {
+        this.answer = null;
+        this.question.hidden = true;
+        this.question.replaceChildren();
+        resolve(choice);
+      };
+      const button = (choice: RestoreChoice, label: string, style: string, caption: string): HTMLButtonElement => {
+        const b = h(
+          'button',
+          { type: 'button', class: `jp-mod-styled ${style}`, 'data-restore-choice': choice, title: caption },
+          label
+        );
+        b.addEventListener('click', () => answer(choice));
+        return b;
+      };
+      const refresh = button(
+        'refresh',
+        'Refresh the list',
+        'jp-mod-accept',
+        `Restore nothing; show version ${conflict.latest} as the current one`
+      );
+      const content = conflictContent(
+        this.api,
+        this.workflowId,
+        conflict,
+        restoreConflictText(this.name, version, conflict, latest.created_at),
+        restoreChoicesText(version, conflict)
+      );
+      // The choices and their buttons first, what changed on the server below them: the
+      // dialog body scrolls, and the decision must not be below the fold.
+      this.question.replaceChildren(
+        h(
+          'div',
+          {
+            class: 'jp-OrcheoConflict oc-restore-conflict',
+            role: 'alertdialog',
+            'aria-label': 'This workflow changed on the server',
+            'data-restore-conflict': '',
+            'data-base': String(conflict.base),
+            'data-latest': String(conflict.latest)
+          },
+          h('h3', {}, 'This workflow changed on the server'),
+          content.text,
+          content.choices,
+          h(
+            'div',
+            { class: 'oc-conflict-buttons' },
+            button('cancel', 'Cancel', '', 'Restore nothing'),
+            refresh,
+            button(
+              'anyway',
+              `Restore v${version} anyway`,
+              'jp-mod-warn',
+              `Store version ${version} as version ${conflict.latest + 1}, on top of theirs`
+            )
+          ),
+          content.changes
+        )
+      );
+      this.question.hidden = false;
+      this.status.textContent = `v${version} is not restored yet: version ${conflict.latest} was stored after this list was shown.`;
+      this.answer = answer;
+      refresh.focus();
+    });
+  }
+
+  /** Closing the dialog while a restore conflict asks is Cancel: nothing is stored. */
+  protected onBeforeDetach(msg: Message): void {
+    this.answer?.('cancel');
+    super.onBeforeDetach(msg);
   }
 }
 
@@ -207,7 +253,7 @@ export async function showVersions(
 ): Promise<void> {
   await showDialog({
     title: `Versions of ${title}`,
-    body: new VersionsBody(api, workflowId, restored),
+    body: new VersionsBody(api, workflowId, title, restored),
     buttons: [Dialog.cancelButton({ label: 'Close' })]
   });
 }

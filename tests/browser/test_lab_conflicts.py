@@ -1,13 +1,16 @@
-"""Lab's Run never silently replaces a version someone else stored meanwhile.
+"""Lab's Run and Versions' Restore never silently replace a version someone else stored.
 
 The canvas knows which stored version its edits were made from and Run stores with
 ``base_version``; when the workflow moved on (REST, the CLI, another tab) a dialog
 says so, shows what changed on the server, and offers Reload theirs, Overwrite or
-Cancel, each doing what it says to the stored versions and the canvas.
+Cancel, each doing what it says to the stored versions and the canvas. The Versions
+dialog restores on top of the latest version it listed, and asks the same way (Refresh
+the list, Restore anyway, Cancel) when another was stored after it listed them.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -233,3 +236,127 @@ def test_a_file_holding_an_older_version_says_so_on_opening(page: Any, lab: Lab)
     assert "your canvas was made from version 1" in dialog.inner_text()
     dialog.locator("button", has_text="Cancel").click()
     assert _stored(lab, wid) == ([1, 2], ["first", "theirs"])
+
+
+VERSIONS = ".jp-Dialog .jp-OrcheoVersions"
+RESTORE_CONFLICT = f"{VERSIONS} [data-restore-conflict]"
+
+
+def _versions_dialog(page: Any, count: int) -> Any:
+    """The canvas tab's Versions dialog, once it lists ``count`` versions and their diff."""
+    page.click(
+        '.jp-OrcheoDocumentWidget .jp-Toolbar .jp-ToolbarButtonComponent:has-text("Versions")'
+    )
+    page.wait_for_selector(f'{VERSIONS}[data-versions="{count}"] [data-diff-summary]')
+    return page.locator(VERSIONS)
+
+
+def _restore_into_conflict(dialog: Any, version: int) -> Any:
+    dialog.locator(f'button[data-action="restore"]:has-text("Restore v{version}")').click()
+    box = dialog.locator("[data-restore-conflict]")
+    box.wait_for()
+    return box
+
+
+def _on_disk(path: Any) -> Any:
+    # Jupyter saves a file in place (a backup beside it): a read can meet it half written.
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError:
+        return None
+
+
+def test_restore_from_versions_asks_when_a_version_was_stored_since(page: Any, lab: Lab) -> None:
+    wid = "restore-behind"
+    path = lab.root / f"{wid}.orcheo.json"
+    spec.save(spec.document_from_data(_doc(wid, "first", "second")), path)
+    lab.api("PUT", f"orcheo/api/workflows/{wid}?create=true", _doc(wid, "first"))
+    lab.api("PUT", f"orcheo/api/workflows/{wid}", _doc(wid, "first", "second"))
+    page.goto(lab.page_url(f"lab/tree/{wid}.orcheo.json"))
+    page.wait_for_selector(f'{DOC}[data-node-count="2"]', timeout=60_000)
+    page.wait_for_selector('.jp-OrcheoDocument[data-base-version="2"]')
+    dialog = _versions_dialog(page, 2)
+    expect(dialog.locator("[data-diff-summary]")).to_have_text(
+        "v1 → v2: 1 node added, 2 edges added, 1 edge removed"
+    )
+    written = path.read_text()
+
+    # Behind Lab's back, after the dialog listed versions 1 and 2, someone stores version 3.
+    lab.api("PUT", f"orcheo/api/workflows/{wid}", _doc(wid, "first", "second", "theirs"))
+    box = _restore_into_conflict(dialog, 1)
+    expect(box.locator("h3")).to_have_text("This workflow changed on the server")
+    stored_at = lab.api("GET", f"orcheo/api/workflows/{wid}/versions")["items"][-1]["created_at"]
+    local = page.evaluate("at => new Date(at).toLocaleString()", stored_at)
+    expect(box.locator("[data-conflict-text]")).to_have_text(
+        f'"{wid}" changed on the server after this list was shown: it showed version 2 as the '
+        f"current one, the server now has version 3 (stored {local}). Restoring version 1 would "
+        "replace those changes."
+    )
+    # What they changed, from the version the list showed to theirs.
+    box.locator('[data-diff="2-3"]').wait_for()
+    expect(box.locator('[data-section="nodes"] [data-kind="added"]')).to_have_attribute(
+        "data-item", "theirs (SetVariableNode)"
+    )
+    expect(box.locator(".oc-conflict-choices li")).to_have_count(3)
+    expect(box.locator(".oc-conflict-choices li").nth(1)).to_contain_text(
+        "version 1 is stored as version 4, on top of theirs; version 3 stays in the history"
+    )
+    # Nothing was stored: theirs is still the latest; the open file is as it was.
+    assert _stored(lab, wid) == ([1, 2, 3], ["first", "second", "theirs"])
+    assert path.read_text() == written
+    assert _canvas_nodes(page) == ["first", "second"]
+
+    status = dialog.locator("[data-versions-status]")
+    expect(status).to_have_text(
+        "v1 is not restored yet: version 3 was stored after this list was shown."
+    )
+    expect(dialog.locator('button[data-action="restore"]')).to_be_disabled()
+
+    # Cancel: nothing stored, the question goes, Restore can be asked again.
+    box.locator('button[data-restore-choice="cancel"]').click()
+    expect(box).to_have_count(0)
+    expect(status).to_have_text("Not restored: the server keeps version 3.")
+    assert _stored(lab, wid) == ([1, 2, 3], ["first", "second", "theirs"])
+    expect(dialog).to_have_attribute("data-versions", "2")
+    expect(dialog.locator('button[data-action="restore"]')).to_be_enabled()
+
+    # Refresh the list: nothing stored; the list shows version 3, compared with version 1.
+    box = _restore_into_conflict(dialog, 1)
+    box.locator('button[data-restore-choice="refresh"]').click()
+    expect(box).to_have_count(0)
+    expect(dialog).to_have_attribute("data-versions", "3")
+    expect(status).to_have_text(
+        "Not restored: the list now shows version 3, the current one. "
+        "Restore v1 again to store it on top."
+    )
+    expect(dialog.locator("[data-diff-summary]")).to_contain_text("v1 → v3: 2 nodes added")
+    expect(dialog.locator('[data-diff-to] option[value="3"]')).to_contain_text("(current)")
+    assert _stored(lab, wid) == ([1, 2, 3], ["first", "second", "theirs"])
+    assert path.read_text() == written
+
+    # Version 4 lands behind Lab's back too; Restore anyway stores version 1 on top of it.
+    lab.api("PUT", f"orcheo/api/workflows/{wid}", _doc(wid, "first", "more"))
+    box = _restore_into_conflict(dialog, 1)
+    expect(box).to_have_attribute("data-base", "3")
+    expect(box).to_have_attribute("data-latest", "4")
+    box.locator('button[data-restore-choice="anyway"]:has-text("Restore v1 anyway")').click()
+    expect(dialog).to_have_attribute("data-versions", "5")
+    expect(status).to_contain_text(
+        "Restored v1 as v5, now the current version (on top of v4). "
+        f"{wid}.orcheo.json now holds the restored version."
+    )
+    assert _stored(lab, wid) == ([1, 2, 3, 4, 5], ["first"])
+    v1 = lab.api("GET", f"orcheo/api/workflows/{wid}/versions/1")["document"]
+    v4 = lab.api("GET", f"orcheo/api/workflows/{wid}/versions/4")["document"]
+    v5 = lab.api("GET", f"orcheo/api/workflows/{wid}/versions/5")["document"]
+    assert v5 == v1
+    assert [n["id"] for n in v4["graph"]["ir"]["nodes"]] == ["first", "more"]
+    # The open canvas tab shows the restored version and its file holds it, saved.
+    page.wait_for_selector(f'{DOC}[data-node-count="1"]')
+    assert _canvas_nodes(page) == ["first"]
+    deadline = time.monotonic() + 15
+    while _on_disk(path) != v5:
+        assert time.monotonic() < deadline, path.read_text()
+        time.sleep(0.2)
+    page.click(".jp-Dialog .jp-mod-reject")
+    page.wait_for_selector(f"{CURRENT_TAB}:not(.jp-mod-dirty)")
