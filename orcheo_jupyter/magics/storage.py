@@ -140,7 +140,7 @@ async def save(
             if not force:
                 raise VersionConflict(workflow_id, 0, existing.latest_version) from None
     if existing is not None:
-        base = None if force else await _base_version(existing, checksum, path, bases or {})
+        base = None if force else await _base_version(existing, stored, path, bases or {})
         added = await store.add_version(workflow_id, *fields, base_version=base)
         version, created = added.version, False
         changed = version != existing.latest_version
@@ -150,11 +150,12 @@ async def save(
 
 
 async def _base_version(
-    existing: WorkflowRecord, checksum: str, path: Path | None, bases: Mapping[str, int]
+    existing: WorkflowRecord, doc: WorkflowDocument, path: Path | None, bases: Mapping[str, int]
 ) -> int:
-    """The version an edit was made from, as ``save`` describes it; the latest when the
-    edit is that version unchanged (storing it replaces nothing)."""
+    """The version ``doc`` was made from, as ``save`` describes it; the latest when it
+    is that version unchanged (storing it replaces nothing)."""
     store = (await _executor()).store
+    checksum = stored_form(doc)[0]
     latest = await store.get_version(existing.id, with_document=False)
     if latest.checksum == checksum:
         return latest.version
@@ -170,10 +171,18 @@ async def _base_version(
             found = versions.get(stored_form(on_file)[0])
             if found is None:
                 found = await _version_but_layout(existing.id, on_file, latest.version)
-            # The file holds edits saved since (a canvas Save, a hand edit) on a version
-            # nobody can tell: the latest, as the Lab canvas assumes for such a file.
-            return latest.version if found is None else found
+            if found is not None:
+                return found
+            if _graph_only(on_file) == _graph_only(doc):
+                # What is stored is the file's edits (a canvas Save, a hand edit) on a
+                # version nobody can tell: the latest, as the Lab canvas assumes.
+                return latest.version
     return versions.get(checksum, 0)
+
+
+def _graph_only(document: WorkflowDocument) -> str:
+    """``document``'s checksum with its layout (``canvas``) left out."""
+    return stored_form(document.model_copy(update={"id": None, "canvas": Canvas()}))[0]
 
 
 #: How many versions before the latest a file's document is compared with, layout aside.
@@ -184,18 +193,14 @@ async def _version_but_layout(workflow_id: str, doc: WorkflowDocument, latest: i
     """The recent stored version ``doc`` is but for its layout (``canvas``): a file whose
     nodes were only moved still names the version it was made from."""
     store = (await _executor()).store
-
-    def graph_only(document: WorkflowDocument) -> str:
-        return stored_form(document.model_copy(update={"canvas": Canvas()}))[0]
-
-    wanted = graph_only(doc)
+    wanted = _graph_only(doc)
     for version in range(latest, max(0, latest - LOOK_BACK - 1), -1):
         try:
             stored = await store.get_version(workflow_id, version)
         except NotFound:
             continue
         document = stored.document
-        if document is not None and graph_only(spec.document_from_data(document)) == wanted:
+        if document is not None and _graph_only(spec.document_from_data(document)) == wanted:
             return version
     return None
 

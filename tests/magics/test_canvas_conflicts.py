@@ -141,3 +141,21 @@ def test_after_a_restart_a_moved_file_still_names_its_version(shell: Shell) -> N
     assert "was stored as version 2 by someone else" in str(error)
     assert "since version 1, which this edit was made from" in str(error)
     assert store_call(lambda s: s.get_workflow(wid)).latest_version == 2
+
+
+def test_after_a_restart_a_cell_unlike_its_edited_file_is_not_stored_over_theirs(
+    shell: Shell,
+) -> None:
+    shell.ok(CELL)
+    wid = spec.load(shell.folder / "greet.orcheo.json").id
+    assert wid is not None
+    _save_file(_reconfigured)  # edits saved to the file only, never stored
+    _someone_else_stores(wid)
+    _new_kernel(shell)
+
+    error = shell.cell(CELL)  # the cell as it was: version 1's workflow
+    assert type(error).__name__ == "OrcheoCellError"
+    assert "was stored as version 2 by someone else" in str(error)
+    assert "since version 1, which this edit was made from" in str(error)
+    latest = store_call(lambda s: s.get_version(wid))
+    assert latest.version == 2 and latest.document["description"] == "edited by someone else"
