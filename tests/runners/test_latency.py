@@ -2,9 +2,12 @@
 
 In the server process, one blocking node froze JupyterLab: ``/api/status`` answered
 after 5 s and a kernel's WebSocket round trip took 4.9 s. With runner processes the
-server only brokers I/O. The machine running this test is shared, so the bounds are
-the issue's (p99 <= 50 ms, max <= 100 ms) unless an idle baseline measured here
-first shows the machine itself is slower; then twice that baseline.
+server only brokers I/O. The machine running this test is shared (in CI, with the
+other test worker's browsers and servers), so the bounds are the issue's (p99 <= 50
+ms, max <= 100 ms) unless the machine itself is slower: then twice what an idle
+baseline measured here first took, or twice what a bare tornado server, probed in the
+same loop while the runs block, took then. That control shares the machine's load but
+not the runs: a server stalled by the runs still fails.
 """
 
 from __future__ import annotations
@@ -110,10 +113,49 @@ def _execute_request(session: str) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _probe(lab: Lab, kernel: str, seconds: float) -> tuple[list[float], list[float]]:
-    """/api/status every 50 ms, and a kernel round trip every 250 ms, for ``seconds``."""
+CONTROL = """
+import sys
+import tornado.ioloop, tornado.web
+
+class Status(tornado.web.RequestHandler):
+    def get(self):
+        self.write({"ok": True})
+
+tornado.web.Application([(r"/", Status)]).listen(int(sys.argv[1]), "127.0.0.1")
+tornado.ioloop.IOLoop.current().start()
+"""
+
+
+class Control:
+    """A bare tornado server: what the machine's load alone does to an HTTP answer."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/"
+        self.proc = subprocess.Popen([sys.executable, "-c", CONTROL, str(self.port)])
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(self.url, timeout=5).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "the control server did not start"
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        self.proc.kill()
+        self.proc.wait()
+
+
+def _probe(
+    lab: Lab, kernel: str, seconds: float, control: Control | None = None
+) -> tuple[list[float], list[float], list[float]]:
+    """/api/status every 50 ms (and the control, in the same loop), and a kernel round
+    trip every 250 ms, for ``seconds``."""
     status: list[float] = []
     kernel_trips: list[float] = []
+    controls: list[float] = []
     stop = time.monotonic() + seconds
 
     def kernel_loop() -> None:
@@ -137,14 +179,21 @@ def _probe(lab: Lab, kernel: str, seconds: float) -> tuple[list[float], list[flo
 
     thread = threading.Thread(target=kernel_loop)
     thread.start()
-    with httpx.Client(base_url=lab.url, headers=lab.headers, timeout=30) as http:
+    with (
+        httpx.Client(base_url=lab.url, headers=lab.headers, timeout=30) as http,
+        httpx.Client(timeout=30) as bare,
+    ):
         while time.monotonic() < stop:
             started = time.perf_counter()
             assert http.get("/api/status").status_code == 200
             status.append((time.perf_counter() - started) * 1000)
+            if control is not None:
+                started = time.perf_counter()
+                assert bare.get(control.url).status_code == 200
+                controls.append((time.perf_counter() - started) * 1000)
             time.sleep(0.05)
     thread.join(60)
-    return status, kernel_trips
+    return status, kernel_trips, controls
 
 
 def _p99(values: list[float]) -> float:
@@ -153,6 +202,7 @@ def _p99(values: list[float]) -> float:
 
 def test_lab_stays_responsive_while_runs_block(tmp_path: Path) -> None:
     lab = Lab(tmp_path / "lab")
+    control = Control()
     try:
         kernel = httpx.post(f"{lab.url}/api/kernels", json={"name": "python3"},
                             headers=lab.headers, timeout=60).json()["id"]  # fmt: skip
@@ -160,20 +210,21 @@ def test_lab_stays_responsive_while_runs_block(tmp_path: Path) -> None:
             name: code_workflow(lab.api, body, name=name) for name, body in BLOCKERS.items()
         }
         _probe(lab, kernel, 1.0)  # warm: the kernel has started, connections are open
-        idle_status, idle_kernel = _probe(lab, kernel, 2.0)
+        idle_status, idle_kernel, _ = _probe(lab, kernel, 2.0)
 
         runs = [execute(lab.api, workflow) for workflow in blockers]
         for run_id in runs:
             wait_node_running(lab.api, run_id)
-        busy_status, busy_kernel = _probe(lab, kernel, 4.0)
+        busy_status, busy_kernel, busy_control = _probe(lab, kernel, 4.0, control)
         for run_id in runs:
             assert wait_status(lab.api, run_id, timeout=120)["status"] == "succeeded"
 
-        p99_limit = max(50.0, 2 * _p99(idle_status))
-        max_limit = max(100.0, 2 * max(idle_status), 2 * max(idle_kernel))
+        p99_limit = max(50.0, 2 * _p99(idle_status), 2 * _p99(busy_control))
+        max_limit = max(100.0, 2 * max(idle_status), 2 * max(idle_kernel), 2 * max(busy_control))
         report = (
             f"/api/status idle p99 {_p99(idle_status):.1f} max {max(idle_status):.1f}; "
             f"busy p99 {_p99(busy_status):.1f} max {max(busy_status):.1f}; "
+            f"control busy p99 {_p99(busy_control):.1f} max {max(busy_control):.1f}; "
             f"kernel idle max {max(idle_kernel):.1f} busy max {max(busy_kernel):.1f} (ms)"
         )
         print(report)
@@ -182,4 +233,5 @@ def test_lab_stays_responsive_while_runs_block(tmp_path: Path) -> None:
         assert max(busy_status) <= max_limit, report
         assert max(busy_kernel) <= max_limit, report
     finally:
+        control.stop()
         lab.stop()
