@@ -168,7 +168,8 @@ class OrcheoClient(Closing):
 
         The edit is taken to be made from ``base_version``, by default the version this
         client last loaded or stored: when someone stored another since, the server
-        refuses it (``VersionConflictError``, nothing stored). ``create=True`` creates a
+        refuses it (``VersionConflictError``, nothing stored); a client that never loaded
+        or stored it (a deploy script) stores on top unchecked. ``create=True`` creates a
         workflow missing under this id; never loaded here, it expects none to exist
         (``base_version=0``). ``overwrite=True`` stores it whatever the latest is (the
         version it replaces stays in the history).
@@ -207,7 +208,8 @@ class OrcheoClient(Closing):
         """Store version ``version``'s document as the new latest (``restored_from`` says
         which), from ``base_version`` as ``update_workflow`` stores edits: by default the
         version this client last loaded or stored, so a version someone stored since is
-        ``VersionConflictError`` and nothing is stored; ``overwrite=True`` restores anyway."""
+        ``VersionConflictError`` and nothing is stored (never loaded here: restored on top,
+        unchecked); ``overwrite=True`` restores anyway."""
         base = self._base("restore_version", workflow_id, base_version, overwrite, False)
         path = f"workflows/{_seg(workflow_id)}/versions/{int(version)}/restore"
         try:

@@ -3,7 +3,8 @@
 Reading and checking happen first, before the server listens, so a broken bundle
 stops the server with the file and the problem instead of serving half of it.
 Storing is an upsert by the document's id: a new workflow, a new version when the
-document changed, nothing when it did not, so restarts and redeployments are safe.
+document differs from the latest (a rollback to an earlier bundle too; an edit stored
+on the server since is replaced and stays in the history), nothing when it does not.
 The trigger services then register the stored workflows and arm their triggers.
 """
 

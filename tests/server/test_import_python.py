@@ -196,6 +196,16 @@ async def test_upstream_style_local_main_imports_are_served_by_stand_ins(
         assert refused.code == 422 and why in refused.error["message"], refused.error
 
 
+def test_the_pprint_stand_in_formats_but_prints_nothing(capfd: pytest.CaptureFixture[str]) -> None:
+    namespace = policy.script_module("pprint-check", policy.AllowList()).__dict__
+    pprint_module = namespace["__builtins__"]["__import__"]("pprint", namespace, None, ("pp",))
+    pprint_module.pprint({"secret-looking": "line"})
+    pprint_module.pp(["x"] * 3, width=5)
+    assert pprint_module.pformat({"b": 1, "a": 2}) == "{'a': 2, 'b': 1}"
+    assert capfd.readouterr() == ("", "")
+    assert not hasattr(pprint_module, "PrettyPrinter")
+
+
 async def test_a_graph_that_cannot_compile_is_refused_naming_why(api: Call) -> None:
     empty = "from typing_extensions import TypedDict\nfrom langgraph.graph import StateGraph\n\n\n"
     empty += "class State(TypedDict):\n    x: int\n\n\ngraph = StateGraph(State)\n"
