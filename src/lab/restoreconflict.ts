@@ -19,48 +19,53 @@ export interface StoredVersion {
 export type RestoreChoice = 'refresh' | 'anyway' | 'cancel';
 
 /** How a restore ended. */
-export type RestoreOutcome<T> =
-  /** stored (or already current), made from ``base``: the latest when the restore was sent */
-  | { kind: 'restored'; detail: T; base: number }
+export type RestoreOutcome<T, V extends StoredVersion = StoredVersion> =
+  /**
+   * answered; ``base`` is the latest it was sent on, ``stored`` whether THIS request
+   * stored a version (false: the server kept a version that already held the document)
+   */
+  | { kind: 'restored'; detail: T; base: number; stored: boolean }
   /** nothing stored; ``list`` is the versions as they are now, ``latest`` its last */
-  | { kind: 'refresh' | 'cancel'; list: StoredVersion[]; latest: StoredVersion };
+  | { kind: 'refresh' | 'cancel'; list: V[]; latest: V };
 
 /** What a restore needs from the server and from the user. */
-export interface RestoreSteps<T> {
+export interface RestoreSteps<T extends { version: number }, V extends StoredVersion = StoredVersion> {
   /** ``POST .../versions/{n}/restore?base_version=base``. */
   restore(base: number): Promise<T>;
   /** The stored versions now, oldest first. */
-  versions(): Promise<StoredVersion[]>;
+  versions(): Promise<V[]>;
   /** Ask what to do now that ``conflict.latest`` (stored at ``latest.created_at``) is current. */
-  ask(conflict: VersionConflict, latest: StoredVersion): Promise<RestoreChoice>;
+  ask(conflict: VersionConflict, latest: V): Promise<RestoreChoice>;
 }
 
 /**
- * Restore ``version`` on top of ``base`` (the latest the dialog showed). When someone
+ * Restore a version on top of ``base`` (the latest the dialog showed). When someone
  * stored a version since, ask: refresh the list, restore anyway (on top of theirs,
- * still refused if yet another lands meanwhile) or cancel. A latest version that holds
- * the restored document already is no conflict: nothing of theirs would be lost, and
- * the server keeps its number.
+ * still refused if yet another lands meanwhile) or cancel.
+ *
+ * The server answers 200 without storing when its latest version already holds the
+ * restored document, whatever the base (nothing of theirs would be lost). The answer
+ * looks like a stored version, so whether this request stored one is decided from the
+ * versions listed just before it was sent: a new version is the one after ``base``
+ * that did not exist then.
  */
-export async function restoreOnBase<T>(
-  version: number,
+export async function restoreOnBase<T extends { version: number }, V extends StoredVersion = StoredVersion>(
   base: number,
-  steps: RestoreSteps<T>
-): Promise<RestoreOutcome<T>> {
+  steps: RestoreSteps<T, V>
+): Promise<RestoreOutcome<T, V>> {
   for (;;) {
+    const before = await steps.versions();
+    const existed = before.length ? before[before.length - 1].version : 0;
     try {
-      return { kind: 'restored', detail: await steps.restore(base), base };
+      const detail = await steps.restore(base);
+      const stored = detail.version === base + 1 && detail.version > existed;
+      return { kind: 'restored', detail, base, stored };
     } catch (err) {
       const conflict = versionConflict(err);
       if (!conflict) throw err;
       const list = await steps.versions();
       const latest = list[list.length - 1];
       if (!latest) throw err; // every version gone: the error says what happened
-      const chosen = list.find(v => v.version === version);
-      if (chosen?.checksum && chosen.checksum === latest.checksum && latest.version !== base) {
-        base = latest.version;
-        continue;
-      }
       const choice = await steps.ask({ base: conflict.base, latest: latest.version }, latest);
       if (choice !== 'anyway') return { kind: choice, list, latest };
       base = latest.version;
@@ -73,12 +78,17 @@ export function restoreConflictText(
   name: string,
   version: number,
   conflict: VersionConflict,
-  storedAt?: string | null
+  storedAt?: string | null,
+  shown: number = conflict.base
 ): string {
   const at = when(storedAt);
+  const since =
+    conflict.base === shown
+      ? `changed on the server after this list was shown: it showed version ${conflict.base} as the current one`
+      : `changed on the server again while you decided: version ${conflict.base} was the current one when ` +
+        `you chose to restore anyway (this list still shows version ${shown})`;
   return (
-    `"${name}" changed on the server after this list was shown: it showed version ` +
-    `${conflict.base} as the current one, the server now has version ${conflict.latest}` +
+    `"${name}" ${since}, the server now has version ${conflict.latest}` +
     `${at ? ` (stored ${at})` : ''}. Restoring version ${version} would replace those changes.`
   );
 }
@@ -95,20 +105,31 @@ export function restoreChoicesText(version: number, conflict: VersionConflict): 
 }
 
 /**
- * The status line after a restore that answered: ``stored`` is the version the server
- * answered with, ``base`` the latest it was stored on, ``shown`` the latest the list showed.
+ * The status line after a restore that answered: ``current`` is the version the server
+ * answered with, ``base`` the latest it was sent on, ``shown`` the latest the list showed,
+ * ``stored`` whether this request stored ``current``.
  */
-export function restoredText(version: number, stored: number, base: number, shown: number): string {
-  if (stored === version) return `v${version} is already current.`;
-  if (stored <= base)
-    return `v${stored}, the current version, already holds v${version}'s document: nothing was stored.`;
-  return `Restored v${version} as v${stored}, now the current version${base !== shown ? ` (on top of v${base})` : ''}.`;
+export function restoredText(version: number, current: number, base: number, shown: number, stored: boolean): string {
+  if (!stored) {
+    if (current === version) return `v${version} is already current.`;
+    const which = current > shown ? 'stored on the server since' : 'the current version';
+    return `v${current}, ${which}, already holds v${version}'s document: nothing was stored.`;
+  }
+  return `Restored v${version} as v${current}, now the current version${base !== shown ? ` (on top of v${base})` : ''}.`;
 }
 
 /** The status line after a restore that stored nothing. */
-export function notRestoredText(version: number, outcome: 'refresh' | 'cancel', latest: StoredVersion): string {
-  return outcome === 'refresh'
-    ? `Not restored: the list now shows version ${latest.version}, the current one. ` +
-        `Restore v${version} again to store it on top.`
-    : `Not restored: the server keeps version ${latest.version}.`;
+export function notRestoredText(
+  version: number,
+  outcome: 'refresh' | 'cancel',
+  latest: StoredVersion,
+  shown: number = latest.version
+): string {
+  if (outcome === 'refresh')
+    return (
+      `Not restored: the list now shows version ${latest.version}, the current one. ` +
+      `Restore v${version} again to store it on top.`
+    );
+  const stale = shown !== latest.version ? `; this list still shows v${shown} as the current one` : '';
+  return `Not restored: the server keeps version ${latest.version}${stale}.`;
 }

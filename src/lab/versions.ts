@@ -43,6 +43,8 @@ class VersionsBody extends Widget {
   private busy = false;
   /** Answers the open restore conflict; null when none is open. */
   private answer: ((choice: RestoreChoice) => void) | null = null;
+  /** A choice button had focus: when the restore ends, focus goes to Restore (or From). */
+  private refocus = false;
 
   constructor(
     private readonly api: OrcheoApi,
@@ -77,11 +79,16 @@ class VersionsBody extends Widget {
     return this.list.length ? this.list[this.list.length - 1].version : 0;
   }
 
-  async load(from?: number, to?: number): Promise<void> {
+  /**
+   * Show the versions (``list`` when the caller has them fresh, else fetched).
+   * ``keep``: the status says what a restore did; a failure to list is added to it.
+   */
+  async load(from?: number, to?: number, list?: VersionSummary[], keep = false): Promise<void> {
     try {
-      this.list = await versions(this.api, this.workflowId);
+      this.list = list ?? (await versions(this.api, this.workflowId));
     } catch (err) {
-      this.status.textContent = `Cannot list versions: ${(err as Error).message}`;
+      const error = `Cannot list versions: ${(err as Error).message}`;
+      this.status.textContent = keep ? `${this.status.textContent} ${error}` : error;
       return;
     }
     const option = (v: VersionSummary): HTMLOptionElement =>
@@ -145,35 +152,54 @@ class VersionsBody extends Widget {
     this.restoreButton.disabled = true;
     this.status.textContent = `Restoring v${version}…`;
     try {
-      const outcome = await restoreOnBase(version, shown, {
+      const outcome = await restoreOnBase(shown, {
         restore: base => restore(this.api, this.workflowId, version, base),
         versions: () => versions(this.api, this.workflowId),
-        ask: (conflict, latest) => this.ask(version, conflict, latest)
+        ask: (conflict, latest) => this.ask(version, conflict, latest, shown)
       });
-      this.busy = false;
+      if (this.isDisposed) return;
       if (outcome.kind === 'restored') {
         const { detail } = outcome;
         const notes = this.restored(detail.document, detail.version);
-        this.status.textContent = [restoredText(version, detail.version, outcome.base, shown), ...notes].join(' ');
-        await this.load(version, detail.version);
+        this.status.textContent = [
+          restoredText(version, detail.version, outcome.base, shown, outcome.stored),
+          ...notes
+        ].join(' ');
+        await this.load(version, detail.version, undefined, true);
         return;
       }
-      if (outcome.kind === 'refresh') await this.load(version, outcome.latest.version);
-      else this.updateRestoreButton();
-      this.status.textContent = notRestoredText(version, outcome.kind, outcome.latest);
+      this.status.textContent = notRestoredText(version, outcome.kind, outcome.latest, shown);
+      if (outcome.kind === 'refresh') await this.load(version, outcome.latest.version, outcome.list);
     } catch (err) {
-      this.busy = false;
       this.status.textContent = `Cannot restore v${version}: ${(err as Error).message}`;
+    } finally {
+      this.busy = false;
       this.updateRestoreButton();
+      // A choice button that had focus is gone: keep focus in the dialog (Escape closes it).
+      if (this.refocus || document.activeElement === document.body) {
+        this.refocus = false;
+        if (!this.restoreButton.disabled) this.restoreButton.focus();
+        else this.from.focus();
+      }
     }
   }
 
   /** Show what happened on the server and wait for the user's choice. */
-  private ask(version: number, conflict: VersionConflict, latest: StoredVersion): Promise<RestoreChoice> {
+  private ask(
+    version: number,
+    conflict: VersionConflict,
+    latest: StoredVersion,
+    shown: number
+  ): Promise<RestoreChoice> {
+    // Closed while the restore was sent: nobody is there to answer, so nothing is stored.
+    if (this.isDisposed || !this.isAttached) return Promise.resolve('cancel');
     return new Promise(resolve => {
       const answer = (choice: RestoreChoice): void => {
         this.answer = null;
         this.question.hidden = true;
+        // The focused choice button goes with the question: keep focus inside the dialog.
+        this.from.focus();
+        this.refocus = true;
         this.question.replaceChildren();
         resolve(choice);
       };
@@ -196,7 +222,7 @@ class VersionsBody extends Widget {
         this.api,
         this.workflowId,
         conflict,
-        restoreConflictText(this.name, version, conflict, latest.created_at),
+        restoreConflictText(this.name, version, conflict, latest.created_at, shown),
         restoreChoicesText(version, conflict)
       );
       // The choices and their buttons first, what changed on the server below them: the

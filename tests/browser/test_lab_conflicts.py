@@ -312,13 +312,17 @@ def test_restore_from_versions_asks_when_a_version_was_stored_since(page: Any, l
     )
     expect(dialog.locator('button[data-action="restore"]')).to_be_disabled()
 
-    # Cancel: nothing stored, the question goes, Restore can be asked again.
+    # Cancel: nothing stored, the question goes, Restore can be asked again (and has the
+    # focus the gone choice button had, so Escape still closes the dialog).
     box.locator('button[data-restore-choice="cancel"]').click()
     expect(box).to_have_count(0)
-    expect(status).to_have_text("Not restored: the server keeps version 3.")
+    expect(status).to_have_text(
+        "Not restored: the server keeps version 3; this list still shows v2 as the current one."
+    )
     assert _stored(lab, wid) == ([1, 2, 3], ["first", "second", "theirs"])
     expect(dialog).to_have_attribute("data-versions", "2")
     expect(dialog.locator('button[data-action="restore"]')).to_be_enabled()
+    expect(dialog.locator('button[data-action="restore"]')).to_be_focused()
 
     # Refresh the list: nothing stored; the list shows version 3, compared with version 1.
     box = _restore_into_conflict(dialog, 1)
@@ -358,5 +362,18 @@ def test_restore_from_versions_asks_when_a_version_was_stored_since(page: Any, l
     while _on_disk(path) != v5:
         assert time.monotonic() < deadline, path.read_text()
         time.sleep(0.2)
+
+    # Behind Lab's back someone stores version 6, then restores version 1 as version 7. The
+    # dialog (still showing version 5) restores version 1: the server answers with their
+    # version 7 and stores nothing, and the status does not claim version 7 as its own.
+    lab.api("PUT", f"orcheo/api/workflows/{wid}", _doc(wid, "first", "later"))
+    lab.api("POST", f"orcheo/api/workflows/{wid}/versions/1/restore")
+    assert _stored(lab, wid) == ([1, 2, 3, 4, 5, 6, 7], ["first"])
+    dialog.locator('button[data-action="restore"]:has-text("Restore v1")').click()
+    expect(dialog).to_have_attribute("data-versions", "7")
+    expect(status).to_contain_text(
+        "v7, stored on the server since, already holds v1's document: nothing was stored."
+    )
+    assert _stored(lab, wid) == ([1, 2, 3, 4, 5, 6, 7], ["first"])
     page.click(".jp-Dialog .jp-mod-reject")
     page.wait_for_selector(f"{CURRENT_TAB}:not(.jp-mod-dirty)")
