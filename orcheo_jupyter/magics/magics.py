@@ -479,7 +479,7 @@ class OrcheoMagics(Magics):
             self._loaded(doc, version)
         retry = f"`%orcheo push {_raw.strip()} --force`"
         target = path if source != "store" else None
-        saved = self._ensure_saved(args.name, edited, target, args.force, "not pushed", retry)
+        saved = self._store(args.name, edited, target, args.force, "not pushed", retry, reuse=True)
         self._remember(args.name, Workflow.from_document(saved.document), path)
         diff = diff_documents(doc, saved.document)
         where = path.name if path is not None and source != "store" else "the store"
@@ -536,23 +536,7 @@ class OrcheoMagics(Magics):
         if source == "store":
             self._loaded(doc, version)
         target = path if source != "store" else None
-        return self._ensure_saved(name, doc, target, force, what, retry)
-
-    def _ensure_saved(
-        self,
-        name: str,
-        doc: WorkflowDocument,
-        path: Path | None,
-        force: bool,
-        what: str,
-        retry: str,
-    ) -> storage.Saved:
-        """The stored version of ``doc``, saving it (file and store) when it changed."""
-        if doc.id is not None:
-            known = self._saved.get(stored_form(doc)[0])
-            if known is not None and (path is None or (path == known.path and path.exists())):
-                return known
-        return self._store(name, doc, path, force, what, retry)
+        return self._store(name, doc, target, force, what, retry, reuse=True)
 
     def _store(
         self,
@@ -562,10 +546,17 @@ class OrcheoMagics(Magics):
         force: bool,
         what: str,
         retry: str,
+        *,
+        reuse: bool = False,
     ) -> storage.Saved:
         """Save ``doc`` from this kernel's base version; a version someone else stored
         since is a cell error saying ``name`` was ``what`` and how to go on (``retry``
-        stores it on top)."""
+        stores it on top). ``reuse``: what this kernel stored of this very document (and
+        file), when it did, instead of saving it again."""
+        if reuse and doc.id is not None:
+            known = self._saved.get(stored_form(doc)[0])
+            if known is not None and (path is None or (path == known.path and path.exists())):
+                return known
         try:
             saved = background.run(storage.save(doc, path, bases=self._bases, force=force))
         except VersionConflict as conflict:
