@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import spec
-from ..spec.io import stored_form
+from ..spec.io import stored_row
 from ..spec.models import WorkflowDocument
 from ..spec.problems import DocumentError
 from ..store.base import NotFound, Repository
@@ -101,19 +101,14 @@ async def install(store: Repository, documents: list[BundledDocument]) -> list[I
         doc = item.document
         workflow_id = doc.id or await _find_by_name(store, doc.name) or uuid.uuid4().hex
         doc = doc.model_copy(update={"id": workflow_id})
-        checksum, text = stored_form(doc)
-        tags = list(doc.tags)
+        row = stored_row(doc)
         try:
             before = await store.get_workflow(workflow_id)
         except NotFound:
-            record = await store.create_workflow(
-                workflow_id, doc.name, doc.description, tags, checksum, text
-            )
+            record = await store.create_workflow(workflow_id, *row)
             done.append(Installed(doc.name, record.id, record.slug, 1, "created"))
             continue
-        version = await store.add_version(
-            workflow_id, doc.name, doc.description, tags, checksum, text
-        )
+        version = await store.add_version(workflow_id, *row)
         record = await store.get_workflow(workflow_id)
         outcome = "unchanged" if version.version == before.latest_version else "updated"
         done.append(Installed(doc.name, record.id, record.slug, version.version, outcome))

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from .. import spec
-from ..spec.io import stored_form
+from ..spec.io import stored_form, stored_row
 from ..spec.models import Canvas, FrozenIRGraph, WorkflowDocument
 from ..spec.problems import DocumentError
 from ..store.base import Conflict, NotFound
@@ -129,8 +129,8 @@ async def save(
             existing = None
     workflow_id = workflow_id or uuid.uuid4().hex
     stored = doc.model_copy(update={"id": workflow_id})
-    checksum, text = stored_form(stored)
-    fields = (stored.name, stored.description, list(stored.tags), checksum, text)
+    fields = stored_row(stored)
+    checksum = fields[3]  # (name, description, tags, checksum, text)
     if existing is None:
         try:
             await store.create_workflow(workflow_id, *fields)
@@ -140,7 +140,7 @@ async def save(
             if not force:
                 raise VersionConflict(workflow_id, 0, existing.latest_version) from None
     if existing is not None:
-        base = None if force else await _base_version(existing, stored, path, bases or {})
+        base = None if force else await _base_version(existing, stored, checksum, path, bases or {})
         added = await store.add_version(workflow_id, *fields, base_version=base)
         version, created = added.version, False
         changed = version != existing.latest_version
@@ -150,12 +150,16 @@ async def save(
 
 
 async def _base_version(
-    existing: WorkflowRecord, doc: WorkflowDocument, path: Path | None, bases: Mapping[str, int]
+    existing: WorkflowRecord,
+    doc: WorkflowDocument,
+    checksum: str,
+    path: Path | None,
+    bases: Mapping[str, int],
 ) -> int:
-    """The version ``doc`` was made from, as ``save`` describes it; the latest when it
-    is that version unchanged (storing it replaces nothing)."""
+    """The version ``doc`` (whose stored checksum is ``checksum``) was made from, as
+    ``save`` describes it; the latest when it is that version unchanged (storing it
+    replaces nothing)."""
     store = (await _executor()).store
-    checksum = stored_form(doc)[0]
     latest = await store.get_version(existing.id, with_document=False)
     if latest.checksum == checksum:
         return latest.version

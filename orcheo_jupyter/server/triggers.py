@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..runtime.admission import admit_batch
-from ..spec.io import stored_form
+from ..spec.io import stored_row
 from ..spec.models import Trigger
 from ..store.errors import VersionConflict
 from ..triggers.config import DispatchPolicy
@@ -221,16 +221,9 @@ class WorkflowTriggersHandler(_TriggerBase):
                 doc = self.orcheo.documents.parsed(latest.checksum, latest.document)
                 doc = doc.model_copy(update={"triggers": list(body.triggers)})
                 check_triggers(doc, workflow.id)
-                checksum, text = stored_form(doc)
                 try:  # on the version read: a save made meanwhile is not replaced
                     await store.add_version(
-                        workflow.id,
-                        doc.name,
-                        doc.description,
-                        list(doc.tags),
-                        checksum,
-                        text,
-                        base_version=latest.version,
+                        workflow.id, *stored_row(doc), base_version=latest.version
                     )
                     break
                 except VersionConflict:

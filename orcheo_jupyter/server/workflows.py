@@ -10,7 +10,7 @@ from .. import tracing
 from ..runtime import breakpoints
 from ..runtime.admission import ManualStart, is_large
 from ..runtime.manual import ManualRefused
-from ..spec.io import stored_form, to_data
+from ..spec.io import stored_form, stored_row, to_data
 from ..spec.models import WorkflowDocument
 from ..store.base import Conflict, NotFound
 from ..store.errors import VersionConflict
@@ -198,11 +198,8 @@ class ImportPythonHandler(WorkflowBase):
         )
         workflow_id = uuid.uuid4().hex
         doc = doc.model_copy(update={"id": workflow_id})
-        checksum, text = stored_form(doc)
         store = (await self.executor()).store
-        workflow = await store.create_workflow(
-            workflow_id, doc.name, doc.description, list(doc.tags), checksum, text
-        )
+        workflow = await store.create_workflow(workflow_id, *stored_row(doc))
         version = await store.get_version(workflow.id, 1)
         self.reply(201, _detail(workflow, version), location=self.api_url("workflows", workflow.id))
 
@@ -361,15 +358,8 @@ class RestoreVersionHandler(WorkflowBase):
         doc = await self.orcheo.documents.admit(WorkflowDocument.model_validate(old.document))
         doc = doc.model_copy(update={"id": workflow.id})
         check_triggers(doc, workflow.id)
-        checksum, text = stored_form(doc)
         stored = await store.add_version(
-            workflow.id,
-            doc.name,
-            doc.description,
-            list(doc.tags),
-            checksum,
-            text,
-            base_version=query.base_version,
+            workflow.id, *stored_row(doc), base_version=query.base_version
         )
         await triggers_changed(self.orcheo, workflow.id)
         workflow = await store.get_workflow(workflow.id)

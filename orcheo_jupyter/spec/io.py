@@ -94,6 +94,13 @@ def stored_form(doc: WorkflowDocument) -> tuple[str, str]:
     return hashlib.sha256(text.encode("utf-8")).hexdigest(), text
 
 
+def stored_row(doc: WorkflowDocument) -> tuple[str, str, list[str], str, str]:
+    """What a store keeps of one version of ``doc``: ``(name, description, tags, checksum,
+    text)``, in the order the stores' ``create_workflow`` and ``add_version`` take them."""
+    checksum, text = stored_form(doc)
+    return doc.name, doc.description, list(doc.tags), checksum, text
+
+
 def checksum(doc: WorkflowDocument) -> str:
     """Content hash of the canonical form; equal documents hash equal."""
     return stored_form(doc)[0]
