@@ -7,10 +7,13 @@ what was (not) stored.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from pathlib import Path
 from typing import Any
+
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from orcheo_jupyter import spec
 
@@ -257,13 +260,31 @@ def _tab_to(page: Any, action: str, most: int) -> None:
     assert _focused_action(page) == action
 
 
+def _arrow_down_to(page: Any, node: str, most: int) -> None:
+    """Press ArrowDown (at most ``most`` times) until ``node`` is the selected one, each
+    press waited for: on a loaded machine a key pressed before the canvas took the
+    previous one would otherwise be read against a stale selection."""
+    for _ in range(most):
+        if _selected(page) == [node]:
+            break
+        before = _selected(page)
+        page.keyboard.press("ArrowDown")
+        with contextlib.suppress(PlaywrightTimeout):
+            page.wait_for_function(
+                "([sel, before]) => JSON.stringify(document.querySelector(sel).orcheoCanvas"
+                ".cy.$('node:selected').map(n => n.id())) !== before",
+                arg=[DOC, json.dumps(before)],
+                timeout=5_000,
+            )
+    assert _selected(page) == [node]
+
+
 def test_keyboard_user_tests_and_pins_a_node_without_losing_the_focus(page: Any, lab: Lab) -> None:
     _stored_and_ran(lab, "dbg_keys")
     _open(page, lab, "dbg_keys")
     # Graph: start is at the top; ArrowDown walks greet, then shout; Enter opens its form.
     page.focus(f"{DOC} .oc-graph")
-    for _ in range(3):
-        page.keyboard.press("ArrowDown")
+    _arrow_down_to(page, "shout", 6)
     page.keyboard.press("Enter")
     panel = page.locator(f'{DOC} .oc-node-panel[data-node-id="shout"]')
     panel.wait_for()
