@@ -231,7 +231,11 @@ def test_lab_stays_responsive_while_runs_block(tmp_path: Path) -> None:
         assert len(busy_status) >= 40 and len(busy_kernel) >= 8, report
         assert _p99(busy_status) <= p99_limit, report
         assert max(busy_status) <= max_limit, report
-        assert max(busy_kernel) <= max_limit, report
+        # A kernel round trip crosses the server and the kernel, two processes the
+        # machine's load slows each as much as the control: its own idle cost plus twice
+        # that. A trip the runs stall takes seconds.
+        kernel_limit = max(100.0, 2 * max(idle_kernel)) + 2 * max(busy_control)
+        assert max(busy_kernel) <= kernel_limit, report
     finally:
         control.stop()
         lab.stop()
