@@ -126,19 +126,22 @@ class VersionsBody extends Widget {
     }
     const key = `${a}-${b}`;
     this.shown = key;
+    // Until the new diff arrives, the one on screen is marked stale (dimmed, aria-busy).
+    this.output.setAttribute('aria-busy', 'true');
+    let content: HTMLElement;
     try {
-      const d = await diff(this.api, this.workflowId, a, b);
-      if (this.shown === key) this.output.replaceChildren(renderDiff(d));
+      content = renderDiff(await diff(this.api, this.workflowId, a, b));
     } catch (err) {
-      if (this.shown === key)
-        this.output.replaceChildren(
-          h(
-            'div',
-            { class: 'oc-error-text', role: 'alert' },
-            `Cannot compare v${a} and v${b}: ${(err as Error).message}`
-          )
-        );
+      content = h(
+        'div',
+        { class: 'oc-error-text', role: 'alert' },
+        `Cannot compare v${a} and v${b}: ${(err as Error).message}`
+      );
     }
+    if (this.shown !== key) return;
+    this.output.replaceChildren(content);
+    this.output.dataset.diff = key;
+    this.output.removeAttribute('aria-busy');
   }
 
   /**

@@ -265,6 +265,9 @@ def test_versions_dialog_diffs_and_restores(page: Any, lab: Lab) -> None:
         "el => /Restored v1 as v3/.test(el.textContent)", arg=status.element_handle()
     )
     page.wait_for_selector('.jp-Dialog .jp-OrcheoVersions[data-versions="3"]')
+    # The list comes first; the v1 → v3 diff follows it (the old one is marked stale till then).
+    page.wait_for_selector('.jp-Dialog .jp-OrcheoVersions .oc-diff-output[data-diff="1-3"]')
+    expect(dialog.locator(".oc-diff-output")).not_to_have_attribute("aria-busy", "true")
     assert dialog.locator("[data-diff-summary]").inner_text() == "v1 → v3: no changes"
 
     current = lab.api("GET", f"{API}/workflows/{wid}")
