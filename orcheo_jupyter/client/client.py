@@ -15,7 +15,7 @@ from typing import Any, TypedDict, Unpack
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from ..common.options import check_options
-from ..spec.io import stored_form, to_data
+from ..spec.io import to_data
 from ..spec.models import WorkflowDocument
 from .errors import OrcheoAPIError, VersionConflictError
 from .transport import Closing, ConnectionOptions, Transport
@@ -164,7 +164,8 @@ class OrcheoClient(Closing):
         overwrite: bool = False,
         create: bool = False,
     ) -> dict[str, Any]:
-        """A new immutable version (an unchanged document keeps the latest number).
+        """A new immutable version; the answer's ``stored`` is False when the latest
+        version already held this very document (its number is kept).
 
         The edit is taken to be made from ``base_version``, by default the version this
         client last loaded or stored: when someone stored another since, the server
@@ -179,22 +180,12 @@ class OrcheoClient(Closing):
         if create:
             params["create"] = "true"
         data = _document(document)
-        retries = len(self.http.retries)
         try:
             answer = self.http.request(
                 "PUT", f"workflows/{_seg(workflow_id)}", json=data, params=params
             )
         except OrcheoAPIError as exc:
-            conflict = _conflict(exc, workflow_id, "update_workflow")
-            if not isinstance(conflict, VersionConflictError):
-                raise
-            # A retried PUT whose first attempt was stored meets its own version.
-            mine = self._own_retried_write(
-                workflow_id, data, conflict, len(self.http.retries) > retries
-            )
-            if mine is None:
-                raise conflict from None
-            answer = mine
+            raise _conflict(exc, workflow_id, "update_workflow") from None
         return self._loaded(answer, workflow_id)
 
     def restore_version(
@@ -234,24 +225,6 @@ class OrcheoClient(Closing):
         if base_version is not None:
             return base_version
         return self._versions.get(workflow_id, 0 if create else None)
-
-    def _own_retried_write(
-        self, workflow_id: str, data: dict[str, Any], conflict: VersionConflictError, retried: bool
-    ) -> dict[str, Any] | None:
-        """The latest version when it is this very document, stored by an attempt whose
-        answer was lost before the retry that met the conflict; else None."""
-        if not retried or conflict.latest != conflict.base_version + 1:
-            return None
-        # Not get_workflow: theirs must not become this client's base unseen.
-        latest: dict[str, Any] = self.http.request("GET", f"workflows/{_seg(workflow_id)}")
-        if latest.get("version") != conflict.latest:
-            return None
-        try:
-            ours = WorkflowDocument.model_validate({**data, "id": latest["id"]})
-            theirs = WorkflowDocument.model_validate(latest["document"])
-        except ValueError:
-            return None
-        return latest if stored_form(ours)[0] == stored_form(theirs)[0] else None
 
     def delete_workflow(self, workflow_id: str) -> None:
         self.http.request("DELETE", f"workflows/{_seg(workflow_id)}")

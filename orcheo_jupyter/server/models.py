@@ -356,6 +356,18 @@ class WorkflowDetail(WorkflowSummary):
     )
 
 
+class StoredWorkflow(WorkflowDetail):
+    stored: bool = Field(
+        description="Whether this request stored a new version. False: the latest version "
+        "already held this very document, so its number was kept and nothing was stored "
+        "(possibly a version someone else stored since the caller last looked)."
+    )
+
+
+class RestoredWorkflow(StoredWorkflow):
+    restored_from: int = Field(description="The version whose document was restored.")
+
+
 class WorkflowPage(Page[WorkflowSummary]):
     pass
 

@@ -25,7 +25,9 @@ from .models import (
     ExecuteRequest,
     ExecutionAccepted,
     ImportPythonRequest,
+    RestoredWorkflow,
     RestoreQuery,
+    StoredWorkflow,
     ValidationReport,
     VersionDetail,
     VersionList,
@@ -118,6 +120,7 @@ class WorkflowBase(OrcheoHandler):
             1,
             ready.text,
             ready.notices,
+            stored=True,
             location=self.api_url("workflows", workflow.id),
         )
 
@@ -129,14 +132,16 @@ class WorkflowBase(OrcheoHandler):
         text: str,
         notices: list[str] | None = None,
         *,
+        stored: bool,
         location: str | None = None,
     ) -> None:
-        """The workflow with a stored version's document, as ``_detail`` gives it.
+        """The workflow with a stored version's document, as ``_detail`` gives it, and
+        whether this request stored that version.
 
         The document's stored text goes out as it is: decoding and encoding a
         10,000-node document again would hold the loop for a tenth of a second.
         """
-        fields = {**workflow.as_dict(), "version": version}
+        fields = {**workflow.as_dict(), "version": version, "stored": stored}
         if notices:
             fields["notices"] = notices
         self.set_status(status)
@@ -170,7 +175,7 @@ class WorkflowsHandler(WorkflowBase):
         body=WorkflowInput,
         body_code="invalid_document",
         defer_large_body=True,
-        responses={201: WorkflowDetail},
+        responses={201: StoredWorkflow},
         errors=(409, 413),
     )
     async def post(self, *, body: WorkflowInput | Upload) -> None:
@@ -187,7 +192,7 @@ class ImportPythonHandler(WorkflowBase):
         "a child process stopped after the configured time limit (default 60 s). The graph is "
         "the entrypoint named, else orcheo_workflow(), else the script's only StateGraph.",
         body=ImportPythonRequest,
-        responses={201: WorkflowDetail},
+        responses={201: StoredWorkflow},
         errors=(409, 413),
     )
     async def post(self, *, body: ImportPythonRequest) -> None:
@@ -201,7 +206,11 @@ class ImportPythonHandler(WorkflowBase):
         store = (await self.executor()).store
         workflow = await store.create_workflow(workflow_id, *stored_row(doc))
         version = await store.get_version(workflow.id, 1)
-        self.reply(201, _detail(workflow, version), location=self.api_url("workflows", workflow.id))
+        self.reply(
+            201,
+            {**_detail(workflow, version), "stored": True},
+            location=self.api_url("workflows", workflow.id),
+        )
 
 
 class ValidateHandler(WorkflowBase):
@@ -251,7 +260,7 @@ class WorkflowHandler(WorkflowBase):
         body=WorkflowInput,
         body_code="invalid_document",
         defer_large_body=True,
-        responses={200: WorkflowDetail, 201: WorkflowDetail},
+        responses={200: StoredWorkflow, 201: StoredWorkflow},
         errors=(409, 413),
     )
     async def put(
@@ -287,7 +296,9 @@ class WorkflowHandler(WorkflowBase):
         )
         await triggers_changed(self.orcheo, workflow.id, (version.version, ready.triggers))
         workflow = await store.get_workflow(workflow.id)
-        self.reply_detail(200, workflow, version.version, ready.text, ready.notices)
+        self.reply_detail(
+            200, workflow, version.version, ready.text, ready.notices, stored=version.stored
+        )
 
     @operation(
         WRITE,
@@ -346,7 +357,7 @@ class RestoreVersionHandler(WorkflowBase):
         "Restoring the document the latest version already has keeps its number. With "
         "base_version, a workflow saved by someone else since is a 409.",
         query=RestoreQuery,
-        responses={200: WorkflowDetail},
+        responses={200: RestoredWorkflow},
         errors=(409,),
     )
     async def post(self, workflow_id: str, version: str, *, query: RestoreQuery) -> None:
@@ -364,7 +375,8 @@ class RestoreVersionHandler(WorkflowBase):
         await triggers_changed(self.orcheo, workflow.id)
         workflow = await store.get_workflow(workflow.id)
         current = await store.get_version(workflow.id, stored.version)
-        self.reply(200, {**_detail(workflow, current), "restored_from": number})
+        detail = _detail(workflow, current)
+        self.reply(200, {**detail, "stored": stored.stored, "restored_from": number})
 
 
 class ExecuteHandler(WorkflowBase):

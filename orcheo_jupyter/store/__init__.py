@@ -2,6 +2,7 @@
 
 from .base import Conflict, NotFound, Repository
 from .records import (
+    AddedVersion,
     EventRecord,
     RunBatch,
     RunRecord,
@@ -13,6 +14,7 @@ from .records import (
 from .sqlite import SqliteRepository
 
 __all__ = [
+    "AddedVersion",
     "Conflict",
     "EventRecord",
     "NotFound",

@@ -31,6 +31,15 @@ class VersionRecord(Record):
     document: dict[str, Any] | None = None
 
 
+@dataclass(frozen=True)
+class AddedVersion(VersionRecord):
+    """What ``add_version`` answers: the version, and whether this call stored it (False:
+    the latest already held the very document and keeps its number), which an editor
+    cannot tell from the number when someone else may have stored that version."""
+
+    stored: bool = False
+
+
 @dataclass
 class RunRecord(Record):
     id: str

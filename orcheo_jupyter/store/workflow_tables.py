@@ -12,7 +12,7 @@ import re
 
 from ..common.timestamps import utcnow
 from .errors import Conflict, NotFound, VersionConflict
-from .records import VersionRecord, WorkflowRecord
+from .records import AddedVersion, VersionRecord, WorkflowRecord
 from .sql import (
     LIKE_ESCAPE,
     Database,
@@ -97,8 +97,8 @@ class WorkflowTables:
         *,
         with_document: bool = True,
         base_version: int | None = None,
-    ) -> VersionRecord:
-        """A new version (the latest again when ``body`` is unchanged).
+    ) -> AddedVersion:
+        """A new version (the latest again, ``stored`` False, when ``body`` is unchanged).
 
         ``base_version``: the version the edit was made from; VersionConflict when the
         latest is another (and ``body`` is not the latest's), checked in the same
@@ -109,7 +109,7 @@ class WorkflowTables:
             d.check_text(field, value)
         now = utcnow()
 
-        def steps() -> Steps[tuple[str, int]]:
+        def steps() -> Steps[tuple[str, int, bool]]:
             yield from _locked(d)
             current = yield from _workflow_row(workflow_id)
             wid, latest_version = current["id"], current["latest_version"]
@@ -118,7 +118,7 @@ class WorkflowTables:
                 (wid, latest_version),
             )
             if latest is not None and latest["checksum"] == checksum:
-                return wid, latest_version  # replaces nothing, whatever it was made from
+                return wid, latest_version, False  # replaces nothing, whatever it was made from
             if base_version is not None and base_version != latest_version:
                 raise VersionConflict(wid, base_version, latest_version)
             version = latest_version + 1
@@ -132,10 +132,11 @@ class WorkflowTables:
                 " latest_version = ?, updated_at = ? WHERE id = ?",
                 (name, slug, description, d.jsonb(tags), version, now, wid),
             )
-            return wid, version
+            return wid, version, True
 
-        wid, version = await self._sql.write(steps)
-        return await self.get_version(wid, version, with_document=with_document)
+        wid, version, stored = await self._sql.write(steps)
+        record = await self.get_version(wid, version, with_document=with_document)
+        return AddedVersion(**vars(record), stored=stored)
 
     async def get_workflow(self, id_or_slug: str) -> WorkflowRecord:
         row = await self._sql.read(lambda: _workflow_row(id_or_slug), inline=True)

@@ -61,6 +61,11 @@ export interface WorkflowDetail extends WorkflowSummary {
   document: WorkflowDocument;
 }
 
+/** A create, save or restore answer: ``stored`` is false when the latest version already held the document. */
+export interface StoredWorkflow extends WorkflowDetail {
+  stored: boolean;
+}
+
 export interface ExecutionSummary {
   id: string;
   workflow_id?: string | null;
@@ -191,7 +196,7 @@ export class OrcheoApi {
    * ``baseVersion`` is the version the edits were made from (0: none was stored); a
    * workflow stored by someone else since is a 409 ``version_conflict``.
    */
-  upsert(id: string, doc: WorkflowDocument, baseVersion?: number): Promise<WorkflowDetail> {
+  upsert(id: string, doc: WorkflowDocument, baseVersion?: number): Promise<StoredWorkflow> {
     const body = JSON.stringify({ ...doc, id });
     const base = baseVersion === undefined ? '' : `&base_version=${baseVersion}`;
     return this.request(`workflows/${encodeURIComponent(id)}?create=true${base}`, { method: 'PUT', body });

@@ -3,8 +3,7 @@
  * beside the core client so the run viewer's other tabs can grow independently.
  */
 
-import { WorkflowDocument } from '../canvas/types';
-import { OrcheoApi, WorkflowDetail } from './api';
+import { OrcheoApi, StoredWorkflow } from './api';
 
 export interface CheckpointSummary {
   checkpoint_id: string;
@@ -106,7 +105,7 @@ export function restore(
   workflowId: string,
   version: number,
   baseVersion?: number
-): Promise<WorkflowDetail & { restored_from: number; document: WorkflowDocument }> {
+): Promise<StoredWorkflow & { restored_from: number }> {
   const base = baseVersion === undefined ? '' : `?base_version=${baseVersion}`;
   return api.request(`workflows/${enc(workflowId)}/versions/${version}/restore${base}`, { method: 'POST' });
 }

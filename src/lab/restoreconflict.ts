@@ -29,7 +29,7 @@ export type RestoreOutcome<T, V extends StoredVersion = StoredVersion> =
   | { kind: 'refresh' | 'cancel'; list: V[]; latest: V };
 
 /** What a restore needs from the server and from the user. */
-export interface RestoreSteps<T extends { version: number }, V extends StoredVersion = StoredVersion> {
+export interface RestoreSteps<T extends { version: number; stored: boolean }, V extends StoredVersion = StoredVersion> {
   /** ``POST .../versions/{n}/restore?base_version=base``. */
   restore(base: number): Promise<T>;
   /** The stored versions now, oldest first. */
@@ -44,22 +44,17 @@ export interface RestoreSteps<T extends { version: number }, V extends StoredVer
  * still refused if yet another lands meanwhile) or cancel.
  *
  * The server answers 200 without storing when its latest version already holds the
- * restored document, whatever the base (nothing of theirs would be lost). The answer
- * looks like a stored version, so whether this request stored one is decided from the
- * versions listed just before it was sent: a new version is the one after ``base``
- * that did not exist then.
+ * restored document, whatever the base (nothing of theirs would be lost); its
+ * ``stored`` says whether this request stored the version it answers with.
  */
-export async function restoreOnBase<T extends { version: number }, V extends StoredVersion = StoredVersion>(
-  base: number,
-  steps: RestoreSteps<T, V>
-): Promise<RestoreOutcome<T, V>> {
+export async function restoreOnBase<
+  T extends { version: number; stored: boolean },
+  V extends StoredVersion = StoredVersion
+>(base: number, steps: RestoreSteps<T, V>): Promise<RestoreOutcome<T, V>> {
   for (;;) {
-    const before = await steps.versions();
-    const existed = before.length ? before[before.length - 1].version : 0;
     try {
       const detail = await steps.restore(base);
-      const stored = detail.version === base + 1 && detail.version > existed;
-      return { kind: 'restored', detail, base, stored };
+      return { kind: 'restored', detail, base, stored: detail.stored };
     } catch (err) {
       const conflict = versionConflict(err);
       if (!conflict) throw err;

@@ -104,6 +104,8 @@ def test_a_client_that_never_loaded_the_workflow_stores_on_top_as_a_deploy_scrip
     name = f"unknown-{uuid.uuid4().hex[:8]}"
     wid = client.create_workflow(_doc("a", name=name))["id"]
     assert client.update_workflow(wid, _doc("a", "b", name=name))["version"] == 2
+    again = client.update_workflow(wid, _doc("a", "b", name=name))
+    assert (again["version"], again["stored"]) == (2, False)  # the latest holds it already
     # ``other`` never loaded it: it stores what it holds, and from then on it is checked.
     assert other.update_workflow(wid, _doc("c", name=name))["version"] == 3
     assert other.known_version(wid) == 3

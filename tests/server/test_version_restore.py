@@ -24,6 +24,7 @@ async def test_restore_writes_a_new_version_equal_to_the_old_one(api: Call) -> N
     reply = await api("POST", "workflows", wid, "versions", "1", "restore")
     assert reply.code == 200, reply.body
     assert (reply.body["version"], reply.body["restored_from"]) == (4, 1)
+    assert reply.body["stored"] is True
     assert reply.body["document"] == v1
     current = (await api("GET", "workflows", wid)).body
     assert (current["version"], current["document"]) == (4, v1)
@@ -41,9 +42,20 @@ async def test_restoring_the_current_document_adds_no_version(api: Call) -> None
     wid = (await api("POST", "workflows", json_body=linear_doc("a"))).body["id"]
     reply = await api("POST", "workflows", wid, "versions", "1", "restore")
     assert reply.code == 200, reply.body
-    assert reply.body["version"] == 1
+    assert (reply.body["version"], reply.body["stored"]) == (1, False)
     versions = (await api("GET", "workflows", wid, "versions")).body["items"]
     assert [v["version"] for v in versions] == [1]
+    # Restored by someone else as version 3 since this caller saw version 2: 200 with
+    # their version, which this request did not store.
+    changed = {**linear_doc("a"), "id": wid, "description": "two"}
+    assert (await api("PUT", "workflows", wid, json_body=changed)).body["version"] == 2
+    theirs = await api("POST", "workflows", wid, "versions", "1", "restore")
+    assert (theirs.body["version"], theirs.body["stored"]) == (3, True)
+    mine = await api(
+        "POST", "workflows", wid, "versions", "1", "restore", params={"base_version": 2}
+    )
+    assert mine.code == 200, mine.body
+    assert (mine.body["version"], mine.body["stored"], mine.body["restored_from"]) == (3, False, 1)
 
 
 async def test_restore_of_a_missing_or_bad_version_is_refused(api: Call) -> None:
@@ -58,3 +70,14 @@ async def test_restore_of_a_missing_or_bad_version_is_refused(api: Call) -> None
     assert nowhere.code == 404
     versions = (await api("GET", "workflows", wid, "versions")).body["items"]
     assert [v["version"] for v in versions] == [1]
+    # Restored by someone else as version 3 since this caller saw version 2: 200 with
+    # their version, which this request did not store.
+    changed = {**linear_doc("a"), "id": wid, "description": "two"}
+    assert (await api("PUT", "workflows", wid, json_body=changed)).body["version"] == 2
+    theirs = await api("POST", "workflows", wid, "versions", "1", "restore")
+    assert (theirs.body["version"], theirs.body["stored"]) == (3, True)
+    mine = await api(
+        "POST", "workflows", wid, "versions", "1", "restore", params={"base_version": 2}
+    )
+    assert mine.code == 200, mine.body
+    assert (mine.body["version"], mine.body["stored"], mine.body["restored_from"]) == (3, False, 1)

@@ -94,6 +94,7 @@ async def test_put_stores_a_new_immutable_version(api: Call) -> None:
     put = await api("PUT", "workflows", wid, json_body=changed)
     assert put.code == 200
     assert put.body["latest_version"] == 2 and put.body["version"] == 2
+    assert put.body["stored"] is True
     assert put.body["name"] == "renamed"
 
     versions = await api("GET", "workflows", wid, "versions")
@@ -104,7 +105,7 @@ async def test_put_stores_a_new_immutable_version(api: Call) -> None:
     assert v2.body["document"]["graph"]["ir"]["nodes"][0]["config"]["variables"]["me"] == "changed"
 
     same = await api("PUT", "workflows", wid, json_body=changed)
-    assert same.body["version"] == 2  # unchanged document: no new version
+    assert (same.body["version"], same.body["stored"]) == (2, False)  # unchanged: nothing stored
 
     assert (await api("GET", "workflows", wid, "versions", "3")).code == 404
     bad = await api("GET", "workflows", wid, "versions", "two")
@@ -129,6 +130,7 @@ async def test_put_of_a_missing_workflow_is_404_unless_create_is_asked(api: Call
     assert created.code == 201
     assert created.headers["Location"].endswith("/orcheo/api/workflows/drawn-1")
     assert (created.body["id"], created.body["latest_version"]) == ("drawn-1", 1)
+    assert created.body["stored"] is True
     assert created.body["name"] == "Drawn"
 
     doc["name"] = "Drawn again"

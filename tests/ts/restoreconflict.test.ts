@@ -18,6 +18,7 @@ function conflict(base: number, latest: number): unknown {
 
 interface Detail {
   version: number;
+  stored: boolean;
 }
 
 /**
@@ -37,10 +38,10 @@ function server(initial: StoredVersion[], answers: RestoreChoice[], lands: Store
       sent.push(base);
       const latest = list[list.length - 1];
       const checksum = list.find(v => v.version === restored)?.checksum;
-      if (latest.checksum === checksum) return { version: latest.version };
+      if (latest.checksum === checksum) return { version: latest.version, stored: false };
       if (base !== latest.version) throw conflict(base, latest.version);
       list = [...list, { version: latest.version + 1, checksum }];
-      return { version: latest.version + 1 };
+      return { version: latest.version + 1, stored: true };
     },
     async versions(): Promise<StoredVersion[]> {
       return [...list];
@@ -68,7 +69,7 @@ describe('restoreOnBase', () => {
   it('restores on top of the latest the list showed, asking nothing when nobody stored since', async () => {
     const s = server([V1, V2], []);
     const outcome = await restoreOnBase(2, s.steps);
-    expect(outcome).toEqual({ kind: 'restored', detail: { version: 3 }, base: 2, stored: true });
+    expect(outcome).toEqual({ kind: 'restored', detail: { version: 3, stored: true }, base: 2, stored: true });
     expect(s.sent).toEqual([2]);
     expect(s.asked).toEqual([]);
   });
@@ -92,7 +93,7 @@ describe('restoreOnBase', () => {
   it('Restore anyway stores it on top of theirs, still naming the version it was shown', async () => {
     const s = server([V1, V2, V3], ['anyway']);
     const outcome = await restoreOnBase(2, s.steps);
-    expect(outcome).toEqual({ kind: 'restored', detail: { version: 4 }, base: 3, stored: true });
+    expect(outcome).toEqual({ kind: 'restored', detail: { version: 4, stored: true }, base: 3, stored: true });
     expect(s.sent).toEqual([2, 3]);
     expect(s.list().map(v => v.version)).toEqual([1, 2, 3, 4]);
   });
@@ -105,7 +106,7 @@ describe('restoreOnBase', () => {
       { base: 2, latest: 3 },
       { base: 3, latest: 4 }
     ]);
-    expect(outcome).toEqual({ kind: 'restored', detail: { version: 5 }, base: 4, stored: true });
+    expect(outcome).toEqual({ kind: 'restored', detail: { version: 5, stored: true }, base: 4, stored: true });
     expect(s.sent).toEqual([2, 3, 4]);
   });
 
@@ -115,22 +116,25 @@ describe('restoreOnBase', () => {
     const outcome = await restoreOnBase(2, s.steps);
     expect(s.sent).toEqual([2]);
     expect(s.asked).toEqual([]);
-    expect(outcome).toEqual({ kind: 'restored', detail: { version: 3 }, base: 2, stored: false });
+    expect(outcome).toEqual({ kind: 'restored', detail: { version: 3, stored: false }, base: 2, stored: false });
     expect(s.list().map(v => v.version)).toEqual([1, 2, 3]);
   });
 
   it('says nothing was stored when theirs is several versions on', async () => {
     const s = server([V1, V2, V3, { ...V4, checksum: 'one' }], []);
     const outcome = await restoreOnBase(2, s.steps);
-    expect(outcome).toEqual({ kind: 'restored', detail: { version: 4 }, base: 2, stored: false });
+    expect(outcome).toEqual({ kind: 'restored', detail: { version: 4, stored: false }, base: 2, stored: false });
   });
 
   it('tells a version this restore stored from one of theirs after the base holding the same document', async () => {
     // Their version 3 is base + 1, as a stored one would be, but it existed before the restore was sent.
     const theirs = server([V1, V2, { ...V3, checksum: 'one' }], []);
-    expect(await restoreOnBase(2, theirs.steps)).toMatchObject({ detail: { version: 3 }, stored: false });
+    expect(await restoreOnBase(2, theirs.steps)).toMatchObject({
+      detail: { version: 3, stored: false },
+      stored: false
+    });
     const ours = server([V1, V2], []);
-    expect(await restoreOnBase(2, ours.steps)).toMatchObject({ detail: { version: 3 }, stored: true });
+    expect(await restoreOnBase(2, ours.steps)).toMatchObject({ detail: { version: 3, stored: true }, stored: true });
   });
 
   it('says nothing was stored when the version lands between asking and restoring anyway', async () => {
@@ -143,7 +147,7 @@ describe('restoreOnBase', () => {
         return s.steps.ask(c, latest);
       }
     });
-    expect(outcome).toEqual({ kind: 'restored', detail: { version: 4 }, base: 3, stored: false });
+    expect(outcome).toEqual({ kind: 'restored', detail: { version: 4, stored: false }, base: 3, stored: false });
     expect(s.list().map(v => v.version)).toEqual([1, 2, 3, 4]);
   });
 
