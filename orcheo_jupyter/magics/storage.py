@@ -142,8 +142,7 @@ async def save(
     if existing is not None:
         base = None if force else await _base_version(existing, stored, checksum, path, bases or {})
         added = await store.add_version(workflow_id, *fields, base_version=base)
-        version, created = added.version, False
-        changed = version != existing.latest_version
+        version, created, changed = added.version, False, added.stored
     if path is not None:
         spec.save(stored, path)
     return Saved(stored, workflow_id, version, created, changed, path)
