@@ -14,7 +14,7 @@ from functools import lru_cache
 from types import ModuleType
 from typing import Any
 
-from . import nodes
+from . import local_vault, nodes
 
 ROOT = "orcheo"
 
@@ -27,6 +27,11 @@ _STATIC: dict[str, Callable[[], dict[str, Any]]] = {
     "orcheo.nodes": lambda: _node_members(),
     "orcheo.nodes.base": lambda: _node_members(),
     "orcheo.edges": lambda: _edge_members(),
+    # Upstream's local credential setup: importable, refused when used (local_vault.py).
+    "orcheo.models": lambda: local_vault.models_members(),
+    "orcheo.runtime": dict,
+    "orcheo.runtime.credentials": lambda: local_vault.runtime_credentials_members(),
+    "orcheo.vault": lambda: local_vault.vault_members(),
 }
 
 
@@ -88,7 +93,9 @@ def orcheo_module(name: str) -> ModuleType:
     if name not in _STATIC and not nodeish:
         raise ImportError(
             f"orcheo-jupyter provides no module {name!r} (available: orcheo.graph.state, "
-            "orcheo.graph.builder, orcheo.nodes.*, orcheo.edges)"
+            "orcheo.graph.builder, orcheo.nodes.*, orcheo.edges, and as names that only "
+            "say where credentials live: orcheo.models, orcheo.runtime.credentials, "
+            "orcheo.vault)"
         )
     module = ModuleType(name, f"orcheo-jupyter's stand-in for upstream {name}")
     module.__dict__.update(_STATIC.get(name, dict)())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -194,6 +195,77 @@ async def test_upstream_style_local_main_imports_are_served_by_stand_ins(
     ]:
         refused = await _import(api, sub)
         assert refused.code == 422 and why in refused.error["message"], refused.error
+
+
+#: Shaped like upstream's credential_placeholder_langgraph.py: the graph takes its
+#: secrets as [[placeholders]]; the imports fill a local vault for the __main__ run.
+LOCAL_VAULT = """\
+from __future__ import annotations
+import asyncio
+from langgraph.graph import END, START, StateGraph
+from orcheo.graph.state import State
+from orcheo.models import CredentialScope
+from orcheo.nodes.logic import SetVariableNode
+from orcheo.runtime.credentials import CredentialResolver, credential_resolution
+from orcheo.vault import InMemoryCredentialVault
+
+
+def build_graph() -> StateGraph:
+    graph = StateGraph(State)
+    graph.add_node(
+        "store_secret",
+        SetVariableNode(
+            name="store_secret",
+            variables={"token": "[[bot_token]]", "bot_name": "MyBot"},
+        ),
+    )
+    graph.add_edge(START, "store_secret")
+    graph.add_edge("store_secret", END)
+    return graph
+
+
+def setup(resolver: CredentialResolver | None = None) -> None:
+    vault = InMemoryCredentialVault()
+    vault.create_credential(name="bot_token", secret="x", scope=CredentialScope.unrestricted())
+
+
+if __name__ == "__main__":
+    with credential_resolution(CredentialResolver(InMemoryCredentialVault())):
+        asyncio.run(build_graph().compile().ainvoke({"inputs": {}, "results": {}}))
+"""
+
+
+async def test_upstream_local_vault_imports_load_and_placeholders_use_our_vault(
+    api: Call, wait_run: Wait
+) -> None:
+    reply = await _import(api, LOCAL_VAULT)
+    assert reply.code == 201, reply.body
+    node = reply.body["document"]["graph"]["ir"]["nodes"][0]
+    assert (node["type"], node["config"]["variables"]["token"]) == (
+        "SetVariableNode",
+        "[[bot_token]]",
+    )
+    wid = reply.body["id"]
+    # Not in our vault yet: the run is refused before it starts, naming the credential.
+    refused = await api("POST", "workflows", wid, "execute", json_body={})
+    assert refused.code == 422 and refused.error["code"] == "credential_unavailable"
+    assert "bot_token" in refused.error["message"]
+    stored = await api("POST", "credentials", json_body={"name": "bot_token", "value": "t0k3n"})
+    assert stored.code == 201
+    run_id = (await api("POST", "workflows", wid, "execute", json_body={})).body["execution_id"]
+    run = await wait_run(run_id)
+    assert run["status"] == "succeeded", run["error"]
+    assert run["final_state"]["results"]["store_secret"]["bot_name"] == "MyBot"
+    assert "t0k3n" not in json.dumps(run)
+
+    # Using the local setup outside the __main__ block says where credentials live.
+    eager = LOCAL_VAULT.replace("\n\nif __name__", "\n\nsetup()\n\nif __name__")
+    refused = await _import(api, eager)
+    assert refused.code == 422
+    assert (
+        "orcheo.vault.InMemoryCredentialVault() is upstream's setup for running a script on "
+        "its own; orcheo-jupyter resolves [[name]] placeholders from its own credential vault"
+    ) in refused.error["message"]
 
 
 def test_the_pprint_stand_in_formats_but_prints_nothing(capfd: pytest.CaptureFixture[str]) -> None:
