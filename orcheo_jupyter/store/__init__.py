@@ -3,6 +3,7 @@
 from .base import Conflict, NotFound, Repository
 from .records import (
     AddedVersion,
+    DeploymentRecord,
     EventRecord,
     RunBatch,
     RunRecord,
@@ -16,6 +17,7 @@ from .sqlite import SqliteRepository
 __all__ = [
     "AddedVersion",
     "Conflict",
+    "DeploymentRecord",
     "EventRecord",
     "NotFound",
     "Repository",

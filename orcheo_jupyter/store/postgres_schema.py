@@ -20,6 +20,7 @@ from psycopg import AsyncConnection
 
 from .ddl import create_all
 from .tables import (
+    BUNDLE_DEPLOYMENTS,
     CREDENTIAL_AUDIT,
     CREDENTIALS,
     CRON_FIRES,
@@ -111,6 +112,11 @@ MIGRATIONS: tuple[Migration, ...] = (
         7,
         "the run's first span (W3C traceparent), so a resume elsewhere continues its trace",
         RUNS.add_column("postgres", "trace_parent"),
+    ),
+    Migration(
+        8,
+        "what each workflow's last bundle deployment stored, so a restart keeps server edits",
+        BUNDLE_DEPLOYMENTS.create("postgres"),
     ),
 )
 

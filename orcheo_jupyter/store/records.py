@@ -40,6 +40,17 @@ class AddedVersion(VersionRecord):
     stored: bool = False
 
 
+@dataclass(frozen=True)
+class DeploymentRecord(Record):
+    """What a workflow's last bundle deployment stored: the bundle document's checksum and
+    the version holding it (stored then, or already the latest)."""
+
+    workflow_id: str
+    checksum: str
+    version: int
+    deployed_at: str
+
+
 @dataclass
 class RunRecord(Record):
     id: str

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from .ddl import create_all
 from .tables import (
+    BUNDLE_DEPLOYMENTS,
     DOCUMENTS,
     RUN_EVENTS,
     RUN_INPUTS,
@@ -17,7 +18,7 @@ from .tables import (
     WORKFLOWS,
 )
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 #: Each run's status transitions, recorded by the database as the row changes.
 _TRANSITION_TRIGGERS = """
@@ -48,4 +49,6 @@ MIGRATIONS: dict[int, str] = {
     3: RUN_SPANS.create("sqlite"),
     # The run's first span (W3C traceparent), so a resume elsewhere continues its trace.
     4: RUNS.add_column("sqlite", "trace_parent"),
+    # What each workflow's last bundle deployment stored, so a restart keeps server edits.
+    5: BUNDLE_DEPLOYMENTS.create("sqlite"),
 }

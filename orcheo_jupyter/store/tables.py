@@ -52,6 +52,18 @@ WORKFLOW_VERSIONS = Table(
     ),
     key=("workflow_id", "version"),
 )
+#: Per workflow, what the last bundle deployment (``jupyter orcheo --bundle``) stored:
+#: the checksum of the bundle's document and the version it is. A start with the same
+#: bundle document keeps a version stored on the server since; a changed one replaces it.
+BUNDLE_DEPLOYMENTS = Table(
+    "bundle_deployments",
+    (
+        Column("workflow_id", ORDERED, key=True, references="workflows(id) ON DELETE CASCADE"),
+        Column("checksum", ORDERED),
+        Column("version", INTEGER),
+        Column("deployed_at", ORDERED),
+    ),
+)
 RUNS = Table(
     "runs",
     (

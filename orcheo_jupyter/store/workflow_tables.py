@@ -12,7 +12,7 @@ import re
 
 from ..common.timestamps import utcnow
 from .errors import Conflict, NotFound, VersionConflict
-from .records import AddedVersion, VersionRecord, WorkflowRecord
+from .records import AddedVersion, DeploymentRecord, VersionRecord, WorkflowRecord
 from .sql import (
     LIKE_ESCAPE,
     Database,
@@ -26,14 +26,16 @@ from .sql import (
     page,
     rows,
     run,
+    upsert,
     where,
 )
-from .tables import DOCUMENTS, WORKFLOW_VERSIONS, WORKFLOWS
+from .tables import BUNDLE_DEPLOYMENTS, DOCUMENTS, WORKFLOW_VERSIONS, WORKFLOWS
 
 PUT_DOCUMENT = insert("documents", DOCUMENTS.names, "ON CONFLICT DO NOTHING")
 _WORKFLOW_COLUMNS = WORKFLOWS.names
 _INSERT_VERSION = insert("workflow_versions", WORKFLOW_VERSIONS.names)
 _DOCUMENT_BODY = "SELECT body FROM documents WHERE checksum = ?"
+_RECORD_DEPLOYMENT = upsert("bundle_deployments", BUNDLE_DEPLOYMENTS.names, ("workflow_id",))
 _WORKFLOW_LOCK = "orcheo:workflows"  # one key shared by every process
 
 
@@ -65,7 +67,11 @@ class WorkflowTables:
         tags: list[str],
         checksum: str,
         body: str,
+        *,
+        deployed: bool = False,
     ) -> WorkflowRecord:
+        """Version 1 of a new workflow; ``deployed``: a bundle deployment stored it (its
+        ``get_deployment``, recorded in the same transaction)."""
         d = self._sql.dialect
         for field, value in (("id", workflow_id), ("name", name), ("description", description)):
             d.check_text(field, value)
@@ -82,6 +88,8 @@ class WorkflowTables:
                 (workflow_id, name, slug, description, d.jsonb(tags), 1, now, now),
             )
             yield run(_INSERT_VERSION, (workflow_id, 1, checksum, now))
+            if deployed:
+                yield run(_RECORD_DEPLOYMENT, (workflow_id, checksum, 1, now))
 
         await self._sql.write(steps)
         return await self.get_workflow(workflow_id)
@@ -97,12 +105,15 @@ class WorkflowTables:
         *,
         with_document: bool = True,
         base_version: int | None = None,
+        deployed: bool = False,
     ) -> AddedVersion:
         """A new version (the latest again, ``stored`` False, when ``body`` is unchanged).
 
         ``base_version``: the version the edit was made from; VersionConflict when the
         latest is another (and ``body`` is not the latest's), checked in the same
-        transaction as the write.
+        transaction as the write. ``deployed``: a bundle deployment stored ``body``; the
+        version holding it (new or the latest) becomes the workflow's ``get_deployment``
+        in the same transaction.
         """
         d = self._sql.dialect
         for field, value in (("name", name), ("description", description)):
@@ -118,6 +129,8 @@ class WorkflowTables:
                 (wid, latest_version),
             )
             if latest is not None and latest["checksum"] == checksum:
+                if deployed:
+                    yield run(_RECORD_DEPLOYMENT, (wid, checksum, latest_version, now))
                 return wid, latest_version, False  # replaces nothing, whatever it was made from
             if base_version is not None and base_version != latest_version:
                 raise VersionConflict(wid, base_version, latest_version)
@@ -132,11 +145,27 @@ class WorkflowTables:
                 " latest_version = ?, updated_at = ? WHERE id = ?",
                 (name, slug, description, d.jsonb(tags), version, now, wid),
             )
+            if deployed:
+                yield run(_RECORD_DEPLOYMENT, (wid, checksum, version, now))
             return wid, version, True
 
         wid, version, stored = await self._sql.write(steps)
         record = await self.get_version(wid, version, with_document=with_document)
         return AddedVersion(**vars(record), stored=stored)
+
+    async def get_deployment(self, workflow_id: str) -> DeploymentRecord | None:
+        """What the workflow's last bundle deployment stored (None: no deployment did)."""
+        row = await self._sql.read(
+            lambda: fetch_one(
+                "SELECT * FROM bundle_deployments WHERE workflow_id = ?", (workflow_id,)
+            ),
+            inline=True,
+        )
+        if row is None:
+            return None
+        return DeploymentRecord(
+            row["workflow_id"], row["checksum"], row["version"], row["deployed_at"]
+        )
 
     async def get_workflow(self, id_or_slug: str) -> WorkflowRecord:
         row = await self._sql.read(lambda: _workflow_row(id_or_slug), inline=True)

@@ -53,6 +53,34 @@ async def test_versions_are_immutable_and_checksummed(repo: Repository) -> None:
 
 
 @pytest.mark.asyncio
+async def test_a_deployment_records_the_version_it_stored_until_the_workflow_goes(
+    repo: Repository,
+) -> None:
+    """What a bundle deployment stored is recorded with the version, in the same write;
+    other stores leave the record alone, and deleting the workflow deletes it."""
+    c1, b1 = body("a")
+    c2, b2 = body("a", "b")
+    c3, b3 = body("a", "b", "c")
+    assert await repo.get_deployment("w1") is None
+    await repo.create_workflow("w1", "flow", "", [], c1, b1, deployed=True)
+    first = await repo.get_deployment("w1")
+    assert first is not None and (first.checksum, first.version) == (c1, 1)
+    await repo.add_version("w1", "flow", "", [], c2, b2)  # an edit, not a deployment
+    assert await repo.get_deployment("w1") == first
+    await repo.add_version("w1", "flow", "", [], c3, b3, deployed=True)
+    third = await repo.get_deployment("w1")
+    assert third is not None and (third.checksum, third.version) == (c3, 3)
+    await repo.add_version("w1", "flow", "", [], c2, b2)
+    await repo.add_version("w1", "flow", "", [], c2, b2, deployed=True)  # already the latest
+    again = await repo.get_deployment("w1")
+    assert again is not None and (again.checksum, again.version) == (c2, 4)
+    await repo.create_workflow("w2", "other", "", [], c1, b1)
+    assert await repo.get_deployment("w2") is None
+    await repo.delete_workflow("w1")
+    assert await repo.get_deployment("w1") is None
+
+
+@pytest.mark.asyncio
 async def test_duplicate_id_conflicts_and_slugs_stay_unique(repo: Repository) -> None:
     c, b = body("a")
     await repo.create_workflow("w1", "Same", "", [], c, b)
