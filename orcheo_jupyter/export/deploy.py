@@ -2,9 +2,19 @@
 
 Reading and checking happen first, before the server listens, so a broken bundle
 stops the server with the file and the problem instead of serving half of it.
-Storing is an upsert by the document's id: a new workflow, a new version when the
-document differs from the latest (a rollback to an earlier bundle too; an edit stored
-on the server since is replaced and stays in the history), nothing when it does not.
+Storing is an upsert by the document's id, and the store records, per workflow, what
+the last deployment stored (the bundle document's checksum and the version holding it):
+
+- a new workflow is created;
+- a bundle document that differs from the one deployed last (a new bundle, or a
+  rollback to an earlier one) is stored as a new version on top of the latest, even
+  when that is an edit stored on the server since (it stays in the history);
+- the same bundle document as last time leaves the workflow alone: a version stored on
+  the server since (Lab, a notebook, the REST API) stays the one served ("kept");
+- a workflow no deployment recorded (stored by an older orcheo-jupyter, or through the
+  API under the bundle's id) takes the bundle's document as a new version when its
+  latest differs, as a first deployment.
+
 The trigger services then register the stored workflows and arm their triggers.
 """
 
@@ -20,6 +30,7 @@ from ..spec.io import stored_row
 from ..spec.models import WorkflowDocument
 from ..spec.problems import DocumentError
 from ..store.base import NotFound, Repository
+from ..store.errors import VersionConflict
 from .bundle import MANIFEST
 from .collect import check
 from .notebook import SUFFIX
@@ -40,8 +51,47 @@ class Installed:
     name: str
     workflow_id: str
     slug: str
+    #: The version served now (for "kept": the one stored on the server).
     version: int
-    outcome: str  # "created" | "updated" | "unchanged"
+    outcome: str  # "created" | "updated" | "unchanged" | "kept"
+    #: The version the previous deployment stored (None: no deployment is recorded).
+    deployed: int | None = None
+    #: "updated": the latest version it was stored over when no deployment stored that
+    #: one (an edit made on the server, or an unrecorded deployment); else None.
+    replaced: int | None = None
+
+    @property
+    def warns(self) -> bool:
+        """The server does not serve what the bundle deployed, or an edit was replaced."""
+        return self.outcome == "kept" or self.replaced is not None
+
+    def describe(self) -> str:
+        """One log line (after ``bundle workflow``) saying what the start did and why."""
+        where = f"id {self.workflow_id}, /orcheo/hooks/{self.slug}"
+        if self.outcome == "kept":
+            return (
+                f"{self.name}: kept version {self.version}, stored on this server since the "
+                f"bundle's document was deployed as version {self.deployed} ({where}); the "
+                "bundle's document is unchanged, so nothing was stored (restore version "
+                f"{self.deployed} to serve it again, or change the bundle)"
+            )
+        line = (
+            f"{self.name}: {self.outcome} (id {self.workflow_id}, version {self.version}, "
+            f"/orcheo/hooks/{self.slug})"
+        )
+        if self.replaced is None:
+            return line
+        if self.deployed is None:
+            return (
+                f"{line}; no deployment of this workflow is recorded on this server, so the "
+                f"bundle's document replaced version {self.replaced}, stored on this server "
+                "(still in the history)"
+            )
+        return (
+            f"{line}; the bundle's document differs from the one deployed as version "
+            f"{self.deployed}, so it replaced version {self.replaced}, stored on this server "
+            "since (still in the history)"
+        )
 
 
 def _files(directory: Path) -> list[Path]:
@@ -95,21 +145,56 @@ async def _find_by_name(store: Repository, name: str) -> str | None:
 
 
 async def install(store: Repository, documents: list[BundledDocument]) -> list[Installed]:
-    """Store each document under its id (created, new version, or unchanged)."""
+    """Store each document under its id: created, updated (a new version), unchanged, or
+    kept (an edit stored on the server since the same document was deployed)."""
     done = []
     for item in documents:
         doc = item.document
         workflow_id = doc.id or await _find_by_name(store, doc.name) or uuid.uuid4().hex
         doc = doc.model_copy(update={"id": workflow_id})
-        row = stored_row(doc)
+        done.append(await _deploy(store, workflow_id, stored_row(doc)))
+    return done
+
+
+#: Reads and stores of one workflow's deployment, again when another process stored a
+#: version in between; the last attempt stores without that check.
+_ATTEMPTS = 3
+
+
+async def _deploy(
+    store: Repository, workflow_id: str, row: tuple[str, str, list[str], str, str]
+) -> Installed:
+    name, checksum = row[0], row[3]
+    for attempt in range(_ATTEMPTS):
         try:
             before = await store.get_workflow(workflow_id)
         except NotFound:
-            record = await store.create_workflow(workflow_id, *row)
-            done.append(Installed(doc.name, record.id, record.slug, 1, "created"))
+            record = await store.create_workflow(workflow_id, *row, deployed=True)
+            return Installed(name, record.id, record.slug, 1, "created")
+        last = await store.get_deployment(workflow_id)
+        latest = await store.get_version(workflow_id, with_document=False)
+        deployed = None if last is None else last.version
+        if last is not None and last.checksum == checksum:  # the bundle deployed last time
+            outcome = "unchanged" if latest.checksum == checksum else "kept"
+            return Installed(name, before.id, before.slug, latest.version, outcome, deployed)
+        # A first deployment, a new bundle or a rollback: the bundle's document on top,
+        # over a latest that no deployment stored (an edit) if so.
+        edited = last is None or latest.checksum != last.checksum
+        try:
+            version = await store.add_version(
+                workflow_id,
+                *row,
+                with_document=False,
+                base_version=latest.version if attempt < _ATTEMPTS - 1 else None,
+                deployed=True,
+            )
+        except VersionConflict:
             continue
-        version = await store.add_version(workflow_id, *row)
         record = await store.get_workflow(workflow_id)
-        outcome = "unchanged" if version.version == before.latest_version else "updated"
-        done.append(Installed(doc.name, record.id, record.slug, version.version, outcome))
-    return done
+        if version.version == latest.version:
+            return Installed(name, record.id, record.slug, version.version, "unchanged", deployed)
+        replaced = latest.version if edited else None
+        return Installed(
+            name, record.id, record.slug, version.version, "updated", deployed, replaced
+        )
+    raise AssertionError("unreachable: the last attempt stores unchecked")

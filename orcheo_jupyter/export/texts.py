@@ -114,10 +114,11 @@ ORCHEO_HOST=0.0.0.0 ORCHEO_PORT=8890 jupyter orcheo --bundle . --IdentityProvide
 ```
 
 `jupyter orcheo` is the headless orcheo server (no JupyterLab). With `--bundle` it stores
-each workflow at start-up under the id in its document: a new version whenever a document
-differs from the latest, nothing when it does not. The bundle is what the server serves:
-edits stored on this server (Lab, REST) are replaced by the bundle's document at the next
-start and stay in the version history; export them into the bundle to keep them. {triggers}
+each workflow at start-up under the id in its document and records what it stored. A
+restart with the same bundle keeps edits stored on this server since (Lab, REST), and its
+log says so; a document that differs from the one deployed last (a new bundle, or a
+rollback to an earlier one) is stored as a new version over them, and they stay in the
+version history: export them into the bundle to keep them. {triggers}
 Every API route needs `Authorization: token $TOKEN`; for example
 `POST /orcheo/api/workflows/{first.id}/execute` with `{{"inputs": {{...}}}}` starts a run,
 `GET /orcheo/api/executions/RUN_ID` shows it. Settings: `config.example.py`

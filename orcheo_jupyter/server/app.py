@@ -218,8 +218,9 @@ class OrcheoApp(ExtensionApp):
     bundle = Unicode(
         "",
         help="A bundle directory (`orcheo-jupyter export`): its workflows are stored at start-up "
-        "(a new version only when a document changed) and their triggers armed. "
-        "ORCHEO_BUNDLE overrides.",
+        "(a new version when a document differs from the one deployed last; a version stored "
+        "on this server since the same document was deployed is kept) and their triggers "
+        "armed. ORCHEO_BUNDLE overrides.",
     ).tag(config=True)
     aliases = {**ExtensionApp.aliases, "bundle": "OrcheoApp.bundle"}  # jupyter orcheo --bundle DIR
 
@@ -352,13 +353,8 @@ class OrcheoApp(ExtensionApp):
 
             log = getattr(getattr(self, "serverapp", None), "log", None) or self.log
             for done in await install(executor.store, self._bundle):
-                log.info(
-                    "orcheo: bundle workflow %s: %s (id %s, version %d, /orcheo/hooks/%s)",
-                    done.name,
-                    done.outcome,
-                    done.workflow_id,
-                    done.version,
-                    done.slug,
+                (log.warning if done.warns else log.info)(
+                    "orcheo: bundle workflow %s", done.describe()
                 )
         self.services: Services = await open_services(self, executor)
         self._executor = executor

@@ -9,11 +9,12 @@ import httpx
 import pytest
 
 from orcheo_jupyter import spec
+from orcheo_jupyter.client import OrcheoClient
 from orcheo_jupyter.export import export_notebook
 from orcheo_jupyter.export.bundle import Bundle
 from tests.export.fresh_venv import wait_run
 from tests.export.test_export import make_notebook
-from tests.server.headless import start_headless
+from tests.server.headless import Headless, start_headless
 
 HOOKED = """\
 %%orcheo hooked
@@ -76,27 +77,69 @@ def test_bundle_workflows_are_served_and_their_triggers_armed(
     ]
 
 
-def test_restarts_keep_versions_and_a_changed_document_is_a_new_version(
+def _describe(bundle: Bundle, name: str, description: str) -> None:
+    """The bundle's document of ``name`` with another description (a new bundle)."""
+    path = bundle.directory / f"{name}.orcheo.json"
+    spec.save(spec.load(path).model_copy(update={"description": description}), path)
+
+
+def _served(server: Headless, workflow_id: str) -> tuple[int, str, list[int]]:
+    """The latest version, its description and every version number, as the API says."""
+    got = httpx.get(f"{server.api}/workflows/{workflow_id}", headers=server.headers).json()
+    versions = httpx.get(f"{server.api}/workflows/{workflow_id}/versions", headers=server.headers)
+    numbers = [v["version"] for v in versions.json()["items"]]
+    return got["latest_version"], got["document"]["description"], numbers
+
+
+def test_restarts_keep_server_edits_and_deploy_changed_bundles_rollbacks_too(
     bundle: Bundle, tmp_path: Path
 ) -> None:
+    """hooked: deployed, edited on the server, restarted with the same bundle (the edit
+    stays), then a new bundle (stored over the edit). sched: bundle A, B, then A again (a
+    rollback is deployed). Three starts, runs not needed (no runner processes)."""
     root = tmp_path / "server"
-    start_headless(root, "--bundle", str(bundle.directory)).stop()
-    server = start_headless(root, "--bundle", str(bundle.directory))
-    assert server.stop() == 0
-    assert [
-        line.split(":")[2].strip().split(" ")[0]
-        for line in _log_lines(server.log, "bundle workflow")
-    ] == ["unchanged", "unchanged"]
-
-    path = bundle.directory / "sched.orcheo.json"
-    spec.save(spec.load(path).model_copy(update={"description": "now described"}), path)
-    server = start_headless(root, env={"ORCHEO_BUNDLE": str(bundle.directory)})
+    hooked, sched = bundle.workflows[0].id, bundle.workflows[1].id
+    quick = {"ORCHEO_RUNNERS": "0"}
+    server = start_headless(root, "--bundle", str(bundle.directory), env=quick)
     try:
-        sched = bundle.workflows[1].id
-        got = httpx.get(f"{server.api}/workflows/{sched}", headers=server.headers).json()
-        assert (got["latest_version"], got["document"]["description"]) == (2, "now described")
+        with OrcheoClient(server.url, server.token) as api:
+            theirs = api.get_workflow(hooked)["document"]
+            theirs["description"] = "edited on the server"
+            assert api.update_workflow(hooked, theirs)["version"] == 2
     finally:
-        server.stop()
+        assert server.stop() == 0
+
+    _describe(bundle, "sched", "bundle B")
+    server = start_headless(root, env={**quick, "ORCHEO_BUNDLE": str(bundle.directory)})
+    try:
+        assert _served(server, hooked) == (2, "edited on the server", [1, 2])
+        assert _served(server, sched) == (2, "bundle B", [1, 2])
+    finally:
+        assert server.stop() == 0
+    assert _log_lines(server.log, "bundle workflow") == [
+        "orcheo: bundle workflow hooked: kept version 2, stored on this server since the "
+        f"bundle's document was deployed as version 1 (id {hooked}, /orcheo/hooks/hooked); "
+        "the bundle's document is unchanged, so nothing was stored (restore version 1 to "
+        "serve it again, or change the bundle)",
+        f"orcheo: bundle workflow sched: updated (id {sched}, version 2, /orcheo/hooks/sched)",
+    ]
+    levels = [line[:2] for line in server.log.read_text().splitlines() if "bundle workflow" in line]
+    assert levels == ["[W", "[I"]  # the server does not serve the bundle's: a warning
+
+    _describe(bundle, "hooked", "bundle B")
+    _describe(bundle, "sched", "")  # bundle A again
+    server = start_headless(root, "--bundle", str(bundle.directory), env=quick)
+    try:
+        assert _served(server, hooked) == (3, "bundle B", [1, 2, 3])
+        assert _served(server, sched) == (3, "", [1, 2, 3])
+    finally:
+        assert server.stop() == 0
+    assert _log_lines(server.log, "bundle workflow") == [
+        f"orcheo: bundle workflow hooked: updated (id {hooked}, version 3, /orcheo/hooks/hooked)"
+        "; the bundle's document differs from the one deployed as version 1, so it replaced "
+        "version 2, stored on this server since (still in the history)",
+        f"orcheo: bundle workflow sched: updated (id {sched}, version 3, /orcheo/hooks/sched)",
+    ]
 
 
 def test_a_bundle_that_cannot_be_served_stops_the_server(bundle: Bundle, tmp_path: Path) -> None:

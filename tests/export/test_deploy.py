@@ -1,14 +1,25 @@
-"""Installing a bundle's documents into a store: what each start of ``--bundle`` stores."""
+"""Installing a bundle's documents into a store: what each start of ``--bundle`` stores.
+
+The store records what each deployment stored, so a start with the bundle deployed
+last keeps a version stored on the server since, and a changed bundle (a rollback
+too) is stored over it. The server processes' logs: tests/export/test_bundle_server.py.
+"""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TypeVar
 
 from orcheo_jupyter import spec
 from orcheo_jupyter.export.deploy import BundledDocument, install
 from orcheo_jupyter.settings import Settings
+from orcheo_jupyter.spec.io import stored_row
+from orcheo_jupyter.store import Repository
 from orcheo_jupyter.store.factory import open_repository
+
+T = TypeVar("T")
 
 
 def _bundle(text: str) -> list[BundledDocument]:
@@ -58,4 +69,104 @@ def test_a_rollback_to_an_earlier_bundle_is_deployed_as_a_new_version(tmp_path: 
         ("updated", 2),
         ("updated", 3),
         ("A", 3),
+    ]
+
+
+def _with_store(tmp_path: Path, work: Callable[[Repository], Awaitable[T]]) -> T:
+    async def main() -> T:
+        store = await open_repository(Settings(data_dir=tmp_path))
+        try:
+            return await work(store)
+        finally:
+            await store.close()
+
+    return asyncio.run(main())
+
+
+async def _served(store: Repository) -> tuple[str, int]:
+    """The text the latest version says, and its number."""
+    latest = await store.get_version("wf-greet")
+    assert latest.document is not None
+    return latest.document["graph"]["ir"]["nodes"][0]["config"]["variables"]["text"], latest.version
+
+
+async def _edit_on_server(store: Repository, text: str) -> None:
+    """What a PUT through the API (Lab, a notebook, REST) stores."""
+    (item,) = _bundle(text)
+    await store.add_version("wf-greet", *stored_row(item.document))
+
+
+def test_a_restart_keeps_an_edit_made_on_the_server_and_a_new_bundle_replaces_it(
+    tmp_path: Path,
+) -> None:
+    async def steps(store: Repository) -> list[object]:
+        seen: list[object] = []
+        for step in ("A", "edit E", "A", "A", "B", "A"):
+            if step.startswith("edit "):
+                await _edit_on_server(store, step.split()[1])
+                continue
+            (done,) = await install(store, _bundle(step))
+            seen.append((done.outcome, done.version, done.deployed, done.replaced, done.warns))
+            seen.append(await _served(store))
+        seen.append(done.describe())
+        return seen
+
+    assert _with_store(tmp_path, steps) == [
+        ("created", 1, None, None, False),
+        ("A", 1),
+        ("kept", 2, 1, None, True),  # the edit stored on the server (version 2) stays
+        ("E", 2),
+        ("kept", 2, 1, None, True),
+        ("E", 2),
+        ("updated", 3, 1, 2, True),  # a new bundle: stored over the edit, which is named
+        ("B", 3),
+        ("updated", 4, 3, None, False),  # a rollback to A: deployed again
+        ("A", 4),
+        "greet: updated (id wf-greet, version 4, /orcheo/hooks/greet)",
+    ]
+
+
+def test_the_log_lines_name_the_versions(tmp_path: Path) -> None:
+    async def steps(store: Repository) -> list[str]:
+        await install(store, _bundle("A"))
+        await _edit_on_server(store, "E")
+        (kept,) = await install(store, _bundle("A"))
+        (replaced,) = await install(store, _bundle("B"))
+        return [kept.describe(), replaced.describe()]
+
+    assert _with_store(tmp_path, steps) == [
+        "greet: kept version 2, stored on this server since the bundle's document was "
+        "deployed as version 1 (id wf-greet, /orcheo/hooks/greet); the bundle's document is "
+        "unchanged, so nothing was stored (restore version 1 to serve it again, or change "
+        "the bundle)",
+        "greet: updated (id wf-greet, version 3, /orcheo/hooks/greet); the bundle's document "
+        "differs from the one deployed as version 1, so it replaced version 2, stored on "
+        "this server since (still in the history)",
+    ]
+
+
+def test_a_workflow_no_deployment_recorded_takes_the_bundle_as_a_first_deployment(
+    tmp_path: Path,
+) -> None:
+    """Stored before deployments were recorded (an older orcheo-jupyter) or through the API
+    under the bundle's id: the bundle's document is stored if it differs, and recorded."""
+
+    async def steps(store: Repository) -> list[object]:
+        (item,) = _bundle("X")
+        await store.create_workflow("wf-greet", *stored_row(item.document))
+        (first,) = await install(store, _bundle("A"))
+        await _edit_on_server(store, "E")
+        (then,) = await install(store, _bundle("A"))
+        return [
+            (first.outcome, first.version, first.deployed, first.replaced),
+            first.describe(),
+            (then.outcome, then.version, then.deployed),
+        ]
+
+    assert _with_store(tmp_path, steps) == [
+        ("updated", 2, None, 1),
+        "greet: updated (id wf-greet, version 2, /orcheo/hooks/greet); no deployment of this "
+        "workflow is recorded on this server, so the bundle's document replaced version 1, "
+        "stored on this server (still in the history)",
+        ("kept", 3, 2),
     ]
