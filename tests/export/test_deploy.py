@@ -170,3 +170,32 @@ def test_a_workflow_no_deployment_recorded_takes_the_bundle_as_a_first_deploymen
         "stored on this server (still in the history)",
         ("kept", 3, 2),
     ]
+
+
+def test_a_version_stored_elsewhere_during_the_deployment_is_read_again_and_named(
+    tmp_path: Path,
+) -> None:
+    """Another process (a kernel on the same file, a second server) stores a version
+    between the deployment's reads and its write: the write is refused and read again, so
+    the log names that version as the one replaced."""
+
+    class StoresMeanwhile:
+        def __init__(self, inner: Repository) -> None:
+            self.inner, self.pending = inner, True
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self.inner, name)
+
+        async def get_version(self, *args: object, **kwargs: object) -> object:
+            read = await self.inner.get_version(*args, **kwargs)  # type: ignore[arg-type]
+            if self.pending:
+                self.pending = False
+                await _edit_on_server(self.inner, "E")
+            return read
+
+    async def steps(store: Repository) -> list[object]:
+        await install(store, _bundle("A"))
+        (done,) = await install(StoresMeanwhile(store), _bundle("B"))  # type: ignore[arg-type]
+        return [(done.outcome, done.version, done.deployed, done.replaced), await _served(store)]
+
+    assert _with_store(tmp_path, steps) == [("updated", 3, 1, 2), ("B", 3)]
