@@ -191,7 +191,7 @@ async def _deploy(
         except VersionConflict:
             continue
         record = await store.get_workflow(workflow_id)
-        if version.version == latest.version:
+        if not version.stored:  # the latest held the bundle's document already
             return Installed(name, record.id, record.slug, version.version, "unchanged", deployed)
         replaced = latest.version if edited else None
         return Installed(
