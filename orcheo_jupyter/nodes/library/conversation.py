@@ -16,19 +16,10 @@ from ..base import BaseNode, NodeContext, NodeError
 from ..registry import register
 from ..support import conversation_memory as memory
 from ..support.conversation_memory import MemoryStoreConfig
+from ..support.rag_items import user_message
 
 _STORE = Field(default_factory=MemoryStoreConfig, title="Memory store")
 _ROLES = ("user", "assistant", "system")
-
-
-def _query(state: Mapping[str, Any], key: str, field: str = "query_key") -> str:
-    """The user's message: inputs.<key>, else message, user_message or query."""
-    inputs = state.get("inputs") or {}
-    for name in (key, "message", "user_message", "query"):
-        value = inputs.get(name)
-        if isinstance(value, str) and value.strip():
-            return value.strip()
-    raise NodeError(field, f"no query: pass inputs.{key} (or message, user_message, query)")
 
 
 def _session(state: Mapping[str, Any], key: str) -> str:
@@ -188,7 +179,7 @@ class AnswerCachingNode(BaseNode):
     memory_store: MemoryStoreConfig = _STORE
 
     async def run(self, state: Mapping[str, Any], ctx: NodeContext) -> Any:
-        query = _query(state, self.query_key).lower()
+        query = user_message(state, self.query_key).lower()
         name = self.cache if isinstance(self.cache, str) and self.cache else "answers"
         store, services = self.memory_store, ctx.services
         hit = await asyncio.to_thread(memory.cached_answer, store, services, name, query)
@@ -240,7 +231,7 @@ class TopicShiftDetectorNode(BaseNode):
         return {w for w in (t.lower() for t in text.split()) if w and w not in stop}
 
     async def run(self, state: Mapping[str, Any], ctx: NodeContext) -> Any:
-        query = _query(state, self.query_key)
+        query = user_message(state, self.query_key)
         payload = (state.get("results") or {}).get(self.source_result_key)
         turns = payload.get(self.history_key) if isinstance(payload, Mapping) else payload
         if not turns:
@@ -287,7 +278,7 @@ class QueryClarificationNode(BaseNode):
     )
 
     async def run(self, state: Mapping[str, Any], ctx: NodeContext) -> Any:
-        query = _query(state, self.query_key)
+        query = user_message(state, self.query_key)
         context = (state.get("results") or {}).get(self.history_key)
         hint = ""
         if isinstance(context, Mapping) and "summary" in context:
@@ -329,7 +320,7 @@ class CoreferenceResolverNode(BaseNode):
     )
 
     async def run(self, state: Mapping[str, Any], ctx: NodeContext) -> Any:
-        query = _query(state, self.query_key)
+        query = user_message(state, self.query_key)
         history = (state.get("inputs") or {}).get(self.history_key) or []
         if not isinstance(history, list):
             raise NodeError("history_key", f"inputs.{self.history_key} should be a list")
@@ -362,7 +353,7 @@ class QueryClassifierNode(BaseNode):
     query_key: str = Field("message", title="Inputs key of the query")
 
     async def run(self, state: Mapping[str, Any], ctx: NodeContext) -> Any:
-        text = _query(state, self.query_key).lower()
+        text = user_message(state, self.query_key).lower()
         if any(k in text for k in ("clarify", "more detail", "which one")):
             return {"classification": "clarification", "confidence": 0.8}
         if text.startswith(("thanks", "thank you", "that helps")):

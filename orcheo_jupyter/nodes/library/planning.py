@@ -12,7 +12,7 @@ from pydantic import Field
 from ..base import BaseNode, NodeContext, NodeError
 from ..registry import register
 from ..support.dotted_paths import MISSING, dig
-from .conversation import _query
+from ..support.rag_items import user_message
 
 
 @register(
@@ -28,7 +28,7 @@ class MultiHopPlannerNode(BaseNode):
     delimiter: str = Field(" and ", min_length=1, title="Delimiter")
 
     async def run(self, state: Mapping[str, Any], ctx: NodeContext) -> Any:
-        query = _query(state, self.query_key)
+        query = user_message(state, self.query_key)
         parts = [p.strip() for p in query.split(self.delimiter) if p.strip()] or [query]
         plan: list[dict[str, Any]] = []
         for i, part in enumerate(parts[: self.max_hops]):

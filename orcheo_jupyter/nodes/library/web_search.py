@@ -14,17 +14,9 @@ from pydantic import Field
 
 from ..base import BaseNode, NodeContext, NodeError
 from ..registry import register
+from ..support.rag_items import user_message
 
 _MAX_RESPONSE = 10 * 1024 * 1024
-
-
-def _query(state: Mapping[str, Any], key: str) -> str:
-    inputs = state.get("inputs") or {}
-    for name in (key, "message", "user_message", "query"):
-        value = inputs.get(name)
-        if isinstance(value, str) and value.strip():
-            return value.strip()
-    raise NodeError("query_key", f"no query: pass inputs.{key} (or message, user_message, query)")
 
 
 def _score(value: Any) -> float:
@@ -143,7 +135,7 @@ class WebSearchNode(BaseNode):
         }
 
     async def run(self, state: Mapping[str, Any], ctx: NodeContext) -> Any:
-        query = _query(state, self.query_key)
+        query = user_message(state, self.query_key)
         try:
             return await self._search(query)
         except NodeError as exc:

@@ -48,6 +48,19 @@ def query_text(state: Mapping[str, Any], given: str | None, query_key: str) -> s
     return value
 
 
+def user_message(state: Mapping[str, Any], query_key: str) -> str:
+    """The user's message, for the conversational and web search nodes:
+    ``inputs.<query_key>``, else ``message``, ``user_message`` or ``query``, stripped."""
+    inputs = state.get("inputs") or {}
+    for name in (query_key, "message", "user_message", "query"):
+        value = inputs.get(name)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    raise NodeError(
+        "query_key", f"no query: pass inputs.{query_key} (or message, user_message, query)"
+    )
+
+
 def as_list(value: Any, field: str, what: str) -> list[dict[str, Any]]:
     if not isinstance(value, list) or not all(isinstance(v, Mapping) for v in value):
         raise NodeError(field, f"expected a list of {what} objects, got {type(value).__name__}")
