@@ -110,6 +110,15 @@ class CellBuilder:
         except EditError as exc:
             raise BuilderError(exc.reason, line) from None
 
+    @contextmanager
+    def _validating(self, line: int | None, prefix: str = "") -> Iterator[None]:
+        """A model's refusal (pydantic), as an error naming its first field at the cell line."""
+        try:
+            yield
+        except ValidationError as exc:
+            first = problems_from_validation(exc, prefix=prefix)[0]
+            raise BuilderError(f"{first.field}: {first.message}", line) from None
+
     def _target(self, name: Any, what: str) -> str:
         if not isinstance(name, str):
             raise self._fail(f"{what} must be a node id (a string) or START/END, not {name!r}")
@@ -164,11 +173,9 @@ class CellBuilder:
         self.document.canvas = self._model(Canvas, value, "workflow.canvas")
 
     def _model(self, model: Any, value: Any, where: str) -> Any:
-        try:
-            return model.model_validate(value)
-        except ValidationError as exc:
-            first = problems_from_validation(exc, prefix=where)[0]
-            raise self._fail(f"{first.field}: {first.message}") from None
+        with self._validating(self._line(), prefix=where):
+            validated = model.model_validate(value)
+        return validated
 
     # --- nodes -------------------------------------------------------------------
     def add_node(
@@ -197,7 +204,7 @@ class CellBuilder:
         node_id = self._check_id(node)
         values = {**dict(config or {}), **kwargs}
         extra: dict[str, Any] = {}
-        try:
+        with self._validating(line, prefix="retry"):
             if retry is not None:
                 extra["retry"] = RetryPolicy.model_validate(retry)
             if timeout is not None:
@@ -206,9 +213,6 @@ class CellBuilder:
                         f"timeout must be a positive number of seconds, not {timeout!r}"
                     )
                 extra["timeout"] = float(timeout)
-        except ValidationError as exc:
-            first = problems_from_validation(exc, prefix="retry")[0]
-            raise BuilderError(f"{first.field}: {first.message}", line) from None
         if action is None:
             raise BuilderError(
                 f"add_node({node_id!r}) needs what the node does: a node type name, a "
@@ -273,11 +277,8 @@ class CellBuilder:
                 config[name] = default
         config.update(values)
         fields = list(config) if injected is None else list(injected)
-        try:
+        with self._validating(line):
             node = CodeNode(id=node_id, body=made.body, config=config, injected=fields, **extra)
-        except ValidationError as exc:
-            first = problems_from_validation(exc)[0]
-            raise BuilderError(f"{first.field}: {first.message}", line) from None
         with self._editing(line):
             edits.add_node(self.document, node)
         self._remember_origin(node_id, made)
@@ -310,7 +311,7 @@ class CellBuilder:
         """A code node from the body text itself (as ``Workflow.add_code_node``)."""
         line = self._line()
         self._check_id(node_id)
-        try:
+        with self._validating(line):
             node = CodeNode(
                 id=node_id,
                 body=body,
@@ -319,9 +320,6 @@ class CellBuilder:
                 retry=RetryPolicy.model_validate(retry) if retry is not None else None,
                 timeout=timeout,
             )
-        except ValidationError as exc:
-            first = problems_from_validation(exc)[0]
-            raise BuilderError(f"{first.field}: {first.message}", line) from None
         with self._editing(line):
             edits.add_node(self.document, node)
         self.node_lines[node_id] = line
