@@ -75,6 +75,18 @@ class RunResult:
         return f"<RunResult {self.id[:8]} {self.status}{detail}>"
 
 
+def _attempt_policy(
+    retry: RetryPolicy | Mapping[str, Any] | None, timeout: float | None
+) -> dict[str, Any]:
+    """A node's ``retry`` and ``timeout`` keywords as its model takes them (unset: left out)."""
+    policy: dict[str, Any] = {}
+    if retry is not None:
+        policy["retry"] = RetryPolicy.model_validate(retry)
+    if timeout is not None:
+        policy["timeout"] = timeout
+    return policy
+
+
 class Workflow:
     """A workflow document with a LangGraph-builder style API.
 
@@ -159,11 +171,7 @@ class Workflow:
 
         Raises ``EditError`` when ``node_id`` is taken, empty or reserved.
         """
-        extra: dict[str, Any] = {}
-        if retry is not None:
-            extra["retry"] = RetryPolicy.model_validate(retry)
-        if timeout is not None:
-            extra["timeout"] = timeout
+        extra = _attempt_policy(retry, timeout)
         new: BuiltinNode | SubgraphNode
         edits.check_new_id(self.ir, node_id)
         if isinstance(node, Workflow):
@@ -188,11 +196,17 @@ class Workflow:
         *,
         config: Mapping[str, Any] | None = None,
         injected: list[str] | None = None,
+        retry: RetryPolicy | Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> Workflow:
         """Add a code node: ``body`` is the body of ``def run(self, state, config)``."""
         edits.check_new_id(self.ir, node_id)
         node = CodeNode(
-            id=node_id, body=body, config=dict(config or {}), injected=list(injected or [])
+            id=node_id,
+            body=body,
+            config=dict(config or {}),
+            injected=list(injected or []),
+            **_attempt_policy(retry, timeout),
         )
         return self._edit(edits.add_node, node)
 

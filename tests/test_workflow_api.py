@@ -87,3 +87,10 @@ def test_failed_run_raise_for_status() -> None:
     assert result.status == "failed"
     with pytest.raises(RuntimeError, match="node 'x' failed"):
         result.raise_for_status()
+
+
+def test_code_node_takes_retry_and_timeout_like_add_node(tmp_path: Path) -> None:
+    wf = Workflow("tries").add_code_node("flaky", "return 1", retry={"max_attempts": 3}, timeout=5)
+    saved = Workflow.load(wf.save(tmp_path / "tries.orcheo.json")).ir.nodes[0]
+    assert saved.retry is not None and saved.retry.max_attempts == 3
+    assert saved.timeout == 5

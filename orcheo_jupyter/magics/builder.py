@@ -311,17 +311,10 @@ class CellBuilder:
         """A code node from the body text itself (as ``Workflow.add_code_node``)."""
         line = self._line()
         self._check_id(node_id)
-        with self._validating(line):
-            node = CodeNode(
-                id=node_id,
-                body=body,
-                config=dict(config or {}),
-                injected=list(injected or []),
-                retry=RetryPolicy.model_validate(retry) if retry is not None else None,
-                timeout=timeout,
+        with self._validating(line), self._editing(line):
+            self._wf.add_code_node(
+                node_id, body, config=config, injected=injected, retry=retry, timeout=timeout
             )
-        with self._editing(line):
-            edits.add_node(self.document, node)
         self.node_lines[node_id] = line
         return self
 
