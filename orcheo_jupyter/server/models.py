@@ -41,6 +41,12 @@ class _Body(_Model):
     model_config = ConfigDict(extra="forbid")
 
 
+class _Query(_Model):
+    """A query string: parameters it does not name are ignored, not refused."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
 
@@ -245,9 +251,7 @@ class RerunRequest(_Body):
 
 
 # --- query strings -------------------------------------------------------------
-class PageQuery(_Body):
-    model_config = ConfigDict(extra="ignore")
-
+class PageQuery(_Query):
     limit: int = Field(50, ge=1, le=500)
     offset: int = Field(0, ge=0, le=MAX_INT)
 
@@ -275,9 +279,7 @@ class ExecutionListQuery(PageQuery):
     )
 
 
-class EventsQuery(_Body):
-    model_config = ConfigDict(extra="ignore")
-
+class EventsQuery(_Query):
     after: int = Field(0, ge=0, le=MAX_INT, description="Only events with a larger seq.")
     limit: int = Field(1000, ge=1, le=10_000)
     max_bytes: int = Field(
@@ -289,9 +291,7 @@ class EventsQuery(_Body):
     )
 
 
-class WorkflowPutQuery(_Body):
-    model_config = ConfigDict(extra="ignore")
-
+class WorkflowPutQuery(_Query):
     create: bool = Field(
         False,
         description="true creates a missing workflow under the path's id (201, version 1) "
@@ -308,9 +308,7 @@ class WorkflowPutQuery(_Body):
     )
 
 
-class RestoreQuery(_Body):
-    model_config = ConfigDict(extra="ignore")
-
+class RestoreQuery(_Query):
     base_version: int | None = Field(
         None,
         ge=1,
@@ -320,9 +318,7 @@ class RestoreQuery(_Body):
     )
 
 
-class ExecutionQuery(_Body):
-    model_config = ConfigDict(extra="ignore")
-
+class ExecutionQuery(_Query):
     values: bool = Field(
         True,
         description="false leaves out inputs and final_state (which may be large): "
