@@ -15,16 +15,12 @@ from ..vault import OAuthTokens, Vault
 from ..vault.vault import MAX_VALUE_CHARS
 from .authz import CREDENTIALS, READ, WRITE
 from .base import OrcheoHandler, operation
-from .models import Page, PageQuery
+from .models import Page, PageQuery, RequestBody
 
 Scope = Literal["all"] | list[str]
 
 
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class OAuthInput(_Body):
+class OAuthInput(RequestBody):
     access_token: str = Field(min_length=1, max_length=MAX_VALUE_CHARS)
     refresh_token: str | None = Field(None, min_length=1, max_length=MAX_VALUE_CHARS)
     token_type: str | None = Field(None, max_length=100)
@@ -33,9 +29,8 @@ class OAuthInput(_Body):
     )
 
 
-class CredentialCreate(_Body):
+class CredentialCreate(RequestBody):
     model_config = ConfigDict(
-        extra="forbid",
         json_schema_extra={
             "examples": [{"name": "github_token", "value": "ghp_...", "scope": ["deploy"]}]
         },
@@ -59,14 +54,14 @@ class CredentialCreate(_Body):
     description: str = Field("", max_length=2000)
 
 
-class CredentialRotate(_Body):
+class CredentialRotate(RequestBody):
     value: str | None = Field(
         None, min_length=1, max_length=MAX_VALUE_CHARS, json_schema_extra={"writeOnly": True}
     )
     oauth: OAuthInput | None = None
 
 
-class CredentialUpdate(_Body):
+class CredentialUpdate(RequestBody):
     scope: Scope | None = None
     description: str | None = Field(None, max_length=2000)
 

@@ -37,7 +37,9 @@ class _Model(BaseModel):
     model_config = ConfigDict(defer_build=True)
 
 
-class _Body(_Model):
+class RequestBody(_Model):
+    """A request body: a field it does not name is refused (422), not ignored."""
+
     model_config = ConfigDict(extra="forbid")
 
 
@@ -170,9 +172,8 @@ class WorkflowInput(WorkflowDocument):
         return list(self._notices)
 
 
-class ImportPythonRequest(_Body):
+class ImportPythonRequest(RequestBody):
     model_config = ConfigDict(
-        extra="forbid",
         json_schema_extra={"examples": [{"script": EXAMPLE_SCRIPT, "name": "count"}]},
     )
 
@@ -187,16 +188,16 @@ class ImportPythonRequest(_Body):
     )
 
 
-class RunConfig(_Body):
+class RunConfig(RequestBody):
     configurable: dict[str, Any] = Field(
         default_factory=dict, description="Values templates read as {{config.configurable.x}}."
     )
     recursion_limit: int | None = Field(None, ge=1, le=100_000)
 
 
-class ExecuteRequest(_Body):
+class ExecuteRequest(RequestBody):
     model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"inputs": {"name": "Ada", "count": 1}}]}
+        json_schema_extra={"examples": [{"inputs": {"name": "Ada", "count": 1}}]}
     )
 
     inputs: dict[str, Any] = Field(
@@ -224,13 +225,13 @@ class ExecuteRequest(_Body):
     )
 
 
-class ResumeRequest(_Body):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"value": "yes"}]})
+class ResumeRequest(RequestBody):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"value": "yes"}]})
 
     value: Any = Field(description="The answer to the pending interrupt (any JSON value).")
 
 
-class RerunRequest(_Body):
+class RerunRequest(RequestBody):
     checkpoint_id: str | None = Field(
         None,
         min_length=1,
@@ -607,9 +608,9 @@ class VersionDiff(_Model):
     layout_changed: bool = Field(description="Only positions/viewport/comments differ.")
 
 
-class NodeTestRequest(_Body):
+class NodeTestRequest(RequestBody):
     model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"run_id": "0f3c..."}, {"state": {}}]}
+        json_schema_extra={"examples": [{"run_id": "0f3c..."}, {"state": {}}]}
     )
 
     run_id: str | None = Field(None, description="Test on the state the node received in this run.")
@@ -644,9 +645,8 @@ class NodeTestResult(_Model):
     )
 
 
-class TemplatePreviewRequest(_Body):
+class TemplatePreviewRequest(RequestBody):
     model_config = ConfigDict(
-        extra="forbid",
         json_schema_extra={"examples": [{"value": "Hello {{inputs.name}}", "run_id": "0f3c..."}]},
     )
 

@@ -19,7 +19,7 @@ from ..triggers.config import DispatchPolicy
 from ..triggers.records import Delivery, Job
 from .authz import EXECUTE, READ, TRIGGERS, WRITE
 from .base import OrcheoHandler, operation
-from .models import MAX_INT, Page, PageQuery, RunConfig, record_fields
+from .models import MAX_INT, Page, PageQuery, RequestBody, RunConfig, record_fields
 from .services import check_triggers
 
 if TYPE_CHECKING:
@@ -31,13 +31,8 @@ MAX_BATCH = 1000
 _TRIGGER_WRITE_ATTEMPTS = 3
 
 
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class TriggersUpdate(_Body):
+class TriggersUpdate(RequestBody):
     model_config = ConfigDict(
-        extra="forbid",
         json_schema_extra={
             "examples": [
                 {
@@ -101,7 +96,7 @@ class TriggersDetail(BaseModel):
     jobs: JobCounts
 
 
-class DispatchRun(_Body):
+class DispatchRun(RequestBody):
     inputs: dict[str, Any] = Field(default_factory=dict)
     idempotency_key: str | None = Field(
         None,
@@ -111,9 +106,8 @@ class DispatchRun(_Body):
     )
 
 
-class DispatchRequest(_Body):
+class DispatchRequest(RequestBody):
     model_config = ConfigDict(
-        extra="forbid",
         json_schema_extra={
             "examples": [
                 {"runs": [{"inputs": {"n": 1}}, {"inputs": {"n": 2}, "idempotency_key": "b"}]}
