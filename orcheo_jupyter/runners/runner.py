@@ -305,11 +305,18 @@ def _yield_cpu(increment: int) -> None:
     """Lower this runner's CPU priority (inherited by processes its nodes start).
 
     On a machine whose cores runs keep busy, the server's HTTP answers and kernel
-    round trips would otherwise wait for time slices behind user code.
+    round trips would otherwise wait for time slices behind user code. Where Linux
+    shares the CPU between sessions first (autogroup, the default of many
+    distributions), a nice value counts only within the session, and this runner
+    leads its own: the session is lowered too, else it takes as much CPU as the
+    server's whole session.
     """
-    if increment > 0:
-        with contextlib.suppress(OSError):
-            os.nice(increment)
+    if increment <= 0:
+        return
+    with contextlib.suppress(OSError):
+        niceness = os.nice(increment)
+        with open("/proc/self/autogroup", "w") as session:  # absent without autogroup
+            session.write(str(niceness))
 
 
 def _read_orders(channel: BlockingChannel, runner: Runner) -> None:
