@@ -88,6 +88,7 @@ class Lab:
             "IPYTHONDIR": str(root / "ipython"),
             "ORCHEO_DATA_DIR": str(root / "orcheo-data"),
             "ORCHEO_RUNNERS": str(runners),
+            "ORCHEO_RUNNER_NICE": "",  # the product's default priority (tests/conftest.py)
         }
         jupyter = Path(sys.executable).with_name("jupyter")
         self.log = root / "lab.log"

@@ -58,7 +58,7 @@ def test_runs_yield_the_cpu_to_the_server_and_kernels(tmp_path: Path) -> None:
     does their session where the scheduler shares the CPU between sessions first: a
     niced process alone in its own would take as much as the server's whole session."""
     base = psutil.Process().nice()
-    server = start(tmp_path / "server", runners=1)
+    server = start(tmp_path / "server", runners=1, ORCHEO_RUNNER_NICE="")  # the default
     try:
         api = client(server)
         assert psutil.Process(server.proc.pid).nice() == base
