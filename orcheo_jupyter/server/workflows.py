@@ -374,8 +374,8 @@ class RestoreVersionHandler(WorkflowBase):
         )
         await triggers_changed(self.orcheo, workflow.id)
         workflow = await store.get_workflow(workflow.id)
-        current = await store.get_version(workflow.id, stored.version)
-        detail = _detail(workflow, current)
+        # add_version answered with the version's document: no second read.
+        detail = _detail(workflow, stored)
         self.reply(200, {**detail, "stored": stored.stored, "restored_from": number})
 
 
