@@ -74,7 +74,7 @@ async function ask(
 export class CredentialsSection {
   readonly node: HTMLElement;
   private readonly list = h('ul', { class: 'oc-credentials' });
-  private readonly message = h('div', { class: 'oc-muted' });
+  private readonly message = h('div', { class: 'oc-muted' }, 'Loading…');
 
   constructor(private readonly api: OrcheoApi) {
     const add = h('button', { type: 'button', class: 'jp-mod-styled', 'data-action': 'add-credential' }, 'Add');

@@ -36,6 +36,8 @@ export class Sidebar extends Widget {
   private readonly messageEl = h('div', { class: 'oc-muted' });
   private timer = 0;
   private workflows: WorkflowSummary[] = [];
+  /** Whether a listing has answered yet: the first opens the runtime (seconds). */
+  private listed = false;
 
   constructor(
     private readonly api: OrcheoApi,
@@ -77,6 +79,11 @@ export class Sidebar extends Widget {
 
   async refresh(): Promise<void> {
     let workflows: WorkflowSummary[] = [];
+    if (!this.listed) {
+      // With nothing stored yet, the server opens its runtime on this first request.
+      this.messageEl.textContent = 'Loading…';
+      this.node.setAttribute('aria-busy', 'true');
+    }
     try {
       workflows = await this.api.workflows();
       this.messageEl.textContent = workflows.length
@@ -85,6 +92,8 @@ export class Sidebar extends Widget {
     } catch (err) {
       this.messageEl.textContent = `Cannot reach the orcheo API: ${(err as Error).message}`;
     }
+    this.listed = true;
+    this.node.removeAttribute('aria-busy');
     this.workflowsEl.replaceChildren();
     this.workflows = workflows;
     for (const w of workflows) this.names.set(w.id, w.name);

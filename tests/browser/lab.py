@@ -47,6 +47,14 @@ class Lab:
         sep = "&" if "?" in path else "?"
         return f"{self.url}{path}{sep}reset&token={self.token}"
 
+    def open(self, page: Any) -> None:
+        """Load JupyterLab in ``page`` and wait until it has restored its layout (the
+        launcher shows): until then Lab moves the focus, so keys a test types into a
+        dialog could land elsewhere (a credential dialog was once submitted without the
+        secret typed into it)."""
+        page.goto(self.page_url("lab"))
+        page.wait_for_selector(".jp-LauncherCard", timeout=60_000)
+
     def api(self, method: str, path: str, body: Any = None) -> Any:
         """Call the server's REST API with the token (tests' view from outside the browser)."""
         data = json.dumps(body).encode() if body is not None else None

@@ -148,8 +148,7 @@ def test_a_new_or_opened_canvas_takes_the_keyboard_where_the_user_starts(
 ) -> None:
     # New Workflow from Lab's command palette, keys only: the search box has the
     # keyboard, so typing a node's name and Enter adds it at once.
-    page.goto(lab.page_url("lab"))
-    page.wait_for_selector(".jp-LauncherCard", timeout=60_000)
+    lab.open(page)
     page.keyboard.press("Control+Shift+c")
     page.keyboard.type("New Workflow")
     page.wait_for_selector(".lm-CommandPalette-item.lm-mod-active:has-text('New Workflow')")

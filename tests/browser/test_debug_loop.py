@@ -38,7 +38,7 @@ def _wait(lab: Lab, run_id: str, *statuses: str) -> dict[str, Any]:
 def _open_viewer(page: Any, lab: Lab, workflow_id: str, run_id: str, *, goto: bool = True) -> str:
     """Open the run from the sidebar (as a person would); the viewer's selector."""
     if goto:
-        page.goto(lab.page_url("lab"))
+        lab.open(page)
     page.click('.jp-SideBar .lm-TabBar-tab[title="Orcheo workflows and runs"]', timeout=60_000)
     page.click('#orcheo-sidebar button[data-action="refresh"]')
     page.wait_for_selector(f'#orcheo-sidebar li[data-workflow-id="{workflow_id}"]')
@@ -231,7 +231,7 @@ def test_versions_dialog_diffs_and_restores(page: Any, lab: Lab) -> None:
     )
     lab.api("PUT", f"{API}/workflows/{wid}", {**second, "id": wid})
 
-    page.goto(lab.page_url("lab"))
+    lab.open(page)
     page.click('.jp-SideBar .lm-TabBar-tab[title="Orcheo workflows and runs"]', timeout=60_000)
     versions = page.locator('#orcheo-sidebar button[data-action="versions"]')
     assert not versions.is_visible()  # no workflow selected yet

@@ -59,8 +59,7 @@ def _switch_theme(page: Any, theme: str, light: bool) -> None:
 @pytest.fixture(params=["JupyterLab Light", "JupyterLab Dark"])
 def theme(request: pytest.FixtureRequest, page: Any, lab: Lab) -> Iterator[str]:
     """The scenario in each theme; Lab is left in the light one for the tests after it."""
-    page.goto(lab.page_url("lab"))
-    page.wait_for_selector(".jp-LauncherCard", timeout=60_000)
+    lab.open(page)
     _switch_theme(page, request.param, light=request.param.endswith("Light"))
     yield str(request.param)
     if not request.param.endswith("Light"):

@@ -19,9 +19,12 @@ def _dialog_fill(page: Any, values: dict[str, str]) -> None:
 
 
 def test_add_rotate_and_delete_a_credential_from_the_sidebar(page: Any, lab: Lab) -> None:
-    page.goto(lab.page_url("lab"))
+    lab.open(page)
     page.click('.jp-SideBar .lm-TabBar-tab[title="Orcheo workflows and runs"]', timeout=60_000)
-    expect(page.locator(f"{SIDEBAR} .oc-credentials-section")).to_contain_text("None yet")
+    # The first listing may open the server's runtime (seconds on a busy machine).
+    expect(page.locator(f"{SIDEBAR} .oc-credentials-section")).to_contain_text(
+        "None yet", timeout=60_000
+    )
 
     # A name the vault refuses: the dialog comes back with the reason, the name kept.
     page.click(f'{SIDEBAR} [data-action="add-credential"]')
@@ -49,3 +52,21 @@ def test_add_rotate_and_delete_a_credential_from_the_sidebar(page: Any, lab: Lab
     page.click(".jp-Dialog .jp-mod-accept")
     expect(item).to_have_count(0)
     assert lab.api("GET", "orcheo/api/credentials")["items"] == []
+
+
+def test_the_sidebar_says_it_is_loading_until_the_server_answers(page: Any, lab: Lab) -> None:
+    """The first listing opens the server's runtime when nothing is stored yet: until
+    it answers, the sidebar says so instead of showing empty sections."""
+    held: list[Any] = []
+    page.route("**/orcheo/api/workflows*", lambda route: held.append(route))
+    lab.open(page)
+    page.click('.jp-SideBar .lm-TabBar-tab[title="Orcheo workflows and runs"]')
+    expect(page.locator(SIDEBAR)).to_have_attribute("aria-busy", "true")
+    expect(page.locator(f"{SIDEBAR} > .oc-muted")).to_have_text("Loading…")
+    expect(page.locator(f"{SIDEBAR} .oc-credentials-section")).to_contain_text("Loading…")
+    for route in held:
+        route.continue_()
+    page.unroute("**/orcheo/api/workflows*")
+    expect(page.locator(f"{SIDEBAR} .oc-credentials-section")).to_contain_text("None yet")
+    expect(page.locator(SIDEBAR)).not_to_have_attribute("aria-busy", "true")
+    expect(page.locator(f"{SIDEBAR} > .oc-muted")).not_to_have_text("Loading…")

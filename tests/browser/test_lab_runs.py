@@ -277,7 +277,7 @@ def test_the_run_viewer_answers_an_interrupt_with_a_form_from_its_schema(
         "execution_id"
     ]
     _wait_run(lab, run_id, "interrupted")
-    page.goto(lab.page_url("lab"))
+    lab.open(page)
     page.click(SIDEBAR_TAB, timeout=60_000)
     row = page.locator(f'#orcheo-sidebar li[data-run-id="{run_id}"]')
     assert "waiting" in row.inner_text()

@@ -27,8 +27,7 @@ from .ui import assert_durations_beside_bars
 
 
 def _open_trace(page: Any, lab: Lab, run_id: str, status: str) -> str:
-    page.goto(lab.page_url("lab"))
-    page.wait_for_selector(".jp-LauncherCard", timeout=60_000)
+    lab.open(page)
     _palette_command(page, "Open Run Viewer…")
     page.locator(".jp-Dialog input").fill(run_id)
     page.click(".jp-Dialog .jp-mod-accept")

@@ -53,7 +53,7 @@ def _finished_run(lab: Lab) -> tuple[str, str]:
 
 def test_run_viewer_shows_timeline_and_node_outputs(page: Any, lab: Lab) -> None:
     workflow_id, run_id = _finished_run(lab)
-    page.goto(lab.page_url("lab"))
+    lab.open(page)
     page.click('.jp-SideBar .lm-TabBar-tab[title="Orcheo workflows and runs"]', timeout=60_000)
     page.wait_for_selector(f'#orcheo-sidebar li[data-workflow-id="{workflow_id}"]')
     page.click(f'#orcheo-sidebar li[data-run-id="{run_id}"]')
