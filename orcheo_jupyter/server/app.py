@@ -110,8 +110,11 @@ class OrcheoApp(ExtensionApp):
     runners = Int(
         -1,
         help="Runner processes that execute the server's runs (default: min(cores, 4)); "
-        "0 runs them inside the server process, where a node that blocks, spins or "
-        "allocates gigabytes stalls JupyterLab. ORCHEO_RUNNERS overrides.",
+        "0 runs them inside the server process, where an async node that blocks its event "
+        "loop (time.sleep, a busy loop), a long call that holds the GIL (sum over a huge "
+        "range, regex backtracking) or a node allocating gigabytes stalls JupyterLab for "
+        "everyone, and a node past its timeout keeps running on its thread. "
+        "ORCHEO_RUNNERS overrides.",
     ).tag(config=True)
     runner_memory_limit = Int(
         4 * GiB,
