@@ -15,6 +15,10 @@ the last deployment stored (the bundle document's checksum and the version holdi
   API under the bundle's id) takes the bundle's document as a new version when its
   latest differs, as a first deployment.
 
+Several servers may start with the same bundle on one store (scale-out on Postgres):
+a workflow another one created meanwhile is read again, not an error, and a document
+without an id takes one derived from its name, so that they agree on a single workflow.
+
 The trigger services then register the stored workflows and arm their triggers.
 """
 
@@ -30,7 +34,7 @@ from ..spec.io import stored_row
 from ..spec.models import WorkflowDocument
 from ..spec.problems import DocumentError
 from ..store.base import NotFound, Repository
-from ..store.errors import VersionConflict
+from ..store.errors import Conflict, VersionConflict
 from .bundle import MANIFEST
 from .collect import check
 from .notebook import SUFFIX
@@ -150,10 +154,20 @@ async def install(store: Repository, documents: list[BundledDocument]) -> list[I
     done = []
     for item in documents:
         doc = item.document
-        workflow_id = doc.id or await _find_by_name(store, doc.name) or uuid.uuid4().hex
+        workflow_id = doc.id or await _find_by_name(store, doc.name) or _id_for(doc.name)
         doc = doc.model_copy(update={"id": workflow_id})
         done.append(await _deploy(store, workflow_id, stored_row(doc)))
     return done
+
+
+#: Where the ids of bundled documents without one come from (see ``_id_for``).
+_BUNDLE_IDS = uuid.UUID("5d0c4f0e-6a43-4f0b-9d47-6f0e0b1a7c21")
+
+
+def _id_for(name: str) -> str:
+    """The id of a new workflow for a bundled document that has none: the same on every
+    server deploying it, where a random one made each create a workflow of that name."""
+    return uuid.uuid5(_BUNDLE_IDS, name).hex
 
 
 #: Reads and stores of one workflow's deployment, again when another process stored a
@@ -169,7 +183,10 @@ async def _deploy(
         try:
             before = await store.get_workflow(workflow_id)
         except NotFound:
-            record = await store.create_workflow(workflow_id, *row, deployed=True)
+            try:
+                record = await store.create_workflow(workflow_id, *row, deployed=True)
+            except Conflict:  # another server deploying the bundle created it meanwhile
+                continue
             return Installed(name, record.id, record.slug, 1, "created")
         last = await store.get_deployment(workflow_id)
         latest = await store.get_version(workflow_id, with_document=False)

@@ -12,11 +12,13 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
 
+import pytest
+
 from orcheo_jupyter import spec
 from orcheo_jupyter.export.deploy import BundledDocument, install
 from orcheo_jupyter.settings import Settings
 from orcheo_jupyter.spec.io import stored_row
-from orcheo_jupyter.store import Repository
+from orcheo_jupyter.store import Repository, SqliteRepository
 from orcheo_jupyter.store.factory import open_repository
 
 T = TypeVar("T")
@@ -199,3 +201,71 @@ def test_a_version_stored_elsewhere_during_the_deployment_is_read_again_and_name
         return [(done.outcome, done.version, done.deployed, done.replaced), await _served(store)]
 
     assert _with_store(tmp_path, steps) == [("updated", 3, 1, 2), ("B", 3)]
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+@pytest.mark.parametrize("named_only", [False, True], ids=["with-id", "name-only"])
+def test_servers_deploying_one_bundle_at_once_agree_on_one_workflow(
+    request: pytest.FixtureRequest, tmp_path: Path, backend: str, named_only: bool
+) -> None:
+    """Two servers on one store start with the same bundle at the same moment (scale-out):
+    one creates the workflow, the other finds it; then a new bundle is stored once. A
+    document without an id is one workflow too, not one per server."""
+
+    def bundle(text: str) -> list[BundledDocument]:
+        (item,) = _bundle(text)
+        if named_only:
+            item = BundledDocument(item.path, item.document.model_copy(update={"id": None}))
+        return [item]
+
+    def open_store() -> Repository:
+        if backend == "postgres":
+            from orcheo_jupyter.store.postgres import PostgresRepository
+
+            return PostgresRepository(dsn, max_size=4)
+        return SqliteRepository(tmp_path / "orcheo.sqlite")
+
+    dsn = request.getfixturevalue("postgres_dsn") if backend == "postgres" else ""
+
+    class CreatesTogether:
+        """Both servers have looked and found nothing before either creates."""
+
+        def __init__(self, inner: Repository, barrier: asyncio.Barrier) -> None:
+            self.inner, self.barrier = inner, barrier
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self.inner, name)
+
+        async def create_workflow(self, *args: object, **kwargs: object) -> object:
+            await self.barrier.wait()
+            return await self.inner.create_workflow(*args, **kwargs)  # type: ignore[arg-type]
+
+    async def both_servers() -> list[object]:
+        first, second = open_store(), open_store()
+        await first.open()
+        await second.open()
+        barrier = asyncio.Barrier(2)
+        servers = [CreatesTogether(first, barrier), CreatesTogether(second, barrier)]
+        try:
+            seen: list[object] = []
+            for text in ("A", "B"):
+                done = await asyncio.gather(
+                    *(install(server, bundle(text)) for server in servers)  # type: ignore[arg-type]
+                )
+                seen.append(sorted((d.outcome, d.version) for (d,) in done))
+                assert done[0][0].workflow_id == done[1][0].workflow_id
+            workflows, _ = await first.list_workflows(limit=10)
+            seen.append([(w.name, w.slug) for w in workflows])
+            versions = await first.list_versions(workflows[0].id)
+            seen.append(sorted(v.version for v in versions))
+            return seen
+        finally:
+            await first.close()
+            await second.close()
+
+    assert asyncio.run(both_servers()) == [
+        [("created", 1), ("unchanged", 1)],
+        [("unchanged", 2), ("updated", 2)],
+        [("greet", "greet")],
+        [1, 2],
+    ]
