@@ -13,7 +13,9 @@ the last deployment stored (the bundle document's checksum and the version holdi
   the server since (Lab, a notebook, the REST API) stays the one served ("kept");
 - a workflow no deployment recorded (stored by an older orcheo-jupyter, or through the
   API under the bundle's id) takes the bundle's document as a new version when its
-  latest differs, as a first deployment.
+  latest differs, as a first deployment; unless an earlier version holds that very
+  document: that was the deployment (recorded now), and the versions after it are edits,
+  kept as above.
 
 Several servers may start with the same bundle on one store (scale-out on Postgres):
 a workflow another one created meanwhile is read again, not an error, and a document
@@ -35,6 +37,7 @@ from ..spec.models import WorkflowDocument
 from ..spec.problems import DocumentError
 from ..store.base import NotFound, Repository
 from ..store.errors import Conflict, VersionConflict
+from ..store.records import DeploymentRecord
 from .bundle import MANIFEST
 from .collect import check
 from .notebook import SUFFIX
@@ -160,6 +163,25 @@ async def install(store: Repository, documents: list[BundledDocument]) -> list[I
     return done
 
 
+async def _unrecorded(
+    store: Repository, workflow_id: str, checksum: str, latest: int
+) -> DeploymentRecord | None:
+    """For a workflow no deployment is recorded for (stored by an orcheo-jupyter from
+    before the record): an earlier version holding the bundle's very document was its
+    deployment, and the versions after it edits made on the server. Recorded as such, so
+    this start keeps them as a recorded deployment would."""
+    earlier = [
+        v
+        for v in await store.list_versions(workflow_id)
+        if v.checksum == checksum and v.version < latest
+    ]
+    if not earlier:
+        return None
+    version = max(v.version for v in earlier)
+    await store.record_deployment(workflow_id, checksum, version)
+    return await store.get_deployment(workflow_id)
+
+
 #: Where the ids of bundled documents without one come from (see ``_id_for``).
 _BUNDLE_IDS = uuid.UUID("5d0c4f0e-6a43-4f0b-9d47-6f0e0b1a7c21")
 
@@ -188,8 +210,10 @@ async def _deploy(
             except Conflict:  # another server deploying the bundle created it meanwhile
                 continue
             return Installed(name, record.id, record.slug, 1, "created")
-        last = await store.get_deployment(workflow_id)
         latest = await store.get_version(workflow_id, with_document=False)
+        last = await store.get_deployment(workflow_id) or await _unrecorded(
+            store, workflow_id, checksum, latest.version
+        )
         deployed = None if last is None else last.version
         if last is not None and last.checksum == checksum:  # the bundle deployed last time
             outcome = "unchanged" if latest.checksum == checksum else "kept"

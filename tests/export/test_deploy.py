@@ -174,6 +174,36 @@ def test_a_workflow_no_deployment_recorded_takes_the_bundle_as_a_first_deploymen
     ]
 
 
+def test_an_upgrade_keeps_an_edit_made_after_an_unrecorded_deployment(tmp_path: Path) -> None:
+    """An older orcheo-jupyter stored bundle A as version 1 without recording it, then an
+    edit was made on the server: the first start after the upgrade finds A in the history,
+    records it as the deployment and keeps the edit, as every later start does."""
+
+    async def steps(store: Repository) -> list[object]:
+        (item,) = _bundle("A")
+        await store.create_workflow("wf-greet", *stored_row(item.document))  # not recorded
+        await _edit_on_server(store, "E")
+        seen: list[object] = []
+        for _ in range(2):
+            (done,) = await install(store, _bundle("A"))
+            seen.append((done.outcome, done.version, done.deployed, done.warns))
+        deployment = await store.get_deployment("wf-greet")
+        assert deployment is not None
+        seen.append((deployment.version, deployment.checksum == stored_row(item.document)[3]))
+        (done,) = await install(store, _bundle("B"))  # a new bundle still replaces the edit
+        seen.append((done.outcome, done.version, done.deployed, done.replaced))
+        seen.append(await _served(store))
+        return seen
+
+    assert _with_store(tmp_path, steps) == [
+        ("kept", 2, 1, True),
+        ("kept", 2, 1, True),
+        (1, True),
+        ("updated", 3, 1, 2),
+        ("B", 3),
+    ]
+
+
 def test_a_version_stored_elsewhere_during_the_deployment_is_read_again_and_named(
     tmp_path: Path,
 ) -> None:

@@ -76,6 +76,11 @@ async def test_a_deployment_records_the_version_it_stored_until_the_workflow_goe
     assert again is not None and (again.checksum, again.version) == (c2, 4)
     await repo.create_workflow("w2", "other", "", [], c1, b1)
     assert await repo.get_deployment("w2") is None
+    await repo.add_version("w2", "other", "", [], c2, b2)
+    await repo.record_deployment("w2", c1, 1)  # an older deployment, found in the history
+    found = await repo.get_deployment("w2")
+    assert found is not None and (found.checksum, found.version) == (c1, 1)
+    assert (await repo.get_workflow("w2")).latest_version == 2  # nothing else written
     await repo.delete_workflow("w1")
     assert await repo.get_deployment("w1") is None
 
