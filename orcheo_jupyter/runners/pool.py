@@ -234,7 +234,10 @@ class RunnerPool:
         """Ask every runner to stop its runs and exit; end those that do not in time."""
         self._closing = True
         for runner in list(self.runners):
-            runner.send({"op": "shutdown"})
+            if runner.ready or runner.runs:  # it flushes what its runs wrote, then exits
+                runner.send({"op": "shutdown"})
+            else:  # still starting (importing LangGraph: seconds), it holds nothing yet
+                runner.kill("the server stopped")
         waits = [r.exited.wait() for r in list(self.runners)]
         if waits:
             done = asyncio.gather(*waits)
@@ -271,15 +274,16 @@ def prestart(count: int) -> None:
 
 
 def discard_prestarted() -> None:
-    """End runner processes started ahead that no pool took (the runtime never opened)."""
+    """End runner processes started ahead that no pool took (the runtime never opened).
+
+    They hold nothing yet, and may still be importing LangGraph for seconds before they
+    would read the end of their socket: killed at once."""
     while _prestarted:
         proc, parent = _prestarted.pop()
-        parent.close()  # the runner reads end-of-file and exits
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(5.0)
+        parent.close()
         if proc.poll() is None:
             proc.kill()
-            proc.wait()
+        proc.wait()
 
 
 def _take_prestarted() -> tuple[subprocess.Popen[bytes], socket.socket] | None:
