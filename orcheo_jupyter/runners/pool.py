@@ -314,7 +314,13 @@ def _start_process() -> tuple[subprocess.Popen[bytes], socket.socket]:
     env.setdefault("MALLOC_ARENA_MAX", "2")
     try:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "orcheo_jupyter.runners.runner", str(child.fileno())],
+            [
+                sys.executable,
+                "-m",
+                "orcheo_jupyter.runners.runner",
+                str(child.fileno()),
+                str(os.getpid()),  # its parent: it stops once that is no longer so
+            ],
             pass_fds=(child.fileno(),),
             env=env,
             stdin=subprocess.DEVNULL,

@@ -1,4 +1,4 @@
-"""One runner process: ``python -m orcheo_jupyter.runners.runner FD``.
+"""One runner process: ``python -m orcheo_jupyter.runners.runner FD SERVER_PID``.
 
 It knows no HTTP. Over the socket inherited as ``FD`` it gets its configuration,
 then run orders from the server (``run``: start or continue a stored run;
@@ -17,6 +17,10 @@ them with an ``Executor`` on the server's store and checkpoints, and reports bac
   never yields;
 - ``spent``: this process holds work it gave up on, or ran out of memory: replace
   it once the named run has settled.
+
+``SERVER_PID`` is the server that started it. Once that server has died, the runner
+starts no other node (``Lifeline``, asked before each): it leaves, and the next
+server resumes its runs from their checkpoints.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ import signal
 import socket
 import sys
 import threading
-from typing import TYPE_CHECKING, Any, TextIO, cast
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO, cast
 
 from ..runtime.redact import scrub_any
 from ..store.announcing import AnnouncingRepository
@@ -45,11 +49,54 @@ if TYPE_CHECKING:
 log = logging.getLogger("orcheo_jupyter.runner")
 
 
+def leave_orphaned() -> NoReturn:
+    """End this runner at once, with the processes its nodes started: its server died.
+
+    Its runs stay running in the store, as after any crash: the next server recovers
+    them from their checkpoints (stopping them now would record them as cancelled).
+    Processes its nodes started leave with it: the whole group is killed (this
+    process leads it), as the pool does for a runner that ends while the server lives.
+    """
+    with contextlib.suppress(OSError):
+        os.killpg(os.getpid(), signal.SIGKILL)
+    os._exit(0)
+
+
+class Lifeline:
+    """Whether the server that started this runner is still alive.
+
+    Asked before every node attempt, so it must cost next to nothing and never be
+    fooled. The runner is the server's own child (``pool._start_process``:
+    ``subprocess.Popen`` from the server's event loop, no fork server, shell or other
+    process in between), and the kernel re-parents it (to init or a sub-reaper) the
+    moment the server has died: ``os.getppid()`` differing from the server's pid is
+    one system call, needs neither /proc nor any other thread, and is POSIX.
+    The alternatives are weaker: the end-of-file the orders thread reads is seen only
+    once that thread is scheduled and holds the GIL (a starved runner's loop started
+    the next node first, and the restarted server ran it again); peeking at the
+    socket cannot tell while a message is waiting; ``os.kill(pid, 0)`` is fooled
+    once the pid is reused.
+    """
+
+    def __init__(self, server_pid: int) -> None:
+        self.server_pid = server_pid
+
+    def alive(self) -> bool:
+        return os.getppid() == self.server_pid
+
+
 class Guard:
     """The runtime's NodeGuard: tells the server, at once, from whatever thread."""
 
-    def __init__(self, channel: BlockingChannel) -> None:
+    def __init__(self, channel: BlockingChannel, lifeline: Lifeline) -> None:
         self._channel = channel
+        self._lifeline = lifeline
+
+    def starting(self, node: str) -> None:
+        # A node of a dead server's run must not start: its side effects would happen
+        # twice (here, and when the next server resumes the run from its checkpoint).
+        if not self._lifeline.alive():
+            leave_orphaned()
 
     def started(self, run_id: str, node: str, attempt: int, timeout: float) -> None:
         self._channel.send(
@@ -81,9 +128,12 @@ class ReportingRepository(AnnouncingRepository):
 
 
 class Runner:
-    def __init__(self, channel: BlockingChannel, config: dict[str, Any]) -> None:
+    def __init__(
+        self, channel: BlockingChannel, config: dict[str, Any], lifeline: Lifeline
+    ) -> None:
         self.channel = channel
         self.config = config
+        self.lifeline = lifeline
         self.loop = asyncio.get_running_loop()
         self.stopping = asyncio.Event()
         self.vault: Any = None
@@ -110,7 +160,7 @@ class Runner:
             if limit
             else ""
         )
-        guard.install(Guard(self.channel), memory=memory)
+        guard.install(Guard(self.channel, self.lifeline), memory=memory)
         store, saver = await open_stores(settings)
         self.executor = Executor(
             cast("Repository", ReportingRepository(store, self.channel)),
@@ -325,15 +375,8 @@ def _read_orders(channel: BlockingChannel, runner: Runner) -> None:
             message = channel.recv()
         except (OSError, ValueError):
             message = None
-        if message is None:
-            # The server died (a graceful stop says "shutdown" first). Its runs here stay
-            # running in the store, as after any crash: the next server recovers them
-            # from their checkpoints. Stopping them now would record them as cancelled.
-            # Processes its nodes started leave with it: the whole group is killed (this
-            # process leads it), as the pool does for a runner that ends while it lives.
-            with contextlib.suppress(OSError):
-                os.killpg(os.getpid(), signal.SIGKILL)
-            os._exit(0)
+        if message is None:  # the server died (a graceful stop says "shutdown" first)
+            leave_orphaned()
         runner.loop.call_soon_threadsafe(runner.order, message)
         if message.get("op") == "shutdown":
             # Leave within a bound even if a node never yields (the next server
@@ -344,8 +387,8 @@ def _read_orders(channel: BlockingChannel, runner: Runner) -> None:
             return
 
 
-async def serve(channel: BlockingChannel, config: dict[str, Any]) -> None:
-    runner = Runner(channel, config)
+async def serve(channel: BlockingChannel, config: dict[str, Any], lifeline: Lifeline) -> None:
+    runner = Runner(channel, config, lifeline)
     await runner.open()
     threading.Thread(
         target=_read_orders, args=(channel, runner), name="orcheo-orders", daemon=True
@@ -361,6 +404,9 @@ async def serve(channel: BlockingChannel, config: dict[str, Any]) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     sock = socket.socket(fileno=int(args[0]))
+    # The server names itself: a runner whose server died before this line ran would
+    # otherwise take init for its server.
+    lifeline = Lifeline(int(args[1]) if len(args) > 1 else os.getppid())
     # A process a node forks must not hold the server's socket: the server learns that
     # this runner died when the socket closes, which would wait for that child.
     os.register_at_fork(after_in_child=lambda: _drop_inherited(sock.fileno()))
@@ -378,7 +424,7 @@ def main(argv: list[str] | None = None) -> int:
     _limit_memory(int(config.get("memory_limit") or 0))
     _yield_cpu(int(config.get("nice") or 0))
     try:
-        asyncio.run(serve(channel, config))
+        asyncio.run(serve(channel, config, lifeline))
     except Exception as exc:
         with contextlib.suppress(OSError):
             channel.send({"t": "failed", "error": f"{type(exc).__name__}: {exc}"})

@@ -21,6 +21,13 @@ T = TypeVar("T")
 
 
 class NodeGuard(Protocol):
+    def starting(self, node: str) -> None:
+        """Any node is about to begin an attempt (with or without a timeout).
+
+        Called before the attempt is recorded or its code runs: a guard whose process
+        must run no more nodes (its server is gone) ends the process here.
+        """
+
     def started(self, run_id: str, node: str, attempt: int, timeout: float) -> None:
         """A node began an attempt that must end within ``timeout`` seconds."""
 

@@ -127,6 +127,11 @@ def instrument(
         observer = obs.current.get()
         attempt = 1
         while True:
+            watcher = guards.current()
+            if watcher is not None:
+                # Before anything of the attempt happens: a runner whose server has died
+                # ends here, and the next server runs this node once, from the checkpoint.
+                watcher.starting(node_id)
             if span is not None:
                 span.attempts = attempt
             if observer is not None:
