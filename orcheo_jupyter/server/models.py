@@ -23,10 +23,11 @@ from pydantic import (
 
 from ..spec.legacy import legacy_document, looks_legacy
 from ..spec.models import WorkflowDocument
+from ..spec.refs import NAME_PATTERN
 from ..store.records import VersionRecord, WorkflowRecord
 from .limits import MAX_INT
 
-ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
+ID_PATTERN = f"^{NAME_PATTERN}$"
 
 RunStatusName = Literal["pending", "running", "interrupted", "succeeded", "failed", "cancelled"]
 

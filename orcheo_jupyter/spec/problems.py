@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from ..common.records import Record
+from .refs import NAME_PATTERN, NAME_RULE
 
 Severity = Literal["error", "warning"]
 
@@ -87,8 +88,20 @@ def problems_from_errors(
             message = "unknown key (not part of the document format)"
         elif err["type"] == "missing":
             message = "required field is missing"
+        elif err["type"] == "string_pattern_mismatch":
+            message = _pattern_in_words(err) or message
         found.append(Problem("error", err["type"], message, node=node, field=field or None))
     return found
+
+
+#: Patterns fields must match, in words: the regular expression tells a person little.
+_PATTERN_WORDS = {NAME_PATTERN: NAME_RULE}
+
+
+def _pattern_in_words(err: ErrorDetails) -> str | None:
+    pattern = str((err.get("ctx") or {}).get("pattern", ""))
+    words = _PATTERN_WORDS.get(pattern.removeprefix("^").removesuffix("$"))
+    return None if words is None else f"expected {words}"
 
 
 _TAGS = frozenset({"builtin", "code", "subgraph", "frozen-ir", "langgraph-script"})

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}"
+#: ``NAME_PATTERN`` in words, for error messages (also the rule for workflow ids).
+NAME_RULE = "1 to 128 letters, digits, '.', '_' or '-', starting with a letter or digit"
 #: What may follow ``#``: parts of an OAuth credential.
 FIELDS = frozenset({"oauth.access_token", "oauth.refresh_token"})
 _REF = re.compile(rf"^\[\[\s*({NAME_PATTERN})\s*(?:#\s*([A-Za-z0-9_.]+)\s*)?\]\]$")

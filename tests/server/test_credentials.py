@@ -106,6 +106,11 @@ async def test_bad_credential_requests_name_the_field(api: Call) -> None:
         assert (reply.code, reply.error["code"]) == (422, "invalid_credential"), payload
         assert [d["field"] for d in reply.error["details"]] == [field], reply.body
         assert VALUE not in json.dumps(reply.body)
+    # What a name may be, in words (the sidebar's dialog shows this line).
+    spaced = await api("POST", "credentials", json_body={"name": "has space", "value": VALUE})
+    assert spaced.error["message"] == (
+        "name: expected 1 to 128 letters, digits, '.', '_' or '-', starting with a letter or digit"
+    )
     assert (await api("POST", "credentials", json_body={"name": "k", "value": VALUE})).code == 201
     # Rotating and updating are refused the same way, naming the field.
     refused = [
