@@ -352,7 +352,8 @@ class PoolBackend(RunBackend):
     async def _node_at_death(self, run_id: str) -> str | None:
         """The node that had started and not ended when the run's runner last died, as far
         as the stored events tell (a start not yet committed when the process died is not
-        known: the failure then names no node)."""
+        known: the failure then names no node; a runner commits the start of user code
+        before running it)."""
         try:
             events = await self.executor.store.list_events(run_id)
         except Exception:  # the message is the better for it, never worth more

@@ -9,7 +9,8 @@ them with an ``Executor`` on the server's store and checkpoints, and reports bac
 
 - ``events``: each batch of run events once it is committed (what followers see
   is exactly the stored stream, so a runner that dies can never have shown a
-  follower an event its successor numbers differently);
+  follower an event its successor numbers differently); the start of a node whose
+  code may block the loop is committed, and sent, before that code runs;
 - ``settled``: a run stopped executing here (finished, failed, cancelled, interrupted);
 - ``answer``: the reply to a question (``test``, ``history``) named by its ``call`` id;
 - ``node`` / ``node_end``: a node attempt under a timeout started / ended, sent at
@@ -208,6 +209,9 @@ class Runner:
             owns_resources=True,
             max_value_bytes=settings.max_value_bytes,
             trace_store=settings.trace_store,
+            # The server streams what this process commits: a node's start is committed
+            # before its body, which may block the loop the group commit needs.
+            commit_node_starts=True,
         )
         self.executor.services = self.executor.services.replace(data_dir=settings.data_dir)
         await self._open_vault(settings)

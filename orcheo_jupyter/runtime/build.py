@@ -36,6 +36,8 @@ from .sentinels import to_langgraph
 from .state import State
 
 _PASS_THROUGH_KEYS = ("results", "messages", "structured_response")
+#: The modules of this package's own node types.
+_OURS = f"{__name__.split('.')[0]}."
 #: Run config key (``configurable``) that makes a run execute pinned nodes for real.
 IGNORE_PINS = "orcheo_ignore_pins"
 
@@ -101,15 +103,27 @@ def node_action(
     line_of = None
     if isinstance(node, BuiltinNode):
         call = builtin_call(node, qualified)
+        # This package's node types yield to the event loop (blocking work goes to a
+        # thread); a plugin's may not.
+        may_hold_loop = not registry.get(node.type).model.__module__.startswith(_OURS)
     elif isinstance(node, CodeNode):
         call = _code_call(node)
         node_id = node.id
         line_of = lambda exc, _id=node_id: body_line(exc, _id)  # noqa: E731
+        may_hold_loop = True  # user code: ``time.sleep`` in an async body, a long C call
     else:
         call = _subgraph_call(node, qualified)
+        may_hold_loop = False  # its own nodes are instrumented one by one
     if pinned is not None and node.id in pinned:
         call = _pinned_call(node.id, pinned[node.id], call)
-    return instrument(qualified, call, retry=node.retry, timeout=node.timeout, line_of=line_of)
+    return instrument(
+        qualified,
+        call,
+        retry=node.retry,
+        timeout=node.timeout,
+        line_of=line_of,
+        may_hold_loop=may_hold_loop,
+    )
 
 
 def _build_ir(

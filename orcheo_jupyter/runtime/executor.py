@@ -71,6 +71,7 @@ class Executor:
         value_limits: ValueLimits | None = None,
         owns_resources: bool = False,
         trace_store: bool | None = None,
+        commit_node_starts: bool = False,
     ) -> None:
         from .writer import BatchWriter
 
@@ -107,6 +108,11 @@ class Executor:
         #: Set where runs execute under leases (Celery workers): a run's checkpoints are
         #: written under its lease (see ``store.fencing``), like its events.
         self.fence: Fence | None = None
+        #: Commit a node's start (and what was queued before it) before its body runs.
+        #: Set in runner processes, whose server streams only what they commit: a node
+        #: that blocks the event loop would otherwise hold its start in the group commit
+        #: (which runs on that loop) until it ends.
+        self.commit_node_starts = commit_node_starts
 
     @classmethod
     async def open(cls, settings: Settings | None = None, **kwargs: Any) -> Executor:
@@ -338,6 +344,8 @@ class Executor:
             for sink in self.event_sinks:
                 observer.add_sink(sink)
             observer.node_states = dict(record.node_states or {})
+            if self.commit_node_starts:
+                observer.before_body = self.writer.flush
             active = ActiveRun(record, observer)
             self.runs[record.id] = active
         active.settled.clear()

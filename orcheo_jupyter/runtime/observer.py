@@ -11,7 +11,7 @@ import asyncio
 import contextvars
 import logging
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from ..common.timestamps import utcnow
@@ -57,6 +57,10 @@ class RunObserver:
         self._loop_thread = threading.get_ident()
         #: The most one stored event may take (None: unlimited); see ``emit``.
         self.max_value_bytes: int | None = DEFAULT_MAX_VALUE_BYTES
+        #: Awaited after each node attempt's start, before its body runs (None: nothing).
+        #: A runner commits the start here, so that followers see it even when the body
+        #: then blocks the event loop (see ``Executor.commit_node_starts``).
+        self.before_body: Callable[[], Awaitable[None]] | None = None
 
     def add_sink(self, sink: Sink) -> None:
         self._sinks = (*self._sinks, sink)

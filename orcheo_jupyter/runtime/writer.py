@@ -4,8 +4,11 @@ Events arrive far faster than SQLite can commit them one by one. The writer keep
 one flusher task per executor and commits at most every ``delay`` seconds (or at
 once when someone calls ``flush``): everything that accumulated goes into one
 transaction, so cost grows with commits, not events, and order is kept. Live
-clients never wait for this: they get events from memory. An event or update that
-cannot be stored fails alone; the rest of its batch (other runs) is committed.
+clients in this process never wait for this: they get events from memory (a
+runner's server streams what the runner commits: there, a node whose code may block
+the loop flushes its start before that code runs, see ``nodes_wrap.instrument``).
+An event or update that cannot be stored fails alone; the rest of its batch (other
+runs) is committed.
 """
 
 from __future__ import annotations
