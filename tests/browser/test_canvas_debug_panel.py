@@ -474,7 +474,7 @@ def test_notebook_canvas_tests_pins_previews_and_breaks_in_the_kernel(page: Any,
     assert "paused after greet" in page.locator(f"{CANVAS} .oc-status").inner_text()
     # Continue in the widget: the kernel resumes it; shout's pin stands in for it.
     page.evaluate(
-        "sel => document.querySelector(sel).orcheoCanvas.cy.elements().unselect()", CANVAS
+        "sel => { document.querySelector(sel).orcheoCanvas.cy.elements().unselect(); }", CANVAS
     )
     page.click(f'{CANVAS} .oc-panel [data-action="continue-run"]')
     page.wait_for_selector(f'{CANVAS}[data-run-status="succeeded"]', timeout=60_000)

@@ -167,11 +167,13 @@ def test_langgraph_script_is_shown_read_only(page: Any, lab: Lab) -> None:
     assert counts(page, DOC) == (2, 3)  # start -> fetch (entrypoint), fetch -> parse, parse -> end
     assert page.locator(f"{DOC} .oc-palette").is_hidden()
     page.evaluate(
-        "sel => document.querySelector(sel).orcheoCanvas.cy.getElementById('parse').select()", DOC
+        "sel => { document.querySelector(sel).orcheoCanvas.cy.getElementById('parse').select(); }",
+        DOC,
     )
     page.locator(f"{DOC} .oc-graph").click(position={"x": 5, "y": 5})
     page.evaluate(
-        "sel => document.querySelector(sel).orcheoCanvas.cy.getElementById('parse').select()", DOC
+        "sel => { document.querySelector(sel).orcheoCanvas.cy.getElementById('parse').select(); }",
+        DOC,
     )
     page.keyboard.press("Delete")
     page.wait_for_timeout(300)
