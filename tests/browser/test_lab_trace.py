@@ -14,6 +14,7 @@ from typing import Any
 
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
+from playwright.sync_api import expect
 
 from orcheo_jupyter import tracing
 from orcheo_jupyter.runtime.executor import Executor
@@ -33,7 +34,16 @@ def _open_trace(page: Any, lab: Lab, run_id: str, status: str) -> str:
     page.click(".jp-Dialog .jp-mod-accept")
     viewer = f'.jp-OrcheoRunViewer[data-run-id="{run_id}"]'
     page.wait_for_selector(f'{viewer}[data-run-status="{status}"]')
-    page.click(f'{viewer} details[data-tab="trace"] > summary')
+    # The viewer's sections above the tab load one by one and push it down: a click
+    # aimed while they did could land beside it (seen once in a loaded run).
+    tab = page.locator(f'{viewer} details[data-tab="trace"]')
+    for _ in range(3):
+        tab.locator("> summary").click()
+        try:
+            expect(tab).to_have_attribute("open", "", timeout=3_000)
+            break
+        except AssertionError:
+            continue
     page.locator(f"{viewer} [data-trace-summary]").wait_for()
     return viewer
 
