@@ -951,10 +951,19 @@ export class CanvasEditor {
         onGraph: ev => ev.target === this.graphEl,
         navigate: (dir, extend) => this.navigate(dir, extend),
         connect: () => void this.connectSelected(),
-        open: () =>
+        open: () => {
+          // The panel follows the selection a moment later: Enter pressed right after an
+          // arrow must open the form of the node now selected, not the one before it.
+          const { nodes } = this.selection();
+          const shown = this.panel.querySelector<HTMLElement>('.oc-node-panel')?.dataset.nodeId;
+          if (nodes.length === 1 && nodes[0] !== shown) {
+            window.clearTimeout(this.panelTimer);
+            this.renderPanel();
+          }
           this.panel
             .querySelector<HTMLElement>('.oc-field input, .oc-field textarea, textarea.oc-code, input.oc-node-id')
-            ?.focus(),
+            ?.focus();
+        },
         leavePanel: ev => {
           const target = ev.target as HTMLElement;
           // The code editor keeps Escape (it closes its completion list).

@@ -314,6 +314,33 @@ def test_keyboard_user_tests_and_pins_a_node_without_losing_the_focus(page: Any,
     assert _selected(page) == ["greet"]
 
 
+def test_enter_right_after_an_arrow_opens_the_form_of_the_node_it_reached(
+    page: Any, lab: Lab
+) -> None:
+    """The panel follows the selection a moment later; a keyboard user who presses
+    Enter at once must land in the form of the node the arrow selected."""
+    _stored_and_ran(lab, "dbg_quick")
+    _open(page, lab, "dbg_quick")
+    page.focus(f"{DOC} .oc-graph")
+    _arrow_down_to(page, "greet", 6)
+    page.locator(f'{DOC} .oc-node-panel[data-node-id="greet"]').wait_for()
+    # Both keys in one go, as a fast typist's (or a loaded machine's) arrive: no timer
+    # runs between them.
+    page.evaluate(
+        """sel => {
+            const graph = document.querySelector(sel);
+            for (const key of ['ArrowDown', 'Enter'])
+                graph.dispatchEvent(new KeyboardEvent('keydown', {key, bubbles: true}));
+        }""",
+        f"{DOC} .oc-graph",
+    )
+    assert _selected(page) == ["shout"]
+    assert (
+        page.evaluate("() => document.activeElement.closest('.oc-node-panel')?.dataset.nodeId")
+        == "shout"
+    )
+
+
 def test_expression_preview_updates_as_you_type_and_tree_inserts_paths(page: Any, lab: Lab) -> None:
     _stored_and_ran(lab, "dbg_preview", "Ada")
     _open(page, lab, "dbg_preview")
