@@ -170,16 +170,14 @@ async def _unrecorded(
     before the record): an earlier version holding the bundle's very document was its
     deployment, and the versions after it edits made on the server. Recorded as such, so
     this start keeps them as a recorded deployment would."""
-    earlier = [
-        v
-        for v in await store.list_versions(workflow_id)
-        if v.checksum == checksum and v.version < latest
-    ]
-    if not earlier:
+    versions = await store.list_versions(workflow_id)
+    version = max(
+        (v.version for v in versions if v.checksum == checksum and v.version < latest),
+        default=None,
+    )
+    if version is None:
         return None
-    version = max(v.version for v in earlier)
-    await store.record_deployment(workflow_id, checksum, version)
-    return await store.get_deployment(workflow_id)
+    return await store.record_deployment(workflow_id, checksum, version)
 
 
 #: Where the ids of bundled documents without one come from (see ``_id_for``).

@@ -136,11 +136,11 @@ def instrument(
         observer = obs.current.get()
         attempt = 1
         while True:
-            watcher = guards.current()
-            if watcher is not None:
+            guard = guards.current()
+            if guard is not None:
                 # Before anything of the attempt happens: a runner whose server has died
                 # ends here, and the next server runs this node once, from the checkpoint.
-                watcher.starting(node_id)
+                guard.starting(node_id)
             if span is not None:
                 span.attempts = attempt
             if observer is not None:
@@ -148,7 +148,6 @@ def instrument(
                 if may_hold_loop and observer.before_body is not None:
                     await observer.before_body()
             started = time.perf_counter()
-            guard = guards.current() if timeout is not None and observer is not None else None
             try:
                 if guard is not None and observer is not None and timeout is not None:
                     # Told first: a node that never yields cannot stop itself at the limit.

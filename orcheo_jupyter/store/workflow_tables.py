@@ -153,15 +153,19 @@ class WorkflowTables:
         record = await self.get_version(wid, version, with_document=with_document)
         return AddedVersion(**vars(record), stored=stored)
 
-    async def record_deployment(self, workflow_id: str, checksum: str, version: int) -> None:
+    async def record_deployment(
+        self, workflow_id: str, checksum: str, version: int
+    ) -> DeploymentRecord:
         """Record that a bundle deployment stored ``version`` (holding ``checksum``)
         earlier: for workflows an older orcheo-jupyter deployed without recording it."""
+        record = DeploymentRecord(workflow_id, checksum, version, utcnow())
 
         def steps() -> Steps[None]:
             yield from _locked(self._sql.dialect)
-            yield run(_RECORD_DEPLOYMENT, (workflow_id, checksum, version, utcnow()))
+            yield run(_RECORD_DEPLOYMENT, (workflow_id, checksum, version, record.deployed_at))
 
         await self._sql.write(steps)
+        return record
 
     async def get_deployment(self, workflow_id: str) -> DeploymentRecord | None:
         """What the workflow's last bundle deployment stored (None: no deployment did)."""
