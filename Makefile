@@ -66,8 +66,10 @@ lint: install $(NPM_STAMP)
 typecheck: install
 	$(BIN)/mypy
 
-# Tests mostly wait on servers, browsers and subprocesses: two workers share the cores.
-PYTEST_WORKERS ?= 2
+# One worker per core (two at least, eight at most): each worker's tests keep about a
+# core busy with servers, browsers and subprocesses; a third worker on two cores made
+# the run no faster and the load-sensitive tests flaky.
+PYTEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); echo $$(( n < 2 ? 2 : n > 8 ? 8 : n )))
 pytest: install bundles chromium services
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS)
 

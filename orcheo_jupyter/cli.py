@@ -75,6 +75,19 @@ async def _with_executor(fn: Callable[[Any], Awaitable[int]]) -> int:
         await executor.aclose()
 
 
+async def _with_store(fn: Callable[[Any], Awaitable[int]]) -> int:
+    """Read-only commands open the repository alone: listing runs does not import
+    LangGraph or the node library (an executor costs seconds of start-up)."""
+    from .settings import Settings
+    from .store.factory import open_repository
+
+    store = await open_repository(Settings.from_env())
+    try:
+        return await fn(store)
+    finally:
+        await store.close()
+
+
 def _report(record: Any) -> int:
     """Print a settled run: final state on stdout, or the failure on stderr."""
     if record.status == "succeeded":
@@ -145,8 +158,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
-    async def go(executor: Any) -> int:
-        runs, total = await executor.store.list_runs(
+    async def go(store: Any) -> int:
+        runs, total = await store.list_runs(
             workflow_id=args.workflow, status=args.status, limit=args.limit
         )
         if args.json:
@@ -156,22 +169,22 @@ def cmd_runs(args: argparse.Namespace) -> int:
             print(f"{r.id}  {r.status:<11}  {r.created_at}  {r.workflow_id or '-'}")
         return EXIT_OK
 
-    return asyncio.run(_with_executor(go))
+    return asyncio.run(_with_store(go))
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    async def go(executor: Any) -> int:
-        record = await executor.store.get_run(args.run_id)
+    async def go(store: Any) -> int:
+        record = await store.get_run(args.run_id)
         out = record.as_dict()
         out["transitions"] = [
-            t.status + "@" + t.at for t in await executor.transitions(args.run_id)
+            t.status + "@" + t.at for t in await store.list_transitions(args.run_id)
         ]
         if args.events:
-            out["events"] = [e.as_dict() for e in await executor.store.list_events(args.run_id)]
+            out["events"] = [e.as_dict() for e in await store.list_events(args.run_id)]
         _print_json(out)
         return EXIT_OK
 
-    return asyncio.run(_with_executor(go))
+    return asyncio.run(_with_store(go))
 
 
 def cmd_resume(args: argparse.Namespace) -> int:

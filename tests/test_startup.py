@@ -158,3 +158,42 @@ def test_route_handlers_load_on_their_first_request(tmp_path: Path) -> None:
     assert len(modules) >= 10  # workflows, executions, credentials, triggers, hooks, ws, ...
     assert before == []
     assert "workflows" in after
+
+
+def test_listing_and_showing_runs_from_the_cli_loads_no_langgraph(tmp_path: Path) -> None:
+    """``runs`` and ``show`` read the store alone: they answer in a fraction of a second."""
+    document = tmp_path / "one.orcheo.json"
+    node = {"kind": "builtin", "id": "n", "type": "SetVariableNode"}
+    ir = {"nodes": [{**node, "config": {"variables": {"a": 1}}}], "entrypoint": "n"}
+    document.write_text(json.dumps({"name": "one", "graph": {"format": "frozen-ir", "ir": ir}}))
+    ran = subprocess.run(
+        [sys.executable, "-m", "orcheo_jupyter", "run", str(document)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "ORCHEO_DATA_DIR": str(tmp_path / "orcheo")},  # as _last_line_of
+        timeout=120,
+    )
+    assert ran.returncode == 0, ran.stderr
+    loaded = _last_line_of(
+        textwrap.dedent(
+            """
+            import contextlib, io, json, sys
+            from orcheo_jupyter.cli import main
+
+            def answer(*argv):
+                out = io.StringIO()
+                with contextlib.redirect_stdout(out):
+                    assert main(list(argv)) == 0
+                return json.loads(out.getvalue())
+
+            [run] = answer("runs", "--json")["runs"]
+            shown = answer("show", run["id"], "--events")
+            assert shown["status"] == "succeeded", shown
+            events = [e["type"] for e in shown["events"]]
+            assert events[0] == "run_started" and events[-1] == "run_finished", events
+            """
+        )
+        + _REPORT.format(heavy=HEAVY),
+        tmp_path,
+    )
+    assert loaded == []
