@@ -31,6 +31,7 @@ from .code_nodes import body_line, compile_body, make_self
 from .expressions import has_template, render
 from .nodes_wrap import NodeCall, NodeFailed, instrument
 from .script_graph import load_script_graph
+from .script_nodes import instrument_script_nodes
 from .secrets import SecretUnavailable, find_refs, inject
 from .sentinels import to_langgraph
 from .state import State
@@ -63,7 +64,9 @@ def build_graph(
     """
     doc = as_document(document)
     if isinstance(doc.graph, ScriptGraph):
-        return load_script_graph(doc.graph.source, doc.graph.entrypoint)
+        graph = load_script_graph(doc.graph.source, doc.graph.entrypoint)
+        instrument_script_nodes(graph)
+        return graph
     check(doc)
     assert isinstance(doc.graph, FrozenIRGraph)
     return _build_ir(

@@ -98,7 +98,8 @@ def _node_of(task_path: str) -> str | None:
 
 def unstorable_writes(writes: Sequence[tuple[str, Any]], task_path: str) -> CheckpointError | None:
     """The first value of a node's writes the checkpoint cannot store, naming the node
-    (a script graph's node: its outputs are not checked when it returns, as ours are)."""
+    (a node of a subgraph a script compiled: its outputs are not checked when it
+    returns, as other nodes' are)."""
     for channel, value in writes:
         try:
             check_storable(value, channel)
@@ -114,7 +115,7 @@ def unstorable_writes(writes: Sequence[tuple[str, Any]], task_path: str) -> Chec
 class WritesSince:
     """Each thread's task writes since its last stored checkpoint.
 
-    A script graph's nodes are not checked as they return, so when a checkpoint cannot
+    A script's compiled subgraphs run their nodes unchecked, so when a checkpoint cannot
     be stored these writes name the node whose output the state came from. A thread's
     writes go when its checkpoint is stored; those of runs that failed first stay until
     ``threads`` newer threads push them out.

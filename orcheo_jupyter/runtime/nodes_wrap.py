@@ -24,6 +24,8 @@ NodeCall = Callable[[dict[str, Any], dict[str, Any], int], Awaitable[Any]]
 #: Error messages are stored in events and on the run: a cause that prints a gigabyte
 #: (an exception quoting its input) is cut to this many characters.
 MAX_ERROR_CHARS = 16_384
+#: Set on the node functions ``instrument`` makes: they report their own events.
+_REPORTS = "_orcheo_reports"
 
 
 def clip(text: str, limit: int = MAX_ERROR_CHARS) -> str:
@@ -98,6 +100,7 @@ def instrument(
     timeout: float | None,
     line_of: Callable[[BaseException], int | None] | None = None,
     may_hold_loop: bool = True,
+    raise_as_raised: bool = False,
 ) -> Callable[[dict[str, Any], RunnableConfig], Awaitable[Any]]:
     """A LangGraph node function around ``call(state, config, attempt)``.
 
@@ -107,6 +110,10 @@ def instrument(
     blocked loop would otherwise hold the start in the group commit until the node
     ends. Nodes that yield promptly leave their start to the group commit (a commit
     per node costs runs of small nodes a quarter of their time).
+
+    ``raise_as_raised``: a failure leaves as the code raised it (reported all the same),
+    not as ``NodeFailed``: a script's own retry policy and error handler match on its
+    exception types. A run with secrets still gets the redacted ``NodeFailed``.
     """
     attempts = retry.max_attempts if retry else 1
     call = contained(call)
@@ -198,6 +205,8 @@ def instrument(
                     raise failure from None
                 if observer is not None:
                     observer.node_failed(node_id, str(failure), elapsed, failure.line)
+                if raise_as_raised:
+                    raise raised from None
                 raise failure from raised
             if observer is not None and observer.redactor:
                 result = observer.redactor.scrub(result)  # outputs become state and checkpoints
@@ -221,7 +230,14 @@ def instrument(
             return result
 
     node.__name__ = f"orcheo_node_{node_id}"
+    setattr(node, _REPORTS, True)
     return node
+
+
+def reports(fn: object) -> bool:
+    """Whether ``fn`` is a node function made by ``instrument`` (a script may build its
+    graph from drawn nodes: those report already)."""
+    return bool(getattr(fn, _REPORTS, False))
 
 
 def _redacted(failure: NodeFailed, observer: obs.RunObserver) -> NodeFailed:

@@ -1,0 +1,186 @@
+"""A LangGraph script's nodes report like drawn nodes, and LangGraph's own rules still hold.
+
+An imported script (upstream Orcheo's examples are such scripts) used to show nothing
+per node: its runs had only ``run_started`` and ``run_finished``, so the canvas and the
+run viewer stayed blank until the end.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from orcheo_jupyter.runtime.executor import Executor
+
+HEAD = """\
+import operator
+from typing import Annotated, TypedDict
+
+from langgraph.graph import END, START, StateGraph
+from langgraph.types import Command, RetryPolicy, Send, interrupt
+
+
+class S(TypedDict, total=False):
+    items: list[int]
+    squares: Annotated[list[int], operator.add]
+    answer: str
+    sub: str
+    note: str
+
+"""
+
+
+def script(source: str) -> dict[str, Any]:
+    return {"name": "script", "graph": {"format": "langgraph-script", "source": HEAD + source}}
+
+
+async def node_events(executor: Executor, run_id: str) -> list[tuple[str, str | None, Any]]:
+    """(type, node, output or error or attempt) of the run's node events, in order."""
+    out = []
+    for e in await executor.store.list_events(run_id):
+        if e.node is None:
+            continue
+        detail = e.data.get("output", e.data.get("error", e.data.get("attempt")))
+        out.append((e.type, e.node, detail))
+    return out
+
+
+@pytest.mark.asyncio
+async def test_each_node_of_a_script_reports_its_start_output_and_failure(
+    executor: Executor,
+) -> None:
+    ok = script(
+        "def fan(state):\n"
+        "    return [Send('square', {'items': [i]}) for i in state['items']]\n\n"
+        "def start(state):\n"
+        "    return Command(goto='note', update={'items': [2, 3]})\n\n"
+        "async def note(state):\n"
+        "    return {'note': 'noted'}\n\n"
+        "def square(state):\n"
+        "    return {'squares': [state['items'][0] ** 2]}\n\n"
+        "graph = StateGraph(S)\n"
+        "graph.add_node('start', start, destinations=('note',))\n"
+        "graph.add_node('note', note)\n"
+        "graph.add_node('square', square)\n"
+        "graph.add_edge(START, 'start')\n"
+        "graph.add_conditional_edges('note', fan, ['square'])\n"
+        "graph.add_edge('square', END)\n"
+    )
+    record = await executor.execute(ok, {})
+    assert record.status == "succeeded", record.error
+    assert record.final_state == {"items": [2, 3], "squares": [4, 9], "note": "noted"}
+    events = await node_events(executor, record.id)
+    assert events[:4] == [
+        ("node_started", "start", 1),
+        (
+            "node_finished",
+            "start",
+            {"goto": "note", "graph": None, "resume": None, "update": {"items": [2, 3]}},
+        ),
+        ("node_started", "note", 1),
+        ("node_finished", "note", {"note": "noted"}),
+    ]
+    squares = sorted(map(str, events[4:]))
+    assert squares == sorted(
+        map(
+            str,
+            [
+                ("node_started", "square", 1),
+                ("node_started", "square", 1),
+                ("node_finished", "square", {"squares": [4]}),
+                ("node_finished", "square", {"squares": [9]}),
+            ],
+        )
+    )
+    stored = await executor.store.get_run(record.id)
+    assert stored.node_states == {"start": "succeeded", "note": "succeeded", "square": "succeeded"}
+
+    failing = script(
+        "def boom(state):\n"
+        "    raise KeyError('no such thing')\n\n"
+        "graph = StateGraph(S)\n"
+        "graph.add_node('boom', boom)\n"
+        "graph.add_edge(START, 'boom')\n"
+        "graph.add_edge('boom', END)\n"
+    )
+    record = await executor.execute(failing, {})
+    assert record.status == "failed"
+    assert await node_events(executor, record.id) == [
+        ("node_started", "boom", 1),
+        ("node_failed", "boom", "node 'boom' failed: KeyError: 'no such thing'"),
+    ]
+    assert (await executor.store.get_run(record.id)).node_states == {"boom": "failed"}
+
+
+@pytest.mark.asyncio
+async def test_a_scripts_retry_policy_still_matches_the_exceptions_its_nodes_raise(
+    executor: Executor,
+) -> None:
+    """``retry_on=ValueError``: reported as failed, the node is retried, and succeeds."""
+    doc = script(
+        "TRIES = []\n\n"
+        "def flaky(state):\n"
+        "    TRIES.append(1)\n"
+        "    if len(TRIES) < 2:\n"
+        "        raise ValueError('not yet')\n"
+        "    return {'note': f'after {len(TRIES)} tries'}\n\n"
+        "graph = StateGraph(S)\n"
+        "graph.add_node('flaky', flaky, retry_policy=RetryPolicy(\n"
+        "    max_attempts=3, initial_interval=0.01, retry_on=ValueError))\n"
+        "graph.add_edge(START, 'flaky')\n"
+        "graph.add_edge('flaky', END)\n"
+    )
+    record = await executor.execute(doc, {})
+    assert record.status == "succeeded", record.error
+    assert record.final_state == {"note": "after 2 tries", "squares": []}
+    assert await node_events(executor, record.id) == [
+        ("node_started", "flaky", 1),
+        ("node_failed", "flaky", "node 'flaky' failed: ValueError: not yet"),
+        ("node_started", "flaky", 1),
+        ("node_finished", "flaky", {"note": "after 2 tries"}),
+    ]
+
+
+@pytest.mark.asyncio
+async def test_interrupts_in_a_script_node_and_in_its_subgraph_resume(
+    executor: Executor,
+) -> None:
+    doc = script(
+        "class Sub(TypedDict, total=False):\n"
+        "    sub: str\n\n"
+        "def inner(state):\n"
+        "    return {'sub': 'inner:' + interrupt('inner question')}\n\n"
+        "_inner = StateGraph(Sub)\n"
+        "_inner.add_node('inner', inner)\n"
+        "_inner.add_edge(START, 'inner')\n"
+        "_inner.add_edge('inner', END)\n\n"
+        "def ask(state):\n"
+        "    return {'answer': interrupt('what?')}\n\n"
+        "def orcheo_workflow():\n"
+        "    graph = StateGraph(S)\n"
+        "    graph.add_node('ask', ask)\n"
+        "    graph.add_node('subg', _inner.compile())\n"
+        "    graph.add_edge(START, 'ask')\n"
+        "    graph.add_edge('ask', 'subg')\n"
+        "    graph.add_edge('subg', END)\n"
+        "    return graph\n"
+    )
+    record = await executor.execute(doc, {})
+    assert record.status == "interrupted"
+    assert [i["value"] for i in record.interrupt or []] == ["what?"]
+    await executor.resume(record.id, "forty-two")
+    record = await executor.wait(record.id)
+    assert record.status == "interrupted"
+    assert [i["value"] for i in record.interrupt or []] == ["inner question"]
+    await executor.resume(record.id, "deep")
+    record = await executor.wait(record.id)
+    assert record.status == "succeeded", record.error
+    assert record.final_state == {"answer": "forty-two", "sub": "inner:deep", "squares": []}
+    # The compiled subgraph runs as LangGraph's subgraph (its own checkpoints): the
+    # script's plain node reports, the subgraph node is left as it is.
+    assert await node_events(executor, record.id) == [
+        ("node_started", "ask", 1),
+        ("node_started", "ask", 1),
+        ("node_finished", "ask", {"answer": "forty-two"}),
+    ]
