@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
 
+from .common.flags import parse_flag
 from .spec.values import DEFAULT_MAX_DEPTH, ValueLimits
 from .store.encoding import DEFAULT_MAX_VALUE_BYTES
 from .store.sqlite_thread import DEFAULT_WAL_LIMIT_BYTES
@@ -65,15 +66,6 @@ def _milliseconds(text: str, name: str) -> float:
         return float(text) / 1000
     except ValueError:
         raise ValueError(f"{name} must be a number of milliseconds, not {text!r}") from None
-
-
-def _flag(text: str, name: str) -> bool:
-    raw = text.strip().lower()
-    if raw in ("0", "false", "no", "off"):
-        return False
-    if raw in ("1", "true", "yes", "on"):
-        return True
-    raise ValueError(f"{name} must be true or false, not {text!r}")
 
 
 def _input_depth(text: str, name: str) -> int:
@@ -153,7 +145,7 @@ class Settings:
         default=DEFAULT_MAX_DEPTH, metadata=_env("ORCHEO_MAX_INPUT_DEPTH", parse=_input_depth)
     )
     #: Keep each run's OpenTelemetry spans with the run (its Trace tab, GET .../trace).
-    trace_store: bool = field(default=False, metadata=_env("ORCHEO_TRACE_STORE", parse=_flag))
+    trace_store: bool = field(default=False, metadata=_env("ORCHEO_TRACE_STORE", parse=parse_flag))
 
     @property
     def checkpoint_min_interval(self) -> float:

@@ -120,7 +120,8 @@ class PoolBackend(RunBackend):
         self._chores: set[asyncio.Task[Any]] = set()
 
     async def open(self) -> None:
-        self.pool.start()
+        if not self.pool.config.on_demand:
+            self.pool.start()
         self._assigner = asyncio.create_task(self._assign(), name="orcheo-assign")
 
     async def stop(self) -> None:
@@ -152,6 +153,7 @@ class PoolBackend(RunBackend):
                 order = {**order, "trace": trace}
         self._hosted[run_id] = _Hosted(order, deaths=deaths)
         self._queue.append(run_id)
+        self.pool.start()  # started already, unless the runners start on demand
         self._kick()
 
     def _kick(self) -> None:
@@ -371,6 +373,8 @@ class PoolBackend(RunBackend):
         """The health check: at least one runner is ready to take runs."""
         if self.pool.broken:
             raise RuntimeError(f"no runner process can start: {self.pool.broken}")
+        if not self.pool.started:
+            return  # they start on demand: none was needed yet
         if self.pool.least_busy() is None:
             starting = len(self.pool.runners)
             raise RuntimeError(f"no runner process is ready yet ({starting} starting)")
@@ -534,6 +538,7 @@ class PoolBackend(RunBackend):
 
     async def _ready_runner(self, timeout: float = 60.0) -> RunnerProcess:
         """The least busy ready runner, once one is (runners start in the background)."""
+        self.pool.start()  # started already, unless the runners start on demand
         deadline = time.monotonic() + timeout
         while True:
             runner = self.pool.least_busy()

@@ -33,6 +33,8 @@ class RunnerConfig:
     vault_key: str | None = None
     vault_key_file: str | None = None
     script: dict[str, Any] = field(default_factory=dict)
+    #: Start the runners at the first run (or node test) instead of with the runtime.
+    on_demand: bool = False
 
     def message(self) -> dict[str, Any]:
         settings = {

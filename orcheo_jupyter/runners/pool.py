@@ -109,10 +109,14 @@ class RunnerPool:
         self.broken: str | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._closing = False
+        self.started = False
 
     # --- lifecycle ------------------------------------------------------------------
     def start(self) -> None:
-        """Start the runners in the background (the caller does not wait for them)."""
+        """Start the runners in the background (the caller does not wait for them); once."""
+        if self.started:
+            return
+        self.started = True
         for _ in range(self.config.count):
             self._spawn_soon(0.0)
 

@@ -24,6 +24,7 @@ from jupyter_server.extension.application import ExtensionApp
 from traitlets import Bool, Float, Int, List, Unicode, default
 
 from .. import __version__, ops
+from ..common.flags import parse_flag
 from ..ingest.limits import DEFAULT_ALLOWED_IMPORTS, MAX_SCRIPT_BYTES
 from ..runners import RunnerConfig, default_runners
 from ..runners.config import GiB
@@ -115,6 +116,13 @@ class OrcheoApp(ExtensionApp):
         "range, regex backtracking) or a node allocating gigabytes stalls JupyterLab for "
         "everyone, and a node past its timeout keeps running on its thread. "
         "ORCHEO_RUNNERS overrides.",
+    ).tag(config=True)
+    runners_on_demand = Bool(
+        False,
+        help="Start the runner processes at the first run or node test instead of when the "
+        "runtime opens: a server that never runs a workflow keeps no idle runner (each "
+        "holds LangGraph in memory and costs seconds of CPU to start); the first run waits "
+        "for its runner to start. ORCHEO_RUNNERS_ON_DEMAND overrides.",
     ).tag(config=True)
     runner_memory_limit = Int(
         4 * GiB,
@@ -321,6 +329,7 @@ class OrcheoApp(ExtensionApp):
             nice=nice,
             vault_key=self.vault_key or None,
             vault_key_file=self.vault_key_file or None,
+            on_demand=_env_flag("ORCHEO_RUNNERS_ON_DEMAND", self.runners_on_demand),
             script={
                 "max_bytes": self.script_max_bytes,
                 "timeout": self.script_timeout,
@@ -374,8 +383,9 @@ class OrcheoApp(ExtensionApp):
 
         try:
             settings = self.orcheo_settings()
-            if executor_mode(settings) == "local":
-                pool.prestart(self.runner_config(settings).count)
+            runners = self.runner_config(settings)
+            if executor_mode(settings) == "local" and not runners.on_demand:
+                pool.prestart(runners.count)
         except ValueError:  # a bad setting: opening the runtime reports it
             return
 
@@ -510,6 +520,11 @@ def _env_int(name: str, configured: int) -> int:
         return int(value)
     except ValueError:
         raise ValueError(f"{name} must be a whole number, not {value!r}") from None
+
+
+def _env_flag(name: str, configured: bool) -> bool:
+    value = os.environ.get(name, "")
+    return parse_flag(value, name) if value.strip() else configured
 
 
 main = launch_instance = OrcheoApp.launch_instance

@@ -10,12 +10,12 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from ..common.flags import parse_flag
+
 #: What OTEL_TRACES_EXPORTER may name (comma-separated); ``none`` alone turns exports off.
 EXPORTERS = ("console", "otlp", "none")
 #: OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL values this package can send.
 OTLP_PROTOCOLS = ("http/protobuf",)
-_TRUE = ("1", "true", "yes", "on")
-_FALSE = ("", "0", "false", "no", "off")
 
 
 class TracingConfigError(ValueError):
@@ -63,9 +63,11 @@ class TraceSettings:
 
 
 def read_flag(env: Mapping[str, str], name: str) -> bool:
-    raw = env.get(name, "").strip().lower()
-    if raw in _TRUE:
-        return True
-    if raw in _FALSE:
+    """``name``'s on/off value; unset or empty: off."""
+    raw = env.get(name, "")
+    if not raw.strip():
         return False
-    raise TracingConfigError(f"{name} must be true or false, not {env[name]!r}")
+    try:
+        return parse_flag(raw, name)
+    except ValueError as exc:
+        raise TracingConfigError(str(exc)) from None

@@ -29,10 +29,13 @@ from .headless import Headless, start_headless
 def orcheo_config() -> dict[str, Any]:
     """Per-test OrcheoApp traitlets; tests override keys before the server starts.
 
-    Runs execute in one runner process (the production default is min(cores, 4)):
-    every test starts a server, and each runner costs a Python start-up.
+    Runs execute in one runner process (the production default is min(cores, 4)),
+    started by the first run (``runners_on_demand``): every test starts a server, and a
+    runner costs a Python start-up with LangGraph (most of these tests' CPU when each
+    server started one). tests/runners/ and the browser tests start theirs eagerly,
+    as the product's default does.
     """
-    return {"script_timeout": 20.0, "runners": 1}
+    return {"script_timeout": 20.0, "runners": 1, "runners_on_demand": True}
 
 
 @pytest.fixture

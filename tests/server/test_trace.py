@@ -28,7 +28,7 @@ CALLER_SPAN = "00f067aa0ba902b7"
 
 @pytest.fixture
 def orcheo_config() -> dict[str, Any]:
-    return {"script_timeout": 20.0, "runners": 1, "trace_store": True}
+    return {"script_timeout": 20.0, "runners": 1, "runners_on_demand": True, "trace_store": True}
 
 
 @pytest.fixture(autouse=True)
