@@ -14,7 +14,7 @@ import pytest
 
 from orcheo_jupyter.server import app as app_module
 from orcheo_jupyter.server.app import OrcheoApp
-from orcheo_jupyter.settings import ENVIRONMENT
+from orcheo_jupyter.settings import ENVIRONMENT, Settings
 
 from .conftest import Call
 
@@ -263,3 +263,25 @@ def _doc() -> dict[str, Any]:
     from tests.conftest import linear_doc
 
     return linear_doc("a")
+
+
+@pytest.mark.parametrize(
+    ("traitlet", "variable", "expected"),
+    [(False, "", False), (True, "", True), (False, "yes", True), (True, "0", False)],
+)
+def test_runners_on_demand_traitlet_and_variable(
+    monkeypatch: pytest.MonkeyPatch, traitlet: bool, variable: str, expected: bool
+) -> None:
+    monkeypatch.setenv("ORCHEO_RUNNERS_ON_DEMAND", variable)
+    config = OrcheoApp(runners_on_demand=traitlet).runner_config(Settings())
+    assert config.on_demand is expected
+
+
+def test_a_bad_runners_on_demand_value_names_the_variable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ORCHEO_RUNNERS_ON_DEMAND", "maybe")
+    with pytest.raises(
+        ValueError, match="ORCHEO_RUNNERS_ON_DEMAND must be true or false, not 'maybe'"
+    ):
+        OrcheoApp().runner_config(Settings())
