@@ -7,6 +7,7 @@ the start only once the node had finished.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from pathlib import Path
@@ -108,5 +109,65 @@ def test_a_node_blocking_its_loop_is_seen_started_while_it_blocks(tmp_path: Path
         assert [e["seq"] for e in stored] == list(range(1, len(stored) + 1))
         started = [(e["node"], e["data"]["attempt"]) for e in stored if e["type"] == "node_started"]
         assert started == [("gate", 1), ("c", 1), ("c", 2)], stored
+    finally:
+        server.stop()
+
+
+def blocking_script() -> dict[str, Any]:
+    """Two nodes in a LangGraph script (an uploaded script may not import os or time):
+    ``gate`` yields for 1 s, ``c`` blocks its loop for 3 s and returns when it ended."""
+    source = (
+        "import asyncio, datetime\n"
+        "from typing import TypedDict\n"
+        "from langgraph.graph import END, START, StateGraph\n\n"
+        "class S(TypedDict, total=False):\n"
+        "    gate: str\n"
+        "    ended: float\n\n"
+        "async def gate(state):\n"
+        "    await asyncio.sleep(1)\n"
+        "    return {'gate': 'open'}\n\n"
+        "async def c(state):\n"
+        "    until = datetime.datetime.now() + datetime.timedelta(seconds=3)\n"
+        "    while datetime.datetime.now() < until:\n"
+        "        pass\n"
+        "    return {'ended': datetime.datetime.now().timestamp()}\n\n"
+        "graph = StateGraph(S)\n"
+        "graph.add_node('gate', gate)\n"
+        "graph.add_node('c', c)\n"
+        "graph.add_edge(START, 'gate')\n"
+        "graph.add_edge('gate', 'c')\n"
+        "graph.add_edge('c', END)\n"
+    )
+    return {"name": "blocking-script", "graph": {"format": "langgraph-script", "source": source}}
+
+
+def test_a_script_node_blocking_its_loop_is_seen_started_while_it_blocks(tmp_path: Path) -> None:
+    server = start(tmp_path / "server", runners=1)
+    try:
+        api = client(server)
+        reply = api.post("/workflows", json=blocking_script())
+        assert reply.status_code == 201, reply.text
+        run_id = execute(api, reply.json()["id"])
+        url = f"ws://{server.url.split('://', 1)[1]}/orcheo/ws/executions/{run_id}"
+        received: list[tuple[float, dict[str, Any]]] = []
+        with (
+            connect(url, additional_headers=server.headers, open_timeout=20) as ws,
+            contextlib.suppress(ConnectionClosedOK),  # closed after the last event
+        ):
+            while True:
+                received.append((time.time(), json.loads(ws.recv(timeout=60))))
+        run = wait_status(api, run_id)
+        assert run["status"] == "succeeded", run
+        ended = run["final_state"]["ended"]
+
+        nodes = [(e["type"], e["node"]) for _, e in received if e["node"] is not None]
+        assert nodes == [
+            ("node_started", "gate"),
+            ("node_finished", "gate"),
+            ("node_started", "c"),
+            ("node_finished", "c"),
+        ], received
+        [c_seen] = [at for at, e in received if e["type"] == "node_started" and e["node"] == "c"]
+        assert c_seen < ended, received  # the follower saw c start before c ended
     finally:
         server.stop()
