@@ -50,15 +50,20 @@ export class ConnectionHandle {
       });
     }
     cy.on('grab', 'node', () => this.hide());
-    cy.on('mouseover', 'node', e => {
-      const n = e.target as cytoscape.NodeSingular;
+    const offer = (n: cytoscape.NodeSingular): void => {
       if (n.id() === HANDLE) {
         window.clearTimeout(this.timer);
         return;
       }
       if (!opts.enabled() || n.id() === END || n.grabbed()) return;
       this.show(n);
-    });
+    };
+    cy.on('mouseover', 'node', e => offer(e.target as cytoscape.NodeSingular));
+    // A click (or a move) grabs the node, which hides the handle; the pointer is still
+    // on the node when it is let go, so no mouseover follows: offer the handle again,
+    // or the next drag from the output port the user sees would move the node instead.
+    // 'freeon' names the node under the pointer (not every node a multi-drag moved).
+    cy.on('freeon', 'node', e => offer(e.target as cytoscape.NodeSingular));
     cy.on('mouseout', 'node', () => {
       window.clearTimeout(this.timer);
       this.timer = window.setTimeout(() => this.hide(), 700);

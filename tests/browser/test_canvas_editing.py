@@ -158,6 +158,41 @@ def test_a_connection_dropped_on_start_creates_nothing_and_says_why(page: Any, l
     page.wait_for_selector(f'{DOC}[data-edge-count="{before + 1}"]')
 
 
+def test_a_drag_from_the_port_of_a_node_just_clicked_connects_it(page: Any, lab: Lab) -> None:
+    """A new user clicks a node first, then drags from the output port drawn under it.
+
+    The click grabbed the node, which took the connection handle away, and with the
+    pointer still on the node nothing brought it back: the drag moved the node.
+    """
+    _open_two_nodes(page, lab, "clickdrag")
+    page.click(f'{DOC} .oc-button[data-action="fit"]')
+    before = int(page.locator(DOC).get_attribute("data-edge-count"))
+    b = node_point(page, "b", DOC)
+    page.mouse.move(b["x"] - 20, b["y"] - 5, steps=5)
+    page.wait_for_function(
+        "sel => document.querySelector(sel).orcheoCanvas.nodeClientPosition('__oc_handle__')",
+        arg=DOC,
+    )
+    port = node_point(page, "__oc_handle__", DOC)  # where the card's output port is drawn
+    page.mouse.click(b["x"] - 20, b["y"] - 5)  # select b: its form opens
+    page.locator(f'{DOC} .oc-node-panel[data-node-id="b"]').wait_for()
+    page.mouse.move(port["x"], port["y"], steps=4)
+    page.mouse.down()
+    a = node_point(page, "a", DOC)
+    page.mouse.move(a["x"], a["y"], steps=12)
+    page.wait_for_timeout(300)  # the hover delay before a target is taken
+    page.mouse.move(a["x"] + 2, a["y"] + 1, steps=2)
+    page.mouse.up()
+    page.wait_for_selector(f'{DOC}[data-edge-count="{before + 1}"]', timeout=10_000)
+    assert node_point(page, "b", DOC) == b  # the node stayed where it was
+    edges = page.evaluate(
+        "sel => document.querySelector(sel).orcheoCanvas.document.graph.ir.edges"
+        ".map(e => e.source + '>' + e.target)",
+        DOC,
+    )
+    assert "b>a" in edges
+
+
 def test_lab_shortcuts_work_while_the_canvas_has_the_keyboard(page: Any, lab: Lab) -> None:
     _open_two_nodes(page, lab, "keys")
     page.locator(f"{DOC} .oc-graph").click(position={"x": 5, "y": 5})
