@@ -91,10 +91,18 @@ export class DebugSession {
     return found;
   }
 
-  /** A run started: the run list and "the latest run that reached a node" change. */
-  forgetRuns(): void {
+  /**
+   * A run started: the run list and "the latest run that reached a node" change, and
+   * a test refused for want of a run ("run the workflow first") no longer holds.
+   * ``tests``: forget every node's last test too (a run started from this canvas: its
+   * LAST RUN section shows the node as now configured, the older test would contradict it).
+   */
+  forgetRuns(tests = false): void {
     this.runList = null;
     this.states.clear();
+    for (const [node, outcome] of [...this.outcomes]) {
+      if (tests || outcome.kind === 'refused') this.outcomes.delete(node);
+    }
   }
 }
 

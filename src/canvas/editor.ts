@@ -243,7 +243,7 @@ export class CanvasEditor {
   /** Start a run through the host, pausing at the breakpoints toggled on nodes. */
   startRun(): void {
     const ids = this.doc.graph.format === 'frozen-ir' ? this.doc.graph.ir.nodes.map(n => n.id) : [];
-    this.debug.forgetRuns();
+    this.debug.forgetRuns(true);
     this.host.run?.(this.debug.runOptions(ids));
   }
 

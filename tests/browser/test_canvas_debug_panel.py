@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from playwright.sync_api import expect
 
 from orcheo_jupyter import spec
 
 from .lab import Lab
-from .ui import CANVAS, cell_json, open_notebook, run_cell
+from .ui import CANVAS, cell_json, node_point, open_notebook, run_cell
 
 DOC = ".jp-OrcheoDocument [data-orcheo-canvas]"
 CURRENT_TAB = ".lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current"
@@ -185,6 +186,61 @@ def test_node_of_a_workflow_never_run_says_to_run_it_first(page: Any, lab: Lab) 
     # Said without asking the server about a workflow it does not have: a 404 in the
     # browser's console looks like a bug to a new user.
     assert refused == []
+
+
+def _click_node(page: Any, node: str) -> Any:
+    """Select ``node`` with a click, as a user does; answers its form."""
+    p = node_point(page, node, DOC)
+    page.mouse.click(p["x"], p["y"])
+    panel = page.locator(f'{DOC} .oc-node-panel[data-node-id="{node}"]')
+    panel.wait_for()
+    return panel
+
+
+def _run_from_toolbar(page: Any, status: str) -> None:
+    before = page.locator(f"{DOC} .oc-status").inner_text()
+    page.click(f'{DOC} .oc-button[data-action="run"]')
+    dialog = page.locator(".jp-Dialog")  # asks for the inputs.name the workflow reads
+    dialog.locator("input").first.fill("Ada")
+    dialog.locator("button", has_text="Run").click()
+    page.wait_for_function(
+        "([sel, before, status]) => { const t = document.querySelector(sel).textContent;"
+        " return t !== before && t.includes(': ' + status); }",
+        arg=[f"{DOC} .oc-status", before, status],
+    )
+
+
+def test_a_run_started_on_the_canvas_clears_the_node_tests_it_outdates(
+    page: Any, lab: Lab
+) -> None:
+    """A new user tests a node before any run, is told to run first, runs, and looks again.
+
+    The refusal ("has not run yet") stayed under the node's fresh LAST RUN section, and
+    after an edit and a new run the old test's output stayed beside the run's other one.
+    """
+    spec.save(spec.document_from_data(_document("dbg_stale")), lab.root / "dbg_stale.orcheo.json")
+    _open(page, lab, "dbg_stale")
+    panel = _click_node(page, "shout")
+    panel.locator('[data-action="test-node"]').click()
+    panel.locator(".oc-test-error").wait_for()
+    assert "has not run yet" in panel.locator(".oc-test-result").inner_text()
+
+    _run_from_toolbar(page, "failed")  # boom fails as written; shout ran
+    panel = _click_node(page, "shout")
+    panel.locator('.oc-run-status[data-run-status="succeeded"]').wait_for()
+    expect(panel.locator(".oc-test-result")).to_have_text("")
+
+    # A test on that run, then an edit and a run of the edited node: the test is gone,
+    # the run's own output says what the node does now.
+    panel.locator('[data-action="test-node"]').click()
+    panel.locator(".oc-test-output").wait_for()
+    value = panel.locator('.oc-field[data-field="variables"] .oc-map-value').first
+    value.fill("{{ results.greet.greeting }}?")
+    value.press("Tab")
+    _run_from_toolbar(page, "failed")
+    panel = _click_node(page, "shout")
+    expect(panel.locator(".oc-node-output")).to_contain_text("?")
+    expect(panel.locator(".oc-test-result")).to_have_text("")
 
 
 def test_pin_badge_appears_after_pinning_and_survives_reload(page: Any, lab: Lab) -> None:
