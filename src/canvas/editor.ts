@@ -19,7 +19,7 @@ import { acceptDrops, ConnectionHandle, keyHandler, ownsKey, shortcutGate, watch
 import { layoutDagre, registerExtensions, roundPos } from './layout';
 import { emptyRun, foldEvent, RunSnapshot } from './overlay';
 import { CODE_TYPE, Palette } from './palette';
-import { renderPanel } from './panel';
+import { PanelContext, refreshProblems, renderPanel } from './panel';
 import {
   END,
   START,
@@ -811,6 +811,34 @@ export class CanvasEditor {
     this.panelTimer = window.setTimeout(() => this.renderPanel(), 30);
   }
 
+  private panelContext(): PanelContext {
+    return {
+      doc: this.doc,
+      catalog: this.catalog,
+      problems: this.problems,
+      run: this.run,
+      readOnly: this.readOnly,
+      credentials: () => this.host.credentials(),
+      codeField: this.host.codeField,
+      triggerStatus: this.host.triggerStatus,
+      edit: (diffs, label) => this.edit(diffs, label),
+      remove: (n, e) => this.remove(n, e),
+      debug: this.debug,
+      debugHost: this.host.debug ?? null,
+      canRun: !!this.host.run && !this.readOnly,
+      debugChanged: () => this.decorate(),
+      redraw: () => this.schedulePanel(),
+      continueRun: this.host.continueRun ?? null,
+      answerRun: this.host.answerRun ?? null,
+      select: id => {
+        this.cy.elements().unselect();
+        const ele = this.cy.getElementById(id);
+        ele.select();
+        this.cy.animate({ center: { eles: ele } }, { duration: 200 });
+      }
+    };
+  }
+
   private renderPanel(): void {
     // Never rebuild the form under the user's cursor while they edit (drafts would be lost).
     const active = document.activeElement;
@@ -823,6 +851,7 @@ export class CanvasEditor {
       menuOpen ||
       (active && this.panel.contains(active) && active.matches('input, textarea, select, [contenteditable="true"]'))
     ) {
+      refreshProblems(this.panel, this.panelContext()); // what the edit fixed or broke shows at once
       this.panelTimer = window.setTimeout(() => this.renderPanel(), 400);
       return;
     }
@@ -832,36 +861,7 @@ export class CanvasEditor {
       active instanceof HTMLElement && this.panel.contains(active) && nodes.length === 1 && nodes[0] === shown
         ? active.dataset.action
         : undefined;
-    renderPanel(
-      this.panel,
-      {
-        doc: this.doc,
-        catalog: this.catalog,
-        problems: this.problems,
-        run: this.run,
-        readOnly: this.readOnly,
-        credentials: () => this.host.credentials(),
-        codeField: this.host.codeField,
-        triggerStatus: this.host.triggerStatus,
-        edit: (diffs, label) => this.edit(diffs, label),
-        remove: (n, e) => this.remove(n, e),
-        debug: this.debug,
-        debugHost: this.host.debug ?? null,
-        canRun: !!this.host.run && !this.readOnly,
-        debugChanged: () => this.decorate(),
-        redraw: () => this.schedulePanel(),
-        continueRun: this.host.continueRun ?? null,
-        answerRun: this.host.answerRun ?? null,
-        select: id => {
-          this.cy.elements().unselect();
-          const ele = this.cy.getElementById(id);
-          ele.select();
-          this.cy.animate({ center: { eles: ele } }, { duration: 200 });
-        }
-      },
-      nodes,
-      edges
-    );
+    renderPanel(this.panel, this.panelContext(), nodes, edges);
     if (pressed && document.activeElement !== active) {
       // A toggle's button turns into its twin (Pin becomes Unpin); failing both, the graph.
       const find = (action: string): HTMLElement | null =>

@@ -486,6 +486,32 @@ function markInvalid(field: HTMLElement, messages: string[] | undefined): void {
   field.append(h('div', { class: 'oc-field-error', role: 'alert' }, messages.join('; ')));
 }
 
+/**
+ * The errors of a drawn form (``configForm``'s element) set anew in place, for the
+ * form the user is typing in (it is not redrawn under the cursor): a field fixed
+ * loses its error, one broken gains it, just before the field's help as when drawn.
+ */
+export function remarkInvalid(form: HTMLElement, errors: FieldErrors): void {
+  for (const field of Array.from(form.querySelectorAll<HTMLElement>(':scope > .oc-field'))) {
+    const messages = errors[field.dataset.field ?? ''];
+    const old = field.querySelector<HTMLElement>(':scope > .oc-field-error');
+    const text = messages?.join('; ') ?? '';
+    if ((old?.textContent ?? '') === text) continue;
+    old?.remove();
+    field.classList.toggle('oc-invalid', !!text);
+    if (!text) continue;
+    const error = h('div', { class: 'oc-field-error', role: 'alert' }, text);
+    const help = field.querySelector(':scope > .oc-help');
+    if (help) field.insertBefore(error, help);
+    else field.append(error);
+  }
+  const whole = form.querySelector<HTMLElement>(':scope > .oc-field-error');
+  const text = errors['']?.join('; ') ?? '';
+  if ((whole?.textContent ?? '') === text) return;
+  whole?.remove();
+  if (text) form.prepend(h('div', { class: 'oc-field-error', role: 'alert' }, text));
+}
+
 /** The form for a node's whole config. */
 export function configForm(
   schema: Schema,

@@ -7,7 +7,7 @@ import { clone } from './doc';
 import { DebugSession } from './debug';
 import { debugSection, pinButton } from './debugpanel';
 import { CodeField, CodeFieldFactory, errorLine, textareaField } from './code';
-import { configForm, FieldErrors, FormContext, h } from './form';
+import { configForm, FieldErrors, FormContext, h, remarkInvalid } from './form';
 import { iconElement } from './icons';
 import { TemplatePreviews } from './preview';
 import { EdgeDef } from './elements';
@@ -170,6 +170,35 @@ function problemList(problems: Problem[], ctx: PanelContext, showNode: boolean):
     list.append(item);
   }
   return list;
+}
+
+function nodeProblems(problems: Problem[], ctx: PanelContext): HTMLElement {
+  const s = section('Problems', problemList(problems, ctx, false));
+  s.classList.add('oc-node-problems');
+  return s;
+}
+
+/**
+ * The shown node's problems updated in place while the user types in its panel (the
+ * panel is not redrawn under the cursor, see the editor's renderPanel): the Problems
+ * list and the errors at the fields follow the edit at once, instead of saying
+ * "required field is missing" under the text just typed until the field is left (and
+ * then the whole form jumping when the list goes).
+ */
+export function refreshProblems(el: HTMLElement, ctx: PanelContext): void {
+  const box = el.querySelector<HTMLElement>(':scope > .oc-node-panel');
+  const id = box?.dataset.nodeId;
+  if (!box || id === undefined || box.dataset.problems === undefined) return;
+  const problems = ctx.problems.filter(p => p.node === id);
+  const key = JSON.stringify(problems);
+  if (box.dataset.problems === key) return;
+  box.dataset.problems = key;
+  const old = box.querySelector<HTMLElement>(':scope > .oc-node-problems');
+  if (!problems.length) old?.remove();
+  else if (old) old.replaceWith(nodeProblems(problems, ctx));
+  else box.querySelector(':scope > .oc-node-id')?.after(nodeProblems(problems, ctx));
+  const form = box.querySelector<HTMLElement>('.oc-settings-form');
+  if (form?.classList.contains('oc-fields')) remarkInvalid(form, fieldErrors(problems));
 }
 
 function warningList(messages: string[]): HTMLElement {
@@ -392,7 +421,8 @@ function nodePanel(id: string, ctx: PanelContext): HTMLElement {
     h('label', { class: 'oc-label' }, 'Node id'),
     idInput
   );
-  if (problems.length) box.append(section('Problems', problemList(problems, ctx, false)));
+  box.dataset.problems = JSON.stringify(problems);
+  if (problems.length) box.append(nodeProblems(problems, ctx));
   if (entry?.trigger && ctx.triggerStatus) box.append(triggerSection(id, ctx.triggerStatus));
   const pinned = !!ctx.doc.pinned && id in ctx.doc.pinned;
   if (nodeRun) {
@@ -403,6 +433,7 @@ function nodePanel(id: string, ctx: PanelContext): HTMLElement {
     box.append(runSection(nodeRun, pin));
   }
   const form = settings(node, ctx);
+  form.classList.add('oc-settings-form');
   const host = ctx.debugHost;
   const previews =
     host && node.kind !== 'subgraph'

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from playwright.sync_api import expect
@@ -136,6 +137,52 @@ def test_invalid_config_is_flagged_on_the_node_in_problems_and_at_the_field(
     operation = page.locator(f'{DOC} .oc-panel .oc-field[data-field="operation"]')
     expect(operation.locator(".oc-field-error")).to_have_count(0)
     assert page.locator(f'{DOC} .oc-panel .oc-field[data-field="max_length"].oc-invalid').count()
+
+
+def test_a_fixed_field_loses_its_error_while_the_user_types_on_in_the_form(
+    page: Any, lab: Lab
+) -> None:
+    """The form is not redrawn while a field has the cursor; its errors must still follow.
+
+    A new user fills a Template node's required template, then goes on to its
+    Variables (Add entry puts the cursor in the new name): "required field is missing"
+    stayed under the template just typed, and in the node's Problems, for as long as
+    the user stayed in the form.
+    """
+    doc = {
+        "name": "fill in",
+        "canvas": {"positions": {"t": {"x": 0, "y": 0}}},
+        "graph": {
+            "format": "frozen-ir",
+            "ir": {
+                "nodes": [{"kind": "builtin", "id": "t", "type": "TemplateNode", "config": {}}],
+                "edges": [
+                    {"source": "__start__", "target": "t"},
+                    {"source": "t", "target": "__end__"},
+                ],
+            },
+        },
+    }
+    (lab.root / "fillin.orcheo.json").write_text(spec.dumps(spec.document_from_data(doc)))
+    page.goto(lab.page_url("lab/tree/fillin.orcheo.json"))
+    page.wait_for_selector(f'{DOC}[data-problem-count="1"]', timeout=60_000)
+    _click(page, "t")
+    panel = page.locator(f'{DOC} .oc-node-panel[data-node-id="t"]')
+    template = panel.locator('.oc-field[data-field="template"]')
+    expect(template.locator(".oc-field-error")).to_have_text("required field is missing")
+    expect(panel.locator(".oc-problems li")).to_have_count(1)
+    template.locator("textarea").click()
+    page.keyboard.type("Hi {{ inputs.name }}")
+    panel.locator('.oc-field[data-field="variables"] button', has_text="Add entry").click()
+    name = panel.locator('.oc-field[data-field="variables"] .oc-map-key').first
+    expect(name).to_be_focused()  # the user is in the form: it is not redrawn
+    page.wait_for_selector(f'{DOC}[data-problem-count="0"]:not([data-validating])')
+    expect(template.locator(".oc-field-error")).to_have_count(0)
+    expect(template).not_to_have_class(re.compile(r"\boc-invalid\b"))
+    expect(panel.locator(".oc-problems")).to_have_count(0)
+    expect(name).to_be_focused()
+    page.keyboard.type("who")  # the cursor stayed where the user put it
+    expect(name).to_have_value("who")
 
 
 def test_a_connection_dropped_on_start_creates_nothing_and_says_why(page: Any, lab: Lab) -> None:
