@@ -210,9 +210,7 @@ def _run_from_toolbar(page: Any, status: str) -> None:
     )
 
 
-def test_a_run_started_on_the_canvas_clears_the_node_tests_it_outdates(
-    page: Any, lab: Lab
-) -> None:
+def test_a_run_started_on_the_canvas_clears_the_node_tests_it_outdates(page: Any, lab: Lab) -> None:
     """A new user tests a node before any run, is told to run first, runs, and looks again.
 
     The refusal ("has not run yet") stayed under the node's fresh LAST RUN section, and
