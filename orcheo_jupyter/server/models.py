@@ -654,6 +654,12 @@ class TemplatePreviewRequest(RequestBody):
     value: Any = Field(description="A config value (any JSON) holding {{templates}}.")
     run_id: str | None = Field(None, description="Resolve against the node's input in this run.")
     state: dict[str, Any] | None = Field(None, description="Resolve against this state instead.")
+    document: WorkflowDocument | None = Field(
+        None,
+        description="The document as edited (not saved): the node is looked up in it (one "
+        'added or renamed since the last save is not "no such node"). Default: the stored '
+        "version.",
+    )
     include_state: bool = Field(
         False, description="Also answer the state itself (for a browsable tree of paths)."
     )

@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import tracing
 from .authz import EXECUTE, READ
@@ -15,6 +15,9 @@ from .base import operation
 from .errors import ApiError
 from .models import NodeTestRequest, NodeTestResult, TemplatePreview, TemplatePreviewRequest
 from .workflows import WorkflowBase
+
+if TYPE_CHECKING:
+    from ..spec.models import WorkflowDocument
 
 
 class NodeTestHandler(WorkflowBase):
@@ -90,18 +93,23 @@ class TemplatePreviewHandler(WorkflowBase):
         executor = await self.executor()
         wid = (await executor.store.get_workflow(workflow_id)).id
         if body.state is None:  # the input is looked up by node: a missing one is a 404
-            await self._check_node(executor, wid, node)
+            await self._check_node(executor, wid, node, body.document)
         state, source = await _state_for(executor, wid, node, body.run_id, body.state)
         preview = template_preview(body.value, state, source, include_state=body.include_state)
         self.reply(200, preview)
 
-    async def _check_node(self, executor: Any, workflow_id: str, node: str) -> None:
+    async def _check_node(
+        self, executor: Any, workflow_id: str, node: str, edited: WorkflowDocument | None
+    ) -> None:
+        """The node is in the document as edited (else the stored one): else a 404."""
         from ..runtime.single_node import NodeTestError, check_testable
         from ..spec.models import FrozenIRGraph
 
-        stored = await executor.store.get_version(workflow_id)
-        assert stored.document is not None
-        doc = self.orcheo.documents.parsed(stored.checksum, stored.document)
+        doc = edited
+        if doc is None:
+            stored = await executor.store.get_version(workflow_id)
+            assert stored.document is not None
+            doc = self.orcheo.documents.parsed(stored.checksum, stored.document)
         if isinstance(doc.graph, FrozenIRGraph):  # a script's nodes are its own to name
             try:
                 check_testable(doc, node)

@@ -65,8 +65,10 @@ export function labDebugHost(
       runId: string | null,
       includeState: boolean
     ): Promise<TemplatePreview> {
-      await notStored(workflowId(doc));
-      const body: Record<string, unknown> = { value, include_state: includeState };
+      const wid = workflowId(doc);
+      await notStored(wid);
+      // The document as edited: a node added or renamed since the last save is looked up in it.
+      const body: Record<string, unknown> = { value, include_state: includeState, document: { ...doc, id: wid } };
       if (runId) body.run_id = runId;
       try {
         return await api.request<TemplatePreview>(node(doc, id, 'preview'), {

@@ -241,6 +241,27 @@ def test_a_run_started_on_the_canvas_clears_the_node_tests_it_outdates(page: Any
     expect(panel.locator(".oc-test-result")).to_have_text("")
 
 
+def test_preview_of_a_node_renamed_since_the_save_looks_it_up_in_the_edited_document(
+    page: Any, lab: Lab
+) -> None:
+    """The preview named the stored version's nodes: "the workflow has no node 'yell'
+    (nodes: boom, greet, shout)" under the template of the node the user is looking at."""
+    _stored_and_ran(lab, "dbg_renamed")
+    _open(page, lab, "dbg_renamed")
+    panel = _click_node(page, "shout")
+    preview = panel.locator('.oc-field[data-field="variables"] .oc-template-preview')
+    expect(preview).to_have_attribute("data-state", "resolved")  # on the run: "Hello Ada!"
+    ident = panel.locator(".oc-node-id")
+    ident.fill("yell")
+    ident.press("Enter")
+    page.wait_for_selector(f'{DOC} .oc-outline li[data-node-id="yell"]', state="attached")
+    panel = _click_node(page, "yell")
+    preview = panel.locator('.oc-field[data-field="variables"] .oc-template-preview')
+    expect(preview).to_have_attribute("data-state", "error")
+    expect(preview).to_contain_text("no run of this workflow reached node 'yell'")
+    expect(preview).not_to_contain_text("has no node")
+
+
 def test_pin_badge_appears_after_pinning_and_survives_reload(page: Any, lab: Lab) -> None:
     path, _ = _stored_and_ran(lab, "dbg_pin")
     _open(page, lab, "dbg_pin")

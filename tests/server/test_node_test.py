@@ -140,3 +140,30 @@ async def test_a_node_the_workflow_lacks_is_a_404_before_and_after_runs(
     body = {"value": "{{inputs.who}}"}
     preview = await api("POST", "workflows", wid, "nodes", "nope", "preview", json_body=body)
     assert preview.code == 404 and preview.error["message"] == expected
+
+
+async def test_preview_looks_the_node_up_in_the_document_as_edited(
+    api: Call, wait_run: Wait
+) -> None:
+    """A node added (or renamed) since the save is no "no such node": its preview answers
+    that no run reached it yet, and a node the edit removed is the one that is missing."""
+    doc = _doc()
+    wid = (await api("POST", "workflows", json_body=doc)).body["id"]
+    run = await api("POST", "workflows", wid, "execute", json_body={"inputs": {"who": "Ada"}})
+    assert (await wait_run(run.body["execution_id"]))["status"] == "succeeded"
+    edited = copy.deepcopy(doc)
+    edited["graph"]["ir"]["nodes"][1]["id"] = "yell"
+    edited["graph"]["ir"]["edges"] = [
+        {"source": "__start__", "target": "greet"},
+        {"source": "greet", "target": "yell"},
+        {"source": "yell", "target": "__end__"},
+    ]
+    body = {"value": "{{inputs.who}}", "document": edited}
+    renamed = await api("POST", "workflows", wid, "nodes", "yell", "preview", json_body=body)
+    assert renamed.code == 409, renamed.body
+    assert "no run of this workflow reached node 'yell'" in renamed.error["message"]
+    gone = await api("POST", "workflows", wid, "nodes", "shout", "preview", json_body=body)
+    assert gone.code == 404
+    assert gone.error["message"] == "the workflow has no node 'shout' (nodes: greet, yell)"
+    kept = await api("POST", "workflows", wid, "nodes", "greet", "preview", json_body=body)
+    assert kept.code == 200 and kept.body["value"] == "Ada"
