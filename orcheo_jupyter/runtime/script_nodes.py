@@ -7,9 +7,8 @@ server had died still started its next node. Each plain node is wrapped here in 
 same ``instrument`` as a drawn code node (events, trace span, storable-output check,
 the runner's per-node checks). What LangGraph does around a node stays LangGraph's:
 the script's retry policy, timeout, cache and error handler (a failure leaves as the
-node raised it, for them to match); a compiled graph added
-as a node is left as it is (LangGraph treats it as a subgraph: its own checkpoints
-and interrupts).
+node raised it, for them to match); a compiled graph added as a node is left as it is
+(LangGraph treats it as a subgraph: its own checkpoints and interrupts).
 """
 
 from __future__ import annotations

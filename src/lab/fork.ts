@@ -68,9 +68,10 @@ export function statePatch(
 
 /** A step the panel offers (never the end of a run: nothing is left to run from there). */
 function stepLabel(c: CheckpointSummary): string {
+  // LangGraph numbers the inputs' checkpoint -1: a user reads "Step -1" as a bug.
+  if (c.next.includes('__start__')) return 'The start · its inputs';
   const step = c.step === null ? '?' : String(c.step);
-  const where = c.next.includes('__start__') ? 'the start (inputs)' : `before ${c.next.join(', ')}`;
-  return `Step ${step} · ${where}`;
+  return `Step ${step} · before ${c.next.join(', ')}`;
 }
 
 export class ForkPanel {

@@ -75,6 +75,8 @@ def test_fork_from_a_step_with_an_edited_state(page: Any, lab: Lab) -> None:
     steps = page.locator(f"{viewer} .oc-fork-step")
     expect(steps).to_have_count(3)
     assert [b.get_attribute("data-next") for b in steps.all()] == ["__start__", "a", "b"]
+    labels = [b.inner_text() for b in steps.all()]
+    assert labels == ["The start · its inputs", "Step 0 · before a", "Step 1 · before b"]
     step = page.locator(f'{viewer} .oc-fork-step[data-next="b"]')
     assert "before b" in step.inner_text()
     step.click()
