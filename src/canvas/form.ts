@@ -475,15 +475,20 @@ export function objectFields(
     box.append(field);
   }
   // Problems of the config as a whole (a rule across fields) show above the fields.
-  if (errors['']?.length) box.prepend(h('div', { class: 'oc-field-error', role: 'alert' }, errors[''].join('; ')));
+  if (errors['']?.length) box.prepend(errorNote(errors[''].join('; ')));
   return box;
+}
+
+/** The reason a field (or the whole config) breaks its node type's rules. */
+function errorNote(text: string): HTMLElement {
+  return h('div', { class: 'oc-field-error', role: 'alert' }, text);
 }
 
 /** A field whose value breaks its node type's rules: red, with the reason beside it. */
 function markInvalid(field: HTMLElement, messages: string[] | undefined): void {
   if (!messages?.length) return;
   field.classList.add('oc-invalid');
-  field.append(h('div', { class: 'oc-field-error', role: 'alert' }, messages.join('; ')));
+  field.append(errorNote(messages.join('; ')));
 }
 
 /**
@@ -500,7 +505,7 @@ export function remarkInvalid(form: HTMLElement, errors: FieldErrors): void {
     old?.remove();
     field.classList.toggle('oc-invalid', !!text);
     if (!text) continue;
-    const error = h('div', { class: 'oc-field-error', role: 'alert' }, text);
+    const error = errorNote(text);
     const help = field.querySelector(':scope > .oc-help');
     if (help) field.insertBefore(error, help);
     else field.append(error);
@@ -509,7 +514,7 @@ export function remarkInvalid(form: HTMLElement, errors: FieldErrors): void {
   const text = errors['']?.join('; ') ?? '';
   if ((whole?.textContent ?? '') === text) return;
   whole?.remove();
-  if (text) form.prepend(h('div', { class: 'oc-field-error', role: 'alert' }, text));
+  if (text) form.prepend(errorNote(text));
 }
 
 /** The form for a node's whole config. */
