@@ -509,11 +509,21 @@ class PoolBackend(RunBackend):
         """A script's run: its graph lives in runners, and so does reading its states."""
         if not is_stand_in(graph):
             return None
-        run_id = record.id
-        reply = await self._ask(
-            {"op": "history", "run": run_id, "values": values},
-            f"the checkpoints of run {run_id} could not be read",
-        )
+        order = {"op": "history", "run": record.id, "values": values}
+        return await self._ask_list(order, f"the checkpoints of run {record.id} could not be read")
+
+    async def state_keys(
+        self, record: RunRecord, graph: CompiledStateGraph[Any, Any, Any, Any]
+    ) -> list[str] | None:
+        """A script's run: only its graph knows the keys the script declared."""
+        if not is_stand_in(graph):
+            return None
+        order = {"op": "state_keys", "run": record.id}
+        return await self._ask_list(order, f"the state of run {record.id} could not be read")
+
+    async def _ask_list(self, order: dict[str, Any], failure: str) -> list[Any]:
+        """A runner's list answer about a stored run (NotFound when it has gone)."""
+        reply = await self._ask(order, failure)
         if "result" in reply:
             return list(reply["result"])
         answers.raise_refusal(reply, NotFound)

@@ -44,6 +44,8 @@ from . import answers
 from .wire import BlockingChannel
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
     from ..store.base import Repository
     from ..store.records import RunBatch
 
@@ -251,6 +253,8 @@ class Runner:
             task = asyncio.create_task(self._test(message or {}))
         elif op == "history":
             task = asyncio.create_task(self._history(message or {}))
+        elif op == "state_keys":
+            task = asyncio.create_task(self._state_keys(message or {}))
         elif op == "check":
             task = asyncio.create_task(self._check(message or {}))
         else:
@@ -318,19 +322,36 @@ class Runner:
     async def _history(self, message: dict[str, Any]) -> None:
         """A run's checkpoints, read with its graph (the server never builds a script's)."""
         from ..runtime.serialize import jsonable
+
+        async def read(run_id: str) -> Any:
+            history = await self.executor.checkpoints(run_id, values=bool(message.get("values")))
+            return jsonable(history)
+
+        await self._about_run(message, read, "checkpoints")
+
+    async def _state_keys(self, message: dict[str, Any]) -> None:
+        """The keys of a run's state, read off its graph (what a fork of it may patch)."""
+        from ..runtime.breakpoints import state_keys
+
+        async def read(run_id: str) -> Any:
+            record = await self.executor.store.get_run(run_id)
+            return state_keys(await self.executor.graph_of(record))
+
+        await self._about_run(message, read, "state")
+
+    async def _about_run(
+        self, message: dict[str, Any], read: Callable[[str], Awaitable[Any]], what: str
+    ) -> None:
+        """Answer the server's question about a stored run with ``read(run_id)``."""
         from ..store.base import NotFound
 
-        call = str(message.get("call"))
+        run_id = str(message.get("run"))
         reply: dict[str, Any]
         try:
-            history = await self.executor.checkpoints(
-                str(message.get("run")), values=bool(message.get("values"))
-            )
-            reply = {"result": jsonable(history)}
+            reply = {"result": await read(run_id)}
         except Exception as exc:
-            what = f"checkpoints of {message.get('run')} could not be read"
-            reply = answers.failure(exc, NotFound, what)
-        self.channel.send({"t": "answer", "call": call, **reply})
+            reply = answers.failure(exc, NotFound, f"{what} of {run_id} could not be read")
+        self.channel.send({"t": "answer", "call": str(message.get("call")), **reply})
 
     async def _check(self, message: dict[str, Any]) -> None:
         """Validate, build and compile a document (the server's admission of a large one)."""

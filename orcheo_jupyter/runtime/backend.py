@@ -124,6 +124,10 @@ class RunBackend(ABC):
         """The run's checkpoints read where its graph lives; None: read them here."""
         return None
 
+    async def state_keys(self, record: RunRecord, graph: Graph) -> list[str] | None:
+        """The keys of the run's state, read where its graph lives; None: read them here."""
+        return None
+
     async def test_node(
         self,
         document: WorkflowDocument | Mapping[str, Any],

@@ -124,6 +124,38 @@ def is_breakpoint(pending: list[dict[str, Any]] | None) -> bool:
     return bool(pending) and all(p.get("id") == BREAKPOINT_ID for p in pending or [])
 
 
+def state_keys(graph: CompiledStateGraph[Any, Any, Any, Any]) -> list[str]:
+    """The keys a run of ``graph`` keeps in its state (what a fork may patch).
+
+    A script graph may declare keys of its own, so they are read off the graph, not a
+    fixed list; LangGraph's own channels (``__start__``, ``branch:…``) are not state.
+    """
+    builder = getattr(graph, "builder", None)
+    names = builder.channels if builder is not None else graph.channels
+    return sorted(k for k in names if not k.startswith("__") and ":" not in k)
+
+
+def check_patch(patch: Mapping[str, Any], keys: Sequence[str]) -> None:
+    """Refuse a fork patch naming keys the state does not have.
+
+    LangGraph restores only its channels from a checkpoint, so such a key would be
+    dropped without a word and the user's edit silently lost.
+    """
+    unknown = [k for k in patch if k not in keys]
+    if unknown:
+        raise DocumentError(
+            [
+                Problem(
+                    "error",
+                    "unknown_state_key",
+                    f"the workflow's state has no key {key!r} (its keys: {', '.join(keys)})",
+                    field=f"state_patch.{key}",
+                )
+                for key in unknown
+            ]
+        )
+
+
 def patched(values: Mapping[str, Any], patch: Mapping[str, Any]) -> dict[str, Any]:
     """State values with a patch applied as the state's reducers would.
 

@@ -583,13 +583,18 @@ class Executor:
         """A new run: from the start with the same inputs, or from a stored checkpoint.
 
         ``state_patch`` (with a checkpoint) edits the state the new run starts from:
-        ``results`` merges by node id, other keys are replaced. The source run and
-        its checkpoints are never changed.
+        ``results`` merges by node id, other keys are replaced; a key the state does
+        not have is refused (DocumentError). The source run and its checkpoints are
+        never changed.
         """
         if state_patch and checkpoint_id is None:
             raise RunStateError("a state patch needs a checkpoint_id to fork from")
         source = await self.get_run(run_id)
-        await self.graph_of(source)  # the document still builds
+        graph = await self.graph_of(source)  # the document still builds
+        if state_patch:
+            keys = await self.backend.state_keys(source, graph)
+            keys = breakpoints.state_keys(graph) if keys is None else keys
+            breakpoints.check_patch(state_patch, keys)
         record = pending_run(
             uuid.uuid4().hex,
             source.checksum,

@@ -71,6 +71,22 @@ async def test_fork_from_a_checkpoint_with_an_edited_state(executor: Executor) -
         await executor.rerun(first.id, None, state_patch={"results": {"b": 1}})
 
 
+async def test_a_fork_patching_a_key_the_state_lacks_is_refused(executor: Executor) -> None:
+    # LangGraph restores only its channels: the key would vanish and the edit with it.
+    first = await executor.execute(_doc(), {})
+    before_c = next(c for c in await executor.checkpoints(first.id) if c["next"] == ["c"])
+    _, runs = await executor.store.list_runs()
+    patch = {"results": {"b": 1}, "reslts": {"b": 1}, "__start__": 1}
+    with pytest.raises(DocumentError) as refused:
+        await executor.rerun(first.id, before_c["checkpoint_id"], state_patch=patch)
+    keys = "(its keys: config, inputs, messages, results, structured_response)"
+    assert [(p.field, p.message) for p in refused.value.problems] == [
+        ("state_patch.reslts", f"the workflow's state has no key 'reslts' {keys}"),
+        ("state_patch.__start__", f"the workflow's state has no key '__start__' {keys}"),
+    ]
+    assert (await executor.store.list_runs())[1] == runs  # no run was started
+
+
 async def test_every_surface_puts_breakpoints_into_the_config_one_way() -> None:
     # REST, the CLI, the magics and the canvas all build the config with into_config.
     from orcheo_jupyter.runtime.breakpoints import into_config, node_list, requested

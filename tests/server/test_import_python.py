@@ -446,6 +446,15 @@ async def test_an_imported_script_never_executes_in_the_server_process(
     assert newest.code == 200 and newest.body["values"]["count"] == run["final_state"]["count"]
     missing = await api("GET", "executions", run_id, "checkpoints", "no-such-checkpoint")
     assert missing.code == 404
+    # A fork patch naming a key the script's state lacks is refused by name: LangGraph
+    # would drop it without a word. Only the script knows its keys; a runner reads them.
+    typo = {"checkpoint_id": history[0]["checkpoint_id"], "state_patch": {"cuont": 10}}
+    refused = await api("POST", "executions", run_id, "rerun", json_body=typo)
+    assert refused.code == 422, refused.body
+    assert refused.error["details"][0]["field"] == "state_patch.cuont"
+    assert refused.error["message"] == (
+        "error: state_patch.cuont: the workflow's state has no key 'cuont' (its keys: count, log)"
+    )
     # Fork from a checkpoint inside the run (which ones exist depends on durability),
     # else re-run from the start.
     inside = [c for c in history if c["next"] in (["bump"], ["double"])]
