@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
+from langgraph._internal._constants import CONFIG_KEY_RUNTIME
 from langgraph.errors import GraphBubbleUp
 
 from .. import tracing
@@ -92,6 +93,17 @@ def describe(exc: BaseException) -> str:
     return clip(f"{type(exc).__name__}: {text}") if text else type(exc).__name__
 
 
+def langgraph_attempt(config: RunnableConfig) -> int:
+    """Which call of this node LangGraph is making: 2 and on when its retry policy retries.
+
+    A script node's retries are LangGraph's (a drawn node's are ours, and LangGraph
+    calls it once), so without this each retry was reported as attempt 1 again.
+    """
+    runtime = (config.get("configurable") or {}).get(CONFIG_KEY_RUNTIME)
+    attempt = getattr(getattr(runtime, "execution_info", None), "node_attempt", None)
+    return attempt if isinstance(attempt, int) and attempt > 0 else 1
+
+
 def instrument(
     node_id: str,
     call: NodeCall,
@@ -141,7 +153,7 @@ def instrument(
 
     async def attempts_of(state: dict[str, Any], config: RunnableConfig, span: Any) -> Any:
         observer = obs.current.get()
-        attempt = 1
+        attempt = langgraph_attempt(config)
         while True:
             guard = guards.current()
             if guard is not None:
