@@ -44,6 +44,19 @@ def find_node(doc: WorkflowDocument, node_id: str) -> BuiltinNode | CodeNode:
     raise OrcheoCellError(f"workflow {doc.name!r} has no node {node_id!r} (nodes: {ids})")
 
 
+def testable_node(doc: WorkflowDocument, node_id: str) -> str:
+    """The node ``%orcheo test`` runs: a drawn one, or a script's (alone, as LangGraph calls it)."""
+    if isinstance(doc.graph, FrozenIRGraph):
+        return find_node(doc, node_id).id
+    from ..runtime.single_node import NodeTestError, check_testable
+
+    try:
+        check_testable(doc, node_id)
+    except NodeTestError as exc:
+        raise OrcheoCellError(f"workflow {doc.name!r}: {exc}") from None
+    return node_id
+
+
 async def run_document(executor: Executor, run_id: str) -> WorkflowDocument:
     """The exact document version a run executed."""
     record = await executor.get_run(run_id)

@@ -439,8 +439,9 @@ class OrcheoMagics(Magics):
         parser.add_argument("--config-var", default=None)
         args = parser.parse_args(words)
         doc, _, _ = self._resolve(args.name)
-        node = _debugging().find_node(doc, args.node)
-        if args.config_var is not None:
+        node_id = _debugging().testable_node(doc, args.node)
+        if args.config_var is not None:  # only a drawn node has a config to try
+            node = _debugging().find_node(doc, node_id)
             doc = _debugging().with_config(doc, node.id, self._variable(args.config_var))
         state = self._variable(args.state_var) if args.state_var else None
 
@@ -448,12 +449,12 @@ class OrcheoMagics(Magics):
             given = state
             if given is None:
                 found = await (
-                    _debugging().input_of(executor, args.run, node.id)
+                    _debugging().input_of(executor, args.run, node_id)
                     if args.run
-                    else _debugging().default_input(executor, doc, node.id)
+                    else _debugging().default_input(executor, doc, node_id)
                 )
                 given = found.state
-            return await executor.test_node(doc, node.id, given, workflow_id=doc.id)
+            return await executor.test_node(doc, node_id, given, workflow_id=doc.id)
 
         result = background.run(storage.with_executor(go))
         print(_debugging().report(result))

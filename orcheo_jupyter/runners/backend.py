@@ -32,11 +32,17 @@ from ..runtime.build import as_document
 from ..runtime.events import TERMINAL, RunStatus, running_node
 from ..runtime.outcomes import RunStateError
 from ..runtime.serialize import jsonable
-from ..runtime.single_node import NodeTest, NodeTestError, new_test_id, run_single_node
+from ..runtime.single_node import (
+    NodeTest,
+    NodeTestError,
+    check_testable,
+    new_test_id,
+    run_single_node,
+)
 from ..runtime.streams import Cursor
 from ..runtime.waiting import TIMED_OUT, within
 from ..spec.io import to_data
-from ..spec.models import FrozenIRGraph, ScriptGraph, WorkflowDocument
+from ..spec.models import ScriptGraph, WorkflowDocument
 from ..spec.problems import DocumentError, Problem
 from ..store.base import NotFound
 from ..store.records import EventRecord, RunRecord
@@ -453,8 +459,9 @@ class PoolBackend(RunBackend):
         test then answers with the timeout, and nothing is stored either way.
         """
         doc = as_document(document)
-        node = doc.graph.ir.nodes if isinstance(doc.graph, FrozenIRGraph) else None
-        if node is None or not any(n.id == node_id for n in node):
+        try:
+            check_testable(doc, node_id)
+        except NodeTestError:
             # The same refusal as in-process, without waiting for a runner.
             return await run_single_node(doc, node_id, state, workflow_id=workflow_id)
         started = time.perf_counter()

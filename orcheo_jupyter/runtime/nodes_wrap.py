@@ -228,7 +228,7 @@ def instrument(
                 # checkpoint would refuse it later, naming no node.
                 check_storable(result)
                 if observer is not None:
-                    observer.node_finished(node_id, _output_of(node_id, result), elapsed)
+                    observer.node_finished(node_id, output_of(node_id, result), elapsed)
             except (ValueError, TypeError, RecursionError) as exc:
                 # Too big, not text, too deep, a cycle or an integer too long to write:
                 # the run fails here, naming the node, before LangGraph puts the output
@@ -262,7 +262,7 @@ def _redacted(failure: NodeFailed, observer: obs.RunObserver) -> NodeFailed:
     return clean
 
 
-def _output_of(node_id: str, update: Any) -> Any:
+def output_of(node_id: str, update: Any) -> Any:
     """What an event shows as the node's output: its result entry, else the update."""
     if isinstance(update, dict):
         results = update.get("results")

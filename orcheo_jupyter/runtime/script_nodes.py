@@ -17,8 +17,8 @@ import dataclasses
 from typing import Any, cast
 
 from langchain_core.runnables import Runnable, RunnableConfig
-from langgraph.graph import StateGraph
-from langgraph.graph.state import coerce_to_runnable
+from langgraph.graph import END, START, StateGraph
+from langgraph.graph.state import CompiledStateGraph, coerce_to_runnable
 from langgraph.pregel import Pregel
 
 from .nodes_wrap import NodeCall, instrument, reports
@@ -49,3 +49,43 @@ def instrument_script_nodes(graph: StateGraph[Any, Any, Any, Any]) -> None:
         graph.nodes[name] = dataclasses.replace(
             spec, runnable=coerce_to_runnable(fn, name=name, trace=False)
         )
+
+
+def _unused(state: Any) -> None:
+    """Stands in for every other node: a ``Command(goto=...)`` of the tested node lands here."""
+    return None
+
+
+def one_node_graph(
+    graph: StateGraph[Any, Any, Any, Any], node_id: str, returned: list[Any]
+) -> CompiledStateGraph[Any, Any, Any, Any]:
+    """``graph`` reduced to ``node_id`` alone, from the start to the end: "test node".
+
+    The node keeps its runnable, input schema and retry policy, and gets its input the
+    way LangGraph gives it (the state through the script's schema and reducers, its
+    config, runtime and stream writer injected); what it returns (a ``Command``
+    included) is appended to ``returned``. Its routes lead nowhere: the other nodes are
+    replaced by ones that do nothing, so no other code of the script runs.
+    """
+    spec = graph.nodes[node_id]
+    runnable = cast(Runnable[Any, Any], spec.runnable)  # add_node made it one
+
+    async def recorded(state: Any, config: RunnableConfig) -> Any:
+        result = await runnable.ainvoke(state, config)
+        returned.append(result)
+        return result
+
+    one = StateGraph(graph.state_schema, context_schema=graph.context_schema)
+    one.add_node(
+        node_id,
+        coerce_to_runnable(recorded, name=node_id, trace=False),
+        input_schema=spec.input_schema,
+        retry_policy=spec.retry_policy,
+    )
+    one.add_edge(START, node_id)
+    one.add_edge(node_id, END)
+    for other in graph.nodes:
+        if other != node_id:
+            one.add_node(other, _unused)
+            one.add_edge(other, END)
+    return one.compile()

@@ -10,20 +10,25 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from langgraph.errors import GraphBubbleUp
+from langchain_core.runnables import RunnableConfig
+from langgraph.errors import GraphBubbleUp, GraphInterrupt
 
 from .. import tracing
-from ..spec.models import FrozenIRGraph, WorkflowDocument
+from ..spec.models import ScriptGraph, WorkflowDocument
 from ..tracing.names import TEST_ID_PREFIX
 from . import observer as obs
-from .build import as_document, check, node_action
-from .nodes_wrap import describe
+from .build import as_document, build_graph, check, node_action
+from .nodes_wrap import NodeFailed, describe, output_of
+from .script_nodes import one_node_graph
+from .script_scope import namespace_of, script_scope
 from .serialize import jsonable
 from .services import NO_SERVICES, RuntimeServices
+
+Action = Callable[[dict[str, Any], dict[str, Any]], Awaitable[Any]]
 
 
 @dataclass(frozen=True)
@@ -55,23 +60,56 @@ def new_test_id() -> str:
 
 
 class NodeTestError(LookupError):
-    """The node cannot be tested (missing, inside a script graph...)."""
+    """The workflow has no such node to test."""
+
+
+def _no_node(node_id: str, known: Iterable[str]) -> NodeTestError:
+    names = ", ".join(sorted(known)) or "none"
+    return NodeTestError(f"the workflow has no node {node_id!r} (nodes: {names})")
 
 
 def _node(doc: WorkflowDocument, node_id: str) -> Any:
-    if not isinstance(doc.graph, FrozenIRGraph):
-        raise NodeTestError("only frozen-ir documents have nodes that can be tested one by one")
+    if isinstance(doc.graph, ScriptGraph):
+        # The nodes the import found; a script stored without its index is asked
+        # when it is built (in a runner: the server never executes a script).
+        known = doc.graph.index.nodes
+        if known and node_id not in known:
+            raise _no_node(node_id, known)
+        return None
     for node in doc.graph.ir.nodes:
         if node.id == node_id:
             return node
-    known = ", ".join(sorted(n.id for n in doc.graph.ir.nodes)) or "none"
-    raise NodeTestError(f"the workflow has no node {node_id!r} (nodes: {known})")
+    raise _no_node(node_id, (n.id for n in doc.graph.ir.nodes))
 
 
 def check_testable(document: WorkflowDocument | Mapping[str, Any], node_id: str) -> None:
     """NodeTestError when ``document`` has no node ``node_id`` that can be tested alone:
     asked first, so a missing node is not reported as one no run has reached."""
     _node(as_document(document), node_id)
+
+
+def _script_node(doc: WorkflowDocument, node_id: str) -> Action:
+    """A script's node as "test node" runs it: built from the script, alone in a graph."""
+    graph = build_graph(doc)
+    if node_id not in graph.nodes:
+        raise _no_node(node_id, graph.nodes)
+    namespace = namespace_of(graph)
+
+    async def action(state: dict[str, Any], config: dict[str, Any]) -> Any:
+        returned: list[Any] = []
+        alone = one_node_graph(graph, node_id, returned)
+        with script_scope(namespace):
+            try:
+                async for step in alone.astream(state, cast(RunnableConfig, config)):
+                    if "__interrupt__" in step:  # no checkpointer: LangGraph reports it
+                        raise GraphInterrupt(step["__interrupt__"])
+            except (GraphBubbleUp, NodeFailed):
+                raise
+            except Exception as exc:  # as a run reports it: "node 'x' failed: KeyError: ..."
+                raise NodeFailed(node_id, exc) from exc
+        return returned[-1] if returned else None
+
+    return action
 
 
 async def run_single_node(
@@ -92,7 +130,10 @@ async def run_single_node(
     check(doc)
     node = _node(doc, node_id)
     pinned = use_pins and node_id in doc.pinned
-    action = node_action(node, pinned=doc.pinned if use_pins else None)
+    if isinstance(doc.graph, ScriptGraph):
+        action = _script_node(doc, node_id)
+    else:
+        action = node_action(node, pinned=doc.pinned if use_pins else None)
     test_id = test_id or new_test_id()
     # An observer that stores nothing: it carries the vault for [[credentials]] and
     # the redactor that keeps their values out of the output and the error.
@@ -122,7 +163,6 @@ async def run_single_node(
     if update is not None:
         if observer.redactor:
             update = observer.redactor.scrub(update)
-        results = update.get("results") if isinstance(update, dict) else None
-        output = results.get(node_id) if isinstance(results, dict) else update
+        output = output_of(node_id, update)  # what a run's event shows as its output
     trace_id = span.trace_id if span is not None else None
     return NodeTest(node_id, jsonable(output), error, elapsed, pinned, test_id, trace_id)

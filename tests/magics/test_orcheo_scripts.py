@@ -45,6 +45,12 @@ def test_a_cell_with_task_nodes_stays_a_script_and_runs(shell: Shell) -> None:
         "count": {"count": 3, "first": "x"},
         "many": {"shout": "MANY"},
     }
+    # One node of the script, alone, on the input it had in that run.
+    shell.ok("%orcheo test tasks shout")
+    assert shell.ns["_orcheo_test"]["output"] == {"shout": "HELLO ADA"}
+    assert shell.ns["_orcheo_test"]["error"] is None
+    error = shell.cell("%orcheo test tasks whisper")
+    assert str(error).startswith("workflow 'tasks': the workflow has no node 'whisper' (nodes: ")
 
 
 def test_a_plain_langgraph_cell(shell: Shell) -> None:

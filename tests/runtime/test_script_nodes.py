@@ -184,3 +184,51 @@ async def test_interrupts_in_a_script_node_and_in_its_subgraph_resume(
         ("node_started", "ask", 1),
         ("node_finished", "ask", {"answer": "forty-two"}),
     ]
+
+
+@pytest.mark.asyncio
+async def test_a_script_node_is_tested_alone_as_langgraph_would_call_it(
+    executor: Executor,
+) -> None:
+    """ "Test node" on a script: one node runs on the given state, no other code of the script."""
+    doc = script(
+        "def start(state, config):\n"
+        "    test = config['configurable']['thread_id'][:5]\n"
+        "    return Command(goto='note', update={'items': state['items'] + [1], 'note': test})\n\n"
+        "def note(state):\n"
+        "    raise RuntimeError('the node a Command goes to ran')\n\n"
+        "def count(state):\n"
+        "    return {'note': f\"{len(state['squares'])} squares\"}\n\n"
+        "def boom(state):\n"
+        "    raise KeyError('no such thing')\n\n"
+        "def ask(state):\n"
+        "    return {'answer': interrupt('what?')}\n\n"
+        "graph = StateGraph(S)\n"
+        "graph.add_node('start', start, destinations=('note',))\n"
+        "for name, fn in [('note', note), ('count', count), ('boom', boom), ('ask', ask)]:\n"
+        "    graph.add_node(name, fn)\n"
+        "graph.add_edge(START, 'start')\n"
+        "graph.add_edge('note', 'count')\n"
+        "graph.add_edge('count', 'boom')\n"
+        "graph.add_edge('boom', 'ask')\n"
+        "graph.add_edge('ask', END)\n"
+    )
+    state = {"items": [7], "squares": [1, 4]}
+
+    async def test(node: str) -> tuple[Any, str | None]:
+        tested = await executor.test_node(doc, node, state)
+        return tested.output, tested.error
+
+    # A Command is shown as a run shows it; where it goes to does not run.
+    # (Its config is injected, under the test's id.)
+    update = {"items": [7, 1], "note": "test-"}
+    command = {"goto": "note", "graph": None, "resume": None, "update": update}
+    assert await test("start") == (command, None)
+    assert await test("count") == ({"note": "2 squares"}, None)
+    assert await test("boom") == (None, "node 'boom' failed: KeyError: 'no such thing'")
+    assert await test("ask") == (None, "node 'ask' waits for human input: test it in a run")
+    nodes = r"\(nodes: ask, boom, count, note, start\)"
+    with pytest.raises(LookupError, match=rf"the workflow has no node 'nope' {nodes}"):
+        await executor.test_node(doc, "nope", state)
+    # Nothing of a run was stored.
+    assert (await executor.store.list_runs())[1] == 0

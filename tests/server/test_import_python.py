@@ -446,6 +446,18 @@ async def test_an_imported_script_never_executes_in_the_server_process(
     assert newest.code == 200 and newest.body["values"]["count"] == run["final_state"]["count"]
     missing = await api("GET", "executions", run_id, "checkpoints", "no-such-checkpoint")
     assert missing.code == 404
+    # "Test node" on a script's node: its input in the run and the node itself are
+    # read and run in a runner (double received count 2 there).
+    tested = await api("POST", "workflows", wid, "nodes", "double", "test", json_body={})
+    assert tested.code == 200, tested.body
+    assert (tested.body["output"], tested.body["error"]) == ({"count": 4, "log": ["double"]}, None)
+    assert tested.body["state_source"]["kind"] == "checkpoint"
+    given = {"state": {"count": 5, "log": ["x"]}}
+    tested = await api("POST", "workflows", wid, "nodes", "bump", "test", json_body=given)
+    assert tested.body["output"] == {"count": 6, "log": ["bump 6"]}, tested.body
+    unknown = await api("POST", "workflows", wid, "nodes", "triple", "test", json_body=given)
+    assert unknown.code == 404
+    assert unknown.error["message"] == "the workflow has no node 'triple' (nodes: bump, double)"
     # A fork patch naming a key the script's state lacks is refused by name: LangGraph
     # would drop it without a word. Only the script knows its keys; a runner reads them.
     typo = {"checkpoint_id": history[0]["checkpoint_id"], "state_patch": {"cuont": 10}}
