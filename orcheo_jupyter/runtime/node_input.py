@@ -18,6 +18,8 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
+from ..spec.io import loads
+from ..spec.models import ScriptGraph
 from ..store.base import NotFound
 from .events import EventType
 from .expressions import render
@@ -73,6 +75,13 @@ async def node_input(executor: Executor, run_id: str, node_id: str) -> NodeInput
     starts = [e for e in events if e.type == EventType.NODE_STARTED and e.node == node_id]
     if not starts:
         raise NodeNotReached(f"run {run_id} never reached node {node_id!r}")
+    if await _is_script(executor, record):
+        # Its nodes return updates for the script's own reducers: replaying them onto
+        # a drawn workflow's state would hand the node a state it never had.
+        raise NodeNotReached(
+            f"run {run_id} kept no checkpoint before node {node_id!r}, and a script's state "
+            "cannot be rebuilt from its events: give the node a state to test it on"
+        )
     last_start = starts[-1].seq
     state = initial_state(record.inputs, record.config)
     for event in events:
@@ -81,6 +90,11 @@ async def node_input(executor: Executor, run_id: str, node_id: str) -> NodeInput
         if event.type == EventType.NODE_FINISHED and event.node and "/" not in event.node:
             state["results"][event.node] = (event.data or {}).get("output")
     return NodeInput(run_id, node_id, jsonable(state), "events")
+
+
+async def _is_script(executor: Executor, record: RunRecord) -> bool:
+    document = loads(await executor.store.get_document(record.checksum))
+    return isinstance(document.graph, ScriptGraph)
 
 
 async def _from_checkpoints(executor: Executor, run_id: str, node_id: str) -> NodeInput | None:

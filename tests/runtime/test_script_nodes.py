@@ -232,3 +232,34 @@ async def test_a_script_node_is_tested_alone_as_langgraph_would_call_it(
         await executor.test_node(doc, "nope", state)
     # Nothing of a run was stored.
     assert (await executor.store.list_runs())[1] == 0
+
+
+@pytest.mark.asyncio
+async def test_a_script_nodes_input_is_never_rebuilt_from_events(executor: Executor) -> None:
+    # Drawn workflows' inputs are rebuilt from events when no checkpoint was kept before
+    # the node; a script's updates go through its own reducers, so that would be wrong.
+    from orcheo_jupyter.runtime.node_input import NodeNotReached, node_input
+
+    doc = script(
+        "def first(state):\n"
+        "    return {'squares': [1]}\n\n"
+        "def second(state):\n"
+        "    return {'note': str(state['squares'])}\n\n"
+        "graph = StateGraph(S)\n"
+        "graph.add_node('first', first)\n"
+        "graph.add_node('second', second)\n"
+        "graph.add_edge(START, 'first')\n"
+        "graph.add_edge('first', 'second')\n"
+        "graph.add_edge('second', END)\n"
+    )
+    kept = await executor.execute(doc, {"squares": [0]})
+    found = await node_input(executor, kept.id, "second")
+    assert (found.source, found.state) == ("checkpoint", {"squares": [0, 1]})
+    only_the_end = await executor.execute(doc, {"squares": [0]}, config={"durability": "exit"})
+    assert only_the_end.final_state == {"squares": [0, 1], "note": "[0, 1]"}
+    with pytest.raises(NodeNotReached) as refused:
+        await node_input(executor, only_the_end.id, "second")
+    assert str(refused.value) == (
+        f"run {only_the_end.id} kept no checkpoint before node 'second', and a script's state "
+        "cannot be rebuilt from its events: give the node a state to test it on"
+    )
