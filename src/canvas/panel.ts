@@ -5,7 +5,7 @@
 
 import { clone } from './doc';
 import { DebugSession } from './debug';
-import { debugSection, pinButton } from './debugpanel';
+import { debugSection, DebugPanelContext, pinButton } from './debugpanel';
 import { CodeField, CodeFieldFactory, errorLine, textareaField } from './code';
 import { configForm, FieldErrors, FormContext, h, remarkInvalid } from './form';
 import { iconElement } from './icons';
@@ -402,6 +402,10 @@ function nodePanel(id: string, ctx: PanelContext): HTMLElement {
       h('div', { class: 'oc-muted' }, 'Node of a LangGraph script (read-only; edit it as code).')
     );
     if (nodeRun) box.append(runSection(nodeRun));
+    // A script's node is tested alone like a drawn one (on its input in a run); it has
+    // no config to pin or preview, and breakpoints are a drawn workflow's.
+    const debug = debugSection(id, { ...debugContext(ctx), readOnly: true, canRun: false }, null);
+    if (debug) box.append(debug);
     return box;
   }
   const ir = ctx.doc.graph.ir;
@@ -443,20 +447,7 @@ function nodePanel(id: string, ctx: PanelContext): HTMLElement {
           index => (ctx.debug.lastField = index >= 0 ? { node: id, index } : null)
         )
       : null;
-  const debug = debugSection(
-    id,
-    {
-      doc: ctx.doc,
-      readOnly: ctx.readOnly,
-      session: ctx.debug,
-      host,
-      canRun: ctx.canRun,
-      edit: ctx.edit,
-      changed: ctx.debugChanged,
-      redraw: ctx.redraw
-    },
-    previews
-  );
+  const debug = debugSection(id, debugContext(ctx), previews);
   if (debug) box.append(debug);
   box.append(section('Settings', form));
   void previews?.all();
@@ -477,6 +468,19 @@ function nodePanel(id: string, ctx: PanelContext): HTMLElement {
     box.append(del);
   }
   return box;
+}
+
+function debugContext(ctx: PanelContext): DebugPanelContext {
+  return {
+    doc: ctx.doc,
+    readOnly: ctx.readOnly,
+    session: ctx.debug,
+    host: ctx.debugHost,
+    canRun: ctx.canRun,
+    edit: ctx.edit,
+    changed: ctx.debugChanged,
+    redraw: ctx.redraw
+  };
 }
 
 function edgePanel(edge: EdgeDef, ctx: PanelContext): HTMLElement {

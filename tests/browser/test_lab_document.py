@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from playwright.sync_api import expect
@@ -180,6 +181,68 @@ def test_langgraph_script_is_shown_read_only(page: Any, lab: Lab) -> None:
     assert counts(page, DOC) == (2, 3)
     assert page.locator(f"{CURRENT_TAB}.jp-mod-dirty").count() == 0
     assert path.read_text() == before
+
+
+COUNTER = """\
+import operator
+from typing import Annotated
+from typing_extensions import TypedDict
+from langgraph.graph import StateGraph, START, END
+
+
+class State(TypedDict):
+    count: int
+    log: Annotated[list, operator.add]
+
+
+def bump(state: State) -> dict:
+    return {"count": state["count"] + 1, "log": ["bump"]}
+
+
+def double(state: State) -> dict:
+    return {"count": state["count"] * 2, "log": ["double"]}
+
+
+def orcheo_workflow():
+    graph = StateGraph(State)
+    graph.add_node("bump", bump)
+    graph.add_node("double", double)
+    graph.add_edge(START, "bump")
+    graph.add_edge("bump", "double")
+    graph.add_edge("double", END)
+    return graph
+"""
+
+
+def test_a_script_node_is_tested_alone_from_its_panel(page: Any, lab: Lab) -> None:
+    # Upstream Orcheo's workflows are mostly scripts: their nodes get "Test node" too.
+    graph = {"format": "langgraph-script", "source": COUNTER}
+    lab.api("POST", "orcheo/api/workflows", {"id": "counter", "name": "counter", "graph": graph})
+    run = lab.api("POST", "orcheo/api/workflows/counter/execute", {"inputs": {"count": 3}})
+    deadline = time.monotonic() + 60
+    while lab.api("GET", f"orcheo/api/executions/{run['execution_id']}")["status"] != "succeeded":
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    # The file as stored: the import indexed the script's nodes (the canvas draws them).
+    stored = lab.api("GET", "orcheo/api/workflows/counter/versions/1")["document"]
+    spec.save(spec.document_from_data(stored), lab.root / "counter.orcheo.json")
+    page.goto(lab.page_url("lab/tree/counter.orcheo.json"))
+    page.wait_for_selector(f'{DOC}[data-node-count="2"][data-read-only]', timeout=60_000)
+    page.evaluate(
+        "sel => { document.querySelector(sel).orcheoCanvas.cy.getElementById('double').select(); }",
+        DOC,
+    )
+    panel = page.locator(f'{DOC} .oc-node-panel[data-node-id="double"]')
+    panel.locator('[data-action="test-node"]').click()
+    output = panel.locator(".oc-test-output")
+    output.wait_for(timeout=60_000)
+    # double received count 4 in the run (3, bumped): its output alone, nothing stored.
+    assert json.loads(output.inner_text()) == {"count": 8, "log": ["double"]}
+    assert f"on run {run['execution_id'][:8]}" in panel.locator(".oc-test-result").inner_text()
+    # Read-only: no pin, no breakpoints (a script is edited as code).
+    assert panel.locator('[data-action="pin-output"], .oc-break-toggle').count() == 0
+    runs = lab.api("GET", "orcheo/api/executions?workflow_id=counter")["items"]
+    assert [r["id"] for r in runs] == [run["execution_id"]]
 
 
 def test_drag_from_palette_and_run_from_the_document(page: Any, lab: Lab) -> None:
