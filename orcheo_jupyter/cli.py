@@ -100,9 +100,12 @@ def _report(record: Any) -> int:
             if where.get("before")
             else f"after {', '.join(where.get('after') or [])}"
         )
-        results = json.dumps(where.get("state", {}).get("results"), ensure_ascii=False)
+        state = where.get("state") or {}
+        # A drawn workflow's outputs are under results; a script's state is its own.
+        shown, what = (state["results"], "results") if "results" in state else (state, "state")
+        so_far = json.dumps(shown, ensure_ascii=False)
         sys.stderr.write(
-            f"run {record.id} paused at a breakpoint {at}; results so far: {results}\n"
+            f"run {record.id} paused at a breakpoint {at}; {what} so far: {so_far}\n"
             f"continue with: orcheo-jupyter resume {record.id}\n"
         )
         return EXIT_INTERRUPTED

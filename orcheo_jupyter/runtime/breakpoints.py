@@ -65,14 +65,20 @@ def check(doc: WorkflowDocument, config: Mapping[str, Any]) -> None:
                 )
             ]
         )
-    nodes = {n.id for n in doc.graph.ir.nodes} if isinstance(doc.graph, FrozenIRGraph) else set()
+    # A script's nodes are those its import found; one stored without that index is
+    # left to LangGraph, which refuses an unknown node when the run starts.
+    nodes: set[str] | None = (
+        {n.id for n in doc.graph.ir.nodes}
+        if isinstance(doc.graph, FrozenIRGraph)
+        else set(doc.graph.index.nodes) or None
+    )
     problems = []
     for when in ("before", "after"):
         listed = points.get(when) or []
         if not isinstance(listed, list):
             listed = [listed]
         for name in listed:
-            if name not in nodes:
+            if nodes is not None and name not in nodes:
                 problems.append(
                     Problem(
                         "error",

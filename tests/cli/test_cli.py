@@ -229,3 +229,21 @@ def test_break_before_then_fork_with_a_state_patch(env: dict[str, str], tmp_path
     refused = cli(env, "rerun", run_id, "--state-patch", '{"x": 1}')
     assert refused.returncode == 2
     assert "--state-patch needs --checkpoint" in refused.stderr
+
+
+def test_a_paused_script_shows_its_own_state(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # A drawn workflow's outputs are under results; a script's state has keys of its own.
+    from types import SimpleNamespace
+
+    from orcheo_jupyter.cli import EXIT_INTERRUPTED, _report
+
+    value = {"before": ["double"], "state": {"count": 2, "log": ["bump 2"]}}
+    paused = SimpleNamespace(
+        id="r1", status="interrupted", interrupt=[{"id": "breakpoint", "value": value}]
+    )
+    assert _report(paused) == EXIT_INTERRUPTED
+    assert capsys.readouterr().err.splitlines()[0] == (
+        'run r1 paused at a breakpoint before double; state so far: {"count": 2, "log": ["bump 2"]}'
+    )

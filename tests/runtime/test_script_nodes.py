@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from orcheo_jupyter.runtime.executor import Executor
+from orcheo_jupyter.spec.problems import DocumentError
 
 HEAD = """\
 import operator
@@ -263,3 +264,30 @@ async def test_a_script_nodes_input_is_never_rebuilt_from_events(executor: Execu
         f"run {only_the_end.id} kept no checkpoint before node 'second', and a script's state "
         "cannot be rebuilt from its events: give the node a state to test it on"
     )
+
+
+@pytest.mark.asyncio
+async def test_breakpoints_pause_a_script_before_its_nodes(executor: Executor) -> None:
+    # A script's nodes are the ones its import indexed ("no node 'b' to break before" before).
+    doc = script(
+        "def a(state):\n"
+        "    return {'squares': [1]}\n\n"
+        "def b(state):\n"
+        "    return {'note': 'b saw ' + str(state['squares'])}\n\n"
+        "graph = StateGraph(S)\n"
+        "graph.add_node('a', a)\n"
+        "graph.add_node('b', b)\n"
+        "graph.add_edge(START, 'a')\n"
+        "graph.add_edge('a', 'b')\n"
+        "graph.add_edge('b', END)\n"
+    )
+    doc["graph"]["index"] = {"nodes": ["a", "b"]}
+    record = await executor.execute(doc, {}, config={"breakpoints": {"before": ["b"]}})
+    assert record.status == "interrupted", record.error
+    (pending,) = record.interrupt or []
+    assert (pending["value"]["before"], pending["value"]["state"]) == (["b"], {"squares": [1]})
+    await executor.resume(record.id, None)
+    done = await executor.wait(record.id)
+    assert done.final_state == {"squares": [1], "note": "b saw [1]"}
+    with pytest.raises(DocumentError, match="no node 'c' to break before"):
+        await executor.submit(doc, config={"breakpoints": {"before": ["c"]}})
