@@ -193,7 +193,8 @@ class InProcessBackend(RunBackend):
         if ex.fence is not None:  # this task's (and its graph's) writes: under the lease
             current_lease.set((ex.fence.lease(record.id), ex.fence.owner))
         # This task's context: a script graph's nodes and their tasks run in its scope.
-        current_script.set(namespace_of(graph))
+        script = namespace_of(graph)
+        current_script.set(script)
         tracer = tracing.current
         run_span = (
             tracer.start_run(
@@ -230,8 +231,11 @@ class InProcessBackend(RunBackend):
                 durability = record.config.get("durability", ex.durability)
                 kwargs["durability"] = durability
                 keep_every_step = getattr(ex.checkpointer, "keep_every_step", None)
-                if durability == "sync" and keep_every_step is not None:
-                    keep_every_step(record.id)  # each step is one to fork from
+                if keep_every_step is not None and (durability == "sync" or script is not None):
+                    # Each step is one to fork from. A script's node input cannot be
+                    # rebuilt from its events ("test node" reads it from a checkpoint),
+                    # so its runs keep every step, as LangGraph does by default.
+                    keep_every_step(record.id)
             run_config = ex.run_config(record.id, record.config)
             result = await graph.ainvoke(payload, run_config, **kwargs)
             flush_checkpoints = getattr(ex.checkpointer, "flush", None)

@@ -275,6 +275,50 @@ def test_test_node_runs_it_alone_in_the_kernel_on_a_chosen_run(sent: Sent) -> No
     assert bad["ok"] is False and bad["error"] == "node: expected a node id"
 
 
+SCRIPT = """\
+import operator
+from typing import Annotated
+from typing_extensions import TypedDict
+from langgraph.graph import StateGraph, START, END
+
+
+class State(TypedDict):
+    count: int
+    log: Annotated[list, operator.add]
+
+
+def bump(state: State) -> dict:
+    return {"count": state["count"] + 1, "log": ["bump"]}
+
+
+def double(state: State) -> dict:
+    return {"count": state["count"] * 2, "log": ["double"]}
+
+
+def orcheo_workflow():
+    graph = StateGraph(State)
+    graph.add_node("bump", bump)
+    graph.add_node("double", double)
+    graph.add_edge(START, "bump")
+    graph.add_edge("bump", "double")
+    graph.add_edge("double", END)
+    return graph
+"""
+
+
+def test_a_script_node_is_tested_in_the_kernel(sent: Sent) -> None:
+    wf = Workflow.from_script(SCRIPT, "counter")
+    canvas = Canvas(wf)
+    run = wf.run({"count": 3})
+    assert run.status == "succeeded", run.error
+    reply = _ask(canvas, sent, 1, "test", node="double", run_id=None)
+    assert reply["ok"], reply
+    tested = reply["result"]
+    # double received count 4 (3, bumped) in that run.
+    assert (tested["output"], tested["error"]) == ({"count": 8, "log": ["double"]}, None)
+    assert tested["state_source"]["run_id"] == run.id
+
+
 def test_preview_resolves_templates_like_the_runtime_and_answers_the_state(sent: Sent) -> None:
     wf = _templated()
     wf.run({"name": "Ada"})  # before the canvas existed: still the run it previews on
