@@ -107,10 +107,17 @@ function render({ model, el, catalog }: { model: CanvasModel; el: HTMLElement; c
     runs: () => ask<RunChoice[]>('runs', {}, 'the list of runs'),
     testNode: (_doc: WorkflowDocument, node: string, runId: string | null) =>
       ask<NodeTestResult>('test', { node, run_id: runId }, 'the node test', deadlineMs(model, 'node_test_timeout')),
-    preview: (_doc: WorkflowDocument, node: string, value: JSONValue, runId: string | null, includeState: boolean) =>
+    preview: (
+      _doc: WorkflowDocument,
+      node: string,
+      value: JSONValue,
+      runId: string | null,
+      includeState: boolean,
+      field: string | (string | null)[] | null = null
+    ) =>
       ask<TemplatePreview>(
         'preview',
-        { node, value, run_id: runId, include_state: includeState },
+        { node, value, run_id: runId, include_state: includeState, field },
         'the template preview'
       )
   };

@@ -47,6 +47,11 @@ class NodeError(RuntimeError):
         super().__init__(f"{field}: {cause}" if field else cause)
 
 
+class NotPreviewable(LookupError):
+    """A deferred field's value depends on what only the running node has (an item, a
+    tool call...): the message says so, for the template preview to show."""
+
+
 class BaseNode(BaseModel):
     """Config model of a node type. Subclasses set metadata through ``register``."""
 
@@ -63,3 +68,16 @@ class BaseNode(BaseModel):
 
     async def run(self, state: Mapping[str, Any], ctx: NodeContext) -> Any:
         raise NotImplementedError
+
+    @classmethod
+    def preview_deferred(
+        cls, field: str, config: Mapping[str, Any], state: Mapping[str, Any]
+    ) -> tuple[Any, list[str]]:
+        """What deferred ``field`` becomes when the node runs on ``state``, by the node's
+        own rule, and the names it would not find (for the template preview).
+
+        ``config`` is the node's config as the runtime validates it (other fields'
+        templates resolved). Raises ``NodeError`` with what the node would fail with, and
+        ``NotPreviewable`` (the default) where the value depends on the run itself.
+        """
+        raise NotPreviewable(f"{field} is resolved by the node itself while it runs")

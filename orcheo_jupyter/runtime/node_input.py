@@ -152,20 +152,98 @@ async def input_in(
 
 
 def template_preview(
-    value: Any, state: dict[str, Any], source: dict[str, Any], *, include_state: bool
+    value: Any,
+    state: dict[str, Any],
+    source: dict[str, Any],
+    *,
+    include_state: bool,
+    node: Any = None,
+    field: str | list[str | None] | None = None,
 ) -> dict[str, Any]:
     """``{{templates}}`` in ``value`` resolved against a node's input as the runtime does.
+
+    ``field`` names the config field ``value`` is from (with a list ``value``, one per
+    item). A field ``node`` renders itself (a Template node's Jinja ``template``) is
+    previewed by the node's own rule, as it will run; where that is not possible, or
+    the node would fail, ``notes`` (one per item) says so instead of a value.
 
     The answer of both previews, REST's and the canvas widget's: the canvas reads the
     one shape from either (``TemplatePreview`` documents it).
     """
+    run_config = state.get("config") or {}
     unresolved: list[str] = []
-    resolved = render(value, state, state.get("config") or {}, unresolved)
+    many = isinstance(field, list) and isinstance(value, list) and len(field) == len(value)
+    items: list[Any] = value if many else [value]
+    fields: list[str | None] = field if many else [field if isinstance(field, str) else None]  # type: ignore[assignment]
+    notes: list[str | None] = []
+    resolved: list[Any] = []
+    for item, name in zip(items, fields, strict=True):
+        model = _deferred(node, name)
+        if model is None or name is None:
+            resolved.append(render(item, state, run_config, unresolved))
+            notes.append(None)
+            continue
+        out, note = _preview_deferred(node, model, name, item, state, run_config, unresolved)
+        resolved.append(out)
+        notes.append(note)
+    single = not many
     reply: dict[str, Any] = {
-        "value": jsonable(resolved),
+        "value": jsonable(resolved[0] if single else resolved),
         "unresolved": unresolved,
         "state_source": source,
     }
+    if any(n is not None for n in notes):
+        reply["notes"] = notes[0] if single else notes
     if include_state:
         reply["state"] = state
     return reply
+
+
+def graph_node(document: Any, node_id: str) -> Any:
+    """The node ``node_id`` of a frozen-ir ``document`` (None: a script's, or none)."""
+    ir = getattr(getattr(document, "graph", None), "ir", None)
+    for node in getattr(ir, "nodes", None) or ():
+        if node.id == node_id:
+            return node
+    return None
+
+
+def _deferred(node: Any, field: str | None) -> Any:
+    """The node type's model when ``field`` is one the node resolves itself, else None."""
+    from ..nodes import registry
+
+    if field is None or getattr(node, "kind", None) != "builtin":
+        return None
+    try:
+        model = registry.get(node.type).model
+    except registry.UnknownNodeType:
+        return None
+    return model if field in model.deferred_fields else None
+
+
+def _preview_deferred(
+    node: Any,
+    model: Any,
+    field: str,
+    value: Any,
+    state: dict[str, Any],
+    run_config: Any,
+    unresolved: list[str],
+) -> tuple[Any, str | None]:
+    """A deferred field by its node's rule: (its value, None) or (None, why not)."""
+    from ..nodes.base import NodeError, NotPreviewable
+
+    # The other fields as the runtime validates them: their {{templates}} resolved.
+    config = {
+        k: v if k in model.deferred_fields else render(v, state, run_config)
+        for k, v in node.config.items()
+    }
+    config[field] = value
+    try:
+        out, missing = model.preview_deferred(field, config, state)
+    except NotPreviewable as exc:
+        return None, f"no preview: {exc}"
+    except NodeError as exc:
+        return None, f"the node would fail: {exc.cause}"
+    unresolved.extend(missing)
+    return out, None

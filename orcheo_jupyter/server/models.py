@@ -663,10 +663,24 @@ class TemplatePreviewRequest(RequestBody):
     include_state: bool = Field(
         False, description="Also answer the state itself (for a browsable tree of paths)."
     )
+    field: str | list[str | None] | None = Field(
+        None,
+        description="The node's config field (top-level key) the value is from; with a "
+        "list value, one per item. A field the node renders itself (a Template node's Jinja "
+        "template) is previewed by the node's own rule, as it will run.",
+    )
 
 
 class TemplatePreview(_Model):
     value: Any = Field(description="The value with every template the state answers resolved.")
-    unresolved: list[str] = Field(description="Templates left verbatim (no such path).")
+    unresolved: list[str] = Field(
+        description="Templates left verbatim (no such path); for a Jinja template, the "
+        "names it reads that the state does not have."
+    )
+    notes: str | list[str | None] | None = Field(
+        None,
+        description="Where a field the node renders itself has no value to show: why (the "
+        "node would fail, or it depends on the run). One per item of a list value.",
+    )
     state_source: dict[str, Any]
     state: dict[str, Any] | None = None

@@ -88,28 +88,39 @@ class TemplatePreviewHandler(WorkflowBase):
         errors=(409,),
     )
     async def post(self, workflow_id: str, node: str, *, body: TemplatePreviewRequest) -> None:
-        from ..runtime.node_input import template_preview
+        from ..runtime.node_input import graph_node, template_preview
 
         executor = await self.executor()
         wid = (await executor.store.get_workflow(workflow_id)).id
+        doc = await self._document(executor, wid, body.document)
         if body.state is None:  # the input is looked up by node: a missing one is a 404
-            await self._check_node(executor, wid, node, body.document)
+            self._check_node(doc, node)
         state, source = await _state_for(executor, wid, node, body.run_id, body.state)
-        preview = template_preview(body.value, state, source, include_state=body.include_state)
+        preview = template_preview(
+            body.value,
+            state,
+            source,
+            include_state=body.include_state,
+            node=graph_node(doc, node),
+            field=body.field,
+        )
         self.reply(200, preview)
 
-    async def _check_node(
-        self, executor: Any, workflow_id: str, node: str, edited: WorkflowDocument | None
-    ) -> None:
-        """The node is in the document as edited (else the stored one): else a 404."""
+    async def _document(
+        self, executor: Any, workflow_id: str, edited: WorkflowDocument | None
+    ) -> WorkflowDocument:
+        """The document as edited, else the stored one: the node is looked up in it."""
+        if edited is not None:
+            return edited
+        stored = await executor.store.get_version(workflow_id)
+        assert stored.document is not None
+        return self.orcheo.documents.parsed(stored.checksum, stored.document)
+
+    def _check_node(self, doc: WorkflowDocument, node: str) -> None:
+        """The node is in ``doc``: else a 404."""
         from ..runtime.single_node import NodeTestError, check_testable
         from ..spec.models import FrozenIRGraph
 
-        doc = edited
-        if doc is None:
-            stored = await executor.store.get_version(workflow_id)
-            assert stored.document is not None
-            doc = self.orcheo.documents.parsed(stored.checksum, stored.document)
         if isinstance(doc.graph, FrozenIRGraph):  # a script's nodes are its own to name
             try:
                 check_testable(doc, node)

@@ -11,7 +11,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..runtime.node_input import NodeNotReached, NoRunReached, input_in, template_preview
+from ..runtime.node_input import (
+    NodeNotReached,
+    NoRunReached,
+    graph_node,
+    input_in,
+    template_preview,
+)
 from ..workflow import Workflow
 
 #: Runs the run selector offers (newest first).
@@ -50,8 +56,9 @@ class WidgetDebug:
         if op == "test":
             return await self.test(node, run_id)
         if op == "preview":
+            field = args.get("field")
             return await self.preview(
-                node, args.get("value"), run_id, bool(args.get("include_state"))
+                node, args.get("value"), run_id, bool(args.get("include_state")), field
             )
         raise DebugRequestError("bad_request", f"op: unknown request {op!r}")
 
@@ -128,7 +135,14 @@ class WidgetDebug:
         return {**tested.as_dict(), "state_source": source}
 
     async def preview(
-        self, node: str, value: Any, run_id: str | None, include_state: bool
+        self, node: str, value: Any, run_id: str | None, include_state: bool, field: Any = None
     ) -> dict[str, Any]:
         state, source = await self._state(node, run_id)
-        return template_preview(value, state, source, include_state=include_state)
+        return template_preview(
+            value,
+            state,
+            source,
+            include_state=include_state,
+            node=graph_node(self.workflow.document, node),
+            field=field if isinstance(field, str | list) else None,
+        )

@@ -443,7 +443,7 @@ function nodePanel(id: string, ctx: PanelContext): HTMLElement {
     host && node.kind !== 'subgraph'
       ? new TemplatePreviews(
           form,
-          v => host.preview(clone(ctx.doc), id, v, ctx.debug.runId, false),
+          (v, field) => host.preview(clone(ctx.doc), id, v, ctx.debug.runId, false, field),
           index => (ctx.debug.lastField = index >= 0 ? { node: id, index } : null)
         )
       : null;

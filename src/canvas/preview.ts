@@ -11,8 +11,16 @@ import { JSONValue } from './types';
 
 type Field = HTMLInputElement | HTMLTextAreaElement;
 
-/** Resolve one value (any JSON) against the node's input; rejects with a message. */
-export type Resolve = (value: JSONValue) => Promise<{ value: JSONValue; unresolved: string[] }>;
+/**
+ * Resolve one value (any JSON) against the node's input; rejects with a message.
+ * ``field`` names the config field (one per item of a list value): a field the node
+ * renders itself (a Template node's Jinja) is previewed by the node's own rule, and
+ * ``notes`` says where that gives no value.
+ */
+export type Resolve = (
+  value: JSONValue,
+  field: string | (string | null)[] | null
+) => Promise<{ value: JSONValue; unresolved: string[]; notes?: string | (string | null)[] | null }>;
 
 const DEBOUNCE_MS = 150;
 
@@ -26,6 +34,11 @@ function isTextField(el: Element | null): el is Field {
     !el.classList.contains('oc-map-key') &&
     !el.classList.contains('oc-node-id')
   );
+}
+
+/** ``{{ path }}``, or a Jinja statement (``{% if %}``) where the node renders Jinja. */
+function hasTemplate(text: string): boolean {
+  return text.includes('{{') || text.includes('{%');
 }
 
 function shown(value: JSONValue): string {
@@ -65,9 +78,19 @@ export class TemplatePreviews {
     return Array.from(this.form.querySelectorAll<Field>('input[type="text"], textarea')).filter(isTextField);
   }
 
+  /** The config field (top-level key) a text field edits, from the form's outermost ``data-field``. */
+  private fieldName(field: Field): string | null {
+    let name: string | null = null;
+    for (let el = field.closest<HTMLElement>('.oc-field'); el && this.form.contains(el);) {
+      name = el.dataset.field ?? name;
+      el = el.parentElement?.closest<HTMLElement>('.oc-field') ?? null;
+    }
+    return name;
+  }
+
   /** Preview every field that holds a template, in one request. */
   async all(): Promise<void> {
-    const fields = this.fields().filter(f => f.value.includes('{{'));
+    const fields = this.fields().filter(f => hasTemplate(f.value));
     if (!fields.length) return;
     const seq = ++this.seq;
     for (const f of fields) {
@@ -75,16 +98,23 @@ export class TemplatePreviews {
       this.line(f).dataset.state = 'pending';
     }
     try {
-      const res = await this.resolve(fields.map(f => f.value));
+      const res = await this.resolve(
+        fields.map(f => f.value),
+        fields.map(f => this.fieldName(f))
+      );
       const values = Array.isArray(res.value) ? res.value : [];
+      const notes = Array.isArray(res.notes) ? res.notes : [];
       fields.forEach((f, i) => {
         if (this.seqs.get(f) !== seq) return; // typed since: its own request answers
         const text = f.value;
-        this.show(
-          f,
-          values[i] ?? null,
-          res.unresolved.filter(t => text.includes(t))
-        );
+        const note = notes[i];
+        if (note) this.note(f, note);
+        else
+          this.show(
+            f,
+            values[i] ?? null,
+            res.unresolved.filter(t => text.includes(t))
+          );
       });
     } catch (err) {
       // Why there is no preview (e.g. no run yet) is said once, under the first field.
@@ -102,15 +132,17 @@ export class TemplatePreviews {
   private async one(field: Field): Promise<void> {
     const seq = ++this.seq;
     this.seqs.set(field, seq);
-    if (!field.value.includes('{{')) {
+    if (!hasTemplate(field.value)) {
       this.lines.get(field)?.remove();
       this.lines.delete(field);
       return;
     }
     this.line(field).dataset.state = 'pending';
     try {
-      const res = await this.resolve(field.value);
-      if (this.seqs.get(field) === seq) this.show(field, res.value, res.unresolved);
+      const res = await this.resolve(field.value, this.fieldName(field));
+      if (this.seqs.get(field) !== seq) return;
+      if (typeof res.notes === 'string') this.note(field, res.notes);
+      else this.show(field, res.value, res.unresolved);
     } catch (err) {
       if (this.seqs.get(field) === seq) this.fail(field, err);
     }
@@ -136,6 +168,13 @@ export class TemplatePreviews {
     );
     if (unresolved.length)
       line.append(h('span', { class: 'oc-preview-unresolved' }, ` · not in the state: ${unresolved.join(', ')}`));
+  }
+
+  /** What the node would do with a field it renders itself, where that is no value (it would fail...). */
+  private note(field: Field, text: string): void {
+    const line = this.line(field);
+    line.dataset.state = 'note';
+    line.replaceChildren(h('span', { class: 'oc-preview-note' }, text));
   }
 
   private fail(field: Field, err: unknown): void {

@@ -170,6 +170,8 @@ export interface NodeTestResult {
 export interface TemplatePreview {
   value: JSONValue;
   unresolved: string[];
+  /** Why a field the node renders itself shows no value (one per item of a list value). */
+  notes?: string | (string | null)[] | null;
   state_source?: StateSource;
   state?: JSONObject | null;
 }
@@ -187,7 +189,9 @@ export interface DebugHost {
     node: string,
     value: JSONValue,
     runId: string | null,
-    includeState: boolean
+    includeState: boolean,
+    /** The config field of ``value`` (one per item of a list): a Template node's Jinja is rendered as the node does. */
+    field?: string | (string | null)[] | null
   ): Promise<TemplatePreview>;
 }
 

@@ -63,13 +63,15 @@ export function labDebugHost(
       id: string,
       value: JSONValue,
       runId: string | null,
-      includeState: boolean
+      includeState: boolean,
+      field: string | (string | null)[] | null = null
     ): Promise<TemplatePreview> {
       const wid = workflowId(doc);
       await notStored(wid);
       // The document as edited: a node added or renamed since the last save is looked up in it.
       const body: Record<string, unknown> = { value, include_state: includeState, document: { ...doc, id: wid } };
       if (runId) body.run_id = runId;
+      if (field !== null) body.field = field;
       try {
         return await api.request<TemplatePreview>(node(doc, id, 'preview'), {
           method: 'POST',

@@ -472,6 +472,42 @@ def test_expression_preview_updates_as_you_type_and_tree_inserts_paths(page: Any
     assert shout["config"]["variables"]["loud"] == "got: {{ results.greet.greeting }}"
 
 
+def test_preview_of_a_jinja_template_renders_it_as_the_node_will(page: Any, lab: Lab) -> None:
+    """A Template node's template is Jinja: the preview said '{{ greet.greeting | upper }}'
+    was "not in the state" while the node (and Test node) rendered it fine."""
+    doc = _document("dbg_jinja")
+    ir = doc["graph"]["ir"]
+    template = "{{ greet.greeting | upper }}{% if inputs.name == 'Ada' %}!{% endif %}"
+    ir["nodes"][1] = {
+        "kind": "builtin",
+        "id": "shout",
+        "type": "TemplateNode",
+        "config": {"template": template},
+    }
+    path = lab.root / "dbg_jinja.orcheo.json"
+    spec.save(spec.document_from_data(doc), path)
+    lab.api("POST", "orcheo/api/workflows", doc)
+    run = lab.api("POST", "orcheo/api/workflows/dbg_jinja/execute", {"inputs": {"name": "Ada"}})
+    _wait_run(lab, run["execution_id"], "failed")  # boom fails on purpose, after shout ran
+    _open(page, lab, "dbg_jinja")
+    panel = _click_node(page, "shout")
+    preview = panel.locator('.oc-field[data-field="template"] .oc-template-preview')
+    expect(preview).to_have_attribute("data-state", "resolved")
+    expect(preview.locator(".oc-preview-value")).to_have_text('"HELLO ADA!"')
+    expect(preview).not_to_contain_text("not in the state")
+
+    # As the user types: a loop renders; a name the state lacks is said; a broken
+    # template says what the node would do instead of a value.
+    field = panel.locator('.oc-field[data-field="template"] textarea')
+    field.fill("{% for w in greet.greeting.split() %}[{{ w }}]{% endfor %} {{ nobody }}")
+    expect(preview.locator(".oc-preview-value")).to_have_text('"[Hello][Ada] "')
+    expect(preview).to_have_attribute("data-state", "unresolved")
+    expect(preview).to_contain_text("not in the state: nobody")
+    field.fill("{% if %}")
+    expect(preview).to_have_attribute("data-state", "note")
+    expect(preview).to_contain_text("the node would fail: template syntax error")
+
+
 def test_breakpoint_toggle_makes_a_run_pause_before_that_node(page: Any, lab: Lab) -> None:
     _stored_and_ran(lab, "dbg_break")
     _open(page, lab, "dbg_break")

@@ -134,3 +134,33 @@ def test_template_preview_resolves_as_the_runtime_and_says_what_it_could_not() -
     # A value JSON cannot hold is made safe, as every answer is.
     odd = template_preview("{{ inputs.s }}", {"inputs": {"s": {1, 2}}}, source, include_state=False)
     assert odd["value"] == [1, 2]
+
+
+def test_a_jinja_field_is_previewed_by_its_nodes_own_rule() -> None:
+    """A Template node renders its template with Jinja: the preview renders it the same
+    way (the plain {{path}} lookup called '{{ x | upper }}' "not in the state")."""
+    from orcheo_jupyter.spec.models import BuiltinNode
+
+    state = {"inputs": {"name": "ada"}, "results": {"greet": {"n": 3}}, "name": "ada"}
+    source = {"kind": "given"}
+    config = {"template": "unused", "variables": {"who": "{{ inputs.name }}"}}
+    tpl = BuiltinNode(kind="builtin", id="t", type="TemplateNode", config=config)
+    values = [
+        "{{ name | upper }}{% if greet.n > 2 %}!{% endif %}",
+        "{{ who }} {{ nobody }}",  # variables resolved as the runtime does; nobody is missing
+        "{% if %}",
+        "{{ who }}",  # not the template field: the plain rule
+    ]
+    fields = ["template", "template", "template", "variables"]
+    preview = template_preview(values, state, source, include_state=False, node=tpl, field=fields)
+    assert preview["value"] == ["ADA!", "ada ", None, "{{ who }}"]
+    assert preview["unresolved"] == ["nobody", "{{ who }}"]
+    assert preview["notes"][:2] == [None, None] and preview["notes"][3] is None
+    assert preview["notes"][2].startswith("the node would fail: template syntax error on line 1")
+    # What a node cannot know before its run (a for-each body's {{item}}) is said, not guessed.
+    each = BuiltinNode(kind="builtin", id="e", type="ForEachNode", config={"items": [], "body": {}})
+    body = template_preview(
+        "{{ item }}", state, source, include_state=False, node=each, field="body"
+    )
+    assert body["value"] is None
+    assert body["notes"] == "no preview: body is resolved by the node itself while it runs"

@@ -167,3 +167,32 @@ async def test_preview_looks_the_node_up_in_the_document_as_edited(
     assert gone.error["message"] == "the workflow has no node 'shout' (nodes: greet, yell)"
     kept = await api("POST", "workflows", wid, "nodes", "greet", "preview", json_body=body)
     assert kept.code == 200 and kept.body["value"] == "Ada"
+
+
+async def test_preview_renders_a_template_nodes_jinja_as_the_node_does(
+    api: Call, wait_run: Wait
+) -> None:
+    """The field named in the request is the Template node's Jinja template: rendered as
+    the node renders it (the same answer as testing the node), not looked up as a path."""
+    doc = chain_doc(
+        node("greet", "SetVariableNode", variables={"text": "Hello {{inputs.who}}"}),
+        node("shout", "TemplateNode", template="{{ greet.text | upper }}"),
+        name="Jinja",
+    )
+    wid = (await api("POST", "workflows", json_body=doc)).body["id"]
+    run = await api("POST", "workflows", wid, "execute", json_body={"inputs": {"who": "Ada"}})
+    assert (await wait_run(run.body["execution_id"]))["status"] == "succeeded"
+    tested = await api("POST", "workflows", wid, "nodes", "shout", "test", json_body={})
+    value = ["{{ greet.text | upper }}", "{% if %}"]
+    body = {"value": value, "field": ["template", "template"]}
+    reply = await api("POST", "workflows", wid, "nodes", "shout", "preview", json_body=body)
+    assert reply.code == 200, reply.body
+    assert reply.body["value"] == [tested.body["output"]["text"], None] == ["HELLO ADA", None]
+    assert reply.body["unresolved"] == []
+    assert reply.body["notes"][0] is None
+    assert reply.body["notes"][1].startswith("the node would fail: template syntax error")
+    # Without the field, the value is a plain config value: the {{path}} rule.
+    plain = await api(
+        "POST", "workflows", wid, "nodes", "shout", "preview", json_body={"value": value[0]}
+    )
+    assert plain.body["unresolved"] == [value[0]]

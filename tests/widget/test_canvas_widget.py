@@ -342,6 +342,31 @@ def test_preview_resolves_templates_like_the_runtime_and_answers_the_state(sent:
     assert reply["state"]["results"] == {"a": {"hi": "Hello Ada"}}
 
 
+def test_preview_of_a_template_nodes_jinja_in_the_kernel_renders_as_the_node(sent: Sent) -> None:
+    wf = (
+        Workflow("j")
+        .add_node("a", "SetVariableNode", variables={"hi": "Hello {{ inputs.name }}"})
+        .add_node("b", "TemplateNode", template="{{ a.hi | upper }}")
+        .add_edge("START", "a")
+        .add_edge("a", "b")
+        .add_edge("b", "END")
+    )
+    wf.run({"name": "Ada"})
+    canvas = Canvas(wf)
+    value = ["{{ a.hi | upper }}", "{% for c in a.hi[:2] %}{{ c }}.{% endfor %}"]
+    reply = _ask(
+        canvas,
+        sent,
+        1,
+        "preview",
+        node="b",
+        value=value,
+        run_id=None,
+        field=["template", "template"],
+    )["result"]
+    assert reply["value"] == ["HELLO ADA", "H.e."] and reply["unresolved"] == []
+
+
 def test_run_button_pauses_at_the_breakpoints_it_carries(sent: Sent) -> None:
     wf = _templated()
     canvas = Canvas(wf)
