@@ -17,7 +17,7 @@ import { History } from './history';
 import { freeSpotNearCentre, placeUnder, reveal, withStoredPositions } from './placement';
 import { acceptDrops, ConnectionHandle, keyHandler, ownsKey, shortcutGate, watchContainer } from './interaction';
 import { layoutDagre, registerExtensions, roundPos } from './layout';
-import { emptyRun, foldEvent, RunSnapshot } from './overlay';
+import { emptyRun, foldEvent, renameInRun, RunSnapshot } from './overlay';
 import { CODE_TYPE, Palette } from './palette';
 import { PanelContext, refreshProblems, renderPanel } from './panel';
 import {
@@ -65,6 +65,8 @@ export class CanvasEditor {
   private catalog = new Map<string, CatalogEntry>();
   private problems: Problem[] = [];
   private run: RunSnapshot | null = null;
+  /** Nodes renamed since the shown run started (its id -> theirs now): its later events follow. */
+  private runRenames = new Map<string, string>();
   private readonly history = new History();
   private edgeDefs = new Map<string, EdgeDef>();
   private readonly palette: Palette;
@@ -222,6 +224,7 @@ export class CanvasEditor {
     } catch {
       return false;
     }
+    this.followRenames(diffs);
     this.history.clear();
     this.afterChange(true);
     return true;
@@ -247,12 +250,36 @@ export class CanvasEditor {
     this.host.run?.(this.debug.runOptions(ids));
   }
 
+  /**
+   * The shown run's record of a node renamed on the canvas moves with it (until the next
+   * run): its status and output stay on the node the user renamed.
+   */
+  private followRenames(diffs: Diff[]): void {
+    for (const d of diffs) {
+      if (d.op !== 'rename_node' || !this.run) continue;
+      renameInRun(this.run, d.id, d.new_id);
+      for (const [old, now] of this.runRenames) if (now === d.id) this.runRenames.set(old, d.new_id);
+      if (!this.runRenames.has(d.id)) this.runRenames.set(d.id, d.new_id);
+    }
+  }
+
+  /** An event of the shown run, under the ids its nodes have on the canvas now. */
+  private renamed(ev: RunEvent): RunEvent {
+    if (!this.runRenames.size || !ev.node) return ev;
+    const [top, ...rest] = ev.node.split('/');
+    const now = this.runRenames.get(top);
+    return now === undefined ? ev : { ...ev, node: [now, ...rest].join('/') };
+  }
+
   /** Fold one live run event into the overlay. */
   runEvent(ev: RunEvent): void {
     if (ev.type === 'run_started') this.debug.forgetRuns(); // the run selector lists it next time
     // An event of another run starts a fresh overlay.
-    if (!this.run || (ev.run_id && this.run.id && ev.run_id !== this.run.id)) this.run = emptyRun(ev.run_id ?? null);
-    if (foldEvent(this.run, ev)) {
+    if (!this.run || (ev.run_id && this.run.id && ev.run_id !== this.run.id)) {
+      this.run = emptyRun(ev.run_id ?? null);
+      this.runRenames.clear();
+    }
+    if (foldEvent(this.run, this.renamed(ev))) {
       this.decorate();
       this.schedulePanel();
     }
@@ -260,14 +287,17 @@ export class CanvasEditor {
 
   /** Replay a whole run (e.g. a view opened after the run). */
   setRun(events: RunEvent[]): void {
+    const same = !!this.run?.id && events[0]?.run_id === this.run.id;
+    if (!same) this.runRenames.clear();
     this.run = events.length ? emptyRun(events[0].run_id ?? null) : null;
-    for (const ev of events) if (this.run) foldEvent(this.run, ev);
+    for (const ev of events) if (this.run) foldEvent(this.run, this.renamed(ev));
     this.decorate();
     this.schedulePanel();
   }
 
   clearRun(): void {
     this.run = null;
+    this.runRenames.clear();
     this.decorate();
     this.schedulePanel();
   }
@@ -386,6 +416,7 @@ export class CanvasEditor {
       return false;
     }
     this.history.push({ label, redo: batch, undo });
+    this.followRenames(batch);
     for (const d of batch) {
       if (d.op === 'rename_node') this.debug.rename(d.id, d.new_id);
       else if (d.op === 'remove_node') this.debug.rename(d.id, null);
@@ -400,6 +431,7 @@ export class CanvasEditor {
     const step = this.history.takeUndo();
     if (!step) return;
     applyAll(this.doc, step.undo);
+    this.followRenames(step.undo);
     this.send(step.undo);
     this.afterChange(true);
     this.toast(`Undid: ${step.label}`, 'info');
@@ -409,6 +441,7 @@ export class CanvasEditor {
     const step = this.history.takeRedo();
     if (!step) return;
     applyAll(this.doc, step.redo);
+    this.followRenames(step.redo);
     this.send(step.redo);
     this.afterChange(true);
     this.toast(`Redid: ${step.label}`, 'info');

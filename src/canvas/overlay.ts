@@ -61,6 +61,24 @@ export function emptyRun(id: string | null = null): RunSnapshot {
   return { id, status: 'pending', lastSeq: 0, nodes: {}, warnings: [], interrupts: [] };
 }
 
+/**
+ * A node renamed after (or during) a run keeps what the run did: its state, output and
+ * warnings move to the new id (a subgraph's inner nodes with it), so the canvas does not
+ * call the node it just ran "not reached".
+ */
+export function renameInRun(run: RunSnapshot, from: string, to: string): void {
+  const moved = (id: string): string =>
+    id === from ? to : id.startsWith(`${from}/`) ? to + id.slice(from.length) : id;
+  const nodes: Record<string, NodeRun> = {};
+  for (const [id, n] of Object.entries(run.nodes)) nodes[moved(id)] = n;
+  run.nodes = nodes;
+  for (const w of run.warnings) if (w.node) w.node = moved(w.node);
+  for (const q of run.interrupts) {
+    if (q.node) q.node = moved(q.node);
+    if (q.breakpoint) q.breakpoint = { before: q.breakpoint.before.map(moved), after: q.breakpoint.after.map(moved) };
+  }
+}
+
 /** How a node or run state reads to a person ("interrupted" waits on someone). */
 export function stateLabel(status: string): string {
   if (status === 'interrupted') return 'waiting for input';

@@ -262,6 +262,41 @@ def test_preview_of_a_node_renamed_since_the_save_looks_it_up_in_the_edited_docu
     expect(preview).not_to_contain_text("has no node")
 
 
+def _label(page: Any, node: str) -> dict[str, Any]:
+    return page.evaluate(  # type: ignore[no-any-return]
+        "([sel, id]) => { const n = document.querySelector(sel).orcheoCanvas.cy.getElementById(id);"
+        " return {label: n.data('label'), unreached: n.hasClass('run-unreached'),"
+        " ran: n.hasClass('run-succeeded')}; }",
+        [DOC, node],
+    )
+
+
+def test_a_node_renamed_after_a_run_keeps_what_the_run_did(page: Any, lab: Lab) -> None:
+    """The run's record was keyed by the old id: the node just renamed read 'not reached'
+    (on the canvas and in the status line) and its form lost the run's output."""
+    spec.save(spec.document_from_data(_document("dbg_keep")), lab.root / "dbg_keep.orcheo.json")
+    _open(page, lab, "dbg_keep")
+    _run_from_toolbar(page, "failed")  # boom fails as written; shout ran
+    panel = _click_node(page, "shout")
+    panel.locator('.oc-run-status[data-run-status="succeeded"]').wait_for()
+    ident = panel.locator(".oc-node-id")
+    ident.fill("yell")
+    ident.press("Enter")
+    page.wait_for_selector(f'{DOC} .oc-outline li[data-node-id="yell"]', state="attached")
+    shown = _label(page, "yell")
+    assert "not reached" not in shown["label"] and not shown["unreached"] and shown["ran"], shown
+    assert "not reached" not in page.locator(f"{DOC} .oc-status").inner_text()
+    panel = _click_node(page, "yell")
+    panel.locator('.oc-run-status[data-run-status="succeeded"]').wait_for()
+    expect(panel.locator(".oc-node-output")).to_contain_text("Hello Ada!")
+    # Undo the rename: the record goes back with the name.
+    page.locator(f"{DOC} .oc-graph").click(position={"x": 5, "y": 5})
+    page.keyboard.press("Control+z")
+    page.wait_for_selector(f'{DOC} .oc-outline li[data-node-id="shout"]', state="attached")
+    shown = _label(page, "shout")
+    assert not shown["unreached"] and shown["ran"], shown
+
+
 def test_pin_badge_appears_after_pinning_and_survives_reload(page: Any, lab: Lab) -> None:
     path, _ = _stored_and_ran(lab, "dbg_pin")
     _open(page, lab, "dbg_pin")

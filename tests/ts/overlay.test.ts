@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { statusLine } from '../../src/canvas/graph';
-import { emptyRun, foldEvent, RunSnapshot } from '../../src/canvas/overlay';
+import { emptyRun, foldEvent, renameInRun, RunSnapshot } from '../../src/canvas/overlay';
 import { RunEvent } from '../../src/canvas/types';
 
 function fold(events: Omit<RunEvent, 'seq'>[]): RunSnapshot {
@@ -41,5 +41,23 @@ describe('a fork from a step', () => {
     const run = fold([{ type: 'run_started', at: '2026-12-06T16:00:00Z', data: { inputs: {} } }]);
     expect(run.forkedFrom).toBeUndefined();
     expect(run.nodes).toEqual({});
+  });
+});
+
+describe('a node renamed after the run', () => {
+  it('keeps its status, output and warnings under its new id', () => {
+    const run = fold([
+      { type: 'run_started', at: '2026-12-06T16:00:00Z', data: { inputs: {} } },
+      { type: 'node_started', node: 'a', at: '2026-12-06T16:00:00Z', data: {} },
+      { type: 'template_unresolved', node: 'a', at: '2026-12-06T16:00:00Z', data: { templates: ['{{ x }}'] } },
+      { type: 'node_finished', node: 'a', at: '2026-12-06T16:00:00Z', data: { output: 1, duration_ms: 1 } },
+      { type: 'node_finished', node: 'a/inner', at: '2026-12-06T16:00:00Z', data: { output: 2, duration_ms: 1 } },
+      { type: 'run_finished', at: '2026-12-06T16:00:01Z', data: {} }
+    ]);
+    renameInRun(run, 'a', 'b');
+    expect(Object.keys(run.nodes).sort()).toEqual(['b', 'b/inner']);
+    expect(run.nodes.b.output).toBe(1);
+    expect(run.warnings[0].node).toBe('b');
+    expect(statusLine(run, true, ['b'])).not.toContain('not reached');
   });
 });
