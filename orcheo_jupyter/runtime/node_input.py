@@ -199,6 +199,11 @@ def template_preview(
     return reply
 
 
+def no_input_preview(value: Any, reason: str) -> dict[str, Any]:
+    """The preview's answer when no run reached the node: nothing resolved, and why."""
+    return {"value": jsonable(value), "unresolved": [], "state_source": {}, "no_input": reason}
+
+
 def graph_node(document: Any, node_id: str) -> Any:
     """The node ``node_id`` of a frozen-ir ``document`` (None: a script's, or none)."""
     ir = getattr(getattr(document, "graph", None), "ir", None)

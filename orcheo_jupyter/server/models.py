@@ -682,5 +682,10 @@ class TemplatePreview(_Model):
         description="Where a field the node renders itself has no value to show: why (the "
         "node would fail, or it depends on the run). One per item of a list value.",
     )
+    no_input: str | None = Field(
+        None,
+        description="Why nothing was resolved: no run (or not the named run) reached the "
+        "node yet. The value comes back as sent.",
+    )
     state_source: dict[str, Any]
     state: dict[str, Any] | None = None

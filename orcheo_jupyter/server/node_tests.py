@@ -85,17 +85,25 @@ class TemplatePreviewHandler(WorkflowBase):
         "Nothing runs and nothing is stored.",
         body=TemplatePreviewRequest,
         responses={200: TemplatePreview},
-        errors=(409,),
+        errors=(404,),
     )
     async def post(self, workflow_id: str, node: str, *, body: TemplatePreviewRequest) -> None:
-        from ..runtime.node_input import graph_node, template_preview
+        from ..runtime.node_input import graph_node, no_input_preview, template_preview
 
         executor = await self.executor()
         wid = (await executor.store.get_workflow(workflow_id)).id
         doc = await self._document(executor, wid, body.document)
         if body.state is None:  # the input is looked up by node: a missing one is a 404
             self._check_node(doc, node)
-        state, source = await _state_for(executor, wid, node, body.run_id, body.state)
+        try:
+            state, source = await _state_for(executor, wid, node, body.run_id, body.state)
+        except ApiError as exc:
+            if exc.code != "no_input":
+                raise
+            # No run reached the node yet: a state the form shows, not a failed request
+            # (the canvas asks as each form opens; a 409 there read as a bug).
+            self.reply(200, no_input_preview(body.value, exc.message))
+            return
         preview = template_preview(
             body.value,
             state,

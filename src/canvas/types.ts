@@ -172,6 +172,8 @@ export interface TemplatePreview {
   unresolved: string[];
   /** Why a field the node renders itself shows no value (one per item of a list value). */
   notes?: string | (string | null)[] | null;
+  /** Why nothing was resolved: no run reached the node yet (a state, not an error). */
+  no_input?: string | null;
   state_source?: StateSource;
   state?: JSONObject | null;
 }

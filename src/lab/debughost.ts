@@ -72,14 +72,18 @@ export function labDebugHost(
       const body: Record<string, unknown> = { value, include_state: includeState, document: { ...doc, id: wid } };
       if (runId) body.run_id = runId;
       if (field !== null) body.field = field;
+      let res: TemplatePreview;
       try {
-        return await api.request<TemplatePreview>(node(doc, id, 'preview'), {
+        res = await api.request<TemplatePreview>(node(doc, id, 'preview'), {
           method: 'POST',
           body: JSON.stringify(body)
         });
       } catch (err) {
         throw asDebugError(err);
       }
+      // No run reached the node yet: said where the preview goes, as the kernel says it.
+      if (res.no_input) throw new DebugError(res.no_input, 'no_input');
+      return res;
     }
   };
 }

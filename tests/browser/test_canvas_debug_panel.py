@@ -297,6 +297,29 @@ def test_a_node_renamed_after_a_run_keeps_what_the_run_did(page: Any, lab: Lab) 
     assert not shown["unreached"] and shown["ran"], shown
 
 
+def test_a_normal_session_logs_no_errors_in_the_browser_console(page: Any, lab: Lab) -> None:
+    """A new user opens a workflow, clicks its nodes, runs it and opens the forms again:
+    the browser's console showed a 409 for every form opened before the first run (the
+    preview asked for an input no run had made) and a 404; they read as bugs."""
+    spec.save(spec.document_from_data(_document("dbg_clean")), lab.root / "dbg_clean.orcheo.json")
+    logged: list[str] = []
+    page.on("console", lambda m: m.type == "error" and logged.append(f"console: {m.text}"))
+    page.on("response", lambda r: r.status >= 400 and logged.append(f"{r.status} {r.url}"))
+    page.on("requestfailed", lambda r: logged.append(f"failed {r.url} {r.failure}"))
+    _open(page, lab, "dbg_clean")
+    for node in ("greet", "shout", "boom"):
+        _click_node(page, node)
+    panel = _click_node(page, "shout")
+    expect(panel.locator(".oc-template-preview")).to_have_attribute("data-state", "error")
+    _run_from_toolbar(page, "failed")  # boom fails as written: a run's failure is no console error
+    for node in ("greet", "shout", "boom"):
+        _click_node(page, node)
+    panel = _click_node(page, "shout")
+    expect(panel.locator(".oc-template-preview")).to_have_attribute("data-state", "resolved")
+    page.wait_for_timeout(500)  # late answers of the last form
+    assert logged == [], "\n".join(logged)
+
+
 def test_pin_badge_appears_after_pinning_and_survives_reload(page: Any, lab: Lab) -> None:
     path, _ = _stored_and_ran(lab, "dbg_pin")
     _open(page, lab, "dbg_pin")
