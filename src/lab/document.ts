@@ -180,7 +180,11 @@ export class CanvasPanel extends Widget {
       ),
       continueRun: id => void this.continueRun(id),
       codeField: this.editorServices ? labCodeField(this.editorServices) : undefined,
-      triggerStatus: labTriggerStatus(this.api, () => workflowIdFor(this.editor?.document ?? doc, this.context.path))
+      triggerStatus: labTriggerStatus(
+        this.api,
+        () => workflowIdFor(this.editor?.document ?? doc, this.context.path),
+        id => this.isStored(id)
+      )
     };
     // The tab was activated before its file had loaded (File › New, the launcher), or a reload
     // replaces a canvas the user was in: the keyboard goes to the new canvas.

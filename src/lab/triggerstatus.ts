@@ -41,12 +41,22 @@ function rowsOf(api: OrcheoApi, info: TriggersDetail, item: TriggerItem): Trigge
   return [{ label: 'Starts', value: 'by hand: Run, the API or a magic' }];
 }
 
-/** The canvas host's ``triggerStatus`` for the workflow ``workflowId()`` names. */
-export function labTriggerStatus(api: OrcheoApi, workflowId: () => string): (nodeId: string) => Promise<TriggerStatus> {
+/**
+ * The canvas host's ``triggerStatus`` for the workflow ``workflowId()`` names. ``stored``
+ * says whether a workflow is stored (undefined: not known): one known never stored is
+ * told so without a request the browser's console would show as a 404.
+ */
+export function labTriggerStatus(
+  api: OrcheoApi,
+  workflowId: () => string,
+  stored: (id: string) => Promise<boolean | undefined> = () => Promise.resolve(undefined)
+): (nodeId: string) => Promise<TriggerStatus> {
   return async nodeId => {
+    const id = workflowId();
+    if ((await stored(id)) === false) return { rows: [], note: NOT_STORED };
     let info: TriggersDetail;
     try {
-      info = await api.triggers(workflowId());
+      info = await api.triggers(id);
     } catch (err) {
       if (err instanceof ApiError && err.status === 404) return { rows: [], note: NOT_STORED };
       throw err;

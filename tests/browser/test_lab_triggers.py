@@ -37,11 +37,17 @@ def test_a_webhook_trigger_shows_its_address_once_run_stores_it(page: Any, lab: 
     doc = wf.to_document()
     doc.canvas.positions = {"hook": Position(x=0, y=0), "echo": Position(x=0, y=140)}
     spec.save(doc, lab.root / "hooked.orcheo.json")
+    logged: list[str] = []
+    page.on("console", lambda m: m.type == "error" and logged.append(f"console: {m.text}"))
+    page.on("response", lambda r: r.status >= 400 and logged.append(f"{r.status} {r.url}"))
     page.goto(lab.page_url("lab/tree/hooked.orcheo.json"))
     page.wait_for_selector(f'{DOC}[data-node-count="2"]', timeout=60_000)
 
     status = _select(page, "hook")
     expect(status).to_contain_text("Not live yet: Run stores the workflow on the server")
+    # Said without asking the server about a workflow it does not have (a 404 in the console).
+    page.wait_for_timeout(300)
+    assert logged == [], "\n".join(logged)
 
     page.click(f'{DOC} .oc-button[data-action="run"]')
     page.locator(".jp-Dialog .jp-mod-accept").click()  # the inputs it uses: none given
