@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
 from typing import Any
 
 from .lab import Lab
@@ -329,3 +331,17 @@ def test_notebook_canvas_answers_the_question_a_run_waits_on(page: Any, lab: Lab
     output = page.locator(f"{CANVAS} .oc-panel .oc-node-output")
     output.wait_for()
     assert '"shipped": {' in output.inner_text() and '"qty": 3' in output.inner_text()
+
+
+def test_the_quickstart_opens_unmodified(page: Any, lab: Lab) -> None:
+    """Opening notebooks/quickstart.ipynb marked its tab modified before the user typed
+    anything: it stored a bare language_info, which the kernel rewrote on connecting (and
+    closing the tab asked to save changes nobody made)."""
+    shipped = Path(__file__).resolve().parents[2] / "notebooks" / "quickstart.ipynb"
+    shutil.copy(shipped, lab.root / "quickstart.ipynb")
+    page.goto(lab.page_url("lab/tree/quickstart.ipynb"))
+    page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=60_000)
+    wait_kernel_idle(page)
+    page.wait_for_timeout(1000)  # the kernel's info is applied as it connects
+    tab = page.locator(".lm-TabBar-tab", has_text="quickstart.ipynb")
+    assert "jp-mod-dirty" not in (tab.get_attribute("class") or "")
