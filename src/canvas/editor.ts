@@ -798,6 +798,7 @@ export class CanvasEditor {
         this.readOnly,
         this.doc.graph.format === 'frozen-ir' ? irNodes(this.doc).map(n => n.id) : (this.doc.graph.index?.nodes ?? [])
       );
+    this.statusEl.title = this.statusEl.textContent ?? ''; // the whole line where it is shortened
     if (this.run) this.root.setAttribute('data-run-status', this.run.status);
     else this.root.removeAttribute('data-run-status');
     if (this.run?.warnings.length) this.root.setAttribute('data-run-warnings', String(this.run.warnings.length));

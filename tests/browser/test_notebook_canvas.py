@@ -345,3 +345,18 @@ def test_the_quickstart_opens_unmodified(page: Any, lab: Lab) -> None:
     page.wait_for_timeout(1000)  # the kernel's info is applied as it connects
     tab = page.locator(".lm-TabBar-tab", has_text="quickstart.ipynb")
     assert "jp-mod-dirty" not in (tab.get_attribute("class") or "")
+
+
+def test_the_first_run_does_not_move_the_canvas(page: Any, lab: Lab) -> None:
+    """The run's status line appeared on the first run and pushed the canvas down a line
+    (the graph jumped under the pointer)."""
+    open_notebook(page, lab, "canvas_jump.ipynb", CELLS[:1])
+    run_cell(page, 0)
+    page.wait_for_selector(f'{CANVAS}[data-node-count="1"]', timeout=60_000)
+    graph = page.locator(f"{CANVAS} .oc-graph")
+    before = (page.locator(CANVAS).bounding_box(), graph.bounding_box())
+    page.click(f'{CANVAS} .oc-button[data-action="run"]')
+    page.wait_for_selector(f'{CANVAS}[data-run-status="succeeded"]', timeout=60_000)
+    assert "succeeded" in page.locator(f"{CANVAS} .oc-status").inner_text()
+    after = (page.locator(CANVAS).bounding_box(), graph.bounding_box())
+    assert after == before
