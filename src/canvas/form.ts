@@ -282,7 +282,7 @@ function mapInput(schema: Schema, value: JSONValue | undefined, ctx: FormContext
     entries.forEach((entry, i) => {
       const key = h('input', { type: 'text', class: 'oc-map-key', placeholder: 'name' });
       key.value = entry[0];
-      const val = h('input', { type: 'text', class: 'oc-map-value', placeholder: 'value or {{ template }}' });
+      const val = h('input', { type: 'text', class: 'oc-map-value', placeholder: 'value or {{ x }}' });
       val.value = typeof entry[1] === 'string' ? (typedString ? entry[1] : showLoose(entry[1])) : showLoose(entry[1]);
       key.disabled = val.disabled = ctx.readOnly;
       key.addEventListener('change', () => {

@@ -254,3 +254,40 @@ def test_lab_shortcuts_work_while_the_canvas_has_the_keyboard(page: Any, lab: La
     _click(page, "b")
     page.keyboard.press("Delete")
     page.wait_for_selector(f'{DOC}[data-node-count="1"]')
+
+
+_CUT_PLACEHOLDERS = """panel => {
+  const ctx = document.createElement('canvas').getContext('2d');
+  const cut = [];
+  for (const input of panel.querySelectorAll('input[placeholder], textarea[placeholder]')) {
+    if (!input.placeholder || input.offsetParent === null) continue;
+    const css = getComputedStyle(input);
+    ctx.font = `${css.fontStyle} ${css.fontWeight} ${css.fontSize} ${css.fontFamily}`;
+    const room = input.clientWidth - parseFloat(css.paddingLeft) - parseFloat(css.paddingRight);
+    const text = ctx.measureText(input.placeholder).width;
+    if (text > room + 0.5) cut.push(`${input.placeholder} (${Math.round(text)} > ${room} px)`);
+  }
+  return cut;
+}"""
+
+
+def test_the_variables_placeholders_are_shown_whole(page: Any, lab: Lab) -> None:
+    """A new variable's value field read 'value or {{ templa' : its hint was cut off."""
+    wf = (
+        Workflow("hints")
+        .add_node("setv", "SetVariableNode", variables={})
+        .add_edge("START", "setv")
+        .add_edge("setv", "END")
+    )
+    doc = wf.to_document()
+    doc.canvas.positions = {"setv": Position(x=0, y=0)}
+    spec.save(doc, lab.root / "hints.orcheo.json")
+    page.goto(lab.page_url("lab/tree/hints.orcheo.json"))
+    page.wait_for_selector(f'{DOC}[data-node-count="1"]', timeout=60_000)
+    _click(page, "setv")
+    panel = page.locator(f'{DOC} .oc-node-panel[data-node-id="setv"]')
+    panel.locator('.oc-field[data-field="variables"] button', has_text="Add entry").click()
+    value = panel.locator('.oc-field[data-field="variables"] .oc-map-value').first
+    expect(value).to_be_visible()
+    assert value.get_attribute("placeholder")
+    assert panel.evaluate(_CUT_PLACEHOLDERS) == []
