@@ -17,6 +17,8 @@ export interface NodeInfo {
 export class NodeTooltip {
   private timer = 0;
   private shown: string | null = null;
+  /** A connection is being drawn: the nodes it passes over show no tooltip. */
+  private drawing = false;
 
   constructor(
     private readonly cy: cytoscape.Core,
@@ -25,7 +27,7 @@ export class NodeTooltip {
   ) {
     cy.on('mouseover', 'node', e => {
       const id = (e.target as cytoscape.NodeSingular).id();
-      if (id === HANDLE) return;
+      if (id === HANDLE || this.drawing) return;
       window.clearTimeout(this.timer);
       this.timer = window.setTimeout(() => this.show(id), 350);
     });
@@ -36,6 +38,16 @@ export class NodeTooltip {
     cy.on('grab tapstart viewport remove', () => {
       window.clearTimeout(this.timer);
       this.hide();
+    });
+    // While the user draws a connection, a tooltip beside the node under the pointer
+    // covered the node the edge starts from (and the edge itself).
+    cy.on('ehstart', () => {
+      this.drawing = true;
+      window.clearTimeout(this.timer);
+      this.hide();
+    });
+    cy.on('ehstop', () => {
+      this.drawing = false;
     });
   }
 

@@ -291,3 +291,52 @@ def test_the_variables_placeholders_are_shown_whole(page: Any, lab: Lab) -> None
     expect(value).to_be_visible()
     assert value.get_attribute("placeholder")
     assert panel.evaluate(_CUT_PLACEHOLDERS) == []
+
+
+def _box(page: Any, node: str) -> dict[str, float]:
+    return page.evaluate(  # type: ignore[no-any-return]
+        "([sel, id]) => { const c = document.querySelector(sel).orcheoCanvas;"
+        " const b = c.cy.getElementById(id).renderedBoundingBox({includeLabels: false});"
+        " const r = c.cy.container().getBoundingClientRect();"
+        " return {x1: r.left + b.x1, y1: r.top + b.y1, x2: r.left + b.x2, y2: r.top + b.y2}; }",
+        [DOC, node],
+    )
+
+
+def test_no_tooltip_covers_the_node_an_edge_is_drawn_from(page: Any, lab: Lab) -> None:
+    """Drawing a connection, the pointer rests on nodes on its way: their tooltips opened
+    over the node the user was drawing from (and the edge being drawn)."""
+    _open_two_nodes(page, lab, "drawtip")
+    page.click(f'{DOC} .oc-button[data-action="fit"]')
+    src = node_point(page, "b", DOC)
+    for attempt in range(5):  # hover the node until its handle shows
+        page.mouse.move(src["x"] - 30 + attempt * 7, src["y"] - 8, steps=6)
+        try:
+            page.wait_for_function(
+                "sel => document.querySelector(sel).orcheoCanvas"
+                ".nodeClientPosition('__oc_handle__')",
+                arg=DOC,
+                timeout=2_000,
+            )
+            break
+        except Exception:
+            page.mouse.move(10, 10)
+    handle = node_point(page, "__oc_handle__", DOC)
+    page.mouse.move(handle["x"], handle["y"], steps=3)
+    page.mouse.down()
+    tip = page.locator(f"{DOC} .oc-tooltip")
+    for node in ("b", "a"):  # back over the source, then on to the target, resting on each
+        p = node_point(page, node, DOC)
+        page.mouse.move(p["x"], p["y"] + 5, steps=8)
+        page.wait_for_timeout(800)  # longer than a tooltip's delay
+        if tip.is_visible():
+            t, s = tip.bounding_box(), _box(page, "b")
+            apart = (
+                t["x"] >= s["x2"]
+                or t["x"] + t["width"] <= s["x1"]
+                or t["y"] >= s["y2"]
+                or t["y"] + t["height"] <= s["y1"]
+            )
+            assert apart, (node, t, s)
+    page.mouse.up()
+    page.wait_for_selector(f'{DOC}[data-edge-count="4"]')  # b -> a was drawn
