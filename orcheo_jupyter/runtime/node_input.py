@@ -172,9 +172,12 @@ def template_preview(
     """
     run_config = state.get("config") or {}
     unresolved: list[str] = []
-    many = isinstance(field, list) and isinstance(value, list) and len(field) == len(value)
-    items: list[Any] = value if many else [value]
-    fields: list[str | None] = field if many else [field if isinstance(field, str) else None]  # type: ignore[assignment]
+    items: list[Any]
+    fields: list[str | None]
+    if isinstance(field, list) and isinstance(value, list) and len(field) == len(value):
+        items, fields, many = value, field, True
+    else:
+        items, fields, many = [value], [field if isinstance(field, str) else None], False
     notes: list[str | None] = []
     resolved: list[Any] = []
     for item, name in zip(items, fields, strict=True):
@@ -186,14 +189,13 @@ def template_preview(
         out, note = _preview_deferred(node, model, name, item, state, run_config, unresolved)
         resolved.append(out)
         notes.append(note)
-    single = not many
     reply: dict[str, Any] = {
-        "value": jsonable(resolved[0] if single else resolved),
+        "value": jsonable(resolved if many else resolved[0]),
         "unresolved": unresolved,
         "state_source": source,
     }
     if any(n is not None for n in notes):
-        reply["notes"] = notes[0] if single else notes
+        reply["notes"] = notes if many else notes[0]
     if include_state:
         reply["state"] = state
     return reply

@@ -164,3 +164,18 @@ def test_a_jinja_field_is_previewed_by_its_nodes_own_rule() -> None:
     )
     assert body["value"] is None
     assert body["notes"] == "no preview: body is resolved by the node itself while it runs"
+
+
+def test_sql_text_with_a_template_is_previewed_as_the_refusal_it_is() -> None:
+    """SQL is sent as written (deferred): '{{ x }}' in it is no lookup that failed, the
+    node refuses it; the preview says that rather than "not in the state"."""
+    from orcheo_jupyter.spec.models import BuiltinNode
+
+    config = {"query": "select 1", "database": "x.db"}
+    sql = BuiltinNode(kind="builtin", id="q", type="SQLiteNode", config=config)
+    state = {"inputs": {"x": 1}}
+    reply = template_preview(
+        "select {{ inputs.x }}", state, {}, include_state=False, node=sql, field="query"
+    )
+    assert reply["value"] is None and reply["unresolved"] == []
+    assert reply["notes"].startswith("the node would fail: SQL text may not contain {{templates}}")

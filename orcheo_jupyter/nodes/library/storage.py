@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from ..base import BaseNode, NodeContext, NodeError
+from ..base import BaseNode, NodeContext, NodeError, NotPreviewable
 from ..registry import register
 from ..support.inline_nodes import render
 from ..support.plain_values import jsonable, missing_extra, under_data_dir
@@ -62,6 +62,17 @@ class SqlStatement(BaseModel):
 class _SqlNode(BaseNode):
     # SQL text is stored as written: the runtime never renders templates into it.
     deferred_fields = frozenset({"query", "statements"})
+
+    @classmethod
+    def preview_deferred(
+        cls, field: str, config: Mapping[str, Any], state: Mapping[str, Any]
+    ) -> tuple[Any, list[str]]:
+        if isinstance(config.get(field), str):
+            try:
+                _no_templates(config[field])
+            except ValueError as exc:
+                raise NodeError(None, str(exc)) from None
+        raise NotPreviewable(f"{field} is sent as written; the values come from parameters")
 
     query: str | None = Field(
         None, title="SQL", description="One statement.", json_schema_extra={"format": "textarea"}
