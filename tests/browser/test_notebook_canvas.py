@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import platform
 import shutil
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from .lab import Lab
 from .ui import (
@@ -338,6 +342,11 @@ def test_the_quickstart_opens_unmodified(page: Any, lab: Lab) -> None:
     anything: it stored a bare language_info, which the kernel rewrote on connecting (and
     closing the tab asked to save changes nobody made)."""
     shipped = Path(__file__).resolve().parents[2] / "notebooks" / "quickstart.ipynb"
+    recorded = json.loads(shipped.read_text())["metadata"]["language_info"]["version"]
+    if recorded != platform.python_version():
+        # The kernel writes its own Python version into language_info: then the tab is
+        # marked modified whatever the notebook stores. Not this test's subject.
+        pytest.skip(f"the notebooks record Python {recorded}; this kernel runs another")
     shutil.copy(shipped, lab.root / "quickstart.ipynb")
     page.goto(lab.page_url("lab/tree/quickstart.ipynb"))
     page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=60_000)
