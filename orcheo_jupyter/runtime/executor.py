@@ -642,6 +642,11 @@ class Executor:
         await self.checkpointer.aput(
             target, checkpoint, snap.metadata, checkpoint["channel_versions"]
         )
+        flush = getattr(self.checkpointer, "flush", None)
+        if flush is not None:
+            # Committed before the fork starts: a runner process reads it from the
+            # database, and a write still queued here made it start with no input.
+            await flush(new_id)
 
     async def test_node(
         self,
