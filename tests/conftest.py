@@ -117,3 +117,35 @@ def code_doc(body: str, *, node_id: str = "c", name: str = "code", **node: Any) 
             },
         },
     }
+
+
+#: A two-node LangGraph script with a reducer: bump adds one, double doubles.
+COUNTER_SCRIPT = """\
+import operator
+from typing import Annotated
+from typing_extensions import TypedDict
+from langgraph.graph import StateGraph, START, END
+
+
+class State(TypedDict):
+    count: int
+    log: Annotated[list, operator.add]
+
+
+def bump(state: State) -> dict:
+    return {"count": state["count"] + 1, "log": ["bump"]}
+
+
+def double(state: State) -> dict:
+    return {"count": state["count"] * 2, "log": ["double"]}
+
+
+def orcheo_workflow():
+    graph = StateGraph(State)
+    graph.add_node("bump", bump)
+    graph.add_node("double", double)
+    graph.add_edge(START, "bump")
+    graph.add_edge("bump", "double")
+    graph.add_edge("double", END)
+    return graph
+"""

@@ -11,7 +11,7 @@ from orcheo_jupyter import Workflow, spec
 from orcheo_jupyter.spec.models import Position
 
 from .lab import Lab
-from .ui import connect, node_point
+from .ui import connect, hover_handle, node_point
 
 DOC = ".jp-OrcheoDocument [data-orcheo-canvas]"
 
@@ -307,21 +307,7 @@ def test_no_tooltip_covers_the_node_an_edge_is_drawn_from(page: Any, lab: Lab) -
     """Drawing a connection, the pointer rests on nodes on its way: their tooltips opened
     over the node the user was drawing from (and the edge being drawn)."""
     _open_two_nodes(page, lab, "drawtip")
-    page.click(f'{DOC} .oc-button[data-action="fit"]')
-    src = node_point(page, "b", DOC)
-    for attempt in range(5):  # hover the node until its handle shows
-        page.mouse.move(src["x"] - 30 + attempt * 7, src["y"] - 8, steps=6)
-        try:
-            page.wait_for_function(
-                "sel => document.querySelector(sel).orcheoCanvas"
-                ".nodeClientPosition('__oc_handle__')",
-                arg=DOC,
-                timeout=2_000,
-            )
-            break
-        except Exception:
-            page.mouse.move(10, 10)
-    handle = node_point(page, "__oc_handle__", DOC)
+    handle = hover_handle(page, "b", DOC)
     page.mouse.move(handle["x"], handle["y"], steps=3)
     page.mouse.down()
     tip = page.locator(f"{DOC} .oc-tooltip")

@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 
 from orcheo_jupyter import Workflow, spec
 from orcheo_jupyter.spec.models import Position
+from tests.conftest import COUNTER_SCRIPT
 
 from .lab import Lab
 from .ui import connect, counts
@@ -183,40 +184,9 @@ def test_langgraph_script_is_shown_read_only(page: Any, lab: Lab) -> None:
     assert path.read_text() == before
 
 
-COUNTER = """\
-import operator
-from typing import Annotated
-from typing_extensions import TypedDict
-from langgraph.graph import StateGraph, START, END
-
-
-class State(TypedDict):
-    count: int
-    log: Annotated[list, operator.add]
-
-
-def bump(state: State) -> dict:
-    return {"count": state["count"] + 1, "log": ["bump"]}
-
-
-def double(state: State) -> dict:
-    return {"count": state["count"] * 2, "log": ["double"]}
-
-
-def orcheo_workflow():
-    graph = StateGraph(State)
-    graph.add_node("bump", bump)
-    graph.add_node("double", double)
-    graph.add_edge(START, "bump")
-    graph.add_edge("bump", "double")
-    graph.add_edge("double", END)
-    return graph
-"""
-
-
 def test_a_script_node_is_tested_alone_from_its_panel(page: Any, lab: Lab) -> None:
     # Upstream Orcheo's workflows are mostly scripts: their nodes get "Test node" too.
-    graph = {"format": "langgraph-script", "source": COUNTER}
+    graph = {"format": "langgraph-script", "source": COUNTER_SCRIPT}
     lab.api("POST", "orcheo/api/workflows", {"id": "counter", "name": "counter", "graph": graph})
     run = lab.api("POST", "orcheo/api/workflows/counter/execute", {"inputs": {"count": 3}})
     deadline = time.monotonic() + 60

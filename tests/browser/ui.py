@@ -70,8 +70,8 @@ def node_point(page: Any, node_id: str, scope: str = CANVAS) -> dict[str, float]
     return point  # type: ignore[no-any-return]
 
 
-def connect(page: Any, source: str, target: str, scope: str = CANVAS) -> None:
-    """Drag from the handle under ``source`` onto ``target`` (after zooming to fit)."""
+def hover_handle(page: Any, source: str, scope: str = CANVAS) -> dict[str, float]:
+    """Zoom to fit, hover ``source`` until its connection handle shows; the handle's point."""
     page.click(f'{scope} .oc-button[data-action="fit"]')
     page.wait_for_timeout(100)
     src = node_point(page, source, scope)
@@ -89,7 +89,12 @@ def connect(page: Any, source: str, target: str, scope: str = CANVAS) -> None:
             page.mouse.move(10, 10)
     else:
         raise AssertionError(f"no connection handle appeared on {source!r}")
-    handle = node_point(page, "__oc_handle__", scope)
+    return node_point(page, "__oc_handle__", scope)
+
+
+def connect(page: Any, source: str, target: str, scope: str = CANVAS) -> None:
+    """Drag from the handle under ``source`` onto ``target`` (after zooming to fit)."""
+    handle = hover_handle(page, source, scope)
     page.mouse.move(handle["x"], handle["y"], steps=3)
     page.mouse.down()
     dst = node_point(page, target, scope)

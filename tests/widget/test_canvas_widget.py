@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from orcheo_jupyter import Canvas, Workflow, spec
+from tests.conftest import COUNTER_SCRIPT
 
 
 def _wf() -> Workflow:
@@ -275,39 +276,8 @@ def test_test_node_runs_it_alone_in_the_kernel_on_a_chosen_run(sent: Sent) -> No
     assert bad["ok"] is False and bad["error"] == "node: expected a node id"
 
 
-SCRIPT = """\
-import operator
-from typing import Annotated
-from typing_extensions import TypedDict
-from langgraph.graph import StateGraph, START, END
-
-
-class State(TypedDict):
-    count: int
-    log: Annotated[list, operator.add]
-
-
-def bump(state: State) -> dict:
-    return {"count": state["count"] + 1, "log": ["bump"]}
-
-
-def double(state: State) -> dict:
-    return {"count": state["count"] * 2, "log": ["double"]}
-
-
-def orcheo_workflow():
-    graph = StateGraph(State)
-    graph.add_node("bump", bump)
-    graph.add_node("double", double)
-    graph.add_edge(START, "bump")
-    graph.add_edge("bump", "double")
-    graph.add_edge("double", END)
-    return graph
-"""
-
-
 def test_a_script_node_is_tested_in_the_kernel(sent: Sent) -> None:
-    wf = Workflow.from_script(SCRIPT, "counter")
+    wf = Workflow.from_script(COUNTER_SCRIPT, "counter")
     canvas = Canvas(wf)
     run = wf.run({"count": 3})
     assert run.status == "succeeded", run.error
