@@ -352,14 +352,16 @@ def poll_dedupe_webhook() -> dict[str, Any]:
                 "setup",
                 "SQLiteNode",
                 database="{{inputs.database}}",
-                query="CREATE TABLE IF NOT EXISTS seen (id TEXT PRIMARY KEY, "
-                "notified INTEGER NOT NULL DEFAULT 0)",
+                # batch: NULL until the id is posted, then the number of the post that sent it.
+                query="CREATE TABLE IF NOT EXISTS seen (id TEXT PRIMARY KEY, batch INTEGER)",
                 fetch="none",
             ),
             _node(
                 "remember",
                 "ForEachNode",
                 items="{{fetch.json}}",
+                # One at a time, so new ids are stored (and later posted) in the list's order.
+                max_concurrency=1,
                 body={
                     "type": "SQLiteNode",
                     "config": {
@@ -374,7 +376,19 @@ def poll_dedupe_webhook() -> dict[str, Any]:
                 "claim",
                 "SQLiteNode",
                 database="{{inputs.database}}",
-                query="UPDATE seen SET notified = 1 WHERE notified = 0 RETURNING id",
+                # One transaction: number the unposted ids as a new batch, then read that
+                # batch in stored order (RETURNING would give them in no set order);
+                # changes() is 0 when nothing was new, so an old batch is never re-read.
+                statements=[
+                    {
+                        "query": "UPDATE seen SET batch = "
+                        "(SELECT coalesce(max(batch), 0) + 1 FROM seen) WHERE batch IS NULL"
+                    },
+                    {
+                        "query": "SELECT id FROM seen WHERE changes() > 0 AND "
+                        "batch = (SELECT max(batch) FROM seen) ORDER BY rowid"
+                    },
+                ],
             ),
             _node(
                 "any_new",

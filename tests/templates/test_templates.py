@@ -214,17 +214,20 @@ async def test_sql_report(env: tuple[Executor, Path]) -> None:
 @pytest.mark.asyncio
 async def test_poll_dedupe_webhook(env: tuple[Executor, Path]) -> None:
     executor, _ = env
-    items = [{"id": "a"}, {"id": "b"}]
+    # New ids are posted in the list's order (not sorted, not in the order parallel
+    # inserts happened to commit).
+    items = [{"id": i} for i in ("k", "c", "x", "a", "q", "b", "m", "e")]
     with (
         PagesServer({"/items": ("application/json", json.dumps(items))}) as source,
         FaultServer() as hook,
     ):
         inputs = {"source_url": source.url("/items"), "webhook_url": hook.base + "/echo"}
         first = results(await _run(executor, "poll-dedupe-webhook", inputs))
-        assert json.loads(first["notify"]["json"]["body"]) == {"new": [{"id": "a"}, {"id": "b"}]}
-        source.pages["/items"] = ("application/json", json.dumps([*items, {"id": "c"}]))
+        assert json.loads(first["notify"]["json"]["body"]) == {"new": items}
+        more = [{"id": "z"}, {"id": "d"}]
+        source.pages["/items"] = ("application/json", json.dumps([*more[:1], *items, *more[1:]]))
         second = results(await _run(executor, "poll-dedupe-webhook", inputs))
-        assert json.loads(second["notify"]["json"]["body"]) == {"new": [{"id": "c"}]}
+        assert json.loads(second["notify"]["json"]["body"]) == {"new": more}
         third = results(await _run(executor, "poll-dedupe-webhook", inputs))
         assert "notify" not in third and third["nothing_new"] == {}
         assert [r["method"] for r in hook.requests] == ["POST", "POST"]
