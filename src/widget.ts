@@ -105,19 +105,25 @@ function render({ model, el, catalog }: { model: CanvasModel; el: HTMLElement; c
   // The kernel holds the document as edited (diffs arrive in order before a request).
   const debug: DebugHost = {
     runs: () => ask<RunChoice[]>('runs', {}, 'the list of runs'),
-    testNode: (_doc: WorkflowDocument, node: string, runId: string | null) =>
-      ask<NodeTestResult>('test', { node, run_id: runId }, 'the node test', deadlineMs(model, 'node_test_timeout')),
+    testNode: (_doc: WorkflowDocument, node: string, runId: string | null, runNode?: string) =>
+      ask<NodeTestResult>(
+        'test',
+        { node, run_id: runId, run_node: runNode ?? null },
+        'the node test',
+        deadlineMs(model, 'node_test_timeout')
+      ),
     preview: (
       _doc: WorkflowDocument,
       node: string,
       value: JSONValue,
       runId: string | null,
       includeState: boolean,
-      field: string | (string | null)[] | null = null
+      field: string | (string | null)[] | null = null,
+      runNode?: string
     ) =>
       ask<TemplatePreview>(
         'preview',
-        { node, value, run_id: runId, include_state: includeState, field },
+        { node, value, run_id: runId, include_state: includeState, field, run_node: runNode ?? null },
         'the template preview'
       )
   };

@@ -609,12 +609,22 @@ class VersionDiff(_Model):
     layout_changed: bool = Field(description="Only positions/viewport/comments differ.")
 
 
+def _run_node_field() -> Any:
+    return Field(
+        None,
+        min_length=1,
+        description="The node's id in that run, when it was renamed since (the canvas sends "
+        "the id the run knew): its input is looked up under this id. Default: the node's id.",
+    )
+
+
 class NodeTestRequest(RequestBody):
     model_config = ConfigDict(
         json_schema_extra={"examples": [{"run_id": "0f3c..."}, {"state": {}}]}
     )
 
     run_id: str | None = Field(None, description="Test on the state the node received in this run.")
+    run_node: str | None = _run_node_field()
     state: dict[str, Any] | None = Field(None, description="Test on this state instead.")
     document: WorkflowDocument | None = Field(
         None,
@@ -653,6 +663,7 @@ class TemplatePreviewRequest(RequestBody):
 
     value: Any = Field(description="A config value (any JSON) holding {{templates}}.")
     run_id: str | None = Field(None, description="Resolve against the node's input in this run.")
+    run_node: str | None = _run_node_field()
     state: dict[str, Any] | None = Field(None, description="Resolve against this state instead.")
     document: WorkflowDocument | None = Field(
         None,

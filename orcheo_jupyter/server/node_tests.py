@@ -46,7 +46,9 @@ class NodeTestHandler(WorkflowBase):
             check_testable(doc, node)  # a node that does not exist is a 404, whatever the runs
         except NodeTestError as exc:
             raise ApiError(404, "not_found", str(exc)) from None
-        state, source = await _state_for(executor, wid, node, body.run_id, body.state)
+        state, source = await _state_for(
+            executor, wid, body.run_node or node, body.run_id, body.state
+        )
         # A caller's ``traceparent``: the test's spans continue the caller's trace.
         try:
             with tracing.continued(self.request.headers):
@@ -96,7 +98,9 @@ class TemplatePreviewHandler(WorkflowBase):
         if body.state is None:  # the input is looked up by node: a missing one is a 404
             self._check_node(doc, node)
         try:
-            state, source = await _state_for(executor, wid, node, body.run_id, body.state)
+            state, source = await _state_for(
+                executor, wid, body.run_node or node, body.run_id, body.state
+            )
         except ApiError as exc:
             if exc.code != "no_input":
                 raise

@@ -53,12 +53,16 @@ class WidgetDebug:
         run_id = args.get("run_id")
         if run_id is not None and not isinstance(run_id, str):
             raise DebugRequestError("bad_request", "run_id: expected a run id or null")
+        # The node's id in that run, when renamed since: its input is looked up under it.
+        run_node = args.get("run_node")
+        if run_node is not None and (not isinstance(run_node, str) or not run_node):
+            raise DebugRequestError("bad_request", "run_node: expected a node id or null")
         if op == "test":
-            return await self.test(node, run_id)
+            return await self.test(node, run_id, run_node)
         if op == "preview":
             field = args.get("field")
             return await self.preview(
-                node, args.get("value"), run_id, bool(args.get("include_state")), field
+                node, args.get("value"), run_id, bool(args.get("include_state")), field, run_node
             )
         raise DebugRequestError("bad_request", f"op: unknown request {op!r}")
 
@@ -117,13 +121,15 @@ class WidgetDebug:
             raise DebugRequestError("not_found", f"no run {run_id!r}") from None
         return found.state, found.state_source()
 
-    async def test(self, node: str, run_id: str | None) -> dict[str, Any]:
+    async def test(
+        self, node: str, run_id: str | None, run_node: str | None = None
+    ) -> dict[str, Any]:
         from .. import local
         from ..runtime.single_node import NodeTestError
         from ..spec import DocumentError
 
         doc = self.workflow.document.model_copy(deep=True)
-        state, source = await self._state(node, run_id)
+        state, source = await self._state(run_node or node, run_id)
         executor = await local.executor()
         try:
             tested = await executor.test_node(doc, node, state, workflow_id=doc.id)
@@ -135,9 +141,15 @@ class WidgetDebug:
         return {**tested.as_dict(), "state_source": source}
 
     async def preview(
-        self, node: str, value: Any, run_id: str | None, include_state: bool, field: Any = None
+        self,
+        node: str,
+        value: Any,
+        run_id: str | None,
+        include_state: bool,
+        field: Any = None,
+        run_node: str | None = None,
     ) -> dict[str, Any]:
-        state, source = await self._state(node, run_id)
+        state, source = await self._state(run_node or node, run_id)
         return template_preview(
             value,
             state,

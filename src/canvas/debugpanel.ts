@@ -8,12 +8,15 @@ import { clone } from './doc';
 import { BreakWhen, DebugSession, refusal, TestOutcome } from './debug';
 import { h } from './form';
 import { iconElement } from './icons';
+import { inputTarget, RunSnapshot } from './overlay';
 import { TemplatePreviews } from './preview';
 import { insertTemplate, stateTree } from './statetree';
 import { DebugHost, Diff, JSONValue, RunChoice, WorkflowDocument } from './types';
 
 export interface DebugPanelContext {
   doc: WorkflowDocument;
+  /** The run the canvas shows (a node renamed since is looked up there under its old id). */
+  run: RunSnapshot | null;
   readOnly: boolean;
   session: DebugSession;
   /** Null where nothing can be tested (the host offers no debug loop). */
@@ -245,7 +248,10 @@ function treeSection(
   const load = (): void => {
     body.replaceChildren(h('div', { class: 'oc-muted' }, 'Loading…'));
     ctx.session
-      .state(id, () => host.preview(clone(ctx.doc), id, null, ctx.session.runId, true))
+      .state(id, () => {
+        const at = inputTarget(ctx.run, id, ctx.session.runId);
+        return host.preview(clone(ctx.doc), id, null, at.runId, true, null, at.runNode);
+      })
       .then(
         res => {
           const src = res.state_source?.run_id ? `Run ${res.state_source.run_id.slice(0, 8)}.` : '';
@@ -295,8 +301,9 @@ export function debugSection(
       test.setAttribute('aria-disabled', 'true');
       result.dataset.testStatus = 'running';
       result.replaceChildren(h('div', { class: 'oc-muted' }, 'Testing…'));
+      const at = inputTarget(ctx.run, id, ctx.session.runId);
       host
-        .testNode(clone(ctx.doc), id, ctx.session.runId)
+        .testNode(clone(ctx.doc), id, at.runId, at.runNode)
         .then(
           r => ctx.session.record(id, { kind: 'result', result: r }),
           err => ctx.session.record(id, { kind: 'refused', ...refusal(err) })

@@ -55,6 +55,8 @@ export interface RunSnapshot {
   interrupts: PendingInterrupt[];
   /** A fork from a step: the run it was forked from. */
   forkedFrom?: string;
+  /** Nodes renamed since the run: current id → the id the run knew (where its input is). */
+  formerIds?: Record<string, string>;
 }
 
 export function emptyRun(id: string | null = null): RunSnapshot {
@@ -69,6 +71,13 @@ export function emptyRun(id: string | null = null): RunSnapshot {
 export function renameInRun(run: RunSnapshot, from: string, to: string): void {
   const moved = (id: string): string =>
     id === from ? to : id.startsWith(`${from}/`) ? to + id.slice(from.length) : id;
+  const former: Record<string, string> = {};
+  for (const [id, was] of Object.entries(run.formerIds ?? {})) former[moved(id)] = was;
+  // Only a node the run knew has an input in it to look up; renamed back, it needs none.
+  const was = run.formerIds?.[from] ?? (from in run.nodes ? from : undefined);
+  if (was !== undefined && was !== to) former[to] = was;
+  else delete former[to];
+  run.formerIds = former;
   const nodes: Record<string, NodeRun> = {};
   for (const [id, n] of Object.entries(run.nodes)) nodes[moved(id)] = n;
   run.nodes = nodes;
@@ -77,6 +86,21 @@ export function renameInRun(run: RunSnapshot, from: string, to: string): void {
     if (q.node) q.node = moved(q.node);
     if (q.breakpoint) q.breakpoint = { before: q.breakpoint.before.map(moved), after: q.breakpoint.after.map(moved) };
   }
+}
+
+/**
+ * Where a node's input is looked up for a test or a preview: with no run chosen, or the
+ * run the canvas shows chosen, a node renamed since that run is looked up there under
+ * the id it had then (the canvas shows that run's output for it); otherwise as chosen.
+ */
+export function inputTarget(
+  run: RunSnapshot | null,
+  node: string,
+  chosen: string | null
+): { runId: string | null; runNode?: string } {
+  const was = run?.formerIds?.[node];
+  if (was !== undefined && run?.id && (chosen === null || chosen === run.id)) return { runId: run.id, runNode: was };
+  return { runId: chosen };
 }
 
 /** How a node or run state reads to a person ("interrupted" waits on someone). */

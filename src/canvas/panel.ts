@@ -11,7 +11,16 @@ import { configForm, FieldErrors, FormContext, h, remarkInvalid } from './form';
 import { iconElement } from './icons';
 import { TemplatePreviews } from './preview';
 import { EdgeDef } from './elements';
-import { NodeRun, PendingInterrupt, RunSnapshot, formatDuration, pausedAt, runStatusText, stateLabel } from './overlay';
+import {
+  NodeRun,
+  PendingInterrupt,
+  RunSnapshot,
+  formatDuration,
+  inputTarget,
+  pausedAt,
+  runStatusText,
+  stateLabel
+} from './overlay';
 import { schemaForm } from './inputs';
 import { routingEditor } from './routing';
 import {
@@ -443,7 +452,10 @@ function nodePanel(id: string, ctx: PanelContext): HTMLElement {
     host && node.kind !== 'subgraph'
       ? new TemplatePreviews(
           form,
-          (v, field) => host.preview(clone(ctx.doc), id, v, ctx.debug.runId, false, field),
+          (v, field) => {
+            const at = inputTarget(ctx.run, id, ctx.debug.runId);
+            return host.preview(clone(ctx.doc), id, v, at.runId, false, field, at.runNode);
+          },
           index => (ctx.debug.lastField = index >= 0 ? { node: id, index } : null)
         )
       : null;
@@ -473,6 +485,7 @@ function nodePanel(id: string, ctx: PanelContext): HTMLElement {
 function debugContext(ctx: PanelContext): DebugPanelContext {
   return {
     doc: ctx.doc,
+    run: ctx.run,
     readOnly: ctx.readOnly,
     session: ctx.debug,
     host: ctx.debugHost,

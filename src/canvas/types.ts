@@ -185,7 +185,8 @@ export interface TemplatePreview {
  */
 export interface DebugHost {
   runs(doc: WorkflowDocument): Promise<RunChoice[]>;
-  testNode(doc: WorkflowDocument, node: string, runId: string | null): Promise<NodeTestResult>;
+  /** ``runNode``: the node's id in that run, when renamed since (its input is looked up under it). */
+  testNode(doc: WorkflowDocument, node: string, runId: string | null, runNode?: string): Promise<NodeTestResult>;
   preview(
     doc: WorkflowDocument,
     node: string,
@@ -193,7 +194,8 @@ export interface DebugHost {
     runId: string | null,
     includeState: boolean,
     /** The config field of ``value`` (one per item of a list): a Template node's Jinja is rendered as the node does. */
-    field?: string | (string | null)[] | null
+    field?: string | (string | null)[] | null,
+    runNode?: string
   ): Promise<TemplatePreview>;
 }
 

@@ -47,11 +47,12 @@ export function labDebugHost(
       const runs = await api.executions(workflowId(doc), 20);
       return runs.map(r => ({ id: r.id, status: r.status, at: r.started_at ?? r.created_at ?? null }));
     },
-    async testNode(doc: WorkflowDocument, id: string, runId: string | null): Promise<NodeTestResult> {
+    async testNode(doc: WorkflowDocument, id: string, runId: string | null, runNode?: string): Promise<NodeTestResult> {
       const wid = workflowId(doc);
       await notStored(wid);
       const body: Record<string, unknown> = { document: { ...doc, id: wid } };
       if (runId) body.run_id = runId;
+      if (runNode) body.run_node = runNode;
       try {
         return await api.request<NodeTestResult>(node(doc, id, 'test'), { method: 'POST', body: JSON.stringify(body) });
       } catch (err) {
@@ -64,7 +65,8 @@ export function labDebugHost(
       value: JSONValue,
       runId: string | null,
       includeState: boolean,
-      field: string | (string | null)[] | null = null
+      field: string | (string | null)[] | null = null,
+      runNode?: string
     ): Promise<TemplatePreview> {
       const wid = workflowId(doc);
       await notStored(wid);
@@ -72,6 +74,7 @@ export function labDebugHost(
       const body: Record<string, unknown> = { value, include_state: includeState, document: { ...doc, id: wid } };
       if (runId) body.run_id = runId;
       if (field !== null) body.field = field;
+      if (runNode) body.run_node = runNode;
       let res: TemplatePreview;
       try {
         res = await api.request<TemplatePreview>(node(doc, id, 'preview'), {

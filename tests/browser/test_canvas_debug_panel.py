@@ -289,6 +289,15 @@ def test_a_node_renamed_after_a_run_keeps_what_the_run_did(page: Any, lab: Lab) 
     panel = _click_node(page, "yell")
     panel.locator('.oc-run-status[data-run-status="succeeded"]').wait_for()
     expect(panel.locator(".oc-node-output")).to_contain_text("Hello Ada!")
+    # Its templates and Test node read that run too (they asked for 'yell', which no
+    # run reached, while the canvas showed the run's output for it).
+    preview = panel.locator('.oc-field[data-field="variables"] .oc-template-preview')
+    expect(preview).to_have_attribute("data-state", "resolved")
+    expect(preview).to_contain_text("Hello Ada!")
+    panel.locator('[data-action="test-node"]').click()
+    expect(panel.locator('.oc-test-result[data-test-status="succeeded"]')).to_contain_text(
+        "Hello Ada!"
+    )
     # Undo the rename: the record goes back with the name.
     page.locator(f"{DOC} .oc-graph").click(position={"x": 5, "y": 5})
     page.keyboard.press("Control+z")

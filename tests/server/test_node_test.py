@@ -170,6 +170,34 @@ async def test_preview_looks_the_node_up_in_the_document_as_edited(
     kept = await api("POST", "workflows", wid, "nodes", "greet", "preview", json_body=body)
     assert kept.code == 200 and kept.body["value"] == "Ada"
 
+    # The canvas names the id the run knew (run_node): the renamed node's input is found
+    # there, and its edited config is what runs on it.
+    run_id = run.body["execution_id"]
+    edited["graph"]["ir"]["nodes"][1]["body"] = "return state['results']['greet']['text'] + '!'"
+    known = {"document": edited, "run_id": run_id, "run_node": "shout"}
+    previewed = await api(
+        "POST",
+        "workflows",
+        wid,
+        "nodes",
+        "yell",
+        "preview",
+        json_body={**known, "value": "{{ results.greet.text }}"},
+    )
+    assert previewed.code == 200 and previewed.body["value"] == "Hello Ada", previewed.body
+    assert previewed.body["state_source"]["run_id"] == run_id
+    tested = await api("POST", "workflows", wid, "nodes", "yell", "test", json_body=known)
+    assert tested.code == 200 and tested.body["output"] == "Hello Ada!", tested.body
+    assert tested.body["node"] == "yell"
+    latest = {"document": edited, "run_node": "shout"}  # no run named: the latest that reached it
+    tested = await api("POST", "workflows", wid, "nodes", "yell", "test", json_body=latest)
+    assert tested.body["output"] == "Hello Ada!" and tested.body["state_source"]["run_id"] == run_id
+    # Under a name the run never had, it says which.
+    elsewhere = {**known, "run_node": "ghost"}
+    refused = await api("POST", "workflows", wid, "nodes", "yell", "test", json_body=elsewhere)
+    assert refused.code == 409
+    assert refused.error["message"] == f"run {run_id} never reached node 'ghost'"
+
 
 async def test_preview_renders_a_template_nodes_jinja_as_the_node_does(
     api: Call, wait_run: Wait

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { statusLine } from '../../src/canvas/graph';
-import { emptyRun, foldEvent, renameInRun, RunSnapshot } from '../../src/canvas/overlay';
+import { emptyRun, foldEvent, inputTarget, renameInRun, RunSnapshot } from '../../src/canvas/overlay';
 import { RunEvent } from '../../src/canvas/types';
 
 function fold(events: Omit<RunEvent, 'seq'>[]): RunSnapshot {
@@ -59,5 +59,27 @@ describe('a node renamed after the run', () => {
     expect(run.nodes.b.output).toBe(1);
     expect(run.warnings[0].node).toBe('b');
     expect(statusLine(run, true, ['b'])).not.toContain('not reached');
+  });
+
+  it('looks its input up in that run under the id the run knew, through every rename', () => {
+    const run = fold([
+      { type: 'run_started', at: '2026-12-06T16:00:00Z', data: { inputs: {} } },
+      { type: 'node_started', node: 'a', at: '2026-12-06T16:00:00Z', data: {} },
+      { type: 'node_finished', node: 'a', at: '2026-12-06T16:00:00Z', data: { output: 1, duration_ms: 1 } },
+      { type: 'run_finished', at: '2026-12-06T16:00:01Z', data: {} }
+    ]);
+    expect(inputTarget(run, 'a', null)).toEqual({ runId: null });
+    renameInRun(run, 'a', 'b');
+    renameInRun(run, 'b', 'c');
+    expect(inputTarget(run, 'c', null)).toEqual({ runId: 'f0rked00aa', runNode: 'a' });
+    expect(inputTarget(run, 'c', 'f0rked00aa')).toEqual({ runId: 'f0rked00aa', runNode: 'a' });
+    // Another run chosen: that run's own ids apply.
+    expect(inputTarget(run, 'c', 'other0001')).toEqual({ runId: 'other0001' });
+    // A node the run never had has nothing to look up there; renamed back, no alias.
+    renameInRun(run, 'new', 'newer');
+    expect(inputTarget(run, 'newer', null)).toEqual({ runId: null });
+    renameInRun(run, 'c', 'a');
+    expect(run.formerIds).toEqual({});
+    expect(inputTarget(run, 'a', null)).toEqual({ runId: null });
   });
 });

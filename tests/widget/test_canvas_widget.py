@@ -274,6 +274,25 @@ def test_test_node_runs_it_alone_in_the_kernel_on_a_chosen_run(sent: Sent) -> No
     assert missing["ok"] is False and "never reached node 'zz'" in missing["error"]
     bad = _ask(canvas, sent, 9, "test", node="", run_id=None)
     assert bad["ok"] is False and bad["error"] == "node: expected a node id"
+    # Renamed on the canvas after the runs: the canvas names the id the run knew.
+    canvas._on_message(
+        canvas,
+        {
+            "type": "diffs",
+            "seq": 10,
+            "view": "v",
+            "diffs": [{"op": "rename_node", "id": "b", "new_id": "yell"}],
+        },
+        [],
+    )
+    renamed = _ask(canvas, sent, 11, "test", node="yell", run_id=ada, run_node="b")["result"]
+    assert renamed["node"] == "yell" and renamed["output"] == {"q": "Hello Ada?"}
+    shown = _ask(
+        canvas, sent, 12, "preview", node="yell", value="{{ a.hi }}", run_id=None, run_node="b"
+    )["result"]
+    assert shown["value"] == "Hello Bo" and shown["state_source"]["run_id"] == bo
+    wrong = _ask(canvas, sent, 13, "test", node="yell", run_id=None, run_node=5)
+    assert wrong["ok"] is False and wrong["error"] == "run_node: expected a node id or null"
 
 
 def test_a_script_node_is_tested_in_the_kernel(sent: Sent) -> None:
