@@ -80,6 +80,11 @@ export function isEditable(doc: WorkflowDocument): boolean {
   return doc.graph.format === 'frozen-ir';
 }
 
+/** The ids of the workflow's nodes: drawn ones, or the ones a script's import indexed. */
+export function nodeIds(doc: WorkflowDocument): string[] {
+  return doc.graph.format === 'frozen-ir' ? doc.graph.ir.nodes.map(n => n.id) : [...(doc.graph.index?.nodes ?? [])];
+}
+
 export function irOf(doc: WorkflowDocument): GraphIR {
   if (doc.graph.format !== 'frozen-ir') {
     throw new DiffError('this workflow is a LangGraph script: it is read-only on the canvas');

@@ -8,7 +8,7 @@
  */
 
 import cytoscape from 'cytoscape';
-import { applyAll, clone, DiffError, freshId, irOf, isEditable, normalize } from './doc';
+import { applyAll, clone, DiffError, freshId, irOf, isEditable, nodeIds, normalize } from './doc';
 import { removalDiffs } from './removal';
 import { buildElements, EdgeDef, Elements, sentinelPositions } from './elements';
 import { createCy, decorate, HANDLE, reconcile, renderAll, statusLine, updateOutline } from './graph';
@@ -245,9 +245,8 @@ export class CanvasEditor {
 
   /** Start a run through the host, pausing at the breakpoints toggled on nodes. */
   startRun(): void {
-    const ids = this.doc.graph.format === 'frozen-ir' ? this.doc.graph.ir.nodes.map(n => n.id) : [];
     this.debug.forgetRuns(true);
-    this.host.run?.(this.debug.runOptions(ids));
+    this.host.run?.(this.debug.runOptions(nodeIds(this.doc)));
   }
 
   /**
@@ -859,7 +858,8 @@ export class CanvasEditor {
       remove: (n, e) => this.remove(n, e),
       debug: this.debug,
       debugHost: this.host.debug ?? null,
-      canRun: !!this.host.run && !this.readOnly,
+      // A script is read-only as a graph but runs, with breakpoints, like a drawn one.
+      canRun: !!this.host.run && !this.forcedReadOnly,
       debugChanged: () => this.decorate(),
       redraw: () => this.schedulePanel(),
       continueRun: this.host.continueRun ?? null,

@@ -58,15 +58,26 @@ export function referencedInputs(doc: WorkflowDocument): string[] {
   return [...found];
 }
 
+/** Marks the inputs of a script that declares none: one JSON object, any keys. */
+const ANY_KEYS = 'x-orcheo-any-keys';
+
 /**
  * The schema a run's inputs form is built from: the document's ``inputs_schema``,
  * else one text field per ``inputs.*`` key the document refers to; null when the
- * workflow takes no inputs.
+ * workflow takes no inputs. A LangGraph script that declares none is asked for one
+ * JSON object: its keys are the state the script starts from, which only it knows.
  */
 export function inputsSchema(doc: WorkflowDocument): Schema | null {
   const declared = doc.inputs_schema as Schema | undefined;
   const props = declared?.properties as Record<string, Schema> | undefined;
   if (declared && props && Object.keys(props).length) return declared;
+  if (doc.graph.format !== 'frozen-ir')
+    return {
+      type: 'object',
+      title: 'Inputs (JSON object)',
+      description: 'The script declares no inputs_schema: each key starts as a key of its state, e.g. {"count": 3}.',
+      [ANY_KEYS]: true
+    };
   const keys = referencedInputs(doc);
   if (!keys.length) return null;
   const properties: Record<string, Schema> = {};
@@ -179,10 +190,13 @@ export function schemaForm(schema: Schema | null | undefined, initial: JSONObjec
   const s = schema ?? {};
   const props = s.properties as Record<string, Schema> | undefined;
   const isObject = typeOf(s) === 'object' && props && Object.keys(props).length > 0;
+  // Any keys (a script's inputs): the whole object in one field, empty meaning {}.
+  const anyKeys = s[ANY_KEYS] === true;
+  if (anyKeys) single = 'inputs';
   const required = new Set(Array.isArray(s.required) ? (s.required as string[]) : []);
   const fields: Field[] = isObject
     ? Object.entries(props!).map(([key, sub]) => field(key, sub, required.has(key), initial[key]))
-    : [field(single, s, true, initial[single])];
+    : [field(single, s, !anyKeys, anyKeys ? initial : initial[single])];
   const whole = h('div', { class: 'oc-field-error', role: 'alert', hidden: '' });
   const element = h('div', { class: 'oc-schema-form orcheo-form' }, whole, ...fields.map(f => f.row));
   const showErrors = (errors: Record<string, string>): void => {
@@ -206,7 +220,7 @@ export function schemaForm(schema: Schema | null | undefined, initial: JSONObjec
       if (got.error) errors[f.key] = got.error;
       else if (got.value !== undefined) out[f.key] = got.value;
     }
-    const value: JSONValue = isObject ? out : (out[single] ?? null);
+    const value: JSONValue = isObject ? out : (out[single] ?? (anyKeys ? {} : null));
     return { value, errors };
   };
   return { element, read, showErrors };

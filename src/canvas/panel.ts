@@ -411,9 +411,9 @@ function nodePanel(id: string, ctx: PanelContext): HTMLElement {
       h('div', { class: 'oc-muted' }, 'Node of a LangGraph script (read-only; edit it as code).')
     );
     if (nodeRun) box.append(runSection(nodeRun));
-    // A script's node is tested alone like a drawn one (on its input in a run); it has
-    // no config to pin or preview, and breakpoints are a drawn workflow's.
-    const debug = debugSection(id, { ...debugContext(ctx), readOnly: true, canRun: false }, null);
+    // A script's node is tested alone and paused at like a drawn one (on its input in a
+    // run); it has no config to pin or preview.
+    const debug = debugSection(id, { ...debugContext(ctx), readOnly: true }, null);
     if (debug) box.append(debug);
     return box;
   }

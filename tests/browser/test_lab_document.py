@@ -209,10 +209,38 @@ def test_a_script_node_is_tested_alone_from_its_panel(page: Any, lab: Lab) -> No
     # double received count 4 in the run (3, bumped): its output alone, nothing stored.
     assert json.loads(output.inner_text()) == {"count": 8, "log": ["double"]}
     assert f"on run {run['execution_id'][:8]}" in panel.locator(".oc-test-result").inner_text()
-    # Read-only: no pin, no breakpoints (a script is edited as code).
-    assert panel.locator('[data-action="pin-output"], .oc-break-toggle').count() == 0
+    # Read-only: no pin (a script is edited as code); nothing stored by the test.
+    assert panel.locator('[data-action="pin-output"]').count() == 0
     runs = lab.api("GET", "orcheo/api/executions?workflow_id=counter")["items"]
     assert [r["id"] for r in runs] == [run["execution_id"]]
+
+    # A breakpoint on the script's node, and Run: the script declares no inputs, so the
+    # form asks for its starting state as one JSON object (it ran on {} and failed).
+    panel.locator('[data-action="break-before"]').click()
+    page.wait_for_selector(f'{DOC} .oc-node-badges[data-node="double"] [data-badge="breakBefore"]')
+    page.click(f'{DOC} .oc-button[data-action="run"]')
+    dialog = page.locator(".jp-Dialog")
+    expect(dialog.locator('.oc-field[data-field="inputs"]')).to_contain_text(
+        "each key starts as a key of its state"
+    )
+    dialog.locator('[data-input="inputs"]').fill("[3]")
+    dialog.locator(".jp-mod-accept").click()
+    expect(dialog.locator('.oc-field[data-field="inputs"] .oc-field-error')).to_have_text(
+        "expected an object"
+    )
+    dialog.locator('[data-input="inputs"]').fill('{"count": 5}')
+    dialog.locator(".jp-mod-accept").click()
+    page.wait_for_selector(f'{DOC}[data-run-status="interrupted"]', timeout=60_000)
+    assert "paused before double" in page.locator(f"{DOC} .oc-status").inner_text()
+    page.locator(f"{DOC} .oc-graph").click(position={"x": 5, "y": 5})
+    page.keyboard.press("Escape")
+    page.click(f'{DOC} .oc-panel [data-action="continue-run"]')
+    page.wait_for_selector(f'{DOC}[data-run-status="succeeded"]', timeout=60_000)
+    runs = lab.api("GET", "orcheo/api/executions?workflow_id=counter")["items"]
+    assert len(runs) == 2, runs
+    done = lab.api("GET", f"orcheo/api/executions/{runs[0]['id']}")
+    assert done["inputs"] == {"count": 5} and done["status"] == "succeeded"
+    assert done["final_state"]["count"] == 12 and done["final_state"]["log"] == ["bump", "double"]
 
 
 def test_drag_from_palette_and_run_from_the_document(page: Any, lab: Lab) -> None:
