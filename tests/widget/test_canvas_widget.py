@@ -385,6 +385,27 @@ def test_run_button_pauses_at_the_breakpoints_it_carries(sent: Sent) -> None:
     assert "not interrupted" in sent.of("notice")[0]["message"]
 
 
+def test_run_button_on_a_script_takes_its_state_and_pauses_at_its_nodes(sent: Sent) -> None:
+    # What the canvas sends for a script: the JSON object its form asked for, and the
+    # breakpoints toggled on the script's nodes.
+    canvas = Canvas(Workflow.from_script(COUNTER_SCRIPT, "counter"))
+    message = {"type": "run", "inputs": {"count": 5}, "break_before": ["double"]}
+    canvas._on_message(canvas, message, [])
+    deadline = time.monotonic() + 30
+    while not any(m["event"]["type"] == "interrupted" for m in sent.of("run_event")):
+        assert time.monotonic() < deadline, "the run never paused"
+        time.sleep(0.02)
+    events = [m["event"] for m in sent.of("run_event")]
+    (paused,) = [e for e in events if e["type"] == "interrupted"]
+    assert paused["data"]["interrupts"][0]["value"]["before"] == ["double"]
+    canvas._on_message(canvas, {"type": "continue", "run_id": paused["run_id"]}, [])
+    while not any(m["event"]["type"] == "run_finished" for m in sent.of("run_event")):
+        assert time.monotonic() < deadline + 30, "the run never finished"
+        time.sleep(0.02)
+    final = [m["event"] for m in sent.of("run_event")][-1]["data"]["state"]
+    assert (final["count"], final["log"]) == (12, ["bump", "double"])
+
+
 def test_kernel_deadlines_come_from_arguments_or_the_environment(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
