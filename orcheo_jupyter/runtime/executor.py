@@ -154,6 +154,10 @@ class Executor:
 
     # --- graphs --------------------------------------------------------------
     def _build(self, doc: WorkflowDocument) -> CompiledStateGraph[Any, Any, Any, Any]:
+        # The compiled graph outlives the call and is shared by every run of this
+        # checksum: it must not hold the caller's model, which a notebook canvas edits
+        # in place (a paused run would continue with the edit, under its old checksum).
+        doc = doc.model_copy(deep=True)
         elsewhere = self.backend.build(doc)
         if elsewhere is not None:
             return elsewhere

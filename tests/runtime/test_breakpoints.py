@@ -7,6 +7,8 @@ from typing import Any
 import pytest
 
 from orcheo_jupyter.runtime.executor import Executor, RunStateError
+from orcheo_jupyter.spec.edits import apply_edits
+from orcheo_jupyter.spec.io import document_from_data
 from orcheo_jupyter.spec.problems import DocumentError
 from tests.nodes.helpers import chain_doc, code, node
 
@@ -45,6 +47,28 @@ async def test_break_before_pauses_shows_the_state_and_continues(executor: Execu
     assert done.final_state["results"]["c"] == 21  # type: ignore[index]
     statuses = [t.status for t in await executor.transitions(record.id)]
     assert statuses.count("interrupted") == 2
+
+
+async def test_a_paused_run_continues_as_stored_after_its_document_is_edited_in_place(
+    executor: Executor,
+) -> None:
+    """The notebook canvas edits its Workflow's document object in place. The graph
+    compiled for a run was built from that object, so a run paused at a breakpoint,
+    continued after a rename on the canvas, wrote its node's result under the new name
+    (and a new run of the unedited document, same checksum, got the edited graph)."""
+    doc = document_from_data(_doc())
+    record = await executor.execute(doc, {}, config={"breakpoints": {"before": ["b"]}})
+    assert record.status == "interrupted"
+    apply_edits(doc, [{"op": "rename_node", "id": "c", "new_id": "last"}])
+    apply_edits(doc, [{"op": "set_config", "id": "a", "config": {"variables": {"x": 3}}}])
+    await executor.resume(record.id, None)
+    done = await executor.wait(record.id)
+    assert done.status == "succeeded"
+    assert done.final_state["results"] == {"a": {"x": 2}, "b": 20, "c": 21}  # type: ignore[index]
+    again = await executor.execute(document_from_data(_doc()), {})
+    assert again.final_state["results"] == {"a": {"x": 2}, "b": 20, "c": 21}  # type: ignore[index]
+    edited = await executor.execute(doc, {})  # the edited document runs as edited
+    assert edited.final_state["results"] == {"a": {"x": 3}, "b": 30, "last": 31}  # type: ignore[index]
 
 
 async def test_breakpoints_must_name_nodes(executor: Executor) -> None:
