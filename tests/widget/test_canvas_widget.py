@@ -185,17 +185,22 @@ def test_secret_picker_lists_credential_names_never_values(
     assert "sk-very-secret" not in state and "ghp-also-secret" not in state
 
 
+def _events_until(sent: Sent, kind: str, seconds: float, what: str) -> list[dict[str, Any]]:
+    """The run events sent so far, once one of type ``kind`` is among them."""
+    deadline = time.monotonic() + seconds
+    while not any(m["event"]["type"] == kind for m in sent.of("run_event")):
+        assert time.monotonic() < deadline, what
+        time.sleep(0.02)
+    return [m["event"] for m in sent.of("run_event")]
+
+
 def test_run_button_runs_without_blocking_and_streams_events(sent: Sent) -> None:
     wf = _wf()
     canvas = Canvas(wf)
     started = time.monotonic()
     canvas._on_message(canvas, {"type": "run", "inputs": {"k": 1}}, [])
     assert time.monotonic() - started < 0.5  # the kernel is not held while the run goes on
-    deadline = time.monotonic() + 20
-    while not any(m["event"]["type"] == "run_finished" for m in sent.of("run_event")):
-        assert time.monotonic() < deadline, "the run's events never arrived"
-        time.sleep(0.02)
-    events = [m["event"] for m in sent.of("run_event")]
+    events = _events_until(sent, "run_finished", 20, "the run's events never arrived")
     assert events[0]["type"] == "run_started" and events[0]["data"]["inputs"] == {"k": 1}
     assert events[-1]["data"]["state"]["results"] == {"a": {"x": 1}}
 
@@ -360,27 +365,21 @@ def test_run_button_pauses_at_the_breakpoints_it_carries(sent: Sent) -> None:
     wf = _templated()
     canvas = Canvas(wf)
     canvas._on_message(canvas, {"type": "run", "inputs": {"name": "Cy"}, "break_before": ["b"]}, [])
-    deadline = time.monotonic() + 20
-    while not any(m["event"]["type"] == "interrupted" for m in sent.of("run_event")):
-        assert time.monotonic() < deadline, "the run never paused"
-        time.sleep(0.02)
-    events = [m["event"] for m in sent.of("run_event")]
+    events = _events_until(sent, "interrupted", 20, "the run never paused")
     (paused,) = [e for e in events if e["type"] == "interrupted"]
     assert paused["data"]["interrupts"][0]["value"]["before"] == ["b"]
     assert [e["node"] for e in events if e["type"] == "node_finished"] == ["a"]
     # Continue: the kernel resumes the run past the breakpoint; its events follow, once each.
     canvas._on_message(canvas, {"type": "continue", "run_id": paused["run_id"]}, [])
-    while not any(m["event"]["type"] == "run_finished" for m in sent.of("run_event")):
-        assert time.monotonic() < deadline + 20, "the run never finished"
-        time.sleep(0.02)
-    events = [m["event"] for m in sent.of("run_event")]
+    events = _events_until(sent, "run_finished", 20, "the run never finished")
     seqs = [e["seq"] for e in events]
     assert seqs == sorted(set(seqs))
     assert [e["node"] for e in events if e["type"] == "node_finished"] == ["a", "b"]
     assert events[-1]["data"]["state"]["results"]["b"] == {"loud": "Hello Cy!"}
     canvas._on_message(canvas, {"type": "continue", "run_id": paused["run_id"]}, [])
+    deadline = time.monotonic() + 20
     while not sent.of("notice"):
-        assert time.monotonic() < deadline + 40, "no notice for a run that is not paused"
+        assert time.monotonic() < deadline, "no notice for a run that is not paused"
         time.sleep(0.02)
     assert "not interrupted" in sent.of("notice")[0]["message"]
 
@@ -391,18 +390,12 @@ def test_run_button_on_a_script_takes_its_state_and_pauses_at_its_nodes(sent: Se
     canvas = Canvas(Workflow.from_script(COUNTER_SCRIPT, "counter"))
     message = {"type": "run", "inputs": {"count": 5}, "break_before": ["double"]}
     canvas._on_message(canvas, message, [])
-    deadline = time.monotonic() + 30
-    while not any(m["event"]["type"] == "interrupted" for m in sent.of("run_event")):
-        assert time.monotonic() < deadline, "the run never paused"
-        time.sleep(0.02)
-    events = [m["event"] for m in sent.of("run_event")]
+    events = _events_until(sent, "interrupted", 30, "the run never paused")
     (paused,) = [e for e in events if e["type"] == "interrupted"]
     assert paused["data"]["interrupts"][0]["value"]["before"] == ["double"]
     canvas._on_message(canvas, {"type": "continue", "run_id": paused["run_id"]}, [])
-    while not any(m["event"]["type"] == "run_finished" for m in sent.of("run_event")):
-        assert time.monotonic() < deadline + 30, "the run never finished"
-        time.sleep(0.02)
-    final = [m["event"] for m in sent.of("run_event")][-1]["data"]["state"]
+    events = _events_until(sent, "run_finished", 30, "the run never finished")
+    final = events[-1]["data"]["state"]
     assert (final["count"], final["log"]) == (12, ["bump", "double"])
 
 
