@@ -208,10 +208,14 @@ async def _deploy(
             except Conflict:  # another server deploying the bundle created it meanwhile
                 continue
             return Installed(name, record.id, record.slug, 1, "created")
+        # The record before the latest version: a deployment stores both in one
+        # transaction, so the latest read after it is at least the version it names. Read
+        # the other way round, another server's deployment of this very bundle landing in
+        # between looked like an edit on the server ("kept" the older version).
+        last = await store.get_deployment(workflow_id)
         latest = await store.get_version(workflow_id, with_document=False)
-        last = await store.get_deployment(workflow_id) or await _unrecorded(
-            store, workflow_id, checksum, latest.version
-        )
+        if last is None:
+            last = await _unrecorded(store, workflow_id, checksum, latest.version)
         deployed = None if last is None else last.version
         if last is not None and last.checksum == checksum:  # the bundle deployed last time
             outcome = "unchanged" if latest.checksum == checksum else "kept"

@@ -233,6 +233,43 @@ def test_a_version_stored_elsewhere_during_the_deployment_is_read_again_and_name
     assert _with_store(tmp_path, steps) == [("updated", 3, 1, 2), ("B", 3)]
 
 
+@pytest.mark.parametrize("between", ["get_deployment", "get_version"])
+def test_the_same_bundle_deployed_by_another_server_between_the_reads_is_unchanged(
+    tmp_path: Path, between: str
+) -> None:
+    """Another server stores this very bundle (version and record, one transaction) while
+    this one reads what is deployed: this one finds it there ("unchanged" at version 2),
+    never takes it for an edit on the server and keeps version 1 ("kept")."""
+
+    class OtherDeploysFirst:
+        def __init__(self, inner: Repository) -> None:
+            self.inner, self.pending = inner, True
+
+        def __getattr__(self, name: str) -> object:
+            read = getattr(self.inner, name)
+            if name != between or not self.pending:
+                return read
+
+            async def after_the_other(*args: object, **kwargs: object) -> object:
+                self.pending = False
+                await install(self.inner, _bundle("B"))
+                return await read(*args, **kwargs)
+
+            return after_the_other
+
+    async def steps(store: Repository) -> list[object]:
+        await install(store, _bundle("A"))
+        (done,) = await install(OtherDeploysFirst(store), _bundle("B"))  # type: ignore[arg-type]
+        versions = await store.list_versions("wf-greet")
+        return [
+            (done.outcome, done.version),
+            await _served(store),
+            sorted(v.version for v in versions),
+        ]
+
+    assert _with_store(tmp_path, steps) == [("unchanged", 2), ("B", 2), [1, 2]]
+
+
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
 @pytest.mark.parametrize("named_only", [False, True], ids=["with-id", "name-only"])
 def test_servers_deploying_one_bundle_at_once_agree_on_one_workflow(
