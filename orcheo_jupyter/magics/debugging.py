@@ -71,7 +71,7 @@ async def default_input(executor: Executor, doc: WorkflowDocument, node_id: str)
     """The node's input in the latest run that reached it."""
     runs = functools.partial(recent_runs, executor, doc.id)
     try:
-        return await input_in(executor, node_id, None, runs, workflow=repr(doc.name))
+        return await input_in(executor, node_id, None, runs, workflow=repr(doc.name), document=doc)
     except NoRunReached as exc:
         hint = "run it first, or pass --run RUN_ID or --state-var VAR"
         raise OrcheoCellError(f"{exc}: {hint}") from None

@@ -9,7 +9,9 @@ which of the two it is.
 
 Without a run named, every surface (REST, the canvas widget, ``%orcheo test``)
 takes the node's input in the newest run that reached it (``input_in``): one
-rule, so they cannot differ on which run that is.
+rule, so they cannot differ on which run that is. Before any run reached it, a
+node the workflow starts at is tested on the state a run started without inputs
+gives it (``first_input``): a new user's first node can be tried before anything ran.
 """
 
 from __future__ import annotations
@@ -19,8 +21,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from ..spec.io import loads
-from ..spec.models import ScriptGraph
+from ..spec.models import FrozenIRGraph, ScriptGraph, WorkflowDocument
+from ..spec.problems import DocumentError
+from ..spec.validate import entry_of
 from ..store.base import NotFound
+from .admission import admit_inputs
 from .events import EventType
 from .expressions import render
 from .serialize import jsonable
@@ -36,15 +41,18 @@ RECENT_RUNS = 50
 
 @dataclass(frozen=True)
 class NodeInput:
-    run_id: str
+    #: None for ``first_input``: no run, the state a run would start the node on.
+    run_id: str | None
     node_id: str
     state: dict[str, Any]
-    source: Literal["checkpoint", "events"]
+    source: Literal["checkpoint", "events", "inputs"]
     checkpoint_id: str | None = None
 
     def state_source(self) -> dict[str, Any]:
         """Where the state came from, as "test node" answers it (REST and the canvas)."""
-        source: dict[str, Any] = {"kind": self.source, "run_id": self.run_id}
+        source: dict[str, Any] = {"kind": self.source}
+        if self.run_id:
+            source["run_id"] = self.run_id
         if self.checkpoint_id:
             source["checkpoint_id"] = self.checkpoint_id
         return source
@@ -137,18 +145,53 @@ async def input_in(
     runs: Callable[[], Awaitable[Iterable[RunRecord]]],
     *,
     workflow: str = "this workflow",
+    document: WorkflowDocument | None = None,
 ) -> NodeInput:
     """The node's input in ``run_id`` or, with none named, in the newest of ``runs``
     that reached it (``runs`` is only read then; ``workflow`` names them in the error).
+    When none did, a node ``document`` starts at gets ``first_input``.
 
-    Raises ``NoRunReached`` when none did, ``NodeNotReached`` when the named run never
-    started the node, and the store's ``NotFound`` for an unknown run.
+    Raises ``NoRunReached`` when none did (and the node is not such a start),
+    ``NodeNotReached`` when the named run never started the node, and the store's
+    ``NotFound`` for an unknown run.
     """
     if run_id is None:
         run_id = newest_reaching(await runs(), node_id)
         if run_id is None:
-            raise NoRunReached(node_id, workflow)
+            first = first_input(document, node_id) if document is not None else None
+            if first is None:
+                raise NoRunReached(node_id, workflow)
+            return first
     return await node_input(executor, run_id, node_id)
+
+
+def starting_nodes(document: WorkflowDocument) -> set[str]:
+    """The nodes of a drawn workflow a run starts at: the targets of START's edges, else
+    its entrypoint (none for a script)."""
+    if not isinstance(document.graph, FrozenIRGraph):
+        return set()
+    ir = document.graph.ir
+    starts = {e.target for e in ir.edges if e.source == "__start__"}
+    if not starts:
+        entry = entry_of(ir, document.graph.entrypoint)
+        starts = {entry} if entry is not None else set()
+    return starts - {"__end__"}
+
+
+def first_input(document: WorkflowDocument, node_id: str) -> NodeInput | None:
+    """The state a node the workflow starts at receives in a run started without inputs
+    (the ``inputs_schema``'s defaults filled in, as a run admits them).
+
+    None for any other node, for a script (its nodes' state is the script's own), and
+    when a run must be given inputs (the schema requires some): a run is needed then.
+    """
+    if node_id not in starting_nodes(document):
+        return None
+    try:
+        inputs = admit_inputs(document, {})
+    except DocumentError:
+        return None
+    return NodeInput(None, node_id, jsonable(initial_state(inputs)), "inputs")
 
 
 def template_preview(

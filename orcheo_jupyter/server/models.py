@@ -651,8 +651,10 @@ class NodeTestResult(_Model):
         None, description="The test's OpenTelemetry trace id (32 hex digits), when traced."
     )
     state_source: dict[str, Any] = Field(
-        description='Where the state came from: {"kind": "given"} or {"kind": "checkpoint" | '
-        '"events", "run_id", "checkpoint_id"?}.'
+        description='Where the state came from: {"kind": "given"}, {"kind": "checkpoint" | '
+        '"events", "run_id", "checkpoint_id"?}, or {"kind": "inputs"}: no run reached a node '
+        "the workflow starts at yet, so it ran on the state a run without inputs starts it "
+        "on (the inputs_schema's defaults)."
     )
 
 

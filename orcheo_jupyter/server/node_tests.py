@@ -47,7 +47,7 @@ class NodeTestHandler(WorkflowBase):
         except NodeTestError as exc:
             raise ApiError(404, "not_found", str(exc)) from None
         state, source = await _state_for(
-            executor, wid, body.run_node or node, body.run_id, body.state
+            executor, wid, body.run_node or node, body.run_id, body.state, doc
         )
         # A caller's ``traceparent``: the test's spans continue the caller's trace.
         try:
@@ -59,16 +59,22 @@ class NodeTestHandler(WorkflowBase):
 
 
 async def _state_for(
-    executor: Any, workflow_id: str, node: str, run_id: str | None, state: Any
+    executor: Any,
+    workflow_id: str,
+    node: str,
+    run_id: str | None,
+    state: Any,
+    document: WorkflowDocument,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The given state, or the node's input in a run (default: the latest that reached it)."""
+    """The given state, or the node's input in a run (default: the latest that reached
+    it; before any did, a starting node's state in a run of ``document``)."""
     from ..runtime.node_input import NodeNotReached, NoRunReached, input_in, recent_runs
 
     if state is not None:
         return dict(state), {"kind": "given"}
     runs = functools.partial(recent_runs, executor, workflow_id)
     try:
-        found = await input_in(executor, node, run_id, runs)
+        found = await input_in(executor, node, run_id, runs, document=document)
     except NoRunReached as exc:
         raise ApiError(409, "no_input", f"{exc}: run the workflow first, or send a state") from None
     except NodeNotReached as exc:
@@ -99,7 +105,7 @@ class TemplatePreviewHandler(WorkflowBase):
             self._check_node(doc, node)
         try:
             state, source = await _state_for(
-                executor, wid, body.run_node or node, body.run_id, body.state
+                executor, wid, body.run_node or node, body.run_id, body.state, doc
             )
         except ApiError as exc:
             if exc.code != "no_input":

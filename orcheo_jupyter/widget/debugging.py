@@ -18,6 +18,7 @@ from ..runtime.node_input import (
     input_in,
     template_preview,
 )
+from ..spec.models import WorkflowDocument
 from ..workflow import Workflow
 
 #: Runs the run selector offers (newest first).
@@ -107,12 +108,14 @@ class WidgetDebug:
             for r in await self._records()
         ]
 
-    async def _state(self, node: str, run_id: str | None) -> tuple[dict[str, Any], dict[str, Any]]:
+    async def _state(
+        self, node: str, run_id: str | None, doc: WorkflowDocument
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
         from .. import local
 
         executor = await local.executor()
         try:
-            found = await input_in(executor, node, run_id, self._records)
+            found = await input_in(executor, node, run_id, self._records, document=doc)
         except NoRunReached as exc:
             raise DebugRequestError("no_input", f"{exc}: run the workflow first (▶ Run)") from None
         except NodeNotReached as exc:
@@ -129,7 +132,7 @@ class WidgetDebug:
         from ..spec import DocumentError
 
         doc = self.workflow.document.model_copy(deep=True)
-        state, source = await self._state(run_node or node, run_id)
+        state, source = await self._state(run_node or node, run_id, doc)
         executor = await local.executor()
         try:
             tested = await executor.test_node(doc, node, state, workflow_id=doc.id)
@@ -149,7 +152,7 @@ class WidgetDebug:
         field: Any = None,
         run_node: str | None = None,
     ) -> dict[str, Any]:
-        state, source = await self._state(run_node or node, run_id)
+        state, source = await self._state(run_node or node, run_id, self.workflow.document)
         return template_preview(
             value,
             state,

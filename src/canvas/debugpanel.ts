@@ -95,7 +95,9 @@ function outcomeView(id: string, outcome: TestOutcome, ctx: DebugPanelContext): 
     ? ` · on run ${source.run_id.slice(0, 8)}`
     : source?.kind === 'given'
       ? ' · on a given state'
-      : '';
+      : source?.kind === 'inputs'
+        ? ' · on the state a run starts with (no run yet)'
+        : '';
   const took = `${r.duration_ms < 1 ? r.duration_ms.toFixed(2) : Math.round(r.duration_ms)} ms`;
   if (r.error !== null) {
     return [
@@ -254,7 +256,11 @@ function treeSection(
       })
       .then(
         res => {
-          const src = res.state_source?.run_id ? `Run ${res.state_source.run_id.slice(0, 8)}.` : '';
+          const src = res.state_source?.run_id
+            ? `Run ${res.state_source.run_id.slice(0, 8)}.`
+            : res.state_source?.kind === 'inputs'
+              ? 'The state a run starts with (no run yet).'
+              : '';
           note.textContent = `${src} Click a key to insert its {{ path }} into the field you were editing.`;
           body.replaceChildren(stateTree(res.state ?? {}, pick));
         },

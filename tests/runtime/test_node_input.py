@@ -7,10 +7,12 @@ from typing import Any
 
 import pytest
 
+from orcheo_jupyter import spec
 from orcheo_jupyter.runtime.executor import Executor
 from orcheo_jupyter.runtime.node_input import (
     NodeNotReached,
     NoRunReached,
+    first_input,
     input_in,
     newest_reaching,
     recent_runs,
@@ -179,3 +181,75 @@ def test_sql_text_with_a_template_is_previewed_as_the_refusal_it_is() -> None:
     )
     assert reply["value"] is None and reply["unresolved"] == []
     assert reply["notes"].startswith("the node would fail: SQL text may not contain {{templates}}")
+
+
+_WHO = {
+    "type": "object",
+    "properties": {"who": {"type": "string", "default": "World"}},
+}
+
+
+def _branching() -> dict[str, Any]:
+    """START leads to ``greet`` and ``big`` (both start); ``after`` follows ``greet``."""
+    return chain_doc(
+        node("greet", "SetVariableNode", variables={"text": "Hello {{inputs.who}}"}),
+        node("after", "SetVariableNode", variables={"n": 1}),
+        node("big", "SetVariableNode", variables={"n": 2}),
+        edges=[
+            ("__start__", "greet"),
+            ("__start__", "big"),
+            ("greet", "after"),
+            ("after", "__end__"),
+            ("big", "__end__"),
+        ],
+        inputs_schema=_WHO,
+        name="starts",
+        id="starts",
+    )
+
+
+def test_the_nodes_a_run_starts_at_get_the_starting_state_before_any_run() -> None:
+    doc = spec.document_from_data(_branching())
+    starting = {
+        "messages": [],
+        "who": "World",
+        "inputs": {"who": "World"},
+        "results": {},
+        "config": {},
+    }
+    for start in ("greet", "big"):
+        found = first_input(doc, start)
+        assert found is not None, start
+        assert (found.state, found.state_source()) == (starting, {"kind": "inputs"})
+    assert first_input(doc, "after") is None  # only a run can say what greet gave it
+    declared = _doc()  # no edge from START: the run starts at the entrypoint
+    ir = declared["graph"]["ir"]
+    ir["edges"] = [e for e in ir["edges"] if e["source"] != "__start__"]
+    entry_only = spec.document_from_data(declared)
+    assert first_input(entry_only, "greet") is not None
+    assert first_input(entry_only, "shout") is None
+
+    required = _branching()
+    required["inputs_schema"] = {
+        "type": "object",
+        "properties": {**_WHO["properties"], "size": {"type": "integer"}},
+        "required": ["size"],
+    }
+    assert first_input(spec.document_from_data(required), "greet") is None  # must be given
+
+
+@pytest.mark.asyncio
+async def test_a_run_that_reached_a_starting_node_comes_before_the_starting_state(
+    executor: Executor,
+) -> None:
+    doc = _branching()
+    stored = functools.partial(recent_runs, executor, "starts")
+    document = spec.document_from_data(doc)
+    before = await input_in(executor, "greet", None, stored, document=document)
+    assert (before.run_id, before.state["inputs"]) == (None, {"who": "World"})
+    with pytest.raises(NoRunReached):  # a node after the start still needs a run
+        await input_in(executor, "after", None, stored, document=document)
+
+    run = await executor.execute(doc, {"who": "Ada"})
+    after = await input_in(executor, "greet", None, stored, document=document)
+    assert (after.run_id, after.state["inputs"]) == (run.id, {"who": "Ada"})

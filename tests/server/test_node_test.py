@@ -142,6 +142,40 @@ async def test_a_node_the_workflow_lacks_is_a_404_before_and_after_runs(
     assert preview.code == 404 and preview.error["message"] == expected
 
 
+async def test_the_first_node_is_tested_and_previewed_before_any_run(api: Call) -> None:
+    """A new workflow's first node runs on the state a run would start it on (the
+    inputs_schema's defaults); a node after it still needs a run; nothing is stored."""
+    doc = _doc()
+    doc["inputs_schema"] = {
+        "type": "object",
+        "properties": {"who": {"type": "string", "default": "World"}},
+    }
+    wid = (await api("POST", "workflows", json_body=doc)).body["id"]
+    before = await _counts(api, wid)
+
+    first = await api("POST", "workflows", wid, "nodes", "greet", "test", json_body={})
+    assert first.code == 200, first.body
+    assert (first.body["output"], first.body["error"]) == ({"text": "Hello World"}, None)
+    assert first.body["state_source"] == {"kind": "inputs"}
+    body = {"value": "{{inputs.who}}!", "include_state": True}
+    preview = await api("POST", "workflows", wid, "nodes", "greet", "preview", json_body=body)
+    assert (preview.body["value"], preview.body["state_source"]) == ("World!", {"kind": "inputs"})
+    assert preview.body["state"]["results"] == {} and "no_input" not in preview.body
+
+    later = await api("POST", "workflows", wid, "nodes", "shout", "test", json_body={})
+    assert later.code == 409
+    assert "no run of this workflow reached node 'shout'" in later.error["message"]
+    assert await _counts(api, wid) == before
+
+    # Inputs a run must be given: the first node needs a run (or a state) too.
+    doc["inputs_schema"]["required"] = ["size"]
+    doc["inputs_schema"]["properties"]["size"] = {"type": "integer"}
+    assert (await api("PUT", "workflows", wid, json_body=doc)).code == 200
+    needs = await api("POST", "workflows", wid, "nodes", "greet", "test", json_body={})
+    assert needs.code == 409
+    assert "no run of this workflow reached node 'greet'" in needs.error["message"]
+
+
 async def test_preview_looks_the_node_up_in_the_document_as_edited(
     api: Call, wait_run: Wait
 ) -> None:

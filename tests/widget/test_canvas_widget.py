@@ -248,6 +248,12 @@ def test_test_node_runs_it_alone_in_the_kernel_on_a_chosen_run(sent: Sent) -> No
     reply = _ask(canvas, sent, 1, "test", node="b", run_id=None)
     assert reply["ok"] is False and reply["code"] == "no_input"
     assert "no run of this workflow reached node 'b'" in reply["error"]
+    # The node the workflow starts at runs on the state a run without inputs starts with.
+    first = _ask(canvas, sent, 10, "test", node="a", run_id=None)["result"]
+    assert (first["output"], first["state_source"]) == (
+        {"hi": "Hello {{ inputs.name }}"},
+        {"kind": "inputs"},
+    )
     ada = wf.run({"name": "Ada"}).id
     bo = wf.run({"name": "Bo"}).id
     runs = _ask(canvas, sent, 2, "runs")["result"]
