@@ -27,7 +27,9 @@ class NodeTestHandler(WorkflowBase):
         summary="Run one node on the state it received in a run (or a given state)",
         description="The node runs as in a run (templates, credentials, retries, timeout, "
         "pinned output) but no run, version, event or checkpoint is stored and no other node "
-        "starts. Without run_id or state, the latest run that reached the node is used. A "
+        "starts. Without run_id or state, the latest run that reached the node is used; "
+        "before any did, a node the workflow starts at runs on the state a run without "
+        "inputs starts it on. A workflow not stored yet is tested on the document sent. A "
         "node that fails answers 200 with its error.",
         body=NodeTestRequest,
         responses={200: NodeTestResult},
@@ -38,10 +40,15 @@ class NodeTestHandler(WorkflowBase):
         from ..runtime.single_node import NodeTestError, check_testable
 
         executor = await self.executor()
-        stored = await executor.store.get_version(workflow_id, body.version)
-        assert stored.document is not None
-        wid = stored.workflow_id
-        doc = body.document or self.orcheo.documents.parsed(stored.checksum, stored.document)
+        wid: str | None = None
+        if await _unstored(executor, workflow_id, body.document, body.version):
+            assert body.document is not None
+            doc = body.document
+        else:
+            stored = await executor.store.get_version(workflow_id, body.version)
+            assert stored.document is not None
+            wid = stored.workflow_id
+            doc = body.document or self.orcheo.documents.parsed(stored.checksum, stored.document)
         try:
             check_testable(doc, node)  # a node that does not exist is a 404, whatever the runs
         except NodeTestError as exc:
@@ -58,9 +65,27 @@ class NodeTestHandler(WorkflowBase):
         self.reply(200, {**tested.as_dict(), "state_source": source})
 
 
+async def _unstored(
+    executor: Any, workflow_id: str, edited: WorkflowDocument | None, version: int | None = None
+) -> bool:
+    """A workflow no Run has stored yet (a new file in Lab) whose document the caller
+    sends: its nodes are tested on that document, under no stored workflow (so no
+    runs, and only credentials scoped to no workflow), where its starting nodes need
+    no run. Without a document (or naming a version), an unknown workflow is a 404."""
+    from ..store.base import NotFound
+
+    if edited is None or version is not None:
+        return False
+    try:
+        await executor.store.get_workflow(workflow_id)
+    except NotFound:
+        return True
+    return False
+
+
 async def _state_for(
     executor: Any,
-    workflow_id: str,
+    workflow_id: str | None,
     node: str,
     run_id: str | None,
     state: Any,
@@ -99,8 +124,13 @@ class TemplatePreviewHandler(WorkflowBase):
         from ..runtime.node_input import graph_node, no_input_preview, template_preview
 
         executor = await self.executor()
-        wid = (await executor.store.get_workflow(workflow_id)).id
-        doc = await self._document(executor, wid, body.document)
+        if await _unstored(executor, workflow_id, body.document):
+            wid: str | None = None
+            assert body.document is not None
+            doc = body.document
+        else:
+            wid = (await executor.store.get_workflow(workflow_id)).id
+            doc = await self._document(executor, wid, body.document)
         if body.state is None:  # the input is looked up by node: a missing one is a 404
             self._check_node(doc, node)
         try:

@@ -28,18 +28,18 @@ function asDebugError(err: unknown): DebugError {
 
 /**
  * ``workflowId`` gives the id the document is stored under (it may change with a
- * rename); ``stored`` says whether workflow ``id`` is stored (undefined: not known),
- * so a workflow known never to have been stored is told so without a request the
- * browser's console would show as a 404.
+ * rename); ``stored`` says whether workflow ``id`` is stored (undefined: not known).
+ * A workflow no Run has stored yet is still asked: the server tests the document
+ * sent, where the nodes it starts at need no run; for the others it says to run.
  */
 export function labDebugHost(
   api: OrcheoApi,
   workflowId: (doc: WorkflowDocument) => string,
   stored: (id: string) => Promise<boolean | undefined> = () => Promise.resolve(undefined)
 ): DebugHost {
-  const notStored = async (id: string): Promise<void> => {
-    if ((await stored(id)) === false) throw new DebugError(NOT_STORED, 'not_found');
-  };
+  // No run of a workflow never stored: "run it (Run)", not the API's "send a state".
+  const noInput = async (id: string, err: DebugError): Promise<DebugError> =>
+    err.code === 'no_input' && (await stored(id)) === false ? new DebugError(NOT_STORED, err.code) : err;
   const node = (doc: WorkflowDocument, id: string, what: string): string =>
     `workflows/${encodeURIComponent(workflowId(doc))}/nodes/${encodeURIComponent(id)}/${what}`;
   return {
@@ -49,14 +49,13 @@ export function labDebugHost(
     },
     async testNode(doc: WorkflowDocument, id: string, runId: string | null, runNode?: string): Promise<NodeTestResult> {
       const wid = workflowId(doc);
-      await notStored(wid);
       const body: Record<string, unknown> = { document: { ...doc, id: wid } };
       if (runId) body.run_id = runId;
       if (runNode) body.run_node = runNode;
       try {
         return await api.request<NodeTestResult>(node(doc, id, 'test'), { method: 'POST', body: JSON.stringify(body) });
       } catch (err) {
-        throw asDebugError(err);
+        throw await noInput(wid, asDebugError(err));
       }
     },
     async preview(
@@ -69,7 +68,6 @@ export function labDebugHost(
       runNode?: string
     ): Promise<TemplatePreview> {
       const wid = workflowId(doc);
-      await notStored(wid);
       // The document as edited: a node added or renamed since the last save is looked up in it.
       const body: Record<string, unknown> = { value, include_state: includeState, document: { ...doc, id: wid } };
       if (runId) body.run_id = runId;
@@ -85,7 +83,7 @@ export function labDebugHost(
         throw asDebugError(err);
       }
       // No run reached the node yet: said where the preview goes, as the kernel says it.
-      if (res.no_input) throw new DebugError(res.no_input, 'no_input');
+      if (res.no_input) throw await noInput(wid, new DebugError(res.no_input, 'no_input'));
       return res;
     }
   };

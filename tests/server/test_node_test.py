@@ -176,6 +176,34 @@ async def test_the_first_node_is_tested_and_previewed_before_any_run(api: Call) 
     assert "no run of this workflow reached node 'greet'" in needs.error["message"]
 
 
+async def test_a_document_no_run_stored_yet_is_tested_as_sent(api: Call) -> None:
+    """A new file in Lab: no Run stored its workflow yet. Its first node is tested and
+    previewed on the document sent; a later node needs a run; nothing gets stored."""
+    doc = {**_doc(), "id": "never-stored"}
+    body = {"document": doc}
+    first = await api("POST", "workflows", "never-stored", "nodes", "greet", "test", json_body=body)
+    assert first.code == 200, first.body
+    assert first.body["output"] == {"text": "Hello {{inputs.who}}"}  # as a run without inputs
+    assert first.body["state_source"] == {"kind": "inputs"}
+    given = {**body, "state": {"inputs": {"who": "Cy"}, "results": {}}}
+    on_state = await api(
+        "POST", "workflows", "never-stored", "nodes", "greet", "test", json_body=given
+    )
+    assert on_state.body["output"] == {"text": "Hello Cy"}
+    preview = {**body, "value": "{{inputs.who}}"}
+    shout = await api(
+        "POST", "workflows", "never-stored", "nodes", "shout", "preview", json_body=preview
+    )
+    assert shout.code == 200 and "reached node 'shout'" in shout.body["no_input"]
+    later = await api("POST", "workflows", "never-stored", "nodes", "shout", "test", json_body=body)
+    assert later.code == 409 and "reached node 'shout'" in later.error["message"]
+    # Without the document there is nothing to test: the workflow is not found.
+    none = await api("POST", "workflows", "never-stored", "nodes", "greet", "test", json_body={})
+    assert none.code == 404
+    listed = await api("GET", "workflows")
+    assert "never-stored" not in {w["id"] for w in listed.body["items"]}
+
+
 async def test_preview_looks_the_node_up_in_the_document_as_edited(
     api: Call, wait_run: Wait
 ) -> None:
