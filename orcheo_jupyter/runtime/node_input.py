@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from ..spec.io import loads
-from ..spec.models import FrozenIRGraph, ScriptGraph, WorkflowDocument
+from ..spec.models import END, START, FrozenIRGraph, ScriptGraph, WorkflowDocument
 from ..spec.problems import DocumentError
 from ..spec.validate import entry_of
 from ..store.base import NotFound
@@ -171,11 +171,11 @@ def starting_nodes(document: WorkflowDocument) -> set[str]:
     if not isinstance(document.graph, FrozenIRGraph):
         return set()
     ir = document.graph.ir
-    starts = {e.target for e in ir.edges if e.source == "__start__"}
+    starts = {e.target for e in ir.edges if e.source == START}
     if not starts:
         entry = entry_of(ir, document.graph.entrypoint)
         starts = {entry} if entry is not None else set()
-    return starts - {"__end__"}
+    return starts - {END}
 
 
 def first_input(document: WorkflowDocument, node_id: str) -> NodeInput | None:

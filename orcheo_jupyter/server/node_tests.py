@@ -7,7 +7,8 @@
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .. import tracing
 from .authz import EXECUTE, READ
@@ -18,6 +19,8 @@ from .workflows import WorkflowBase
 
 if TYPE_CHECKING:
     from ..spec.models import WorkflowDocument
+
+T = TypeVar("T")
 
 
 class NodeTestHandler(WorkflowBase):
@@ -40,12 +43,12 @@ class NodeTestHandler(WorkflowBase):
         from ..runtime.single_node import NodeTestError, check_testable
 
         executor = await self.executor()
-        wid: str | None = None
-        if await _unstored(executor, workflow_id, body.document, body.version):
+        sent = body.document if body.version is None else None  # a version must exist
+        stored = await _unless_unstored(executor.store.get_version(workflow_id, body.version), sent)
+        if stored is None:
             assert body.document is not None
-            doc = body.document
+            wid, doc = None, body.document
         else:
-            stored = await executor.store.get_version(workflow_id, body.version)
             assert stored.document is not None
             wid = stored.workflow_id
             doc = body.document or self.orcheo.documents.parsed(stored.checksum, stored.document)
@@ -65,22 +68,19 @@ class NodeTestHandler(WorkflowBase):
         self.reply(200, {**tested.as_dict(), "state_source": source})
 
 
-async def _unstored(
-    executor: Any, workflow_id: str, edited: WorkflowDocument | None, version: int | None = None
-) -> bool:
-    """A workflow no Run has stored yet (a new file in Lab) whose document the caller
-    sends: its nodes are tested on that document, under no stored workflow (so no
-    runs, and only credentials scoped to no workflow), where its starting nodes need
-    no run. Without a document (or naming a version), an unknown workflow is a 404."""
+async def _unless_unstored(lookup: Awaitable[T], sent: WorkflowDocument | None) -> T | None:
+    """``lookup``'s answer; None for a workflow no Run has stored yet (a new file in Lab)
+    whose document the caller sends: its nodes are tested on that document, under no
+    stored workflow (so no runs, and only credentials scoped to no workflow), where its
+    starting nodes need no run. Without a document, an unknown workflow is a 404."""
     from ..store.base import NotFound
 
-    if edited is None or version is not None:
-        return False
     try:
-        await executor.store.get_workflow(workflow_id)
+        return await lookup
     except NotFound:
-        return True
-    return False
+        if sent is None:
+            raise
+        return None
 
 
 async def _state_for(
@@ -124,12 +124,12 @@ class TemplatePreviewHandler(WorkflowBase):
         from ..runtime.node_input import graph_node, no_input_preview, template_preview
 
         executor = await self.executor()
-        if await _unstored(executor, workflow_id, body.document):
-            wid: str | None = None
+        stored = await _unless_unstored(executor.store.get_workflow(workflow_id), body.document)
+        if stored is None:
             assert body.document is not None
-            doc = body.document
+            wid, doc = None, body.document
         else:
-            wid = (await executor.store.get_workflow(workflow_id)).id
+            wid = stored.id
             doc = await self._document(executor, wid, body.document)
         if body.state is None:  # the input is looked up by node: a missing one is a 404
             self._check_node(doc, node)
