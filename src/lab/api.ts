@@ -203,6 +203,18 @@ export class OrcheoApi {
   }
 
   /**
+   * A new workflow made of a LangGraph script, stored as its version 1
+   * (``POST /workflows/import-python``). The server checks the script and builds its
+   * graph in a sandbox (seconds); a script it refuses is a 413 (too big) or a 422
+   * whose ``details`` name each problem (``line N: ...`` when it has a line).
+   */
+  importPython(script: string, name: string, entrypoint?: string): Promise<StoredWorkflow> {
+    const body: Record<string, string> = { script, name };
+    if (entrypoint) body.entrypoint = entrypoint;
+    return this.request('workflows/import-python', { method: 'POST', body: JSON.stringify(body) });
+  }
+
+  /**
    * Start a run of the latest version; ``comment`` is what a manual trigger may ask
    * for; ``options`` the nodes to pause before/after.
    */
