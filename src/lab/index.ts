@@ -1,7 +1,8 @@
 /**
  * The JupyterLab plugin: ``*.orcheo.json`` opens as a canvas document; a "New
- * Workflow" launcher item and palette commands; a sidebar of workflows and runs;
- * a run viewer that follows a run live.
+ * Workflow" launcher item and palette commands; "Import as Orcheo workflow" on a
+ * ``.py`` file in the file browser; a sidebar of workflows and runs; a run viewer
+ * that follows a run live.
  */
 
 import { ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
@@ -9,7 +10,7 @@ import { ICommandPalette, InputDialog, MainAreaWidget, showErrorMessage, WidgetT
 import { IEditorServices } from '@jupyterlab/codeeditor';
 import { PathExt } from '@jupyterlab/coreutils';
 import { IDocumentWidget } from '@jupyterlab/docregistry';
-import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
+import { IDefaultFileBrowser, IFileBrowserFactory } from '@jupyterlab/filebrowser';
 import { ILauncher } from '@jupyterlab/launcher';
 import { IMainMenu } from '@jupyterlab/mainmenu';
 import { LabIcon } from '@jupyterlab/ui-components';
@@ -17,6 +18,8 @@ import { OrcheoApi, WorkflowSummary } from './api';
 import { dumps } from '../canvas/canonical';
 import { blankDocument, CanvasFactory, CanvasPanel, FACTORY, FILE_TYPE, newWorkflowId } from './document';
 import { workflowFile } from './files';
+import { ScriptImporter } from './importscript';
+import { isScript } from './pyimport';
 import { NotebookDebugger } from './notebookdebug';
 import { iconNames, iconSvg, setIconRenderer } from '../canvas/icons';
 import { RunViewer } from './runviewer';
@@ -52,14 +55,23 @@ const CMD = {
   showSidebar: 'orcheo:show-sidebar',
   refresh: 'orcheo:refresh-sidebar',
   runDocument: 'orcheo:run-document',
-  versions: 'orcheo:workflow-versions'
+  versions: 'orcheo:workflow-versions',
+  importPython: 'orcheo:import-python'
 };
 
 const plugin: JupyterFrontEndPlugin<void> = {
   id: 'orcheo-jupyter:plugin',
   description: 'Workflow canvas documents, sidebar and run viewer for orcheo-jupyter.',
   autoStart: true,
-  optional: [ICommandPalette, ILauncher, ILayoutRestorer, IDefaultFileBrowser, IMainMenu, IEditorServices],
+  optional: [
+    ICommandPalette,
+    ILauncher,
+    ILayoutRestorer,
+    IDefaultFileBrowser,
+    IMainMenu,
+    IEditorServices,
+    IFileBrowserFactory
+  ],
   activate: (
     app: JupyterFrontEnd,
     palette: ICommandPalette | null,
@@ -67,7 +79,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
     restorer: ILayoutRestorer | null,
     browser: IDefaultFileBrowser | null,
     mainMenu: IMainMenu | null,
-    editorServices: IEditorServices | null
+    editorServices: IEditorServices | null,
+    browsers: IFileBrowserFactory | null
   ) => {
     const api = new OrcheoApi();
     const runs = new WidgetTracker<MainAreaWidget<RunViewer>>({ namespace: 'orcheo-runs' });
@@ -292,6 +305,39 @@ const plugin: JupyterFrontEndPlugin<void> = {
       }
     });
 
+    /** The ``.py`` files selected in the file browser in use (the one right-clicked in, else the default). */
+    const selectedScripts = (): string[] => {
+      const current = browsers?.tracker.currentWidget ?? browser;
+      if (!current) return [];
+      return [...current.selectedItems()].filter(item => item.type === 'file' && isScript(item.path)).map(i => i.path);
+    };
+    const scripts = (args: { path?: unknown }): string[] =>
+      typeof args.path === 'string' ? (isScript(args.path) ? [args.path] : []) : selectedScripts();
+    const importer = new ScriptImporter(
+      api,
+      app.serviceManager.contents,
+      path => app.commands.execute('docmanager:open', { path, factory: FACTORY }),
+      () => app.commands.notifyCommandChanged(CMD.importPython)
+    );
+    app.commands.addCommand(CMD.importPython, {
+      label: args => {
+        const label = args.isPalette ? 'Import Selected Python Script as Workflow' : 'Import as Orcheo workflow';
+        return importer.busy ? `${label} (importing…)` : label;
+      },
+      caption:
+        'Make a stored workflow of a LangGraph script and open it on the canvas ' +
+        '(written beside the script as <name>.orcheo.json)',
+      icon: args => (args.isPalette ? undefined : orcheoIcon),
+      isEnabled: args => !importer.busy && scripts(args).length > 0,
+      execute: args => importer.importScripts(scripts(args))
+    });
+    // Right-clicking a Python file in the file browser (Lab's "python" file type: *.py).
+    app.contextMenu.addItem({
+      command: CMD.importPython,
+      selector: '.jp-DirListing-item[data-file-type="python"]',
+      rank: 3
+    });
+
     if (palette) {
       const category = 'Orcheo';
       for (const command of [
@@ -301,7 +347,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
         CMD.showSidebar,
         CMD.refresh,
         CMD.runDocument,
-        CMD.versions
+        CMD.versions,
+        CMD.importPython
       ]) {
         palette.addItem({ command, category, args: { isPalette: true } });
       }
