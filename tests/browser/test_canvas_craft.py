@@ -52,7 +52,7 @@ def _three(lab: Lab, name: str) -> Path:
 
 
 def _open(page: Any, lab: Lab, name: str, count: int) -> None:
-    page.goto(lab.page_url(f"lab/tree/{name}.orcheo.json"))
+    lab.open(page, f"{name}.orcheo.json")
     page.wait_for_selector(f'{DOC}[data-node-count="{count}"]', timeout=60_000)
 
 

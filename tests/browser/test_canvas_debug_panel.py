@@ -95,7 +95,7 @@ def _stored_and_ran(lab: Lab, wid: str, name: str = "Ada") -> tuple[Path, str]:
 
 
 def _open(page: Any, lab: Lab, wid: str) -> None:
-    page.goto(lab.page_url(f"lab/tree/{wid}.orcheo.json"))
+    lab.open(page, f"{wid}.orcheo.json")
     page.wait_for_selector(f'{DOC}[data-node-count="3"]', timeout=60_000)
 
 
@@ -170,6 +170,7 @@ def test_test_node_shows_output_or_error_and_stores_nothing(page: Any, lab: Lab)
     assert len(_runs(lab, "dbg_test")) == runs
 
 
+@pytest.mark.fresh_page
 def test_a_workflow_never_run_tests_its_first_node_and_says_to_run_for_the_rest(
     page: Any, lab: Lab
 ) -> None:
@@ -323,6 +324,7 @@ def test_a_node_renamed_after_a_run_keeps_what_the_run_did(page: Any, lab: Lab) 
     assert not shown["unreached"] and shown["ran"], shown
 
 
+@pytest.mark.fresh_page
 def test_a_normal_session_logs_no_errors_in_the_browser_console(page: Any, lab: Lab) -> None:
     """A new user opens a workflow, clicks its nodes, runs it and opens the forms again:
     the browser's console showed a 409 for every form opened before the first run (the
@@ -346,6 +348,7 @@ def test_a_normal_session_logs_no_errors_in_the_browser_console(page: Any, lab: 
     assert logged == [], "\n".join(logged)
 
 
+@pytest.mark.fresh_page  # reloads the page it opened the file in
 def test_pin_badge_appears_after_pinning_and_survives_reload(page: Any, lab: Lab) -> None:
     path, _ = _stored_and_ran(lab, "dbg_pin")
     _open(page, lab, "dbg_pin")

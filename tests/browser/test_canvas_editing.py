@@ -28,7 +28,7 @@ def _open_two_nodes(page: Any, lab: Lab, name: str) -> None:
     doc = wf.to_document()
     doc.canvas.positions = {"a": Position(x=0, y=0), "b": Position(x=260, y=0)}
     spec.save(doc, lab.root / f"{name}.orcheo.json")
-    page.goto(lab.page_url(f"lab/tree/{name}.orcheo.json"))
+    lab.open(page, f"{name}.orcheo.json")
     page.wait_for_selector(f'{DOC}[data-node-count="2"]', timeout=60_000)
 
 
@@ -97,7 +97,7 @@ def test_invalid_config_is_flagged_on_the_node_in_problems_and_at_the_field(
         },
     }
     (lab.root / "badconfig.orcheo.json").write_text(spec.dumps(spec.document_from_data(doc)))
-    page.goto(lab.page_url("lab/tree/badconfig.orcheo.json"))
+    lab.open(page, "badconfig.orcheo.json")
     # On open: the node is badged and Problems lists both fields (no run needed).
     page.wait_for_selector(
         f'{DOC} .oc-outline li[data-node-id="t"][data-problem="error"]',
@@ -164,7 +164,7 @@ def test_a_fixed_field_loses_its_error_while_the_user_types_on_in_the_form(
         },
     }
     (lab.root / "fillin.orcheo.json").write_text(spec.dumps(spec.document_from_data(doc)))
-    page.goto(lab.page_url("lab/tree/fillin.orcheo.json"))
+    lab.open(page, "fillin.orcheo.json")
     page.wait_for_selector(f'{DOC}[data-problem-count="1"]', timeout=60_000)
     _click(page, "t")
     panel = page.locator(f'{DOC} .oc-node-panel[data-node-id="t"]')
@@ -282,7 +282,7 @@ def test_the_variables_placeholders_are_shown_whole(page: Any, lab: Lab) -> None
     doc = wf.to_document()
     doc.canvas.positions = {"setv": Position(x=0, y=0)}
     spec.save(doc, lab.root / "hints.orcheo.json")
-    page.goto(lab.page_url("lab/tree/hints.orcheo.json"))
+    lab.open(page, "hints.orcheo.json")
     page.wait_for_selector(f'{DOC}[data-node-count="1"]', timeout=60_000)
     _click(page, "setv")
     panel = page.locator(f'{DOC} .oc-node-panel[data-node-id="setv"]')

@@ -118,7 +118,7 @@ def test_lab_document_code_editor_is_labs_own(page: Any, lab: Lab) -> None:
     }
     path = lab.root / "labcode.orcheo.json"
     path.write_text(json.dumps(doc))
-    page.goto(lab.page_url("lab/tree/labcode.orcheo.json"))
+    lab.open(page, "labcode.orcheo.json")
     scope = f".jp-OrcheoDocument {CANVAS}"
     page.wait_for_selector(f'{scope}[data-node-count="1"]', timeout=60_000)
     _select(page, "calc", scope)

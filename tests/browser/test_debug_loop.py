@@ -313,7 +313,7 @@ def test_versions_from_the_canvas_tab_restore_into_the_open_file(page: Any, lab:
     path = lab.root / "canvased.orcheo.json"
     path.write_text(json.dumps(v2, indent=2, sort_keys=True) + "\n")
 
-    page.goto(lab.page_url("lab/tree/canvased.orcheo.json"))
+    lab.open(page, "canvased.orcheo.json")
     page.wait_for_selector(".jp-OrcheoDocument [data-orcheo-canvas]", timeout=60_000)
     page.click(
         '.jp-OrcheoDocumentWidget .jp-Toolbar .jp-ToolbarButtonComponent:has-text("Versions")'

@@ -66,9 +66,10 @@ def theme(request: pytest.FixtureRequest, page: Any, lab: Lab) -> Iterator[str]:
         _switch_theme(page, "JupyterLab Light", light=True)
 
 
+@pytest.mark.fresh_page
 def test_new_user_builds_runs_answers_and_reads_an_output(page: Any, lab: Lab, theme: str) -> None:
     # A new workflow from the launcher, opened on the canvas.
-    page.goto(lab.page_url("lab"))
+    lab.open(page)
     dark = "false" if theme.endswith("Dark") else "true"
     page.wait_for_function(f"document.body.dataset.jpThemeLight === '{dark}'", timeout=60_000)
     page.click('.jp-LauncherCard[title*="Create a workflow document"]', timeout=60_000)

@@ -67,7 +67,7 @@ def _open_stored(page: Any, lab: Lab, wid: str, *names: str) -> None:
     """A file holding version 1 of a stored workflow, open on the canvas."""
     spec.save(spec.document_from_data(_doc(wid, *names)), lab.root / f"{wid}.orcheo.json")
     lab.api("PUT", f"orcheo/api/workflows/{wid}?create=true", _doc(wid, *names))
-    page.goto(lab.page_url(f"lab/tree/{wid}.orcheo.json"))
+    lab.open(page, f"{wid}.orcheo.json")
     page.wait_for_selector(f'{DOC}[data-node-count="{len(names)}"]', timeout=60_000)
     # The canvas found that the file holds version 1.
     page.wait_for_selector('.jp-OrcheoDocument[data-base-version="1"]')
@@ -170,7 +170,7 @@ def test_two_tabs_of_a_new_file_the_second_run_asks(page: Any, lab: Lab) -> None
     """Neither tab's document was ever stored: the second Run must not add to the first's."""
     wid = "new-in-two-tabs"
     spec.save(spec.document_from_data(_doc(wid, "first")), lab.root / f"{wid}.orcheo.json")
-    page.goto(lab.page_url(f"lab/tree/{wid}.orcheo.json"))
+    lab.open(page, f"{wid}.orcheo.json")
     page.wait_for_selector(f'{DOC}[data-node-count="1"]', timeout=60_000)
     page.wait_for_selector('.jp-OrcheoDocument[data-base-version="0"]')
     other = page.context.new_page()
@@ -224,7 +224,7 @@ def test_a_file_holding_an_older_version_says_so_on_opening(page: Any, lab: Lab)
     spec.save(spec.document_from_data(_doc(wid, "first")), lab.root / f"{wid}.orcheo.json")
     lab.api("PUT", f"orcheo/api/workflows/{wid}?create=true", _doc(wid, "first"))
     lab.api("PUT", f"orcheo/api/workflows/{wid}", _doc(wid, "first", "theirs"))
-    page.goto(lab.page_url(f"lab/tree/{wid}.orcheo.json"))
+    lab.open(page, f"{wid}.orcheo.json")
     page.wait_for_selector(f'{DOC}[data-node-count="1"]', timeout=60_000)
     page.wait_for_selector(
         f'{DOC} .oc-toast:has-text("This file holds version 1 of the stored workflow; '
@@ -272,7 +272,7 @@ def test_restore_from_versions_asks_when_a_version_was_stored_since(page: Any, l
     spec.save(spec.document_from_data(_doc(wid, "first", "second")), path)
     lab.api("PUT", f"orcheo/api/workflows/{wid}?create=true", _doc(wid, "first"))
     lab.api("PUT", f"orcheo/api/workflows/{wid}", _doc(wid, "first", "second"))
-    page.goto(lab.page_url(f"lab/tree/{wid}.orcheo.json"))
+    lab.open(page, f"{wid}.orcheo.json")
     page.wait_for_selector(f'{DOC}[data-node-count="2"]', timeout=60_000)
     page.wait_for_selector('.jp-OrcheoDocument[data-base-version="2"]')
     dialog = _versions_dialog(page, 2)

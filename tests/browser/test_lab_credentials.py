@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from playwright.sync_api import expect
 
 from .lab import Lab
@@ -54,6 +55,7 @@ def test_add_rotate_and_delete_a_credential_from_the_sidebar(page: Any, lab: Lab
     assert lab.api("GET", "orcheo/api/credentials")["items"] == []
 
 
+@pytest.mark.fresh_page  # the sidebar's first listing
 def test_the_sidebar_says_it_is_loading_until_the_server_answers(page: Any, lab: Lab) -> None:
     """The first listing opens the server's runtime when nothing is stored yet: until
     it answers, the sidebar says so instead of showing empty sections."""

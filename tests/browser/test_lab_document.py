@@ -6,6 +6,7 @@ import json
 import time
 from typing import Any
 
+import pytest
 from playwright.sync_api import expect
 
 from orcheo_jupyter import Workflow, spec
@@ -36,7 +37,7 @@ def _write_flow(lab: Lab, name: str) -> Any:
 def test_open_edit_save_writes_canonical_file(page: Any, lab: Lab) -> None:
     path = _write_flow(lab, "flow")
     before = path.read_text()
-    page.goto(lab.page_url("lab/tree/flow.orcheo.json"))
+    lab.open(page, "flow.orcheo.json")
     page.wait_for_selector(f'{DOC}[data-node-count="1"]', timeout=60_000)
     assert counts(page, DOC) == (1, 2)
 
@@ -90,13 +91,14 @@ def _free_names(taken: set[str], count: int) -> list[str]:
     return [n for n in names if n not in taken][:count]
 
 
+@pytest.mark.fresh_page
 def test_launcher_new_workflow_creates_a_file_opened_on_the_canvas(page: Any, lab: Lab) -> None:
     before = {p.name for p in lab.root.glob("untitled*.orcheo.json")}
     refused: list[str] = []
     page.on(
         "response", lambda r: refused.append(f"{r.status} {r.url}") if r.status >= 400 else None
     )
-    page.goto(lab.page_url("lab"))
+    lab.open(page)
     page.click('.jp-LauncherCard[title*="Create a workflow document"]', timeout=60_000)
     page.wait_for_selector(f'{DOC}[data-node-count="0"]')
     # Again, from the command palette: the next free name, in the same folder.
@@ -117,7 +119,7 @@ def test_launcher_new_workflow_creates_a_file_opened_on_the_canvas(page: Any, la
 
 def test_conditional_routing_editor_writes_conditional_edges(page: Any, lab: Lab) -> None:
     path = _write_flow(lab, "routes")
-    page.goto(lab.page_url("lab/tree/routes.orcheo.json"))
+    lab.open(page, "routes.orcheo.json")
     page.wait_for_selector(f'{DOC}[data-node-count="1"]', timeout=60_000)
     page.dblclick(f'{DOC} .oc-palette-item[data-node-type="DebugNode"]')
     page.wait_for_selector(f'{DOC}[data-node-count="2"]')
@@ -164,7 +166,7 @@ def test_langgraph_script_is_shown_read_only(page: Any, lab: Lab) -> None:
     path = lab.root / "script.orcheo.json"
     spec.save(spec.document_from_data(doc), path)
     before = path.read_text()
-    page.goto(lab.page_url("lab/tree/script.orcheo.json"))
+    lab.open(page, "script.orcheo.json")
     page.wait_for_selector(f'{DOC}[data-node-count="2"][data-read-only]', timeout=60_000)
     assert counts(page, DOC) == (2, 3)  # start -> fetch (entrypoint), fetch -> parse, parse -> end
     assert page.locator(f"{DOC} .oc-palette").is_hidden()
@@ -196,7 +198,7 @@ def test_a_script_node_is_tested_alone_from_its_panel(page: Any, lab: Lab) -> No
     # The file as stored: the import indexed the script's nodes (the canvas draws them).
     stored = lab.api("GET", "orcheo/api/workflows/counter/versions/1")["document"]
     spec.save(spec.document_from_data(stored), lab.root / "counter.orcheo.json")
-    page.goto(lab.page_url("lab/tree/counter.orcheo.json"))
+    lab.open(page, "counter.orcheo.json")
     page.wait_for_selector(f'{DOC}[data-node-count="2"][data-read-only]', timeout=60_000)
     page.evaluate(
         "sel => { document.querySelector(sel).orcheoCanvas.cy.getElementById('double').select(); }",
@@ -245,7 +247,7 @@ def test_a_script_node_is_tested_alone_from_its_panel(page: Any, lab: Lab) -> No
 
 def test_drag_from_palette_and_run_from_the_document(page: Any, lab: Lab) -> None:
     path = _write_flow(lab, "runme")
-    page.goto(lab.page_url("lab/tree/runme.orcheo.json"))
+    lab.open(page, "runme.orcheo.json")
     page.wait_for_selector(f'{DOC}[data-node-count="1"]', timeout=60_000)
     # Drag a node type from the palette onto an empty spot of the graph.
     graph = page.locator(f"{DOC} .oc-graph")
@@ -276,7 +278,7 @@ def test_run_asks_for_the_comment_a_manual_trigger_requires(page: Any, lab: Lab)
     data = json.loads(path.read_text())
     data["triggers"] = [{"type": "manual", "config": {"require_comment": True}}]
     spec.save(spec.loads(json.dumps(data)), path)
-    page.goto(lab.page_url("lab/tree/signoff.orcheo.json"))
+    lab.open(page, "signoff.orcheo.json")
     page.wait_for_selector(f'{DOC}[data-node-count="1"]', timeout=60_000)
     run_button = f'{DOC} .oc-button[data-action="run"]'
     # Declining the prompt starts nothing.
@@ -300,7 +302,7 @@ def test_run_asks_for_the_comment_a_manual_trigger_requires(page: Any, lab: Lab)
 def test_secret_picker_inserts_a_credential_reference(page: Any, lab: Lab) -> None:
     lab.api("POST", "orcheo/api/credentials", {"name": "slack_token", "value": "xoxb-secret"})
     path = _write_flow(lab, "secret")
-    page.goto(lab.page_url("lab/tree/secret.orcheo.json"))
+    lab.open(page, "secret.orcheo.json")
     page.wait_for_selector(f'{DOC}[data-node-count="1"]', timeout=60_000)
     page.dblclick(f'{DOC} .oc-palette-item[data-node-type="DebugNode"]')
     page.wait_for_selector(f'{DOC}[data-node-count="2"]')
@@ -329,7 +331,7 @@ def test_box_select_and_move_several_nodes_then_undo(page: Any, lab: Lab) -> Non
     doc.canvas.positions = {"a": Position(x=0, y=0), "b": Position(x=0, y=150)}
     path = lab.root / "many.orcheo.json"
     spec.save(doc, path)
-    page.goto(lab.page_url("lab/tree/many.orcheo.json"))
+    lab.open(page, "many.orcheo.json")
     page.wait_for_selector(f'{DOC}[data-node-count="2"]', timeout=60_000)
     a = page.evaluate(
         "sel => document.querySelector(sel).orcheoCanvas.nodeClientPosition('a')", DOC
@@ -381,6 +383,7 @@ def test_box_select_and_move_several_nodes_then_undo(page: Any, lab: Lab) -> Non
 CANVAS_CODE = ("orcheoCanvas", "Can not create second element", "rankdir")
 
 
+@pytest.mark.fresh_page
 def test_the_canvas_code_loads_with_the_first_canvas_not_with_the_page(page: Any, lab: Lab) -> None:
     """JupyterLab's page does not download cytoscape and the editor until a canvas opens."""
     _write_flow(lab, "lazy")
@@ -391,7 +394,7 @@ def test_the_canvas_code_loads_with_the_first_canvas_not_with_the_page(page: Any
             bodies[response.url.split("?")[0].rsplit("/", 1)[-1]] = response.text()
 
     page.on("response", keep)
-    page.goto(lab.page_url("lab"))
+    lab.open(page)
     # The launcher's "Workflow" card: our plugin's chunk loaded and activated.
     page.wait_for_selector('.jp-LauncherCard[title*="Create a workflow document"]', timeout=60_000)
     at_start = dict(bodies)

@@ -23,7 +23,7 @@ def test_legacy_json_opens_converted_and_saves_as_a_document(page: Any, lab: Lab
     text = json.dumps(legacy, indent=2)
     path.write_text(text)
 
-    page.goto(lab.page_url("lab/tree/welcome.orcheo.json"))
+    lab.open(page, "welcome.orcheo.json")
     page.wait_for_selector(f'{DOC}[data-node-count="1"]', timeout=60_000)
     assert counts(page, DOC)[0] == 1
     page.wait_for_selector(f"{CURRENT_TAB}.jp-mod-dirty")  # converted, not yet saved

@@ -35,7 +35,7 @@ def _save(lab: Lab, name: str, nodes: list[dict[str, Any]], **extra: Any) -> Non
 
 
 def _open(page: Any, lab: Lab, name: str, nodes: int = 1) -> None:
-    page.goto(lab.page_url(f"lab/tree/{name}.orcheo.json"))
+    lab.open(page, f"{name}.orcheo.json")
     page.wait_for_selector(f'{DOC}[data-node-count="{nodes}"]', timeout=60_000)
 
 

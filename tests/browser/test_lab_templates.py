@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from playwright.sync_api import expect
 
 from orcheo_jupyter import spec, templates
@@ -15,7 +16,7 @@ PICKER = ".jp-Dialog .jp-OrcheoTemplatePicker"
 
 
 def test_launcher_workflow_from_template(page: Any, lab: Lab) -> None:
-    page.goto(lab.page_url("lab"))
+    lab.open(page)
     page.click('.jp-LauncherCard[title*="templates gallery"]', timeout=60_000)
     # Every template, with what it does: a person chooses by the description.
     options = page.locator(f"{PICKER} [role=option]")
@@ -38,12 +39,13 @@ def test_launcher_workflow_from_template(page: Any, lab: Lab) -> None:
     assert doc.inputs_schema["properties"]["since"]["default"] == "2026-01-01"
 
 
+@pytest.mark.fresh_page
 def test_every_template_is_accepted_by_the_server_when_run(page: Any, lab: Lab) -> None:
     """The polling template's trigger URL was a {{template}}: the canvas said "no
     problems", then Run's store answered 422. Now each template runs as created."""
     refused: list[str] = []
     page.on("response", lambda r: r.status >= 400 and refused.append(f"{r.status} {r.url}"))
-    page.goto(lab.page_url("lab"))
+    lab.open(page)
     page.click('.jp-LauncherCard[title*="templates gallery"]', timeout=60_000)
     page.dblclick(f'{PICKER} [data-template="poll-dedupe-webhook"]')
     page.wait_for_selector(f'{DOC}[data-node-count="8"]', timeout=60_000)

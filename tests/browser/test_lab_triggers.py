@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 import httpx
+import pytest
 from playwright.sync_api import expect
 
 from orcheo_jupyter import Workflow, spec
@@ -25,6 +26,7 @@ def _select(page: Any, node: str) -> Any:
     return page.locator(f'{DOC} .oc-panel [data-trigger-status="{node}"]')
 
 
+@pytest.mark.fresh_page
 def test_a_webhook_trigger_shows_its_address_once_run_stores_it(page: Any, lab: Lab) -> None:
     wf = (
         Workflow("hooked")
@@ -40,7 +42,7 @@ def test_a_webhook_trigger_shows_its_address_once_run_stores_it(page: Any, lab: 
     logged: list[str] = []
     page.on("console", lambda m: m.type == "error" and logged.append(f"console: {m.text}"))
     page.on("response", lambda r: r.status >= 400 and logged.append(f"{r.status} {r.url}"))
-    page.goto(lab.page_url("lab/tree/hooked.orcheo.json"))
+    lab.open(page, "hooked.orcheo.json")
     page.wait_for_selector(f'{DOC}[data-node-count="2"]', timeout=60_000)
 
     status = _select(page, "hook")

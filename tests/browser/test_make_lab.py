@@ -11,6 +11,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from .lab import _free_port, _write_config
 
 REPO = Path(__file__).resolve().parents[2]
@@ -39,6 +41,7 @@ def _lab_command(port: int) -> list[str]:
     return shlex.split(out.replace("\\\n", " "))
 
 
+@pytest.mark.fresh_page
 def test_make_lab_prints_a_url_that_opens_the_quickstart(page: Any, tmp_path: Path) -> None:
     port = _free_port()
     cmd = _lab_command(port)

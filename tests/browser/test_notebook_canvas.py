@@ -262,6 +262,7 @@ def test_run_form_in_the_notebook_shows_a_refused_input_beside_its_field(
     assert '"msg": "Hello Ada x2"' in output.inner_text()
 
 
+@pytest.mark.fresh_page
 def test_a_canvas_whose_kernel_restarted_says_so_and_turns_read_only(page: Any, lab: Lab) -> None:
     # After a restart the canvas kept offering edits; each one failed with an uncaught
     # "Cannot send" page error and nothing on the canvas said why.
@@ -348,7 +349,7 @@ def test_the_quickstart_opens_unmodified(page: Any, lab: Lab) -> None:
         # marked modified whatever the notebook stores. Not this test's subject.
         pytest.skip(f"the notebooks record Python {recorded}; this kernel runs another")
     shutil.copy(shipped, lab.root / "quickstart.ipynb")
-    page.goto(lab.page_url("lab/tree/quickstart.ipynb"))
+    lab.open(page, "quickstart.ipynb")
     page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=60_000)
     wait_kernel_idle(page)
     page.wait_for_timeout(1000)  # the kernel's info is applied as it connects

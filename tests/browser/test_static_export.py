@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
+import pytest
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
@@ -49,6 +50,7 @@ def _nbconvert(work: Path, *args: str) -> None:
     )
 
 
+@pytest.mark.fresh_page
 def test_executed_notebook_is_small_and_its_html_shows_the_picture(
     page: Any, tmp_path: Path
 ) -> None:

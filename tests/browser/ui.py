@@ -21,7 +21,7 @@ def open_notebook(page: Any, lab: Lab, name: str, cells: list[str]) -> None:
         },
     )
     nbformat.write(nb, lab.root / name)
-    page.goto(lab.page_url(f"lab/tree/{name}"))
+    lab.open(page, f"{name}")
     page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=60_000)
 
 
