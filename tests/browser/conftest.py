@@ -84,7 +84,7 @@ def page(
     if request.node.get_closest_marker("fresh_page"):
         # Alone: the shared page would go on saving its layout to the workspace this
         # page restores from on a reload.
-        if _Shared.page is not None:
+        if _Shared.page is not None and not _Shared.page.is_closed():
             _Shared.page.close()
         context = browser.new_context(viewport=VIEWPORT)
         fresh = context.new_page()
