@@ -3,17 +3,18 @@
  * stored workflow (``POST /workflows/import-python``) and a ``*.orcheo.json`` file
  * beside it, opened on the canvas. The server builds the graph in a sandbox, which
  * can take seconds: a notification says so meanwhile, and one import runs at a time.
- * A script the server refuses is told in a dialog; nothing is written then.
+ * A script the server refuses is told in a dialog; nothing is written then. One that
+ * defines several graphs asks which of them to import.
  */
 
-import { Dialog, Notification, showDialog } from '@jupyterlab/apputils';
+import { Dialog, InputDialog, Notification, showDialog } from '@jupyterlab/apputils';
 import { PathExt } from '@jupyterlab/coreutils';
 import { Contents } from '@jupyterlab/services';
 import { Widget } from '@lumino/widgets';
 import { dumps } from '../canvas/canonical';
 import { OrcheoApi, StoredWorkflow } from './api';
 import { rememberFile } from './files';
-import { freeWorkflowFile, Refusal, refusal, scriptStem, workflowName } from './pyimport';
+import { freeWorkflowFile, graphChoices, Refusal, refusal, scriptStem, workflowName } from './pyimport';
 import { rememberBase } from './storedversion';
 
 /** The dialog's body: the server's words, then the script line they name. */
@@ -79,9 +80,20 @@ export class ScriptImporter {
       script = String(model.content ?? '');
       stored = await this.api.importPython(script, workflowName(path));
     } catch (err) {
-      Notification.dismiss(note);
-      await this.refused(file, refusal(err, script));
-      return;
+      const refused = refusal(err, script);
+      const entrypoint = await this.pickGraph(file, graphChoices(refused));
+      if (entrypoint === null) {
+        Notification.dismiss(note);
+        await this.refused(file, refused);
+        return;
+      }
+      try {
+        stored = await this.api.importPython(script, workflowName(path), entrypoint);
+      } catch (again) {
+        Notification.dismiss(note);
+        await this.refused(file, refusal(again, script));
+        return;
+      }
     }
     let target = '';
     try {
@@ -112,6 +124,22 @@ export class ScriptImporter {
       autoClose: 5000
     });
     await this.open(target);
+  }
+
+  /**
+   * A script that defines several graphs names none of them as the workflow: the user
+   * picks one, which is imported as its entrypoint. Null: no choice to offer, or the
+   * user cancelled (then the refusal is shown as it came).
+   */
+  private async pickGraph(file: string, graphs: string[]): Promise<string | null> {
+    if (graphs.length < 2) return null;
+    const picked = await InputDialog.getItem({
+      title: `Which graph of ${file}?`,
+      label: `${file} defines ${graphs.length} graphs. Import this one as the workflow:`,
+      items: graphs,
+      okLabel: 'Import'
+    });
+    return picked.button.accept && picked.value ? picked.value : null;
   }
 
   private async refused(file: string, refused: Refusal): Promise<void> {

@@ -77,3 +77,20 @@ export function refusal(err: unknown, script: string): Refusal {
   const code = line !== null && line >= 1 && line <= lines.length ? lines[line - 1] : '';
   return { messages, line, code };
 }
+
+/**
+ * The graphs a script defines, when the server refused it for defining several and
+ * naming none (``script defines 2 graphs (first, second); ...``): each is an
+ * entrypoint the user can pick. Empty for any other refusal.
+ */
+export function graphChoices(refused: Refusal): string[] {
+  for (const text of refused.messages) {
+    const found = /defines \d+ graphs \(([^)]*)\)/.exec(text);
+    if (found)
+      return found[1]
+        .split(',')
+        .map(name => name.trim())
+        .filter(Boolean);
+  }
+  return [];
+}

@@ -43,6 +43,41 @@ graph.add_edge("fetch", "summarize")
 graph.add_edge("summarize", END)
 """
 
+#: Two graphs and no orcheo_workflow(): the user picks one.
+PAIR = """\
+from typing_extensions import TypedDict
+from langgraph.graph import StateGraph, START, END
+
+
+class State(TypedDict):
+    n: int
+
+
+def one(state: State) -> dict:
+    return {"n": 1}
+
+
+def alpha(state: State) -> dict:
+    return {"n": 2}
+
+
+def beta(state: State) -> dict:
+    return {"n": state["n"] + 1}
+
+
+first = StateGraph(State)
+first.add_node("one", one)
+first.add_edge(START, "one")
+first.add_edge("one", END)
+
+second = StateGraph(State)
+second.add_node("alpha", alpha)
+second.add_node("beta", beta)
+second.add_edge(START, "alpha")
+second.add_edge("alpha", "beta")
+second.add_edge("beta", END)
+"""
+
 #: Refused by the import allow-list, on its second line.
 SHELL = "from langgraph.graph import StateGraph\nimport os\n"
 TYPO = "def build(:\n    pass\n"
@@ -76,7 +111,7 @@ def _refusal(page: Any, name: str, *fragments: str) -> None:
 def test_import_a_script_from_the_file_browser(page: Any, lab: Lab) -> None:
     folder = lab.root / FOLDER
     folder.mkdir()
-    scripts = {"pipeline.py": PIPELINE, "shell.py": SHELL, "typo.py": TYPO}
+    scripts = {"pipeline.py": PIPELINE, "pair.py": PAIR, "shell.py": SHELL, "typo.py": TYPO}
     for name, text in scripts.items():
         (folder / name).write_text(text)
     held: list[Any] = []
@@ -136,6 +171,21 @@ def test_import_a_script_from_the_file_browser(page: Any, lab: Lab) -> None:
     assert second.id and second.id != doc.id
     assert path.read_text() == text
 
+    # A script with two graphs: the user is asked which one is the workflow.
+    _import(page, "pair.py").click()
+    dialog = page.locator(".jp-Dialog")
+    expect(dialog.locator(".jp-Dialog-header")).to_contain_text("Which graph of pair.py?")
+    expect(dialog).to_contain_text("pair.py defines 2 graphs")
+    assert dialog.locator("select option").all_text_contents() == ["first", "second"]
+    dialog.locator("select").select_option("second")
+    dialog.locator(".jp-mod-accept").click()
+    page.wait_for_selector(f'{DOC}[data-node-count="2"]:visible', timeout=60_000)
+    expect(page.locator(CURRENT_TAB)).to_contain_text("pair.orcheo.json")
+    expect(page.locator(f"{DOC}:visible .oc-outline li")).to_have_text(["alpha", "beta"])
+    pair = spec.load(folder / "pair.orcheo.json")
+    assert pair.graph.entrypoint == "second"  # type: ignore[union-attr]
+    assert pair.graph.index.nodes == ["alpha", "beta"]  # type: ignore[union-attr]
+
     # Scripts the server refuses: its words (and the line they name) in a dialog.
     _refusal(page, "shell.py", "line 2: import of 'os' is not allowed", "2 | import os")
     _refusal(page, "typo.py", "line 1: syntax error", "1 | def build(:")
@@ -143,7 +193,9 @@ def test_import_a_script_from_the_file_browser(page: Any, lab: Lab) -> None:
     # Nothing written for them, the scripts as they were, nothing else stored.
     # (Lab keeps the checkpoints of the files it opened in .ipynb_checkpoints.)
     written = [p.name for p in folder.iterdir() if not p.name.startswith(".")]
-    assert sorted(written) == sorted([*scripts, "pipeline.orcheo.json", "pipeline-1.orcheo.json"])
+    assert sorted(written) == sorted(
+        [*scripts, "pipeline.orcheo.json", "pipeline-1.orcheo.json", "pair.orcheo.json"]
+    )
     for name, script in scripts.items():
         assert (folder / name).read_text() == script
     names = [w["name"] for w in lab.api("GET", "orcheo/api/workflows?limit=100")["items"]]

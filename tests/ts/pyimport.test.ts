@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 
-import { freeWorkflowFile, isScript, MAX_NAME, refusal, scriptStem, workflowName } from '../../src/lab/pyimport';
+import {
+  freeWorkflowFile,
+  graphChoices,
+  isScript,
+  MAX_NAME,
+  refusal,
+  scriptStem,
+  workflowName
+} from '../../src/lab/pyimport';
 
 describe('names of an imported script', () => {
   it('takes the stem of the file, in any folder', () => {
@@ -99,5 +107,31 @@ describe('refusal', () => {
   it('shows no code for a line past the end of the script', () => {
     const err = { message: 'm', details: [{ message: 'line 40: syntax error: unexpected EOF' }] };
     expect(refusal(err, script)).toMatchObject({ line: 40, code: '' });
+  });
+});
+
+describe('graphChoices', () => {
+  it('lists the graphs of a script refused for defining several', () => {
+    const err = {
+      status: 422,
+      message: 'x',
+      details: [
+        {
+          message:
+            'script defines 3 graphs (first, build_second, third); define orcheo_workflow() or name an entrypoint'
+        }
+      ]
+    };
+    expect(graphChoices(refusal(err, ''))).toEqual(['first', 'build_second', 'third']);
+  });
+
+  it('offers nothing for any other refusal, or a script with no graph', () => {
+    const none = {
+      message: 'm',
+      details: [{ message: 'script defines 0 graphs; define orcheo_workflow() or name an entrypoint' }]
+    };
+    expect(graphChoices(refusal(none, ''))).toEqual([]);
+    const other = { message: 'm', details: [{ message: "line 2: import of 'os' is not allowed" }] };
+    expect(graphChoices(refusal(other, ''))).toEqual([]);
   });
 });
